@@ -1,0 +1,54 @@
+# cachecost: `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help install report test lint format sample-data demo-fetch lab publish bench clean
+
+## Show this help
+help:
+	@awk 'BEGIN {FS=":"} /^## / {doc=substr($$0, 4); next} /^[a-zA-Z_-]+:/ && doc {printf "  \033[36m%-12s\033[0m %s\n", $$1, doc; doc=""}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $(STAMP)
+
+## Create .venv (when missing) and install cachecost with its test tools
+install: $(STAMP)
+
+## Build the default report site from the bundled sample data into reports/
+report: $(STAMP)
+	$(BIN)/cachecost report
+	@echo "Open reports/index.html"
+
+## Run the linter and the whole test suite (browser and registry tests included)
+test: $(STAMP)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/python -m pytest
+
+## Check the code with ruff
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts
+
+## Format the code with ruff
+format: $(STAMP)
+	$(BIN)/ruff format src tests scripts
+
+## Regenerate the synthetic sample dataset in data/sample/ (deterministic)
+sample-data: $(STAMP)
+	$(BIN)/python scripts/make_sample_data.py
+
+## Open JupyterLab in the project environment
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+## Remove generated reports and caches (keeps .venv and data/)
+clean:
+	rm -rf reports/*/ reports/*.html reports/*.js .pytest_cache .ruff_cache

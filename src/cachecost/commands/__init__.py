@@ -1,0 +1,1 @@
+"""Sub-commands of the ``cachecost`` CLI: one module each (see :mod:`cachecost.cli`)."""

@@ -1,0 +1,301 @@
+"""Load, validate, write and describe a dataset.
+
+A dataset directory holds ``metadata.json`` and one Parquet file per table
+(:mod:`cachecost.schema`). Parquet because each table is typed and columnar
+(timestamps stay UTC timestamps, nulls stay nulls), compresses the bundled
+sample to a few hundred kB, and is read by pandas, pyarrow, DuckDB and
+Polars alike without a server; a snapshot is a plain folder that can be
+copied, diffed by ``cachecost data`` and never edited in place.
+
+    ds = load_dataset()                 # bundled sample
+    ds = load_dataset("data/raw/gitlab.com/qemu-project/qemu")
+    ds.jobs[ds.jobs.is_container_build]
+
+Every write goes to a temporary file in the same directory, is flushed to
+disk, then renamed over the target, so a crash leaves the old file or the new
+one, never half of either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cachecost import schema
+from cachecost.config import resolve_data_dir
+from cachecost.errors import DatasetError
+
+METADATA_FILE = "metadata.json"
+
+_ARROW_TYPES = {
+    "int": pa.int64(),
+    "int?": pa.int64(),
+    "float": pa.float64(),
+    "str": pa.string(),
+    "bool": pa.bool_(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+}
+
+
+@dataclass
+class Dataset:
+    """A loaded dataset: its directory, metadata and one DataFrame per table."""
+
+    path: Path
+    metadata: dict[str, Any]
+    pipelines: pd.DataFrame
+    jobs: pd.DataFrame
+    registry_repositories: pd.DataFrame
+    registry_tags: pd.DataFrame
+    registry_layers: pd.DataFrame | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_synthetic(self) -> bool:
+        """True when the data is the generated sample, not fetched history."""
+        return bool(self.metadata.get("is_synthetic"))
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """Return a table by name (None for an absent optional table)."""
+        return getattr(self, name)
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    """Return the Arrow schema a table is written with."""
+    return pa.schema(
+        [pa.field(c.name, _ARROW_TYPES[c.kind]) for c in schema.ALL_TABLES[table]]
+    )
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    """Return an empty DataFrame with the table's columns and dtypes."""
+    return _to_pandas(arrow_schema(table).empty_table(), table)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success rename it over ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_table(data_dir: str | os.PathLike[str], table: str, df: pd.DataFrame) -> Path:
+    """Write one table atomically, cast to its schema; return the file path."""
+    target = Path(data_dir) / f"{table}.parquet"
+    sch = arrow_schema(table)
+    missing = [n for n in sch.names if n not in df.columns]
+    if missing:
+        raise DatasetError(f"{target}: cannot write, column {missing[0]!r} missing")
+    frame = df[sch.names].copy()
+    for col in schema.ALL_TABLES[table]:
+        if col.kind == "timestamp":
+            frame[col.name] = pd.to_datetime(frame[col.name], utc=True)
+        elif col.kind == "str":
+            frame[col.name] = frame[col.name].astype(object).where(frame[col.name].notna(), None)
+    arrow = pa.Table.from_pandas(frame, schema=sch, preserve_index=False)
+    with atomic_path(target) as tmp:
+        pq.write_table(arrow, tmp, compression="zstd")
+    return target
+
+
+def write_metadata(data_dir: str | os.PathLike[str], metadata: dict[str, Any]) -> Path:
+    """Write ``metadata.json`` atomically (sorted keys, so snapshots diff cleanly)."""
+    target = Path(data_dir) / METADATA_FILE
+    with atomic_path(target) as tmp:
+        tmp.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return target
+
+
+def write_dataset(ds: Dataset, data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Write every table, then the metadata last; return the directory."""
+    out = Path(data_dir) if data_dir is not None else ds.path
+    for name in schema.ALL_TABLES:
+        df = ds.table(name)
+        if df is not None:
+            write_table(out, name, df)
+    write_metadata(out, ds.metadata)
+    return out
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _kind_matches(kind: str, typ: pa.DataType) -> bool:
+    if kind in ("int", "int?"):
+        return pa.types.is_integer(typ)
+    if kind == "float":
+        return pa.types.is_floating(typ) or pa.types.is_integer(typ)
+    if kind == "str":
+        return pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_null(typ)
+    if kind == "bool":
+        return pa.types.is_boolean(typ)
+    if kind == "timestamp":
+        return pa.types.is_timestamp(typ) or pa.types.is_null(typ)
+    raise ValueError(kind)
+
+
+_EXPECTED = {
+    "int": "integers",
+    "int?": "integers",
+    "float": "numbers",
+    "str": "strings",
+    "bool": "booleans",
+    "timestamp": "UTC timestamps",
+}
+
+
+def _to_pandas(arrow: pa.Table, table: str) -> pd.DataFrame:
+    df = arrow.to_pandas()
+    for col in schema.ALL_TABLES[table]:
+        if col.kind == "int?":
+            df[col.name] = df[col.name].astype("Int64")
+        elif col.kind == "float":
+            df[col.name] = df[col.name].astype("float64")
+        elif col.kind == "timestamp":
+            df[col.name] = pd.to_datetime(df[col.name], utc=True)
+    return df
+
+
+def read_table(data_dir: Path, table: str, *, required: bool = True) -> pd.DataFrame | None:
+    """Read and check one table; raise DatasetError naming the file and column."""
+    path = data_dir / f"{table}.parquet"
+    if not path.is_file():
+        if required:
+            raise DatasetError(f"{path}: missing (every dataset needs table {table!r})")
+        return None
+    try:
+        arrow = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatasetError(f"{path}: not a readable Parquet file ({first})") from None
+    for col in schema.ALL_TABLES[table]:
+        if col.name not in arrow.schema.names:
+            raise DatasetError(f"{path}: column {col.name!r} missing")
+        typ = arrow.schema.field(col.name).type
+        if not _kind_matches(col.kind, typ):
+            raise DatasetError(
+                f"{path}: column {col.name!r} holds {typ}, expected {_EXPECTED[col.kind]}"
+            )
+    return _to_pandas(arrow.select([c.name for c in schema.ALL_TABLES[table]]), table)
+
+
+def read_metadata(data_dir: Path) -> dict[str, Any]:
+    """Read and check ``metadata.json``."""
+    path = data_dir / METADATA_FILE
+    if not path.is_file():
+        raise DatasetError(f"{path}: missing (not a cachecost dataset directory)")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise DatasetError(f"{path}: expected a JSON object at the top level")
+    for key, typ in schema.METADATA_KEYS.items():
+        if key not in meta:
+            raise DatasetError(f"{path}: key {key!r} missing")
+        if not isinstance(meta[key], typ) or (typ is int and isinstance(meta[key], bool)):
+            raise DatasetError(f"{path}: key {key!r} has the wrong type")
+    if meta["schema_version"] > schema.SCHEMA_VERSION:
+        raise DatasetError(
+            f"{path}: schema_version {meta['schema_version']} is newer than this cachecost "
+            f"understands ({schema.SCHEMA_VERSION}); upgrade cachecost"
+        )
+    return meta
+
+
+def load_dataset(data_dir: str | os.PathLike[str] | None = None) -> Dataset:
+    """Load and validate a dataset (default: the bundled synthetic sample).
+
+    Raises:
+        DatasetError: one line naming the directory, file or column at fault.
+    """
+    path = resolve_data_dir(data_dir)
+    if not path.exists():
+        raise DatasetError(f"{path}: no such data directory")
+    if not path.is_dir():
+        raise DatasetError(f"{path}: not a directory")
+    meta = read_metadata(path)
+    tables = {name: read_table(path, name) for name in schema.TABLES}
+    optional = {name: read_table(path, name, required=False) for name in schema.OPTIONAL_TABLES}
+    return Dataset(path=path, metadata=meta, **tables, **optional)
+
+
+# --------------------------------------------------------------------------- describing
+
+
+def _median(series: pd.Series) -> float | None:
+    s = series.dropna()
+    return float(s.median()) if len(s) else None
+
+
+def describe_dataset(ds: Dataset) -> dict[str, Any]:
+    """Summarize a dataset; the dict behind ``cachecost data --json`` (a public contract).
+
+    ``registry_total_size_bytes`` and each image's ``registry_size_bytes`` add up
+    tag sizes (``total_size`` per tag, shared layers counted again): what GitLab's
+    project views show. ``registry_dedup_size_bytes`` adds the deduplicated
+    repository sizes where the server offered them (null otherwise).
+    """
+    jobs, repos, tags = ds.jobs, ds.registry_repositories, ds.registry_tags
+    container = jobs[jobs["is_container_build"]]
+    tag_bytes = tags.groupby("repository_id")["total_size_bytes"].sum()
+    repo_bytes = repos.set_index("repository_id").assign(tag_bytes=tag_bytes)["tag_bytes"]
+    repo_bytes = repo_bytes.fillna(0)
+    image_repos = repos.dropna(subset=["image"])
+    images: dict[str, Any] = {}
+    names = sorted(set(container["image"].dropna()) | set(image_repos["image"]))
+    for image in names:
+        ij = container[container["image"] == image]
+        ids = image_repos.loc[
+            (image_repos["image"] == image) & ~image_repos["is_cache_repository"], "repository_id"
+        ]
+        images[image] = {
+            "container_jobs": int(len(ij)),
+            "median_duration_s": _median(ij.loc[ij["status"] == "success", "duration_s"]),
+            "registry_size_bytes": int(repo_bytes.reindex(ids).fillna(0).sum()),
+        }
+    dedup = repos["size_bytes"].dropna()
+    md = ds.metadata
+    return {
+        "is_synthetic": ds.is_synthetic,
+        "path": str(ds.path),
+        "source": md.get("source"),
+        "instance_url": md.get("instance_url"),
+        "project_path": md.get("project_path"),
+        "fetched_at": md.get("fetched_at"),
+        "tables": {
+            name: int(len(df))
+            for name in schema.ALL_TABLES
+            if (df := ds.table(name)) is not None
+        },
+        "registry_total_size_bytes": int(tags["total_size_bytes"].fillna(0).sum()),
+        "registry_dedup_size_bytes": int(dedup.sum()) if len(dedup) else None,
+        "container_jobs": int(len(container)),
+        "unmapped_container_jobs": int(container["image"].isna().sum()),
+        "images": images,
+    }

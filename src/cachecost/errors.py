@@ -1,0 +1,27 @@
+"""Errors a user can act on.
+
+Every failure the user can fix (bad input, a wrong URL, a bad token, a corrupt
+file) is raised as a :class:`CachecostError` whose message is one line naming
+what and where. The CLI prints it as ``cachecost: error: <message>`` and exits
+with :attr:`CachecostError.exit_code`; no traceback.
+
+* CachecostError            exit 2 unless told otherwise
+  + DatasetError            a dataset directory, file or column is missing or mistyped
+"""
+
+from __future__ import annotations
+
+
+class CachecostError(Exception):
+    """A failure the user can act on; its message is one line."""
+
+    exit_code: int = 2
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(" ".join(str(message).split()))
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class DatasetError(CachecostError):
+    """A dataset directory, file or column is missing, unreadable or mistyped."""

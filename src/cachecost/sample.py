@@ -1,0 +1,268 @@
+"""Generate the bundled synthetic sample dataset, shaped like QEMU's CI.
+
+Deterministic for a given :class:`SampleSettings` (numpy's PCG64 with a fixed
+seed). About three months of pipelines from several sources; every pipeline
+runs a ``containers`` stage that builds the 24 images of
+:mod:`cachecost.catalog` (cached in a few minutes unless the image's
+Dockerfile or base changed since its last build, then tens of minutes), then
+``build`` and ``test`` stages. Some jobs fail, some are retried, some are
+canceled before they start (null duration). A few container jobs per image
+carry a cache outcome as if their build log had been read.
+
+Everything here is invented. The metadata says ``is_synthetic: true`` and
+every page built from it says so at the top.
+
+    ds = generate_sample(SampleSettings())
+    write_dataset(ds, "data/sample")
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cachecost.catalog import QEMU_IMAGES
+from cachecost.dataset import Dataset
+from cachecost.schema import SCHEMA_VERSION
+
+_BUILD_JOBS = (
+    "build-system-alpine", "build-system-ubuntu", "build-system-debian", "build-system-fedora",
+    "build-system-centos", "build-system-opensuse", "cross-arm64-system", "cross-s390x-system",
+    "cross-win64-system", "build-tcg-disabled",
+)
+_TEST_JOBS = (
+    "check-system-alpine", "check-system-ubuntu", "check-system-debian", "check-system-fedora",
+    "check-system-centos", "check-system-opensuse", "avocado-system-debian",
+    "avocado-system-fedora", "functional-system-ubuntu", "check-unit",
+)
+_MR_REFS = ("docs/fix-typo", "hw/arm: new board", "tcg/riscv-fixes", "ci/containers-debian13",
+            "block/nvme-cleanup", "<b>user-supplied</b> ref")
+
+
+@dataclass(frozen=True)
+class SampleSettings:
+    """What the generator makes; stored in the dataset's metadata."""
+
+    seed: int = 20240516
+    start_date: str = "2025-08-25"
+    days: int = 91
+    #: mean pipelines per day by source (Poisson)
+    pipelines_per_day: dict[str, float] = field(
+        default_factory=lambda: {
+            "push": 4.0, "merge_request_event": 2.5, "schedule": 1.0, "web": 0.4,
+        }
+    )
+    #: mean days between changes of one image's Dockerfile (forcing a full build)
+    image_change_every_days: float = 35.0
+    #: mean days between lcitool refreshes that change every generated Dockerfile at once
+    lcitool_refresh_every_days: float = 45.0
+    #: chance that a changed image rebuilds only its later layers (partial cache hit)
+    partial_rebuild_share: float = 0.3
+    job_failure_rate: float = 0.03
+    retry_share_of_failures: float = 0.7
+    cancel_rate: float = 0.01
+    logs_per_image: int = 8
+    stable_branches: tuple[str, ...] = ("staging-10.0", "staging-10.1")
+
+
+def _digest(*parts: object) -> str:
+    return "sha256:" + hashlib.sha256("/".join(map(str, parts)).encode()).hexdigest()
+
+
+def _ts(dt: datetime) -> pd.Timestamp:
+    return pd.Timestamp(dt)
+
+
+def generate_sample(settings: SampleSettings | None = None) -> Dataset:
+    """Return the synthetic dataset for ``settings`` (default settings if None)."""
+    s = settings or SampleSettings()
+    rng = np.random.default_rng(s.seed)
+    start = datetime.fromisoformat(s.start_date).replace(tzinfo=timezone.utc)
+    end = start + timedelta(days=s.days)
+
+    # Change events per image (Dockerfile edits) and shared lcitool refreshes.
+    def events(mean_days: float) -> list[datetime]:
+        n = rng.poisson(s.days / mean_days)
+        return sorted(start + timedelta(seconds=float(x)) for x in
+                      rng.uniform(0, s.days * 86400, n))
+
+    lcitool = events(s.lcitool_refresh_every_days)
+    changes = {
+        c.image: sorted(events(s.image_change_every_days) + (lcitool if c.is_lcitool else []))
+        for c in QEMU_IMAGES
+    }
+    last_built: dict[str, datetime] = {}
+
+    # Pipelines, in time order.
+    starts: list[tuple[datetime, str]] = []
+    for source, per_day in s.pipelines_per_day.items():
+        n = rng.poisson(per_day * s.days)
+        for x in rng.uniform(0, s.days * 86400, n):
+            starts.append((start + timedelta(seconds=float(x)), source))
+    starts.sort()
+
+    pipelines, jobs = [], []
+    job_id = 7_000_000
+    for i, (created, source) in enumerate(starts):
+        pipeline_id = 1_500_000 + i
+        if source == "push":
+            ref = "staging" if rng.random() < 0.85 else str(rng.choice(s.stable_branches))
+        elif source == "merge_request_event":
+            ref = str(rng.choice(_MR_REFS))
+        else:
+            ref = "master"
+        sha = hashlib.sha1(f"{s.seed}-{i}".encode()).hexdigest()
+        queue0 = float(rng.exponential(25.0))
+        t0 = created + timedelta(seconds=queue0)
+        stage_end = t0
+        pipe_jobs = []
+
+        def add_job(name, stage, begin, run_s, *, image=None, outcome=None, steps=None):
+            nonlocal job_id
+            job_id += 1
+            queued = float(rng.exponential(20.0)) + (float(rng.exponential(600)) if
+                                                       rng.random() < 0.03 else 0.0)
+            r = rng.random()
+            status = "success"
+            if r < s.cancel_rate:
+                status = "canceled"
+            elif r < s.cancel_rate + s.job_failure_rate:
+                status = "failed"
+            started = begin + timedelta(seconds=queued)
+            row = {
+                "job_id": job_id, "pipeline_id": pipeline_id, "name": name, "stage": stage,
+                "ref": ref, "created_at": _ts(created), "queued_duration_s": queued,
+                "is_retried": False, "is_allowed_failure": name.startswith("avocado"),
+                "failure_reason": None, "runner_description": f"k8s-runner-{job_id % 7}",
+                "is_container_build": stage == "containers", "image": image,
+                "cache_outcome": None, "cached_steps": pd.NA, "executed_steps": pd.NA,
+                "_outcome": outcome, "_steps": steps,
+            }
+            if status == "canceled":
+                row.update(status="canceled", started_at=pd.NaT, finished_at=pd.NaT,
+                           duration_s=np.nan, runner_description=None)
+                pipe_jobs.append(row)
+                return begin
+            dur = run_s if status == "success" else run_s * float(rng.uniform(0.1, 0.9))
+            row.update(status=status, started_at=_ts(started),
+                       finished_at=_ts(started + timedelta(seconds=dur)), duration_s=dur)
+            if status == "failed":
+                row["failure_reason"] = "script_failure"
+            pipe_jobs.append(row)
+            end_t = started + timedelta(seconds=dur)
+            if status == "failed" and rng.random() < s.retry_share_of_failures:
+                row["is_retried"] = True
+                retry = dict(row)
+                job_id += 1
+                rdur = run_s * float(rng.lognormal(0, 0.05))
+                rstart = end_t + timedelta(seconds=float(rng.exponential(30)))
+                retry.update(job_id=job_id, status="success", failure_reason=None,
+                             is_retried=False, started_at=_ts(rstart),
+                             finished_at=_ts(rstart + timedelta(seconds=rdur)), duration_s=rdur)
+                pipe_jobs.append(retry)
+                end_t = rstart + timedelta(seconds=rdur)
+            return end_t
+
+        # containers stage: every image, cached unless it changed since its last build
+        for c in QEMU_IMAGES:
+            prev = last_built.get(c.image)
+            changed = any((prev is None or e > prev) and e <= created for e in changes[c.image])
+            if prev is None and not changed:
+                changed = False  # upstream's :latest already exists before the window
+            if changed:
+                outcome = "partial" if rng.random() < s.partial_rebuild_share else "miss"
+            else:
+                outcome = "hit"
+            base = {"hit": c.cached_build_min, "miss": c.uncached_build_min,
+                    "partial": (c.cached_build_min + c.uncached_build_min) / 2}[outcome]
+            run_s = base * 60 * float(rng.lognormal(0, 0.12))
+            last_built[c.image] = created
+            e = add_job(c.job_name, "containers", t0, run_s, image=c.image, outcome=outcome,
+                        steps=c.run_steps)
+            stage_end = max(stage_end, e)
+        b0, stage_end2 = stage_end, stage_end
+        for name in _BUILD_JOBS:
+            e = add_job(name, "build", b0, float(rng.lognormal(np.log(22 * 60), 0.2)))
+            stage_end2 = max(stage_end2, e)
+        t_end = stage_end2
+        for name in _TEST_JOBS:
+            e = add_job(name, "test", stage_end2, float(rng.lognormal(np.log(14 * 60), 0.3)))
+            t_end = max(t_end, e)
+        statuses = {j["status"] for j in pipe_jobs if not j["is_retried"]
+                    and not j["is_allowed_failure"]}
+        pstatus = "failed" if "failed" in statuses else "success"
+        pipelines.append({
+            "pipeline_id": pipeline_id, "iid": 90_000 + i, "ref": ref, "sha": sha,
+            "source": source, "status": pstatus, "created_at": _ts(created),
+            "updated_at": _ts(t_end), "started_at": _ts(t0), "finished_at": _ts(t_end),
+            "duration_s": (t_end - t0).total_seconds(), "queued_duration_s": queue0,
+        })
+        jobs.extend(pipe_jobs)
+
+    jobs_df = pd.DataFrame(jobs)
+    # Read a few logs per image: the cache outcome and step counts of a sample of builds.
+    for image, grp in jobs_df[jobs_df["is_container_build"]
+                              & (jobs_df["status"] == "success")].groupby("image"):
+        pick = rng.choice(grp.index.to_numpy(), size=min(s.logs_per_image, len(grp)),
+                          replace=False)
+        for idx in sorted(pick):
+            outcome, steps = jobs_df.at[idx, "_outcome"], int(jobs_df.at[idx, "_steps"])
+            cached = {"hit": steps, "miss": 0, "partial": steps // 2}[outcome]
+            jobs_df.at[idx, "cache_outcome"] = outcome
+            jobs_df.at[idx, "cached_steps"] = cached
+            jobs_df.at[idx, "executed_steps"] = steps - cached
+    jobs_df = jobs_df.drop(columns=["_outcome", "_steps"])
+    jobs_df["cached_steps"] = jobs_df["cached_steps"].astype("Int64")
+    jobs_df["executed_steps"] = jobs_df["executed_steps"].astype("Int64")
+
+    repos, tags = [], []
+    for k, c in enumerate(QEMU_IMAGES):
+        repo_id = 4_200_000 + k
+        tag_names = ["latest"] + [b for b in s.stable_branches if rng.random() < 0.6]
+        size = c.compressed_size_mb * 1e6
+        for t in tag_names:
+            tag_size = size * (1.0 if t == "latest" else float(rng.uniform(0.9, 1.0)))
+            tags.append({
+                "repository_id": repo_id, "tag_name": t,
+                "digest": _digest(s.seed, c.image, t),
+                "total_size_bytes": float(round(tag_size)),
+                "created_at": _ts(end - timedelta(days=float(rng.uniform(0, 20)))),
+            })
+        repos.append({
+            "repository_id": repo_id, "path": f"qemu-project/qemu/qemu/{c.image}",
+            "name": f"qemu/{c.image}", "image": c.image, "is_cache_repository": False,
+            "created_at": _ts(start - timedelta(days=400 + k)), "tags_count": len(tag_names),
+            # tags of one image share most base layers: dedup size ~ one tag + 25% per extra
+            "size_bytes": float(round(size * (1 + 0.25 * (len(tag_names) - 1)))),
+        })
+
+    pipelines_df = pd.DataFrame(pipelines)
+    meta = {
+        "schema_version": SCHEMA_VERSION,
+        "source": "synthetic-sample",
+        "instance_url": None,
+        "project_path": "qemu-project/qemu",
+        "fetched_at": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "is_synthetic": True,
+        "description": "SYNTHETIC sample shaped like QEMU's CI; not measured from any project",
+        "generator": {
+            "script": "scripts/make_sample_data.py",
+            "settings": {k: (list(v) if isinstance(v, tuple) else v)
+                         for k, v in asdict(s).items()},
+            "counts": {
+                "pipelines": len(pipelines_df), "jobs": len(jobs_df),
+                "container_jobs": int(jobs_df["is_container_build"].sum()),
+                "images": len(QEMU_IMAGES),
+                "registry_repositories": len(repos), "registry_tags": len(tags),
+            },
+        },
+    }
+    return Dataset(
+        path=Path("."), metadata=meta, pipelines=pipelines_df, jobs=jobs_df,
+        registry_repositories=pd.DataFrame(repos), registry_tags=pd.DataFrame(tags),
+    )
