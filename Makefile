@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-stamp
 
 ## Show this help
 help:
-	@awk 'BEGIN {FS=":"} /^## / {doc=substr($$0, 4); next} /^[a-zA-Z_-]+:/ && doc {printf "  \033[36m%-12s\033[0m %s\n", $$1, doc; doc=""}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS=":"} /^## / {doc=substr($$0, 4); next} /^[a-zA-Z_-]+:/ && doc {printf "  %-12s %s\n", $$1, doc; doc=""}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +40,9 @@ _TEST_JOBS = (
     "check-system-centos", "check-system-opensuse", "avocado-system-debian",
     "avocado-system-fedora", "functional-system-ubuntu", "check-unit",
 )
-_MR_REFS = ("docs/fix-typo", "hw/arm: new board", "tcg/riscv-fixes", "ci/containers-debian13",
-            "block/nvme-cleanup", "<b>user-supplied</b> ref")
+# Refs are user-supplied text; one carries markup that every page must show as text.
+_MR_REFS = ("docs/fix-typo", "hw/arm-new-board", "tcg/riscv-fixes", "ci/containers-debian13",
+            "block/nvme-cleanup", "fix/<b>not-bold</b>")
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def generate_sample(settings: SampleSettings | None = None) -> Dataset:
     """Return the synthetic dataset for ``settings`` (default settings if None)."""
     s = settings or SampleSettings()
     rng = np.random.default_rng(s.seed)
-    start = datetime.fromisoformat(s.start_date).replace(tzinfo=timezone.utc)
+    start = datetime.fromisoformat(s.start_date).replace(tzinfo=UTC)
     end = start + timedelta(days=s.days)
 
     # Change events per image (Dockerfile edits) and shared lcitool refreshes.
@@ -122,7 +123,8 @@ def generate_sample(settings: SampleSettings | None = None) -> Dataset:
         stage_end = t0
         pipe_jobs = []
 
-        def add_job(name, stage, begin, run_s, *, image=None, outcome=None, steps=None):
+        def add_job(name, stage, begin, run_s, *, image=None, outcome=None, steps=None,
+                    pipeline_id=pipeline_id, ref=ref, created=created, pipe_jobs=pipe_jobs):
             nonlocal job_id
             job_id += 1
             queued = float(rng.exponential(20.0)) + (float(rng.exponential(600)) if
@@ -206,7 +208,7 @@ def generate_sample(settings: SampleSettings | None = None) -> Dataset:
 
     jobs_df = pd.DataFrame(jobs)
     # Read a few logs per image: the cache outcome and step counts of a sample of builds.
-    for image, grp in jobs_df[jobs_df["is_container_build"]
+    for _image, grp in jobs_df[jobs_df["is_container_build"]
                               & (jobs_df["status"] == "success")].groupby("image"):
         pick = rng.choice(grp.index.to_numpy(), size=min(s.logs_per_image, len(grp)),
                           replace=False)

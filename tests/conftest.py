@@ -1,0 +1,13 @@
+"""Shared fixtures: the bundled sample, loaded once."""
+
+from __future__ import annotations
+
+import pytest
+
+from cachecost.dataset import Dataset, load_dataset
+
+
+@pytest.fixture(scope="session")
+def sample() -> Dataset:
+    """The bundled synthetic sample dataset."""
+    return load_dataset()

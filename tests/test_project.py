@@ -1,0 +1,78 @@
+"""Project hygiene: environment.yml in step with pyproject, clean notebooks, docs in step."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import tomllib
+
+import pytest
+import yaml
+
+from cachecost import schema
+from cachecost.config import NOTEBOOKS_DIR, PROJ_ROOT
+
+
+def _split(req: str) -> tuple[str, str]:
+    m = re.match(r"^([A-Za-z0-9_.\-]+)(\[[^\]]*\])?\s*(.*)$", req.strip())
+    assert m, req
+    return m.group(1).lower().replace("_", "-"), m.group(3).replace(" ", "")
+
+
+def test_environment_yml_mirrors_pyproject():
+    project = tomllib.loads((PROJ_ROOT / "pyproject.toml").read_text())["project"]
+    wanted = dict(_split(r) for r in project["dependencies"])
+    env = yaml.safe_load((PROJ_ROOT / "environment.yml").read_text())
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    have = dict(_split(d) for d in conda if _split(d)[0] not in ("python", "pip"))
+    assert have == wanted
+    assert any(f">={project['requires-python'].lstrip('>=')}" in d for d in conda
+               if d.startswith("python"))
+    assert "-e .[test]" in pip
+
+
+def notebooks():
+    return sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.name)
+def test_notebook_committed_clean_with_typed_parameters(path):
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    assert re.match(r"^\d\d-[a-z0-9-]+\.ipynb$", path.name)
+    params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1, "exactly one cell tagged 'parameters'"
+    source = "".join(params[0]["source"])
+    tree = ast.parse(source)
+    assigns = [n for n in tree.body if not isinstance(n, ast.Expr)]
+    assert assigns and all(isinstance(n, ast.AnnAssign) for n in assigns), "typed parameters"
+    for line in source.splitlines():
+        if re.match(r"^\w+\s*:", line):
+            assert "#" in line, f"parameter without a comment: {line}"
+            name = line.split(":")[0].strip().lower()
+            assert not re.search(r"token|password|secret", name), "no secrets as parameters"
+
+
+def test_data_readme_documents_every_column():
+    text = (PROJ_ROOT / "data" / "README.md").read_text()
+    for table, cols in schema.ALL_TABLES.items():
+        assert f"`{table}.parquet`" in text
+        for col in cols:
+            assert f"| `{col.name}` |" in text, f"{table}.{col.name} undocumented"
+
+
+def test_generated_output_is_ignored_by_git():
+    for path in ("reports/index.html", "data/raw/x/metadata.json", ".venv/bin/python"):
+        proc = subprocess.run(["git", "check-ignore", "-q", path], cwd=PROJ_ROOT)
+        assert proc.returncode == 0, f"{path} is not ignored"
+
+
+def test_make_help_lists_documented_targets():
+    out = subprocess.run(["make", "-s", "help"], cwd=PROJ_ROOT, capture_output=True, text=True)
+    assert out.returncode == 0
+    for target in ("report", "test", "lint", "sample-data", "lab"):
+        assert re.search(rf"^\s+\S*{target}\S*\s+\S", out.stdout, re.M), target
