@@ -98,6 +98,8 @@ REGISTRY_LAYERS = _cols(
     ("blob_digest", "str", "layer or config blob digest"),
     ("blob_kind", "str", "layer or config"),
     ("size_bytes", "int", "compressed blob size in bytes"),
+    ("created_at", "timestamp", "image config's created time (UTC); read in cache repositories "
+     "only, null elsewhere"),
 )
 
 #: Required tables, in the order they are described.

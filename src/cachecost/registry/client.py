@@ -1,0 +1,348 @@
+"""A small client for the OCI distribution API (Docker Registry HTTP API V2).
+
+It does only what a read-only scan needs: list repositories and tags, fetch
+manifests and config blobs. What it handles so callers don't have to:
+
+* **Auth.** Anonymous first; on ``401`` it answers the server's challenge.
+  ``WWW-Authenticate: Basic`` → the configured username and password.
+  ``WWW-Authenticate: Bearer realm=…,service=…,scope=…`` → ask the realm for a
+  token (with the credentials as basic auth when there are any, as
+  ``docker login`` does; on GitLab the realm is ``<gitlab>/jwt/auth``), cache
+  it per scope and retry. An expired token is fetched again once.
+* **Being gentle.** ``429`` waits ``Retry-After`` seconds (capped); ``5xx``,
+  timeouts and dropped connections retry with exponential backoff.
+* **Errors a user can act on**, one line each: unreachable registry,
+  ``401`` (credentials missing or rejected), ``403``, unknown repository.
+
+The client is safe to share between threads (one ``requests.Session`` per
+thread); :attr:`RegistryClient.request_count` counts HTTP requests sent::
+
+    client = RegistryClient("http://127.0.0.1:5000", credentials=None)
+    client.list_tags("qemu/debian")          # -> ["latest", ...]
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from cachecost.errors import CachecostError
+
+#: Every manifest type the scan can read, so the registry never down-converts.
+MANIFEST_ACCEPT = ", ".join(
+    (
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    )
+)
+
+_TAG_PAGE_SIZE = 1000
+
+
+class RegistryError(CachecostError):
+    """The registry refused or failed a request; the message names URL and cause."""
+
+
+class RegistryNotFound(RegistryError):
+    """A repository, tag or blob the registry does not know (HTTP 404)."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A username and password (or token) for a registry; the secret never shows in repr."""
+
+    username: str
+    password: str = field(repr=False)
+    source: str = "environment"  # where they came from, for error messages
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r}, source={self.source!r})"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A manifest as served: its media type, digest and raw bytes."""
+
+    media_type: str
+    digest: str
+    body: bytes
+
+
+def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    """Split ``WWW-Authenticate`` into its scheme and parameters.
+
+    >>> parse_challenge('Bearer realm="https://g/jwt/auth",service="container_registry"')
+    ('bearer', {'realm': 'https://g/jwt/auth', 'service': 'container_registry'})
+    """
+    scheme, _, rest = header.strip().partition(" ")
+    params = {
+        m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
+        for m in re.finditer(r'(\w+)=(?:"([^"]*)"|([^,\s]*))', rest)
+    }
+    return scheme.lower(), params
+
+
+def parse_retry_after(value: str | None, default_s: float) -> float:
+    """Return the seconds a ``Retry-After`` header asks for (seconds or an HTTP date)."""
+    if not value:
+        return default_s
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default_s
+    return max(0.0, when.timestamp() - time.time())
+
+
+def normalize_registry_url(url: str) -> str:
+    """Return ``scheme://host[:port]`` (https when no scheme is given); reject embedded secrets."""
+    raw = url.strip().rstrip("/")
+    if "://" not in raw:
+        raw = "https://" + raw
+    parts = urlsplit(raw)
+    if parts.username or parts.password:
+        raise CachecostError(
+            f"registry URL {parts.hostname}: credentials in the URL are not accepted; "
+            "set CACHECOST_REGISTRY_USER and CACHECOST_REGISTRY_PASSWORD"
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CachecostError(f"registry URL {url!r}: expected http(s)://host[:port]")
+    if parts.path not in ("", "/", "/v2"):
+        raise CachecostError(f"registry URL {url!r}: give the registry root, without a path")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class RegistryClient:
+    """Read-only Docker Registry HTTP API V2 client with auth, retries and 429 handling."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials | None = None,
+        *,
+        timeout_s: float = 30.0,
+        max_retries: int = 4,
+        backoff_s: float = 0.5,
+        max_retry_after_s: float = 60.0,
+    ) -> None:
+        self.base_url = normalize_registry_url(base_url)
+        self.credentials = credentials
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.max_retry_after_s = max_retry_after_s
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._tokens: dict[str, str] = {}
+        self._is_basic = False
+        self._count = 0
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent so far (token requests and retries included)."""
+        return self._count
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.headers["User-Agent"] = "cachecost-registry-scan"
+        return session
+
+    def _send(self, method: str, url: str, **kwargs) -> requests.Response:
+        with self._lock:
+            self._count += 1
+        return self._session().request(method, url, timeout=self.timeout_s, **kwargs)
+
+    def _auth_header(self, scope: str) -> dict[str, str]:
+        with self._lock:
+            token = self._tokens.get(scope)
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def _credentials_hint(self) -> str:
+        if self.credentials is None:
+            return ("no credentials configured: set CACHECOST_REGISTRY_USER and "
+                    "CACHECOST_REGISTRY_PASSWORD, or configure GitLab credentials")
+        return f"credentials from {self.credentials.source} were rejected"
+
+    def _fetch_token(self, params: dict[str, str], scope: str) -> str:
+        """Ask a bearer realm for a token covering ``scope``; return it."""
+        realm = params.get("realm")
+        if not realm:
+            raise RegistryError(f"registry {self.base_url}: bearer challenge without a realm")
+        if (self.credentials and urlsplit(realm).scheme != "https"
+                and self.base_url.startswith("https:")):
+            raise RegistryError(f"registry {self.base_url}: token realm {realm} is not https; "
+                                "refusing to send credentials in clear text")
+        query = {"service": params["service"]} if params.get("service") else {}
+        wanted = params.get("scope") or scope
+        if wanted:
+            query["scope"] = wanted
+        auth = (
+            (self.credentials.username, self.credentials.password) if self.credentials else None
+        )
+        resp = self._retrying("GET", realm, params=query, auth=auth, what=f"token realm {realm}")
+        if resp.status_code == 401:
+            raise RegistryError(f"registry token realm {realm}: 401 Unauthorized; "
+                                + self._credentials_hint())
+        if resp.status_code != 200:
+            raise RegistryError(f"registry token realm {realm}: HTTP {resp.status_code}")
+        try:
+            body = resp.json()
+            token = body.get("token") or body.get("access_token")
+        except (ValueError, AttributeError):
+            token = None
+        if not token:
+            raise RegistryError(f"registry token realm {realm}: response holds no token")
+        with self._lock:
+            self._tokens[scope] = token
+        return token
+
+    def _retrying(self, method: str, url: str, *, what: str, retries: int | None = None,
+                  **kwargs) -> requests.Response:
+        """Send, retrying dropped connections, 5xx and 429 (``Retry-After``)."""
+        max_retries = self.max_retries if retries is None else retries
+        attempt = 0
+        while True:
+            try:
+                resp = self._send(method, url, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt >= max_retries:
+                    reason = type(exc).__name__
+                    raise RegistryError(
+                        f"{what}: unreachable after {attempt + 1} attempts ({reason})"
+                    ) from None
+                time.sleep(self.backoff_s * 2**attempt)
+                attempt += 1
+                continue
+            if resp.status_code == 429 or resp.status_code >= 500:
+                if attempt >= max_retries:
+                    return resp
+                if resp.status_code == 429:
+                    wait = parse_retry_after(resp.headers.get("Retry-After"), self.backoff_s)
+                    wait = min(wait, self.max_retry_after_s)
+                else:
+                    wait = self.backoff_s * 2**attempt
+                time.sleep(wait)
+                attempt += 1
+                continue
+            return resp
+
+    def request(
+        self, method: str, path: str, *, scope: str, what: str, headers: dict | None = None,
+        params: dict | None = None, retries: int | None = None,
+    ) -> requests.Response:
+        """Send one API request, answering auth challenges; raise one-line errors.
+
+        ``path`` is relative to ``/v2/`` or absolute (a ``Link`` header's target);
+        ``scope`` is the bearer scope it needs (``repository:NAME:pull``).
+        """
+        url = urljoin(self.base_url + "/v2/", path)
+        tried_auth = 0
+        while True:
+            hdrs = {**(headers or {}), **self._auth_header(scope)}
+            auth = None
+            if self._is_basic and self.credentials:
+                auth = (self.credentials.username, self.credentials.password)
+            resp = self._retrying(method, url, what=f"registry {self.base_url}", headers=hdrs,
+                                  params=params, auth=auth, retries=retries)
+            if resp.status_code != 401 or tried_auth >= 2:
+                break
+            scheme, challenge = parse_challenge(resp.headers.get("WWW-Authenticate", ""))
+            tried_auth += 1
+            if scheme == "bearer":
+                self._fetch_token(challenge, scope)
+            elif scheme == "basic" and self.credentials and not self._is_basic:
+                self._is_basic = True
+            else:
+                break
+        self._raise_for_status(resp, what)
+        return resp
+
+    def _raise_for_status(self, resp: requests.Response, what: str) -> None:
+        code = resp.status_code
+        if code < 400:
+            return
+        where = f"registry {self.base_url}: {what}"
+        if code == 401:
+            raise RegistryError(f"{where}: 401 Unauthorized; {self._credentials_hint()}")
+        if code == 403:
+            raise RegistryError(f"{where}: 403 Forbidden; the credentials lack read access")
+        if code == 404:
+            raise RegistryNotFound(f"{where}: not found (HTTP 404)")
+        if code == 429:
+            raise RegistryError(f"{where}: still rate limited (429) after retries")
+        raise RegistryError(f"{where}: HTTP {code}")
+
+    def _paginate(self, path: str, key: str, *, scope: str, what: str,
+                  params: dict) -> Iterator[str]:
+        """Yield the items of a paginated list (``Link: <…>; rel="next"``)."""
+        next_path: str | None = path
+        while next_path:
+            resp = self.request("GET", next_path, scope=scope, what=what, params=params)
+            try:
+                items = resp.json().get(key) or []
+            except (ValueError, AttributeError):
+                raise RegistryError(f"registry {self.base_url}: {what}: not JSON") from None
+            yield from items
+            params = None
+            link = resp.links.get("next", {}).get("url")
+            next_path = urljoin(resp.url, link) if link else None
+
+    # ------------------------------------------------------------------ API
+
+    def ping(self) -> None:
+        """Check the registry answers ``/v2/`` (and that credentials work if it asks).
+
+        Retried once only: a registry that refuses the first connection is more
+        likely a wrong URL than a hiccup, and the user should hear so quickly.
+        """
+        self.request("GET", "", scope="", what="API check /v2/", retries=1)
+
+    def list_repositories(self) -> list[str]:
+        """Return every repository from ``/v2/_catalog`` (not offered by GitLab.com)."""
+        return list(self._paginate("_catalog", "repositories", scope="registry:catalog:*",
+                                   what="catalog /v2/_catalog", params={"n": _TAG_PAGE_SIZE}))
+
+    def list_tags(self, repository: str) -> list[str]:
+        """Return the tags of ``repository``; RegistryNotFound if it is unknown."""
+        return list(self._paginate(
+            f"{repository}/tags/list", "tags", scope=f"repository:{repository}:pull",
+            what=f"repository {repository}", params={"n": _TAG_PAGE_SIZE},
+        ))
+
+    def get_manifest(self, repository: str, reference: str) -> Manifest:
+        """Fetch a manifest by tag or digest, accepting every type the scan reads."""
+        resp = self.request(
+            "GET", f"{repository}/manifests/{reference}", scope=f"repository:{repository}:pull",
+            what=f"manifest {repository}:{reference}", headers={"Accept": MANIFEST_ACCEPT},
+        )
+        media_type = resp.headers.get("Content-Type", "").split(";")[0].strip()
+        digest = resp.headers.get("Docker-Content-Digest") or _sha256_digest(resp.content)
+        return Manifest(media_type=media_type, digest=digest, body=resp.content)
+
+    def get_blob(self, repository: str, digest: str) -> bytes:
+        """Fetch a (small) blob such as an image config."""
+        resp = self.request("GET", f"{repository}/blobs/{digest}",
+                            scope=f"repository:{repository}:pull",
+                            what=f"blob {repository}@{digest}")
+        return resp.content
+
+
+def _sha256_digest(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()

@@ -1,0 +1,140 @@
+"""Parse registry manifests into the blobs they reference.
+
+Four media types are understood:
+
+* Docker image manifest v2 (``application/vnd.docker.distribution.manifest.v2+json``)
+  and OCI image manifest (``application/vnd.oci.image.manifest.v1+json``):
+  one config blob plus layer blobs, each with digest and compressed size.
+* Docker manifest list and OCI image index (multi-arch): a list of platform
+  manifests, each to be fetched and parsed in turn.
+
+Anything else (schema 1, artifact manifests, a future type) parses to
+:class:`Unknown`, which the scan reports and skips: never a crash::
+
+    parsed = parse_manifest(media_type, body)
+    if isinstance(parsed, ImageManifest): parsed.layers[0].size_bytes
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+
+IMAGE_TYPES = (DOCKER_MANIFEST, OCI_MANIFEST)
+INDEX_TYPES = (DOCKER_LIST, OCI_INDEX)
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A blob a manifest references: a layer or the image config."""
+
+    digest: str
+    kind: str  # "layer" or "config"
+    size_bytes: int
+    media_type: str
+
+
+@dataclass(frozen=True)
+class ImageManifest:
+    """A single-platform image: a config and its layers."""
+
+    config: Blob
+    layers: tuple[Blob, ...]
+
+    @property
+    def blobs(self) -> tuple[Blob, ...]:
+        """Config first, then the layers in order."""
+        return (self.config, *self.layers)
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One platform manifest of a multi-arch index."""
+
+    digest: str
+    media_type: str
+    platform: str | None  # "linux/arm64/v8", None when the entry has no platform
+
+
+@dataclass(frozen=True)
+class ImageIndex:
+    """A manifest list or OCI index: one entry per platform."""
+
+    manifests: tuple[IndexEntry, ...]
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A manifest the scan cannot read; ``reason`` says why."""
+
+    media_type: str
+    reason: str
+
+
+Parsed = ImageManifest | ImageIndex | Unknown
+
+
+def format_platform(platform: object) -> str | None:
+    """Return ``os/arch[/variant]`` for an index entry's ``platform`` object."""
+    if not isinstance(platform, dict):
+        return None
+    parts = [platform.get("os"), platform.get("architecture"), platform.get("variant")]
+    text = "/".join(str(p) for p in parts if p)
+    return text or None
+
+
+def _descriptor(obj: object, kind: str) -> Blob:
+    if not isinstance(obj, dict):
+        raise ValueError(f"{kind} descriptor is not an object")
+    digest, size = obj.get("digest"), obj.get("size")
+    if not isinstance(digest, str) or ":" not in digest:
+        raise ValueError(f"{kind} descriptor without a digest")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ValueError(f"{kind} {digest} without a valid size")
+    return Blob(digest=digest, kind=kind, size_bytes=size, media_type=str(obj.get("mediaType")))
+
+
+def parse_manifest(media_type: str, body: bytes | str) -> Parsed:
+    """Parse a manifest served with ``media_type`` (the Content-Type header).
+
+    When the header is missing or generic (``application/json``), the body's
+    own ``mediaType`` field decides. Malformed bodies become :class:`Unknown`.
+    """
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return Unknown(media_type or "?", "body is not JSON")
+    if not isinstance(doc, dict):
+        return Unknown(media_type or "?", "body is not a JSON object")
+    kind = media_type
+    if kind not in IMAGE_TYPES + INDEX_TYPES:
+        kind = doc.get("mediaType") if media_type in ("", "application/json") else media_type
+        if kind is None and media_type in ("", "application/json"):
+            # An OCI manifest may omit mediaType: recognize it by its shape.
+            kind = OCI_INDEX if "manifests" in doc else OCI_MANIFEST if "layers" in doc else None
+    if kind in IMAGE_TYPES:
+        try:
+            config = _descriptor(doc.get("config"), "config")
+            layers = doc.get("layers")
+            if not isinstance(layers, list):
+                raise ValueError("no layers list")
+            return ImageManifest(config, tuple(_descriptor(x, "layer") for x in layers))
+        except ValueError as exc:
+            return Unknown(kind, f"malformed manifest: {exc}")
+    if kind in INDEX_TYPES:
+        entries = doc.get("manifests")
+        if not isinstance(entries, list):
+            return Unknown(kind, "malformed index: no manifests list")
+        out = []
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("digest"), str):
+                return Unknown(kind, "malformed index: entry without a digest")
+            out.append(IndexEntry(entry["digest"], str(entry.get("mediaType", "")),
+                                  format_platform(entry.get("platform"))))
+        return ImageIndex(tuple(out))
+    return Unknown(str(kind or media_type or "?"), "unsupported manifest media type")
