@@ -1,0 +1,225 @@
+"""cachecost.figures: the traces and values each chart draws, titles with units, escaping."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from cachecost import figures, history
+
+from .datasets import make_dataset
+from .handmade import make_results
+
+EVIL = '<img src=x onerror="alert(1)">'
+
+
+def _has_titles(fig: go.Figure) -> None:
+    assert fig.layout.title.text, "figure without a title"
+    axis_titles = [a.title.text for a in (fig.layout.xaxis, fig.layout.yaxis) if a.title.text]
+    assert axis_titles, "figure without axis titles"
+
+
+def _bar_y(fig: go.Figure, name: str) -> list:
+    (trace,) = [t for t in fig.data if t.name == name]
+    return list(trace.y)
+
+
+# --------------------------------------------------------------------------- history
+
+
+def test_pipelines_per_month_stacks_one_trace_per_source():
+    df = pd.DataFrame({"month": ["2025-01", "2025-01", "2025-02"],
+                       "source": ["push", EVIL, "push"], "pipelines": [2, 1, 4]})
+    fig = figures.plot_pipelines_per_month(df)
+    assert fig.layout.barmode == "stack"
+    assert _bar_y(fig, "push") == [2, 4]
+    assert _bar_y(fig, html.escape(EVIL)) == [1]   # shown as text, not as HTML
+    assert "pipelines per month" in fig.layout.yaxis.title.text
+    _has_titles(fig)
+
+
+def test_build_durations_draw_the_precomputed_quantiles():
+    df = pd.DataFrame({"image": ["a", "a", "b"], "build": ["cached", "uncached", "cached"],
+                       "jobs": [5, 2, 3], "p10": [1.0, 10.0, 2.0], "p25": [1.5, 12.0, 2.5],
+                       "p50": [2.0, 15.0, 3.0], "p75": [2.5, 16.0, 3.5],
+                       "p90": [3.0, 17.0, 4.0]})
+    fig = figures.plot_build_durations(df)
+    cached = next(t for t in fig.data if t.name == "cached")
+    assert list(cached.y) == ["a", "b"] and list(cached.median) == [2.0, 3.0]
+    assert list(cached.lowerfence) == [1.0, 2.0] and list(cached.upperfence) == [3.0, 4.0]
+    uncached = next(t for t in fig.data if t.name == "uncached")
+    assert list(uncached.median) == [15.0]
+    assert "minutes" in fig.layout.xaxis.title.text
+
+
+def test_cache_outcome_rate_plots_the_share_not_served_from_cache():
+    week = pd.Timestamp("2025-03-03")
+    df = pd.DataFrame({"week": [week] * 5,
+                       "basis": ["sampled logs"] * 3 + ["inferred"] * 2,
+                       "outcome": ["hit", "miss", "partial", "cached", "uncached"],
+                       "jobs": [2, 1, 1, 9, 1], "share": [0.5, 0.25, 0.25, 0.9, 0.1]})
+    fig = figures.plot_cache_outcome_rate(df)
+    by_name = {t.name.split(" (")[0]: list(t.y) for t in fig.data}
+    assert by_name == {"inferred": [10.0], "sampled logs": [50.0]}
+    assert "%" in fig.layout.yaxis.title.text
+
+
+def test_registry_and_billing_charts_convert_units():
+    reg = pd.DataFrame({"repository": ["qemu/a", "qemu/a-cache"], "image": ["a", "a"],
+                        "is_cache_repository": [False, True], "tags": [2, 5],
+                        "tag_sum_bytes": [2 * 1024**3, 1024**3],
+                        "dedup_bytes": [1.5 * 1024**3, float("nan")]})
+    fig = figures.plot_registry_size(reg)
+    tag_sum = next(t for t in fig.data if t.name == "sum of tag sizes")
+    assert list(tag_sum.x) == [2.0, 1.0]
+    assert list(tag_sum.y) == ["qemu/a", "qemu/a-cache (cache)"]
+    assert "GiB" in fig.layout.xaxis.title.text
+    billed = pd.DataFrame({"month": ["2025-03", "2025-03"],
+                           "attempt": ["final attempt", "retried attempt"],
+                           "jobs": [1, 1], "minutes": [10.0, 5.0]})
+    fig = figures.plot_billed_build_minutes(billed)
+    assert _bar_y(fig, "retried attempt") == [5.0]
+    assert "minutes" in fig.layout.yaxis.title.text
+
+
+def test_history_builders_accept_history_frames_of_a_hand_built_dataset():
+    ds = make_dataset(
+        pipelines=[{"pipeline_id": 1, "source": "push", "created_at": "2025-03-04T00:00:00Z",
+                    "queued_duration_s": 3.0}],
+        jobs=[{"job_id": i, "pipeline_id": 1, "stage": "containers", "status": "success",
+               "is_container_build": True, "image": EVIL, "duration_s": d,
+               "created_at": "2025-03-04T00:00:00Z", "started_at": "2025-03-04T00:00:00Z",
+               "queued_duration_s": 1.0} for i, d in enumerate([100.0, 101.0, 900.0])],
+    )
+    pairs = [(history.count_pipelines_per_month, figures.plot_pipelines_per_month),
+             (history.summarize_build_durations, figures.plot_build_durations),
+             (history.compute_cache_outcome_rate, figures.plot_cache_outcome_rate),
+             (history.summarize_queue_times, figures.plot_queue_times),
+             (history.summarize_registry_size, figures.plot_registry_size),
+             (history.sum_billed_build_minutes, figures.plot_billed_build_minutes)]
+    for compute, plot in pairs:
+        fig = plot(compute(ds))
+        _has_titles(fig)
+        assert EVIL not in fig.to_json().replace("\\u003c", "<").replace("\\u003e", ">") \
+            .replace('\\"', '"'), plot.__name__
+
+
+# --------------------------------------------------------------------------- decision
+
+
+def test_headline_table_lists_every_strategy_baseline_first_and_escapes(results):
+    results["strategies"]["no-cache"]["title"] = EVIL
+    frame = figures.format_headline_frame(results)
+    assert list(frame["strategy"]) == [
+        "dind-inline-cache (*)", "rebuild-on-change", "buildkit-registry-cache-min",
+        "buildkit-registry-cache-max", "kaniko-cache-repo", "no-cache"]
+    row = frame.set_index("strategy").loc["rebuild-on-change"]
+    assert row["total cost USD / month"] == "$300 ($240 – $360)"
+    assert row["Δ vs baseline USD / month"] == "-$100 (-$120 – -$80)"
+    assert row["CI minutes / month"] == "8,000 (6,400 – 9,600)"
+    assert frame.set_index("strategy").loc["dind-inline-cache (*)",
+                                           "Δ vs baseline USD / month"] == "baseline (*)"
+    page = figures.headline_table(results).data
+    assert EVIL not in page and html.escape(EVIL, quote=False) in page
+
+
+def test_recommendation_and_assumptions_are_escaped(results):
+    results["recommendation"]["flip"] = [EVIL]
+    results["inputs"][0]["citation"] = EVIL
+    assert EVIL not in figures.recommendation_paragraph(results).data
+    page = figures.assumptions_table(results).data
+    assert EVIL not in page and html.escape(EVIL, quote=False) in page
+    assert "Bonzini 2023-06-28" in page
+
+
+def test_per_image_inputs_are_pivoted(results):
+    results["inputs"] += [
+        {"name": "data.image.debian.cached_build_min", "value": 2.5, "unit": "minutes",
+         "source": "data", "citation": None, "distribution": None},
+        {"name": "data.image.debian.tags_kept", "value": 3.0, "unit": "tags",
+         "source": "data", "citation": None, "distribution": None},
+        {"name": "data.image.alpine.cached_build_min", "value": 2.0, "unit": "minutes",
+         "source": "data", "citation": None, "distribution": None},
+    ]
+    frame = figures.format_per_image_frame(results)
+    assert frame.to_dict("records") == [
+        {"image": "alpine", "cached build min (minutes)": "2", "tags kept (tags)": "-"},
+        {"image": "debian", "cached build min (minutes)": "2.5", "tags kept (tags)": "3"},
+    ]
+    assert "data.image." not in " ".join(figures.format_assumptions_frame(results)["input"])
+
+
+def test_cost_by_component_stacks_the_components(results):
+    fig = figures.plot_cost_by_component(results)
+    assert fig.layout.barmode == "stack"
+    assert list(fig.data[0].x)[0] == "dind-inline-cache (*)"
+    storage = _bar_y(fig, "registry storage")
+    assert storage[0] == pytest.approx(80.0)    # 0.2 x $400 for the baseline
+    assert "USD" in fig.layout.yaxis.title.text
+
+
+def test_registry_storage_draws_medians_bands_quota_and_cleanup(results):
+    fig = figures.plot_registry_storage(results)
+    kaniko = next(t for t in fig.data if t.name == "kaniko-cache-repo")
+    assert list(kaniko.y) == results["storage_over_horizon"]["strategies"][
+        "kaniko-cache-repo"]["p50"]
+    cleanup = next(t for t in fig.data if t.name == "kaniko-cache-repo, with cleanup policy")
+    assert cleanup.line.dash == "dash"
+    bands = [t for t in fig.data if t.fill == "tonexty"]
+    assert len(bands) == 6
+    assert [s.y0 for s in fig.layout.shapes] == [100.0]
+    assert "GiB" in fig.layout.yaxis.title.text
+
+
+def test_registry_storage_without_quota_or_cleanup(results):
+    results["storage_over_horizon"]["quota_gib"] = None
+    results["storage_over_horizon"]["cleanup_what_if"] = {}
+    fig = figures.plot_registry_storage(results)
+    assert not fig.layout.shapes
+    assert not [t for t in fig.data if t.name and "cleanup" in t.name]
+
+
+def test_fork_minutes_and_quota_share(results):
+    fig = figures.plot_fork_minutes(results)
+    minutes, share = fig.data
+    assert list(minutes.y)[0] == 900          # baseline first
+    assert list(share.y)[0] == pytest.approx(900 * 0.008 / 400 * 100)
+    assert list(minutes.error_y.array)[0] == pytest.approx(180.0)
+
+
+def test_tornado_bars_start_at_the_challengers_delta(results):
+    fig = figures.plot_tornado(results)
+    low, high = fig.data
+    assert list(low.base) == [-100.0, -100.0]       # rebuild-on-change's Δ p50
+    assert list(low.x) == [-50.0, 20.0]
+    assert list(high.x) == [50.0, -20.0]
+    assert low.y[0].startswith("uncached_build_min (10 to 20 min)")
+
+
+def test_break_even_as_a_multiple_of_today(results):
+    fig = figures.plot_break_even(results)
+    point = next(t for t in fig.data if t.name == "break-even value")
+    assert list(point.x) == [3.0]                   # 9 changes/month vs 3 today
+    assert "1 more pairs: no break-even" in fig.layout.title.text
+    assert fig.layout.xaxis.type == "log"
+
+
+def test_decision_builders_have_titles():
+    results = make_results()
+    for plot in (figures.plot_cost_by_component, figures.plot_registry_storage,
+                 figures.plot_fork_minutes, figures.plot_tornado, figures.plot_break_even):
+        fig = plot(results)
+        assert fig.layout.title.text, plot.__name__
+        assert fig.layout.template.layout.font.family or fig.layout.font.family
+
+
+def test_decision_chart_labels_show_markup_as_text(results):
+    results["tornado"][0]["input"] = EVIL
+    results["break_even"][0]["input"] = EVIL
+    for fig in (figures.plot_tornado(results), figures.plot_break_even(results)):
+        labels = [y for t in fig.data for y in (t.y or [])]
+        assert not [y for y in labels if EVIL in y]
+        assert [y for y in labels if html.escape(EVIL) in y]

@@ -1,0 +1,89 @@
+"""The report notebooks: thin and clean as committed, and they run on the sample.
+
+Each notebook is executed once through papermill (in a temporary directory)
+on the bundled sample data and the default scenario, with the real model.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import nbformat
+import papermill as pm
+import pytest
+
+from cachecost.config import NOTEBOOKS_DIR
+
+NOTEBOOKS = {"01-ci-history.ipynb": 6, "02-caching-decision.ipynb": 5}   # name -> charts
+PARAMETERS = {"data_dir", "scenario_path"}
+
+
+def _code_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory) -> dict:
+    """name -> the notebook executed on the sample with the default scenario."""
+    out_dir = tmp_path_factory.mktemp("nb")
+    done = {}
+    for name in sorted(NOTEBOOKS):
+        pm.execute_notebook(str(NOTEBOOKS_DIR / name), str(out_dir / name),
+                            parameters={"data_dir": "", "scenario_path": ""},
+                            kernel_name="python3", progress_bar=False, cwd=str(out_dir))
+        done[name] = nbformat.read(out_dir / name, as_version=4)
+    return done
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_committed_thin_and_clean(name):
+    nb = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+    code = _code_cells(nb)
+    assert "".join(code[0].source).split() == ["from", "cachecost.notebook", "import",
+                                               "setup_notebook", "setup_notebook()"]
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and code[1] is params[0]
+    tree = ast.parse(params[0].source)
+    assert {n.target.id for n in tree.body if isinstance(n, ast.AnnAssign)} == PARAMETERS
+    assert all(isinstance(n, ast.AnnAssign) and n.annotation.id == "str" for n in tree.body)
+    assert all("#" in line for line in params[0].source.splitlines())
+    for cell in code:
+        assert not cell.outputs and cell.execution_count is None
+        for node in ast.walk(ast.parse(cell.source)):
+            assert not isinstance(node, ast.For | ast.While | ast.FunctionDef | ast.ClassDef
+                                  | ast.Lambda | ast.comprehension), (name, cell.source)
+    # prose between the calls: every chart cell follows a markdown cell
+    kinds = [c.cell_type for c in nb.cells]
+    charts = [i for i, c in enumerate(nb.cells)
+              if c.cell_type == "code" and "figures.plot_" in c.source]
+    assert len(charts) == NOTEBOOKS[name]
+    assert all(kinds[i - 1] == "markdown" for i in charts)
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_executes_without_error_and_draws_plotly(executed, name):
+    nb = executed[name]
+    outputs = [o for c in _code_cells(nb) for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"
+                and "Traceback" in o.text]
+    html_outputs = [o.data["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    plots = [h for h in html_outputs if "Plotly.newPlot" in h]
+    assert len(plots) == NOTEBOOKS[name]
+    # no plotly-mimetype-only output that nbconvert would drop from HTML
+    assert not [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})
+                and "text/html" not in o.data]
+
+
+def test_decision_page_shows_the_headline_table_first(executed):
+    nb = executed["02-caching-decision.ipynb"]
+    html_outputs = [o.data["text/html"] for c in _code_cells(nb) for o in c.outputs
+                    if "text/html" in o.get("data", {})]
+    first = html_outputs[0]
+    assert "cachecost-table-headline" in first and "dind-inline-cache (*)" in first
+    assert "Recommendation." in html_outputs[1]
+    assert "cachecost-table-assumptions" in html_outputs[-1]
+    # papermill writes the parameters into the output: only the two declared ones
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    tree = ast.parse(injected[0].source)
+    assert {n.targets[0].id for n in tree.body if isinstance(n, ast.Assign)} == PARAMETERS
