@@ -1,0 +1,254 @@
+"""Calibrate the cost model from a dataset: per image, what building it costs today.
+
+For every CI image the model needs build minutes (cached, after a change, from
+scratch), how often its inputs change, how many builds run, and its size in
+the registry. :func:`calibrate` derives them from a
+:class:`~cachecost.dataset.Dataset`::
+
+    cal = calibrate(load_dataset())
+    cal.images.loc["debian-hexagon-cross", ["cached_build_min", "uncached_build_min"]]
+
+Method (``docs/model.md`` has the long form)
+--------------------------------------------
+* Window: ``months_of_data`` = span of pipeline creation times / 30.4375 days.
+* ``builds_per_month``: container jobs of the image that ran (any status with a
+  duration: failed and retried jobs are billed too) / months.
+* **Split of the durations into cached builds and rebuilds.** Successful build
+  durations of one image, on a log scale, sorted. Cached builds dominate, so
+  the median is a cached build. The threshold is the middle (in log) of the
+  first gap above the median wider than ``GAP_RATIO`` (25 %): a cluster of
+  rebuilds tens of minutes long sits well apart from a few-minute cached
+  cluster. Where build logs were read (``jobs.cache_outcome``), they take
+  precedence: the threshold is raised above every logged ``hit`` and lowered
+  below every logged ``miss``/``partial``. No gap and no logged rebuild means
+  the image was never rebuilt in the window.
+* ``cached_build_min``: median of logged hits when there are at least 3, else
+  the median of the cached class.
+* ``uncached_build_min``: median of logged misses when any, else the median of
+  the upper half of the rebuild class (partial rebuilds fill its lower half);
+  NaN when the image was never rebuilt (the model then uses the scenario's
+  ``uncached_to_cached_ratio``).
+* ``change_build_min``: mean of the rebuild class (misses and partials): the
+  expected cost of a build after a change.
+* ``changes_per_month``: pipelines with a rebuild of the image / months.
+* Registry: ``compressed_size_gib`` is the ``latest`` tag's size (else the
+  largest tag), ``per_tag_gib`` sums the image's tag sizes, ``tags_kept``
+  counts them. ``dedup_gib`` counts each layer once: measured unique blob bytes
+  when the dataset has a ``registry_layers`` table (blobs shared across images
+  count for the first image by name), else the repositories' deduplicated
+  ``size_bytes``, else the per-tag sum (an overestimate, flagged).
+* ``run_steps``: median of logged ``cached_steps + executed_steps``, else 5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cachecost.dataset import Dataset
+from cachecost.errors import CachecostError
+
+DAYS_PER_MONTH = 30.4375
+GIB = 2.0**30
+#: A gap in sorted build times wider than this ratio separates cached builds from rebuilds.
+GAP_RATIO = 1.25
+#: Logged hits needed before their median replaces the cached class's median.
+MIN_LOGGED_HITS = 3
+DEFAULT_RUN_STEPS = 5.0
+#: Compressed size of an image with no registry data: 1.5 GB uncompressed x 0.5
+#: (domain-facts §6, rule of thumb), used only when no other image has a size either.
+DEFAULT_IMAGE_GIB = 0.75e9 / GIB
+
+COLUMNS = (
+    "builds_per_month", "changes_per_month", "cached_build_min", "change_build_min",
+    "uncached_build_min", "compressed_size_gib", "per_tag_gib", "dedup_gib", "tags_kept",
+    "run_steps",
+)
+
+
+@dataclass
+class Calibration:
+    """Per-image model inputs derived from data, plus dataset-wide figures."""
+
+    images: pd.DataFrame                      # index: image; columns: COLUMNS + *_method
+    months_of_data: float
+    pipelines_per_month_by_source: dict[str, float]
+    container_minutes_per_month: float        # measured container-build runner minutes
+    other_minutes_per_month: float            # measured minutes of every other CI job
+    dedup_method: str                         # registry_layers | repository size | tag sum
+    notes: list[str] = field(default_factory=list)
+    overridden: list[tuple[str, str]] = field(default_factory=list)   # (image, column)
+
+    @property
+    def upstream_pipelines_per_month(self) -> float:
+        """All upstream pipelines per month."""
+        return float(sum(self.pipelines_per_month_by_source.values()))
+
+
+def split_durations(duration_min: np.ndarray, outcomes: np.ndarray | None = None) -> np.ndarray:
+    """Return a boolean mask: True for rebuilds, False for cached builds.
+
+    ``duration_min`` are successful build durations of one image; ``outcomes``
+    the logged cache outcome per build (None/NaN where the log was not read).
+    """
+    d = np.asarray(duration_min, dtype=float)
+    if d.size == 0:
+        return np.zeros(0, dtype=bool)
+    logs = np.log(np.maximum(d, 1e-6))
+    order = np.sort(logs)
+    median = float(np.median(logs))
+    threshold = np.inf
+    for lo, hi in zip(order[:-1], order[1:], strict=True):
+        if lo >= median and hi - lo > np.log(GAP_RATIO):
+            threshold = 0.5 * (lo + hi)
+            break
+    if outcomes is not None:
+        out = pd.Series(outcomes, dtype=object)
+        hits = logs[(out == "hit").to_numpy()]
+        rebuilds = logs[out.isin(["miss", "partial"]).to_numpy()]
+        if len(hits) and threshold <= hits.max():
+            above = order[order > hits.max()]
+            threshold = 0.5 * (hits.max() + above.min()) if len(above) else np.inf
+        if len(rebuilds) and threshold > rebuilds.min():
+            below = order[order < rebuilds.min()]
+            threshold = 0.5 * (below.max() + rebuilds.min()) if len(below) else -np.inf
+    return logs > threshold
+
+
+def _image_minutes(jobs: pd.DataFrame, months: float) -> dict[str, float | str]:
+    """Calibrate one image's build minutes and change rate from its container jobs."""
+    ran = jobs[jobs["duration_s"].notna()]
+    ok = ran[ran["status"] == "success"]
+    minutes = ok["duration_s"].to_numpy(dtype=float) / 60.0
+    outcomes = ok["cache_outcome"].to_numpy(dtype=object)
+    is_rebuild = split_durations(minutes, outcomes)
+    cached, rebuilt = minutes[~is_rebuild], minutes[is_rebuild]
+    logged = pd.Series(outcomes, dtype=object)
+    logged_hits = minutes[(logged == "hit").to_numpy()]
+    logged_misses = minutes[(logged == "miss").to_numpy()]
+    row: dict[str, float | str] = {"builds_per_month": len(ran) / months}
+    if len(logged_hits) >= MIN_LOGGED_HITS:
+        row["cached_build_min"] = float(np.median(logged_hits))
+        row["cached_method"] = f"median of {len(logged_hits)} logged hits"
+    else:
+        row["cached_build_min"] = float(np.median(cached)) if len(cached) else np.nan
+        row["cached_method"] = f"median of the cached class ({len(cached)} builds)"
+    if len(logged_misses):
+        row["uncached_build_min"] = float(np.median(logged_misses))
+        row["uncached_method"] = f"median of {len(logged_misses)} logged misses"
+    elif len(rebuilt):
+        upper = np.sort(rebuilt)[len(rebuilt) // 2:]
+        row["uncached_build_min"] = float(np.median(upper))
+        row["uncached_method"] = f"median of the upper half of {len(rebuilt)} rebuilds"
+    else:
+        row["uncached_build_min"] = np.nan
+        row["uncached_method"] = "no rebuild in the window: scenario ratio x cached"
+    row["change_build_min"] = float(np.mean(rebuilt)) if len(rebuilt) else np.nan
+    rebuild_pipelines = ok.loc[is_rebuild, "pipeline_id"].nunique()
+    row["changes_per_month"] = rebuild_pipelines / months
+    steps = (jobs["cached_steps"].astype("Float64") + jobs["executed_steps"].astype("Float64"))
+    steps = steps.dropna()
+    row["run_steps"] = float(steps.median()) if len(steps) else DEFAULT_RUN_STEPS
+    return row
+
+
+def _registry(ds: Dataset) -> tuple[pd.DataFrame, str]:
+    """Per image: compressed size, per-tag sum, dedup size, tags kept (bytes -> GiB)."""
+    repos = ds.registry_repositories
+    repos = repos[repos["image"].notna() & ~repos["is_cache_repository"]]
+    tags = ds.registry_tags.merge(repos[["repository_id", "image"]], on="repository_id")
+    rows = {}
+    for image, grp in tags.groupby("image"):
+        latest = grp.loc[grp["tag_name"] == "latest", "total_size_bytes"].dropna()
+        size = latest.iloc[0] if len(latest) else grp["total_size_bytes"].max()
+        rows[image] = {
+            "compressed_size_gib": float(size) / GIB,
+            "per_tag_gib": float(grp["total_size_bytes"].fillna(0).sum()) / GIB,
+            "tags_kept": float(len(grp)),
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    layers = ds.registry_layers
+    if layers is not None and len(layers):
+        paths = repos.set_index("path")["image"]
+        blobs = layers.assign(image=layers["repository_path"].map(paths)).dropna(subset=["image"])
+        unique = blobs.sort_values(["image", "blob_digest"]).drop_duplicates("blob_digest")
+        out["dedup_gib"] = unique.groupby("image")["size_bytes"].sum() / GIB
+        return out, "registry_layers (unique blob bytes per root namespace)"
+    repo_sizes = repos.groupby("image")["size_bytes"].sum(min_count=1)
+    if len(out) and repo_sizes.reindex(out.index).notna().all():
+        out["dedup_gib"] = repo_sizes.reindex(out.index) / GIB
+        return out, "repository size_bytes (deduplicated within each repository)"
+    if len(out):
+        out["dedup_gib"] = out["per_tag_gib"]
+    return out, "sum of tag sizes (no dedup figure in the data: an overestimate)"
+
+
+def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
+              *, source: object = "scenario") -> Calibration:
+    """Derive the per-image model inputs from a dataset; apply scenario overrides.
+
+    ``overrides`` maps an image name (or ``"*"`` for every image) to column values;
+    ``source`` names where they came from in error messages (the scenario file).
+    Raises CachecostError when the dataset has no container build with a duration.
+    """
+    jobs = ds.jobs
+    container = jobs[jobs["is_container_build"] & jobs["image"].notna()]
+    if not container["duration_s"].notna().any():
+        raise CachecostError(f"{ds.path}: no container-build job with a duration; "
+                             "cannot calibrate the model")
+    created = ds.pipelines["created_at"].dropna()
+    span_days = (created.max() - created.min()).total_seconds() / 86400 if len(created) else 0
+    months = max(span_days, 1.0) / DAYS_PER_MONTH
+    notes: list[str] = []
+
+    rows = {image: _image_minutes(grp, months) for image, grp in container.groupby("image")}
+    images = pd.DataFrame.from_dict(rows, orient="index").sort_index()
+    registry, dedup_method = _registry(ds)
+    images = images.join(registry, how="left")
+    missing = images["compressed_size_gib"].isna()
+    if missing.any():
+        fallback = registry["compressed_size_gib"].median() if len(registry) else np.nan
+        fallback = DEFAULT_IMAGE_GIB if np.isnan(fallback) else float(fallback)
+        notes.append(f"{int(missing.sum())} image(s) without registry data use a "
+                     f"compressed size of {fallback:.2f} GiB")
+        images.loc[missing, ["compressed_size_gib", "per_tag_gib", "dedup_gib"]] = fallback
+        images.loc[missing, "tags_kept"] = 1.0
+    images["dedup_gib"] = images["dedup_gib"].fillna(images["per_tag_gib"])
+    dropped = images.index[images["cached_build_min"].isna()]
+    if len(dropped):
+        notes.append(f"skipped {len(dropped)} image(s) with no successful build: "
+                     + ", ".join(dropped))
+        images = images.drop(index=dropped)
+
+    by_source = (ds.pipelines.groupby("source").size() / months).sort_index()
+    other = jobs[~jobs["is_container_build"]]["duration_s"].sum() / 60.0 / months
+    cal = Calibration(
+        images=images,
+        months_of_data=months,
+        pipelines_per_month_by_source={str(k): float(v) for k, v in by_source.items()},
+        container_minutes_per_month=float(container["duration_s"].sum() / 60.0 / months),
+        other_minutes_per_month=float(other),
+        dedup_method=dedup_method,
+        notes=notes,
+    )
+    apply_overrides(cal, overrides or {}, source=source)
+    return cal
+
+
+def apply_overrides(cal: Calibration, overrides: dict[str, dict[str, float]],
+                    *, source: object = "scenario") -> None:
+    """Replace calibrated values in place (``"*"`` first, then named images)."""
+    for image in sorted(overrides, key=lambda k: k != "*"):
+        targets = list(cal.images.index) if image == "*" else [image]
+        if image != "*" and image not in cal.images.index:
+            raise CachecostError(f"{source}: overrides.{image}: no such image in the data; "
+                                 f"expected one of {', '.join(cal.images.index)}")
+        for column, value in overrides[image].items():
+            cal.images.loc[targets, column] = float(value)
+            if column == "uncached_build_min":
+                cal.images.loc[targets, "uncached_method"] = "scenario override"
+            if column == "cached_build_min":
+                cal.images.loc[targets, "cached_method"] = "scenario override"
+            cal.overridden.extend((t, column) for t in targets)

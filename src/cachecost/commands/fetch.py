@@ -1,0 +1,59 @@
+"""Fetch a GitLab project's CI history (pipelines, jobs, a sample of build logs,
+registry sizes) into a dataset that `cachecost data` and the notebooks read.
+
+    export GITLAB_TOKEN=...            # a token with scope read_api; never a CLI value
+    cachecost fetch --url https://gitlab.com --project qemu-project/qemu --since 2025-09-01
+    cachecost fetch --gitlab-config gitlab.com --project qemu-project/qemu
+
+Run it again to add what changed since (incremental); an interrupted run is
+resumed by running the same command. The token comes from GITLAB_TOKEN /
+GITLAB_PRIVATE_TOKEN or python-gitlab's config file (--gitlab-config SECTION,
+PYTHON_GITLAB_CFG); in GitLab CI the URL defaults to CI_SERVER_URL. The job
+token (CI_JOB_TOKEN) cannot read the jobs and pipelines APIs. See docs/fetch.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cachecost.fetch import run_fetch
+
+HELP = "fetch a GitLab project's CI history into a dataset (incremental, resumable)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``cachecost fetch``."""
+    parser.add_argument("--url", help="GitLab instance, e.g. https://gitlab.com "
+                        "(default: CI_SERVER_URL, or the --gitlab-config section's url)")
+    parser.add_argument("--project", required=True, metavar="GROUP/PROJECT",
+                        help="project path, e.g. qemu-project/qemu")
+    parser.add_argument("--since", metavar="YYYY-MM-DD",
+                        help="first run only: fetch pipelines and jobs from this date on")
+    parser.add_argument("--data", metavar="DIR",
+                        help="dataset directory (default: data/raw/<host>/<project path>/)")
+    parser.add_argument("--gitlab-config", metavar="SECTION",
+                        help="take URL and token from this python-gitlab config section")
+    parser.add_argument("--logs-per-image", type=int, default=2, metavar="N",
+                        help="build logs to read per container job name and run (default 2)")
+    parser.add_argument("--mapping", metavar="FILE",
+                        help="YAML file mapping container jobs to images (see docs/fetch.md)")
+    parser.add_argument("--pipeline-details", action="store_true",
+                        help="get pipeline durations from GET /pipelines/:id (one request "
+                        "each) instead of deriving them from the jobs")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bars and no summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fetch, then print the one-paragraph summary."""
+    result = run_fetch(
+        args.url, args.project, since=args.since, data_dir=args.data,
+        gitlab_config=args.gitlab_config, logs_per_image=args.logs_per_image,
+        mapping=args.mapping,
+        pipeline_durations="details" if args.pipeline_details else "jobs",
+        show_progress=not args.quiet and sys.stderr.isatty(),
+    )
+    if not args.quiet:
+        print(result.summary())
+    return 0

@@ -1,0 +1,156 @@
+"""Run the cost model: compute minutes, registry storage and money per caching
+strategy, with p10-p90 spread, deltas against the baseline, what moves the
+answer most (tornado), break-even values and a recommendation.
+
+    cachecost model                                  # default scenario, sample data
+    cachecost model --scenario scenarios/gitlab-hosted-oss.yaml --format json
+    cachecost model --data data/raw/gitlab.com/qemu-project/qemu --samples 100000
+
+Formulas and every scenario key: docs/model.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from cachecost.dataset import load_dataset
+from cachecost.errors import CachecostError
+from cachecost.model import DEFAULT_SAMPLES, run_model
+from cachecost.scenario import DEFAULT_SCENARIO_PATH, load_scenario
+
+HELP = "model what each caching strategy costs (compute, storage, money) with uncertainty"
+
+FORMATS = ("table", "text", "json")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``cachecost model``."""
+    parser.add_argument("--scenario", metavar="FILE",
+                        help=f"scenario YAML (default: {DEFAULT_SCENARIO_PATH.name})")
+    parser.add_argument("--data", metavar="DIR", help="dataset directory (default: the sample)")
+    parser.add_argument("--samples", metavar="N", type=int, default=DEFAULT_SAMPLES,
+                        help=f"Monte Carlo samples (default: {DEFAULT_SAMPLES:,})")
+    parser.add_argument("--format", choices=FORMATS, default="table",
+                        help="output format (default: table); json is the source of the others")
+
+
+def _money(x: float | None) -> str:
+    if x is None:
+        return "-"
+    sign = "-" if x < 0 else ""
+    return f"{sign}${abs(x):,.0f}" if abs(x) >= 100 else f"{sign}${abs(x):,.2f}"
+
+
+def _num(x: float | None, digits: int = 0) -> str:
+    return "-" if x is None else f"{x:,.{digits}f}"
+
+
+def _spread(q: dict, fmt=_money) -> str:
+    return f"{fmt(q['p10'])}-{fmt(q['p90'])}"
+
+
+def _header(results: dict[str, Any]) -> list[str]:
+    lines = []
+    if results["is_synthetic_data"]:
+        lines.append("SYNTHETIC SAMPLE DATA - not measured from any real project")
+    lines.append(f"scenario: {results['scenario']} - {results['scenario_title']}")
+    lines.append(f"          sha256 {results['scenario_sha256'][:12]}, "
+                 f"{results['samples']:,} samples, seed {results['seed']}, "
+                 f"horizon {results['horizon_months']} months, "
+                 f"registry accounting {results['accounting']}")
+    return lines
+
+
+def _recommendation_lines(results: dict[str, Any]) -> list[str]:
+    rec = results["recommendation"]
+    lines = ["", f"cheapest: {rec['winner']}; next: {rec['runner_up']} "
+                 f"(+{_money(rec['saving_usd_per_month'])}/month at p50, winner cheaper in "
+                 f"{rec['share_of_samples_winner_cheaper']:.0%} of samples)",
+             "what would flip it:"]
+    lines += [f"  - {s}" for s in rec["flip"]]
+    top = [t for t in results["tornado"] if t["strategy"] == rec["runner_up"]][:3]
+    if top:
+        lines.append(f"inputs moving {rec['runner_up']} vs {results['baseline']} most "
+                     "(p10 -> p90):")
+        lines += [f"  {t['input']}: {_money(t['delta_low_usd_per_month'])} -> "
+                  f"{_money(t['delta_high_usd_per_month'])}/month" for t in top]
+    return lines
+
+
+def format_table(results: dict[str, Any]) -> str:
+    """Render the results as a terminal table (p50 with p10-p90 for money)."""
+    acc = results["accounting"]
+    cols = [("strategy", 28, "<"), ("build min", 9, ">"), ("fork min", 8, ">"),
+            ("fork wait", 9, ">"), ("GiB", 6, ">"), ("->quota", 7, ">"),
+            ("cost p50", 8, ">"), ("p10-p90", 13, ">"), ("delta", 8, ">"), ("delta%", 6, ">")]
+    lines = _header(results) + [""]
+    lines.append(" ".join(f"{name:{align}{width}}" for name, width, align in cols))
+    lines.append(" ".join("-" * width for _, width, _ in cols))
+    for name, s in results["strategies"].items():
+        mtq = s["months_to_quota"]
+        mtq_s = "-" if mtq is None else ("never" if mtq["p50"] is None else _num(mtq["p50"], 1))
+        delta = s["delta_vs_baseline_usd_per_month"]["p50"]
+        pct = s["delta_vs_baseline_pct"]["p50"]
+        label = name + (" *" if s["is_baseline"] else "")
+        cells = [label, _num(s["compute_minutes_per_month"]["p50"]),
+                 _num(s["fork_compute_minutes_per_month"]["p50"]),
+                 _num(s["fork_pipeline_feedback_minutes"]["p50"], 1),
+                 _num(s["registry_gib"][acc]["p50"], 1), mtq_s,
+                 _money(s["total_cost_usd_per_month"]["p50"]),
+                 _spread(s["total_cost_usd_per_month"]),
+                 "base" if s["is_baseline"] else
+                 ("+" if delta >= 0 else "") + _money(delta),
+                 "" if s["is_baseline"] or pct is None else f"{pct:+.0f}%"]
+        lines.append(" ".join(f"{c:{align}{width}}" for c, (_, width, align)
+                              in zip(cells, cols, strict=True)))
+    lines += [
+        "* baseline. Per month: build/fork min = container-build runner minutes upstream and",
+        "  in forks; cost = upstream compute + storage + fork owners' cost (USD), p50 and",
+        "  p10-p90; delta = cost minus the baseline's. fork wait = minutes a fork pipeline's",
+        "  container stage takes. GiB = registry after "
+        f"{results['horizon_months']} months ({acc});",
+        "  ->quota = months until the namespace quota is reached (- = no quota).",
+    ]
+    return "\n".join(lines + _recommendation_lines(results))
+
+
+def format_text(results: dict[str, Any]) -> str:
+    """Render the results as prose-like plain text, one block per strategy."""
+    acc = results["accounting"]
+    lines = _header(results)
+    for name, s in results["strategies"].items():
+        lines += ["", f"{name}{' (baseline)' if s['is_baseline'] else ''}: {s['title']}"]
+        lines.append(f"  container builds: {_num(s['compute_minutes_per_month']['p50'])} "
+                     f"runner min/month (p10-p90 "
+                     f"{_spread(s['compute_minutes_per_month'], _num)}), costing "
+                     f"{_money(s['compute_cost_usd_per_month']['p50'])}/month")
+        lines.append(f"  forks: {_num(s['fork_compute_minutes_per_month']['p50'])} min/month, "
+                     f"{s['fork_quota_share']['p50']:.1%} of a fork owner's free quota, "
+                     f"{_num(s['fork_pipeline_feedback_minutes']['p50'], 1)} min wait")
+        lines.append(f"  registry after {results['horizon_months']} months: "
+                     f"{_num(s['registry_gib']['per-tag']['p50'], 1)} GiB per-tag, "
+                     f"{_num(s['registry_gib']['root-namespace-dedup']['p50'], 1)} GiB "
+                     f"dedup; storage {_money(s['storage_cost_usd_per_month']['p50'])}/month "
+                     f"({acc})")
+        lines.append(f"  total {_money(s['total_cost_usd_per_month']['p50'])}/month "
+                     f"(p10-p90 {_spread(s['total_cost_usd_per_month'])}), "
+                     f"{_money(s['delta_vs_baseline_usd_per_month']['p50'])} vs baseline")
+    return "\n".join(lines + _recommendation_lines(results))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the model and print it in the chosen format."""
+    if args.samples < 1 or args.samples > 5_000_000:
+        raise CachecostError(f"--samples: expected an integer from 1 to 5000000, "
+                             f"got {args.samples}")
+    scenario = load_scenario(args.scenario)
+    results = run_model(load_dataset(args.data), scenario, samples=args.samples)
+    if args.format == "json":
+        print(json.dumps(results, indent=2, allow_nan=False))
+    elif args.format == "text":
+        print(format_text(results))
+    else:
+        print(format_table(results))
+    return 0

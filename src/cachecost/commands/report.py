@@ -1,0 +1,99 @@
+"""Build the decision report: every notebook for every scenario, as an offline site.
+
+    cachecost report                                   # scenarios/*.yaml on the sample
+    cachecost report --scenario scenarios/x.yaml --data data/raw/gitlab.com/qemu-project/qemu
+    cachecost report --standalone --out public --base-url https://me.gitlab.io/cachecost
+    cachecost report --fetch --url https://gitlab.com --project qemu-project/qemu
+
+Writes OUT/index.html (scenarios side by side), OUT/<scenario>/<notebook>.html with
+the executed .ipynb beside it, summary.txt (a plain-text mailing-list reply),
+summary.md and results.json. A rebuild whose inputs did not change does nothing;
+--force rebuilds. The GitLab token for --fetch comes from the environment
+(GITLAB_TOKEN) or python-gitlab's config file, never from an option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from cachecost.config import REPORTS_DIR
+from cachecost.errors import CachecostError
+
+HELP = "build the HTML report site, summaries and results for every scenario"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``cachecost report``."""
+    parser.add_argument("--scenario", metavar="FILE", action="append", type=Path,
+                        help="scenario YAML (repeatable; default: every scenarios/*.yaml)")
+    parser.add_argument("--data", metavar="DIR", help="dataset directory (default: the sample)")
+    parser.add_argument("--out", metavar="DIR", type=Path, default=REPORTS_DIR,
+                        help=f"site directory (default: {REPORTS_DIR})")
+    parser.add_argument("--standalone", action="store_true",
+                        help="inline plotly.js into every page so one page can be hosted alone")
+    parser.add_argument("--base-url", metavar="URL",
+                        help="where the site will be published (for the summaries' links)")
+    parser.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    parser.add_argument("--jobs", metavar="N", type=int,
+                        help="notebooks run in parallel (default: the number of CPUs)")
+    parser.add_argument("-p", "--parameter", metavar="NAME=VALUE", action="append", default=[],
+                        help="extra notebook parameter (YAML value; must be declared "
+                             "in every report notebook's parameters cell)")
+    fetch = parser.add_argument_group("fetch first (runs notebooks/00-fetch-gitlab.ipynb)")
+    fetch.add_argument("--fetch", action="store_true", help="fetch CI history before building")
+    fetch.add_argument("--url", metavar="URL", help="GitLab instance, e.g. https://gitlab.com")
+    fetch.add_argument("--project", metavar="GROUP/PROJECT", help="project path")
+    fetch.add_argument("--since", metavar="YYYY-MM-DD", help="oldest pipeline to fetch")
+
+
+def parse_parameters(pairs: list[str]) -> dict:
+    """Turn ``NAME=VALUE`` strings into a dict, values read as YAML scalars (``3`` is an int)."""
+    parameters = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.isidentifier():
+            raise CachecostError(f"--parameter {pair!r}: expected NAME=VALUE")
+        try:
+            parameters[name] = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            parameters[name] = raw
+    return parameters
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the site and print where its index is."""
+    from cachecost.report import build_report
+
+    if args.jobs is not None and args.jobs < 1:
+        raise CachecostError(f"--jobs {args.jobs}: expected 1 or more")
+    fetch_params = None
+    if args.fetch:
+        fetch_params = {"url": args.url, "project": args.project, "since": args.since}
+        if args.data:
+            fetch_params["data_dir"] = str(Path(args.data).expanduser().resolve())
+    elif args.url or args.project or args.since:
+        raise CachecostError("--url, --project and --since only apply with --fetch")
+    build = build_report(
+        args.scenario,
+        args.data,
+        args.out,
+        is_standalone=args.standalone,
+        base_url=args.base_url,
+        force=args.force,
+        jobs=args.jobs,
+        fetch_params=fetch_params,
+        parameters=parse_parameters(args.parameter),
+    )
+    if build.built:
+        done = f"built {', '.join(build.built)}"
+        if build.skipped:
+            done += f"; unchanged: {', '.join(build.skipped)}"
+    else:
+        done = "nothing changed (--force rebuilds)"
+    print(f"cachecost: {done} in {build.elapsed_s:.1f} s", file=sys.stderr)
+    print(build.index_path.resolve())
+    return 0

@@ -1,0 +1,611 @@
+"""Fetch a project's CI history from GitLab into a dataset: incremental and resumable.
+
+Phases, each gentle on the API:
+
+1. **project**   one request: id, registry on/off, ``container_registry_size``;
+2. **pipelines** by ``updated_after`` (the watermark), oldest update first, 100 a page;
+3. **jobs**      project-wide, newest first, keyset-paginated, stopping at the newest
+   job already stored (or at the oldest one still unfinished, to see it finish);
+   never one request per pipeline. Retried attempts are kept and flagged;
+4. **logs**      a sample of container-build logs (``logs_per_image`` per job name),
+   classified by :mod:`cachecost.cachelog`; they also teach the job->image mapping
+   (:mod:`cachecost.mapping`);
+5. **registry**  repositories, deduplicated sizes and tag details, skipped when
+   ``container_registry_size`` has not changed since the last fetch.
+
+Durability: every table write is atomic (:func:`cachecost.dataset.write_table`)
+and ``fetch_state.json`` (the watermarks) is written only after the data it
+describes. Rows merge by id, so a rerun after a crash, Ctrl-C or dropped
+connection re-asks at most one checkpoint's worth and never stores duplicates.
+A jobs walk cut short is resumed from the saved ``next`` link.
+
+    result = run_fetch("https://gitlab.com", "qemu-project/qemu", since="2025-09-01")
+    print(result.summary())
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from cachecost import schema
+from cachecost.cachelog import classify_build_log
+from cachecost.config import RAW_DATA_DIR
+from cachecost.dataset import atomic_path, empty_table, read_table, write_metadata, write_table
+from cachecost.errors import CachecostError
+from cachecost.gitlab.client import GitlabClient, connect
+from cachecost.gitlab.convert import parse_time
+from cachecost.gitlab.joblogs import fetch_traces
+from cachecost.gitlab.jobs import FINISHED_JOB_STATUSES, iter_job_pages
+from cachecost.gitlab.pipelines import (
+    derive_pipeline_times,
+    fetch_pipeline_details,
+    iter_pipeline_pages,
+)
+from cachecost.gitlab.projects import ProjectInfo, get_project
+from cachecost.gitlab.registry import (
+    RegistryUnavailable,
+    fetch_repository_sizes,
+    fetch_tag_details,
+    list_repositories,
+)
+from cachecost.mapping import ImageMapper, image_from_repository, load_mapping
+from cachecost.schema import SCHEMA_VERSION
+
+STATE_FILE = "fetch_state.json"
+STATE_VERSION = 1
+LOG_COLUMNS = ("cache_outcome", "cached_steps", "executed_steps")
+_KEYS = {"pipelines": "pipeline_id", "jobs": "job_id"}
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def parse_since(text: str | None) -> pd.Timestamp | None:
+    """Parse ``--since YYYY-MM-DD`` as midnight UTC; raise a one-line error if it isn't."""
+    if text is None or str(text).strip() == "":
+        return None
+    try:
+        day = datetime.strptime(str(text).strip(), "%Y-%m-%d")
+    except ValueError:
+        raise CachecostError(
+            f"--since {text!r} is not a date like 2025-09-01 (YYYY-MM-DD)") from None
+    return pd.Timestamp(day, tz="UTC")
+
+
+def default_data_dir(url: str, project_path: str) -> Path:
+    """``data/raw/<host>/<project path>/`` for a URL and project."""
+    host = urlsplit(url).netloc or "gitlab"
+    return RAW_DATA_DIR / host.replace(":", "_") / project_path.strip("/")
+
+
+@dataclass
+class FetchOptions:
+    """How to fetch (all optional)."""
+
+    since: pd.Timestamp | None = None
+    logs_per_image: int = 2
+    mapping_file: str | None = None
+    #: "jobs": derive pipeline durations from their jobs (no request);
+    #: "details": one ``GET /pipelines/:id`` per new or changed finished pipeline.
+    pipeline_durations: str = "jobs"
+    workers: int = 4
+    checkpoint_pages: int = 50
+    show_progress: bool = False
+
+
+@dataclass
+class FetchResult:
+    """What one fetch did; :meth:`summary` is the paragraph the CLI prints."""
+
+    data_dir: Path
+    instance_url: str
+    project_path: str
+    pipelines_fetched: int = 0
+    jobs_fetched: int = 0
+    pipeline_details_fetched: int = 0
+    logs_read: int = 0
+    outcomes: Counter = field(default_factory=Counter)
+    registry_note: str = ""
+    totals: dict[str, int] = field(default_factory=dict)
+    requests_by_phase: dict[str, int] = field(default_factory=dict)
+    requests: int = 0
+    retries: int = 0
+    elapsed_s: float = 0.0
+    jobs_watermark: int | None = None
+
+    def summary(self) -> str:
+        """One paragraph: what was fetched, how, and what the dataset now holds."""
+        t = self.totals
+        outcome = ", ".join(f"{n} {k}" for k, n in sorted(self.outcomes.items())) or "none"
+        return (
+            f"Fetched {self.pipelines_fetched:,} new or updated pipelines and "
+            f"{self.jobs_fetched:,} jobs of {self.project_path} from {self.instance_url} in "
+            f"{self.elapsed_s:.1f} s with {self.requests:,} requests ({self.retries} retried); "
+            f"read {self.logs_read} build logs (cache: {outcome}); registry: "
+            f"{self.registry_note}. The dataset in {self.data_dir} now holds "
+            f"{t.get('pipelines', 0):,} pipelines and {t.get('jobs', 0):,} jobs "
+            f"({t.get('retried_jobs', 0):,} retried, {t.get('container_jobs', 0):,} container "
+            f"builds, {t.get('unmapped_container_jobs', 0):,} of them not mapped to an image), "
+            f"{t.get('registry_repositories', 0):,} registry repositories and "
+            f"{t.get('registry_tags', 0):,} tags; the next run continues after job "
+            f"{self.jobs_watermark if self.jobs_watermark is not None else '-'}."
+        )
+
+
+# --------------------------------------------------------------------------- storage
+
+
+def rows_to_frame(rows: list[dict], table: str) -> pd.DataFrame:
+    """Rows (dicts from :mod:`cachecost.gitlab`) as a DataFrame with the table's dtypes."""
+    cols = schema.ALL_TABLES[table]
+    if not rows:
+        return empty_table(table)
+    df = pd.DataFrame(rows, columns=[c.name for c in cols])
+    for c in cols:
+        if c.kind == "timestamp":
+            df[c.name] = pd.to_datetime(df[c.name], utc=True)
+        elif c.kind == "float":
+            df[c.name] = pd.to_numeric(df[c.name], errors="coerce").astype("float64")
+        elif c.kind == "int":
+            df[c.name] = df[c.name].astype("int64")
+        elif c.kind == "int?":
+            df[c.name] = pd.array(df[c.name].where(df[c.name].notna(), None), dtype="Int64")
+        elif c.kind == "bool":
+            df[c.name] = df[c.name].astype(bool)
+        else:
+            df[c.name] = df[c.name].astype(object).where(df[c.name].notna(), None)
+    return df
+
+
+def merge_by_id(old: pd.DataFrame, new: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Union of two tables by id; a row in ``new`` replaces the stored one."""
+    if new.empty:
+        return old
+    if old.empty:
+        out = new
+    else:
+        if key == "job_id":  # a re-fetched job keeps the log sample already read for it
+            prev = old.set_index("job_id")
+            new = new.copy()
+            for col in LOG_COLUMNS:
+                keep = new[col].isna() & new["job_id"].isin(prev.index)
+                if keep.any():
+                    new.loc[keep, col] = new.loc[keep, "job_id"].map(prev[col])
+        out = pd.concat([old, new], ignore_index=True)
+    out = out.drop_duplicates(subset=key, keep="last").sort_values(key)
+    return out.reset_index(drop=True)
+
+
+class Store:
+    """A dataset directory being fetched into: its tables and ``fetch_state.json``."""
+
+    def __init__(self, data_dir: Path, instance_url: str, project_path: str) -> None:
+        self.path = data_dir
+        self.state_path = data_dir / STATE_FILE
+        self.state = self._load_state(instance_url, project_path)
+
+    def _load_state(self, instance_url: str, project_path: str) -> dict[str, Any]:
+        fresh = {"version": STATE_VERSION, "instance_url": instance_url,
+                 "project_path": project_path, "since": None,
+                 "pipelines": {"updated_after": None},
+                 "jobs": {"complete_max_id": None, "walk": None},
+                 "logs": {"sampled_above_id": None}, "learned_images": {},
+                 "registry": {"container_registry_size_bytes": None}}
+        if self.path.exists() and not self.path.is_dir():
+            raise CachecostError(f"{self.path}: exists and is not a directory")
+        if not self.state_path.is_file():
+            if (self.path / "metadata.json").is_file():
+                raise CachecostError(
+                    f"{self.path}: holds a dataset not made by cachecost fetch "
+                    f"(no {STATE_FILE}); choose another --data directory")
+            return fresh
+        try:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CachecostError(f"{self.state_path}: unreadable ({exc})") from None
+        if (state.get("instance_url", "").rstrip("/") != instance_url.rstrip("/")
+                or state.get("project_path") != project_path):
+            raise CachecostError(
+                f"{self.path}: holds {state.get('project_path')} from "
+                f"{state.get('instance_url')}, not {project_path} from {instance_url}; "
+                "choose another --data directory")
+        return {**fresh, **state}
+
+    def load(self, table: str) -> pd.DataFrame:
+        """The stored table, or an empty one."""
+        df = read_table(self.path, table, required=False)
+        return empty_table(table) if df is None else df
+
+    def has(self, table: str) -> bool:
+        """True when the table's file exists."""
+        return (self.path / f"{table}.parquet").is_file()
+
+    def save(self, table: str, df: pd.DataFrame) -> None:
+        """Write one table atomically."""
+        write_table(self.path, table, df)
+
+    def save_state(self) -> None:
+        """Write ``fetch_state.json`` atomically (call only after the data it describes)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.state_path) as tmp:
+            tmp.write_text(json.dumps(self.state, indent=2, sort_keys=True) + "\n",
+                           encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- derivations
+
+
+def flag_retried(jobs: pd.DataFrame) -> pd.DataFrame:
+    """Mark every attempt but the latest of a (pipeline, job name) as ``is_retried``."""
+    if jobs.empty:
+        return jobs
+    latest = jobs.groupby(["pipeline_id", "name"])["job_id"].transform("max")
+    jobs = jobs.copy()
+    jobs["is_retried"] = (jobs["job_id"] != latest).to_numpy()
+    return jobs
+
+
+def apply_mapping(jobs: pd.DataFrame, mapper: ImageMapper) -> pd.DataFrame:
+    """Set ``is_container_build`` and ``image`` on every job from the mapper."""
+    if jobs.empty:
+        return jobs
+    jobs = jobs.copy()
+    pairs = jobs[["name", "stage"]].drop_duplicates()
+    flags = {(n, s): mapper.is_container_build(n, s) for n, s in pairs.itertuples(index=False)}
+    is_cb = np.fromiter((flags[(n, s)] for n, s in zip(jobs["name"], jobs["stage"],
+                                                         strict=True)), bool, len(jobs))
+    images = {n: mapper.image_for(n) for n in jobs["name"].unique()}
+    jobs["is_container_build"] = is_cb
+    jobs["image"] = jobs["name"].map(images).astype(object).where(is_cb, None)
+    jobs["image"] = jobs["image"].where(jobs["image"].notna(), None)
+    return jobs
+
+
+def _iso(ts: pd.Timestamp | None) -> str | None:
+    return None if ts is None or pd.isna(ts) else ts.isoformat()
+
+
+@contextmanager
+def _progress(options: FetchOptions, desc: str, unit: str, total: int | None = None
+              ) -> Iterator[tqdm]:
+    bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
+               disable=not options.show_progress, dynamic_ncols=True)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+# --------------------------------------------------------------------------- the fetch
+
+
+class _Fetch:
+    """One fetch run; phases are methods, shared state lives here."""
+
+    def __init__(self, client: GitlabClient, project_path: str, data_dir: Path,
+                 options: FetchOptions) -> None:
+        self.client, self.project_path, self.options = client, project_path, options
+        self.store = Store(data_dir, client.url, project_path)
+        st = self.store.state
+        if options.since is not None and st["since"] is None and \
+                st["jobs"]["complete_max_id"] is None:
+            st["since"] = _iso(options.since)
+        self.since = pd.Timestamp(st["since"]) if st["since"] else options.since
+        self.mapper = load_mapping(options.mapping_file, st.get("learned_images"))
+        self.result = FetchResult(data_dir, client.url, project_path)
+        self.project: ProjectInfo | None = None
+
+    def _phase(self, name: str, fn) -> None:
+        before = self.client.requests
+        try:
+            fn()
+        finally:
+            self.result.requests_by_phase[name] = self.client.requests - before
+
+    def run(self) -> FetchResult:
+        t0 = time.monotonic()
+        self._phase("project", self.fetch_project)
+        self._phase("pipelines", self.fetch_pipelines)
+        self._phase("jobs", self.fetch_jobs)
+        self._phase("logs", self.fetch_logs)
+        self._phase("pipeline_details", self.fill_pipeline_times)
+        self._phase("registry", self.fetch_registry)
+        self.write_metadata()
+        self.result.elapsed_s = time.monotonic() - t0
+        self.result.requests = self.client.requests
+        self.result.retries = self.client.retries
+        self.result.jobs_watermark = self.store.state["jobs"]["complete_max_id"]
+        return self.result
+
+    # ---------------------------------------------------------------- phases
+    def fetch_project(self) -> None:
+        # First contact: fail fast (no long retry loop) on a wrong URL.
+        self.project = get_project(self.client, self.project_path, attempts=2)
+
+    def fetch_pipelines(self) -> None:
+        st = self.store.state["pipelines"]
+        after = (pd.Timestamp(st["updated_after"]) - pd.Timedelta(seconds=1)
+                 if st["updated_after"] else self.since)
+        pipes = self.store.load("pipelines")
+        buffer: list[dict] = []
+        newest = pd.Timestamp(st["updated_after"]) if st["updated_after"] else None
+
+        def flush() -> None:
+            nonlocal pipes, buffer
+            if not buffer:
+                return
+            pipes = merge_by_id(pipes, rows_to_frame(buffer, "pipelines"), "pipeline_id")
+            self.store.save("pipelines", pipes)     # data first ...
+            st["updated_after"] = _iso(newest)
+            self.store.save_state()                 # ... then the watermark
+            buffer = []
+
+        with _progress(self.options, "pipelines", "pipeline") as bar:
+            try:
+                for pages, rows in enumerate(iter_pipeline_pages(
+                        self.client, self.project.project_id, after), start=1):
+                    buffer.extend(rows)
+                    self.result.pipelines_fetched += len(rows)
+                    if rows:
+                        top = max(r["updated_at"] for r in rows)
+                        newest = top if newest is None else max(newest, top)
+                    bar.update(len(rows))
+                    if pages % self.options.checkpoint_pages == 0:
+                        flush()
+            finally:
+                flush()
+        if not self.store.has("pipelines"):
+            self.store.save("pipelines", pipes)
+
+    def _stop_id(self, jobs: pd.DataFrame) -> int | None:
+        """Where a fresh walk stops: the newest stored job, or below the oldest unfinished."""
+        cm = self.store.state["jobs"]["complete_max_id"]
+        if cm is None:
+            return None
+        unfinished = jobs.loc[~jobs["status"].isin(FINISHED_JOB_STATUSES), "job_id"]
+        return min(cm, int(unfinished.min()) - 1) if len(unfinished) else cm
+
+    def fetch_jobs(self) -> None:
+        st = self.store.state["jobs"]
+        self.jobs = self.store.load("jobs")
+        with _progress(self.options, "jobs", "job") as bar:
+            if st["walk"]:
+                w = st["walk"]
+                self._walk_jobs(w["next_url"], w["stop_id"], w["top_id"], bar)
+            self._walk_jobs(None, self._stop_id(self.jobs), None, bar)
+        if not self.store.has("jobs"):
+            self.store.save("jobs", self.jobs)
+
+    def _walk_jobs(self, resume_url: str | None, stop_id: int | None, top_id: int | None,
+                   bar: tqdm) -> None:
+        """Walk jobs newest first from ``resume_url`` (or the top) down to ``stop_id``."""
+        st = self.store.state["jobs"]
+        buffer: list[dict] = []
+        walk_state: dict | None = {"top_id": top_id, "next_url": resume_url, "stop_id": stop_id}
+        done_top: int | None = None
+
+        def flush() -> None:
+            nonlocal buffer
+            if buffer:
+                new = rows_to_frame(buffer, "jobs")
+                self.jobs = self._derive(merge_by_id(self.jobs, new, "job_id"))
+                self.store.save("jobs", self.jobs)
+            if walk_state is None or walk_state["next_url"] is not None:
+                st["walk"] = walk_state
+            if done_top is not None:
+                st["complete_max_id"] = max(done_top, st["complete_max_id"] or done_top)
+            self.store.save_state()
+            buffer = []
+
+        try:
+            for pages, (rows, nxt) in enumerate(
+                    iter_job_pages(self.client, self.project.project_id, resume_url), start=1):
+                if top_id is None and rows:
+                    top_id = rows[0]["job_id"]
+                keep = [r for r in rows
+                        if (stop_id is None or r["job_id"] > stop_id)
+                        and (self.since is None or r["created_at"] >= self.since)]
+                buffer.extend(keep)
+                self.result.jobs_fetched += len(keep)
+                bar.update(len(keep))
+                finished = len(keep) < len(rows) or nxt is None
+                if finished:
+                    walk_state, done_top = None, top_id
+                    break
+                walk_state = {"top_id": top_id, "next_url": nxt, "stop_id": stop_id}
+                if pages % self.options.checkpoint_pages == 0:
+                    flush()
+        finally:
+            flush()
+
+    def _derive(self, jobs: pd.DataFrame) -> pd.DataFrame:
+        return apply_mapping(flag_retried(jobs), self.mapper)
+
+    def fetch_logs(self) -> None:
+        n = self.options.logs_per_image
+        st = self.store.state
+        jobs = self.jobs
+        if n <= 0 or jobs.empty:
+            return
+        above = st["logs"]["sampled_above_id"]
+        cand = jobs[jobs["is_container_build"] & (jobs["status"] == "success")
+                    & jobs["cache_outcome"].isna()]
+        if above is not None:
+            cand = cand[cand["job_id"] > above]
+        # n most recent per job name (the image is not known before the log is read)
+        pick = cand.sort_values("job_id", ascending=False).groupby("name").head(n)
+        results: dict[int, Any] = {}
+        names = dict(zip(pick["job_id"], pick["name"], strict=True))
+        with _progress(self.options, "build logs", "log", total=len(pick)) as bar:
+            for job_id, text in fetch_traces(self.client, self.project.project_id,
+                                             pick["job_id"].tolist(),
+                                             workers=self.options.workers):
+                results[job_id] = classify_build_log(text)
+                self.mapper.learn_from_log(names[job_id], text)
+                bar.update(1)
+        if results:
+            idx = jobs["job_id"].isin(list(results))
+            ids = jobs.loc[idx, "job_id"]
+            jobs.loc[idx, "cache_outcome"] = ids.map(lambda i: results[i].outcome).to_numpy()
+            jobs.loc[idx, "cached_steps"] = ids.map(lambda i: results[i].cached_steps).to_numpy()
+            jobs.loc[idx, "executed_steps"] = ids.map(
+                lambda i: results[i].executed_steps).to_numpy()
+            self.result.outcomes.update(r.outcome for r in results.values())
+            self.result.logs_read = len(results)
+        self.jobs = self._derive(jobs)
+        self.store.save("jobs", self.jobs)
+        st["learned_images"] = dict(sorted(self.mapper.learned.items()))
+        st["logs"]["sampled_above_id"] = int(self.jobs["job_id"].max())
+        self.store.save_state()
+
+    def fill_pipeline_times(self) -> None:
+        pipes = self.store.load("pipelines")
+        if pipes.empty:
+            return
+        if self.options.pipeline_durations == "details":
+            todo = pipes.loc[pipes["status"].isin(FINISHED_JOB_STATUSES)
+                             & pipes["duration_s"].isna(), "pipeline_id"].tolist()
+            with _progress(self.options, "pipeline details", "pipeline", len(todo)):
+                rows = fetch_pipeline_details(self.client, self.project.project_id, todo,
+                                              workers=self.options.workers)
+            self.result.pipeline_details_fetched = len(rows)
+            pipes = merge_by_id(pipes, rows_to_frame(rows, "pipelines"), "pipeline_id")
+        else:
+            pipes = derive_pipeline_times(pipes, self.jobs)
+        self.store.save("pipelines", pipes)
+
+    def fetch_registry(self) -> None:
+        st = self.store.state["registry"]
+        size = self.project.container_registry_size_bytes
+        note = None
+        if not self.project.is_registry_enabled:
+            note = "disabled for this project, skipped"
+        elif size and size == st["container_registry_size_bytes"] and \
+                self.store.has("registry_tags"):
+            note = "unchanged since the last fetch (same container_registry_size), skipped"
+        if note is None:
+            try:
+                note = self._fetch_registry_tables()
+            except RegistryUnavailable as exc:
+                note = f"{exc}, skipped; the dataset has no registry data"
+        for table in ("registry_repositories", "registry_tags"):
+            if not self.store.has(table):
+                self.store.save(table, empty_table(table))
+        self.result.registry_note = note
+
+    def _fetch_registry_tables(self) -> str:
+        pid = self.project.project_id
+        repos = list_repositories(self.client, pid)
+        sizes = fetch_repository_sizes(self.client, [r["id"] for r in repos],
+                                       workers=self.options.workers)
+        pairs = [(int(r["id"]), t["name"]) for r in repos for t in r.get("tags") or []]
+        with _progress(self.options, "registry tags", "tag", len(pairs)) as bar:
+            tags = fetch_tag_details(self.client, pid, pairs, workers=self.options.workers)
+            bar.update(len(pairs))
+        known = self.mapper.known_images()
+        rows = []
+        for r in repos:
+            name = r.get("name") or ""
+            image = image_from_repository(r.get("path") or name)
+            parts = name.lower().split("/")
+            rows.append({
+                "repository_id": int(r["id"]), "path": r.get("path"), "name": name,
+                "image": image if image in known else None,
+                "is_cache_repository": parts[-1].endswith("-cache") or "cache" in parts,
+                "created_at": parse_time(r.get("created_at")),
+                "tags_count": int(r.get("tags_count") or len(r.get("tags") or [])),
+                "size_bytes": sizes.get(int(r["id"]), math.nan),
+            })
+        self.store.save("registry_repositories", rows_to_frame(rows, "registry_repositories"))
+        self.store.save("registry_tags", rows_to_frame(tags, "registry_tags"))
+        self.store.state["registry"]["container_registry_size_bytes"] = \
+            self.project.container_registry_size_bytes
+        self.store.save_state()
+        total = sum(t["total_size_bytes"] for t in tags if not math.isnan(t["total_size_bytes"]))
+        return (f"{len(repos)} repositories, {len(tags)} tags, {total / 1e9:.2f} GB summed "
+                "over tags")
+
+    def write_metadata(self) -> None:
+        jobs = self.jobs
+        repos = self.store.load("registry_repositories")
+        tags = self.store.load("registry_tags")
+        container = jobs[jobs["is_container_build"]] if not jobs.empty else jobs
+        self.result.totals = {
+            "pipelines": len(self.store.load("pipelines")), "jobs": len(jobs),
+            "retried_jobs": int(jobs["is_retried"].sum()) if len(jobs) else 0,
+            "container_jobs": len(container),
+            "unmapped_container_jobs": int(container["image"].isna().sum()),
+            "registry_repositories": len(repos), "registry_tags": len(tags),
+        }
+        st = self.store.state
+        write_metadata(self.store.path, {
+            "schema_version": SCHEMA_VERSION,
+            "source": "gitlab",
+            "instance_url": self.client.url,
+            "project_path": self.project_path,
+            "project_id": self.project.project_id,
+            "fetched_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "is_synthetic": False,
+            "since": st["since"],
+            "container_registry_size_bytes": self.project.container_registry_size_bytes,
+            "registry_note": self.result.registry_note,
+            "pipeline_durations": ("pipeline details (GET /pipelines/:id)"
+                                   if self.options.pipeline_durations == "details"
+                                   else "derived from jobs"),
+            "unmapped_container_jobs": self.result.totals["unmapped_container_jobs"],
+            "learned_job_images": st.get("learned_images", {}),
+        })
+
+
+def fetch_project_history(client: GitlabClient, project_path: str, data_dir: str | Path,
+                          options: FetchOptions | None = None) -> FetchResult:
+    """Fetch (or continue fetching) ``project_path`` into ``data_dir``; see the module doc."""
+    return _Fetch(client, project_path.strip("/"), Path(data_dir), options or FetchOptions()).run()
+
+
+def add_registry_layers(client: GitlabClient, data_dir: str | Path) -> None:
+    """Hook for ``--registry-layers`` (the registry layer scan, another module's job).
+
+    Not implemented here: the layer scan reads the registry's own API
+    (manifests and blobs), not GitLab's REST API.
+    """
+    raise NotImplementedError("registry layer scanning is provided by cachecost.registry_scan")
+
+
+def run_fetch(url: str | None, project: str, *, since: str | None = None,
+              data_dir: str | Path | None = None, gitlab_config: str | None = None,
+              logs_per_image: int = 2, mapping: str | None = None,
+              pipeline_durations: str = "jobs", show_progress: bool = False,
+              max_retries: int = 10) -> FetchResult:
+    """Resolve credentials, connect and fetch: what ``cachecost fetch`` and the notebook call.
+
+    The token comes from the environment or python-gitlab's config file only.
+    """
+    if not project or project.strip("/").count("/") < 1:
+        raise CachecostError(f"--project {project!r} is not a path like group/project")
+    options = FetchOptions(since=parse_since(since), logs_per_image=logs_per_image,
+                           mapping_file=mapping, pipeline_durations=pipeline_durations,
+                           show_progress=show_progress)
+    if logs_per_image < 0:
+        raise CachecostError("--logs-per-image must be 0 or more")
+    client = connect(url, gitlab_config, max_retries=max_retries)
+    try:
+        target = Path(data_dir) if data_dir else default_data_dir(client.url, project)
+        return fetch_project_history(client, project, target, options)
+    finally:
+        client.close()

@@ -1,0 +1,312 @@
+"""Credentials, the python-gitlab client, retries, rate limits and one-line errors.
+
+Where the token comes from, first match wins (never from the command line):
+
+1. ``--gitlab-config SECTION``: that section of python-gitlab's config file
+   (``PYTHON_GITLAB_CFG``, else ``~/.python-gitlab.cfg`` or ``/etc/python-gitlab.cfg``);
+2. the environment: ``GITLAB_TOKEN`` or ``GITLAB_PRIVATE_TOKEN`` (in GitLab CI,
+   the URL defaults to ``CI_SERVER_URL``);
+3. a section of the config file whose ``url`` is the ``--url`` given.
+
+``CI_JOB_TOKEN`` alone is refused up front: GitLab's job token cannot read the
+jobs and pipelines APIs.
+
+The client is python-gitlab's (``retry_transient_errors=True``: 5xx,
+dropped connections and timeouts are retried with backoff; 429 waits for
+``Retry-After``); :class:`GitlabClient` adds a second retry layer for what gets
+past it, pauses when ``RateLimit-Remaining`` runs low, counts requests, and
+turns failures into one-line :class:`~cachecost.errors.CachecostError` s.
+
+    client = connect("https://gitlab.com")           # token from the environment
+    client.get_json("/projects/qemu-project%2Fqemu", what="project qemu-project/qemu")
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import gitlab
+import gitlab.config
+import requests
+
+from cachecost import __version__
+from cachecost.errors import CachecostError
+
+TOKEN_ENV_VARS = ("GITLAB_TOKEN", "GITLAB_PRIVATE_TOKEN")
+PER_PAGE = 100
+#: Pause when fewer than this share of the rate-limit window's requests remain.
+RATE_LIMIT_RESERVE = 0.02
+
+
+class FetchInterrupted(CachecostError):
+    """GitLab stopped answering mid-fetch; what was fetched is saved, a rerun resumes."""
+
+
+class ApiError(CachecostError):
+    """GitLab refused a request (401, 403, 404); :attr:`status` holds the HTTP code."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Where to talk to and with which token (the token is never shown in repr)."""
+
+    url: str
+    token: str = field(repr=False)
+    origin: str               # e.g. "environment variable GITLAB_TOKEN"
+
+
+def _normalize_url(url: str) -> str:
+    return url.rstrip("/").lower()
+
+
+def _config_files(environ: Mapping[str, str]) -> list[Path]:
+    if environ.get("PYTHON_GITLAB_CFG"):
+        return [Path(environ["PYTHON_GITLAB_CFG"]).expanduser()]
+    return [Path(p) for p in gitlab.config._DEFAULT_FILES]
+
+
+def _from_config_section(section: str, url: str | None,
+                         environ: Mapping[str, str]) -> Credentials:
+    files = [str(p) for p in _config_files(environ) if p.is_file()]
+    if not files:
+        raise CachecostError(
+            f"--gitlab-config {section}: no python-gitlab config file found "
+            "(set PYTHON_GITLAB_CFG or create ~/.python-gitlab.cfg)")
+    try:
+        cfg = gitlab.config.GitlabConfigParser(gitlab_id=section, config_files=files)
+    except gitlab.config.ConfigError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CachecostError(f"--gitlab-config {section}: {first} (in {files[0]})") from None
+    if not cfg.url:
+        raise CachecostError(f"--gitlab-config {section}: the section has no url")
+    if url and _normalize_url(url) != _normalize_url(cfg.url):
+        raise CachecostError(
+            f"--gitlab-config {section} is for {cfg.url}, not --url {url}")
+    token = cfg.private_token or cfg.oauth_token
+    if not token:
+        if cfg.job_token:
+            raise CachecostError(_JOB_TOKEN_MESSAGE)
+        raise CachecostError(f"--gitlab-config {section}: the section has no private_token")
+    return Credentials(cfg.url, token, f"python-gitlab config section [{section}]")
+
+
+def _section_for_url(url: str, environ: Mapping[str, str]) -> str | None:
+    parser = configparser.ConfigParser(interpolation=None)
+    for path in _config_files(environ):
+        try:
+            parser.read(path, encoding="utf-8")
+        except (OSError, configparser.Error):
+            continue
+    for name in parser.sections():
+        if _normalize_url(parser[name].get("url", "")) == _normalize_url(url):
+            return name
+    return None
+
+
+_JOB_TOKEN_MESSAGE = (
+    "only CI_JOB_TOKEN is available, and GitLab's job token cannot read the jobs and "
+    "pipelines APIs; store a project access token with scope read_api as a masked CI/CD "
+    "variable named GITLAB_TOKEN"
+)
+
+
+def resolve_credentials(url: str | None, config_section: str | None = None,
+                        environ: Mapping[str, str] | None = None) -> Credentials:
+    """Find the URL and token (see the module docstring); raise a one-line error if none."""
+    env = os.environ if environ is None else environ
+    if config_section:
+        return _from_config_section(config_section, url, env)
+    url = url or env.get("CI_SERVER_URL") or env.get("GITLAB_URL")
+    if not url:
+        raise CachecostError(
+            "no GitLab URL: pass --url (inside GitLab CI, CI_SERVER_URL is used)")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise CachecostError(f"--url {url!r} is not an http(s) URL like https://gitlab.com")
+    for var in TOKEN_ENV_VARS:
+        if env.get(var):
+            return Credentials(url, env[var], f"environment variable {var}")
+    section = _section_for_url(url, env)
+    if section:
+        return _from_config_section(section, url, env)
+    if env.get("CI_JOB_TOKEN"):
+        raise CachecostError(_JOB_TOKEN_MESSAGE)
+    raise CachecostError(
+        f"no GitLab token for {url}: set GITLAB_TOKEN to a token with scope read_api, "
+        "or name a python-gitlab config section with --gitlab-config")
+
+
+@dataclass
+class RateLimitGuard:
+    """A requests response hook: sleep until ``RateLimit-Reset`` when few requests remain."""
+
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time
+    max_pause_s: float = 60.0
+    paused_s: float = 0.0
+
+    def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        h = response.headers
+        try:
+            limit = int(h["RateLimit-Limit"])
+            remaining = int(h["RateLimit-Remaining"])
+            reset = float(h["RateLimit-Reset"])
+        except (KeyError, ValueError):
+            return
+        if remaining <= max(1, int(limit * RATE_LIMIT_RESERVE)):
+            pause = min(self.max_pause_s, max(0.0, reset - self.clock()))
+            if pause:
+                self.paused_s += pause
+                self.sleep(pause)
+
+
+class GitlabClient:
+    """python-gitlab plus counting, a second retry layer and one-line errors."""
+
+    def __init__(self, gl: gitlab.Gitlab, credentials: Credentials, *, max_retries: int = 10,
+                 backoff_s: float = 0.5) -> None:
+        self.gl = gl
+        self.credentials = credentials
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.requests = 0
+        self.retries = 0
+        self._lock = threading.Lock()
+        self.rate_limit = RateLimitGuard()
+        gl.session.hooks["response"].append(self._count)
+        gl.session.hooks["response"].append(self.rate_limit)
+
+    @property
+    def url(self) -> str:
+        """The instance URL (no token)."""
+        return self.credentials.url
+
+    def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        with self._lock:
+            self.requests += 1
+
+    # ------------------------------------------------------------------ requests
+    def _request(self, path: str, params: Mapping[str, Any] | None, what: str, *,
+                 attempts: int | None = None) -> requests.Response:
+        """GET with python-gitlab's retries inside ours; translate what still fails."""
+        attempts = self.max_retries + 1 if attempts is None else attempts
+        last: Exception | None = None
+        for attempt in range(attempts):
+            try:
+                return self.gl.http_request("get", path, query_data=dict(params or {}),
+                                            max_retries=min(self.max_retries, attempts))
+            except (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError) as exc:
+                last = exc
+            except gitlab.exceptions.GitlabError as exc:
+                if exc.response_code is None or exc.response_code < 500:
+                    raise self.describe_error(exc, what) from None
+                last = exc
+            with self._lock:
+                self.retries += 1
+            if attempt + 1 < attempts:
+                time.sleep(min(30.0, self.backoff_s * 2 ** attempt))
+        assert last is not None
+        raise self.describe_error(last, what) from None
+
+    def _fetch_json(self, path: str, params: Mapping[str, Any] | None, what: str,
+                    attempts: int | None = None) -> tuple[Any, requests.Response]:
+        """GET and decode JSON; a truncated body is retried like a dropped connection."""
+        tries = self.max_retries + 1 if attempts is None else attempts
+        for _ in range(tries):
+            resp = self._request(path, params, what, attempts=attempts)
+            try:
+                return resp.json(), resp
+            except ValueError:
+                with self._lock:
+                    self.retries += 1
+        raise FetchInterrupted(
+            f"GitLab at {self.url} kept sending unreadable JSON for {what}; what was fetched "
+            "so far is saved, run the same command again to resume")
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None, *, what: str,
+                 attempts: int | None = None) -> Any:
+        """GET one JSON document (``attempts`` limits our own retry layer)."""
+        return self._fetch_json(path, params, what, attempts)[0]
+
+    def get_text(self, path: str, *, what: str) -> str:
+        """GET a plain-text document (a job log)."""
+        resp = self._request(path, None, what)
+        resp.encoding = resp.encoding or "utf-8"
+        return resp.text
+
+    def iter_pages(self, path: str, params: Mapping[str, Any], *,
+                   what: str) -> Iterator[tuple[list[dict], str | None]]:
+        """Yield ``(items, next_url)`` per page, following ``Link: rel="next"``.
+
+        ``path`` may also be a full ``next`` URL saved from an earlier page,
+        which resumes a keyset walk where it stopped.
+        """
+        url: str | None = path
+        query: Mapping[str, Any] | None = {"per_page": PER_PAGE, **params}
+        while url is not None:
+            items, resp = self._fetch_json(url, query, what)
+            nxt = resp.links.get("next", {}).get("url")
+            yield items, nxt
+            url, query = nxt, None
+
+    # ------------------------------------------------------------------ errors
+    def describe_error(self, exc: Exception, what: str) -> CachecostError:
+        """One line a user can act on, naming the URL and what was asked (never the token)."""
+        url, origin = self.url, self.credentials.origin
+        if isinstance(exc, gitlab.exceptions.GitlabAuthenticationError) or (
+                isinstance(exc, gitlab.exceptions.GitlabError) and exc.response_code == 401):
+            return ApiError(
+                f"GitLab at {url} rejected the token from {origin} (401 Unauthorized): it is "
+                "wrong, expired or revoked; create one with scope read_api", status=401)
+        if isinstance(exc, gitlab.exceptions.GitlabError):
+            code = exc.response_code
+            if code == 403:
+                return ApiError(
+                    f"GitLab at {url} refused {what} (403 Forbidden): the token from {origin} "
+                    "needs scope read_api and at least Reporter access to the project",
+                    status=403)
+            if code == 404:
+                return ApiError(
+                    f"{what} not found at {url} (404): check the path, or the token from "
+                    f"{origin} cannot see it", status=404)
+            message = " ".join(str(exc.error_message).split())[:200]
+            return FetchInterrupted(
+                f"GitLab at {url} answered HTTP {code} for {what} ({message}); what was "
+                "fetched so far is saved, run the same command again to resume")
+        reason = type(exc).__name__
+        if isinstance(exc, requests.ConnectionError):
+            text = str(exc)
+            reason = ("connection refused" if "refused" in text.lower()
+                      else "name not resolved" if "resolve" in text.lower()
+                      else "connection dropped")
+        return FetchInterrupted(
+            f"cannot reach GitLab at {url} for {what} ({reason}); what was fetched so far is "
+            "saved, run the same command again to resume")
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self.gl.session.close()
+
+
+def connect(url: str | None, config_section: str | None = None, *,
+            environ: Mapping[str, str] | None = None, max_retries: int = 10,
+            backoff_s: float = 0.5, timeout_s: float = 60.0) -> GitlabClient:
+    """Return a :class:`GitlabClient` for the resolved credentials (no request is made)."""
+    creds = resolve_credentials(url, config_section, environ)
+    gl = gitlab.Gitlab(creds.url, private_token=creds.token, per_page=PER_PAGE,
+                       retry_transient_errors=True, timeout=timeout_s,
+                       user_agent=f"cachecost/{__version__} python-gitlab/{gitlab.__version__}")
+    return GitlabClient(gl, creds, max_retries=max_retries, backoff_s=backoff_s)

@@ -1,0 +1,27 @@
+"""Turn GitLab's JSON values into dataset values (timestamps, seconds, ids).
+
+    parse_time("2025-08-25T10:00:00.123Z")   # Timestamp('2025-08-25 10:00:00.123000+0000')
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def parse_time(value: str | None) -> pd.Timestamp:
+    """Parse an ISO 8601 time from the API as UTC; None becomes NaT."""
+    if value is None:
+        return pd.NaT
+    return pd.Timestamp(value).tz_convert("UTC")
+
+
+def seconds(value: float | int | None) -> float:
+    """A duration in seconds as float; None (running, skipped, pending) becomes NaN."""
+    return math.nan if value is None else float(value)
+
+
+def format_time(ts: pd.Timestamp) -> str:
+    """Render a UTC timestamp for a query parameter (``2025-08-25T10:00:00Z``)."""
+    return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ")

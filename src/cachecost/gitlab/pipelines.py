@@ -1,0 +1,99 @@
+"""Pipelines: the list by ``updated_after`` watermark, and details where wanted.
+
+The list (``GET /projects/:id/pipelines``) has no times or durations beyond
+``created_at``/``updated_at``; ``GET /projects/:id/pipelines/:pipeline_id``
+adds ``started_at``, ``finished_at``, ``duration`` and ``queued_duration`` at
+one request per pipeline. :mod:`cachecost.fetch` derives them from the jobs
+instead unless asked (``docs/fetch.md`` has the measured comparison).
+
+    for rows, _ in iter_pipeline_pages(client, 123, updated_after=ts): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from cachecost.gitlab.client import GitlabClient
+from cachecost.gitlab.convert import format_time, parse_time, seconds
+
+
+def pipeline_row(item: dict) -> dict:
+    """One list item as a ``pipelines`` row (times and durations unknown yet)."""
+    return {
+        "pipeline_id": int(item["id"]), "iid": int(item.get("iid") or 0),
+        "ref": item.get("ref"), "sha": item.get("sha"), "source": item.get("source"),
+        "status": item.get("status"),
+        "created_at": parse_time(item.get("created_at")),
+        "updated_at": parse_time(item.get("updated_at")),
+        "started_at": parse_time(item.get("started_at")),
+        "finished_at": parse_time(item.get("finished_at")),
+        "duration_s": seconds(item.get("duration")),
+        "queued_duration_s": seconds(item.get("queued_duration")),
+    }
+
+
+def iter_pipeline_pages(client: GitlabClient, project_id: int,
+                        updated_after: pd.Timestamp | None) -> Iterator[list[dict]]:
+    """Yield pages of pipeline rows updated after the watermark, oldest update first.
+
+    Ascending ``updated_at`` order lets the caller move its watermark page by page.
+    """
+    params = {"order_by": "updated_at", "sort": "asc"}
+    if updated_after is not None:
+        params["updated_after"] = format_time(updated_after)
+    for items, _ in client.iter_pages(f"/projects/{project_id}/pipelines", params,
+                                      what="the pipelines list"):
+        yield [pipeline_row(i) for i in items]
+
+
+def fetch_pipeline_details(client: GitlabClient, project_id: int, pipeline_ids: Iterable[int],
+                           *, workers: int = 4) -> list[dict]:
+    """Fetch each pipeline's details (one request each, ``workers`` at a time)."""
+    def one(pid: int) -> dict:
+        return pipeline_row(client.get_json(f"/projects/{project_id}/pipelines/{pid}",
+                                            what=f"pipeline {pid}"))
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, list(pipeline_ids)))
+
+
+_FINISHED = ("success", "failed", "canceled", "skipped", "manual")
+
+
+def derive_pipeline_times(pipelines: pd.DataFrame, jobs: pd.DataFrame) -> pd.DataFrame:
+    """Fill pipelines' start, finish, duration and queue time from their jobs (no request).
+
+    ``duration_s`` is the union of the intervals in which the pipeline's latest
+    (not retried) jobs ran, as GitLab computes it; ``queued_duration_s`` is the
+    wait from creation to the first job start. Pipelines still running keep NaN.
+    """
+    out = pipelines.copy()
+    ran = jobs.loc[~jobs["is_retried"] & jobs["started_at"].notna(),
+                   ["pipeline_id", "started_at", "finished_at"]]
+    first = ran.groupby("pipeline_id")["started_at"].min()
+    last = jobs.groupby("pipeline_id")["finished_at"].max()
+    union = {}
+    done = ran.dropna(subset=["finished_at"]).sort_values(["pipeline_id", "started_at"])
+    for pid, grp in done.groupby("pipeline_id", sort=False):
+        total, cur_s, cur_e = 0.0, None, None
+        for s, e in zip(grp["started_at"], grp["finished_at"], strict=True):
+            if cur_e is None or s > cur_e:
+                if cur_e is not None:
+                    total += (cur_e - cur_s).total_seconds()
+                cur_s, cur_e = s, e
+            elif e > cur_e:
+                cur_e = e
+        if cur_e is not None:
+            total += (cur_e - cur_s).total_seconds()
+        union[pid] = total
+    idx = out["pipeline_id"]
+    is_done = out["status"].isin(_FINISHED).to_numpy()
+    out["started_at"] = pd.to_datetime(idx.map(first), utc=True)
+    out["finished_at"] = pd.to_datetime(idx.map(last).where(is_done), utc=True)
+    out["duration_s"] = idx.map(union).astype("float64").where(is_done, np.nan)
+    out["queued_duration_s"] = (out["started_at"] - out["created_at"]).dt.total_seconds()
+    return out

@@ -1,0 +1,428 @@
+"""Load and validate a scenario file: the stated assumptions of one model run.
+
+A scenario is a YAML file in ``scenarios/``. Its leading comment block explains
+it (and becomes :attr:`Scenario.description` unless a ``description`` key is
+given); its keys carry their units (``usd_per_10gib_year``,
+``quota_minutes_per_month``). Every key is optional: :data:`KEYS` holds each
+one's default, unit, meaning and, for defaults, a dated citation
+(``docs/model.md`` lists them all). Uncertain inputs take a distribution
+(:mod:`cachecost.distributions`).
+
+    scenario = load_scenario(None)                 # scenarios/qemu-private-runners.yaml
+    scenario.value("storage.usd_per_10gib_year")   # a Distribution
+    scenario.source("storage.usd_per_10gib_year")  # "scenario" or "default"
+
+Any bad input raises :class:`~cachecost.errors.CachecostError` with one line
+naming the file, the key and the expected form (the CLI exits 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cachecost.config import SCENARIOS_DIR
+from cachecost.distributions import EXPECTED_FORM, Distribution, fixed, parse_distribution
+from cachecost.errors import CachecostError
+from cachecost.strategies import STRATEGY_NAMES
+
+DEFAULT_SCENARIO_NAME = "qemu-private-runners"
+DEFAULT_SCENARIO_PATH = SCENARIOS_DIR / f"{DEFAULT_SCENARIO_NAME}.yaml"
+
+_ASSUMED = "cachecost assumption, no public figure (2026-11-27)"
+_FACTS = "shared/reference/domain-facts.md"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One scenario key: its kind, default, unit, meaning and the default's citation.
+
+    Kinds: ``dist`` (a distribution), ``dist?`` (a distribution or null),
+    ``number?`` (a number or null), ``int``, ``enum``, ``bool``, ``cleanup?``
+    (null or ``{keep_n: N, older_than_days: D}``).
+    """
+
+    kind: str
+    default: Any
+    unit: str
+    doc: str
+    citation: str | None = None
+    minimum: float | None = 0.0
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+#: Every key a scenario may hold, by section. ``docs/model.md`` documents the same table.
+KEYS: dict[str, dict[str, Key]] = {
+    "workload": {
+        "upstream_pipelines_factor": Key(
+            "dist", 1.0, "x", "multiplies the measured upstream pipelines per month"),
+        "image_changes_factor": Key(
+            "dist", {"triangular": {"low": 0.5, "mode": 1.0, "high": 2.0}}, "x",
+            "multiplies the measured image changes (rebuilds) per month; the measured rate "
+            "rests on a few events per image", _ASSUMED),
+        "build_minutes_factor": Key(
+            "dist", 1.0, "x", "multiplies every measured build time"),
+        "scheduled_refresh_per_month": Key(
+            "dist", 4.35, "builds/month",
+            "forced full rebuilds per image under rebuild-on-change (weekly)",
+            f"QEMU weekly-container-builds, PULL 2025-11-17 ({_FACTS} §5)"),
+    },
+    "compute": {
+        "mode": Key("enum", "private-runners", "", "who pays for upstream runner time",
+                    choices=("private-runners", "gitlab-hosted")),
+        "usd_per_runner_hour": Key(
+            "dist?", None, "USD/runner-hour",
+            "private runners: price of one job-hour; null = node_cost_usd_per_year divided "
+            "by the measured CI runner-hours"),
+        "node_cost_usd_per_year": Key(
+            "dist", {"triangular": {"low": 2250, "mode": 2625, "high": 3000}}, "USD/year",
+            "private runners: yearly cost of the runner nodes that run all CI jobs",
+            f"Bonzini and Berrange, qemu-devel 2023-06-28 ({_FACTS} §2)"),
+        "sponsor_budget_usd_per_year": Key(
+            "number?", 10000.0, "USD/year", "sponsor credits per year (null: none)",
+            f"Bonzini, qemu-devel 2023-06-28 ({_FACTS} §2)"),
+        "other_spend_usd_per_year": Key(
+            "number?", 2500.0, "USD/year",
+            "other spending from the same budget (cluster overhead)",
+            f"Bonzini, qemu-devel 2023-06-28, AKS overhead estimate ({_FACTS} §2)"),
+        "cost_factor": Key(
+            "dist", 0.5, "x", "gitlab-hosted: project cost factor (OSS program public project)",
+            f"GitLab doc ci/pipelines/compute_minutes.md, 2025 ({_FACTS} §2)"),
+        "runner_size_factor": Key(
+            "dist", 1.0, "x", "gitlab-hosted: runner size factor (small 1, medium 2, large 3)",
+            f"GitLab doc ci/pipelines/compute_minutes.md, 2025 ({_FACTS} §2)"),
+        "quota_minutes_per_month": Key(
+            "number?", 50000.0, "minutes/month", "gitlab-hosted: monthly compute quota",
+            f"GitLab doc subscriptions/community_programs.md, 2025 ({_FACTS} §2)"),
+        "usd_per_1000_minutes": Key(
+            "dist", 10.0, "USD/1000 minutes", "gitlab-hosted: price of minutes over the quota",
+            f"GitLab compute-minutes purchase doc, 2025; gitaly#3109, 2020 ({_FACTS} §2)"),
+    },
+    "forks": {
+        "pipelines_per_month": Key(
+            "dist", {"triangular": {"low": 10, "mode": 40, "high": 150}}, "pipelines/month",
+            "fork pipelines that run the container stage (not in the upstream data)", _ASSUMED),
+        "owners": Key(
+            "dist", {"triangular": {"low": 5, "mode": 15, "high": 40}}, "namespaces",
+            "fork owners those pipelines spread over (each has its own quota)", _ASSUMED),
+        "image_change_share": Key(
+            "dist", {"uniform": {"low": 0.0, "high": 0.05}}, "share",
+            "share of fork pipelines that change a given image's inputs", _ASSUMED,
+            maximum=1.0),
+        "cost_factor": Key(
+            "dist", 0.008, "x", "cost factor of public forks of OSS-program projects",
+            f"GitLab doc ci/pipelines/compute_minutes.md, 2025 ({_FACTS} §2)"),
+        "runner_size_factor": Key(
+            "dist", 1.0, "x", "runner size factor of fork jobs",
+            f"GitLab doc ci/pipelines/compute_minutes.md, 2025 ({_FACTS} §2)"),
+        "quota_minutes_per_month": Key(
+            "number?", 400.0, "minutes/month", "a fork owner's free monthly quota",
+            f"GitLab pricing page 2026 ({_FACTS} §2)"),
+        "usd_per_1000_minutes": Key(
+            "dist", 10.0, "USD/1000 minutes", "price a fork owner pays over the quota",
+            f"GitLab compute-minutes purchase doc, 2025 ({_FACTS} §2)"),
+    },
+    "storage": {
+        "accounting": Key(
+            "enum", "root-namespace-dedup", "",
+            "how registry bytes are counted: per-tag sums or GitLab.com's root-namespace dedup",
+            f"GitLab doc reduce_container_registry_storage.md, 2024-25 ({_FACTS} §1)",
+            choices=("per-tag", "root-namespace-dedup")),
+        "usd_per_10gib_year": Key(
+            "dist", 60.0, "USD/(10 GiB year)", "price of storage above billed_above_gib",
+            f"gitlab-org/gitlab commit 980d1376, 2022 ({_FACTS} §1)"),
+        "billed_above_gib": Key(
+            "number?", None, "GiB",
+            "registry GiB above this are priced; null = registry storage not billed",
+            f"GitLab doc storage_usage_quotas.md, 2025: registry not in the limit ({_FACTS} §1)"),
+        "quota_gib": Key(
+            "number?", None, "GiB", "namespace storage quota (null: none)",
+            f"none enforced for the registry, storage_usage_quotas.md 2025 ({_FACTS} §1)"),
+        "other_usage_gib": Key(
+            "number?", 0.0, "GiB", "other namespace usage counted against the same quota"),
+        "cleanup_policy": Key(
+            "cleanup?", None, "", "cleanup policy in force: {keep_n, older_than_days} or null"),
+        "cleanup_what_if": Key(
+            "cleanup?", {"keep_n": 5, "older_than_days": 14}, "",
+            "cleanup policy for the what-if curve; 14 days = kaniko's cache TTL, older "
+            "entries are misses anyway", f"kaniko --cache-ttl default 336 h ({_FACTS} §3)"),
+    },
+    "assumptions": {
+        "changed_bytes_share": Key(
+            "dist", {"uniform": {"low": 0.5, "high": 1.0}}, "share",
+            "share of an image's bytes rewritten by a change (new layers after the changed "
+            "step)", f"{_ASSUMED}; kaniko keys change for every later layer ({_FACTS} §3)",
+            maximum=1.0),
+        "kaniko_cache_bytes_share": Key(
+            "dist", {"triangular": {"low": 0.7, "mode": 0.85, "high": 0.95}}, "share",
+            "share of an image's bytes in RUN layers (what kaniko's cache repo holds)",
+            _ASSUMED, maximum=1.0),
+        "kaniko_cache_ttl_hours": Key(
+            "dist", 336.0, "hours", "kaniko --cache-ttl: older entries are misses, not deleted",
+            f"kaniko cmd/executor/cmd/root.go, 2025 ({_FACTS} §3)"),
+        "kaniko_fork_cache_reuse_share": Key(
+            "dist", 0.0, "share", "share of fork builds that can use upstream's kaniko cache",
+            f"Berrange, qemu-devel 2024-05 (shared/seed thread; {_FACTS} §5)", maximum=1.0),
+        "is_kaniko_layer_digest_shared": Key(
+            "bool", True, "", "kaniko cache layers share digests with the image's layers",
+            f"inference from kaniko build.go, untested ({_FACTS} §3)"),
+        "buildkit_max_extra_bytes_share": Key(
+            "dist", {"uniform": {"low": 0.0, "high": 0.3}}, "share",
+            "mode=max: intermediate-stage layers per cache ref, as a share of the image",
+            f"Docker registry cache docs [inference] ({_FACTS} §4)"),
+        "buildkit_max_change_saving_share": Key(
+            "dist", {"uniform": {"low": 0.0, "high": 0.3}}, "share",
+            "mode=max: share of a change rebuild saved by cached intermediate stages",
+            _ASSUMED, maximum=1.0),
+        "rebuild_check_minutes": Key(
+            "dist", {"triangular": {"low": 0.3, "mode": 0.5, "high": 1.0}}, "minutes",
+            "rebuild-on-change: a job that only checks the registry for its tag", _ASSUMED),
+        "uncached_to_cached_ratio": Key(
+            "dist", 3.0, "x", "full/cached build time for an image whose data show no rebuild",
+            f"debian-hexagon-cross 3 vs 9 min, QEMU commit b9052d36, 2022 ({_FACTS} §5)"),
+    },
+}
+
+#: Per-image values calibration derives; a scenario may override each (``"*"``: every image).
+OVERRIDABLE = (
+    "cached_build_min", "uncached_build_min", "change_build_min", "builds_per_month",
+    "changes_per_month", "compressed_size_gib", "tags_kept", "run_steps",
+)
+
+_TOP_KEYS = ("name", "title", "description", "seed", "horizon_months", "baseline",
+             "strategies", "overrides", *KEYS)
+
+
+@dataclass
+class Scenario:
+    """A validated scenario: identity, horizon, strategies, and every input's value."""
+
+    name: str
+    title: str
+    description: str
+    sha256: str
+    path: Path
+    seed: int = 20240516
+    horizon_months: int = 12
+    baseline: str = "dind-inline-cache"
+    strategies: tuple[str, ...] = STRATEGY_NAMES
+    values: dict[str, Any] = field(default_factory=dict)    # "section.key" -> parsed value
+    sources: dict[str, str] = field(default_factory=dict)   # "section.key" -> scenario|default
+    overrides: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def value(self, dotted: str) -> Any:
+        """Return an input's parsed value (a Distribution for uncertain inputs)."""
+        return self.values[dotted]
+
+    def source(self, dotted: str) -> str:
+        """Return where an input came from: ``scenario`` or ``default``."""
+        return self.sources[dotted]
+
+
+def _fail(path: Path, key: str, expected: str) -> CachecostError:
+    return CachecostError(f"{path}: {key}: {expected}")
+
+
+def _parse_value(path: Path, dotted: str, spec: Key, raw: Any) -> Any:
+    """Parse one leaf value according to its Key spec."""
+    bounds = f" >= {spec.minimum:g}" if spec.minimum is not None else ""
+    if spec.maximum is not None:
+        bounds += f" and <= {spec.maximum:g}"
+    if spec.kind in ("dist", "dist?"):
+        if raw is None and spec.kind == "dist?":
+            return None
+        try:
+            return parse_distribution(raw, minimum=spec.minimum, maximum=spec.maximum)
+        except ValueError as exc:
+            unit = f" ({spec.unit})" if spec.unit else ""
+            null = " or null" if spec.kind == "dist?" else ""
+            raise _fail(path, dotted, f"{exc}; expected {EXPECTED_FORM}{null}, with values"
+                                      f"{bounds}{unit}") from None
+    if spec.kind == "number?":
+        if raw is None:
+            return None
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+            raise _fail(path, dotted, f"expected a number{bounds} ({spec.unit}) or null, "
+                                      f"got {raw!r}")
+        if spec.minimum is not None and raw < spec.minimum:
+            raise _fail(path, dotted, f"expected a number{bounds} ({spec.unit}), got {raw!r}")
+        return float(raw)
+    if spec.kind == "enum":
+        if raw not in spec.choices:
+            raise _fail(path, dotted, f"expected one of {', '.join(spec.choices)}, got {raw!r}")
+        return raw
+    if spec.kind == "bool":
+        if not isinstance(raw, bool):
+            raise _fail(path, dotted, f"expected true or false, got {raw!r}")
+        return raw
+    if spec.kind == "cleanup?":
+        return _parse_cleanup(path, dotted, raw)
+    raise AssertionError(spec.kind)
+
+
+def _parse_cleanup(path: Path, dotted: str, raw: Any) -> dict[str, float | None] | None:
+    expected = ("expected null or {keep_n: integer >= 0 or null, "
+                "older_than_days: number >= 0 or null}")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _fail(path, dotted, f"{expected}, got {raw!r}")
+    out: dict[str, float | None] = {"keep_n": None, "older_than_days": None}
+    for k, v in raw.items():
+        if k not in out:
+            raise _fail(path, f"{dotted}.{k}", f"unknown key; {expected}")
+        ok_int = k != "keep_n" or isinstance(v, int)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)
+                              or not ok_int or v < 0):
+            raise _fail(path, f"{dotted}.{k}", f"{expected}, got {v!r}")
+        out[k] = None if v is None else float(v)
+    return out
+
+
+def _leading_comment(text: str) -> str:
+    """Return the comment block at the top of a YAML file as one paragraph of prose."""
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("#"):
+            if stripped == "" and not lines:
+                continue
+            break
+        lines.append(stripped.lstrip("#").strip())
+    return " ".join(" ".join(lines).split())
+
+
+def _expect_str(path: Path, key: str, raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise _fail(path, key, f"expected a non-empty string, got {raw!r}")
+    return raw.strip()
+
+
+def _expect_int(path: Path, key: str, raw: Any, low: int, high: int) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
+        raise _fail(path, key, f"expected an integer from {low} to {high}, got {raw!r}")
+    return raw
+
+
+def _parse_overrides(path: Path, raw: Any) -> dict[str, dict[str, float]]:
+    expected = (f"expected a mapping of image name (or \"*\") to {{{', '.join(OVERRIDABLE)}}}"
+                " with numbers >= 0")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise _fail(path, "overrides", f"{expected}, got {raw!r}")
+    out: dict[str, dict[str, float]] = {}
+    for image, fields in raw.items():
+        key = f"overrides.{image}"
+        if not isinstance(fields, dict):
+            raise _fail(path, key, f"{expected}, got {fields!r}")
+        out[str(image)] = {}
+        for name, value in fields.items():
+            if name not in OVERRIDABLE:
+                raise _fail(path, f"{key}.{name}", f"unknown key; expected one of "
+                                                   f"{', '.join(OVERRIDABLE)}")
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 \
+                    or not math.isfinite(value):
+                raise _fail(path, f"{key}.{name}", f"expected a number >= 0, got {value!r}")
+            out[str(image)][name] = float(value)
+    return out
+
+
+def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
+    """Load, validate and return a scenario (None: :data:`DEFAULT_SCENARIO_PATH`).
+
+    Raises:
+        CachecostError: ``"<file>: <key>: expected ..."`` on any bad input.
+    """
+    file = Path(path).expanduser() if path is not None else DEFAULT_SCENARIO_PATH
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise CachecostError(f"{file}: no such scenario file") from None
+    except OSError as exc:
+        raise CachecostError(f"{file}: cannot read scenario file ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+        doc = yaml.safe_load(text)
+    except UnicodeDecodeError:
+        raise CachecostError(f"{file}: not UTF-8 text; expected a YAML scenario") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise CachecostError(f"{file}: {where}YAML syntax error ({problem}); expected a "
+                             f"YAML mapping of scenario keys") from None
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise CachecostError(f"{file}: top level: expected a mapping of scenario keys, got "
+                             f"{type(doc).__name__}")
+    for key in doc:
+        if key not in _TOP_KEYS:
+            raise _fail(file, str(key), f"unknown key; expected one of {', '.join(_TOP_KEYS)}")
+
+    scenario = Scenario(
+        name=_expect_str(file, "name", doc.get("name", file.stem)),
+        title=_expect_str(file, "title", doc.get("title", file.stem)),
+        description=(_expect_str(file, "description", doc["description"])
+                     if "description" in doc else _leading_comment(text)),
+        sha256=hashlib.sha256(data).hexdigest(),
+        path=file.resolve(),
+    )
+    if "seed" in doc:
+        scenario.seed = _expect_int(file, "seed", doc["seed"], 0, 2**63 - 1)
+    if "horizon_months" in doc:
+        scenario.horizon_months = _expect_int(file, "horizon_months", doc["horizon_months"],
+                                              1, 120)
+    if "strategies" in doc:
+        raw = doc["strategies"]
+        if (not isinstance(raw, list) or not raw
+                or any(s not in STRATEGY_NAMES for s in raw) or len(set(raw)) != len(raw)):
+            raise _fail(file, "strategies", f"expected a list of distinct names from "
+                                            f"{', '.join(STRATEGY_NAMES)}, got {raw!r}")
+        scenario.strategies = tuple(raw)
+    if "baseline" in doc:
+        if doc["baseline"] not in STRATEGY_NAMES:
+            raise _fail(file, "baseline", f"expected one of {', '.join(STRATEGY_NAMES)}, "
+                                          f"got {doc['baseline']!r}")
+        scenario.baseline = doc["baseline"]
+    if scenario.baseline not in scenario.strategies:
+        raise _fail(file, "baseline", f"expected one of the listed strategies "
+                                      f"({', '.join(scenario.strategies)})")
+    scenario.overrides = _parse_overrides(file, doc.get("overrides"))
+
+    for section, keys in KEYS.items():
+        given = doc.get(section) or {}
+        if not isinstance(given, dict):
+            raise _fail(file, section, f"expected a mapping with keys {', '.join(keys)}, "
+                                       f"got {given!r}")
+        for key in given:
+            if key not in keys:
+                raise _fail(file, f"{section}.{key}",
+                            f"unknown key; expected one of {', '.join(keys)}")
+        for key, spec in keys.items():
+            dotted = f"{section}.{key}"
+            is_given = key in given
+            raw = given[key] if is_given else spec.default
+            scenario.values[dotted] = _parse_value(file, dotted, spec, raw)
+            scenario.sources[dotted] = "scenario" if is_given else "default"
+    return scenario
+
+
+def describe_value(value: Any) -> Any:
+    """Return a JSON-able form of a parsed input value."""
+    if isinstance(value, Distribution):
+        return value.to_json()
+    return value
+
+
+def as_distribution(value: Any) -> Distribution:
+    """Return a Distribution for a parsed numeric value (numbers become fixed)."""
+    return value if isinstance(value, Distribution) else fixed(float(value))

@@ -1,0 +1,460 @@
+"""What the GitLab stand-in serves: API-shaped JSON built from a cachecost dataset.
+
+:class:`StandinData` turns a dataset (normally the synthetic sample, or a
+bigger one from :func:`cachecost.sample.generate_sample`) into the objects
+GitLab's REST API returns for one project: pipelines (list and detail), jobs,
+job logs, registry repositories and tags, and the project with its
+statistics. Field names and shapes follow GitLab's API docs (``api/pipelines``,
+``api/jobs``, ``api/container_registry``, ``api/projects``).
+
+A *clock* (:attr:`StandinData.now`) makes it a live project: pipelines created
+after ``now`` do not exist yet, jobs that start or finish after it are
+``pending`` or ``running`` with null ``duration``, so tests can advance the
+clock and check that a second fetch picks up exactly what changed.
+
+    data = StandinData.from_sample(days=5)
+    data.now = data.end - pd.Timedelta(hours=6)
+    truth = data.jobs_frame()          # what a full fetch must store
+
+The ``*_frame`` methods return the served truth in the dataset schema, for
+tests to compare a fetched dataset against.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from cachecost.catalog import QEMU_IMAGES
+from cachecost.dataset import Dataset
+from cachecost.sample import SampleSettings, generate_sample
+
+PROJECT_ID = 11167699
+REGISTRY_HOST = "registry.standin.example"
+#: GitLab.com offers a repository's deduplicated ``size`` only for repositories created after this.
+SIZE_AVAILABLE_SINCE = pd.Timestamp("2021-11-04", tz="UTC")
+FINISHED_STATUSES = frozenset({"success", "failed", "canceled", "skipped", "manual"})
+_BUILDERS = ("docker", "buildkit", "kaniko", "buildah")
+_CATALOG = {c.image: c for c in QEMU_IMAGES}
+
+
+def format_time(ts: pd.Timestamp | None) -> str | None:
+    """Render a timestamp the way GitLab does (``2025-08-25T10:00:00.123Z``), None for NaT."""
+    if ts is None or pd.isna(ts):
+        return None
+    return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _none_if_nan(x):
+    return None if x is None or pd.isna(x) else x
+
+
+def builder_for_image(image: str) -> str:
+    """Return the image builder the stand-in pretends built ``image`` (stable per image)."""
+    return _BUILDERS[int(hashlib.sha1(image.encode()).hexdigest(), 16) % len(_BUILDERS)]
+
+
+@dataclass
+class StandinData:
+    """The stand-in's project, built from a dataset, seen at clock ``now``."""
+
+    dataset: Dataset
+    project_path: str = "qemu-project/qemu"
+    project_id: int = PROJECT_ID
+    now: pd.Timestamp | None = None
+    registry_mode: str = "enabled"          # enabled, disabled (404) or forbidden (403)
+    _jobs: pd.DataFrame = field(init=False, repr=False)
+    _pipelines: pd.DataFrame = field(init=False, repr=False)
+    _cache: dict = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        jobs = self.dataset.jobs.sort_values("job_id").reset_index(drop=True).copy()
+        # Every ~13th pipeline skips its last test job: skipped jobs have null times/duration.
+        skip = jobs[(jobs["stage"] == "test")].groupby("pipeline_id")["job_id"].max()
+        skip = skip[skip.index % 13 == 0]
+        m = jobs["job_id"].isin(skip.values)
+        jobs.loc[m, ["status"]] = "skipped"
+        jobs.loc[m, ["started_at", "finished_at"]] = pd.NaT
+        jobs.loc[m, ["duration_s", "queued_duration_s"]] = np.nan
+        jobs.loc[m, "runner_description"] = None
+        jobs["true_outcome"] = [self._true_outcome(r) for r in jobs.itertuples()]
+        self._jobs = jobs
+        self._pipelines = self.dataset.pipelines.sort_values("pipeline_id").reset_index(drop=True)
+        repos = self.dataset.registry_repositories.sort_values("repository_id").copy()
+        # Some repositories predate GitLab's size accounting: no ``size`` for them.
+        old = repos["repository_id"] % 5 == 0
+        repos.loc[old, "created_at"] = pd.Timestamp("2021-03-01", tz="UTC")
+        self._repos = repos.reset_index(drop=True)
+        self._tags = self.dataset.registry_tags.sort_values(["repository_id", "tag_name"]).copy()
+        # GitLab serves times with millisecond precision: so does the truth.
+        for df in (self._jobs, self._pipelines, self._repos, self._tags):
+            for col in df.columns:
+                if isinstance(df[col].dtype, pd.DatetimeTZDtype):
+                    df[col] = df[col].dt.floor("ms")
+        self._repo_recs = {int(r["repository_id"]): SimpleNamespace(**r)
+                           for r in self._repos.to_dict("records")}
+        self._tag_recs: dict[int, dict[str, SimpleNamespace]] = {}
+        for t in self._tags.to_dict("records"):
+            self._tag_recs.setdefault(int(t["repository_id"]), {})[t["tag_name"]] = \
+                SimpleNamespace(**t)
+        self.end = max(self._jobs["finished_at"].max(), self._pipelines["updated_at"].max())
+
+    @classmethod
+    def from_sample(cls, days: int = 5, **kwargs) -> StandinData:
+        """Build from a freshly generated sample of ``days`` days (deterministic)."""
+        return cls(generate_sample(SampleSettings(days=days)), **kwargs)
+
+    # ------------------------------------------------------------------ the truth
+    @staticmethod
+    def _true_outcome(job) -> str | None:
+        """The cache outcome this job's build log will show (None: not a container build)."""
+        if not job.is_container_build or job.status != "success":
+            return None
+        if isinstance(job.cache_outcome, str):
+            return job.cache_outcome
+        c = _CATALOG.get(job.image)
+        if c is None:
+            return "unknown"
+        minutes = job.duration_s / 60
+        if minutes < 1.5 * c.cached_build_min:
+            return "hit"
+        if minutes > 0.85 * c.uncached_build_min:
+            return "miss"
+        return "partial"
+
+    def _clock(self) -> pd.Timestamp:
+        return self.now if self.now is not None else self.end + pd.Timedelta(seconds=1)
+
+    def _view(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Pipelines and jobs as they stand at the clock (cached per clock value)."""
+        now = self._clock()
+        with self._lock:
+            if now in self._cache:
+                return self._cache[now]
+            pipes = self._pipelines[self._pipelines["created_at"] <= now].copy()
+            jobs = self._jobs[self._jobs["pipeline_id"].isin(pipes["pipeline_id"])].copy()
+            # A retry attempt exists only once its predecessor finished.
+            jobs = jobs[jobs["started_at"].isna() | (jobs["started_at"] - pd.Timedelta(
+                seconds=1) <= now) | ~self._is_retry_attempt(jobs)]
+            pending = jobs["started_at"] > now
+            running = ~pending & (jobs["finished_at"] > now)
+            jobs.loc[pending, "status"] = "pending"
+            jobs.loc[running, "status"] = "running"
+            jobs.loc[pending, ["started_at"]] = pd.NaT
+            jobs.loc[pending, ["queued_duration_s"]] = np.nan
+            jobs.loc[pending | running, ["finished_at"]] = pd.NaT
+            jobs.loc[pending | running, ["duration_s"]] = np.nan
+            jobs.loc[pending | running, "failure_reason"] = None
+            jobs.loc[pending, "runner_description"] = None
+            p_running = pipes["finished_at"] > now
+            pipes.loc[p_running, "status"] = "running"
+            pipes.loc[p_running, ["finished_at"]] = pd.NaT
+            pipes.loc[p_running, ["duration_s"]] = np.nan
+            pipes.loc[p_running, ["updated_at"]] = now.floor("s")
+            pipes.loc[pipes["started_at"] > now, ["started_at"]] = pd.NaT
+            # GitLab reports a pipeline's duration in whole seconds.
+            pipes["duration_s"] = pipes["duration_s"].round()
+            jobs = jobs.sort_values("job_id", ascending=False).reset_index(drop=True)
+            recs = [SimpleNamespace(**r) for r in jobs.to_dict("records")]
+            self._records = {"jobs": recs, "by_id": {r.job_id: r for r in recs},
+                             "ids_desc": [-r.job_id for r in recs]}
+            self._cache = {now: (pipes.reset_index(drop=True), jobs)}
+            return self._cache[now]
+
+    def job_records(self) -> list[SimpleNamespace]:
+        """Jobs at the clock as records (attribute access), newest first."""
+        self._view()
+        return self._records["jobs"]
+
+    def job_records_below(self, job_id: int | None) -> list[SimpleNamespace]:
+        """Records of jobs with an id below ``job_id`` (all if None), newest first."""
+        recs = self.job_records()
+        if job_id is None:
+            return recs
+        return recs[bisect.bisect_right(self._records["ids_desc"], -job_id):]
+
+    def _is_retry_attempt(self, jobs: pd.DataFrame) -> pd.Series:
+        prev = jobs.groupby(["pipeline_id", "name"])["job_id"].rank(method="first")
+        return prev > 1
+
+    def pipelines_frame(self) -> pd.DataFrame:
+        """The pipelines served at the clock, in the dataset schema."""
+        return self._view()[0].copy()
+
+    def jobs_frame(self) -> pd.DataFrame:
+        """The jobs served at the clock in the dataset schema, plus ``true_outcome`` (its log)."""
+        jobs = self._view()[1].copy()
+        latest = jobs.groupby(["pipeline_id", "name"])["job_id"].transform("max")
+        jobs["is_retried"] = jobs["job_id"] != latest
+        return jobs
+
+    def repositories_frame(self) -> pd.DataFrame:
+        """The registry repositories served, with ``size_bytes`` NaN where GitLab omits it."""
+        repos = self._repos.copy()
+        repos.loc[repos["created_at"] < SIZE_AVAILABLE_SINCE, "size_bytes"] = np.nan
+        return repos
+
+    def tags_frame(self) -> pd.DataFrame:
+        """The registry tags served."""
+        return self._tags.copy()
+
+    def container_registry_size_bytes(self) -> int:
+        """``statistics.container_registry_size``: deduplicated bytes of the whole registry."""
+        return int(self._repos["size_bytes"].sum())
+
+    # ------------------------------------------------------------------ API objects
+    def _web(self) -> str:
+        return f"https://gitlab.standin.example/{self.project_path}"
+
+    def project_json(self, statistics: bool) -> dict:
+        """``GET /projects/:id`` (``statistics=true`` adds ``statistics``)."""
+        enabled = self.registry_mode != "disabled"
+        obj = {
+            "id": self.project_id,
+            "description": "stand-in project shaped like QEMU's CI",
+            "name": self.project_path.rsplit("/", 1)[-1],
+            "name_with_namespace": self.project_path.replace("/", " / "),
+            "path": self.project_path.rsplit("/", 1)[-1],
+            "path_with_namespace": self.project_path,
+            "created_at": "2019-01-01T00:00:00.000Z",
+            "default_branch": "master",
+            "web_url": self._web(),
+            "container_registry_enabled": enabled,
+            "container_registry_access_level": "enabled" if enabled else "disabled",
+            "container_registry_image_prefix": f"{REGISTRY_HOST}/{self.project_path}",
+            "jobs_enabled": True,
+            "visibility": "public",
+        }
+        if statistics:
+            obj["statistics"] = {
+                "commit_count": 120000, "storage_size": 0, "repository_size": 900_000_000,
+                "wiki_size": 0, "lfs_objects_size": 0, "job_artifacts_size": 5_000_000_000,
+                "pipeline_artifacts_size": 0, "packages_size": 0, "snippets_size": 0,
+                "uploads_size": 0,
+                "container_registry_size": self.container_registry_size_bytes() if enabled else 0,
+            }
+        return obj
+
+    def pipelines(self, updated_after: pd.Timestamp | None, order_by: str, sort: str) -> list:
+        """``GET /projects/:id/pipelines``: list items (no durations, as in GitLab)."""
+        pipes = self._view()[0]
+        if updated_after is not None:
+            pipes = pipes[pipes["updated_at"] > updated_after]
+        key = "updated_at" if order_by == "updated_at" else "pipeline_id"
+        pipes = pipes.sort_values([key, "pipeline_id"], ascending=sort == "asc")
+        return [self._pipeline_item(r) for r in pipes.itertuples()]
+
+    def _pipeline_item(self, r) -> dict:
+        return {
+            "id": int(r.pipeline_id), "iid": int(r.iid), "project_id": self.project_id,
+            "sha": r.sha, "ref": r.ref, "status": r.status, "source": r.source,
+            "created_at": format_time(r.created_at), "updated_at": format_time(r.updated_at),
+            "web_url": f"{self._web()}/-/pipelines/{int(r.pipeline_id)}", "name": None,
+        }
+
+    def pipeline_detail(self, pipeline_id: int) -> dict | None:
+        """``GET /projects/:id/pipelines/:pipeline_id``: adds times and durations."""
+        pipes = self._view()[0]
+        hit = pipes[pipes["pipeline_id"] == pipeline_id]
+        if hit.empty:
+            return None
+        r = next(hit.itertuples())
+        obj = self._pipeline_item(r)
+        obj.update({
+            "before_sha": "0" * 40, "tag": False, "yaml_errors": None,
+            "user": {"id": 1, "username": "ci-bot", "name": "CI Bot", "state": "active"},
+            "started_at": format_time(r.started_at), "finished_at": format_time(r.finished_at),
+            "committed_at": None,
+            "duration": None if pd.isna(r.duration_s) else int(r.duration_s),
+            "queued_duration": _none_if_nan(r.queued_duration_s),
+            "coverage": None,
+            "detailed_status": {"icon": f"status_{r.status}", "text": r.status,
+                                "label": r.status, "group": r.status},
+        })
+        return obj
+
+    def jobs(self) -> pd.DataFrame:
+        """Jobs at the clock, newest first (the order of ``GET /projects/:id/jobs``)."""
+        return self._view()[1]
+
+    def job_item(self, r) -> dict:
+        """One element of ``GET /projects/:id/jobs``."""
+        obj = {
+            "id": int(r.job_id), "status": r.status, "stage": r.stage, "name": r.name,
+            "ref": r.ref, "tag": False, "coverage": None,
+            "allow_failure": bool(r.is_allowed_failure),
+            "created_at": format_time(r.created_at), "started_at": format_time(r.started_at),
+            "finished_at": format_time(r.finished_at), "erased_at": None,
+            "duration": _none_if_nan(r.duration_s),
+            "queued_duration": _none_if_nan(r.queued_duration_s),
+            "user": {"id": 1, "username": "ci-bot", "name": "CI Bot", "state": "active"},
+            "commit": {"id": "0" * 40, "short_id": "00000000", "title": "stand-in commit"},
+            "pipeline": {"id": int(r.pipeline_id), "project_id": self.project_id,
+                         "ref": r.ref, "sha": "0" * 40, "status": "success"},
+            "web_url": f"{self._web()}/-/jobs/{int(r.job_id)}",
+            "project": {"ci_job_token_scope_enabled": False},
+            "artifacts": [], "artifacts_expire_at": None, "archived": False, "tag_list": [],
+            "runner": None if not isinstance(r.runner_description, str)
+            else {"id": 7, "description": r.runner_description, "active": True,
+                  "paused": False, "is_shared": True, "runner_type": "instance_type",
+                  "name": "gitlab-runner", "online": True, "status": "online"},
+        }
+        if r.status == "failed":
+            obj["failure_reason"] = r.failure_reason or "script_failure"
+        return obj
+
+    def job_trace(self, job_id: int) -> str | None:
+        """``GET /projects/:id/jobs/:job_id/trace``: the job's log as plain text."""
+        self._view()
+        r = self._records["by_id"].get(job_id)
+        return None if r is None else render_trace(r, self.project_path)
+
+    # registry
+    def repositories(self) -> list[dict]:
+        """``GET /projects/:id/registry/repositories?tags=true&tags_count=true``."""
+        return [self.repository(rid, tags=True, size=False) for rid in sorted(self._repo_recs)]
+
+    def repository(self, repo_id: int, *, tags: bool, size: bool) -> dict | None:
+        """One repository; ``size`` (deduplicated bytes) only where GitLab offers it."""
+        r = self._repo_recs.get(repo_id)
+        if r is None:
+            return None
+        loc = f"{REGISTRY_HOST}/{r.path}"
+        obj = {
+            "id": int(r.repository_id), "name": r.name, "path": r.path,
+            "project_id": self.project_id, "location": loc,
+            "created_at": format_time(r.created_at), "cleanup_policy_started_at": None,
+            "status": None, "tags_count": int(r.tags_count),
+        }
+        if tags:
+            obj["tags"] = [{"name": t, "path": f"{r.path}:{t}", "location": f"{loc}:{t}"}
+                           for t in sorted(self._tag_recs.get(repo_id, {}))]
+        if size and r.created_at >= SIZE_AVAILABLE_SINCE:
+            obj["size"] = int(r.size_bytes)
+        return obj
+
+    def tag_detail(self, repo_id: int, tag: str) -> dict | None:
+        """``GET /projects/:id/registry/repositories/:repository_id/tags/:tag_name``."""
+        r = self._repo_recs.get(repo_id)
+        t = self._tag_recs.get(repo_id, {}).get(tag)
+        if r is None or t is None:
+            return None
+        loc = f"{REGISTRY_HOST}/{r.path}"
+        return {
+            "name": t.tag_name, "path": f"{r.path}:{t.tag_name}",
+            "location": f"{loc}:{t.tag_name}",
+            "revision": t.digest.split(":", 1)[-1], "short_revision": t.digest[7:16],
+            "digest": t.digest, "created_at": format_time(t.created_at),
+            "total_size": int(t.total_size_bytes),
+        }
+
+
+# ---------------------------------------------------------------------- build logs
+
+_SECTION = "section_start:{t}:{name}\r\x1b[0K\x1b[0K\x1b[36;1m{title}\x1b[0;m"
+_SECTION_END = "section_end:{t}:{name}\r\x1b[0K"
+
+
+def _step_lines(builder: str, steps: int, outcome: str, image: str) -> list[str]:
+    """The builder's own output for ``steps`` RUN steps with the given cache outcome."""
+    cached = {"hit": steps, "miss": 0, "partial": steps // 2}.get(outcome, 0)
+    total = steps + 1
+    lines: list[str] = []
+    if builder == "docker":
+        lines.append(f"Step 1/{total} : FROM registry.standin.example/library/base:{image}")
+        lines.append(" ---> 4f1a2b3c4d5e")
+        for i in range(steps):
+            lines.append(f"Step {i + 2}/{total} : RUN ./step-{i}.sh")
+            if i < cached:
+                lines += [" ---> Using cache", f" ---> {i:012x}"]
+            else:
+                lines += [f" ---> Running in {i + 100:012x}", f"step {i} output",
+                          f"Removing intermediate container {i + 100:012x}",
+                          f" ---> {i + 200:012x}"]
+        lines.append(f"Successfully built {image[:12]:0<12}")
+    elif builder == "buildkit":
+        lines += ["#0 building with \"default\" instance using docker driver",
+                  "#1 [internal] load build definition from "
+                  f"tests/docker/dockerfiles/{image}.docker", "#1 DONE 0.0s",
+                  f"#2 [1/{total}] FROM registry.standin.example/library/base", "#2 DONE 0.1s"]
+        for i in range(steps):
+            n = i + 3
+            lines.append(f"#{n} [{i + 2}/{total}] RUN ./step-{i}.sh")
+            lines.append(f"#{n} CACHED" if i < cached else f"#{n} 1.234 step {i} output")
+            if i >= cached:
+                lines.append(f"#{n} DONE 61.2s")
+        lines.append(f"#{steps + 3} exporting to image")
+    elif builder == "kaniko":
+        lines.append("INFO[0000] Retrieving image manifest registry.standin.example/base")
+        for i in range(steps):
+            lines.append(f"INFO[0001] Checking for cached layer {REGISTRY_HOST}/cache:{i}...")
+            if i < cached:
+                lines.append(f"INFO[0001] Using caching version of cmd: RUN ./step-{i}.sh")
+            else:
+                lines.append(f"INFO[0002] No cached layer found for cmd RUN ./step-{i}.sh")
+        for i in range(cached, steps):
+            lines += [f"INFO[0003] RUN ./step-{i}.sh", "INFO[0003] Cmd: /bin/sh",
+                      f"step {i} output"]
+    else:  # buildah
+        lines.append(f"+ buildah bud -f tests/docker/dockerfiles/{image}.docker -t $TAG .")
+        lines.append(f"STEP 1/{total}: FROM registry.standin.example/library/base")
+        for i in range(steps):
+            lines.append(f"STEP {i + 2}/{total}: RUN ./step-{i}.sh")
+            if i < cached:
+                lines.append(f"--> Using cache {i:064x}")
+            else:
+                lines.append(f"step {i} output")
+            lines.append(f"--> {i:012x}")
+    return lines
+
+
+def _push_lines(builder: str, project_path: str, image: str) -> list[str]:
+    dest = f"{REGISTRY_HOST}/{project_path}/qemu/{image}"
+    if builder in ("docker", "buildkit"):
+        return ['$ docker push "$TAG"', f"The push refers to repository [{dest}]",
+                "latest: digest: sha256:0123 size: 2000"]
+    if builder == "kaniko":
+        return [f"INFO[0120] Pushing image to {dest}:latest",
+                f"INFO[0125] Pushed {dest}@sha256:0123"]
+    return ['$ buildah push "$TAG"', "Writing manifest to image destination"]
+
+
+def render_trace(job, project_path: str) -> str:
+    """A GitLab-runner-style log for ``job`` (section markers and ANSI codes included)."""
+    t = int(job.created_at.timestamp())
+    head = [
+        "\x1b[0KRunning with gitlab-runner 17.5.0 (abcdef12)\x1b[0;m",
+        _SECTION.format(t=t, name="prepare_executor", title="Preparing the executor"),
+        _SECTION_END.format(t=t + 1, name="prepare_executor"),
+        _SECTION.format(t=t + 1, name="step_script", title="Executing \"step_script\" stage"),
+    ]
+    if job.status in ("pending", "skipped", "canceled", "created"):
+        return ""
+    body: list[str] = []
+    if job.is_container_build and isinstance(job.image, str):
+        builder = builder_for_image(job.image)
+        outcome = job.true_outcome or "miss"
+        steps = _CATALOG[job.image].run_steps if job.image in _CATALOG else 4
+        body += [
+            '$ export TAG="$CI_REGISTRY_IMAGE/qemu/$NAME:latest"',
+            '$ docker build --tag "$TAG" --cache-from "$TAG" '
+            '-f "tests/docker/dockerfiles/$NAME.docker" tests/docker/dockerfiles',
+        ]
+        body += _step_lines(builder, steps, outcome, job.image)
+        if job.status == "success":
+            body += _push_lines(builder, project_path, job.image)
+    else:
+        body += ["$ make -j4", "[1/3000] Compiling C object libqemuutil.a.p/util_cutils.c.o"]
+    if job.status == "running":
+        return "\n".join(head + body) + "\n"
+    tail = [_SECTION_END.format(t=t + 60, name="step_script"),
+            "\x1b[32;1mJob succeeded\x1b[0;m" if job.status == "success"
+            else "\x1b[31;1mERROR: Job failed: exit code 1\x1b[0;m"]
+    return "\n".join(head + body + tail) + "\n"

@@ -1,0 +1,83 @@
+"""The whole fetch path without a token: stand-in up, ``cachecost fetch``, stand-in down.
+
+    python -m cachecost.standin.demo              # what `make demo-fetch` runs
+    cachecost data --data data/raw/demo
+
+Starts the GitLab stand-in on 127.0.0.1 (an ephemeral port) serving the
+bundled synthetic sample, fetches it with the same code as ``cachecost fetch``
+into ``data/raw/demo/`` (a previous demo snapshot there is replaced), prints
+the fetch summary and stops the stand-in. The fetched dataset says
+``source: gitlab`` but holds synthetic data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from cachecost.config import RAW_DATA_DIR
+from cachecost.dataset import load_dataset
+from cachecost.errors import CachecostError
+from cachecost.fetch import FetchOptions, fetch_project_history
+from cachecost.gitlab.client import connect
+from cachecost.standin.__main__ import DEMO_TOKEN
+from cachecost.standin.data import StandinData
+from cachecost.standin.server import Faults, start_standin
+
+DEMO_DIR = RAW_DATA_DIR / "demo"
+
+
+def _clear_previous_demo(out: Path) -> None:
+    state = out / "fetch_state.json"
+    if not out.exists():
+        return
+    try:
+        url = json.loads(state.read_text())["instance_url"]
+    except (OSError, ValueError, KeyError):
+        url = ""
+    if not url.startswith("http://127.0.0.1:"):
+        raise CachecostError(f"{out}: exists and is not a previous demo; pass another --out")
+    shutil.rmtree(out)
+
+
+def run_demo(out: Path = DEMO_DIR, *, latency_ms: float = 0.0, quiet: bool = False) -> Path:
+    """Serve the sample, fetch it into ``out``, stop; return ``out``."""
+    _clear_previous_demo(out)
+    data = StandinData(load_dataset(None))
+    with start_standin(data, faults=Faults(latency_ms=latency_ms),
+                       tokens={DEMO_TOKEN: {"read_api"}}) as srv:
+        if not quiet:
+            print(f"GitLab stand-in serving {data.project_path} at {srv.url}", file=sys.stderr)
+        client = connect(srv.url, environ={"GITLAB_TOKEN": DEMO_TOKEN})
+        options = FetchOptions(show_progress=not quiet and sys.stderr.isatty())
+        result = fetch_project_history(client, data.project_path, out, options)
+        client.close()
+    if not quiet:
+        print(result.summary())
+        print(f"Next: cachecost data --data {out}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line of the demo."""
+    p = argparse.ArgumentParser(prog="python -m cachecost.standin.demo", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, default=DEMO_DIR, help="dataset directory to write")
+    p.add_argument("--latency-ms", type=float, default=0.0, help="stand-in latency per request")
+    args = p.parse_args(argv)
+    try:
+        run_demo(args.out, latency_ms=args.latency_ms)
+    except CachecostError as exc:
+        print(f"cachecost: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("cachecost: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

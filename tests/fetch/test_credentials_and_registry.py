@@ -1,0 +1,97 @@
+"""Credentials the ecosystem's way, rate-limit obedience, and a registry that is not there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cachecost.cli import main
+from cachecost.dataset import load_dataset
+from cachecost.errors import CachecostError
+from cachecost.gitlab.client import RateLimitGuard, resolve_credentials
+from cachecost.standin import StandinServer
+
+from .fetchkit import PROJECT, TOKEN, fetch_cli
+
+
+def write_cfg(path: Path, url: str, token: str = TOKEN, section: str = "standin") -> Path:
+    path.write_text(f"[global]\ndefault = {section}\n\n[{section}]\nurl = {url}\n"
+                    f"private_token = {token}\n")
+    return path
+
+
+def test_python_gitlab_config_section(standin: StandinServer, monkeypatch, tmp_path: Path,
+                                      capsys) -> None:
+    cfg = write_cfg(tmp_path / "pg.cfg", standin.url)
+    monkeypatch.setenv("PYTHON_GITLAB_CFG", str(cfg))
+    out = tmp_path / "data"
+    assert main(["fetch", "--gitlab-config", "standin", "--project", PROJECT,
+                 "--data", str(out), "--logs-per-image", "0"]) == 0
+    text = capsys.readouterr()
+    assert load_dataset(out).metadata["instance_url"] == standin.url
+    assert TOKEN not in text.out + text.err
+
+
+def test_config_section_found_by_url(standin: StandinServer, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PYTHON_GITLAB_CFG", str(write_cfg(tmp_path / "pg.cfg", standin.url)))
+    creds = resolve_credentials(standin.url)
+    assert creds.token == TOKEN and "standin" in creds.origin
+    assert TOKEN not in repr(creds)
+
+
+def test_env_token_beats_config_and_ci_server_url_is_the_default(monkeypatch,
+                                                                 tmp_path: Path) -> None:
+    monkeypatch.setenv("PYTHON_GITLAB_CFG", str(write_cfg(tmp_path / "c", "https://x.example",
+                                                          token="from-config")))
+    env = {"CI_SERVER_URL": "https://x.example", "GITLAB_TOKEN": "from-env",
+           "CI_JOB_TOKEN": "job", "PYTHON_GITLAB_CFG": str(tmp_path / "c")}
+    creds = resolve_credentials(None, environ=env)
+    assert (creds.url, creds.token, creds.origin) == (
+        "https://x.example", "from-env", "environment variable GITLAB_TOKEN")
+
+
+def test_config_section_for_another_url_is_refused(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PYTHON_GITLAB_CFG", str(write_cfg(tmp_path / "c", "https://a.example")))
+    with pytest.raises(CachecostError, match="is for https://a.example, not --url"):
+        resolve_credentials("https://b.example", "standin")
+    with pytest.raises(CachecostError, match="No config available|section"):
+        resolve_credentials(None, "missing-section")
+
+
+def test_rate_limit_guard_pauses_until_reset_when_nearly_exhausted() -> None:
+    slept: list[float] = []
+    guard = RateLimitGuard(sleep=slept.append, clock=lambda: 1000.0)
+
+    class Resp:
+        headers = {"RateLimit-Limit": "2000", "RateLimit-Remaining": "10",
+                   "RateLimit-Reset": "1042"}
+
+    guard(Resp())
+    Resp.headers = {"RateLimit-Limit": "2000", "RateLimit-Remaining": "1500",
+                    "RateLimit-Reset": "1042"}
+    guard(Resp())
+    assert slept == [42.0]
+
+
+@pytest.mark.parametrize("mode, words", [("disabled", "disabled"), ("forbidden", "forbidden")])
+def test_registry_unavailable_is_skipped_and_said(standin: StandinServer, token_env: str,
+                                                  tmp_path: Path, capsys, mode: str,
+                                                  words: str) -> None:
+    standin.data.registry_mode = mode
+    assert main(["fetch", "--url", standin.url, "--project", PROJECT, "--data", str(tmp_path),
+                 "--logs-per-image", "0"]) == 0
+    summary = capsys.readouterr().out
+    assert "registry: " in summary and words in summary
+    ds = load_dataset(tmp_path)
+    assert len(ds.registry_repositories) == 0 and len(ds.jobs) == len(standin.data.jobs())
+    assert words in ds.metadata["registry_note"]
+
+
+def test_tag_details_fetched_with_bounded_concurrency(standin: StandinServer, token_env,
+                                                      tmp_path: Path) -> None:
+    standin.faults.latency_ms = 30
+    assert fetch_cli(standin, tmp_path, "--logs-per-image", "0") == 0
+    assert standin.counts["registry/tag"] == len(standin.data.tags_frame())
+    assert standin.counts["registry_repository"] == len(standin.data.repositories_frame())
+    assert 1 < standin.max_in_flight <= 4      # concurrent, and never more than the bound

@@ -1,0 +1,134 @@
+"""Incremental and resumable: a second run fetches only what changed; an interrupted run
+resumed equals an uninterrupted one; faults lose and duplicate nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import cachecost.fetch as fetch_mod
+from cachecost.dataset import Dataset, load_dataset
+from cachecost.errors import CachecostError
+from cachecost.fetch import FetchOptions, fetch_project_history
+from cachecost.gitlab.client import connect
+from cachecost.standin import StandinData, StandinServer, start_standin
+
+from .fetchkit import PROJECT, TOKEN, by_id, fetch_cli
+
+TABLE_KEYS = {"pipelines": "pipeline_id", "jobs": "job_id", "registry_repositories":
+              "repository_id", "registry_tags": ["repository_id", "tag_name"]}
+
+
+def assert_same_dataset(a: Dataset, b: Dataset) -> None:
+    """Equal tables, row for row (order-independent)."""
+    for table, key in TABLE_KEYS.items():
+        x = a.table(table).sort_values(key).reset_index(drop=True)
+        y = b.table(table).sort_values(key).reset_index(drop=True)
+        pd.testing.assert_frame_equal(x, y, check_dtype=True, obj=table)
+
+
+@pytest.fixture(scope="module")
+def reference(small_sample, tmp_path_factory) -> Dataset:
+    """An uninterrupted, fault-free fetch of the whole stand-in (clock at the end)."""
+    out = tmp_path_factory.mktemp("reference")
+    with start_standin(StandinData(small_sample), tokens={TOKEN: {"read_api"}}) as srv:
+        client = connect(srv.url, environ={"GITLAB_TOKEN": TOKEN})
+        fetch_project_history(client, PROJECT, out)
+    return load_dataset(out)
+
+
+def test_second_run_fetches_only_what_changed(standin: StandinServer, token_env: str,
+                                              tmp_path: Path, reference: Dataset) -> None:
+    data = standin.data
+    data.now = data.end - pd.Timedelta(hours=20)      # a live project, mid-history
+    assert fetch_cli(standin, tmp_path) == 0
+    first = load_dataset(tmp_path)
+    assert (first.jobs["status"].isin(["running", "pending"])).any()
+    assert len(first.jobs) < len(reference.jobs)
+
+    data.now = None                                   # time passes: everything finishes
+    standin.reset_counts()
+    assert fetch_cli(standin, tmp_path) == 0
+    second = load_dataset(tmp_path)
+    new_jobs = len(reference.jobs) - int((first.jobs["status"].isin(
+        ["success", "failed", "canceled", "skipped", "manual"])).sum())
+    # the walk re-reads from the oldest unfinished job only, one page per 100 jobs (+1 edge)
+    assert standin.counts["jobs"] <= -(-new_jobs // 100) + 1
+    assert standin.counts["registry/tag"] == 0       # registry size unchanged: skipped
+    for table in ("pipelines", "jobs"):
+        got = by_id(second.table(table), TABLE_KEYS[table])
+        want = by_id(reference.table(table), TABLE_KEYS[table])
+        cols = [c for c in got.columns if c not in ("cache_outcome", "cached_steps",
+                                                    "executed_steps")]
+        pd.testing.assert_frame_equal(got[cols], want[cols], obj=table)
+    assert second.jobs["job_id"].is_unique
+
+
+def test_refetch_with_nothing_new_makes_few_requests(standin: StandinServer, token_env: str,
+                                                     tmp_path: Path) -> None:
+    assert fetch_cli(standin, tmp_path) == 0
+    before = load_dataset(tmp_path)
+    standin.reset_counts()
+    assert fetch_cli(standin, tmp_path) == 0
+    assert standin.counts["total"] <= 5
+    assert_same_dataset(load_dataset(tmp_path), before)
+
+
+def test_dropped_server_then_resume_equals_uninterrupted(standin: StandinServer, token_env,
+                                                         tmp_path: Path,
+                                                         reference: Dataset) -> None:
+    standin.faults.die_after = 6          # project, pipelines, then a few job pages
+    client = connect(standin.url, max_retries=1, backoff_s=0.01)
+    opts = FetchOptions(checkpoint_pages=2)
+    with pytest.raises(CachecostError, match="run the same command again to resume"):
+        fetch_project_history(client, PROJECT, tmp_path, opts)
+    partial = pd.read_parquet(tmp_path / "jobs.parquet")
+    assert 0 < len(partial) < len(reference.jobs) and partial["job_id"].is_unique
+    standin.faults.die_after = 0
+    standin.reset_counts()
+    client = connect(standin.url)
+    fetch_project_history(client, PROJECT, tmp_path, opts)
+    # resumed from the saved cursor: the jobs already stored are not asked for again
+    assert standin.counts["jobs"] <= -(-(len(reference.jobs) - len(partial)) // 100) + 1
+    assert_same_dataset(load_dataset(tmp_path), reference)
+
+
+def test_ctrl_c_then_resume_equals_uninterrupted(standin: StandinServer, token_env: str,
+                                                 tmp_path: Path, reference: Dataset,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys) -> None:
+    real = fetch_mod.iter_job_pages
+
+    def interrupted(*args, **kwargs):
+        for n, page in enumerate(real(*args, **kwargs)):
+            if n == 3:
+                raise KeyboardInterrupt
+            yield page
+
+    monkeypatch.setattr(fetch_mod, "iter_job_pages", interrupted)
+    assert fetch_cli(standin, tmp_path) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert len(pd.read_parquet(tmp_path / "jobs.parquet")) == 300
+    monkeypatch.setattr(fetch_mod, "iter_job_pages", real)
+    assert fetch_cli(standin, tmp_path) == 0
+    assert_same_dataset(load_dataset(tmp_path), reference)
+
+
+@pytest.mark.parametrize("faults", [
+    {"every_429": 3, "retry_after_s": 0},
+    {"every_5xx": 4},
+    {"every_drop": 5},
+    {"every_429": 7, "retry_after_s": 0, "every_5xx": 5, "every_drop": 11},
+], ids=["429s", "5xx-storm", "dropped-connections", "all-at-once"])
+def test_faults_lose_and_duplicate_nothing(standin: StandinServer, token_env: str,
+                                           tmp_path: Path, reference: Dataset,
+                                           faults: dict) -> None:
+    for k, v in faults.items():
+        setattr(standin.faults, k, v)
+    assert fetch_cli(standin, tmp_path) == 0
+    assert_same_dataset(load_dataset(tmp_path), reference)
+    injected = {k: n for k, n in standin.counts.items() if k.startswith("fault:")}
+    expected = {"every_429": "fault:429", "every_5xx": "fault:5xx", "every_drop": "fault:drop"}
+    assert {expected[k] for k in faults if k in expected} == set(injected), injected

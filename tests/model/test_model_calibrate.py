@@ -1,0 +1,129 @@
+"""Calibration: the duration split, log outcomes, the sample's known truth, registry layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cachecost.calibrate import GIB, calibrate, split_durations
+from cachecost.catalog import QEMU_IMAGES
+from cachecost.dataset import Dataset, empty_table
+from cachecost.errors import CachecostError
+from cachecost.model import _static, median_params, simulate, uncertain_inputs
+from cachecost.scenario import load_scenario
+
+
+def test_split_separates_rebuilds_from_cached_builds():
+    rng = np.random.default_rng(1)
+    cached = 2.5 * rng.lognormal(0, 0.1, 300)
+    rebuilds = np.array([6.0, 10.0, 11.5])            # a partial and two full rebuilds
+    mask = split_durations(np.concatenate([cached, rebuilds]))
+    assert mask[-3:].all() and not mask[:-3].any()
+
+
+def test_split_without_a_gap_finds_no_rebuild():
+    rng = np.random.default_rng(2)
+    assert not split_durations(3.0 * rng.lognormal(0, 0.05, 200)).any()
+
+
+def test_logged_outcomes_move_the_threshold():
+    d = np.array([2.0] * 50 + [2.1, 4.0, 9.0])
+    outcomes = np.array([None] * 51 + ["hit", None], dtype=object)
+    # the gap alone would call 4.0 a rebuild; its log says hit
+    assert split_durations(d).tolist()[-2:] == [True, True]
+    assert split_durations(d, outcomes).tolist()[-2:] == [False, True]
+    # a logged partial below the gap is a rebuild even without a gap above it
+    d2 = np.array([2.0] * 50 + [2.2])
+    out2 = np.array([None] * 50 + ["partial"], dtype=object)
+    assert split_durations(d2, out2).tolist()[-1] is True
+
+
+def test_sample_cached_minutes_match_the_generator(sample_calibration):
+    """The generator's assumed medians (catalog) are independent of the calibration code."""
+    images = sample_calibration.images
+    for c in QEMU_IMAGES:
+        assert images.loc[c.image, "cached_build_min"] == pytest.approx(c.cached_build_min,
+                                                                         rel=0.12)
+        est = images.loc[c.image, "uncached_build_min"]
+        rebuilds = images.loc[c.image, "uncached_method"]
+        if "of 3 rebuilds" in rebuilds or "of 4 rebuilds" in rebuilds:
+            assert est == pytest.approx(c.uncached_build_min, rel=0.3)
+
+
+def test_modelled_baseline_minutes_match_measured(sample_calibration, tmp_path):
+    """QEMU today is what the data measured: the model's dind minutes reproduce them."""
+    path = tmp_path / "s.yaml"
+    path.write_text("workload:\n  image_changes_factor: 1\n", encoding="utf-8")
+    sc = load_scenario(path)
+    sim = simulate(_static(sample_calibration, sc), median_params(uncertain_inputs(sc)))
+    modelled = sim["dind-inline-cache"]["compute_minutes_per_month"][0]
+    assert modelled == pytest.approx(sample_calibration.container_minutes_per_month, rel=0.03)
+
+
+def test_sample_counts(sample, sample_calibration):
+    assert len(sample_calibration.images) == 24
+    total = sum(sample_calibration.pipelines_per_month_by_source.values())
+    assert total * sample_calibration.months_of_data == pytest.approx(len(sample.pipelines))
+    assert "repository size_bytes" in sample_calibration.dedup_method
+
+
+def _tiny_dataset(with_layers: bool) -> Dataset:
+    t0 = pd.Timestamp("2025-01-01", tz="UTC")
+    pipes = empty_table("pipelines").reindex(range(2))
+    pipes = pipes.assign(pipeline_id=[1, 2], source="push",
+                         created_at=[t0, t0 + pd.Timedelta(days=60)])
+    jobs = pd.DataFrame({
+        "job_id": range(6), "pipeline_id": [1, 1, 2, 2, 2, 2], "status": "success",
+        "is_container_build": True, "image": ["a", "b", "a", "b", "a", "b"],
+        "duration_s": [120.0, 180.0, 125.0, 185.0, 118.0, 179.0],
+        "cache_outcome": None, "cached_steps": pd.NA, "executed_steps": pd.NA,
+    })
+    repos = pd.DataFrame({"repository_id": [1, 2], "path": ["ns/p/a", "ns/p/b"],
+                          "image": ["a", "b"], "is_cache_repository": False,
+                          "size_bytes": np.nan})
+    tags = pd.DataFrame({"repository_id": [1, 1, 2], "tag_name": ["latest", "old", "latest"],
+                         "total_size_bytes": [3 * GIB, 3 * GIB, 2 * GIB]})
+    layers = None
+    if with_layers:   # base blob (1 GiB) shared by every tag of both images
+        layers = pd.DataFrame({
+            "repository_path": ["ns/p/a"] * 4 + ["ns/p/b"] * 2,
+            "tag_name": ["latest", "latest", "old", "old", "latest", "latest"],
+            "blob_digest": ["base", "a1", "base", "a1", "base", "b1"],
+            "size_bytes": [GIB, 2 * GIB, GIB, 2 * GIB, GIB, GIB],
+        })
+    return Dataset(path=Path("tiny"), metadata={"is_synthetic": True},
+                   pipelines=pipes, jobs=jobs, registry_repositories=repos,
+                   registry_tags=tags, registry_layers=layers)
+
+
+def test_registry_layers_give_namespace_dedup():
+    cal = calibrate(_tiny_dataset(with_layers=True))
+    img = cal.images
+    assert img.loc["a", "per_tag_gib"] == pytest.approx(6.0)
+    assert img.loc[["a", "b"], "dedup_gib"].sum() == pytest.approx(4.0)   # base, a1, b1
+    assert img.loc["b", "dedup_gib"] == pytest.approx(1.0)                 # base counted at a
+    assert "registry_layers" in cal.dedup_method
+
+
+def test_without_dedup_figures_falls_back_to_tag_sums():
+    cal = calibrate(_tiny_dataset(with_layers=False))
+    assert cal.images.loc["a", "dedup_gib"] == pytest.approx(6.0)
+    assert "overestimate" in cal.dedup_method
+    assert np.isnan(cal.images.loc["a", "uncached_build_min"])   # never rebuilt
+
+
+def test_no_container_durations_is_an_error():
+    ds = _tiny_dataset(with_layers=False)
+    ds.jobs["duration_s"] = np.nan
+    with pytest.raises(CachecostError, match="no container-build job"):
+        calibrate(ds)
+
+
+def test_overrides_replace_calibrated_values(sample):
+    cal = calibrate(sample, {"*": {"tags_kept": 1}, "alpine": {"uncached_build_min": 42}})
+    assert (cal.images["tags_kept"] == 1).all()
+    assert cal.images.loc["alpine", "uncached_build_min"] == 42
+    assert ("alpine", "uncached_build_min") in cal.overridden

@@ -1,0 +1,154 @@
+"""`cachecost model` on the sample under each default scenario, in every format."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from cachecost import cli
+from cachecost.config import SCENARIOS_DIR
+from cachecost.model import run_model
+from cachecost.scenario import load_scenario
+from cachecost.strategies import STRATEGY_NAMES
+
+SCENARIOS = sorted(SCENARIOS_DIR.glob("*.yaml"))
+Q_KEYS = {"p10", "p50", "p90", "mean"}
+Q_METRICS = ("compute_minutes_per_month", "fork_compute_minutes_per_month",
+             "compute_cost_usd_per_month", "fork_compute_cost_usd_per_month",
+             "quota_minutes_used_per_month", "fork_quota_share", "storage_cost_usd_per_month",
+             "total_cost_usd_per_month", "delta_vs_baseline_usd_per_month",
+             "delta_vs_baseline_pct", "fork_pipeline_feedback_minutes")
+
+
+@pytest.mark.parametrize("fmt", ["table", "text", "json"])
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_model_runs_in_every_format(capsys, path, fmt):
+    code = cli.main(["model", "--scenario", str(path), "--samples", "500", "--format", fmt])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "SYNTHETIC" in out or fmt == "json"
+    for name in STRATEGY_NAMES:
+        assert name in out
+    if fmt == "json":
+        assert json.loads(out)["scenario"] == path.stem
+
+
+def test_default_scenario_and_data_when_omitted(capsys):
+    assert cli.main(["model", "--samples", "200", "--format", "json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert results["scenario"] == "qemu-private-runners"
+    assert results["is_synthetic_data"] is True
+
+
+def test_bad_samples_is_one_line(capsys):
+    assert cli.main(["model", "--samples", "0"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def _walk_numbers(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _walk_numbers(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _walk_numbers(v)
+    else:
+        yield obj
+
+
+def test_json_contract(sample, sample_calibration):
+    sc = load_scenario(None)
+    r = run_model(sample, sc, samples=2000, calibration=sample_calibration)
+    json.dumps(r, allow_nan=False)          # plain JSON: no NaN, no numpy types
+    for value in _walk_numbers(r):
+        assert value is None or type(value) in (str, int, float, bool)
+        assert not (isinstance(value, float) and not math.isfinite(value))
+    for key in ("scenario", "scenario_title", "scenario_sha256", "baseline", "samples", "seed",
+                "horizon_months", "is_synthetic_data", "strategies", "inputs", "tornado",
+                "break_even", "storage_over_horizon", "recommendation"):
+        assert key in r
+    assert r["scenario_sha256"] == sc.sha256 and r["samples"] == 2000
+    assert set(r["strategies"]) == set(STRATEGY_NAMES)
+    for s in r["strategies"].values():
+        for metric in Q_METRICS:
+            assert set(s[metric]) == Q_KEYS, metric
+        assert set(s["registry_gib"]) == {"per-tag", "root-namespace-dedup"}
+        assert set(s["months_to_quota"]) == Q_KEYS           # this scenario has a quota
+        assert set(s["cost_components_usd_per_month"]) == {"compute", "fork_compute",
+                                                           "storage"}
+        assert isinstance(s["notes"], list) and s["title"] and s["description"]
+    assert [n for n, s in r["strategies"].items() if s["is_baseline"]] == [r["baseline"]]
+    base = r["strategies"][r["baseline"]]["delta_vs_baseline_usd_per_month"]
+    assert base["p50"] == 0.0
+    for row in r["inputs"]:
+        assert row["source"] in ("data", "scenario", "default")
+        assert {"name", "value", "unit", "citation", "distribution"} <= set(row)
+        if row["source"] == "default" and row["name"].startswith("storage.usd"):
+            assert row["citation"]
+    swings = [abs(t["delta_high_usd_per_month"] - t["delta_low_usd_per_month"])
+              for t in r["tornado"]]
+    assert swings == sorted(swings, reverse=True) and swings
+    assert r["break_even"] and {"strategy_a", "strategy_b", "input", "unit", "value",
+                                "current"} <= set(r["break_even"][0])
+    h = r["storage_over_horizon"]
+    assert h["months"] == list(range(r["horizon_months"] + 1))
+    for name in STRATEGY_NAMES:
+        assert len(h["strategies"][name]["p50"]) == len(h["months"])
+        assert len(h["cleanup_what_if"][name]["p50"]) == len(h["months"])
+    rec = r["recommendation"]
+    assert rec["winner"] in STRATEGY_NAMES and rec["runner_up"] in STRATEGY_NAMES
+    assert rec["flip"] and all(isinstance(x, str) for x in rec["flip"])
+
+
+def test_same_seed_same_numbers(sample, sample_calibration):
+    sc = load_scenario(None)
+    a = run_model(sample, sc, samples=500, calibration=sample_calibration)
+    b = run_model(sample, sc, samples=500, calibration=sample_calibration)
+    c = run_model(sample, sc, samples=500, seed=1, calibration=sample_calibration)
+    assert a == b
+    assert a["strategies"]["kaniko-cache-repo"] != c["strategies"]["kaniko-cache-repo"]
+
+
+def test_cleanup_what_if_never_exceeds_no_policy(sample, sample_calibration):
+    r = run_model(sample, load_scenario(None), samples=500, calibration=sample_calibration)
+    h = r["storage_over_horizon"]
+    for name in ("kaniko-cache-repo", "rebuild-on-change"):
+        grown = h["strategies"][name]["p50"]
+        cleaned = h["cleanup_what_if"][name]["p50"]
+        assert cleaned[-1] < grown[-1]
+        assert all(b >= a - 1e-9 for a, b in zip(cleaned, cleaned[1:], strict=False))
+
+
+def test_break_even_value_really_is_break_even(sample, sample_calibration):
+    """Re-run the model with the input pinned at its break-even: both totals must match."""
+    from cachecost.model import _static, median_params, simulate, uncertain_inputs
+
+    sc = load_scenario(None)
+    r = run_model(sample, sc, samples=200, calibration=sample_calibration)
+    row = next(b for b in r["break_even"] if b["value"] is not None
+               and b["input"] == "storage.usd_per_10gib_year")
+    dists = uncertain_inputs(sc)
+    p = median_params(dists)
+    p[row["input"]][:] = row["value"]
+    sim = simulate(_static(sample_calibration, sc), p, with_horizon=False)
+    a = sim[row["strategy_a"]]["total_cost_usd_per_month"][0]
+    b = sim[row["strategy_b"]]["total_cost_usd_per_month"][0]
+    assert a == pytest.approx(b, rel=1e-6)
+
+
+def test_thin_margin_keeps_todays_strategy(sample, sample_calibration):
+    """Under an enforced quota buildkit max beats dind by cents: the baseline is kept."""
+    from cachecost.config import SCENARIOS_DIR
+
+    sc = load_scenario(SCENARIOS_DIR / "registry-quota-enforced.yaml")
+    r = run_model(sample, sc, samples=1000, calibration=sample_calibration)
+    rec = r["recommendation"]
+    p50 = {n: s["total_cost_usd_per_month"]["p50"] for n, s in r["strategies"].items()}
+    cheapest = min(p50, key=p50.get)
+    if p50[r["baseline"]] - p50[cheapest] < max(1.0, 0.02 * p50[r["baseline"]]):
+        assert rec["winner"] == r["baseline"] and rec["is_status_quo_kept"] is True
+        assert "today's strategy, is kept" in rec["flip"][0]
+    else:
+        assert rec["winner"] == cheapest

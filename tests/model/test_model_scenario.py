@@ -1,0 +1,110 @@
+"""Scenario loading and validation: every bad input is one line, exit 2, through the CLI."""
+
+from __future__ import annotations
+
+import pytest
+from model_test_helpers import write_scenario
+
+from cachecost import cli
+from cachecost.config import SCENARIOS_DIR
+from cachecost.distributions import Distribution
+from cachecost.errors import CachecostError
+from cachecost.scenario import DEFAULT_SCENARIO_PATH, KEYS, load_scenario
+
+DEFAULT_SCENARIOS = sorted(SCENARIOS_DIR.glob("*.yaml"))
+
+
+def test_default_scenario_loads_with_contract_fields():
+    sc = load_scenario(None)
+    assert sc.path == DEFAULT_SCENARIO_PATH.resolve()
+    assert sc.name == "qemu-private-runners"
+    assert sc.title and len(sc.description) > 100
+    assert len(sc.sha256) == 64
+    assert sc.baseline == "dind-inline-cache"
+
+
+@pytest.mark.parametrize("path", DEFAULT_SCENARIOS, ids=lambda p: p.stem)
+def test_shipped_scenarios_load_and_explain_themselves(path):
+    sc = load_scenario(path)
+    assert sc.name == path.stem
+    assert path.read_text().startswith("#"), "each scenario opens with its comment block"
+    assert sc.description.split()[0] in path.read_text().splitlines()[0]
+
+
+def test_at_least_three_default_scenarios():
+    assert {"qemu-private-runners", "gitlab-hosted-oss", "registry-quota-enforced"} <= {
+        p.stem for p in DEFAULT_SCENARIOS}
+
+
+def test_missing_keys_take_defaults_with_citations(tmp_path):
+    sc = load_scenario(write_scenario(tmp_path, "# empty\nname: x\n"))
+    for section, keys in KEYS.items():
+        for key, spec in keys.items():
+            assert sc.source(f"{section}.{key}") == "default"
+            assert spec.unit is not None
+    price = sc.value("storage.usd_per_10gib_year")
+    assert isinstance(price, Distribution) and price.median == 60.0
+    assert "980d1376" in KEYS["storage"]["usd_per_10gib_year"].citation
+
+
+BAD = [
+    ("unknown key", "storage:\n  usd_per_gib: 3\n", "storage.usd_per_gib", "unknown key"),
+    ("unknown top key", "colour: red\n", "colour", "unknown key"),
+    ("wrong type", "storage:\n  quota_gib: lots\n", "storage.quota_gib", "expected a number"),
+    ("wrong type dist", "forks:\n  owners: many\n", "forks.owners", "expected a number"),
+    ("negative price", "storage:\n  usd_per_10gib_year: -60\n", "storage.usd_per_10gib_year",
+     ">= 0"),
+    ("p10 > p90", "forks:\n  pipelines_per_month: {lognormal: {p10: 90, p90: 10}}\n",
+     "forks.pipelines_per_month", "p10 (90) > p90 (10)"),
+    ("low > high", "forks:\n  image_change_share: {uniform: {low: 0.5, high: 0.1}}\n",
+     "forks.image_change_share", "low (0.5) > high (0.1)"),
+    ("share above 1", "assumptions:\n  changed_bytes_share: 1.5\n",
+     "assumptions.changed_bytes_share", "<= 1"),
+    ("bad enum", "storage:\n  accounting: by-size\n", "storage.accounting", "expected one of"),
+    ("bad baseline", "baseline: buildah\n", "baseline", "expected one of"),
+    ("bad horizon", "horizon_months: 0\n", "horizon_months", "expected an integer"),
+    ("bad cleanup", "storage:\n  cleanup_policy: {keep_n: 2.5}\n",
+     "storage.cleanup_policy.keep_n", "expected null or"),
+    ("bad override", "overrides:\n  alpine: {cached_build_min: -1}\n",
+     "overrides.alpine.cached_build_min", "expected a number >= 0"),
+    ("yaml syntax", "storage: {usd_per_10gib_year: [1, 2\n", "line ", "YAML syntax error"),
+    ("not a mapping", "- a\n- b\n", "top level", "expected a mapping"),
+]
+
+
+@pytest.mark.parametrize(("case", "body", "key", "expected"), BAD, ids=[b[0] for b in BAD])
+def test_bad_scenario_is_one_line_exit_2(tmp_path, capsys, case, body, key, expected):
+    path = write_scenario(tmp_path, body, name="bad.yaml")
+    with pytest.raises(CachecostError):
+        load_scenario(path)
+    code = cli.main(["model", "--scenario", str(path), "--samples", "10"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("cachecost: error: ")
+    assert str(path) in err and key in err and expected in err
+
+
+def test_missing_scenario_file(tmp_path, capsys):
+    path = tmp_path / "nope.yaml"
+    assert cli.main(["model", "--scenario", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"cachecost: error: {path}: no such scenario file"
+
+
+def test_unknown_override_image_is_reported(tmp_path, capsys):
+    path = write_scenario(tmp_path, "overrides:\n  no-such-image: {cached_build_min: 1}\n")
+    assert cli.main(["model", "--scenario", str(path), "--samples", "10"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "overrides.no-such-image" in err and str(path) in err
+
+
+def test_docs_reference_every_scenario_key():
+    from cachecost.config import PROJ_ROOT
+
+    doc = (PROJ_ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    for section, keys in KEYS.items():
+        assert f"### `{section}`" in doc
+        for key in keys:
+            assert f"| `{key}` |" in doc, f"docs/model.md lacks {section}.{key}"
