@@ -45,6 +45,20 @@ format: $(STAMP)
 sample-data: $(STAMP)
 	$(BIN)/python scripts/make_sample_data.py
 
+## Fetch the stand-in's sample-shaped data into data/raw/demo/ (no token needed)
+demo-fetch: $(STAMP)
+	$(BIN)/python -m cachecost.standin.demo
+
+## Build the site into public/ for GitLab Pages or any static host (BASE_URL=https://... links the summaries)
+publish: $(STAMP)
+	$(BIN)/cachecost report --out public $(if $(BASE_URL),--base-url $(BASE_URL))
+	@echo "Publish public/ (GitLab Pages: ci/gitlab-pages.gitlab-ci.yml); mail public/<scenario>/summary.txt"
+
+## Run the benchmarks (fetch, model, report, registry scan); prints the figures
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_model.py
+	$(BIN)/python scripts/bench_report.py
+
 ## Open JupyterLab in the project environment
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
