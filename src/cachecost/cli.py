@@ -18,7 +18,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from cachecost import __version__, commands
@@ -64,8 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    return run_guarded(lambda: args._run(args))
+
+
+def run_guarded(action: Callable[[], int | None]) -> int:
+    """Run ``action``; turn user errors and Ctrl-C into one line on stderr and an exit status."""
     try:
-        return int(args._run(args) or 0)
+        return int(action() or 0)
     except CachecostError as exc:
         print(f"cachecost: error: {exc}", file=sys.stderr)
         return exc.exit_code

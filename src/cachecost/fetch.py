@@ -578,15 +578,6 @@ def fetch_project_history(client: GitlabClient, project_path: str, data_dir: str
     return _Fetch(client, project_path.strip("/"), Path(data_dir), options or FetchOptions()).run()
 
 
-def add_registry_layers(client: GitlabClient, data_dir: str | Path) -> None:
-    """Hook for ``--registry-layers`` (the registry layer scan, another module's job).
-
-    Not implemented here: the layer scan reads the registry's own API
-    (manifests and blobs), not GitLab's REST API.
-    """
-    raise NotImplementedError("registry layer scanning is provided by cachecost.registry_scan")
-
-
 def run_fetch(url: str | None, project: str, *, since: str | None = None,
               data_dir: str | Path | None = None, gitlab_config: str | None = None,
               logs_per_image: int = 2, mapping: str | None = None,

@@ -95,3 +95,27 @@ def test_tag_details_fetched_with_bounded_concurrency(standin: StandinServer, to
     assert standin.counts["registry/tag"] == len(standin.data.tags_frame())
     assert standin.counts["registry_repository"] == len(standin.data.repositories_frame())
     assert 1 < standin.max_in_flight <= 4      # concurrent, and never more than the bound
+
+
+def test_registry_layers_flag_hands_the_fetched_dataset_to_the_scan(
+        standin: StandinServer, token_env, tmp_path: Path, monkeypatch) -> None:
+    """`fetch --registry-layers` runs `registry-scan --project P --data DIR` on what it fetched.
+
+    The scan itself is tested against a real registry in tests/registry.
+    """
+    from cachecost.commands import registry_scan
+
+    seen = {}
+
+    def fake_scan(args):
+        seen.update(vars(args))
+        return 0
+
+    monkeypatch.setattr(registry_scan, "run", fake_scan)
+    assert fetch_cli(standin, tmp_path, "--logs-per-image", "0", "--registry-layers") == 0
+    assert seen["project"] == PROJECT and seen["url"] == standin.url
+    assert seen["data"] == str(tmp_path) and (tmp_path / "metadata.json").is_file()
+    assert seen["ttl_hours"] == 336 and seen["registry"] is None
+    seen.clear()
+    assert fetch_cli(standin, tmp_path, "--logs-per-image", "0") == 0
+    assert seen == {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cachecost.commands import registry_scan
 from cachecost.fetch import run_fetch
 
 HELP = "fetch a GitLab project's CI history into a dataset (incremental, resumable)"
@@ -43,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "each) instead of deriving them from the jobs")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bars and no summary")
+    parser.add_argument("--registry-layers", action="store_true",
+                        help="then scan the project's registry layer by layer (as "
+                        "`cachecost registry-scan --project P --data DIR`) into the dataset")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,4 +60,10 @@ def run(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         print(result.summary())
+    if args.registry_layers:
+        scan_args = registry_scan.build_parser_defaults()
+        scan_args.project, scan_args.url = result.project_path, args.url
+        scan_args.gitlab_config, scan_args.data = args.gitlab_config, str(result.data_dir)
+        scan_args.quiet = args.quiet
+        return registry_scan.run(scan_args)
     return 0

@@ -89,6 +89,13 @@ def format_result(result: ScanResult) -> str:
     return "\n".join(lines)
 
 
+def build_parser_defaults() -> argparse.Namespace:
+    """Return this command's options at their defaults (for ``cachecost fetch --registry-layers``)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_arguments(parser)
+    return parser.parse_args([])
+
+
 def run(args: argparse.Namespace) -> int:
     """Scan, print the results, and store the layers when ``--data`` is given."""
     if args.ttl_hours <= 0:

@@ -18,6 +18,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from cachecost.cli import run_guarded
 from cachecost.config import RAW_DATA_DIR
 from cachecost.dataset import load_dataset
 from cachecost.errors import CachecostError
@@ -68,15 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=DEMO_DIR, help="dataset directory to write")
     p.add_argument("--latency-ms", type=float, default=0.0, help="stand-in latency per request")
     args = p.parse_args(argv)
-    try:
+
+    def demo() -> int:
         run_demo(args.out, latency_ms=args.latency_ms)
-    except CachecostError as exc:
-        print(f"cachecost: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("cachecost: interrupted", file=sys.stderr)
-        return 130
-    return 0
+        return 0
+
+    return run_guarded(demo)
 
 
 if __name__ == "__main__":
