@@ -25,3 +25,14 @@ def seconds(value: float | int | None) -> float:
 def format_time(ts: pd.Timestamp) -> str:
     """Render a UTC timestamp for a query parameter (``2025-08-25T10:00:00Z``)."""
     return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def timing_columns(item: dict) -> dict:
+    """The time and duration columns jobs and pipelines share, from one API item."""
+    return {
+        "created_at": parse_time(item.get("created_at")),
+        "started_at": parse_time(item.get("started_at")),
+        "finished_at": parse_time(item.get("finished_at")),
+        "duration_s": seconds(item.get("duration")),
+        "queued_duration_s": seconds(item.get("queued_duration")),
+    }

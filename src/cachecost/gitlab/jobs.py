@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cachecost.gitlab.client import GitlabClient
-from cachecost.gitlab.convert import parse_time, seconds
+from cachecost.gitlab.convert import timing_columns
 
 #: Statuses after which a job no longer changes.
 FINISHED_JOB_STATUSES = frozenset({"success", "failed", "canceled", "skipped", "manual"})
@@ -27,11 +27,7 @@ def job_row(item: dict) -> dict:
         "pipeline_id": int((item.get("pipeline") or {}).get("id") or 0),
         "name": item.get("name"), "stage": item.get("stage"), "status": item.get("status"),
         "ref": item.get("ref"),
-        "created_at": parse_time(item.get("created_at")),
-        "started_at": parse_time(item.get("started_at")),
-        "finished_at": parse_time(item.get("finished_at")),
-        "duration_s": seconds(item.get("duration")),
-        "queued_duration_s": seconds(item.get("queued_duration")),
+        **timing_columns(item),
         "is_retried": bool(item.get("retried", False)),
         "is_allowed_failure": bool(item.get("allow_failure", False)),
         "failure_reason": item.get("failure_reason"),

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cachecost.gitlab.client import GitlabClient
-from cachecost.gitlab.convert import format_time, parse_time, seconds
+from cachecost.gitlab.convert import format_time, parse_time, timing_columns
 
 
 def pipeline_row(item: dict) -> dict:
@@ -27,12 +27,8 @@ def pipeline_row(item: dict) -> dict:
         "pipeline_id": int(item["id"]), "iid": int(item.get("iid") or 0),
         "ref": item.get("ref"), "sha": item.get("sha"), "source": item.get("source"),
         "status": item.get("status"),
-        "created_at": parse_time(item.get("created_at")),
         "updated_at": parse_time(item.get("updated_at")),
-        "started_at": parse_time(item.get("started_at")),
-        "finished_at": parse_time(item.get("finished_at")),
-        "duration_s": seconds(item.get("duration")),
-        "queued_duration_s": seconds(item.get("queued_duration")),
+        **timing_columns(item),
     }
 
 
