@@ -6,18 +6,23 @@ Phases, each gentle on the API:
 2. **pipelines** by ``updated_after`` (the watermark), oldest update first, 100 a page;
 3. **jobs**      project-wide, newest first, keyset-paginated, stopping at the newest
    job already stored (or at the oldest one still unfinished, to see it finish);
-   never one request per pipeline. Retried attempts are kept and flagged;
+   never one request per pipeline; ``workers`` id ranges walked at once
+   (:mod:`cachecost.jobwalk`). Retried attempts are kept and flagged;
 4. **logs**      a sample of container-build logs (``logs_per_image`` per job name),
    classified by :mod:`cachecost.cachelog`; they also teach the job->image mapping
    (:mod:`cachecost.mapping`);
 5. **registry**  repositories, deduplicated sizes and tag details, skipped when
    ``container_registry_size`` has not changed since the last fetch.
 
+Pipelines and registry do not depend on the jobs, so a side thread asks for them
+while the jobs walk and the logs run; each phase keeps at most ``workers``
+requests in flight.
+
 Durability: every table write is atomic (:func:`cachecost.dataset.write_table`)
 and ``fetch_state.json`` (the watermarks) is written only after the data it
 describes. Rows merge by id, so a rerun after a crash, Ctrl-C or dropped
 connection re-asks at most one checkpoint's worth and never stores duplicates.
-A jobs walk cut short is resumed from the saved ``next`` link.
+A jobs walk cut short resumes from the ``next`` links it saved, one per id range.
 
     result = run_fetch("https://gitlab.com", "qemu-project/qemu", since="2025-09-01")
     print(result.summary())
@@ -25,12 +30,15 @@ A jobs walk cut short is resumed from the saved ``next`` link.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,8 +57,8 @@ from cachecost.dataset import atomic_path, empty_table, read_table, write_metada
 from cachecost.errors import CachecostError
 from cachecost.gitlab.client import GitlabClient, connect
 from cachecost.gitlab.convert import parse_time
-from cachecost.gitlab.joblogs import fetch_traces
-from cachecost.gitlab.jobs import FINISHED_JOB_STATUSES, iter_job_pages
+from cachecost.gitlab.joblogs import fetch_trace
+from cachecost.gitlab.jobs import FINISHED_JOB_STATUSES, JobColumns
 from cachecost.gitlab.pipelines import (
     derive_pipeline_times,
     fetch_pipeline_details,
@@ -63,10 +71,13 @@ from cachecost.gitlab.registry import (
     fetch_tag_details,
     list_repositories,
 )
+from cachecost.jobwalk import TOP, JobWalk
 from cachecost.mapping import ImageMapper, image_from_repository, load_mapping
 from cachecost.schema import SCHEMA_VERSION
 
 STATE_FILE = "fetch_state.json"
+#: The most requests a phase may keep in flight (the fetch as a whole: twice that).
+MAX_WORKERS = 16
 STATE_VERSION = 1
 LOG_COLUMNS = ("cache_outcome", "cached_steps", "executed_steps")
 _KEYS = {"pipelines": "pipeline_id", "jobs": "job_id"}
@@ -103,8 +114,13 @@ class FetchOptions:
     #: "jobs": derive pipeline durations from their jobs (no request);
     #: "details": one ``GET /pipelines/:id`` per new or changed finished pipeline.
     pipeline_durations: str = "jobs"
+    #: requests at once per phase (job pages, logs, registry); the fetch: twice that at most
     workers: int = 4
+    #: the jobs walk's segments, in pages (see :mod:`cachecost.jobwalk`)
+    pages_per_segment: int = 24
+    #: save rows and then watermarks every this many pages, at most once per this many seconds
     checkpoint_pages: int = 50
+    checkpoint_s: float = 5.0
     show_progress: bool = False
 
 
@@ -123,8 +139,10 @@ class FetchResult:
     registry_note: str = ""
     totals: dict[str, int] = field(default_factory=dict)
     requests_by_phase: dict[str, int] = field(default_factory=dict)
+    seconds_by_phase: dict[str, float] = field(default_factory=dict)
     requests: int = 0
     retries: int = 0
+    rate_limit_paused_s: float = 0.0
     elapsed_s: float = 0.0
     jobs_watermark: int | None = None
 
@@ -152,13 +170,21 @@ class FetchResult:
 
 def rows_to_frame(rows: list[dict], table: str) -> pd.DataFrame:
     """Rows (dicts from :mod:`cachecost.gitlab`) as a DataFrame with the table's dtypes."""
-    cols = schema.ALL_TABLES[table]
     if not rows:
         return empty_table(table)
-    df = pd.DataFrame(rows, columns=[c.name for c in cols])
+    names = [c.name for c in schema.ALL_TABLES[table]]
+    return to_schema(pd.DataFrame(rows, columns=names), table)
+
+
+def to_schema(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Cast a frame's columns to the table's dtypes (times may be ISO 8601 text)."""
+    cols = schema.ALL_TABLES[table]
+    if df.empty:
+        return empty_table(table)
+    df = df[[c.name for c in cols]].copy()
     for c in cols:
         if c.kind == "timestamp":
-            df[c.name] = pd.to_datetime(df[c.name], utc=True)
+            df[c.name] = pd.to_datetime(df[c.name], utc=True, format="ISO8601")
         elif c.kind == "float":
             df[c.name] = pd.to_numeric(df[c.name], errors="coerce").astype("float64")
         elif c.kind == "int":
@@ -191,12 +217,30 @@ def merge_by_id(old: pd.DataFrame, new: pd.DataFrame, key: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+class Checkpoints:
+    """When to save during a walk: every ``checkpoint_pages`` pages, at most every
+    ``checkpoint_s`` seconds (a fast walk does not rewrite its table every few pages)."""
+
+    def __init__(self, options: FetchOptions, clock=time.monotonic) -> None:
+        self.pages, self.seconds, self.clock = options.checkpoint_pages, options.checkpoint_s, clock
+        self._count, self._last = 0, clock()
+
+    def is_due(self) -> bool:
+        """Count one page; True when a save is due (and start counting anew)."""
+        self._count += 1
+        if self._count < self.pages or self.clock() - self._last < self.seconds:
+            return False
+        self._count, self._last = 0, self.clock()
+        return True
+
+
 class Store:
     """A dataset directory being fetched into: its tables and ``fetch_state.json``."""
 
     def __init__(self, data_dir: Path, instance_url: str, project_path: str) -> None:
         self.path = data_dir
         self.state_path = data_dir / STATE_FILE
+        self._lock = threading.Lock()      # the pipelines and jobs phases run side by side
         self.state = self._load_state(instance_url, project_path)
 
     def _load_state(self, instance_url: str, project_path: str) -> dict[str, Any]:
@@ -241,10 +285,11 @@ class Store:
 
     def save_state(self) -> None:
         """Write ``fetch_state.json`` atomically (call only after the data it describes)."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self.state_path) as tmp:
-            tmp.write_text(json.dumps(self.state, indent=2, sort_keys=True) + "\n",
-                           encoding="utf-8")
+        with self._lock:
+            self.path.mkdir(parents=True, exist_ok=True)
+            with atomic_path(self.state_path) as tmp:
+                tmp.write_text(json.dumps(self.state, indent=2, sort_keys=True) + "\n",
+                               encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- derivations
@@ -291,6 +336,66 @@ def _progress(options: FetchOptions, desc: str, unit: str, total: int | None = N
         bar.close()
 
 
+class LogSample:
+    """The build logs to read, started while the jobs walk is still going.
+
+    The sample is the ``per_name`` newest successful container builds of each job
+    name newer than the last sample (and not classified before). The walk reads
+    id ranges out of order, but once every job above some id has been read
+    (:meth:`JobWalk.read_above`), a name whose ``per_name`` newest candidates all
+    lie above it is settled: its logs are asked for at once, ``workers`` at a time,
+    while the walk goes on. What is not settled by the end is asked for then;
+    the picks are the same either way.
+    """
+
+    def __init__(self, client: GitlabClient, project_id: int, mapper: ImageMapper, *,
+                 per_name: int, above: int | None, classified: set[int], workers: int) -> None:
+        self.client, self.project_id, self.mapper = client, project_id, mapper
+        self.per_name, self.above, self.classified = per_name, above, classified
+        self.newest: dict[str, list[int]] = {}     # per job name, a min-heap of the newest
+        self.settled: set[str] = set()
+        self.started: dict[int, Future] = {}
+        self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="logs")
+
+    def see(self, items: list[dict], read_above: int) -> None:
+        """Take in a page of job items; start the logs of every name now settled."""
+        if self.per_name <= 0:
+            return
+        for item in items:
+            job_id = int(item["id"])
+            if item.get("status") != "success" or job_id in self.classified or \
+                    (self.above is not None and job_id <= self.above) or \
+                    not self.mapper.is_container_build(item.get("name"), item.get("stage")):
+                continue
+            heap = self.newest.setdefault(item.get("name"), [])
+            if len(heap) < self.per_name:
+                heapq.heappush(heap, job_id)
+            elif job_id > heap[0]:
+                heapq.heapreplace(heap, job_id)
+        for name, heap in self.newest.items():
+            if name not in self.settled and len(heap) == self.per_name and \
+                    heap[0] >= read_above:
+                self.settled.add(name)
+                for job_id in heap:
+                    self._start(job_id)
+
+    def _start(self, job_id: int) -> None:
+        if job_id not in self.started:
+            self.started[job_id] = self.pool.submit(fetch_trace, self.client,
+                                                    self.project_id, job_id)
+
+    def texts(self, job_ids: list[int]) -> Iterator[tuple[int, str]]:
+        """Yield ``(job_id, log text)`` for the picked jobs, in order, asking for the rest."""
+        for job_id in job_ids:
+            self._start(job_id)
+        for job_id in job_ids:
+            yield job_id, self.started[job_id].result()
+
+    def close(self) -> None:
+        """Stop asking (logs not yet started are dropped)."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
 # --------------------------------------------------------------------------- the fetch
 
 
@@ -309,28 +414,53 @@ class _Fetch:
         self.mapper = load_mapping(options.mapping_file, st.get("learned_images"))
         self.result = FetchResult(data_dir, client.url, project_path)
         self.project: ProjectInfo | None = None
+        self._stopping = threading.Event()
+        # the jobs walk, the side thread and the log sample each keep ``workers`` threads;
+        # all together never more than twice that many requests are in flight
+        client.limit_in_flight(2 * options.workers)
+        self._logs: LogSample | None = None
+        self._unsaved_top: int | None = None     # a complete walk's watermark, not yet saved
+        self._registry: str | tuple = "not fetched"   # a note, or what was downloaded
 
     def _phase(self, name: str, fn) -> None:
-        before = self.client.requests
+        t0 = time.monotonic()
         try:
             fn()
         finally:
-            self.result.requests_by_phase[name] = self.client.requests - before
+            self.result.seconds_by_phase[name] = round(time.monotonic() - t0, 3)
 
     def run(self) -> FetchResult:
         t0 = time.monotonic()
         self._phase("project", self.fetch_project)
-        self._phase("pipelines", self.fetch_pipelines)
-        self._phase("jobs", self.fetch_jobs)
-        self._phase("logs", self.fetch_logs)
-        self._phase("pipeline_details", self.fill_pipeline_times)
-        self._phase("registry", self.fetch_registry)
+        # The pipelines list and the registry do not depend on the jobs: a side thread
+        # asks for them while the jobs walk runs (each phase keeps ``workers`` at once).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="side") as side:
+            beside = side.submit(self._side_phases)
+            try:
+                self._phase("jobs", self.fetch_jobs)
+                self._phase("logs", self.fetch_logs)
+            except BaseException:
+                self._stopping.set()         # the side thread saves what it has and stops
+                raise
+            finally:
+                if self._logs is not None:
+                    self._logs.close()
+            beside.result()
+        self._phase("pipeline_times", self.fill_pipeline_times)
+        self.save_registry()
         self.write_metadata()
         self.result.elapsed_s = time.monotonic() - t0
         self.result.requests = self.client.requests
+        self.result.requests_by_phase = dict(sorted(self.client.requests_by_kind.items()))
         self.result.retries = self.client.retries
+        self.result.rate_limit_paused_s = self.client.rate_limit.paused_s
         self.result.jobs_watermark = self.store.state["jobs"]["complete_max_id"]
         return self.result
+
+    def _side_phases(self) -> None:
+        self._phase("pipelines", self.fetch_pipelines)
+        if not self._stopping.is_set():
+            self._phase("registry", self.fetch_registry)
 
     # ---------------------------------------------------------------- phases
     def fetch_project(self) -> None:
@@ -355,17 +485,19 @@ class _Fetch:
             self.store.save_state()                 # ... then the watermark
             buffer = []
 
+        checkpoint = Checkpoints(self.options)
         with _progress(self.options, "pipelines", "pipeline") as bar:
             try:
-                for pages, rows in enumerate(iter_pipeline_pages(
-                        self.client, self.project.project_id, after), start=1):
+                for rows in iter_pipeline_pages(self.client, self.project.project_id, after):
                     buffer.extend(rows)
                     self.result.pipelines_fetched += len(rows)
                     if rows:
                         top = max(r["updated_at"] for r in rows)
                         newest = top if newest is None else max(newest, top)
                     bar.update(len(rows))
-                    if pages % self.options.checkpoint_pages == 0:
+                    if self._stopping.is_set():
+                        break
+                    if checkpoint.is_due():
                         flush()
             finally:
                 flush()
@@ -383,66 +515,111 @@ class _Fetch:
     def fetch_jobs(self) -> None:
         st = self.store.state["jobs"]
         self.jobs = self.store.load("jobs")
+        pid, opts = self.project.project_id, self.options
+        self._logs = LogSample(
+            self.client, pid, self.mapper, per_name=opts.logs_per_image,
+            above=self.store.state["logs"]["sampled_above_id"],
+            classified=set(self.jobs.loc[self.jobs["cache_outcome"].notna(), "job_id"]),
+            workers=opts.workers)
         with _progress(self.options, "jobs", "job") as bar:
-            if st["walk"]:
-                w = st["walk"]
-                self._walk_jobs(w["next_url"], w["stop_id"], w["top_id"], bar)
-            self._walk_jobs(None, self._stop_id(self.jobs), None, bar)
-        if not self.store.has("jobs"):
-            self.store.save("jobs", self.jobs)
+            if st["walk"]:       # an older walk, below the new one: it settles no log pick
+                self._walk_jobs(JobWalk.resume(
+                    self.client, pid, st["walk"], since=self.since, workers=opts.workers,
+                    pages_per_segment=opts.pages_per_segment), bar, settles_logs=False)
+            self._walk_jobs(JobWalk.start(
+                self.client, pid, stop_id=self._stop_id(self.jobs), since=self.since,
+                workers=opts.workers, pages_per_segment=opts.pages_per_segment), bar,
+                defers_last_save=True)
+        # retry flags and images: derived once, after the walks; the logs phase saves them
+        self.jobs = apply_mapping(flag_retried(self.jobs), self.mapper)
 
-    def _walk_jobs(self, resume_url: str | None, stop_id: int | None, top_id: int | None,
-                   bar: tqdm) -> None:
-        """Walk jobs newest first from ``resume_url`` (or the top) down to ``stop_id``."""
+    def _walk_jobs(self, walk: JobWalk, bar: tqdm, *, settles_logs: bool = True,
+                   defers_last_save: bool = False) -> None:
+        """Run one walk, saving rows and then the walk's state every few pages.
+
+        A checkpoint is written by a writer thread while the walk goes on (the walk
+        would otherwise stand idle for as long as a table write takes); checkpoints are
+        written one at a time and in order, each with the walk state of its own rows.
+        With ``defers_last_save``, a walk that completes leaves its last write to the
+        logs phase (:meth:`_save_jobs`), which writes the jobs table anyway.
+        """
         st = self.store.state["jobs"]
-        buffer: list[dict] = []
-        walk_state: dict | None = {"top_id": top_id, "next_url": resume_url, "stop_id": stop_id}
-        done_top: int | None = None
+        buffer = JobColumns()
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
+        writing: Future | None = None
 
-        def flush() -> None:
-            nonlocal buffer
-            if buffer:
-                new = rows_to_frame(buffer, "jobs")
-                self.jobs = self._derive(merge_by_id(self.jobs, new, "job_id"))
-                self.store.save("jobs", self.jobs)
-            if walk_state is None or walk_state["next_url"] is not None:
-                st["walk"] = walk_state
-            if done_top is not None:
-                st["complete_max_id"] = max(done_top, st["complete_max_id"] or done_top)
-            self.store.save_state()
-            buffer = []
+        def save(rows: JobColumns, walk_state: dict | None, top_id: int | None) -> None:
+            if len(rows):
+                self.jobs = merge_by_id(self.jobs, to_schema(rows.frame(), "jobs"), "job_id")
+                self.store.save("jobs", self.jobs)            # data first ...
+            st["walk"] = walk_state
+            if walk_state is None and top_id is not None:   # the walk is complete
+                st["complete_max_id"] = max(top_id, st["complete_max_id"] or 0)
+            self.store.save_state()                          # ... then the watermarks
 
+        def flush(*, wait: bool) -> None:
+            nonlocal buffer, writing
+            rows, buffer = buffer, JobColumns()
+            if writing is not None:
+                writing.result()                             # the one before, first
+            writing = writer.submit(save, rows, walk.state(),
+                                    walk.top_id if walk.is_complete else None)
+            if wait:
+                writing.result()
+
+        def finish() -> None:                 # complete: merge now, write with the logs
+            if writing is not None:
+                writing.result()
+            if len(buffer):
+                self.jobs = merge_by_id(self.jobs, to_schema(buffer.frame(), "jobs"),
+                                        "job_id")
+            self._unsaved_top = walk.top_id
+
+        checkpoint = Checkpoints(self.options)
         try:
-            for pages, (rows, nxt) in enumerate(
-                    iter_job_pages(self.client, self.project.project_id, resume_url), start=1):
-                if top_id is None and rows:
-                    top_id = rows[0]["job_id"]
-                keep = [r for r in rows
-                        if (stop_id is None or r["job_id"] > stop_id)
-                        and (self.since is None or r["created_at"] >= self.since)]
-                buffer.extend(keep)
-                self.result.jobs_fetched += len(keep)
-                bar.update(len(keep))
-                finished = len(keep) < len(rows) or nxt is None
-                if finished:
-                    walk_state, done_top = None, top_id
-                    break
-                walk_state = {"top_id": top_id, "next_url": nxt, "stop_id": stop_id}
-                if pages % self.options.checkpoint_pages == 0:
-                    flush()
+            for items in walk.pages():
+                buffer.add(items)
+                self._logs.see(items, walk.read_above() if settles_logs else TOP)
+                self.result.jobs_fetched += len(items)
+                bar.update(len(items))
+                if checkpoint.is_due():
+                    flush(wait=False)
+        except BaseException:
+            try:
+                flush(wait=True)
+            finally:
+                writer.shutdown()
+            raise
+        try:
+            finish() if defers_last_save and walk.is_complete else flush(wait=True)
         finally:
-            flush()
+            writer.shutdown()
 
-    def _derive(self, jobs: pd.DataFrame) -> pd.DataFrame:
-        return apply_mapping(flag_retried(jobs), self.mapper)
+    def _save_jobs(self) -> None:
+        """Write the jobs table, then the watermarks of a walk whose last write waited."""
+        self.store.save("jobs", self.jobs)
+        if self._unsaved_top is not None:
+            st = self.store.state["jobs"]
+            st["walk"] = None
+            st["complete_max_id"] = max(self._unsaved_top, st["complete_max_id"] or 0)
+            self._unsaved_top = None
+        self.store.save_state()
 
     def fetch_logs(self) -> None:
+        """Read and classify a sample of build logs; then save the jobs (derived) once."""
         n = self.options.logs_per_image
         st = self.store.state
+        try:
+            if n > 0 and not self.jobs.empty:
+                self._read_log_sample(n)
+                st["learned_images"] = dict(sorted(self.mapper.learned.items()))
+                st["logs"]["sampled_above_id"] = int(self.jobs["job_id"].max())
+        finally:
+            self._save_jobs()              # data first, then what the walk and sample did
+
+    def _read_log_sample(self, n: int) -> None:
         jobs = self.jobs
-        if n <= 0 or jobs.empty:
-            return
-        above = st["logs"]["sampled_above_id"]
+        above = self.store.state["logs"]["sampled_above_id"]
         cand = jobs[jobs["is_container_build"] & (jobs["status"] == "success")
                     & jobs["cache_outcome"].isna()]
         if above is not None:
@@ -452,26 +629,21 @@ class _Fetch:
         results: dict[int, Any] = {}
         names = dict(zip(pick["job_id"], pick["name"], strict=True))
         with _progress(self.options, "build logs", "log", total=len(pick)) as bar:
-            for job_id, text in fetch_traces(self.client, self.project.project_id,
-                                             pick["job_id"].tolist(),
-                                             workers=self.options.workers):
+            for job_id, text in self._logs.texts(pick["job_id"].tolist()):
                 results[job_id] = classify_build_log(text)
                 self.mapper.learn_from_log(names[job_id], text)
                 bar.update(1)
-        if results:
-            idx = jobs["job_id"].isin(list(results))
-            ids = jobs.loc[idx, "job_id"]
-            jobs.loc[idx, "cache_outcome"] = ids.map(lambda i: results[i].outcome).to_numpy()
-            jobs.loc[idx, "cached_steps"] = ids.map(lambda i: results[i].cached_steps).to_numpy()
-            jobs.loc[idx, "executed_steps"] = ids.map(
-                lambda i: results[i].executed_steps).to_numpy()
-            self.result.outcomes.update(r.outcome for r in results.values())
-            self.result.logs_read = len(results)
-        self.jobs = self._derive(jobs)
-        self.store.save("jobs", self.jobs)
-        st["learned_images"] = dict(sorted(self.mapper.learned.items()))
-        st["logs"]["sampled_above_id"] = int(self.jobs["job_id"].max())
-        self.store.save_state()
+        if not results:
+            return
+        idx = jobs["job_id"].isin(list(results))
+        ids = jobs.loc[idx, "job_id"]
+        jobs.loc[idx, "cache_outcome"] = ids.map(lambda i: results[i].outcome).to_numpy()
+        jobs.loc[idx, "cached_steps"] = ids.map(lambda i: results[i].cached_steps).to_numpy()
+        jobs.loc[idx, "executed_steps"] = ids.map(
+            lambda i: results[i].executed_steps).to_numpy()
+        self.result.outcomes.update(r.outcome for r in results.values())
+        self.result.logs_read = len(results)
+        self.jobs = apply_mapping(jobs, self.mapper)    # the logs may have named more images
 
     def fill_pipeline_times(self) -> None:
         pipes = self.store.load("pipelines")
@@ -490,25 +662,22 @@ class _Fetch:
         self.store.save("pipelines", pipes)
 
     def fetch_registry(self) -> None:
+        """Ask for repositories, sizes and tags (beside the jobs walk); saved later."""
         st = self.store.state["registry"]
         size = self.project.container_registry_size_bytes
-        note = None
         if not self.project.is_registry_enabled:
-            note = "disabled for this project, skipped"
+            self._registry = "disabled for this project, skipped"
         elif size and size == st["container_registry_size_bytes"] and \
                 self.store.has("registry_tags"):
-            note = "unchanged since the last fetch (same container_registry_size), skipped"
-        if note is None:
+            self._registry = ("unchanged since the last fetch (same container_registry_size), "
+                              "skipped")
+        else:
             try:
-                note = self._fetch_registry_tables()
+                self._registry = self._download_registry()
             except RegistryUnavailable as exc:
-                note = f"{exc}, skipped; the dataset has no registry data"
-        for table in ("registry_repositories", "registry_tags"):
-            if not self.store.has(table):
-                self.store.save(table, empty_table(table))
-        self.result.registry_note = note
+                self._registry = f"{exc}, skipped; the dataset has no registry data"
 
-    def _fetch_registry_tables(self) -> str:
+    def _download_registry(self) -> tuple[list[dict], dict[int, float], list[dict]]:
         pid = self.project.project_id
         repos = list_repositories(self.client, pid)
         sizes = fetch_repository_sizes(self.client, [r["id"] for r in repos],
@@ -517,6 +686,20 @@ class _Fetch:
         with _progress(self.options, "registry tags", "tag", len(pairs)) as bar:
             tags = fetch_tag_details(self.client, pid, pairs, workers=self.options.workers)
             bar.update(len(pairs))
+        return repos, sizes, tags
+
+    def save_registry(self) -> None:
+        """Write the registry tables (images named once the logs have taught the mapping)."""
+        note = self._registry
+        if not isinstance(note, str):
+            note = self._save_registry_tables(*self._registry)
+        for table in ("registry_repositories", "registry_tags"):
+            if not self.store.has(table):
+                self.store.save(table, empty_table(table))
+        self.result.registry_note = note
+
+    def _save_registry_tables(self, repos: list[dict], sizes: dict[int, float],
+                              tags: list[dict]) -> str:
         known = self.mapper.known_images()
         rows = []
         for r in repos:
@@ -582,7 +765,7 @@ def run_fetch(url: str | None, project: str, *, since: str | None = None,
               data_dir: str | Path | None = None, gitlab_config: str | None = None,
               logs_per_image: int = 2, mapping: str | None = None,
               pipeline_durations: str = "jobs", show_progress: bool = False,
-              max_retries: int = 10) -> FetchResult:
+              max_retries: int = 10, workers: int = 4) -> FetchResult:
     """Resolve credentials, connect and fetch: what ``cachecost fetch`` and the notebook call.
 
     The token comes from the environment or python-gitlab's config file only.
@@ -591,9 +774,11 @@ def run_fetch(url: str | None, project: str, *, since: str | None = None,
         raise CachecostError(f"--project {project!r} is not a path like group/project")
     options = FetchOptions(since=parse_since(since), logs_per_image=logs_per_image,
                            mapping_file=mapping, pipeline_durations=pipeline_durations,
-                           show_progress=show_progress)
+                           show_progress=show_progress, workers=workers)
     if logs_per_image < 0:
         raise CachecostError("--logs-per-image must be 0 or more")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise CachecostError(f"--workers must be between 1 and {MAX_WORKERS}, not {workers}")
     client = connect(url, gitlab_config, max_retries=max_retries)
     try:
         target = Path(data_dir) if data_dir else default_data_dir(client.url, project)

@@ -87,3 +87,14 @@ def test_decision_page_shows_the_headline_table_first(executed):
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     tree = ast.parse(injected[0].source)
     assert {n.targets[0].id for n in tree.body if isinstance(n, ast.Assign)} == PARAMETERS
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS_DIR.glob("*.ipynb")))
+def test_papermill_lists_every_parameter(name):
+    """`papermill --help-notebook` shows each parameter the cell declares, with its comment."""
+    nb = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    declared = {n.target.id for n in ast.parse(cell.source).body if isinstance(n, ast.AnnAssign)}
+    inferred = pm.inspect_notebook(str(NOTEBOOKS_DIR / name))
+    assert set(inferred) == declared
+    assert all(p["help"] for p in inferred.values())

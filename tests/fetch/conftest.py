@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from cachecost.dataset import Dataset
+from cachecost.dataset import Dataset, load_dataset
+from cachecost.fetch import fetch_project_history
+from cachecost.gitlab.client import connect
 from cachecost.sample import SampleSettings, generate_sample
 from cachecost.standin import StandinData, StandinServer, start_standin
 
-from .fetchkit import DAYS, NO_SCOPE_TOKEN, TOKEN
+from .fetchkit import DAYS, NO_SCOPE_TOKEN, PROJECT, TOKEN
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +51,12 @@ def token_env(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("GITLAB_TOKEN", TOKEN)
     return TOKEN
 
+
+@pytest.fixture(scope="session")
+def reference(small_sample, tmp_path_factory) -> Dataset:
+    """An uninterrupted, fault-free fetch of the whole stand-in (clock at the end)."""
+    out = tmp_path_factory.mktemp("reference")
+    with start_standin(StandinData(small_sample), tokens={TOKEN: {"read_api"}}) as srv:
+        client = connect(srv.url, environ={"GITLAB_TOKEN": TOKEN})
+        fetch_project_history(client, PROJECT, out)
+    return load_dataset(out)

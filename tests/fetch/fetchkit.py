@@ -7,12 +7,16 @@ from pathlib import Path
 import pandas as pd
 
 from cachecost.cli import main
+from cachecost.fetch import FetchOptions
 from cachecost.standin import StandinServer
 
 TOKEN = "glpat-FAKE-standin-token-4711"
 NO_SCOPE_TOKEN = "glpat-FAKE-read-user-only-0815"
 PROJECT = "qemu-project/qemu"
 DAYS = 3
+#: Job pages a parallel walk may ask for past the end of what it needs: each other
+#: worker's segment can start below the oldest job before the end is seen.
+WALK_SLACK = FetchOptions().workers - 1
 
 
 def fetch_cli(srv: StandinServer, data_dir: Path, *extra: str) -> int:

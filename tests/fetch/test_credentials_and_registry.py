@@ -9,7 +9,8 @@ import pytest
 from cachecost.cli import main
 from cachecost.dataset import load_dataset
 from cachecost.errors import CachecostError
-from cachecost.gitlab.client import RateLimitGuard, resolve_credentials
+from cachecost.gitlab.client import RateLimitGuard, connect, resolve_credentials
+from cachecost.gitlab.registry import fetch_tag_details
 from cachecost.standin import StandinServer
 
 from .fetchkit import PROJECT, TOKEN, fetch_cli
@@ -94,7 +95,15 @@ def test_tag_details_fetched_with_bounded_concurrency(standin: StandinServer, to
     assert fetch_cli(standin, tmp_path, "--logs-per-image", "0") == 0
     assert standin.counts["registry/tag"] == len(standin.data.tags_frame())
     assert standin.counts["registry_repository"] == len(standin.data.repositories_frame())
-    assert 1 < standin.max_in_flight <= 4      # concurrent, and never more than the bound
+    # the jobs walk (4 at once) and, beside it, the pipelines list then the registry (4)
+    assert 4 < standin.max_in_flight <= 8
+    # the tag details alone: concurrent, and never more than the bound
+    standin.reset_counts()
+    client = connect(standin.url, environ={"GITLAB_TOKEN": TOKEN})
+    tags = standin.data.tags_frame()
+    pairs = list(zip(tags["repository_id"], tags["tag_name"], strict=True))
+    assert len(fetch_tag_details(client, 11167699, pairs, workers=4)) == len(pairs)
+    assert standin.counts["total"] == len(pairs) and 1 < standin.max_in_flight <= 4
 
 
 def test_registry_layers_flag_hands_the_fetched_dataset_to_the_scan(
@@ -119,3 +128,17 @@ def test_registry_layers_flag_hands_the_fetched_dataset_to_the_scan(
     seen.clear()
     assert fetch_cli(standin, tmp_path, "--logs-per-image", "0") == 0
     assert seen == {}
+
+
+def test_proxy_settings_are_read_once_from_the_environment(monkeypatch) -> None:
+    """requests would re-read them for every request; cachecost reads them at connect."""
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+                "http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    client = connect("https://gitlab.example.com", environ={"GITLAB_TOKEN": TOKEN})
+    assert client.gl.session.proxies.get("https") == "http://proxy.example:3128"
+    assert client.gl.session.trust_env is False
+    monkeypatch.setenv("NO_PROXY", "gitlab.example.com")
+    client = connect("https://gitlab.example.com", environ={"GITLAB_TOKEN": TOKEN})
+    assert "https" not in client.gl.session.proxies

@@ -82,6 +82,16 @@ def test_since_that_does_not_parse(standin: StandinServer, token_env, tmp_path: 
     assert standin.counts["total"] == 0
 
 
+@pytest.mark.parametrize("workers", ["0", "17"])
+def test_workers_out_of_bounds(standin: StandinServer, token_env, tmp_path: Path, capsys,
+                               workers: str) -> None:
+    rc, err = run_cli(capsys, "fetch", "--url", standin.url, "--project", PROJECT,
+                      "--workers", workers, "--data", str(tmp_path))
+    assert rc == 2
+    assert_one_line(err, "--workers", "between 1 and 16", workers)
+    assert standin.counts["total"] == 0 and not any(tmp_path.iterdir())
+
+
 def test_only_the_job_token(monkeypatch, tmp_path: Path, capsys) -> None:
     monkeypatch.setenv("CI_JOB_TOKEN", "job-token-value")
     monkeypatch.setenv("CI_SERVER_URL", "http://127.0.0.1:9")

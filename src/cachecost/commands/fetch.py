@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pipeline-details", action="store_true",
                         help="get pipeline durations from GET /pipelines/:id (one request "
                         "each) instead of deriving them from the jobs")
+    parser.add_argument("--workers", type=int, default=4, metavar="N",
+                        help="requests at once per phase, at most twice that in all "
+                        "(default 4; lower it for a small self-hosted instance)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bars and no summary")
     parser.add_argument("--registry-layers", action="store_true",
@@ -56,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         gitlab_config=args.gitlab_config, logs_per_image=args.logs_per_image,
         mapping=args.mapping,
         pipeline_durations="details" if args.pipeline_details else "jobs",
-        show_progress=not args.quiet and sys.stderr.isatty(),
+        show_progress=not args.quiet and sys.stderr.isatty(), workers=args.workers,
     )
     if not args.quiet:
         print(result.summary())

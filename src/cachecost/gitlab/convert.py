@@ -1,20 +1,34 @@
 """Turn GitLab's JSON values into dataset values (timestamps, seconds, ids).
 
-    parse_time("2025-08-25T10:00:00.123Z")   # Timestamp('2025-08-25 10:00:00.123000+0000')
+    parse_time("2025-08-25T10:00:00.123+02:00")  # datetime(2025, 8, 25, 8, 0, 0, 123000, UTC)
+
+Times stay plain ``datetime`` objects until a table is built
+(:func:`cachecost.fetch.rows_to_frame` converts whole columns at once):
+``datetime.fromisoformat`` is about 20x cheaper than ``pd.Timestamp`` per value,
+and a 50,000-job fetch parses 150,000 of them.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import pandas as pd
 
 
-def parse_time(value: str | None) -> pd.Timestamp:
-    """Parse an ISO 8601 time from the API as UTC; None becomes NaT."""
+def parse_time(value: str | None) -> datetime:
+    """Parse an ISO 8601 time from the API as an aware UTC datetime; None becomes NaT."""
     if value is None:
         return pd.NaT
-    return pd.Timestamp(value).tz_convert("UTC")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):       # a shape fromisoformat does not know
+        return pd.Timestamp(value).tz_convert("UTC")
+    if parsed.tzinfo is UTC:              # GitLab's "...Z": already as wanted
+        return parsed
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def seconds(value: float | int | None) -> float:

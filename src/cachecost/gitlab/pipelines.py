@@ -72,20 +72,7 @@ def derive_pipeline_times(pipelines: pd.DataFrame, jobs: pd.DataFrame) -> pd.Dat
                    ["pipeline_id", "started_at", "finished_at"]]
     first = ran.groupby("pipeline_id")["started_at"].min()
     last = jobs.groupby("pipeline_id")["finished_at"].max()
-    union = {}
-    done = ran.dropna(subset=["finished_at"]).sort_values(["pipeline_id", "started_at"])
-    for pid, grp in done.groupby("pipeline_id", sort=False):
-        total, cur_s, cur_e = 0.0, None, None
-        for s, e in zip(grp["started_at"], grp["finished_at"], strict=True):
-            if cur_e is None or s > cur_e:
-                if cur_e is not None:
-                    total += (cur_e - cur_s).total_seconds()
-                cur_s, cur_e = s, e
-            elif e > cur_e:
-                cur_e = e
-        if cur_e is not None:
-            total += (cur_e - cur_s).total_seconds()
-        union[pid] = total
+    union = _union_seconds(ran.dropna(subset=["finished_at"]))
     idx = out["pipeline_id"]
     is_done = out["status"].isin(_FINISHED).to_numpy()
     out["started_at"] = pd.to_datetime(idx.map(first), utc=True)
@@ -93,3 +80,19 @@ def derive_pipeline_times(pipelines: pd.DataFrame, jobs: pd.DataFrame) -> pd.Dat
     out["duration_s"] = idx.map(union).astype("float64").where(is_done, np.nan)
     out["queued_duration_s"] = (out["started_at"] - out["created_at"]).dt.total_seconds()
     return out
+
+
+def _union_seconds(ran: pd.DataFrame) -> pd.Series:
+    """Per pipeline, the seconds covered by the union of its jobs' [start, finish] intervals.
+
+    Sorted by start, an interval opens a new block when it starts after every
+    earlier interval of its pipeline has finished; the union is the sum of the blocks.
+    """
+    ran = ran.sort_values(["pipeline_id", "started_at"])
+    pid, start, end = ran["pipeline_id"], ran["started_at"], ran["finished_at"]
+    ended_before = end.groupby(pid).cummax().groupby(pid).shift()
+    block = (ended_before.isna() | (start > ended_before)).cumsum()
+    blocks = pd.DataFrame({"pipeline_id": pid, "start": start, "end": end}).groupby(block).agg(
+        pipeline_id=("pipeline_id", "first"), start=("start", "min"), end=("end", "max"))
+    return (blocks["end"] - blocks["start"]).dt.total_seconds().groupby(
+        blocks["pipeline_id"]).sum()
