@@ -399,6 +399,7 @@ class StandinServer(ThreadingHTTPServer):
 
     def start(self) -> StandinServer:
         """Serve in a background thread; return self."""
+        self.data.job_records()          # render the jobs now, not during the first request
         self._thread = threading.Thread(target=self.serve_forever, name="gitlab-standin",
                                         daemon=True)
         self._thread.start()
