@@ -392,8 +392,8 @@ class LogSample:
             yield job_id, self.started[job_id].result()
 
     def close(self) -> None:
-        """Stop asking (logs not yet started are dropped)."""
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """Stop asking: logs not yet started are dropped, those running are waited for."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------- the fetch
@@ -420,6 +420,7 @@ class _Fetch:
         client.limit_in_flight(2 * options.workers)
         self._logs: LogSample | None = None
         self._unsaved_top: int | None = None     # a complete walk's watermark, not yet saved
+        self._walks: list[JobWalk] = []
         self._registry: str | tuple = "not fetched"   # a note, or what was downloaded
 
     def _phase(self, name: str, fn) -> None:
@@ -441,6 +442,9 @@ class _Fetch:
                 self._phase("logs", self.fetch_logs)
             except BaseException:
                 self._stopping.set()         # the side thread saves what it has and stops
+                self.client.abort()          # requests still running or retrying give up
+                for walk in self._walks:
+                    walk.join()
                 raise
             finally:
                 if self._logs is not None:
@@ -544,6 +548,7 @@ class _Fetch:
         logs phase (:meth:`_save_jobs`), which writes the jobs table anyway.
         """
         st = self.store.state["jobs"]
+        self._walks.append(walk)
         buffer = JobColumns()
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
         writing: Future | None = None

@@ -104,6 +104,7 @@ class JobWalk:
         self.floor_seen = 0                 # no job below this id is wanted (or exists)
         self.lowest_seen = TOP              # the lowest job id on any page read
         self.pages_read = 0
+        self._pool: ThreadPoolExecutor | None = None
         self._ids_spanned = 0               # for the density estimate: ids per job
         self._jobs_spanned = 0
 
@@ -180,8 +181,14 @@ class JobWalk:
             return
         yield from self._pages_in_parallel()
 
+    def join(self) -> None:
+        """Wait for requests still running after the walk stopped early (after an error)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
     def _pages_in_parallel(self) -> Iterator[list[dict]]:
-        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="jobs")
+        self._pool = pool = ThreadPoolExecutor(max_workers=self.workers,
+                                               thread_name_prefix="jobs")
         in_flight: dict[Future, Segment] = {}
         try:
             self._fill(pool, in_flight)

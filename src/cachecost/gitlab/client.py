@@ -212,6 +212,7 @@ class GitlabClient:
         self.retries = 0
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(POOL_SIZE)
+        self._aborted = threading.Event()
         self.rate_limit = RateLimitGuard()
         gl.session.hooks["response"].append(self._count)
         gl.session.hooks["response"].append(self.rate_limit)
@@ -227,6 +228,10 @@ class GitlabClient:
             self.requests += 1
             self.requests_by_kind[kind] += 1
 
+    def abort(self) -> None:
+        """Make every request still waiting or retrying give up: the fetch has failed."""
+        self._aborted.set()
+
     def limit_in_flight(self, n: int) -> None:
         """Allow at most ``n`` requests at once, across all threads (call before any)."""
         self._slots = threading.BoundedSemaphore(max(1, n))
@@ -238,6 +243,9 @@ class GitlabClient:
         attempts = self.max_retries + 1 if attempts is None else attempts
         last: Exception | None = None
         for attempt in range(attempts):
+            if self._aborted.is_set():
+                raise FetchInterrupted(f"stopped asking GitLab at {self.url} for {what}: "
+                                       "the fetch failed elsewhere")
             try:
                 with self._slots:             # waits out backoff without holding a slot
                     return self.gl.http_request("get", path, query_data=dict(params or {}),
