@@ -530,7 +530,7 @@ class _Fetch:
                 self._walk_jobs(JobWalk.resume(
                     self.client, pid, st["walk"], since=self.since, workers=opts.workers,
                     pages_per_segment=opts.pages_per_segment), bar, settles_logs=False)
-            self._walk_jobs(JobWalk.start(
+            self._walk_jobs(JobWalk(
                 self.client, pid, stop_id=self._stop_id(self.jobs), since=self.since,
                 workers=opts.workers, pages_per_segment=opts.pages_per_segment), bar,
                 defers_last_save=True)

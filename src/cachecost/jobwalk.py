@@ -38,7 +38,7 @@ only for pages already yielded, so saving it after their rows are written means
 a resumed walk (:meth:`JobWalk.resume`) repeats at most the pages in flight and
 misses none.
 
-    walk = JobWalk.start(client, project_id, stop_id=None, since=None, workers=4)
+    walk = JobWalk(client, project_id, stop_id=None, since=None, workers=4)
     for items in walk.pages():         # the API's job items kept, per page, as they arrive
         ...
     walk.state()                       # None once the walk is complete
@@ -86,7 +86,8 @@ class Segment:
 
 
 class JobWalk:
-    """One walk down the jobs list from its top to a floor; see the module doc."""
+    """One walk down the jobs list from its top to ``stop_id`` (exclusive) or ``since``;
+    see the module doc. :meth:`resume` continues one from its saved :meth:`state`."""
 
     def __init__(self, client: GitlabClient, project_id: int, *, stop_id: int | None,
                  since: datetime | None, workers: int = 4, pages_per_segment: int = 24
@@ -109,14 +110,6 @@ class JobWalk:
         self._jobs_spanned = 0
 
     # ------------------------------------------------------------------ construction
-    @classmethod
-    def start(cls, client: GitlabClient, project_id: int, *, stop_id: int | None,
-              since: datetime | None, workers: int = 4, pages_per_segment: int = 24
-              ) -> JobWalk:
-        """A walk from the newest job down to ``stop_id`` (exclusive) or ``since``."""
-        return cls(client, project_id, stop_id=stop_id, since=since, workers=workers,
-                   pages_per_segment=pages_per_segment)
-
     @classmethod
     def resume(cls, client: GitlabClient, project_id: int, state: dict[str, Any], *,
                since: datetime | None, workers: int = 4, pages_per_segment: int = 24

@@ -250,7 +250,7 @@ def wanted(fake: FakeJobsList, case: dict) -> list[int]:
 
 def start_walk(case: dict, fake: FakeJobsList) -> jobwalk.JobWalk:
     since = None if case["since"] is None else fake.created_at(case["since"])
-    return jobwalk.JobWalk.start(None, 1, stop_id=case["stop"], since=since,
+    return jobwalk.JobWalk(None, 1, stop_id=case["stop"], since=since,
                                  workers=case["workers"],
                                  pages_per_segment=case["pages_per_segment"])
 

@@ -15,7 +15,7 @@ can walk several id ranges at once.
     items, next_url = fetch_job_page(client, 123)
     cursor = JobsCursor.from_next_url(next_url, last_id=items[-1]["id"])
     items, _ = fetch_job_page(client, 123, cursor.url_below(5_000_000))
-    jobs = jobs_frame(items)
+    jobs = JobColumns().add(items).frame()
 """
 
 from __future__ import annotations
@@ -89,18 +89,13 @@ _JOB_DERIVED = {"is_container_build": False, "image": None, "cache_outcome": Non
                 "cached_steps": None, "executed_steps": None}
 
 
-def jobs_frame(items: list[dict]) -> pd.DataFrame:
-    """API job items as a ``jobs`` frame (see :class:`JobColumns`)."""
-    return JobColumns().add(items).frame()
-
-
 def fetch_job_page(client: GitlabClient, project_id: int, url: str | None = None
                    ) -> tuple[list[dict], str | None]:
     """One page of the jobs list, newest first: ``(API items, next_url)``.
 
     ``url`` is a ``next`` link (from the server or :meth:`JobsCursor.url_below`);
     without it, the first page. Items stay as the API sent them: the caller
-    converts the ones it keeps (:func:`jobs_frame`), many pages at once.
+    converts the ones it keeps (:class:`JobColumns`), many pages at once.
     """
     if url is None:
         return client.get_page(f"/projects/{project_id}/jobs", KEYSET_PARAMS,

@@ -45,16 +45,20 @@ _BUILDERS = ("docker", "buildkit", "kaniko", "buildah")
 _CATALOG = {c.image: c for c in QEMU_IMAGES}
 
 
+#: GitLab's times: microseconds cut to milliseconds, then "Z".
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+
+
 def format_time(ts: pd.Timestamp | None) -> str | None:
     """Render a timestamp the way GitLab does (``2025-08-25T10:00:00.123Z``), None for NaT."""
     if ts is None or pd.isna(ts):
         return None
-    return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return ts.tz_convert("UTC").strftime(_TIME_FORMAT)[:-3] + "Z"
 
 
 def format_times(col: pd.Series) -> pd.Series:
     """:func:`format_time` for a whole column at once."""
-    text = col.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+    text = col.dt.tz_convert("UTC").dt.strftime(_TIME_FORMAT).str[:-3] + "Z"
     return text.astype(object).where(col.notna(), None)
 
 
