@@ -39,9 +39,9 @@ import gitlab
 import numpy as np
 import requests
 
-from cachecost.dataset import load_dataset
-from cachecost.fetch import FetchOptions, fetch_project_history
-from cachecost.gitlab.client import connect
+from cachecost.collect.fetch import FetchOptions, fetch_project_history
+from cachecost.collect.gitlab.client import connect
+from cachecost.dataset.io import load_dataset
 
 TOKEN = "bench-token"
 PROJECT = "qemu-project/qemu"
@@ -113,8 +113,8 @@ def naive_loop(srv: StandinProcess) -> tuple[float, dict, int]:
 
 RSS_CHILD = textwrap.dedent("""
     import json, resource, sys, time
-    from cachecost.fetch import FetchOptions, fetch_project_history
-    from cachecost.gitlab.client import connect
+    from cachecost.collect.fetch import FetchOptions, fetch_project_history
+    from cachecost.collect.gitlab.client import connect
     client = connect(sys.argv[1], environ={"GITLAB_TOKEN": sys.argv[2]})
     t0 = time.perf_counter()
     r = fetch_project_history(client, sys.argv[3], sys.argv[4], FetchOptions())

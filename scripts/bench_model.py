@@ -27,10 +27,10 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from cachecost.calibrate import calibrate  # noqa: E402
-from cachecost.dataset import load_dataset  # noqa: E402
-from cachecost.model import _static, run_model, simulate, uncertain_inputs  # noqa: E402
-from cachecost.scenario import load_scenario  # noqa: E402
+from cachecost.dataset.io import load_dataset  # noqa: E402
+from cachecost.model.calibrate import calibrate  # noqa: E402
+from cachecost.model.scenario import load_scenario  # noqa: E402
+from cachecost.model.simulate import _static, run_model, simulate, uncertain_inputs  # noqa: E402
 
 TARGET_S = 0.5
 

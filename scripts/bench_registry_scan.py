@@ -36,8 +36,8 @@ from registry_testkit import (  # noqa: E402 - path set just above
     registry_available,
 )
 
-from cachecost.registry import scan_registry  # noqa: E402
-from cachecost.registry.scan import DEFAULT_MAX_WORKERS  # noqa: E402
+from cachecost.collect.oci import scan_registry  # noqa: E402
+from cachecost.collect.oci.scan import DEFAULT_MAX_WORKERS  # noqa: E402
 from cachecost.textfmt import format_bytes  # noqa: E402
 
 _FORWARD = ("Content-Type", "Docker-Content-Digest", "Link", "WWW-Authenticate", "Location")

@@ -13,8 +13,8 @@ import argparse
 import sys
 
 from cachecost.config import SAMPLE_DATA_DIR
-from cachecost.dataset import write_dataset
-from cachecost.sample import SampleSettings, generate_sample
+from cachecost.dataset.io import write_dataset
+from cachecost.dataset.sample import SampleSettings, generate_sample
 
 
 def main(argv: list[str] | None = None) -> int:

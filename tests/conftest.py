@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cachecost.dataset import Dataset, load_dataset
+from cachecost.dataset.io import Dataset, load_dataset
 
 
 @pytest.fixture(scope="session")

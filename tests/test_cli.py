@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cachecost.catalog import QEMU_IMAGES
 from cachecost.cli import _command_modules, build_parser, main
-from cachecost.sample import SampleSettings
+from cachecost.dataset.catalog import QEMU_IMAGES
+from cachecost.dataset.sample import SampleSettings
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

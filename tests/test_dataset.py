@@ -1,4 +1,4 @@
-"""Loading, validating and writing datasets (cachecost.dataset)."""
+"""Loading, validating and writing datasets (cachecost.dataset.io)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cachecost import schema
 from cachecost.config import SAMPLE_DATA_DIR
-from cachecost.dataset import describe_dataset, load_dataset, write_dataset, write_table
+from cachecost.dataset import schema
+from cachecost.dataset.io import describe_dataset, load_dataset, write_dataset, write_table
 from cachecost.errors import DatasetError
 
 

@@ -11,8 +11,8 @@ import tomllib
 import pytest
 import yaml
 
-from cachecost import schema
 from cachecost.config import NOTEBOOKS_DIR, PROJ_ROOT
+from cachecost.dataset import schema
 
 
 def _split(req: str) -> tuple[str, str]:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cachecost import schema
-from cachecost.catalog import QEMU_IMAGES, QEMU_JOB_TO_IMAGE
-from cachecost.dataset import load_dataset
-from cachecost.sample import SampleSettings, generate_sample
+from cachecost.dataset import schema
+from cachecost.dataset.catalog import QEMU_IMAGES, QEMU_JOB_TO_IMAGE
+from cachecost.dataset.io import load_dataset
+from cachecost.dataset.sample import SampleSettings, generate_sample
 
 
 def test_committed_sample_is_what_the_generator_makes(sample, tmp_path):
     fresh = generate_sample(SampleSettings())
-    from cachecost.dataset import write_dataset
+    from cachecost.dataset.io import write_dataset
 
     write_dataset(fresh, tmp_path)
     again = load_dataset(tmp_path)

@@ -2,7 +2,7 @@
 
 Rows are given as dicts with only the columns a test cares about; every other
 column gets a neutral default of its schema kind, so the frames have the
-columns and dtypes of :func:`cachecost.dataset.empty_table`.
+columns and dtypes of :func:`cachecost.dataset.io.empty_table`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cachecost import schema
-from cachecost.dataset import Dataset, empty_table
+from cachecost.dataset import schema
+from cachecost.dataset.io import Dataset, empty_table
 
 _DEFAULTS = {"int": 0, "int?": pd.NA, "float": np.nan, "str": None, "bool": False,
              "timestamp": pd.NaT}

@@ -1,4 +1,4 @@
-"""cachecost.figures: the traces and values each chart draws, titles with units, escaping."""
+"""cachecost.report.figures: the traces and values each chart draws, titles with units, escaping."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from cachecost import figures, history
+from cachecost.report import figures, history
 
 from .datasets import make_dataset
 from .handmade import make_results

@@ -1,4 +1,4 @@
-"""cachecost.history on small hand-built datasets with answers worked out by hand."""
+"""cachecost.report.history on small hand-built datasets with answers worked out by hand."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from cachecost import history
+from cachecost.report import history
 
 from .datasets import make_dataset
 

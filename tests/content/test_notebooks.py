@@ -39,7 +39,7 @@ def executed(tmp_path_factory) -> dict:
 def test_committed_thin_and_clean(name):
     nb = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
     code = _code_cells(nb)
-    assert "".join(code[0].source).split() == ["from", "cachecost.notebook", "import",
+    assert "".join(code[0].source).split() == ["from", "cachecost.report.notebook", "import",
                                                "setup_notebook", "setup_notebook()"]
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and code[1] is params[0]

@@ -1,11 +1,11 @@
-"""cachecost.summary: the mailing-list body and the recommendation paragraph."""
+"""cachecost.report.summary: the mailing-list body and the recommendation paragraph."""
 
 from __future__ import annotations
 
 import pytest
 
 from cachecost.errors import CachecostError
-from cachecost.summary import (
+from cachecost.report.summary import (
     format_recommendation,
     format_summary_markdown,
     format_summary_text,
@@ -162,8 +162,8 @@ def test_format_usd(value, text):
 def test_real_model_results_fit_the_mail_for_every_scenario(sample):
     """The real model's dicts (every bundled scenario) format within 72 columns."""
     from cachecost.config import SCENARIOS_DIR
-    from cachecost.model import run_model
-    from cachecost.scenario import load_scenario
+    from cachecost.model.scenario import load_scenario
+    from cachecost.model.simulate import run_model
 
     paths = sorted(SCENARIOS_DIR.glob("*.yaml"))
     assert paths, "no bundled scenarios"

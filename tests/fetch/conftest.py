@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from cachecost.dataset import Dataset, load_dataset
-from cachecost.fetch import fetch_project_history
-from cachecost.gitlab.client import connect
-from cachecost.sample import SampleSettings, generate_sample
+from cachecost.collect.fetch import fetch_project_history
+from cachecost.collect.gitlab.client import connect
+from cachecost.dataset.io import Dataset, load_dataset
+from cachecost.dataset.sample import SampleSettings, generate_sample
 from cachecost.standin import StandinData, StandinServer, start_standin
 
 from .fetchkit import DAYS, NO_SCOPE_TOKEN, PROJECT, TOKEN

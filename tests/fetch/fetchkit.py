@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from cachecost.cli import main
-from cachecost.fetch import FetchOptions
+from cachecost.collect.fetch import FetchOptions
 from cachecost.standin import StandinServer
 
 TOKEN = "glpat-FAKE-standin-token-4711"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cachecost.cachelog import classify_build_log, clean_log
+from cachecost.collect.buildlog import classify_build_log, clean_log
 
 DOCKER_PARTIAL = """\
 Step 1/4 : FROM debian:12

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from cachecost.cli import main
-from cachecost.dataset import load_dataset
+from cachecost.collect.gitlab.client import RateLimitGuard, connect, resolve_credentials
+from cachecost.collect.gitlab.registry import fetch_tag_details
+from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
-from cachecost.gitlab.client import RateLimitGuard, connect, resolve_credentials
-from cachecost.gitlab.registry import fetch_tag_details
 from cachecost.standin import StandinServer
 
 from .fetchkit import PROJECT, TOKEN, fetch_cli

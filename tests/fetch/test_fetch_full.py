@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cachecost.cli import main
-from cachecost.dataset import load_dataset
+from cachecost.dataset.io import load_dataset
 from cachecost.standin import StandinServer
 
 from .fetchkit import TOKEN, WALK_SLACK, by_id, fetch_cli

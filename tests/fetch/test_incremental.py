@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import cachecost.jobwalk as jobwalk
-from cachecost.dataset import Dataset, load_dataset
+import cachecost.collect.gitlab.jobwalk as jobwalk
+from cachecost.collect.fetch import FetchOptions, fetch_project_history
+from cachecost.collect.gitlab.client import connect
+from cachecost.dataset.io import Dataset, load_dataset
 from cachecost.errors import CachecostError
-from cachecost.fetch import FetchOptions, fetch_project_history
-from cachecost.gitlab.client import connect
 from cachecost.standin import StandinServer
 
 from .fetchkit import PROJECT, WALK_SLACK, by_id, fetch_cli

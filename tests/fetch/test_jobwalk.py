@@ -16,13 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import cachecost.jobwalk as jobwalk
+import cachecost.collect.gitlab.jobwalk as jobwalk
 import cachecost.standin.server as server_mod
-from cachecost.dataset import Dataset, load_dataset
+from cachecost.collect.fetch import STATE_FILE, FetchOptions, fetch_project_history
+from cachecost.collect.gitlab.client import connect
+from cachecost.collect.gitlab.jobs import JobsCursor
+from cachecost.dataset.io import Dataset, load_dataset
 from cachecost.errors import CachecostError
-from cachecost.fetch import STATE_FILE, FetchOptions, fetch_project_history
-from cachecost.gitlab.client import connect
-from cachecost.gitlab.jobs import JobsCursor
 from cachecost.standin import StandinServer
 
 from .fetchkit import PROJECT, TOKEN, WALK_SLACK
@@ -304,7 +304,7 @@ def test_walk_cut_anywhere_resumes_without_gap_or_repeat(case: dict, fail_at: in
 
 def test_build_logs_start_during_the_walk_and_pick_the_newest(
         standin: StandinServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import cachecost.fetch as fetch_mod
+    import cachecost.collect.fetch as fetch_mod
     starts: dict[str, list[float]] = {"jobs": [], "logs": []}
     real_page, real_trace = jobwalk.fetch_job_page, fetch_mod.fetch_trace
 

@@ -7,9 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cachecost.collect.fetch import apply_mapping
+from cachecost.collect.mapping import (
+    ImageMapper,
+    image_from_log,
+    image_from_repository,
+    load_mapping,
+)
 from cachecost.errors import CachecostError
-from cachecost.fetch import apply_mapping
-from cachecost.mapping import ImageMapper, image_from_log, image_from_repository, load_mapping
 
 QEMU_DOCKER_LOG = """\
 $ export TAG="$CI_REGISTRY_IMAGE/qemu/$NAME:latest"
@@ -82,7 +87,7 @@ def test_bad_mapping_file_is_one_line(tmp_path: Path, text: str, needle: str) ->
 
 
 def test_fetch_with_a_mapping_file_counts_unmapped(standin, token_env, tmp_path: Path) -> None:
-    from cachecost.dataset import describe_dataset, load_dataset
+    from cachecost.dataset.io import describe_dataset, load_dataset
 
     from .fetchkit import fetch_cli
     f = tmp_path / "mapping.yml"

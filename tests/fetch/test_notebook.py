@@ -13,7 +13,7 @@ from pathlib import Path
 import papermill
 
 from cachecost.config import NOTEBOOKS_DIR
-from cachecost.dataset import load_dataset
+from cachecost.dataset.io import load_dataset
 from cachecost.standin import StandinServer
 
 from .fetchkit import PROJECT

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from model_test_helpers import FIXED_SCENARIO, write_scenario
 
-from cachecost.calibrate import calibrate
-from cachecost.dataset import load_dataset
-from cachecost.scenario import load_scenario
+from cachecost.dataset.io import load_dataset
+from cachecost.model.calibrate import calibrate
+from cachecost.model.scenario import load_scenario
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cachecost.calibrate import Calibration
-from cachecost.model import _static, median_params, simulate, uncertain_inputs
+from cachecost.model.calibrate import Calibration
+from cachecost.model.simulate import _static, median_params, simulate, uncertain_inputs
 
 
 def make_calibration(rows: dict[str, dict[str, float]], *, other_minutes: float = 0.0

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cachecost.calibrate import GIB, calibrate, split_durations
-from cachecost.catalog import QEMU_IMAGES
-from cachecost.dataset import Dataset, empty_table
+from cachecost.dataset.catalog import QEMU_IMAGES
+from cachecost.dataset.io import Dataset, empty_table
 from cachecost.errors import CachecostError
-from cachecost.model import _static, median_params, simulate, uncertain_inputs
-from cachecost.scenario import load_scenario
+from cachecost.model.calibrate import GIB, calibrate, split_durations
+from cachecost.model.scenario import load_scenario
+from cachecost.model.simulate import _static, median_params, simulate, uncertain_inputs
 
 
 def test_split_separates_rebuilds_from_cached_builds():

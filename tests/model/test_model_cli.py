@@ -9,9 +9,9 @@ import pytest
 
 from cachecost import cli
 from cachecost.config import SCENARIOS_DIR
-from cachecost.model import run_model
-from cachecost.scenario import load_scenario
-from cachecost.strategies import STRATEGY_NAMES
+from cachecost.model.scenario import load_scenario
+from cachecost.model.simulate import run_model
+from cachecost.model.strategies import STRATEGY_NAMES
 
 SCENARIOS = sorted(SCENARIOS_DIR.glob("*.yaml"))
 Q_KEYS = {"p10", "p50", "p90", "mean"}
@@ -123,7 +123,7 @@ def test_cleanup_what_if_never_exceeds_no_policy(sample, sample_calibration):
 
 def test_break_even_value_really_is_break_even(sample, sample_calibration):
     """Re-run the model with the input pinned at its break-even: both totals must match."""
-    from cachecost.model import _static, median_params, simulate, uncertain_inputs
+    from cachecost.model.simulate import _static, median_params, simulate, uncertain_inputs
 
     sc = load_scenario(None)
     r = run_model(sample, sc, samples=200, calibration=sample_calibration)

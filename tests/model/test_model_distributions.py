@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cachecost.distributions import parse_distribution
+from cachecost.model.distributions import parse_distribution
 
 FORMS = [
     {"uniform": {"low": 2.0, "high": 6.0}},

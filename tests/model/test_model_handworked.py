@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from model_test_helpers import FIXED_SCENARIO, evaluate, make_calibration, write_scenario
 
-from cachecost.model import months_to_reach
-from cachecost.scenario import load_scenario
+from cachecost.model.scenario import load_scenario
+from cachecost.model.simulate import months_to_reach
 
 TTL_EXTRA = 2 / (1 - math.exp(-1)) - 2      # kaniko renewals beyond changes, tau = 0.5 month
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_test_helpers import evaluate, make_calibration
 
-from cachecost.strategies import STRATEGY_NAMES
+from cachecost.model.strategies import STRATEGY_NAMES
 
 positive = st.floats(min_value=0.01, max_value=1000, allow_nan=False)
 share = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)

@@ -7,9 +7,9 @@ from model_test_helpers import write_scenario
 
 from cachecost import cli
 from cachecost.config import SCENARIOS_DIR
-from cachecost.distributions import Distribution
 from cachecost.errors import CachecostError
-from cachecost.scenario import DEFAULT_SCENARIO_PATH, KEYS, load_scenario
+from cachecost.model.distributions import Distribution
+from cachecost.model.scenario import DEFAULT_SCENARIO_PATH, KEYS, load_scenario
 
 DEFAULT_SCENARIOS = sorted(SCENARIOS_DIR.glob("*.yaml"))
 

@@ -8,8 +8,8 @@ import pytest
 from registry_testkit import PASSWORD, USER, Pusher, populate
 
 from cachecost.cli import main
-from cachecost.registry import scan_registry
-from cachecost.registry.client import Credentials
+from cachecost.collect.oci import scan_registry
+from cachecost.collect.oci.client import Credentials
 
 pytestmark = pytest.mark.registry
 

@@ -11,16 +11,15 @@ import pytest
 from registry_testkit import PASSWORD, USER, Pusher, free_port, populate
 
 from cachecost.cli import main
-from cachecost.errors import CachecostError
-from cachecost.registry.client import (
+from cachecost.collect.oci.client import (
     Credentials,
     RegistryClient,
     normalize_registry_url,
     parse_challenge,
     parse_retry_after,
 )
-from cachecost.registry.credentials import credentials_from_env
-from cachecost.registry.manifests import (
+from cachecost.collect.oci.credentials import credentials_from_env
+from cachecost.collect.oci.manifests import (
     DOCKER_MANIFEST,
     OCI_INDEX,
     ImageIndex,
@@ -28,6 +27,7 @@ from cachecost.registry.manifests import (
     Unknown,
     parse_manifest,
 )
+from cachecost.errors import CachecostError
 
 
 class StandIn:

@@ -14,10 +14,10 @@ import pytest
 from registry_testkit import STALE, free_port
 
 from cachecost.cli import main
+from cachecost.collect.oci import scan_registry
+from cachecost.collect.oci.summary import is_cache_repository
 from cachecost.config import SAMPLE_DATA_DIR
-from cachecost.dataset import load_dataset
-from cachecost.registry import scan_registry
-from cachecost.registry.summary import is_cache_repository
+from cachecost.dataset.io import load_dataset
 
 pytestmark = pytest.mark.registry
 

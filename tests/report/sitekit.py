@@ -18,8 +18,8 @@ import nbformat
 import pytest
 
 from cachecost.config import NOTEBOOKS_DIR, SCENARIOS_DIR
-from cachecost.dataset import load_dataset, write_dataset
-from cachecost.report import ReportBuild, build_report
+from cachecost.dataset.io import load_dataset, write_dataset
+from cachecost.report.build import ReportBuild, build_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -62,7 +62,7 @@ def write_notebook(path: Path, code_cells: list[str], *, params: str | None = No
                   'scenario_path: str = ""  # scenario YAML')
     nb.cells = [
         nbformat.v4.new_markdown_cell(f"# Tiny page {path.stem}\n\nSome prose."),
-        nbformat.v4.new_code_cell("from cachecost.notebook import setup_notebook\n"
+        nbformat.v4.new_code_cell("from cachecost.report.notebook import setup_notebook\n"
                                   "setup_notebook()"),
         nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
         *(nbformat.v4.new_code_cell(src) for src in code_cells),

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from cachecost.config import NOTEBOOKS_DIR
-from cachecost.dataset import load_dataset
+from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
-from cachecost.report import BUILD_STATE_FILE, build_report, fingerprint_inputs
+from cachecost.report.build import BUILD_STATE_FILE, build_report, fingerprint_inputs
 
 from .sitekit import TINY_CHART, read_json, visit, write_notebook
 
@@ -171,7 +171,7 @@ FAKE_FETCH_PARAMS = (
 )
 # Stands in for the FETCH helper's notebook: "fetches" by copying the sample.
 FAKE_FETCH = (
-    "from cachecost.dataset import load_dataset, write_dataset\n"
+    "from cachecost.dataset.io import load_dataset, write_dataset\n"
     "ds = load_dataset()\n"
     "ds.metadata = {**ds.metadata, 'is_synthetic': False, 'source': 'gitlab',\n"
     "               'instance_url': url, 'project_path': project, 'fetched_at': since}\n"

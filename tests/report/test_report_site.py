@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cachecost.dataset import load_dataset
-from cachecost.model import run_model
-from cachecost.report import ASSETS_DIR, build_report, find_external_urls
-from cachecost.scenario import load_scenario
+from cachecost.dataset.io import load_dataset
+from cachecost.model.scenario import load_scenario
+from cachecost.model.simulate import run_model
+from cachecost.report.build import ASSETS_DIR, build_report, find_external_urls
 
 from .sitekit import IMG_PAYLOAD, SCRIPT_PAYLOAD, Site, copy_site, read_json, visit
 

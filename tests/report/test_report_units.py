@@ -11,10 +11,9 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from cachecost.commands.report import parse_parameters
-from cachecost.dataset import load_dataset
+from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
-from cachecost.provenance import SYNTHETIC_NOTICE, collect_provenance, describe_data_source
-from cachecost.report import (
+from cachecost.report.build import (
     declared_parameters,
     describe_execution_error,
     find_external_urls,
@@ -22,6 +21,7 @@ from cachecost.report import (
     link_plotlyjs,
     render_banner,
 )
+from cachecost.report.provenance import SYNTHETIC_NOTICE, collect_provenance, describe_data_source
 
 from .sitekit import IMG_PAYLOAD, SCRIPT_PAYLOAD, write_notebook
 

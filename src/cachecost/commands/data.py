@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from cachecost.dataset import describe_dataset, load_dataset
+from cachecost.dataset.io import describe_dataset, load_dataset
 from cachecost.textfmt import format_bytes, format_duration
 
 HELP = "describe a dataset (default: the bundled synthetic sample)"

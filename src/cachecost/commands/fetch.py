@@ -17,8 +17,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cachecost.collect.fetch import run_fetch
 from cachecost.commands import registry_scan
-from cachecost.fetch import run_fetch
 
 HELP = "fetch a GitLab project's CI history into a dataset (incremental, resumable)"
 

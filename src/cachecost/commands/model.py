@@ -15,10 +15,10 @@ import argparse
 import json
 from typing import Any
 
-from cachecost.dataset import load_dataset
+from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
-from cachecost.model import DEFAULT_SAMPLES, run_model
-from cachecost.scenario import DEFAULT_SCENARIO_PATH, load_scenario
+from cachecost.model.scenario import DEFAULT_SCENARIO_PATH, load_scenario
+from cachecost.model.simulate import DEFAULT_SAMPLES, run_model
 
 HELP = "model what each caching strategy costs (compute, storage, money) with uncertainty"
 

@@ -21,11 +21,11 @@ import json
 import sys
 from pathlib import Path
 
-from cachecost.dataset import write_table
+from cachecost.collect.oci.credentials import credentials_from_env, locate_gitlab_registry
+from cachecost.collect.oci.scan import DEFAULT_MAX_WORKERS, ScanResult, scan_registry
+from cachecost.collect.oci.summary import DEFAULT_CACHE_PATTERNS, DEFAULT_TTL_HOURS
+from cachecost.dataset.io import write_table
 from cachecost.errors import CachecostError
-from cachecost.registry.credentials import credentials_from_env, locate_gitlab_registry
-from cachecost.registry.scan import DEFAULT_MAX_WORKERS, ScanResult, scan_registry
-from cachecost.registry.summary import DEFAULT_CACHE_PATTERNS, DEFAULT_TTL_HOURS
 from cachecost.textfmt import format_bytes
 
 NAME = "registry-scan"

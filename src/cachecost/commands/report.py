@@ -66,7 +66,7 @@ def parse_parameters(pairs: list[str]) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     """Build the site and print where its index is."""
-    from cachecost.report import build_report
+    from cachecost.report.build import build_report
 
     if args.jobs is not None and args.jobs < 1:
         raise CachecostError(f"--jobs {args.jobs}: expected 1 or more")

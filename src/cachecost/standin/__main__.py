@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 
-from cachecost.dataset import load_dataset
+from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
 from cachecost.standin.data import StandinData
 from cachecost.standin.server import Faults, StandinServer

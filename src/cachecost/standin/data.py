@@ -1,7 +1,7 @@
 """What the GitLab stand-in serves: API-shaped JSON built from a cachecost dataset.
 
 :class:`StandinData` turns a dataset (normally the synthetic sample, or a
-bigger one from :func:`cachecost.sample.generate_sample`) into the objects
+bigger one from :func:`cachecost.dataset.sample.generate_sample`) into the objects
 GitLab's REST API returns for one project: pipelines (list and detail), jobs,
 job logs, registry repositories and tags, and the project with its
 statistics. Field names and shapes follow GitLab's API docs (``api/pipelines``,
@@ -32,9 +32,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from cachecost.catalog import QEMU_IMAGES
-from cachecost.dataset import Dataset
-from cachecost.sample import SampleSettings, generate_sample
+from cachecost.dataset.catalog import QEMU_IMAGES
+from cachecost.dataset.io import Dataset
+from cachecost.dataset.sample import SampleSettings, generate_sample
 
 PROJECT_ID = 11167699
 REGISTRY_HOST = "registry.standin.example"

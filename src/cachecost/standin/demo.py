@@ -19,11 +19,11 @@ import sys
 from pathlib import Path
 
 from cachecost.cli import run_guarded
+from cachecost.collect.fetch import FetchOptions, fetch_project_history
+from cachecost.collect.gitlab.client import connect
 from cachecost.config import RAW_DATA_DIR
-from cachecost.dataset import load_dataset
+from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
-from cachecost.fetch import FetchOptions, fetch_project_history
-from cachecost.gitlab.client import connect
 from cachecost.standin.__main__ import DEMO_TOKEN
 from cachecost.standin.data import StandinData
 from cachecost.standin.server import Faults, start_standin

@@ -6,18 +6,18 @@ layer and config blob with its digest and size, and answers what a registry
 that stores each blob once (GitLab.com counts each layer once per root
 namespace) really holds, and how much of it is build cache::
 
-    from cachecost.registry import scan_registry
+    from cachecost.collect.oci import scan_registry
     result = scan_registry("http://127.0.0.1:5000", repositories=["qemu/debian"])
     result.summary["total"]["unique_bytes"]
 
-* :mod:`~cachecost.registry.client`     HTTP: auth challenges, retries, 429, errors
-* :mod:`~cachecost.registry.manifests`  parse manifests and indexes into blobs
-* :mod:`~cachecost.registry.credentials` where credentials come from (env, GitLab config)
-* :mod:`~cachecost.registry.scan`       walk repositories and tags; rows for ``registry_layers``
-* :mod:`~cachecost.registry.summary`    sum-of-tags vs unique bytes, cache sharing, stale tags
+* :mod:`~cachecost.collect.oci.client`     HTTP: auth challenges, retries, 429, errors
+* :mod:`~cachecost.collect.oci.manifests`  parse manifests and indexes into blobs
+* :mod:`~cachecost.collect.oci.credentials` where credentials come from (env, GitLab config)
+* :mod:`~cachecost.collect.oci.scan`       walk repositories and tags; rows for ``registry_layers``
+* :mod:`~cachecost.collect.oci.summary`    sum-of-tags vs unique bytes, cache sharing, stale tags
 """
 
-from cachecost.registry.client import RegistryClient
-from cachecost.registry.scan import ScanResult, scan_registry
+from cachecost.collect.oci.client import RegistryClient
+from cachecost.collect.oci.scan import ScanResult, scan_registry
 
 __all__ = ["RegistryClient", "ScanResult", "scan_registry"]

@@ -1,14 +1,14 @@
 """Job logs (traces): ``GET /projects/:id/jobs/:job_id/trace``.
 
-Logs are large and one request each, so :mod:`cachecost.fetch` reads only a
-sample (``--logs-per-image``), a bounded few at a time (:class:`cachecost.fetch.LogSample`).
+Logs are large and one request each, so :mod:`cachecost.collect.fetch` reads only a
+sample (``--logs-per-image``), a bounded few at a time (:class:`cachecost.collect.fetch.LogSample`).
 
     text = fetch_trace(client, 123, 7001)
 """
 
 from __future__ import annotations
 
-from cachecost.gitlab.client import GitlabClient
+from cachecost.collect.gitlab.client import GitlabClient
 
 
 def fetch_trace(client: GitlabClient, project_id: int, job_id: int) -> str:

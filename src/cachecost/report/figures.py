@@ -1,7 +1,7 @@
 """Plotly figures and HTML tables for the report notebooks, one builder per chart.
 
 History builders (``plot_pipelines_per_month`` ...) take the tidy frames of
-:mod:`cachecost.history`; decision builders (``plot_cost_by_component`` ...)
+:mod:`cachecost.report.history`; decision builders (``plot_cost_by_component`` ...)
 and tables (``headline_table`` ...) take the model's results dict
 (briefs/model-contract.md). Every figure has the same look, a title and
 axis titles with units, and draws from precomputed summaries (quantiles, not
@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 from IPython.display import HTML
 from plotly.subplots import make_subplots
 
-from cachecost import summary
+from cachecost.report import summary
 
 GIB = 1024**3
 FONT = "DejaVu Sans, Arial, sans-serif"
@@ -390,7 +390,7 @@ def assumptions_table(results: dict) -> HTML:
     images = render_table(per_image, name="per-image",
                           numeric_columns=tuple(per_image.columns[1:]), nowrap_columns=("image",))
     return HTML(main.data + "<p>Per image, calibrated from the CI history (source: data; "
-                "the method is in <code>cachecost.calibrate</code>):</p>" + images.data)
+                "the method is in <code>cachecost.model.calibrate</code>):</p>" + images.data)
 
 
 def plot_cost_by_component(results: dict) -> go.Figure:

@@ -1,8 +1,8 @@
 """What the CI history says: tidy tables behind the ``01-ci-history`` notebook.
 
-Every function takes a :class:`cachecost.dataset.Dataset` and returns a tidy
+Every function takes a :class:`cachecost.dataset.io.Dataset` and returns a tidy
 DataFrame (one row per observation, units in the column names) that a
-:mod:`cachecost.figures` builder draws. Nothing here plots or prints.
+:mod:`cachecost.report.figures` builder draws. Nothing here plots or prints.
 
     ds = load_dataset()
     count_pipelines_per_month(ds)          # month, source, pipelines
@@ -11,7 +11,7 @@ DataFrame (one row per observation, units in the column names) that a
 Cached or not: a container build is *cached* when its log said ``hit``
 (``jobs.cache_outcome``) and *uncached* when it said ``partial`` or ``miss``.
 Most builds carry no log outcome; :func:`classify_container_builds` then uses
-the cost model's own split, :func:`cachecost.calibrate.split_durations`, per
+the cost model's own split, :func:`cachecost.model.calibrate.split_durations`, per
 image (on a log scale, the first wide gap above the median separates cached
 builds from rebuilds; logged outcomes move the threshold), so this page and
 the model count the same builds as rebuilds. Failed and canceled jobs are not
@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cachecost.calibrate import split_durations
-from cachecost.dataset import Dataset
+from cachecost.dataset.io import Dataset
+from cachecost.model.calibrate import split_durations
 
 #: Quantiles reported by the summaries (also the whiskers/box of the box plots).
 QUANTILES = {"p10": 0.10, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p90": 0.90}

@@ -1,6 +1,6 @@
 """Build the decision report: every notebook for every scenario, to an offline site.
 
-    from cachecost.report import build_report
+    from cachecost.report.build import build_report
     build = build_report(None, None, "reports")     # default scenarios, bundled sample
     build.index_path                                 # reports/index.html
 
@@ -18,8 +18,8 @@ the runner
    with a provenance banner on top, and checks that no page loads anything
    from the network;
 4. writes ``OUT/<scenario>/<notebook>.html`` with the executed ``.ipynb``
-   beside it, ``results.json`` (:func:`cachecost.model.run_model`, sorted
-   keys), ``summary.txt`` and ``summary.md`` (:mod:`cachecost.summary`), then
+   beside it, ``results.json`` (:func:`cachecost.model.simulate.run_model`, sorted
+   keys), ``summary.txt`` and ``summary.md`` (:mod:`cachecost.report.summary`), then
    ``OUT/index.html`` with the scenarios side by side.
 
 Site mode keeps one ``OUT/assets/plotly-<version>.min.js`` that every page
@@ -64,10 +64,10 @@ from cachecost.config import (
     SCENARIOS_DIR,
     resolve_data_dir,
 )
-from cachecost.dataset import atomic_path, read_metadata
+from cachecost.dataset.io import atomic_path, read_metadata
 from cachecost.errors import CachecostError
-from cachecost.notebook import skip_slow_imports
-from cachecost.provenance import (
+from cachecost.report.notebook import skip_slow_imports
+from cachecost.report.provenance import (
     SYNTHETIC_NOTICE,
     collect_provenance,
     describe_data_source,
@@ -445,9 +445,9 @@ def _finite_or_none(value: Any) -> Any:
 def compute_results(task: ResultsTask) -> dict[str, Any]:
     """Run the model for one scenario (in a worker); ``{"results": dict}`` or ``{"error": ...}``."""
     try:
-        from cachecost.dataset import load_dataset
-        from cachecost.model import run_model
-        from cachecost.scenario import load_scenario
+        from cachecost.dataset.io import load_dataset
+        from cachecost.model.scenario import load_scenario
+        from cachecost.model.simulate import run_model
 
         results = run_model(load_dataset(task.data_dir), load_scenario(task.scenario_path))
         return {"results": _finite_or_none(results)}
@@ -455,7 +455,7 @@ def compute_results(task: ResultsTask) -> dict[str, Any]:
         return {"error": f"{task.scenario_path}: {exc}"}
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [""])[0][:300]
-        return {"error": f"cachecost.model.run_model failed for scenario {task.scenario!r}: "
+        return {"error": f"cachecost.model.simulate.run_model failed for scenario {task.scenario!r}: "
                          f"{type(exc).__name__}: {first}"}
 
 
@@ -590,7 +590,7 @@ def find_default_scenarios() -> list[Path]:
 
 def load_scenarios(paths: list[Path] | None) -> list[Any]:
     """Load the scenarios (default: all of ``scenarios/``); names must be unique and safe."""
-    from cachecost.scenario import load_scenario
+    from cachecost.model.scenario import load_scenario
 
     paths = list(paths) if paths else find_default_scenarios()
     loaded, seen = [], {}
@@ -940,8 +940,8 @@ def _build_scenarios(
     inputs: dict[str, dict[str, str]],
 ) -> None:
     """Run every page and model task of the scenarios in ``todo``; swap them into place."""
-    from cachecost.dataset import load_dataset
-    from cachecost.summary import format_summary_markdown, format_summary_text
+    from cachecost.dataset.io import load_dataset
+    from cachecost.report.summary import format_summary_markdown, format_summary_text
 
     dataset = load_dataset(data_dir)
     built_at = format_build_time()

@@ -7,5 +7,5 @@
 * :mod:`.joblogs`   job logs (traces), fetched concurrently with a bound
 * :mod:`.registry`  container registry repositories, sizes and tag details
 
-:mod:`cachecost.fetch` strings them together into an incremental, resumable fetch.
+:mod:`cachecost.collect.fetch` strings them together into an incremental, resumable fetch.
 """

@@ -3,7 +3,7 @@
 For every CI image the model needs build minutes (cached, after a change, from
 scratch), how often its inputs change, how many builds run, and its size in
 the registry. :func:`calibrate` derives them from a
-:class:`~cachecost.dataset.Dataset`::
+:class:`~cachecost.dataset.io.Dataset`::
 
     cal = calibrate(load_dataset())
     cal.images.loc["debian-hexagon-cross", ["cached_build_min", "uncached_build_min"]]
@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cachecost.dataset import Dataset
+from cachecost.dataset.io import Dataset
 from cachecost.errors import CachecostError
 
 DAYS_PER_MONTH = 30.4375

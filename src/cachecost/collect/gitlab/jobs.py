@@ -9,7 +9,7 @@ The cursor is GitLab's keyset cursor (``Gitlab::Pagination::Keyset::Paginator``
 in GitLab's source): URL-safe base64 of the JSON object
 ``{"id": "<last id on the page>", "_kd": "n"}``, read as "the jobs with an id
 below this one". :class:`JobsCursor` recognises that shape in a link the server
-sent and builds the same link for any other id, so :mod:`cachecost.jobwalk`
+sent and builds the same link for any other id, so :mod:`cachecost.collect.gitlab.jobwalk`
 can walk several id ranges at once.
 
     items, next_url = fetch_job_page(client, 123)
@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pandas as pd
 
-from cachecost.gitlab.client import GitlabClient
+from cachecost.collect.gitlab.client import GitlabClient
 
 #: The query of the first page of the walk.
 KEYSET_PARAMS = {"pagination": "keyset", "order_by": "id", "sort": "desc"}

@@ -28,9 +28,8 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from cachecost.dataset import empty_table
-from cachecost.registry.client import Credentials, RegistryClient, RegistryNotFound
-from cachecost.registry.manifests import (
+from cachecost.collect.oci.client import Credentials, RegistryClient, RegistryNotFound
+from cachecost.collect.oci.manifests import (
     IMAGE_TYPES,
     INDEX_TYPES,
     Blob,
@@ -39,12 +38,13 @@ from cachecost.registry.manifests import (
     Unknown,
     parse_manifest,
 )
-from cachecost.registry.summary import (
+from cachecost.collect.oci.summary import (
     DEFAULT_CACHE_PATTERNS,
     DEFAULT_TTL_HOURS,
     is_cache_repository,
     summarize_scan,
 )
+from cachecost.dataset.io import empty_table
 
 DEFAULT_MAX_WORKERS = 8
 _MAX_INDEX_DEPTH = 2  # an index inside an index is legal; deeper is not followed

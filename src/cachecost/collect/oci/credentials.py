@@ -5,7 +5,7 @@ Never from the command line. In order:
 1. ``CACHECOST_REGISTRY_USER`` and ``CACHECOST_REGISTRY_PASSWORD`` (any registry;
    basic auth, or the credentials sent to a bearer realm);
 2. for a GitLab project (``--project``), the GitLab token ``cachecost fetch``
-   uses (:func:`cachecost.gitlab.client.resolve_credentials`: ``--gitlab-config
+   uses (:func:`cachecost.collect.gitlab.client.resolve_credentials`: ``--gitlab-config
    SECTION`` of python-gitlab's config file, ``GITLAB_TOKEN`` /
    ``GITLAB_PRIVATE_TOKEN``, or the config section whose url is ``--url``).
    The registry's bearer realm (``<gitlab>/jwt/auth``) gets the token's owner
@@ -20,8 +20,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cachecost.collect.oci.client import Credentials
 from cachecost.errors import CachecostError
-from cachecost.registry.client import Credentials
 
 USER_VAR = "CACHECOST_REGISTRY_USER"
 PASSWORD_VAR = "CACHECOST_REGISTRY_PASSWORD"
@@ -55,7 +55,7 @@ def locate_gitlab_registry(
     """Find ``project``'s registry repositories and the login for its bearer realm.
 
     ``url`` and ``section`` resolve the GitLab token exactly as ``cachecost fetch``
-    does (:func:`cachecost.gitlab.client.resolve_credentials`).
+    does (:func:`cachecost.collect.gitlab.client.resolve_credentials`).
 
     Raises:
         CachecostError: no credentials, 401, unknown project, unreachable GitLab.
@@ -63,7 +63,7 @@ def locate_gitlab_registry(
     import gitlab
     import requests
 
-    from cachecost.gitlab.client import resolve_credentials
+    from cachecost.collect.gitlab.client import resolve_credentials
 
     found = resolve_credentials(url, section, os.environ if environ is None else environ)
     gl = gitlab.Gitlab(found.url, private_token=found.token, retry_transient_errors=True)

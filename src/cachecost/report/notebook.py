@@ -8,7 +8,7 @@ a CDN into every figure, which an offline page must not load, so
 :func:`setup_notebook` registers ``cachecost``, the same renderer without
 that tag and without the plotly logo link in the mode bar::
 
-    from cachecost.notebook import setup_notebook
+    from cachecost.report.notebook import setup_notebook
     setup_notebook()
 
 :func:`skip_slow_imports` is the start-up fix shared with the report runner.

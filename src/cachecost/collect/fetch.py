@@ -7,10 +7,10 @@ Phases, each gentle on the API:
 3. **jobs**      project-wide, newest first, keyset-paginated, stopping at the newest
    job already stored (or at the oldest one still unfinished, to see it finish);
    never one request per pipeline; ``workers`` id ranges walked at once
-   (:mod:`cachecost.jobwalk`). Retried attempts are kept and flagged;
+   (:mod:`cachecost.collect.gitlab.jobwalk`). Retried attempts are kept and flagged;
 4. **logs**      a sample of container-build logs (``logs_per_image`` per job name),
-   classified by :mod:`cachecost.cachelog`; they also teach the job->image mapping
-   (:mod:`cachecost.mapping`);
+   classified by :mod:`cachecost.collect.buildlog`; they also teach the job->image mapping
+   (:mod:`cachecost.collect.mapping`);
 5. **registry**  repositories, deduplicated sizes and tag details, skipped when
    ``container_registry_size`` has not changed since the last fetch.
 
@@ -18,7 +18,7 @@ Pipelines and registry do not depend on the jobs, so a side thread asks for them
 while the jobs walk and the logs run; each phase keeps at most ``workers``
 requests in flight.
 
-Durability: every table write is atomic (:func:`cachecost.dataset.write_table`)
+Durability: every table write is atomic (:func:`cachecost.dataset.io.write_table`)
 and ``fetch_state.json`` (the watermarks) is written only after the data it
 describes. Rows merge by id, so a rerun after a crash, Ctrl-C or dropped
 connection re-asks at most one checkpoint's worth and never stores duplicates.
@@ -50,30 +50,30 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from cachecost import schema
-from cachecost.cachelog import classify_build_log
-from cachecost.config import RAW_DATA_DIR
-from cachecost.dataset import atomic_path, empty_table, read_table, write_metadata, write_table
-from cachecost.errors import CachecostError
-from cachecost.gitlab.client import GitlabClient, connect
-from cachecost.gitlab.convert import parse_time
-from cachecost.gitlab.joblogs import fetch_trace
-from cachecost.gitlab.jobs import FINISHED_JOB_STATUSES, JobColumns
-from cachecost.gitlab.pipelines import (
+from cachecost.collect.buildlog import classify_build_log
+from cachecost.collect.gitlab.client import GitlabClient, connect
+from cachecost.collect.gitlab.convert import parse_time
+from cachecost.collect.gitlab.joblogs import fetch_trace
+from cachecost.collect.gitlab.jobs import FINISHED_JOB_STATUSES, JobColumns
+from cachecost.collect.gitlab.jobwalk import TOP, JobWalk
+from cachecost.collect.gitlab.pipelines import (
     derive_pipeline_times,
     fetch_pipeline_details,
     iter_pipeline_pages,
 )
-from cachecost.gitlab.projects import ProjectInfo, get_project
-from cachecost.gitlab.registry import (
+from cachecost.collect.gitlab.projects import ProjectInfo, get_project
+from cachecost.collect.gitlab.registry import (
     RegistryUnavailable,
     fetch_repository_sizes,
     fetch_tag_details,
     list_repositories,
 )
-from cachecost.jobwalk import TOP, JobWalk
-from cachecost.mapping import ImageMapper, image_from_repository, load_mapping
-from cachecost.schema import SCHEMA_VERSION
+from cachecost.collect.mapping import ImageMapper, image_from_repository, load_mapping
+from cachecost.config import RAW_DATA_DIR
+from cachecost.dataset import schema
+from cachecost.dataset.io import atomic_path, empty_table, read_table, write_metadata, write_table
+from cachecost.dataset.schema import SCHEMA_VERSION
+from cachecost.errors import CachecostError
 
 STATE_FILE = "fetch_state.json"
 #: The most requests a phase may keep in flight (the fetch as a whole: twice that).
@@ -116,7 +116,7 @@ class FetchOptions:
     pipeline_durations: str = "jobs"
     #: requests at once per phase (job pages, logs, registry); the fetch: twice that at most
     workers: int = 4
-    #: the jobs walk's segments, in pages (see :mod:`cachecost.jobwalk`)
+    #: the jobs walk's segments, in pages (see :mod:`cachecost.collect.gitlab.jobwalk`)
     pages_per_segment: int = 24
     #: save rows and then watermarks every this many pages, at most once per this many seconds
     checkpoint_pages: int = 50
@@ -169,7 +169,7 @@ class FetchResult:
 
 
 def rows_to_frame(rows: list[dict], table: str) -> pd.DataFrame:
-    """Rows (dicts from :mod:`cachecost.gitlab`) as a DataFrame with the table's dtypes."""
+    """Rows (dicts from :mod:`cachecost.collect.gitlab`) as a DataFrame with the table's dtypes."""
     if not rows:
         return empty_table(table)
     names = [c.name for c in schema.ALL_TABLES[table]]

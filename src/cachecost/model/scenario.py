@@ -6,7 +6,7 @@ given); its keys carry their units (``usd_per_10gib_year``,
 ``quota_minutes_per_month``). Every key is optional: :data:`KEYS` holds each
 one's default, unit, meaning and, for defaults, a dated citation
 (``docs/model.md`` lists them all). Uncertain inputs take a distribution
-(:mod:`cachecost.distributions`).
+(:mod:`cachecost.model.distributions`).
 
     scenario = load_scenario(None)                 # scenarios/qemu-private-runners.yaml
     scenario.value("storage.usd_per_10gib_year")   # a Distribution
@@ -28,9 +28,9 @@ from typing import Any
 import yaml
 
 from cachecost.config import SCENARIOS_DIR
-from cachecost.distributions import EXPECTED_FORM, Distribution, fixed, parse_distribution
 from cachecost.errors import CachecostError
-from cachecost.strategies import STRATEGY_NAMES
+from cachecost.model.distributions import EXPECTED_FORM, Distribution, fixed, parse_distribution
+from cachecost.model.strategies import STRATEGY_NAMES
 
 DEFAULT_SCENARIO_NAME = "qemu-private-runners"
 DEFAULT_SCENARIO_PATH = SCENARIOS_DIR / f"{DEFAULT_SCENARIO_NAME}.yaml"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from cachecost.gitlab.client import GitlabClient
+from cachecost.collect.gitlab.client import GitlabClient
 
 
 @dataclass(frozen=True)

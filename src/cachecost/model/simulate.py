@@ -5,13 +5,13 @@ r"""The cost model: compute minutes, registry storage and money per caching stra
 
 The formulas
 ============
-Per image *i* (calibrated from data, :mod:`cachecost.calibrate`):
+Per image *i* (calibrated from data, :mod:`cachecost.model.calibrate`):
 ``B_i`` upstream builds/month, ``c_i`` changes of its inputs/month (``<= B_i``),
 ``t_hit``, ``t_change``, ``t_miss`` minutes of a fully cached build, a build
 after a change, a build from scratch; ``S_i`` compressed GiB of its image,
 ``T_i`` tags kept. Scenario factors multiply them per Monte Carlo sample
 (``B_i * upstream_pipelines_factor``, ``c_i * image_changes_factor``, every
-``t * build_minutes_factor``). A strategy (:mod:`cachecost.strategies`) says
+``t * build_minutes_factor``). A strategy (:mod:`cachecost.model.strategies`) says
 what its hit and change builds cost (``t_hit,s``, ``t_change,s``), how many
 extra full builds it forces (``n_full``) and how much of upstream's cache a
 fork can reuse (``h_s``).
@@ -83,11 +83,11 @@ from typing import Any
 
 import numpy as np
 
-from cachecost.calibrate import Calibration, calibrate
-from cachecost.dataset import Dataset
-from cachecost.distributions import Distribution
-from cachecost.scenario import KEYS, Scenario, describe_value
-from cachecost.strategies import (
+from cachecost.dataset.io import Dataset
+from cachecost.model.calibrate import Calibration, calibrate
+from cachecost.model.distributions import Distribution
+from cachecost.model.scenario import KEYS, Scenario, describe_value
+from cachecost.model.strategies import (
     HOURS_PER_MONTH,
     NEVER_MONTHS,
     STRATEGIES,

@@ -75,8 +75,8 @@ def describe_data_source(metadata: dict[str, Any]) -> str:
 def collect_provenance(dataset: Any, scenario: Any, *, built_at: str | None = None) -> dict:
     """Return the provenance record of one report (see the module docstring).
 
-    ``dataset`` is a :class:`cachecost.dataset.Dataset`, ``scenario`` a
-    :class:`cachecost.scenario.Scenario` (anything with ``name``, ``title``
+    ``dataset`` is a :class:`cachecost.dataset.io.Dataset`, ``scenario`` a
+    :class:`cachecost.model.scenario.Scenario` (anything with ``name``, ``title``
     and ``sha256``).
     """
     meta = dataset.metadata

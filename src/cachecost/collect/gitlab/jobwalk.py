@@ -2,7 +2,7 @@
 
 GitLab's jobs list is keyset-paginated: each page's ``next`` link carries a
 cursor, so one chain of pages cannot overlap with itself. But GitLab's cursor
-means "the jobs with an id below N" (:class:`cachecost.gitlab.jobs.JobsCursor`),
+means "the jobs with an id below N" (:class:`cachecost.collect.gitlab.jobs.JobsCursor`),
 so a chain can start at any id. The walk reads the first page, then cuts the id
 range below it into **segments** and follows ``workers`` chains at once::
 
@@ -25,7 +25,7 @@ segment with the most left to read (:meth:`JobWalk._split`), so the walk does
 not end with one chain read page by page while the others wait.
 
 Every job at or above :meth:`JobWalk.read_above` has been read: the log
-sample (:class:`cachecost.fetch.LogSample`) uses it to start reading build logs
+sample (:class:`cachecost.collect.fetch.LogSample`) uses it to start reading build logs
 before the walk ends.
 
 If the server's cursor is not GitLab's shape, there is one segment and the walk
@@ -53,9 +53,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cachecost.gitlab.client import GitlabClient
-from cachecost.gitlab.convert import parse_time
-from cachecost.gitlab.jobs import JobsCursor, fetch_job_page
+from cachecost.collect.gitlab.client import GitlabClient
+from cachecost.collect.gitlab.convert import parse_time
+from cachecost.collect.gitlab.jobs import JobsCursor, fetch_job_page
 
 #: Above every job id: the ``hi`` of a segment that starts at the top.
 TOP = 2**63 - 1

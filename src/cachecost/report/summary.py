@@ -11,8 +11,8 @@ build time), so the same inputs give a byte-identical ``summary.txt``.
     print(format_recommendation(results))
     tabulate_headline(results)        # the numbers behind the headline tables
 
-``results`` is :func:`cachecost.model.run_model`'s dict and ``provenance``
-:func:`cachecost.provenance.collect_provenance`'s (see briefs/*-contract.md).
+``results`` is :func:`cachecost.model.simulate.run_model`'s dict and ``provenance``
+:func:`cachecost.report.provenance.collect_provenance`'s (see briefs/*-contract.md).
 """
 
 from __future__ import annotations

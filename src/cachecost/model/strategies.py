@@ -13,7 +13,7 @@ A strategy is described by a few answers, each a vectorized function of the
 
 :meth:`Strategy.upstream_minutes`, :meth:`Strategy.fork_minutes_per_build`
 and :meth:`Strategy.registry_gib` combine them with the formulas written out
-in :mod:`cachecost.model`. Adding a strategy is one subclass plus
+in :mod:`cachecost.model.simulate`. Adding a strategy is one subclass plus
 ``register(...)``::
 
     @register

@@ -3,7 +3,7 @@
 The list (``GET /projects/:id/pipelines``) has no times or durations beyond
 ``created_at``/``updated_at``; ``GET /projects/:id/pipelines/:pipeline_id``
 adds ``started_at``, ``finished_at``, ``duration`` and ``queued_duration`` at
-one request per pipeline. :mod:`cachecost.fetch` derives them from the jobs
+one request per pipeline. :mod:`cachecost.collect.fetch` derives them from the jobs
 instead unless asked (``docs/fetch.md`` has the measured comparison).
 
     for rows, _ in iter_pipeline_pages(client, 123, updated_after=ts): ...
@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from cachecost.gitlab.client import GitlabClient
-from cachecost.gitlab.convert import format_time, parse_time, timing_columns
+from cachecost.collect.gitlab.client import GitlabClient
+from cachecost.collect.gitlab.convert import format_time, parse_time, timing_columns
 
 
 def pipeline_row(item: dict) -> dict:

@@ -3,7 +3,7 @@
 Deterministic for a given :class:`SampleSettings` (numpy's PCG64 with a fixed
 seed). About three months of pipelines from several sources; every pipeline
 runs a ``containers`` stage that builds the 24 images of
-:mod:`cachecost.catalog` (cached in a few minutes unless the image's
+:mod:`cachecost.dataset.catalog` (cached in a few minutes unless the image's
 Dockerfile or base changed since its last build, then tens of minutes), then
 ``build`` and ``test`` stages. Some jobs fail, some are retried, some are
 canceled before they start (null duration). A few container jobs per image
@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cachecost.catalog import QEMU_IMAGES
-from cachecost.dataset import Dataset
-from cachecost.schema import SCHEMA_VERSION
+from cachecost.dataset.catalog import QEMU_IMAGES
+from cachecost.dataset.io import Dataset
+from cachecost.dataset.schema import SCHEMA_VERSION
 
 _BUILD_JOBS = (
     "build-system-alpine", "build-system-ubuntu", "build-system-debian", "build-system-fedora",

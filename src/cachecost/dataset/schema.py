@@ -4,7 +4,7 @@ A dataset is a directory holding one Parquet file per table plus
 ``metadata.json``. Column names carry their unit (``duration_s``,
 ``total_size_bytes``) and booleans read as questions (``is_retried``).
 ``data/README.md`` documents every column; :data:`TABLES` is the machine
-version that :func:`cachecost.dataset.load_dataset` checks against.
+version that :func:`cachecost.dataset.io.load_dataset` checks against.
 
 Kinds: ``int`` (int64; ``int?`` may hold nulls and then loads as Int64),
 ``float`` (float64, NaN for unknown), ``str`` (string, may be null),

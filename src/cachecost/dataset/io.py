@@ -1,7 +1,7 @@
 """Load, validate, write and describe a dataset.
 
 A dataset directory holds ``metadata.json`` and one Parquet file per table
-(:mod:`cachecost.schema`). Parquet because each table is typed and columnar
+(:mod:`cachecost.dataset.schema`). Parquet because each table is typed and columnar
 (timestamps stay UTC timestamps, nulls stay nulls), compresses the bundled
 sample to a few hundred kB, and is read by pandas, pyarrow, DuckDB and
 Polars alike without a server; a snapshot is a plain folder that can be
@@ -31,8 +31,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cachecost import schema
 from cachecost.config import resolve_data_dir
+from cachecost.dataset import schema
 from cachecost.errors import DatasetError
 
 METADATA_FILE = "metadata.json"

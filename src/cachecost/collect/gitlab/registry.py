@@ -20,9 +20,9 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
+from cachecost.collect.gitlab.client import ApiError, GitlabClient
+from cachecost.collect.gitlab.convert import parse_time
 from cachecost.errors import CachecostError
-from cachecost.gitlab.client import ApiError, GitlabClient
-from cachecost.gitlab.convert import parse_time
 
 
 class RegistryUnavailable(CachecostError):
