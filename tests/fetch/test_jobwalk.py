@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 
 import cachecost.collect.gitlab.jobwalk as jobwalk
 import cachecost.standin.server as server_mod
-from cachecost.collect.fetch import STATE_FILE, FetchOptions, fetch_project_history
+from cachecost.collect.fetch import FetchOptions, fetch_project_history
 from cachecost.collect.gitlab.client import connect
 from cachecost.collect.gitlab.jobs import JobsCursor
+from cachecost.collect.store import STATE_FILE
 from cachecost.dataset.io import Dataset, load_dataset
 from cachecost.errors import CachecostError
 from cachecost.standin import StandinServer
@@ -304,7 +305,7 @@ def test_walk_cut_anywhere_resumes_without_gap_or_repeat(case: dict, fail_at: in
 
 def test_build_logs_start_during_the_walk_and_pick_the_newest(
         standin: StandinServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import cachecost.collect.fetch as fetch_mod
+    import cachecost.collect.logsample as fetch_mod
     starts: dict[str, list[float]] = {"jobs": [], "logs": []}
     real_page, real_trace = jobwalk.fetch_job_page, fetch_mod.fetch_trace
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cachecost.collect.fetch import apply_mapping
+from cachecost.collect.derive import apply_mapping
 from cachecost.collect.mapping import (
     ImageMapper,
     image_from_log,

@@ -30,8 +30,6 @@ A jobs walk cut short resumes from the ``next`` links it saved, one per id range
 
 from __future__ import annotations
 
-import heapq
-import json
 import math
 import sys
 import threading
@@ -46,14 +44,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from cachecost.collect.buildlog import classify_build_log
+from cachecost.collect.derive import apply_mapping, flag_retried
 from cachecost.collect.gitlab.client import GitlabClient, connect
 from cachecost.collect.gitlab.convert import parse_time
-from cachecost.collect.gitlab.joblogs import fetch_trace
 from cachecost.collect.gitlab.jobs import FINISHED_JOB_STATUSES, JobColumns
 from cachecost.collect.gitlab.jobwalk import TOP, JobWalk
 from cachecost.collect.gitlab.pipelines import (
@@ -68,18 +65,22 @@ from cachecost.collect.gitlab.registry import (
     fetch_tag_details,
     list_repositories,
 )
-from cachecost.collect.mapping import ImageMapper, image_from_repository, load_mapping
+from cachecost.collect.logsample import LogSample
+from cachecost.collect.mapping import image_from_repository, load_mapping
+from cachecost.collect.store import (
+    Checkpoints,
+    Store,
+    merge_by_id,
+    rows_to_frame,
+    to_schema,
+)
 from cachecost.config import RAW_DATA_DIR
-from cachecost.dataset import schema
-from cachecost.dataset.io import atomic_path, empty_table, read_table, write_metadata, write_table
+from cachecost.dataset.io import empty_table, write_metadata
 from cachecost.dataset.schema import SCHEMA_VERSION
 from cachecost.errors import CachecostError
 
-STATE_FILE = "fetch_state.json"
 #: The most requests a phase may keep in flight (the fetch as a whole: twice that).
 MAX_WORKERS = 16
-STATE_VERSION = 1
-LOG_COLUMNS = ("cache_outcome", "cached_steps", "executed_steps")
 _KEYS = {"pipelines": "pipeline_id", "jobs": "job_id"}
 
 
@@ -165,162 +166,6 @@ class FetchResult:
         )
 
 
-# --------------------------------------------------------------------------- storage
-
-
-def rows_to_frame(rows: list[dict], table: str) -> pd.DataFrame:
-    """Rows (dicts from :mod:`cachecost.collect.gitlab`) as a DataFrame with the table's dtypes."""
-    if not rows:
-        return empty_table(table)
-    names = [c.name for c in schema.ALL_TABLES[table]]
-    return to_schema(pd.DataFrame(rows, columns=names), table)
-
-
-def to_schema(df: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Cast a frame's columns to the table's dtypes (times may be ISO 8601 text)."""
-    cols = schema.ALL_TABLES[table]
-    if df.empty:
-        return empty_table(table)
-    df = df[[c.name for c in cols]].copy()
-    for c in cols:
-        if c.kind == "timestamp":
-            df[c.name] = pd.to_datetime(df[c.name], utc=True, format="ISO8601")
-        elif c.kind == "float":
-            df[c.name] = pd.to_numeric(df[c.name], errors="coerce").astype("float64")
-        elif c.kind == "int":
-            df[c.name] = df[c.name].astype("int64")
-        elif c.kind == "int?":
-            df[c.name] = pd.array(df[c.name].where(df[c.name].notna(), None), dtype="Int64")
-        elif c.kind == "bool":
-            df[c.name] = df[c.name].astype(bool)
-        else:
-            df[c.name] = df[c.name].astype(object).where(df[c.name].notna(), None)
-    return df
-
-
-def merge_by_id(old: pd.DataFrame, new: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Union of two tables by id; a row in ``new`` replaces the stored one."""
-    if new.empty:
-        return old
-    if old.empty:
-        out = new
-    else:
-        if key == "job_id":  # a re-fetched job keeps the log sample already read for it
-            prev = old.set_index("job_id")
-            new = new.copy()
-            for col in LOG_COLUMNS:
-                keep = new[col].isna() & new["job_id"].isin(prev.index)
-                if keep.any():
-                    new.loc[keep, col] = new.loc[keep, "job_id"].map(prev[col])
-        out = pd.concat([old, new], ignore_index=True)
-    out = out.drop_duplicates(subset=key, keep="last").sort_values(key)
-    return out.reset_index(drop=True)
-
-
-class Checkpoints:
-    """When to save during a walk: every ``checkpoint_pages`` pages, at most every
-    ``checkpoint_s`` seconds (a fast walk does not rewrite its table every few pages)."""
-
-    def __init__(self, options: FetchOptions, clock=time.monotonic) -> None:
-        self.pages, self.seconds, self.clock = options.checkpoint_pages, options.checkpoint_s, clock
-        self._count, self._last = 0, clock()
-
-    def is_due(self) -> bool:
-        """Count one page; True when a save is due (and start counting anew)."""
-        self._count += 1
-        if self._count < self.pages or self.clock() - self._last < self.seconds:
-            return False
-        self._count, self._last = 0, self.clock()
-        return True
-
-
-class Store:
-    """A dataset directory being fetched into: its tables and ``fetch_state.json``."""
-
-    def __init__(self, data_dir: Path, instance_url: str, project_path: str) -> None:
-        self.path = data_dir
-        self.state_path = data_dir / STATE_FILE
-        self._lock = threading.Lock()      # the pipelines and jobs phases run side by side
-        self.state = self._load_state(instance_url, project_path)
-
-    def _load_state(self, instance_url: str, project_path: str) -> dict[str, Any]:
-        fresh = {"version": STATE_VERSION, "instance_url": instance_url,
-                 "project_path": project_path, "since": None,
-                 "pipelines": {"updated_after": None},
-                 "jobs": {"complete_max_id": None, "walk": None},
-                 "logs": {"sampled_above_id": None}, "learned_images": {},
-                 "registry": {"container_registry_size_bytes": None}}
-        if self.path.exists() and not self.path.is_dir():
-            raise CachecostError(f"{self.path}: exists and is not a directory")
-        if not self.state_path.is_file():
-            if (self.path / "metadata.json").is_file():
-                raise CachecostError(
-                    f"{self.path}: holds a dataset not made by cachecost fetch "
-                    f"(no {STATE_FILE}); choose another --data directory")
-            return fresh
-        try:
-            state = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise CachecostError(f"{self.state_path}: unreadable ({exc})") from None
-        if (state.get("instance_url", "").rstrip("/") != instance_url.rstrip("/")
-                or state.get("project_path") != project_path):
-            raise CachecostError(
-                f"{self.path}: holds {state.get('project_path')} from "
-                f"{state.get('instance_url')}, not {project_path} from {instance_url}; "
-                "choose another --data directory")
-        return {**fresh, **state}
-
-    def load(self, table: str) -> pd.DataFrame:
-        """The stored table, or an empty one."""
-        df = read_table(self.path, table, required=False)
-        return empty_table(table) if df is None else df
-
-    def has(self, table: str) -> bool:
-        """True when the table's file exists."""
-        return (self.path / f"{table}.parquet").is_file()
-
-    def save(self, table: str, df: pd.DataFrame) -> None:
-        """Write one table atomically."""
-        write_table(self.path, table, df)
-
-    def save_state(self) -> None:
-        """Write ``fetch_state.json`` atomically (call only after the data it describes)."""
-        with self._lock:
-            self.path.mkdir(parents=True, exist_ok=True)
-            with atomic_path(self.state_path) as tmp:
-                tmp.write_text(json.dumps(self.state, indent=2, sort_keys=True) + "\n",
-                               encoding="utf-8")
-
-
-# --------------------------------------------------------------------------- derivations
-
-
-def flag_retried(jobs: pd.DataFrame) -> pd.DataFrame:
-    """Mark every attempt but the latest of a (pipeline, job name) as ``is_retried``."""
-    if jobs.empty:
-        return jobs
-    latest = jobs.groupby(["pipeline_id", "name"])["job_id"].transform("max")
-    jobs = jobs.copy()
-    jobs["is_retried"] = (jobs["job_id"] != latest).to_numpy()
-    return jobs
-
-
-def apply_mapping(jobs: pd.DataFrame, mapper: ImageMapper) -> pd.DataFrame:
-    """Set ``is_container_build`` and ``image`` on every job from the mapper."""
-    if jobs.empty:
-        return jobs
-    jobs = jobs.copy()
-    pairs = jobs[["name", "stage"]].drop_duplicates()
-    flags = {(n, s): mapper.is_container_build(n, s) for n, s in pairs.itertuples(index=False)}
-    is_cb = np.fromiter((flags[(n, s)] for n, s in zip(jobs["name"], jobs["stage"],
-                                                         strict=True)), bool, len(jobs))
-    images = {n: mapper.image_for(n) for n in jobs["name"].unique()}
-    jobs["is_container_build"] = is_cb
-    jobs["image"] = jobs["name"].map(images).astype(object).where(is_cb, None)
-    jobs["image"] = jobs["image"].where(jobs["image"].notna(), None)
-    return jobs
-
-
 def _iso(ts: pd.Timestamp | None) -> str | None:
     return None if ts is None or pd.isna(ts) else ts.isoformat()
 
@@ -334,66 +179,6 @@ def _progress(options: FetchOptions, desc: str, unit: str, total: int | None = N
         yield bar
     finally:
         bar.close()
-
-
-class LogSample:
-    """The build logs to read, started while the jobs walk is still going.
-
-    The sample is the ``per_name`` newest successful container builds of each job
-    name newer than the last sample (and not classified before). The walk reads
-    id ranges out of order, but once every job above some id has been read
-    (:meth:`JobWalk.read_above`), a name whose ``per_name`` newest candidates all
-    lie above it is settled: its logs are asked for at once, ``workers`` at a time,
-    while the walk goes on. What is not settled by the end is asked for then;
-    the picks are the same either way.
-    """
-
-    def __init__(self, client: GitlabClient, project_id: int, mapper: ImageMapper, *,
-                 per_name: int, above: int | None, classified: set[int], workers: int) -> None:
-        self.client, self.project_id, self.mapper = client, project_id, mapper
-        self.per_name, self.above, self.classified = per_name, above, classified
-        self.newest: dict[str, list[int]] = {}     # per job name, a min-heap of the newest
-        self.settled: set[str] = set()
-        self.started: dict[int, Future] = {}
-        self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="logs")
-
-    def see(self, items: list[dict], read_above: int) -> None:
-        """Take in a page of job items; start the logs of every name now settled."""
-        if self.per_name <= 0:
-            return
-        for item in items:
-            job_id = int(item["id"])
-            if item.get("status") != "success" or job_id in self.classified or \
-                    (self.above is not None and job_id <= self.above) or \
-                    not self.mapper.is_container_build(item.get("name"), item.get("stage")):
-                continue
-            heap = self.newest.setdefault(item.get("name"), [])
-            if len(heap) < self.per_name:
-                heapq.heappush(heap, job_id)
-            elif job_id > heap[0]:
-                heapq.heapreplace(heap, job_id)
-        for name, heap in self.newest.items():
-            if name not in self.settled and len(heap) == self.per_name and \
-                    heap[0] >= read_above:
-                self.settled.add(name)
-                for job_id in heap:
-                    self._start(job_id)
-
-    def _start(self, job_id: int) -> None:
-        if job_id not in self.started:
-            self.started[job_id] = self.pool.submit(fetch_trace, self.client,
-                                                    self.project_id, job_id)
-
-    def texts(self, job_ids: list[int]) -> Iterator[tuple[int, str]]:
-        """Yield ``(job_id, log text)`` for the picked jobs, in order, asking for the rest."""
-        for job_id in job_ids:
-            self._start(job_id)
-        for job_id in job_ids:
-            yield job_id, self.started[job_id].result()
-
-    def close(self) -> None:
-        """Stop asking: logs not yet started are dropped, those running are waited for."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------- the fetch
@@ -489,7 +274,7 @@ class _Fetch:
             self.store.save_state()                 # ... then the watermark
             buffer = []
 
-        checkpoint = Checkpoints(self.options)
+        checkpoint = Checkpoints(self.options.checkpoint_pages, self.options.checkpoint_s)
         with _progress(self.options, "pipelines", "pipeline") as bar:
             try:
                 for rows in iter_pipeline_pages(self.client, self.project.project_id, after):
@@ -580,7 +365,7 @@ class _Fetch:
                                         "job_id")
             self._unsaved_top = walk.top_id
 
-        checkpoint = Checkpoints(self.options)
+        checkpoint = Checkpoints(self.options.checkpoint_pages, self.options.checkpoint_s)
         try:
             for items in walk.pages():
                 buffer.add(items)

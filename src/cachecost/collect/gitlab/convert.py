@@ -3,7 +3,7 @@
     parse_time("2025-08-25T10:00:00.123+02:00")  # datetime(2025, 8, 25, 8, 0, 0, 123000, UTC)
 
 Times stay plain ``datetime`` objects until a table is built
-(:func:`cachecost.collect.fetch.rows_to_frame` converts whole columns at once):
+(:func:`cachecost.collect.store.rows_to_frame` converts whole columns at once):
 ``datetime.fromisoformat`` is about 20x cheaper than ``pd.Timestamp`` per value,
 and a 50,000-job fetch parses 150,000 of them.
 """

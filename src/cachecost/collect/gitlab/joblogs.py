@@ -1,7 +1,7 @@
 """Job logs (traces): ``GET /projects/:id/jobs/:job_id/trace``.
 
 Logs are large and one request each, so :mod:`cachecost.collect.fetch` reads only a
-sample (``--logs-per-image``), a bounded few at a time (:class:`cachecost.collect.fetch.LogSample`).
+sample (``--logs-per-image``), a bounded few at a time (:class:`cachecost.collect.logsample.LogSample`).
 
     text = fetch_trace(client, 123, 7001)
 """

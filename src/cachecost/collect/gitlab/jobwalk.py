@@ -25,7 +25,7 @@ segment with the most left to read (:meth:`JobWalk._split`), so the walk does
 not end with one chain read page by page while the others wait.
 
 Every job at or above :meth:`JobWalk.read_above` has been read: the log
-sample (:class:`cachecost.collect.fetch.LogSample`) uses it to start reading build logs
+sample (:class:`cachecost.collect.logsample.LogSample`) uses it to start reading build logs
 before the walk ends.
 
 If the server's cursor is not GitLab's shape, there is one segment and the walk
