@@ -406,18 +406,27 @@ def _step_lines(builder: str, steps: int, outcome: str, image: str) -> list[str]
                           f" ---> {i + 200:012x}"]
         lines.append(f"Successfully built {image[:12]:0<12}")
     elif builder == "buildkit":
+        # BuildKit pads the step index to the width of the total: "[ 2/12]"
+        w = len(str(total))
         lines += ["#0 building with \"default\" instance using docker driver",
                   "#1 [internal] load build definition from "
                   f"tests/docker/dockerfiles/{image}.docker", "#1 DONE 0.0s",
-                  f"#2 [1/{total}] FROM registry.standin.example/library/base", "#2 DONE 0.1s"]
+                  f"#2 [{1:>{w}}/{total}] FROM registry.standin.example/library/base",
+                  "#2 DONE 0.1s"]
         for i in range(steps):
             n = i + 3
-            lines.append(f"#{n} [{i + 2}/{total}] RUN ./step-{i}.sh")
-            lines.append(f"#{n} CACHED" if i < cached else f"#{n} 1.234 step {i} output")
-            if i >= cached:
-                lines.append(f"#{n} DONE 61.2s")
+            lines.append(f"#{n} [{i + 2:>{w}}/{total}] RUN ./step-{i}.sh")
+            if i < cached:
+                lines.append(f"#{n} CACHED")
+            else:
+                lines.append(f"#{n} 1.234 step {i} output")
+                # BuildKit prints a vertex's header again when its output resumes
+                lines += [f"#{n} [{i + 2:>{w}}/{total}] RUN ./step-{i}.sh",
+                          f"#{n} 60.100 step {i} done", f"#{n} DONE 61.2s"]
         lines.append(f"#{steps + 3} exporting to image")
     elif builder == "kaniko":
+        # pkg/executor/build.go: the cache is looked up until the first miss, then every
+        # later command runs and its layer is pushed to the cache.
         lines.append("INFO[0000] Retrieving image manifest registry.standin.example/base")
         for i in range(steps):
             lines.append(f"INFO[0001] Checking for cached layer {REGISTRY_HOST}/cache:{i}...")
@@ -425,9 +434,16 @@ def _step_lines(builder: str, steps: int, outcome: str, image: str) -> list[str]
                 lines.append(f"INFO[0001] Using caching version of cmd: RUN ./step-{i}.sh")
             else:
                 lines.append(f"INFO[0002] No cached layer found for cmd RUN ./step-{i}.sh")
-        for i in range(cached, steps):
-            lines += [f"INFO[0003] RUN ./step-{i}.sh", "INFO[0003] Cmd: /bin/sh",
-                      f"step {i} output"]
+                break
+        for i in range(steps):
+            lines.append(f"INFO[0003] RUN ./step-{i}.sh")
+            if i < cached:
+                lines.append("INFO[0003] Found cached layer, extracting to filesystem")
+            else:
+                lines += ["INFO[0003] Cmd: /bin/sh", f"INFO[0003] Args: [-c ./step-{i}.sh]",
+                          f"INFO[0003] Running: [/bin/sh -c ./step-{i}.sh]", f"step {i} output",
+                          "INFO[0004] Taking snapshot of full filesystem...",
+                          f"INFO[0005] Pushing layer {REGISTRY_HOST}/cache:{i:064x} to cache now"]
     else:  # buildah
         lines.append(f"+ buildah bud -f tests/docker/dockerfiles/{image}.docker -t $TAG .")
         lines.append(f"STEP 1/{total}: FROM registry.standin.example/library/base")
@@ -478,9 +494,31 @@ def render_trace(job, project_path: str) -> str:
             body += _push_lines(builder, project_path, job.image)
     else:
         body += ["$ make -j4", "[1/3000] Compiling C object libqemuutil.a.p/util_cutils.c.o"]
-    if job.status == "running":
-        return "\n".join(head + body) + "\n"
-    tail = [_SECTION_END.format(t=t + 60, name="step_script"),
-            "\x1b[32;1mJob succeeded\x1b[0;m" if job.status == "success"
-            else "\x1b[31;1mERROR: Job failed: exit code 1\x1b[0;m"]
-    return "\n".join(head + body + tail) + "\n"
+    tail = [] if job.status == "running" else [
+        _SECTION_END.format(t=t + 60, name="step_script"),
+        "\x1b[32;1mJob succeeded\x1b[0;m" if job.status == "success"
+        else "\x1b[31;1mERROR: Job failed: exit code 1\x1b[0;m"]
+    lines = head + body + tail
+    if int(job.job_id) % 4 == 0:       # a job run with FF_TIMESTAMPS (runner >= 17)
+        lines = timestamped(lines, job.created_at)
+    return "\n".join(lines) + "\n"
+
+
+def timestamped(lines: list[str], start: pd.Timestamp) -> list[str]:
+    """Prefix each line as GitLab Runner >= 17 does with ``FF_TIMESTAMPS``.
+
+    ``<UTC time, 6 decimals>Z <stream: 2 hex digits><O|E><'+' continuation or ' '> `` --
+    gitlabhq ``lib/gitlab/ci/trace/stream.rb`` ``TIMESTAMP_HEADER_REGEX``. A section
+    header's title comes as a continuation (``+``) of its marker line, as the runner
+    writes it.
+    """
+    out = []
+    for i, line in enumerate(lines):
+        ts = (start + pd.Timedelta(milliseconds=37 * i)).tz_convert("UTC")
+        stamp = ts.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+        if line.startswith("section_start:") and "\r\x1b[0K" in line:
+            marker, title = line.split("\r\x1b[0K", 1)
+            out += [f"{stamp} 00O {marker}\r\x1b[0K", f"{stamp} 00O+{title}"]
+        else:
+            out.append(f"{stamp} {'00' if line.startswith('section_') else '01'}O {line}")
+    return out
