@@ -196,7 +196,8 @@ class _Fetch:
                 st["jobs"]["complete_max_id"] is None:
             st["since"] = _iso(options.since)
         self.since = pd.Timestamp(st["since"]) if st["since"] else options.since
-        self.mapper = load_mapping(options.mapping_file, st.get("learned_images"))
+        self.mapper = load_mapping(options.mapping_file, st.get("learned_images"),
+                                   st.get("learned_not_builds"))
         self.result = FetchResult(data_dir, client.url, project_path)
         self.project: ProjectInfo | None = None
         self._stopping = threading.Event()
@@ -403,6 +404,7 @@ class _Fetch:
             if n > 0 and not self.jobs.empty:
                 self._read_log_sample(n)
                 st["learned_images"] = dict(sorted(self.mapper.learned.items()))
+                st["learned_not_builds"] = sorted(self.mapper.learned_not_builds)
                 st["logs"]["sampled_above_id"] = int(self.jobs["job_id"].max())
         finally:
             self._save_jobs()              # data first, then what the walk and sample did
@@ -423,6 +425,9 @@ class _Fetch:
                 results[job_id] = classify_build_log(text)
                 self.mapper.learn_from_log(names[job_id], text)
                 bar.update(1)
+        # a job whose log shows it builds nothing has no cache outcome either
+        results = {i: r for i, r in results.items()
+                   if names[i] not in self.mapper.learned_not_builds}
         if not results:
             return
         idx = jobs["job_id"].isin(list(results))
@@ -542,6 +547,7 @@ class _Fetch:
                                    else "derived from jobs"),
             "unmapped_container_jobs": self.result.totals["unmapped_container_jobs"],
             "learned_job_images": st.get("learned_images", {}),
+            "jobs_building_no_image": st.get("learned_not_builds", []),
         })
 
 

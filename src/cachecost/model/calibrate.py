@@ -194,7 +194,10 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
     Raises CachecostError when the dataset has no container build with a duration.
     """
     jobs = ds.jobs
-    container = jobs[jobs["is_container_build"] & jobs["image"].notna()]
+    # every job's minutes land in exactly one total: image builds, or every other job
+    # (a container-stage job with no known image included)
+    is_image_build = jobs["is_container_build"].astype(bool) & jobs["image"].notna()
+    container = jobs[is_image_build]
     if not container["duration_s"].notna().any():
         raise CachecostError(f"{ds.path}: no container-build job with a duration; "
                              "cannot calibrate the model")
@@ -223,7 +226,7 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
         images = images.drop(index=dropped)
 
     by_source = (ds.pipelines.groupby("source").size() / months).sort_index()
-    other = jobs[~jobs["is_container_build"]]["duration_s"].sum() / 60.0 / months
+    other = jobs[~is_image_build]["duration_s"].sum() / 60.0 / months
     cal = Calibration(
         images=images,
         months_of_data=months,
