@@ -157,7 +157,7 @@ def parse_manifest(media_type: str, body: bytes | str) -> Parsed:
         return Unknown(media_type or "?", "body is not JSON")
     if not isinstance(doc, dict):
         return Unknown(media_type or "?", "body is not a JSON object")
-    kind = media_type
+    kind: str | None = media_type
     if kind not in IMAGE_TYPES + INDEX_TYPES:
         kind = doc.get("mediaType") if media_type in ("", "application/json") else media_type
         if kind is None and media_type in ("", "application/json"):

@@ -36,10 +36,14 @@ DEFAULT_TTL_HOURS = 336.0
 
 
 class _Image(Protocol):
-    repository: str
-    tag: str
-    blobs: tuple
-    created_at: datetime | None
+    @property
+    def repository(self) -> str: ...
+    @property
+    def tag(self) -> str: ...
+    @property
+    def blobs(self) -> tuple: ...
+    @property
+    def created_at(self) -> datetime | None: ...
 
 
 def is_cache_repository(path: str, patterns: Sequence[str] = DEFAULT_CACHE_PATTERNS) -> bool:
