@@ -42,6 +42,8 @@ REGISTRY_HOST = "registry.standin.example"
 SIZE_AVAILABLE_SINCE = pd.Timestamp("2021-11-04", tz="UTC")
 FINISHED_STATUSES = frozenset({"success", "failed", "canceled", "skipped", "manual"})
 _BUILDERS = ("docker", "buildkit", "kaniko", "buildah")
+#: the source of a child pipeline (``trigger: include:``)
+CHILD_SOURCE = "parent_pipeline"
 _CATALOG = {c.image: c for c in QEMU_IMAGES}
 
 
@@ -97,7 +99,8 @@ class StandinData:
         jobs.loc[m, "runner_description"] = None
         jobs["true_outcome"] = [self._true_outcome(r) for r in jobs.itertuples()]
         self._jobs = jobs
-        self._pipelines = self.dataset.pipelines.sort_values("pipeline_id").reset_index(drop=True)
+        self._pipelines = self._with_child_pipelines(
+            self.dataset.pipelines.sort_values("pipeline_id").reset_index(drop=True))
         repos = self.dataset.registry_repositories.sort_values("repository_id").copy()
         # Some repositories predate GitLab's size accounting: no ``size`` for them.
         old = repos["repository_id"] % 5 == 0
@@ -116,6 +119,18 @@ class StandinData:
             self._tag_recs.setdefault(int(t["repository_id"]), {})[t["tag_name"]] = \
                 SimpleNamespace(**t)
         self.end = max(self._jobs["finished_at"].max(), self._pipelines["updated_at"].max())
+
+    @staticmethod
+    def _with_child_pipelines(pipes: pd.DataFrame) -> pd.DataFrame:
+        """Every 3rd push pipeline becomes a child pipeline (``trigger: include:``).
+
+        Its source is ``parent_pipeline``; GitLab's pipelines list omits it unless asked
+        with ``source=parent_pipeline`` (see :meth:`pipelines`), its jobs are listed.
+        """
+        pipes = pipes.copy()
+        push = pipes.index[pipes["source"] == "push"]
+        pipes.loc[push[1::3], "source"] = CHILD_SOURCE
+        return pipes
 
     @classmethod
     def from_sample(cls, days: int = 5, **kwargs) -> StandinData:
@@ -268,9 +283,18 @@ class StandinData:
             }
         return obj
 
-    def pipelines(self, updated_after: pd.Timestamp | None, order_by: str, sort: str) -> list:
-        """``GET /projects/:id/pipelines``: list items (no durations, as in GitLab)."""
+    def pipelines(self, updated_after: pd.Timestamp | None, order_by: str, sort: str,
+                  source: str | None = None) -> list:
+        """``GET /projects/:id/pipelines``: list items (no durations, as in GitLab).
+
+        Without ``source`` child pipelines are left out, as GitLab does; with it, only
+        pipelines of that source are listed.
+        """
         pipes = self._view()[0]
+        if source is None:
+            pipes = pipes[pipes["source"] != CHILD_SOURCE]
+        else:
+            pipes = pipes[pipes["source"] == source]
         if updated_after is not None:
             pipes = pipes[pipes["updated_at"] > updated_after]
         key = "updated_at" if order_by == "updated_at" else "pipeline_id"
