@@ -64,6 +64,19 @@ def format_times(col: pd.Series) -> pd.Series:
     return text.astype(object).where(col.notna(), None)
 
 
+#: the user and commit objects of every job (GitLab's user/basic.json, commit/basic.json)
+_USER = {"id": 1, "username": "ci-bot", "name": "CI Bot", "state": "active",
+         "avatar_url": "https://gitlab.standin.example/uploads/-/system/user/avatar/1.png",
+         "web_url": "https://gitlab.standin.example/ci-bot"}
+_COMMIT = {"id": "0" * 40, "short_id": "00000000", "title": "stand-in commit",
+           "created_at": "2025-01-01T00:00:00.000+00:00", "parent_ids": ["1" * 40],
+           "message": "stand-in commit\n", "author_name": "CI Bot",
+           "author_email": "ci-bot@standin.example", "authored_date": "2025-01-01T00:00:00.000+00:00",
+           "committer_name": "CI Bot", "committer_email": "ci-bot@standin.example",
+           "committed_date": "2025-01-01T00:00:00.000+00:00",
+           "web_url": "https://gitlab.standin.example/-/commit/" + "0" * 40}
+
+
 def _none_if_nan(x):
     return None if x is None or pd.isna(x) else x
 
@@ -272,6 +285,12 @@ class StandinData:
             "container_registry_image_prefix": f"{REGISTRY_HOST}/{self.project_path}",
             "jobs_enabled": True,
             "visibility": "public",
+            # the basic project entity's fields (GitLab's projects.json schema)
+            "tag_list": [], "topics": [],
+            "ssh_url_to_repo": f"git@gitlab.standin.example:{self.project_path}.git",
+            "http_url_to_repo": f"{self._web()}.git",
+            "avatar_url": None, "star_count": 0, "forks_count": 0,
+            "last_activity_at": format_time(self.end.floor("ms")),
         }
         if statistics:
             obj["statistics"] = {
@@ -319,14 +338,17 @@ class StandinData:
         obj = self._pipeline_item(r)
         obj.update({
             "before_sha": "0" * 40, "tag": False, "yaml_errors": None,
-            "user": {"id": 1, "username": "ci-bot", "name": "CI Bot", "state": "active"},
+            "user": _USER,
             "started_at": format_time(r.started_at), "finished_at": format_time(r.finished_at),
             "committed_at": None,
             "duration": None if pd.isna(r.duration_s) else int(r.duration_s),
             "queued_duration": _none_if_nan(r.queued_duration_s),
             "coverage": None,
-            "detailed_status": {"icon": f"status_{r.status}", "text": r.status,
-                                "label": r.status, "group": r.status},
+            "detailed_status": {
+                "icon": f"status_{r.status}", "text": r.status, "label": r.status,
+                "group": r.status, "tooltip": r.status, "has_details": True,
+                "details_path": f"/{self.project_path}/-/pipelines/{int(r.pipeline_id)}",
+                "favicon": f"/assets/ci_favicons/favicon_status_{r.status}.png"},
         })
         return obj
 
@@ -344,17 +366,19 @@ class StandinData:
             "finished_at": r.finished_at_text, "erased_at": None,
             "duration": _none_if_nan(r.duration_s),
             "queued_duration": _none_if_nan(r.queued_duration_s),
-            "user": {"id": 1, "username": "ci-bot", "name": "CI Bot", "state": "active"},
-            "commit": {"id": "0" * 40, "short_id": "00000000", "title": "stand-in commit"},
+            "user": _USER,
+            "commit": _COMMIT,
             "pipeline": {"id": int(r.pipeline_id), "project_id": self.project_id,
-                         "ref": r.ref, "sha": "0" * 40, "status": "success"},
+                         "ref": r.ref, "sha": "0" * 40, "status": "success",
+                         "web_url": f"{self._web()}/-/pipelines/{int(r.pipeline_id)}"},
             "web_url": f"{self._web()}/-/jobs/{int(r.job_id)}",
             "project": {"ci_job_token_scope_enabled": False},
             "artifacts": [], "artifacts_expire_at": None, "archived": False, "tag_list": [],
             "runner": None if not isinstance(r.runner_description, str)
-            else {"id": 7, "description": r.runner_description, "active": True,
-                  "paused": False, "is_shared": True, "runner_type": "instance_type",
-                  "name": "gitlab-runner", "online": True, "status": "online"},
+            else {"id": 7, "description": r.runner_description, "ip_address": "",
+                  "active": True, "paused": False, "is_shared": True,
+                  "runner_type": "instance_type", "name": "gitlab-runner", "online": True,
+                  "status": "online"},
         }
         if r.status == "failed":
             obj["failure_reason"] = r.failure_reason or "script_failure"
