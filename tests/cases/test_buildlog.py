@@ -193,6 +193,23 @@ def test_kaniko_after_first_miss(hits, fail_last, old, cached, executed) -> None
     assert (r.builder, r.cached_steps, r.executed_steps) == ("kaniko", cached, executed)
 
 
+@pytest.mark.parametrize("fmt", ["timestamp", "text", "json"])
+def test_kaniko_log_formats(fmt) -> None:
+    """The same build (2 hits, miss at the 3rd, 4 commands run) in kaniko's other formats."""
+    def conv(line: str) -> str:
+        if not line.startswith("INFO["):
+            return line
+        msg = line.split("] ", 1)[1]
+        if fmt == "timestamp":
+            return f"INFO[2024-05-16T17:52:43Z] {msg}"
+        if fmt == "text":
+            return f'time="2024-05-16T17:52:43Z" level=info msg="{msg}"'
+        return json.dumps({"level": "info", "msg": msg, "time": "2024-05-16T17:52:43Z"})
+    text = "\n".join(conv(x) for x in _kaniko(CMDS, 2).splitlines())
+    r = classify_build_log(text)
+    assert (r.builder, r.cached_steps, r.executed_steps) == ("kaniko", 2, 4)
+
+
 # ------------------------------------------------------------------ the command
 def test_buildlog_command_json_one_object_per_file(capsys) -> None:
     files = [str(HERE / "01-buildkit-padded-step-numbers/buildkit-11-steps-succeeded.log"),

@@ -59,7 +59,12 @@ _BUILDKIT_OUTPUT = re.compile(r"^#(\d+) \d+\.\d+ ")
 _BUILDKIT_NEW_BUILD = re.compile(r"^#0 building with |^#1 \[internal\] load build definition")
 _BUILDAH_STEP = re.compile(r"^(?:\[\d+/\d+\] )?STEP (\d+)(?:/(\d+))?: (\w+)")
 _BUILDAH_CACHED = re.compile(r"^--> Using cache\b")
-_KANIKO_INFO = re.compile(r"^(?:INFO|WARN|DEBU|ERRO)\[\d+\] ?")
+#: kaniko's log formats (logrus): "color" (default) ``INFO[0003] msg`` (``--log-timestamp``:
+#: ``INFO[2024-05-16T17:52:43Z] msg``), "text" ``time="..." level=info msg="..."``,
+#: "json" ``{"level":"info","msg":"...","time":"..."}``
+_KANIKO_INFO = re.compile(r"^(?:INFO|WARN|DEBU|ERRO|TRAC)\[[^\]]*\] ?")
+_KANIKO_TEXT = re.compile(r'^time="[^"]*" level=\w+ msg="((?:[^"\\]|\\.)*)"')
+_KANIKO_JSON = re.compile(r'"msg":\s*"((?:[^"\\]|\\.)*)"')
 _KANIKO_CACHED = re.compile(r"^Using caching version of cmd:")
 _KANIKO_MISSED = re.compile(r"^No cached layer found for cmd")
 _KANIKO_PUSHED = re.compile(r"^Pushing layer (\S+) to cache now")
@@ -197,15 +202,27 @@ def _count_buildkit(lines: list[str]) -> tuple[int, int]:
     return n_cached, n_exec
 
 
+def _kaniko_message(line: str) -> str | None:
+    """The message of a kaniko log line in any of its formats; None for other lines."""
+    m = _KANIKO_INFO.match(line)
+    if m:
+        return line[m.end():].strip()
+    m = _KANIKO_TEXT.match(line)
+    if m is None and line.startswith("{"):
+        m = _KANIKO_JSON.search(line)
+    if m:
+        return m.group(1).replace('\\"', '"').strip()
+    return None
+
+
 def _count_kaniko(lines: list[str]) -> tuple[int, int, bool]:
     """Count kaniko's cached and executed steps; the flag says whether it is kaniko at all."""
     cached = missed = running = old_cmd = markers = 0
     pushed: set[str] = set()
     for line in lines:
-        m = _KANIKO_INFO.match(line)
-        if not m:
+        msg = _kaniko_message(line)
+        if msg is None:
             continue
-        msg = line[m.end():].strip()
         if _KANIKO_CACHED.match(msg):
             cached += 1
         elif _KANIKO_MISSED.match(msg):
