@@ -168,7 +168,9 @@ def _registry(ds: Dataset) -> tuple[pd.DataFrame, str]:
             "per_tag_gib": float(grp["total_size_bytes"].fillna(0).sum()) / GIB,
             "tags_kept": float(len(grp)),
         }
-    out = pd.DataFrame.from_dict(rows, orient="index")
+    # the columns exist even when no repository maps to an image (no registry at all)
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=[
+        "compressed_size_gib", "per_tag_gib", "tags_kept", "dedup_gib"]).astype(float)
     layers = ds.registry_layers
     if layers is not None and len(layers):
         paths = repos.set_index("path")["image"]
@@ -194,7 +196,10 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
     Raises CachecostError when the dataset has no container build with a duration.
     """
     jobs = ds.jobs
-    container = jobs[jobs["is_container_build"] & jobs["image"].notna()]
+    # every job's minutes land in exactly one total: image builds, or every other job
+    # (a container-stage job with no known image included)
+    is_image_build = jobs["is_container_build"].astype(bool) & jobs["image"].notna()
+    container = jobs[is_image_build]
     if not container["duration_s"].notna().any():
         raise CachecostError(f"{ds.path}: no container-build job with a duration; "
                              "cannot calibrate the model")
@@ -221,9 +226,12 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
         notes.append(f"skipped {len(dropped)} image(s) with no successful build: "
                      + ", ".join(dropped))
         images = images.drop(index=dropped)
+    if images.empty:
+        raise CachecostError(f"{ds.path}: no image has a successful container build; "
+                             "cannot calibrate the model")
 
     by_source = (ds.pipelines.groupby("source").size() / months).sort_index()
-    other = jobs[~jobs["is_container_build"]]["duration_s"].sum() / 60.0 / months
+    other = jobs[~is_image_build]["duration_s"].sum() / 60.0 / months
     cal = Calibration(
         images=images,
         months_of_data=months,
