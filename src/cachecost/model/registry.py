@@ -23,14 +23,40 @@ from cachecost.model.strategies import NEVER_MONTHS, Arr
 
 def registry_series(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray | None,
                     months: np.ndarray) -> np.ndarray:
-    """Registry GiB at each month, shape (K, len(months)): steady + stale_rate * min(m, cap)."""
-    base = np.repeat(np.asarray(steady, dtype=float)[:, None], len(months), axis=1)
+    """Registry GiB at each whole month 0..H, shape (K, H+1): ``steady + sum_i r_i*min(m, cap_i)``.
+
+    ``months`` must be ``0, 1, ..., H`` (or the single month ``[H]``). With
+    ``n_i = floor(cap_i)`` (at most H): ``r_i*min(m, cap_i)`` is ``r_i*m`` while
+    ``m <= n_i`` and ``r_i*cap_i`` after, so ``G(m) = steady + m*A(m) + B(m)`` with
+    ``A(m) = sum_{n_i >= m} r_i`` and ``B(m) = sum_{n_i < m} r_i*cap_i``: two weighted
+    histograms of n per sample instead of a loop over months.
+    """
+    steady = np.asarray(steady, dtype=float)
+    k = len(steady)
     if stale_rate is None:
-        return base
+        return np.repeat(steady[:, None], len(months), axis=1)
     if caps is None:
-        return base + np.sum(stale_rate, axis=0)[:, None] * months[None, :]
-    grown = [np.sum(np.multiply(stale_rate, np.minimum(m, caps)), axis=0) for m in months]
-    return base + np.stack(np.broadcast_arrays(*grown), axis=1)
+        return steady[:, None] + np.sum(stale_rate, axis=0)[:, None] * months[None, :]
+    if len(months) == 1:
+        grown = np.sum(np.multiply(stale_rate, np.minimum(months[0], caps)), axis=0)
+        return np.asarray((steady + grown)[:, None])
+    horizon = len(months) - 1
+    if float(np.max(caps)) <= 1.0:      # every cap within the first month: flat after it
+        full = np.sum(np.multiply(stale_rate, caps), axis=0)
+        flat = np.minimum(months, 1.0)[None, :]
+        return np.asarray(steady[:, None] + np.broadcast_to(full, (k,))[:, None] * flat)
+    rate, cap = np.broadcast_arrays(np.asarray(stale_rate, dtype=float), caps,
+                                    np.empty((1, k)))[:2]
+    n = np.minimum(np.floor(cap), horizon).astype(np.int64)
+    idx = (n + (horizon + 1) * np.arange(k)[None, :]).ravel()
+    size = k * (horizon + 1)
+    hist_r = np.bincount(idx, weights=rate.ravel(), minlength=size).reshape(k, horizon + 1)
+    hist_rc = np.bincount(idx, weights=(rate * np.minimum(cap, horizon)).ravel(),
+                          minlength=size).reshape(k, horizon + 1)
+    before_r = np.cumsum(hist_r, axis=1) - hist_r          # sum over n < m
+    before_rc = np.cumsum(hist_rc, axis=1) - hist_rc
+    total_r = hist_r.sum(axis=1)[:, None]
+    return np.asarray(steady[:, None] + months[None, :] * (total_r - before_r) + before_rc)
 
 
 def peak_and_growth(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray | None,
@@ -69,6 +95,18 @@ def months_to_reach(level0: np.ndarray, slopes: np.ndarray, caps: np.ndarray | N
             m = np.where(rate > 0, (target - level0) / rate, np.inf)
         return np.asarray(np.where(level0 >= target, 0.0, m))
     slopes, caps, _ = np.broadcast_arrays(slopes, caps, np.empty((1, len(level0))))
+    final = level0 + np.sum(slopes * np.minimum(caps, NEVER_MONTHS), axis=0)
+    reach = final >= target           # only these rows ever get there: solve just them
+    out = np.full(len(level0), np.inf)
+    if reach.any():
+        out[reach] = _months_to_reach_rows(level0[reach], slopes[:, reach], caps[:, reach],
+                                           target)
+    return out
+
+
+def _months_to_reach_rows(level0: np.ndarray, slopes: np.ndarray, caps: np.ndarray,
+                          target: float) -> np.ndarray:
+    """:func:`months_to_reach` for rows with caps (sorting the breakpoints)."""
     slopes, caps = slopes.T, caps.T
     order = np.argsort(caps, axis=1)
     b = np.take_along_axis(caps, order, axis=1)

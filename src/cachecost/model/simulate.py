@@ -130,10 +130,19 @@ _static = make_static
 
 
 def _calibrated(st: Static, name: str, replicate: np.ndarray | None) -> Arr:
-    """A calibration column, (I, 1) point values or (I, K) bootstrap replicates."""
+    """A calibration column, (I, 1) point values or (I, K) bootstrap replicates
+    (``replicate`` here is the flat (I, K) index into the bank's (I, R) columns)."""
     if replicate is None or st.bank is None or name not in st.bank.columns:
         return st.col[name]
-    return np.take_along_axis(st.bank.columns[name], replicate.T, axis=1)
+    return np.take(st.bank.columns[name], replicate)
+
+
+def _flat_replicate(st: Static, replicate: np.ndarray | None) -> np.ndarray | None:
+    """(K, I) replicate numbers as flat indices into (I, R) bank columns, shape (I, K)."""
+    if replicate is None or st.bank is None:
+        return None
+    n_images = replicate.shape[1]
+    return np.ascontiguousarray(replicate.T) + (st.bank.size * np.arange(n_images))[:, None]
 
 
 def _sample(p: dict[str, np.ndarray], name: str) -> Arr:
@@ -142,17 +151,27 @@ def _sample(p: dict[str, np.ndarray], name: str) -> Arr:
     return float(v[0]) if v.min() == v.max() else v[None, :]
 
 
+def _scale(x: Arr, factor: Arr) -> Arr:
+    """``x * factor``, without a copy when the factor is exactly 1."""
+    return x if isinstance(factor, float) and factor == 1.0 else np.multiply(x, factor)
+
+
 def _build_minutes(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | None
                    ) -> tuple[Arr, Arr, Arr]:
-    """(t_hit, t_change, t_miss) with hit <= change <= miss."""
+    """(t_hit, t_change, t_miss) with hit <= change <= miss (a missing t_miss is
+    ``uncached_to_cached_ratio * t_hit``, a missing t_change is t_miss)."""
     tf = _sample(p, "workload.build_minutes_factor")
-    hit = np.multiply(_calibrated(st, "cached_build_min", replicate), tf)
-    miss_cal = _calibrated(st, "uncached_build_min", replicate)
-    ratio = _sample(p, "assumptions.uncached_to_cached_ratio")
-    miss = np.where(np.isnan(miss_cal), np.multiply(hit, ratio), np.multiply(miss_cal, tf))
+    hit = _scale(_calibrated(st, "cached_build_min", replicate), tf)
+    miss: Arr = _scale(_calibrated(st, "uncached_build_min", replicate), tf)
+    no_miss = np.isnan(st.col["uncached_build_min"])
+    if no_miss.any():
+        ratio = _sample(p, "assumptions.uncached_to_cached_ratio")
+        miss = np.where(no_miss, np.multiply(hit, ratio), miss)
     miss = np.maximum(miss, hit)
-    change_cal = _calibrated(st, "change_build_min", replicate)
-    change = np.where(np.isnan(change_cal), miss, np.multiply(change_cal, tf))
+    change: Arr = _scale(_calibrated(st, "change_build_min", replicate), tf)
+    no_change = np.isnan(st.col["change_build_min"])
+    if no_change.any():
+        change = np.where(no_change, miss, change)
     return hit, np.clip(change, hit, miss), miss
 
 
@@ -165,6 +184,7 @@ def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | N
     """
     s = _sample
     c = st.col
+    replicate = _flat_replicate(st, replicate)
     pf = s(p, "workload.upstream_pipelines_factor")
     builds = np.multiply(c["builds_per_month"], pf)
     changes = np.minimum(np.multiply(_calibrated(st, "changes_per_month", replicate),
@@ -275,6 +295,7 @@ class _WaitMemo:
     def __init__(self) -> None:
         # the inputs are kept with the result so that their ids stay unique
         self.done: dict[tuple[int, ...], tuple[Any, np.ndarray]] = {}
+        self.sorted: dict[int, tuple[object, np.ndarray]] = {}
 
     def __call__(self, strat: Strategy, d: Drivers, k: int) -> np.ndarray:
         h = strat.fork_reuse_share(d)
@@ -283,22 +304,34 @@ class _WaitMemo:
                else hash(h))
         if key not in self.done:
             self.done[key] = ((hit, change, h), expected_max_wait(
-                hit, change, d.miss_min, h, d.fork_change_share, k))
+                hit, change, d.miss_min, h, d.fork_change_share, k, self.sorted))
         return self.done[key][1]
 
 
+def _compute(st: Static, p: dict[str, np.ndarray], d: Drivers, strat: Strategy, k: int,
+             memo: dict[tuple[object, ...], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """(upstream minutes, fork minutes, compute cash, quota used, fork cash, fork share),
+    once per distinct set of compute formulas (dind and buildkit min share them)."""
+    key = strat.compute_key()
+    if key not in memo:
+        up_min = strat.upstream_minutes(d)
+        fork_min = p["forks.pipelines_per_month"] * strat.fork_minutes_per_pipeline(d)
+        compute_cash, quota_used = _compute_money(st, p, up_min, k)
+        fork_cash, fork_share = _fork_money(st, p, fork_min, k)
+        memo[key] = (up_min, fork_min, compute_cash, quota_used, fork_cash, fork_share)
+    return memo[key]
+
+
 def _evaluate(st: Static, p: dict[str, np.ndarray], d: Drivers, name: str, k: int,
-              wait: _WaitMemo, with_horizon: bool) -> dict[str, np.ndarray]:
+              wait: _WaitMemo, with_horizon: bool,
+              memo: dict[tuple[object, ...], tuple[np.ndarray, ...]]) -> dict[str, np.ndarray]:
     """Every per-sample metric of one strategy."""
     sc = st.scenario
     strat = STRATEGIES[name]
     policy = st.what_if if st.use_what_if else st.policies[name]
     accounting = sc.value("storage.accounting")
-    up_min = strat.upstream_minutes(d)
-    per_fork_build = strat.fork_minutes_per_build(d)
-    fork_min = p["forks.pipelines_per_month"] * np.sum(per_fork_build, axis=0)
-    compute_cash, quota_used = _compute_money(st, p, up_min, k)
-    fork_cash, fork_share = _fork_money(st, p, fork_min, k)
+    up_min, fork_min, compute_cash, quota_used, fork_cash, fork_share = _compute(
+        st, p, d, strat, k, memo)
     store = _storage(st, strat, d, policy, k)
     steady, rate = store[accounting]
     peak, growth = peak_and_growth(steady, rate, store["caps"], k)
@@ -401,9 +434,10 @@ def simulate(st: Static, p: dict[str, np.ndarray], *, with_horizon: bool = True,
                        for key in parts[0][name]} for name in parts[0]}
     d = make_drivers(st, p, replicate)
     wait = _WaitMemo()
+    memo: dict[tuple[object, ...], tuple[np.ndarray, ...]] = {}
     out: dict[str, dict[str, np.ndarray]] = {}
     for name in st.names:
-        row = _evaluate(st, p, d, name, k_all, wait, with_horizon)
+        row = _evaluate(st, p, d, name, k_all, wait, with_horizon, memo)
         out[name] = {key: np.broadcast_to(np.asarray(v, dtype=float),
                                           (k_all, st.horizon_months + 1)
                                           if key == "registry_series" else (k_all,))

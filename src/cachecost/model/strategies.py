@@ -205,6 +205,32 @@ class Strategy:
             return np.asarray(reused)
         return np.asarray(h * reused + (1 - np.asarray(h)) * d.miss_min)
 
+    def fork_minutes_per_pipeline(self, d: Drivers) -> np.ndarray:
+        """Expected minutes of one fork pipeline's container builds, summed over images:
+        ``h*(sum_i t_hit,s + d*sum_i (t_change,s - t_hit,s)) + (1 - h)*sum_i t_miss``
+        (the per-image formula summed first: h and d are the same for every image)."""
+        h = self.fork_reuse_share(d)
+        miss = np.sum(d.miss_min, axis=IMAGE_AXIS)
+        if isinstance(h, float) and h == 0.0:
+            return np.asarray(miss)
+        hit, change = self.hit_minutes(d), self.change_minutes(d)
+        sum_hit = np.sum(hit, axis=IMAGE_AXIS)
+        reused = sum_hit + np.ravel(d.fork_change_share) * (
+            np.sum(change, axis=IMAGE_AXIS) - sum_hit)
+        if isinstance(h, float) and h == 1.0:
+            return np.asarray(reused)
+        h_row = np.ravel(h)
+        return np.asarray(h_row * reused + (1 - h_row) * miss)
+
+    #: The methods that decide compute; strategies sharing all of them share the minutes.
+    COMPUTE_METHODS: ClassVar[tuple[str, ...]] = (
+        "hit_minutes", "change_minutes", "changes", "extra_full_builds_per_month",
+        "fork_reuse_share")
+
+    def compute_key(self) -> tuple[object, ...]:
+        """Identity of this strategy's compute formulas (equal keys: equal minutes)."""
+        return tuple(getattr(type(self), m) for m in self.COMPUTE_METHODS)
+
     # -- storage ------------------------------------------------------------------------
     def extra_gib(self, d: Drivers, accounting: str) -> Arr:
         """Steady extra GiB per image besides the images' own tags (inline cache: ~0)."""

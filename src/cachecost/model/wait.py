@@ -33,7 +33,8 @@ def _as_rows(x: Arr, n_images: int, k: int) -> np.ndarray:
 
 
 def expected_max_wait(hit: Arr, change: Arr, miss: Arr, reuse: Arr, change_share: Arr,
-                      k: int) -> np.ndarray:
+                      k: int, cache: dict[int, tuple[object, np.ndarray]] | None = None
+                      ) -> np.ndarray:
     """E[slowest container job] per sample, shape (K,), in the units of the times.
 
     ``hit``/``change``/``miss`` are (I, K) or (I, 1) minutes with hit <= change <= miss;
@@ -42,6 +43,9 @@ def expected_max_wait(hit: Arr, change: Arr, miss: Arr, reuse: Arr, change_share
     Example: two images, h = 1, d = 0.5; A: hit 2, change 6; B: hit 3, change 4. The
     four equally likely outcomes have maxima 3, 4, 6, 6: E[max] = 4.75 (the formula:
     3 + (1 - 0.5^2)*(4 - 3) + (1 - 0.5)*(6 - 4) = 4.75), while max_i E[T_i] = 4.
+
+    ``cache`` (optional, one per set of drivers) keeps each change array's sorted rows
+    for the next call with the same array (clipping sorted rows at M0 keeps them sorted).
     """
     n_images = np.asarray(hit).shape[0]
     if isinstance(reuse, float) and reuse == 0.0:       # every job builds from scratch
@@ -51,17 +55,20 @@ def expected_max_wait(hit: Arr, change: Arr, miss: Arr, reuse: Arr, change_share
     q1 = np.broadcast_to(h * (1.0 - d), (k, 1))
     m0 = np.broadcast_to(np.max(hit, axis=0), (k,))[:, None]               # (K, 1)
     if isinstance(reuse, float) and reuse == 1.0:
-        return _two_level(m0, _as_rows(change, n_images, k), q1)
+        cache = {} if cache is None else cache
+        if id(change) not in cache:
+            cache[id(change)] = (change, np.sort(_as_rows(change, n_images, k), axis=1))
+        return _two_level(m0, cache[id(change)][1], q1)
     q12 = np.broadcast_to(h, (k, 1))                                        # q1 + q2 = h
     return _three_level(m0, _as_rows(change, n_images, k), _as_rows(miss, n_images, k),
                         q1, q12)
 
 
-def _two_level(m0: np.ndarray, change: np.ndarray, q1: np.ndarray) -> np.ndarray:
+def _two_level(m0: np.ndarray, sorted_change: np.ndarray, q1: np.ndarray) -> np.ndarray:
     """h = 1: no miss; only the changed jobs' times above M0 matter. Segment j of the
     sorted times [s_j, s_{j+1}) has I - 1 - j changes still above it."""
-    n = change.shape[1]
-    s = np.sort(np.maximum(change, m0), axis=1)
+    n = sorted_change.shape[1]
+    s = np.maximum(sorted_change, m0)
     powers = q1 ** np.arange(n, -1, -1, dtype=float)[None, :]   # q1^I .. q1^0, (K, I+1)
     lengths = np.diff(np.concatenate([m0, s], axis=1), axis=1)  # [M0, s0), [s0, s1), ...
     return np.asarray(m0[:, 0] + np.sum((1.0 - powers[:, :n]) * lengths, axis=1))
