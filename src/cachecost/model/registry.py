@@ -121,7 +121,7 @@ def _months_to_reach_rows(level0: np.ndarray, slopes: np.ndarray, caps: np.ndarr
     prev_b = np.where(k > 0, b[rows, np.maximum(k - 1, 0)], 0.0)
     prev_g = np.where(k > 0, at_break[rows, np.maximum(k - 1, 0)], level0)
     slope = suffix[rows, k]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         m = prev_b + (target - prev_g) / slope
     m = np.where(has, m, np.inf)
     m = np.where(level0 >= target, 0.0, m)

@@ -137,7 +137,7 @@ def stale_cap_months(changes: Arr, policy: CleanupPolicy | None,
                                  - np.asarray(current_tags))
                       if policy.keep_n is not None else 0.0)
     c = np.asarray(changes, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         by_keep = np.where(c > 0, keep_sets / c, NEVER_MONTHS)
     if policy.older_than_days is None:
         return np.asarray(np.minimum(by_keep, NEVER_MONTHS))
