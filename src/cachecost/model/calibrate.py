@@ -289,7 +289,7 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
         other_minutes_per_month=float(other),
         dedup_method=dedup_method,
         notes=notes,
-        samples={k: v[1] for k, v in per_image.items() if k in images.index},
+        samples={str(k): v[1] for k, v in per_image.items() if k in images.index},
         other_registry_gib=_unmapped_cache_gib(ds),
     )
     apply_overrides(cal, overrides or {}, source=source)

@@ -68,7 +68,7 @@ def _tornado(st: Static, dists: dict[str, Distribution], baseline: str
     for j, name in enumerate(swing):
         p[name][1 + 2 * j], p[name][2 + 2 * j] = _swing_ends(name, dists[name])
     sim = simulate(st, p, with_horizon=False)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in st.names:
         if name == baseline:
             continue
@@ -145,13 +145,10 @@ def _fmt(x: float) -> str:
     return f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}"
 
 
-def _flip_sentences(st: Static, dists: dict[str, Distribution], winner: str,
-                    runner_up: str, break_even: list[dict], share_runner_cheaper: float,
-                    needed_usd: float = 0.0) -> list[str]:
-    """Human sentences saying what would make the runner-up win (by more than
-    ``needed_usd`` a month, the model's resolution when today's strategy was kept)."""
-    out = []
-    near = []
+def _break_even_sentences(winner: str, runner_up: str, break_even: list[dict]) -> list[str]:
+    """Break-evens against the runner-up, then those within 5x of today for the others."""
+    mine: list[tuple[float, str]] = []
+    near: list[tuple[float, str]] = []
     for row in break_even:
         if winner not in (row["strategy_a"], row["strategy_b"]) or row["value"] is None:
             continue
@@ -163,27 +160,42 @@ def _flip_sentences(st: Static, dists: dict[str, Distribution], winner: str,
         sentence = (f"{other} would cost the same as {winner} if {row['input']} "
                     f"{direction} {_fmt(row['value'])} {row['unit']} "
                     f"(now {_fmt(row['current'])}).")
-        (out if other == runner_up else near).append((abs(math.log(max(ratio, 1e-12))),
-                                                      sentence))
-    out = [s for _, s in sorted(out)] + [s for _, s in sorted(near)]
-    # p10/p90 swings of single inputs that reverse the order
+        (mine if other == runner_up else near).append((abs(math.log(max(ratio, 1e-12))),
+                                                       sentence))
+    return [s for _, s in sorted(mine)] + [s for _, s in sorted(near)]
+
+
+def _swing_sentences(st: Static, dists: dict[str, Distribution], winner: str,
+                     runner_up: str, needed_usd: float) -> list[str]:
+    """Single inputs at their p10 or p90 (a probability: 0 or 1) that reverse the order."""
     swing = _swung(dists)
-    if swing:
-        p = median_params(dists, 2 * len(swing))
-        for j, name in enumerate(swing):
-            p[name][2 * j], p[name][2 * j + 1] = _swing_ends(name, dists[name])
-        sim = simulate(st, p, with_horizon=False)
-        diff = (sim[runner_up]["total_cost_usd_per_month"]
-                - sim[winner]["total_cost_usd_per_month"])
-        for j, name in enumerate(swing):
-            ends = (("0", "1") if _is_probability(name) else ("p10", "p90"))
-            for q, idx in ((ends[0], 2 * j), (ends[1], 2 * j + 1)):
-                if diff[idx] < -needed_usd:
-                    what = (f"If {name} were {q}" if _is_probability(name)
-                            else f"At the {q} of {name} ({_fmt(p[name][idx])} {_unit(name)})")
-                    out.append(f"{what}, "
-                               f"{runner_up} would be cheaper by "
-                               f"${-diff[idx]:,.2f}/month.")
+    if not swing:
+        return []
+    p = median_params(dists, 2 * len(swing))
+    for j, name in enumerate(swing):
+        p[name][2 * j], p[name][2 * j + 1] = _swing_ends(name, dists[name])
+    sim = simulate(st, p, with_horizon=False)
+    diff = (sim[runner_up]["total_cost_usd_per_month"]
+            - sim[winner]["total_cost_usd_per_month"])
+    out = []
+    for j, name in enumerate(swing):
+        ends = (("0", "1") if _is_probability(name) else ("p10", "p90"))
+        for q, idx in ((ends[0], 2 * j), (ends[1], 2 * j + 1)):
+            if diff[idx] < -needed_usd:
+                what = (f"If {name} were {q}" if _is_probability(name)
+                        else f"At the {q} of {name} ({_fmt(p[name][idx])} {_unit(name)})")
+                out.append(f"{what}, {runner_up} would be cheaper by "
+                           f"${-diff[idx]:,.2f}/month.")
+    return out
+
+
+def _flip_sentences(st: Static, dists: dict[str, Distribution], winner: str,
+                    runner_up: str, break_even: list[dict], share_runner_cheaper: float,
+                    needed_usd: float = 0.0) -> list[str]:
+    """Human sentences saying what would make the runner-up win (by more than
+    ``needed_usd`` a month, the model's resolution when today's strategy was kept)."""
+    out = (_break_even_sentences(winner, runner_up, break_even)
+           + _swing_sentences(st, dists, winner, runner_up, needed_usd))
     if not out:
         out.append(f"No single input within its p10-p90 range makes {runner_up} cheaper "
                    f"than {winner}{' by more than that' if needed_usd else ''}.")

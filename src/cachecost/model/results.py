@@ -72,8 +72,9 @@ def quantiles(values: np.ndarray) -> dict[str, float | None]:
         x = _clean(v[0])
         return {"p10": x, "p50": x, "p90": x, "mean": x}
     # no interpolation when +inf may be present (months_to_quota): inf - inf would be NaN
-    method = "linear" if np.isfinite(v).all() else "inverted_cdf"
-    q = np.percentile(v, QUANTILES, method=method)
+    is_finite = bool(np.isfinite(v).all())
+    q = (np.percentile(v, list(QUANTILES), method="linear") if is_finite
+         else np.percentile(v, list(QUANTILES), method="inverted_cdf"))
     mean = float(v.mean()) if np.isfinite(v).all() else math.inf
     return {"p10": _clean(q[0]), "p50": _clean(q[1]), "p90": _clean(q[2]), "mean": _clean(mean)}
 

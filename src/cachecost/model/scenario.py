@@ -278,49 +278,66 @@ def _fail(path: Path, key: str, expected: str) -> CachecostError:
     return CachecostError(f"{path}: {key}: {expected}")
 
 
-def _parse_value(path: Path, dotted: str, spec: Key, raw: Any) -> Any:
-    """Parse one leaf value according to its Key spec."""
+def _bounds(spec: Key) -> str:
     bounds = f" >= {spec.minimum:g}" if spec.minimum is not None else ""
     if spec.maximum is not None:
         bounds += f" and <= {spec.maximum:g}"
-    if spec.kind in ("dist", "dist?"):
-        if raw is None and spec.kind == "dist?":
-            return None
-        try:
-            return parse_distribution(raw, minimum=spec.minimum, maximum=spec.maximum)
-        except ValueError as exc:
-            unit = f" ({spec.unit})" if spec.unit else ""
-            null = " or null" if spec.kind == "dist?" else ""
-            raise _fail(path, dotted, f"{exc}; expected {EXPECTED_FORM}{null}, with values"
-                                      f"{bounds}{unit}") from None
-    if spec.kind == "number?":
-        if raw is None:
-            return None
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-            raise _fail(path, dotted, f"expected a number{bounds} ({spec.unit}) or null, "
-                                      f"got {raw!r}")
-        if spec.minimum is not None and raw < spec.minimum:
-            raise _fail(path, dotted, f"expected a number{bounds} ({spec.unit}), got {raw!r}")
-        return float(raw)
-    if spec.kind == "enum":
-        if raw not in spec.choices:
-            raise _fail(path, dotted, f"expected one of {', '.join(spec.choices)}, got {raw!r}")
-        return raw
-    if spec.kind == "bool":
-        if not isinstance(raw, bool):
-            raise _fail(path, dotted, f"expected true or false, got {raw!r}")
-        return raw
-    if spec.kind == "cleanup?":
-        return _parse_cleanup(path, dotted, raw)
-    if spec.kind == "cleanups":
-        return _parse_cleanups(path, dotted, raw)
-    if spec.kind == "kinds":
-        if (not isinstance(raw, list) or not raw or any(k not in MONEY_KINDS for k in raw)
-                or len(set(raw)) != len(raw)):
-            raise _fail(path, dotted, f"expected a list of distinct names from "
-                                      f"{', '.join(MONEY_KINDS)}, got {raw!r}")
-        return list(raw)
-    raise AssertionError(spec.kind)
+    return bounds
+
+
+def _parse_dist(path: Path, dotted: str, spec: Key, raw: Any) -> Distribution | None:
+    if raw is None and spec.kind == "dist?":
+        return None
+    try:
+        return parse_distribution(raw, minimum=spec.minimum, maximum=spec.maximum)
+    except ValueError as exc:
+        unit = f" ({spec.unit})" if spec.unit else ""
+        null = " or null" if spec.kind == "dist?" else ""
+        raise _fail(path, dotted, f"{exc}; expected {EXPECTED_FORM}{null}, with values"
+                                  f"{_bounds(spec)}{unit}") from None
+
+
+def _parse_number(path: Path, dotted: str, spec: Key, raw: Any) -> float | None:
+    if raw is None:
+        return None
+    bounds = _bounds(spec)
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise _fail(path, dotted, f"expected a number{bounds} ({spec.unit}) or null, "
+                                  f"got {raw!r}")
+    if spec.minimum is not None and raw < spec.minimum:
+        raise _fail(path, dotted, f"expected a number{bounds} ({spec.unit}), got {raw!r}")
+    return float(raw)
+
+
+def _parse_enum(path: Path, dotted: str, spec: Key, raw: Any) -> Any:
+    if raw not in spec.choices:
+        raise _fail(path, dotted, f"expected one of {', '.join(spec.choices)}, got {raw!r}")
+    return raw
+
+
+def _parse_bool(path: Path, dotted: str, spec: Key, raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise _fail(path, dotted, f"expected true or false, got {raw!r}")
+    return raw
+
+
+def _parse_kinds(path: Path, dotted: str, spec: Key, raw: Any) -> list[str]:
+    if (not isinstance(raw, list) or not raw or any(k not in MONEY_KINDS for k in raw)
+            or len(set(raw)) != len(raw)):
+        raise _fail(path, dotted, f"expected a list of distinct names from "
+                                  f"{', '.join(MONEY_KINDS)}, got {raw!r}")
+    return list(raw)
+
+
+def _parse_value(path: Path, dotted: str, spec: Key, raw: Any) -> Any:
+    """Parse one leaf value according to its Key spec."""
+    parsers = {
+        "dist": _parse_dist, "dist?": _parse_dist, "number?": _parse_number,
+        "enum": _parse_enum, "bool": _parse_bool, "kinds": _parse_kinds,
+        "cleanup?": lambda p, d, _s, r: _parse_cleanup(p, d, r),
+        "cleanups": lambda p, d, _s, r: _parse_cleanups(p, d, r),
+    }
+    return parsers[spec.kind](path, dotted, spec, raw)
 
 
 def _parse_cleanups(path: Path, dotted: str, raw: Any) -> dict[str, dict | None]:
@@ -365,7 +382,7 @@ def _parse_cleanup(path: Path, dotted: str, raw: Any) -> dict[str, float | None]
 
 def _leading_comment(text: str) -> str:
     """Return the comment block at the top of a YAML file as one paragraph of prose."""
-    lines = []
+    lines: list[str] = []
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped.startswith("#"):
@@ -412,13 +429,8 @@ def _parse_overrides(path: Path, raw: Any) -> dict[str, dict[str, float]]:
     return out
 
 
-def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
-    """Load, validate and return a scenario (None: :data:`DEFAULT_SCENARIO_PATH`).
-
-    Raises:
-        CachecostError: ``"<file>: <key>: expected ..."`` on any bad input.
-    """
-    file = Path(path).expanduser() if path is not None else DEFAULT_SCENARIO_PATH
+def _read_yaml(file: Path) -> tuple[bytes, str, dict]:
+    """The file's bytes, text and top-level mapping (unknown keys rejected)."""
     try:
         data = file.read_bytes()
     except FileNotFoundError:
@@ -444,15 +456,11 @@ def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
     for key in doc:
         if key not in _TOP_KEYS:
             raise _fail(file, str(key), f"unknown key; expected one of {', '.join(_TOP_KEYS)}")
+    return data, text, doc
 
-    scenario = Scenario(
-        name=_expect_str(file, "name", doc.get("name", file.stem)),
-        title=_expect_str(file, "title", doc.get("title", file.stem)),
-        description=(_expect_str(file, "description", doc["description"])
-                     if "description" in doc else _leading_comment(text)),
-        sha256=hashlib.sha256(data).hexdigest(),
-        path=file.resolve(),
-    )
+
+def _apply_top_level(file: Path, doc: dict, scenario: Scenario) -> None:
+    """seed, horizon_months, strategies, baseline, overrides."""
     if "seed" in doc:
         scenario.seed = _expect_int(file, "seed", doc["seed"], 0, 2**63 - 1)
     if "horizon_months" in doc:
@@ -475,6 +483,9 @@ def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
                                       f"({', '.join(scenario.strategies)})")
     scenario.overrides = _parse_overrides(file, doc.get("overrides"))
 
+
+def _apply_sections(file: Path, doc: dict, scenario: Scenario) -> None:
+    """Every section's keys: given values parsed, the others from their defaults."""
     for section, keys in KEYS.items():
         given = doc.get(section) or {}
         if not isinstance(given, dict):
@@ -490,6 +501,26 @@ def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
             raw = given[key] if is_given else spec.default
             scenario.values[dotted] = _parse_value(file, dotted, spec, raw)
             scenario.sources[dotted] = "scenario" if is_given else "default"
+
+
+def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
+    """Load, validate and return a scenario (None: :data:`DEFAULT_SCENARIO_PATH`).
+
+    Raises:
+        CachecostError: ``"<file>: <key>: expected ..."`` on any bad input.
+    """
+    file = Path(path).expanduser() if path is not None else DEFAULT_SCENARIO_PATH
+    data, text, doc = _read_yaml(file)
+    scenario = Scenario(
+        name=_expect_str(file, "name", doc.get("name", file.stem)),
+        title=_expect_str(file, "title", doc.get("title", file.stem)),
+        description=(_expect_str(file, "description", doc["description"])
+                     if "description" in doc else _leading_comment(text)),
+        sha256=hashlib.sha256(data).hexdigest(),
+        path=file.resolve(),
+    )
+    _apply_top_level(file, doc, scenario)
+    _apply_sections(file, doc, scenario)
     return scenario
 
 
