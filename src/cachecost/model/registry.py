@@ -33,8 +33,8 @@ def registry_series(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray
     """
     steady = np.asarray(steady, dtype=float)
     k = len(steady)
-    if stale_rate is None:
-        return np.repeat(steady[:, None], len(months), axis=1)
+    if stale_rate is None:           # flat: a read-only view, no copy per month
+        return np.broadcast_to(steady[:, None], (k, len(months)))
     if caps is None:
         return steady[:, None] + np.sum(stale_rate, axis=0)[:, None] * months[None, :]
     if len(months) == 1:

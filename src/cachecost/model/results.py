@@ -80,12 +80,18 @@ def quantiles(values: np.ndarray) -> dict[str, float | None]:
 
 
 def _series_quantiles(series: np.ndarray) -> dict[str, list[float]]:
-    """p10/p50/p90 of each month of a (K, months) series (flat series: computed once)."""
-    if np.all(series == series[:, :1]):
-        q = np.percentile(series[:, 0], QUANTILES)
-        return {f"p{p}": [float(x)] * series.shape[1] for p, x in zip(QUANTILES, q, strict=True)}
-    q = np.percentile(series, QUANTILES, axis=0)
-    return {f"p{p}": [float(x) for x in row] for p, row in zip(QUANTILES, q, strict=True)}
+    """p10/p50/p90 of each month of a (K, months) series; a month equal to the month
+    before in every sample (a flat stretch: cleanup has capped the growth) reuses its
+    quantiles."""
+    out: dict[str, list[float]] = {f"p{p}": [] for p in QUANTILES}
+    for m in range(series.shape[1]):
+        if m and np.array_equal(series[:, m], series[:, m - 1]):
+            q = [out[f"p{p}"][-1] for p in QUANTILES]
+        else:
+            q = [float(x) for x in np.percentile(series[:, m], list(QUANTILES))]
+        for p, x in zip(QUANTILES, q, strict=True):
+            out[f"p{p}"].append(x)
+    return out
 
 
 def _inputs_list(scenario: Scenario, cal: Calibration) -> list[dict[str, Any]]:
@@ -178,8 +184,21 @@ def _policy_json(st: Static, name: str) -> dict[str, float | None] | None:
     return None if policy is None else policy.to_json()
 
 
+class _Summaries:
+    """:func:`quantiles` once per array (strategies and metrics share arrays)."""
+
+    def __init__(self) -> None:
+        self.done: dict[int, tuple[np.ndarray, dict[str, float | None]]] = {}
+
+    def __call__(self, values: np.ndarray) -> dict[str, float | None]:
+        if id(values) not in self.done:
+            self.done[id(values)] = (values, quantiles(values))
+        return dict(self.done[id(values)][1])
+
+
 def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: str,
-                      baseline: str, paired: dict[str, dict[str, float]]) -> dict[str, Any]:
+                      baseline: str, paired: dict[str, dict[str, float]],
+                      summarize: _Summaries) -> dict[str, Any]:
     """One strategy's summary: every figure's p10/p50/p90/mean and the decision shares."""
     s = sim[name]
     strat = STRATEGIES[name]
@@ -187,13 +206,13 @@ def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: s
     delta = s["total_cost_usd_per_month"] - base_total
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.where(base_total != 0, 100.0 * delta / base_total, np.nan)
-    q = {key: quantiles(s[key]) for key in _SUMMARIZED}
+    q = {key: summarize(s[key]) for key in _SUMMARIZED}
     growth = q["registry_growth_gib_per_month"]
     return {
         "title": strat.title, "description": strat.description,
         **q,
-        "registry_gib": {acc: quantiles(s[f"registry_gib:{acc}"]) for acc in ACCOUNTINGS},
-        "months_to_quota": (quantiles(s["months_to_quota"]) if "months_to_quota" in s
+        "registry_gib": {acc: summarize(s[f"registry_gib:{acc}"]) for acc in ACCOUNTINGS},
+        "months_to_quota": (summarize(s["months_to_quota"]) if "months_to_quota" in s
                             else None),
         "delta_vs_baseline_usd_per_month": quantiles(delta),
         "delta_vs_baseline_pct": (quantiles(pct) if np.isfinite(pct).all()
@@ -214,7 +233,7 @@ def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: s
             "is_growth_unbounded": bool((growth["p90"] or 0.0) > 0.0),
             "growth_gib_per_month": growth,
         },
-        "sponsor_budget_months": (quantiles(s["sponsor_budget_months"])
+        "sponsor_budget_months": (summarize(s["sponsor_budget_months"])
                                   if "sponsor_budget_months" in s else None),
         "probability_cheapest": paired[name]["probability_cheapest"],
         "expected_loss_usd_per_month": paired[name]["expected_loss_usd_per_month"],
@@ -312,7 +331,8 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
     draws, replicate = draw_inputs(st, dists, samples, seed)
     sim = simulate(st, draws, replicate=replicate)
     paired = paired_decision({n: sim[n]["total_cost_usd_per_month"] for n in st.names})
-    strategies = {name: _strategy_summary(st, sim, name, scenario.baseline, paired)
+    summarize = _Summaries()
+    strategies = {name: _strategy_summary(st, sim, name, scenario.baseline, paired, summarize)
                   for name in st.names}
     storage_over_horizon = _storage_over_horizon(st, sim, dists)
     what_if = storage_over_horizon.pop("_what_if_sim")

@@ -430,19 +430,53 @@ def simulate(st: Static, p: dict[str, np.ndarray], *, with_horizon: bool = True,
                           with_horizon=with_horizon,
                           replicate=None if replicate is None else replicate[i:i + CHUNK_ROWS])
                  for i in range(0, k_all, CHUNK_ROWS)]
-        return {name: {key: np.concatenate([part[name][key] for part in parts])
-                       for key in parts[0][name]} for name in parts[0]}
+        return _merge_chunks(parts)
     d = make_drivers(st, p, replicate)
     wait = _WaitMemo()
     memo: dict[tuple[object, ...], tuple[np.ndarray, ...]] = {}
+    shaped: dict[int, tuple[object, np.ndarray]] = {}
     out: dict[str, dict[str, np.ndarray]] = {}
     for name in st.names:
         row = _evaluate(st, p, d, name, k_all, wait, with_horizon, memo)
-        out[name] = {key: np.broadcast_to(np.asarray(v, dtype=float),
-                                          (k_all, st.horizon_months + 1)
-                                          if key == "registry_series" else (k_all,))
+        out[name] = {key: _shaped(v, (k_all, st.horizon_months + 1)
+                                  if key == "registry_series" else (k_all,), shaped)
                      for key, v in row.items()}
     return out
+
+
+def _shaped(value: Any, shape: tuple[int, ...], cache: dict[int, tuple[object, np.ndarray]]
+            ) -> np.ndarray:
+    """``value`` as a float array of ``shape``; the same object for the same input, so
+    strategies sharing an array (equal compute formulas) still share it."""
+    if id(value) not in cache:
+        arr = np.asarray(value, dtype=float)
+        cache[id(value)] = (value, arr if arr.shape == shape else np.broadcast_to(arr, shape))
+    return cache[id(value)][1]
+
+
+def _merge_chunks(parts: list[dict[str, dict[str, np.ndarray]]]
+                  ) -> dict[str, dict[str, np.ndarray]]:
+    """Concatenate the chunks' arrays; arrays shared between strategies (or metrics)
+    within every chunk are concatenated once and stay shared."""
+    done: dict[tuple[int, ...], tuple[list[np.ndarray], np.ndarray]] = {}
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for name in parts[0]:
+        out[name] = {}
+        for key in parts[0][name]:
+            arrays = [part[name][key] for part in parts]
+            ids = tuple(id(a) for a in arrays)
+            if ids not in done:
+                done[ids] = (arrays, _concatenate(arrays))
+            out[name][key] = done[ids][1]
+    return out
+
+
+def _concatenate(arrays: list[np.ndarray]) -> np.ndarray:
+    """Concatenate along samples; (K, M) views repeating one column stay views."""
+    if arrays[0].ndim == 2 and all(a.strides[1] == 0 for a in arrays):
+        column = np.concatenate([a[:, 0] for a in arrays])
+        return np.broadcast_to(column[:, None], (len(column), arrays[0].shape[1]))
+    return np.concatenate(arrays)
 
 
 def __getattr__(name: str) -> Any:

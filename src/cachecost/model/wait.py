@@ -58,18 +58,21 @@ def expected_max_wait(hit: Arr, change: Arr, miss: Arr, reuse: Arr, change_share
         cache = {} if cache is None else cache
         if id(change) not in cache:
             cache[id(change)] = (change, np.sort(_as_rows(change, n_images, k), axis=1))
-        return _two_level(m0, cache[id(change)][1], q1)
+        if id(change_share) not in cache:       # q1^I .. q1^0, (K, I+1)
+            cache[id(change_share)] = (change_share, np.cumprod(np.concatenate(
+                [np.ones((k, 1)), np.broadcast_to(q1, (k, n_images))], axis=1), axis=1)[:, ::-1])
+        return _two_level(m0, cache[id(change)][1], cache[id(change_share)][1])
     q12 = np.broadcast_to(h, (k, 1))                                        # q1 + q2 = h
     return _three_level(m0, _as_rows(change, n_images, k), _as_rows(miss, n_images, k),
                         q1, q12)
 
 
-def _two_level(m0: np.ndarray, sorted_change: np.ndarray, q1: np.ndarray) -> np.ndarray:
+def _two_level(m0: np.ndarray, sorted_change: np.ndarray, powers: np.ndarray) -> np.ndarray:
     """h = 1: no miss; only the changed jobs' times above M0 matter. Segment j of the
-    sorted times [s_j, s_{j+1}) has I - 1 - j changes still above it."""
+    sorted times [s_j, s_{j+1}) has I - 1 - j changes still above it; ``powers`` are
+    q1^I .. q1^0 per sample."""
     n = sorted_change.shape[1]
     s = np.maximum(sorted_change, m0)
-    powers = q1 ** np.arange(n, -1, -1, dtype=float)[None, :]   # q1^I .. q1^0, (K, I+1)
     lengths = np.diff(np.concatenate([m0, s], axis=1), axis=1)  # [M0, s0), [s0, s1), ...
     return np.asarray(m0[:, 0] + np.sum((1.0 - powers[:, :n]) * lengths, axis=1))
 
