@@ -136,6 +136,8 @@ def stale_cap_months(changes: Arr, policy: CleanupPolicy | None,
     keep_sets: Arr = (np.maximum(0.0, policy.keep_n / np.asarray(tags_per_change)
                                  - np.asarray(current_tags))
                       if policy.keep_n is not None else 0.0)
+    if policy.older_than_days is not None and not np.any(np.asarray(keep_sets) > 0):
+        return np.full(shape, age_months)       # keep_n keeps no old set: the age rule alone
     c = np.asarray(changes, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         by_keep = np.where(c > 0, keep_sets / c, NEVER_MONTHS)
