@@ -201,7 +201,7 @@ def upper_half(values: np.ndarray) -> np.ndarray:
 def _registry(ds: Dataset) -> tuple[pd.DataFrame, str]:
     """Per image: compressed size, per-tag sum, dedup size, tags kept (bytes -> GiB)."""
     all_repos = ds.registry_repositories[ds.registry_repositories["image"].notna()]
-    repos = all_repos[~all_repos["is_cache_repository"].astype(bool)]
+    repos = all_repos[~all_repos["is_cache_repository"].fillna(False).astype(bool)]
     tags = ds.registry_tags.merge(repos[["repository_id", "image"]], on="repository_id")
     rows = {}
     for image, grp in tags.groupby("image"):
@@ -232,7 +232,7 @@ def _registry(ds: Dataset) -> tuple[pd.DataFrame, str]:
 def _unmapped_cache_gib(ds: Dataset) -> float:
     """Tagged cache repositories that map to no image: GiB GitLab counts all the same."""
     repos = ds.registry_repositories
-    lost = repos[repos["image"].isna() & repos["is_cache_repository"].astype(bool)]
+    lost = repos[repos["image"].isna() & repos["is_cache_repository"].fillna(False).astype(bool)]
     return float(lost["size_bytes"].fillna(0).sum()) / GIB
 
 
