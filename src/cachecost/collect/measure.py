@@ -60,9 +60,6 @@ TEMPLATE = ".container_job_template"
 DEFAULT_DOCKERFILE = "tests/docker/dockerfiles/$NAME.docker"
 #: Requests fork sampling may spend (the forks list included).
 FORK_REQUEST_BUDGET = 100
-#: A re-read of an image's commits looks back this far before the last check
-#: (commits reach the branch days after their committed date).
-LOOKBACK = pd.Timedelta(days=30)
 _DOCKERFILE = re.compile(r"([\w./-]*\$\{?NAME\}?[\w.-]*\.docker)")
 
 
@@ -219,9 +216,10 @@ class _Measure:
         changed = stored is None or any(new_heads[d] != heads.get(d) for d in dirs) \
             or inputs != st.get("inputs")
         if changed:
+            # the whole window again: one page per image either way (an image's inputs
+            # change a few times a month), and commits reach the branch days after their
+            # committed date, so a shorter "since" would miss some
             since = self.window_start
-            if stored is not None and st.get("checked_at"):
-                since = max(since, pd.Timestamp(st["checked_at"]) - LOOKBACK)
             pairs = [(image, path) for image, paths in inputs.items() for path in paths]
 
             def one(pair: tuple[str, str]) -> list[dict]:
@@ -231,9 +229,10 @@ class _Measure:
 
             with ThreadPoolExecutor(max_workers=self.workers) as pool:
                 rows = [r for part in pool.map(one, pairs) for r in part]
-            new = rows_to_frame(rows, "image_changes")
-            frame = new if stored is None else pd.concat([stored, new], ignore_index=True)
-            frame = (frame.drop_duplicates(["image", "commit", "path"], keep="last")
+            # the window's commits, complete: they replace what was stored (a rewritten
+            # branch loses its old commits)
+            frame = (rows_to_frame(rows, "image_changes")
+                     .drop_duplicates(["image", "commit", "path"])
                      .sort_values(["time", "image"]).reset_index(drop=True))
             self.store.save("image_changes", frame)     # data first ...
         st.update(inputs=inputs, heads=new_heads, checked_at=self.now.isoformat(), ref=ref)
