@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import gitlab.client
 import pandas as pd
 import pytest
 
-import gitlab.client
 from cachecost.collect.fetch import FetchOptions, fetch_project_history
 from cachecost.collect.gitlab.client import connect
 from cachecost.collect.measure import image_inputs
