@@ -9,7 +9,8 @@ Shaped like GitLab's API docs:
 * ``GET /projects/:id/repository/commits?ref_name=&path=&since=&all=``: ``[{id, short_id,
   created_at, parent_ids, title, message, author_name, author_email, authored_date,
   committer_name, committer_email, committed_date, trailers, extended_trailers,
-  web_url}]`` newest first; ``path`` a file or a directory (anything below it);
+  web_url}]`` newest first; ``path`` a file or a directory (anything below it); no
+  ``X-Total`` / ``X-Total-Pages`` headers, as on GitLab;
 * ``GET /projects/:id/forks?order_by=last_activity_at&sort=desc``: project objects with
   ``namespace {id, name, path, kind, full_path}``, ``forked_from_project``, ...;
 * ``GET /projects/:fork_id/pipelines`` and ``.../repository/commits`` for each fork;
@@ -236,6 +237,16 @@ class ExtraData:
                 "content": base64.b64encode(raw).decode()}
 
     @staticmethod
+    def _uncounted(reply: tuple[list, dict]) -> tuple[list, dict]:
+        """The commits API sends no ``X-Total``, ``X-Total-Pages`` or ``rel="last"``
+        (GitLab docs api/commits.md, issue 389582)."""
+        items, headers = reply
+        headers = {k: v for k, v in headers.items() if k not in ("X-Total", "X-Total-Pages")}
+        headers["Link"] = ", ".join(part for part in headers.get("Link", "").split(", ")
+                                    if 'rel="last"' not in part)
+        return items, headers
+
+    @staticmethod
     def _filter_commits(commits: list[dict], q: dict) -> list[dict]:
         path = q.get("path", "").strip("/")
         since = pd.Timestamp(q["since"]) if q.get("since") else None
@@ -285,7 +296,7 @@ class ExtraData:
                 web = f"https://gitlab.standin.example/{self.data.project_path}"
                 items = [self._commit_item(c, web) for c in
                          self._filter_commits(self._visible(self._commits), q)]
-                return 200, *page(items, q)
+                return 200, *self._uncounted(page(items, q))
             return None
         if is_main and rest == ["forks"]:
             count("forks")
@@ -314,7 +325,7 @@ class ExtraData:
             web = f"https://gitlab.standin.example/{fork['path']}"
             items = [self._commit_item(c, web)
                      for c in self._filter_commits(fork["commits"], q)]
-            return 200, *page(items, q)
+            return 200, *self._uncounted(page(items, q))
         return 404, {"message": "404 Not Found"}, {}
 
     def post(self, path: str, body: bytes, count: Callable[[str], None]) -> Reply:
