@@ -575,6 +575,8 @@ class _Fetch:
             "learned_job_images": st.get("learned_images", {}),
             **({"registry_usage": st["measure"]["registry_usage"]}
                if st.get("measure", {}).get("registry_usage") else {}),
+            **({"image_inputs": st["measure"]["image_changes"]["inputs"]}
+               if st.get("measure", {}).get("image_changes", {}).get("inputs") else {}),
         })
 
 

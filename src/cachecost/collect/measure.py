@@ -169,7 +169,8 @@ def read_ci_config(client: GitlabClient, project_id: int, ref: str) -> dict[str,
         try:
             doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
         except yaml.YAMLError as exc:
-            raise CachecostError(f"{path} at {ref}: not readable YAML ({exc.problem})") from None
+            problem = getattr(exc, "problem", None) or "invalid YAML"
+            raise CachecostError(f"{path} at {ref}: not readable YAML ({problem})") from None
         docs[path] = doc if isinstance(doc, dict) else {}
         queue += [p for p in _includes(docs[path]) if p not in docs]
     return {p: d for p, d in docs.items() if d}
@@ -252,8 +253,9 @@ class _Measure:
         before = self.client.requests
         listed, _ = active_forks(self.client, pid, self.window_start)
         stored = self.store.load("forks") if self.store.has("forks") else None
-        prev = {} if stored is None else {int(r["fork_id"]): r for r in
-                                          stored.to_dict("records")}
+        prev: dict[int, dict[str, Any]] = {} if stored is None else {
+            int(r["fork_id"]): {str(k): v for k, v in r.items()}
+            for r in stored.to_dict("records")}
         dirs = sorted({posixpath.dirname(p)
                        for paths in (self.state.get("image_changes", {}).get("inputs") or {})
                        .values() for p in paths})
@@ -263,7 +265,7 @@ class _Measure:
             old = prev.get(f["fork_id"])
             is_fresh = old is not None and bool(old["is_sampled"]) and \
                 pd.Timestamp(old["last_activity_at"]) >= pd.Timestamp(f["last_activity_at"])
-            if f["is_active"] and is_fresh:
+            if f["is_active"] and is_fresh and old is not None:
                 f.update(is_sampled=True, pipelines=old["pipelines"],
                          image_change_pipelines=old["image_change_pipelines"],
                          read_at=old["read_at"])

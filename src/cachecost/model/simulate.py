@@ -86,6 +86,7 @@ import numpy as np
 from cachecost.dataset.io import Dataset
 from cachecost.model.calibrate import Calibration, calibrate
 from cachecost.model.distributions import Distribution
+from cachecost.model.measured import registry_today, with_measured_inputs
 from cachecost.model.scenario import KEYS, Scenario, describe_value
 from cachecost.model.strategies import (
     HOURS_PER_MONTH,
@@ -401,7 +402,8 @@ def _inputs_list(scenario: Scenario, cal: Calibration) -> list[dict[str, Any]]:
             rows.append({
                 "name": dotted, "value": describe_value(value), "unit": spec.unit,
                 "source": source,
-                "citation": spec.citation if source == "default" else scenario.path.name,
+                "citation": {"default": spec.citation, "measured": "the dataset (fetch)"}.get(
+                    source, scenario.path.name),
                 "distribution": (value.describe() if isinstance(value, Distribution)
                                  and not value.is_fixed else None),
                 "doc": spec.doc,
@@ -439,6 +441,7 @@ def _inputs_list(scenario: Scenario, cal: Calibration) -> list[dict[str, Any]]:
             is_override = (image, column) in overridden
             method = {"cached_build_min": row.get("cached_method"),
                       "uncached_build_min": row.get("uncached_method"),
+                      "changes_per_month": row.get("changes_method"),
                       "dedup_gib": cal.dedup_method}.get(column, "see docs/model.md")
             rows.append({
                 "name": f"data.image.{image}.{column}",
@@ -629,6 +632,8 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
         raise ValueError("samples must be >= 1")
     seed = scenario.seed if seed is None else int(seed)
     cal = calibration or calibrate(dataset, scenario.overrides, source=scenario.path)
+    measured_notes: list[str] = []      # measured fork inputs and registry "today"
+    scenario = with_measured_inputs(scenario, dataset, measured_notes)
     st = _static(cal, scenario)
     dists = uncertain_inputs(scenario)
     rng = np.random.default_rng(seed)
@@ -765,6 +770,7 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
             "images": int(len(cal.images)),
             "measured_container_minutes_per_month": cal.container_minutes_per_month,
             "dedup_method": cal.dedup_method,
-            "notes": list(cal.notes),
+            "notes": list(cal.notes) + measured_notes,
         },
+        "registry_today": registry_today(dataset),
     }

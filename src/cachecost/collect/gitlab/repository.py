@@ -50,7 +50,7 @@ def list_tree(client: GitlabClient, project_id: int, path: str, ref: str) -> lis
     A 404 (no such directory) gives an empty list.
     """
     try:
-        out = []
+        out: list[str] = []
         for items, _ in client.iter_pages(f"/projects/{project_id}/repository/tree",
                                           {"path": path, "ref": ref},
                                           what=f"the directory {path} at {ref}"):
