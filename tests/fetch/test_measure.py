@@ -53,6 +53,7 @@ def test_fetch_fills_image_changes_forks_and_registry_usage(standin, tmp_path: P
     assert active["image_change_pipelines"].sum() > 0
     assert (forks["owner"] == truth.loc[forks.index, "owner"]).all()
     assert standin.counts["fork:pipelines"] == len(active)
+    assert standin.counts["fork:repository/commits"] == int((active["pipelines"] > 0).sum())
     # registry usage: the project's statistics and the root namespace's GraphQL figure
     usage = ds.metadata["registry_usage"]
     assert usage["container_registry_size_bytes"] == standin.data.container_registry_size_bytes()
@@ -142,17 +143,22 @@ def test_missing_gql_package_is_one_warning(standin, token_env, tmp_path, capsys
 
 
 def test_fork_sampling_stays_within_its_budget(small_sample, tmp_path) -> None:
-    """1,000 forks, 30 active: one forks page (the 31st fork is inactive), then two
-    requests per active fork: 61 <= 100. With a budget of 21: one page + 10 forks."""
+    """1,000 forks, 30 active: one forks page (the 31st fork is inactive), then per active
+    fork its pipelines and, if it has any, its image commits: <= 61 <= 100. With a budget
+    of 21: one page + 10 forks (two requests reserved for each)."""
     data = StandinData(small_sample)
     extra = ExtraData(data, forks=1000, active_forks=30)
     truth = extra.forks_truth().set_index("fork_id")
+    with_ci = truth[truth["is_active"] & (truth["pipelines"] > 0)]
+    assert 0 < len(with_ci) < 30
     with start_standin(data, tokens={TOKEN: {"read_api"}}, extra=extra) as srv:
         _fetch(srv, tmp_path / "a")
-        assert sum(srv.counts[k] for k in FORK_KINDS) == 1 + 2 * 30
+        assert srv.counts["forks"] == 1 and srv.counts["fork:pipelines"] == 30
+        assert srv.counts["fork:repository/commits"] == len(with_ci)
         srv.reset_counts()
         _fetch(srv, tmp_path / "b", fork_request_budget=21)
-        assert sum(srv.counts[k] for k in FORK_KINDS) == 21
+        assert srv.counts["fork:pipelines"] == 10
+        assert sum(srv.counts[k] for k in FORK_KINDS) <= 21
     full, part = load_dataset(tmp_path / "a").forks, load_dataset(tmp_path / "b").forks
     assert full["is_sampled"].sum() == 30 and len(full) == 100      # one page listed
     sampled = part[part["is_sampled"]].set_index("fork_id")
@@ -162,7 +168,25 @@ def test_fork_sampling_stays_within_its_budget(small_sample, tmp_path) -> None:
     assert (part["fork_id"] >= FORK_ID_BASE).all()
 
 
-def test_measure_kinds_are_the_only_new_routes(standin, tmp_path) -> None:
+def test_ci_files_found_through_the_tree_without_containers_yml(small_sample,
+                                                               tmp_path) -> None:
+    """No containers.yml: the tree lists .gitlab-ci.d, the container*.yml files are read
+    (core, cross, template; not buildtest.yml) and every image is still found."""
+    data = StandinData(small_sample)
+    extra = ExtraData(data)
+    del extra.files[".gitlab-ci.d/containers.yml"]
+    with start_standin(data, tokens={TOKEN: {"read_api"}}, extra=extra) as srv:
+        _fetch(srv, tmp_path)
+        assert srv.counts["repository/tree"] == 1
+        assert srv.counts["repository/files"] == 1 + 3      # the missing entry, then 3
+    ds = load_dataset(tmp_path)
+    assert sorted(ds.metadata["image_inputs"]) == extra.images
+    assert len(ds.image_changes) > 0
+
+
+def test_first_fetch_request_counts(standin, tmp_path) -> None:
+    """containers.yml + its includes (core, cross, template): 4 files, no tree; one probe
+    of the CI directory and one commits page per image."""
     _fetch(standin, tmp_path)
-    kinds = {k for k in standin.counts if k not in ("total",)}
-    assert set(MEASURE_KINDS) <= kinds
+    assert standin.counts["repository/files"] == 4 and standin.counts["repository/tree"] == 0
+    assert standin.counts["repository/commits"] == 1 + 24

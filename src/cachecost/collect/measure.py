@@ -4,9 +4,10 @@ Three parts, each optional: a GitLab that refuses one (403, 404, GraphQL disable
 costs one warning line naming what is missing, and the fetch completes.
 
 1. **Image changes.** The CI configuration at the default branch names each image's
-   Dockerfile: the files ``.gitlab-ci.d/container*.yml`` (listed with the repository
-   tree API; ``containers.yml`` and its local includes when the tree is refused) define
-   jobs that extend ``.container_job_template`` and set ``NAME``; the template's script
+   Dockerfile: ``.gitlab-ci.d/containers.yml`` and the local files it includes (the
+   ``container-*.yml``; a wildcard include, or no ``containers.yml``, is resolved with the
+   repository tree API) define jobs that extend ``.container_job_template`` and set
+   ``NAME``; the template's script
    builds ``tests/docker/dockerfiles/$NAME.docker``. Then, per image, the commits on
    the default branch that touched that file since the window start
    (``commits?path=&since=``) are the image's change events: the ``image_changes``
@@ -23,9 +24,10 @@ costs one warning line naming what is missing, and the fetch completes.
    (GraphQL ``rootStorageStatistics``, what GitLab counts against a quota), stored in
    ``metadata.json`` under ``registry_usage`` with the time read.
 
-Incremental: the newest commit touching each directory of interest is remembered;
-a re-fetch asks for one commit per directory (``per_page=1``) and reads the image
-commits again only where it differs. Forks cost one page when nothing changed:
+Incremental: a re-fetch asks for the newest commit touching the CI directory and each
+input directory (``per_page=1``) and reads the CI files again only when the first moved,
+the image commits only when a directory's newest commit is neither the one seen last
+time nor one already stored. Forks cost one page when nothing changed:
 only forks whose ``last_activity_at`` moved are read again.
 
     warnings = run_measurements(client, store, project, window_start, workers=4)
@@ -153,18 +155,35 @@ def image_inputs(docs: dict[str, dict]) -> dict[str, list[str]]:
 
 
 def read_ci_config(client: GitlabClient, project_id: int, ref: str) -> dict[str, dict]:
-    """Read the container CI files at ``ref``: path -> parsed YAML (empty when none)."""
-    paths = [p for p in list_tree(client, project_id, CI_DIR, ref)
-             if fnmatch.fnmatch(posixpath.basename(p), CI_PATTERN)]
-    queue = sorted(paths) or [CI_ENTRY]
+    """Read the container CI files at ``ref``: path -> parsed YAML (empty when none).
+
+    ``containers.yml`` and the local files it includes (what GitLab runs); a wildcard
+    include, or no ``containers.yml``, lists ``.gitlab-ci.d`` with the tree API and
+    takes the ``container*.yml`` files matching.
+    """
     docs: dict[str, dict] = {}
+    listing: list[str] | None = None
+
+    def listed(pattern: str) -> list[str]:
+        nonlocal listing
+        if listing is None:                     # the tree, once
+            listing = list_tree(client, project_id, CI_DIR, ref)
+        return sorted(p for p in listing if fnmatch.fnmatch(p, pattern) and p not in docs)
+
+    queue = [CI_ENTRY]
     while queue and len(docs) < 50:
         path = queue.pop(0)
         if path in docs:
             continue
+        if "*" in path:                          # a wildcard include
+            docs[path] = {}
+            queue += listed(path)
+            continue
         text = read_file(client, project_id, path, ref)
         if text is None:
             docs[path] = {}
+            if path == CI_ENTRY:
+                queue += listed(f"{CI_DIR}/{CI_PATTERN}")
             continue
         try:
             doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
@@ -213,9 +232,17 @@ class _Measure:
                 f"no job extending {TEMPLATE} with a NAME variable in {CI_DIR}/{CI_PATTERN} "
                 f"at {ref}")
         dirs = sorted({posixpath.dirname(p) for paths in inputs.values() for p in paths})
-        new_heads = {CI_DIR: ci_head, **{d: self._head(pid, ref, d) for d in dirs}}
-        changed = stored is None or any(new_heads[d] != heads.get(d) for d in dirs) \
-            or inputs != st.get("inputs")
+        # The newest commit touching each input directory: not asked on a first read (the
+        # per-image lists are read anyway); later a probe that matches the stored head, or
+        # a commit already stored, means nothing changed there
+        new_heads: dict[str, str | None] = {CI_DIR: ci_head}
+        changed = stored is None or inputs != st.get("inputs")
+        if not changed:
+            known = set(stored["commit"]) if stored is not None else set()
+            for d in dirs:
+                new_heads[d] = self._head(pid, ref, d)
+                changed |= new_heads[d] is not None and new_heads[d] != heads.get(d) \
+                    and new_heads[d] not in known
         if changed:
             # the whole window again: one page per image either way (an image's inputs
             # change a few times a month), and commits reach the branch days after their
@@ -286,9 +313,9 @@ class _Measure:
         def read(f: dict) -> None:
             try:
                 pipes = fork_pipelines(self.client, f["fork_id"], self.window_start)
-                shas = {c["commit"] for d in dirs for c in list_commits(
+                shas = {c["commit"] for d in (dirs if pipes else ()) for c in list_commits(
                     self.client, f["fork_id"], ref=None, path=d, since=self.window_start,
-                    all_refs=True)}
+                    all_refs=True)}            # no pipeline: nothing to match, not asked
             except CachecostError:         # a private or vanished fork: not sampled
                 return
             f.update(is_sampled=True, pipelines=len(pipes), read_at=self.now,
