@@ -13,7 +13,7 @@ from cachecost.collect.gitlab.client import connect
 from cachecost.collect.measure import image_inputs
 from cachecost.dataset.io import load_dataset
 from cachecost.standin import StandinData, start_standin
-from cachecost.standin.extra import FORK_ID_BASE, MEASURE_KINDS, ExtraData
+from cachecost.standin.extra import FORK_ID_BASE, ExtraData
 
 from .fetchkit import PROJECT, TOKEN, fetch_cli
 
