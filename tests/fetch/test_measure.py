@@ -190,3 +190,42 @@ def test_first_fetch_request_counts(standin, tmp_path) -> None:
     _fetch(standin, tmp_path)
     assert standin.counts["repository/files"] == 4 and standin.counts["repository/tree"] == 0
     assert standin.counts["repository/commits"] == 1 + 24
+
+
+#: The keys GitLab's own API tests require of a commits-list item
+#: (gitlabhq spec/fixtures/api/schemas/public_api/v4/commit/basic.json).
+COMMIT_REQUIRED = {"id", "short_id", "title", "created_at", "parent_ids", "message",
+                   "author_name", "author_email", "authored_date", "committer_name",
+                   "committer_email", "committed_date", "web_url"}
+
+
+def test_standin_commits_and_files_are_shaped_like_gitlab(standin) -> None:
+    import base64
+
+    import requests
+
+    head = {"PRIVATE-TOKEN": TOKEN}
+    base = f"{standin.url}/api/v4/projects/{standin.data.project_id}/repository"
+    resp = requests.get(f"{base}/commits", params={"path": "tests/docker/dockerfiles",
+                                                   "per_page": 1}, headers=head, timeout=10)
+    items = resp.json()
+    assert resp.status_code == 200 and items and COMMIT_REQUIRED <= set(items[0])
+    assert items[0]["created_at"] == items[0]["committed_date"]        # api/commits.md
+    assert "X-Total" not in resp.headers and 'rel="next"' in resp.headers["Link"]
+    path = ".gitlab-ci.d%2Fcontainers.yml"
+    obj = requests.get(f"{base}/files/{path}", params={"ref": "master"}, headers=head,
+                       timeout=10).json()
+    assert obj["file_path"] == ".gitlab-ci.d/containers.yml" and obj["encoding"] == "base64"
+    assert base64.b64decode(obj["content"]).decode() == \
+        standin.extra.files[".gitlab-ci.d/containers.yml"]
+    missing = requests.get(f"{base}/files/nope.yml", params={"ref": "master"}, headers=head,
+                           timeout=10)
+    assert missing.status_code == 404 and missing.json() == {"message": "404 File Not Found"}
+    forks = requests.get(f"{standin.url}/api/v4/projects/{standin.data.project_id}/forks",
+                         params={"order_by": "last_activity_at", "sort": "desc"},
+                         headers=head, timeout=10).json()
+    times = [f["last_activity_at"] for f in forks]
+    assert times == sorted(times, reverse=True)
+    assert {"id", "path_with_namespace", "namespace", "forked_from_project",
+            "last_activity_at"} <= set(forks[0])
+    assert forks[0]["forked_from_project"]["id"] == standin.data.project_id
