@@ -14,7 +14,7 @@ import pytest
 
 from cachecost.config import NOTEBOOKS_DIR
 
-NOTEBOOKS = {"01-ci-history.ipynb": 6, "02-caching-decision.ipynb": 5}   # name -> charts
+NOTEBOOKS = {"01-ci-history.ipynb": 9, "02-caching-decision.ipynb": 5}   # name -> charts
 PARAMETERS = {"data_dir", "scenario_path"}
 
 
