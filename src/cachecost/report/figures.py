@@ -571,23 +571,20 @@ def scenario_paragraph(scenario: Any) -> HTML:
 # =========================================================================== measured inputs
 
 
-def _empty_figure(title: str, message: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(text=label(message), showarrow=False, x=0.5, y=0.5,
-                       xref="paper", yref="paper", font={"size": 14})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return style_figure(fig, title, "", "", height=250)
+def _not_measured(title: str, message: str) -> HTML:
+    """A short escaped note in place of a chart whose data the dataset does not hold."""
+    return HTML(f'<p class="cachecost-not-measured"><strong>{html.escape(title)}</strong>: '
+                f"{html.escape(message)}.</p>")
 
 
-def plot_image_changes(df: pd.DataFrame) -> go.Figure:
+def plot_image_changes(df: pd.DataFrame) -> go.Figure | HTML:
     """One marker per measured change of an image's inputs, over time.
 
-    Takes :func:`history.list_image_changes`.
+    Takes :func:`history.list_image_changes`; a note instead when there is none.
     """
     title = "Measured changes of each image's inputs (commits on the default branch)"
     if df.empty:
-        return _empty_figure(title, "no measured image changes in this dataset: the model "
+        return _not_measured(title, "no measured image changes in this dataset; the model "
                              "infers changes from the build durations")
     counts = df.groupby("image").size()
     images = sorted(counts.index)
@@ -605,14 +602,15 @@ def plot_image_changes(df: pd.DataFrame) -> go.Figure:
                         height=max(350, 24 * len(images) + 150))
 
 
-def plot_fork_activity(df: pd.DataFrame, figures: dict | None) -> go.Figure:
+def plot_fork_activity(df: pd.DataFrame, figures: dict | None) -> go.Figure | HTML:
     """Stacked bars: pipelines per sampled fork, those that changed an image apart.
 
-    Takes :func:`history.summarize_fork_activity` and :func:`history.fork_activity_figures`.
+    Takes :func:`history.summarize_fork_activity` and :func:`history.fork_activity_figures`;
+    a note instead when no fork was sampled.
     """
     title = "Fork pipelines in the window"
     if df.empty or figures is None:
-        return _empty_figure(title, "no fork activity measured in this dataset: the model "
+        return _not_measured(title, "no fork activity measured in this dataset; the model "
                              "uses the scenario's fork assumptions")
     names = [label(f) for f in df["fork"]]
     fig = go.Figure()
@@ -631,14 +629,14 @@ def plot_fork_activity(df: pd.DataFrame, figures: dict | None) -> go.Figure:
                         "pipelines in the window")
 
 
-def plot_registry_usage(df: pd.DataFrame) -> go.Figure:
+def plot_registry_usage(df: pd.DataFrame) -> go.Figure | HTML:
     """Bars: the project's and the root namespace's registry GiB, with the date read.
 
-    Takes :func:`history.registry_usage_frame`.
+    Takes :func:`history.registry_usage_frame`; a note instead when it was not read.
     """
     title = "Container registry as GitLab counts it"
     if df.empty:
-        return _empty_figure(title, "the registry usage was not read for this dataset")
+        return _not_measured(title, "the registry usage was not read for this dataset")
     read = str(df["read_at"].dropna().iloc[0]) if df["read_at"].notna().any() else "?"
     names = [label(lv) + (" (estimated)" if e is True else "")
              for lv, e in zip(df["level"], df["is_estimated"], strict=True)]
