@@ -21,6 +21,11 @@ does not share this process's interpreter lock.
    from GitLab's;
 5. peak RSS of ``cachecost fetch`` at >= 100,000 jobs, in a child process
    (``resource.getrusage``), the stand-in staying in this process (target <= 1 GiB).
+
+The stand-in has ``--forks`` (1,000) forks of which ``--active-forks`` (30) were active
+in the window: step 1 also prints what the measurements cost (fork sampling: target
+<= 100 requests; the whole fetch of >= 1,000 pipelines: target <= 700), step 2 the
+CI-history requests apart from the measurement probes. ``--fetch-only``: steps 1-2.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ import requests
 from cachecost.collect.fetch import FetchOptions, fetch_project_history
 from cachecost.collect.gitlab.client import connect
 from cachecost.dataset.io import load_dataset
+from cachecost.standin.extra import MEASURE_KINDS
 
 TOKEN = "bench-token"
 PROJECT = "qemu-project/qemu"
@@ -50,14 +56,16 @@ PROJECT = "qemu-project/qemu"
 class StandinProcess:
     """The stand-in in its own process (as a real GitLab is), with request counting."""
 
-    def __init__(self, days: int, latency_ms: float) -> None:
+    def __init__(self, days: int, latency_ms: float, forks: int = 1000,
+                 active_forks: int = 30) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cachecost.standin", "--port", str(port), "--days", str(days),
-             "--latency-ms", str(latency_ms), "--project", PROJECT],
+             "--latency-ms", str(latency_ms), "--project", PROJECT,
+             "--forks", str(forks), "--active-forks", str(active_forks)],
             env={**os.environ, "GITLAB_TOKEN": TOKEN}, stderr=subprocess.DEVNULL)
         for _ in range(600):
             try:
@@ -140,13 +148,19 @@ def main() -> int:
     ap.add_argument("--latency-ms", type=float, default=20.0)
     ap.add_argument("--quick", action="store_true", help="small sizes, to check the script")
     ap.add_argument("--skip-rss", action="store_true")
+    ap.add_argument("--fetch-only", action="store_true",
+                    help="steps 1 and 2 only (one fetch and the re-fetch)")
+    ap.add_argument("--forks", type=int, default=1000)
+    ap.add_argument("--active-forks", type=int, default=30)
     ap.add_argument("--runs", type=int, default=3, help="cachecost fetch runs (median reported)")
     args = ap.parse_args()
     if args.quick:
         args.days, args.rss_days, args.runs = 10, 20, 1
 
     print(f"stand-in: {args.days} days of sample, {args.latency_ms:g} ms latency per request")
-    with StandinProcess(args.days, args.latency_ms) as srv, \
+    if args.fetch_only:
+        args.runs, args.skip_rss = 1, True
+    with StandinProcess(args.days, args.latency_ms, args.forks, args.active_forks) as srv, \
             tempfile.TemporaryDirectory() as tmp:
         runs = []
         for i in range(args.runs):
@@ -173,11 +187,22 @@ def main() -> int:
         print(f"   requests by kind: {result.requests_by_phase}")
         print(f"   seconds by phase (first run; pipelines and registry run beside the jobs): "
               f"{result.seconds_by_phase}")
+        forks = sum(counts.get(k, 0) for k in ("forks", "fork:pipelines",
+                                                "fork:repository/commits"))
+        measure = sum(counts.get(k, 0) for k in MEASURE_KINDS)
+        print(f"   measurements ({args.forks:,} forks, {args.active_forks} active): "
+              f"{measure} requests ({result.measure_notes}); fork sampling {forks} "
+              f"requests (target <= 100); whole fetch of {t['pipelines']:,} pipelines "
+              f"{counts['total']:,} requests (target <= 700)")
 
         wall2, counts2, _ = timed_fetch(srv, Path(tmp) / "run0")
+        measure2 = sum(counts2.get(k, 0) for k in MEASURE_KINDS)
         print("\n2. re-fetch, nothing new")
-        print(f"   wall {wall2:.2f} s, {counts2['total']} requests (target <= 5): "
+        print(f"   wall {wall2:.2f} s, {counts2['total'] - measure2} CI-history requests "
+              f"(target <= 5) + {measure2} measurement probes: "
               f"{ {k: v for k, v in counts2.items() if k not in ('total', 'max_in_flight')} }")
+        if args.fetch_only:
+            return 0
 
         fresh_rate_limit_window()
         wall3, counts3, naive_jobs = naive_loop(srv)

@@ -14,6 +14,7 @@ from cachecost.collect.gitlab.client import connect
 from cachecost.dataset.io import Dataset, load_dataset
 from cachecost.errors import CachecostError
 from cachecost.standin import StandinServer
+from cachecost.standin.extra import MEASURE_KINDS
 
 from .fetchkit import PROJECT, WALK_SLACK, by_id, fetch_cli
 
@@ -62,8 +63,12 @@ def test_refetch_with_nothing_new_makes_few_requests(standin: StandinServer, tok
     before = load_dataset(tmp_path)
     standin.reset_counts()
     assert fetch_cli(standin, tmp_path) == 0
-    assert standin.counts["total"] <= 5
+    measure = sum(standin.counts[k] for k in MEASURE_KINDS)
+    assert standin.counts["total"] - measure <= 5          # CI-history requests
     assert standin.counts["pipelines"] == 2         # the list, then its child pipelines
+    # the measurements: a probe per directory (CI files, Dockerfiles), a forks page, GraphQL
+    assert standin.counts["repository/commits"] == 2 and standin.counts["forks"] == 1
+    assert measure == 4
     assert_same_dataset(load_dataset(tmp_path), before)
 
 

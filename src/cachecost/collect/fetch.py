@@ -15,7 +15,9 @@ Phases, each gentle on the API:
    classified by :mod:`cachecost.collect.buildlog`; they also teach the job->image mapping
    (:mod:`cachecost.collect.mapping`);
 5. **registry**  repositories, deduplicated sizes and tag details, skipped when
-   ``container_registry_size`` has not changed since the last fetch.
+   ``container_registry_size`` has not changed since the last fetch;
+6. **measure**   image changes from the repository, fork activity and the namespace's
+   registry usage (:mod:`cachecost.collect.measure`); a refused part is one warning.
 
 Pipelines and registry do not depend on the jobs, so a side thread asks for them
 while the jobs walk and the logs run; each phase keeps at most ``workers``
@@ -71,6 +73,7 @@ from cachecost.collect.gitlab.registry import (
 )
 from cachecost.collect.logsample import LogSample
 from cachecost.collect.mapping import image_from_repository, load_mapping
+from cachecost.collect.measure import FORK_REQUEST_BUDGET, run_measurements
 from cachecost.collect.store import (
     Checkpoints,
     Store,
@@ -127,6 +130,9 @@ class FetchOptions:
     checkpoint_pages: int = 50
     checkpoint_s: float = 5.0
     show_progress: bool = False
+    #: measure image changes, forks and registry usage (:mod:`cachecost.collect.measure`)
+    measure: bool = True
+    fork_request_budget: int = FORK_REQUEST_BUDGET
 
 
 @dataclass
@@ -150,6 +156,9 @@ class FetchResult:
     rate_limit_paused_s: float = 0.0
     elapsed_s: float = 0.0
     jobs_watermark: int | None = None
+    #: one line each: what could not be measured, and what the model does instead
+    warnings: list[str] = field(default_factory=list)
+    measure_notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One paragraph: what was fetched, how, and what the dataset now holds."""
@@ -167,6 +176,7 @@ class FetchResult:
             f"{t.get('registry_repositories', 0):,} registry repositories and "
             f"{t.get('registry_tags', 0):,} tags; the next run continues after job "
             f"{self.jobs_watermark if self.jobs_watermark is not None else '-'}."
+            + (f" Measured: {'; '.join(self.measure_notes)}." if self.measure_notes else "")
         )
 
 
@@ -212,6 +222,8 @@ class _Fetch:
         self._unsaved_top: int | None = None     # a complete walk's watermark, not yet saved
         self._walks: list[JobWalk] = []
         self._registry: str | tuple = "not fetched"   # a note, or what was downloaded
+        self._measure_kinds: Counter[str] = Counter()
+        self._measure_parts: Counter[str] = Counter()
 
     def _phase(self, name: str, fn) -> None:
         t0 = time.monotonic()
@@ -241,11 +253,16 @@ class _Fetch:
                     self._logs.close()
             beside.result()
         self._phase("pipeline_times", self.fill_pipeline_times)
+        if self.options.measure:
+            self._phase("measure", self.measure)
         self.save_registry()
         self.write_metadata()
         self.result.elapsed_s = time.monotonic() - t0
         self.result.requests = self.client.requests
-        self.result.requests_by_phase = dict(sorted(self.client.requests_by_kind.items()))
+        by_kind = self.client.requests_by_kind.copy()
+        by_kind.subtract(self._measure_kinds)     # the measure phase's, by part instead
+        by_kind.update(self._measure_parts)
+        self.result.requests_by_phase = dict(sorted((k, n) for k, n in by_kind.items() if n))
         self.result.retries = self.client.retries
         self.result.rate_limit_paused_s = self.client.rate_limit.paused_s
         self.result.jobs_watermark = self.store.state["jobs"]["complete_max_id"]
@@ -470,6 +487,20 @@ class _Fetch:
             pipes = derive_pipeline_times(pipes, self.jobs)
         self.store.save("pipelines", pipes)
 
+    def measure(self) -> None:
+        """Image changes, forks, registry usage (after the other phases: counted apart)."""
+        pipes = self.store.load("pipelines")
+        start = self.since if self.since is not None else (
+            pipes["created_at"].min() if len(pipes) else pd.Timestamp.now(tz="UTC"))
+        before = self.client.requests_by_kind.copy()
+        report = run_measurements(self.client, self.store, self.project, start,
+                                  workers=self.options.workers,
+                                  fork_budget=self.options.fork_request_budget)
+        self._measure_kinds = self.client.requests_by_kind - before
+        self._measure_parts = Counter({f"measure:{k}": n for k, n in report.requests.items()})
+        self.result.warnings += report.warnings
+        self.result.measure_notes += report.notes
+
     def fetch_registry(self) -> None:
         """Ask for repositories, sizes and tags (beside the jobs walk); saved later."""
         st = self.store.state["registry"]
@@ -562,6 +593,10 @@ class _Fetch:
             "unmapped_container_jobs": self.result.totals["unmapped_container_jobs"],
             "learned_job_images": st.get("learned_images", {}),
             "jobs_building_no_image": st.get("learned_not_builds", []),
+            **({"registry_usage": st["measure"]["registry_usage"]}
+               if st.get("measure", {}).get("registry_usage") else {}),
+            **({"image_inputs": st["measure"]["image_changes"]["inputs"]}
+               if st.get("measure", {}).get("image_changes", {}).get("inputs") else {}),
         })
 
 

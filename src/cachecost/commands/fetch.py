@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         pipeline_durations="details" if args.pipeline_details else "jobs",
         show_progress=not args.quiet and sys.stderr.isatty(), workers=args.workers,
     )
+    for line in result.warnings:          # shown even with --quiet: data the model lacks
+        print(f"warning: {line}", file=sys.stderr)
     if not args.quiet:
         print(result.summary())
     if args.registry_layers:

@@ -58,6 +58,8 @@ class Dataset:
     registry_repositories: pd.DataFrame
     registry_tags: pd.DataFrame
     registry_layers: pd.DataFrame | None = None
+    image_changes: pd.DataFrame | None = None
+    forks: pd.DataFrame | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -102,6 +102,29 @@ REGISTRY_LAYERS = _cols(
      "only, null elsewhere"),
 )
 
+IMAGE_CHANGES = _cols(
+    ("image", "str", "the CI image whose inputs the commit touched, e.g. debian-arm64-cross"),
+    ("commit", "str", "commit SHA on the default branch"),
+    ("time", "timestamp", "the commit's committed_date (UTC): when it reached the branch"),
+    ("path", "str", "the input it touched, e.g. tests/docker/dockerfiles/debian-arm64-cross.docker"),
+)
+
+FORKS = _cols(
+    ("fork_id", "int", "GitLab project id of the fork"),
+    ("path", "str", "the fork's path_with_namespace (user-supplied text)"),
+    ("owner", "str", "the fork's root namespace (full_path): who pays its CI minutes"),
+    ("created_at", "timestamp", "when the fork was made (UTC)"),
+    ("last_activity_at", "timestamp", "the fork's last activity (UTC)"),
+    ("is_active", "bool", "last activity inside the fetch window"),
+    ("is_sampled", "bool", "its pipelines in the window were read"),
+    ("pipelines", "int?", "its pipelines created in the window; null unless sampled"),
+    ("image_change_pipelines", "int?",
+     "of those, pipelines whose commit touched an image's inputs; null unless sampled"),
+    ("sampling_fraction", "float", "sampled / active forks (same on every row); NaN if none"),
+    ("window_start", "timestamp", "start of the window the pipelines were counted in (UTC)"),
+    ("read_at", "timestamp", "when the fork was read (UTC)"),
+)
+
 #: Required tables, in the order they are described.
 TABLES: dict[str, tuple[Column, ...]] = {
     "pipelines": PIPELINES,
@@ -113,6 +136,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
 #: Tables that a dataset may hold; checked when present.
 OPTIONAL_TABLES: dict[str, tuple[Column, ...]] = {
     "registry_layers": REGISTRY_LAYERS,
+    "image_changes": IMAGE_CHANGES,
+    "forks": FORKS,
 }
 
 ALL_TABLES: dict[str, tuple[Column, ...]] = {**TABLES, **OPTIONAL_TABLES}

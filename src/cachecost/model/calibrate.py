@@ -32,9 +32,11 @@ Method (``docs/model.md`` has the long form)
   ``uncached_to_cached_ratio``).
 * ``change_build_min``: mean of the rebuild class (misses and partials): the
   expected cost of a build after a change.
-* ``changes_per_month``: pipelines with a rebuild of the image / months
-  (``change_events`` of them in the window: the Monte Carlo draws the rate from
-  its Gamma-Poisson posterior, :mod:`cachecost.model.uncertainty`).
+* ``changes_per_month``: measured change commits of the image's inputs / months where
+  the dataset has them (:mod:`cachecost.model.measured`), else pipelines with a rebuild
+  of the image / months; ``changes_method`` says which. ``change_events`` of them in
+  the window: the Monte Carlo draws the rate from its Gamma-Poisson posterior
+  (:mod:`cachecost.model.uncertainty`).
 * Registry: ``compressed_size_gib`` is the ``latest`` tag's size (else the
   largest tag), ``per_tag_gib`` sums the image's tag sizes, ``tags_kept``
   counts them. ``dedup_gib`` counts each layer once: measured unique blob bytes
@@ -61,6 +63,7 @@ import pandas as pd
 
 from cachecost.dataset.io import Dataset
 from cachecost.errors import CachecostError
+from cachecost.model.measured import apply_image_changes
 
 DAYS_PER_MONTH = 30.4375
 GIB = 2.0**30
@@ -264,6 +267,7 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
                                     orient="index").sort_index()
     images["is_multi_stage"] = [float(i in MULTI_STAGE_IMAGES) for i in images.index]
     images["kaniko_hit_build_min"] = np.nan
+    apply_image_changes(images, ds, months, notes)     # measured change events, if any
     registry, dedup_method = _registry(ds)
     images = images.join(registry, how="left")
     missing = images["compressed_size_gib"].isna()

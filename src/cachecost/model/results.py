@@ -33,6 +33,7 @@ from cachecost.model.decide import (
     weighs_sentence,
 )
 from cachecost.model.distributions import Distribution
+from cachecost.model.measured import registry_today, with_measured_inputs
 from cachecost.model.scenario import KEYS, Scenario, describe_value
 from cachecost.model.simulate import (
     Static,
@@ -105,7 +106,8 @@ def _inputs_list(scenario: Scenario, cal: Calibration) -> list[dict[str, Any]]:
             rows.append({
                 "name": dotted, "value": describe_value(value), "unit": spec.unit,
                 "source": source,
-                "citation": spec.citation if source == "default" else scenario.path.name,
+                "citation": {"default": spec.citation, "measured": "the dataset (fetch)"}.get(
+                    source, scenario.path.name),
                 "distribution": (value.describe() if isinstance(value, Distribution)
                                  and not value.is_fixed else None),
                 "doc": spec.doc,
@@ -147,7 +149,8 @@ def _inputs_list(scenario: Scenario, cal: Calibration) -> list[dict[str, Any]]:
             method = {"cached_build_min": row.get("cached_method"),
                       "uncached_build_min": row.get("uncached_method"),
                       "dedup_gib": cal.dedup_method,
-                      "changes_per_month": "change_events / months; the Monte Carlo draws "
+                      "changes_per_month": f"{row.get('changes_method') or 'change_events'}"
+                                           " / months; the Monte Carlo draws "
                                            "Gamma(events + 1/2, months)"}.get(
                 column, "see docs/model.md")
             rows.append({
@@ -326,6 +329,8 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
         raise ValueError("samples must be >= 1")
     seed = scenario.seed if seed is None else int(seed)
     cal = calibration or calibrate(dataset, scenario.overrides, source=scenario.path)
+    measured_notes: list[str] = []      # measured fork inputs and registry "today"
+    scenario = with_measured_inputs(scenario, dataset, measured_notes)
     st = make_static(cal, scenario, build_bank(cal, np.random.default_rng([seed, 2])))
     dists = uncertain_inputs(scenario)
     draws, replicate = draw_inputs(st, dists, samples, seed)
@@ -372,6 +377,7 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
             "measured_container_minutes_per_month": cal.container_minutes_per_month,
             "dedup_method": cal.dedup_method,
             "bootstrap_replicates": st.bank.size if st.bank is not None else 0,
-            "notes": list(cal.notes),
+            "notes": list(cal.notes) + measured_notes,
         },
+        "registry_today": registry_today(dataset),
     }

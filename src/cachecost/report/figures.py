@@ -566,3 +566,84 @@ def scenario_paragraph(scenario: Any) -> HTML:
     name = html.escape(str(getattr(scenario, "name", "")))
     return HTML(f'<div class="cachecost-scenario"><p><strong>{title}</strong> '
                 f"(<code>{name}</code>)</p>{body}</div>")
+
+
+# =========================================================================== measured inputs
+
+
+def _not_measured(title: str, message: str) -> HTML:
+    """A short escaped note in place of a chart whose data the dataset does not hold."""
+    return HTML(f'<p class="cachecost-not-measured"><strong>{html.escape(title)}</strong>: '
+                f"{html.escape(message)}.</p>")
+
+
+def plot_image_changes(df: pd.DataFrame) -> go.Figure | HTML:
+    """One marker per measured change of an image's inputs, over time.
+
+    Takes :func:`history.list_image_changes`; a note instead when there is none.
+    """
+    title = "Measured changes of each image's inputs (commits on the default branch)"
+    if df.empty:
+        return _not_measured(title, "no measured image changes in this dataset; the model "
+                             "infers changes from the build durations")
+    counts = df.groupby("image").size()
+    images = sorted(counts.index)
+    fig = go.Figure()
+    fig.add_scatter(x=df["time"].tolist(), y=[label(i) for i in df["image"]], mode="markers",
+                    marker={"color": PALETTE[2], "size": 9, "symbol": "diamond"},
+                    customdata=[[label(c), label(p)] for c, p in
+                                zip(df["commit"], df["paths"], strict=True)],
+                    hovertemplate="%{y}: %{customdata[0]} at %{x}<br>%{customdata[1]}"
+                                  "<extra></extra>", name="change commit")
+    fig.update_yaxes(type="category", categoryorder="array",
+                     categoryarray=[label(i) for i in images][::-1])
+    fig.update_layout(showlegend=False)
+    return style_figure(fig, f"{title}: {len(df)} in all", "commit time (UTC)", "image",
+                        height=max(350, 24 * len(images) + 150))
+
+
+def plot_fork_activity(df: pd.DataFrame, figures: dict | None) -> go.Figure | HTML:
+    """Stacked bars: pipelines per sampled fork, those that changed an image apart.
+
+    Takes :func:`history.summarize_fork_activity` and :func:`history.fork_activity_figures`;
+    a note instead when no fork was sampled.
+    """
+    title = "Fork pipelines in the window"
+    if df.empty or figures is None:
+        return _not_measured(title, "no fork activity measured in this dataset; the model "
+                             "uses the scenario's fork assumptions")
+    names = [label(f) for f in df["fork"]]
+    fig = go.Figure()
+    fig.add_bar(x=names, y=df["other_pipelines"].tolist(), name="other pipelines",
+                marker_color=PALETTE[0])
+    fig.add_bar(x=names, y=df["image_change_pipelines"].tolist(),
+                name="changed an image's inputs", marker_color=PALETTE[1])
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(type="category")
+    f = figures
+    sub = (f"{f['forks_sampled']} of {f['forks_active']} active forks sampled "
+           f"({f['sampling_fraction']:.0%}), read {f['read_at']}: about "
+           f"{f['pipelines_per_month']:.0f} fork pipelines a month over "
+           f"{f['owners']:.0f} owners")
+    return style_figure(fig, f"{title}<br><sup>{label(sub)}</sup>", "fork",
+                        "pipelines in the window")
+
+
+def plot_registry_usage(df: pd.DataFrame) -> go.Figure | HTML:
+    """Bars: the project's and the root namespace's registry GiB, with the date read.
+
+    Takes :func:`history.registry_usage_frame`; a note instead when it was not read.
+    """
+    title = "Container registry as GitLab counts it"
+    if df.empty:
+        return _not_measured(title, "the registry usage was not read for this dataset")
+    read = str(df["read_at"].dropna().iloc[0]) if df["read_at"].notna().any() else "?"
+    names = [label(lv) + (" (estimated)" if e is True else "")
+             for lv, e in zip(df["level"], df["is_estimated"], strict=True)]
+    fig = go.Figure()
+    fig.add_bar(x=(df["size_bytes"] / GIB).round(2).tolist(), y=names, orientation="h",
+                marker_color=[PALETTE[0], PALETTE[3]][:len(df)],
+                text=[f"{v / GIB:,.1f} GiB" for v in df["size_bytes"]], textposition="auto")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(showlegend=False)
+    return style_figure(fig, f"{title} (read {label(read)})", "size (GiB)", "", height=300)

@@ -232,3 +232,83 @@ def sum_billed_build_minutes(ds: Dataset) -> pd.DataFrame:
     grouped = frame.groupby(["month", "attempt"])["minutes"]
     out = grouped.agg(jobs="count", minutes="sum").reset_index()
     return out.sort_values(["month", "attempt"], ignore_index=True)
+
+
+# --------------------------------------------------------------------------- measured inputs
+
+
+def list_image_changes(ds: Dataset) -> pd.DataFrame:
+    """Measured change events: one row per (image, commit) from the ``image_changes`` table.
+
+    Columns: ``image``, ``commit`` (short SHA), ``time`` (UTC), ``paths`` (the inputs it
+    touched, joined by ", "). Sorted by time. Empty when the dataset has none.
+    """
+    changes = ds.image_changes
+    cols = ["image", "commit", "time", "paths"]
+    if changes is None or changes.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    out = (changes.groupby(["image", "commit"], as_index=False)
+           .agg(time=("time", "min"), paths=("path", lambda p: ", ".join(sorted(set(p))))))
+    out["commit"] = out["commit"].astype(str).str[:8]
+    return out[cols].sort_values(["time", "image"], ignore_index=True)
+
+
+def summarize_fork_activity(ds: Dataset) -> pd.DataFrame:
+    """The sampled active forks: one row per fork with its pipelines in the window.
+
+    Columns: ``fork`` (path), ``owner``, ``pipelines``, ``image_change_pipelines``,
+    ``other_pipelines``. Most pipelines first. Empty when no fork was sampled.
+    """
+    forks = ds.forks
+    cols = ["fork", "owner", "pipelines", "image_change_pipelines", "other_pipelines"]
+    if forks is None or forks.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    s = forks[forks["is_sampled"] & forks["is_active"]]
+    pipes = s["pipelines"].astype("float64").fillna(0).astype("int64")
+    changing = s["image_change_pipelines"].astype("float64").fillna(0).astype("int64")
+    out = pd.DataFrame({"fork": s["path"].astype(str).to_numpy(),
+                        "owner": s["owner"].astype(str).to_numpy(),
+                        "pipelines": pipes.to_numpy(),
+                        "image_change_pipelines": changing.to_numpy(),
+                        "other_pipelines": (pipes - changing).to_numpy()})
+    return out.sort_values(["pipelines", "fork"], ascending=[False, True], ignore_index=True)
+
+
+def fork_activity_figures(ds: Dataset) -> dict[str, float | int | str] | None:
+    """The fork figures the model uses, as measured (p50), and how they were sampled.
+
+    Keys: ``forks_listed``, ``forks_active``, ``forks_sampled``, ``sampling_fraction``,
+    ``pipelines_per_month``, ``owners``, ``image_change_share`` (per image),
+    ``read_at`` (YYYY-MM-DD). None when the dataset has no sampled fork.
+    """
+    from cachecost.model.measured import fork_measured_summary
+
+    forks = ds.forks
+    est = fork_measured_summary(ds)
+    if forks is None or est is None:
+        return None
+    return {"forks_listed": len(forks), "forks_active": int(forks["is_active"].sum()),
+            "forks_sampled": int((forks["is_active"] & forks["is_sampled"]).sum()),
+            "sampling_fraction": float(forks["sampling_fraction"].iloc[0]),
+            **est, "read_at": pd.Timestamp(forks["read_at"].max()).strftime("%Y-%m-%d")}
+
+
+def registry_usage_frame(ds: Dataset) -> pd.DataFrame:
+    """The registry as GitLab counted it when the data was fetched.
+
+    One row per level: ``"this project"`` (``container_registry_size``, project
+    statistics) and ``"root namespace <path>"`` (GraphQL ``rootStorageStatistics``, what
+    counts against the namespace's quota). Columns: ``level``, ``size_bytes``,
+    ``is_estimated`` (null for the project), ``read_at`` (ISO UTC). Empty if not read.
+    """
+    usage = ds.metadata.get("registry_usage") or {}
+    rows = []
+    if usage.get("container_registry_size_bytes") is not None:
+        rows.append({"level": "this project", "size_bytes":
+                     float(usage["container_registry_size_bytes"]), "is_estimated": None,
+                     "read_at": usage.get("read_at")})
+    if usage.get("namespace_container_registry_size_bytes") is not None:
+        rows.append({"level": f"root namespace {usage.get('namespace')}",
+                     "size_bytes": float(usage["namespace_container_registry_size_bytes"]),
+                     "is_estimated": usage.get("is_estimated"), "read_at": usage.get("read_at")})
+    return pd.DataFrame(rows, columns=["level", "size_bytes", "is_estimated", "read_at"])

@@ -18,6 +18,7 @@ import sys
 from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
 from cachecost.standin.data import StandinData
+from cachecost.standin.extra import ExtraData
 from cachecost.standin.server import Faults, StandinServer
 
 DEMO_TOKEN = "standin-demo-token"
@@ -38,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--every-drop", type=int, default=0, help="drop every Nth connection")
     p.add_argument("--registry", choices=("enabled", "disabled", "forbidden"),
                    default="enabled", help="how the container registry answers")
+    p.add_argument("--forks", type=int, default=40, help="forks of the project")
+    p.add_argument("--active-forks", type=int, default=6,
+                   help="of those, forks active in the sample's window")
     p.add_argument("--token-env", default="GITLAB_TOKEN",
                    help="environment variable holding the token to accept")
     return p
@@ -65,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
                     every_drop=args.every_drop)
     token = os.environ.get(args.token_env) or DEMO_TOKEN
     try:
-        srv = StandinServer(data, port=args.port, faults=faults, tokens={token: {"read_api"}})
+        srv = StandinServer(data, port=args.port, faults=faults, tokens={token: {"read_api"}},
+                            extra=ExtraData(data, forks=args.forks,
+                                            active_forks=args.active_forks))
     except OSError as exc:
         print(f"standin: error: cannot listen on 127.0.0.1:{args.port} ({exc.strerror})",
               file=sys.stderr)

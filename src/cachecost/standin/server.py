@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 import pandas as pd
 
 from cachecost.standin.data import StandinData
+from cachecost.standin.extra import ExtraData
 
 #: GitLab.com stops counting (no X-Total / X-Total-Pages / rel="last") past this many items.
 MAX_COUNTED_ITEMS = 10_000
@@ -104,6 +105,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer()
         finally:
             self.server.leave()
+
+    do_POST = do_GET  # noqa: N815 - POST /api/graphql (cachecost.standin.extra)
 
     def _answer(self) -> None:
         srv = self.server
@@ -206,6 +209,10 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         path = parts.path
+        if self.command == "POST":      # GraphQL: cachecost.standin.extra
+            size = int(self.headers.get("Content-Length") or 0)
+            return self._extra(self.server.extra.post(path, self.rfile.read(size),
+                                                      self.server.count_kind))
         if not path.startswith("/api/v4/"):
             raise _Reply(404, {"message": "404 Not Found"})
         segs = [unquote(s) for s in path[len("/api/v4/"):].split("/")]
@@ -218,6 +225,9 @@ class _Handler(BaseHTTPRequestHandler):
             if repo is None:
                 raise _Reply(404, {"message": "404 Repository Not Found"})
             return repo, {}
+        extra = self.server.extra.route(segs, q, self._offset_page, self.server.count_kind)
+        if extra is not None:           # repository, forks and fork projects
+            return self._extra(extra)
         if len(segs) < 2 or segs[0] != "projects":
             raise _Reply(404, {"message": "404 Not Found"})
         if segs[1] not in (str(data.project_id), data.project_path):
@@ -269,6 +279,13 @@ class _Handler(BaseHTTPRequestHandler):
                     raise _Reply(404, {"message": "404 Tag Not Found"})
                 return tag, {}
         raise _Reply(404, {"message": "404 Not Found"})
+
+    @staticmethod
+    def _extra(reply: tuple[int, object, dict]) -> tuple[object, dict]:
+        status, body, headers = reply
+        if status != 200:
+            raise _Reply(status, body, headers)
+        return body, headers
 
     def _check_registry(self) -> None:
         mode = self.server.data.registry_mode
@@ -345,9 +362,11 @@ class StandinServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     def __init__(self, data: StandinData, *, port: int = 0, faults: Faults | None = None,
-                 tokens: dict[str, set[str]] | None = None) -> None:
+                 tokens: dict[str, set[str]] | None = None, extra: ExtraData | None = None
+                 ) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.data = data
+        self.extra = extra if extra is not None else ExtraData(data)
         self.faults = faults or Faults()
         self.tokens = tokens if tokens is not None else {}
         self.counts: Counter[str] = Counter()
@@ -421,7 +440,8 @@ class StandinServer(ThreadingHTTPServer):
 
 
 def start_standin(data: StandinData, *, port: int = 0, faults: Faults | None = None,
-                  tokens: dict[str, set[str]] | None = None) -> StandinServer:
+                  tokens: dict[str, set[str]] | None = None,
+                  extra: ExtraData | None = None) -> StandinServer:
     """Start a stand-in on 127.0.0.1 (``port=0``: an ephemeral port) in a background thread."""
-    return StandinServer(data, port=port, faults=faults, tokens=tokens).start()
+    return StandinServer(data, port=port, faults=faults, tokens=tokens, extra=extra).start()
 

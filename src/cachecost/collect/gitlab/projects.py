@@ -23,6 +23,7 @@ class ProjectInfo:
     path_with_namespace: str
     is_registry_enabled: bool
     container_registry_size_bytes: int | None   # None when statistics are not visible
+    default_branch: str | None = None           # None for an empty repository
 
 
 def get_project(client: GitlabClient, project_path: str, *, attempts: int | None = None
@@ -40,4 +41,5 @@ def get_project(client: GitlabClient, project_path: str, *, attempts: int | None
         path_with_namespace=obj.get("path_with_namespace", project_path),
         is_registry_enabled=bool(enabled),
         container_registry_size_bytes=None if size is None else int(size),
+        default_branch=obj.get("default_branch"),
     )

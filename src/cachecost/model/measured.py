@@ -1,0 +1,193 @@
+"""Measurements from the dataset that replace the model's assumptions where present.
+
+A fetch (:mod:`cachecost.collect.measure`) may store three kinds of data; each is
+used when present and the model says which it used:
+
+* **Image changes** (``image_changes`` table, ``metadata.image_inputs``): an image's
+  ``changes_per_month`` = distinct commits on the default branch that touched its
+  inputs (its Dockerfile) inside the pipelines' window / months of the window. Every
+  such commit gives rebuild-on-change a new input-hash tag and kaniko new cache keys
+  for the layers after the changed step (kaniko cache keys hash the command and its
+  inputs: domain-facts §3). An image the CI files name with no commit in the window
+  measured 0 changes. Images the CI files do not name keep the duration split.
+* **Fork activity** (``forks`` table): with ``s`` forks sampled of ``a`` active
+  (fraction ``f = s/a``), ``P`` pipelines of the sampled forks in the ``M`` months from
+  the window start to the upstream data's last pipeline, ``C``
+  of them on a commit that changed an image, ``O`` distinct owners with a pipeline:
+  ``forks.pipelines_per_month`` = P / f / M, ``forks.owners`` = O / f, and
+  ``forks.image_change_share`` (per image) = C / P x k / N, where k is the mean number
+  of images an upstream change commit touches and N the number of images. Each is a
+  triangular distribution over the count +- 2 sqrt(count) (Poisson counting error).
+  They replace the scenario's values only where the scenario leaves them at their
+  defaults.
+* **Registry usage** (``metadata.registry_usage``): the root namespace's
+  ``containerRegistrySize`` counts every project of the namespace, the project's
+  ``container_registry_size`` this one; the difference is registry storage of other
+  projects that counts against the same quota, so it becomes
+  ``storage.other_usage_gib`` when the scenario leaves that at its default. The
+  figure and the date it was read are reported as "today".
+
+    apply_image_changes(cal.images, ds, months, cal.notes)   # in calibrate()
+    scenario = with_measured_inputs(scenario, ds, cal)       # in run_model()
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cachecost.dataset.io import Dataset
+from cachecost.model.distributions import Distribution, fixed
+
+GIB = 2.0**30
+DAYS_PER_MONTH = 30.4375
+DURATION_SPLIT = "duration split: pipelines with a rebuild of the image"
+
+
+def _window(ds: Dataset) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    created = ds.pipelines["created_at"].dropna()
+    return (created.min(), created.max()) if len(created) else None
+
+
+def apply_image_changes(images: pd.DataFrame, ds: Dataset, months: float,
+                        notes: list[str]) -> None:
+    """Replace ``changes_per_month`` by measured change commits where the data has them.
+
+    ``images`` is the calibration table (index: image), changed in place; it gains a
+    ``changes_method`` column naming the source of each value. ``months`` is the
+    pipelines' window in months (the calibration's ``months_of_data``).
+
+    Hand-worked: 3 commits touching ``alpine.docker`` inside a 2-month window give
+    alpine 1.5 changes/month; a named image with no commit gets 0.
+    """
+    images["changes_method"] = DURATION_SPLIT
+    changes = ds.image_changes
+    inputs = ds.metadata.get("image_inputs") or {}
+    window = _window(ds)
+    if changes is None or not inputs or window is None:
+        notes.append("image changes: no measured change events in the data; "
+                     "changes_per_month from the build-duration split")
+        return
+    lo, hi = window
+    inside = changes[(changes["time"] >= lo) & (changes["time"] <= hi)]
+    counts = inside.groupby("image")["commit"].nunique()
+    measured = [i for i in images.index if i in inputs]
+    for image in measured:
+        n = int(counts.get(image, 0))
+        images.loc[image, "changes_per_month"] = n / months
+        images.loc[image, "change_events"] = float(n)      # the rate's posterior reads it
+        images.loc[image, "changes_method"] = (
+            f"measured: {n} commit(s) touching {', '.join(inputs[image])} in the window")
+    rest = len(images) - len(measured)
+    notes.append(f"image changes: measured change commits for {len(measured)} image(s)"
+                 + (f"; {rest} image(s) not in the CI files use the build-duration split"
+                    if rest else ""))
+
+
+def _around(count: float, scale: float) -> Distribution:
+    """Triangular over ``count +- 2 sqrt(count)`` (Poisson), times ``scale``."""
+    if count <= 0:
+        return fixed(0.0)
+    half = 2.0 * math.sqrt(count)
+    lo, hi = max(0.0, count - half), count + half
+    return Distribution("triangular", (lo * scale, count * scale, hi * scale))
+
+
+def fork_inputs(ds: Dataset) -> tuple[dict[str, Distribution], str] | None:
+    """The fork inputs the ``forks`` table measures, and a one-line description; None if none.
+
+    Hand-worked: 2 of 4 active forks sampled (f = 0.5), 30 pipelines in 3 months, 6 of
+    them changing an image, 2 owners: 20 pipelines/month, 4 owners, and with upstream
+    commits touching 2 images each out of 24: share 6/30 x 2/24 = 0.0167.
+    """
+    forks = ds.forks
+    if forks is None or forks.empty:
+        return None
+    sampled = forks[forks["is_sampled"] & forks["is_active"]]
+    fraction = float(forks["sampling_fraction"].iloc[0])
+    if sampled.empty or not fraction > 0:
+        return None
+    start = forks["window_start"].min()
+    created = ds.pipelines["created_at"].dropna()   # the upstream data's "now"
+    end = created.max() if len(created) and created.max() > start else forks["read_at"].max()
+    months = max((end - start).total_seconds() / 86400.0, 1.0) / DAYS_PER_MONTH
+    pipes = float(sampled["pipelines"].astype(float).sum())
+    changing = float(sampled["image_change_pipelines"].astype(float).sum())
+    owners = float(sampled.loc[sampled["pipelines"].astype(float) > 0, "owner"].nunique())
+    changes = ds.image_changes
+    n_images = max(1, len(ds.metadata.get("image_inputs") or {}) or
+                   int(ds.jobs["image"].nunique()))
+    per_commit = (float(changes.groupby("commit")["image"].nunique().mean())
+                  if changes is not None and len(changes) else 1.0)
+    share = (changing / pipes) * per_commit / n_images if pipes else 0.0
+    share_dist = (_around(changing, per_commit / n_images / pipes) if pipes and changing
+                  else fixed(share))
+    if share_dist.kind == "triangular":       # a share: at most 1
+        share_dist = Distribution("triangular", tuple(min(p, 1.0) for p in share_dist.params))
+    out = {
+        "forks.pipelines_per_month": _around(pipes, 1.0 / fraction / months),
+        "forks.owners": _around(owners, 1.0 / fraction) if owners else fixed(1.0),
+        "forks.image_change_share": share_dist,
+    }
+    read = pd.Timestamp(forks["read_at"].max()).strftime("%Y-%m-%d")
+    desc = (f"measured {read}: {int(pipes)} pipelines of {len(sampled)} sampled forks "
+            f"({fraction:.0%} of the active ones) in {months:.1f} months, "
+            f"{int(changing)} changing an image, {int(owners)} owners")
+    return out, desc
+
+
+def registry_today(ds: Dataset) -> dict[str, Any] | None:
+    """The registry figures read at fetch time (bytes and GiB, with the date); None if none."""
+    usage = ds.metadata.get("registry_usage")
+    if not usage:
+        return None
+    ns = usage.get("namespace_container_registry_size_bytes")
+    proj = usage.get("container_registry_size_bytes")
+    return {
+        "read_at": usage.get("read_at"), "namespace": usage.get("namespace"),
+        "namespace_gib": None if ns is None else ns / GIB,
+        "project_gib": None if proj is None else proj / GIB,
+        "is_estimated": usage.get("is_estimated"),
+        "other_projects_gib": (None if ns is None or proj is None
+                               else max(0.0, (ns - proj) / GIB)),
+    }
+
+
+def with_measured_inputs(scenario: Any, ds: Dataset, notes: list[str]) -> Any:
+    """A copy of ``scenario`` whose default fork and other-usage inputs are the measured ones.
+
+    Inputs the scenario file sets stay as set; the copy's ``sources`` say
+    ``measured`` for the replaced ones. ``notes`` gets one line per replacement.
+    """
+    values, sources = dict(scenario.values), dict(scenario.sources)
+    forks = fork_inputs(ds)
+    if forks is not None:
+        dists, desc = forks
+        for key, dist in dists.items():
+            if sources.get(key) == "default":
+                values[key], sources[key] = dist, "measured"
+        notes.append(f"fork inputs: {desc}" if any(
+            sources.get(k) == "measured" for k in dists) else
+            f"fork inputs: the scenario's (its file sets them); data: {desc}")
+    today = registry_today(ds)
+    if today and today["other_projects_gib"] is not None and \
+            sources.get("storage.other_usage_gib") == "default":
+        values["storage.other_usage_gib"] = float(today["other_projects_gib"])
+        sources["storage.other_usage_gib"] = "measured"
+        notes.append(
+            f"registry today ({today['read_at']}): namespace {today['namespace']} "
+            f"{today['namespace_gib']:.1f} GiB, this project {today['project_gib']:.1f} GiB; "
+            f"the other {today['other_projects_gib']:.1f} GiB count as other usage")
+    return replace(scenario, values=values, sources=sources)
+
+
+def fork_measured_summary(ds: Dataset) -> dict[str, float] | None:
+    """Point estimates for reports: pipelines/month, owners, image-change share (p50)."""
+    forks = fork_inputs(ds)
+    if forks is None:
+        return None
+    return {k.split(".", 1)[1]: float(np.round(v.median, 4)) for k, v in forks[0].items()}
