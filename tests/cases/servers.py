@@ -104,6 +104,7 @@ class _Gitlab(_Base):
         base = f"/api/v4/projects/{pid}"
         self.server.counts["total"] += 1
         if p in (f"/api/v4/projects/{doc['project']['path_with_namespace']}", base):
+            self.server.counts["project"] += 1
             return self.send(200, doc["project"])
         if p == f"{base}/pipelines":
             self.server.counts["pipelines"] += 1

@@ -15,6 +15,7 @@ import pandas as pd
 from cachecost.cli import main
 from cachecost.dataset.io import load_dataset
 from cachecost.standin import StandinData, start_standin
+from cachecost.standin.extra import MEASURE_KINDS
 
 from .servers import gitlab_server
 
@@ -48,7 +49,10 @@ def test_case_03_child_pipeline_stored(tmp_path, monkeypatch) -> None:
     # the child pipeline's duration comes from its one job: 01:05:31 -> 01:06:39
     assert ds.pipelines.set_index("pipeline_id").loc[288, "duration_s"] == 68.0
     assert first["pipelines"] == 2 and again["pipelines"] == 2
-    assert again["total"] == 4
+    # CI history: 4 requests; the measurement probes (repository files, forks, GraphQL:
+    # this server answers them 404) are counted apart by the fetch
+    assert again["project"] + again["pipelines"] + again["jobs"] == 4
+    assert again["total"] > 4
 
 
 def test_standin_lists_child_pipelines_only_when_asked() -> None:
@@ -87,4 +91,5 @@ def test_standin_child_pipelines_fetched_incrementally(tmp_path, monkeypatch) ->
     assert sorted(ds.pipelines["pipeline_id"]) == sorted(data.pipelines_frame()["pipeline_id"])
     assert ds.pipelines["pipeline_id"].is_unique
     assert set(ds.jobs["pipeline_id"]) <= set(ds.pipelines["pipeline_id"])
-    assert nothing_new["pipelines"] == 2 and nothing_new["total"] <= 4
+    measure = sum(nothing_new.get(k, 0) for k in MEASURE_KINDS)
+    assert nothing_new["pipelines"] == 2 and nothing_new["total"] - measure <= 4
