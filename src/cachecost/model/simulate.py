@@ -77,6 +77,7 @@ by a fine grid and linear interpolation at the sign change.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -85,15 +86,18 @@ import numpy as np
 
 from cachecost.dataset.io import Dataset
 from cachecost.model.calibrate import Calibration, calibrate
+from cachecost.model.claims import ClaimInputs, check_claims
 from cachecost.model.distributions import Distribution
 from cachecost.model.scenario import KEYS, Scenario, describe_value
 from cachecost.model.strategies import (
+    ACCOUNTINGS,
     HOURS_PER_MONTH,
     NEVER_MONTHS,
     STRATEGIES,
     CleanupPolicy,
     Drivers,
 )
+from cachecost.model.voi import value_of_information
 
 DEFAULT_SAMPLES = 20_000
 #: Samples evaluated at once: (images x 8192) float64 arrays of ~1.5 MB stay in cache.
@@ -617,6 +621,49 @@ def _tie_note(winner: str, runner_up: str, saving: float, cost: float,
             f"model's resolution: treat them as a tie and decide on other grounds."]
 
 
+def _cleanup_label(policy: dict | None) -> str:
+    if not policy:
+        return "no cleanup"
+    keep, days = policy.get("keep_n"), policy.get("older_than_days")
+    if keep is not None and days is not None:
+        return f"a {days:g}-day cleanup (tags older than {days:g} days beyond the newest {keep:g})"
+    return f"a {days:g}-day cleanup" if days is not None else f"a keep-{keep:g} cleanup"
+
+
+def _claims_and_voi(st: _Static, cal: Calibration, draws: dict[str, np.ndarray],
+                    sim: dict[str, dict[str, np.ndarray]], seed: int) -> dict[str, Any]:
+    """results["claims"], ["value_of_information"] and ["value_of_information_total"]
+    (issue 13). Re-runs the same draws under the cleanup what-if policy and under the
+    other accounting; what each reads is listed in :mod:`cachecost.model.claims` and
+    :mod:`cachecost.model.voi`."""
+    sc = st.scenario
+    other = next(a for a in ACCOUNTINGS if a != sc.value("storage.accounting"))
+    flipped = dataclasses.replace(sc, values={**sc.values, "storage.accounting": other})
+    images = cal.images
+    inp = ClaimInputs(
+        sim=sim,
+        sim_cleanup=(simulate(_Static(cal, sc, st.names, st.col, st.what_if, st.what_if), draws)
+                     if st.what_if is not None else None),
+        sim_other_accounting=simulate(
+            _Static(cal, flipped, st.names, st.col, st.policy, st.what_if), draws),
+        accounting=sc.value("storage.accounting"), horizon_months=sc.horizon_months,
+        compute_mode=sc.value("compute.mode"), draws=draws,
+        image_compressed_gib=dict(zip(images.index.astype(str),
+                                      images["compressed_size_gib"].astype(float),
+                                      strict=True)),
+        uncached_measured_images=int(images["uncached_build_min"].notna().sum()),
+        n_images=int(len(images)),
+        cleanup_label=_cleanup_label(sc.value("storage.cleanup_what_if")),
+        sponsor_budget_usd_per_year=sc.value("compute.sponsor_budget_usd_per_year"),
+        quota_minutes_per_month=sc.value("compute.quota_minutes_per_month"),
+        fork_quota_minutes_per_month=sc.value("forks.quota_minutes_per_month"),
+        is_kaniko_layer_digest_shared=bool(sc.value("assumptions.is_kaniko_layer_digest_shared")),
+        seed=seed)
+    rows, total = value_of_information(sim, draws, st.names, seed=seed)
+    return {"claims": check_claims(inp), "value_of_information": rows,
+            "value_of_information_total": total}
+
+
 def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPLES,
               seed: int | None = None, *, calibration: Calibration | None = None
               ) -> dict[str, Any]:
@@ -742,7 +789,7 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
            for n in ties],
     }
 
-    return {
+    results = {
         "scenario": scenario.name,
         "scenario_title": scenario.title,
         "scenario_description": scenario.description,
@@ -768,3 +815,5 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
             "notes": list(cal.notes),
         },
     }
+    results.update(_claims_and_voi(st, cal, draws, sim, seed))     # issue 13
+    return results
