@@ -84,6 +84,8 @@ NEGLIGIBLE_SHARE = 0.01
 #: Share of fork builds from scratch at/above which forks "rebuild from scratch".
 SCRATCH_HOLDS = 0.95
 SCRATCH_NOT = 0.05
+#: Threshold comparisons forgive float rounding (12/20 - 12/24 = 0.0999...).
+_EPS = 1e-9
 
 #: kaniko cache sources: ``--cache-repo`` is a single string (cmd/executor/cmd/root.go).
 KANIKO_CACHE_SOURCES = 1
@@ -222,9 +224,9 @@ def storage_ratios(inp: ClaimInputs) -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def _storage_verdict(horizon: float, cleanup: float | None) -> str:
-    if horizon < NEGLIGIBLE_RATIO:
+    if horizon < NEGLIGIBLE_RATIO - _EPS:
         return NOT
-    if horizon >= DOUBLING and (cleanup is None or cleanup >= DOUBLING):
+    if horizon >= DOUBLING - _EPS and (cleanup is None or cleanup >= DOUBLING - _EPS):
         return HOLDS
     return PARTLY
 
@@ -319,9 +321,9 @@ def _allowance_share(inp: ClaimInputs) -> tuple[np.ndarray, np.ndarray, str, str
 
 
 def _compute_verdict(extra_share: float, exhausts: bool) -> str:
-    if exhausts or extra_share >= MATERIAL_SHARE:
+    if exhausts or extra_share >= MATERIAL_SHARE - _EPS:
         return HOLDS
-    if extra_share <= NEGLIGIBLE_SHARE:
+    if extra_share <= NEGLIGIBLE_SHARE + _EPS:
         return NOT
     return PARTLY
 
@@ -414,9 +416,9 @@ def fork_scratch_share(inp: ClaimInputs) -> np.ndarray:
 
 
 def _scratch_verdict(share: float) -> str:
-    if share >= SCRATCH_HOLDS:
+    if share >= SCRATCH_HOLDS - _EPS:
         return HOLDS
-    if share <= SCRATCH_NOT:
+    if share <= SCRATCH_NOT + _EPS:
         return NOT
     return PARTLY
 
@@ -486,9 +488,12 @@ def single_cache_source_claim(inp: ClaimInputs) -> dict[str, Any]:
     cid = "kaniko-single-cache-source"
     n = inp.kaniko_cache_sources
     verdict = HOLDS if n == 1 else NOT
-    hinge = ("only jobs that would read two caches pay for it: a fork that changed an "
-             "image (reads upstream's cache, would also need its own); stable branches "
-             "and upstream share one cache repository by content key and lose nothing")
+    hinge = ("only jobs that would need two caches pay for it: a fork that changed an "
+             "image reads upstream's cache repository but cannot write its own there, so "
+             "it rebuilds from the changed step on every pipeline (dind reads the fork's "
+             "own tag too); stable branches and upstream share one cache repository by "
+             "content key and lose nothing. The model prices it through the share of fork "
+             "builds that reuse upstream's kaniko cache")
     if not _has(inp.sim, KANIKO, DIND):
         return _claim(cid, SINGLE_SOURCE_CLAIM, verdict,
                       f"{verdict.capitalize()}: kaniko's --cache-repo takes {n} "
@@ -501,10 +506,12 @@ def single_cache_source_claim(inp: ClaimInputs) -> dict[str, Any]:
                      - np.asarray(d["fork_pipeline_feedback_minutes"]), "min")
     figure = (f"kaniko --cache-repo takes {n} repository (a single string, kaniko "
               f"cmd/executor/cmd/root.go); QEMU's dind job passes {DIND_CACHE_SOURCES} "
-              f"--cache-from. What a second source would save here: {_span(fmin)} fork "
-              f"runner minutes a month and {_n(wait['p50'])} min of a contributor's wait.")
-    sentence = (f"Holds: kaniko reads and writes a single cache repository; it costs "
-                f"{_n(fmin['p50'])} fork runner minutes a month here."
+              f"--cache-from. What forks pay for kaniko's cache here: {_span(fmin)} more "
+              f"runner minutes a month than with dind and {_n(wait['p50'])} min more of a "
+              f"contributor's wait.")
+    sentence = (f"Holds: kaniko reads and writes a single cache repository; with forks "
+                f"priced as this scenario assumes, that costs {_n(fmin['p50'])} fork "
+                f"runner minutes a month."
                 if verdict == HOLDS else
                 f"Does not hold: this kaniko takes {n} cache sources.")
     return _claim(cid, SINGLE_SOURCE_CLAIM, verdict, sentence, figure, fmin, hinge,
