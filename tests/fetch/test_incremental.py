@@ -63,6 +63,7 @@ def test_refetch_with_nothing_new_makes_few_requests(standin: StandinServer, tok
     standin.reset_counts()
     assert fetch_cli(standin, tmp_path) == 0
     assert standin.counts["total"] <= 5
+    assert standin.counts["pipelines"] == 2         # the list, then its child pipelines
     assert_same_dataset(load_dataset(tmp_path), before)
 
 

@@ -113,7 +113,9 @@ def test_small_segments_walk_in_parallel_and_fetch_every_job_once(
     walk_fetch(standin, tmp_path, pages_per_segment=1, logs_per_image=0)
     ds = load_dataset(tmp_path)
     assert ds.jobs["job_id"].is_unique
-    from_logs = ["image", "cache_outcome", "cached_steps", "executed_steps"]   # logs off
+    # logs off: images, outcomes and which containers-stage jobs build nothing come from logs
+    from_logs = ["image", "is_container_build", "cache_outcome", "cached_steps",
+                 "executed_steps"]
     pd.testing.assert_frame_equal(ds.jobs.drop(columns=from_logs),
                                   reference.jobs.drop(columns=from_logs))
     assert job_pages_at_once["max"] == 4     # FetchOptions().workers chains at once
@@ -326,4 +328,9 @@ def test_build_logs_start_during_the_walk_and_pick_the_newest(
     cand = jobs[jobs["is_container_build"] & (jobs["status"] == "success")]
     want = cand.sort_values("job_id", ascending=False).groupby("name").head(2)["job_id"]
     assert sorted(jobs.loc[jobs["cache_outcome"].notna(), "job_id"]) == sorted(want)
-    assert len(starts["logs"]) == len(want)                # each log asked for once
+    # containers-stage jobs whose logs showed no build were read too, and left unclassified
+    probed = jobs[(jobs["stage"] == "containers") & ~jobs["is_container_build"]
+                  & (jobs["status"] == "success")]
+    probed = probed.sort_values("job_id", ascending=False).groupby("name").head(2)
+    assert len(probed) == 2 and probed["cache_outcome"].isna().all()
+    assert len(starts["logs"]) == len(want) + len(probed)  # each log asked for once

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cachecost.model.calibrate import Calibration
-from cachecost.model.simulate import _static, median_params, simulate, uncertain_inputs
+from cachecost.model.simulate import make_static, median_params, simulate, uncertain_inputs
 
 
 def make_calibration(rows: dict[str, dict[str, float]], *, other_minutes: float = 0.0
@@ -18,7 +18,9 @@ def make_calibration(rows: dict[str, dict[str, float]], *, other_minutes: float 
     defaults = {"builds_per_month": 100.0, "changes_per_month": 2.0, "cached_build_min": 2.0,
                 "change_build_min": 6.0, "uncached_build_min": 10.0,
                 "compressed_size_gib": 1.0, "per_tag_gib": 2.0, "dedup_gib": 1.25,
-                "tags_kept": 2.0, "run_steps": 5.0}
+                "tags_kept": 2.0, "run_steps": 5.0, "failed_min_per_month": 0.0,
+                "change_events": 6.0, "is_multi_stage": 1.0,
+                "kaniko_hit_build_min": np.nan}
     images = pd.DataFrame.from_dict({k: {**defaults, **v} for k, v in rows.items()},
                                     orient="index")
     return Calibration(images=images, months_of_data=3.0,
@@ -42,6 +44,7 @@ FIXED_SCENARIO = """\
       image_changes_factor: 1
       build_minutes_factor: 1
       scheduled_refresh_per_month: 4
+      base_image_refresh_share: 0
     compute:
       mode: private-runners
       usd_per_runner_hour: 6          # 0.1 USD per minute
@@ -53,14 +56,17 @@ FIXED_SCENARIO = """\
       quota_minutes_per_month: 400
     storage:
       accounting: root-namespace-dedup
-      usd_per_10gib_year: 120         # 1 USD per GiB-month
-      billed_above_gib: 0
+      usd_per_10gib_year: 60          # packs: 5 USD per 10 GiB-month, if billed
+      shadow_usd_per_10gib_year: 120  # shadow: 1 USD per GiB-month
       quota_gib: 10
     assumptions:
       changed_bytes_share: 0.8
       kaniko_cache_bytes_share: 0.9
       kaniko_cache_ttl_hours: 365.25  # half a month
       kaniko_fork_cache_reuse_share: 0
+      kaniko_layer_digest_shared_probability: 1
+      kaniko_full_change_share: 1
+      kaniko_pull_extract_min_per_gib: 0
       buildkit_max_extra_bytes_share: 0.1
       buildkit_max_change_saving_share: 0.25
       rebuild_check_minutes: 0.5
@@ -69,7 +75,7 @@ FIXED_SCENARIO = """\
 
 def evaluate(cal: Calibration, scenario, **inputs) -> dict:
     """Simulate one row: every input at its p50 unless given; return {strategy: {metric}}."""
-    st = _static(cal, scenario)
+    st = make_static(cal, scenario)
     p = median_params(uncertain_inputs(scenario))
     for name, value in inputs.items():
         p[name.replace("__", ".")] = np.array([float(value)])

@@ -13,7 +13,7 @@ from cachecost.dataset.io import Dataset, empty_table
 from cachecost.errors import CachecostError
 from cachecost.model.calibrate import GIB, calibrate, split_durations
 from cachecost.model.scenario import load_scenario
-from cachecost.model.simulate import _static, median_params, simulate, uncertain_inputs
+from cachecost.model.simulate import make_static, median_params, simulate, uncertain_inputs
 
 
 def test_split_separates_rebuilds_from_cached_builds():
@@ -58,7 +58,7 @@ def test_modelled_baseline_minutes_match_measured(sample_calibration, tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text("workload:\n  image_changes_factor: 1\n", encoding="utf-8")
     sc = load_scenario(path)
-    sim = simulate(_static(sample_calibration, sc), median_params(uncertain_inputs(sc)))
+    sim = simulate(make_static(sample_calibration, sc), median_params(uncertain_inputs(sc)))
     modelled = sim["dind-inline-cache"]["compute_minutes_per_month"][0]
     assert modelled == pytest.approx(sample_calibration.container_minutes_per_month, rel=0.03)
 

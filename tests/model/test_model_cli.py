@@ -111,28 +111,36 @@ def test_same_seed_same_numbers(sample, sample_calibration):
     assert a["strategies"]["kaniko-cache-repo"] != c["strategies"]["kaniko-cache-repo"]
 
 
-def test_cleanup_what_if_never_exceeds_no_policy(sample, sample_calibration):
+def test_cleanup_never_exceeds_no_policy(sample, sample_calibration, tmp_path):
+    """Each strategy's own cleanup policy (default scenario) keeps its registry below the
+    same strategy without cleanup, whose growth is reported as a risk."""
+    path = tmp_path / "nocleanup.yaml"
+    path.write_text("storage:\n  cleanup_policies: {kaniko-cache-repo: null, "
+                    "rebuild-on-change: null}\n", encoding="utf-8")
     r = run_model(sample, load_scenario(None), samples=500, calibration=sample_calibration)
-    h = r["storage_over_horizon"]
+    g = run_model(sample, load_scenario(path), samples=500, calibration=sample_calibration)
     for name in ("kaniko-cache-repo", "rebuild-on-change"):
-        grown = h["strategies"][name]["p50"]
-        cleaned = h["cleanup_what_if"][name]["p50"]
+        cleaned = r["storage_over_horizon"]["strategies"][name]["p50"]
+        grown = g["storage_over_horizon"]["strategies"][name]["p50"]
         assert cleaned[-1] < grown[-1]
         assert all(b >= a - 1e-9 for a, b in zip(cleaned, cleaned[1:], strict=False))
+        assert r["strategies"][name]["storage_risk"]["is_growth_unbounded"] is False
+        assert g["strategies"][name]["storage_risk"]["is_growth_unbounded"] is True
+        assert g["strategies"][name]["registry_growth_gib_per_month"]["p50"] > 0
 
 
 def test_break_even_value_really_is_break_even(sample, sample_calibration):
     """Re-run the model with the input pinned at its break-even: both totals must match."""
-    from cachecost.model.simulate import _static, median_params, simulate, uncertain_inputs
+    from cachecost.model.simulate import make_static, median_params, simulate, uncertain_inputs
 
     sc = load_scenario(None)
     r = run_model(sample, sc, samples=200, calibration=sample_calibration)
     row = next(b for b in r["break_even"] if b["value"] is not None
-               and b["input"] == "storage.usd_per_10gib_year")
+               and b["input"] == "storage.shadow_usd_per_10gib_year")
     dists = uncertain_inputs(sc)
     p = median_params(dists)
     p[row["input"]][:] = row["value"]
-    sim = simulate(_static(sample_calibration, sc), p, with_horizon=False)
+    sim = simulate(make_static(sample_calibration, sc), p, with_horizon=False)
     a = sim[row["strategy_a"]]["total_cost_usd_per_month"][0]
     b = sim[row["strategy_b"]]["total_cost_usd_per_month"][0]
     assert a == pytest.approx(b, rel=1e-6)

@@ -1,8 +1,12 @@
 """Hand-worked examples: one image with round numbers, every input fixed.
 
-Image: B = 100 builds/month, c = 2 changes/month, t_hit 2, t_change 6, t_miss 10
-minutes; S = 1 GiB, 2 tags (per-tag 2 GiB, dedup 1.25 GiB), 5 RUN steps. The
-expected values below are worked out by hand from the formulas in docs/model.md.
+Image: B = 100 successful builds/month, c = 2 changes/month, t_hit 2, t_change 6,
+t_miss 10 minutes; S = 1 GiB, T = 2 tags (per-tag 2 GiB, dedup 1.25 GiB), 5 RUN
+steps, multi-stage. Scenario (model_test_helpers.FIXED_SCENARIO): runner time
+0.1 USD/minute, shadow price 1 USD per GiB-month, no storage cash, every
+strategy with the cleanup policy it declares (kaniko: keep 1, older than 14 days;
+rebuild-on-change: keep 5, older than 14 days). The expected values below are
+worked out by hand from the formulas in docs/model.md.
 """
 
 from __future__ import annotations
@@ -13,15 +17,22 @@ import numpy as np
 import pytest
 from model_test_helpers import FIXED_SCENARIO, evaluate, make_calibration, write_scenario
 
+from cachecost.errors import CachecostError
+from cachecost.model.registry import months_to_reach
 from cachecost.model.scenario import load_scenario
-from cachecost.model.simulate import months_to_reach
 
 TTL_EXTRA = 2 / (1 - math.exp(-1)) - 2      # kaniko renewals beyond changes, tau = 0.5 month
+D14 = 14 / 30.4375                          # 14 days in months: 0.459959
 
 
 @pytest.fixture
 def one_image():
     return make_calibration({"img": {}})
+
+
+def _scenario(tmp_path, old: str, new: str, name: str = "s.yaml"):
+    assert old in FIXED_SCENARIO
+    return load_scenario(write_scenario(tmp_path, FIXED_SCENARIO.replace(old, new), name))
 
 
 def test_upstream_compute_minutes(one_image, fixed_scenario):
@@ -35,16 +46,73 @@ def test_upstream_compute_minutes(one_image, fixed_scenario):
     assert got["buildkit-registry-cache-max"] == pytest.approx(100 * 2 + 2 * 3)      # 206
 
 
+def test_failed_jobs_cost_their_own_measured_minutes(fixed_scenario):
+    """30 measured minutes of failed/canceled jobs a month are added as they are, to
+    every strategy: dind 208 + 30, no-cache 1000 + 30 (not priced as cached builds)."""
+    r = evaluate(make_calibration({"img": {"failed_min_per_month": 30.0}}), fixed_scenario)
+    assert r["dind-inline-cache"]["compute_minutes_per_month"] == pytest.approx(238.0)
+    assert r["no-cache"]["compute_minutes_per_month"] == pytest.approx(1030.0)
+
+
+def test_kaniko_ttl_ages_each_entry_from_its_own_push(tmp_path, one_image):
+    """phi = 0.5: only c' = 1 change a month rewrites the first cached layer; it expires
+    tau = 0.5 month after its own push: renewals 1/(1 - e^-0.5) = 2.5415, of which
+    1.5415 are TTL misses (full rebuilds): 208 + 1.5415 * (10 - 2) = 220.33 minutes."""
+    sc = _scenario(tmp_path, "kaniko_full_change_share: 1", "kaniko_full_change_share: 0.5")
+    extra = 1 / (1 - math.exp(-0.5)) - 1
+    assert extra == pytest.approx(1.5415, abs=1e-4)
+    r = evaluate(one_image, sc)
+    assert r["kaniko-cache-repo"]["compute_minutes_per_month"] == pytest.approx(208 + 8 * extra)
+
+
+def test_kaniko_hit_pulls_and_extracts_every_cached_layer(tmp_path):
+    """0.5 min/GiB to pull and extract r*S = 0.9 GiB: t_hit = 2.45. Minutes:
+    100*2.45 + 2*(6 - 2.45) + 1.16395*(10 - 2.45) = 245 + 7.1 + 8.788 = 260.89.
+    A measured kaniko all-hit build (override, 3 min) replaces the estimate."""
+    sc = _scenario(tmp_path, "kaniko_pull_extract_min_per_gib: 0",
+                   "kaniko_pull_extract_min_per_gib: 0.5")
+    r = evaluate(make_calibration({"img": {}}), sc)
+    expected = 100 * 2.45 + 2 * (6 - 2.45) + TTL_EXTRA * (10 - 2.45)
+    assert r["kaniko-cache-repo"]["compute_minutes_per_month"] == pytest.approx(expected)
+    assert r["dind-inline-cache"]["compute_minutes_per_month"] == pytest.approx(208)
+    r = evaluate(make_calibration({"img": {"kaniko_hit_build_min": 3.0}}), sc)
+    expected = 100 * 3 + 2 * (6 - 3) + TTL_EXTRA * (10 - 3)
+    assert r["kaniko-cache-repo"]["compute_minutes_per_month"] == pytest.approx(expected)
+
+
+def test_rebuild_on_change_leaves_out_base_image_refreshes(tmp_path, one_image):
+    """Half of the 2 measured rebuilds are base-image refreshes: rebuild-on-change makes 1
+    new hash a month: 100*0.5 + 1*(6 - 0.5) + 4*(10 - 0.5) = 93.5 minutes; dind keeps 208."""
+    sc = _scenario(tmp_path, "base_image_refresh_share: 0", "base_image_refresh_share: 0.5")
+    r = evaluate(one_image, sc)
+    assert r["rebuild-on-change"]["compute_minutes_per_month"] == pytest.approx(93.5)
+    assert r["dind-inline-cache"]["compute_minutes_per_month"] == pytest.approx(208)
+    # stale hash tags: 1 a month of u*S = 0.8 GiB, kept 3 sets / 1 a month = 3 months
+    assert r["rebuild-on-change"]["registry_gib:root-namespace-dedup"] == pytest.approx(
+        1.25 + 0.8 * 3)
+
+
+def test_buildkit_max_only_for_multi_stage_images(fixed_scenario):
+    """A single-stage image: mode=max exports the same layers as mode=min and saves
+    nothing: 208 minutes, dedup 1.25 GiB, per-tag 4 GiB (the min figures)."""
+    r = evaluate(make_calibration({"img": {"is_multi_stage": 0.0}}), fixed_scenario)
+    bk = r["buildkit-registry-cache-max"]
+    assert bk["compute_minutes_per_month"] == pytest.approx(208)
+    assert bk["registry_gib:root-namespace-dedup"] == pytest.approx(1.25)
+    assert bk["registry_gib:per-tag"] == pytest.approx(4.0)
+
+
 def test_compute_cost_private_runners(one_image, fixed_scenario):
     r = evaluate(one_image, fixed_scenario)
     assert r["dind-inline-cache"]["compute_cost_usd_per_month"] == pytest.approx(20.8)
     assert r["no-cache"]["compute_cost_usd_per_month"] == pytest.approx(100.0)
 
 
-def test_fork_minutes_feedback_and_quota_share(one_image, fixed_scenario):
+def test_fork_minutes_wait_and_quota_share(one_image, fixed_scenario):
     r = evaluate(one_image, fixed_scenario)
     assert r["dind-inline-cache"]["fork_compute_minutes_per_month"] == pytest.approx(24.0)
-    assert r["dind-inline-cache"]["fork_pipeline_feedback_minutes"] == pytest.approx(2.4)
+    # one image: E[max] is its expected build, 2 + 0.1*(6 - 2)
+    assert r["dind-inline-cache"]["fork_wait_minutes"] == pytest.approx(2.4)
     assert r["kaniko-cache-repo"]["fork_compute_minutes_per_month"] == pytest.approx(100.0)
     assert r["kaniko-cache-repo"]["fork_pipeline_feedback_minutes"] == pytest.approx(10.0)
     assert r["rebuild-on-change"]["fork_compute_minutes_per_month"] == pytest.approx(10.5)
@@ -55,43 +123,121 @@ def test_fork_minutes_feedback_and_quota_share(one_image, fixed_scenario):
     assert r["dind-inline-cache"]["fork_compute_cost_usd_per_month"] == 0.0
 
 
-def test_registry_gib_both_accountings(one_image, fixed_scenario):
+def test_fork_wait_is_the_expected_slowest_job(fixed_scenario):
+    """Two images, d = 0.1. A: hit 2, change 6; B: hit 3, change 4 (miss 10 each).
+    max is 3 (both hit, 0.81), 4 (B changed, A hit, 0.09), 6 (A changed, 0.1):
+    E[max] = 2.43 + 0.36 + 0.6 = 3.39, above the slowest expectation max(2.4, 3.1)."""
+    cal = make_calibration({"a": {"cached_build_min": 2.0, "change_build_min": 6.0},
+                            "b": {"cached_build_min": 3.0, "change_build_min": 4.0}})
+    r = evaluate(cal, fixed_scenario)
+    assert r["dind-inline-cache"]["fork_wait_minutes"] == pytest.approx(3.39)
+    assert r["no-cache"]["fork_wait_minutes"] == pytest.approx(10.0)
+
+
+def test_registry_gib_with_each_strategys_cleanup(one_image, fixed_scenario):
+    """kaniko (keep 1, 14 days): 1/5 - 2 < 0 sets by count, so the age rule keeps
+    c*D = 2*0.46 sets of min(u, r)*S = 0.8 GiB. rebuild-on-change (keep 5, 14 days):
+    5 - 2 = 3 old hash tags by count (1.5 months > 0.46) of u*S = 0.8 GiB (dedup)
+    or S = 1 GiB (per tag)."""
     r = evaluate(one_image, fixed_scenario)
     dedup = {s: r[s]["registry_gib:root-namespace-dedup"] for s in r}
     per_tag = {s: r[s]["registry_gib:per-tag"] for s in r}
     assert dedup["dind-inline-cache"] == pytest.approx(1.25)
     assert per_tag["dind-inline-cache"] == pytest.approx(2.0)
-    assert dedup["kaniko-cache-repo"] == pytest.approx(1.25 + 0.8 * 2 * 12)          # 20.45
-    assert per_tag["kaniko-cache-repo"] == pytest.approx(2 + 2 * 0.9 + 0.8 * 2 * 12)  # 23.0
-    assert dedup["rebuild-on-change"] == pytest.approx(1.25 + 0.8 * 2 * 12)
-    assert per_tag["rebuild-on-change"] == pytest.approx(2 + 1.0 * 2 * 12)            # 26
+    assert dedup["kaniko-cache-repo"] == pytest.approx(1.25 + 1.6 * D14)            # 1.986
+    assert per_tag["kaniko-cache-repo"] == pytest.approx(2 + 2 * 0.9 + 1.6 * D14)
+    assert dedup["rebuild-on-change"] == pytest.approx(1.25 + 0.8 * 3)                # 3.65
+    assert per_tag["rebuild-on-change"] == pytest.approx(2 + 1.0 * 3)                 # 5
     assert per_tag["buildkit-registry-cache-min"] == pytest.approx(4.0)
     assert dedup["buildkit-registry-cache-min"] == pytest.approx(1.25)
     assert per_tag["buildkit-registry-cache-max"] == pytest.approx(2 + 2 * 1.1)
     assert dedup["buildkit-registry-cache-max"] == pytest.approx(1.25 + 2 * 0.1)
 
 
-def test_storage_cost_and_months_to_quota(one_image, fixed_scenario):
+def test_kaniko_digest_sharing_is_a_probability(tmp_path, one_image):
+    """p = 0.5 that cache layers share the image's digests: under dedup the current
+    cache sets cost (1 - 0.5) * T*r*S = 0.5 * 2 * 0.9 = 0.9 GiB in expectation."""
+    sc = _scenario(tmp_path, "kaniko_layer_digest_shared_probability: 1",
+                   "kaniko_layer_digest_shared_probability: 0.5")
+    r = evaluate(one_image, sc)
+    assert r["kaniko-cache-repo"]["registry_gib:root-namespace-dedup"] == pytest.approx(
+        1.25 + 0.9 + 1.6 * D14)
+    r0 = evaluate(one_image, sc, assumptions__kaniko_layer_digest_shared_probability=0)
+    assert r0["kaniko-cache-repo"]["registry_gib:root-namespace-dedup"] == pytest.approx(
+        1.25 + 1.8 + 1.6 * D14)
+
+
+def test_money_kinds_apart_and_steady_state_storage(one_image, fixed_scenario):
+    """Shadow at 1 USD per GiB-month on the steady-state GiB; no storage cash (the
+    registry is not billed); the total adds project cash, shadow and fork owners' cash."""
     r = evaluate(one_image, fixed_scenario)
-    assert r["dind-inline-cache"]["storage_cost_usd_per_month"] == pytest.approx(1.25)
-    # mean over months 1..12 of 1.25 + 1.6 m, at 1 USD per GiB-month
-    assert r["kaniko-cache-repo"]["storage_cost_usd_per_month"] == pytest.approx(11.65)
-    assert r["kaniko-cache-repo"]["months_to_quota"] == pytest.approx((10 - 1.25) / 1.6)
-    assert r["dind-inline-cache"]["months_to_quota"] == math.inf
-    assert r["dind-inline-cache"]["total_cost_usd_per_month"] == pytest.approx(20.8 + 1.25)
+    dind, kaniko = r["dind-inline-cache"], r["kaniko-cache-repo"]
+    assert dind["shadow_storage_usd_per_month"] == pytest.approx(1.25)
+    assert dind["storage_cash_usd_per_month"] == 0.0
+    assert dind["project_cash_usd_per_month"] == pytest.approx(20.8)
+    assert dind["total_cost_usd_per_month"] == pytest.approx(20.8 + 1.25)
+    assert kaniko["shadow_storage_usd_per_month"] == pytest.approx(1.25 + 1.6 * D14)
+    assert kaniko["months_to_quota"] == math.inf          # 1.99 GiB never reaches 10
+    assert kaniko["registry_growth_gib_per_month"] == 0.0
+
+
+def test_recommendation_can_weigh_cash_only(tmp_path, one_image):
+    sc = _scenario(tmp_path, "    assumptions:", "    decision:\n      weighs: [project_cash]\n"
+                                                 "    assumptions:")
+    r = evaluate(one_image, sc)
+    assert r["dind-inline-cache"]["total_cost_usd_per_month"] == pytest.approx(20.8)
+    assert r["dind-inline-cache"]["shadow_storage_usd_per_month"] == pytest.approx(1.25)
+
+
+@pytest.mark.parametrize("horizon", [6, 12, 24])
+def test_growth_without_cleanup_is_a_risk_not_averaged(tmp_path, one_image, horizon):
+    """No cleanup for kaniko: 1.6 GiB a month without end. Priced: the pack year's
+    peak, 1.25 + 1.6*12 = 20.45 GiB, whatever the horizon; the quota (10 GiB) is
+    reached after (10 - 1.25)/1.6 = 5.47 months; the growth is reported."""
+    text = FIXED_SCENARIO.replace("horizon_months: 12", f"horizon_months: {horizon}").replace(
+        "quota_gib: 10", "quota_gib: 10\n      cleanup_policies: {kaniko-cache-repo: null}")
+    r = evaluate(one_image, load_scenario(write_scenario(tmp_path, text)))
+    kaniko = r["kaniko-cache-repo"]
+    assert kaniko["shadow_storage_usd_per_month"] == pytest.approx(20.45)
+    assert kaniko["registry_growth_gib_per_month"] == pytest.approx(1.6)
+    assert kaniko["months_to_quota"] == pytest.approx((10 - 1.25) / 1.6)
+    assert kaniko["registry_gib:root-namespace-dedup"] == pytest.approx(1.25 + 1.6 * horizon)
+
+
+def test_storage_cash_is_annual_packs_for_the_peak(tmp_path):
+    """Billed from the first GiB at $60 per 10 GiB-year: dind's 1.25 GiB need one pack,
+    $5 a month; kaniko without cleanup peaks at 20.45 GiB in the pack year: 3 packs, $15."""
+    text = FIXED_SCENARIO.replace(
+        "shadow_usd_per_10gib_year: 120  # shadow: 1 USD per GiB-month",
+        "billed_above_gib: 0\n      cleanup_policies: {kaniko-cache-repo: null}")
+    r = evaluate(make_calibration({"img": {}}), load_scenario(write_scenario(tmp_path, text)))
+    assert r["dind-inline-cache"]["storage_packs"] == 1
+    assert r["dind-inline-cache"]["storage_cash_usd_per_month"] == pytest.approx(5.0)
+    assert r["kaniko-cache-repo"]["storage_packs"] == 3
+    assert r["kaniko-cache-repo"]["project_cash_usd_per_month"] == pytest.approx(
+        r["kaniko-cache-repo"]["compute_cost_usd_per_month"] + 15.0)
+    assert r["dind-inline-cache"]["shadow_storage_usd_per_month"] == 0.0
 
 
 @pytest.mark.parametrize(("policy", "strategy", "expected_gib"), [
-    ("{older_than_days: 30.4375}", "kaniko-cache-repo", 1.25 + 1.6 * 1),
-    ("{keep_n: 20}", "kaniko-cache-repo", 1.25 + 1.6 * 1),          # 20/5 - 2 = 2 sets
-    ("{keep_n: 20, older_than_days: 91.3125}", "kaniko-cache-repo", 1.25 + 1.6 * 3),
-    ("{keep_n: 20}", "rebuild-on-change", 1.25 + 1.6 * 9),          # 20 - 2 = 18 tags
+    ("{older_than_days: 30}", "kaniko-cache-repo", 1.25 + 1.6 * 30 / 30.4375),
+    ("{keep_n: 25}", "kaniko-cache-repo", 1.25 + 1.6 * 1.5),       # 25/5 - 2 = 3 sets
+    ("{keep_n: 25, older_than_days: 90}", "kaniko-cache-repo", 1.25 + 1.6 * 90 / 30.4375),
+    ("{keep_n: 25}", "rebuild-on-change", 1.25 + 1.6 * 11.5),     # 25 - 2 = 23 tags
 ])
-def test_cleanup_policy_caps_stale_growth(tmp_path, one_image, policy, strategy, expected_gib):
+def test_scenario_cleanup_policy_overrides_the_strategys(tmp_path, one_image, policy, strategy,
+                                                         expected_gib):
     text = FIXED_SCENARIO.replace("quota_gib: 10", f"quota_gib: 10\n      cleanup_policy: {policy}")
-    scenario = load_scenario(write_scenario(tmp_path, text))
-    r = evaluate(one_image, scenario)
+    r = evaluate(one_image, load_scenario(write_scenario(tmp_path, text)))
     assert r[strategy]["registry_gib:root-namespace-dedup"] == pytest.approx(expected_gib)
+
+
+@pytest.mark.parametrize("policy", ["{keep_n: 20}", "{older_than_days: 45}",
+                                    "{keep_n: 0}", "{older_than_days: 30.4375}"])
+def test_cleanup_values_gitlab_does_not_allow_are_rejected(tmp_path, policy):
+    text = FIXED_SCENARIO.replace("quota_gib: 10", f"quota_gib: 10\n      cleanup_policy: {policy}")
+    with pytest.raises(CachecostError, match="storage.cleanup_policy.*GitLab's values"):
+        load_scenario(write_scenario(tmp_path, text))
 
 
 def test_gitlab_hosted_overage(tmp_path):

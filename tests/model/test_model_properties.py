@@ -106,7 +106,8 @@ def test_dedup_kaniko_extra_storage_is_stale_cache_tags_only(fixed_scenario_sess
              - res["dind-inline-cache"]["registry_gib:root-namespace-dedup"])
     img = cal.images
     c = np.minimum(img["changes_per_month"] * changes, img["builds_per_month"])
-    stale_tags_gib = float(np.sum(min(u, r) * img["compressed_size_gib"] * c * 12))
+    # kaniko's own cleanup (keep 1, older than 14 days) keeps the sets of the last 14 days
+    stale_tags_gib = float(np.sum(min(u, r) * img["compressed_size_gib"] * c * 14 / 30.4375))
     assert extra == pytest.approx(stale_tags_gib, rel=1e-9, abs=1e-9)
     # ... and with no change at all, nothing extra
     res0 = evaluate(cal, fixed_scenario_session, workload__image_changes_factor=0.0)

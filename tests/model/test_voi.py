@@ -106,7 +106,7 @@ def test_value_of_information_rows_sorted_and_total():
 
 def test_run_model_value_of_information(sample, fixed_scenario):
     """run_model adds the list (largest first, each <= EVPI) and the total."""
-    from cachecost.model.simulate import run_model
+    from cachecost.model.results import run_model
 
     cal = make_calibration({"a": {}, "b": {"compressed_size_gib": 2.0}})
     r = run_model(sample, fixed_scenario, samples=50, calibration=cal)
@@ -120,3 +120,31 @@ def test_run_model_value_of_information(sample, fixed_scenario):
         "compute.node_cost_usd_per_year"]
     assert values == [pytest.approx(0.0, abs=1e-9)]
     assert total["evpi_usd_per_month"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_run_model_digest_outcome_is_an_input_of_the_decision(sample, tmp_path):
+    """Digest sharing at probability 0.5: each sample holds its drawn outcome, 0 or 1,
+    so the input is ranked (grouped by value, exact). kaniko costs more than dind in
+    every sample whatever the outcome (runner minutes 2 x (208 + 8*TTL extra) > 2 x 208
+    at 0.1 USD/min, and at least dind's GiB), so knowing the outcome cannot change the
+    choice: its EVPPI is 0. The total says which cost it weighs."""
+    from model_test_helpers import FIXED_SCENARIO, write_scenario
+
+    from cachecost.model.results import run_model
+    from cachecost.model.scenario import load_scenario
+
+    text = FIXED_SCENARIO.replace("kaniko_layer_digest_shared_probability: 1",
+                                  "kaniko_layer_digest_shared_probability: 0.5")
+    sc = load_scenario(write_scenario(tmp_path, text))
+    cal = make_calibration({"a": {}, "b": {"compressed_size_gib": 2.0}})
+    r = run_model(sample, sc, samples=200, calibration=cal)
+    rows = {row["input"]: row for row in r["value_of_information"]}
+    digest = rows["assumptions.kaniko_layer_digest_shared_probability"]
+    assert digest["evppi_usd_per_month"] == 0.0
+    assert "digests" in digest["how_to_measure"]
+    kaniko = r["strategies"]["kaniko-cache-repo"]["total_cost_usd_per_month"]
+    dind = r["strategies"]["dind-inline-cache"]["total_cost_usd_per_month"]
+    assert kaniko["p10"] > dind["p90"]
+    total = r["value_of_information_total"]
+    assert total["weighs"] == ["project_cash", "shadow", "fork_owners_cash"]
+    assert total["cost"].startswith("total_cost_usd_per_month")

@@ -4,6 +4,9 @@ Phases, each gentle on the API:
 
 1. **project**   one request: id, registry on/off, ``container_registry_size``;
 2. **pipelines** by ``updated_after`` (the watermark), oldest update first, 100 a page;
+   then the child pipelines the same way (GitLab's list omits them unless asked with
+   ``source=parent_pipeline``; their jobs are in the jobs list): one more request when
+   nothing changed, with a watermark of their own;
 3. **jobs**      project-wide, newest first, keyset-paginated, stopping at the newest
    job already stored (or at the oldest one still unfinished, to see it finish);
    never one request per pipeline; ``workers`` id ranges walked at once
@@ -54,6 +57,7 @@ from cachecost.collect.gitlab.convert import parse_time
 from cachecost.collect.gitlab.jobs import FINISHED_JOB_STATUSES, JobColumns
 from cachecost.collect.gitlab.jobwalk import TOP, JobWalk
 from cachecost.collect.gitlab.pipelines import (
+    CHILD_SOURCE,
     derive_pipeline_times,
     fetch_pipeline_details,
     iter_pipeline_pages,
@@ -196,7 +200,8 @@ class _Fetch:
                 st["jobs"]["complete_max_id"] is None:
             st["since"] = _iso(options.since)
         self.since = pd.Timestamp(st["since"]) if st["since"] else options.since
-        self.mapper = load_mapping(options.mapping_file, st.get("learned_images"))
+        self.mapper = load_mapping(options.mapping_file, st.get("learned_images"),
+                                   st.get("learned_not_builds"))
         self.result = FetchResult(data_dir, client.url, project_path)
         self.project: ProjectInfo | None = None
         self._stopping = threading.Event()
@@ -257,12 +262,22 @@ class _Fetch:
         self.project = get_project(self.client, self.project_path, attempts=2)
 
     def fetch_pipelines(self) -> None:
-        st = self.store.state["pipelines"]
-        after = (pd.Timestamp(st["updated_after"]) - pd.Timedelta(seconds=1)
-                 if st["updated_after"] else self.since)
+        """The pipelines list, then the child pipelines it omits, each from its watermark."""
         pipes = self.store.load("pipelines")
+        for source, mark in ((None, "updated_after"), (CHILD_SOURCE, "child_updated_after")):
+            pipes = self._fetch_pipeline_list(pipes, source, mark)
+            if self._stopping.is_set():
+                break
+        if not self.store.has("pipelines"):
+            self.store.save("pipelines", pipes)
+
+    def _fetch_pipeline_list(self, pipes: pd.DataFrame, source: str | None, mark: str
+                             ) -> pd.DataFrame:
+        st = self.store.state["pipelines"]
+        after = (pd.Timestamp(st[mark]) - pd.Timedelta(seconds=1)
+                 if st.get(mark) else self.since)
         buffer: list[dict] = []
-        newest = pd.Timestamp(st["updated_after"]) if st["updated_after"] else None
+        newest = pd.Timestamp(st[mark]) if st.get(mark) else None
 
         def flush() -> None:
             nonlocal pipes, buffer
@@ -270,14 +285,15 @@ class _Fetch:
                 return
             pipes = merge_by_id(pipes, rows_to_frame(buffer, "pipelines"), "pipeline_id")
             self.store.save("pipelines", pipes)     # data first ...
-            st["updated_after"] = _iso(newest)
+            st[mark] = _iso(newest)
             self.store.save_state()                 # ... then the watermark
             buffer = []
 
         checkpoint = Checkpoints(self.options.checkpoint_pages, self.options.checkpoint_s)
         with _progress(self.options, "pipelines", "pipeline") as bar:
             try:
-                for rows in iter_pipeline_pages(self.client, self.project.project_id, after):
+                for rows in iter_pipeline_pages(self.client, self.project.project_id, after,
+                                                source=source):
                     buffer.extend(rows)
                     self.result.pipelines_fetched += len(rows)
                     if rows:
@@ -290,8 +306,7 @@ class _Fetch:
                         flush()
             finally:
                 flush()
-        if not self.store.has("pipelines"):
-            self.store.save("pipelines", pipes)
+        return pipes
 
     def _stop_id(self, jobs: pd.DataFrame) -> int | None:
         """Where a fresh walk stops: the newest stored job, or below the oldest unfinished."""
@@ -403,6 +418,7 @@ class _Fetch:
             if n > 0 and not self.jobs.empty:
                 self._read_log_sample(n)
                 st["learned_images"] = dict(sorted(self.mapper.learned.items()))
+                st["learned_not_builds"] = sorted(self.mapper.learned_not_builds)
                 st["logs"]["sampled_above_id"] = int(self.jobs["job_id"].max())
         finally:
             self._save_jobs()              # data first, then what the walk and sample did
@@ -423,6 +439,9 @@ class _Fetch:
                 results[job_id] = classify_build_log(text)
                 self.mapper.learn_from_log(names[job_id], text)
                 bar.update(1)
+        # a job whose log shows it builds nothing has no cache outcome either
+        results = {i: r for i, r in results.items()
+                   if names[i] not in self.mapper.learned_not_builds}
         if not results:
             return
         idx = jobs["job_id"].isin(list(results))
@@ -542,6 +561,7 @@ class _Fetch:
                                    else "derived from jobs"),
             "unmapped_container_jobs": self.result.totals["unmapped_container_jobs"],
             "learned_job_images": st.get("learned_images", {}),
+            "jobs_building_no_image": st.get("learned_not_builds", []),
         })
 
 

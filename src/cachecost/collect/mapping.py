@@ -4,7 +4,11 @@ In QEMU a job's name is not its image's: ``arm64-debian-cross-container``
 builds ``debian-arm64-cross`` from ``tests/docker/dockerfiles/debian-arm64-cross.docker``
 and pushes ``qemu/debian-arm64-cross``. The default rule (QEMU-style projects):
 
-1. a job in stage ``containers`` is a container build;
+1. a job in stage ``containers`` is a container build -- until one of its logs shows
+   that it builds nothing (no image named, no builder's step markers, no build
+   command): QEMU's ``weekly-container-builds`` extends the container template but only
+   runs ``make docker-verify``. Such a job name is learned as *not a build*, and its
+   jobs' minutes count with the other CI jobs;
 2. its image is learned from a build log: the expanded
    ``tests/docker/dockerfiles/<image>.docker`` path, or the push destination
    (``The push refers to repository [...]``, kaniko's ``Pushing image to ...``);
@@ -13,6 +17,7 @@ and pushes ``qemu/debian-arm64-cross``. The default rule (QEMU-style projects):
 Anything else goes in an explicit mapping file (YAML)::
 
     container_stages: [containers, images]   # stages whose jobs build images
+    not_container_builds: [weekly-container-builds]   # in those stages, but build nothing
     jobs:                                    # exact job name -> image
       build-ci-image: ci-base
     patterns:                                # regex on the job name -> image (\\1 = group)
@@ -20,7 +25,8 @@ Anything else goes in an explicit mapping file (YAML)::
         image: '\\1'
 
 Explicit entries win over what logs say. Container jobs that stay unmapped
-keep ``image = null`` and are counted, never dropped.
+keep ``image = null`` and are counted, never dropped: every job is either a
+container build (with or without a known image) or another CI job, never both.
 
     mapper = load_mapping("mapping.yml")          # or ImageMapper() for the default
     mapper.learn_from_log("arm64-debian-cross-container", trace, "qemu-project/qemu")
@@ -35,6 +41,7 @@ from pathlib import Path
 
 import yaml
 
+from cachecost.collect.buildlog import classify_build_log
 from cachecost.errors import CachecostError
 
 _DOCKERFILE = re.compile(r"tests/docker/dockerfiles/([A-Za-z0-9][\w.+-]*?)\.docker\b")
@@ -42,6 +49,27 @@ _PUSH = re.compile(
     r"(?:The push refers to repository \[|Pushing image to |Pushed )"
     r"([\w.-]+(?::\d+)?/[\w./-]+?)(?:[:@][\w.:-]+)?\]?\s*$"
 )
+
+
+#: a command that builds an image, as the job's script echoes it ("$ docker build ...")
+_BUILD_COMMAND = re.compile(
+    r"\b(?:docker|podman|buildah|nerdctl)\s+(?:buildx\s+|image\s+)?(?:build|bud)\b"
+    r"|/kaniko/executor\b|\bbuildctl(?:-daemonless\.sh)?\s+build\b|\bmake\s+docker-image")
+
+
+def shows_no_build(text: str) -> bool:
+    """True when a job's log shows it builds no image.
+
+    No image named (:func:`image_from_log`), no builder step markers
+    (:func:`~cachecost.collect.buildlog.classify_build_log` finds no builder) and no build
+    command (``docker build``, ``buildah bud``, ``/kaniko/executor``, ``buildctl build``...).
+    An empty log (the job never ran, the log expired) shows nothing either way: False.
+    """
+    if not text.strip() or image_from_log(text) is not None:
+        return False
+    if classify_build_log(text).builder is not None:
+        return False
+    return _BUILD_COMMAND.search(text) is None
 
 
 def image_from_repository(repository_path: str) -> str:
@@ -80,11 +108,18 @@ class ImageMapper:
     jobs: dict[str, str] = field(default_factory=dict)
     patterns: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
     learned: dict[str, str] = field(default_factory=dict)
+    #: job names in a container stage that build nothing: from the mapping file ...
+    not_builds: set[str] = field(default_factory=set)
+    #: ... or learned from their logs (:func:`shows_no_build`)
+    learned_not_builds: set[str] = field(default_factory=set)
 
     def is_container_build(self, name: str, stage: str) -> bool:
-        """True when the job builds a container image."""
-        return stage in self.container_stages or name in self.jobs or any(
-            p.search(name) for p, _ in self.patterns)
+        """True when the job builds a container image (see the module doc for the rule)."""
+        if name in self.jobs or any(p.search(name) for p, _ in self.patterns):
+            return True
+        if name in self.not_builds or name in self.learned_not_builds:
+            return False
+        return stage in self.container_stages
 
     def image_for(self, name: str) -> str | None:
         """The image job ``name`` builds: explicit mapping, else learned from logs, else None."""
@@ -97,10 +132,17 @@ class ImageMapper:
         return self.learned.get(name)
 
     def learn_from_log(self, name: str, text: str) -> str | None:
-        """Learn job ``name``'s image from one of its build logs; return it (or None)."""
+        """Learn job ``name``'s image from one of its logs; return it (or None).
+
+        A log that shows no build (:func:`shows_no_build`) marks the name as not a
+        container build, unless another of its logs named an image.
+        """
         image = image_from_log(text)
         if image is not None:
             self.learned[name] = image
+            self.learned_not_builds.discard(name)
+        elif name not in self.learned and shows_no_build(text):
+            self.learned_not_builds.add(name)
         return image
 
     def known_images(self) -> set[str]:
@@ -108,9 +150,14 @@ class ImageMapper:
         return set(self.jobs.values()) | set(self.learned.values())
 
 
-def load_mapping(path: str | Path | None, learned: dict[str, str] | None = None) -> ImageMapper:
-    """Return the mapper for a YAML mapping file (None: the QEMU-style default rule)."""
-    mapper = ImageMapper(learned=dict(learned or {}))
+def load_mapping(path: str | Path | None, learned: dict[str, str] | None = None,
+                 learned_not_builds: list[str] | None = None) -> ImageMapper:
+    """Return the mapper for a YAML mapping file (None: the QEMU-style default rule).
+
+    ``learned`` / ``learned_not_builds``: what earlier fetches learned from logs.
+    """
+    mapper = ImageMapper(learned=dict(learned or {}),
+                         learned_not_builds=set(learned_not_builds or ()))
     if path is None:
         return mapper
     p = Path(path)
@@ -122,13 +169,17 @@ def load_mapping(path: str | Path | None, learned: dict[str, str] | None = None)
         raise CachecostError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(doc, dict):
         raise CachecostError(f"{p}: expected a mapping with container_stages/jobs/patterns")
-    unknown = set(doc) - {"container_stages", "jobs", "patterns"}
+    unknown = set(doc) - {"container_stages", "jobs", "patterns", "not_container_builds"}
     if unknown:
         raise CachecostError(f"{p}: unknown key {sorted(unknown)[0]!r}")
     stages = doc.get("container_stages", ["containers"])
     jobs = doc.get("jobs") or {}
     if not isinstance(stages, list) or not isinstance(jobs, dict):
         raise CachecostError(f"{p}: container_stages must be a list and jobs a mapping")
+    excluded = doc.get("not_container_builds") or []
+    if not isinstance(excluded, list):
+        raise CachecostError(f"{p}: not_container_builds must be a list of job names")
+    mapper.not_builds = {str(x) for x in excluded}
     mapper.container_stages = tuple(str(s) for s in stages)
     mapper.jobs = {str(k): str(v) for k, v in jobs.items()}
     for i, entry in enumerate(doc.get("patterns") or []):

@@ -66,9 +66,11 @@ def _header(results: dict[str, Any]) -> list[str]:
 def _recommendation_lines(results: dict[str, Any]) -> list[str]:
     rec = results["recommendation"]
     lines = ["", f"cheapest: {rec['winner']}; next: {rec['runner_up']} "
-                 f"(+{_money(rec['saving_usd_per_month'])}/month at p50, winner cheaper in "
-                 f"{rec['share_of_samples_winner_cheaper']:.0%} of samples)",
-             "what would flip it:"]
+                 f"(+{_money(rec['saving_usd_per_month'])}/month expected, winner cheaper in "
+                 f"{rec['share_of_samples_winner_cheaper']:.0%} of samples)"]
+    if rec.get("weighs_text"):
+        lines.append(rec["weighs_text"])
+    lines.append("what would flip it:")
     lines += [f"  - {s}" for s in rec["flip"]]
     top = [t for t in results["tornado"] if t["strategy"] == rec["runner_up"]][:3]
     if top:

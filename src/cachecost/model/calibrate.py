@@ -11,8 +11,9 @@ the registry. :func:`calibrate` derives them from a
 Method (``docs/model.md`` has the long form)
 --------------------------------------------
 * Window: ``months_of_data`` = span of pipeline creation times / 30.4375 days.
-* ``builds_per_month``: container jobs of the image that ran (any status with a
-  duration: failed and retried jobs are billed too) / months.
+* ``builds_per_month``: successful container jobs of the image / months;
+  ``failed_min_per_month``: the measured minutes of its failed and canceled
+  jobs / months (a failed job costs its own minutes, not a cached build's).
 * **Split of the durations into cached builds and rebuilds.** Successful build
   durations of one image, on a log scale, sorted. Cached builds dominate, so
   the median is a cached build. The threshold is the middle (in log) of the
@@ -22,21 +23,32 @@ Method (``docs/model.md`` has the long form)
   precedence: the threshold is raised above every logged ``hit`` and lowered
   below every logged ``miss``/``partial``. No gap and no logged rebuild means
   the image was never rebuilt in the window.
-* ``cached_build_min``: median of logged hits when there are at least 3, else
-  the median of the cached class.
-* ``uncached_build_min``: median of logged misses when any, else the median of
+* ``cached_build_min``: mean of logged hits when there are at least 3, else
+  the mean of the cached class (minutes are summed, so the typical build is a
+  mean, not a median).
+* ``uncached_build_min``: mean of logged misses when any, else the mean of
   the upper half of the rebuild class (partial rebuilds fill its lower half);
   NaN when the image was never rebuilt (the model then uses the scenario's
   ``uncached_to_cached_ratio``).
 * ``change_build_min``: mean of the rebuild class (misses and partials): the
   expected cost of a build after a change.
-* ``changes_per_month``: pipelines with a rebuild of the image / months.
+* ``changes_per_month``: pipelines with a rebuild of the image / months
+  (``change_events`` of them in the window: the Monte Carlo draws the rate from
+  its Gamma-Poisson posterior, :mod:`cachecost.model.uncertainty`).
 * Registry: ``compressed_size_gib`` is the ``latest`` tag's size (else the
   largest tag), ``per_tag_gib`` sums the image's tag sizes, ``tags_kept``
   counts them. ``dedup_gib`` counts each layer once: measured unique blob bytes
   when the dataset has a ``registry_layers`` table (blobs shared across images
   count for the first image by name), else the repositories' deduplicated
-  ``size_bytes``, else the per-tag sum (an overestimate, flagged).
+  ``size_bytes``, else the per-tag sum (an overestimate, flagged). Tagged
+  cache repositories of an image count in its dedup bytes (GitLab counts every
+  tagged manifest's layers); those mapping to no image are
+  ``other_registry_gib``.
+* ``is_multi_stage``: 1 for the images in :data:`MULTI_STAGE_IMAGES`, else 0.
+* ``kaniko_hit_build_min``: NaN (the model adds pull-and-extract time to
+  t_hit); a scenario override gives a measured kaniko all-hit build.
+* CI minutes: ``other_minutes_per_month`` holds every measured CI minute that is
+  not a mapped container build, including container jobs mapping to no image.
 * ``run_steps``: median of logged ``cached_steps + executed_steps``, else 5.
 """
 
@@ -57,6 +69,10 @@ GAP_RATIO = 1.25
 #: Logged hits needed before their median replaces the cached class's median.
 MIN_LOGGED_HITS = 3
 DEFAULT_RUN_STEPS = 5.0
+#: Images with a multi-stage Dockerfile (BuildKit mode=max matters only for them):
+#: emsdk-wasm32-cross (domain-facts §4; debian-hexagon-cross was made single-stage,
+#: QEMU commit b9052d36). A scenario override ``is_multi_stage`` sets it per image.
+MULTI_STAGE_IMAGES = ("emsdk-wasm32-cross",)
 #: Compressed size of an image with no registry data: 1.5 GB uncompressed x 0.5
 #: (domain-facts §6, rule of thumb), used only when no other image has a size either.
 DEFAULT_IMAGE_GIB = 0.75e9 / GIB
@@ -64,8 +80,21 @@ DEFAULT_IMAGE_GIB = 0.75e9 / GIB
 COLUMNS = (
     "builds_per_month", "changes_per_month", "cached_build_min", "change_build_min",
     "uncached_build_min", "compressed_size_gib", "per_tag_gib", "dedup_gib", "tags_kept",
-    "run_steps",
+    "run_steps", "failed_min_per_month", "change_events", "is_multi_stage",
+    "kaniko_hit_build_min",
 )
+
+
+@dataclass
+class ImageSamples:
+    """The measured builds one image's calibrated minutes rest on (minutes), for the
+    bootstrap: ``hit`` (the builds t_hit is the mean of), ``rebuild`` (the rebuild
+    class: t_change is its mean, t_miss the mean of its upper half unless ``miss``,
+    logged misses, are given)."""
+
+    hit: np.ndarray
+    rebuild: np.ndarray
+    miss: np.ndarray
 
 
 @dataclass
@@ -79,6 +108,8 @@ class Calibration:
     other_minutes_per_month: float            # measured minutes of every other CI job
     dedup_method: str                         # registry_layers | repository size | tag sum
     notes: list[str] = field(default_factory=list)
+    samples: dict[str, ImageSamples] = field(default_factory=dict)   # image -> its builds
+    other_registry_gib: float = 0.0           # tagged cache repos mapping to no image
     overridden: list[tuple[str, str]] = field(default_factory=list)   # (image, column)
 
     @property
@@ -117,8 +148,10 @@ def split_durations(duration_min: np.ndarray, outcomes: np.ndarray | None = None
     return logs > threshold
 
 
-def _image_minutes(jobs: pd.DataFrame, months: float) -> dict[str, float | str]:
-    """Calibrate one image's build minutes and change rate from its container jobs."""
+def _image_minutes(jobs: pd.DataFrame, months: float
+                   ) -> tuple[dict[str, float | str], ImageSamples]:
+    """Calibrate one image's build minutes and change rate from its container jobs;
+    return the row and the measured builds behind it (for the bootstrap)."""
     ran = jobs[jobs["duration_s"].notna()]
     ok = ran[ran["status"] == "success"]
     minutes = ok["duration_s"].to_numpy(dtype=float) / 60.0
@@ -128,36 +161,47 @@ def _image_minutes(jobs: pd.DataFrame, months: float) -> dict[str, float | str]:
     logged = pd.Series(outcomes, dtype=object)
     logged_hits = minutes[(logged == "hit").to_numpy()]
     logged_misses = minutes[(logged == "miss").to_numpy()]
-    row: dict[str, float | str] = {"builds_per_month": len(ran) / months}
+    failed = ran.loc[ran["status"] != "success", "duration_s"].sum() / 60.0
+    row: dict[str, float | str] = {"builds_per_month": len(ok) / months,
+                                   "failed_min_per_month": float(failed) / months}
+    hit_sample = logged_hits if len(logged_hits) >= MIN_LOGGED_HITS else cached
     if len(logged_hits) >= MIN_LOGGED_HITS:
-        row["cached_build_min"] = float(np.median(logged_hits))
-        row["cached_method"] = f"median of {len(logged_hits)} logged hits"
+        row["cached_method"] = f"mean of {len(logged_hits)} logged hits"
     else:
-        row["cached_build_min"] = float(np.median(cached)) if len(cached) else np.nan
-        row["cached_method"] = f"median of the cached class ({len(cached)} builds)"
+        row["cached_method"] = f"mean of the cached class ({len(cached)} builds)"
+    row["cached_build_min"] = float(np.mean(hit_sample)) if len(hit_sample) else np.nan
     if len(logged_misses):
-        row["uncached_build_min"] = float(np.median(logged_misses))
-        row["uncached_method"] = f"median of {len(logged_misses)} logged misses"
+        row["uncached_build_min"] = float(np.mean(logged_misses))
+        row["uncached_method"] = f"mean of {len(logged_misses)} logged misses"
     elif len(rebuilt):
-        upper = np.sort(rebuilt)[len(rebuilt) // 2:]
-        row["uncached_build_min"] = float(np.median(upper))
-        row["uncached_method"] = f"median of the upper half of {len(rebuilt)} rebuilds"
+        row["uncached_build_min"] = float(np.mean(upper_half(rebuilt)))
+        row["uncached_method"] = f"mean of the upper half of {len(rebuilt)} rebuilds"
     else:
         row["uncached_build_min"] = np.nan
         row["uncached_method"] = "no rebuild in the window: scenario ratio x cached"
     row["change_build_min"] = float(np.mean(rebuilt)) if len(rebuilt) else np.nan
     rebuild_pipelines = ok.loc[is_rebuild, "pipeline_id"].nunique()
+    row["change_events"] = float(rebuild_pipelines)
     row["changes_per_month"] = rebuild_pipelines / months
     steps = (jobs["cached_steps"].astype("Float64") + jobs["executed_steps"].astype("Float64"))
     steps = steps.dropna()
     row["run_steps"] = float(steps.median()) if len(steps) else DEFAULT_RUN_STEPS
-    return row
+    return row, ImageSamples(hit=np.asarray(hit_sample, dtype=float),
+                             rebuild=np.asarray(rebuilt, dtype=float),
+                             miss=np.asarray(logged_misses, dtype=float))
+
+
+def upper_half(values: np.ndarray) -> np.ndarray:
+    """The upper half of a sample (its largest ceil(n/2) values): the full rebuilds
+    of a rebuild class whose lower half is partial rebuilds."""
+    v = np.sort(np.asarray(values, dtype=float))
+    return v[len(v) // 2:]
 
 
 def _registry(ds: Dataset) -> tuple[pd.DataFrame, str]:
     """Per image: compressed size, per-tag sum, dedup size, tags kept (bytes -> GiB)."""
-    repos = ds.registry_repositories
-    repos = repos[repos["image"].notna() & ~repos["is_cache_repository"]]
+    all_repos = ds.registry_repositories[ds.registry_repositories["image"].notna()]
+    repos = all_repos[~all_repos["is_cache_repository"].fillna(False).astype(bool)]
     tags = ds.registry_tags.merge(repos[["repository_id", "image"]], on="repository_id")
     rows = {}
     for image, grp in tags.groupby("image"):
@@ -168,21 +212,30 @@ def _registry(ds: Dataset) -> tuple[pd.DataFrame, str]:
             "per_tag_gib": float(grp["total_size_bytes"].fillna(0).sum()) / GIB,
             "tags_kept": float(len(grp)),
         }
-    out = pd.DataFrame.from_dict(rows, orient="index")
+    # the columns exist even when no repository maps to an image (no registry at all)
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=[
+        "compressed_size_gib", "per_tag_gib", "tags_kept", "dedup_gib"]).astype(float)
     layers = ds.registry_layers
     if layers is not None and len(layers):
-        paths = repos.set_index("path")["image"]
+        paths = all_repos.set_index("path")["image"]      # cache repos' tagged layers count
         blobs = layers.assign(image=layers["repository_path"].map(paths)).dropna(subset=["image"])
         unique = blobs.sort_values(["image", "blob_digest"]).drop_duplicates("blob_digest")
         out["dedup_gib"] = unique.groupby("image")["size_bytes"].sum() / GIB
         return out, "registry_layers (unique blob bytes per root namespace)"
-    repo_sizes = repos.groupby("image")["size_bytes"].sum(min_count=1)
+    repo_sizes = all_repos.groupby("image")["size_bytes"].sum(min_count=1)
     if len(out) and repo_sizes.reindex(out.index).notna().all():
         out["dedup_gib"] = repo_sizes.reindex(out.index) / GIB
         return out, "repository size_bytes (deduplicated within each repository)"
     if len(out):
         out["dedup_gib"] = out["per_tag_gib"]
     return out, "sum of tag sizes (no dedup figure in the data: an overestimate)"
+
+
+def _unmapped_cache_gib(ds: Dataset) -> float:
+    """Tagged cache repositories that map to no image: GiB GitLab counts all the same."""
+    repos = ds.registry_repositories
+    lost = repos[repos["image"].isna() & repos["is_cache_repository"].fillna(False).astype(bool)]
+    return float(lost["size_bytes"].fillna(0).sum()) / GIB
 
 
 def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
@@ -194,7 +247,10 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
     Raises CachecostError when the dataset has no container build with a duration.
     """
     jobs = ds.jobs
-    container = jobs[jobs["is_container_build"] & jobs["image"].notna()]
+    # every job's minutes land in exactly one total: image builds, or every other job
+    # (a container-stage job with no known image included)
+    is_image_build = jobs["is_container_build"].astype(bool) & jobs["image"].notna()
+    container = jobs[is_image_build]
     if not container["duration_s"].notna().any():
         raise CachecostError(f"{ds.path}: no container-build job with a duration; "
                              "cannot calibrate the model")
@@ -203,8 +259,11 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
     months = max(span_days, 1.0) / DAYS_PER_MONTH
     notes: list[str] = []
 
-    rows = {image: _image_minutes(grp, months) for image, grp in container.groupby("image")}
-    images = pd.DataFrame.from_dict(rows, orient="index").sort_index()
+    per_image = {image: _image_minutes(grp, months) for image, grp in container.groupby("image")}
+    images = pd.DataFrame.from_dict({k: v[0] for k, v in per_image.items()},
+                                    orient="index").sort_index()
+    images["is_multi_stage"] = [float(i in MULTI_STAGE_IMAGES) for i in images.index]
+    images["kaniko_hit_build_min"] = np.nan
     registry, dedup_method = _registry(ds)
     images = images.join(registry, how="left")
     missing = images["compressed_size_gib"].isna()
@@ -221,9 +280,14 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
         notes.append(f"skipped {len(dropped)} image(s) with no successful build: "
                      + ", ".join(dropped))
         images = images.drop(index=dropped)
+    if images.empty:
+        raise CachecostError(f"{ds.path}: no image has a successful container build; "
+                             "cannot calibrate the model")
 
     by_source = (ds.pipelines.groupby("source").size() / months).sort_index()
-    other = jobs[~jobs["is_container_build"]]["duration_s"].sum() / 60.0 / months
+    # every CI minute that is not a mapped image build: other jobs and container-stage
+    # jobs mapping to no image (same runners, same quota)
+    other = jobs.loc[~is_image_build, "duration_s"].sum() / 60.0 / months
     cal = Calibration(
         images=images,
         months_of_data=months,
@@ -232,6 +296,8 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
         other_minutes_per_month=float(other),
         dedup_method=dedup_method,
         notes=notes,
+        samples={str(k): v[1] for k, v in per_image.items() if k in images.index},
+        other_registry_gib=_unmapped_cache_gib(ds),
     )
     apply_overrides(cal, overrides or {}, source=source)
     return cal

@@ -17,26 +17,28 @@ whose deciding quantity is not in the data (no registry sizes, no measured
 from-scratch build, no compute allowance, no fork pipelines) gets
 ``"these data cannot tell"``.
 
-Keys read (re-wire here after issue 12). Per strategy ``s`` in
-``"dind-inline-cache"``, ``"kaniko-cache-repo"``, ``"no-cache"``, arrays of
-shape ``(K,)`` from ``simulate()``:
+Keys read (the model of issue 12). Per strategy ``s`` in ``"dind-inline-cache"``,
+``"kaniko-cache-repo"``, ``"no-cache"``, arrays of shape ``(K,)`` from
+:func:`cachecost.model.simulate.simulate`, all from the same draws:
 
 * ``sim[s]["registry_gib:per-tag"]``, ``sim[s]["registry_gib:root-namespace-dedup"]``
-  (GiB at the horizon), in ``ClaimInputs.sim`` (the scenario as run) and
-  ``ClaimInputs.sim_cleanup`` (the same draws under the cleanup what-if policy);
+  (GiB at the horizon) in ``ClaimInputs.sim`` (each strategy with the cleanup policy
+  it needs, as the scenario runs it) and ``ClaimInputs.sim_no_cleanup`` (no cleanup);
 * ``sim[s]["registry_series"]`` ``(K, H+1)``: month 0 is day 0, in ``sim`` (the
   scenario's accounting) and ``sim_other_accounting`` (the other accounting);
 * ``compute_minutes_per_month``, ``compute_cost_usd_per_month``,
-  ``quota_minutes_used_per_month``, ``sponsor_budget_months`` (private runners
-  with a budget only);
-* ``fork_compute_minutes_per_month``, ``fork_compute_cost_usd_per_month``,
-  ``fork_quota_share``, ``fork_pipeline_feedback_minutes``.
+  ``project_cash_usd_per_month``, ``quota_minutes_used_per_month``,
+  ``sponsor_budget_months`` (private runners with a budget only);
+* ``fork_compute_minutes_per_month``, ``fork_owners_cash_usd_per_month``,
+  ``fork_quota_share``, ``fork_wait_minutes``.
 
 Input draws ``draws[name]`` (``(K,)``): ``compute.runner_size_factor``,
-``compute.cost_factor``, ``compute.usd_per_1000_minutes`` (gitlab-hosted),
-``assumptions.kaniko_fork_cache_reuse_share`` (quoted only). Calibration:
-per-image compressed sizes (GiB) and the count of images whose from-scratch
-build time was measured.
+``compute.usd_per_1000_minutes`` (gitlab-hosted),
+``assumptions.kaniko_fork_cache_reuse_share`` (the forks verdict is read at its
+low and high ends), ``assumptions.kaniko_layer_digest_shared_probability`` (its
+drawn 0/1 outcome per sample). Calibration: per-image compressed sizes (GiB) and
+the count of images whose from-scratch build time was measured.
+:func:`thread_results` assembles all of it for ``run_model``.
 
 Sources of the mechanics (sources list of the project):
 
@@ -57,11 +59,16 @@ Sources of the mechanics (sources list of the project):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from cachecost.model.simulate import Static, simulate
+from cachecost.model.strategies import CleanupPolicy
+from cachecost.model.voi import value_of_information
 
 VERDICTS = ("holds", "partly", "does not hold", "these data cannot tell")
 HOLDS, PARTLY, NOT, CANNOT = VERDICTS
@@ -106,12 +113,18 @@ GB_PER_GIB = 2**30 / 1e9
 UNCOMPRESSED_RATIO = (1.5, 2.0, 3.0)
 
 
+#: The digest-sharing input: each sample holds its drawn outcome, 1 shared, 0 not.
+DIGEST_INPUT = "assumptions.kaniko_layer_digest_shared_probability"
+#: The fork-reuse input: share of fork builds that use upstream's kaniko cache.
+FORK_REUSE_INPUT = "assumptions.kaniko_fork_cache_reuse_share"
+
+
 @dataclass
 class ClaimInputs:
     """Everything the five checks read (shapes in the module docstring)."""
 
     sim: Mapping[str, Mapping[str, np.ndarray]]
-    sim_cleanup: Mapping[str, Mapping[str, np.ndarray]] | None
+    sim_no_cleanup: Mapping[str, Mapping[str, np.ndarray]] | None
     sim_other_accounting: Mapping[str, Mapping[str, np.ndarray]] | None
     accounting: str
     horizon_months: int
@@ -120,11 +133,10 @@ class ClaimInputs:
     image_compressed_gib: Mapping[str, float]
     uncached_measured_images: int
     n_images: int
-    cleanup_label: str = "cleanup"
+    cleanup_label: str = "the cleanup it needs"
     sponsor_budget_usd_per_year: float | None = None
     quota_minutes_per_month: float | None = None
     fork_quota_minutes_per_month: float | None = None
-    is_kaniko_layer_digest_shared: bool = True
     kaniko_cache_sources: int = KANIKO_CACHE_SOURCES
     uncompressed_ratio: np.ndarray | None = None     # (K,); None: drawn from UNCOMPRESSED_RATIO
     seed: int = 0
@@ -202,94 +214,129 @@ STORAGE_CLAIM = ("By using kaniko we would, at minimum, double the amount of dat
 
 
 def storage_ratios(inp: ClaimInputs) -> dict[str, dict[str, dict[str, Any]]]:
-    """kaniko / dind registry GiB per accounting: day 0, at the horizon, at the
-    horizon with the cleanup. ``{accounting: {"day0"|"horizon"|"cleanup": q}}``
-    (q: :func:`quantiles` of the per-sample ratio; missing views are left out)."""
+    """kaniko / dind registry GiB per sample, per accounting: on day 0, and at the
+    horizon with each strategy's own cleanup and without any.
+    ``{accounting: {"day0"|"with_cleanup"|"without_cleanup": q}}`` (q:
+    :func:`quantiles` of the per-sample ratio; views not computed are left out)."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for acc in ACCOUNTINGS:
         row: dict[str, dict[str, Any]] = {}
         key = f"registry_gib:{acc}"
-        row["horizon"] = quantiles(_ratio(inp.sim[KANIKO][key], inp.sim[DIND][key]), "x")
-        if _has(inp.sim_cleanup, KANIKO, DIND):
-            assert inp.sim_cleanup is not None
-            row["cleanup"] = quantiles(_ratio(inp.sim_cleanup[KANIKO][key],
-                                              inp.sim_cleanup[DIND][key]), "x")
         series = inp.sim if acc == inp.accounting else inp.sim_other_accounting
-        if _has(series, KANIKO, DIND):
-            assert series is not None
+        if series is not None and _has(series, KANIKO, DIND):
             row["day0"] = quantiles(_ratio(series[KANIKO]["registry_series"][:, 0],
                                            series[DIND]["registry_series"][:, 0]), "x")
+        row["with_cleanup"] = quantiles(_ratio(inp.sim[KANIKO][key], inp.sim[DIND][key]), "x")
+        if inp.sim_no_cleanup is not None and _has(inp.sim_no_cleanup, KANIKO, DIND):
+            row["without_cleanup"] = quantiles(_ratio(inp.sim_no_cleanup[KANIKO][key],
+                                                      inp.sim_no_cleanup[DIND][key]), "x")
         out[acc] = row
     return out
 
 
-def _storage_verdict(horizon: float, cleanup: float | None) -> str:
-    if horizon < NEGLIGIBLE_RATIO - _EPS:
+def _storage_verdict(without: float, with_cleanup: float) -> str:
+    """On the p50 ratios at the horizon: without a cleanup below 1.1 "does not hold";
+    at least 2 both without and with the cleanup "holds"; else "partly"."""
+    if without < NEGLIGIBLE_RATIO - _EPS:
         return NOT
-    if horizon >= DOUBLING - _EPS and (cleanup is None or cleanup >= DOUBLING - _EPS):
+    if without >= DOUBLING - _EPS and with_cleanup >= DOUBLING - _EPS:
         return HOLDS
     return PARTLY
+
+
+def digest_split(inp: ClaimInputs) -> dict[str, Any] | None:
+    """Under the scenario's accounting, the with-cleanup ratio's p50 in the samples
+    whose drawn digest outcome is shared (1) and not (0), and the shared share;
+    None when the input is not drawn or not in this run."""
+    x = inp.draws.get(DIGEST_INPUT)
+    if x is None or len(np.asarray(x)) != len(np.asarray(inp.sim[KANIKO][
+            "registry_gib:per-tag"])):
+        return None
+    key = f"registry_gib:{inp.accounting}"
+    r = _ratio(inp.sim[KANIKO][key], inp.sim[DIND][key])
+    shared = np.asarray(x, dtype=float) >= 0.5
+    return {"share_shared": float(shared.mean()),
+            "shared": quantiles(r[shared], "x")["p50"],
+            "not_shared": quantiles(r[~shared], "x")["p50"]}
+
+
+def _storage_hinge(inp: ClaimInputs) -> str:
+    base = ("how long kaniko's cache tags stay: --cache-ttl (336 h) only makes older "
+            "entries misses and deletes nothing, so without a cleanup policy on the cache "
+            "repository every image change leaves its cache layers tagged")
+    if not _has(inp.sim, KANIKO, DIND):
+        return base
+    split = digest_split(inp)
+    if split is None or inp.accounting != "root-namespace-dedup":
+        return base + "."
+    ends = []
+    for word, key in (("shared", "shared"), ("not shared", "not_shared")):
+        if split[key] is not None:
+            ends.append(f"{split[key]:.1f}× if {word}")
+    return (f"{base}; and, under GitLab's deduplicated accounting, whether kaniko's cache "
+            f"layers share digests with the image's layers (inferred from kaniko's "
+            f"build.go, untested; drawn shared in {100 * split['share_shared']:.0f}% of "
+            f"samples): with the cleanup, {' and '.join(ends)}. To settle it, push one "
+            f"kaniko build and compare its cache and image layer digests.")
 
 
 def storage_claim(inp: ClaimInputs) -> dict[str, Any]:
     """``kaniko-doubles-storage``: kaniko's registry against dind's.
 
-    Verdict on the scenario's accounting at the horizon (p50 of the per-sample
-    ratio ``G_kaniko / G_dind``): below 1.1 "does not hold"; at least 2 both
-    without and with the cleanup "holds"; otherwise "partly" (it doubles only
-    without a cleanup, or grows by less than double).
+    ``sim`` is the scenario as run (each strategy with the cleanup policy it needs:
+    kaniko keep 1 / 14 days on the cache repository, dind none as it overwrites
+    its tags); ``sim_no_cleanup`` the same draws without any. Verdict on the
+    scenario's accounting at the horizon, p50 of the per-sample ratio
+    ``G_kaniko / G_dind`` (:func:`_storage_verdict`). The interval is the ratio
+    without a cleanup (the thread's kaniko job had none).
     """
     cid = "kaniko-doubles-storage"
-    hinge_base = (
-        "how long kaniko's cache tags stay: --cache-ttl (336 h) only makes older entries "
-        "misses and deletes nothing, so without a cleanup policy on the cache repository "
-        "every image change leaves its cache layers tagged")
+    hinge = _storage_hinge(inp)
     if not _has(inp.sim, KANIKO, DIND):
-        return _missing(cid, STORAGE_CLAIM, "kaniko or dind is not in this scenario",
-                        hinge_base)
+        return _missing(cid, STORAGE_CLAIM, "kaniko or dind is not in this scenario", hinge)
     dind = quantiles(inp.sim[DIND][f"registry_gib:{inp.accounting}"], "GiB")
     if dind["p50"] is None or dind["p50"] <= 0:
-        return _missing(cid, STORAGE_CLAIM, "the data hold no registry sizes", hinge_base)
+        return _missing(cid, STORAGE_CLAIM, "the data hold no registry sizes", hinge)
     ratios = storage_ratios(inp)
     main = ratios[inp.accounting]
-    clean = main.get("cleanup", {}).get("p50")
-    verdict = _storage_verdict(main["horizon"]["p50"], clean)
+    with_c = main["with_cleanup"]
+    without = main.get("without_cleanup", with_c)
+    verdict = _storage_verdict(without["p50"], with_c["p50"])
     h = inp.horizon_months
 
     def line(acc: str) -> str:
         r = ratios[acc]
-        parts = [f"{_x(r['horizon'])} at {h} months"]
-        if "cleanup" in r:
-            parts.append(f"about {_x(r['cleanup'])} with {inp.cleanup_label}")
+        parts = []
         if "day0" in r:
             parts.append(f"{_x(r['day0'])} on day 0")
+        if "without_cleanup" in r:
+            parts.append(f"{_x(r['without_cleanup'])} at month {h} without a cleanup")
+        parts.append(f"{_x(r['with_cleanup'])} with {inp.cleanup_label}")
         return f"{ACCOUNTING_LABEL[acc]}: " + ", ".join(parts)
 
     other = [a for a in ACCOUNTINGS if a != inp.accounting][0]
     kan = quantiles(inp.sim[KANIKO][f"registry_gib:{inp.accounting}"], "GiB")
+    kan_raw = (quantiles(inp.sim_no_cleanup[KANIKO][f"registry_gib:{inp.accounting}"], "GiB")
+               if inp.sim_no_cleanup is not None and KANIKO in inp.sim_no_cleanup else kan)
     figure = (f"kaniko's registry against dind's — {line(inp.accounting)}; "
-              f"{line(other)}. At {h} months: kaniko {_n(kan['p50'])} GiB, "
-              f"dind {_n(dind['p50'])} GiB.")
-    ratio_txt = f"{main['horizon']['p50']:.1f}×"
-    clean_txt = f"{clean:.1f}×" if clean is not None else "no cleanup computed"
+              f"{line(other)}. At month {h}: kaniko {_n(kan_raw['p50'])} GiB without a "
+              f"cleanup, {_n(kan['p50'])} GiB with it; dind {_n(dind['p50'])} GiB.")
+    w, c = f"{without['p50']:.1f}×", f"{with_c['p50']:.1f}×"
     sentence = {
-        HOLDS: f"Holds: kaniko's registry is {ratio_txt} dind's at {h} months and still "
-               f"{clean_txt} with {inp.cleanup_label}.",
-        PARTLY: f"Partly: kaniko's registry is {ratio_txt} dind's at {h} months without a "
-                f"cleanup, but {clean_txt} with {inp.cleanup_label}."
-                if clean is not None and main["horizon"]["p50"] >= DOUBLING else
-                f"Partly: kaniko adds storage ({ratio_txt} dind's at {h} months) but less "
-                f"than double.",
-        NOT: f"Does not hold: kaniko's registry is {ratio_txt} dind's at {h} months.",
+        HOLDS: f"Holds: kaniko's registry is {w} dind's at month {h} without a cleanup "
+               f"and still {c} with {inp.cleanup_label}.",
+        PARTLY: (f"Partly: kaniko's registry is {w} dind's at month {h} without a "
+                 f"cleanup, but {c} with {inp.cleanup_label}."
+                 if without["p50"] >= DOUBLING - _EPS else
+                 f"Partly: kaniko adds storage ({w} dind's at month {h} without a "
+                 f"cleanup, {c} with {inp.cleanup_label}) but less than double."),
+        NOT: f"Does not hold: kaniko's registry is {w} dind's at month {h} even without "
+             f"a cleanup.",
     }[verdict]
-    digest = ("shared (inferred from kaniko's build.go, untested: push one kaniko build "
-              "and compare its cache and image layer digests)"
-              if inp.is_kaniko_layer_digest_shared else "not shared (scenario setting)")
-    hinges = (f"{hinge_base}; and, under GitLab's deduplicated accounting, whether the "
-              f"cache layers share digests with the image's layers: here {digest}.")
-    return _claim(cid, STORAGE_CLAIM, verdict, sentence, figure, main["horizon"], hinges,
-                  {"ratios": ratios, "kaniko_gib": kan, "dind_gib": dind,
-                   "accounting": inp.accounting, "cleanup": inp.cleanup_label})
+    return _claim(cid, STORAGE_CLAIM, verdict, sentence, figure, without, hinge,
+                  {"ratios": ratios, "kaniko_gib": kan, "kaniko_gib_without_cleanup": kan_raw,
+                   "dind_gib": dind, "accounting": inp.accounting,
+                   "cleanup": inp.cleanup_label, "digest_split": digest_split(inp)})
 
 
 # --------------------------------------------------------------------------- compute
@@ -336,7 +383,10 @@ def compute_claim(inp: ClaimInputs) -> dict[str, Any]:
     its p50: "holds" at 10 % or more, or when no cache exhausts the allowance
     (budget < 12 months, or minutes bought) while dind does not; "does not hold" at
     1 % or less; "partly" between. "These data cannot tell" when no image's
-    from-scratch build time was measured or the scenario has no allowance.
+    from-scratch build time was measured or the scenario has no allowance. The figure
+    also gives the runner minutes and the project's cash
+    (``project_cash_usd_per_month``: runner time or hosted overage, storage packs)
+    no cache adds over dind.
     """
     cid = "no-cache-burns-compute"
     hinge = (f"the from-scratch build times (measured for {inp.uncached_measured_images} "
@@ -376,6 +426,9 @@ def compute_claim(inp: ClaimInputs) -> dict[str, Any]:
                       & (np.asarray(d["sponsor_budget_months"]) >= 12.0))
         burn = (f"{what} would cover {_span(months_n, '{:,.0f}', ' months')} of spending "
                 f"instead of {_n(months_d['p50'])}: {_n(extra['p50'], 1)}% more {of}")
+    cash = quantiles(np.asarray(n["project_cash_usd_per_month"], dtype=float)
+                     - np.asarray(d["project_cash_usd_per_month"], dtype=float), "USD/month")
+    burn += f"; the project's cash: ${_n(cash['p50'], 2)}/month more"
     exhausts = bool(np.mean(exhausts_k) > 0.5)
     verdict = _compute_verdict(extra["p50"] / 100.0, exhausts)
     sentence = {
@@ -389,6 +442,7 @@ def compute_claim(inp: ClaimInputs) -> dict[str, Any]:
     return _claim(cid, COMPUTE_CLAIM, verdict, sentence, f"{minutes}; {burn}.", extra,
                   hinge, {"minutes_dind": min_d, "minutes_no_cache": min_n,
                           "minutes_multiple": mult, "allowance": what,
+                          "project_cash_usd_more": cash,
                           "share_of_samples_exhausted": float(np.mean(exhausts_k))})
 
 
@@ -398,12 +452,13 @@ FORKS_CLAIM = ("Caching fails when running jobs in a fork: a fork that changes c
                "content rebuilds it from scratch every time.")
 
 FORKS_HINGE = (
-    "whether a fork's kaniko job reads upstream's cache: qemu-project's registry is "
-    "public, so a fork job may pull from the upstream $NAME-cache repository, and "
-    "kaniko only warns when its cache push there is denied; an image the fork leaves "
-    "alone then hits upstream's cache, while an image the fork changes is rebuilt from "
-    "the changed step on every fork pipeline, since kaniko reads and writes one "
-    "--cache-repo (dind also reads the fork's own tag)")
+    "whether a fork's kaniko job reads upstream's cache repository "
+    "(kaniko_fork_cache_reuse_share): Berrangé reported that caching fails in his fork "
+    "(qemu-devel 2024-05), while qemu-project's registry is public, a public project's "
+    "registry can be pulled by any job token (gitlab-org/gitlab MR 135263) and kaniko only "
+    "warns when its cache push there is denied, so a fork job may read upstream's "
+    "$NAME-cache. Untested either way: run the kaniko container job in a fork after "
+    "upstream has filled its cache and count 'Using caching version of cmd' log lines")
 
 
 def fork_scratch_share(inp: ClaimInputs) -> np.ndarray:
@@ -423,11 +478,66 @@ def _scratch_verdict(share: float) -> str:
     return PARTLY
 
 
-def forks_claim(inp: ClaimInputs) -> dict[str, Any]:
-    """``forks-rebuild-from-scratch``: fork minutes, money and the contributor's wait.
+def reuse_ends(inp: ClaimInputs) -> dict[str, dict[str, Any]]:
+    """The forks figures at the two ends of the fork-reuse input: samples with a drawn
+    reuse share at or below its p10 ("low": forks cannot read upstream's cache) and at
+    or above its p90 ("high": they can). Each ``{reuse, scratch_pct, wait_min,
+    owners_usd, verdict}`` (p50s within the subset; ``reuse`` its median, ``reuse_bound``
+    the p10 or p90 that bounds it); an input that is the same in
+    every sample gives both ends from every sample."""
+    share = 100.0 * fork_scratch_share(inp)
+    reuse = np.asarray(inp.draws.get(FORK_REUSE_INPUT, np.zeros(len(share))), dtype=float)
+    if reuse.shape != share.shape:
+        reuse = np.full(share.shape, float(np.median(reuse)))
+    lo, hi = np.percentile(reuse, (10, 90))
+    k, d = inp.sim[KANIKO], inp.sim[DIND]
+    money = (np.asarray(k["fork_owners_cash_usd_per_month"], dtype=float)
+             - np.asarray(d["fork_owners_cash_usd_per_month"], dtype=float))
+    out: dict[str, dict[str, Any]] = {}
+    for end, mask, bound in (("low", reuse <= lo, lo), ("high", reuse >= hi, hi)):
+        scratch = quantiles(share[mask])["p50"]
+        out[end] = {
+            "reuse": float(np.median(reuse[mask])), "reuse_bound": float(bound),
+            "scratch_pct": scratch,
+            "wait_min": quantiles(np.asarray(k["fork_wait_minutes"])[mask])["p50"],
+            "owners_usd": quantiles(money[mask])["p50"],
+            "verdict": CANNOT if scratch is None else _scratch_verdict(scratch / 100.0),
+        }
+    return out
 
-    Verdict on the p50 of :func:`fork_scratch_share`: 95 % or more "holds", 5 % or
-    less "does not hold", "partly" between; "cannot tell" without fork pipelines.
+
+def _forks_sentence(verdict: str, ends: dict[str, dict[str, Any]], wait_d: float | None,
+                    money_p50: float) -> str:
+    lo, hi = ends["low"], ends["high"]
+    if lo["verdict"] != hi["verdict"]:
+        return (f"These data cannot tell: it hinges on whether a fork's kaniko job reads "
+                f"upstream's cache. If it cannot (reuse at most "
+                f"{100 * lo['reuse_bound']:.0f}% of fork builds), "
+                f"{_n(lo['scratch_pct'])}% of fork builds start from scratch and a "
+                f"contributor waits {_n(lo['wait_min'])} min; if it can (reuse at least "
+                f"{100 * hi['reuse_bound']:.0f}%), {_n(hi['scratch_pct'])}% and "
+                f"{_n(hi['wait_min'])} min (dind: {_n(wait_d)} min).")
+    return {
+        HOLDS: f"Holds as modelled: forks rebuild every image from scratch, so a "
+               f"contributor waits {_n(lo['wait_min'])} min instead of {_n(wait_d)}; "
+               + ("fork owners pay nothing, it stays within their free quota."
+                  if money_p50 <= 0 else
+                  f"fork owners pay ${_n(money_p50, 2)}/month more."),
+        PARTLY: f"Partly: {_n(lo['scratch_pct'])}% of fork builds start from scratch.",
+        NOT: "Does not hold as modelled: forks reuse upstream's kaniko cache.",
+        CANNOT: "These data cannot tell: the scenario has no fork pipelines.",
+    }[verdict]
+
+
+def forks_claim(inp: ClaimInputs) -> dict[str, Any]:
+    """``forks-rebuild-from-scratch``: fork minutes, fork owners' cash and the
+    contributor's wait (``fork_wait_minutes``, the expected slowest container job).
+
+    The verdict hinges on the fork-reuse input (:func:`reuse_ends`): when the verdict
+    at its low end (p50 of :func:`fork_scratch_share` in those samples: 95 % or more
+    "holds", 5 % or less "does not hold", "partly" between) differs from the one at
+    its high end, "these data cannot tell" and the sentence gives both; otherwise
+    that verdict. "Cannot tell" without fork pipelines.
     """
     cid = "forks-rebuild-from-scratch"
     if not _has(inp.sim, KANIKO, DIND, NO_CACHE):
@@ -439,39 +549,28 @@ def forks_claim(inp: ClaimInputs) -> dict[str, Any]:
     k, d = inp.sim[KANIKO], inp.sim[DIND]
     fmin = quantiles(np.asarray(k["fork_compute_minutes_per_month"])
                      - np.asarray(d["fork_compute_minutes_per_month"]), "min/month")
-    money = quantiles(np.asarray(k["fork_compute_cost_usd_per_month"])
-                      - np.asarray(d["fork_compute_cost_usd_per_month"]), "USD/month")
-    wait_k = quantiles(k["fork_pipeline_feedback_minutes"], "min")
-    wait_d = quantiles(d["fork_pipeline_feedback_minutes"], "min")
+    money = quantiles(np.asarray(k["fork_owners_cash_usd_per_month"])
+                      - np.asarray(d["fork_owners_cash_usd_per_month"]), "USD/month")
+    wait_k = quantiles(k["fork_wait_minutes"], "min")
+    wait_d = quantiles(d["fork_wait_minutes"], "min")
     quota = quantiles(100.0 * np.asarray(k["fork_quota_share"]), "%")
-    verdict = _scratch_verdict(share["p50"] / 100.0)
+    ends = reuse_ends(inp)
+    verdict = (ends["low"]["verdict"] if ends["low"]["verdict"] == ends["high"]["verdict"]
+               else CANNOT)
     quota_txt = (f", {_n(quota['p50'], 1)}% of a fork owner's "
                  f"{inp.fork_quota_minutes_per_month:,.0f}-minute quota"
                  if inp.fork_quota_minutes_per_month else "")
-    figure = (f"kaniko: {_n(share['p50'])}% of fork builds from scratch; forks spend "
-              f"{_span(fmin)} more runner minutes a month than with dind, "
-              f"${_n(money['p50'], 2)}/month more for fork owners{quota_txt}; "
+    figure = (f"kaniko: {_span(share, '{:,.0f}', '%')} of fork builds from scratch; forks "
+              f"spend {_span(fmin)} more runner minutes a month than with dind, "
+              f"${_n(money['p50'], 2)}/month more of fork owners' cash{quota_txt}; "
               f"a contributor waits {_span(wait_k, '{:,.0f}', ' min')} for the container "
               f"stage instead of {_n(wait_d['p50'])} min.")
-    sentence = {
-        HOLDS: f"Holds as modelled: forks rebuild every image from scratch, so a "
-               f"contributor waits {_n(wait_k['p50'])} min instead of "
-               f"{_n(wait_d['p50'])}; " + (
-                   "fork owners pay nothing, it stays within their free quota."
-                   if money["p50"] <= 0 else
-                   f"fork owners pay ${_n(money['p50'], 2)}/month more."),
-        PARTLY: f"Partly: {_n(share['p50'])}% of fork builds start from scratch.",
-        NOT: "Does not hold as modelled: forks reuse upstream's kaniko cache.",
-    }[verdict]
-    reuse = inp.draws.get("assumptions.kaniko_fork_cache_reuse_share")
-    assumed = (f" This scenario assumes {100 * float(np.median(reuse)):.0f}% of fork builds "
-               f"reuse upstream's cache; fork pipelines per month are assumed, not in the "
-               f"upstream data." if reuse is not None else "")
-    return _claim(cid, FORKS_CLAIM, verdict, sentence, figure, share,
-                  FORKS_HINGE + "." + assumed,
-                  {"fork_minutes_more": fmin, "fork_owner_usd_more": money,
+    return _claim(cid, FORKS_CLAIM, verdict,
+                  _forks_sentence(verdict, ends, wait_d["p50"], float(money["p50"] or 0.0)),
+                  figure, share, FORKS_HINGE + ".",
+                  {"fork_minutes_more": fmin, "fork_owners_cash_usd_more": money,
                    "wait_kaniko_min": wait_k, "wait_dind_min": wait_d,
-                   "fork_quota_share_pct": quota})
+                   "fork_quota_share_pct": quota, "reuse_ends": ends})
 
 
 # --------------------------------------------------------------------------- one cache source
@@ -502,8 +601,8 @@ def single_cache_source_claim(inp: ClaimInputs) -> dict[str, Any]:
     k, d = inp.sim[KANIKO], inp.sim[DIND]
     fmin = quantiles(np.asarray(k["fork_compute_minutes_per_month"])
                      - np.asarray(d["fork_compute_minutes_per_month"]), "min/month")
-    wait = quantiles(np.asarray(k["fork_pipeline_feedback_minutes"])
-                     - np.asarray(d["fork_pipeline_feedback_minutes"]), "min")
+    wait = quantiles(np.asarray(k["fork_wait_minutes"])
+                     - np.asarray(d["fork_wait_minutes"]), "min")
     figure = (f"kaniko --cache-repo takes {n} repository (a single string, kaniko "
               f"cmd/executor/cmd/root.go); QEMU's dind job passes {DIND_CACHE_SOURCES} "
               f"--cache-from. What forks pay for kaniko's cache here: {_span(fmin)} more "
@@ -634,3 +733,58 @@ def check_claims(inp: ClaimInputs) -> list[dict[str, Any]]:
     """The five claims, in the thread's order (module docstring for the shape)."""
     return [storage_claim(inp), compute_claim(inp), forks_claim(inp),
             single_cache_source_claim(inp), reproducible_memory_claim(inp)]
+
+
+# --------------------------------------------------------------------------- run_model hook
+
+
+def _policy_label(policy: CleanupPolicy | None) -> str:
+    if policy is None:
+        return "none"
+    parts = ([f"keep {policy.keep_n:g}"] if policy.keep_n is not None else []) + (
+        [f"delete older than {policy.older_than_days:g} days"]
+        if policy.older_than_days is not None else [])
+    return ", ".join(parts) or "none"
+
+
+def _cleanup_label(st: Static) -> str:
+    """'the cleanup it needs (kaniko: keep 1, delete older than 14 days; dind: none)'."""
+    parts = [f"{short}: {_policy_label(st.policies[name])}"
+             for name, short in ((KANIKO, "kaniko"), (DIND, "dind")) if name in st.policies]
+    return "the cleanup each needs (" + "; ".join(parts) + ")"
+
+
+def thread_results(st: Static, draws: dict[str, np.ndarray], replicate: np.ndarray | None,
+                   sim: dict[str, dict[str, np.ndarray]], seed: int) -> dict[str, Any]:
+    """``results["claims"]``, ``["value_of_information"]`` and
+    ``["value_of_information_total"]`` (issue 13) from the run's own draws and
+    per-sample outputs. Re-simulates kaniko and dind (same draws, same calibration
+    replicates) without any cleanup and under the other accounting."""
+    sc = st.scenario
+    pair = tuple(n for n in (DIND, KANIKO) if n in st.names)
+    accounting = sc.value("storage.accounting")
+    other = next(a for a in ACCOUNTINGS if a != accounting)
+    flipped = dataclasses.replace(sc, values={**sc.values, "storage.accounting": other})
+
+    def rerun(scenario: Any, policies: dict[str, CleanupPolicy | None]
+              ) -> dict[str, dict[str, np.ndarray]]:
+        return simulate(Static(st.cal, scenario, pair, st.col, policies, st.what_if, st.bank,
+                               st.weighs, st.horizon_months), draws, replicate=replicate)
+
+    images = st.cal.images
+    inp = ClaimInputs(
+        sim=sim, sim_no_cleanup=rerun(sc, {n: None for n in pair}) if pair else None,
+        sim_other_accounting=rerun(flipped, st.policies) if pair else None,
+        accounting=accounting, horizon_months=st.horizon_months,
+        compute_mode=sc.value("compute.mode"), draws=draws,
+        image_compressed_gib=dict(zip(images.index.astype(str),
+                                      images["compressed_size_gib"].astype(float),
+                                      strict=True)),
+        uncached_measured_images=int(images["uncached_build_min"].notna().sum()),
+        n_images=int(len(images)), cleanup_label=_cleanup_label(st),
+        sponsor_budget_usd_per_year=sc.value("compute.sponsor_budget_usd_per_year"),
+        quota_minutes_per_month=sc.value("compute.quota_minutes_per_month"),
+        fork_quota_minutes_per_month=sc.value("forks.quota_minutes_per_month"), seed=seed)
+    rows, total = value_of_information(sim, draws, st.names, seed=seed, weighs=st.weighs)
+    return {"claims": check_claims(inp), "value_of_information": rows,
+            "value_of_information_total": total}

@@ -128,6 +128,47 @@ def _fields(body: object, kind: str, names: tuple[str, ...]) -> tuple[float, ...
     return tuple(_number(body[n], f"{kind}.{n}") for n in names)
 
 
+def _uniform(body: object) -> Distribution:
+    lo, hi = _fields(body, "uniform", ("low", "high"))
+    if lo > hi:
+        raise ValueError(f"uniform low ({lo:g}) > high ({hi:g})")
+    return Distribution("uniform", (lo, hi))
+
+
+def _triangular(body: object) -> Distribution:
+    lo, mode, hi = _fields(body, "triangular", ("low", "mode", "high"))
+    if not lo <= mode <= hi:
+        raise ValueError(f"triangular needs low <= mode <= high, got {lo:g}, {mode:g}, {hi:g}")
+    return Distribution("triangular", (lo, mode, hi))
+
+
+def _lognormal(body: object) -> Distribution:
+    p10, p90 = _fields(body, "lognormal", ("p10", "p90"))
+    if p10 <= 0:
+        raise ValueError(f"lognormal p10 must be > 0, got {p10:g}")
+    if p10 > p90:
+        raise ValueError(f"lognormal p10 ({p10:g}) > p90 ({p90:g})")
+    return Distribution("lognormal", (p10, p90))
+
+
+_KINDS = {"fixed": lambda body: fixed(_number(body, "fixed")), "uniform": _uniform,
+          "triangular": _triangular, "lognormal": _lognormal}
+
+
+def _parse_form(value: object) -> Distribution:
+    """The distribution a YAML value states (bounds not checked)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {EXPECTED_FORM}, got {value!r}")
+    if isinstance(value, int | float):
+        return fixed(_number(value, "value"))
+    if not (isinstance(value, dict) and len(value) == 1):
+        raise ValueError(f"expected {EXPECTED_FORM}, got {value!r}")
+    kind, body = next(iter(value.items()))
+    if kind not in _KINDS:
+        raise ValueError(f"expected {EXPECTED_FORM}, got unknown kind {kind!r}")
+    return _KINDS[kind](body)
+
+
 def parse_distribution(value: object, *, minimum: float | None = 0.0,
                        maximum: float | None = None) -> Distribution:
     """Parse a YAML value into a :class:`Distribution`.
@@ -135,36 +176,7 @@ def parse_distribution(value: object, *, minimum: float | None = 0.0,
     ``minimum``/``maximum`` bound every value the distribution can take
     (default: non-negative). Raises ValueError naming the expected form.
     """
-    if isinstance(value, bool):
-        raise ValueError(f"expected {EXPECTED_FORM}, got {value!r}")
-    if isinstance(value, int | float):
-        dist = fixed(_number(value, "value"))
-    elif isinstance(value, dict) and len(value) == 1:
-        kind, body = next(iter(value.items()))
-        if kind == "fixed":
-            dist = fixed(_number(body, "fixed"))
-        elif kind == "uniform":
-            lo, hi = _fields(body, kind, ("low", "high"))
-            if lo > hi:
-                raise ValueError(f"uniform low ({lo:g}) > high ({hi:g})")
-            dist = Distribution(kind, (lo, hi))
-        elif kind == "triangular":
-            lo, mode, hi = _fields(body, kind, ("low", "mode", "high"))
-            if not lo <= mode <= hi:
-                raise ValueError(f"triangular needs low <= mode <= high, got "
-                                 f"{lo:g}, {mode:g}, {hi:g}")
-            dist = Distribution(kind, (lo, mode, hi))
-        elif kind == "lognormal":
-            p10, p90 = _fields(body, kind, ("p10", "p90"))
-            if p10 <= 0:
-                raise ValueError(f"lognormal p10 must be > 0, got {p10:g}")
-            if p10 > p90:
-                raise ValueError(f"lognormal p10 ({p10:g}) > p90 ({p90:g})")
-            dist = Distribution(kind, (p10, p90))
-        else:
-            raise ValueError(f"expected {EXPECTED_FORM}, got unknown kind {kind!r}")
-    else:
-        raise ValueError(f"expected {EXPECTED_FORM}, got {value!r}")
+    dist = _parse_form(value)
     low = dist.params[0]                       # lognormal: p10 > 0, its support starts above 0
     high = dist.params[-1] if dist.kind != "lognormal" else math.inf
     if minimum is not None and low < minimum:

@@ -30,7 +30,12 @@ import yaml
 from cachecost.config import SCENARIOS_DIR
 from cachecost.errors import CachecostError
 from cachecost.model.distributions import EXPECTED_FORM, Distribution, fixed, parse_distribution
-from cachecost.model.strategies import STRATEGY_NAMES
+from cachecost.model.strategies import (
+    KEEP_N_CHOICES,
+    OLDER_THAN_DAYS_CHOICES,
+    STRATEGIES,
+    STRATEGY_NAMES,
+)
 
 DEFAULT_SCENARIO_NAME = "qemu-private-runners"
 DEFAULT_SCENARIO_PATH = SCENARIOS_DIR / f"{DEFAULT_SCENARIO_NAME}.yaml"
@@ -45,7 +50,8 @@ class Key:
 
     Kinds: ``dist`` (a distribution), ``dist?`` (a distribution or null),
     ``number?`` (a number or null), ``int``, ``enum``, ``bool``, ``cleanup?``
-    (null or ``{keep_n: N, older_than_days: D}``).
+    (null or ``{keep_n: N, older_than_days: D}`` with GitLab's allowed values),
+    ``cleanups`` (``{strategy: cleanup? }``), ``kinds`` (a list of money kinds).
     """
 
     kind: str
@@ -64,9 +70,15 @@ KEYS: dict[str, dict[str, Key]] = {
         "upstream_pipelines_factor": Key(
             "dist", 1.0, "x", "multiplies the measured upstream pipelines per month"),
         "image_changes_factor": Key(
-            "dist", {"triangular": {"low": 0.5, "mode": 1.0, "high": 2.0}}, "x",
-            "multiplies the measured image changes (rebuilds) per month; the measured rate "
-            "rests on a few events per image", _ASSUMED),
+            "dist", {"lognormal": {"p10": 0.5, "p90": 2.0}}, "x",
+            "multiplies the image changes (rebuilds) per month drawn from each image's "
+            "posterior: how the future differs from the measured window (median 1)",
+            _ASSUMED),
+        "base_image_refresh_share": Key(
+            "dist", {"uniform": {"low": 0.0, "high": 0.5}}, "share",
+            "share of measured rebuilds caused by a new base image, not an input change "
+            "(rebuild-on-change leaves them out: they overwrite the same hash tag)",
+            _ASSUMED, maximum=1.0),
         "build_minutes_factor": Key(
             "dist", 1.0, "x", "multiplies every measured build time"),
         "scheduled_refresh_per_month": Key(
@@ -140,15 +152,29 @@ KEYS: dict[str, dict[str, Key]] = {
             f"gitlab-org/gitlab commit 980d1376, 2022 ({_FACTS} §1)"),
         "billed_above_gib": Key(
             "number?", None, "GiB",
-            "registry GiB above this are priced; null = registry storage not billed",
+            "cash: namespace GiB above this are bought as annual 10 GiB packs sized for the "
+            "peak; null = registry storage not billed",
             f"GitLab doc storage_usage_quotas.md, 2025: registry not in the limit ({_FACTS} §1)"),
+        "shadow_usd_per_10gib_year": Key(
+            "dist?", None, "USD/(10 GiB year)",
+            "shadow price: an explicit trade-off rate per registry GiB (prorated), never "
+            "charged to a budget; null = none",
+            "trade-off rate, not a bill: GitLab.com does not bill the registry "
+            f"(storage_usage_quotas.md 2025; {_FACTS} §1)"),
         "quota_gib": Key(
             "number?", None, "GiB", "namespace storage quota (null: none)",
             f"none enforced for the registry, storage_usage_quotas.md 2025 ({_FACTS} §1)"),
         "other_usage_gib": Key(
             "number?", 0.0, "GiB", "other namespace usage counted against the same quota"),
         "cleanup_policy": Key(
-            "cleanup?", None, "", "cleanup policy in force: {keep_n, older_than_days} or null"),
+            "cleanup?", None, "",
+            "one cleanup policy for every strategy that piles up tags: {keep_n, "
+            "older_than_days}; null = each strategy's own (docs/model.md §3)",
+            f"GitLab app/models/container_expiration_policy.rb ({_FACTS} §1)"),
+        "cleanup_policies": Key(
+            "cleanups", None, "",
+            "per-strategy cleanup policy {strategy: {keep_n, older_than_days} or null}; "
+            "null = no cleanup (growth shown as a risk, months to quota)"),
         "cleanup_what_if": Key(
             "cleanup?", {"keep_n": 5, "older_than_days": 14}, "",
             "cleanup policy for the what-if curve; 14 days = kaniko's cache TTL, older "
@@ -168,11 +194,27 @@ KEYS: dict[str, dict[str, Key]] = {
             "dist", 336.0, "hours", "kaniko --cache-ttl: older entries are misses, not deleted",
             f"kaniko cmd/executor/cmd/root.go, 2025 ({_FACTS} §3)"),
         "kaniko_fork_cache_reuse_share": Key(
-            "dist", 0.0, "share", "share of fork builds that can use upstream's kaniko cache",
-            f"Berrange, qemu-devel 2024-05 (shared/seed thread; {_FACTS} §5)", maximum=1.0),
-        "is_kaniko_layer_digest_shared": Key(
-            "bool", True, "", "kaniko cache layers share digests with the image's layers",
-            f"inference from kaniko build.go, untested ({_FACTS} §3)"),
+            "dist", {"uniform": {"low": 0.0, "high": 1.0}}, "share",
+            "share of fork builds that can use upstream's kaniko cache; uniform over 0..1 "
+            "because the evidence conflicts (untested either way)",
+            "0: Berrange, qemu-devel 2024-05, caching fails in his fork (shared/seed "
+            "thread); 1: a public project's registry can be pulled by any job token "
+            "(gitlab-org/gitlab MR 135263, 2023) and kaniko only warns when a cache push "
+            "is denied (kaniko pkg/executor/build.go)", maximum=1.0),
+        "kaniko_layer_digest_shared_probability": Key(
+            "dist", 0.8, "probability",
+            "probability that kaniko's cache layers share digests with the image's layers "
+            "(then free under root-namespace dedup); each Monte Carlo sample draws yes/no",
+            f"inference from kaniko build.go, untested ({_FACTS} §3)", maximum=1.0),
+        "kaniko_full_change_share": Key(
+            "dist", {"uniform": {"low": 0.5, "high": 1.0}}, "share",
+            "share of changes that rewrite an image's first cached layer (the rest leave "
+            "early layers to expire by the TTL from their own push)", _ASSUMED, maximum=1.0),
+        "kaniko_pull_extract_min_per_gib": Key(
+            "dist", {"triangular": {"low": 0.3, "mode": 0.6, "high": 1.5}}, "minutes/GiB",
+            "kaniko cache hit: minutes to pull and extract a GiB of cached layers (a "
+            "measured kaniko_hit_build_min override replaces it)",
+            f"{_ASSUMED}; kaniko pkg/commands/run.go CachingRunCommand extracts each layer"),
         "buildkit_max_extra_bytes_share": Key(
             "dist", {"uniform": {"low": 0.0, "high": 0.3}}, "share",
             "mode=max: intermediate-stage layers per cache ref, as a share of the image",
@@ -190,10 +232,21 @@ KEYS: dict[str, dict[str, Key]] = {
     },
 }
 
+KEYS["decision"] = {
+    "weighs": Key(
+        "kinds", ["project_cash", "shadow", "fork_owners_cash"], "",
+        "the kinds of money the recommendation adds up: project_cash (runner time, "
+        "minutes over a quota, storage packs), shadow (the storage shadow price), "
+        "fork_owners_cash (what fork owners pay)"),
+}
+
+MONEY_KINDS = ("project_cash", "shadow", "fork_owners_cash")
+
 #: Per-image values calibration derives; a scenario may override each (``"*"``: every image).
 OVERRIDABLE = (
     "cached_build_min", "uncached_build_min", "change_build_min", "builds_per_month",
     "changes_per_month", "compressed_size_gib", "tags_kept", "run_steps",
+    "failed_min_per_month", "is_multi_stage", "kaniko_hit_build_min",
 )
 
 _TOP_KEYS = ("name", "title", "description", "seed", "horizon_months", "baseline",
@@ -230,46 +283,93 @@ def _fail(path: Path, key: str, expected: str) -> CachecostError:
     return CachecostError(f"{path}: {key}: {expected}")
 
 
-def _parse_value(path: Path, dotted: str, spec: Key, raw: Any) -> Any:
-    """Parse one leaf value according to its Key spec."""
+def _bounds(spec: Key) -> str:
     bounds = f" >= {spec.minimum:g}" if spec.minimum is not None else ""
     if spec.maximum is not None:
         bounds += f" and <= {spec.maximum:g}"
-    if spec.kind in ("dist", "dist?"):
-        if raw is None and spec.kind == "dist?":
-            return None
-        try:
-            return parse_distribution(raw, minimum=spec.minimum, maximum=spec.maximum)
-        except ValueError as exc:
-            unit = f" ({spec.unit})" if spec.unit else ""
-            null = " or null" if spec.kind == "dist?" else ""
-            raise _fail(path, dotted, f"{exc}; expected {EXPECTED_FORM}{null}, with values"
-                                      f"{bounds}{unit}") from None
-    if spec.kind == "number?":
-        if raw is None:
-            return None
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-            raise _fail(path, dotted, f"expected a number{bounds} ({spec.unit}) or null, "
-                                      f"got {raw!r}")
-        if spec.minimum is not None and raw < spec.minimum:
-            raise _fail(path, dotted, f"expected a number{bounds} ({spec.unit}), got {raw!r}")
-        return float(raw)
-    if spec.kind == "enum":
-        if raw not in spec.choices:
-            raise _fail(path, dotted, f"expected one of {', '.join(spec.choices)}, got {raw!r}")
-        return raw
-    if spec.kind == "bool":
-        if not isinstance(raw, bool):
-            raise _fail(path, dotted, f"expected true or false, got {raw!r}")
-        return raw
-    if spec.kind == "cleanup?":
-        return _parse_cleanup(path, dotted, raw)
-    raise AssertionError(spec.kind)
+    return bounds
+
+
+def _parse_dist(path: Path, dotted: str, spec: Key, raw: Any) -> Distribution | None:
+    if raw is None and spec.kind == "dist?":
+        return None
+    try:
+        return parse_distribution(raw, minimum=spec.minimum, maximum=spec.maximum)
+    except ValueError as exc:
+        unit = f" ({spec.unit})" if spec.unit else ""
+        null = " or null" if spec.kind == "dist?" else ""
+        raise _fail(path, dotted, f"{exc}; expected {EXPECTED_FORM}{null}, with values"
+                                  f"{_bounds(spec)}{unit}") from None
+
+
+def _parse_number(path: Path, dotted: str, spec: Key, raw: Any) -> float | None:
+    if raw is None:
+        return None
+    bounds = _bounds(spec)
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise _fail(path, dotted, f"expected a number{bounds} ({spec.unit}) or null, "
+                                  f"got {raw!r}")
+    if spec.minimum is not None and raw < spec.minimum:
+        raise _fail(path, dotted, f"expected a number{bounds} ({spec.unit}), got {raw!r}")
+    return float(raw)
+
+
+def _parse_enum(path: Path, dotted: str, spec: Key, raw: Any) -> Any:
+    if raw not in spec.choices:
+        raise _fail(path, dotted, f"expected one of {', '.join(spec.choices)}, got {raw!r}")
+    return raw
+
+
+def _parse_bool(path: Path, dotted: str, spec: Key, raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise _fail(path, dotted, f"expected true or false, got {raw!r}")
+    return raw
+
+
+def _parse_kinds(path: Path, dotted: str, spec: Key, raw: Any) -> list[str]:
+    if (not isinstance(raw, list) or not raw or any(k not in MONEY_KINDS for k in raw)
+            or len(set(raw)) != len(raw)):
+        raise _fail(path, dotted, f"expected a list of distinct names from "
+                                  f"{', '.join(MONEY_KINDS)}, got {raw!r}")
+    return list(raw)
+
+
+def _parse_value(path: Path, dotted: str, spec: Key, raw: Any) -> Any:
+    """Parse one leaf value according to its Key spec."""
+    parsers = {
+        "dist": _parse_dist, "dist?": _parse_dist, "number?": _parse_number,
+        "enum": _parse_enum, "bool": _parse_bool, "kinds": _parse_kinds,
+        "cleanup?": lambda p, d, _s, r: _parse_cleanup(p, d, r),
+        "cleanups": lambda p, d, _s, r: _parse_cleanups(p, d, r),
+    }
+    return parsers[spec.kind](path, dotted, spec, raw)
+
+
+def _parse_cleanups(path: Path, dotted: str, raw: Any) -> dict[str, dict | None]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise _fail(path, dotted, f"expected a mapping of strategy name to a cleanup policy "
+                                  f"or null, got {raw!r}")
+    out = {}
+    for name, policy in raw.items():
+        if name not in STRATEGIES:
+            raise _fail(path, f"{dotted}.{name}", f"unknown strategy; expected one of "
+                                                 f"{', '.join(STRATEGY_NAMES)}")
+        out[str(name)] = _parse_cleanup(path, f"{dotted}.{name}", policy)
+    return out
+
+
+_CLEANUP_CHOICES = {"keep_n": KEEP_N_CHOICES, "older_than_days": OLDER_THAN_DAYS_CHOICES}
 
 
 def _parse_cleanup(path: Path, dotted: str, raw: Any) -> dict[str, float | None] | None:
-    expected = ("expected null or {keep_n: integer >= 0 or null, "
-                "older_than_days: number >= 0 or null}")
+    """Parse ``{keep_n: N, older_than_days: D}`` with the values GitLab allows
+    (app/models/container_expiration_policy.rb: keep_n 1, 5, 10, 25, 50, 100;
+    older_than 7d, 14d, 30d, 60d, 90d)."""
+    expected = (f"expected null or {{keep_n: one of {', '.join(map(str, KEEP_N_CHOICES))} "
+                f"or null, older_than_days: one of "
+                f"{', '.join(map(str, OLDER_THAN_DAYS_CHOICES))} or null}} (GitLab's values)")
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -278,9 +378,8 @@ def _parse_cleanup(path: Path, dotted: str, raw: Any) -> dict[str, float | None]
     for k, v in raw.items():
         if k not in out:
             raise _fail(path, f"{dotted}.{k}", f"unknown key; {expected}")
-        ok_int = k != "keep_n" or isinstance(v, int)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)
-                              or not ok_int or v < 0):
+                              or v not in _CLEANUP_CHOICES[k]):
             raise _fail(path, f"{dotted}.{k}", f"{expected}, got {v!r}")
         out[k] = None if v is None else float(v)
     return out
@@ -288,7 +387,7 @@ def _parse_cleanup(path: Path, dotted: str, raw: Any) -> dict[str, float | None]
 
 def _leading_comment(text: str) -> str:
     """Return the comment block at the top of a YAML file as one paragraph of prose."""
-    lines = []
+    lines: list[str] = []
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped.startswith("#"):
@@ -335,13 +434,8 @@ def _parse_overrides(path: Path, raw: Any) -> dict[str, dict[str, float]]:
     return out
 
 
-def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
-    """Load, validate and return a scenario (None: :data:`DEFAULT_SCENARIO_PATH`).
-
-    Raises:
-        CachecostError: ``"<file>: <key>: expected ..."`` on any bad input.
-    """
-    file = Path(path).expanduser() if path is not None else DEFAULT_SCENARIO_PATH
+def _read_yaml(file: Path) -> tuple[bytes, str, dict]:
+    """The file's bytes, text and top-level mapping (unknown keys rejected)."""
     try:
         data = file.read_bytes()
     except FileNotFoundError:
@@ -367,15 +461,11 @@ def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
     for key in doc:
         if key not in _TOP_KEYS:
             raise _fail(file, str(key), f"unknown key; expected one of {', '.join(_TOP_KEYS)}")
+    return data, text, doc
 
-    scenario = Scenario(
-        name=_expect_str(file, "name", doc.get("name", file.stem)),
-        title=_expect_str(file, "title", doc.get("title", file.stem)),
-        description=(_expect_str(file, "description", doc["description"])
-                     if "description" in doc else _leading_comment(text)),
-        sha256=hashlib.sha256(data).hexdigest(),
-        path=file.resolve(),
-    )
+
+def _apply_top_level(file: Path, doc: dict, scenario: Scenario) -> None:
+    """seed, horizon_months, strategies, baseline, overrides."""
     if "seed" in doc:
         scenario.seed = _expect_int(file, "seed", doc["seed"], 0, 2**63 - 1)
     if "horizon_months" in doc:
@@ -398,6 +488,9 @@ def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
                                       f"({', '.join(scenario.strategies)})")
     scenario.overrides = _parse_overrides(file, doc.get("overrides"))
 
+
+def _apply_sections(file: Path, doc: dict, scenario: Scenario) -> None:
+    """Every section's keys: given values parsed, the others from their defaults."""
     for section, keys in KEYS.items():
         given = doc.get(section) or {}
         if not isinstance(given, dict):
@@ -413,6 +506,26 @@ def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
             raw = given[key] if is_given else spec.default
             scenario.values[dotted] = _parse_value(file, dotted, spec, raw)
             scenario.sources[dotted] = "scenario" if is_given else "default"
+
+
+def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
+    """Load, validate and return a scenario (None: :data:`DEFAULT_SCENARIO_PATH`).
+
+    Raises:
+        CachecostError: ``"<file>: <key>: expected ..."`` on any bad input.
+    """
+    file = Path(path).expanduser() if path is not None else DEFAULT_SCENARIO_PATH
+    data, text, doc = _read_yaml(file)
+    scenario = Scenario(
+        name=_expect_str(file, "name", doc.get("name", file.stem)),
+        title=_expect_str(file, "title", doc.get("title", file.stem)),
+        description=(_expect_str(file, "description", doc["description"])
+                     if "description" in doc else _leading_comment(text)),
+        sha256=hashlib.sha256(data).hexdigest(),
+        path=file.resolve(),
+    )
+    _apply_top_level(file, doc, scenario)
+    _apply_sections(file, doc, scenario)
     return scenario
 
 

@@ -1,110 +1,78 @@
-r"""The cost model: compute minutes, registry storage and money per caching strategy.
+r"""The Monte Carlo core: every strategy's minutes, GiB and money for K input rows.
 
-    results = run_model(load_dataset(), load_scenario(None), samples=20_000)
-    results["strategies"]["kaniko-cache-repo"]["total_cost_usd_per_month"]["p50"]
+    st = make_static(calibration, scenario)
+    sim = simulate(st, draws, replicate=replicate)      # {strategy: {metric: (K,) array}}
 
-The formulas
-============
-Per image *i* (calibrated from data, :mod:`cachecost.model.calibrate`):
-``B_i`` upstream builds/month, ``c_i`` changes of its inputs/month (``<= B_i``),
-``t_hit``, ``t_change``, ``t_miss`` minutes of a fully cached build, a build
-after a change, a build from scratch; ``S_i`` compressed GiB of its image,
-``T_i`` tags kept. Scenario factors multiply them per Monte Carlo sample
-(``B_i * upstream_pipelines_factor``, ``c_i * image_changes_factor``, every
-``t * build_minutes_factor``). A strategy (:mod:`cachecost.model.strategies`) says
-what its hit and change builds cost (``t_hit,s``, ``t_change,s``), how many
-extra full builds it forces (``n_full``) and how much of upstream's cache a
-fork can reuse (``h_s``).
+The formulas (``docs/model.md`` §2 gives each with its source)
+================================================================
+Per image *i* (:mod:`cachecost.model.calibrate`, with calibration uncertainty from
+:mod:`cachecost.model.uncertainty`): ``B_i`` successful builds/month, ``c_i``
+changes/month (Gamma-Poisson posterior x ``image_changes_factor``, ``<= B_i``),
+``t_hit``, ``t_change``, ``t_miss`` mean minutes (bootstrapped), ``f_i`` measured
+minutes of failed/canceled jobs, ``S_i`` GiB, ``T_i`` tags.
 
 **Upstream compute** (runner minutes/month)::
 
-    n_change = min(c_i, B_i)
-    n_full   = min(extra_s, B_i - n_change)      # kaniko TTL misses; scheduled refresh
-    M_up     = sum_i  B_i*t_hit,s + n_change*(t_change,s - t_hit,s) + n_full*(t_miss - t_hit,s)
+    n_change = min(c_i, B_i)            (rebuild-on-change: input changes only, c*(1 - base share))
+    n_full   = min(extra_s, B_i - n_change)
+    M_up     = sum_i B_i*t_hit,s + n_change*(t_change,s - t_hit,s) + n_full*(t_miss - t_hit,s) + f_i
 
-    no-cache:          t_hit,s = t_change,s = t_miss          -> M_up = sum_i B_i*t_miss
-    rebuild-on-change: t_hit,s = t_check (look the tag up), extra = R refreshes/month
-    kaniko:            extra = c/(1 - exp(-c*tau)) - c        (tau = cache TTL in months:
-                       an entry lives until min(next change, TTL); TTL renewals are full
-                       misses because every entry of the set expires together)
-    buildkit max:      t_change,s = t_change - saving*(t_change - t_hit)
+    kaniko:       t_hit,s = t_hit + pull/extract of r*S GiB;  extra = phi*c/(1 - exp(-phi*c*tau)) - phi*c
+    buildkit max: t_change,s = t_change - saving*multi_stage_i*(t_change - t_hit)
 
-**Fork compute**: ``F`` fork pipelines/month each build every image; a share
-``d`` changes a given image::
+**Forks**: ``m_fork,i = h*(t_hit,s + d*(t_change,s - t_hit,s)) + (1 - h)*t_miss``,
+``M_fork = F * sum_i m_fork,i``; the wait is ``E[max_i T_i]`` (:mod:`.wait`).
 
-    m_fork,i = h_s*(t_hit,s + d*(t_change,s - t_hit,s)) + (1 - h_s)*t_miss
-    M_fork   = F * sum_i m_fork,i
-    feedback = max_i m_fork,i      (container jobs run in parallel; a fork waits for the slowest)
+**Money** (:mod:`.money`): project cash (runner time or hosted overage, storage
+packs), shadow (storage at a trade-off rate), fork owners' cash. The total is the
+sum of the kinds the scenario's ``decision.weighs`` lists.
 
-**Compute cost**::
-
-    private-runners: cost = M_up/60 * usd_per_runner_hour
-                     (default rate = node_cost_usd_per_year/12 / measured CI runner-hours)
-    gitlab-hosted:   q = M_up * cost_factor * size_factor    (quota minutes used)
-                     q_other = other CI minutes * cost_factor * size_factor
-                     cost = (max(0, q + q_other - quota) - max(0, q_other - quota))
-                            * usd_per_1000_minutes / 1000
-    forks:           per owner q_f = M_fork * fork_cost_factor * size / owners
-                     fork_quota_share = q_f / fork_quota
-                     fork cost = owners * max(0, q_f - fork_quota) * usd_per_1000 / 1000
-
-**Registry** (GiB after ``m`` months; ``u`` share of bytes a change rewrites,
-``r`` RUN-layer share of the image)::
-
-    G(m) = sum_i steady_i + stale_i * c_i * min(m, cap_i)
-    steady_i  images (per-tag: sum of tag sizes; dedup: unique layer bytes) plus
-              per-tag: buildkit min  + T*S          dedup: + 0
-                       buildkit max  + T*S*(1 + x)         + T*S*x
-                       kaniko        + T*r*S               + 0 (layers share digests) or T*r*S
-    stale_i   kaniko: min(u, r)*S per change (both accountings: no tag holds those layers)
-              rebuild-on-change: per-tag S, dedup u*S per change (the old hash tag)
-              others 0 (a replaced tag's layers are garbage-collected)
-    cap_i     months after which a cleanup policy (keep_n / older_than_days) stops growth
-
-**Storage cost** (scenario accounting; ``A`` = billed_above_gib, ``O`` = other usage)::
-
-    cost = mean over months 1..H of (max(0, G(m) + O - A) - max(0, O - A))
-           * usd_per_10gib_year / 120
-    months_to_quota = first m with G(m) + O >= quota   (piecewise linear, solved exactly)
-
-**Total** = upstream compute + storage + fork owners' cost;
-``delta = total_s - total_baseline`` per sample. Every output is reported as
-p10/p50/p90/mean over the Monte Carlo samples (seeded numpy Generator). The
-tornado swings each uncertain input between its p10 and p90 with the others
-at their p50; break-even values solve ``total_a(x) = total_b(x)`` for one input
-by a fine grid and linear interpolation at the sign change.
+**Registry** (:mod:`.registry`): ``G(m) = sum_i steady_i + stale_i*c_i*min(m, cap_i)``
+with each strategy's cleanup policy; priced at its steady state (the pack year's
+peak where nothing caps it, reported as growth).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from cachecost.dataset.io import Dataset
-from cachecost.model.calibrate import Calibration, calibrate
-from cachecost.model.claims import ClaimInputs, check_claims
+from cachecost.model.calibrate import Calibration
 from cachecost.model.distributions import Distribution
-from cachecost.model.scenario import KEYS, Scenario, describe_value
+from cachecost.model.money import (
+    fork_owner_cost_usd,
+    hosted_overage_usd,
+    shadow_storage_usd,
+    storage_cash_usd,
+    storage_packs,
+)
+from cachecost.model.registry import months_to_reach, peak_and_growth, registry_series
+from cachecost.model.scenario import Scenario
 from cachecost.model.strategies import (
     ACCOUNTINGS,
     HOURS_PER_MONTH,
-    NEVER_MONTHS,
     STRATEGIES,
+    Arr,
     CleanupPolicy,
     Drivers,
+    Strategy,
 )
-from cachecost.model.voi import value_of_information
+from cachecost.model.uncertainty import CalibrationBank
+from cachecost.model.wait import expected_max_wait
 
-DEFAULT_SAMPLES = 20_000
+__all__ = ["CHUNK_ROWS", "Static", "make_static", "median_params", "months_to_reach",
+           "simulate", "uncertain_inputs"]
+
 #: Samples evaluated at once: (images x 8192) float64 arrays of ~1.5 MB stay in cache.
 CHUNK_ROWS = 8192
-QUANTILES = (10, 50, 90)
 
-# --------------------------------------------------------------------------- inputs
+#: Per-image calibration columns the drivers read, shape (I, 1) each.
+_COLUMNS = ("builds_per_month", "changes_per_month", "cached_build_min", "change_build_min",
+            "uncached_build_min", "compressed_size_gib", "per_tag_gib", "dedup_gib",
+            "tags_kept", "run_steps", "failed_min_per_month", "is_multi_stage",
+            "kaniko_hit_build_min")
 
 
 def uncertain_inputs(scenario: Scenario) -> dict[str, Distribution]:
@@ -117,703 +85,404 @@ def median_params(dists: dict[str, Distribution], k: int = 1) -> dict[str, np.nd
     return {name: np.full(k, d.median) for name, d in dists.items()}
 
 
+def _policy(raw: dict | None) -> CleanupPolicy | None:
+    return None if raw is None else CleanupPolicy(raw["keep_n"], raw["older_than_days"])
+
+
+def effective_policy(scenario: Scenario, name: str) -> CleanupPolicy | None:
+    """A strategy's cleanup policy: the scenario's per-strategy entry, else its common
+    ``storage.cleanup_policy``, else the policy the strategy declares it needs."""
+    per = scenario.value("storage.cleanup_policies") or {}
+    if name in per:
+        return _policy(per[name])
+    common = scenario.value("storage.cleanup_policy")
+    return _policy(common) if common is not None else STRATEGIES[name].cleanup
+
+
 @dataclass
-class _Static:
+class Static:
     """Everything fixed for one run: calibration arrays and scenario switches."""
 
     cal: Calibration
     scenario: Scenario
     names: tuple[str, ...]
     col: dict[str, np.ndarray]          # per-image calibration columns, shape (I, 1)
-    policy: CleanupPolicy | None
+    policies: dict[str, CleanupPolicy | None]
     what_if: CleanupPolicy | None
+    bank: CalibrationBank | None = None
+    weighs: tuple[str, ...] = ("project_cash", "shadow", "fork_owners_cash")
+    horizon_months: int = 12
+    use_what_if: bool = field(default=False)
 
 
-def _policy(raw: dict | None) -> CleanupPolicy | None:
-    return None if raw is None else CleanupPolicy(raw["keep_n"], raw["older_than_days"])
+def make_static(cal: Calibration, scenario: Scenario, bank: CalibrationBank | None = None
+                ) -> Static:
+    """Collect the fixed parts of a run (calibration columns, policies, switches)."""
+    cols = {c: cal.images[c].to_numpy(dtype=float)[:, None] for c in _COLUMNS}
+    return Static(cal, scenario, scenario.strategies, cols,
+                  {n: effective_policy(scenario, n) for n in scenario.strategies},
+                  _policy(scenario.value("storage.cleanup_what_if")), bank,
+                  tuple(scenario.value("decision.weighs")), scenario.horizon_months)
 
 
-def _static(cal: Calibration, scenario: Scenario) -> _Static:
-    cols = {c: cal.images[c].to_numpy(dtype=float)[:, None] for c in
-            ("builds_per_month", "changes_per_month", "cached_build_min", "change_build_min",
-             "uncached_build_min", "compressed_size_gib", "per_tag_gib", "dedup_gib",
-             "tags_kept", "run_steps")}
-    return _Static(cal, scenario, scenario.strategies, cols,
-                   _policy(scenario.value("storage.cleanup_policy")),
-                   _policy(scenario.value("storage.cleanup_what_if")))
+#: The name the sibling modules and tests used before the split.
+_static = make_static
 
 
-def _drivers(st: _Static, p: dict[str, np.ndarray]) -> Drivers:
-    """Combine calibration (I, 1) with sampled inputs (1, K) into strategy drivers.
+def _calibrated(st: Static, name: str, replicate: np.ndarray | None) -> Arr:
+    """A calibration column, (I, 1) point values or (I, K) bootstrap replicates
+    (``replicate`` here is the flat (I, K) index into the bank's (I, R) columns)."""
+    if replicate is None or st.bank is None or name not in st.bank.columns:
+        return st.col[name]
+    return np.take(st.bank.columns[name], replicate)
+
+
+def _flat_replicate(st: Static, replicate: np.ndarray | None) -> np.ndarray | None:
+    """(K, I) replicate numbers as flat indices into (I, R) bank columns, shape (I, K)."""
+    if replicate is None or st.bank is None:
+        return None
+    n_images = replicate.shape[1]
+    return np.ascontiguousarray(replicate.T) + (st.bank.size * np.arange(n_images))[:, None]
+
+
+def _sample(p: dict[str, np.ndarray], name: str) -> Arr:
+    """A sampled input as a (1, K) row, or a float when it is the same in every row."""
+    v = p[name]
+    return float(v[0]) if v.min() == v.max() else v[None, :]
+
+
+def _scale(x: Arr, factor: Arr) -> Arr:
+    """``x * factor``, without a copy when the factor is exactly 1."""
+    return x if isinstance(factor, float) and factor == 1.0 else np.multiply(x, factor)
+
+
+def _build_minutes(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | None
+                   ) -> tuple[Arr, Arr, Arr]:
+    """(t_hit, t_change, t_miss) with hit <= change <= miss (a missing t_miss is
+    ``uncached_to_cached_ratio * t_hit``, a missing t_change is t_miss)."""
+    tf = _sample(p, "workload.build_minutes_factor")
+    hit = _scale(_calibrated(st, "cached_build_min", replicate), tf)
+    miss: Arr = _scale(_calibrated(st, "uncached_build_min", replicate), tf)
+    no_miss = np.isnan(st.col["uncached_build_min"])
+    if no_miss.any():
+        ratio = _sample(p, "assumptions.uncached_to_cached_ratio")
+        miss = np.where(no_miss, np.multiply(hit, ratio), miss)
+    miss = np.maximum(miss, hit)
+    change: Arr = _scale(_calibrated(st, "change_build_min", replicate), tf)
+    no_change = np.isnan(st.col["change_build_min"])
+    if no_change.any():
+        change = np.where(no_change, miss, change)
+    return hit, np.clip(change, hit, miss), miss
+
+
+def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | None = None
+                 ) -> Drivers:
+    """Combine calibration (I, 1) or (I, K) with sampled inputs (1, K) into drivers.
 
     An input that is the same in every row becomes a plain float, so arrays only
     grow to (I, K) where something actually varies: most of the speed.
     """
-    def s(name: str) -> np.ndarray | float:
-        v = p[name]
-        return float(v[0]) if v.min() == v.max() else v[None, :]
-
+    s = _sample
     c = st.col
-    tf = s("workload.build_minutes_factor")
-    builds = c["builds_per_month"] * s("workload.upstream_pipelines_factor")
-    changes = np.minimum(c["changes_per_month"] * s("workload.image_changes_factor"), builds)
-    hit = c["cached_build_min"] * tf
-    ratio = s("assumptions.uncached_to_cached_ratio")
-    miss = np.where(np.isnan(c["uncached_build_min"]), hit * ratio, c["uncached_build_min"] * tf)
-    miss = np.maximum(miss, hit)
-    change = np.where(np.isnan(c["change_build_min"]), miss, c["change_build_min"] * tf)
-    change = np.clip(change, hit, miss)
+    replicate = _flat_replicate(st, replicate)
+    pf = s(p, "workload.upstream_pipelines_factor")
+    builds = np.multiply(c["builds_per_month"], pf)
+    changes = np.minimum(np.multiply(_calibrated(st, "changes_per_month", replicate),
+                                     s(p, "workload.image_changes_factor")), builds)
+    hit, change, miss = _build_minutes(st, p, replicate)
+    tf = s(p, "workload.build_minutes_factor")
+    r = s(p, "assumptions.kaniko_cache_bytes_share")
+    pulled = np.multiply(np.multiply(r, c["compressed_size_gib"]),
+                         s(p, "assumptions.kaniko_pull_extract_min_per_gib"))
+    kaniko_hit = np.where(np.isnan(c["kaniko_hit_build_min"]), np.add(hit, pulled),
+                          np.multiply(c["kaniko_hit_build_min"], tf))
     return Drivers(
         builds_per_month=builds, changes_per_month=changes,
+        input_changes_per_month=np.multiply(
+            changes, np.subtract(1.0, s(p, "workload.base_image_refresh_share"))),
+        failed_min_per_month=np.multiply(np.multiply(c["failed_min_per_month"], pf), tf),
         hit_min=hit, change_min=change, miss_min=miss,
         image_gib=c["compressed_size_gib"], per_tag_gib=c["per_tag_gib"],
         dedup_gib=c["dedup_gib"], tags_kept=c["tags_kept"], run_steps=c["run_steps"],
-        fork_builds_per_month=s("forks.pipelines_per_month"),
-        fork_change_share=s("forks.image_change_share"),
-        refresh_per_month=s("workload.scheduled_refresh_per_month"),
-        check_min=s("assumptions.rebuild_check_minutes"),
-        changed_bytes_share=s("assumptions.changed_bytes_share"),
-        kaniko_cache_bytes_share=s("assumptions.kaniko_cache_bytes_share"),
-        kaniko_ttl_months=s("assumptions.kaniko_cache_ttl_hours") / HOURS_PER_MONTH,
-        kaniko_fork_reuse_share=s("assumptions.kaniko_fork_cache_reuse_share"),
-        is_kaniko_layer_digest_shared=bool(
-            st.scenario.value("assumptions.is_kaniko_layer_digest_shared")),
-        buildkit_max_extra_share=s("assumptions.buildkit_max_extra_bytes_share"),
-        buildkit_max_change_saving=s("assumptions.buildkit_max_change_saving_share"),
+        is_multi_stage=c["is_multi_stage"],
+        kaniko_hit_min=np.minimum(kaniko_hit, miss),
+        fork_builds_per_month=s(p, "forks.pipelines_per_month"),
+        fork_change_share=s(p, "forks.image_change_share"),
+        refresh_per_month=s(p, "workload.scheduled_refresh_per_month"),
+        check_min=s(p, "assumptions.rebuild_check_minutes"),
+        changed_bytes_share=s(p, "assumptions.changed_bytes_share"),
+        kaniko_cache_bytes_share=r,
+        kaniko_ttl_months=np.divide(s(p, "assumptions.kaniko_cache_ttl_hours"),
+                                    HOURS_PER_MONTH),
+        kaniko_full_change_share=s(p, "assumptions.kaniko_full_change_share"),
+        kaniko_fork_reuse_share=s(p, "assumptions.kaniko_fork_cache_reuse_share"),
+        kaniko_digest_shared=s(p, "assumptions.kaniko_layer_digest_shared_probability"),
+        buildkit_max_extra_share=s(p, "assumptions.buildkit_max_extra_bytes_share"),
+        buildkit_max_change_saving=s(p, "assumptions.buildkit_max_change_saving_share"),
     )
 
 
-def _usd_per_runner_minute(st: _Static, p: dict[str, np.ndarray]) -> np.ndarray:
-    """Private runners: the scenario's hourly price, or node cost / measured runner time."""
+def usd_per_runner_minute(st: Static, p: dict[str, np.ndarray]) -> np.ndarray:
+    """Private runners: the scenario's hourly price, or the node cost divided by every
+    measured CI minute (mapped container builds, container jobs mapping to no image,
+    every other job: the nodes run them all)."""
     if "compute.usd_per_runner_hour" in p:
         return p["compute.usd_per_runner_hour"] / 60.0
     measured = st.cal.container_minutes_per_month + st.cal.other_minutes_per_month
     return p["compute.node_cost_usd_per_year"] / 12.0 / measured
 
 
-# --------------------------------------------------------------------------- piecewise growth
+def _compute_money(st: Static, p: dict[str, np.ndarray], up_min: np.ndarray, k: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(project cash for runner time, quota minutes used), per sample."""
+    sc = st.scenario
+    if sc.value("compute.mode") == "private-runners":
+        return np.asarray(up_min * usd_per_runner_minute(st, p)), np.zeros(k)
+    factor = p["compute.cost_factor"] * p["compute.runner_size_factor"]
+    quota_used = up_min * factor
+    q_other = st.cal.other_minutes_per_month * p["workload.upstream_pipelines_factor"] * factor
+    quota = sc.value("compute.quota_minutes_per_month") or 0.0
+    return hosted_overage_usd(quota_used, q_other, quota,
+                              p["compute.usd_per_1000_minutes"]), np.asarray(quota_used)
 
 
-def months_to_reach(level0: np.ndarray, slopes: np.ndarray, caps: np.ndarray | None,
-                    target: float) -> np.ndarray:
-    """First month m with ``level0 + sum_i slopes_i * min(m, caps_i) >= target``.
-
-    Exact for this concave piecewise-linear growth: sort the breakpoints, find
-    the segment where the target is crossed, interpolate. ``inf`` when never.
-    Shapes: ``level0`` (K,), ``slopes`` and ``caps`` (I, K); ``caps`` None means no
-    cleanup, i.e. straight-line growth ``level0 + m * sum_i slopes_i``.
-    """
-    if caps is None:
-        rate = slopes.sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            m = np.where(rate > 0, (target - level0) / rate, np.inf)
-        return np.where(level0 >= target, 0.0, m)
-    slopes, caps, _ = np.broadcast_arrays(slopes, caps, np.empty((1, len(level0))))
-    slopes, caps = slopes.T, caps.T
-    order = np.argsort(caps, axis=1)
-    b = np.take_along_axis(caps, order, axis=1)
-    s = np.take_along_axis(slopes, order, axis=1)
-    suffix = np.cumsum(s[:, ::-1], axis=1)[:, ::-1]                 # slope on [b_{k-1}, b_k]
-    prefix = np.cumsum(s * b, axis=1) - s * b                        # sum_{j<k} s_j b_j
-    at_break = level0[:, None] + prefix + b * suffix                 # G(b_k)
-    crossed = at_break >= target
-    k = np.argmax(crossed, axis=1)
-    has = crossed.any(axis=1)
-    rows = np.arange(len(level0))
-    prev_b = np.where(k > 0, b[rows, np.maximum(k - 1, 0)], 0.0)
-    prev_g = np.where(k > 0, at_break[rows, np.maximum(k - 1, 0)], level0)
-    slope = suffix[rows, k]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        m = prev_b + (target - prev_g) / slope
-    m = np.where(has, m, np.inf)
-    m = np.where(level0 >= target, 0.0, m)
-    return np.where(m >= NEVER_MONTHS / 2, np.inf, m)
+def _fork_money(st: Static, p: dict[str, np.ndarray], fork_min: np.ndarray, k: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(fork owners' cash, share of one owner's quota used), per sample."""
+    fork_quota = st.scenario.value("forks.quota_minutes_per_month")
+    owners = np.maximum(p["forks.owners"], 1.0)
+    per_owner = fork_min * p["forks.cost_factor"] * p["forks.runner_size_factor"] / owners
+    share = per_owner / fork_quota if fork_quota else np.zeros(k)
+    return (fork_owner_cost_usd(per_owner, owners, fork_quota, p["forks.usd_per_1000_minutes"]),
+            np.asarray(share))
 
 
-# --------------------------------------------------------------------------- simulation
+def _storage(st: Static, strat: Strategy, d: Drivers, policy: CleanupPolicy | None, k: int
+             ) -> dict[str, Any]:
+    """Per accounting: steady GiB, stale GiB/month per image, caps; plus peak/growth."""
+    out: dict[str, Any] = {}
+    stale_any = False
+    for acc in ACCOUNTINGS:
+        steady = np.broadcast_to(np.sum(strat.steady_gib(d, acc), axis=0), (k,))
+        stale = strat.stale_gib_per_change(d, acc)
+        rate = (np.multiply(stale, strat.changes(d)) if np.any(np.asarray(stale) > 0)
+                else None)
+        stale_any = stale_any or rate is not None
+        out[acc] = (np.asarray(steady, dtype=float), rate)
+    out["caps"] = strat.stale_cap(d, policy) if stale_any and policy is not None else None
+    return out
 
 
-def _registry_series(steady: np.ndarray, stale_rate: np.ndarray | None, caps: np.ndarray | None,
-                     months: np.ndarray, *, has_policy: bool) -> np.ndarray:
-    """Registry GiB at each month, shape (K, H+1): steady + stale_rate * min(m, cap)."""
-    base = np.repeat(np.asarray(steady, dtype=float)[:, None], len(months), axis=1)
-    if stale_rate is None:
-        return base
-    if not has_policy:       # straight-line growth: no per-image loop needed
-        return base + np.sum(stale_rate, axis=0)[:, None] * months[None, :]
-    grown = [np.sum(stale_rate * np.minimum(m, caps), axis=0) for m in months]
-    return base + np.stack(np.broadcast_arrays(*grown), axis=1)
+def _storage_money(st: Static, p: dict[str, np.ndarray], peak: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(packs, storage cash, shadow) per sample, for the priced GiB ``peak``."""
+    sc = st.scenario
+    billed_above = sc.value("storage.billed_above_gib")
+    zero = np.zeros_like(peak)
+    packs, cash = zero, zero
+    if billed_above is not None:
+        other = (sc.value("storage.other_usage_gib") or 0.0) + st.cal.other_registry_gib
+        packs = storage_packs(peak, other, billed_above)
+        cash = storage_cash_usd(packs, p["storage.usd_per_10gib_year"])
+    shadow = (shadow_storage_usd(peak, p["storage.shadow_usd_per_10gib_year"])
+              if "storage.shadow_usd_per_10gib_year" in p else zero)
+    return packs, cash, shadow
 
 
-def simulate(st: _Static, p: dict[str, np.ndarray], *, with_horizon: bool = True
-             ) -> dict[str, dict[str, np.ndarray]]:
-    """Evaluate every strategy for K input rows; return ``{strategy: {metric: (K,)}}``.
+class _WaitMemo:
+    """E[max] of the fork wait, computed once per distinct (hit, change, miss, h)."""
 
-    With ``with_horizon`` also the registry series over the horizon (K, H+1) and
-    months to quota; without it only what the total cost needs.
+    def __init__(self) -> None:
+        # the inputs are kept with the result so that their ids stay unique
+        self.done: dict[tuple[int, ...], tuple[Any, np.ndarray]] = {}
+        self.sorted: dict[int, tuple[object, np.ndarray]] = {}
+
+    def __call__(self, strat: Strategy, d: Drivers, k: int) -> np.ndarray:
+        h = strat.fork_reuse_share(d)
+        hit, change = strat.hit_minutes(d), strat.change_minutes(d)
+        key = (id(hit), id(change), id(d.miss_min), id(h) if not isinstance(h, float)
+               else hash(h))
+        if key not in self.done:
+            self.done[key] = ((hit, change, h), expected_max_wait(
+                hit, change, d.miss_min, h, d.fork_change_share, k, self.sorted))
+        return self.done[key][1]
+
+
+def _compute(st: Static, p: dict[str, np.ndarray], d: Drivers, strat: Strategy, k: int,
+             memo: dict[tuple[object, ...], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """(upstream minutes, fork minutes, compute cash, quota used, fork cash, fork share),
+    once per distinct set of compute formulas (dind and buildkit min share them)."""
+    key = strat.compute_key()
+    if key not in memo:
+        up_min = strat.upstream_minutes(d)
+        fork_min = p["forks.pipelines_per_month"] * strat.fork_minutes_per_pipeline(d)
+        compute_cash, quota_used = _compute_money(st, p, up_min, k)
+        fork_cash, fork_share = _fork_money(st, p, fork_min, k)
+        memo[key] = (up_min, fork_min, compute_cash, quota_used, fork_cash, fork_share)
+    return memo[key]
+
+
+def _evaluate(st: Static, p: dict[str, np.ndarray], d: Drivers, name: str, k: int,
+              wait: _WaitMemo, with_horizon: bool,
+              memo: dict[tuple[object, ...], tuple[np.ndarray, ...]]) -> dict[str, np.ndarray]:
+    """Every per-sample metric of one strategy."""
+    sc = st.scenario
+    strat = STRATEGIES[name]
+    policy = st.what_if if st.use_what_if else st.policies[name]
+    accounting = sc.value("storage.accounting")
+    up_min, fork_min, compute_cash, quota_used, fork_cash, fork_share = _compute(
+        st, p, d, strat, k, memo)
+    store = _storage(st, strat, d, policy, k)
+    steady, rate = store[accounting]
+    peak, growth = peak_and_growth(steady, rate, store["caps"], k)
+    packs, storage_cash, shadow = _storage_money(st, p, peak)
+    kinds = {"project_cash": compute_cash + storage_cash, "shadow": shadow,
+             "fork_owners_cash": fork_cash}
+    total = sum((kinds[w] for w in st.weighs), start=np.zeros(k))
+    fork_wait = wait(strat, d, k)
+    row: dict[str, Any] = {
+        "compute_minutes_per_month": up_min,
+        "fork_compute_minutes_per_month": fork_min,
+        "compute_cost_usd_per_month": compute_cash,
+        "fork_compute_cost_usd_per_month": fork_cash,
+        "quota_minutes_used_per_month": quota_used,
+        "fork_quota_share": fork_share,
+        "storage_cost_usd_per_month": (storage_cash if "project_cash" in st.weighs
+                                       else np.zeros(k))
+        + (shadow if "shadow" in st.weighs else 0.0),
+        "storage_cash_usd_per_month": storage_cash,
+        "storage_packs": packs,
+        "shadow_storage_usd_per_month": shadow,
+        "project_cash_usd_per_month": kinds["project_cash"],
+        "fork_owners_cash_usd_per_month": fork_cash,
+        "total_cost_usd_per_month": total,
+        "fork_pipeline_feedback_minutes": fork_wait,
+        "fork_wait_minutes": fork_wait,
+        "registry_steady_gib": peak,
+        "registry_growth_gib_per_month": growth,
+    }
+    if with_horizon:
+        row.update(_horizon_metrics(st, p, store, accounting, compute_cash, storage_cash, k))
+    return row
+
+
+def _horizon_metrics(st: Static, p: dict[str, np.ndarray], store: dict[str, Any],
+                     accounting: str, compute_cash: np.ndarray, storage_cash: np.ndarray,
+                     k: int) -> dict[str, np.ndarray]:
+    """Registry series and GiB at the horizon, months to quota, sponsor budget."""
+    sc = st.scenario
+    months = np.arange(st.horizon_months + 1, dtype=float)
+    caps = store["caps"]
+    out: dict[str, np.ndarray] = {}
+    for acc in ACCOUNTINGS:
+        steady, rate = store[acc]
+        series = registry_series(steady, rate, caps, months if acc == accounting
+                                 else months[-1:])
+        out[f"registry_gib:{acc}"] = series[:, -1]
+        if acc == accounting:
+            out["registry_series"] = series
+    quota = sc.value("storage.quota_gib")
+    if quota is not None:
+        steady, rate = store[accounting]
+        other = (sc.value("storage.other_usage_gib") or 0.0) + st.cal.other_registry_gib
+        out["months_to_quota"] = (
+            np.where(steady + other >= quota, 0.0, np.inf) if rate is None
+            else months_to_reach(steady + other, np.broadcast_to(rate, (len(st.col[
+                "builds_per_month"]), k)), caps, quota))
+    budget = sc.value("compute.sponsor_budget_usd_per_year")
+    if sc.value("compute.mode") == "private-runners" and budget:
+        other_cost = (st.cal.other_minutes_per_month * p["workload.upstream_pipelines_factor"]
+                      * usd_per_runner_minute(st, p))
+        spend = (compute_cash + other_cost + storage_cash
+                 + (sc.value("compute.other_spend_usd_per_year") or 0.0) / 12.0)
+        out["sponsor_budget_months"] = budget / spend      # cash only: no shadow price
+    return out
+
+
+def simulate(st: Static, p: dict[str, np.ndarray], *, with_horizon: bool = True,
+             replicate: np.ndarray | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """Evaluate every strategy for K input rows; return ``{strategy: {metric: array}}``.
+
+    ``p`` maps every uncertain input's dotted name to a (K,) array of draws;
+    ``replicate`` (K, I) picks a calibration replicate per sample and image from
+    ``st.bank`` (None: the point calibration). Per strategy, every metric is a
+    (K,) float array unless noted; the names are stable (sibling modules read them):
+
+    * ``total_cost_usd_per_month``: the kinds of money ``decision.weighs`` lists
+    * ``project_cash_usd_per_month`` = ``compute_cost_usd_per_month`` (runner time or
+      hosted overage) + ``storage_cash_usd_per_month`` (``storage_packs`` 10 GiB packs)
+    * ``shadow_storage_usd_per_month`` (a trade-off rate, never a bill)
+    * ``fork_owners_cash_usd_per_month`` (= ``fork_compute_cost_usd_per_month``)
+    * ``storage_cost_usd_per_month``: the storage money the total weighs
+    * ``compute_minutes_per_month``, ``fork_compute_minutes_per_month``,
+      ``quota_minutes_used_per_month``, ``fork_quota_share``
+    * ``fork_wait_minutes`` (= ``fork_pipeline_feedback_minutes``): E[slowest job]
+    * ``registry_steady_gib`` (priced GiB, scenario accounting),
+      ``registry_growth_gib_per_month`` (growth no cleanup caps)
+    * with ``with_horizon``: ``registry_gib:per-tag``, ``registry_gib:root-namespace-dedup``
+      (GiB after the horizon), ``registry_series`` (K, H+1), ``months_to_quota`` (when
+      a quota is set; inf = never), ``sponsor_budget_months`` (private runners with a
+      budget)
     """
     k_all = len(next(iter(p.values())))
     if k_all > CHUNK_ROWS:       # cache-sized blocks: ~3x faster than one pass
         parts = [simulate(st, {n: v[i:i + CHUNK_ROWS] for n, v in p.items()},
-                          with_horizon=with_horizon) for i in range(0, k_all, CHUNK_ROWS)]
-        return {name: {key: np.concatenate([part[name][key] for part in parts])
-                       for key in parts[0][name]} for name in parts[0]}
-    sc = st.scenario
-    d = _drivers(st, p)
-    k = k_all
-    horizon = sc.horizon_months
-    accounting = sc.value("storage.accounting")
-    mode = sc.value("compute.mode")
-    other = sc.value("storage.other_usage_gib") or 0.0
-    billed_above = sc.value("storage.billed_above_gib")
-    quota = sc.value("storage.quota_gib")
-    gib_price = p["storage.usd_per_10gib_year"] / 120.0            # USD per GiB-month
-    fork_quota = sc.value("forks.quota_minutes_per_month")
-    fork_factor = p["forks.cost_factor"] * p["forks.runner_size_factor"]
-    owners = np.maximum(p["forks.owners"], 1.0)
-    months = np.arange(horizon + 1, dtype=float)
-
+                          with_horizon=with_horizon,
+                          replicate=None if replicate is None else replicate[i:i + CHUNK_ROWS])
+                 for i in range(0, k_all, CHUNK_ROWS)]
+        return _merge_chunks(parts)
+    d = make_drivers(st, p, replicate)
+    wait = _WaitMemo()
+    memo: dict[tuple[object, ...], tuple[np.ndarray, ...]] = {}
+    shaped: dict[int, tuple[object, np.ndarray]] = {}
     out: dict[str, dict[str, np.ndarray]] = {}
     for name in st.names:
-        strat = STRATEGIES[name]
-        up_min = strat.upstream_minutes(d)
-        per_fork_build = strat.fork_minutes_per_build(d)
-        fork_min = p["forks.pipelines_per_month"] * per_fork_build.sum(axis=0)
-        feedback = per_fork_build.max(axis=0)
-
-        if mode == "private-runners":
-            cost = up_min * _usd_per_runner_minute(st, p)
-            quota_used = np.zeros(k)
-        else:
-            factor = p["compute.cost_factor"] * p["compute.runner_size_factor"]
-            quota_used = up_min * factor
-            q_other = (st.cal.other_minutes_per_month * p["workload.upstream_pipelines_factor"]
-                       * factor)
-            q_total = sc.value("compute.quota_minutes_per_month")
-            q_total = 0.0 if q_total is None else q_total
-            billed = (np.maximum(0.0, quota_used + q_other - q_total)
-                      - np.maximum(0.0, q_other - q_total))
-            cost = billed * p["compute.usd_per_1000_minutes"] / 1000.0
-        per_owner = fork_min * fork_factor / owners
-        if fork_quota:
-            fork_share = per_owner / fork_quota
-            fork_cost = (owners * np.maximum(0.0, per_owner - fork_quota)
-                         * p["forks.usd_per_1000_minutes"] / 1000.0)
-        else:
-            fork_share = np.zeros(k)
-            fork_cost = owners * per_owner * p["forks.usd_per_1000_minutes"] / 1000.0
-
-        # registry: steady GiB plus stale growth, per accounting
-        stale_rate = {}
-        steady = {}
-        for acc in ("per-tag", "root-namespace-dedup"):
-            steady[acc] = np.sum(strat.steady_gib(d, acc), axis=0)
-            stale = strat.stale_gib_per_change(d, acc)
-            stale_rate[acc] = (stale * d.changes_per_month
-                               if np.any(np.asarray(stale) > 0) else None)
-        caps = strat.stale_cap(d, st.policy) if any(
-            v is not None for v in stale_rate.values()) else None
-
-        gib_series = _registry_series(steady[accounting], stale_rate[accounting], caps, months,
-                                      has_policy=st.policy is not None)
-        if billed_above is None:
-            storage_cost = np.zeros(k)
-        else:
-            billed = (np.maximum(0.0, gib_series[:, 1:] + other - billed_above)
-                      - max(0.0, other - billed_above))
-            storage_cost = billed.mean(axis=1) * gib_price
-        total = cost + storage_cost + fork_cost
-        row = {
-            "compute_minutes_per_month": up_min,
-            "fork_compute_minutes_per_month": fork_min,
-            "compute_cost_usd_per_month": cost,
-            "fork_compute_cost_usd_per_month": fork_cost,
-            "quota_minutes_used_per_month": quota_used,
-            "fork_quota_share": fork_share,
-            "storage_cost_usd_per_month": storage_cost,
-            "total_cost_usd_per_month": total,
-            "fork_pipeline_feedback_minutes": feedback,
-        }
-        if with_horizon:
-            other_acc = ("per-tag" if accounting == "root-namespace-dedup"
-                         else "root-namespace-dedup")
-            row[f"registry_gib:{accounting}"] = gib_series[:, -1]
-            row[f"registry_gib:{other_acc}"] = _registry_series(
-                steady[other_acc], stale_rate[other_acc], caps, months[-1:],
-                has_policy=st.policy is not None)[:, 0]
-            row["registry_series"] = gib_series
-            if quota is not None:
-                if stale_rate[accounting] is None:
-                    row["months_to_quota"] = np.where(steady[accounting] + other >= quota,
-                                                      0.0, np.inf)
-                else:
-                    row["months_to_quota"] = months_to_reach(
-                        steady[accounting] + other, stale_rate[accounting],
-                        caps if st.policy is not None else None, quota)
-            if mode == "private-runners" and sc.value("compute.sponsor_budget_usd_per_year"):
-                rate = _usd_per_runner_minute(st, p)
-                other_cost = (st.cal.other_minutes_per_month
-                              * p["workload.upstream_pipelines_factor"] * rate)
-                spend = (cost + other_cost + storage_cost
-                         + (sc.value("compute.other_spend_usd_per_year") or 0.0) / 12.0)
-                row["sponsor_budget_months"] = (
-                    sc.value("compute.sponsor_budget_usd_per_year") / spend)
-        out[name] = {key: np.broadcast_to(np.asarray(v, dtype=float),
-                                          (k, horizon + 1) if key == "registry_series" else (k,))
-                      for key, v in row.items()}
+        row = _evaluate(st, p, d, name, k_all, wait, with_horizon, memo)
+        out[name] = {key: _shaped(v, (k_all, st.horizon_months + 1)
+                                  if key == "registry_series" else (k_all,), shaped)
+                     for key, v in row.items()}
     return out
 
 
-# --------------------------------------------------------------------------- summaries
+def _shaped(value: Any, shape: tuple[int, ...], cache: dict[int, tuple[object, np.ndarray]]
+            ) -> np.ndarray:
+    """``value`` as a float array of ``shape``; the same object for the same input, so
+    strategies sharing an array (equal compute formulas) still share it."""
+    if id(value) not in cache:
+        arr = np.asarray(value, dtype=float)
+        cache[id(value)] = (value, arr if arr.shape == shape else np.broadcast_to(arr, shape))
+    return cache[id(value)][1]
 
 
-def _clean(x: float) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
-def quantiles(values: np.ndarray) -> dict[str, float | None]:
-    """Return ``{"p10", "p50", "p90", "mean"}`` of a sample (+inf/NaN -> None)."""
-    v = np.asarray(values, dtype=float)
-    if v.size and v.min() == v.max():          # constant (e.g. zero cost): no sort needed
-        x = _clean(v[0])
-        return {"p10": x, "p50": x, "p90": x, "mean": x}
-    # no interpolation when +inf may be present (months_to_quota): inf - inf would be NaN
-    method = "linear" if np.isfinite(v).all() else "inverted_cdf"
-    q = np.percentile(v, QUANTILES, method=method)
-    mean = float(v.mean()) if np.isfinite(v).all() else math.inf
-    return {"p10": _clean(q[0]), "p50": _clean(q[1]), "p90": _clean(q[2]), "mean": _clean(mean)}
-
-
-def _series_quantiles(series: np.ndarray) -> dict[str, list[float]]:
-    """p10/p50/p90 of each month of a (K, months) series (flat series: computed once)."""
-    if np.all(series == series[:, :1]):
-        q = np.percentile(series[:, 0], QUANTILES)
-        return {f"p{p}": [float(x)] * series.shape[1] for p, x in zip(QUANTILES, q, strict=True)}
-    q = np.percentile(series, QUANTILES, axis=0)
-    return {f"p{p}": [float(x) for x in row] for p, row in zip(QUANTILES, q, strict=True)}
-
-
-def _inputs_list(scenario: Scenario, cal: Calibration) -> list[dict[str, Any]]:
-    """Every input with its value, unit, source, citation and distribution."""
-    rows: list[dict[str, Any]] = []
-    for section, keys in KEYS.items():
-        for key, spec in keys.items():
-            dotted = f"{section}.{key}"
-            value = scenario.value(dotted)
-            source = scenario.source(dotted)
-            rows.append({
-                "name": dotted, "value": describe_value(value), "unit": spec.unit,
-                "source": source,
-                "citation": spec.citation if source == "default" else scenario.path.name,
-                "distribution": (value.describe() if isinstance(value, Distribution)
-                                 and not value.is_fixed else None),
-                "doc": spec.doc,
-            })
-
-    def data_row(name: str, value: Any, unit: str, doc: str) -> None:
-        rows.append({"name": name, "value": value, "unit": unit, "source": "data",
-                     "citation": None, "distribution": None, "doc": doc})
-
-    data_row("data.months_of_data", cal.months_of_data, "months", "span of the pipelines")
-    if (scenario.value("compute.mode") == "private-runners"
-            and scenario.value("compute.usd_per_runner_hour") is None):
-        hours = (cal.container_minutes_per_month + cal.other_minutes_per_month) / 60.0
-        data_row("data.ci_runner_hours_per_month", hours, "runner-hours/month",
-                 "measured runner-hours of all CI jobs")
-        data_row("data.usd_per_runner_hour", scenario.value(
-            "compute.node_cost_usd_per_year").median / 12.0 / hours, "USD/runner-hour",
-            "derived: node_cost_usd_per_year (p50) / 12 / measured runner-hours")
-    for src, n in cal.pipelines_per_month_by_source.items():
-        data_row(f"data.upstream_pipelines_per_month.{src}", n, "pipelines/month",
-                 f"measured {src} pipelines")
-    data_row("data.container_minutes_per_month", cal.container_minutes_per_month,
-             "minutes/month", "measured container-build runner minutes")
-    data_row("data.other_ci_minutes_per_month", cal.other_minutes_per_month,
-             "minutes/month", "measured runner minutes of all other CI jobs")
-    units = {"builds_per_month": "builds/month", "changes_per_month": "changes/month",
-             "cached_build_min": "minutes", "change_build_min": "minutes",
-             "uncached_build_min": "minutes", "compressed_size_gib": "GiB",
-             "per_tag_gib": "GiB", "dedup_gib": "GiB", "tags_kept": "tags",
-             "run_steps": "steps"}
-    overridden = set(cal.overridden)
-    for image, row in cal.images.iterrows():
-        for column, unit in units.items():
-            value = row[column]
-            is_override = (image, column) in overridden
-            method = {"cached_build_min": row.get("cached_method"),
-                      "uncached_build_min": row.get("uncached_method"),
-                      "dedup_gib": cal.dedup_method}.get(column, "see docs/model.md")
-            rows.append({
-                "name": f"data.image.{image}.{column}",
-                "value": None if value != value else float(value), "unit": unit,
-                "source": "scenario" if is_override else "data",
-                "citation": scenario.path.name if is_override else None,
-                "distribution": None,
-                "doc": "scenario override" if is_override else str(method),
-            })
-    return rows
-
-
-def _deltas(sim: dict, baseline: str, name: str) -> np.ndarray:
-    return (sim[name]["total_cost_usd_per_month"]
-            - sim[baseline]["total_cost_usd_per_month"])
-
-
-def _tornado(st: _Static, dists: dict[str, Distribution], baseline: str
-             ) -> list[dict[str, Any]]:
-    """Swing each uncertain input p10 -> p90 (others at p50); cost difference vs baseline."""
-    swing = [n for n, dist in dists.items() if not dist.is_fixed]
-    k = 1 + 2 * len(swing)
-    p = median_params(dists, k)
-    for j, name in enumerate(swing):
-        p[name][1 + 2 * j] = dists[name].quantile(0.1)
-        p[name][2 + 2 * j] = dists[name].quantile(0.9)
-    sim = simulate(st, p, with_horizon=False)
-    rows = []
-    for name in st.names:
-        if name == baseline:
-            continue
-        delta = _deltas(sim, baseline, name)
-        for j, inp in enumerate(swing):
-            lo, hi = float(delta[1 + 2 * j]), float(delta[2 + 2 * j])
-            rows.append({
-                "input": inp, "unit": _unit(inp), "strategy": name,
-                "low": dists[inp].quantile(0.1), "high": dists[inp].quantile(0.9),
-                "delta_low_usd_per_month": lo, "delta_high_usd_per_month": hi,
-                "delta_at_p50_usd_per_month": float(delta[0]),
-                "swing_usd_per_month": abs(hi - lo),
-            })
-    rows.sort(key=lambda r: (-r["swing_usd_per_month"], r["strategy"], r["input"]))
-    return rows
-
-
-def _unit(dotted: str) -> str:
-    section, key = dotted.split(".", 1)
-    return KEYS[section][key].unit
-
-
-def _break_even_inputs(scenario: Scenario) -> list[str]:
-    names = []
-    if scenario.value("storage.billed_above_gib") is not None:
-        names.append("storage.usd_per_10gib_year")
-    if scenario.value("compute.mode") == "gitlab-hosted":
-        names.append("compute.usd_per_1000_minutes")
-    elif scenario.value("compute.usd_per_runner_hour") is not None:
-        names.append("compute.usd_per_runner_hour")
-    else:
-        names.append("compute.node_cost_usd_per_year")
-    names += ["workload.image_changes_factor", "workload.upstream_pipelines_factor",
-              "forks.pipelines_per_month"]
-    return names
-
-
-def solve_break_even(st: _Static, dists: dict[str, Distribution], a: str, b: str,
-                     name: str) -> float | None:
-    """Value of input ``name`` (others at p50) where strategies a and b cost the same.
-
-    Searches 0 .. 100x the current value on a fine grid (in one vectorized call),
-    interpolating linearly at the sign change nearest the current value; None
-    when they never cross in that range.
-    """
-    current = dists[name].median
-    top = 100.0 * current if current > 0 else 100.0
-    grid = np.unique(np.concatenate([np.linspace(0.0, top, 801),
-                                     current * np.geomspace(1e-3, 100.0, 400)]))
-    p = median_params(dists, len(grid))
-    p[name] = grid
-    sim = simulate(st, p, with_horizon=False)
-    diff = sim[a]["total_cost_usd_per_month"] - sim[b]["total_cost_usd_per_month"]
-    sign = np.sign(diff)
-    idx = np.nonzero(sign[:-1] * sign[1:] < 0)[0]
-    exact = np.nonzero((diff == 0) & (grid > 0))[0]
-    candidates = [float(grid[i]) for i in exact]
-    for i in idx:
-        x0, x1, y0, y1 = grid[i], grid[i + 1], diff[i], diff[i + 1]
-        candidates.append(float(x0 - y0 * (x1 - x0) / (y1 - y0)))
-    if not candidates or np.all(diff == 0):
-        return None
-    return min(candidates, key=lambda x: abs(x - current))
-
-
-def _fmt(x: float) -> str:
-    return f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}"
-
-
-def _flip_sentences(st: _Static, dists: dict[str, Distribution], winner: str,
-                    runner_up: str, break_even: list[dict], share_runner_cheaper: float,
-                    needed_usd: float = 0.0) -> list[str]:
-    """Human sentences saying what would make the runner-up win (by more than
-    ``needed_usd`` a month, the model's resolution when today's strategy was kept)."""
-    out = []
-    near = []
-    for row in break_even:
-        if winner not in (row["strategy_a"], row["strategy_b"]) or row["value"] is None:
-            continue
-        other = row["strategy_b"] if row["strategy_a"] == winner else row["strategy_a"]
-        ratio = row["value"] / row["current"] if row["current"] > 0 else math.inf
-        if other != runner_up and not 0.2 <= ratio <= 5.0:
-            continue            # only break-evens within 5x of today for the others
-        direction = "rose above" if row["value"] > row["current"] else "fell below"
-        sentence = (f"{other} would cost the same as {winner} if {row['input']} "
-                    f"{direction} {_fmt(row['value'])} {row['unit']} "
-                    f"(now {_fmt(row['current'])}).")
-        (out if other == runner_up else near).append((abs(math.log(max(ratio, 1e-12))),
-                                                      sentence))
-    out = [s for _, s in sorted(out)] + [s for _, s in sorted(near)]
-    # p10/p90 swings of single inputs that reverse the order
-    swing = [n for n, dist in dists.items() if not dist.is_fixed]
-    if swing:
-        p = median_params(dists, 2 * len(swing))
-        for j, name in enumerate(swing):
-            p[name][2 * j] = dists[name].quantile(0.1)
-            p[name][2 * j + 1] = dists[name].quantile(0.9)
-        sim = simulate(st, p, with_horizon=False)
-        diff = (sim[runner_up]["total_cost_usd_per_month"]
-                - sim[winner]["total_cost_usd_per_month"])
-        for j, name in enumerate(swing):
-            for q, idx in (("p10", 2 * j), ("p90", 2 * j + 1)):
-                if diff[idx] < -needed_usd:
-                    out.append(f"At the {q} of {name} ({_fmt(p[name][idx])} {_unit(name)}), "
-                               f"{runner_up} would be cheaper by "
-                               f"${-diff[idx]:,.2f}/month.")
-    if not out:
-        out.append(f"No single input within its p10-p90 range makes {runner_up} cheaper "
-                   f"than {winner}{' by more than that' if needed_usd else ''}.")
-    out.append(f"{runner_up} is cheaper than {winner} in {share_runner_cheaper:.0%} of the "
-               f"Monte Carlo samples.")
+def _merge_chunks(parts: list[dict[str, dict[str, np.ndarray]]]
+                  ) -> dict[str, dict[str, np.ndarray]]:
+    """Concatenate the chunks' arrays; arrays shared between strategies (or metrics)
+    within every chunk are concatenated once and stay shared."""
+    done: dict[tuple[int, ...], tuple[list[np.ndarray], np.ndarray]] = {}
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for name in parts[0]:
+        out[name] = {}
+        for key in parts[0][name]:
+            arrays = [part[name][key] for part in parts]
+            ids = tuple(id(a) for a in arrays)
+            if ids not in done:
+                done[ids] = (arrays, _concatenate(arrays))
+            out[name][key] = done[ids][1]
     return out
 
 
-def _cleanup_sentence(scenario: Scenario, what_if: dict, winner: str) -> list[str]:
-    """A sentence when the cleanup what-if policy would change the winner (inputs at p50)."""
-    policy = scenario.value("storage.cleanup_what_if")
-    if policy is None or policy == scenario.value("storage.cleanup_policy"):
-        return []
-    totals = {n: float(m["total_cost_usd_per_month"][0]) for n, m in what_if.items()}
-    best = min(totals, key=lambda n: (totals[n], n != winner))
-    if best == winner:
-        return []
-    rule = ", ".join(f"{k} {v:g}" for k, v in policy.items() if v is not None)
-    return [f"With the what-if cleanup policy ({rule}), {best} would cost "
-            f"${totals[best]:,.2f}/month against {winner}'s ${totals[winner]:,.2f} "
-            f"(every input at p50)."]
+def _concatenate(arrays: list[np.ndarray]) -> np.ndarray:
+    """Concatenate along samples; (K, M) views repeating one column stay views."""
+    if arrays[0].ndim == 2 and all(a.strides[1] == 0 for a in arrays):
+        column = np.concatenate([a[:, 0] for a in arrays])
+        return np.broadcast_to(column[:, None], (len(column), arrays[0].shape[1]))
+    return np.concatenate(arrays)
 
 
-#: A margin below this share of the winner's cost (or $1/month) is reported as a tie.
-TIE_SHARE = 0.02
-
-
-def _resolution(cost: float) -> float:
-    """Smallest monthly difference the model reports as a difference."""
-    return max(1.0, TIE_SHARE * abs(cost))
-
-
-def _tie_note(winner: str, runner_up: str, saving: float, cost: float,
-              is_status_quo_kept: bool) -> list[str]:
-    """A warning sentence when the winner's margin is too thin to act on."""
-    if is_status_quo_kept:
-        return [f"{runner_up} is cheaper by only ${-saving:,.2f}/month, within the model's "
-                f"resolution (${_resolution(cost):,.2f}): {winner}, today's strategy, is kept."]
-    if saving >= _resolution(cost):
-        return []
-    return [f"The margin of {winner} over {runner_up} (${saving:,.2f}/month) is within the "
-            f"model's resolution: treat them as a tie and decide on other grounds."]
-
-
-def _cleanup_label(policy: dict | None) -> str:
-    if not policy:
-        return "no cleanup"
-    keep, days = policy.get("keep_n"), policy.get("older_than_days")
-    if keep is not None and days is not None:
-        return f"a {days:g}-day cleanup (tags older than {days:g} days beyond the newest {keep:g})"
-    return f"a {days:g}-day cleanup" if days is not None else f"a keep-{keep:g} cleanup"
-
-
-def _claims_and_voi(st: _Static, cal: Calibration, draws: dict[str, np.ndarray],
-                    sim: dict[str, dict[str, np.ndarray]], seed: int) -> dict[str, Any]:
-    """results["claims"], ["value_of_information"] and ["value_of_information_total"]
-    (issue 13). Re-runs the same draws under the cleanup what-if policy and under the
-    other accounting; what each reads is listed in :mod:`cachecost.model.claims` and
-    :mod:`cachecost.model.voi`."""
-    sc = st.scenario
-    other = next(a for a in ACCOUNTINGS if a != sc.value("storage.accounting"))
-    flipped = dataclasses.replace(sc, values={**sc.values, "storage.accounting": other})
-    images = cal.images
-    inp = ClaimInputs(
-        sim=sim,
-        sim_cleanup=(simulate(_Static(cal, sc, st.names, st.col, st.what_if, st.what_if), draws)
-                     if st.what_if is not None else None),
-        sim_other_accounting=simulate(
-            _Static(cal, flipped, st.names, st.col, st.policy, st.what_if), draws),
-        accounting=sc.value("storage.accounting"), horizon_months=sc.horizon_months,
-        compute_mode=sc.value("compute.mode"), draws=draws,
-        image_compressed_gib=dict(zip(images.index.astype(str),
-                                      images["compressed_size_gib"].astype(float),
-                                      strict=True)),
-        uncached_measured_images=int(images["uncached_build_min"].notna().sum()),
-        n_images=int(len(images)),
-        cleanup_label=_cleanup_label(sc.value("storage.cleanup_what_if")),
-        sponsor_budget_usd_per_year=sc.value("compute.sponsor_budget_usd_per_year"),
-        quota_minutes_per_month=sc.value("compute.quota_minutes_per_month"),
-        fork_quota_minutes_per_month=sc.value("forks.quota_minutes_per_month"),
-        is_kaniko_layer_digest_shared=bool(sc.value("assumptions.is_kaniko_layer_digest_shared")),
-        seed=seed)
-    rows, total = value_of_information(sim, draws, st.names, seed=seed)
-    return {"claims": check_claims(inp), "value_of_information": rows,
-            "value_of_information_total": total}
-
-
-def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPLES,
-              seed: int | None = None, *, calibration: Calibration | None = None
-              ) -> dict[str, Any]:
-    """Run the Monte Carlo model; return the JSON-serializable results dict.
-
-    ``seed`` None uses the scenario's seed, so the same inputs give the same numbers.
-    ``calibration`` may be passed to skip re-deriving it from the dataset.
-    """
-    if samples < 1:
-        raise ValueError("samples must be >= 1")
-    seed = scenario.seed if seed is None else int(seed)
-    cal = calibration or calibrate(dataset, scenario.overrides, source=scenario.path)
-    st = _static(cal, scenario)
-    dists = uncertain_inputs(scenario)
-    rng = np.random.default_rng(seed)
-    draws = {name: dist.sample(rng, samples) for name, dist in dists.items()}
-    sim = simulate(st, draws)
-
-    baseline = scenario.baseline
-    accounting = scenario.value("storage.accounting")
-    quota = scenario.value("storage.quota_gib")
-    base_total = sim[baseline]["total_cost_usd_per_month"]
-    strategies: dict[str, Any] = {}
-    for name in st.names:
-        s = sim[name]
-        strat = STRATEGIES[name]
-        delta = s["total_cost_usd_per_month"] - base_total
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pct = np.where(base_total != 0, 100.0 * delta / base_total, np.nan)
-        q = {key: quantiles(s[key]) for key in (
-            "compute_minutes_per_month", "fork_compute_minutes_per_month",
-            "compute_cost_usd_per_month", "fork_compute_cost_usd_per_month",
-            "quota_minutes_used_per_month", "fork_quota_share",
-            "storage_cost_usd_per_month", "total_cost_usd_per_month",
-            "fork_pipeline_feedback_minutes")}
-        strategies[name] = {
-            "title": strat.title, "description": strat.description,
-            **q,
-            "registry_gib": {acc: quantiles(s[f"registry_gib:{acc}"])
-                             for acc in ("per-tag", "root-namespace-dedup")},
-            "months_to_quota": quantiles(s["months_to_quota"]) if quota is not None else None,
-            "delta_vs_baseline_usd_per_month": quantiles(delta),
-            "delta_vs_baseline_pct": (quantiles(pct) if np.isfinite(pct).all()
-                                      else {"p10": None, "p50": None, "p90": None,
-                                            "mean": None}),
-            "cost_components_usd_per_month": {
-                "compute": q["compute_cost_usd_per_month"]["p50"],
-                "fork_compute": q["fork_compute_cost_usd_per_month"]["p50"],
-                "storage": q["storage_cost_usd_per_month"]["p50"],
-            },
-            "sponsor_budget_months": (quantiles(s["sponsor_budget_months"])
-                                      if "sponsor_budget_months" in s else None),
-            "is_baseline": name == baseline,
-            "notes": list(strat.notes),
-        }
-
-    # storage over the horizon, and the cleanup what-if (every input at p50)
-    months = list(range(scenario.horizon_months + 1))
-    what_if_st = _Static(cal, scenario, st.names, st.col, st.what_if, st.what_if)
-    what_if = simulate(what_if_st, median_params(dists))
-    other = scenario.value("storage.other_usage_gib") or 0.0
-    storage_over_horizon = {
-        "months": months,
-        "quota_gib": None if quota is None else max(quota - other, 0.0),
-        "namespace_quota_gib": quota,
-        "other_usage_gib": other,
-        "accounting": accounting,
-        "strategies": {name: _series_quantiles(sim[name]["registry_series"])
-                       for name in st.names},
-        "cleanup_policy": scenario.value("storage.cleanup_policy"),
-        "cleanup_what_if_policy": scenario.value("storage.cleanup_what_if"),
-        "cleanup_what_if": {
-            name: {"p50": [float(x) for x in what_if[name]["registry_series"][0]]}
-            for name in st.names
-        },
-    }
-
-    tornado = _tornado(st, dists, baseline)
-    order = sorted(st.names, key=lambda n: (strategies[n]["total_cost_usd_per_month"]["p50"],
-                                            n != baseline, n))
-    winner = order[0]
-    base_p50 = strategies[baseline]["total_cost_usd_per_month"]["p50"]
-    margin = base_p50 - strategies[winner]["total_cost_usd_per_month"]["p50"]
-    is_status_quo_kept = winner != baseline and margin < _resolution(base_p50)
-    if is_status_quo_kept:       # a challenger must beat today's strategy by a visible margin
-        order.remove(baseline)
-        order.insert(0, baseline)
-        winner = baseline
-    win_total = sim[winner]["total_cost_usd_per_month"]
-    ties = [n for n in order[1:] if np.allclose(sim[n]["total_cost_usd_per_month"], win_total,
-                                                rtol=1e-9, atol=1e-9)]
-    rest = [n for n in order[1:] if n not in ties]
-    runner_up = rest[0] if rest else (ties[0] if ties else winner)
-    pairs = [(baseline, n) for n in st.names if n != baseline]
-    if baseline not in (winner, runner_up) and len(order) > 1:
-        pairs.append((winner, runner_up))
-    break_even = []
-    for a, b in pairs:
-        for inp in _break_even_inputs(scenario):
-            break_even.append({
-                "strategy_a": a, "strategy_b": b, "input": inp, "unit": _unit(inp),
-                "value": solve_break_even(st, dists, a, b, inp),
-                "current": dists[inp].median,
-            })
-    paired = (sim[runner_up]["total_cost_usd_per_month"]
-              - sim[winner]["total_cost_usd_per_month"])
-    share_cheaper = float(np.mean(paired < 0))
-    recommendation = {
-        "winner": winner, "runner_up": runner_up,
-        "saving_usd_per_month": float(np.median(paired)),
-        "is_status_quo_kept": bool(is_status_quo_kept),
-        "saving_vs_baseline_usd_per_month": float(
-            -np.median(sim[winner]["total_cost_usd_per_month"] - base_total)),
-        "share_of_samples_winner_cheaper": 1.0 - share_cheaper,
-        "ties": ties,
-        "flip": _tie_note(winner, runner_up, float(np.median(paired)),
-                          float(np.median(win_total)), is_status_quo_kept)
-        + _flip_sentences(st, dists, winner, runner_up, break_even, share_cheaper,
-                          _resolution(base_p50) if is_status_quo_kept else 0.0)
-        + _cleanup_sentence(scenario, what_if, winner)
-        + [f"{n} costs the same as {winner} in every sample under this scenario's "
-           f"{accounting} accounting; they differ in what the table's other columns show."
-           for n in ties],
-    }
-
-    results = {
-        "scenario": scenario.name,
-        "scenario_title": scenario.title,
-        "scenario_description": scenario.description,
-        "scenario_sha256": scenario.sha256,
-        "baseline": baseline,
-        "samples": int(samples),
-        "seed": int(seed),
-        "horizon_months": int(scenario.horizon_months),
-        "is_synthetic_data": bool(dataset.is_synthetic),
-        "accounting": accounting,
-        "compute_mode": scenario.value("compute.mode"),
-        "strategies": strategies,
-        "inputs": _inputs_list(scenario, cal),
-        "tornado": tornado,
-        "break_even": break_even,
-        "storage_over_horizon": storage_over_horizon,
-        "recommendation": recommendation,
-        "calibration": {
-            "months_of_data": cal.months_of_data,
-            "images": int(len(cal.images)),
-            "measured_container_minutes_per_month": cal.container_minutes_per_month,
-            "dedup_method": cal.dedup_method,
-            "notes": list(cal.notes),
-        },
-    }
-    results.update(_claims_and_voi(st, cal, draws, sim, seed))     # issue 13
-    return results
+def __getattr__(name: str) -> Any:
+    """``run_model`` and ``DEFAULT_SAMPLES`` moved to :mod:`cachecost.model.results`;
+    importing them from here still works."""
+    if name in ("run_model", "DEFAULT_SAMPLES"):
+        from cachecost.model import results
+        return getattr(results, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

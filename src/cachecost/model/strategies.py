@@ -5,16 +5,19 @@ A strategy is described by a few answers, each a vectorized function of the
 
 * ``hit_minutes``    - a build when nothing relevant changed,
 * ``change_minutes`` - a build right after the image's inputs changed,
+* ``changes``        - the changes per month that trigger a rebuild,
 * ``extra_full_builds_per_month`` - forced full builds besides changes
   (kaniko's cache TTL, a scheduled refresh),
 * ``fork_reuse_share`` - how much of upstream's cache a fork pipeline can use,
 * ``extra_gib`` / ``stale_gib_per_change`` / ``tags_per_change`` - what it
-  stores besides the images, under either accounting.
+  stores besides the images, under either accounting,
+* ``cleanup`` - the registry cleanup policy the strategy needs (None: nothing
+  it stores piles up, so it needs none).
 
 :meth:`Strategy.upstream_minutes`, :meth:`Strategy.fork_minutes_per_build`
 and :meth:`Strategy.registry_gib` combine them with the formulas written out
-in :mod:`cachecost.model.simulate`. Adding a strategy is one subclass plus
-``register(...)``::
+in :mod:`cachecost.model` and ``docs/model.md``. Adding a strategy is one
+subclass plus ``register(...)``::
 
     @register
     class MyStrategy(Strategy):
@@ -29,10 +32,18 @@ from typing import ClassVar
 
 import numpy as np
 
+#: A value that is a per-sample/per-image array or, when the same everywhere, a float.
+Arr = np.ndarray | float
+
 ACCOUNTINGS = ("per-tag", "root-namespace-dedup")
 #: Axis of the image dimension in every (images, samples) array.
 IMAGE_AXIS = 0
 HOURS_PER_MONTH = 730.5
+DAYS_PER_MONTH = 30.4375
+#: GitLab's allowed cleanup-policy values (app/models/container_expiration_policy.rb:
+#: keep_n_options, older_than_options; 60d added by commit c7be549c, 2021-09-29).
+KEEP_N_CHOICES = (1, 5, 10, 25, 50, 100)
+OLDER_THAN_DAYS_CHOICES = (7, 14, 30, 60, 90)
 
 
 @dataclass
@@ -46,27 +57,32 @@ class Drivers:
     Minutes are minutes of runner time per build; sizes are GiB (2**30 bytes).
     """
 
-    builds_per_month: np.ndarray        # B: upstream builds of each image per month
-    changes_per_month: np.ndarray       # c: changes of each image's inputs per month (<= B)
-    hit_min: np.ndarray                 # t_hit: build with every layer cached
-    change_min: np.ndarray              # t_change: build after a change (partial reuse)
-    miss_min: np.ndarray                # t_miss: full build from scratch
-    image_gib: np.ndarray               # S: compressed size of the image (latest tag)
-    per_tag_gib: np.ndarray             # sum of the image's tag sizes (shared layers again)
-    dedup_gib: np.ndarray               # the image's bytes counted once per root namespace
-    tags_kept: np.ndarray               # T: tags of the image kept (latest, stable branches)
-    run_steps: np.ndarray               # RUN steps in its Dockerfile (kaniko cache tags/set)
-    fork_builds_per_month: np.ndarray   # F: fork builds of each image per month
-    fork_change_share: np.ndarray       # d: share of fork builds that change an image
-    refresh_per_month: np.ndarray       # R: scheduled forced rebuilds (rebuild-on-change)
-    check_min: np.ndarray               # rebuild-on-change: check-the-tag job minutes
-    changed_bytes_share: np.ndarray     # u: share of image bytes a change rewrites
-    kaniko_cache_bytes_share: np.ndarray  # r: RUN-layer share of the image bytes
-    kaniko_ttl_months: np.ndarray       # tau: kaniko --cache-ttl in months
-    kaniko_fork_reuse_share: np.ndarray
-    is_kaniko_layer_digest_shared: bool
-    buildkit_max_extra_share: np.ndarray  # x: intermediate-stage bytes per cache ref / S
-    buildkit_max_change_saving: np.ndarray
+    builds_per_month: Arr               # B: successful upstream builds of each image per month
+    changes_per_month: Arr              # c: rebuild-triggering changes per month (<= B)
+    input_changes_per_month: Arr        # c minus base-image refreshes (rebuild-on-change)
+    failed_min_per_month: Arr           # measured minutes of failed/canceled jobs per month
+    hit_min: Arr                        # t_hit: build with every layer cached (mean)
+    change_min: Arr                     # t_change: build after a change (mean)
+    miss_min: Arr                       # t_miss: full build from scratch (mean)
+    image_gib: Arr                      # S: compressed size of the image (latest tag)
+    per_tag_gib: Arr                    # sum of the image's tag sizes (shared layers again)
+    dedup_gib: Arr                      # the image's bytes counted once per root namespace
+    tags_kept: Arr                      # T: tags of the image kept (latest, stable branches)
+    run_steps: Arr                      # RUN steps in its Dockerfile (kaniko cache tags/set)
+    is_multi_stage: Arr                 # 1 for a multi-stage Dockerfile, else 0
+    kaniko_hit_min: Arr                 # kaniko all-hit build: t_hit + pull/extract of layers
+    fork_builds_per_month: Arr          # F: fork builds of each image per month
+    fork_change_share: Arr              # d: share of fork builds that change an image
+    refresh_per_month: Arr              # R: scheduled forced rebuilds (rebuild-on-change)
+    check_min: Arr                      # rebuild-on-change: check-the-tag job minutes
+    changed_bytes_share: Arr            # u: share of image bytes a change rewrites
+    kaniko_cache_bytes_share: Arr       # r: RUN-layer share of the image bytes
+    kaniko_ttl_months: Arr              # tau: kaniko --cache-ttl in months
+    kaniko_full_change_share: Arr       # phi: changes that rewrite the first cached layer
+    kaniko_fork_reuse_share: Arr
+    kaniko_digest_shared: Arr           # 1 shared, 0 not (a draw), or a probability
+    buildkit_max_extra_share: Arr       # x: intermediate-stage bytes per cache ref / S
+    buildkit_max_change_saving: Arr
 
 
 @dataclass(frozen=True)
@@ -79,44 +95,57 @@ class CleanupPolicy:
     keep_n: float | None = None
     older_than_days: float | None = None
 
+    def to_json(self) -> dict[str, float | None]:
+        """``{"keep_n": N, "older_than_days": D}``."""
+        return {"keep_n": self.keep_n, "older_than_days": self.older_than_days}
 
-def image_dot(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
+
+def image_dot(a: Arr, b: Arr) -> np.ndarray:
     """Return ``sum_i a_i * b_i`` over images (axis 0) for broadcastable (I, 1)/(I, K)
     arrays; a per-image column times a matrix is one BLAS product, no temporary."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.ndim == 2 and b.ndim == 2:
         if a.shape[1] == 1:
-            return a[:, 0] @ b
+            return np.asarray(a[:, 0] @ b)
         if b.shape[1] == 1:
-            return b[:, 0] @ a
-    return np.sum(a * b, axis=IMAGE_AXIS)
+            return np.asarray(b[:, 0] @ a)
+    return np.asarray(np.sum(a * b, axis=IMAGE_AXIS))
 
 
 NEVER_MONTHS = 1e12   # "never" in months, finite so that the piecewise-linear solvers stay finite
 
 
-def stale_cap_months(changes: np.ndarray, policy: CleanupPolicy | None,
-                     current_tags: np.ndarray, tags_per_change: np.ndarray) -> np.ndarray:
+def stale_cap_months(changes: Arr, policy: CleanupPolicy | None,
+                     current_tags: Arr, tags_per_change: Arr) -> np.ndarray:
     """Return, per image, the month after which stale tags stop accumulating.
 
     Stale sets kept at month m are ``min(c*m, cap)``: a cleanup policy keeps sets
     younger than D days (``c*D``) or among the keep_n most recent tags
     (``keep_n / tags_per_change - current sets``), whichever is more. The
     breakpoint ``cap / c`` is returned (``NEVER_MONTHS`` when nothing is ever deleted).
+
+    Example: c = 2/month, D = 14 days, keep_n = 1, 5 tags per set, T = 2: keep_n
+    keeps max(0, 1/5 - 2) = 0 sets, the age rule c*D = 0.92 sets: the cap is
+    max(14/30.4375, 0/2) = 0.46 months.
     """
+    shape = np.broadcast(np.asarray(changes), np.asarray(current_tags)).shape
     if policy is None or (policy.keep_n is None and policy.older_than_days is None):
-        return np.full(np.broadcast(changes, current_tags).shape, NEVER_MONTHS)
-    age_months = (policy.older_than_days / 30.4375 if policy.older_than_days is not None
+        return np.full(shape, NEVER_MONTHS)
+    age_months = (policy.older_than_days / DAYS_PER_MONTH if policy.older_than_days is not None
                   else NEVER_MONTHS)
-    keep_sets = (np.maximum(0.0, policy.keep_n / tags_per_change - current_tags)
-                 if policy.keep_n is not None else 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        by_keep = np.where(changes > 0, keep_sets / changes, NEVER_MONTHS)
+    keep_sets: Arr = (np.maximum(0.0, policy.keep_n / np.asarray(tags_per_change)
+                                 - np.asarray(current_tags))
+                      if policy.keep_n is not None else 0.0)
+    if policy.older_than_days is not None and not np.any(np.asarray(keep_sets) > 0):
+        return np.full(shape, age_months)       # keep_n keeps no old set: the age rule alone
+    c = np.asarray(changes, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        by_keep = np.where(c > 0, keep_sets / c, NEVER_MONTHS)
     if policy.older_than_days is None:
-        return np.minimum(by_keep, NEVER_MONTHS)
+        return np.asarray(np.minimum(by_keep, NEVER_MONTHS))
     if policy.keep_n is None:
-        return np.full(np.broadcast(changes, current_tags).shape, age_months)
-    return np.minimum(np.maximum(age_months, by_keep), NEVER_MONTHS)
+        return np.full(shape, age_months)
+    return np.asarray(np.minimum(np.maximum(age_months, by_keep), NEVER_MONTHS))
 
 
 @dataclass(frozen=True)
@@ -127,77 +156,111 @@ class Strategy:
     title: ClassVar[str] = ""
     description: ClassVar[str] = ""
     notes: ClassVar[tuple[str, ...]] = ()
+    #: The cleanup policy the strategy needs (None: nothing it stores piles up).
+    cleanup: ClassVar[CleanupPolicy | None] = None
 
     # -- compute ------------------------------------------------------------------------
-    def hit_minutes(self, d: Drivers) -> np.ndarray:
+    def hit_minutes(self, d: Drivers) -> Arr:
         """Minutes of a build with nothing changed: every layer comes from the cache."""
         return d.hit_min
 
-    def change_minutes(self, d: Drivers) -> np.ndarray:
+    def change_minutes(self, d: Drivers) -> Arr:
         """Minutes of a build right after the image's inputs changed."""
         return d.change_min
 
-    def extra_full_builds_per_month(self, d: Drivers) -> np.ndarray | None:
+    def changes(self, d: Drivers) -> Arr:
+        """Rebuild-triggering changes per month (every measured rebuild by default)."""
+        return d.changes_per_month
+
+    def extra_full_builds_per_month(self, d: Drivers) -> Arr | None:
         """Full builds per month forced besides changes (None: none)."""
         return None
 
-    def fork_reuse_share(self, d: Drivers) -> np.ndarray | float:
+    def fork_reuse_share(self, d: Drivers) -> Arr:
         """Share of fork builds that reuse upstream's cache (1: all of them)."""
         return 1.0
 
     def upstream_minutes(self, d: Drivers) -> np.ndarray:
         """Upstream runner minutes per month, summed over images:
-        ``sum_i B*t_hit + n_c*(t_change - t_hit) + n_f*(t_miss - t_hit)``
-        (``d.changes_per_month`` is already capped at B, so it is n_c)."""
+        ``sum_i B*t_hit + n_c*(t_change - t_hit) + n_f*(t_miss - t_hit) + failed_i``
+        (``changes`` is already capped at B, so it is n_c; a failed or canceled job
+        costs its own measured minutes, ``failed_i``, whatever the strategy)."""
         hit, change = self.hit_minutes(d), self.change_minutes(d)
-        builds = d.builds_per_month
-        minutes = image_dot(builds, hit) + image_dot(d.changes_per_month, change - hit)
+        builds, c = d.builds_per_month, self.changes(d)
+        minutes = (image_dot(builds, hit) + image_dot(c, np.subtract(change, hit))
+                   + np.sum(d.failed_min_per_month, axis=IMAGE_AXIS))
         extra = self.extra_full_builds_per_month(d)
         if extra is not None:
-            n_full = np.minimum(extra, builds - d.changes_per_month)
-            minutes = minutes + image_dot(n_full, d.miss_min - hit)
-        return minutes
+            n_full = np.minimum(extra, np.subtract(builds, c))
+            minutes = minutes + image_dot(n_full, np.subtract(d.miss_min, hit))
+        return np.asarray(minutes)
 
     def fork_minutes_per_build(self, d: Drivers) -> np.ndarray:
         """Expected minutes of one fork build of each image:
         ``h*(t_hit + d*(t_change - t_hit)) + (1 - h)*t_miss``."""
         h = self.fork_reuse_share(d)
         if isinstance(h, float) and h == 0.0:
-            return d.miss_min
+            return np.asarray(d.miss_min)
         hit, change = self.hit_minutes(d), self.change_minutes(d)
-        reused = hit + d.fork_change_share * (change - hit)
+        reused = hit + np.multiply(d.fork_change_share, np.subtract(change, hit))
         if isinstance(h, float) and h == 1.0:
-            return reused
-        return h * reused + (1 - h) * d.miss_min
+            return np.asarray(reused)
+        return np.asarray(h * reused + (1 - np.asarray(h)) * d.miss_min)
+
+    def fork_minutes_per_pipeline(self, d: Drivers) -> np.ndarray:
+        """Expected minutes of one fork pipeline's container builds, summed over images:
+        ``h*(sum_i t_hit,s + d*sum_i (t_change,s - t_hit,s)) + (1 - h)*sum_i t_miss``
+        (the per-image formula summed first: h and d are the same for every image)."""
+        h = self.fork_reuse_share(d)
+        miss = np.sum(d.miss_min, axis=IMAGE_AXIS)
+        if isinstance(h, float) and h == 0.0:
+            return np.asarray(miss)
+        hit, change = self.hit_minutes(d), self.change_minutes(d)
+        sum_hit = np.sum(hit, axis=IMAGE_AXIS)
+        reused = sum_hit + np.ravel(d.fork_change_share) * (
+            np.sum(change, axis=IMAGE_AXIS) - sum_hit)
+        if isinstance(h, float) and h == 1.0:
+            return np.asarray(reused)
+        h_row = np.ravel(h)
+        return np.asarray(h_row * reused + (1 - h_row) * miss)
+
+    #: The methods that decide compute; strategies sharing all of them share the minutes.
+    COMPUTE_METHODS: ClassVar[tuple[str, ...]] = (
+        "hit_minutes", "change_minutes", "changes", "extra_full_builds_per_month",
+        "fork_reuse_share")
+
+    def compute_key(self) -> tuple[object, ...]:
+        """Identity of this strategy's compute formulas (equal keys: equal minutes)."""
+        return tuple(getattr(type(self), m) for m in self.COMPUTE_METHODS)
 
     # -- storage ------------------------------------------------------------------------
-    def extra_gib(self, d: Drivers, accounting: str) -> np.ndarray | float:
+    def extra_gib(self, d: Drivers, accounting: str) -> Arr:
         """Steady extra GiB per image besides the images' own tags (inline cache: ~0)."""
         return 0.0
 
-    def stale_gib_per_change(self, d: Drivers, accounting: str) -> np.ndarray | float:
+    def stale_gib_per_change(self, d: Drivers, accounting: str) -> Arr:
         """GiB per image left tagged but unused by each change (0: nothing piles up)."""
         return 0.0
 
-    def tags_per_change(self, d: Drivers) -> np.ndarray:
+    def tags_per_change(self, d: Drivers) -> Arr:
         """Stale tags a change leaves (what a keep_n cleanup rule counts)."""
-        return np.ones_like(d.tags_kept)
+        return np.ones_like(np.asarray(d.tags_kept, dtype=float))
 
-    def current_stale_repo_tags(self, d: Drivers) -> np.ndarray:
+    def current_stale_repo_tags(self, d: Drivers) -> Arr:
         """Current tags in the repository where the stale tags accumulate (in sets)."""
         return d.tags_kept
 
-    def image_gib(self, d: Drivers, accounting: str) -> np.ndarray:
+    def image_gib(self, d: Drivers, accounting: str) -> Arr:
         """The images' own GiB under an accounting."""
         return d.per_tag_gib if accounting == "per-tag" else d.dedup_gib
 
-    def steady_gib(self, d: Drivers, accounting: str) -> np.ndarray:
+    def steady_gib(self, d: Drivers, accounting: str) -> Arr:
         """GiB per image before any stale tag: images plus steady cache."""
-        return self.image_gib(d, accounting) + self.extra_gib(d, accounting)
+        return np.add(self.image_gib(d, accounting), self.extra_gib(d, accounting))
 
     def stale_cap(self, d: Drivers, policy: CleanupPolicy | None) -> np.ndarray:
         """Months after which a cleanup policy stops stale growth, per image."""
-        return stale_cap_months(d.changes_per_month, policy,
+        return stale_cap_months(self.changes(d), policy,
                                 self.current_stale_repo_tags(d), self.tags_per_change(d))
 
     def registry_gib(self, d: Drivers, accounting: str, months: float,
@@ -208,9 +271,9 @@ class Strategy:
         stale = self.stale_gib_per_change(d, accounting)
         total = np.sum(steady, axis=IMAGE_AXIS)
         if np.any(np.asarray(stale) > 0):
-            kept = d.changes_per_month * np.minimum(months, self.stale_cap(d, policy))
-            total = total + np.sum(stale * kept, axis=IMAGE_AXIS)
-        return total
+            kept = np.multiply(self.changes(d), np.minimum(months, self.stale_cap(d, policy)))
+            total = total + np.sum(np.multiply(stale, kept), axis=IMAGE_AXIS)
+        return np.asarray(total)
 
 
 STRATEGIES: dict[str, Strategy] = {}
@@ -232,7 +295,8 @@ class DindInlineCache(Strategy):
         "docker build --cache-from $TAG --cache-from <upstream>:latest with "
         "BUILDKIT_INLINE_CACHE=1. The image is the cache (min mode: final-stage layers); "
         "several cache sources; forks reuse upstream's image; a rebuilt latest replaces "
-        "the old one, which is garbage-collected, so extra storage is about zero.")
+        "the old one, which is garbage-collected, so extra storage is about zero and no "
+        "cleanup policy is needed.")
     notes = ("Docker >= 27.0.1's default driver uses cache backends only with the containerd "
              "image store; check cache-hit rates in job logs (GitLab docs 17.5).",)
 
@@ -246,44 +310,68 @@ class KanikoCacheRepo(Strategy):
     description = (
         "kaniko --cache=true --cache-repo=.../$NAME-cache: one single-layer cache image "
         "per RUN step per cache key; one cache source; forks cannot read upstream's cache "
-        "and build from scratch; --cache-ttl (336 h) turns older entries into full misses "
-        "but deletes nothing, so every change leaves its cache tags behind unless a "
-        "cleanup policy removes them.")
+        "and build from scratch; a cache hit still pulls and extracts every cached layer; "
+        "--cache-ttl (336 h) ages each entry from its own push and turns older entries into "
+        "misses but deletes nothing, so the cache repository needs a cleanup policy "
+        "(keep 1 tag, delete tags older than 14 days: older entries are misses anyway).")
     notes = ("--reproducible loads the whole image into memory (kaniko#862); QEMU left it "
              "off after OOM. Not priced.",
              "kaniko was archived on 2025-06-03; forks: chainguard-dev, osscontainertools.",)
+    cleanup = CleanupPolicy(keep_n=1, older_than_days=14)
+
+    def hit_minutes(self, d: Drivers) -> Arr:
+        """An all-hit kaniko build pulls and extracts every cached layer
+        (pkg/commands/run.go ``CachingRunCommand.ExecuteCommand``: "Found cached layer,
+        extracting to filesystem", ``util.GetFSFromLayers``): ``d.kaniko_hit_min``."""
+        return d.kaniko_hit_min
+
+    def change_minutes(self, d: Drivers) -> Arr:
+        """A change build is no faster than a kaniko hit build."""
+        return np.maximum(d.change_min, d.kaniko_hit_min)
 
     def extra_full_builds_per_month(self, d: Drivers) -> np.ndarray:
-        """TTL misses: renewals happen at ``min(next change, TTL)``, a rate of
-        ``c / (1 - exp(-c*tau))``; those beyond the c changes are full rebuilds."""
-        c, tau = d.changes_per_month, d.kaniko_ttl_months
-        x = c * tau
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate = np.where(x > 1e-9, c / -np.expm1(-x), 1.0 / tau)
-        rate -= c
-        return np.maximum(rate, 0.0, out=rate)
+        """TTL misses. kaniko ages each entry from its own push (pkg/cache/cache.go
+        ``RetrieveLayer``: ``expiry := cf.Created.Add(opts.CacheTTL)``), so the first
+        cached layer is renewed only by the changes that rewrite it, a share phi of
+        them: ``c' = phi*c``. It expires ``tau`` after its push unless renewed first,
+        a renewal rate of ``c' / (1 - exp(-c'*tau))``; the renewals beyond the c'
+        changes are TTL misses, and a miss on the first layer rebuilds every later
+        one (README: after the first miss no later layer consults the cache).
 
-    def fork_reuse_share(self, d: Drivers) -> np.ndarray:
+        Example: c = 2/month, phi = 0.5, tau = 0.5 month: c' = 1, 1/(1 - e^-0.5)
+        = 2.541 renewals, 1.541 of them full rebuilds a month."""
+        c = np.multiply(d.changes_per_month, d.kaniko_full_change_share)
+        tau = d.kaniko_ttl_months
+        x = np.multiply(c, tau)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(x > 1e-9, c / -np.expm1(-x), np.divide(1.0, tau))
+        rate = rate - c
+        return np.asarray(np.maximum(rate, 0.0))
+
+    def fork_reuse_share(self, d: Drivers) -> Arr:
         """Forks cannot use upstream's cache repo (Berrange 2024-05), unless told."""
         return d.kaniko_fork_reuse_share
 
-    def extra_gib(self, d: Drivers, accounting: str) -> np.ndarray | float:
+    def extra_gib(self, d: Drivers, accounting: str) -> Arr:
         """The current cache sets (one per kept tag): RUN-layer bytes, counted again
-        per tag; under dedup free when the layers share the image's digests."""
-        current = d.tags_kept * d.kaniko_cache_bytes_share * d.image_gib
-        if accounting == "root-namespace-dedup" and d.is_kaniko_layer_digest_shared:
-            return 0.0
+        per tag; under dedup free when the layers share the image's digests
+        (``kaniko_digest_shared`` = 1), so ``(1 - shared) * T*r*S``."""
+        current = np.multiply(np.multiply(d.tags_kept, d.kaniko_cache_bytes_share),
+                              d.image_gib)
+        if accounting == "root-namespace-dedup":
+            return np.multiply(np.subtract(1.0, d.kaniko_digest_shared), current)
         return current
 
-    def stale_gib_per_change(self, d: Drivers, accounting: str) -> np.ndarray:
+    def stale_gib_per_change(self, d: Drivers, accounting: str) -> Arr:
         """A change orphans the cache layers it rewrote: ``min(u, r) * S`` (both modes:
         no tagged image holds those layers any more)."""
-        return np.minimum(d.changed_bytes_share, d.kaniko_cache_bytes_share) * d.image_gib
+        return np.multiply(np.minimum(d.changed_bytes_share, d.kaniko_cache_bytes_share),
+                           d.image_gib)
 
-    def tags_per_change(self, d: Drivers) -> np.ndarray:
+    def tags_per_change(self, d: Drivers) -> Arr:
         return np.maximum(d.run_steps, 1.0)
 
-    def current_stale_repo_tags(self, d: Drivers) -> np.ndarray:
+    def current_stale_repo_tags(self, d: Drivers) -> Arr:
         return d.tags_kept       # in sets of run_steps tags: the current cache sets
 
 
@@ -296,10 +384,10 @@ class NoCache(Strategy):
     description = ("Every container job builds its image from scratch (docker build "
                    "--no-cache) and pushes it; nothing extra is stored.")
 
-    def hit_minutes(self, d: Drivers) -> np.ndarray:
+    def hit_minutes(self, d: Drivers) -> Arr:
         return d.miss_min
 
-    def change_minutes(self, d: Drivers) -> np.ndarray:
+    def change_minutes(self, d: Drivers) -> Arr:
         return d.miss_min
 
     def fork_reuse_share(self, d: Drivers) -> float:
@@ -314,21 +402,27 @@ class RebuildOnChange(Strategy):
     title = "rebuild on change: tag by input hash, skip when present"
     description = (
         "Images are tagged with a hash of their Dockerfile and inputs; the job checks the "
-        "registry and skips the build when the tag exists. It rebuilds on change (with "
-        "the inline cache) plus a scheduled full refresh; every change leaves the old "
-        "hash tag behind unless a cleanup policy removes it.")
+        "registry and skips the build when the tag exists. It rebuilds on input changes "
+        "(with the inline cache) plus a scheduled full refresh, which overwrites the same "
+        "tag (base-image refreshes need no new hash); every input change leaves the old "
+        "hash tag behind, so it needs a cleanup policy (keep 5, delete older than 14 days).")
+    cleanup = CleanupPolicy(keep_n=5, older_than_days=14)
 
-    def hit_minutes(self, d: Drivers) -> np.ndarray:
+    def hit_minutes(self, d: Drivers) -> Arr:
         return np.minimum(d.check_min, d.hit_min)
 
-    def extra_full_builds_per_month(self, d: Drivers) -> np.ndarray:
+    def changes(self, d: Drivers) -> Arr:
+        """Only input changes make a new hash; base-image refreshes are left out."""
+        return d.input_changes_per_month
+
+    def extra_full_builds_per_month(self, d: Drivers) -> Arr:
         return d.refresh_per_month
 
-    def stale_gib_per_change(self, d: Drivers, accounting: str) -> np.ndarray:
+    def stale_gib_per_change(self, d: Drivers, accounting: str) -> Arr:
         """An old hash tag: its whole size per tag; under dedup only the rewritten layers."""
         if accounting == "per-tag":
             return d.image_gib
-        return d.changed_bytes_share * d.image_gib
+        return np.multiply(d.changed_bytes_share, d.image_gib)
 
 
 @register
@@ -343,9 +437,9 @@ class BuildkitRegistryCacheMin(Strategy):
         "holding the final-stage layers: counted again per tag, about free under "
         "root-namespace dedup. Needs a non-default builder driver.")
 
-    def extra_gib(self, d: Drivers, accounting: str) -> np.ndarray | float:
+    def extra_gib(self, d: Drivers, accounting: str) -> Arr:
         if accounting == "per-tag":
-            return d.tags_kept * d.image_gib
+            return np.multiply(d.tags_kept, d.image_gib)
         return 0.0
 
 
@@ -357,16 +451,22 @@ class BuildkitRegistryCacheMax(Strategy):
     title = "BuildKit registry cache, mode=max"
     description = (
         "As mode=min, but the cache ref also exports every layer of intermediate stages: "
-        "more bytes (new ones even under dedup), cheaper rebuilds of multi-stage images "
-        "after a change.")
+        "for a multi-stage Dockerfile more bytes (new ones even under dedup) and cheaper "
+        "rebuilds after a change; for a single-stage one the same as mode=min.")
 
-    def change_minutes(self, d: Drivers) -> np.ndarray:
-        return d.change_min - d.buildkit_max_change_saving * (d.change_min - d.hit_min)
+    def change_minutes(self, d: Drivers) -> Arr:
+        """``t_change - saving * multi_stage * (t_change - t_hit)``."""
+        saving = np.multiply(d.buildkit_max_change_saving, d.is_multi_stage)
+        return np.subtract(d.change_min,
+                           np.multiply(saving, np.subtract(d.change_min, d.hit_min)))
 
-    def extra_gib(self, d: Drivers, accounting: str) -> np.ndarray:
-        intermediate = d.tags_kept * d.buildkit_max_extra_share * d.image_gib
+    def extra_gib(self, d: Drivers, accounting: str) -> Arr:
+        """Intermediate-stage layers, multi-stage images only: ``T*x*S*multi``."""
+        intermediate = np.multiply(
+            np.multiply(d.tags_kept, np.multiply(d.buildkit_max_extra_share, d.is_multi_stage)),
+            d.image_gib)
         if accounting == "per-tag":
-            return d.tags_kept * d.image_gib + intermediate
+            return np.add(np.multiply(d.tags_kept, d.image_gib), intermediate)
         return intermediate
 
 

@@ -36,9 +36,15 @@ overall means and the mean of per-sample minima (Jensen). It is biased
 upwards by noise within blocks; :func:`value_of_information` reports that
 floor as the EVPPI of an independent random input (``noise_floor``).
 
-Keys read from the model (after issue 12, re-wire here): per strategy,
-``sim[strategy]["total_cost_usd_per_month"]`` (shape ``(K,)``), and the input
-draws ``draws[name]`` (shape ``(K,)``), one per uncertain scenario input.
+Keys read from the model: per strategy, ``sim[strategy]["total_cost_usd_per_month"]``
+(shape ``(K,)``): the per-sample cost the recommendation weighs, i.e. the sum of
+the money kinds ``decision.weighs`` lists (:func:`cachecost.model.simulate.simulate`),
+so the EVPI is about the same decision :mod:`cachecost.model.decide` makes (its
+status-quo margin aside: the "today" term is the least expected cost). And the
+input draws ``draws[name]`` (shape ``(K,)``), one per uncertain scenario input; the
+kaniko digest-sharing probability arrives as its drawn 0/1 outcome
+(``results.BERNOULLI_INPUTS``), so its EVPPI is exact (grouped by value): what
+knowing whether kaniko's cache layers share the image's digests is worth.
 """
 
 from __future__ import annotations
@@ -96,6 +102,20 @@ HOW_TO_MEASURE: dict[str, str] = {
         "layer digests and sizes",
     "assumptions.kaniko_cache_ttl_hours":
         "set by the job's --cache-ttl flag (default 336 h): a choice, not a measurement",
+    "assumptions.kaniko_layer_digest_shared_probability":
+        "push one kaniko build with --cache-repo to a scratch project and compare the "
+        "cache repository's layer digests with the image's (skopeo inspect --raw)",
+    "assumptions.kaniko_full_change_share":
+        "in kaniko build logs after image changes, count the builds whose first RUN "
+        "step missed the cache",
+    "assumptions.kaniko_pull_extract_min_per_gib":
+        "time one all-hit kaniko build of a large image and divide the time beyond the "
+        "dind cached build by the cached GiB",
+    "workload.base_image_refresh_share":
+        "compare the image-change dates with the base images' (docker.io debian, "
+        "fedora) publication dates",
+    "storage.shadow_usd_per_10gib_year":
+        "a choice of trade-off rate, not a measurement: agree it among the maintainers",
     "assumptions.kaniko_fork_cache_reuse_share":
         "run the kaniko container job in a fork after upstream has filled its cache "
         "repository and count 'Using caching version of cmd' against "
@@ -112,6 +132,12 @@ HOW_TO_MEASURE: dict[str, str] = {
         "run each container job once with docker build --no-cache and compare with "
         "its cached duration",
 }
+
+
+def _usd(value: float) -> float:
+    """A reported value: float rounding below a micro-dollar (1e-13 from subtracting
+    equal means) reads 0, and so does a rounding-negative estimate."""
+    return max(0.0, round(float(value), 6))
 
 
 def _as_cost_matrix(costs: np.ndarray) -> np.ndarray:
@@ -171,7 +197,7 @@ def value_of_information(
     sim: Mapping[str, Mapping[str, np.ndarray]],
     draws: Mapping[str, np.ndarray],
     strategies: Sequence[str],
-    *, blocks: int | None = None, seed: int = 0,
+    *, blocks: int | None = None, seed: int = 0, weighs: Sequence[str] = (),
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """EVPPI of every uncertain input and the overall EVPI, in USD a month.
 
@@ -181,7 +207,8 @@ def value_of_information(
     how_to_measure}`` sorted largest first, and ``total`` ``{evpi_usd_per_month,
     noise_floor_usd_per_month, method, blocks, samples, decisions}``.
     The noise floor is the EVPPI of an independent uniform draw (seeded by
-    ``seed``): values near it are indistinguishable from zero.
+    ``seed``): values near it are indistinguishable from zero. ``weighs`` (the money
+    kinds in the total, ``decision.weighs``) is echoed in ``total``.
     """
     names = [s for s in strategies if s in sim]
     costs = np.column_stack([np.asarray(sim[s]["total_cost_usd_per_month"], dtype=float)
@@ -195,7 +222,7 @@ def value_of_information(
             continue
         rows.append({
             "input": name,
-            "evppi_usd_per_month": max(0.0, evppi(costs, xv, j)),   # rounding only
+            "evppi_usd_per_month": _usd(evppi(costs, xv, j)),
             "how_to_measure": HOW_TO_MEASURE.get(name, f"measure {name} directly"),
         })
     rows.sort(key=lambda r: (-r["evppi_usd_per_month"], r["input"]))
@@ -203,12 +230,14 @@ def value_of_information(
     # uniforms would otherwise order this "noise" exactly like the first input
     noise = np.asarray(np.random.default_rng([seed, 13]).uniform(size=k), dtype=float)
     total = {
-        "evpi_usd_per_month": max(0.0, evpi(costs)),
-        "noise_floor_usd_per_month": max(0.0, evppi(costs, noise, j)),
+        "evpi_usd_per_month": _usd(evpi(costs)),
+        "noise_floor_usd_per_month": _usd(evppi(costs, noise, j)),
         "method": ("single-parameter ordering estimator (Strong & Oakley 2013; "
                    "Sadatsafavi et al. 2013) over the paired Monte Carlo samples"),
         "blocks": int(j),
         "samples": int(k),
         "decisions": names,
+        "cost": "total_cost_usd_per_month (the per-sample cost the recommendation weighs)",
+        "weighs": list(weighs),
     }
     return rows, total

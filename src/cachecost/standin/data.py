@@ -42,6 +42,10 @@ REGISTRY_HOST = "registry.standin.example"
 SIZE_AVAILABLE_SINCE = pd.Timestamp("2021-11-04", tz="UTC")
 FINISHED_STATUSES = frozenset({"success", "failed", "canceled", "skipped", "manual"})
 _BUILDERS = ("docker", "buildkit", "kaniko", "buildah")
+#: a job of the containers stage that builds no image (QEMU's verification-only job)
+VERIFICATION_JOB = "weekly-container-builds"
+#: the source of a child pipeline (``trigger: include:``)
+CHILD_SOURCE = "parent_pipeline"
 _CATALOG = {c.image: c for c in QEMU_IMAGES}
 
 
@@ -60,6 +64,19 @@ def format_times(col: pd.Series) -> pd.Series:
     """:func:`format_time` for a whole column at once."""
     text = col.dt.tz_convert("UTC").dt.strftime(_TIME_FORMAT).str[:-3] + "Z"
     return text.astype(object).where(col.notna(), None)
+
+
+#: the user and commit objects of every job (GitLab's user/basic.json, commit/basic.json)
+_USER = {"id": 1, "username": "ci-bot", "name": "CI Bot", "state": "active",
+         "avatar_url": "https://gitlab.standin.example/uploads/-/system/user/avatar/1.png",
+         "web_url": "https://gitlab.standin.example/ci-bot"}
+_COMMIT = {"id": "0" * 40, "short_id": "00000000", "title": "stand-in commit",
+           "created_at": "2025-01-01T00:00:00.000+00:00", "parent_ids": ["1" * 40],
+           "message": "stand-in commit\n", "author_name": "CI Bot",
+           "author_email": "ci-bot@standin.example", "authored_date": "2025-01-01T00:00:00.000+00:00",
+           "committer_name": "CI Bot", "committer_email": "ci-bot@standin.example",
+           "committed_date": "2025-01-01T00:00:00.000+00:00",
+           "web_url": "https://gitlab.standin.example/-/commit/" + "0" * 40}
 
 
 def _none_if_nan(x):
@@ -95,9 +112,11 @@ class StandinData:
         jobs.loc[m, ["started_at", "finished_at"]] = pd.NaT
         jobs.loc[m, ["duration_s", "queued_duration_s"]] = np.nan
         jobs.loc[m, "runner_description"] = None
+        jobs = self._with_verification_jobs(jobs)
         jobs["true_outcome"] = [self._true_outcome(r) for r in jobs.itertuples()]
         self._jobs = jobs
-        self._pipelines = self.dataset.pipelines.sort_values("pipeline_id").reset_index(drop=True)
+        self._pipelines = self._with_child_pipelines(
+            self.dataset.pipelines.sort_values("pipeline_id").reset_index(drop=True))
         repos = self.dataset.registry_repositories.sort_values("repository_id").copy()
         # Some repositories predate GitLab's size accounting: no ``size`` for them.
         old = repos["repository_id"] % 5 == 0
@@ -116,6 +135,33 @@ class StandinData:
             self._tag_recs.setdefault(int(t["repository_id"]), {})[t["tag_name"]] = \
                 SimpleNamespace(**t)
         self.end = max(self._jobs["finished_at"].max(), self._pipelines["updated_at"].max())
+
+    @staticmethod
+    def _with_verification_jobs(jobs: pd.DataFrame) -> pd.DataFrame:
+        """In each pipeline with ``check-unit``, that job becomes a job that builds nothing
+        in the containers stage, as QEMU's ``weekly-container-builds`` (it extends the
+        container template but only verifies): not a container build, its log shows no
+        build (see :func:`cachecost.collect.mapping.shows_no_build`).
+        """
+        jobs = jobs.copy()
+        m = jobs["name"] == "check-unit"
+        jobs.loc[m, "name"] = VERIFICATION_JOB
+        jobs.loc[m, "stage"] = "containers"
+        jobs.loc[m, "is_container_build"] = False
+        jobs.loc[m, "image"] = None
+        return jobs
+
+    @staticmethod
+    def _with_child_pipelines(pipes: pd.DataFrame) -> pd.DataFrame:
+        """Every 3rd push pipeline becomes a child pipeline (``trigger: include:``).
+
+        Its source is ``parent_pipeline``; GitLab's pipelines list omits it unless asked
+        with ``source=parent_pipeline`` (see :meth:`pipelines`), its jobs are listed.
+        """
+        pipes = pipes.copy()
+        push = pipes.index[pipes["source"] == "push"]
+        pipes.loc[push[1::3], "source"] = CHILD_SOURCE
+        return pipes
 
     @classmethod
     def from_sample(cls, days: int = 5, **kwargs) -> StandinData:
@@ -257,6 +303,12 @@ class StandinData:
             "container_registry_image_prefix": f"{REGISTRY_HOST}/{self.project_path}",
             "jobs_enabled": True,
             "visibility": "public",
+            # the basic project entity's fields (GitLab's projects.json schema)
+            "tag_list": [], "topics": [],
+            "ssh_url_to_repo": f"git@gitlab.standin.example:{self.project_path}.git",
+            "http_url_to_repo": f"{self._web()}.git",
+            "avatar_url": None, "star_count": 0, "forks_count": 0,
+            "last_activity_at": format_time(self.end.floor("ms")),
         }
         if statistics:
             obj["statistics"] = {
@@ -268,9 +320,18 @@ class StandinData:
             }
         return obj
 
-    def pipelines(self, updated_after: pd.Timestamp | None, order_by: str, sort: str) -> list:
-        """``GET /projects/:id/pipelines``: list items (no durations, as in GitLab)."""
+    def pipelines(self, updated_after: pd.Timestamp | None, order_by: str, sort: str,
+                  source: str | None = None) -> list:
+        """``GET /projects/:id/pipelines``: list items (no durations, as in GitLab).
+
+        Without ``source`` child pipelines are left out, as GitLab does; with it, only
+        pipelines of that source are listed.
+        """
         pipes = self._view()[0]
+        if source is None:
+            pipes = pipes[pipes["source"] != CHILD_SOURCE]
+        else:
+            pipes = pipes[pipes["source"] == source]
         if updated_after is not None:
             pipes = pipes[pipes["updated_at"] > updated_after]
         key = "updated_at" if order_by == "updated_at" else "pipeline_id"
@@ -295,14 +356,17 @@ class StandinData:
         obj = self._pipeline_item(r)
         obj.update({
             "before_sha": "0" * 40, "tag": False, "yaml_errors": None,
-            "user": {"id": 1, "username": "ci-bot", "name": "CI Bot", "state": "active"},
+            "user": _USER,
             "started_at": format_time(r.started_at), "finished_at": format_time(r.finished_at),
             "committed_at": None,
             "duration": None if pd.isna(r.duration_s) else int(r.duration_s),
             "queued_duration": _none_if_nan(r.queued_duration_s),
             "coverage": None,
-            "detailed_status": {"icon": f"status_{r.status}", "text": r.status,
-                                "label": r.status, "group": r.status},
+            "detailed_status": {
+                "icon": f"status_{r.status}", "text": r.status, "label": r.status,
+                "group": r.status, "tooltip": r.status, "has_details": True,
+                "details_path": f"/{self.project_path}/-/pipelines/{int(r.pipeline_id)}",
+                "favicon": f"/assets/ci_favicons/favicon_status_{r.status}.png"},
         })
         return obj
 
@@ -320,17 +384,19 @@ class StandinData:
             "finished_at": r.finished_at_text, "erased_at": None,
             "duration": _none_if_nan(r.duration_s),
             "queued_duration": _none_if_nan(r.queued_duration_s),
-            "user": {"id": 1, "username": "ci-bot", "name": "CI Bot", "state": "active"},
-            "commit": {"id": "0" * 40, "short_id": "00000000", "title": "stand-in commit"},
+            "user": _USER,
+            "commit": _COMMIT,
             "pipeline": {"id": int(r.pipeline_id), "project_id": self.project_id,
-                         "ref": r.ref, "sha": "0" * 40, "status": "success"},
+                         "ref": r.ref, "sha": "0" * 40, "status": "success",
+                         "web_url": f"{self._web()}/-/pipelines/{int(r.pipeline_id)}"},
             "web_url": f"{self._web()}/-/jobs/{int(r.job_id)}",
             "project": {"ci_job_token_scope_enabled": False},
             "artifacts": [], "artifacts_expire_at": None, "archived": False, "tag_list": [],
             "runner": None if not isinstance(r.runner_description, str)
-            else {"id": 7, "description": r.runner_description, "active": True,
-                  "paused": False, "is_shared": True, "runner_type": "instance_type",
-                  "name": "gitlab-runner", "online": True, "status": "online"},
+            else {"id": 7, "description": r.runner_description, "ip_address": "",
+                  "active": True, "paused": False, "is_shared": True,
+                  "runner_type": "instance_type", "name": "gitlab-runner", "online": True,
+                  "status": "online"},
         }
         if r.status == "failed":
             obj["failure_reason"] = r.failure_reason or "script_failure"
@@ -406,18 +472,27 @@ def _step_lines(builder: str, steps: int, outcome: str, image: str) -> list[str]
                           f" ---> {i + 200:012x}"]
         lines.append(f"Successfully built {image[:12]:0<12}")
     elif builder == "buildkit":
+        # BuildKit pads the step index to the width of the total: "[ 2/12]"
+        w = len(str(total))
         lines += ["#0 building with \"default\" instance using docker driver",
                   "#1 [internal] load build definition from "
                   f"tests/docker/dockerfiles/{image}.docker", "#1 DONE 0.0s",
-                  f"#2 [1/{total}] FROM registry.standin.example/library/base", "#2 DONE 0.1s"]
+                  f"#2 [{1:>{w}}/{total}] FROM registry.standin.example/library/base",
+                  "#2 DONE 0.1s"]
         for i in range(steps):
             n = i + 3
-            lines.append(f"#{n} [{i + 2}/{total}] RUN ./step-{i}.sh")
-            lines.append(f"#{n} CACHED" if i < cached else f"#{n} 1.234 step {i} output")
-            if i >= cached:
-                lines.append(f"#{n} DONE 61.2s")
+            lines.append(f"#{n} [{i + 2:>{w}}/{total}] RUN ./step-{i}.sh")
+            if i < cached:
+                lines.append(f"#{n} CACHED")
+            else:
+                lines.append(f"#{n} 1.234 step {i} output")
+                # BuildKit prints a vertex's header again when its output resumes
+                lines += [f"#{n} [{i + 2:>{w}}/{total}] RUN ./step-{i}.sh",
+                          f"#{n} 60.100 step {i} done", f"#{n} DONE 61.2s"]
         lines.append(f"#{steps + 3} exporting to image")
     elif builder == "kaniko":
+        # pkg/executor/build.go: the cache is looked up until the first miss, then every
+        # later command runs and its layer is pushed to the cache.
         lines.append("INFO[0000] Retrieving image manifest registry.standin.example/base")
         for i in range(steps):
             lines.append(f"INFO[0001] Checking for cached layer {REGISTRY_HOST}/cache:{i}...")
@@ -425,9 +500,16 @@ def _step_lines(builder: str, steps: int, outcome: str, image: str) -> list[str]
                 lines.append(f"INFO[0001] Using caching version of cmd: RUN ./step-{i}.sh")
             else:
                 lines.append(f"INFO[0002] No cached layer found for cmd RUN ./step-{i}.sh")
-        for i in range(cached, steps):
-            lines += [f"INFO[0003] RUN ./step-{i}.sh", "INFO[0003] Cmd: /bin/sh",
-                      f"step {i} output"]
+                break
+        for i in range(steps):
+            lines.append(f"INFO[0003] RUN ./step-{i}.sh")
+            if i < cached:
+                lines.append("INFO[0003] Found cached layer, extracting to filesystem")
+            else:
+                lines += ["INFO[0003] Cmd: /bin/sh", f"INFO[0003] Args: [-c ./step-{i}.sh]",
+                          f"INFO[0003] Running: [/bin/sh -c ./step-{i}.sh]", f"step {i} output",
+                          "INFO[0004] Taking snapshot of full filesystem...",
+                          f"INFO[0005] Pushing layer {REGISTRY_HOST}/cache:{i:064x} to cache now"]
     else:  # buildah
         lines.append(f"+ buildah bud -f tests/docker/dockerfiles/{image}.docker -t $TAG .")
         lines.append(f"STEP 1/{total}: FROM registry.standin.example/library/base")
@@ -476,11 +558,37 @@ def render_trace(job, project_path: str) -> str:
         body += _step_lines(builder, steps, outcome, job.image)
         if job.status == "success":
             body += _push_lines(builder, project_path, job.image)
+    elif job.name == VERIFICATION_JOB:
+        body += ["$ apk -U add make bash skopeo",
+                 "$ make docker-verify V=1 DOCKER_DEFAULT_REGISTRY=$CI_REGISTRY_IMAGE",
+                 "verified 24 images"]
     else:
         body += ["$ make -j4", "[1/3000] Compiling C object libqemuutil.a.p/util_cutils.c.o"]
-    if job.status == "running":
-        return "\n".join(head + body) + "\n"
-    tail = [_SECTION_END.format(t=t + 60, name="step_script"),
-            "\x1b[32;1mJob succeeded\x1b[0;m" if job.status == "success"
-            else "\x1b[31;1mERROR: Job failed: exit code 1\x1b[0;m"]
-    return "\n".join(head + body + tail) + "\n"
+    tail = [] if job.status == "running" else [
+        _SECTION_END.format(t=t + 60, name="step_script"),
+        "\x1b[32;1mJob succeeded\x1b[0;m" if job.status == "success"
+        else "\x1b[31;1mERROR: Job failed: exit code 1\x1b[0;m"]
+    lines = head + body + tail
+    if int(job.job_id) % 4 == 0:       # a job run with FF_TIMESTAMPS (runner >= 17)
+        lines = timestamped(lines, job.created_at)
+    return "\n".join(lines) + "\n"
+
+
+def timestamped(lines: list[str], start: pd.Timestamp) -> list[str]:
+    """Prefix each line as GitLab Runner >= 17 does with ``FF_TIMESTAMPS``.
+
+    ``<UTC time, 6 decimals>Z <stream: 2 hex digits><O|E><'+' continuation or ' '> `` --
+    gitlabhq ``lib/gitlab/ci/trace/stream.rb`` ``TIMESTAMP_HEADER_REGEX``. A section
+    header's title comes as a continuation (``+``) of its marker line, as the runner
+    writes it.
+    """
+    out = []
+    for i, line in enumerate(lines):
+        ts = (start + pd.Timedelta(milliseconds=37 * i)).tz_convert("UTC")
+        stamp = ts.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+        if line.startswith("section_start:") and "\r\x1b[0K" in line:
+            marker, title = line.split("\r\x1b[0K", 1)
+            out += [f"{stamp} 00O {marker}\r\x1b[0K", f"{stamp} 00O+{title}"]
+        else:
+            out.append(f"{stamp} {'00' if line.startswith('section_') else '01'}O {line}")
+    return out

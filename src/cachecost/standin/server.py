@@ -229,7 +229,8 @@ class _Handler(BaseHTTPRequestHandler):
             return data.project_json(statistics=_flag(q, "statistics")), {}
         if rest == ["pipelines"]:
             after = _parse_time(q["updated_after"]) if "updated_after" in q else None
-            items = data.pipelines(after, q.get("order_by", "id"), q.get("sort", "desc"))
+            items = data.pipelines(after, q.get("order_by", "id"), q.get("sort", "desc"),
+                                   q.get("source") or None)
             return self._offset_page(items, q)
         if len(rest) == 2 and rest[0] == "pipelines":
             obj = data.pipeline_detail(int(rest[1]))

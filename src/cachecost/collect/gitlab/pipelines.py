@@ -32,17 +32,28 @@ def pipeline_row(item: dict) -> dict:
     }
 
 
+#: GitLab's pipelines list leaves out child pipelines (``trigger: include:``) unless asked
+#: for them with ``source=parent_pipeline`` (gitlabhq ``app/finders/ci/pipelines_finder.rb``,
+#: ``doc/api/pipelines.md``); their jobs are in the project's jobs list all the same.
+CHILD_SOURCE = "parent_pipeline"
+
+
 def iter_pipeline_pages(client: GitlabClient, project_id: int,
-                        updated_after: pd.Timestamp | None) -> Iterator[list[dict]]:
+                        updated_after: pd.Timestamp | None, *, source: str | None = None
+                        ) -> Iterator[list[dict]]:
     """Yield pages of pipeline rows updated after the watermark, oldest update first.
 
     Ascending ``updated_at`` order lets the caller move its watermark page by page.
+    ``source`` filters by pipeline source; :data:`CHILD_SOURCE` lists the child
+    pipelines, which the unfiltered list omits.
     """
     params = {"order_by": "updated_at", "sort": "asc"}
     if updated_after is not None:
         params["updated_after"] = format_time(updated_after)
-    for items, _ in client.iter_pages(f"/projects/{project_id}/pipelines", params,
-                                      what="the pipelines list"):
+    if source is not None:
+        params["source"] = source
+    what = "the pipelines list" if source is None else f"the {source} pipelines list"
+    for items, _ in client.iter_pages(f"/projects/{project_id}/pipelines", params, what=what):
         yield [pipeline_row(i) for i in items]
 
 

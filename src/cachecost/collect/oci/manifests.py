@@ -8,6 +8,14 @@ Four media types are understood:
 * Docker manifest list and OCI image index (multi-arch): a list of platform
   manifests, each to be fetched and parsed in turn.
 
+An index's entries are normally manifests; BuildKit's registry cache in its
+long-standing default shape (``--cache-to type=registry``, ``image-manifest=false``) is an
+OCI index whose ``manifests[]`` are *blob* descriptors instead: its layers and a config
+of media type :data:`BUILDKIT_CACHE_CONFIG` (moby/buildkit ``cache/remotecache/v1``,
+``CacheConfigMediaTypeV0``). Such entries are kept as :attr:`ImageIndex.blobs`: their
+bytes are stored like any layer's. With ``image-manifest=true`` the same cache is an
+image manifest whose config has that media type.
+
 Anything else (schema 1, artifact manifests, a future type) parses to
 :class:`Unknown`, which the scan reports and skips: never a crash::
 
@@ -18,7 +26,7 @@ Anything else (schema 1, artifact manifests, a future type) parses to
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -27,6 +35,8 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 IMAGE_TYPES = (DOCKER_MANIFEST, OCI_MANIFEST)
 INDEX_TYPES = (DOCKER_LIST, OCI_INDEX)
+#: BuildKit's cache config (moby/buildkit cache/remotecache/v1/spec.go CacheConfigMediaTypeV0)
+BUILDKIT_CACHE_CONFIG = "application/vnd.buildkit.cacheconfig.v0"
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,8 @@ class Blob:
     kind: str  # "layer" or "config"
     size_bytes: int
     media_type: str
+    #: BuildKit's ``buildkit/createdat`` annotation (RFC 3339 text), where the descriptor has it
+    created_at: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -63,9 +75,40 @@ class IndexEntry:
 
 @dataclass(frozen=True)
 class ImageIndex:
-    """A manifest list or OCI index: one entry per platform."""
+    """A manifest list or OCI index: one entry per platform.
+
+    ``manifests``: every entry, as listed. ``blobs``: the entries that are blobs, not
+    manifests -- a media type naming neither a manifest nor an index, and a valid size
+    (BuildKit's registry cache: its layers and its :data:`BUILDKIT_CACHE_CONFIG` config,
+    whose ``kind`` is "config").
+    """
 
     manifests: tuple[IndexEntry, ...]
+    blobs: tuple[Blob, ...] = ()
+
+    @property
+    def readable(self) -> tuple[IndexEntry, ...]:
+        """Entries of a manifest or index media type this module reads."""
+        return tuple(e for e in self.manifests if e.media_type in IMAGE_TYPES + INDEX_TYPES
+                     + ("",))
+
+    @property
+    def unsupported(self) -> tuple[IndexEntry, ...]:
+        """Entries that are neither readable manifests nor blobs."""
+        blob_digests = {b.digest for b in self.blobs}
+        return tuple(e for e in self.manifests if e.media_type not in IMAGE_TYPES
+                     + INDEX_TYPES + ("",) and e.digest not in blob_digests)
+
+    @property
+    def is_buildkit_cache(self) -> bool:
+        """True when the index is a BuildKit registry cache (a cache config among its blobs)."""
+        return any(b.media_type == BUILDKIT_CACHE_CONFIG for b in self.blobs)
+
+
+def _is_manifest_type(media_type: str) -> bool:
+    """A media type naming a manifest or index (readable or not), as opposed to a blob."""
+    return media_type in IMAGE_TYPES + INDEX_TYPES + ("",) or any(
+        w in media_type for w in ("manifest", "index"))
 
 
 @dataclass(frozen=True)
@@ -96,7 +139,10 @@ def _descriptor(obj: object, kind: str) -> Blob:
         raise ValueError(f"{kind} descriptor without a digest")
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise ValueError(f"{kind} {digest} without a valid size")
-    return Blob(digest=digest, kind=kind, size_bytes=size, media_type=str(obj.get("mediaType")))
+    notes = obj.get("annotations")
+    created: object = notes.get("buildkit/createdat") if isinstance(notes, dict) else None
+    return Blob(digest=digest, kind=kind, size_bytes=size, media_type=str(obj.get("mediaType")),
+                created_at=created if isinstance(created, str) else None)
 
 
 def parse_manifest(media_type: str, body: bytes | str) -> Parsed:
@@ -111,7 +157,7 @@ def parse_manifest(media_type: str, body: bytes | str) -> Parsed:
         return Unknown(media_type or "?", "body is not JSON")
     if not isinstance(doc, dict):
         return Unknown(media_type or "?", "body is not a JSON object")
-    kind = media_type
+    kind: str | None = media_type
     if kind not in IMAGE_TYPES + INDEX_TYPES:
         kind = doc.get("mediaType") if media_type in ("", "application/json") else media_type
         if kind is None and media_type in ("", "application/json"):
@@ -130,11 +176,18 @@ def parse_manifest(media_type: str, body: bytes | str) -> Parsed:
         entries = doc.get("manifests")
         if not isinstance(entries, list):
             return Unknown(kind, "malformed index: no manifests list")
-        out = []
+        out, blobs = [], []
         for entry in entries:
             if not isinstance(entry, dict) or not isinstance(entry.get("digest"), str):
                 return Unknown(kind, "malformed index: entry without a digest")
-            out.append(IndexEntry(entry["digest"], str(entry.get("mediaType", "")),
-                                  format_platform(entry.get("platform"))))
-        return ImageIndex(tuple(out))
+            item = IndexEntry(entry["digest"], str(entry.get("mediaType", "")),
+                              format_platform(entry.get("platform")))
+            out.append(item)
+            if not _is_manifest_type(item.media_type):
+                try:
+                    blobs.append(_descriptor(entry, "config" if item.media_type ==
+                                             BUILDKIT_CACHE_CONFIG else "layer"))
+                except ValueError:
+                    pass        # no valid size: listed as an unsupported entry
+        return ImageIndex(tuple(out), tuple(blobs))
     return Unknown(str(kind or media_type or "?"), "unsupported manifest media type")

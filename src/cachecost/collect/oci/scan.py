@@ -1,9 +1,13 @@
 """Walk a registry's repositories and tags and record every blob each tag references.
 
 For each tag the scan fetches its manifest; a multi-arch index is followed to
-each platform manifest. In cache repositories each image's config blob is read
-once (by digest) for its ``created`` time, which dates the tag (the newest
-platform wins; kaniko's ``--cache-ttl`` reads the same field); image
+each platform manifest. An index whose entries are blobs (BuildKit's registry cache,
+default shape) is one image made of those blobs. In cache repositories each image's
+config blob is read once (by digest) for its ``created`` time, which dates the tag (the
+newest platform wins; kaniko's ``--cache-ttl`` reads the same field); a BuildKit cache
+config (``application/vnd.buildkit.cacheconfig.v0``) has no ``created`` but dates each
+layer and result (``createdAt``, moby/buildkit ``cache/remotecache/v1/spec.go``): the
+newest dates the cache. A BuildKit cache is a cache repository whatever its name. Image
 repositories need no age, so their configs are not fetched. Requests run on a bounded
 thread pool; manifests and configs are content-addressed, so each digest is
 fetched once per scan. Unknown media types are listed in
@@ -30,8 +34,7 @@ from tqdm import tqdm
 
 from cachecost.collect.oci.client import Credentials, RegistryClient, RegistryNotFound
 from cachecost.collect.oci.manifests import (
-    IMAGE_TYPES,
-    INDEX_TYPES,
+    BUILDKIT_CACHE_CONFIG,
     Blob,
     ImageIndex,
     ImageManifest,
@@ -60,6 +63,7 @@ class TagImage:
     platform: str | None
     blobs: tuple[Blob, ...]
     created_at: datetime | None  # config ``created``; only read in cache repositories
+    is_cache: bool = False       # its content is a BuildKit cache (whatever the repository name)
 
 
 @dataclass(frozen=True)
@@ -125,18 +129,52 @@ class ScanResult:
         }
 
 
-def parse_created(config_body: bytes) -> datetime | None:
-    """Return an image config's ``created`` time (UTC), None when absent or unreadable."""
-    try:
-        value = json.loads(config_body).get("created")
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError, AttributeError):
+def _utc(value: object) -> datetime | None:
+    """An RFC 3339 text as a UTC datetime; None when absent, unreadable or Go's zero time."""
+    if not isinstance(value, str) or not value:
         return None
-    if pd.isna(stamp):
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return None
+    if pd.isna(stamp) or stamp.year <= 1:
         return None
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize("UTC")
-    return stamp.tz_convert("UTC").to_pydatetime()
+    return stamp.tz_convert("UTC").floor("us").to_pydatetime()
+
+
+def _newest(values) -> datetime | None:
+    stamps = [t for t in (_utc(v) for v in values) if t is not None]
+    return max(stamps) if stamps else None
+
+
+def parse_created(config_body: bytes) -> datetime | None:
+    """Return when an image config, or a BuildKit cache config, was made (UTC); else None.
+
+    An image config carries ``created``. A BuildKit cache config
+    (``application/vnd.buildkit.cacheconfig.v0``; moby/buildkit
+    ``cache/remotecache/v1/spec.go``) carries ``layers[].annotations.createdAt`` and
+    ``records[].layers[].createdAt`` / ``records[].chains[].createdAt``: the newest one.
+    """
+    try:
+        doc = json.loads(config_body)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    if "created" in doc:
+        return _utc(doc.get("created"))
+    found = []
+    for layer in doc.get("layers") or []:
+        if isinstance(layer, dict) and isinstance(layer.get("annotations"), dict):
+            found.append(layer["annotations"].get("createdAt"))
+    for record in doc.get("records") or []:
+        if isinstance(record, dict):
+            for res in (record.get("layers") or []) + (record.get("chains") or []):
+                if isinstance(res, dict):
+                    found.append(res.get("createdAt"))
+    return _newest(found)
 
 
 class _Walker:
@@ -185,15 +223,29 @@ class _Walker:
         if isinstance(parsed, Unknown):
             skipped.append(Skipped(repository, tag, digest, parsed.media_type, parsed.reason))
         elif isinstance(parsed, ImageManifest):
+            is_cache = parsed.config.media_type == BUILDKIT_CACHE_CONFIG
             created = (self._created_of(repository, parsed.config)
-                       if self.needs_age(repository) else None)
-            images.append(TagImage(repository, tag, digest, platform, parsed.blobs, created))
+                       if is_cache or self.needs_age(repository) else None)
+            if created is None and is_cache:
+                created = _newest(b.created_at for b in parsed.layers)
+            images.append(TagImage(repository, tag, digest, platform, parsed.blobs, created,
+                                   is_cache))
         elif isinstance(parsed, ImageIndex):
-            for entry in parsed.manifests:
-                if entry.media_type not in IMAGE_TYPES + INDEX_TYPES + ("",):
-                    skipped.append(Skipped(repository, tag, entry.digest, entry.media_type,
-                                           "unsupported media type in index"))
-                    continue
+            for entry in parsed.unsupported:
+                skipped.append(Skipped(repository, tag, entry.digest, entry.media_type,
+                                       "unsupported media type in index"))
+            if parsed.blobs:      # BuildKit's registry cache: the index itself is the image
+                configs = [b for b in parsed.blobs if b.media_type == BUILDKIT_CACHE_CONFIG]
+                is_cache = bool(configs)
+                created = None
+                if is_cache or self.needs_age(repository):
+                    if configs:
+                        created = self._created_of(repository, configs[0])
+                    if created is None:
+                        created = _newest(b.created_at for b in parsed.blobs)
+                images.append(TagImage(repository, tag, digest, platform, parsed.blobs,
+                                       created, is_cache))
+            for entry in parsed.readable:
                 if depth >= _MAX_INDEX_DEPTH:
                     skipped.append(Skipped(repository, tag, entry.digest, entry.media_type,
                                            "index nested too deep"))

@@ -12,6 +12,8 @@ Definitions (every figure is in compressed bytes, as registries store and bill):
   repository and by a cache repository (they cost nothing extra for the cache);
 * ``cache_only_bytes``: distinct blobs only cache repositories reference (what
   the cache really adds under deduplication);
+* cache repository: its path matches a cache pattern, or it holds a BuildKit cache
+  (an image or index with an ``application/vnd.buildkit.cacheconfig.v0`` config);
 * stale cache tag: a tag in a cache repository whose image config ``created``
   is older than the TTL (kaniko ``--cache-ttl``, default 336 h): kaniko would
   no longer use it, yet nothing deletes it;
@@ -34,10 +36,14 @@ DEFAULT_TTL_HOURS = 336.0
 
 
 class _Image(Protocol):
-    repository: str
-    tag: str
-    blobs: tuple
-    created_at: datetime | None
+    @property
+    def repository(self) -> str: ...
+    @property
+    def tag(self) -> str: ...
+    @property
+    def blobs(self) -> tuple: ...
+    @property
+    def created_at(self) -> datetime | None: ...
 
 
 def is_cache_repository(path: str, patterns: Sequence[str] = DEFAULT_CACHE_PATTERNS) -> bool:
@@ -129,6 +135,11 @@ def summarize_scan(
         (repo, name): _Tag(repo, is_cache_repository(repo, cache_patterns))
         for repo, names in repo_tags.items() for name in names
     }
+    images = list(images)
+    # a repository holding a BuildKit cache is a cache repository, whatever its name
+    cache_by_content = {img.repository for img in images if getattr(img, "is_cache", False)}
+    for (repo, _), tag in tags.items():
+        tag.is_cache = tag.is_cache or repo in cache_by_content
     for img in images:
         tag = tags[(img.repository, img.tag)]
         tag.blobs.update((b.digest, b.size_bytes) for b in img.blobs)
@@ -141,7 +152,8 @@ def summarize_scan(
     repositories = _grouped(all_tags, lambda r: r, repo_tags)
     for row in repositories:
         row["project"] = project_of(row["path"], projects)
-        row["is_cache_repository"] = is_cache_repository(row["path"], cache_patterns)
+        row["is_cache_repository"] = (is_cache_repository(row["path"], cache_patterns)
+                                      or row["path"] in cache_by_content)
     project_names = sorted({project_of(r, projects) for r in repo_tags})
     namespace_names = sorted({r.split("/")[0] for r in repo_tags})
     return {

@@ -1,0 +1,64 @@
+"""Say what cachecost reads from build logs: the builder, the cache outcome (hit, miss,
+partial or unknown) and how many steps were cached and executed. For a maintainer
+asking why a build counted as a miss.
+
+    cachecost buildlog job-1234.log                 # one line per file
+    cachecost buildlog logs/*.log --json            # one JSON object per file, per line
+
+A log is read as GitLab serves it (``GET /projects/:id/jobs/:job_id/trace``, or the
+"raw" button): section markers, colours and runner timestamps are removed first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from cachecost.collect.buildlog import BuildLogResult, classify_build_log
+from cachecost.errors import CachecostError
+
+HELP = "classify build logs: builder, cache outcome, cached and executed steps"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``cachecost buildlog``."""
+    parser.add_argument("files", nargs="+", metavar="FILE", help="build log files")
+    parser.add_argument("--json", action="store_true",
+                        help="one JSON object per file, one per line")
+
+
+def read_log(path: str) -> str:
+    """Return a log file's text (UTF-8, undecodable bytes replaced, line ends kept).
+
+    Raises:
+        CachecostError: the file is missing, a directory, unreadable or binary (one line).
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except IsADirectoryError:
+        raise CachecostError(f"{p}: is a directory, not a build log") from None
+    except OSError as exc:
+        raise CachecostError(f"{p}: cannot read build log ({exc.strerror})") from None
+    if b"\x00" in raw[:65536]:
+        raise CachecostError(f"{p}: is a binary file, not a build log")
+    return raw.decode("utf-8", errors="replace")
+
+
+def format_result(path: str, r: BuildLogResult) -> str:
+    """One line of text for one file."""
+    return (f"{path}: {r.builder or 'no builder found'}, {r.outcome}, "
+            f"{r.cached_steps} cached / {r.executed_steps} executed steps")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Classify the files; a bad file: one line and exit 2 before anything is printed."""
+    texts = [(path, read_log(path)) for path in args.files]
+    for path, text in texts:
+        result = classify_build_log(text)
+        if args.json:
+            print(json.dumps({"file": path, **result.as_dict()}, sort_keys=True), flush=True)
+        else:
+            print(format_result(path, result), flush=True)
+    return 0

@@ -1,0 +1,79 @@
+"""What minutes and GiB cost, kept apart by who pays and whether it is a bill.
+
+Three kinds of money (``results.json`` names each):
+
+* **project cash** (``project_cash_usd_per_month``): what the project pays -
+  runner time on private runners, compute minutes over the hosted quota, and
+  storage packs when the registry counts against a quota;
+* **shadow** (``shadow_storage_usd_per_month``): an explicit trade-off rate per
+  registry GiB, labelled as such and never charged to a budget (GitLab.com does
+  not bill the registry today);
+* **fork owners' cash** (``fork_owners_cash_usd_per_month``): minutes over each
+  fork owner's own quota.
+
+Contributors' waiting time is kept in minutes (:mod:`cachecost.model.wait`).
+
+Formulas (sources in ``docs/model.md`` §2)::
+
+    private runners   cost = M_up * usd_per_runner_minute
+    gitlab-hosted     q = M_up * cost_factor * size;  q_o = other minutes * cost_factor * size
+                      cost = (max(0, q + q_o - quota) - max(0, q_o - quota)) * usd_per_1000 / 1000
+    forks             q_f = M_fork * fork_factor / owners
+                      cost = owners * max(0, q_f - fork_quota) * usd_per_1000 / 1000
+    storage packs     packs = ceil(max(0, P + O - A) / 10) - ceil(max(0, O - A) / 10)
+                      cash  = packs * usd_per_10gib_year / 12        (annual packs, not prorated)
+    shadow            P * usd_per_10gib_year / 120                   (GiB-month at the rate)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cachecost.model.strategies import Arr
+
+#: GitLab sells storage in 10 GiB packs for a year (gitlab commit 980d1376, 2022;
+#: subscriptions/gitlab_com/_index.md 2025: they renew yearly).
+PACK_GIB = 10.0
+PACK_MONTHS = 12.0
+
+
+def hosted_overage_usd(quota_used: np.ndarray, other_quota_used: Arr, quota: float,
+                       usd_per_1000: Arr) -> np.ndarray:
+    """Marginal bill for container minutes on GitLab-hosted runners: other jobs draw
+    on the quota first. Example: quota 1,000, other jobs 750, containers 500 quota
+    minutes: 250 over, $2.50 at $10 per 1,000."""
+    billed = (np.maximum(0.0, quota_used + other_quota_used - quota)
+              - np.maximum(0.0, np.subtract(other_quota_used, quota)))
+    return np.asarray(billed * np.asarray(usd_per_1000) / 1000.0)
+
+
+def fork_owner_cost_usd(per_owner_quota_minutes: np.ndarray, owners: Arr,
+                        fork_quota: float | None, usd_per_1000: Arr) -> np.ndarray:
+    """What fork owners pay together: each owner's minutes over their own quota.
+    Example: 2 owners using 500 quota minutes each of 400: 2 * 100 * $10/1000 = $2."""
+    over = (np.maximum(0.0, per_owner_quota_minutes - fork_quota) if fork_quota
+            else per_owner_quota_minutes)
+    return np.asarray(np.multiply(owners, over) * np.asarray(usd_per_1000) / 1000.0)
+
+
+def storage_packs(peak_gib: np.ndarray, other_gib: float, billed_above_gib: float
+                  ) -> np.ndarray:
+    """Extra 10 GiB packs the registry needs beyond those other usage needs anyway.
+
+    Storage is bought as annual packs sized for the peak: ``ceil(max(0, P + O - A)/10)``
+    minus ``ceil(max(0, O - A)/10)``. Example: quota A = 50, other O = 10, peak 45.5
+    GiB: ceil(5.5/10) - 0 = 1 pack ($60 a year, $5 a month).
+    """
+    need = np.ceil(np.maximum(0.0, peak_gib + other_gib - billed_above_gib) / PACK_GIB - 1e-9)
+    base = float(np.ceil(max(0.0, other_gib - billed_above_gib) / PACK_GIB - 1e-9))
+    return np.asarray(np.maximum(need - base, 0.0))
+
+
+def storage_cash_usd(packs: np.ndarray, usd_per_10gib_year: Arr) -> np.ndarray:
+    """Cash per month for the packs: ``packs * usd_per_10gib_year / 12``."""
+    return np.asarray(packs * np.asarray(usd_per_10gib_year) / PACK_MONTHS)
+
+
+def shadow_storage_usd(peak_gib: np.ndarray, usd_per_10gib_year: Arr) -> np.ndarray:
+    """The shadow price per month: ``GiB * rate / 120`` (a rate per GiB-month)."""
+    return np.asarray(peak_gib * np.asarray(usd_per_10gib_year) / (PACK_GIB * PACK_MONTHS))

@@ -1,0 +1,128 @@
+"""Registry GiB over time under a cleanup policy: steady state, growth, quota.
+
+Per image: ``steady_i`` GiB that do not grow (images plus current cache sets) and
+``stale_i`` GiB each change leaves tagged (kaniko cache sets, old hash tags),
+kept up to a cleanup policy's cap (:func:`cachecost.model.strategies.stale_cap_months`)::
+
+    G(m)     = sum_i steady_i + stale_i * c_i * min(m, cap_i)
+    G_steady = sum_i steady_i + stale_i * c_i * cap_i          (every cap finite)
+    growth   = sum_{i: no cap} stale_i * c_i                    GiB/month without end
+
+A strategy priced at its steady state pays for ``G_steady``; where nothing caps
+the growth, the pack year's peak ``G(12)`` is priced and the growth is reported
+as a risk (months to quota), not averaged into a monthly cost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cachecost.model.money import PACK_MONTHS
+from cachecost.model.strategies import NEVER_MONTHS, Arr
+
+
+def registry_series(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray | None,
+                    months: np.ndarray) -> np.ndarray:
+    """Registry GiB at each whole month 0..H, shape (K, H+1): ``steady + sum_i r_i*min(m, cap_i)``.
+
+    ``months`` must be ``0, 1, ..., H`` (or the single month ``[H]``). With
+    ``n_i = floor(cap_i)`` (at most H): ``r_i*min(m, cap_i)`` is ``r_i*m`` while
+    ``m <= n_i`` and ``r_i*cap_i`` after, so ``G(m) = steady + m*A(m) + B(m)`` with
+    ``A(m) = sum_{n_i >= m} r_i`` and ``B(m) = sum_{n_i < m} r_i*cap_i``: two weighted
+    histograms of n per sample instead of a loop over months.
+    """
+    steady = np.asarray(steady, dtype=float)
+    k = len(steady)
+    if stale_rate is None:           # flat: a read-only view, no copy per month
+        return np.broadcast_to(steady[:, None], (k, len(months)))
+    if caps is None:
+        return steady[:, None] + np.sum(stale_rate, axis=0)[:, None] * months[None, :]
+    if len(months) == 1:
+        grown = np.sum(np.multiply(stale_rate, np.minimum(months[0], caps)), axis=0)
+        return np.asarray((steady + grown)[:, None])
+    horizon = len(months) - 1
+    if float(np.max(caps)) <= 1.0:      # every cap within the first month: flat after it
+        full = np.sum(np.multiply(stale_rate, caps), axis=0)
+        flat = np.minimum(months, 1.0)[None, :]
+        return np.asarray(steady[:, None] + np.broadcast_to(full, (k,))[:, None] * flat)
+    rate, cap = np.broadcast_arrays(np.asarray(stale_rate, dtype=float), caps,
+                                    np.empty((1, k)))[:2]
+    n = np.minimum(np.floor(cap), horizon).astype(np.int64)
+    idx = (n + (horizon + 1) * np.arange(k)[None, :]).ravel()
+    size = k * (horizon + 1)
+    hist_r = np.bincount(idx, weights=rate.ravel(), minlength=size).reshape(k, horizon + 1)
+    hist_rc = np.bincount(idx, weights=(rate * np.minimum(cap, horizon)).ravel(),
+                          minlength=size).reshape(k, horizon + 1)
+    before_r = np.cumsum(hist_r, axis=1) - hist_r          # sum over n < m
+    before_rc = np.cumsum(hist_rc, axis=1) - hist_rc
+    total_r = hist_r.sum(axis=1)[:, None]
+    return np.asarray(steady[:, None] + months[None, :] * (total_r - before_r) + before_rc)
+
+
+def peak_and_growth(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray | None,
+                    k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (the GiB to price, the unbounded growth in GiB/month), shapes (K,).
+
+    Example: steady 1.25 GiB, 2 changes/month of 0.8 GiB each, cap 14 days
+    (0.46 months): 1.25 + 1.6 * 0.46 = 1.986 GiB, growth 0. Without a cap: the
+    pack year's peak 1.25 + 1.6 * 12 = 20.45 GiB, growth 1.6 GiB/month.
+    """
+    steady = np.broadcast_to(np.asarray(steady, dtype=float), (k,))
+    if stale_rate is None:
+        return np.asarray(steady), np.zeros(k)
+    if caps is None:
+        caps = np.full(np.shape(stale_rate), NEVER_MONTHS)
+    unbounded = caps >= NEVER_MONTHS / 2
+    held = np.where(unbounded, PACK_MONTHS, caps)
+    peak = steady + np.sum(np.multiply(stale_rate, held), axis=0)
+    growth = np.sum(np.where(unbounded, stale_rate, 0.0), axis=0)
+    return (np.asarray(np.broadcast_to(peak, (k,))),
+            np.asarray(np.broadcast_to(growth, (k,))))
+
+
+def months_to_reach(level0: np.ndarray, slopes: np.ndarray, caps: np.ndarray | None,
+                    target: float) -> np.ndarray:
+    """First month m with ``level0 + sum_i slopes_i * min(m, caps_i) >= target``.
+
+    Exact for this concave piecewise-linear growth: sort the breakpoints, find
+    the segment where the target is crossed, interpolate. ``inf`` when never.
+    Shapes: ``level0`` (K,), ``slopes`` and ``caps`` (I, K); ``caps`` None means no
+    cleanup, i.e. straight-line growth ``level0 + m * sum_i slopes_i``.
+    """
+    if caps is None:
+        rate = slopes.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            m = np.where(rate > 0, (target - level0) / rate, np.inf)
+        return np.asarray(np.where(level0 >= target, 0.0, m))
+    slopes, caps, _ = np.broadcast_arrays(slopes, caps, np.empty((1, len(level0))))
+    final = level0 + np.sum(slopes * np.minimum(caps, NEVER_MONTHS), axis=0)
+    reach = final >= target           # only these rows ever get there: solve just them
+    out = np.full(len(level0), np.inf)
+    if reach.any():
+        out[reach] = _months_to_reach_rows(level0[reach], slopes[:, reach], caps[:, reach],
+                                           target)
+    return out
+
+
+def _months_to_reach_rows(level0: np.ndarray, slopes: np.ndarray, caps: np.ndarray,
+                          target: float) -> np.ndarray:
+    """:func:`months_to_reach` for rows with caps (sorting the breakpoints)."""
+    slopes, caps = slopes.T, caps.T
+    order = np.argsort(caps, axis=1)
+    b = np.take_along_axis(caps, order, axis=1)
+    s = np.take_along_axis(slopes, order, axis=1)
+    suffix = np.cumsum(s[:, ::-1], axis=1)[:, ::-1]                 # slope on [b_{k-1}, b_k]
+    prefix = np.cumsum(s * b, axis=1) - s * b                        # sum_{j<k} s_j b_j
+    at_break = level0[:, None] + prefix + b * suffix                 # G(b_k)
+    crossed = at_break >= target
+    k = np.argmax(crossed, axis=1)
+    has = crossed.any(axis=1)
+    rows = np.arange(len(level0))
+    prev_b = np.where(k > 0, b[rows, np.maximum(k - 1, 0)], 0.0)
+    prev_g = np.where(k > 0, at_break[rows, np.maximum(k - 1, 0)], level0)
+    slope = suffix[rows, k]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        m = prev_b + (target - prev_g) / slope
+    m = np.where(has, m, np.inf)
+    m = np.where(level0 >= target, 0.0, m)
+    return np.asarray(np.where(m >= NEVER_MONTHS / 2, np.inf, m))

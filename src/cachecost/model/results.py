@@ -1,0 +1,379 @@
+"""The results document: run the model, summarize every figure, recommend.
+
+    results = run_model(load_dataset(), load_scenario(None), samples=20_000)
+    results["strategies"]["kaniko-cache-repo"]["total_cost_usd_per_month"]["p50"]
+
+:func:`run_model` draws every uncertain input and a calibration replicate per
+image and sample (:mod:`cachecost.model.uncertainty`), evaluates every strategy
+(:func:`cachecost.model.simulate.simulate`), and summarizes: p10/p50/p90/mean of
+each figure, the kinds of money apart, the storage series over the horizon, the
+tornado, break-evens and the recommendation (:mod:`cachecost.model.decide`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from cachecost.dataset.io import Dataset
+from cachecost.model.calibrate import Calibration, calibrate
+from cachecost.model.claims import thread_results
+from cachecost.model.decide import (
+    _break_even_inputs,
+    _cleanup_sentence,
+    _flip_sentences,
+    _tie_note,
+    _tornado,
+    _unit,
+    choose,
+    paired_decision,
+    resolution,
+    solve_break_even,
+    weighs_sentence,
+)
+from cachecost.model.distributions import Distribution
+from cachecost.model.scenario import KEYS, Scenario, describe_value
+from cachecost.model.simulate import (
+    Static,
+    make_static,
+    median_params,
+    simulate,
+    uncertain_inputs,
+)
+from cachecost.model.strategies import ACCOUNTINGS, STRATEGIES
+from cachecost.model.uncertainty import build_bank, draw_replicates
+
+DEFAULT_SAMPLES = 20_000
+QUANTILES = (10, 50, 90)
+#: Inputs that are a probability of a yes/no fact: each sample draws the outcome.
+BERNOULLI_INPUTS = ("assumptions.kaniko_layer_digest_shared_probability",)
+
+_SUMMARIZED = (
+    "compute_minutes_per_month", "fork_compute_minutes_per_month",
+    "compute_cost_usd_per_month", "fork_compute_cost_usd_per_month",
+    "quota_minutes_used_per_month", "fork_quota_share",
+    "storage_cost_usd_per_month", "total_cost_usd_per_month",
+    "fork_pipeline_feedback_minutes", "fork_wait_minutes",
+    "project_cash_usd_per_month", "storage_cash_usd_per_month", "storage_packs",
+    "shadow_storage_usd_per_month", "fork_owners_cash_usd_per_month",
+    "registry_steady_gib", "registry_growth_gib_per_month",
+)
+
+def _clean(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def quantiles(values: np.ndarray) -> dict[str, float | None]:
+    """Return ``{"p10", "p50", "p90", "mean"}`` of a sample (+inf/NaN -> None)."""
+    v = np.asarray(values, dtype=float)
+    if v.size and v.min() == v.max():          # constant (e.g. zero cost): no sort needed
+        x = _clean(v[0])
+        return {"p10": x, "p50": x, "p90": x, "mean": x}
+    # no interpolation when +inf may be present (months_to_quota): inf - inf would be NaN
+    is_finite = bool(np.isfinite(v).all())
+    q = (np.percentile(v, list(QUANTILES), method="linear") if is_finite
+         else np.percentile(v, list(QUANTILES), method="inverted_cdf"))
+    mean = float(v.mean()) if np.isfinite(v).all() else math.inf
+    return {"p10": _clean(q[0]), "p50": _clean(q[1]), "p90": _clean(q[2]), "mean": _clean(mean)}
+
+
+def _series_quantiles(series: np.ndarray) -> dict[str, list[float]]:
+    """p10/p50/p90 of each month of a (K, months) series; a month equal to the month
+    before in every sample (a flat stretch: cleanup has capped the growth) reuses its
+    quantiles."""
+    out: dict[str, list[float]] = {f"p{p}": [] for p in QUANTILES}
+    for m in range(series.shape[1]):
+        if m and np.array_equal(series[:, m], series[:, m - 1]):
+            q = [out[f"p{p}"][-1] for p in QUANTILES]
+        else:
+            q = [float(x) for x in np.percentile(series[:, m], list(QUANTILES))]
+        for p, x in zip(QUANTILES, q, strict=True):
+            out[f"p{p}"].append(x)
+    return out
+
+
+def _inputs_list(scenario: Scenario, cal: Calibration) -> list[dict[str, Any]]:
+    """Every input with its value, unit, source, citation and distribution."""
+    rows: list[dict[str, Any]] = []
+    for section, keys in KEYS.items():
+        for key, spec in keys.items():
+            dotted = f"{section}.{key}"
+            value = scenario.value(dotted)
+            source = scenario.source(dotted)
+            rows.append({
+                "name": dotted, "value": describe_value(value), "unit": spec.unit,
+                "source": source,
+                "citation": spec.citation if source == "default" else scenario.path.name,
+                "distribution": (value.describe() if isinstance(value, Distribution)
+                                 and not value.is_fixed else None),
+                "doc": spec.doc,
+            })
+
+    def data_row(name: str, value: Any, unit: str, doc: str) -> None:
+        rows.append({"name": name, "value": value, "unit": unit, "source": "data",
+                     "citation": None, "distribution": None, "doc": doc})
+
+    data_row("data.months_of_data", cal.months_of_data, "months", "span of the pipelines")
+    if (scenario.value("compute.mode") == "private-runners"
+            and scenario.value("compute.usd_per_runner_hour") is None):
+        hours = (cal.container_minutes_per_month + cal.other_minutes_per_month) / 60.0
+        data_row("data.ci_runner_hours_per_month", hours, "runner-hours/month",
+                 "measured runner-hours of all CI jobs")
+        data_row("data.usd_per_runner_hour", scenario.value(
+            "compute.node_cost_usd_per_year").median / 12.0 / hours, "USD/runner-hour",
+            "derived: node_cost_usd_per_year (p50) / 12 / measured runner-hours")
+    for src, n in cal.pipelines_per_month_by_source.items():
+        data_row(f"data.upstream_pipelines_per_month.{src}", n, "pipelines/month",
+                 f"measured {src} pipelines")
+    data_row("data.container_minutes_per_month", cal.container_minutes_per_month,
+             "minutes/month", "measured container-build runner minutes")
+    data_row("data.other_ci_minutes_per_month", cal.other_minutes_per_month,
+             "minutes/month", "measured runner minutes of all other CI jobs (with container "
+             "jobs mapping to no image)")
+    units = {"builds_per_month": "builds/month", "changes_per_month": "changes/month",
+             "cached_build_min": "minutes", "change_build_min": "minutes",
+             "uncached_build_min": "minutes", "compressed_size_gib": "GiB",
+             "per_tag_gib": "GiB", "dedup_gib": "GiB", "tags_kept": "tags",
+             "run_steps": "steps", "failed_min_per_month": "minutes/month",
+             "change_events": "events", "is_multi_stage": "yes=1",
+             "kaniko_hit_build_min": "minutes"}
+    overridden = set(cal.overridden)
+    for image, row in cal.images.iterrows():
+        for column, unit in units.items():
+            value = row[column]
+            is_override = (image, column) in overridden
+            method = {"cached_build_min": row.get("cached_method"),
+                      "uncached_build_min": row.get("uncached_method"),
+                      "dedup_gib": cal.dedup_method,
+                      "changes_per_month": "change_events / months; the Monte Carlo draws "
+                                           "Gamma(events + 1/2, months)"}.get(
+                column, "see docs/model.md")
+            rows.append({
+                "name": f"data.image.{image}.{column}",
+                "value": None if value != value else float(value), "unit": unit,
+                "source": "scenario" if is_override else "data",
+                "citation": scenario.path.name if is_override else None,
+                "distribution": None,
+                "doc": "scenario override" if is_override else str(method),
+            })
+    return rows
+
+
+
+
+def draw_inputs(st: Static, dists: dict[str, Distribution], samples: int, seed: int
+                ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """Draw every uncertain input (``draws``, name -> (K,)) and a calibration replicate
+    per sample and image (``replicate``, (K, I)); a probability input in
+    :data:`BERNOULLI_INPUTS` becomes its drawn outcome, 0 or 1, per sample."""
+    rng = np.random.default_rng(seed)
+    draws = {name: dist.sample(rng, samples) for name, dist in dists.items()}
+    for name in BERNOULLI_INPUTS:
+        if name in draws:
+            draws[name] = (rng.random(samples) < draws[name]).astype(float)
+    if st.bank is None:
+        return draws, None
+    cal_rng = np.random.default_rng([seed, 1])
+    return draws, draw_replicates(st.bank, len(st.cal.images), cal_rng, samples)
+
+
+def _policy_json(st: Static, name: str) -> dict[str, float | None] | None:
+    policy = st.policies[name]
+    return None if policy is None else policy.to_json()
+
+
+class _Summaries:
+    """:func:`quantiles` once per array (strategies and metrics share arrays)."""
+
+    def __init__(self) -> None:
+        self.done: dict[int, tuple[np.ndarray, dict[str, float | None]]] = {}
+
+    def __call__(self, values: np.ndarray) -> dict[str, float | None]:
+        if id(values) not in self.done:
+            self.done[id(values)] = (values, quantiles(values))
+        return dict(self.done[id(values)][1])
+
+
+def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: str,
+                      baseline: str, paired: dict[str, dict[str, float]],
+                      summarize: _Summaries) -> dict[str, Any]:
+    """One strategy's summary: every figure's p10/p50/p90/mean and the decision shares."""
+    s = sim[name]
+    strat = STRATEGIES[name]
+    base_total = sim[baseline]["total_cost_usd_per_month"]
+    delta = s["total_cost_usd_per_month"] - base_total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(base_total != 0, 100.0 * delta / base_total, np.nan)
+    q = {key: summarize(s[key]) for key in _SUMMARIZED}
+    growth = q["registry_growth_gib_per_month"]
+    return {
+        "title": strat.title, "description": strat.description,
+        **q,
+        "registry_gib": {acc: summarize(s[f"registry_gib:{acc}"]) for acc in ACCOUNTINGS},
+        "months_to_quota": (summarize(s["months_to_quota"]) if "months_to_quota" in s
+                            else None),
+        "delta_vs_baseline_usd_per_month": quantiles(delta),
+        "delta_vs_baseline_pct": (quantiles(pct) if np.isfinite(pct).all()
+                                  else {"p10": None, "p50": None, "p90": None, "mean": None}),
+        "cost_components_usd_per_month": {
+            "compute": q["compute_cost_usd_per_month"]["p50"],
+            "fork_compute": q["fork_compute_cost_usd_per_month"]["p50"],
+            "storage": q["storage_cost_usd_per_month"]["p50"],
+        },
+        "money_usd_per_month": {
+            "project_cash": q["project_cash_usd_per_month"],
+            "shadow": q["shadow_storage_usd_per_month"],
+            "fork_owners_cash": q["fork_owners_cash_usd_per_month"],
+        },
+        "contributor_wait_minutes": q["fork_wait_minutes"],
+        "cleanup_policy": _policy_json(st, name),
+        "storage_risk": {
+            "is_growth_unbounded": bool((growth["p90"] or 0.0) > 0.0),
+            "growth_gib_per_month": growth,
+        },
+        "sponsor_budget_months": (summarize(s["sponsor_budget_months"])
+                                  if "sponsor_budget_months" in s else None),
+        "probability_cheapest": paired[name]["probability_cheapest"],
+        "expected_loss_usd_per_month": paired[name]["expected_loss_usd_per_month"],
+        "is_baseline": name == baseline,
+        "notes": list(strat.notes),
+    }
+
+
+def _storage_over_horizon(st: Static, sim: dict[str, dict[str, np.ndarray]],
+                          dists: dict[str, Distribution]) -> dict[str, Any]:
+    """p10/p50/p90 of the registry series under each strategy's cleanup policy, and the
+    same series at every input's p50 under the scenario's what-if policy."""
+    sc = st.scenario
+    quota = sc.value("storage.quota_gib")
+    other = sc.value("storage.other_usage_gib") or 0.0
+    what_if_st = Static(st.cal, sc, st.names, st.col, st.policies, st.what_if, None,
+                        st.weighs, st.horizon_months, use_what_if=True)
+    what_if = simulate(what_if_st, median_params(dists))
+    return {
+        "months": list(range(st.horizon_months + 1)),
+        "quota_gib": None if quota is None else max(quota - other, 0.0),
+        "namespace_quota_gib": quota,
+        "other_usage_gib": other,
+        "accounting": sc.value("storage.accounting"),
+        "strategies": {name: _series_quantiles(sim[name]["registry_series"])
+                       for name in st.names},
+        "cleanup_policy": sc.value("storage.cleanup_policy"),
+        "cleanup_policies": {name: _policy_json(st, name) for name in st.names},
+        "cleanup_what_if_policy": sc.value("storage.cleanup_what_if"),
+        "cleanup_what_if": {
+            name: {"p50": [float(x) for x in what_if[name]["registry_series"][0]]}
+            for name in st.names
+        },
+        "_what_if_sim": what_if,
+    }
+
+
+def _recommendation(st: Static, dists: dict[str, Distribution],
+                    sim: dict[str, dict[str, np.ndarray]], what_if: dict
+                    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The winner from expected paired costs, what would flip it, and the break-evens."""
+    sc = st.scenario
+    baseline = sc.baseline
+    winner, order, is_status_quo_kept, ties, runner_up = choose(sim, st.names, baseline)
+    pairs = [(baseline, n) for n in st.names if n != baseline]
+    if baseline not in (winner, runner_up) and len(order) > 1:
+        pairs.append((winner, runner_up))
+    break_even = [{"strategy_a": a, "strategy_b": b, "input": inp, "unit": _unit(inp),
+                   "value": solve_break_even(st, dists, a, b, inp),
+                   "current": dists[inp].median}
+                  for a, b in pairs for inp in _break_even_inputs(sc)]
+    win_total = sim[winner]["total_cost_usd_per_month"]
+    base_total = sim[baseline]["total_cost_usd_per_month"]
+    paired = sim[runner_up]["total_cost_usd_per_month"] - win_total
+    share_cheaper = float(np.mean(paired < 0))
+    base_mean = float(np.mean(base_total))
+    accounting = sc.value("storage.accounting")
+    recommendation = {
+        "winner": winner, "runner_up": runner_up,
+        "saving_usd_per_month": float(np.mean(paired)),
+        "is_status_quo_kept": bool(is_status_quo_kept),
+        "saving_vs_baseline_usd_per_month": float(np.mean(base_total - win_total)),
+        "share_of_samples_winner_cheaper": 1.0 - share_cheaper,
+        "decided_on": "expected (mean) cost over the paired Monte Carlo samples",
+        "weighs": list(st.weighs),
+        "weighs_text": weighs_sentence(st.weighs),
+        "ties": ties,
+        "flip": _tie_note(winner, runner_up, float(np.mean(paired)),
+                          float(np.mean(win_total)), is_status_quo_kept)
+        + _flip_sentences(st, dists, winner, runner_up, break_even, share_cheaper,
+                          resolution(base_mean) if is_status_quo_kept else 0.0)
+        + _cleanup_sentence(sc, what_if, winner)
+        + [f"{n} costs the same as {winner} in every sample under this scenario's "
+           f"{accounting} accounting; they differ in what the table's other columns show."
+           for n in ties],
+    }
+    return recommendation, break_even
+
+
+def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPLES,
+              seed: int | None = None, *, calibration: Calibration | None = None
+              ) -> dict[str, Any]:
+    """Run the Monte Carlo model; return the JSON-serializable results dict.
+
+    ``seed`` None uses the scenario's seed, so the same inputs give the same numbers.
+    ``calibration`` may be passed to skip re-deriving it from the dataset.
+    Raises ValueError when ``samples < 1``.
+    """
+    if samples < 1:
+        raise ValueError("samples must be >= 1")
+    seed = scenario.seed if seed is None else int(seed)
+    cal = calibration or calibrate(dataset, scenario.overrides, source=scenario.path)
+    st = make_static(cal, scenario, build_bank(cal, np.random.default_rng([seed, 2])))
+    dists = uncertain_inputs(scenario)
+    draws, replicate = draw_inputs(st, dists, samples, seed)
+    sim = simulate(st, draws, replicate=replicate)
+    paired = paired_decision({n: sim[n]["total_cost_usd_per_month"] for n in st.names})
+    summarize = _Summaries()
+    strategies = {name: _strategy_summary(st, sim, name, scenario.baseline, paired, summarize)
+                  for name in st.names}
+    storage_over_horizon = _storage_over_horizon(st, sim, dists)
+    what_if = storage_over_horizon.pop("_what_if_sim")
+    point_st = make_static(cal, scenario)         # tornado and break-evens: point calibration
+    recommendation, break_even = _recommendation(point_st, dists, sim, what_if)
+    return {
+        "scenario": scenario.name,
+        "scenario_title": scenario.title,
+        "scenario_description": scenario.description,
+        "scenario_sha256": scenario.sha256,
+        "baseline": scenario.baseline,
+        "samples": int(samples),
+        "seed": int(seed),
+        "horizon_months": int(scenario.horizon_months),
+        "is_synthetic_data": bool(dataset.is_synthetic),
+        "accounting": scenario.value("storage.accounting"),
+        "compute_mode": scenario.value("compute.mode"),
+        "money_kinds": {
+            "project_cash": "project_cash_usd_per_month: runner time, minutes over a quota, "
+                            "storage packs (annual 10 GiB packs sized for the peak)",
+            "shadow": "shadow_storage_usd_per_month: registry GiB at the scenario's "
+                      "trade-off rate; never charged to a budget",
+            "fork_owners_cash": "fork_owners_cash_usd_per_month: minutes over fork "
+                                "owners' own quotas",
+            "contributor_wait": "fork_wait_minutes: expected slowest container job of a "
+                                "fork pipeline (minutes, not priced)",
+        },
+        "strategies": strategies,
+        "inputs": _inputs_list(scenario, cal),
+        "tornado": _tornado(point_st, dists, scenario.baseline),
+        "break_even": break_even,
+        "storage_over_horizon": storage_over_horizon,
+        "recommendation": recommendation,
+        **thread_results(st, draws, replicate, sim, seed),       # issue 13: claims, EVPPI
+        "calibration": {
+            "months_of_data": cal.months_of_data,
+            "images": int(len(cal.images)),
+            "measured_container_minutes_per_month": cal.container_minutes_per_month,
+            "dedup_method": cal.dedup_method,
+            "bootstrap_replicates": st.bank.size if st.bank is not None else 0,
+            "notes": list(cal.notes),
+        },
+    }

@@ -1,0 +1,100 @@
+"""A fork pipeline's wait for its container stage: the expected slowest job, E[max].
+
+The container jobs of a pipeline run in parallel, so the stage lasts as long as its
+slowest job. Each image's job is a cached build (``t_hit``) with probability
+``q1 = h*(1 - d)``, a build after a change (``t_change``) with ``q2 = h*d`` and a
+build from scratch (``t_miss``) with ``q3 = 1 - h``, independently of the other
+images (h: share of fork builds reusing upstream's cache, d: share of fork
+pipelines changing a given image). With ``t_hit <= t_change <= t_miss``, each
+image's distribution function is::
+
+    F_i(t) = 0 (t < hit_i),  q1 (hit_i <= t < change_i),  q1 + q2 (change_i <= t < miss_i),
+             1 (t >= miss_i)
+
+and, with M0 = max_i hit_i, a(t) = #{i: change_i > t}, m(t) = #{i: miss_i > t}::
+
+    E[max] = M0 + integral_{M0}^inf [1 - q1^a(t) * (q1 + q2)^(m(t) - a(t))] dt
+
+(the max is >= M0 always; above it P(max <= t) = prod_i F_i(t)). This is the
+expected slowest job, not the slowest expected job (``max_i E[T_i]``), which is
+smaller whenever d > 0: Jensen's inequality for the convex max.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cachecost.model.strategies import Arr
+
+
+def _as_rows(x: Arr, n_images: int, k: int) -> np.ndarray:
+    """(I, K) or (I, 1) image arrays as a (K, I) matrix."""
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=float), (n_images, k)).T)
+
+
+def expected_max_wait(hit: Arr, change: Arr, miss: Arr, reuse: Arr, change_share: Arr,
+                      k: int, cache: dict[int, tuple[object, np.ndarray]] | None = None
+                      ) -> np.ndarray:
+    """E[slowest container job] per sample, shape (K,), in the units of the times.
+
+    ``hit``/``change``/``miss`` are (I, K) or (I, 1) minutes with hit <= change <= miss;
+    ``reuse`` (h) and ``change_share`` (d) are floats or (1, K) shares.
+
+    Example: two images, h = 1, d = 0.5; A: hit 2, change 6; B: hit 3, change 4. The
+    four equally likely outcomes have maxima 3, 4, 6, 6: E[max] = 4.75 (the formula:
+    3 + (1 - 0.5^2)*(4 - 3) + (1 - 0.5)*(6 - 4) = 4.75), while max_i E[T_i] = 4.
+
+    ``cache`` (optional, one per set of drivers) keeps each change array's sorted rows
+    for the next call with the same array (clipping sorted rows at M0 keeps them sorted).
+    """
+    n_images = np.asarray(hit).shape[0]
+    if isinstance(reuse, float) and reuse == 0.0:       # every job builds from scratch
+        return np.asarray(np.broadcast_to(np.max(miss, axis=0), (k,)), dtype=float)
+    h = np.reshape(np.asarray(reuse, dtype=float), (-1, 1))     # (K, 1) or (1, 1)
+    d = np.reshape(np.asarray(change_share, dtype=float), (-1, 1))
+    q1 = np.broadcast_to(h * (1.0 - d), (k, 1))
+    m0 = np.broadcast_to(np.max(hit, axis=0), (k,))[:, None]               # (K, 1)
+    if isinstance(reuse, float) and reuse == 1.0:
+        cache = {} if cache is None else cache
+        if id(change) not in cache:
+            cache[id(change)] = (change, np.sort(_as_rows(change, n_images, k), axis=1))
+        if id(change_share) not in cache:       # q1^I .. q1^0, (K, I+1)
+            cache[id(change_share)] = (change_share, np.cumprod(np.concatenate(
+                [np.ones((k, 1)), np.broadcast_to(q1, (k, n_images))], axis=1), axis=1)[:, ::-1])
+        return _two_level(m0, cache[id(change)][1], cache[id(change_share)][1])
+    q12 = np.broadcast_to(h, (k, 1))                                        # q1 + q2 = h
+    return _three_level(m0, _as_rows(change, n_images, k), _as_rows(miss, n_images, k),
+                        q1, q12)
+
+
+def _two_level(m0: np.ndarray, sorted_change: np.ndarray, powers: np.ndarray) -> np.ndarray:
+    """h = 1: no miss; only the changed jobs' times above M0 matter. Segment j of the
+    sorted times [s_j, s_{j+1}) has I - 1 - j changes still above it; ``powers`` are
+    q1^I .. q1^0 per sample."""
+    n = sorted_change.shape[1]
+    s = np.maximum(sorted_change, m0)
+    lengths = np.diff(np.concatenate([m0, s], axis=1), axis=1)  # [M0, s0), [s0, s1), ...
+    return np.asarray(m0[:, 0] + np.sum((1.0 - powers[:, :n]) * lengths, axis=1))
+
+
+def _three_level(m0: np.ndarray, change: np.ndarray, miss: np.ndarray, q1: np.ndarray,
+                 q12: np.ndarray) -> np.ndarray:
+    """General h: sort change and miss times together (the lowest bit of each float
+    marks a miss, a relative change of 1e-16), then count those above each segment."""
+    n = change.shape[1]
+    v = np.concatenate([np.maximum(change, m0), np.maximum(miss, m0)], axis=1)
+    bits = v.view(np.int64)
+    bits &= ~np.int64(1)
+    bits[:, n:] |= 1
+    v.sort(axis=1)
+    is_miss = (v.view(np.int64) & 1).astype(np.int64)
+    n_miss = np.cumsum(is_miss, axis=1)
+    n_change = np.arange(1, 2 * n + 1)[None, :] - n_miss
+    a = n - n_change                      # changes above the segment that starts here
+    b = n_change - n_miss                 # images between their change and miss times
+    pow1 = q1 ** np.arange(n + 1, dtype=float)[None, :]
+    pow12 = q12 ** np.arange(n + 1, dtype=float)[None, :]
+    prod = np.take_along_axis(pow1, a, axis=1) * np.take_along_axis(pow12, b, axis=1)
+    lengths = np.diff(v, axis=1)
+    lead = (v[:, 0] - m0[:, 0]) * (1.0 - q1[:, 0] ** n)
+    return np.asarray(m0[:, 0] + lead + np.sum((1.0 - prod[:, :-1]) * lengths, axis=1))
