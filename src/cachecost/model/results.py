@@ -19,6 +19,7 @@ import numpy as np
 
 from cachecost.dataset.io import Dataset
 from cachecost.model.calibrate import Calibration, calibrate
+from cachecost.model.claims import thread_results
 from cachecost.model.decide import (
     _break_even_inputs,
     _cleanup_sentence,
@@ -371,6 +372,7 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
         "break_even": break_even,
         "storage_over_horizon": storage_over_horizon,
         "recommendation": recommendation,
+        **thread_results(st, draws, replicate, sim, seed),       # issue 13: claims, EVPPI
         "calibration": {
             "months_of_data": cal.months_of_data,
             "images": int(len(cal.images)),

@@ -194,8 +194,13 @@ KEYS: dict[str, dict[str, Key]] = {
             "dist", 336.0, "hours", "kaniko --cache-ttl: older entries are misses, not deleted",
             f"kaniko cmd/executor/cmd/root.go, 2025 ({_FACTS} §3)"),
         "kaniko_fork_cache_reuse_share": Key(
-            "dist", 0.0, "share", "share of fork builds that can use upstream's kaniko cache",
-            f"Berrange, qemu-devel 2024-05 (shared/seed thread; {_FACTS} §5)", maximum=1.0),
+            "dist", {"uniform": {"low": 0.0, "high": 1.0}}, "share",
+            "share of fork builds that can use upstream's kaniko cache; uniform over 0..1 "
+            "because the evidence conflicts (untested either way)",
+            "0: Berrange, qemu-devel 2024-05, caching fails in his fork (shared/seed "
+            "thread); 1: a public project's registry can be pulled by any job token "
+            "(gitlab-org/gitlab MR 135263, 2023) and kaniko only warns when a cache push "
+            "is denied (kaniko pkg/executor/build.go)", maximum=1.0),
         "kaniko_layer_digest_shared_probability": Key(
             "dist", 0.8, "probability",
             "probability that kaniko's cache layers share digests with the image's layers "

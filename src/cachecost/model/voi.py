@@ -1,0 +1,243 @@
+r"""What to measure next: the expected value of (partial) perfect information.
+
+The decision is which caching strategy to run; its loss is the total monthly
+cost. With ``K`` Monte Carlo samples and ``D`` strategies, ``C[k, d]`` is the
+total cost of strategy ``d`` in sample ``k`` (USD/month; paired: every column
+was computed from the same input draws of row ``k``).
+
+**EVPI** - what knowing every input exactly would be worth::
+
+    EVPI = min_d E[C_d] - E[min_d C_d]
+
+(today we must pick one strategy for all samples; with perfect information we
+would pick the cheapest in each sample).
+
+**EVPPI** of one input ``x`` - what knowing ``x`` alone would be worth::
+
+    EVPPI(x) = min_d E[C_d] - E_x[ min_d E[C_d | x] ]
+
+estimated with the single-parameter ordering method: sort the samples by
+``x``, cut them into ``J`` blocks of (nearly) equal size, take each block's
+mean cost per strategy as ``E[C_d | x in block]``::
+
+    EVPPI(x) ~= min_d mean(C_d) - sum_j (n_j / K) * min_d mean_{k in block j}(C_d)
+
+Sources: Strong M, Oakley JE (2013), "An efficient method for computing
+single-parameter partial expected value of perfect information", Medical
+Decision Making 33(6):755-766; Sadatsafavi M, Bansback N, Zafari Z, Najafzadeh
+M, Marra C (2013), "Need for speed: an efficient algorithm for calculation of
+single-parameter expected value of partial perfect information", Value in
+Health 16(2):438-448. An input with at most ``J`` distinct values is grouped by
+value instead (the exact conditional expectation).
+
+Properties of this estimator (tested): ``0 <= EVPPI(x) <= EVPI`` for every
+sample, because the mean of block minima lies between the minimum of the
+overall means and the mean of per-sample minima (Jensen). It is biased
+upwards by noise within blocks; :func:`value_of_information` reports that
+floor as the EVPPI of an independent random input (``noise_floor``).
+
+Keys read from the model: per strategy, ``sim[strategy]["total_cost_usd_per_month"]``
+(shape ``(K,)``): the per-sample cost the recommendation weighs, i.e. the sum of
+the money kinds ``decision.weighs`` lists (:func:`cachecost.model.simulate.simulate`),
+so the EVPI is about the same decision :mod:`cachecost.model.decide` makes (its
+status-quo margin aside: the "today" term is the least expected cost). And the
+input draws ``draws[name]`` (shape ``(K,)``), one per uncertain scenario input; the
+kaniko digest-sharing probability arrives as its drawn 0/1 outcome
+(``results.BERNOULLI_INPUTS``), so its EVPPI is exact (grouped by value): what
+knowing whether kaniko's cache layers share the image's digests is worth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+#: Concrete ways to measure each input, by dotted scenario name.
+HOW_TO_MEASURE: dict[str, str] = {
+    "workload.image_changes_factor":
+        "count the changes of each image's inputs over a longer window: git log on "
+        "tests/docker/dockerfiles and tests/lcitool since 2023 (cachecost fetch with "
+        "more months of pipelines)",
+    "workload.upstream_pipelines_factor":
+        "fetch a longer span of upstream pipelines (more months, including a soft-freeze)",
+    "workload.build_minutes_factor":
+        "fetch more container-job durations (a longer span of pipelines)",
+    "workload.scheduled_refresh_per_month":
+        "read the schedules of qemu-project/qemu (Settings > CI/CD > Schedules)",
+    "compute.node_cost_usd_per_year":
+        "ask for a full year of the runner nodes' invoices (cluster nodes only, "
+        "without the control-plane overhead)",
+    "compute.usd_per_runner_hour":
+        "divide a month's runner-node invoice by the CI runner-hours of that month",
+    "compute.cost_factor":
+        "compare the namespace's Usage Quotas page (minutes charged) with the summed "
+        "job durations of the same month",
+    "compute.runner_size_factor":
+        "read the runner tags of the container jobs (saas-linux-small/medium-amd64)",
+    "compute.usd_per_1000_minutes":
+        "read the current price of additional compute minutes on GitLab's pricing page",
+    "forks.pipelines_per_month":
+        "list qemu-project/qemu's forks (GET /projects/:id/forks) and count their "
+        "pipelines that ran the container stage over a month",
+    "forks.owners":
+        "count the distinct namespaces of those fork pipelines",
+    "forks.image_change_share":
+        "in those fork pipelines, count the ones whose commits touch "
+        "tests/docker/dockerfiles or tests/lcitool",
+    "forks.cost_factor":
+        "compare a fork's Usage Quotas page with its summed job durations",
+    "forks.runner_size_factor":
+        "read the runner tags of fork container jobs",
+    "forks.usd_per_1000_minutes":
+        "read the current price of additional compute minutes on GitLab's pricing page",
+    "storage.usd_per_10gib_year":
+        "read the current storage add-on price on GitLab's pricing page",
+    "assumptions.changed_bytes_share":
+        "skopeo inspect an image's tag before and after a Dockerfile change and sum "
+        "the sizes of the layers whose digests changed",
+    "assumptions.kaniko_cache_bytes_share":
+        "push one kaniko build to a scratch project and compare its cache and image "
+        "layer digests and sizes",
+    "assumptions.kaniko_cache_ttl_hours":
+        "set by the job's --cache-ttl flag (default 336 h): a choice, not a measurement",
+    "assumptions.kaniko_layer_digest_shared_probability":
+        "push one kaniko build with --cache-repo to a scratch project and compare the "
+        "cache repository's layer digests with the image's (skopeo inspect --raw)",
+    "assumptions.kaniko_full_change_share":
+        "in kaniko build logs after image changes, count the builds whose first RUN "
+        "step missed the cache",
+    "assumptions.kaniko_pull_extract_min_per_gib":
+        "time one all-hit kaniko build of a large image and divide the time beyond the "
+        "dind cached build by the cached GiB",
+    "workload.base_image_refresh_share":
+        "compare the image-change dates with the base images' (docker.io debian, "
+        "fedora) publication dates",
+    "storage.shadow_usd_per_10gib_year":
+        "a choice of trade-off rate, not a measurement: agree it among the maintainers",
+    "assumptions.kaniko_fork_cache_reuse_share":
+        "run the kaniko container job in a fork after upstream has filled its cache "
+        "repository and count 'Using caching version of cmd' against "
+        "'No cached layer found' log lines",
+    "assumptions.buildkit_max_extra_bytes_share":
+        "build emsdk-wasm32-cross with --cache-to type=registry,mode=max and compare "
+        "the cache manifest's layer sizes with the image's",
+    "assumptions.buildkit_max_change_saving_share":
+        "time a rebuild of a multi-stage image after a change with and without a "
+        "mode=max cache",
+    "assumptions.rebuild_check_minutes":
+        "time a job that only runs skopeo inspect on the image's hash tag",
+    "assumptions.uncached_to_cached_ratio":
+        "run each container job once with docker build --no-cache and compare with "
+        "its cached duration",
+}
+
+
+def _usd(value: float) -> float:
+    """A reported value: float rounding below a micro-dollar (1e-13 from subtracting
+    equal means) reads 0, and so does a rounding-negative estimate."""
+    return max(0.0, round(float(value), 6))
+
+
+def _as_cost_matrix(costs: np.ndarray) -> np.ndarray:
+    c = np.asarray(costs, dtype=float)
+    if c.ndim != 2 or c.shape[0] < 1 or c.shape[1] < 1:
+        raise ValueError(f"costs: expected a (samples, decisions) array, got shape {c.shape}")
+    if not np.isfinite(c).all():
+        raise ValueError("costs: every cost must be finite")
+    return c
+
+
+def evpi(costs: np.ndarray) -> float:
+    """EVPI of a ``(K, D)`` matrix of costs: ``min_d mean(C_d) - mean(min_d C_d)``.
+
+    Units: those of ``costs`` (USD/month here). Raises ValueError on a bad shape
+    or a non-finite cost.
+    """
+    c = _as_cost_matrix(costs)
+    return float(c.mean(axis=0).min() - c.min(axis=1).mean())
+
+
+def default_blocks(k: int) -> int:
+    """Blocks for ``k`` samples: ``round(k ** (1/3))`` (27 for 20,000 samples).
+
+    Few blocks keep the upward noise bias small (each block mean averages
+    ~740 samples at 20,000); the cube root is the usual histogram trade-off between
+    noise within blocks and detail across them. sqrt(k) (141 blocks) gave a noise
+    floor as large as the EVPI on the bundled sample.
+    """
+    return max(1, int(round(k ** (1.0 / 3.0))))
+
+
+def evppi(costs: np.ndarray, x: np.ndarray, blocks: int | None = None) -> float:
+    """EVPPI of input ``x`` (shape ``(K,)``) for the costs ``(K, D)``.
+
+    Ordering/blocking estimator (module docstring); ``blocks`` defaults to
+    :func:`default_blocks`. An ``x`` with at most ``blocks`` distinct values is
+    grouped by value. The result lies in ``[0, evpi(costs)]`` up to rounding
+    (no clipping here, so tests can check it).
+    """
+    c = _as_cost_matrix(costs)
+    xv = np.asarray(x, dtype=float)
+    if xv.shape != (c.shape[0],):
+        raise ValueError(f"x: expected shape ({c.shape[0]},), got {xv.shape}")
+    k = c.shape[0]
+    j = default_blocks(k) if blocks is None else max(1, int(blocks))
+    values, inverse = np.unique(xv, return_inverse=True)
+    if len(values) <= j:
+        groups = [np.nonzero(inverse == i)[0] for i in range(len(values))]
+    else:
+        groups = np.array_split(np.argsort(xv, kind="stable"), j)
+    inner = sum(len(g) * float(c[g].mean(axis=0).min()) for g in groups if len(g)) / k
+    return float(c.mean(axis=0).min()) - inner
+
+
+def value_of_information(
+    sim: Mapping[str, Mapping[str, np.ndarray]],
+    draws: Mapping[str, np.ndarray],
+    strategies: Sequence[str],
+    *, blocks: int | None = None, seed: int = 0, weighs: Sequence[str] = (),
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """EVPPI of every uncertain input and the overall EVPI, in USD a month.
+
+    Reads ``sim[s]["total_cost_usd_per_month"]`` for each strategy ``s`` and
+    ``draws[name]`` for each input (constant inputs are skipped: their EVPPI is
+    0). Returns ``(rows, total)``: rows ``{input, evppi_usd_per_month,
+    how_to_measure}`` sorted largest first, and ``total`` ``{evpi_usd_per_month,
+    noise_floor_usd_per_month, method, blocks, samples, decisions}``.
+    The noise floor is the EVPPI of an independent uniform draw (seeded by
+    ``seed``): values near it are indistinguishable from zero. ``weighs`` (the money
+    kinds in the total, ``decision.weighs``) is echoed in ``total``.
+    """
+    names = [s for s in strategies if s in sim]
+    costs = np.column_stack([np.asarray(sim[s]["total_cost_usd_per_month"], dtype=float)
+                             for s in names])
+    k = costs.shape[0]
+    j = default_blocks(k) if blocks is None else blocks
+    rows: list[dict[str, Any]] = []
+    for name, x in draws.items():
+        xv = np.asarray(x, dtype=float)
+        if xv.size == 0 or xv.min() == xv.max():
+            continue
+        rows.append({
+            "input": name,
+            "evppi_usd_per_month": _usd(evppi(costs, xv, j)),
+            "how_to_measure": HOW_TO_MEASURE.get(name, f"measure {name} directly"),
+        })
+    rows.sort(key=lambda r: (-r["evppi_usd_per_month"], r["input"]))
+    # its own stream: the scenario's draws come from default_rng(seed), whose first
+    # uniforms would otherwise order this "noise" exactly like the first input
+    noise = np.asarray(np.random.default_rng([seed, 13]).uniform(size=k), dtype=float)
+    total = {
+        "evpi_usd_per_month": _usd(evpi(costs)),
+        "noise_floor_usd_per_month": _usd(evppi(costs, noise, j)),
+        "method": ("single-parameter ordering estimator (Strong & Oakley 2013; "
+                   "Sadatsafavi et al. 2013) over the paired Monte Carlo samples"),
+        "blocks": int(j),
+        "samples": int(k),
+        "decisions": names,
+        "cost": "total_cost_usd_per_month (the per-sample cost the recommendation weighs)",
+        "weighs": list(weighs),
+    }
+    return rows, total

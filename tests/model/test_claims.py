@@ -1,0 +1,353 @@
+"""The thread's claims (cachecost.model.claims): hand-worked inputs, verdict flips."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from model_test_helpers import make_calibration
+
+from cachecost.model.claims import (
+    DIGEST_INPUT,
+    DIND,
+    FORK_REUSE_INPUT,
+    GB_PER_GIB,
+    KANIKO,
+    NO_CACHE,
+    VERDICTS,
+    ClaimInputs,
+    check_claims,
+    compute_claim,
+    fork_scratch_share,
+    forks_claim,
+    reproducible_memory_claim,
+    runner_for,
+    runner_ram_gb,
+    single_cache_source_claim,
+    storage_claim,
+)
+
+K = 4
+
+
+def metrics(**over: float) -> dict[str, np.ndarray]:
+    """One strategy's per-sample outputs, every sample alike (shape (K,))."""
+    base = {
+        "registry_gib:per-tag": 20.0, "registry_gib:root-namespace-dedup": 10.0,
+        "day0:per-tag": 20.0, "day0:root-namespace-dedup": 10.0,
+        "compute_minutes_per_month": 1000.0, "compute_cost_usd_per_month": 10.0,
+        "project_cash_usd_per_month": 10.0,
+        "quota_minutes_used_per_month": 1000.0, "sponsor_budget_months": 24.0,
+        "fork_compute_minutes_per_month": 100.0, "fork_owners_cash_usd_per_month": 0.0,
+        "fork_quota_share": 0.01, "fork_wait_minutes": 3.0,
+    }
+    base.update(over)
+    out = {k: np.full(K, float(v)) for k, v in base.items() if not k.startswith("day0")}
+    out["registry_series"] = np.tile([base["day0:root-namespace-dedup"],
+                                      base["registry_gib:root-namespace-dedup"]], (K, 1))
+    out["per_tag_series"] = np.tile([base["day0:per-tag"], base["registry_gib:per-tag"]],
+                                    (K, 1))
+    return out
+
+
+def inputs(sim, *, no_cleanup=None, mode="private-runners", **kw) -> ClaimInputs:
+    """ClaimInputs over hand-made sims: dedup accounting; the other-accounting view
+    carries the per-tag series as its registry_series."""
+    other = {s: {**m, "registry_series": m["per_tag_series"]} for s, m in sim.items()}
+    args = dict(sim=sim, sim_no_cleanup=no_cleanup, sim_other_accounting=other,
+                accounting="root-namespace-dedup", horizon_months=12, compute_mode=mode,
+                draws={}, image_compressed_gib={"a": 1.0, "b": 3.0},
+                uncached_measured_images=2, n_images=2, cleanup_label="a 14-day cleanup",
+                sponsor_budget_usd_per_year=10_000.0, quota_minutes_per_month=50_000.0,
+                fork_quota_minutes_per_month=400.0)
+    args.update(kw)
+    return ClaimInputs(**args)
+
+
+# --------------------------------------------------------------------------- storage
+
+
+def storage_sims(kaniko_raw_gib: float, kaniko_clean_gib: float):
+    """dind 10 GiB (dedup) everywhere. ``sim`` is the scenario as run (each strategy
+    with the cleanup it needs): kaniko 10 GiB on day 0, ``kaniko_clean_gib`` at 12
+    months; ``no_cleanup``: kaniko ``kaniko_raw_gib`` at 12 months. Per-tag: dind 20,
+    kaniko 38 on day 0 (1.9x), 60 at 12 months without a cleanup (3x), 44 with it
+    (2.2x)."""
+    sim = {DIND: metrics(), KANIKO: metrics(**{
+        "registry_gib:root-namespace-dedup": kaniko_clean_gib, "day0:per-tag": 38.0,
+        "registry_gib:per-tag": 44.0})}
+    raw = {DIND: metrics(), KANIKO: metrics(**{
+        "registry_gib:root-namespace-dedup": kaniko_raw_gib,
+        "registry_gib:per-tag": 60.0})}
+    return sim, raw
+
+
+def test_storage_partly_when_only_the_cleanup_avoids_doubling():
+    """kaniko 61 GiB vs dind 10 at 12 months without a cleanup: 6.1x; with the
+    cleanup it needs 12 vs 10: 1.2x. Doubles without a cleanup, not with it ->
+    partly. Day 0 dedup 10/10 = 1.0x, per-tag 38/20 = 1.9x; per-tag at 12 months
+    60/20 = 3.0x without, 44/20 = 2.2x with the cleanup."""
+    sim, raw = storage_sims(61.0, 12.0)
+    c = storage_claim(inputs(sim, no_cleanup=raw))
+    assert c["verdict"] == "partly"
+    assert c["interval"]["p50"] == pytest.approx(6.1)
+    r = c["details"]["ratios"]
+    assert r["root-namespace-dedup"]["with_cleanup"]["p50"] == pytest.approx(1.2)
+    assert r["root-namespace-dedup"]["day0"]["p50"] == pytest.approx(1.0)
+    assert r["per-tag"]["day0"]["p50"] == pytest.approx(1.9)
+    assert r["per-tag"]["without_cleanup"]["p50"] == pytest.approx(3.0)
+    assert r["per-tag"]["with_cleanup"]["p50"] == pytest.approx(2.2)
+    assert "6.1× at month 12 without a cleanup" in c["figure"]
+    assert "1.2× with a 14-day cleanup" in c["figure"] and "1.0× on day 0" in c["figure"]
+
+
+@pytest.mark.parametrize(("kaniko", "clean", "verdict"), [
+    (61.0, 20.0, "holds"),          # 6.1x, still 2.0x with the cleanup
+    (61.0, 19.9, "partly"),         # the cleanup brings it just under double
+    (15.0, 15.0, "partly"),         # 1.5x: grows, but less than double
+    (11.1, 11.1, "partly"),         # 1.11x: just above negligible
+    (10.9, 10.9, "does not hold"),  # 1.09x: under the 10 % threshold
+])
+def test_storage_verdict_flips_at_the_thresholds(kaniko, clean, verdict):
+    sim, raw = storage_sims(kaniko, clean)
+    assert storage_claim(inputs(sim, no_cleanup=raw))["verdict"] == verdict
+
+
+def test_storage_digest_outcome_split():
+    """Digest outcomes drawn 1, 1, 0, 0. kaniko with its cleanup (dedup) 12, 12, 30,
+    30 GiB against dind's 10: 1.2x where the cache layers share the image's digests,
+    3.0x where they do not; shared in 50 % of samples."""
+    sim, raw = storage_sims(61.0, 12.0)
+    sim[KANIKO]["registry_gib:root-namespace-dedup"] = np.array([12.0, 12.0, 30.0, 30.0])
+    draws = {DIGEST_INPUT: np.array([1.0, 1.0, 0.0, 0.0])}
+    c = storage_claim(inputs(sim, no_cleanup=raw, draws=draws))
+    split = c["details"]["digest_split"]
+    assert split["share_shared"] == pytest.approx(0.5)
+    assert split["shared"] == pytest.approx(1.2)
+    assert split["not_shared"] == pytest.approx(3.0)
+    assert "1.2× if shared and 3.0× if not shared" in c["hinges_on"]
+    assert "50% of samples" in c["hinges_on"]
+
+
+def test_storage_cannot_tell_without_registry_sizes():
+    sim, raw = storage_sims(10.0, 10.0)
+    sim[DIND] = metrics(**{"registry_gib:root-namespace-dedup": 0.0})
+    assert storage_claim(inputs(sim, no_cleanup=raw))["verdict"] == "these data cannot tell"
+
+
+# --------------------------------------------------------------------------- compute
+
+
+@pytest.mark.parametrize(("months_no_cache", "verdict", "extra_pct"), [
+    (20.0, "holds", 10.0),            # 12/20 - 12/24 = 0.6 - 0.5 = 10 %
+    (23.0, "partly", 2.1739),         # 12/23 - 0.5 = 0.52174 - 0.5 = 2.17 %
+    (23.9, "does not hold", 0.2092),  # 12/23.9 - 0.5 = 0.2092 %
+    (11.0, "holds", 59.0909),         # 12/11 - 0.5: runs out within the year
+])
+def test_compute_sponsor_budget(months_no_cache, verdict, extra_pct):
+    """dind: the budget covers 24 months (50 % of it used a year)."""
+    sim = {DIND: metrics(), NO_CACHE: metrics(sponsor_budget_months=months_no_cache,
+                                              compute_minutes_per_month=5500.0,
+                                              project_cash_usd_per_month=55.0)}
+    c = compute_claim(inputs(sim))
+    assert c["verdict"] == verdict
+    assert c["interval"]["p50"] == pytest.approx(extra_pct, rel=1e-4)
+    assert c["details"]["minutes_multiple"]["p50"] == pytest.approx(5.5)
+    assert c["details"]["project_cash_usd_more"]["p50"] == pytest.approx(55.0 - 10.0)
+
+
+def test_compute_gitlab_hosted_quota_share():
+    """Quota 50,000: dind uses 10,000 quota minutes, no cache 16,000 -> 12 % more -> holds;
+    15,000 -> 10 % -> holds; 10,400 -> 0.8 % -> does not hold."""
+    for used, verdict in ((16_000.0, "holds"), (15_000.0, "holds"), (10_400.0, "does not hold"),
+                          (12_000.0, "partly")):
+        sim = {DIND: metrics(quota_minutes_used_per_month=10_000.0, compute_cost_usd_per_month=0),
+               NO_CACHE: metrics(quota_minutes_used_per_month=used,
+                                 compute_cost_usd_per_month=0)}
+        assert compute_claim(inputs(sim, mode="gitlab-hosted"))["verdict"] == verdict
+
+
+def test_compute_cannot_tell_without_measured_rebuilds_or_allowance():
+    sim = {DIND: metrics(), NO_CACHE: metrics(sponsor_budget_months=12.0)}
+    assert compute_claim(inputs(sim, uncached_measured_images=0))["verdict"] == \
+        "these data cannot tell"
+    assert compute_claim(inputs(sim, sponsor_budget_usd_per_year=None))["verdict"] == \
+        "these data cannot tell"
+
+
+# --------------------------------------------------------------------------- forks
+
+
+@pytest.mark.parametrize(("kaniko_fork_min", "verdict", "share"), [
+    (1100.0, "holds", 1.0),          # (1100-100)/(1100-100)
+    (1060.0, "holds", 0.96),
+    (600.0, "partly", 0.5),
+    (140.0, "does not hold", 0.04),
+])
+def test_forks_scratch_share_and_verdict(kaniko_fork_min, verdict, share):
+    """Fork minutes: dind 100, no cache 1100; kaniko's share from scratch is
+    (F_kaniko - 100) / (1100 - 100)."""
+    sim = {DIND: metrics(), NO_CACHE: metrics(fork_compute_minutes_per_month=1100.0),
+           KANIKO: metrics(fork_compute_minutes_per_month=kaniko_fork_min,
+                           fork_wait_minutes=30.0)}
+    inp = inputs(sim)
+    assert fork_scratch_share(inp) == pytest.approx(np.full(K, share))
+    c = forks_claim(inp)
+    assert c["verdict"] == verdict
+    assert c["details"]["fork_minutes_more"]["p50"] == pytest.approx(kaniko_fork_min - 100)
+    assert c["details"]["wait_kaniko_min"]["p50"] == 30.0
+
+
+def test_forks_verdict_hinges_on_upstream_cache_reuse():
+    """Reuse drawn 0, 0, 1, 1 (p10 0, p90 1). Fork minutes: dind 100, no cache 1100;
+    kaniko 1100, 1100 where forks cannot read upstream's cache -> (1100-100)/1000 =
+    100 % from scratch (holds), 140, 140 where they can -> 40/1000 = 4 % (does not
+    hold). The ends disagree -> these data cannot tell; the sentence gives both, with
+    the wait 40 vs 12 min. Over all samples: p50 of (100, 100, 4, 4) = 52 %."""
+    sim = {DIND: metrics(), NO_CACHE: metrics(fork_compute_minutes_per_month=1100.0),
+           KANIKO: metrics()}
+    sim[KANIKO]["fork_compute_minutes_per_month"] = np.array([1100.0, 1100.0, 140.0, 140.0])
+    sim[KANIKO]["fork_wait_minutes"] = np.array([40.0, 40.0, 12.0, 12.0])
+    draws = {FORK_REUSE_INPUT: np.array([0.0, 0.0, 1.0, 1.0])}
+    c = forks_claim(inputs(sim, draws=draws))
+    ends = c["details"]["reuse_ends"]
+    assert ends["low"]["verdict"] == "holds" and ends["low"]["scratch_pct"] == 100.0
+    assert ends["high"]["verdict"] == "does not hold"
+    assert ends["high"]["scratch_pct"] == pytest.approx(4.0)
+    assert ends["low"]["wait_min"] == 40.0 and ends["high"]["wait_min"] == 12.0
+    assert c["verdict"] == "these data cannot tell"
+    assert c["interval"]["p50"] == pytest.approx(52.0)
+    assert "If it cannot" in c["sentence"] and "40.0 min" in c["sentence"]
+    assert "MR 135263" in c["hinges_on"] and "Berrangé" in c["hinges_on"]
+    # the same input pinned at 0 in every sample: both ends are every sample -> holds
+    sim[KANIKO]["fork_compute_minutes_per_month"] = np.full(K, 1100.0)
+    c0 = forks_claim(inputs(sim, draws={FORK_REUSE_INPUT: np.zeros(K)}))
+    assert c0["verdict"] == "holds"
+
+
+def test_forks_cannot_tell_without_fork_pipelines():
+    sim = {DIND: metrics(fork_compute_minutes_per_month=0.0),
+           NO_CACHE: metrics(fork_compute_minutes_per_month=0.0),
+           KANIKO: metrics(fork_compute_minutes_per_month=0.0)}
+    assert forks_claim(inputs(sim))["verdict"] == "these data cannot tell"
+
+
+def test_single_cache_source():
+    """kaniko fork minutes 1100 vs dind 100: a second source would save 1000 a month."""
+    sim = {DIND: metrics(), KANIKO: metrics(fork_compute_minutes_per_month=1100.0)}
+    c = single_cache_source_claim(inputs(sim))
+    assert c["verdict"] == "holds"
+    assert c["interval"]["p50"] == pytest.approx(1000.0)
+    assert single_cache_source_claim(inputs(sim, kaniko_cache_sources=2))["verdict"] == \
+        "does not hold"
+
+
+# --------------------------------------------------------------------------- --reproducible
+
+
+def test_runner_sizes():
+    """8.0 GB fits small (factor 1); 8.01 GB needs medium (2); 40 GB xlarge (6);
+    200 GB fits none (NaN). Size factor 2 -> 16 GB; 2.5 -> still medium."""
+    idx, factor = runner_for(np.array([8.0, 8.01, 40.0, 200.0]))
+    assert idx.tolist() == [0, 1, 3, 5]
+    assert factor[:3].tolist() == [1.0, 2.0, 6.0] and np.isnan(factor[3])
+    assert runner_ram_gb(np.array([1.0, 2.0, 2.5, 3.0])).tolist() == [8.0, 16.0, 16.0, 32.0]
+
+
+@pytest.mark.parametrize(("ratio", "verdict", "price"), [
+    ([2.0] * 4, "does not hold", 0.0),    # 3 GiB x 2 x 1.0737 = 6.44 GB <= 8
+    ([2.5] * 4, "holds", 10.0),           # 8.05 GB > 8: medium, 1000 min x $10/1000 x (2-1)
+    # p50 ratio 2.3 -> 7.41 GB; p90 2.6 -> 8.38 GB; price per sample 0, 0, 10, 10 -> p50 5
+    ([2.0, 2.0, 2.6, 2.6], "partly", 5.0),
+])
+def test_reproducible_memory_hosted(ratio, verdict, price):
+    """Largest image b: 3 GiB compressed; peak = 3 x ratio x 1.073741824 GB; the small
+    runner (size factor 1) has 8 GB. Price: quota minutes 1000 at $10/1000 = $10/month
+    on the small runner, x (factor needed / 1 - 1)."""
+    sim = {KANIKO: metrics(quota_minutes_used_per_month=1000.0)}
+    draws = {"compute.runner_size_factor": np.ones(K),
+             "compute.usd_per_1000_minutes": np.full(K, 10.0)}
+    c = reproducible_memory_claim(inputs(sim, mode="gitlab-hosted", draws=draws,
+                                         uncompressed_ratio=np.array(ratio)))
+    assert c["verdict"] == verdict
+    assert c["interval"]["p50"] == pytest.approx(3.0 * np.median(ratio) * GB_PER_GIB)
+    assert c["details"]["largest_image"] == "b"
+    assert c["details"]["extra_cost"]["p50"] == pytest.approx(price)
+
+
+def test_reproducible_memory_private_runners_cannot_tell():
+    sim = {KANIKO: metrics()}
+    c = reproducible_memory_claim(inputs(sim, uncompressed_ratio=np.full(K, 2.0)))
+    assert c["verdict"] == "these data cannot tell"
+    assert "small" in c["figure"]
+    c = reproducible_memory_claim(inputs(sim, image_compressed_gib={"a": float("nan")}))
+    assert c["verdict"] == "these data cannot tell"
+
+
+# --------------------------------------------------------------------------- run_model
+
+
+def test_run_model_claims_hand_worked(sample, fixed_scenario):
+    """Two images a (S 1 GiB) and b (S 2 GiB), each per-tag 2, dedup 1.25, T 2, c 2/month
+    (pinned: marked as overridden, so the bank keeps it), r 0.9, u 0.8, digests
+    shared (probability 1), no fork reuse (make_calibration defaults, FIXED_SCENARIO).
+
+    Day 0, per-tag: dind 2 + 2 = 4; kaniko adds T*r*S = 2*0.9*1 + 2*0.9*2 = 5.4 -> 9.4,
+    ratio 2.35. Day 0, dedup: 2.5 both (layers share digests) -> 1.0.
+    Each change leaves min(u, r)*S = 0.8*(1 + 2) = 2.4 GiB of stale cache, 4.8 a month.
+    12 months without a cleanup: dedup 2.5 + 4.8*12 = 60.1 -> 24.04x; per-tag
+    9.4 + 57.6 = 67.0 vs 4 -> 16.75x. With kaniko's own cleanup (keep 1, 14 days: the
+    age rule keeps 14/30.4375 = 0.45996 months of changes): dedup 2.5 + 4.8*0.45996 =
+    4.7078 -> 1.8831x; per-tag (9.4 + 2.2078)/4 = 2.9020x: doubles only without a
+    cleanup -> partly.
+    Compute: dind 2 x (100*2 + 2*(6-2)) = 416 min, no cache 2 x 100*10 = 2000 -> 4.808x;
+    at 0.1 USD/min the project's cash differs by 158.4 USD/month; the sponsor budget
+    (10,000/year, 2,500/year other spending) lasts 10000/(41.6 + 208.33) = 40.01 months
+    under dind, 10000/(200 + 208.33) = 24.49 under no cache: 12/24.49 - 12/40.01 =
+    12 * 158.4 / 10000 = 19.008 % more of the yearly budget -> holds.
+    Forks: no reuse -> 100 % from scratch; kaniko 10*2*10 = 200 min, dind
+    10*2*(2 + 0.1*4) = 48 -> 152 more; kaniko's wait is a miss, 10 min."""
+    from cachecost.model.results import run_model
+
+    cal = make_calibration({"a": {}, "b": {"compressed_size_gib": 2.0}})
+    cal.overridden.extend([("a", "changes_per_month"), ("b", "changes_per_month")])
+    r = run_model(sample, fixed_scenario, samples=20, calibration=cal)
+    claims = {c["id"]: c for c in r["claims"]}
+    assert list(claims) == ["kaniko-doubles-storage", "no-cache-burns-compute",
+                            "forks-rebuild-from-scratch", "kaniko-single-cache-source",
+                            "kaniko-reproducible-memory"]
+    assert all(c["verdict"] in VERDICTS for c in r["claims"])
+    s = claims["kaniko-doubles-storage"]
+    ratios = s["details"]["ratios"]
+    d14 = 14 / 30.4375
+    assert ratios["per-tag"]["day0"]["p50"] == pytest.approx(9.4 / 4)
+    assert ratios["root-namespace-dedup"]["day0"]["p50"] == pytest.approx(1.0)
+    assert s["interval"]["p50"] == pytest.approx(60.1 / 2.5)
+    assert ratios["per-tag"]["without_cleanup"]["p50"] == pytest.approx(67.0 / 4)
+    assert ratios["root-namespace-dedup"]["with_cleanup"]["p50"] == pytest.approx(
+        (2.5 + 4.8 * d14) / 2.5)
+    assert ratios["per-tag"]["with_cleanup"]["p50"] == pytest.approx((9.4 + 4.8 * d14) / 4)
+    assert s["verdict"] == "partly"
+    assert "keep 1, delete older than 14 days" in s["details"]["cleanup"]
+    comp = claims["no-cache-burns-compute"]
+    assert comp["details"]["minutes_multiple"]["p50"] == pytest.approx(2000 / 416)
+    assert comp["details"]["project_cash_usd_more"]["p50"] == pytest.approx(158.4)
+    assert comp["interval"]["p50"] == pytest.approx(100 * 12 * 158.4 / 10_000)
+    assert comp["verdict"] == "holds"
+    forks = claims["forks-rebuild-from-scratch"]
+    assert forks["verdict"] == "holds"
+    assert forks["details"]["fork_minutes_more"]["p50"] == pytest.approx(152.0)
+    assert forks["details"]["wait_kaniko_min"]["p50"] == pytest.approx(10.0)
+    mem = claims["kaniko-reproducible-memory"]
+    assert mem["verdict"] == "these data cannot tell"          # private runners
+    assert mem["details"]["largest_image"] == "b"
+    json.dumps(r["claims"])
+
+
+def test_check_claims_all_ids_and_keys():
+    sim = {DIND: metrics(), KANIKO: metrics(), NO_CACHE: metrics()}
+    out = check_claims(inputs(sim))
+    for c in out:
+        assert {"id", "claim", "verdict", "figure", "interval", "hinges_on"} <= set(c)
+        assert c["verdict"] in VERDICTS

@@ -1,0 +1,150 @@
+"""EVPI and EVPPI (cachecost.model.voi): hand-worked and analytic cases, properties."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from model_test_helpers import make_calibration
+
+from cachecost.model.voi import HOW_TO_MEASURE, evpi, evppi, value_of_information
+
+
+def test_evpi_hand_worked():
+    """Costs (A, B) per sample: (1, 3) and (3, 1).
+    Means: A 2, B 2 -> choose either, expected 2. Perfect information: 1 in each
+    sample -> 1. EVPI = 2 - 1 = 1."""
+    assert evpi(np.array([[1.0, 3.0], [3.0, 1.0]])) == pytest.approx(1.0)
+
+
+def test_evpi_zero_when_one_decision_always_wins():
+    """A always costs 1 less than B: choosing A is already right in every sample."""
+    a = np.linspace(5.0, 9.0, 11)
+    assert evpi(np.column_stack([a, a + 1.0])) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_evppi_of_a_binary_input_is_exact():
+    """x in {0, 1}, two samples each. x=0: A 1, B 2; x=1: A 3, B 2.
+    Means: A (1+1+3+3)/4 = 2, B 2 -> 2. Knowing x: x=0 -> 1, x=1 -> 2, mean 1.5.
+    EVPPI = 2 - 1.5 = 0.5; costs depend on x only, so EVPPI = EVPI = 0.5."""
+    costs = np.array([[1.0, 2.0], [1.0, 2.0], [3.0, 2.0], [3.0, 2.0]])
+    x = np.array([0.0, 0.0, 1.0, 1.0])
+    assert evppi(costs, x) == pytest.approx(0.5)
+    assert evpi(costs) == pytest.approx(0.5)
+
+
+def test_evppi_toy_two_decision_problem_matches_the_analytic_value():
+    """x ~ U(0, 1); decision A costs x + e (e ~ N(0, 0.3), independent), B costs 0.5.
+    E[A] = E[B] = 0.5. Knowing x: E[min(x, 0.5)] = int_0^0.5 x dx + 0.5 * 0.5
+    = 0.125 + 0.25 = 0.375, so EVPPI(x) = 0.5 - 0.375 = 0.125 exactly.
+    The noise e is worth information too, so EVPI > 0.125; an independent input z
+    is worth nothing (EVPPI ~ 0)."""
+    rng = np.random.default_rng(42)
+    k = 60_000
+    x = rng.uniform(size=k)
+    e = rng.normal(0.0, 0.3, size=k)
+    z = rng.uniform(size=k)
+    costs = np.column_stack([x + e, np.full(k, 0.5)])
+    assert evppi(costs, x) == pytest.approx(0.125, abs=0.01)
+    assert evpi(costs) > evppi(costs, x) + 0.02
+    assert evppi(costs, z) < 0.01
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_evppi_between_zero_and_evpi(seed):
+    """For any costs and any input: 0 <= EVPPI <= EVPI (Jensen, block by block)."""
+    rng = np.random.default_rng(seed)
+    k, d = int(rng.integers(5, 400)), int(rng.integers(2, 6))
+    costs = rng.normal(size=(k, d)) * rng.uniform(0.1, 10, size=d) + rng.normal(size=d)
+    x = rng.normal(size=k) + 0.5 * costs[:, 0]
+    for blocks in (1, 3, None, k):
+        v = evppi(costs, x, blocks)
+        assert -1e-9 <= v <= evpi(costs) + 1e-9
+
+
+def test_evppi_with_one_block_is_zero_and_with_a_block_per_sample_is_evpi():
+    """One block: the block's min of means is the overall min of means -> 0.
+    One sample per block: min of means is each sample's min -> EVPI."""
+    rng = np.random.default_rng(3)
+    costs = rng.normal(size=(50, 3))
+    x = rng.uniform(size=50)
+    assert evppi(costs, x, 1) == pytest.approx(0.0, abs=1e-12)
+    assert evppi(costs, x, 50) == pytest.approx(evpi(costs))
+
+
+def test_bad_input_raises_one_clear_error():
+    with pytest.raises(ValueError, match="costs"):
+        evpi(np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match="finite"):
+        evpi(np.array([[1.0, np.nan]]))
+    with pytest.raises(ValueError, match="x: expected shape"):
+        evppi(np.ones((3, 2)), np.ones(4))
+
+
+def test_value_of_information_rows_sorted_and_total():
+    """Two strategies; input a decides between them (A = a, B = 0.5), b is noise,
+    c is constant (skipped). a's EVPPI ~ 0.125 (the toy above), b's ~ 0."""
+    rng = np.random.default_rng(7)
+    k = 20_000
+    a, b = rng.uniform(size=k), rng.uniform(size=k)
+    sim = {"s1": {"total_cost_usd_per_month": a}, "s2": {"total_cost_usd_per_month":
+                                                         np.full(k, 0.5)}}
+    draws = {"workload.image_changes_factor": b, "forks.pipelines_per_month": a,
+             "compute.cost_factor": np.full(k, 0.5)}
+    rows, total = value_of_information(sim, draws, ["s1", "s2", "absent"], seed=1)
+    assert [r["input"] for r in rows] == ["forks.pipelines_per_month",
+                                          "workload.image_changes_factor"]
+    assert rows[0]["evppi_usd_per_month"] == pytest.approx(0.125, abs=0.01)
+    assert rows[1]["evppi_usd_per_month"] < 0.01
+    assert rows[0]["how_to_measure"] == HOW_TO_MEASURE["forks.pipelines_per_month"]
+    assert total["decisions"] == ["s1", "s2"]
+    assert total["evpi_usd_per_month"] == pytest.approx(0.125, abs=0.01)
+    assert total["noise_floor_usd_per_month"] < 0.01
+    json.dumps([rows, total])
+
+
+def test_run_model_value_of_information(sample, fixed_scenario):
+    """run_model adds the list (largest first, each <= EVPI) and the total."""
+    from cachecost.model.results import run_model
+
+    cal = make_calibration({"a": {}, "b": {"compressed_size_gib": 2.0}})
+    r = run_model(sample, fixed_scenario, samples=50, calibration=cal)
+    total = r["value_of_information_total"]
+    values = [row["evppi_usd_per_month"] for row in r["value_of_information"]]
+    assert values == sorted(values, reverse=True)
+    assert all(0.0 <= v <= total["evpi_usd_per_month"] + 1e-9 for v in values)
+    # every input of the fixed scenario is fixed except the node cost, which the
+    # model ignores there (usd_per_runner_hour is given): nothing to learn
+    assert [row["input"] for row in r["value_of_information"]] == [
+        "compute.node_cost_usd_per_year"]
+    assert values == [pytest.approx(0.0, abs=1e-9)]
+    assert total["evpi_usd_per_month"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_run_model_digest_outcome_is_an_input_of_the_decision(sample, tmp_path):
+    """Digest sharing at probability 0.5: each sample holds its drawn outcome, 0 or 1,
+    so the input is ranked (grouped by value, exact). kaniko costs more than dind in
+    every sample whatever the outcome (runner minutes 2 x (208 + 8*TTL extra) > 2 x 208
+    at 0.1 USD/min, and at least dind's GiB), so knowing the outcome cannot change the
+    choice: its EVPPI is 0. The total says which cost it weighs."""
+    from model_test_helpers import FIXED_SCENARIO, write_scenario
+
+    from cachecost.model.results import run_model
+    from cachecost.model.scenario import load_scenario
+
+    text = FIXED_SCENARIO.replace("kaniko_layer_digest_shared_probability: 1",
+                                  "kaniko_layer_digest_shared_probability: 0.5")
+    sc = load_scenario(write_scenario(tmp_path, text))
+    cal = make_calibration({"a": {}, "b": {"compressed_size_gib": 2.0}})
+    r = run_model(sample, sc, samples=200, calibration=cal)
+    rows = {row["input"]: row for row in r["value_of_information"]}
+    digest = rows["assumptions.kaniko_layer_digest_shared_probability"]
+    assert digest["evppi_usd_per_month"] == 0.0
+    assert "digests" in digest["how_to_measure"]
+    kaniko = r["strategies"]["kaniko-cache-repo"]["total_cost_usd_per_month"]
+    dind = r["strategies"]["dind-inline-cache"]["total_cost_usd_per_month"]
+    assert kaniko["p10"] > dind["p90"]
+    total = r["value_of_information_total"]
+    assert total["weighs"] == ["project_cash", "shadow", "fork_owners_cash"]
+    assert total["cost"].startswith("total_cost_usd_per_month")
