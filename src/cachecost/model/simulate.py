@@ -94,6 +94,8 @@ from cachecost.model.strategies import (
     CleanupPolicy,
     Drivers,
 )
+from cachecost.rules import tie_resolution_usd
+from cachecost.textfmt import format_usd
 
 DEFAULT_SAMPLES = 20_000
 #: Samples evaluated at once: (images x 8192) float64 arrays of ~1.5 MB stay in cache.
@@ -572,7 +574,7 @@ def _flip_sentences(st: _Static, dists: dict[str, Distribution], winner: str,
                 if diff[idx] < -needed_usd:
                     out.append(f"At the {q} of {name} ({_fmt(p[name][idx])} {_unit(name)}), "
                                f"{runner_up} would be cheaper by "
-                               f"${-diff[idx]:,.2f}/month.")
+                               f"{format_usd(-diff[idx])}/month.")
     if not out:
         out.append(f"No single input within its p10-p90 range makes {runner_up} cheaper "
                    f"than {winner}{' by more than that' if needed_usd else ''}.")
@@ -592,28 +594,20 @@ def _cleanup_sentence(scenario: Scenario, what_if: dict, winner: str) -> list[st
         return []
     rule = ", ".join(f"{k} {v:g}" for k, v in policy.items() if v is not None)
     return [f"With the what-if cleanup policy ({rule}), {best} would cost "
-            f"${totals[best]:,.2f}/month against {winner}'s ${totals[winner]:,.2f} "
+            f"{format_usd(totals[best])}/month against {winner}'s {format_usd(totals[winner])} "
             f"(every input at p50)."]
-
-
-#: A margin below this share of the winner's cost (or $1/month) is reported as a tie.
-TIE_SHARE = 0.02
-
-
-def _resolution(cost: float) -> float:
-    """Smallest monthly difference the model reports as a difference."""
-    return max(1.0, TIE_SHARE * abs(cost))
 
 
 def _tie_note(winner: str, runner_up: str, saving: float, cost: float,
               is_status_quo_kept: bool) -> list[str]:
     """A warning sentence when the winner's margin is too thin to act on."""
     if is_status_quo_kept:
-        return [f"{runner_up} is cheaper by only ${-saving:,.2f}/month, within the model's "
-                f"resolution (${_resolution(cost):,.2f}): {winner}, today's strategy, is kept."]
-    if saving >= _resolution(cost):
+        return [f"{runner_up} is cheaper by only {format_usd(-saving)}/month, within the model's "
+                f"resolution ({format_usd(tie_resolution_usd(cost))}): {winner}, today's strategy, "
+                "is kept."]
+    if saving >= tie_resolution_usd(cost):
         return []
-    return [f"The margin of {winner} over {runner_up} (${saving:,.2f}/month) is within the "
+    return [f"The margin of {winner} over {runner_up} ({format_usd(saving)}/month) is within the "
             f"model's resolution: treat them as a tie and decide on other grounds."]
 
 
@@ -700,7 +694,7 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
     winner = order[0]
     base_p50 = strategies[baseline]["total_cost_usd_per_month"]["p50"]
     margin = base_p50 - strategies[winner]["total_cost_usd_per_month"]["p50"]
-    is_status_quo_kept = winner != baseline and margin < _resolution(base_p50)
+    is_status_quo_kept = winner != baseline and margin < tie_resolution_usd(base_p50)
     if is_status_quo_kept:       # a challenger must beat today's strategy by a visible margin
         order.remove(baseline)
         order.insert(0, baseline)
@@ -735,7 +729,7 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
         "flip": _tie_note(winner, runner_up, float(np.median(paired)),
                           float(np.median(win_total)), is_status_quo_kept)
         + _flip_sentences(st, dists, winner, runner_up, break_even, share_cheaper,
-                          _resolution(base_p50) if is_status_quo_kept else 0.0)
+                          tie_resolution_usd(base_p50) if is_status_quo_kept else 0.0)
         + _cleanup_sentence(scenario, what_if, winner)
         + [f"{n} costs the same as {winner} in every sample under this scenario's "
            f"{accounting} accounting; they differ in what the table's other columns show."
