@@ -548,7 +548,7 @@ def run_fetch(url: str | None, project: str, *, since: str | None = None,
               data_dir: str | Path | None = None, gitlab_config: str | None = None,
               logs_per_image: int = 2, mapping: str | None = None,
               pipeline_durations: str = "jobs", show_progress: bool = False,
-              max_retries: int = 10, workers: int = 4) -> FetchResult:
+              max_retries: int | None = None, workers: int = 4) -> FetchResult:
     """Resolve credentials, connect and fetch: what ``cachecost fetch`` and the notebook call.
 
     The token comes from the environment or python-gitlab's config file only.
