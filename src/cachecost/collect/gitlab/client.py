@@ -188,6 +188,7 @@ class RateLimitGuard:
     paused_s: float = 0.0
 
     def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Look at one response's ``RateLimit-*`` headers; sleep if the window runs low."""
         h = response.headers
         try:
             limit = int(h["RateLimit-Limit"])
@@ -260,7 +261,10 @@ class GitlabClient:
         try:
             with self._slots:
                 return self.gl.http_request("get", path, query_data=dict(params or {}),
-                                            max_retries=retries, timeout=self.policy.timeout)
+                                            max_retries=retries,
+                                            # python-gitlab passes it on to requests as is,
+                                            # which takes (connect, read) seconds
+                                            timeout=self.policy.timeout)  # type: ignore[arg-type]
         except (requests.ConnectionError, requests.Timeout,
                 requests.exceptions.ChunkedEncodingError, gitlab.exceptions.GitlabError) as exc:
             raise self.describe_error(exc, what) from None

@@ -262,7 +262,7 @@ class RegistryClient:
         raise RegistryError(f"{where}: HTTP {code}")
 
     def _paginate(self, path: str, key: str, *, scope: str, what: str,
-                  params: dict) -> Iterator[str]:
+                  params: dict | None) -> Iterator[str]:
         """Yield the items of a paginated list (``Link: <…>; rel="next"``)."""
         next_path: str | None = path
         while next_path:

@@ -74,6 +74,8 @@ def locate_gitlab_registry(
         repos = gl.projects.get(project, lazy=True).repositories.list(
             get_all=True, max_retries=policy.max_retries)
         user = gl.http_get("/user", max_retries=policy.max_retries)
+        if not isinstance(user, dict) or not user.get("username"):
+            raise CachecostError(f"{where}: GET /user did not name the token's user")
         login = Credentials(user["username"], found.token, source=found.origin)
     except gitlab.GitlabAuthenticationError:
         raise CachecostError(f"{where}: 401 Unauthorized (bad or expired token)") from None
