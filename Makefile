@@ -7,35 +7,53 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install report test lint format sample-data demo-fetch lab publish bench clean
+.PHONY: help install lock report test lint typecheck format sample-data demo-fetch lab publish bench clean
 
 ## Show this help
 help:
 	@awk 'BEGIN {FS=":"} /^## / {doc=substr($$0, 4); next} /^[a-zA-Z_-]+:/ && doc {printf "  %-12s %s\n", $$1, doc; doc=""}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+# uv syncs .venv to exactly the versions in uv.lock (cachecost editable, with its test
+# extras); uv itself is pip-installed into .venv first, so nothing outside .venv is needed.
+# Works offline once uv's cache holds the wheels (UV_OFFLINE=1 make install).
+# --compile-bytecode: the notebooks' kernels then import pandas, plotly and nbconvert from
+# .pyc at once, also where PYTHONDONTWRITEBYTECODE is set (it halves `make report`'s CPU).
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+
+$(BIN)/uv:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+
+$(STAMP): pyproject.toml uv.lock | $(BIN)/uv
+	$(BIN)/uv sync --frozen --extra test --compile-bytecode --quiet
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 
-## Create .venv (when missing) and install cachecost with its test tools
+## Create .venv (when missing) and sync it from uv.lock: cachecost and its test tools
 install: $(STAMP)
+
+## Update uv.lock after changing the dependencies in pyproject.toml
+lock: | $(BIN)/uv
+	$(BIN)/uv lock
 
 ## Build the default report site from the bundled sample data into reports/
 report: $(STAMP)
 	$(BIN)/cachecost report
 	@echo "Open reports/index.html"
 
-## Run the linter and the whole test suite (browser and registry tests included)
+## Run the linter, the type checker and the whole test suite (browser and registry tests included)
 test: $(STAMP)
 	$(BIN)/ruff check src tests scripts
+	$(BIN)/mypy src/cachecost
 	$(BIN)/python -m pytest
 
 ## Check the code with ruff
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts
+
+## Check the types with mypy (settings in pyproject.toml)
+typecheck: $(STAMP)
+	$(BIN)/mypy src/cachecost
 
 ## Format the code with ruff
 format: $(STAMP)

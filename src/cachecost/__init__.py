@@ -10,7 +10,7 @@ The public API, for notebooks and a Python prompt::
 from cachecost.dataset import Dataset, describe_dataset, load_dataset, write_dataset
 from cachecost.errors import CachecostError
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place: pyproject.toml reads it (dynamic version)
 
 __all__ = [
     "CachecostError",

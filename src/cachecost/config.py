@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJ_ROOT = PACKAGE_DIR.parents[1]
@@ -27,3 +28,22 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
     if data_dir is None or str(data_dir) == "":
         return SAMPLE_DATA_DIR
     return Path(data_dir).expanduser().resolve()
+
+
+def default_data_dir(url: str, project_path: str) -> Path:
+    """Where a fetch of ``project_path`` from ``url`` keeps its dataset, by default.
+
+    ``data/raw/<host>[_<port>]/<project path>/``: ``https://gitlab.com`` and
+    ``qemu-project/qemu`` give ``data/raw/gitlab.com/qemu-project/qemu``;
+    ``http://127.0.0.1:8080`` gives ``data/raw/127.0.0.1_8080/...`` (no ``:``,
+    which Windows paths and make targets refuse). The host is lowercased and
+    any ``user@`` dropped. ``cachecost fetch`` and ``cachecost report --fetch``
+    both use this, so each resumes the other's fetch.
+    """
+    parts = urlsplit(url if "//" in url else f"//{url}")
+    try:
+        port = parts.port
+    except ValueError:                  # a port that is not a number: keep it as text
+        port = None
+    host = (parts.hostname or "gitlab") + (f"_{port}" if port else "")
+    return RAW_DATA_DIR / host / project_path.strip("/")

@@ -1,10 +1,85 @@
-"""Plain-text formatting of sizes and durations, shared by every text output."""
+"""Plain-text formatting of numbers, money, sizes and durations: the one home.
+
+Every text output (the model CLI, summary.txt, the site's index and figures,
+the report's prose) formats through these functions, so a figure reads the
+same everywhere. Unknown values (None, NaN, infinities, non-numbers) print as
+``'-'`` (``format_pct``: ``'n/a'``).
+
+Money rule: whole dollars from $10 up, cents below (``format_usd(43.01) ==
+'$43'``, ``format_usd(2.345) == '$2.35'``).
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+#: From this many dollars up, money prints in whole dollars (below: cents).
+WHOLE_DOLLARS_FROM_USD = 9.995   # 9.995 rounds to $10.00, printed as $10
+
+
+def finite(x: Any) -> float | None:
+    """Return ``x`` as a float, or None when missing, not a number or not finite."""
+    if x is None:
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def format_usd(x: Any) -> str:
+    """``1234.5 -> '$1,234'``, ``43.01 -> '$43'``, ``-2.345 -> '-$2.35'``; ``'-'`` when unknown.
+
+    Whole dollars from $10 up, cents below.
+    """
+    v = finite(x)
+    if v is None:
+        return "-"
+    a = abs(v)
+    body = f"{a:,.0f}" if a >= WHOLE_DOLLARS_FROM_USD else f"{a:,.2f}"
+    sign = "-" if v < 0 and body.strip("0.") else ""
+    return f"{sign}${body}"
+
+
+def format_signed_usd(x: Any) -> str:
+    """Like :func:`format_usd` with an explicit ``+`` for positive values (``'+$12'``)."""
+    text = format_usd(x)
+    return text if text.startswith("-") or text == "$0.00" else "+" + text
+
+
+def format_pct(x: Any) -> str:
+    """A signed percentage from percent points: ``51.2 -> '+51%'``, ``-3 -> '-3%'``."""
+    v = finite(x)
+    if v is None:
+        return "n/a"
+    r = round(v)
+    return f"{r:+d}%" if r != 0 else "0%"
+
+
+def format_quantity(x: Any) -> str:
+    """A plain number for people: ``117357.5 -> '117,358'``, ``0.73385 -> '0.7339'``."""
+    v = finite(x)
+    if v is None:
+        return "-" if x is None else str(x)
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def format_share(x: Any) -> str:
+    """A share 0..1 as a percentage: ``0.0044 -> '0.4%'``, ``0.25 -> '25%'``."""
+    v = finite(x)
+    if v is None:
+        return "-"
+    pct = 100 * v
+    return f"{pct:.1f}%" if abs(pct) < 10 and round(pct, 1) != round(pct) else f"{pct:.0f}%"
+
+
+def format_number(x: Any, decimals: int = 0) -> str:
+    """Thousands-separated number (``1234.5, 1 -> '1,234.5'``), ``'-'`` when unknown."""
+    v = finite(x)
+    return "-" if v is None else f"{v:,.{decimals}f}"
 
 
 def format_bytes(n: float | None) -> str:

@@ -76,7 +76,7 @@ def test_dropped_server_then_resume_equals_uninterrupted(standin: StandinServer,
                                                          tmp_path: Path,
                                                          reference: Dataset) -> None:
     standin.faults.die_after = 6          # project, pipelines, then a few job pages
-    client = connect(standin.url, max_retries=1, backoff_s=0.01)
+    client = connect(standin.url, max_retries=1)
     opts = FetchOptions(checkpoint_pages=2, checkpoint_s=0)
     with pytest.raises(CachecostError, match="run the same command again to resume"):
         fetch_project_history(client, PROJECT, tmp_path, opts)

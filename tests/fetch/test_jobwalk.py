@@ -99,7 +99,7 @@ def job_pages_at_once(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 
 def walk_fetch(srv: StandinServer, out: Path, **opts) -> None:
-    client = connect(srv.url, environ={"GITLAB_TOKEN": TOKEN}, max_retries=3, backoff_s=0.01)
+    client = connect(srv.url, environ={"GITLAB_TOKEN": TOKEN})
     try:
         fetch_project_history(client, PROJECT, out, FetchOptions(**opts))
     finally:

@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pandas as pd
 from tqdm import tqdm
@@ -81,10 +80,11 @@ from cachecost.collect.store import (
     rows_to_frame,
     to_schema,
 )
-from cachecost.config import RAW_DATA_DIR
+from cachecost.config import default_data_dir
 from cachecost.dataset.io import empty_table, write_metadata
 from cachecost.dataset.schema import SCHEMA_VERSION
 from cachecost.errors import CachecostError
+from cachecost.rules import is_cache_repository
 
 #: The most requests a phase may keep in flight (the fetch as a whole: twice that).
 MAX_WORKERS = 16
@@ -104,12 +104,6 @@ def parse_since(text: str | None) -> pd.Timestamp | None:
         raise CachecostError(
             f"--since {text!r} is not a date like 2025-09-01 (YYYY-MM-DD)") from None
     return pd.Timestamp(day, tz="UTC")
-
-
-def default_data_dir(url: str, project_path: str) -> Path:
-    """``data/raw/<host>/<project path>/`` for a URL and project."""
-    host = urlsplit(url).netloc or "gitlab"
-    return RAW_DATA_DIR / host.replace(":", "_") / project_path.strip("/")
 
 
 @dataclass
@@ -545,11 +539,10 @@ class _Fetch:
         for r in repos:
             name = r.get("name") or ""
             image = image_from_repository(r.get("path") or name)
-            parts = name.lower().split("/")
             rows.append({
                 "repository_id": int(r["id"]), "path": r.get("path"), "name": name,
                 "image": image if image in known else None,
-                "is_cache_repository": parts[-1].endswith("-cache") or "cache" in parts,
+                "is_cache_repository": is_cache_repository(name.lower()),
                 "created_at": parse_time(r.get("created_at")),
                 "tags_count": int(r.get("tags_count") or len(r.get("tags") or [])),
                 "size_bytes": sizes.get(int(r["id"]), math.nan),
@@ -610,7 +603,7 @@ def run_fetch(url: str | None, project: str, *, since: str | None = None,
               data_dir: str | Path | None = None, gitlab_config: str | None = None,
               logs_per_image: int = 2, mapping: str | None = None,
               pipeline_durations: str = "jobs", show_progress: bool = False,
-              max_retries: int = 10, workers: int = 4) -> FetchResult:
+              max_retries: int | None = None, workers: int = 4) -> FetchResult:
     """Resolve credentials, connect and fetch: what ``cachecost fetch`` and the notebook call.
 
     The token comes from the environment or python-gitlab's config file only.

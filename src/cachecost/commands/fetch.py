@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", metavar="YYYY-MM-DD",
                         help="first run only: fetch pipelines and jobs from this date on")
     parser.add_argument("--data", metavar="DIR",
-                        help="dataset directory (default: data/raw/<host>/<project path>/)")
+                        help="dataset directory (default: data/raw/<host>[_<port>]/<project path>/)")
     parser.add_argument("--gitlab-config", metavar="SECTION",
                         help="take URL and token from this python-gitlab config section")
     parser.add_argument("--logs-per-image", type=int, default=2, metavar="N",

@@ -19,6 +19,7 @@ from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
 from cachecost.model.scenario import DEFAULT_SCENARIO_PATH, load_scenario
 from cachecost.model.simulate import DEFAULT_SAMPLES, run_model
+from cachecost.textfmt import format_number, format_signed_usd, format_usd
 
 HELP = "model what each caching strategy costs (compute, storage, money) with uncertainty"
 
@@ -36,18 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output format (default: table); json is the source of the others")
 
 
-def _money(x: float | None) -> str:
-    if x is None:
-        return "-"
-    sign = "-" if x < 0 else ""
-    return f"{sign}${abs(x):,.0f}" if abs(x) >= 100 else f"{sign}${abs(x):,.2f}"
-
-
-def _num(x: float | None, digits: int = 0) -> str:
-    return "-" if x is None else f"{x:,.{digits}f}"
-
-
-def _spread(q: dict, fmt=_money) -> str:
+def _spread(q: dict, fmt=format_usd) -> str:
     return f"{fmt(q['p10'])}-{fmt(q['p90'])}"
 
 
@@ -66,7 +56,7 @@ def _header(results: dict[str, Any]) -> list[str]:
 def _recommendation_lines(results: dict[str, Any]) -> list[str]:
     rec = results["recommendation"]
     lines = ["", f"cheapest: {rec['winner']}; next: {rec['runner_up']} "
-                 f"(+{_money(rec['saving_usd_per_month'])}/month expected, winner cheaper in "
+                 f"(+{format_usd(rec['saving_usd_per_month'])}/month expected, winner cheaper in "
                  f"{rec['share_of_samples_winner_cheaper']:.0%} of samples)"]
     if rec.get("weighs_text"):
         lines.append(rec["weighs_text"])
@@ -76,8 +66,8 @@ def _recommendation_lines(results: dict[str, Any]) -> list[str]:
     if top:
         lines.append(f"inputs moving {rec['runner_up']} vs {results['baseline']} most "
                      "(p10 -> p90):")
-        lines += [f"  {t['input']}: {_money(t['delta_low_usd_per_month'])} -> "
-                  f"{_money(t['delta_high_usd_per_month'])}/month" for t in top]
+        lines += [f"  {t['input']}: {format_usd(t['delta_low_usd_per_month'])} -> "
+                  f"{format_usd(t['delta_high_usd_per_month'])}/month" for t in top]
     return lines
 
 
@@ -92,18 +82,19 @@ def format_table(results: dict[str, Any]) -> str:
     lines.append(" ".join("-" * width for _, width, _ in cols))
     for name, s in results["strategies"].items():
         mtq = s["months_to_quota"]
-        mtq_s = "-" if mtq is None else ("never" if mtq["p50"] is None else _num(mtq["p50"], 1))
+        mtq_s = ("-" if mtq is None else
+                 "never" if mtq["p50"] is None else format_number(mtq["p50"], 1))
         delta = s["delta_vs_baseline_usd_per_month"]["p50"]
         pct = s["delta_vs_baseline_pct"]["p50"]
         label = name + (" *" if s["is_baseline"] else "")
-        cells = [label, _num(s["compute_minutes_per_month"]["p50"]),
-                 _num(s["fork_compute_minutes_per_month"]["p50"]),
-                 _num(s["fork_pipeline_feedback_minutes"]["p50"], 1),
-                 _num(s["registry_gib"][acc]["p50"], 1), mtq_s,
-                 _money(s["total_cost_usd_per_month"]["p50"]),
+        cells = [label, format_number(s["compute_minutes_per_month"]["p50"]),
+                 format_number(s["fork_compute_minutes_per_month"]["p50"]),
+                 format_number(s["fork_pipeline_feedback_minutes"]["p50"], 1),
+                 format_number(s["registry_gib"][acc]["p50"], 1), mtq_s,
+                 format_usd(s["total_cost_usd_per_month"]["p50"]),
                  _spread(s["total_cost_usd_per_month"]),
                  "base" if s["is_baseline"] else
-                 ("+" if delta >= 0 else "") + _money(delta),
+                 format_signed_usd(delta),
                  "" if s["is_baseline"] or pct is None else f"{pct:+.0f}%"]
         lines.append(" ".join(f"{c:{align}{width}}" for c, (_, width, align)
                               in zip(cells, cols, strict=True)))
@@ -124,21 +115,22 @@ def format_text(results: dict[str, Any]) -> str:
     lines = _header(results)
     for name, s in results["strategies"].items():
         lines += ["", f"{name}{' (baseline)' if s['is_baseline'] else ''}: {s['title']}"]
-        lines.append(f"  container builds: {_num(s['compute_minutes_per_month']['p50'])} "
+        lines.append(f"  container builds: {format_number(s['compute_minutes_per_month']['p50'])} "
                      f"runner min/month (p10-p90 "
-                     f"{_spread(s['compute_minutes_per_month'], _num)}), costing "
-                     f"{_money(s['compute_cost_usd_per_month']['p50'])}/month")
-        lines.append(f"  forks: {_num(s['fork_compute_minutes_per_month']['p50'])} min/month, "
+                     f"{_spread(s['compute_minutes_per_month'], format_number)}), costing "
+                     f"{format_usd(s['compute_cost_usd_per_month']['p50'])}/month")
+        fork_min = format_number(s['fork_compute_minutes_per_month']['p50'])
+        lines.append(f"  forks: {fork_min} min/month, "
                      f"{s['fork_quota_share']['p50']:.1%} of a fork owner's free quota, "
-                     f"{_num(s['fork_pipeline_feedback_minutes']['p50'], 1)} min wait")
+                     f"{format_number(s['fork_pipeline_feedback_minutes']['p50'], 1)} min wait")
         lines.append(f"  registry after {results['horizon_months']} months: "
-                     f"{_num(s['registry_gib']['per-tag']['p50'], 1)} GiB per-tag, "
-                     f"{_num(s['registry_gib']['root-namespace-dedup']['p50'], 1)} GiB "
-                     f"dedup; storage {_money(s['storage_cost_usd_per_month']['p50'])}/month "
+                     f"{format_number(s['registry_gib']['per-tag']['p50'], 1)} GiB per-tag, "
+                     f"{format_number(s['registry_gib']['root-namespace-dedup']['p50'], 1)} GiB "
+                     f"dedup; storage {format_usd(s['storage_cost_usd_per_month']['p50'])}/month "
                      f"({acc})")
-        lines.append(f"  total {_money(s['total_cost_usd_per_month']['p50'])}/month "
+        lines.append(f"  total {format_usd(s['total_cost_usd_per_month']['p50'])}/month "
                      f"(p10-p90 {_spread(s['total_cost_usd_per_month'])}), "
-                     f"{_money(s['delta_vs_baseline_usd_per_month']['p50'])} vs baseline")
+                     f"{format_usd(s['delta_vs_baseline_usd_per_month']['p50'])} vs baseline")
     return "\n".join(lines + _recommendation_lines(results))
 
 

@@ -242,9 +242,11 @@ def load_dataset(data_dir: str | os.PathLike[str] | None = None) -> Dataset:
     if not path.is_dir():
         raise DatasetError(f"{path}: not a directory")
     meta = read_metadata(path)
-    tables = {name: read_table(path, name) for name in schema.TABLES}
-    optional = {name: read_table(path, name, required=False) for name in schema.OPTIONAL_TABLES}
-    return Dataset(path=path, metadata=meta, **tables, **optional)
+    # one DataFrame per schema table, passed to Dataset by name
+    tables: dict[str, Any] = {name: read_table(path, name) for name in schema.TABLES}
+    tables.update({name: read_table(path, name, required=False)
+                   for name in schema.OPTIONAL_TABLES})
+    return Dataset(path=path, metadata=meta, **tables)
 
 
 # --------------------------------------------------------------------------- describing

@@ -22,6 +22,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,190 +82,248 @@ def _ts(dt: datetime) -> pd.Timestamp:
 
 def generate_sample(settings: SampleSettings | None = None) -> Dataset:
     """Return the synthetic dataset for ``settings`` (default settings if None)."""
-    s = settings or SampleSettings()
-    rng = np.random.default_rng(s.seed)
-    start = datetime.fromisoformat(s.start_date).replace(tzinfo=UTC)
-    end = start + timedelta(days=s.days)
+    return _Generator(settings or SampleSettings()).dataset()
 
-    # Change events per image (Dockerfile edits) and shared lcitool refreshes.
-    def events(mean_days: float) -> list[datetime]:
+
+@dataclass
+class _Pipeline:
+    """The pipeline jobs are being added to."""
+
+    pipeline_id: int
+    ref: str
+    created: datetime
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Generator:
+    """Draws the sample from one random stream; the order of the draws is the seed's contract.
+
+    (Reordering any draw changes every number after it, and the committed sample
+    in data/sample/ with it: tests/test_sample.py checks they agree.)
+    """
+
+    def __init__(self, s: SampleSettings) -> None:
+        self.s = s
+        self.rng = np.random.default_rng(s.seed)
+        self.start = datetime.fromisoformat(s.start_date).replace(tzinfo=UTC)
+        self.end = self.start + timedelta(days=s.days)
+        self.job_id = 7_000_000
+        self.last_built: dict[str, datetime] = {}
+
+    def dataset(self) -> Dataset:
+        """Draw everything: change events, pipelines with jobs, logs read, registry."""
+        s = self.s
+        # Change events per image (Dockerfile edits) and shared lcitool refreshes.
+        lcitool = self._events(s.lcitool_refresh_every_days)
+        self.changes = {
+            c.image: sorted(self._events(s.image_change_every_days)
+                            + (lcitool if c.is_lcitool else []))
+            for c in QEMU_IMAGES
+        }
+        pipelines: list[dict[str, Any]] = []
+        jobs: list[dict[str, Any]] = []
+        for i, (created, source) in enumerate(self._pipeline_starts()):
+            pipeline, pipe_jobs = self._pipeline(i, created, source)
+            pipelines.append(pipeline)
+            jobs.extend(pipe_jobs)
+        jobs_df = self._read_logs(pd.DataFrame(jobs))
+        repos, tags = self._registry()
+        pipelines_df = pd.DataFrame(pipelines)
+        meta = {
+            "schema_version": SCHEMA_VERSION,
+            "source": "synthetic-sample",
+            "instance_url": None,
+            "project_path": "qemu-project/qemu",
+            "fetched_at": self.end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "is_synthetic": True,
+            "description": "SYNTHETIC sample shaped like QEMU's CI; not measured from any project",
+            "generator": {
+                "script": "scripts/make_sample_data.py",
+                "settings": {k: (list(v) if isinstance(v, tuple) else v)
+                             for k, v in asdict(s).items()},
+                "counts": {
+                    "pipelines": len(pipelines_df), "jobs": len(jobs_df),
+                    "container_jobs": int(jobs_df["is_container_build"].sum()),
+                    "images": len(QEMU_IMAGES),
+                    "registry_repositories": len(repos), "registry_tags": len(tags),
+                },
+            },
+        }
+        return Dataset(
+            path=Path("."), metadata=meta, pipelines=pipelines_df, jobs=jobs_df,
+            registry_repositories=pd.DataFrame(repos), registry_tags=pd.DataFrame(tags),
+        )
+
+    def _events(self, mean_days: float) -> list[datetime]:
+        """Poisson change events over the window, in time order."""
+        s, rng = self.s, self.rng
         n = rng.poisson(s.days / mean_days)
-        return sorted(start + timedelta(seconds=float(x)) for x in
+        return sorted(self.start + timedelta(seconds=float(x)) for x in
                       rng.uniform(0, s.days * 86400, n))
 
-    lcitool = events(s.lcitool_refresh_every_days)
-    changes = {
-        c.image: sorted(events(s.image_change_every_days) + (lcitool if c.is_lcitool else []))
-        for c in QEMU_IMAGES
-    }
-    last_built: dict[str, datetime] = {}
+    def _pipeline_starts(self) -> list[tuple[datetime, str]]:
+        """Pipelines (created time, source), in time order."""
+        s, rng = self.s, self.rng
+        starts: list[tuple[datetime, str]] = []
+        for source, per_day in s.pipelines_per_day.items():
+            n = rng.poisson(per_day * s.days)
+            for x in rng.uniform(0, s.days * 86400, n):
+                starts.append((self.start + timedelta(seconds=float(x)), source))
+        starts.sort()
+        return starts
 
-    # Pipelines, in time order.
-    starts: list[tuple[datetime, str]] = []
-    for source, per_day in s.pipelines_per_day.items():
-        n = rng.poisson(per_day * s.days)
-        for x in rng.uniform(0, s.days * 86400, n):
-            starts.append((start + timedelta(seconds=float(x)), source))
-    starts.sort()
-
-    pipelines, jobs = [], []
-    job_id = 7_000_000
-    for i, (created, source) in enumerate(starts):
-        pipeline_id = 1_500_000 + i
+    def _ref(self, source: str) -> str:
         if source == "push":
-            ref = "staging" if rng.random() < 0.85 else str(rng.choice(s.stable_branches))
-        elif source == "merge_request_event":
-            ref = str(rng.choice(_MR_REFS))
-        else:
-            ref = "master"
+            return "staging" if self.rng.random() < 0.85 else str(
+                self.rng.choice(self.s.stable_branches))
+        if source == "merge_request_event":
+            return str(self.rng.choice(_MR_REFS))
+        return "master"
+
+    def _pipeline(self, i: int, created: datetime,
+                  source: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """One pipeline and its jobs: containers, then build, then test stage."""
+        s, rng = self.s, self.rng
+        pipeline_id = 1_500_000 + i
+        ref = self._ref(source)
         sha = hashlib.sha1(f"{s.seed}-{i}".encode()).hexdigest()
         queue0 = float(rng.exponential(25.0))
         t0 = created + timedelta(seconds=queue0)
-        stage_end = t0
-        pipe_jobs = []
-
-        def add_job(name, stage, begin, run_s, *, image=None, outcome=None, steps=None,
-                    pipeline_id=pipeline_id, ref=ref, created=created, pipe_jobs=pipe_jobs):
-            nonlocal job_id
-            job_id += 1
-            queued = float(rng.exponential(20.0)) + (float(rng.exponential(600)) if
-                                                       rng.random() < 0.03 else 0.0)
-            r = rng.random()
-            status = "success"
-            if r < s.cancel_rate:
-                status = "canceled"
-            elif r < s.cancel_rate + s.job_failure_rate:
-                status = "failed"
-            started = begin + timedelta(seconds=queued)
-            row = {
-                "job_id": job_id, "pipeline_id": pipeline_id, "name": name, "stage": stage,
-                "ref": ref, "created_at": _ts(created), "queued_duration_s": queued,
-                "is_retried": False, "is_allowed_failure": name.startswith("avocado"),
-                "failure_reason": None, "runner_description": f"k8s-runner-{job_id % 7}",
-                "is_container_build": stage == "containers", "image": image,
-                "cache_outcome": None, "cached_steps": pd.NA, "executed_steps": pd.NA,
-                "_outcome": outcome, "_steps": steps,
-            }
-            if status == "canceled":
-                row.update(status="canceled", started_at=pd.NaT, finished_at=pd.NaT,
-                           duration_s=np.nan, runner_description=None)
-                pipe_jobs.append(row)
-                return begin
-            dur = run_s if status == "success" else run_s * float(rng.uniform(0.1, 0.9))
-            row.update(status=status, started_at=_ts(started),
-                       finished_at=_ts(started + timedelta(seconds=dur)), duration_s=dur)
-            if status == "failed":
-                row["failure_reason"] = "script_failure"
-            pipe_jobs.append(row)
-            end_t = started + timedelta(seconds=dur)
-            if status == "failed" and rng.random() < s.retry_share_of_failures:
-                row["is_retried"] = True
-                retry = dict(row)
-                job_id += 1
-                rdur = run_s * float(rng.lognormal(0, 0.05))
-                rstart = end_t + timedelta(seconds=float(rng.exponential(30)))
-                retry.update(job_id=job_id, status="success", failure_reason=None,
-                             is_retried=False, started_at=_ts(rstart),
-                             finished_at=_ts(rstart + timedelta(seconds=rdur)), duration_s=rdur)
-                pipe_jobs.append(retry)
-                end_t = rstart + timedelta(seconds=rdur)
-            return end_t
-
-        # containers stage: every image, cached unless it changed since its last build
-        for c in QEMU_IMAGES:
-            prev = last_built.get(c.image)
-            changed = any((prev is None or e > prev) and e <= created for e in changes[c.image])
-            if prev is None and not changed:
-                changed = False  # upstream's :latest already exists before the window
-            if changed:
-                outcome = "partial" if rng.random() < s.partial_rebuild_share else "miss"
-            else:
-                outcome = "hit"
-            base = {"hit": c.cached_build_min, "miss": c.uncached_build_min,
-                    "partial": (c.cached_build_min + c.uncached_build_min) / 2}[outcome]
-            run_s = base * 60 * float(rng.lognormal(0, 0.12))
-            last_built[c.image] = created
-            e = add_job(c.job_name, "containers", t0, run_s, image=c.image, outcome=outcome,
-                        steps=c.run_steps)
-            stage_end = max(stage_end, e)
+        where = _Pipeline(pipeline_id, ref, created)
+        pipe_jobs = where.jobs
+        stage_end = max([t0] + [self._container_job(c, t0, where) for c in QEMU_IMAGES])
         b0, stage_end2 = stage_end, stage_end
         for name in _BUILD_JOBS:
-            e = add_job(name, "build", b0, float(rng.lognormal(np.log(22 * 60), 0.2)))
+            e = self._add_job(name, "build", b0, float(rng.lognormal(np.log(22 * 60), 0.2)),
+                              where)
             stage_end2 = max(stage_end2, e)
         t_end = stage_end2
         for name in _TEST_JOBS:
-            e = add_job(name, "test", stage_end2, float(rng.lognormal(np.log(14 * 60), 0.3)))
+            e = self._add_job(name, "test", stage_end2,
+                              float(rng.lognormal(np.log(14 * 60), 0.3)), where)
             t_end = max(t_end, e)
         statuses = {j["status"] for j in pipe_jobs if not j["is_retried"]
                     and not j["is_allowed_failure"]}
         pstatus = "failed" if "failed" in statuses else "success"
-        pipelines.append({
+        pipeline = {
             "pipeline_id": pipeline_id, "iid": 90_000 + i, "ref": ref, "sha": sha,
             "source": source, "status": pstatus, "created_at": _ts(created),
             "updated_at": _ts(t_end), "started_at": _ts(t0), "finished_at": _ts(t_end),
             "duration_s": (t_end - t0).total_seconds(), "queued_duration_s": queue0,
-        })
-        jobs.extend(pipe_jobs)
+        }
+        return pipeline, pipe_jobs
 
-    jobs_df = pd.DataFrame(jobs)
-    # Read a few logs per image: the cache outcome and step counts of a sample of builds.
-    for _image, grp in jobs_df[jobs_df["is_container_build"]
-                              & (jobs_df["status"] == "success")].groupby("image"):
-        pick = rng.choice(grp.index.to_numpy(), size=min(s.logs_per_image, len(grp)),
-                          replace=False)
-        for idx in sorted(pick):
-            outcome, steps = jobs_df.at[idx, "_outcome"], int(jobs_df.at[idx, "_steps"])
-            cached = {"hit": steps, "miss": 0, "partial": steps // 2}[outcome]
-            jobs_df.at[idx, "cache_outcome"] = outcome
-            jobs_df.at[idx, "cached_steps"] = cached
-            jobs_df.at[idx, "executed_steps"] = steps - cached
-    jobs_df = jobs_df.drop(columns=["_outcome", "_steps"])
-    jobs_df["cached_steps"] = jobs_df["cached_steps"].astype("Int64")
-    jobs_df["executed_steps"] = jobs_df["executed_steps"].astype("Int64")
+    def _container_job(self, c: Any, t0: datetime, where: _Pipeline) -> datetime:
+        """Image ``c``'s build job: cached unless the image changed since its last build."""
+        s, rng, created = self.s, self.rng, where.created
+        prev = self.last_built.get(c.image)
+        changed = any((prev is None or e > prev) and e <= created
+                      for e in self.changes[c.image])
+        if changed:
+            outcome = "partial" if rng.random() < s.partial_rebuild_share else "miss"
+        else:
+            outcome = "hit"
+        base = {"hit": c.cached_build_min, "miss": c.uncached_build_min,
+                "partial": (c.cached_build_min + c.uncached_build_min) / 2}[outcome]
+        run_s = base * 60 * float(rng.lognormal(0, 0.12))
+        self.last_built[c.image] = created
+        return self._add_job(c.job_name, "containers", t0, run_s, where, image=c.image,
+                             outcome=outcome, steps=c.run_steps)
 
-    repos, tags = [], []
-    for k, c in enumerate(QEMU_IMAGES):
-        repo_id = 4_200_000 + k
-        tag_names = ["latest"] + [b for b in s.stable_branches if rng.random() < 0.6]
-        size = c.compressed_size_mb * 1e6
-        for t in tag_names:
-            tag_size = size * (1.0 if t == "latest" else float(rng.uniform(0.9, 1.0)))
-            tags.append({
-                "repository_id": repo_id, "tag_name": t,
-                "digest": _digest(s.seed, c.image, t),
-                "total_size_bytes": float(round(tag_size)),
-                "created_at": _ts(end - timedelta(days=float(rng.uniform(0, 20)))),
+    def _add_job(self, name: str, stage: str, begin: datetime, run_s: float,
+                 where: _Pipeline, *, image: str | None = None, outcome: str | None = None,
+                 steps: int | None = None) -> datetime:
+        """Append one job (and its retry, if a failure is retried); return when it ended."""
+        s, rng = self.s, self.rng
+        pipeline_id, ref, created, pipe_jobs = where.pipeline_id, where.ref, where.created, \
+            where.jobs
+        self.job_id += 1
+        job_id = self.job_id
+        queued = float(rng.exponential(20.0)) + (float(rng.exponential(600)) if
+                                                   rng.random() < 0.03 else 0.0)
+        r = rng.random()
+        status = "success"
+        if r < s.cancel_rate:
+            status = "canceled"
+        elif r < s.cancel_rate + s.job_failure_rate:
+            status = "failed"
+        started = begin + timedelta(seconds=queued)
+        row: dict[str, Any] = {
+            "job_id": job_id, "pipeline_id": pipeline_id, "name": name, "stage": stage,
+            "ref": ref, "created_at": _ts(created), "queued_duration_s": queued,
+            "is_retried": False, "is_allowed_failure": name.startswith("avocado"),
+            "failure_reason": None, "runner_description": f"k8s-runner-{job_id % 7}",
+            "is_container_build": stage == "containers", "image": image,
+            "cache_outcome": None, "cached_steps": pd.NA, "executed_steps": pd.NA,
+            "_outcome": outcome, "_steps": steps,
+        }
+        if status == "canceled":
+            row.update(status="canceled", started_at=pd.NaT, finished_at=pd.NaT,
+                       duration_s=np.nan, runner_description=None)
+            pipe_jobs.append(row)
+            return begin
+        dur = run_s if status == "success" else run_s * float(rng.uniform(0.1, 0.9))
+        row.update(status=status, started_at=_ts(started),
+                   finished_at=_ts(started + timedelta(seconds=dur)), duration_s=dur)
+        if status == "failed":
+            row["failure_reason"] = "script_failure"
+        pipe_jobs.append(row)
+        end_t = started + timedelta(seconds=dur)
+        if status == "failed" and rng.random() < s.retry_share_of_failures:
+            row["is_retried"] = True
+            retry = dict(row)
+            self.job_id += 1
+            rdur = run_s * float(rng.lognormal(0, 0.05))
+            rstart = end_t + timedelta(seconds=float(rng.exponential(30)))
+            retry.update(job_id=self.job_id, status="success", failure_reason=None,
+                         is_retried=False, started_at=_ts(rstart),
+                         finished_at=_ts(rstart + timedelta(seconds=rdur)), duration_s=rdur)
+            pipe_jobs.append(retry)
+            end_t = rstart + timedelta(seconds=rdur)
+        return end_t
+
+    def _read_logs(self, jobs_df: pd.DataFrame) -> pd.DataFrame:
+        """Read a few logs per image: the cache outcome and step counts of a sample of builds."""
+        for _image, grp in jobs_df[jobs_df["is_container_build"]
+                                  & (jobs_df["status"] == "success")].groupby("image"):
+            pick = self.rng.choice(grp.index.to_numpy(),
+                                   size=min(self.s.logs_per_image, len(grp)), replace=False)
+            for idx in sorted(pick):
+                outcome = str(jobs_df.at[idx, "_outcome"])
+                step_count: Any = jobs_df.at[idx, "_steps"]       # an integer column
+                steps = int(step_count)
+                cached = {"hit": steps, "miss": 0, "partial": steps // 2}[outcome]
+                jobs_df.at[idx, "cache_outcome"] = outcome
+                jobs_df.at[idx, "cached_steps"] = cached
+                jobs_df.at[idx, "executed_steps"] = steps - cached
+        jobs_df = jobs_df.drop(columns=["_outcome", "_steps"])
+        jobs_df["cached_steps"] = jobs_df["cached_steps"].astype("Int64")
+        jobs_df["executed_steps"] = jobs_df["executed_steps"].astype("Int64")
+        return jobs_df
+
+    def _registry(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """One repository per image with ``latest`` and some stable-branch tags."""
+        s, rng = self.s, self.rng
+        repos: list[dict[str, Any]] = []
+        tags: list[dict[str, Any]] = []
+        for k, c in enumerate(QEMU_IMAGES):
+            repo_id = 4_200_000 + k
+            tag_names = ["latest"] + [b for b in s.stable_branches if rng.random() < 0.6]
+            size = c.compressed_size_mb * 1e6
+            for t in tag_names:
+                tag_size = size * (1.0 if t == "latest" else float(rng.uniform(0.9, 1.0)))
+                tags.append({
+                    "repository_id": repo_id, "tag_name": t,
+                    "digest": _digest(s.seed, c.image, t),
+                    "total_size_bytes": float(round(tag_size)),
+                    "created_at": _ts(self.end - timedelta(days=float(rng.uniform(0, 20)))),
+                })
+            repos.append({
+                "repository_id": repo_id, "path": f"qemu-project/qemu/qemu/{c.image}",
+                "name": f"qemu/{c.image}", "image": c.image, "is_cache_repository": False,
+                "created_at": _ts(self.start - timedelta(days=400 + k)),
+                "tags_count": len(tag_names),
+                # tags of one image share most base layers: dedup size ~ one tag + 25% per extra
+                "size_bytes": float(round(size * (1 + 0.25 * (len(tag_names) - 1)))),
             })
-        repos.append({
-            "repository_id": repo_id, "path": f"qemu-project/qemu/qemu/{c.image}",
-            "name": f"qemu/{c.image}", "image": c.image, "is_cache_repository": False,
-            "created_at": _ts(start - timedelta(days=400 + k)), "tags_count": len(tag_names),
-            # tags of one image share most base layers: dedup size ~ one tag + 25% per extra
-            "size_bytes": float(round(size * (1 + 0.25 * (len(tag_names) - 1)))),
-        })
-
-    pipelines_df = pd.DataFrame(pipelines)
-    meta = {
-        "schema_version": SCHEMA_VERSION,
-        "source": "synthetic-sample",
-        "instance_url": None,
-        "project_path": "qemu-project/qemu",
-        "fetched_at": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "is_synthetic": True,
-        "description": "SYNTHETIC sample shaped like QEMU's CI; not measured from any project",
-        "generator": {
-            "script": "scripts/make_sample_data.py",
-            "settings": {k: (list(v) if isinstance(v, tuple) else v)
-                         for k, v in asdict(s).items()},
-            "counts": {
-                "pipelines": len(pipelines_df), "jobs": len(jobs_df),
-                "container_jobs": int(jobs_df["is_container_build"].sum()),
-                "images": len(QEMU_IMAGES),
-                "registry_repositories": len(repos), "registry_tags": len(tags),
-            },
-        },
-    }
-    return Dataset(
-        path=Path("."), metadata=meta, pipelines=pipelines_df, jobs=jobs_df,
-        registry_repositories=pd.DataFrame(repos), registry_tags=pd.DataFrame(tags),
-    )
+        return repos, tags

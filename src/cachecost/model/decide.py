@@ -27,9 +27,8 @@ import numpy as np
 from cachecost.model.distributions import Distribution
 from cachecost.model.scenario import KEYS, Scenario
 from cachecost.model.simulate import Static, median_params, simulate
-
-#: A margin below this share of the winner's cost (or $1/month) is reported as a tie.
-TIE_SHARE = 0.02
+from cachecost.rules import tie_resolution_usd
+from cachecost.textfmt import format_usd
 
 #: What each kind of money is, for the recommendation's ``weighs`` sentence.
 MONEY_KIND_TEXT = {
@@ -185,7 +184,7 @@ def _swing_sentences(st: Static, dists: dict[str, Distribution], winner: str,
                 what = (f"If {name} were {q}" if _is_probability(name)
                         else f"At the {q} of {name} ({_fmt(p[name][idx])} {_unit(name)})")
                 out.append(f"{what}, {runner_up} would be cheaper by "
-                           f"${-diff[idx]:,.2f}/month.")
+                           f"{format_usd(-diff[idx])}/month.")
     return out
 
 
@@ -215,24 +214,25 @@ def _cleanup_sentence(scenario: Scenario, what_if: dict, winner: str) -> list[st
         return []
     rule = ", ".join(f"{k} {v:g}" for k, v in policy.items() if v is not None)
     return [f"With the what-if cleanup policy ({rule}), {best} would cost "
-            f"${totals[best]:,.2f}/month against {winner}'s ${totals[winner]:,.2f} "
+            f"{format_usd(totals[best])}/month against {winner}'s {format_usd(totals[winner])} "
             f"(every input at p50)."]
 
 
 def resolution(cost: float) -> float:
-    """Smallest monthly difference the model reports as a difference."""
-    return max(1.0, TIE_SHARE * abs(cost))
+    """Smallest monthly difference the model reports as a difference (:mod:`cachecost.rules`)."""
+    return tie_resolution_usd(cost)
 
 
 def _tie_note(winner: str, runner_up: str, saving: float, cost: float,
               is_status_quo_kept: bool) -> list[str]:
     """A warning sentence when the winner's margin is too thin to act on."""
     if is_status_quo_kept:
-        return [f"{runner_up} is cheaper by only ${-saving:,.2f}/month, within the model's "
-                f"resolution (${resolution(cost):,.2f}): {winner}, today's strategy, is kept."]
+        return [f"{runner_up} is cheaper by only {format_usd(-saving)}/month, within the "
+                f"model's resolution ({format_usd(resolution(cost))}): {winner}, today's "
+                "strategy, is kept."]
     if saving >= resolution(cost):
         return []
-    return [f"The margin of {winner} over {runner_up} (${saving:,.2f}/month) is within the "
+    return [f"The margin of {winner} over {runner_up} ({format_usd(saving)}/month) is within the "
             f"model's resolution: treat them as a tie and decide on other grounds."]
 
 
@@ -283,4 +283,3 @@ def choose(sim: dict[str, dict[str, np.ndarray]], names: tuple[str, ...], baseli
     rest = [n for n in order[1:] if n not in ties]
     runner_up = rest[0] if rest else (ties[0] if ties else winner)
     return winner, order, is_status_quo_kept, ties, runner_up
-_resolution = resolution

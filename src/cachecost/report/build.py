@@ -59,9 +59,9 @@ from cachecost import __version__
 from cachecost.config import (
     NOTEBOOKS_DIR,
     PACKAGE_DIR,
-    RAW_DATA_DIR,
     REPORTS_DIR,
     SCENARIOS_DIR,
+    default_data_dir,
     resolve_data_dir,
 )
 from cachecost.dataset.io import atomic_path, read_metadata
@@ -75,6 +75,7 @@ from cachecost.report.provenance import (
     format_build_time,
     has_uncommitted_changes,
 )
+from cachecost.textfmt import format_signed_usd, format_usd
 
 KERNEL_NAME = "python3"
 # ipykernel >= 7 logs on stderr, for every kernel, that its local TCP socket is unencrypted
@@ -615,19 +616,6 @@ def load_scenarios(paths: list[Path] | None) -> list[Any]:
 # --------------------------------------------------------------------------- index
 
 
-def _format_usd(value: Any) -> str:
-    if not isinstance(value, int | float) or not math.isfinite(value):
-        return "-"
-    sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value):,.2f}" if abs(value) < 10 else f"{sign}${abs(value):,.0f}"
-
-
-def _format_signed_usd(value: Any) -> str:
-    if not isinstance(value, int | float) or not math.isfinite(value):
-        return ""
-    return ("+" if value > 0 else "") + _format_usd(value)
-
-
 def _quantile(q: Any, key: str) -> Any:
     return q.get(key) if isinstance(q, dict) else None
 
@@ -642,10 +630,10 @@ def summarize_scenario_for_index(results: dict[str, Any]) -> dict[str, Any]:
         total = s.get("total_cost_usd_per_month")
         delta = _quantile(s.get("delta_vs_baseline_usd_per_month"), "p50")
         cells[name] = {
-            "total": _format_usd(_quantile(total, "p50")),
-            "range": f"p10 {_format_usd(_quantile(total, 'p10'))} "
-                     f"\u2013 p90 {_format_usd(_quantile(total, 'p90'))}",
-            "delta": f"{_format_signed_usd(delta)} vs baseline" if delta else "",
+            "total": format_usd(_quantile(total, "p50")),
+            "range": f"p10 {format_usd(_quantile(total, 'p10'))} "
+                     f"\u2013 p90 {format_usd(_quantile(total, 'p90'))}",
+            "delta": f"{format_signed_usd(delta)} vs baseline" if delta else "",
             "is_baseline": bool(s.get("is_baseline")),
             "is_winner": name == winner,
             "title": s.get("title", name),
@@ -654,7 +642,7 @@ def summarize_scenario_for_index(results: dict[str, Any]) -> dict[str, Any]:
         title = strategies.get(winner, {}).get("title", winner)
         saving = rec.get("saving_usd_per_month")
         recommendation = f"{title}" + (
-            f": saves {_format_usd(saving)}/month over the runner-up"
+            f": saves {format_usd(saving)}/month over the runner-up"
             if isinstance(saving, int | float) and saving > 0 else ""
         )
     else:
@@ -714,12 +702,6 @@ def render_index(
 # --------------------------------------------------------------------------- fetch
 
 
-def default_fetch_dir(url: str, project: str) -> Path:
-    """Return where a fetch stores its dataset: ``data/raw/<host>/<project path>``."""
-    host = urlsplit(url).netloc or url
-    return RAW_DATA_DIR / host / project.strip("/")
-
-
 def run_fetch(fetch_params: dict[str, Any], notebooks_dir: Path, out_dir: Path) -> Path:
     """Run ``00-fetch-gitlab.ipynb`` with papermill; return the dataset directory it filled.
 
@@ -738,7 +720,7 @@ def run_fetch(fetch_params: dict[str, Any], notebooks_dir: Path, out_dir: Path) 
     params = {k: v for k, v in fetch_params.items() if v not in (None, "")}
     if not params.get("url") or not params.get("project"):
         raise CachecostError("--fetch needs --url URL and --project GROUP/PROJECT")
-    params.setdefault("data_dir", str(default_fetch_dir(params["url"], params["project"])))
+    params.setdefault("data_dir", str(default_data_dir(params["url"], params["project"])))
     check_parameters(notebook, params)
     executed = out_dir / "fetch" / FETCH_NOTEBOOK
     executed.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,16 @@ from typing import Any
 import pandas as pd
 
 from cachecost.errors import CachecostError
+from cachecost.rules import tie_resolution_usd
+from cachecost.textfmt import (  # noqa: F401 (format_* are re-exported for figures)
+    finite,
+    format_number,
+    format_pct,
+    format_quantity,
+    format_share,
+    format_signed_usd,
+    format_usd,
+)
 
 LINE_WIDTH = 72
 #: The page a summary links to, relative to the site root (per scenario).
@@ -35,79 +45,14 @@ BASELINE_MARK = "(*)"
 KEY_ASSUMPTIONS = 5
 #: How many "what would flip it" sentences the recommendation quotes.
 MAX_FLIPS = 3
-#: Differences smaller than this (USD/month) count as a tie in the recommendation.
-TIE_USD = 0.5
 
 
 # --------------------------------------------------------------------------- numbers
 
 
-def _finite(x: Any) -> float | None:
-    """Return ``x`` as a float, or None when missing or not finite."""
-    if x is None:
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def format_usd(x: Any) -> str:
-    """``1234.5 -> '$1,234'``, ``-2.345 -> '-$2.35'``; ``'-'`` when unknown.
-
-    Whole dollars from $10 up, cents below.
-    """
-    v = _finite(x)
-    if v is None:
-        return "-"
-    a = abs(v)
-    body = f"{a:,.0f}" if a >= 9.995 else f"{a:,.2f}"
-    sign = "-" if v < 0 and body.strip("0.") else ""
-    return f"{sign}${body}"
-
-
-def format_signed_usd(x: Any) -> str:
-    """Like :func:`format_usd` with an explicit ``+`` for positive values."""
-    text = format_usd(x)
-    return text if text.startswith("-") or text == "$0.00" else "+" + text
-
-
-def format_pct(x: Any) -> str:
-    """A signed percentage from percent points: ``51.2 -> '+51%'``, ``-3 -> '-3%'``."""
-    v = _finite(x)
-    if v is None:
-        return "n/a"
-    r = round(v)
-    return f"{r:+d}%" if r != 0 else "0%"
-
-
-def format_quantity(x: Any) -> str:
-    """A plain number for people: ``117357.5 -> '117,358'``, ``0.73385 -> '0.7339'``."""
-    v = _finite(x)
-    if v is None:
-        return "-" if x is None else str(x)
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
-
-
-def format_share(x: Any) -> str:
-    """A share 0..1 as a percentage: ``0.0044 -> '0.4%'``, ``0.25 -> '25%'``."""
-    v = _finite(x)
-    if v is None:
-        return "-"
-    pct = 100 * v
-    return f"{pct:.1f}%" if abs(pct) < 10 and round(pct, 1) != round(pct) else f"{pct:.0f}%"
-
-
-def format_number(x: Any, decimals: int = 0) -> str:
-    """Thousands-separated number, ``'-'`` when unknown."""
-    v = _finite(x)
-    return "-" if v is None else f"{v:,.{decimals}f}"
-
-
 def read_quantile(q: dict | None, key: str = "p50") -> float | None:
     """One value of a quantile dict (``p10``/``p50``/``p90``/``mean``); None if unknown."""
-    return _finite(q.get(key)) if isinstance(q, dict) else None
+    return finite(q.get(key)) if isinstance(q, dict) else None
 
 
 # --------------------------------------------------------------------------- the table
@@ -250,9 +195,10 @@ def format_recommendation(results: dict) -> str:
         if runner_up in strategies:
             d = strategies[runner_up]["delta_vs_baseline_usd_per_month"]
             lo, mid, hi = read_quantile(d, "p10"), read_quantile(d), read_quantile(d, "p90")
-            if all(v is not None and abs(v) < TIE_USD for v in (lo, mid, hi)):
+            tie_usd = tie_resolution_usd(read_quantile(w["total_cost_usd_per_month"]) or 0.0)
+            if all(v is not None and abs(v) < tie_usd for v in (lo, mid, hi)):
                 parts.append(f"The runner-up, {runner_up}, costs the same to within "
-                             f"{format_usd(TIE_USD)} a month: on cost alone the two tie.")
+                             f"{format_usd(tie_usd)} a month: on cost alone the two tie.")
             else:
                 parts.append(
                     f"The runner-up, {runner_up}, would cost a median {format_usd(mid)} a "

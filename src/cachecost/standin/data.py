@@ -28,6 +28,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,21 @@ VERIFICATION_JOB = "weekly-container-builds"
 #: the source of a child pipeline (``trigger: include:``)
 CHILD_SOURCE = "parent_pipeline"
 _CATALOG = {c.image: c for c in QEMU_IMAGES}
+
+
+@dataclass
+class _Records:
+    """The jobs at one clock as records, indexed the ways the API asks for them."""
+
+    jobs: list[SimpleNamespace] = field(default_factory=list)
+    by_id: dict[int, SimpleNamespace] = field(default_factory=dict)
+    ids_desc: list[int] = field(default_factory=list)     # minus the job ids, ascending
+    by_pipeline: dict[int, list[SimpleNamespace]] = field(default_factory=dict)
+
+
+def _records_of(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """``df``'s rows as dicts keyed by column name (the columns are strings)."""
+    return cast(list[dict[str, Any]], df.to_dict("records"))
 
 
 #: GitLab's times: microseconds cut to milliseconds, then "Z".
@@ -100,6 +116,7 @@ class StandinData:
     _jobs: pd.DataFrame = field(init=False, repr=False)
     _pipelines: pd.DataFrame = field(init=False, repr=False)
     _cache: dict = field(default_factory=dict, init=False, repr=False)
+    _records: _Records = field(default_factory=_Records, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -129,9 +146,9 @@ class StandinData:
                 if isinstance(df[col].dtype, pd.DatetimeTZDtype):
                     df[col] = df[col].dt.floor("ms")
         self._repo_recs = {int(r["repository_id"]): SimpleNamespace(**r)
-                           for r in self._repos.to_dict("records")}
+                           for r in _records_of(self._repos)}
         self._tag_recs: dict[int, dict[str, SimpleNamespace]] = {}
-        for t in self._tags.to_dict("records"):
+        for t in _records_of(self._tags):
             self._tag_recs.setdefault(int(t["repository_id"]), {})[t["tag_name"]] = \
                 SimpleNamespace(**t)
         self.end = max(self._jobs["finished_at"].max(), self._pipelines["updated_at"].max())
@@ -222,7 +239,7 @@ class StandinData:
             # the API's time strings, rendered once per clock (not once per request)
             texts = {f"{c}_text": format_times(jobs[c])
                      for c in ("created_at", "started_at", "finished_at")}
-            recs = [SimpleNamespace(**r) for r in jobs.assign(**texts).to_dict("records")]
+            recs = [SimpleNamespace(**r) for r in _records_of(jobs.assign(**texts))]
             by_pipeline: dict[int, list[SimpleNamespace]] = {}
             for r in recs:
                 by_pipeline.setdefault(int(r.pipeline_id), []).append(r)
@@ -230,27 +247,28 @@ class StandinData:
                 # cheap for the server as an indexed query (the stand-in's own CPU would
                 # otherwise be what a benchmark measures)
                 r.json = json.dumps(self.job_item(r), separators=(",", ":")).encode()
-            self._records = {"jobs": recs, "by_id": {r.job_id: r for r in recs},
-                             "ids_desc": [-r.job_id for r in recs], "by_pipeline": by_pipeline}
+            self._records = _Records(jobs=recs, by_id={r.job_id: r for r in recs},
+                                     ids_desc=[-r.job_id for r in recs],
+                                     by_pipeline=by_pipeline)
             self._cache = {now: (pipes.reset_index(drop=True), jobs)}
             return self._cache[now]
 
     def job_records(self) -> list[SimpleNamespace]:
         """Jobs at the clock as records (attribute access), newest first."""
         self._view()
-        return self._records["jobs"]
+        return self._records.jobs
 
     def job_records_below(self, job_id: int | None) -> list[SimpleNamespace]:
         """Records of jobs with an id below ``job_id`` (all if None), newest first."""
         recs = self.job_records()
         if job_id is None:
             return recs
-        return recs[bisect.bisect_right(self._records["ids_desc"], -job_id):]
+        return recs[bisect.bisect_right(self._records.ids_desc, -job_id):]
 
     def job_records_of_pipeline(self, pipeline_id: int) -> list[SimpleNamespace]:
         """Records of one pipeline's jobs (retried attempts included), newest first."""
         self._view()
-        return self._records["by_pipeline"].get(pipeline_id, [])
+        return self._records.by_pipeline.get(pipeline_id, [])
 
     def _is_retry_attempt(self, jobs: pd.DataFrame) -> pd.Series:
         prev = jobs.groupby(["pipeline_id", "name"])["job_id"].rank(method="first")
@@ -352,7 +370,7 @@ class StandinData:
         hit = pipes[pipes["pipeline_id"] == pipeline_id]
         if hit.empty:
             return None
-        r = next(hit.itertuples())
+        r: Any = next(hit.itertuples())
         obj = self._pipeline_item(r)
         obj.update({
             "before_sha": "0" * 40, "tag": False, "yaml_errors": None,
@@ -405,13 +423,14 @@ class StandinData:
     def job_trace(self, job_id: int) -> str | None:
         """``GET /projects/:id/jobs/:job_id/trace``: the job's log as plain text."""
         self._view()
-        r = self._records["by_id"].get(job_id)
+        r = self._records.by_id.get(job_id)
         return None if r is None else render_trace(r, self.project_path)
 
     # registry
     def repositories(self) -> list[dict]:
         """``GET /projects/:id/registry/repositories?tags=true&tags_count=true``."""
-        return [self.repository(rid, tags=True, size=False) for rid in sorted(self._repo_recs)]
+        return [repo for rid in sorted(self._repo_recs)
+                if (repo := self.repository(rid, tags=True, size=False)) is not None]
 
     def repository(self, repo_id: int, *, tags: bool, size: bool) -> dict | None:
         """One repository; ``size`` (deduplicated bytes) only where GitLab offers it."""

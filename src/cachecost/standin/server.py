@@ -23,6 +23,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
@@ -57,7 +58,8 @@ class _Reply(Exception):
 class JsonArray(bytes):
     """A JSON array joined from items already encoded."""
 
-    def __new__(cls, items):
+    def __new__(cls, items: Iterable[bytes]) -> JsonArray:
+        """Join ``items`` (each one encoded JSON value) into one array."""
         return super().__new__(cls, b"[" + b",".join(items) + b"]")
 
 
@@ -295,9 +297,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise _Reply(403, {"message": "403 Forbidden"})
 
     def _url(self, **params) -> str:
-        host = f"http://{self.server.server_address[0]}:{self.server.server_address[1]}"
         base = urlsplit(self.path)
-        return f"{host}{base.path}?{urlencode(params, quote_via=quote)}"
+        return f"{self.server.url}{base.path}?{urlencode(params, quote_via=quote)}"
 
     @staticmethod
     def _per_page(q: dict) -> int:
@@ -331,7 +332,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers["Link"] = ", ".join(links)
         return chunk, headers
 
-    def _jobs_page(self, q: dict) -> tuple[list, dict]:
+    def _jobs_page(self, q: dict) -> tuple[JsonArray, dict]:
         data = self.server.data
         recs = data.job_records()  # newest first
         if q.get("sort") == "asc":

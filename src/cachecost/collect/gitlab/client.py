@@ -11,11 +11,13 @@ Where the token comes from, first match wins (never from the command line):
 ``CI_JOB_TOKEN`` alone is refused up front: GitLab's job token cannot read the
 jobs and pipelines APIs.
 
-The client is python-gitlab's (``retry_transient_errors=True``: 5xx,
-dropped connections and timeouts are retried with backoff; 429 waits for
-``Retry-After``); :class:`GitlabClient` adds a second retry layer for what gets
-past it, pauses when ``RateLimit-Remaining`` runs low, counts requests, and
-turns failures into one-line :class:`~cachecost.errors.CachecostError` s.
+The client is python-gitlab's and so are its retries, in one layer, by the
+policy of :mod:`cachecost.collect.retry` (``retry_transient_errors=True``:
+5xx, dropped connections, truncated bodies and timeouts are retried with
+backoff; 429 waits for ``Retry-After``; ``max_retries`` retries at most, so a
+URL that keeps failing gets ``max_retries + 1`` requests). :class:`GitlabClient`
+pauses when ``RateLimit-Remaining`` runs low, counts requests, and turns what
+still fails into one-line :class:`~cachecost.errors.CachecostError` s.
 
     client = connect("https://gitlab.com")           # token from the environment
     client.get_json("/projects/qemu-project%2Fqemu", what="project qemu-project/qemu")
@@ -24,6 +26,7 @@ turns failures into one-line :class:`~cachecost.errors.CachecostError` s.
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import os
 import re
 import threading
@@ -41,6 +44,7 @@ import orjson
 import requests
 
 from cachecost import __version__
+from cachecost.collect.retry import DEFAULT_POLICY, RETRY_STATUSES, CountingAdapter, RetryPolicy
 from cachecost.errors import CachecostError
 
 TOKEN_ENV_VARS = ("GITLAB_TOKEN", "GITLAB_PRIVATE_TOKEN")
@@ -184,6 +188,7 @@ class RateLimitGuard:
     paused_s: float = 0.0
 
     def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Look at one response's ``RateLimit-*`` headers; sleep if the window runs low."""
         h = response.headers
         try:
             limit = int(h["RateLimit-Limit"])
@@ -199,14 +204,13 @@ class RateLimitGuard:
 
 
 class GitlabClient:
-    """python-gitlab plus counting, a second retry layer and one-line errors."""
+    """python-gitlab plus counting, rate-limit pauses and one-line errors."""
 
-    def __init__(self, gl: gitlab.Gitlab, credentials: Credentials, *, max_retries: int = 10,
-                 backoff_s: float = 0.5) -> None:
+    def __init__(self, gl: gitlab.Gitlab, credentials: Credentials, *,
+                 policy: RetryPolicy = DEFAULT_POLICY) -> None:
         self.gl = gl
         self.credentials = credentials
-        self.max_retries = max_retries
-        self.backoff_s = backoff_s
+        self.policy = policy
         self.requests = 0
         self.requests_by_kind: Counter[str] = Counter()
         self.retries = 0
@@ -222,14 +226,24 @@ class GitlabClient:
         """The instance URL (no token)."""
         return self.credentials.url
 
+    @property
+    def max_retries(self) -> int:
+        """Retries after a request's first attempt (python-gitlab's ``max_retries``)."""
+        return self.policy.max_retries
+
     def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         kind = request_kind(response.request.url or "")
         with self._lock:
             self.requests += 1
             self.requests_by_kind[kind] += 1
+            self.retries += response.status_code in RETRY_STATUSES
+
+    def _count_failed_connection(self) -> None:
+        with self._lock:
+            self.retries += 1
 
     def abort(self) -> None:
-        """Make every request still waiting or retrying give up: the fetch has failed."""
+        """Make every request not yet sent give up: the fetch has failed."""
         self._aborted.set()
 
     def limit_in_flight(self, n: int) -> None:
@@ -239,50 +253,36 @@ class GitlabClient:
     # ------------------------------------------------------------------ requests
     def _request(self, path: str, params: Mapping[str, Any] | None, what: str, *,
                  attempts: int | None = None) -> requests.Response:
-        """GET with python-gitlab's retries inside ours; translate what still fails."""
-        attempts = self.max_retries + 1 if attempts is None else attempts
-        last: Exception | None = None
-        for attempt in range(attempts):
-            if self._aborted.is_set():
-                raise FetchInterrupted(f"stopped asking GitLab at {self.url} for {what}: "
-                                       "the fetch failed elsewhere")
-            try:
-                with self._slots:             # waits out backoff without holding a slot
-                    return self.gl.http_request("get", path, query_data=dict(params or {}),
-                                                max_retries=min(self.max_retries, attempts))
-            except (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError) as exc:
-                last = exc
-            except gitlab.exceptions.GitlabError as exc:
-                code = exc.response_code
-                if code is None or (code < 500 and code != 429):   # 429: python-gitlab gave up
-                    raise self.describe_error(exc, what) from None
-                last = exc
-            with self._lock:
-                self.retries += 1
-            if attempt + 1 < attempts:
-                time.sleep(min(30.0, self.backoff_s * 2 ** attempt))
-        assert last is not None
-        raise self.describe_error(last, what) from None
+        """GET with python-gitlab's retries (``attempts`` requests at most); translate failures."""
+        if self._aborted.is_set():
+            raise FetchInterrupted(f"stopped asking GitLab at {self.url} for {what}: "
+                                   "the fetch failed elsewhere")
+        retries = self.max_retries if attempts is None else max(0, attempts - 1)
+        try:
+            with self._slots:
+                return self.gl.http_request("get", path, query_data=dict(params or {}),
+                                            max_retries=retries,
+                                            # python-gitlab passes it on to requests as is,
+                                            # which takes (connect, read) seconds
+                                            timeout=self.policy.timeout)  # type: ignore[arg-type]
+        except (requests.ConnectionError, requests.Timeout,
+                requests.exceptions.ChunkedEncodingError, gitlab.exceptions.GitlabError) as exc:
+            raise self.describe_error(exc, what) from None
 
     def _fetch_json(self, path: str, params: Mapping[str, Any] | None, what: str,
                     attempts: int | None = None) -> tuple[Any, requests.Response]:
-        """GET and decode JSON; a truncated body is retried like a dropped connection."""
-        tries = self.max_retries + 1 if attempts is None else attempts
-        for _ in range(tries):
-            resp = self._request(path, params, what, attempts=attempts)
-            try:            # orjson: a jobs page decodes in a third of the stdlib's time
-                return orjson.loads(resp.content), resp
-            except ValueError:                  # orjson.JSONDecodeError is one
-                with self._lock:
-                    self.retries += 1
-        raise FetchInterrupted(
-            f"GitLab at {self.url} kept sending unreadable JSON for {what}; what was fetched "
-            "so far is saved, run the same command again to resume")
+        """GET and decode JSON (a truncated body was already retried by python-gitlab)."""
+        resp = self._request(path, params, what, attempts=attempts)
+        try:            # orjson: a jobs page decodes in a third of the stdlib's time
+            return orjson.loads(resp.content), resp
+        except ValueError:                  # orjson.JSONDecodeError is one
+            raise FetchInterrupted(
+                f"GitLab at {self.url} sent unreadable JSON for {what}; what was fetched "
+                "so far is saved, run the same command again to resume") from None
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None, *, what: str,
                  attempts: int | None = None) -> Any:
-        """GET one JSON document (``attempts`` limits our own retry layer)."""
+        """GET one JSON document (``attempts``: at most this many requests, default the policy's)."""
         return self._fetch_json(path, params, what, attempts)[0]
 
     def get_text(self, path: str, *, what: str) -> str:
@@ -337,14 +337,16 @@ class GitlabClient:
                 f"GitLab at {url} answered HTTP {code} for {what} ({message}); what was "
                 "fetched so far is saved, run the same command again to resume")
         reason = type(exc).__name__
-        if isinstance(exc, requests.ConnectionError):
+        if isinstance(exc, requests.Timeout):
+            reason = "no answer within the timeout"
+        elif isinstance(exc, requests.ConnectionError):
             text = str(exc)
             reason = ("connection refused" if "refused" in text.lower()
                       else "name not resolved" if "resolve" in text.lower()
                       else "connection dropped")
         return FetchInterrupted(
-            f"cannot reach GitLab at {url} for {what} ({reason}); what was fetched so far is "
-            "saved, run the same command again to resume")
+            f"cannot reach GitLab at {url} for {what} ({reason}, {self.policy.max_requests} "
+            "attempts); what was fetched so far is saved, run the same command again to resume")
 
     def close(self) -> None:
         """Close the HTTP session."""
@@ -352,19 +354,28 @@ class GitlabClient:
 
 
 def connect(url: str | None, config_section: str | None = None, *,
-            environ: Mapping[str, str] | None = None, max_retries: int = 10,
-            backoff_s: float = 0.5, timeout_s: float = 60.0) -> GitlabClient:
-    """Return a :class:`GitlabClient` for the resolved credentials (no request is made)."""
+            environ: Mapping[str, str] | None = None, policy: RetryPolicy = DEFAULT_POLICY,
+            max_retries: int | None = None) -> GitlabClient:
+    """Return a :class:`GitlabClient` for the resolved credentials (no request is made).
+
+    ``policy`` says how to retry (:mod:`cachecost.collect.retry`); ``max_retries``
+    overrides its ``max_retries``.
+    """
+    if max_retries is not None:
+        policy = dataclasses.replace(policy, max_retries=max_retries)
     creds = resolve_credentials(url, config_section, environ)
     gl = gitlab.Gitlab(creds.url, private_token=creds.token, per_page=PER_PAGE,
-                       retry_transient_errors=True, timeout=timeout_s,
+                       retry_transient_errors=True, timeout=policy.read_timeout_s,
                        user_agent=f"cachecost/{__version__} python-gitlab/{gitlab.__version__}")
     read_environment_once(gl)
+    client = GitlabClient(gl, creds, policy=policy)
     # keep a connection for every request a fetch has in flight (2 x workers), not
-    # requests' default 10, so none is closed and opened again between pages
+    # requests' default 10, so none is closed and opened again between pages; the
+    # adapter retries nothing itself (python-gitlab does) and counts dropped connections
     for prefix in ("http://", "https://"):
-        gl.session.mount(prefix, requests.adapters.HTTPAdapter(pool_maxsize=POOL_SIZE))
-    return GitlabClient(gl, creds, max_retries=max_retries, backoff_s=backoff_s)
+        gl.session.mount(prefix, CountingAdapter(
+            on_no_answer=client._count_failed_connection, pool_maxsize=POOL_SIZE))
+    return client
 
 
 def read_environment_once(gl: gitlab.Gitlab) -> None:

@@ -9,8 +9,11 @@ manifests and config blobs. What it handles so callers don't have to:
   token (with the credentials as basic auth when there are any, as
   ``docker login`` does; on GitLab the realm is ``<gitlab>/jwt/auth``), cache
   it per scope and retry. An expired token is fetched again once.
-* **Being gentle.** ``429`` waits ``Retry-After`` seconds (capped); ``5xx``,
-  timeouts and dropped connections retry with exponential backoff.
+* **Being gentle.** urllib3's ``Retry`` (the policy of
+  :mod:`cachecost.collect.retry`): ``429`` waits ``Retry-After`` seconds
+  (capped); ``5xx``, timeouts and dropped connections retry with exponential
+  backoff; a registry that keeps failing is given up after ``max_retries + 1``
+  requests.
 * **Errors a user can act on**, one line each: unreachable registry,
   ``401`` (credentials missing or rejected), ``403``, unknown repository.
 
@@ -23,17 +26,17 @@ thread); :attr:`RegistryClient.request_count` counts HTTP requests sent::
 
 from __future__ import annotations
 
-import email.utils
+import dataclasses
 import hashlib
 import re
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from cachecost.collect.retry import DEFAULT_POLICY, RetryPolicy
 from cachecost.errors import CachecostError
 
 #: Every manifest type the scan can read, so the registry never down-converts.
@@ -92,21 +95,6 @@ def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     return scheme.lower(), params
 
 
-def parse_retry_after(value: str | None, default_s: float) -> float:
-    """Return the seconds a ``Retry-After`` header asks for (seconds or an HTTP date)."""
-    if not value:
-        return default_s
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default_s
-    return max(0.0, when.timestamp() - time.time())
-
-
 def normalize_registry_url(url: str) -> str:
     """Return ``scheme://host[:port]`` (https when no scheme is given); reject embedded secrets."""
     raw = url.strip().rstrip("/")
@@ -133,17 +121,19 @@ class RegistryClient:
         base_url: str,
         credentials: Credentials | None = None,
         *,
-        timeout_s: float = 30.0,
-        max_retries: int = 4,
-        backoff_s: float = 0.5,
-        max_retry_after_s: float = 60.0,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        max_retries: int | None = None,
+        backoff_s: float | None = None,
     ) -> None:
+        """``policy`` says how to retry; ``max_retries`` / ``backoff_s`` override its
+        ``max_retries`` / ``registry_backoff_factor_s``."""
         self.base_url = normalize_registry_url(base_url)
         self.credentials = credentials
-        self.timeout_s = timeout_s
-        self.max_retries = max_retries
-        self.backoff_s = backoff_s
-        self.max_retry_after_s = max_retry_after_s
+        if max_retries is not None:
+            policy = dataclasses.replace(policy, max_retries=max_retries)
+        if backoff_s is not None:
+            policy = dataclasses.replace(policy, registry_backoff_factor_s=backoff_s)
+        self.policy = policy
         self._local = threading.local()
         self._lock = threading.Lock()
         self._tokens: dict[str, str] = {}
@@ -157,17 +147,29 @@ class RegistryClient:
         """HTTP requests sent so far (token requests and retries included)."""
         return self._count
 
+    def _counted(self) -> None:
+        with self._lock:
+            self._count += 1
+
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
             session.headers["User-Agent"] = "cachecost-registry-scan"
+            adapter = self.policy.registry_adapter(on_request=self._counted)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
         return session
 
-    def _send(self, method: str, url: str, **kwargs) -> requests.Response:
-        with self._lock:
-            self._count += 1
-        return self._session().request(method, url, timeout=self.timeout_s, **kwargs)
+    def _send(self, method: str, url: str, *, what: str, **kwargs) -> requests.Response:
+        """Send with the policy's retries; one line when the registry stays unreachable."""
+        try:
+            return self._session().request(method, url, timeout=self.policy.timeout, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            reason = type(exc).__name__
+            raise RegistryError(
+                f"{what}: unreachable after {self.policy.max_requests} attempts ({reason})"
+            ) from None
 
     def _auth_header(self, scope: str) -> dict[str, str]:
         with self._lock:
@@ -196,7 +198,7 @@ class RegistryClient:
         auth = (
             (self.credentials.username, self.credentials.password) if self.credentials else None
         )
-        resp = self._retrying("GET", realm, params=query, auth=auth, what=f"token realm {realm}")
+        resp = self._send("GET", realm, params=query, auth=auth, what=f"token realm {realm}")
         if resp.status_code == 401:
             raise RegistryError(f"registry token realm {realm}: 401 Unauthorized; "
                                 + self._credentials_hint())
@@ -213,39 +215,9 @@ class RegistryClient:
             self._tokens[scope] = token
         return token
 
-    def _retrying(self, method: str, url: str, *, what: str, retries: int | None = None,
-                  **kwargs) -> requests.Response:
-        """Send, retrying dropped connections, 5xx and 429 (``Retry-After``)."""
-        max_retries = self.max_retries if retries is None else retries
-        attempt = 0
-        while True:
-            try:
-                resp = self._send(method, url, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt >= max_retries:
-                    reason = type(exc).__name__
-                    raise RegistryError(
-                        f"{what}: unreachable after {attempt + 1} attempts ({reason})"
-                    ) from None
-                time.sleep(self.backoff_s * 2**attempt)
-                attempt += 1
-                continue
-            if resp.status_code == 429 or resp.status_code >= 500:
-                if attempt >= max_retries:
-                    return resp
-                if resp.status_code == 429:
-                    wait = parse_retry_after(resp.headers.get("Retry-After"), self.backoff_s)
-                    wait = min(wait, self.max_retry_after_s)
-                else:
-                    wait = self.backoff_s * 2**attempt
-                time.sleep(wait)
-                attempt += 1
-                continue
-            return resp
-
     def request(
         self, method: str, path: str, *, scope: str, what: str, headers: dict | None = None,
-        params: dict | None = None, retries: int | None = None,
+        params: dict | None = None,
     ) -> requests.Response:
         """Send one API request, answering auth challenges; raise one-line errors.
 
@@ -259,8 +231,8 @@ class RegistryClient:
             auth = None
             if self._is_basic and self.credentials:
                 auth = (self.credentials.username, self.credentials.password)
-            resp = self._retrying(method, url, what=f"registry {self.base_url}", headers=hdrs,
-                                  params=params, auth=auth, retries=retries)
+            resp = self._send(method, url, what=f"registry {self.base_url}", headers=hdrs,
+                              params=params, auth=auth)
             if resp.status_code != 401 or tried_auth >= 2:
                 break
             scheme, challenge = parse_challenge(resp.headers.get("WWW-Authenticate", ""))
@@ -290,7 +262,7 @@ class RegistryClient:
         raise RegistryError(f"{where}: HTTP {code}")
 
     def _paginate(self, path: str, key: str, *, scope: str, what: str,
-                  params: dict) -> Iterator[str]:
+                  params: dict | None) -> Iterator[str]:
         """Yield the items of a paginated list (``Link: <…>; rel="next"``)."""
         next_path: str | None = path
         while next_path:
@@ -307,12 +279,8 @@ class RegistryClient:
     # ------------------------------------------------------------------ API
 
     def ping(self) -> None:
-        """Check the registry answers ``/v2/`` (and that credentials work if it asks).
-
-        Retried once only: a registry that refuses the first connection is more
-        likely a wrong URL than a hiccup, and the user should hear so quickly.
-        """
-        self.request("GET", "", scope="", what="API check /v2/", retries=1)
+        """Check the registry answers ``/v2/`` (and that credentials work if it asks)."""
+        self.request("GET", "", scope="", what="API check /v2/")
 
     def list_repositories(self) -> list[str]:
         """Return every repository from ``/v2/_catalog`` (not offered by GitLab.com)."""

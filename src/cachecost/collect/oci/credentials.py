@@ -64,14 +64,19 @@ def locate_gitlab_registry(
     import requests
 
     from cachecost.collect.gitlab.client import resolve_credentials
+    from cachecost.collect.retry import DEFAULT_POLICY as policy
 
     found = resolve_credentials(url, section, os.environ if environ is None else environ)
-    gl = gitlab.Gitlab(found.url, private_token=found.token, retry_transient_errors=True)
+    gl = gitlab.Gitlab(found.url, private_token=found.token, retry_transient_errors=True,
+                       timeout=policy.read_timeout_s)
     where = f"GitLab {gl.url} project {project}"
     try:
-        repos = gl.projects.get(project, lazy=True).repositories.list(get_all=True)
-        gl.auth()
-        login = Credentials(gl.user.username, found.token, source=found.origin)
+        repos = gl.projects.get(project, lazy=True).repositories.list(
+            get_all=True, max_retries=policy.max_retries)
+        user = gl.http_get("/user", max_retries=policy.max_retries)
+        if not isinstance(user, dict) or not user.get("username"):
+            raise CachecostError(f"{where}: GET /user did not name the token's user")
+        login = Credentials(user["username"], found.token, source=found.origin)
     except gitlab.GitlabAuthenticationError:
         raise CachecostError(f"{where}: 401 Unauthorized (bad or expired token)") from None
     except gitlab.GitlabError as exc:

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
-DEFAULT_CACHE_PATTERNS = ("*-cache", "*/cache")
+from cachecost.rules import DEFAULT_CACHE_PATTERNS, is_cache_repository
+
 DEFAULT_TTL_HOURS = 336.0
 
 
@@ -44,11 +44,6 @@ class _Image(Protocol):
     def blobs(self) -> tuple: ...
     @property
     def created_at(self) -> datetime | None: ...
-
-
-def is_cache_repository(path: str, patterns: Sequence[str] = DEFAULT_CACHE_PATTERNS) -> bool:
-    """True when ``path`` matches a cache pattern (``qemu/debian-cache``, ``app/cache``)."""
-    return any(fnmatchcase(path, pattern) for pattern in patterns)
 
 
 def project_of(path: str, projects: Sequence[str] = ()) -> str:
