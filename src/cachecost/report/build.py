@@ -57,10 +57,10 @@ from cachecost.config import (
 from cachecost.dataset.io import atomic_path, read_metadata
 from cachecost.errors import CachecostError
 from cachecost.report.export import (  # noqa: F401  (re-exported)
+    check_plotlyjs_not_inlined,
     export_html,
     find_external_urls,
     lab_css_asset_name,
-    link_plotlyjs,
     plotly_asset_name,
     read_lab_css,
     read_site_css,

@@ -64,19 +64,21 @@ def plotly_asset_name() -> str:
     return f"plotly-{get_plotlyjs_version()}.min.js"
 
 
-def link_plotlyjs(html: str, href: str) -> str:
-    """Replace the plotly.js that plotly's notebook renderer inlined with ``<script src=href>``.
+def has_plotly_output(nb: Any) -> bool:
+    """Return True when a cell of the notebook displays a plotly figure (its JSON mimetype)."""
+    from cachecost.report.notebook import PLOTLY_MIMETYPE
 
-    Raises CachecostError when a copy of the library stays inlined (a changed
-    plotly output format), so a site page never silently carries 4 MB.
-    """
+    return any(PLOTLY_MIMETYPE in (out.get("data") or {})
+               for cell in nb.get("cells", []) for out in cell.get("outputs", []) or [])
+
+
+def check_plotlyjs_not_inlined(html: str) -> None:
+    """Raise CachecostError when a page carries its own copy of plotly.js (a site page must
+    load the shared one, so it never silently weighs 4 MB)."""
     from plotly.offline import get_plotlyjs
 
-    library = get_plotlyjs()
-    html = html.replace(f"<script>{library}</script>", f'<script src="{href}"></script>')
-    if library[:4096] in html:
-        raise CachecostError("plotly.js is inlined in a form the runner does not recognize")
-    return html
+    if get_plotlyjs()[:4096] in html:
+        raise CachecostError("plotly.js is inlined in a page that should load the shared copy")
 
 
 def _html_exporter() -> Any:
@@ -105,15 +107,27 @@ def lab_css_asset_name(lab_css: str) -> str:
 
 
 def export_html(
-    nb: Any, *, title: str, banner_html: str, css: str, lab_css_href: str | None = None
+    nb: Any, *, title: str, banner_html: str, css: str, lab_css_href: str | None = None,
+    plotlyjs_href: str | None = None,
 ) -> str:
     """Return a notebook as one HTML page: code and prompts hidden, banner on top, no CDN.
 
     With ``lab_css_href`` the page links JupyterLab's style sheet instead of inlining it.
+    When a cell shows a plotly figure the page's ``<head>`` loads plotly.js once: from
+    ``plotlyjs_href`` (the site's shared copy), else inlined (a standalone page).
     """
+    plotlyjs = None
+    if has_plotly_output(nb):
+        if plotlyjs_href is not None:
+            plotlyjs = {"href": plotlyjs_href}
+        else:
+            from plotly.offline import get_plotlyjs
+
+            plotlyjs = {"inline": get_plotlyjs()}
     resources = {
         "metadata": {"name": title},
-        "cachecost": {"banner": banner_html, "css": css, "lab_css_href": lab_css_href},
+        "cachecost": {"banner": banner_html, "css": css, "lab_css_href": lab_css_href,
+                      "plotlyjs": plotlyjs},
     }
     body, _ = _html_exporter().from_notebook_node(nb, resources=resources)
     return body

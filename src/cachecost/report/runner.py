@@ -24,7 +24,7 @@ from cachecost.config import (
     RAW_DATA_DIR,
 )
 from cachecost.errors import CachecostError
-from cachecost.report.export import export_html, find_external_urls, link_plotlyjs
+from cachecost.report.export import check_plotlyjs_not_inlined, export_html, find_external_urls
 from cachecost.report.notebook import skip_slow_imports
 from cachecost.report.site import write_text
 
@@ -53,7 +53,7 @@ class PageTask:
     title: str
     banner_html: str
     css: str
-    plotlyjs_href: str | None  # None: leave plotly.js inlined (standalone)
+    plotlyjs_href: str | None  # None: inline plotly.js into the page (standalone)
     lab_css_href: str | None  # None: inline JupyterLab's style sheet (standalone)
 
 
@@ -219,9 +219,9 @@ def execute_page(task: PageTask) -> dict[str, Any]:
             return {"error": describe_execution_error(task.notebook, exc, task.scenario)}
         nb = nbformat.read(str(ipynb), as_version=4)
         html = export_html(nb, title=task.title, banner_html=task.banner_html, css=task.css,
-                           lab_css_href=task.lab_css_href)
+                           lab_css_href=task.lab_css_href, plotlyjs_href=task.plotlyjs_href)
         if task.plotlyjs_href is not None:
-            html = link_plotlyjs(html, task.plotlyjs_href)
+            check_plotlyjs_not_inlined(html)
         external = find_external_urls(html)
         if external:
             return {"error": f"{task.notebook}: its page would load {external[0]} "
