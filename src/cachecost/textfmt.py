@@ -46,4 +46,4 @@ def format_significant(x: float, digits: int = 2) -> str:
     if abs(v) >= 10 ** (digits - 1) or v == int(v):
         return f"{v:,.0f}"
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(v))))
-    return f"{v:,.{decimals}f}"
+    return f"{v:,.{decimals}f}".rstrip("0").rstrip(".")
