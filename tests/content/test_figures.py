@@ -68,6 +68,21 @@ def test_cache_outcome_rate_plots_the_share_not_served_from_cache():
     assert "%" in fig.layout.yaxis.title.text
 
 
+def test_sampled_logs_line_only_in_weeks_with_sampled_logs():
+    w1, w2, w3 = (pd.Timestamp(d) for d in ("2025-03-03", "2025-03-10", "2025-03-17"))
+    df = pd.DataFrame({"week": [w1, w1, w2, w3, w3],
+                       "basis": ["inferred", "sampled logs", "inferred", "inferred",
+                                 "sampled logs"],
+                       "outcome": ["uncached", "miss", "cached", "cached", "hit"],
+                       "jobs": [4, 2, 5, 6, 3], "share": [1.0, 1.0, 1.0, 1.0, 1.0]})
+    fig = figures.plot_cache_outcome_rate(df)
+    sampled = next(t for t in fig.data if t.name.startswith("sampled logs"))
+    assert list(sampled.x) == ["2025-03-03", "2025-03-10", "2025-03-17"]
+    assert list(sampled.y) == [100.0, None, 0.0]   # no point, and no line, in week 2
+    assert sampled.connectgaps is False
+    assert sampled.name == "sampled logs (5 builds)"
+
+
 def test_registry_and_billing_charts_convert_units():
     reg = pd.DataFrame({"repository": ["qemu/a", "qemu/a-cache"], "image": ["a", "a"],
                         "is_cache_repository": [False, True], "tags": [2, 5],

@@ -180,21 +180,27 @@ def plot_cache_outcome_rate(df: pd.DataFrame) -> go.Figure:
     Takes :func:`history.compute_cache_outcome_rate`: the share of ``partial``
     plus ``miss`` among sampled logs, and of ``uncached`` among all builds
     classified (log or duration split). A week with builds but none uncached
-    shows 0.
+    shows 0. The sampled-logs line is drawn only for the weeks whose logs were
+    sampled: a week without any breaks the line instead of bridging it.
     """
     fig = go.Figure()
     styles = {"sampled logs": ("lines+markers", "dot", PALETTE[3]),
               "inferred": ("lines", "solid", PALETTE[0])}
+    all_weeks = sorted(df["week"].unique()) if not df.empty else []
     for basis, part in df.groupby("basis", sort=True):
         weeks = part.groupby("week")
         jobs = weeks["jobs"].sum()
         not_cached = part[part["outcome"].isin(NOT_CACHED_OUTCOMES)].groupby("week")["share"]
-        share = not_cached.sum().reindex(jobs.index, fill_value=0.0) * 100
+        share = (not_cached.sum().reindex(jobs.index, fill_value=0.0) * 100).round(2)
+        share = share.reindex(all_weeks)          # NaN: no build of this basis that week
+        counts = jobs.reindex(all_weeks)
         mode, dash, color = styles.get(str(basis), ("lines", "dash", PALETTE[5]))
         fig.add_scatter(
-            x=[w.strftime("%Y-%m-%d") for w in jobs.index], y=share.round(2).tolist(),
+            x=[pd.Timestamp(w).strftime("%Y-%m-%d") for w in all_weeks],
+            y=[None if pd.isna(v) else float(v) for v in share],
             name=f"{label(basis)} ({int(jobs.sum()):,} builds)", mode=mode,
-            line={"dash": dash, "color": color}, customdata=jobs.tolist(),
+            line={"dash": dash, "color": color}, connectgaps=False,
+            customdata=[None if pd.isna(v) else int(v) for v in counts],
             hovertemplate="week of %{x}: %{y:.1f}% of %{customdata} builds<extra></extra>",
         )
     fig.update_yaxes(rangemode="tozero")

@@ -108,6 +108,7 @@ def summarize_scenario_for_index(results: dict[str, Any]) -> dict[str, Any]:
         delta = _quantile(s.get("delta_vs_baseline_usd_per_month"), "p50")
         cells[name] = {
             "total": _format_usd(_quantile(total, "p50")),
+            "total_usd": _quantile(total, "p50"),
             "range": f"p10 {_format_usd(_quantile(total, 'p10'))} "
                      f"\u2013 p90 {_format_usd(_quantile(total, 'p90'))}",
             "delta": f"{_format_signed_usd(delta)} vs baseline" if delta else "",
@@ -125,6 +126,14 @@ def summarize_scenario_for_index(results: dict[str, Any]) -> dict[str, Any]:
     else:
         recommendation = "-"
     return {"cells": cells, "recommendation": recommendation}
+
+
+def _mean_cost(row: dict[str, Any]) -> tuple[float, str]:
+    """Sort key of an index row: the strategy's median monthly cost averaged over the
+    scenarios that have it (cheapest first), then its name."""
+    costs = [c["total_usd"] for c in row["cells"]
+             if c and isinstance(c.get("total_usd"), int | float)]
+    return (sum(costs) / len(costs) if costs else math.inf, row["name"])
 
 
 def render_index(
@@ -155,10 +164,9 @@ def render_index(
             "recommendation": summary["recommendation"],
             "cells": summary["cells"],
         })
-    comparison = [
+    comparison = sorted((
         {"name": name, "title": titles[name], "cells": [c["cells"].get(name) for c in cards]}
-        for name in comparison_names
-    ]
+        for name in comparison_names), key=_mean_cost)
     import markupsafe
 
     samples.discard(None)
