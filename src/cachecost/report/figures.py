@@ -96,8 +96,8 @@ def style_figure(fig: go.Figure, title: str, x_title: str, y_title: str, *,
     when long), axis titles, legend on top."""
     fig.update_layout(
         template="plotly_white",
-        title={"text": title_lines(title), "x": 0.0, "xanchor": "left", "y": 0.98,
-               "yref": "container", "yanchor": "top"},
+        title={"text": title_lines(title), "x": 0.0, "xanchor": "left", "y": 1.0,
+               "yref": "container", "yanchor": "top", "pad": {"t": 14}},
         font={"family": FONT, "size": 13},
         height=height + 30,
         margin={"l": 60, "r": 30, "t": 120, "b": 60},
@@ -702,7 +702,7 @@ def plot_tornado(results: dict, *, max_bars: int = TORNADO_BARS) -> go.Figure:
     fig.add_vline(x=0, line={"color": "black", "width": 1})
     return style_figure(fig, "Tornado: Δ vs baseline as each input moves from p10 to p90 "
                         "(USD/month; left of 0 = cheaper than baseline)",
-                        "Δ total cost vs baseline (USD per month)", "",
+                        "Δ vs baseline (USD a month)", "",
                         height=max(380, 48 * len(rows) + 170))
 
 
