@@ -147,7 +147,8 @@ def test_cli_noop_prints_where_the_index_is(sample_site: Site, tmp_path: Path) -
 
 # The headings and tables of the page in document order, as "h2:<text>" / "table:<class>".
 _OUTLINE_JS = """() => Array.from(document.querySelectorAll('h1, h2, table, p.cachecost-missing'))
-    .map(e => e.tagName === 'TABLE' ? 'table:' + e.className
+    .map(e => e.tagName === 'TABLE'
+              ? 'table:' + ((e.className.match(/cachecost-table-[\\w-]+/) || [''])[0])
               : e.tagName === 'P' ? 'p:missing' : e.tagName.toLowerCase() + ':' +
                 e.textContent.replace('¶', '').trim())"""
 

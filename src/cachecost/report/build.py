@@ -153,12 +153,7 @@ def build_report(
     started = time.perf_counter()
     notebooks_path = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
     out_path = Path(out_dir) if out_dir else REPORTS_DIR
-    if out_path.exists() and not out_path.is_dir():
-        raise CachecostError(f"{out_path}: exists and is not a directory")
-    if base_url is not None and (
-        urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc
-    ):
-        raise CachecostError(f"--base-url {base_url!r}: expected an http(s):// URL")
+    _check_options(out_path, base_url)
     if fetch_params is not None:
         data_dir = run_fetch(fetch_params, notebooks_path, out_path)
     data_path = resolve_data_dir(data_dir)
@@ -167,13 +162,8 @@ def build_report(
         raise CachecostError(f"{data_path}: no such data directory")
     notebooks = find_report_notebooks(notebooks_path)
     loaded = load_scenarios(scenarios)
-    extra = dict(parameters or {})
-    for name in DEFAULT_PARAMETERS:
-        if name in extra:
-            raise CachecostError(f"parameter {name!r} is set by the runner; use the option")
+    extra = _extra_parameters(parameters, notebooks)
     data_param = "" if data_dir is None or str(data_dir) == "" else str(data_path)
-    for nb in notebooks:
-        check_parameters(nb, {**dict.fromkeys(DEFAULT_PARAMETERS), **extra})
     pages = [{"stem": nb.stem, "title": read_page_title(nb), "notebook": nb} for nb in notebooks]
 
     options = {"standalone": is_standalone, "base_url": base_url, "parameters": extra,
@@ -186,24 +176,12 @@ def build_report(
         name: hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
         for name, parts in inputs.items()
     }
-    todo = []
-    for s in loaded:
-        before = old.get(s.name, {})
-        if force:
-            reason = "--force"
-        elif not scenario_outputs_exist(out_path, s.name, pages):
-            reason = "outputs missing"
-        elif before.get("fingerprint") != fingerprints[s.name]:
-            changed = [k for k, v in inputs[s.name].items() if before.get("inputs", {}).get(k) != v]
-            reason = "changed: " + ", ".join(changed or ["inputs"])
-        else:
-            continue
-        print(f"cachecost: building {s.name} ({reason})", file=sys.stderr, flush=True)
-        todo.append(s)
+    todo = [s for s in loaded
+            if _needs_build(s, old, fingerprints, inputs, out_path, pages, force)]
     build = ReportBuild(out_dir=out_path, index_path=out_path / "index.html")
     build.skipped = [s.name for s in loaded if s not in todo]
     out_path.mkdir(parents=True, exist_ok=True)
-    new_state = {"version": STATE_VERSION, "scenarios": dict(old)}
+    new_state: dict[str, Any] = {"version": STATE_VERSION, "scenarios": dict(old)}
 
     if todo:
         _build_scenarios(todo, pages, data_dir, data_param, out_path, extra, is_standalone,
@@ -221,23 +199,69 @@ def build_report(
     ).hexdigest()
     if build.built or force or state.get("index_fingerprint") != index_fp \
             or not build.index_path.is_file():
-        prov = {
-            "is_synthetic": bool(data_meta.get("is_synthetic")),
-            "data_source": describe_data_source(data_meta),
-            "fetched_at": str(data_meta.get("fetched_at") or "unknown"),
-            "scenario": None,
-            "cachecost_version": __version__,
-            "git_commit": find_git_commit(),
-            "git_is_dirty": has_uncommitted_changes(),
-            "built_at": format_build_time(),
-        }
-        write_text(build.index_path, render_index(out_path, loaded, pages, new_state, prov))
+        write_text(build.index_path, render_index(out_path, loaded, pages, new_state,
+                                                  _site_provenance(data_meta)))
     new_state["index_fingerprint"] = index_fp
     if new_state != state:  # a no-op build rewrites nothing
         with atomic_path(out_path / BUILD_STATE_FILE) as tmp:
             tmp.write_text(dump_json(new_state), encoding="utf-8")
     build.elapsed_s = time.perf_counter() - started
     return build
+
+
+def _check_options(out_path: Path, base_url: str | None) -> None:
+    """Raise CachecostError for an output path that is a file or a base URL not http(s)."""
+    if out_path.exists() and not out_path.is_dir():
+        raise CachecostError(f"{out_path}: exists and is not a directory")
+    if base_url is not None and (
+        urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc
+    ):
+        raise CachecostError(f"--base-url {base_url!r}: expected an http(s):// URL")
+
+
+def _extra_parameters(parameters: dict[str, Any] | None, notebooks: list[Path]
+                      ) -> dict[str, Any]:
+    """The extra notebook parameters, checked against every notebook's parameters cell."""
+    extra = dict(parameters or {})
+    for name in DEFAULT_PARAMETERS:
+        if name in extra:
+            raise CachecostError(f"parameter {name!r} is set by the runner; use the option")
+    for nb in notebooks:
+        check_parameters(nb, {**dict.fromkeys(DEFAULT_PARAMETERS), **extra})
+    return extra
+
+
+def _needs_build(scenario: Any, old: dict[str, Any], fingerprints: dict[str, str],
+                 inputs: dict[str, dict[str, str]], out_path: Path, pages: list[dict],
+                 force: bool) -> bool:
+    """True (and a line on stderr saying why) when a scenario must be rebuilt."""
+    before = old.get(scenario.name, {})
+    if force:
+        reason = "--force"
+    elif not scenario_outputs_exist(out_path, scenario.name, pages):
+        reason = "outputs missing"
+    elif before.get("fingerprint") != fingerprints[scenario.name]:
+        changed = [k for k, v in inputs[scenario.name].items()
+                   if before.get("inputs", {}).get(k) != v]
+        reason = "changed: " + ", ".join(changed or ["inputs"])
+    else:
+        return False
+    print(f"cachecost: building {scenario.name} ({reason})", file=sys.stderr, flush=True)
+    return True
+
+
+def _site_provenance(data_meta: dict[str, Any]) -> dict[str, Any]:
+    """The index page's banner: the data and the build, no scenario."""
+    return {
+        "is_synthetic": bool(data_meta.get("is_synthetic")),
+        "data_source": describe_data_source(data_meta),
+        "fetched_at": str(data_meta.get("fetched_at") or "unknown"),
+        "scenario": None,
+        "cachecost_version": __version__,
+        "git_commit": find_git_commit(),
+        "git_is_dirty": has_uncommitted_changes(),
+        "built_at": format_build_time(),
+    }
 
 
 def _build_scenarios(

@@ -61,7 +61,8 @@ def load_scenarios(paths: list[Path] | None) -> list[Any]:
     from cachecost.model.scenario import load_scenario
 
     paths = list(paths) if paths else find_default_scenarios()
-    loaded, seen = [], {}
+    loaded: list[Any] = []
+    seen: dict[str, Path] = {}
     for path in paths:
         path = Path(path)
         if not path.is_file():
