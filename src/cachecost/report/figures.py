@@ -487,7 +487,7 @@ def format_assumptions_frame(results: dict) -> pd.DataFrame:
             "from": _SOURCE_WORDS.get(str(i.get("source")), str(i.get("source") or "")),
             "citation": resolve_citation(i.get("citation"))[0],
             "source_ids": resolve_citation(i.get("citation"))[1],
-            "meaning": i.get("doc") or "",
+            "meaning": re.sub(r"\bnull\b", "unset", str(i.get("doc") or "")),
         })
     columns = ["input", "key", "value", "from", "citation", "source_ids", "meaning"]
     return pd.DataFrame(rows, columns=columns)
