@@ -131,17 +131,22 @@ def test_key_assumptions_use_reader_names_and_numbered_sources(results, provenan
 
 def test_claims_open_the_summary_in_the_threads_order(results, provenance):
     results["claims"] = make_claims()
+    results["claims"][1]["sentence"] = "Partly: 6.1x at 12 months, 1.2x with a cleanup."
     text = format_summary_text(results, provenance, None)
     assert text.index("The thread's claims, checked") < text.index("\nstrategy ")
     flat = " ".join(text.split())
     order = [flat.index(f"{n}. \u201c") for n in range(1, 6)]
     assert order == sorted(order)
-    assert "1. \u201ckaniko at least doubles registry storage\u201d: partly." in flat
-    assert "6.1x at month 12, 1.2x with a 14-day cleanup (80% interval 4 to 8.2)." in flat
-    assert "Hinges on: whether a cleanup policy runs." in flat
-    assert "\u201ckaniko --reproducible runs out of memory\u201d: holds. peak about 3.1 GiB" \
-        in flat and "(80% interval 2.5 to 3.8)" in flat
-    assert "\u201ckaniko takes one cache source\u201d: these data cannot tell." in flat
+    assert ("1. \u201ckaniko at least doubles registry storage\u201d Partly: 6.1x at 12 "
+            "months, 1.2x with a cleanup. Figures: 6.1x at month 12, 1.2x with a 14-day "
+            "cleanup. Hinges on: whether a cleanup policy runs.") in flat
+    # a figure given as a number gets its interval appended; no sentence: the verdict
+    assert "\u201cno cache burns the compute allowance\u201d Holds. Figures: 5.5." in flat
+    assert "Figures: peak about 3.1 GiB, the largest uncompressed image. Hinges on: kaniko " \
+        "issue 862: the image is held in memory. Sources: [" in flat
+    assert "\u201ckaniko takes one cache source\u201d These data cannot tell." in flat
+    n = flat.split("the image is held in memory. Sources: [")[1].split("]")[0]
+    assert f"[{n}] kaniko issue 862: --reproducible loads the entire image into memory" in flat
 
 
 def test_older_results_without_claims_or_voi_say_so(results, provenance):

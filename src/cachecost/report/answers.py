@@ -20,6 +20,7 @@ import textwrap
 from typing import Any
 
 from cachecost.report.names import reader_name
+from cachecost.report.sources import resolve_citation
 from cachecost.textfmt import format_significant
 
 VERDICTS = ("holds", "partly", "does not hold", "these data cannot tell")
@@ -93,19 +94,29 @@ def claim_rows(results: dict) -> list[dict[str, str]]:
     rows = []
     for c in claims:
         figure, interval = format_figure(c.get("figure")), format_interval(c.get("interval"))
-        if interval and figure:
+        # a figure written out states its own interval; a bare number gets it appended
+        if interval and figure and not isinstance(c.get("figure"), str):
             figure = f"{figure} (80% interval {interval})"
+        verdict = str(c.get("verdict") or "these data cannot tell")
         rows.append({
             "id": str(c.get("id") or ""),
             "claim": str(c.get("claim") or c.get("id") or "").strip(),
-            "verdict": str(c.get("verdict") or "these data cannot tell"),
+            "verdict": verdict,
+            "sentence": _sentence(c.get("sentence") or ""),
             "figure": figure or interval,
             "hinges_on": str(c.get("hinges_on") or "").strip(),
         })
     return rows
 
 
-def claims_text_lines(results: dict, width: int) -> list[str]:
+def claim_source_ids(row: dict[str, str]) -> list[str]:
+    """The sources a claim row's words name (kaniko issues, GitLab docs, source files)."""
+    text = " ".join(row.get(k, "") for k in ("claim", "sentence", "figure", "hinges_on"))
+    return resolve_citation(text)[1]
+
+
+def claims_text_lines(results: dict, width: int,
+                      refs: dict[str, int] | None = None) -> list[str]:
     """The claims as plain text, every line at most ``width`` characters::
 
         1. "Kaniko at least doubles registry storage": partly.
@@ -116,15 +127,23 @@ def claims_text_lines(results: dict, width: int) -> list[str]:
         return textwrap.wrap(NO_CLAIMS, width)
     lines: list[str] = []
     for i, r in enumerate(rows, 1):
-        head = f"{i}. \u201c{r['claim'].rstrip('.')}\u201d: {r['verdict']}."
-        body = " ".join(p for p in (_sentence(r["figure"]),
-                                    _sentence(f"Hinges on: {r['hinges_on']}")
-                                    if r["hinges_on"] else "") if p)
+        head = f"{i}. \u201c{r['claim'].rstrip('.')}\u201d"
+        verdict = r["sentence"] or f"{r['verdict'][:1].upper()}{r['verdict'][1:]}."
+        parts = [f"Verdict: {verdict}" if not verdict.lower().startswith(
+            r["verdict"].lower()) else verdict]
+        if r["figure"]:
+            parts.append(f"Figures: {_sentence(r['figure'])}")
+        if r["hinges_on"]:
+            parts.append(f"Hinges on: {_sentence(r['hinges_on'])}")
+        marks = [f"[{refs[i]}]" for i in claim_source_ids(r) if refs and i in refs]
+        if marks:
+            parts.append(f"Sources: {' '.join(marks)}.")
         lines += textwrap.wrap(head, width, subsequent_indent="   ", break_on_hyphens=False)
-        if body:
-            lines += textwrap.wrap(body, width, initial_indent="   ", subsequent_indent="   ",
+        for part in parts:
+            lines += textwrap.wrap(part, width, initial_indent="   ", subsequent_indent="   ",
                                    break_on_hyphens=False)
-    return lines
+        lines.append("")
+    return lines[:-1]
 
 
 def measure_next_rows(results: dict) -> list[dict[str, str]]:
@@ -148,6 +167,20 @@ def measure_next_rows(results: dict) -> list[dict[str, str]]:
     return rows
 
 
+def overall_value_sentence(results: dict) -> str:
+    """What knowing every input exactly would be worth (EVPI, ``results[
+    "value_of_information_total"]``), one sentence; ``""`` when the results lack it."""
+    total = results.get("value_of_information_total")
+    usd = _number(total.get("evpi_usd_per_month")) if isinstance(total, dict) else None
+    if usd is None:
+        return ""
+    worth = (f"under ${VOI_NEGLIGIBLE_USD:g}" if usd < VOI_NEGLIGIBLE_USD
+             else f"${format_significant(usd, 2)}")
+    return (f"Knowing every input exactly would be worth {worth} a month to this decision "
+            f"(expected value of perfect information): the choice of strategy "
+            f"{'barely depends' if usd < 1.0 else 'depends'} on what is still uncertain.")
+
+
 def measure_next_text_lines(results: dict, width: int, limit: int = 5) -> list[str]:
     """What to measure next as plain text (at most ``limit`` inputs), lines <= ``width``."""
     if "value_of_information" not in results:
@@ -155,11 +188,16 @@ def measure_next_text_lines(results: dict, width: int, limit: int = 5) -> list[s
     rows = measure_next_rows(results)
     worth = [r for r in rows if r["worth_usd"] and float(r["worth_usd"]) >= VOI_NEGLIGIBLE_USD]
     if not worth:
-        return textwrap.wrap("No single input is worth measuring for this decision: knowing "
-                             "any of them exactly would change its expected cost by under "
-                             f"${VOI_NEGLIGIBLE_USD:g} a month.", width)
-    lines = textwrap.wrap("Knowing an input exactly would be worth, to this decision (expected "
-                          "value of perfect information, per month):", width)
+        return textwrap.wrap(" ".join(p for p in (
+            overall_value_sentence(results),
+            "No single input is worth measuring for this decision: knowing any of them "
+            f"exactly would lower its expected cost by under ${VOI_NEGLIGIBLE_USD:g} a month. "
+            + (f"The largest is {rows[0]['input']} ({rows[0]['how_to_measure']})."
+               if rows and rows[0]["how_to_measure"] else "")) if p), width)
+    lines = textwrap.wrap(overall_value_sentence(results), width) if \
+        overall_value_sentence(results) else []
+    lines += textwrap.wrap("Knowing one input exactly would be worth, to this decision "
+                           "(expected value of partial perfect information, per month):", width)
     for r in worth[:limit]:
         text = f"{r['input']}: {r['worth']}." + (
             f" Measure: {_sentence(r['how_to_measure'])}" if r["how_to_measure"] else "")

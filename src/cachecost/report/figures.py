@@ -411,32 +411,50 @@ def recommendation_paragraph(results: dict) -> HTML:
 
 
 def claims_table(results: dict) -> HTML:
-    """The thread's claims, checked: claim, verdict, figure (interval), what it hinges on;
-    one escaped sentence when the results predate the claim checks."""
+    """The thread's claims, checked: the claim, the verdict (in bold, with its sentence),
+    the figures, what it hinges on and links to the sources its words name; one escaped
+    sentence when the results predate the claim checks."""
     rows = answers.claim_rows(results)
     if not rows:
         return HTML(f'<p class="cachecost-claims cachecost-missing">'
                     f"{html.escape(answers.NO_CLAIMS)}</p>")
-    frame = pd.DataFrame([{"claim (qemu-devel, 2024-05)": r["claim"], "verdict": r["verdict"],
-                           "figure": r["figure"], "hinges on": r["hinges_on"]} for r in rows])
-    table = render_table(frame, name="claims", nowrap_columns=("verdict",),
-                         wide_columns=("claim (qemu-devel, 2024-05)", "figure", "hinges on"))
+    shown = []
+    for r in rows:
+        sentence = r["sentence"]
+        if sentence.lower().startswith(r["verdict"].lower()):
+            sentence = sentence[len(r["verdict"]):].lstrip(" :,.")
+        shown.append({
+            "claim (qemu-devel, May 2024)": html.escape(r["claim"]),
+            "verdict": f'<strong class="cachecost-verdict">{html.escape(r["verdict"])}'
+                       f"</strong>" + (f"<br>{html.escape(sentence)}" if sentence else ""),
+            "figures": html.escape(r["figure"]),
+            "hinges on": html.escape(r["hinges_on"])
+                         + _source_links(answers.claim_source_ids(r)),
+        })
+    frame = pd.DataFrame(shown)
+    table = render_table(frame, name="claims", is_html=True,
+                         wide_columns=tuple(frame.columns))
     return HTML(f'<div class="cachecost-claims">{table.data}</div>')
 
 
 def measure_next_table(results: dict) -> HTML:
-    """What to measure next: each input's expected value of perfect information (USD a
-    month, largest first) and how to measure it; a sentence when absent."""
+    """What to measure next: what knowing every input would be worth (EVPI), then each
+    input's expected value of perfect information (USD a month, largest first) and how
+    to measure it; a sentence when the results lack it."""
     if "value_of_information" not in results:
         return HTML(f'<p class="cachecost-missing">{html.escape(answers.NO_VOI)}</p>')
+    overall = answers.overall_value_sentence(results)
+    head = f"<p>{html.escape(overall)}</p>" if overall else ""
     rows = answers.measure_next_rows(results)
     if not rows:
-        return HTML("<p>No input is worth measuring for this decision.</p>")
+        return HTML(head + "<p>No input is worth measuring for this decision.</p>")
     frame = pd.DataFrame([{"input": r["input"], "worth knowing exactly": r["worth"],
                            "how to measure it": r["how_to_measure"]} for r in rows])
-    return render_table(frame, name="measure-next", numeric_columns=("worth knowing exactly",),
-                        nowrap_columns=("worth knowing exactly",),
-                        wide_columns=("input", "how to measure it"))
+    table = render_table(frame, name="measure-next",
+                         numeric_columns=("worth knowing exactly",),
+                         nowrap_columns=("worth knowing exactly",),
+                         wide_columns=("input", "how to measure it"))
+    return HTML(head + table.data)
 
 
 def sources_list(results: dict | None = None) -> HTML:
@@ -483,7 +501,7 @@ def format_assumptions_frame(results: dict) -> pd.DataFrame:
         rows.append({
             "input": reader_name(str(i.get("name"))),
             "key": str(i.get("name")),
-            "value": f"{value} {unit}".strip() if value not in ("null", "-") else "none",
+            "value": f"{value} {unit}".strip() if value not in ("none", "-") else "none",
             "from": _SOURCE_WORDS.get(str(i.get("source")), str(i.get("source") or "")),
             "citation": resolve_citation(i.get("citation"))[0],
             "source_ids": resolve_citation(i.get("citation"))[1],

@@ -92,6 +92,11 @@ _LIST = [
            "step)", "2025-06 (v1.24.0)", f"{_KANIKO}/blob/v1.24.0/pkg/executor/push.go"),
     Source("kaniko-issue-862", "kaniko issue 862: --reproducible loads the entire image into "
            "memory", "2019-11", f"{_KANIKO}/issues/862"),
+    Source("kaniko-issue-909", "kaniko issue 909: memory use far above the image size",
+           "2019-12", f"{_KANIKO}/issues/909"),
+    Source("gitlab-mr-135263", "gitlab-org/gitlab merge request 135263: job tokens may pull "
+           "from public registries", "2023",
+           "https://gitlab.com/gitlab-org/gitlab/-/merge_requests/135263"),
     Source("kaniko-issue-1459", "kaniko issue 1459: with --cache=true kaniko fails to push "
            "the cache layer", "2020-10", f"{_KANIKO}/issues/1459"),
     Source("docker-inline-cache", "Docker docs: Inline cache (min mode only)", "2025",
@@ -126,8 +131,10 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"cache\.go", "kaniko-cache-go"),
     (r"build\.go", "kaniko-build-go"),
     (r"push\.go", "kaniko-push-go"),
-    (r"kaniko (issue |#)?862|issues/862", "kaniko-issue-862"),
+    (r"(?:kaniko )?issue 862|kaniko #862|issues/862", "kaniko-issue-862"),
     (r"kaniko (issue |#)?1459|issues/1459", "kaniko-issue-1459"),
+    (r"kaniko (issue |#)?909|issues/909", "kaniko-issue-909"),
+    (r"MR 135263|merge_requests/135263", "gitlab-mr-135263"),
     (r"inline[- ]cache docs|backends/inline", "docker-inline-cache"),
     (r"registry cache docs|backends/registry", "docker-registry-cache"),
 ]

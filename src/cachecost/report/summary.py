@@ -448,8 +448,10 @@ def format_input_value(item: dict) -> str:
 
 
 def _format_value(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, int | float):
         return format_quantity(value)
     if isinstance(value, str):
@@ -502,8 +504,10 @@ def key_assumptions(results: dict, limit: int = KEY_ASSUMPTIONS,
 
 
 def cited_sources(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[Source]:
-    """The sources the summary cites (key assumptions and caveats), first cited first."""
+    """The sources the summary cites (claims, key assumptions, caveats), first cited first."""
     ids: list[str] = []
+    for row in answers.claim_rows(results):
+        ids += [s for s in answers.claim_source_ids(row) if s not in ids]
     for item in key_assumption_items(results, limit):
         ids += [s for s in item["source_ids"] if s not in ids]
     rec = results.get("recommendation") or {}
@@ -619,13 +623,13 @@ def format_summary_text(results: dict, provenance: dict, base_url: str | None) -
     lines.append("")
     if is_synthetic:
         lines += [*_wrap(_synthetic_warning(), "*** "), ""]
+    sources = cited_sources(results)
+    refs = {src.id: n for n, src in enumerate(sources, 1)}
     lines += [*_heading("The thread's claims, checked"), ""]
-    lines += [*answers.claims_text_lines(results, LINE_WIDTH), ""]
+    lines += [*answers.claims_text_lines(results, LINE_WIDTH, refs), ""]
     lines += [*_heading("What each strategy costs"), ""]
     lines += [*_wrap(_data_line(provenance)), *_wrap(_version_line(provenance)), ""]
     lines += [*_text_table_part(results), ""]
-    sources = cited_sources(results)
-    refs = {src.id: n for n, src in enumerate(sources, 1)}
     lines += [*_wrap(format_recommendation(results, refs)), ""]
     lines += [*_heading("What to measure next"), ""]
     lines += [*answers.measure_next_text_lines(results, LINE_WIDTH), ""]
