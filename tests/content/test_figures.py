@@ -198,10 +198,21 @@ def test_per_image_inputs_are_pivoted(results):
     ]
     frame = figures.format_per_image_frame(results)
     assert frame.to_dict("records") == [
-        {"image": "alpine", "cached build min (minutes)": "2", "tags kept (tags)": "-"},
-        {"image": "debian", "cached build min (minutes)": "2.5", "tags kept (tags)": "3"},
+        {"image": "alpine", "cached build (minutes)": "2", "tags kept": "-"},
+        {"image": "debian", "cached build (minutes)": "2.5", "tags kept": "3"},
     ]
     assert "data.image." not in " ".join(figures.format_assumptions_frame(results)["input"])
+
+
+@pytest.mark.parametrize("measure,unit,header", [
+    ("builds_per_month", "builds/month", "builds a month"),
+    ("cached_build_min", "minutes", "cached build (minutes)"),
+    ("size_gib", "GiB", "size (GiB)"),
+    ("tags_kept", "tags", "tags kept"),
+    ("layers", "count", "layers (count)"),
+])
+def test_per_image_headers_say_the_unit_once(measure, unit, header):
+    assert figures.per_image_header(measure, unit) == header
 
 
 def test_cost_by_component_stacks_the_components(results):

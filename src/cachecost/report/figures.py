@@ -437,6 +437,10 @@ def claims_table(results: dict) -> HTML:
     return HTML(f'<div class="cachecost-claims">{table.data}</div>')
 
 
+#: Rows of the what-to-measure table when few inputs are worth measuring.
+MEASURE_NEXT_ROWS = 5
+
+
 def measure_next_table(results: dict) -> HTML:
     """What to measure next: what knowing every input would be worth (EVPI), then each
     input's expected value of perfect information (USD a month, largest first) and how
@@ -448,13 +452,18 @@ def measure_next_table(results: dict) -> HTML:
     rows = answers.measure_next_rows(results)
     if not rows:
         return HTML(head + "<p>No input is worth measuring for this decision.</p>")
+    worth = sum(1 for r in rows if r["worth_usd"] and
+                float(r["worth_usd"]) >= answers.VOI_NEGLIGIBLE_USD)
+    shown, rest = rows[:max(worth, MEASURE_NEXT_ROWS)], rows[max(worth, MEASURE_NEXT_ROWS):]
     frame = pd.DataFrame([{"input": r["input"], "worth knowing exactly": r["worth"],
-                           "how to measure it": r["how_to_measure"]} for r in rows])
+                           "how to measure it": r["how_to_measure"]} for r in shown])
     table = render_table(frame, name="measure-next",
                          numeric_columns=("worth knowing exactly",),
                          nowrap_columns=("worth knowing exactly",),
                          wide_columns=("input", "how to measure it"))
-    return HTML(head + table.data)
+    tail = (f"<p>{len(rest)} more inputs, each worth under "
+            f"${answers.VOI_NEGLIGIBLE_USD:g} a month to know exactly.</p>" if rest else "")
+    return HTML(head + table.data + tail)
 
 
 def sources_list(results: dict | None = None) -> HTML:
@@ -511,6 +520,21 @@ def format_assumptions_frame(results: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def per_image_header(measure: str, unit: str | None) -> str:
+    """A per-image column header with its unit said once: ``builds_per_month`` ->
+    ``"builds a month"``, ``cached_build_min`` (minutes) -> ``"cached build (minutes)"``,
+    ``size_gib`` (GiB) -> ``"size (GiB)"``."""
+    unit = unit or ""
+    if measure.endswith("_per_month") and unit.endswith("/month"):
+        return measure[: -len("_per_month")].replace("_", " ") + " a month"
+    for suffix, units in (("_min", ("minutes", "min")), ("_gib", ("GiB",)),
+                          ("_bytes", ("bytes", "B")), ("_s", ("s", "seconds"))):
+        if measure.endswith(suffix) and unit in units:
+            return f"{measure[: -len(suffix)].replace('_', ' ')} ({unit})"
+    words = measure.replace("_", " ")
+    return f"{words} ({unit})" if unit and unit not in words else words
+
+
 def format_per_image_frame(results: dict) -> pd.DataFrame:
     """The per-image inputs calibrated from the data: one row per image, one column per
     measure (its unit in the header)."""
@@ -521,9 +545,9 @@ def format_per_image_frame(results: dict) -> pd.DataFrame:
         if split is None:
             continue
         image, measure = split
-        words = measure.replace("_", " ")
-        headers.setdefault(measure, f"{words} ({i['unit']})" if i.get("unit") else words)
-        cells.setdefault(image, {})[headers[measure]] = summary.format_input_value(i)
+        headers.setdefault(measure, per_image_header(measure, i.get("unit")))
+        value = summary.format_input_value(i)
+        cells.setdefault(image, {})[headers[measure]] = "-" if value == "none" else value
     frame = pd.DataFrame([{"image": k, **v} for k, v in sorted(cells.items())],
                          columns=["image", *headers.values()])
     return frame.fillna("-")
