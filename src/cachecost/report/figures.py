@@ -100,7 +100,7 @@ def style_figure(fig: go.Figure, title: str, x_title: str, y_title: str, *,
                "yref": "container", "yanchor": "top", "pad": {"t": 14}},
         font={"family": FONT, "size": 13},
         height=height + 30,
-        margin={"l": 60, "r": 30, "t": 120, "b": 60},
+        margin={"l": 60, "r": 30, "t": 120 if "<br>" in title_lines(title) else 95, "b": 60},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0,
                 "traceorder": "normal"},
     )
