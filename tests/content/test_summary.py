@@ -119,10 +119,14 @@ def test_key_assumptions_use_reader_names_and_numbered_sources(results, provenan
     flat = " ".join(text.split())
     assert "20,000 samples, seed 7" in flat
     assert "- the runner nodes' yearly cost: 2,625 USD/year (default: Bonzini, qemu-devel " \
-           "2023-06-28) [1]" in flat
+           "2023-06-28) [2]" in flat
     # tornado order: the inserted bar first, then uncached_build_min's
     assert flat.index("the runner nodes'") < flat.index("- uncached build min: 15 min")
-    assert "[1] Paolo Bonzini, qemu-devel: \"Azure infrastructure update\"" in flat
+    assert "[2] Paolo Bonzini, qemu-devel: \"Azure infrastructure update\"" in flat
+    # [1] is the thread the summary replies to, cited where the claims open
+    assert "qemu-devel, May 2024) [1], checked against" in flat
+    assert "[1] Daniel P. Berrang\u00e9, qemu-devel: reply to" in flat
+    assert "https://www.mail-archive.com/qemu-devel@nongnu.org/msg1042578.html" in text.split()
     assert "https://lore.kernel.org/qemu-devel/?q=%22Azure+infrastructure+update%22" in \
         [line.strip() for line in text.splitlines()]
     assert "shared/" not in text and "domain-facts" not in text

@@ -37,6 +37,8 @@ URL_PLACEHOLDER = "<URL of the published report>"
 BASELINE_MARK = "(*)"
 #: How many inputs (largest tornado swing first) the method note lists.
 KEY_ASSUMPTIONS = 5
+#: The thread the summary replies to (a :data:`cachecost.report.sources.SOURCES` id).
+THREAD_SOURCE = "qemu-kaniko-thread-2024"
 #: How many break-even sentences the recommendation quotes.
 MAX_FLIPS = 3
 #: How many "at the low/high end of its range" sentences it quotes.
@@ -504,8 +506,9 @@ def key_assumptions(results: dict, limit: int = KEY_ASSUMPTIONS,
 
 
 def cited_sources(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[Source]:
-    """The sources the summary cites (claims, key assumptions, caveats), first cited first."""
-    ids: list[str] = []
+    """The sources the summary cites (the thread, claims, key assumptions, caveats), first
+    cited first."""
+    ids: list[str] = [THREAD_SOURCE]
     for row in answers.claim_rows(results):
         ids += [s for s in answers.claim_source_ids(row) if s not in ids]
     for item in key_assumption_items(results, limit):
@@ -626,6 +629,7 @@ def format_summary_text(results: dict, provenance: dict, base_url: str | None) -
     sources = cited_sources(results)
     refs = {src.id: n for n, src in enumerate(sources, 1)}
     lines += [*_heading("The thread's claims, checked"), ""]
+    lines += [*_wrap(_thread_intro(refs)), ""]
     lines += [*answers.claims_text_lines(results, LINE_WIDTH, refs), ""]
     lines += [*_heading("What each strategy costs"), ""]
     lines += [*_wrap(_data_line(provenance)), *_wrap(_version_line(provenance)), ""]
@@ -647,6 +651,12 @@ def format_summary_text(results: dict, provenance: dict, base_url: str | None) -
 
 def _md_row(cells: list[str]) -> str:
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def _thread_intro(refs: dict[str, int]) -> str:
+    return ("The claims of the kaniko thread (Daniel P. Berrang\u00e9's review of Camilla "
+            f"Conte's patch, qemu-devel, May 2024) [{refs[THREAD_SOURCE]}], checked against "
+            "the CI history and the cost model below:")
 
 
 def _md_claims(results: dict) -> list[str]:
@@ -694,15 +704,16 @@ def format_summary_markdown(results: dict, provenance: dict, base_url: str | Non
     out = [f"## CI container-image caching: what each strategy costs ({title})", ""]
     if is_synthetic:
         out += [f"> **{_synthetic_warning()}**", ""]
-    out += ["### The thread's claims, checked", "", *_md_claims(results)]
+    sources = cited_sources(results)
+    refs = {src.id: n for n, src in enumerate(sources, 1)}
+    out += ["### The thread's claims, checked", "", _thread_intro(refs), "",
+            *_md_claims(results)]
     out += ["### What each strategy costs", ""]
     out += [_data_line(provenance) + " " + _version_line(provenance), ""]
     out += [f"Per month, medians with the 10th to 90th percentile, of "
             f"{results['samples']:,} simulations over {results['horizon_months']} months. "
             f"{BASELINE_MARK} marks the baseline, today's strategy.", ""]
     out += _md_table(results)
-    sources = cited_sources(results)
-    refs = {src.id: n for n, src in enumerate(sources, 1)}
     out += ["", f"**Recommendation.** {format_recommendation(results, refs)}", ""]
     out += ["### What to measure next", "", *_md_measure_next(results)]
     out += [format_method(results), ""]
