@@ -104,3 +104,21 @@ def format_duration(seconds: float | None) -> str:
     if s >= 60:
         return f"{s // 60}m{s % 60:02d}s"
     return f"{s}s"
+
+
+def round_significant(x: float, digits: int = 2) -> float:
+    """Round to ``digits`` significant figures: ``round_significant(117357.5) == 120000.0``,
+    ``round_significant(4062, 3) == 4060.0``, ``round_significant(0.7338, 2) == 0.73``."""
+    if x == 0 or not math.isfinite(x):
+        return x
+    return round(x, digits - 1 - math.floor(math.log10(abs(x))))
+
+
+def format_significant(x: float, digits: int = 2) -> str:
+    """A number for prose, ``digits`` significant figures, thousands separated, no float
+    noise: ``117357.5 -> '120,000'``, ``1.4823 -> '1.5'``, ``0.0734 -> '0.073'``."""
+    v = round_significant(float(x), digits)
+    if abs(v) >= 10 ** (digits - 1) or v == int(v):
+        return f"{v:,.0f}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(v))))
+    return f"{v:,.{decimals}f}".rstrip("0").rstrip(".")

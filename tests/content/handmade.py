@@ -129,3 +129,38 @@ def make_provenance(**over) -> dict:
     }
     prov.update(over)
     return prov
+
+
+def make_claims() -> list[dict]:
+    """The five claims of the thread as the model states them (round, made-up figures)."""
+    return [
+        {"id": "kaniko-reproducible-memory", "claim": "kaniko --reproducible runs out of memory",
+         "verdict": "holds", "figure": "peak about 3.1 GiB, the largest uncompressed image",
+         "interval": [2.5, 3.8], "hinges_on": "kaniko issue 862: the image is held in memory"},
+        {"id": "kaniko-doubles-storage", "claim": "kaniko at least doubles registry storage",
+         "verdict": "partly", "figure": "6.1x at month 12, 1.2x with a 14-day cleanup",
+         "interval": {"p10": 4.0, "p90": 8.2}, "hinges_on": "whether a cleanup policy runs"},
+        {"id": "no-cache-burns-compute", "claim": "no cache burns the compute allowance",
+         "verdict": "holds", "figure": 5.5, "interval": None,
+         "hinges_on": "how often images change"},
+        {"id": "forks-rebuild-from-scratch",
+         "claim": "forks cannot use the kaniko cache and rebuild from scratch",
+         "verdict": "holds", "figure": "4,200 minutes a month", "interval": "3,000 to 6,000",
+         "hinges_on": "fork pipelines a month"},
+        {"id": "kaniko-single-cache-source", "claim": "kaniko takes one cache source",
+         "verdict": "these data cannot tell", "figure": None, "interval": None,
+         "hinges_on": ""},
+    ]
+
+
+def make_value_of_information() -> list[dict]:
+    """EVPPI rows, deliberately not sorted, one negligible."""
+    return [
+        {"input": "forks.pipelines_per_month", "evppi_usd_per_month": 0.2,
+         "how_to_measure": "count fork pipelines that run the containers stage"},
+        {"input": "workload.image_changes_factor", "evppi_usd_per_month": 12.34,
+         "how_to_measure": "count Dockerfile commits per image over a year"},
+        {"input": "assumptions.is_kaniko_layer_digest_shared", "evppi_usd_per_month": 3.0,
+         "how_to_measure": "push one kaniko build and compare its cache and image layer "
+                           "digests"},
+    ]

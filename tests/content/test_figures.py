@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -11,7 +12,7 @@ import pytest
 from cachecost.report import figures, history
 
 from .datasets import make_dataset
-from .handmade import make_results
+from .handmade import make_claims, make_results, make_value_of_information
 
 EVIL = '<img src=x onerror="alert(1)">'
 
@@ -67,6 +68,21 @@ def test_cache_outcome_rate_plots_the_share_not_served_from_cache():
     assert "%" in fig.layout.yaxis.title.text
 
 
+def test_sampled_logs_line_only_in_weeks_with_sampled_logs():
+    w1, w2, w3 = (pd.Timestamp(d) for d in ("2025-03-03", "2025-03-10", "2025-03-17"))
+    df = pd.DataFrame({"week": [w1, w1, w2, w3, w3],
+                       "basis": ["inferred", "sampled logs", "inferred", "inferred",
+                                 "sampled logs"],
+                       "outcome": ["uncached", "miss", "cached", "cached", "hit"],
+                       "jobs": [4, 2, 5, 6, 3], "share": [1.0, 1.0, 1.0, 1.0, 1.0]})
+    fig = figures.plot_cache_outcome_rate(df)
+    sampled = next(t for t in fig.data if t.name.startswith("sampled logs"))
+    assert list(sampled.x) == ["2025-03-03", "2025-03-10", "2025-03-17"]
+    assert list(sampled.y) == [100.0, None, 0.0]   # no point, and no line, in week 2
+    assert sampled.connectgaps is False
+    assert sampled.name == "sampled logs (5 builds)"
+
+
 def test_registry_and_billing_charts_convert_units():
     reg = pd.DataFrame({"repository": ["qemu/a", "qemu/a-cache"], "image": ["a", "a"],
                         "is_cache_repository": [False, True], "tags": [2, 5],
@@ -120,19 +136,55 @@ def test_headline_table_lists_every_strategy_baseline_first_and_escapes(results)
     assert row["total cost USD / month"] == "$300 ($240 – $360)"
     assert row["Δ vs baseline USD / month"] == "-$100 (-$120 – -$80)"
     assert row["CI minutes / month"] == "8,000 (6,400 – 9,600)"
-    assert frame.set_index("strategy").loc["dind-inline-cache (*)",
-                                           "Δ vs baseline USD / month"] == "baseline (*)"
     page = figures.headline_table(results).data
-    assert EVIL not in page and html.escape(EVIL, quote=False) in page
+    assert EVIL not in page and html.escape(EVIL) in page
+    # five columns (fits 800 px); each cell the median over its p10 – p90
+    assert page.count("<th>") == 5
+    assert "$300<br><small class=\"cachecost-range\">$240 – $360</small>" in page
+    assert "-$100 (-25%)<br><small class=\"cachecost-range\">-$120 – -$80</small>" in page
 
 
 def test_recommendation_and_assumptions_are_escaped(results):
-    results["recommendation"]["flip"] = [EVIL]
+    results["strategies"]["rebuild-on-change"]["notes"] = [EVIL]
     results["inputs"][0]["citation"] = EVIL
     assert EVIL not in figures.recommendation_paragraph(results).data
     page = figures.assumptions_table(results).data
-    assert EVIL not in page and html.escape(EVIL, quote=False) in page
+    assert EVIL not in page and html.escape(EVIL) in page
     assert "Bonzini 2023-06-28" in page
+
+
+def test_citations_link_to_the_sources_list_and_no_outside_path(results):
+    results["inputs"].append({"name": "forks.cost_factor", "value": 0.008, "unit": "x",
+                              "source": "default", "distribution": None,
+                              "citation": "GitLab doc ci/pipelines/compute_minutes.md, 2025 "
+                                          "(shared/reference/domain-facts.md §2)"})
+    page = figures.assumptions_table(results).data
+    n = figures.SOURCE_NUMBERS["gitlab-compute-minutes"]
+    assert f'<a href="#src-gitlab-compute-minutes" class="cachecost-cite">[{n}]</a>' in page
+    assert html.escape("GitLab's cost factor for fork jobs") in page
+    assert "shared/" not in page and "domain-facts" not in page
+    listing = figures.sources_list(results).data
+    assert (f'<li id="src-gitlab-compute-minutes" value="{n}">' in listing and
+            '<a href="https://docs.gitlab.com/ee/ci/pipelines/compute_minutes.html">' in listing)
+
+
+def test_claims_and_measure_next_tables(results):
+    assert "predate the claim checks" in figures.claims_table(results).data
+    assert "predate the value-of-information" in figures.measure_next_table(results).data
+    results["claims"] = make_claims()
+    results["claims"][4]["hinges_on"] = EVIL
+    page = figures.claims_table(results).data
+    assert EVIL not in page and html.escape(EVIL) in page
+    verdicts = re.findall(r'<strong class="cachecost-verdict">(.*?)</strong>', page)
+    assert verdicts == ["partly", "holds", "holds", "these data cannot tell",
+                        "holds"]  # the thread's order, not the dict's
+    n = figures.SOURCE_NUMBERS["kaniko-issue-862"]
+    assert f'<a href="#src-kaniko-issue-862" class="cachecost-cite">[{n}]</a>' in page
+    results["value_of_information"] = make_value_of_information()
+    page = figures.measure_next_table(results).data
+    assert page.index("how often images change") < page.index("cache layers share digests") \
+        < page.index("fork pipelines a month")
+    assert "$12 a month" in page and "under $0.5 a month" in page
 
 
 def test_per_image_inputs_are_pivoted(results):
@@ -146,10 +198,21 @@ def test_per_image_inputs_are_pivoted(results):
     ]
     frame = figures.format_per_image_frame(results)
     assert frame.to_dict("records") == [
-        {"image": "alpine", "cached build min (minutes)": "2", "tags kept (tags)": "-"},
-        {"image": "debian", "cached build min (minutes)": "2.5", "tags kept (tags)": "3"},
+        {"image": "alpine", "cached build (minutes)": "2", "tags kept": "-"},
+        {"image": "debian", "cached build (minutes)": "2.5", "tags kept": "3"},
     ]
     assert "data.image." not in " ".join(figures.format_assumptions_frame(results)["input"])
+
+
+@pytest.mark.parametrize("measure,unit,header", [
+    ("builds_per_month", "builds/month", "builds a month"),
+    ("cached_build_min", "minutes", "cached build (minutes)"),
+    ("size_gib", "GiB", "size (GiB)"),
+    ("tags_kept", "tags", "tags kept"),
+    ("layers", "count", "layers (count)"),
+])
+def test_per_image_headers_say_the_unit_once(measure, unit, header):
+    assert figures.per_image_header(measure, unit) == header
 
 
 def test_cost_by_component_stacks_the_components(results):
@@ -161,25 +224,35 @@ def test_cost_by_component_stacks_the_components(results):
     assert "USD" in fig.layout.yaxis.title.text
 
 
-def test_registry_storage_draws_medians_bands_quota_and_cleanup(results):
+def test_registry_storage_small_multiples_with_quota(results):
     fig = figures.plot_registry_storage(results)
-    kaniko = next(t for t in fig.data if t.name == "kaniko-cache-repo")
+    medians = [t for t in fig.data if t.hovertemplate and "GiB" in t.hovertemplate]
+    assert len(medians) == 6  # one panel per strategy
+    kaniko = next(t for t in medians if "kaniko-cache-repo" in t.hovertemplate)
     assert list(kaniko.y) == results["storage_over_horizon"]["strategies"][
         "kaniko-cache-repo"]["p50"]
-    cleanup = next(t for t in fig.data if t.name == "kaniko-cache-repo, with cleanup policy")
-    assert cleanup.line.dash == "dash"
-    bands = [t for t in fig.data if t.fill == "tonexty"]
-    assert len(bands) == 6
+    assert len({(t.xaxis, t.yaxis) for t in medians}) == 6
+    assert len([t for t in fig.data if t.fill == "tonexty"]) == 6
+    assert [s.y0 for s in fig.layout.shapes] == [100.0] * 6  # the quota in every panel
+    assert [a.text for a in fig.layout.annotations][:2] == ["dind-inline-cache (*)",
+                                                            "rebuild-on-change"]
+    assert not [t for t in fig.data if t.name and "cleanup" in t.name]
+
+
+def test_registry_storage_cleanup_is_its_own_chart(results):
+    fig = figures.plot_registry_storage_cleanup(results)
+    kaniko = next(t for t in fig.data if t.name == "kaniko-cache-repo")
+    assert list(kaniko.y) == results["storage_over_horizon"]["cleanup_what_if"][
+        "kaniko-cache-repo"]["p50"]
     assert [s.y0 for s in fig.layout.shapes] == [100.0]
-    assert "GiB" in fig.layout.yaxis.title.text
-
-
-def test_registry_storage_without_quota_or_cleanup(results):
-    results["storage_over_horizon"]["quota_gib"] = None
     results["storage_over_horizon"]["cleanup_what_if"] = {}
+    assert "no cleanup policy" in figures.plot_registry_storage_cleanup(results).data
+
+
+def test_registry_storage_without_quota(results):
+    results["storage_over_horizon"]["quota_gib"] = None
     fig = figures.plot_registry_storage(results)
     assert not fig.layout.shapes
-    assert not [t for t in fig.data if t.name and "cleanup" in t.name]
 
 
 def test_fork_minutes_and_quota_share(results):
@@ -196,14 +269,18 @@ def test_tornado_bars_start_at_the_challengers_delta(results):
     assert list(low.base) == [-100.0, -100.0]       # rebuild-on-change's Δ p50
     assert list(low.x) == [-50.0, 20.0]
     assert list(high.x) == [50.0, -20.0]
-    assert low.y[0].startswith("uncached_build_min (10 to 20 min)")
+    assert low.y[0].startswith("uncached build min (10 min to 20 min)")
 
 
 def test_break_even_as_a_multiple_of_today(results):
     fig = figures.plot_break_even(results)
     point = next(t for t in fig.data if t.name == "break-even value")
     assert list(point.x) == [3.0]                   # 9 changes/month vs 3 today
-    assert "1 more pairs: no break-even" in fig.layout.title.text
+    assert "1 more pairs: none within ×/÷3 of today, robust" in fig.layout.title.text
+    results["break_even"][0]["value"] = 3.0 * 45    # 45x today: not drawn, counted
+    fig = figures.plot_break_even(results)
+    assert list(next(t for t in fig.data if t.name == "break-even value").x) == []
+    assert "2 more pairs" in fig.layout.title.text
     assert fig.layout.xaxis.type == "log"
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from cachecost.config import NOTEBOOKS_DIR
 
-NOTEBOOKS = {"01-ci-history.ipynb": 9, "02-caching-decision.ipynb": 5}   # name -> charts
+NOTEBOOKS = {"01-ci-history.ipynb": 9, "02-caching-decision.ipynb": 6}   # name -> charts
 PARAMETERS = {"data_dir", "scenario_path"}
 
 
@@ -84,8 +84,10 @@ def test_decision_page_shows_the_headline_table_first(executed):
                     if "text/html" in o.get("data", {})]
     first = html_outputs[0]
     assert "cachecost-table-headline" in first and "dind-inline-cache (*)" in first
-    assert "Recommendation." in html_outputs[1]
-    assert "cachecost-table-assumptions" in html_outputs[-1]
+    assert "cachecost-claims" in html_outputs[1]  # the thread's claims, right after it
+    assert "Recommendation." in html_outputs[2]
+    assert "cachecost-table-assumptions" in html_outputs[-2]
+    assert 'class="cachecost-sources"' in html_outputs[-1]
     # papermill writes the parameters into the output: only the two declared ones
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     tree = ast.parse(injected[0].source)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from cachecost.errors import CachecostError
 from cachecost.report.summary import (
     format_recommendation,
     format_summary_markdown,
     format_summary_text,
     format_usd,
+    is_url_line,
 )
 
-from .handmade import make_provenance
+from .handmade import make_claims, make_provenance, make_value_of_information
 
 BASE = "https://qemu-project.gitlab.io/cachecost"
 # name -> (CI minutes, registry GiB, $/month, delta text) from handmade.make_results
@@ -24,6 +24,12 @@ EXPECTED_ROWS = {
     "kaniko-cache-repo": ("9,000", "120.0", "$350", "-$50 (-12%)"),
     "no-cache": ("60,000", "20.0", "$1,000", "+$600 (+150%)"),
 }
+
+
+def _too_wide(text: str) -> list[str]:
+    """Lines over 72 columns, except a URL standing alone (never broken)."""
+    return [line for line in text.splitlines()
+            if len(line) > 72 and not is_url_line(line)]
 
 
 def _headline_rows(text: str) -> dict[str, list[str]]:
@@ -43,8 +49,10 @@ def _headline_rows(text: str) -> dict[str, list[str]]:
 @pytest.mark.parametrize("base_url", [None, "", BASE, "https://x.example/" + "p" * 52])
 def test_every_line_fits_72_columns(results, provenance, base_url):
     results["scenario_title"] = provenance["scenario_title"] = "A " * 60 + "long title"
+    results["claims"] = make_claims()
+    results["value_of_information"] = make_value_of_information()
     text = format_summary_text(results, provenance, base_url)
-    assert max(len(line) for line in text.splitlines()) <= 72
+    assert _too_wide(text) == []
     assert text.endswith("\n") and "\t" not in text
 
 
@@ -80,29 +88,90 @@ def test_synthetic_label_only_for_synthetic_data(results, provenance):
         text.split())
 
 
-def test_link_to_the_report_or_a_placeholder(results, provenance):
+def test_link_to_the_report_never_broken_and_no_placeholder(results, provenance):
     short = "https://q.example/r"
     text = format_summary_text(results, provenance, short + "/")
-    assert f"{short}/qemu-private-runners/02-caching-decision.html" in text.splitlines()
-    # too long for one line: the site root, then the page below it
-    text = format_summary_text(results, provenance, BASE)
-    assert BASE + "/" in text.splitlines()
-    assert "then qemu-private-runners/02-caching-decision.html" in text
-    assert "<URL of the published report>" in format_summary_text(results, provenance, None)
+    assert f"{short}/qemu-private-runners/02-caching-decision.html" in text.split()
+    long_base = "https://x.example/" + "p" * 80
+    text = format_summary_text(results, provenance, long_base)
+    url = f"{long_base}/qemu-private-runners/02-caching-decision.html"
+    assert url in text.splitlines()  # whole, alone on its line
+    assert "<URL" not in text and "<URL" not in format_summary_text(results, provenance, None)
 
 
-def test_a_base_url_longer_than_a_line_is_rejected(results, provenance):
-    with pytest.raises(CachecostError, match="base-url"):
-        format_summary_text(results, provenance, "https://x.example/" + "p" * 60)
+def test_without_a_base_url_the_summary_names_the_files(results, provenance):
+    flat = " ".join(format_summary_text(results, provenance, None).split())
+    assert "qemu-private-runners/02-caching-decision.html" in flat
+    assert "summary.txt, summary.md and results.json" in flat
+    assert "http" not in flat.split("Full report")[1]
 
 
-def test_method_and_key_assumptions_with_sources(results, provenance):
+def test_key_assumptions_use_reader_names_and_numbered_sources(results, provenance):
+    results["inputs"].append({"name": "compute.node_cost_usd_per_year", "value": 2625.0,
+                              "unit": "USD/year", "source": "default",
+                              "citation": "Bonzini, qemu-devel 2023-06-28 "
+                                          "(shared/reference/domain-facts.md §2)"})
+    results["tornado"].insert(0, {"input": "compute.node_cost_usd_per_year", "unit": "USD/year",
+                                  "low": 2300.0, "high": 2900.0, "strategy": "no-cache",
+                                  "delta_low_usd_per_month": 1.0,
+                                  "delta_high_usd_per_month": 2.0})
     text = format_summary_text(results, provenance, None)
     flat = " ".join(text.split())
     assert "20,000 samples, seed 7" in flat
-    # tornado order first: uncached_build_min has the largest swing
-    assert flat.index("- uncached_build_min = 15 min") < flat.index("- runner_usd_per_min")
-    assert "(source: Bonzini 2023-06-28)" in flat
+    assert "- the runner nodes' yearly cost: 2,625 USD/year (default: Bonzini, qemu-devel " \
+           "2023-06-28) [2]" in flat
+    # tornado order: the inserted bar first, then uncached_build_min's
+    assert flat.index("the runner nodes'") < flat.index("- uncached build min: 15 min")
+    assert "[2] Paolo Bonzini, qemu-devel: \"Azure infrastructure update\"" in flat
+    # [1] is the thread the summary replies to, cited where the claims open
+    assert "qemu-devel, May 2024) [1], checked against" in flat
+    assert "[1] Daniel P. Berrang\u00e9, qemu-devel: reply to" in flat
+    assert "https://www.mail-archive.com/qemu-devel@nongnu.org/msg1042578.html" in text.split()
+    assert "https://lore.kernel.org/qemu-devel/?q=%22Azure+infrastructure+update%22" in \
+        [line.strip() for line in text.splitlines()]
+    assert "shared/" not in text and "domain-facts" not in text
+    assert "compute.node_cost_usd_per_year" not in text
+
+
+def test_claims_open_the_summary_in_the_threads_order(results, provenance):
+    results["claims"] = make_claims()
+    results["claims"][1]["sentence"] = "Partly: 6.1x at 12 months, 1.2x with a cleanup."
+    text = format_summary_text(results, provenance, None)
+    assert text.index("The thread's claims, checked") < text.index("\nstrategy ")
+    flat = " ".join(text.split())
+    order = [flat.index(f"{n}. \u201c") for n in range(1, 6)]
+    assert order == sorted(order)
+    assert ("1. \u201ckaniko at least doubles registry storage\u201d Partly: 6.1x at 12 "
+            "months, 1.2x with a cleanup. Figures: 6.1x at month 12, 1.2x with a 14-day "
+            "cleanup. Hinges on: whether a cleanup policy runs.") in flat
+    # a figure given as a number gets its interval appended; no sentence: the verdict
+    assert "\u201cno cache burns the compute allowance\u201d Holds. Figures: 5.5." in flat
+    assert "Figures: peak about 3.1 GiB, the largest uncompressed image. Hinges on: kaniko " \
+        "issue 862: the image is held in memory. Sources: [" in flat
+    assert "\u201ckaniko takes one cache source\u201d These data cannot tell." in flat
+    n = flat.split("the image is held in memory. Sources: [")[1].split("]")[0]
+    assert f"[{n}] kaniko issue 862: --reproducible loads the entire image into memory" in flat
+
+
+def test_older_results_without_claims_or_voi_say_so(results, provenance):
+    text = " ".join(format_summary_text(results, provenance, None).split())
+    assert "These results predate the claim checks" in text
+    assert "These results predate the value-of-information estimate" in text
+    md = format_summary_markdown(results, provenance, None)
+    assert "predate the claim checks" in md
+
+
+def test_what_to_measure_next_largest_first_negligible_left_out(results, provenance):
+    results["value_of_information"] = make_value_of_information()
+    flat = " ".join(format_summary_text(results, provenance, None).split())
+    a = flat.index("- how often images change: $12 a month. Measure: count Dockerfile")
+    b = flat.index("- whether kaniko's cache layers share digests with the image: $3 a month.")
+    assert a < b
+    assert "fork pipelines a month: " not in flat.split("What to measure next")[1]
+    results["value_of_information"] = [{"input": "forks.owners", "evppi_usd_per_month": 0.1,
+                                        "how_to_measure": "x"}]
+    flat = " ".join(format_summary_text(results, provenance, None).split())
+    assert "No single input is worth measuring for this decision" in flat
 
 
 def test_recommendation_for_a_challenger(results):
@@ -111,13 +180,25 @@ def test_recommendation_for_a_challenger(results):
     assert "saves a median $100 a month (25% less)" in text
     assert "$80 to $120 in 80% of the simulations" in text
     assert "Next best is buildkit-registry-cache-min, $20 a month behind." in text
-    assert text.endswith("What would flip it: If Dockerfiles changed more than 9 times a "
-                         "month, dind-inline-cache would be cheaper.")
+    # the break-even is 3x today's value: quoted, in the input's reader name and unit
+    assert text.endswith("What would flip it: dind-inline-cache would cost the same as "
+                         "rebuild-on-change if image change per month rose to 9 "
+                         "changes/month (now 3 changes/month).")
+
+
+def test_far_break_evens_are_summed_up_as_robust(results):
+    results["break_even"][0].update(value=3.0 * 45, input="compute.node_cost_usd_per_year",
+                                    unit="USD/year")
+    text = format_recommendation(results)
+    assert "135" not in text and "compute.node_cost" not in text
+    assert "The choice is robust to the runner nodes' yearly cost: no break-even lies " \
+           "between a third of and 3 times today's value." in text
 
 
 def test_recommendation_when_the_baseline_wins(results):
     results["recommendation"].update(winner="dind-inline-cache", runner_up="rebuild-on-change",
                                      flip=[])
+    results["break_even"], results["tornado"] = [], []
     # make rebuild-on-change cost $30 more than the baseline (p10 -$10: not certain)
     results["strategies"]["rebuild-on-change"]["delta_vs_baseline_usd_per_month"] = {
         "p10": -10.0, "p50": 30.0, "p90": 70.0, "mean": 30.0}
@@ -172,7 +253,7 @@ def test_real_model_results_fit_the_mail_for_every_scenario(sample):
         results = run_model(sample, scenario, samples=2000)
         prov = make_provenance(scenario=scenario.name, scenario_title=scenario.title)
         text = format_summary_text(results, prov, BASE)
-        assert max(len(line) for line in text.splitlines()) <= 72, path.name
+        assert _too_wide(text) == [], path.name
         rows = _headline_rows(text)
         assert set(rows) == set(results["strategies"]), path.name
         assert rows[results["baseline"]][3] == "(*)"

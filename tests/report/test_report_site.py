@@ -143,3 +143,67 @@ def test_cli_noop_prints_where_the_index_is(sample_site: Site, tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str((out / "index.html").resolve())
     assert "nothing changed" in proc.stderr
+
+
+# The headings and tables of the page in document order, as "h2:<text>" / "table:<class>".
+_OUTLINE_JS = """() => Array.from(document.querySelectorAll('h1, h2, table, p.cachecost-missing'))
+    .map(e => e.tagName === 'TABLE'
+              ? 'table:' + ((e.className.match(/cachecost-table-[\\w-]+/) || [''])[0])
+              : e.tagName === 'P' ? 'p:missing' : e.tagName.toLowerCase() + ':' +
+                e.textContent.replace('¶', '').trim())"""
+
+
+def test_claims_section_follows_the_headline_table(sample_site: Site, browser_context) -> None:
+    for path in sample_site.scenarios:
+        name = load_scenario(path).name
+        page = browser_context.new_page()
+        try:
+            page.goto((sample_site.out_dir / name / "02-caching-decision.html").as_uri())
+            outline = page.evaluate(_OUTLINE_JS)
+            widths = page.evaluate("""() => Array.from(document.querySelectorAll(
+                'table.cachecost-table-headline, .cachecost-claims'))
+                .map(e => e.getBoundingClientRect().width)""")
+        finally:
+            page.close()
+        at = outline.index("table:cachecost-table-headline")
+        assert outline[at + 1] == "h2:The thread's claims, checked", outline[at:at + 3]
+        # the claims table, or the sentence saying these results have none, comes next
+        assert outline[at + 2] in ("table:cachecost-table-claims", "p:missing"), name
+        assert outline.index("h2:What to measure next") > outline.index("h2:Recommendation")
+        assert "h2:Sources" in outline
+        assert widths and max(widths) <= 1280
+
+
+def test_pages_fit_an_800_px_window(sample_site: Site, browser_context) -> None:
+    for page_path in sample_site.pages():
+        page = browser_context.new_page()
+        try:
+            page.set_viewport_size({"width": 800, "height": 900})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://")
+                       else r.abort())
+            page.goto(page_path.resolve().as_uri())
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+        finally:
+            page.close()
+        assert width <= 800, f"{page_path}: {width} px wide in an 800 px window"
+
+
+def test_no_page_or_summary_cites_a_path_outside_the_project(sample_site: Site) -> None:
+    for path in sample_site.scenarios:
+        folder = sample_site.out_dir / load_scenario(path).name
+        for file in (*folder.glob("*.html"), folder / "summary.txt", folder / "summary.md"):
+            text = file.read_text(encoding="utf-8")
+            assert "shared/reference" not in text and "domain-facts" not in text, file
+            assert "<URL of the published report>" not in text, file
+            assert "null" not in re.sub(r"<script.*?</script>", "", text, flags=re.S), file
+
+
+def test_executed_notebooks_hold_no_plotly_library(sample_site: Site) -> None:
+    for path in sample_site.scenarios:
+        folder = sample_site.out_dir / load_scenario(path).name
+        for ipynb in folder.glob("*.ipynb"):
+            assert ipynb.stat().st_size < 1_000_000, ipynb
+            nb = json.loads(ipynb.read_text(encoding="utf-8"))
+            mimes = {m for c in nb["cells"] for o in c.get("outputs", [])
+                     for m in o.get("data", {})}
+            assert "application/vnd.plotly.v1+json" in mimes, ipynb

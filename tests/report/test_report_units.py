@@ -14,11 +14,12 @@ from cachecost.commands.report import parse_parameters
 from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
 from cachecost.report.build import (
+    check_plotlyjs_not_inlined,
     declared_parameters,
     describe_execution_error,
+    export_html,
     find_external_urls,
     find_report_notebooks,
-    link_plotlyjs,
     render_banner,
 )
 from cachecost.report.provenance import SYNTHETIC_NOTICE, collect_provenance, describe_data_source
@@ -42,20 +43,52 @@ def test_find_external_urls_reports_what_a_page_loads_not_what_it_links() -> Non
     ]
 
 
-def test_link_plotlyjs_swaps_the_inlined_library_for_one_script_tag() -> None:
+def _figure_notebook() -> object:
+    """An executed-looking notebook with one figure rendered by the report's renderer."""
+    import nbformat
+    import plotly.graph_objects as go
+
+    from cachecost.report.notebook import JsonAndHtmlRenderer
+
+    bundle = JsonAndHtmlRenderer(config={}).to_mimebundle(go.Figure(go.Bar(y=[3, 1])).to_dict())
+    cell = nbformat.v4.new_code_cell("fig")
+    cell.outputs = [nbformat.v4.new_output("display_data", data=bundle)]
+    return nbformat.v4.new_notebook(cells=[cell])
+
+
+def test_figure_output_carries_json_and_html_but_no_library() -> None:
+    nb = _figure_notebook()
+    data = nb.cells[0].outputs[0]["data"]
+    assert data["application/vnd.plotly.v1+json"]["data"][0]["y"] == [3, 1]
+    assert "Plotly.newPlot" in data["text/html"]
     library = get_plotlyjs()
-    page = f"<div><script>window.PlotlyConfig = {{}};</script>\n<script>{library}</script></div>"
-    linked = link_plotlyjs(page, "../assets/plotly.min.js")
-    assert linked == (
-        "<div><script>window.PlotlyConfig = {};</script>\n"
-        '<script src="../assets/plotly.min.js"></script></div>'
-    )
+    assert library[:4096] not in json.dumps(data)
+    assert len(json.dumps(data)) < 100_000  # the library alone is over 4 MB
 
 
-def test_link_plotlyjs_refuses_a_library_it_cannot_swap() -> None:
-    page = f'<script type="text/javascript">{get_plotlyjs()}</script>'
+def test_site_page_loads_the_shared_library_once_in_its_head() -> None:
+    page = export_html(_figure_notebook(), title="t", banner_html="", css="",
+                       plotlyjs_href="../assets/plotly.min.js")
+    head = page[:page.index("</head>")]
+    assert head.count('<script src="../assets/plotly.min.js"></script>') == 1
+    assert page.count("plotly.min.js") == 1
+    assert page.index("plotly.min.js") < page.index("Plotly.newPlot")
+    check_plotlyjs_not_inlined(page)  # does not raise
+
+
+def test_standalone_page_inlines_the_library_and_the_site_check_refuses_it() -> None:
+    page = export_html(_figure_notebook(), title="t", banner_html="", css="")
+    assert get_plotlyjs()[:4096] in page[:page.index("</head>")]
     with pytest.raises(CachecostError, match="plotly.js is inlined"):
-        link_plotlyjs(page, "x.js")
+        check_plotlyjs_not_inlined(page)
+
+
+def test_page_without_figures_loads_no_plotly() -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t")])
+    page = export_html(nb, title="t", banner_html="", css="", plotlyjs_href="p.js")
+    assert "p.js" not in page and get_plotlyjs()[:4096] not in page
 
 
 def test_execution_error_names_the_source_cell_not_papermills_index(tmp_path: Path) -> None:

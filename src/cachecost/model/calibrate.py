@@ -73,11 +73,11 @@ GAP_RATIO = 1.25
 MIN_LOGGED_HITS = 3
 DEFAULT_RUN_STEPS = 5.0
 #: Images with a multi-stage Dockerfile (BuildKit mode=max matters only for them):
-#: emsdk-wasm32-cross (domain-facts §4; debian-hexagon-cross was made single-stage,
+#: emsdk-wasm32-cross (QEMU emsdk-wasm32-cross.docker; debian-hexagon-cross was made single-stage,
 #: QEMU commit b9052d36). A scenario override ``is_multi_stage`` sets it per image.
 MULTI_STAGE_IMAGES = ("emsdk-wasm32-cross",)
 #: Compressed size of an image with no registry data: 1.5 GB uncompressed x 0.5
-#: (domain-facts §6, rule of thumb), used only when no other image has a size either.
+#: (dockcross sizes, rule of thumb), used only when no other image has a size either.
 DEFAULT_IMAGE_GIB = 0.75e9 / GIB
 
 COLUMNS = (

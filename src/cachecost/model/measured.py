@@ -8,7 +8,7 @@ used when present and the model says which it used:
   inputs (its Dockerfile) inside the pipelines' window / months of the window. Every
   such commit gives rebuild-on-change a new input-hash tag and kaniko new cache keys
   for the layers after the changed step (kaniko cache keys hash the command and its
-  inputs: domain-facts §3). An image the CI files name with no commit in the window
+  inputs: kaniko pkg/executor/build.go populateCompositeKey). An image the CI files name with no commit in the window
   measured 0 changes. Images the CI files do not name keep the duration split.
 * **Fork activity** (``forks`` table): with ``s`` forks sampled of ``a`` active
   (fraction ``f = s/a``), ``P`` pipelines of the sampled forks in the ``M`` months from

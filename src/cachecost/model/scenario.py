@@ -41,7 +41,6 @@ DEFAULT_SCENARIO_NAME = "qemu-private-runners"
 DEFAULT_SCENARIO_PATH = SCENARIOS_DIR / f"{DEFAULT_SCENARIO_NAME}.yaml"
 
 _ASSUMED = "cachecost assumption, no public figure (2026-11-27)"
-_FACTS = "shared/reference/domain-facts.md"
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ KEYS: dict[str, dict[str, Key]] = {
         "scheduled_refresh_per_month": Key(
             "dist", 4.35, "builds/month",
             "forced full rebuilds per image under rebuild-on-change (weekly)",
-            f"QEMU weekly-container-builds, PULL 2025-11-17 ({_FACTS} §5)"),
+            "QEMU weekly-container-builds, PULL 2025-11-17"),
     },
     "compute": {
         "mode": Key("enum", "private-runners", "", "who pays for upstream runner time",
@@ -96,26 +95,26 @@ KEYS: dict[str, dict[str, Key]] = {
         "node_cost_usd_per_year": Key(
             "dist", {"triangular": {"low": 2250, "mode": 2625, "high": 3000}}, "USD/year",
             "private runners: yearly cost of the runner nodes that run all CI jobs",
-            f"Bonzini and Berrange, qemu-devel 2023-06-28 ({_FACTS} §2)"),
+            "Bonzini and Berrange, qemu-devel 2023-06-28"),
         "sponsor_budget_usd_per_year": Key(
             "number?", 10000.0, "USD/year", "sponsor credits per year (null: none)",
-            f"Bonzini, qemu-devel 2023-06-28 ({_FACTS} §2)"),
+            "Bonzini, qemu-devel 2023-06-28"),
         "other_spend_usd_per_year": Key(
             "number?", 2500.0, "USD/year",
             "other spending from the same budget (cluster overhead)",
-            f"Bonzini, qemu-devel 2023-06-28, AKS overhead estimate ({_FACTS} §2)"),
+            "Bonzini, qemu-devel 2023-06-28, AKS overhead estimate"),
         "cost_factor": Key(
             "dist", 0.5, "x", "gitlab-hosted: project cost factor (OSS program public project)",
-            f"GitLab doc ci/pipelines/compute_minutes.md, 2025 ({_FACTS} §2)"),
+            "GitLab doc ci/pipelines/compute_minutes.md, 2025"),
         "runner_size_factor": Key(
             "dist", 1.0, "x", "gitlab-hosted: runner size factor (small 1, medium 2, large 3)",
-            f"GitLab doc ci/pipelines/compute_minutes.md, 2025 ({_FACTS} §2)"),
+            "GitLab doc ci/pipelines/compute_minutes.md, 2025"),
         "quota_minutes_per_month": Key(
             "number?", 50000.0, "minutes/month", "gitlab-hosted: monthly compute quota",
-            f"GitLab doc subscriptions/community_programs.md, 2025 ({_FACTS} §2)"),
+            "GitLab doc subscriptions/community_programs.md, 2025"),
         "usd_per_1000_minutes": Key(
             "dist", 10.0, "USD/1000 minutes", "gitlab-hosted: price of minutes over the quota",
-            f"GitLab compute-minutes purchase doc, 2025; gitaly#3109, 2020 ({_FACTS} §2)"),
+            "GitLab compute-minutes purchase doc, 2025; gitaly#3109, 2020"),
     },
     "forks": {
         "pipelines_per_month": Key(
@@ -130,47 +129,47 @@ KEYS: dict[str, dict[str, Key]] = {
             maximum=1.0),
         "cost_factor": Key(
             "dist", 0.008, "x", "cost factor of public forks of OSS-program projects",
-            f"GitLab doc ci/pipelines/compute_minutes.md, 2025 ({_FACTS} §2)"),
+            "GitLab doc ci/pipelines/compute_minutes.md, 2025"),
         "runner_size_factor": Key(
             "dist", 1.0, "x", "runner size factor of fork jobs",
-            f"GitLab doc ci/pipelines/compute_minutes.md, 2025 ({_FACTS} §2)"),
+            "GitLab doc ci/pipelines/compute_minutes.md, 2025"),
         "quota_minutes_per_month": Key(
             "number?", 400.0, "minutes/month", "a fork owner's free monthly quota",
-            f"GitLab pricing page 2026 ({_FACTS} §2)"),
+            "GitLab pricing page 2026"),
         "usd_per_1000_minutes": Key(
             "dist", 10.0, "USD/1000 minutes", "price a fork owner pays over the quota",
-            f"GitLab compute-minutes purchase doc, 2025 ({_FACTS} §2)"),
+            "GitLab compute-minutes purchase doc, 2025"),
     },
     "storage": {
         "accounting": Key(
             "enum", "root-namespace-dedup", "",
             "how registry bytes are counted: per-tag sums or GitLab.com's root-namespace dedup",
-            f"GitLab doc reduce_container_registry_storage.md, 2024-25 ({_FACTS} §1)",
+            "GitLab doc reduce_container_registry_storage.md, 2024-25",
             choices=("per-tag", "root-namespace-dedup")),
         "usd_per_10gib_year": Key(
             "dist", 60.0, "USD/(10 GiB year)", "price of storage above billed_above_gib",
-            f"gitlab-org/gitlab commit 980d1376, 2022 ({_FACTS} §1)"),
+            "gitlab-org/gitlab commit 980d1376, 2022"),
         "billed_above_gib": Key(
             "number?", None, "GiB",
             "cash: namespace GiB above this are bought as annual 10 GiB packs sized for the "
             "peak; null = registry storage not billed",
-            f"GitLab doc storage_usage_quotas.md, 2025: registry not in the limit ({_FACTS} §1)"),
+            "GitLab doc storage_usage_quotas.md, 2025: registry not in the limit"),
         "shadow_usd_per_10gib_year": Key(
             "dist?", None, "USD/(10 GiB year)",
             "shadow price: an explicit trade-off rate per registry GiB (prorated), never "
             "charged to a budget; null = none",
             "trade-off rate, not a bill: GitLab.com does not bill the registry "
-            f"(storage_usage_quotas.md 2025; {_FACTS} §1)"),
+            "(storage_usage_quotas.md 2025)"),
         "quota_gib": Key(
             "number?", None, "GiB", "namespace storage quota (null: none)",
-            f"none enforced for the registry, storage_usage_quotas.md 2025 ({_FACTS} §1)"),
+            "none enforced for the registry, storage_usage_quotas.md 2025"),
         "other_usage_gib": Key(
             "number?", 0.0, "GiB", "other namespace usage counted against the same quota"),
         "cleanup_policy": Key(
             "cleanup?", None, "",
             "one cleanup policy for every strategy that piles up tags: {keep_n, "
             "older_than_days}; null = each strategy's own (docs/model.md §3)",
-            f"GitLab app/models/container_expiration_policy.rb ({_FACTS} §1)"),
+            "GitLab app/models/container_expiration_policy.rb"),
         "cleanup_policies": Key(
             "cleanups", None, "",
             "per-strategy cleanup policy {strategy: {keep_n, older_than_days} or null}; "
@@ -178,13 +177,13 @@ KEYS: dict[str, dict[str, Key]] = {
         "cleanup_what_if": Key(
             "cleanup?", {"keep_n": 5, "older_than_days": 14}, "",
             "cleanup policy for the what-if curve; 14 days = kaniko's cache TTL, older "
-            "entries are misses anyway", f"kaniko --cache-ttl default 336 h ({_FACTS} §3)"),
+            "entries are misses anyway", "kaniko --cache-ttl default 336 h, cmd/executor/cmd/root.go"),
     },
     "assumptions": {
         "changed_bytes_share": Key(
             "dist", {"uniform": {"low": 0.5, "high": 1.0}}, "share",
             "share of an image's bytes rewritten by a change (new layers after the changed "
-            "step)", f"{_ASSUMED}; kaniko keys change for every later layer ({_FACTS} §3)",
+            "step)", f"{_ASSUMED}; kaniko keys change for every later layer",
             maximum=1.0),
         "kaniko_cache_bytes_share": Key(
             "dist", {"triangular": {"low": 0.7, "mode": 0.85, "high": 0.95}}, "share",
@@ -192,20 +191,20 @@ KEYS: dict[str, dict[str, Key]] = {
             _ASSUMED, maximum=1.0),
         "kaniko_cache_ttl_hours": Key(
             "dist", 336.0, "hours", "kaniko --cache-ttl: older entries are misses, not deleted",
-            f"kaniko cmd/executor/cmd/root.go, 2025 ({_FACTS} §3)"),
+            "kaniko cmd/executor/cmd/root.go, 2025"),
         "kaniko_fork_cache_reuse_share": Key(
             "dist", {"uniform": {"low": 0.0, "high": 1.0}}, "share",
             "share of fork builds that can use upstream's kaniko cache; uniform over 0..1 "
             "because the evidence conflicts (untested either way)",
-            "0: Berrange, qemu-devel 2024-05, caching fails in his fork (shared/seed "
-            "thread); 1: a public project's registry can be pulled by any job token "
+            "0: Berrange, qemu-devel 2024-05, caching fails in his fork (mail-archive "
+            "msg1042578); 1: a public project's registry can be pulled by any job token "
             "(gitlab-org/gitlab MR 135263, 2023) and kaniko only warns when a cache push "
             "is denied (kaniko pkg/executor/build.go)", maximum=1.0),
         "kaniko_layer_digest_shared_probability": Key(
             "dist", 0.8, "probability",
             "probability that kaniko's cache layers share digests with the image's layers "
             "(then free under root-namespace dedup); each Monte Carlo sample draws yes/no",
-            f"inference from kaniko build.go, untested ({_FACTS} §3)", maximum=1.0),
+            "inference from kaniko build.go, untested", maximum=1.0),
         "kaniko_full_change_share": Key(
             "dist", {"uniform": {"low": 0.5, "high": 1.0}}, "share",
             "share of changes that rewrite an image's first cached layer (the rest leave "
@@ -218,7 +217,7 @@ KEYS: dict[str, dict[str, Key]] = {
         "buildkit_max_extra_bytes_share": Key(
             "dist", {"uniform": {"low": 0.0, "high": 0.3}}, "share",
             "mode=max: intermediate-stage layers per cache ref, as a share of the image",
-            f"Docker registry cache docs [inference] ({_FACTS} §4)"),
+            "Docker registry cache docs [inference]"),
         "buildkit_max_change_saving_share": Key(
             "dist", {"uniform": {"low": 0.0, "high": 0.3}}, "share",
             "mode=max: share of a change rebuild saved by cached intermediate stages",
@@ -228,7 +227,7 @@ KEYS: dict[str, dict[str, Key]] = {
             "rebuild-on-change: a job that only checks the registry for its tag", _ASSUMED),
         "uncached_to_cached_ratio": Key(
             "dist", 3.0, "x", "full/cached build time for an image whose data show no rebuild",
-            f"debian-hexagon-cross 3 vs 9 min, QEMU commit b9052d36, 2022 ({_FACTS} §5)"),
+            "debian-hexagon-cross 3 vs 9 min, QEMU commit b9052d36, 2022"),
     },
 }
 

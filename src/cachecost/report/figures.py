@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -27,7 +28,9 @@ import plotly.graph_objects as go
 from IPython.display import HTML
 from plotly.subplots import make_subplots
 
-from cachecost.report import summary
+from cachecost.report import answers, summary
+from cachecost.report.names import format_amount, reader_name
+from cachecost.report.sources import SOURCES, resolve_citation
 
 GIB = 1024**3
 FONT = "DejaVu Sans, Arial, sans-serif"
@@ -74,15 +77,30 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+#: Titles longer than this put their bracketed part on a smaller second line (800 px fit).
+TITLE_CHARS = 55
+
+
+def title_lines(title: str) -> str:
+    """``"Main (details)"`` -> ``"Main<br><sup>(details)</sup>"`` when longer than
+    :data:`TITLE_CHARS`, so a chart's title fits an 800 px window."""
+    if len(title) <= TITLE_CHARS or " (" not in title:
+        return title
+    head, _, rest = title.partition(" (")
+    return f"{head}<br><sup>({rest}</sup>"
+
+
 def style_figure(fig: go.Figure, title: str, x_title: str, y_title: str, *,
                  height: int = 450) -> go.Figure:
-    """Apply the report's common look: white template, title, axis titles, legend on top."""
+    """Apply the report's common look: white template, title (details on a second line
+    when long), axis titles, legend on top."""
     fig.update_layout(
         template="plotly_white",
-        title={"text": title, "x": 0.0, "xanchor": "left"},
+        title={"text": title_lines(title), "x": 0.0, "xanchor": "left", "y": 1.0,
+               "yref": "container", "yanchor": "top", "pad": {"t": 14}},
         font={"family": FONT, "size": 13},
-        height=height,
-        margin={"l": 60, "r": 30, "t": 80, "b": 60},
+        height=height + 30,
+        margin={"l": 60, "r": 30, "t": 120 if "<br>" in title_lines(title) else 95, "b": 60},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0,
                 "traceorder": "normal"},
     )
@@ -162,21 +180,27 @@ def plot_cache_outcome_rate(df: pd.DataFrame) -> go.Figure:
     Takes :func:`history.compute_cache_outcome_rate`: the share of ``partial``
     plus ``miss`` among sampled logs, and of ``uncached`` among all builds
     classified (log or duration split). A week with builds but none uncached
-    shows 0.
+    shows 0. The sampled-logs line is drawn only for the weeks whose logs were
+    sampled: a week without any breaks the line instead of bridging it.
     """
     fig = go.Figure()
     styles = {"sampled logs": ("lines+markers", "dot", PALETTE[3]),
               "inferred": ("lines", "solid", PALETTE[0])}
+    all_weeks = sorted(df["week"].unique()) if not df.empty else []
     for basis, part in df.groupby("basis", sort=True):
         weeks = part.groupby("week")
         jobs = weeks["jobs"].sum()
         not_cached = part[part["outcome"].isin(NOT_CACHED_OUTCOMES)].groupby("week")["share"]
-        share = not_cached.sum().reindex(jobs.index, fill_value=0.0) * 100
+        share = (not_cached.sum().reindex(jobs.index, fill_value=0.0) * 100).round(2)
+        share = share.reindex(all_weeks)          # NaN: no build of this basis that week
+        counts = jobs.reindex(all_weeks)
         mode, dash, color = styles.get(str(basis), ("lines", "dash", PALETTE[5]))
         fig.add_scatter(
-            x=[w.strftime("%Y-%m-%d") for w in jobs.index], y=share.round(2).tolist(),
+            x=[pd.Timestamp(w).strftime("%Y-%m-%d") for w in all_weeks],
+            y=[None if pd.isna(v) else float(v) for v in share],
             name=f"{label(basis)} ({int(jobs.sum()):,} builds)", mode=mode,
-            line={"dash": dash, "color": color}, customdata=jobs.tolist(),
+            line={"dash": dash, "color": color}, connectgaps=False,
+            customdata=[None if pd.isna(v) else int(v) for v in counts],
             hovertemplate="week of %{x}: %{y:.1f}% of %{customdata} builds<extra></extra>",
         )
     fig.update_yaxes(rangemode="tozero")
@@ -246,8 +270,8 @@ def plot_billed_build_minutes(df: pd.DataFrame) -> go.Figure:
 
 
 def render_table(df: pd.DataFrame, *, name: str, numeric_columns: tuple[str, ...] = (),
-                 nowrap_columns: tuple[str, ...] = (), wide_columns: tuple[str, ...] = ()
-                 ) -> HTML:
+                 nowrap_columns: tuple[str, ...] = (), wide_columns: tuple[str, ...] = (),
+                 is_html: bool = False) -> HTML:
     """An escaped HTML table (every cell and header HTML-escaped) for a notebook.
 
     ``name`` (a fixed identifier, never user text) scopes the table's CSS;
@@ -255,7 +279,8 @@ def render_table(df: pd.DataFrame, *, name: str, numeric_columns: tuple[str, ...
     never wrap; ``wide_columns`` (prose, paths) get room, then wrap anywhere.
     The class is repeated in the selectors so they outrank JupyterLab's
     ``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td`` rule (which
-    right-aligns every cell) in nbconvert's lab template.
+    right-aligns every cell) in nbconvert's lab template. ``is_html``: the cells are
+    already escaped HTML (built by the caller with :func:`html.escape`).
     """
     css_class = f"cachecost-table-{name}"
     sel = f"table.{css_class}.{css_class}"
@@ -277,9 +302,10 @@ def render_table(df: pd.DataFrame, *, name: str, numeric_columns: tuple[str, ...
     for c in nowrap_columns:
         rules.append(f"{sel} td:nth-child({columns.index(c) + 1}) {{ white-space: nowrap; }}")
     for c in wide_columns:
-        rules.append(f"{sel} td:nth-child({columns.index(c) + 1}) {{ min-width: 10em; "
+        rules.append(f"{sel} td:nth-child({columns.index(c) + 1}) {{ min-width: 8em; "
                      "overflow-wrap: anywhere; }")
-    table = df.to_html(index=False, escape=True, border=0, classes=css_class, na_rep="-")
+    table = df.to_html(index=False, escape=not is_html, border=0, classes=css_class,
+                       na_rep="-")
     return HTML("<style>\n" + "\n".join(rules) + "\n</style>\n" + table)
 
 
@@ -318,18 +344,142 @@ def format_headline_frame(results: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _two_line(p50: Any, p10: Any, p90: Any, fmt: Any) -> str:
+    """Escaped HTML: the median, and the p10–p90 range small below it."""
+    return (f"{html.escape(fmt(p50))}<br><small class=\"cachecost-range\">"
+            f"{html.escape(fmt(p10))} – {html.escape(fmt(p90))}</small>")
+
+
 def headline_table(results: dict) -> HTML:
-    """Per strategy: median (p10 – p90) minutes, registry GiB, cost and Δ vs the baseline."""
-    frame = format_headline_frame(results)
-    return render_table(frame, name="headline", numeric_columns=tuple(frame.columns[2:]),
-                        nowrap_columns=("strategy",), wide_columns=("what it is",))
+    """Per strategy (baseline first, then by cost): median minutes, registry GiB, cost and
+    Δ vs the baseline, each with its p10 – p90 below; the strategy's title under its
+    name. Five columns, so it fits an 800 px window."""
+    t = summary.tabulate_headline(results)
+
+    def num1(x: Any) -> str:
+        return summary.format_number(x, 1)
+
+    rows = []
+    for _, r in t.iterrows():
+        name = html.escape(_strategy_label(r["strategy"], results))
+        delta = ("baseline" if r["is_baseline"] else
+                 f"{html.escape(summary.format_signed_usd(r['delta_usd_p50']))} "
+                 f"({html.escape(summary.format_pct(r['delta_pct_p50']))})<br>"
+                 f"<small class=\"cachecost-range\">"
+                 f"{html.escape(summary.format_signed_usd(r['delta_usd_p10']))} – "
+                 f"{html.escape(summary.format_signed_usd(r['delta_usd_p90']))}</small>")
+        rows.append({
+            "strategy": f"<strong>{name}</strong><br><small>{html.escape(str(r['title']))}"
+                        "</small>",
+            "CI minutes a month": _two_line(r["compute_minutes_p50"], r["compute_minutes_p10"],
+                                            r["compute_minutes_p90"], summary.format_number),
+            f"registry GiB, month {results['horizon_months']}":
+                _two_line(r["registry_gib_p50"], r["registry_gib_p10"], r["registry_gib_p90"],
+                          num1),
+            "total USD a month": _two_line(r["total_cost_usd_p50"], r["total_cost_usd_p10"],
+                                           r["total_cost_usd_p90"], summary.format_usd),
+            "vs baseline, USD a month": delta,
+        })
+    frame = pd.DataFrame(rows)
+    return render_table(frame, name="headline", numeric_columns=tuple(frame.columns[1:]),
+                        wide_columns=("strategy",), is_html=True)
+
+
+#: The number each source has on the decision page (its place in the sources list).
+SOURCE_NUMBERS = {sid: n for n, sid in enumerate(SOURCES, 1)}
+
+
+def _source_links(ids: list[str]) -> str:
+    """``[n]`` links to the page's sources list (``#src-<id>``) for source ids."""
+    return "".join(f' <a href="#src-{html.escape(i)}" class="cachecost-cite">'
+                   f"[{SOURCE_NUMBERS[i]}]</a>" for i in ids if i in SOURCE_NUMBERS)
+
+
+def _link_refs(escaped_text: str) -> str:
+    """Turn the ``[n]`` marks of an escaped text into links to the sources list."""
+    by_number = {n: sid for sid, n in SOURCE_NUMBERS.items()}
+    return re.sub(r" \[(\d+)\]", lambda m: _source_links([by_number[int(m.group(1))]])
+                  if int(m.group(1)) in by_number else m.group(0), escaped_text)
 
 
 def recommendation_paragraph(results: dict) -> HTML:
-    """The generated recommendation (:func:`summary.format_recommendation`), escaped."""
-    text = html.escape(summary.format_recommendation(results))
+    """The generated recommendation (:func:`summary.format_recommendation`), escaped, its
+    caveats' sources linked to the page's sources list."""
+    text = _link_refs(html.escape(summary.format_recommendation(results, SOURCE_NUMBERS)))
     return HTML(f'<p class="cachecost-recommendation"><strong>Recommendation.</strong> '
                 f"{text}</p>")
+
+
+def claims_table(results: dict) -> HTML:
+    """The thread's claims, checked: the claim, the verdict (in bold, with its sentence),
+    the figures, what it hinges on and links to the sources its words name; one escaped
+    sentence when the results predate the claim checks."""
+    rows = answers.claim_rows(results)
+    if not rows:
+        return HTML(f'<p class="cachecost-claims cachecost-missing">'
+                    f"{html.escape(answers.NO_CLAIMS)}</p>")
+    shown = []
+    for r in rows:
+        sentence = r["sentence"]
+        if sentence.lower().startswith(r["verdict"].lower()):
+            sentence = sentence[len(r["verdict"]):].lstrip(" :,.")
+        shown.append({
+            "claim (qemu-devel, May 2024)": html.escape(r["claim"]),
+            "verdict": f'<strong class="cachecost-verdict">{html.escape(r["verdict"])}'
+                       f"</strong>" + (f"<br>{html.escape(sentence)}" if sentence else ""),
+            "figures": html.escape(r["figure"]),
+            "hinges on": html.escape(r["hinges_on"])
+                         + _source_links(answers.claim_source_ids(r)),
+        })
+    frame = pd.DataFrame(shown)
+    table = render_table(frame, name="claims", is_html=True,
+                         wide_columns=tuple(frame.columns))
+    return HTML(f'<div class="cachecost-claims">{table.data}</div>')
+
+
+#: Rows of the what-to-measure table when few inputs are worth measuring.
+MEASURE_NEXT_ROWS = 5
+
+
+def measure_next_table(results: dict) -> HTML:
+    """What to measure next: what knowing every input would be worth (EVPI), then each
+    input's expected value of perfect information (USD a month, largest first) and how
+    to measure it; a sentence when the results lack it."""
+    if "value_of_information" not in results:
+        return HTML(f'<p class="cachecost-missing">{html.escape(answers.NO_VOI)}</p>')
+    overall = answers.overall_value_sentence(results)
+    head = f"<p>{html.escape(overall)}</p>" if overall else ""
+    rows = answers.measure_next_rows(results)
+    if not rows:
+        return HTML(head + "<p>No input is worth measuring for this decision.</p>")
+    worth = sum(1 for r in rows if r["worth_usd"] and
+                float(r["worth_usd"]) >= answers.VOI_NEGLIGIBLE_USD)
+    shown, rest = rows[:max(worth, MEASURE_NEXT_ROWS)], rows[max(worth, MEASURE_NEXT_ROWS):]
+    frame = pd.DataFrame([{"input": r["input"], "worth knowing exactly": r["worth"],
+                           "how to measure it": r["how_to_measure"]} for r in shown])
+    table = render_table(frame, name="measure-next",
+                         numeric_columns=("worth knowing exactly",),
+                         nowrap_columns=("worth knowing exactly",),
+                         wide_columns=("input", "how to measure it"))
+    tail = (f"<p>{len(rest)} more inputs, each worth under "
+            f"${answers.VOI_NEGLIGIBLE_USD:g} a month to know exactly.</p>" if rest else "")
+    return HTML(head + table.data + tail)
+
+
+def sources_list(results: dict | None = None) -> HTML:
+    """The project's sources, numbered as the page cites them, each with its public address.
+
+    ``results`` is accepted for symmetry with the other builders; the list is the
+    project's (:data:`cachecost.report.sources.SOURCES`), so a number means the
+    same source on every page.
+    """
+    items = "".join(
+        f'<li id="src-{html.escape(s.id)}" value="{SOURCE_NUMBERS[s.id]}">'
+        f"{html.escape(s.title)}, {html.escape(s.date)}. "
+        f'<a href="{html.escape(s.url)}">{html.escape(s.url)}</a></li>'
+        for s in SOURCES.values())
+    return HTML('<ol class="cachecost-sources" style="overflow-wrap: anywhere;">'
+                f"{items}</ol>")
 
 
 #: Inputs named ``<PER_IMAGE_PREFIX><image>.<measure>`` are per-image calibrations.
@@ -344,20 +494,45 @@ def _split_per_image(name: str) -> tuple[str, str] | None:
     return (image, measure) if image and measure else None
 
 
+_SOURCE_WORDS = {"data": "measured", "scenario": "scenario file", "default": "default"}
+
+
 def format_assumptions_frame(results: dict) -> pd.DataFrame:
-    """Every model input except the per-image calibrations: value (its distribution when
-    uncertain), unit, source, citation, and what it means where the model says."""
-    rows = [{
-        "input": i.get("name"),
-        "value": summary.format_input_value(i),
-        "unit": i.get("unit") or "",
-        "source": i.get("source") or "",
-        "citation": i.get("citation") or "",
-        "meaning": i.get("doc") or "",
-    } for i in results.get("inputs") or [] if _split_per_image(str(i.get("name"))) is None]
-    columns = ["input", "value", "unit", "source", "citation", "meaning"]
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame if frame["meaning"].astype(bool).any() else frame.drop(columns="meaning")
+    """Every model input except the per-image calibrations, as display strings: what a
+    reader calls it (its key below), value (its distribution when uncertain) with unit,
+    where it comes from, and the citation with any path outside the project removed."""
+    rows = []
+    for i in results.get("inputs") or []:
+        if _split_per_image(str(i.get("name"))) is not None:
+            continue
+        value = summary.format_input_value(i)
+        unit = i.get("unit") or ""
+        rows.append({
+            "input": reader_name(str(i.get("name"))),
+            "key": str(i.get("name")),
+            "value": f"{value} {unit}".strip() if value not in ("none", "-") else "none",
+            "from": _SOURCE_WORDS.get(str(i.get("source")), str(i.get("source") or "")),
+            "citation": resolve_citation(i.get("citation"))[0],
+            "source_ids": resolve_citation(i.get("citation"))[1],
+            "meaning": re.sub(r"\bnull\b", "unset", str(i.get("doc") or "")),
+        })
+    columns = ["input", "key", "value", "from", "citation", "source_ids", "meaning"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def per_image_header(measure: str, unit: str | None) -> str:
+    """A per-image column header with its unit said once: ``builds_per_month`` ->
+    ``"builds a month"``, ``cached_build_min`` (minutes) -> ``"cached build (minutes)"``,
+    ``size_gib`` (GiB) -> ``"size (GiB)"``."""
+    unit = unit or ""
+    if measure.endswith("_per_month") and unit.endswith("/month"):
+        return measure[: -len("_per_month")].replace("_", " ") + " a month"
+    for suffix, units in (("_min", ("minutes", "min")), ("_gib", ("GiB",)),
+                          ("_bytes", ("bytes", "B")), ("_s", ("s", "seconds"))):
+        if measure.endswith(suffix) and unit in units:
+            return f"{measure[: -len(suffix)].replace('_', ' ')} ({unit})"
+    words = measure.replace("_", " ")
+    return f"{words} ({unit})" if unit and unit not in words else words
 
 
 def format_per_image_frame(results: dict) -> pd.DataFrame:
@@ -370,27 +545,43 @@ def format_per_image_frame(results: dict) -> pd.DataFrame:
         if split is None:
             continue
         image, measure = split
-        words = measure.replace("_", " ")
-        headers.setdefault(measure, f"{words} ({i['unit']})" if i.get("unit") else words)
-        cells.setdefault(image, {})[headers[measure]] = summary.format_input_value(i)
+        headers.setdefault(measure, per_image_header(measure, i.get("unit")))
+        value = summary.format_input_value(i)
+        cells.setdefault(image, {})[headers[measure]] = "-" if value == "none" else value
     frame = pd.DataFrame([{"image": k, **v} for k, v in sorted(cells.items())],
                          columns=["image", *headers.values()])
     return frame.fillna("-")
 
 
+def _assumption_cell(row: pd.Series) -> tuple[str, str]:
+    """(input cell, source cell) as HTML: the reader's name over the key; the citation
+    with ``[n]`` links to the sources list."""
+    name = (f"{html.escape(row['input'])}<br><code style=\"font-size: 85%\">"
+            f"{html.escape(row['key'])}</code>")
+    meaning = f"<br><small>{html.escape(row['meaning'])}</small>" if row["meaning"] else ""
+    source = html.escape(row["from"]) + (f": {html.escape(row['citation'])}"
+                                         if row["citation"] else "")
+    return name + meaning, source + _source_links(list(row["source_ids"]))
+
+
 def assumptions_table(results: dict) -> HTML:
-    """The assumptions table: every input with its source (data, scenario or default),
-    then the per-image figures calibrated from the data."""
-    main = render_table(format_assumptions_frame(results), name="assumptions",
-                        nowrap_columns=("source",),
-                        wide_columns=("input", "citation", "meaning"))
+    """The assumptions table: every input with where it comes from (data, scenario or
+    default) and its citation linked to the sources list, then the per-image figures
+    calibrated from the data."""
+    frame = format_assumptions_frame(results)
+    cells = [_assumption_cell(row) for _, row in frame.iterrows()]
+    shown = pd.DataFrame({"input": [c[0] for c in cells], "value": frame["value"],
+                          "source": [c[1] for c in cells]})
+    styled = render_table(shown, name="assumptions", wide_columns=("input", "value", "source"),
+                          is_html=True)
     per_image = format_per_image_frame(results)
     if per_image.empty:
-        return main
+        return styled
     images = render_table(per_image, name="per-image",
                           numeric_columns=tuple(per_image.columns[1:]), nowrap_columns=("image",))
-    return HTML(main.data + "<p>Per image, calibrated from the CI history (source: data; "
-                "the method is in <code>cachecost.model.calibrate</code>):</p>" + images.data)
+    return HTML(styled.data + "<p>Per image, calibrated from the CI history (source: data; "
+                "the method is in <code>cachecost.model.calibrate</code>):</p>"
+                '<div style="overflow-x: auto;">' + images.data + "</div>")
 
 
 def plot_cost_by_component(results: dict) -> go.Figure:
@@ -408,45 +599,86 @@ def plot_cost_by_component(results: dict) -> go.Figure:
                         "strategy", "cost (USD per month)")
 
 
+#: Columns of the storage small multiples (two fit an 800 px window).
+STORAGE_COLUMNS = 2
+
+
+def _storage_panel(fig: go.Figure, months: list, series: dict, color: str, name: str,
+                   row: int, col: int) -> None:
+    """One strategy's registry GiB: p10–p90 band and median line."""
+    fig.add_scatter(x=months, y=series["p90"], mode="lines", line={"width": 0},
+                    showlegend=False, hoverinfo="skip", row=row, col=col)
+    fig.add_scatter(x=months, y=series["p10"], mode="lines", line={"width": 0},
+                    fill="tonexty", fillcolor=_rgba(color, 0.2), showlegend=False,
+                    hoverinfo="skip", row=row, col=col)
+    fig.add_scatter(x=months, y=series["p50"], mode="lines", line={"color": color, "width": 2},
+                    showlegend=False, row=row, col=col,
+                    hovertemplate="month %{x}: %{y:,.1f} GiB<extra>" + name + "</extra>")
+
+
 def plot_registry_storage(results: dict) -> go.Figure:
-    """Registry GiB month by month per strategy: median line, p10–p90 band, quota line,
-    and the median under the cleanup-policy what-if (dashed)."""
+    """Registry GiB month by month, one small panel per strategy (same scales): the median
+    line, the p10–p90 band and the quota as a dotted line. The cleanup what-if is its own
+    chart (:func:`plot_registry_storage_cleanup`)."""
     soh = results["storage_over_horizon"]
+    months = list(soh["months"])
+    names = [n for n in summary.order_strategies(results) if soh["strategies"].get(n)]
+    rows = max(1, math.ceil(len(names) / STORAGE_COLUMNS))
+    fig = make_subplots(rows=rows, cols=STORAGE_COLUMNS, shared_xaxes=True, shared_yaxes=True,
+                        horizontal_spacing=0.06, vertical_spacing=0.5 / max(rows, 1) ** 1.2,
+                        subplot_titles=[_chart_strategy_label(n, results) for n in names])
+    quota = soh.get("quota_gib")
+    for i, name in enumerate(names):
+        row, col = i // STORAGE_COLUMNS + 1, i % STORAGE_COLUMNS + 1
+        _storage_panel(fig, months, soh["strategies"][name], strategy_color(name, results),
+                       _chart_strategy_label(name, results), row, col)
+        if quota is not None:
+            fig.add_hline(y=quota, line={"color": "black", "dash": "dot", "width": 1},
+                          row=row, col=col)
+    top = max([max(soh["strategies"][n]["p90"]) for n in names] + [quota or 0.0])
+    fig.update_yaxes(range=[0, 1.08 * top], rangemode="tozero")
+    accounting = soh.get("accounting") or "per-tag"
+    quota_text = f"; dotted: quota {quota:,.0f} GiB" if quota is not None else ""
+    style_figure(fig, f"Registry storage per strategy ({accounting} accounting; median, "
+                 f"band p10–p90{quota_text})", "", "", height=220 * rows + 140)
+    fig.update_layout(margin={"l": 60, "r": 20, "t": 100, "b": 50})
+    for r in range(1, rows + 1):
+        fig.update_yaxes(title_text="GiB", row=r, col=1)
+    for c in range(1, STORAGE_COLUMNS + 1):
+        fig.update_xaxes(title_text="months from now", row=rows, col=c)
+    return fig
+
+
+def plot_registry_storage_cleanup(results: dict) -> go.Figure | HTML:
+    """Registry GiB per strategy under the scenario's what-if cleanup policy (medians; one
+    line each, baseline marked) with the quota; a sentence when the scenario has none."""
+    soh = results["storage_over_horizon"]
+    what_if = soh.get("cleanup_what_if") or {}
+    if not what_if:
+        return HTML("<p>This scenario models no cleanup policy what-if.</p>")
     months = list(soh["months"])
     fig = go.Figure()
     for name in summary.order_strategies(results):
-        series = soh["strategies"].get(name)
-        if not series:
+        if name not in what_if:
             continue
-        color = strategy_color(name, results)
         group = _chart_strategy_label(name, results)
-        fig.add_scatter(x=months, y=series["p90"], mode="lines", line={"width": 0},
-                        legendgroup=group, showlegend=False, hoverinfo="skip")
-        fig.add_scatter(x=months, y=series["p10"], mode="lines", line={"width": 0},
-                        fill="tonexty", fillcolor=_rgba(color, 0.15), legendgroup=group,
-                        showlegend=False, hoverinfo="skip")
-        fig.add_scatter(x=months, y=series["p50"], mode="lines", name=group,
-                        line={"color": color, "width": 2}, legendgroup=group,
+        fig.add_scatter(x=months, y=what_if[name]["p50"], mode="lines", name=group,
+                        line={"color": strategy_color(name, results), "width": 2},
                         hovertemplate="month %{x}: %{y:,.1f} GiB<extra>" + group + "</extra>")
-        what_if = (soh.get("cleanup_what_if") or {}).get(name)
-        if what_if:
-            fig.add_scatter(x=months, y=what_if["p50"], mode="lines",
-                            name=f"{group}, with cleanup policy",
-                            line={"color": color, "width": 2, "dash": "dash"},
-                            legendgroup=group,
-                            hovertemplate="month %{x}: %{y:,.1f} GiB<extra>cleanup</extra>")
     quota = soh.get("quota_gib")
     if quota is not None:
         fig.add_hline(y=quota, line={"color": "black", "dash": "dot"},
                       annotation_text=f"quota {quota:,.0f} GiB", annotation_position="top left")
     fig.update_yaxes(rangemode="tozero")
-    accounting = soh.get("accounting") or "per-tag"
-    style_figure(fig, f"Registry storage over the horizon ({accounting} accounting; "
-                 "band p10–p90, dashed: cleanup policy)", "months from now",
-                 "registry size (GiB)", height=560)
-    fig.update_layout(legend={"orientation": "v", "y": 1.0, "yanchor": "top", "x": 1.02,
-                              "xanchor": "left"}, margin={"r": 320})
-    return fig
+    policy = soh.get("cleanup_what_if_policy") or {}
+    rule = ", ".join(
+        f"keep the newest {v:g} tags" if k == "keep_n" else
+        f"delete tags older than {v:g} days" if k == "older_than_days" else f"{k} {v}"
+        for k, v in policy.items() if isinstance(v, int | float)) if isinstance(policy, dict) \
+        else ""
+    return style_figure(fig, "Registry storage with a cleanup policy ("
+                        + (f"{label(rule)}; " if rule else "") + "medians)",
+                        "months from now", "registry size (GiB)", height=460)
 
 
 def plot_fork_minutes(results: dict) -> go.Figure:
@@ -473,11 +705,6 @@ def plot_fork_minutes(results: dict) -> go.Figure:
     return fig
 
 
-def _with_unit(value: Any, unit: str | None) -> str:
-    return f"{summary.format_quantity(value)} {unit}".rstrip() if unit else \
-        summary.format_quantity(value)
-
-
 def plot_tornado(results: dict, *, max_bars: int = TORNADO_BARS) -> go.Figure:
     """Tornado: how a challenger's Δ vs baseline (USD/month) moves as each input goes
     from its low (p10) to its high (p90) value, largest swing on top.
@@ -499,8 +726,9 @@ def plot_tornado(results: dict, *, max_bars: int = TORNADO_BARS) -> go.Figure:
         if center is None:
             strat = results["strategies"].get(b["strategy"], {})
             center = _p(strat.get("delta_vs_baseline_usd_per_month")) or 0.0
-        rows.append(f"{label(b['input'])} ({summary.format_quantity(b['low'])} to "
-                    f"{label(_with_unit(b['high'], b.get('unit')))})<br>"
+        rows.append(f"{label(reader_name(str(b['input'])))} "
+                    f"({label(format_amount(b['low'], b.get('unit'), 3))} to "
+                    f"{label(format_amount(b['high'], b.get('unit'), 3))})<br>"
                     f"{label(b['strategy'])} vs baseline")
         bases.append(center)
         lows.append(b["delta_low_usd_per_month"] - center)
@@ -516,7 +744,7 @@ def plot_tornado(results: dict, *, max_bars: int = TORNADO_BARS) -> go.Figure:
     fig.add_vline(x=0, line={"color": "black", "width": 1})
     return style_figure(fig, "Tornado: Δ vs baseline as each input moves from p10 to p90 "
                         "(USD/month; left of 0 = cheaper than baseline)",
-                        "Δ total cost vs baseline (USD per month)", "",
+                        "Δ vs baseline (USD a month)", "",
                         height=max(380, 48 * len(rows) + 170))
 
 
@@ -524,19 +752,21 @@ def plot_break_even(results: dict) -> go.Figure:
     """Break-even: the value an input must reach before the cheaper of two strategies
     changes, as a multiple of today's value (log axis; 1 = today).
 
-    Pairs without a break-even in the input's range are counted in the title,
-    not drawn.
+    Only break-evens within :data:`summary.PLAUSIBLE_FACTOR` of today's value are
+    drawn; pairs with none that near (or none at all) are counted in the title,
+    where the choice is robust to the input.
     """
     rows, ratio, hover = [], [], []
-    missing = 0
+    robust = 0
+    factor = summary.PLAUSIBLE_FACTOR
     for be in results.get("break_even") or []:
         value, current = be.get("value"), be.get("current")
-        if value is None or not current or value / current <= 0:
-            missing += 1
+        if value is None or not current or not 1 / factor <= value / current <= factor:
+            robust += 1
             continue
         unit = be.get("unit")
-        rows.append(label(f"{be['input']}: {_with_unit(value, unit)} (now "
-                          f"{_with_unit(current, unit)})") + "<br>"
+        rows.append(label(f"{reader_name(str(be['input']))}: {format_amount(value, unit, 3)} "
+                          f"(now {format_amount(current, unit, 3)})") + "<br>"
                     + label(f"{be['strategy_a']} vs {be['strategy_b']}"))
         ratio.append(value / current)
         hover.append(f"{value / current:.3g}× today's value")
@@ -547,13 +777,14 @@ def plot_break_even(results: dict) -> go.Figure:
     fig.add_scatter(x=ratio, y=rows, mode="markers", name="break-even value",
                     marker={"size": 12, "color": PALETTE[3]}, customdata=hover,
                     hovertemplate="%{y}<br>%{customdata}<extra></extra>")
-    logs = [math.log10(r) for r in ratio] + [0.0]
-    pad = max(0.3, 0.15 * (max(logs) - min(logs)))
-    fig.update_xaxes(type="log", range=[min(logs) - pad, max(logs) + pad], dtick=1)
+    span = math.log10(factor) * 1.1
+    fig.update_xaxes(type="log", range=[-span, span], tickvals=[1 / 3, 0.5, 1, 2, 3],
+                     ticktext=["÷3", "÷2", "today", "×2", "×3"])
     fig.update_yaxes(autorange="reversed", tickfont={"size": 11})
-    extra = f" ({missing} more pairs: no break-even in range)" if missing else ""
-    return style_figure(fig, f"Break-even points: where the cheaper strategy flips{extra}",
-                        "break-even value ÷ today's value (log scale; 1 = today)", "",
+    extra = (f" ({robust} more pairs: none within ×/÷{factor:g} of today, robust)"
+             if robust else "")
+    return style_figure(fig, f"Break-even points within ×/÷{factor:g} of today{extra}",
+                        "break-even value ÷ today's value (log scale)", "",
                         height=max(300, 48 * len(rows) + 170))
 
 

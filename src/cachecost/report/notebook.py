@@ -1,12 +1,19 @@
 """Set-up shared by every report notebook (first code cell: ``setup_notebook()``).
 
-Plotly >= 6 renders figures in an ipykernel with the ``plotly_mimetype``
-renderer, which nbconvert drops from HTML. The ``notebook`` renderer writes
-plain ``<script>`` output instead: plotly.js inlined once (in the first
-figure's cell), no require.js. It also puts a MathJax ``<script src>`` from
-a CDN into every figure, which an offline page must not load, so
-:func:`setup_notebook` registers ``cachecost``, the same renderer without
-that tag and without the plotly logo link in the mode bar::
+A figure's output carries two representations and no copy of plotly.js:
+
+* ``application/vnd.plotly.v1+json``, the figure as JSON, which JupyterLab
+  draws with the plotly extension (a safe renderer, so an untrusted executed
+  notebook still shows its charts);
+* ``text/html``, a ``<div>`` and a ``Plotly.newPlot`` call
+  (``plotly.io.to_html(include_plotlyjs=False)``), which nbconvert exports.
+  The page gets plotly.js once, in its ``<head>``, from the export template
+  (:func:`cachecost.report.export.export_html`): a ``<script src>`` to the
+  site's shared copy, or the library inlined in a standalone page.
+
+plotly's own ``notebook`` renderer inlined the 4.6 MB library into the first
+figure's output and added a MathJax ``<script src>`` from a CDN, so every
+executed ``.ipynb`` was about 5 MB::
 
     from cachecost.report.notebook import setup_notebook
     setup_notebook()
@@ -16,25 +23,28 @@ that tag and without the plotly logo link in the mode bar::
 
 from __future__ import annotations
 
-import re
 import sys
+from typing import Any
 
 import plotly.io as pio
-from plotly.io._base_renderers import NotebookRenderer
+from plotly.io._base_renderers import PlotlyRenderer
 
 RENDERER_NAME = "cachecost"
+PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
+#: The mode bar without plotly's logo link (the page links nowhere it need not).
+PLOTLY_CONFIG = {"displaylogo": False}
 
-# A <script> that loads its code from another host (plotly's MathJax tag).
-_REMOTE_SCRIPT = re.compile(r"""<script\b[^>]*\bsrc=["']?(?:https?:)?//[^>]*>\s*</script>""", re.I)
 
+class JsonAndHtmlRenderer(PlotlyRenderer):
+    """plotly's JSON mimetype for JupyterLab plus library-free HTML for nbconvert."""
 
-class OfflineNotebookRenderer(NotebookRenderer):
-    """plotly's ``notebook`` renderer minus every script loaded from the network."""
-
-    def to_mimebundle(self, fig_dict: dict) -> dict:
-        """Return plotly's HTML bundle for a figure with remote ``<script src>`` tags removed."""
-        bundle = super().to_mimebundle(fig_dict)
-        bundle["text/html"] = _REMOTE_SCRIPT.sub("", bundle["text/html"])
+    def to_mimebundle(self, fig_dict: dict) -> dict[str, Any]:
+        """Return ``{PLOTLY_MIMETYPE: figure JSON, "text/html": div and newPlot script}``."""
+        bundle: dict[str, Any] = super().to_mimebundle(fig_dict)
+        bundle["text/html"] = pio.to_html(
+            fig_dict, config=self.config, include_plotlyjs=False, include_mathjax=False,
+            full_html=False, validate=False, default_width="100%", default_height=525,
+        )
         return bundle
 
 
@@ -48,11 +58,11 @@ def skip_slow_imports() -> None:
     jsonschema handles as "not installed". Does nothing once jsonschema is loaded.
     """
     if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def setup_notebook() -> None:
-    """Make plotly figures survive nbconvert's HTML export, offline."""
+    """Render plotly figures as JSON (JupyterLab) and library-free HTML (the pages)."""
     skip_slow_imports()
-    pio.renderers[RENDERER_NAME] = OfflineNotebookRenderer(config={"displaylogo": False})
+    pio.renderers[RENDERER_NAME] = JsonAndHtmlRenderer(config=PLOTLY_CONFIG)
     pio.renderers.default = RENDERER_NAME

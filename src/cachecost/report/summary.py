@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import textwrap
 from typing import Any
 
 import pandas as pd
 
-from cachecost.errors import CachecostError
+from cachecost.report import answers
+from cachecost.report.names import format_amount, reader_name
+from cachecost.report.sources import SOURCES, Source, resolve_citation
 from cachecost.rules import tie_resolution_usd
 from cachecost.textfmt import (  # noqa: F401 (format_* are re-exported for figures)
     finite,
@@ -33,6 +36,7 @@ from cachecost.textfmt import (  # noqa: F401 (format_* are re-exported for figu
     format_quantity,
     format_share,
     format_signed_usd,
+    format_significant,
     format_usd,
 )
 
@@ -43,11 +47,25 @@ URL_PLACEHOLDER = "<URL of the published report>"
 BASELINE_MARK = "(*)"
 #: How many inputs (largest tornado swing first) the method note lists.
 KEY_ASSUMPTIONS = 5
-#: How many "what would flip it" sentences the recommendation quotes.
+#: The thread the summary replies to (a :data:`cachecost.report.sources.SOURCES` id).
+THREAD_SOURCE = "qemu-kaniko-thread-2024"
+#: How many break-even sentences the recommendation quotes.
 MAX_FLIPS = 3
+#: How many "at the low/high end of its range" sentences it quotes.
+MAX_SWINGS = 2
+#: Break-evens farther than this factor from today's value read as "robust to".
+PLAUSIBLE_FACTOR = 3.0
 
 
 # --------------------------------------------------------------------------- numbers
+
+
+def tie_usd(results: dict) -> float:
+    """A difference smaller than this (USD/month) is a tie: the model's resolution at the
+    winner's cost (:func:`cachecost.rules.tie_resolution_usd`)."""
+    rec = results.get("recommendation") or {}
+    winner = (results.get("strategies") or {}).get(rec.get("winner"), {})
+    return tie_resolution_usd(read_quantile(winner.get("total_cost_usd_per_month")) or 0.0)
 
 
 def read_quantile(q: dict | None, key: str = "p50") -> float | None:
@@ -167,88 +185,213 @@ def _sentence_join(parts: list[str]) -> str:
     return " ".join(p.strip() for p in parts if p and p.strip())
 
 
-def format_recommendation(results: dict) -> str:
+def _keep_baseline_sentences(results: dict, winner: str, runner_up: str | None) -> list[str]:
+    """The opening when today's strategy stays: its cost and the runner-up's margin."""
+    strategies = results["strategies"]
+    cost = format_usd(read_quantile(strategies[winner]["total_cost_usd_per_month"]))
+    cheapest = order_strategies({**results, "baseline": ""})[0]
+    if cheapest == winner:
+        parts = [f"Keep {winner}, today's strategy: at a median {cost} a month it "
+                 f"is the cheapest of the {len(strategies)} strategies modelled."]
+    else:
+        other = format_usd(read_quantile(strategies[cheapest]["total_cost_usd_per_month"]))
+        parts = [f"Keep {winner}, today's strategy, at a median {cost} a month "
+                 f"({cheapest} has the lowest median, {other}, but not by enough "
+                 f"for the model to prefer it)."]
+    if runner_up not in strategies:
+        return parts
+    d = strategies[runner_up]["delta_vs_baseline_usd_per_month"]
+    lo, mid, hi = read_quantile(d, "p10"), read_quantile(d), read_quantile(d, "p90")
+    if all(v is not None and abs(v) < tie_usd(results) for v in (lo, mid, hi)):
+        return parts + [f"The runner-up, {runner_up}, costs the same to within "
+                        f"{format_usd(tie_usd(results))} a month: on cost alone the two tie."]
+    parts.append(f"The runner-up, {runner_up}, would cost a median {format_usd(mid)} a "
+                 f"month more (80% interval {format_signed_usd(lo)} to "
+                 f"{format_signed_usd(hi)}).")
+    if (lo or 0) < 0:
+        parts.append("Part of that interval is a saving, so the lead is not certain.")
+    return parts
+
+
+def _switch_sentences(results: dict, winner: str, runner_up: str | None) -> list[str]:
+    """The opening when a challenger wins: the saving against today's strategy."""
+    w = results["strategies"][winner]
+    d = w["delta_vs_baseline_usd_per_month"]
+    # a saving is minus the delta, so its p10 comes from the delta's p90
+    saving = [-v if v is not None else None
+              for v in (read_quantile(d, "p90"), read_quantile(d), read_quantile(d, "p10"))]
+    share = _format_share_less(read_quantile(w["delta_vs_baseline_pct"]))
+    parts = [f"Switch from {results['baseline']} to {winner}: it saves a median "
+             f"{format_usd(saving[1])} a month ({share}) against today's strategy, "
+             f"{format_usd(saving[0])} to {format_usd(saving[2])} in 80% of the simulations."]
+    if saving[0] is not None and saving[0] < 0:
+        parts.append("That interval includes a loss, so the saving is not certain.")
+    if runner_up:
+        behind = format_usd((results.get("recommendation") or {}).get("saving_usd_per_month"))
+        parts.append(f"Next best is {runner_up}, {behind} a month behind.")
+    return parts
+
+
+def _consequence_sentences(results: dict, winner: str,
+                           refs: dict[str, int] | None = None) -> list[str]:
+    """The winner's registry quota, fork and caveat sentences."""
+    w = results["strategies"][winner]
+    parts = []
+    if w.get("months_to_quota") is not None:
+        months = read_quantile(w.get("months_to_quota"))
+        parts.append(f"With {winner} the registry stays under the quota." if months is None
+                     else f"With {winner} the registry reaches the quota in a median "
+                          f"{months:.0f} months.")
+    fork_min = read_quantile(w.get("fork_compute_minutes_per_month"))
+    fork_share = read_quantile(w.get("fork_quota_share"))
+    if fork_min is not None and fork_share is not None:
+        parts.append(f"Fork pipelines would spend a median {format_significant(fork_min, 2)} "
+                     f"container-build minutes a month in all; a fork owner would use "
+                     f"{format_share(fork_share)} of a free quota.")
+    for note in w.get("notes") or []:
+        text, ids = resolve_citation(str(note))
+        marks = "".join(f" [{refs[i]}]" for i in ids if refs and i in refs)
+        parts.append(f"Caveat: {text}{marks}")
+    return parts
+
+
+def format_recommendation(results: dict, refs: dict[str, int] | None = None) -> str:
     """The recommendation paragraph, generated from the numbers.
 
     Names the winner against today's strategy (the baseline) with the median
     and 80% interval of the monthly difference, the runner-up, the winner's
     registry and fork consequences and caveats, and what would flip it
-    (``results["recommendation"]["flip"]``). One paragraph, unwrapped.
+    (:func:`flip_sentences`, from the break-evens and the tornado, inputs by
+    the names a reader knows). One paragraph, unwrapped; ``refs`` (source id ->
+    number) marks the caveats' sources ``[n]``.
     """
     rec = results["recommendation"]
-    strategies = results["strategies"]
-    base = results["baseline"]
     winner, runner_up = rec["winner"], rec.get("runner_up")
-    w = strategies[winner]
-    parts: list[str] = []
-    cost = format_usd(read_quantile(w["total_cost_usd_per_month"]))
-    cheapest = order_strategies({**results, "baseline": ""})[0]
-    if winner == base:
-        if cheapest == winner:
-            parts.append(f"Keep {winner}, today's strategy: at a median {cost} a month it "
-                         f"is the cheapest of the {len(strategies)} strategies modelled.")
-        else:
-            other = format_usd(read_quantile(strategies[cheapest]["total_cost_usd_per_month"]))
-            parts.append(f"Keep {winner}, today's strategy, at a median {cost} a month "
-                         f"({cheapest} has the lowest median, {other}, but not by enough "
-                         f"for the model to prefer it).")
-        if runner_up in strategies:
-            d = strategies[runner_up]["delta_vs_baseline_usd_per_month"]
-            lo, mid, hi = read_quantile(d, "p10"), read_quantile(d), read_quantile(d, "p90")
-            tie_usd = tie_resolution_usd(read_quantile(w["total_cost_usd_per_month"]) or 0.0)
-            if all(v is not None and abs(v) < tie_usd for v in (lo, mid, hi)):
-                parts.append(f"The runner-up, {runner_up}, costs the same to within "
-                             f"{format_usd(tie_usd)} a month: on cost alone the two tie.")
-            else:
-                parts.append(
-                    f"The runner-up, {runner_up}, would cost a median {format_usd(mid)} a "
-                    f"month more (80% interval {format_signed_usd(lo)} to "
-                    f"{format_signed_usd(hi)})."
-                )
-                if (lo or 0) < 0:
-                    parts.append("Part of that interval is a saving, so the lead is not "
-                                 "certain.")
+    if winner == results["baseline"]:
+        parts = _keep_baseline_sentences(results, winner, runner_up)
     else:
-        d = w["delta_vs_baseline_usd_per_month"]
-        # a saving is minus the delta, so its p10 comes from the delta's p90
-        saving = [-v if v is not None else None
-                  for v in (read_quantile(d, "p90"), read_quantile(d), read_quantile(d, "p10"))]
-        share = _format_share_less(read_quantile(w["delta_vs_baseline_pct"]))
-        parts.append(
-            f"Switch from {base} to {winner}: it saves a median {format_usd(saving[1])} a "
-            f"month ({share}) against today's "
-            f"strategy, {format_usd(saving[0])} to {format_usd(saving[2])} in 80% of the "
-            f"simulations."
-        )
-        if saving[0] is not None and saving[0] < 0:
-            parts.append("That interval includes a loss, so the saving is not certain.")
-        if runner_up:
-            parts.append(f"Next best is {runner_up}, "
-                         f"{format_usd(rec.get('saving_usd_per_month'))} a month behind.")
-    months = read_quantile(w.get("months_to_quota"))
-    if w.get("months_to_quota") is not None:
-        if months is None:
-            parts.append(f"With {winner} the registry stays under the quota.")
-        else:
-            parts.append(f"With {winner} the registry reaches the quota in a median "
-                         f"{months:.0f} months.")
-    fork_min = read_quantile(w.get("fork_compute_minutes_per_month"))
-    fork_share = read_quantile(w.get("fork_quota_share"))
-    if fork_min is not None and fork_share is not None:
-        parts.append(f"Fork pipelines would spend a median {format_number(fork_min)} "
-                     f"container-build minutes a month in all; a fork owner would use "
-                     f"{format_share(fork_share)} of a free quota.")
-    for note in w.get("notes") or []:
-        parts.append(f"Caveat: {note}")
-    flips = [f for f in rec.get("flip") or [] if f and f.strip()]
+        parts = _switch_sentences(results, winner, runner_up)
+    parts += _consequence_sentences(results, winner, refs)
+    flips, context = flip_sentences(results)
     if flips:
-        parts.append("What would flip it: " + _sentence_join(flips[:MAX_FLIPS]))
-        if len(flips) > MAX_FLIPS:
-            parts.append(f"({len(flips) - MAX_FLIPS} more in the report's break-even "
-                         f"chart.)")
+        parts.append("What would flip it: " + _sentence_join(flips))
     else:
         parts.append("Nothing within the ranges modelled flips it.")
-    return _sentence_join(parts)
+    return _sentence_join(parts + context)
+
+
+# --------------------------------------------------------------------------- what flips it
+
+
+def _amount(value: float, unit: str | None, *, digits: int = 2) -> str:
+    """An input value for a flip sentence; factors read against the measured rate."""
+    text = format_amount(value, unit, digits)
+    return f"{text} the measured rate" if unit == "x" and digits < 3 else text
+
+
+
+def break_even_sentences(results: dict, winner: str) -> tuple[list[str], list[str]]:
+    """Sentences for the winner's break-evens within :data:`PLAUSIBLE_FACTOR` of today's
+    value (one per other strategy, its nearest conditions first, at most
+    :data:`MAX_FLIPS`), and the reader names of the inputs with none that near.
+
+    A break-even 45 times today's value says the choice does not depend on that
+    input; it is summed up as "robust to ..." instead of quoted.
+    """
+    near: dict[str, list[tuple[float, str]]] = {}
+    inputs: list[str] = []
+    near_inputs: set[str] = set()
+    for row in results.get("break_even") or []:
+        a, b = row.get("strategy_a"), row.get("strategy_b")
+        if winner not in (a, b) or a == b:
+            continue
+        name = str(row.get("input"))
+        inputs += [name] if name not in inputs else []
+        value, current = finite(row.get("value")), finite(row.get("current"))
+        if value is None or current is None or value <= 0 or current <= 0:
+            continue
+        ratio = value / current
+        if not 1 / PLAUSIBLE_FACTOR <= ratio <= PLAUSIBLE_FACTOR:
+            continue
+        near_inputs.add(name)
+        unit = row.get("unit")
+        moved = "rose to" if value > current else "fell to"
+        digits = 2  # as few figures as tell the break-even from today's value
+        while digits < 4 and format_amount(value, unit, digits) == \
+                format_amount(current, unit, digits):
+            digits += 1
+        now = _amount(current, unit, digits=max(digits, 3 if unit == "x" else 4))
+        near.setdefault(str(b if a == winner else a), []).append((
+            abs(math.log(ratio)), f"if {reader_name(name)} {moved} "
+                                  f"{_amount(value, unit, digits=digits)} (now {now})"))
+    sentences = []
+    for other, conditions in sorted(near.items(), key=lambda kv: min(c[0] for c in kv[1])):
+        texts = [text for _, text in sorted(conditions)[:MAX_FLIPS]]
+        joined = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " or " + texts[-1]
+        sentences.append(f"{other} would cost the same as {winner} {joined}.")
+    return sentences, [reader_name(n) for n in inputs if n not in near_inputs]
+
+
+def swing_sentences(results: dict, winner: str) -> list[str]:
+    """Inputs whose p10 or p90 alone (tornado) reverse the winner's lead over the baseline
+    or over a challenger; at most :data:`MAX_SWINGS`, largest reversal first."""
+    base = results["baseline"]
+    found: list[tuple[float, str]] = []
+    for bar in results.get("tornado") or []:
+        strategy, name, unit = bar.get("strategy"), reader_name(str(bar.get("input"))), \
+            bar.get("unit")
+        for end, key, at in (("low", "delta_low_usd_per_month", "low"),
+                             ("high", "delta_high_usd_per_month", "high")):
+            delta, value = finite(bar.get(key)), finite(bar.get(at))
+            if delta is None or value is None:
+                continue
+            where = f"With {name} at the {end} end of its range ({format_amount(value, unit)})"
+            if winner == base and strategy != winner and delta < -tie_usd(results):
+                found.append((-delta, f"{where}, {strategy} would be {format_usd(-delta)} a "
+                                      f"month cheaper than {winner}."))
+            elif winner != base and strategy == winner and delta > tie_usd(results):
+                found.append((delta, f"{where}, {winner} would cost {format_usd(delta)} a "
+                                     f"month more than {base}, today's strategy."))
+    found.sort(key=lambda pair: -pair[0])
+    return [text for _, text in found[:MAX_SWINGS]]
+
+
+def _join_names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _cleanup_sentence(rec: dict) -> list[str]:
+    """The model's what-if cleanup sentence, in words (``keep_n 5`` -> ``keep 5 tags``)."""
+    for text in rec.get("flip") or []:
+        if isinstance(text, str) and text.startswith("With the what-if cleanup policy"):
+            text = re.sub(r"keep_n (\d+)", r"keep the newest \1 tags", text)
+            text = re.sub(r"older_than_days (\d+)", r"delete tags older than \1 days", text)
+            return [text.replace("(every input at p50)", "(every input at its median)")]
+    return []
+
+
+def flip_sentences(results: dict) -> tuple[list[str], list[str]]:
+    """(what would flip the recommendation, the context after it): break-evens within
+    reach, then single inputs at p10/p90 that reverse it; after them how often the
+    winner is cheaper, the inputs it is robust to, the cleanup what-if and ties."""
+    rec = results["recommendation"]
+    winner, runner_up = rec["winner"], rec.get("runner_up")
+    near, robust = break_even_sentences(results, winner)
+    flips = near[:MAX_FLIPS] + swing_sentences(results, winner)
+    context = []
+    share = finite(rec.get("share_of_samples_winner_cheaper"))
+    margin = finite(rec.get("saving_usd_per_month"))
+    if runner_up and runner_up != winner and share is not None and \
+            (margin is None or abs(margin) >= 2 * tie_usd(results)):
+        context.append(f"{winner} is cheaper than {runner_up} in {format_share(share)} of the "
+                       f"simulations.")
+    if robust:
+        context.append(f"The choice is robust to {_join_names(robust)}: no break-even lies "
+                       f"between a third of and {PLAUSIBLE_FACTOR:g} times today's value.")
+    context += _cleanup_sentence(rec)
+    context += [f"{t} costs the same as {winner} under {registry_accounting(results)} "
+                f"accounting; the table shows where they differ." for t in rec.get("ties") or []]
+    return flips, context
 
 
 def format_input_value(item: dict) -> str:
@@ -260,8 +403,10 @@ def format_input_value(item: dict) -> str:
 
 
 def _format_value(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, int | float):
         return format_quantity(value)
     if isinstance(value, str):
@@ -269,24 +414,63 @@ def _format_value(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(", ", ": "))
 
 
-def key_assumptions(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[str]:
-    """One line per key input: those with the largest tornado swing first.
+def _input_origin(item: dict) -> tuple[str, list[str]]:
+    """Where an input's value comes from, in words, and the sources it cites."""
+    source = item.get("source")
+    text, ids = resolve_citation(item.get("citation"))
+    if source == "data":
+        return "measured from the CI history", ids
+    if source == "scenario":
+        return f"set in the scenario file {text}".rstrip() if text else "set in the scenario", ids
+    return (f"default: {text}" if text else "default, no source given"), ids
 
-    Each reads ``name = value unit (source: citation)``.
-    """
+
+def key_assumption_items(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[dict]:
+    """The key inputs, largest tornado swing first: ``name`` (reader's), ``key``, ``value``
+    (with unit), ``origin`` (words) and ``source_ids``."""
     inputs = {i["name"]: i for i in results.get("inputs") or []}
     names: list[str] = []
     for bar in results.get("tornado") or []:
         if bar["input"] in inputs and bar["input"] not in names:
             names.append(bar["input"])
     names += [n for n in inputs if n not in names]
-    lines = []
+    items = []
     for name in names[:limit]:
         i = inputs[name]
-        source = i.get("citation") or i.get("source") or "default"
-        unit = f" {i['unit']}" if i.get("unit") else ""
-        lines.append(f"{name} = {format_input_value(i)}{unit} (source: {source})")
+        unit = {"x": " × the measured rate", "share": " (a share)"}.get(
+            i.get("unit") or "", f" {i['unit']}" if i.get("unit") else "")
+        origin, ids = _input_origin(i)
+        items.append({"name": reader_name(name), "key": name,
+                      "value": f"{format_input_value(i)}{unit}", "origin": origin,
+                      "source_ids": ids})
+    return items
+
+
+def key_assumptions(results: dict, limit: int = KEY_ASSUMPTIONS,
+                    refs: dict[str, int] | None = None) -> list[str]:
+    """One line per key input, largest tornado swing first:
+    ``reader name: value unit (where it comes from) [n]`` with ``[n]`` the numbers of its
+    sources in ``refs`` (id -> number) when given."""
+    lines = []
+    for item in key_assumption_items(results, limit):
+        marks = "".join(f" [{refs[s]}]" for s in item["source_ids"] if refs and s in refs)
+        lines.append(f"{item['name']}: {item['value']} ({item['origin']}){marks}")
     return lines
+
+
+def cited_sources(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[Source]:
+    """The sources the summary cites (the thread, claims, key assumptions, caveats), first
+    cited first."""
+    ids: list[str] = [THREAD_SOURCE]
+    for row in answers.claim_rows(results):
+        ids += [s for s in answers.claim_source_ids(row) if s not in ids]
+    for item in key_assumption_items(results, limit):
+        ids += [s for s in item["source_ids"] if s not in ids]
+    rec = results.get("recommendation") or {}
+    winner = results.get("strategies", {}).get(rec.get("winner"), {})
+    for note in winner.get("notes") or []:
+        ids += [s for s in resolve_citation(str(note))[1] if s not in ids]
+    return [SOURCES[s] for s in ids]
 
 
 def format_method(results: dict) -> str:
@@ -303,20 +487,31 @@ def format_method(results: dict) -> str:
     )
 
 
-def report_url(results: dict, base_url: str | None) -> str:
-    """Where the decision page lives: under ``base_url``, or a placeholder."""
+def report_url(results: dict, base_url: str | None) -> str | None:
+    """Where the decision page lives under ``base_url``; None without one."""
     if not base_url:
-        return URL_PLACEHOLDER
+        return None
     return f"{base_url.rstrip('/')}/{results['scenario']}/{DECISION_PAGE}"
+
+
+def report_location(results: dict, base_url: str | None) -> str:
+    """One sentence naming where the full report is: its URL, or the site's files."""
+    url = report_url(results, base_url)
+    if url:
+        return f"Full report with charts and every assumption: {url}"
+    return (f"Full report with charts and every assumption: {results['scenario']}/"
+            f"{DECISION_PAGE} in the site that cachecost report writes (open its "
+            f"index.html); the same folder has summary.txt, summary.md and results.json.")
 
 
 # --------------------------------------------------------------------------- the bodies
 
 
 def _wrap(text: str, indent: str = "") -> list[str]:
+    """Wrap to :data:`LINE_WIDTH`; a word longer than a line (a URL) stands whole on its own."""
     return textwrap.wrap(text, LINE_WIDTH, initial_indent=indent,
                          subsequent_indent=" " * len(indent),
-                         break_long_words=True, break_on_hyphens=False)
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def _synthetic_warning() -> str:
@@ -339,58 +534,71 @@ def _version_line(provenance: dict) -> str:
             f"{provenance.get('cachecost_version')}{commit_text}.")
 
 
-def format_summary_text(results: dict, provenance: dict, base_url: str | None) -> str:
-    """The mailing-list reply body: plain text, every line <= 72 characters.
+def is_url_line(line: str) -> bool:
+    """True for a line that is one URL alone (allowed past :data:`LINE_WIDTH`, never broken)."""
+    word = line.strip()
+    return bool(re.fullmatch(r"https?://\S+", word))
 
-    Deterministic: the same results, provenance and URL give the same bytes
-    (the build time is not used). Raises CachecostError when ``base_url`` is
-    too long to stand on one line.
-    """
-    if base_url and len(base_url.rstrip("/")) + 1 > LINE_WIDTH:
-        raise CachecostError(f"--base-url {base_url}: longer than {LINE_WIDTH - 1} "
-                             f"characters, it cannot stand on one line of a mail")
-    is_synthetic = bool(provenance.get("is_synthetic") or results.get("is_synthetic_data"))
-    title = provenance.get("scenario_title") or results.get("scenario_title") or ""
+
+def _heading(text: str) -> list[str]:
+    return [text, "-" * len(text)]
+
+
+def _text_sources(sources: list[Source]) -> list[str]:
     lines: list[str] = []
-    lines += _wrap(f"CI container-image caching: what each strategy costs ({title})")
-    lines.append("")
-    if is_synthetic:
-        lines += [line_ for line_ in _wrap(_synthetic_warning(), "*** ")]
-        lines.append("")
-    lines += _wrap(_data_line(provenance))
-    lines += _wrap(_version_line(provenance))
-    lines.append("")
-    lines += _wrap(f"Per month, medians of {results['samples']:,} simulations over "
-                   f"{results['horizon_months']} months:")
-    lines.append("")
-    lines += format_headline_lines(results)
-    lines.append("")
+    for n, src in enumerate(sources, 1):
+        lines += _wrap(f"{src.title}, {src.date}.", f"[{n}] ")
+        lines.append(" " * len(f"[{n}] ") + src.url)
+    return lines
+
+
+def _text_table_part(results: dict) -> list[str]:
+    lines = _wrap(f"Per month, medians of {results['samples']:,} simulations over "
+                  f"{results['horizon_months']} months:")
+    lines += ["", *format_headline_lines(results), ""]
     lines += _wrap(f"{BASELINE_MARK} baseline, today's strategy. CI min/mo: upstream "
                    f"container-build runner minutes a month. reg GiB: registry at the end "
                    f"of the horizon ({registry_accounting(results)}). vs baseline: change "
                    f"in total cost a month.")
+    lines += ["", *_wrap("Total cost a month, 10th / 50th / 90th percentile:"), ""]
+    return lines + format_range_lines(results)
+
+
+def format_summary_text(results: dict, provenance: dict, base_url: str | None) -> str:
+    """The mailing-list reply body: plain text, every line <= 72 characters except a
+    URL standing alone on its line (never broken).
+
+    Order: the thread's claims checked, the table, the recommendation, what to
+    measure next, the method, key assumptions with numbered sources, the
+    sources, where the full report is. Deterministic: the same results,
+    provenance and URL give the same bytes (the build time is not used).
+    """
+    is_synthetic = bool(provenance.get("is_synthetic") or results.get("is_synthetic_data"))
+    title = provenance.get("scenario_title") or results.get("scenario_title") or ""
+    lines = _wrap(f"CI container-image caching: what each strategy costs ({title})")
     lines.append("")
-    lines += _wrap("Total cost a month, 10th / 50th / 90th percentile:")
-    lines.append("")
-    lines += format_range_lines(results)
-    lines.append("")
-    lines += _wrap(format_recommendation(results))
-    lines.append("")
+    if is_synthetic:
+        lines += [*_wrap(_synthetic_warning(), "*** "), ""]
+    sources = cited_sources(results)
+    refs = {src.id: n for n, src in enumerate(sources, 1)}
+    lines += [*_heading("The thread's claims, checked"), ""]
+    lines += [*_wrap(_thread_intro(refs)), ""]
+    lines += [*answers.claims_text_lines(results, LINE_WIDTH, refs), ""]
+    lines += [*_heading("What each strategy costs"), ""]
+    lines += [*_wrap(_data_line(provenance)), *_wrap(_version_line(provenance)), ""]
+    lines += [*_text_table_part(results), ""]
+    lines += [*_wrap(format_recommendation(results, refs)), ""]
+    lines += [*_heading("What to measure next"), ""]
+    lines += [*answers.measure_next_text_lines(results, LINE_WIDTH), ""]
     lines += _wrap(format_method(results))
-    assumptions = key_assumptions(results)
+    assumptions = key_assumptions(results, refs=refs)
     if assumptions:
-        lines.append("")
-        lines += _wrap("Key assumptions (largest effect first):")
+        lines += ["", *_wrap("Key assumptions (largest effect first):")]
         for a in assumptions:
             lines += _wrap(a, "- ")
-    lines.append("")
-    url = report_url(results, base_url)
-    lines.append("Full report with charts and every assumption:")
-    if len(url) <= LINE_WIDTH:
-        lines.append(url)
-    else:  # the site root fits (checked above); name the page below it
-        lines.append(base_url.rstrip("/") + "/")
-        lines += _wrap(f"then {results['scenario']}/{DECISION_PAGE}")
+    if sources:
+        lines += ["", *_wrap("Sources:"), *_text_sources(sources)]
+    lines += ["", *_wrap(report_location(results, base_url))]
     return "\n".join(line_.rstrip() for line_ in lines) + "\n"
 
 
@@ -398,23 +606,35 @@ def _md_row(cells: list[str]) -> str:
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
-def format_summary_markdown(results: dict, provenance: dict, base_url: str | None) -> str:
-    """The same summary as Markdown (for an issue or merge-request comment).
+def _thread_intro(refs: dict[str, int]) -> str:
+    return ("The claims of the kaniko thread (Daniel P. Berrang\u00e9's review of Camilla "
+            f"Conte's patch, qemu-devel, May 2024) [{refs[THREAD_SOURCE]}], checked against "
+            "the CI history and the cost model below:")
 
-    Deterministic like :func:`format_summary_text`.
-    """
-    is_synthetic = bool(provenance.get("is_synthetic") or results.get("is_synthetic_data"))
-    title = provenance.get("scenario_title") or results.get("scenario_title") or ""
-    out = [f"## CI container-image caching: what each strategy costs ({title})", ""]
-    if is_synthetic:
-        out += [f"> **{_synthetic_warning()}**", ""]
-    out += [_data_line(provenance) + " " + _version_line(provenance), ""]
-    out += [f"Per month, medians with the 10th to 90th percentile, of "
-            f"{results['samples']:,} simulations over {results['horizon_months']} months. "
-            f"{BASELINE_MARK} marks the baseline, today's strategy.", ""]
-    out.append(_md_row(["strategy", "CI minutes/month", "registry GiB", "cost/month",
-                        "vs baseline"]))
-    out.append("|---|--:|--:|--:|--:|")
+
+def _md_claims(results: dict) -> list[str]:
+    rows = answers.claim_rows(results)
+    if not rows:
+        return [answers.NO_CLAIMS, ""]
+    out = [_md_row(["claim", "verdict", "figure", "hinges on"]), "|---|---|---|---|"]
+    out += [_md_row([r["claim"], f"**{r['verdict']}**", r["figure"], r["hinges_on"]])
+            for r in rows]
+    return out + [""]
+
+
+def _md_measure_next(results: dict) -> list[str]:
+    if "value_of_information" not in results:
+        return [answers.NO_VOI, ""]
+    rows = answers.measure_next_rows(results)
+    if not rows:
+        return ["No input is worth measuring for this decision.", ""]
+    out = [_md_row(["input", "worth knowing exactly", "how to measure it"]), "|---|--:|---|"]
+    return out + [_md_row([r["input"], r["worth"], r["how_to_measure"]]) for r in rows] + [""]
+
+
+def _md_table(results: dict) -> list[str]:
+    out = [_md_row(["strategy", "CI minutes/month", "registry GiB", "cost/month",
+                    "vs baseline"]), "|---|--:|--:|--:|--:|"]
     for _, r in tabulate_headline(results).iterrows():
         name = f"{r['strategy']} {BASELINE_MARK}" if r["is_baseline"] else r["strategy"]
         cost = (f"{format_usd(r['total_cost_usd_p50'])} "
@@ -424,13 +644,41 @@ def format_summary_markdown(results: dict, provenance: dict, base_url: str | Non
             format_number(r["registry_gib_p50"], 1), cost,
             "baseline" if r["is_baseline"] else _delta_cell(r),
         ]))
-    out += ["", f"**Recommendation.** {format_recommendation(results)}", "",
-            format_method(results), ""]
-    assumptions = key_assumptions(results)
+    return out
+
+
+def format_summary_markdown(results: dict, provenance: dict, base_url: str | None) -> str:
+    """The same summary as Markdown (for an issue or merge-request comment).
+
+    Deterministic like :func:`format_summary_text`; sources are links.
+    """
+    is_synthetic = bool(provenance.get("is_synthetic") or results.get("is_synthetic_data"))
+    title = provenance.get("scenario_title") or results.get("scenario_title") or ""
+    out = [f"## CI container-image caching: what each strategy costs ({title})", ""]
+    if is_synthetic:
+        out += [f"> **{_synthetic_warning()}**", ""]
+    sources = cited_sources(results)
+    refs = {src.id: n for n, src in enumerate(sources, 1)}
+    out += ["### The thread's claims, checked", "", _thread_intro(refs), "",
+            *_md_claims(results)]
+    out += ["### What each strategy costs", ""]
+    out += [_data_line(provenance) + " " + _version_line(provenance), ""]
+    out += [f"Per month, medians with the 10th to 90th percentile, of "
+            f"{results['samples']:,} simulations over {results['horizon_months']} months. "
+            f"{BASELINE_MARK} marks the baseline, today's strategy.", ""]
+    out += _md_table(results)
+    out += ["", f"**Recommendation.** {format_recommendation(results, refs)}", ""]
+    out += ["### What to measure next", "", *_md_measure_next(results)]
+    out += [format_method(results), ""]
+    assumptions = key_assumptions(results, refs=refs)
     if assumptions:
         out += ["Key assumptions (largest effect first):", ""]
         out += [f"- {a}" for a in assumptions] + [""]
+    if sources:
+        out += ["Sources:", ""]
+        out += [f"{n}. [{src.title}]({src.url}), {src.date}" for n, src in
+                enumerate(sources, 1)] + [""]
     url = report_url(results, base_url)
-    link = f"[{url}]({url})" if base_url else url
-    out.append(f"Full report with charts and every assumption: {link}")
+    out.append(f"Full report with charts and every assumption: [{url}]({url})" if url
+               else report_location(results, base_url))
     return "\n".join(out) + "\n"

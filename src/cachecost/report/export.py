@@ -1,0 +1,160 @@
+"""HTML export of executed notebooks and the site's templates.
+
+nbconvert with the ``cachecost`` template (JupyterLab's, minus require.js,
+MathJax and mermaid from CDNs) and the provenance banner on top;
+:func:`find_external_urls` checks that no page loads anything from the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urlsplit
+
+from cachecost.config import (
+    PACKAGE_DIR,
+)
+from cachecost.errors import CachecostError
+from cachecost.report.provenance import (
+    SYNTHETIC_NOTICE,
+)
+
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+
+NBCONVERT_TEMPLATE = "cachecost"
+
+# Element attributes that make a browser fetch something while loading the page.
+_LOADING_ATTRS = {
+    "script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src",
+    "video": "src", "audio": "src", "embed": "src", "object": "data", "track": "src",
+}  # fmt: skip
+
+class _ResourceFinder(HTMLParser):
+    """Collect the URLs a page loads (not links it merely points to)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        wanted = _LOADING_ATTRS.get(tag)
+        for name, value in attrs:
+            if value and (name == wanted or (tag == "link" and name == "href")):
+                self.urls.append(value.strip())
+
+
+def find_external_urls(html: str) -> list[str]:
+    """Return every URL the page would load from another host (``http:``, ``https:``, ``//``)."""
+    finder = _ResourceFinder()
+    finder.feed(html)
+    finder.close()
+    external = []
+    for url in finder.urls:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https", "ftp", "ws", "wss") or url.startswith("//"):
+            external.append(url)
+    return external
+
+
+def plotly_asset_name() -> str:
+    """Return the site's shared plotly.js file name, ``plotly-<plotly.js version>.min.js``."""
+    from plotly.offline import get_plotlyjs_version
+
+    return f"plotly-{get_plotlyjs_version()}.min.js"
+
+
+def has_plotly_output(nb: Any) -> bool:
+    """Return True when a cell of the notebook displays a plotly figure (its JSON mimetype)."""
+    from cachecost.report.notebook import PLOTLY_MIMETYPE
+
+    return any(PLOTLY_MIMETYPE in (out.get("data") or {})
+               for cell in nb.get("cells", []) for out in cell.get("outputs", []) or [])
+
+
+def check_plotlyjs_not_inlined(html: str) -> None:
+    """Raise CachecostError when a page carries its own copy of plotly.js (a site page must
+    load the shared one, so it never silently weighs 4 MB)."""
+    from plotly.offline import get_plotlyjs
+
+    if get_plotlyjs()[:4096] in html:
+        raise CachecostError("plotly.js is inlined in a page that should load the shared copy")
+
+
+def _html_exporter() -> Any:
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name=NBCONVERT_TEMPLATE,
+        extra_template_basedirs=[str(TEMPLATES_DIR / "nbconvert")],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+
+
+def read_lab_css() -> str:
+    """Return JupyterLab's page style (nbconvert's ``lab`` template, light theme) as one sheet."""
+    env = _html_exporter().environment
+    return "\n".join(
+        env.loader.get_source(env, f"static/{name}")[0] for name in ("index.css", "theme-light.css")
+    )
+
+
+def lab_css_asset_name(lab_css: str) -> str:
+    """Return the shared style sheet's file name, ``jupyterlab-<sha256 prefix>.css``."""
+    return f"jupyterlab-{hashlib.sha256(lab_css.encode()).hexdigest()[:12]}.css"
+
+
+def export_html(
+    nb: Any, *, title: str, banner_html: str, css: str, lab_css_href: str | None = None,
+    plotlyjs_href: str | None = None,
+) -> str:
+    """Return a notebook as one HTML page: code and prompts hidden, banner on top, no CDN.
+
+    With ``lab_css_href`` the page links JupyterLab's style sheet instead of inlining it.
+    When a cell shows a plotly figure the page's ``<head>`` loads plotly.js once: from
+    ``plotlyjs_href`` (the site's shared copy), else inlined (a standalone page).
+    """
+    plotlyjs = None
+    if has_plotly_output(nb):
+        if plotlyjs_href is not None:
+            plotlyjs = {"href": plotlyjs_href}
+        else:
+            from plotly.offline import get_plotlyjs
+
+            plotlyjs = {"inline": get_plotlyjs()}
+    resources = {
+        "metadata": {"name": title},
+        "cachecost": {"banner": banner_html, "css": css, "lab_css_href": lab_css_href,
+                      "plotlyjs": plotlyjs},
+    }
+    body, _ = _html_exporter().from_notebook_node(nb, resources=resources)
+    return body
+
+
+def jinja_env() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def read_site_css() -> str:
+    """Return the site's style sheet (banner and index)."""
+    return (TEMPLATES_DIR / "site.css").read_text(encoding="utf-8")
+
+
+def render_banner(prov: dict, *, home_href: str, nav: list[dict]) -> str:
+    """Return the provenance banner as HTML; every value is escaped as text."""
+    import markupsafe
+
+    return markupsafe.Markup(jinja_env().get_template("banner.html.j2").render(
+        prov=prov, home_href=home_href, nav=nav, synthetic_notice=SYNTHETIC_NOTICE
+    ))
+
+

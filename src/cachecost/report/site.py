@@ -1,0 +1,222 @@
+"""The site around the pages: scenarios, shared assets, the index, atomic swaps.
+
+A scenario is built in a hidden staging directory and renamed into place
+(:func:`swap_into_place`); ``OUT/assets/`` holds plotly.js and JupyterLab's
+style sheet once for every page; ``OUT/index.html`` shows the scenarios side
+by side, strategies ordered by cost.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from cachecost.config import (
+    SCENARIOS_DIR,
+)
+from cachecost.dataset.io import atomic_path
+from cachecost.errors import CachecostError
+from cachecost.report.export import (
+    jinja_env,
+    lab_css_asset_name,
+    plotly_asset_name,
+    read_lab_css,
+    read_site_css,
+    render_banner,
+)
+from cachecost.report.notebook import skip_slow_imports
+from cachecost.textfmt import format_signed_usd, format_usd
+
+ASSETS_DIR = "assets"
+
+SCENARIO_FILES = ("results.json", "summary.txt", "summary.md")
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+_RESERVED_NAMES = (ASSETS_DIR, "fetch")  # OUT/assets/, OUT/fetch/ (the fetch notebook's run)
+
+def write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def find_default_scenarios() -> list[Path]:
+    """Return every ``scenarios/*.yaml`` of the project, sorted."""
+    found = sorted(SCENARIOS_DIR.glob("*.yaml"))
+    if not found:
+        raise CachecostError(f"{SCENARIOS_DIR}: no scenario files (*.yaml)")
+    return found
+
+
+def load_scenarios(paths: list[Path] | None) -> list[Any]:
+    """Load the scenarios (default: all of ``scenarios/``); names must be unique and safe."""
+    from cachecost.model.scenario import load_scenario
+
+    paths = list(paths) if paths else find_default_scenarios()
+    loaded: list[Any] = []
+    seen: dict[str, Path] = {}
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            raise CachecostError(f"{path}: no such scenario file")
+        scenario = load_scenario(path)
+        if not _SAFE_NAME.match(scenario.name) or scenario.name in _RESERVED_NAMES:
+            raise CachecostError(
+                f"{path}: scenario name {scenario.name!r} cannot name a report directory "
+                "(letters, digits, '.', '_', '-'; not 'assets' or 'fetch')"
+            )
+        if scenario.name in seen:
+            raise CachecostError(f"{path}: scenario name {scenario.name!r} also used by "
+                                 f"{seen[scenario.name]}")
+        seen[scenario.name] = path
+        loaded.append(scenario)
+    return loaded
+
+
+def _quantile(q: Any, key: str) -> Any:
+    return q.get(key) if isinstance(q, dict) else None
+
+
+def summarize_scenario_for_index(results: dict[str, Any]) -> dict[str, Any]:
+    """Return the index's numbers for one scenario from its ``results.json``."""
+    strategies = results.get("strategies", {})
+    rec = results.get("recommendation") or {}
+    winner = rec.get("winner")
+    cells = {}
+    for name, s in strategies.items():
+        total = s.get("total_cost_usd_per_month")
+        delta = _quantile(s.get("delta_vs_baseline_usd_per_month"), "p50")
+        cells[name] = {
+            "total": format_usd(_quantile(total, "p50")),
+            "total_usd": _quantile(total, "p50"),
+            "range": f"p10 {format_usd(_quantile(total, 'p10'))} "
+                     f"\u2013 p90 {format_usd(_quantile(total, 'p90'))}",
+            "delta": f"{format_signed_usd(delta)} vs baseline" if delta else "",
+            "is_baseline": bool(s.get("is_baseline")),
+            "is_winner": name == winner,
+            "title": s.get("title", name),
+        }
+    if winner:
+        title = strategies.get(winner, {}).get("title", winner)
+        saving = rec.get("saving_usd_per_month")
+        recommendation = f"{title}" + (
+            f": saves {format_usd(saving)}/month over the runner-up"
+            if isinstance(saving, int | float) and saving > 0 else ""
+        )
+    else:
+        recommendation = "-"
+    return {"cells": cells, "recommendation": recommendation}
+
+
+def _mean_cost(row: dict[str, Any]) -> tuple[float, str]:
+    """Sort key of an index row: the strategy's median monthly cost averaged over the
+    scenarios that have it (cheapest first), then its name."""
+    costs = [c["total_usd"] for c in row["cells"]
+             if c and isinstance(c.get("total_usd"), int | float)]
+    return (sum(costs) / len(costs) if costs else math.inf, row["name"])
+
+
+def render_index(
+    out_dir: Path, scenarios: list[Any], pages: list[dict], state: dict, prov: dict
+) -> str:
+    """Return ``index.html``: the scenarios side by side with their headline numbers."""
+    cards, comparison_names, titles, samples = [], [], {}, set()
+    for scenario in scenarios:
+        results = json.loads((out_dir / scenario.name / "results.json").read_text("utf-8"))
+        summary = summarize_scenario_for_index(results)
+        samples.add(results.get("samples"))
+        for name, cell in summary["cells"].items():
+            if name not in titles:
+                comparison_names.append(name)
+                titles[name] = cell["title"]
+        cards.append({
+            "name": scenario.name,
+            "title": scenario.title,
+            "description": scenario.description,
+            "sha256": scenario.sha256,
+            "built_at": state["scenarios"][scenario.name]["built_at"],
+            "href": f"{scenario.name}/{pages[-1]['stem']}.html",
+            "pages": [
+                {"title": p["title"], "href": f"{scenario.name}/{p['stem']}.html",
+                 "ipynb_href": f"{scenario.name}/{p['stem']}.ipynb"}
+                for p in pages
+            ],
+            "recommendation": summary["recommendation"],
+            "cells": summary["cells"],
+        })
+    comparison = sorted((
+        {"name": name, "title": titles[name], "cells": [c["cells"].get(name) for c in cards]}
+        for name in comparison_names), key=_mean_cost)
+    import markupsafe
+
+    samples.discard(None)
+    samples_text = (
+        f"{samples.pop():,}" if len(samples) == 1 else "the scenario's"
+    )
+    env = jinja_env()
+    banner = render_banner(prov, home_href="index.html", nav=[])
+    return env.get_template("index.html.j2").render(
+        css=markupsafe.Markup(read_site_css()),  # our own file, not data
+        banner=banner,
+        scenarios=cards,
+        comparison=comparison,
+        samples_text=samples_text,
+    )
+
+
+def scenario_outputs_exist(out_dir: Path, name: str, pages: list[dict]) -> bool:
+    folder = out_dir / name
+    wanted = [*SCENARIO_FILES, *(f"{p['stem']}.html" for p in pages)]
+    return all((folder / f).is_file() for f in wanted)
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def swap_into_place(stage: Path, target: Path) -> None:
+    """Replace ``target`` by ``stage`` with two renames (the old one removed after)."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(target, old)
+    os.replace(stage, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_asset(out_dir: Path, name: str, text: str) -> None:
+    """Write ``OUT/assets/<name>`` unless it already holds ``text``."""
+    target = out_dir / ASSETS_DIR / name
+    data = text.encode("utf-8")
+    if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+        return
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_site_assets(out_dir: Path) -> list[str]:
+    """Write the files every site-mode page shares: plotly.js and JupyterLab's style sheet."""
+    from plotly.offline import get_plotlyjs
+
+    skip_slow_imports()
+    lab_css = read_lab_css()
+    names = [plotly_asset_name(), lab_css_asset_name(lab_css)]
+    _write_asset(out_dir, names[0], get_plotlyjs())
+    _write_asset(out_dir, names[1], lab_css)
+    return names
+
+
