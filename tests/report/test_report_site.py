@@ -12,6 +12,7 @@ from cachecost.dataset.io import load_dataset
 from cachecost.model.scenario import load_scenario
 from cachecost.model.simulate import run_model
 from cachecost.report.build import ASSETS_DIR, build_report, find_external_urls
+from cachecost.report.summary import is_url_line
 
 from .sitekit import IMG_PAYLOAD, SCRIPT_PAYLOAD, Site, copy_site, read_json, visit
 
@@ -79,7 +80,9 @@ def test_summary_lines_fit_a_mail_reply(sample_site: Site) -> None:
         name = load_scenario(path).name
         text = (sample_site.out_dir / name / "summary.txt").read_text(encoding="utf-8")
         assert text.endswith("\n")
-        too_wide = [line for line in text.splitlines() if len(line) > 72]
+        # a URL longer than the line stands alone, unbroken (mail clients link it whole)
+        too_wide = [line for line in text.splitlines()
+                    if len(line) > 72 and not is_url_line(line)]
         assert too_wide == [], f"{name}/summary.txt: {too_wide}"
 
 
