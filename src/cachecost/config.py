@@ -1,7 +1,19 @@
-"""Paths, anchored on this file, never on the working directory.
+"""Paths: what ships with cachecost (read-only) and where it writes.
 
 Every other module takes its locations from here, so the project behaves the
 same whether it is run from the checkout, a notebook, or a test's temp dir.
+
+Two layouts:
+
+* **checkout** (``src/cachecost`` inside a clone, also an editable install): the
+  notebooks, scenarios and sample are the checkout's ``notebooks/``,
+  ``scenarios/`` and ``data/sample/`` (their single source in git); reports and
+  fetched data go to the checkout's ``reports/`` and ``data/raw/``.
+* **installed** (a wheel or sdist in site-packages): the same three folders ship
+  inside the package as ``cachecost/_bundled/`` (copied at build time by
+  ``setup.py``; never committed); reports and fetched data go to ``reports/`` and
+  ``data/raw/`` under the working directory the command was started in, so
+  nothing is written into the virtual environment.
 """
 
 from __future__ import annotations
@@ -10,16 +22,32 @@ import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: Where a built wheel keeps notebooks/, scenarios/ and data/sample/ (setup.py's build_py).
+BUNDLED_DIR = PACKAGE_DIR / "_bundled"
 PROJ_ROOT = PACKAGE_DIR.parents[1]
 
-DATA_DIR = PROJ_ROOT / "data"
-SAMPLE_DATA_DIR = DATA_DIR / "sample"      # bundled synthetic dataset (committed)
-RAW_DATA_DIR = DATA_DIR / "raw"            # fetched GitLab snapshots (never committed)
 
-NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
-REPORTS_DIR = PROJ_ROOT / "reports"
-SCENARIOS_DIR = PROJ_ROOT / "scenarios"
-SCRIPTS_DIR = PROJ_ROOT / "scripts"
+def _is_checkout(root: Path) -> bool:
+    return (PACKAGE_DIR.parent.name == "src" and (root / "pyproject.toml").is_file()
+            and (root / "notebooks").is_dir())
+
+
+#: True when running from a source checkout (plain or editable install).
+IS_CHECKOUT = _is_checkout(PROJ_ROOT)
+
+#: Read-only resources: the checkout's folders, else the copies inside the package.
+RESOURCE_ROOT = PROJ_ROOT if IS_CHECKOUT else BUNDLED_DIR
+#: Where outputs go: the checkout, else the working directory at import (command start).
+WORK_ROOT = PROJ_ROOT if IS_CHECKOUT else Path.cwd()
+
+SAMPLE_DATA_DIR = RESOURCE_ROOT / "data" / "sample"   # bundled synthetic dataset (committed)
+NOTEBOOKS_DIR = RESOURCE_ROOT / "notebooks"
+SCENARIOS_DIR = RESOURCE_ROOT / "scenarios"
+SCRIPTS_DIR = PROJ_ROOT / "scripts"                   # checkout only
+
+DATA_DIR = WORK_ROOT / "data"
+RAW_DATA_DIR = DATA_DIR / "raw"            # fetched GitLab snapshots (never committed)
+REPORTS_DIR = WORK_ROOT / "reports"
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:

@@ -49,6 +49,9 @@ PER_PAGE = 100
 POOL_SIZE = 32
 #: Pause when fewer than this share of the rate-limit window's requests remain.
 RATE_LIMIT_RESERVE = 0.02
+#: A response header GitLab never sends; the stand-in (:mod:`cachecost.standin`) sends it with
+#: every answer, and a fetch that sees it stores its dataset as synthetic (``is_synthetic``).
+SYNTHETIC_HEADER = "X-Cachecost-Synthetic"
 
 
 _KINDS = (  # (path below /projects/:id, kind), first match wins
@@ -214,6 +217,8 @@ class GitlabClient:
         self._slots = threading.BoundedSemaphore(POOL_SIZE)
         self._aborted = threading.Event()
         self.rate_limit = RateLimitGuard()
+        #: True once any answer carried :data:`SYNTHETIC_HEADER` (the stand-in's data).
+        self.is_synthetic = False
         gl.session.hooks["response"].append(self._count)
         gl.session.hooks["response"].append(self.rate_limit)
 
@@ -224,6 +229,8 @@ class GitlabClient:
 
     def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         kind = request_kind(response.request.url or "")
+        if SYNTHETIC_HEADER in response.headers:
+            self.is_synthetic = True
         with self._lock:
             self.requests += 1
             self.requests_by_kind[kind] += 1
