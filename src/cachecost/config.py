@@ -19,6 +19,7 @@ Two layouts:
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -55,3 +56,42 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
     if data_dir is None or str(data_dir) == "":
         return SAMPLE_DATA_DIR
     return Path(data_dir).expanduser().resolve()
+
+
+def check_output_dir(path: str | os.PathLike[str], option: str) -> Path:
+    """Check, before any work, that ``path`` is or can become a writable directory.
+
+    Walks up to the nearest existing ancestor and checks it is a directory, on a
+    file system mounted read-write, writable for this user, and that a directory
+    can really be made in it (made and removed again: nothing is left behind).
+
+    Returns:
+        ``path`` made absolute.
+
+    Raises:
+        CachecostError: ``"<option> <path>: cannot write there (<reason>)"``.
+    """
+    from cachecost.errors import CachecostError
+
+    target = Path(path).expanduser().absolute()
+    probe = target
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+
+    def fail(reason: str) -> CachecostError:
+        return CachecostError(f"{option} {path}: cannot write there ({reason})")
+
+    if not probe.is_dir():
+        raise fail(f"{probe} is a file, not a directory")
+    try:
+        if os.statvfs(probe).f_flag & os.ST_RDONLY:
+            raise fail(f"{probe} is on a read-only file system")
+    except OSError:
+        pass
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise fail(f"{probe}: permission denied")
+    try:
+        tempfile.TemporaryDirectory(dir=probe, prefix=".cachecost-probe-").cleanup()
+    except OSError as exc:
+        raise fail(f"{probe}: {exc.strerror or exc}") from None
+    return target

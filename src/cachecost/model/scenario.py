@@ -335,6 +335,24 @@ def _parse_overrides(path: Path, raw: Any) -> dict[str, dict[str, float]]:
     return out
 
 
+#: What a scenario must say itself (no silent default decides what is compared, or how).
+REQUIRED_KEYS = ("name", "baseline", "compute.mode")
+
+
+def _require_identity(path: Path, doc: dict) -> None:
+    """Raise unless the scenario names itself, its baseline and its compute mode."""
+    if not doc:
+        raise CachecostError(f"{path}: empty scenario; it needs at least "
+                             f"{', '.join(REQUIRED_KEYS)} (see scenarios/*.yaml)")
+    compute = doc.get("compute")
+    missing = [k for k in REQUIRED_KEYS
+               if (k == "compute.mode" and not (isinstance(compute, dict) and "mode" in compute))
+               or (k != "compute.mode" and k not in doc)]
+    if missing:
+        raise CachecostError(f"{path}: missing {', '.join(missing)}; a scenario must name "
+                             "itself, its baseline and its compute mode (see scenarios/*.yaml)")
+
+
 def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
     """Load, validate and return a scenario (None: :data:`DEFAULT_SCENARIO_PATH`).
 
@@ -413,6 +431,7 @@ def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
             raw = given[key] if is_given else spec.default
             scenario.values[dotted] = _parse_value(file, dotted, spec, raw)
             scenario.sources[dotted] = "scenario" if is_given else "default"
+    _require_identity(file, doc)
     return scenario
 
 

@@ -65,7 +65,7 @@ from cachecost.config import (
     resolve_data_dir,
 )
 from cachecost.dataset.io import atomic_path, read_metadata
-from cachecost.errors import CachecostError
+from cachecost.errors import CachecostError, user_error_names
 from cachecost.report.notebook import skip_slow_imports
 from cachecost.report.provenance import (
     SYNTHETIC_NOTICE,
@@ -750,6 +750,8 @@ def run_fetch(fetch_params: dict[str, Any], notebooks_dir: Path, out_dir: Path) 
             extra_arguments=KERNEL_ARGUMENTS,
         )
     except PapermillExecutionError as exc:
+        if exc.ename in user_error_names():   # the fetch's own one line, no cell framing
+            raise CachecostError(exc.evalue) from None
         raise CachecostError(describe_execution_error(notebook, exc, None)) from None
     return Path(params["data_dir"])
 

@@ -118,6 +118,10 @@ def _from_config_section(section: str, url: str | None,
     except gitlab.config.ConfigError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CachecostError(f"--gitlab-config {section}: {first} (in {files[0]})") from None
+    except configparser.Error as exc:         # not an INI file at all
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CachecostError(f"--gitlab-config {section}: {files[0]}: not a python-gitlab "
+                             f"config file ({first})") from None
     if not cfg.url:
         raise CachecostError(f"--gitlab-config {section}: the section has no url")
     if url and _normalize_url(url) != _normalize_url(cfg.url):
@@ -257,6 +261,8 @@ class GitlabClient:
                 with self._slots:             # waits out backoff without holding a slot
                     return self.gl.http_request("get", path, query_data=dict(params or {}),
                                                 max_retries=min(self.max_retries, attempts))
+            except requests.exceptions.SSLError as exc:     # retrying cannot fix TLS
+                raise self.describe_error(exc, what) from None
             except (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError) as exc:
                 last = exc
@@ -281,6 +287,12 @@ class GitlabClient:
             try:            # orjson: a jobs page decodes in a third of the stdlib's time
                 return orjson.loads(resp.content), resp
             except ValueError:                  # orjson.JSONDecodeError is one
+                ctype = resp.headers.get("Content-Type", "")
+                if "json" not in ctype.lower():     # not a truncated page: not GitLab at all
+                    raise CachecostError(
+                        f"{self.url}: not a GitLab API ({what}: HTTP {resp.status_code} "
+                        f"{_describe_body(ctype, resp.content)} instead of JSON); give the "
+                        "instance's root URL, e.g. https://gitlab.com") from None
                 with self._lock:
                     self.retries += 1
         raise FetchInterrupted(
@@ -330,6 +342,12 @@ class GitlabClient:
                 "wrong, expired or revoked; create one with scope read_api", status=401)
         if isinstance(exc, gitlab.exceptions.GitlabError):
             code = exc.response_code
+            body = exc.response_body if isinstance(exc.response_body, bytes) else b""
+            if code is not None and code < 500 and code != 429 and not _is_gitlab_error(body):
+                return CachecostError(
+                    f"{url}: not a GitLab API ({what}: HTTP {code} "
+                    f"{_describe_body('', body)} where GitLab answers JSON); give the "
+                    "instance's root URL, e.g. https://gitlab.com")
             if code == 403:
                 return ApiError(
                     f"GitLab at {url} refused {what} (403 Forbidden): the token from {origin} "
@@ -344,6 +362,16 @@ class GitlabClient:
                 f"GitLab at {url} answered HTTP {code} for {what} ({message}); what was "
                 "fetched so far is saved, run the same command again to resume")
         reason = type(exc).__name__
+        if isinstance(exc, requests.exceptions.SSLError):
+            text = str(exc).lower()
+            if "wrong_version_number" in text or "wrong version number" in text \
+                    or "record layer failure" in text or "packet length too long" in text:
+                return CachecostError(
+                    f"TLS to a plain-HTTP port: {url} does not speak https; "
+                    f"use http://{url.split('://', 1)[-1]} if that is the instance")
+            return CachecostError(
+                f"TLS with {url} failed ({_ssl_reason(str(exc))}); check the URL, or point "
+                "REQUESTS_CA_BUNDLE at the instance's CA certificate")
         if isinstance(exc, requests.ConnectionError):
             text = str(exc)
             reason = ("connection refused" if "refused" in text.lower()
@@ -356,6 +384,31 @@ class GitlabClient:
     def close(self) -> None:
         """Close the HTTP session."""
         self.gl.session.close()
+
+
+def _is_gitlab_error(body: bytes) -> bool:
+    """True for GitLab's error bodies: a JSON object with ``message`` or ``error``."""
+    try:
+        doc = orjson.loads(body)
+    except ValueError:
+        return False
+    return isinstance(doc, dict) and ("message" in doc or "error" in doc)
+
+
+def _describe_body(ctype: str, body: bytes) -> str:
+    """A few words on what came back instead of JSON: ``an HTML page``, ``text/plain``."""
+    head = body[:512].lstrip().lower()
+    if "html" in ctype.lower() or head.startswith((b"<!doctype html", b"<html")):
+        return "an HTML page"
+    if not body:
+        return "an empty body"
+    return ctype.split(";")[0].strip() or "a non-JSON body"
+
+
+def _ssl_reason(text: str) -> str:
+    """The innermost reason of a requests SSLError, e.g. ``CERTIFICATE_VERIFY_FAILED``."""
+    match = re.search(r"\[SSL: ([A-Z_]+)\]", text)
+    return match.group(1) if match else "TLS handshake failed"
 
 
 def connect(url: str | None, config_section: str | None = None, *,
