@@ -7,7 +7,10 @@ Starts the GitLab stand-in on 127.0.0.1 (an ephemeral port) serving the
 bundled synthetic sample, fetches it with the same code as ``cachecost fetch``
 into ``data/raw/demo/`` (a previous demo snapshot there is replaced), prints
 the fetch summary and stops the stand-in. The fetched dataset says
-``source: gitlab`` but holds synthetic data.
+``source: gitlab`` and ``is_synthetic: true``: the stand-in marks its answers
+(``X-Cachecost-Synthetic``) and the fetch records that, so every report built
+on it carries the synthetic banner. Installed (not a checkout), ``data/raw/``
+is under the working directory.
 """
 
 from __future__ import annotations
