@@ -39,7 +39,14 @@ IS_CHECKOUT = _is_checkout(PROJ_ROOT)
 #: Read-only resources: the checkout's folders, else the copies inside the package.
 RESOURCE_ROOT = PROJ_ROOT if IS_CHECKOUT else BUNDLED_DIR
 #: Where outputs go: the checkout, else the working directory at import (command start).
-WORK_ROOT = PROJ_ROOT if IS_CHECKOUT else Path.cwd()
+def _working_directory() -> Path:
+    try:
+        return Path.cwd()
+    except OSError:                 # the directory was removed under us
+        return Path.home()
+
+
+WORK_ROOT = PROJ_ROOT if IS_CHECKOUT else _working_directory()
 
 SAMPLE_DATA_DIR = RESOURCE_ROOT / "data" / "sample"   # bundled synthetic dataset (committed)
 NOTEBOOKS_DIR = RESOURCE_ROOT / "notebooks"

@@ -24,6 +24,7 @@ from pathlib import Path
 from cachecost.collect.oci.credentials import credentials_from_env, locate_gitlab_registry
 from cachecost.collect.oci.scan import DEFAULT_MAX_WORKERS, ScanResult, scan_registry
 from cachecost.collect.oci.summary import DEFAULT_CACHE_PATTERNS, DEFAULT_TTL_HOURS
+from cachecost.config import check_output_dir
 from cachecost.dataset.io import write_table
 from cachecost.errors import CachecostError
 from cachecost.textfmt import format_bytes
@@ -126,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
     if data_dir is not None and not (data_dir / "metadata.json").is_file():
         raise CachecostError(f"{data_dir}: not a cachecost dataset (no metadata.json); "
                              "fetch one first or give an existing dataset directory")
+    if data_dir is not None:
+        check_output_dir(data_dir, "--data")      # before the scan, not at its end
     credentials = credentials_from_env()
     repositories = list(args.repository)
     registry_url = args.registry

@@ -24,7 +24,7 @@ from pathlib import Path
 from cachecost.cli import run_guarded
 from cachecost.collect.fetch import FetchOptions, fetch_project_history
 from cachecost.collect.gitlab.client import connect
-from cachecost.config import RAW_DATA_DIR
+from cachecost.config import RAW_DATA_DIR, check_output_dir
 from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
 from cachecost.standin.__main__ import DEMO_TOKEN
@@ -49,6 +49,7 @@ def _clear_previous_demo(out: Path) -> None:
 
 def run_demo(out: Path = DEMO_DIR, *, latency_ms: float = 0.0, quiet: bool = False) -> Path:
     """Serve the sample, fetch it into ``out``, stop; return ``out``."""
+    check_output_dir(out, "--out")
     _clear_previous_demo(out)
     data = StandinData(load_dataset(None))
     with start_standin(data, faults=Faults(latency_ms=latency_ms),
