@@ -77,9 +77,13 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_model.py
 	$(BIN)/python scripts/bench_report.py
 
-## Open JupyterLab in the project environment
+# Jupyter refuses to start as root without --allow-root; containers and CI jobs run as root.
+LAB_ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+LAB_ARGS ?=
+
+## Open JupyterLab in the project environment (as root too; LAB_ARGS="--no-browser" etc.)
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ALLOW_ROOT) $(LAB_ARGS)
 
 ## Remove generated reports and caches (keeps .venv and data/)
 clean:

@@ -1,26 +1,62 @@
-"""Paths, anchored on this file, never on the working directory.
+"""Paths: what ships with cachecost (read-only) and where it writes.
 
 Every other module takes its locations from here, so the project behaves the
 same whether it is run from the checkout, a notebook, or a test's temp dir.
+
+Two layouts:
+
+* **checkout** (``src/cachecost`` inside a clone, also an editable install): the
+  notebooks, scenarios and sample are the checkout's ``notebooks/``,
+  ``scenarios/`` and ``data/sample/`` (their single source in git); reports and
+  fetched data go to the checkout's ``reports/`` and ``data/raw/``.
+* **installed** (a wheel or sdist in site-packages): the same three folders ship
+  inside the package as ``cachecost/_bundled/`` (copied at build time by
+  ``setup.py``; never committed); reports and fetched data go to ``reports/`` and
+  ``data/raw/`` under the working directory the command was started in, so
+  nothing is written into the virtual environment.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: Where a built wheel keeps notebooks/, scenarios/ and data/sample/ (setup.py's build_py).
+BUNDLED_DIR = PACKAGE_DIR / "_bundled"
 PROJ_ROOT = PACKAGE_DIR.parents[1]
 
-DATA_DIR = PROJ_ROOT / "data"
-SAMPLE_DATA_DIR = DATA_DIR / "sample"      # bundled synthetic dataset (committed)
-RAW_DATA_DIR = DATA_DIR / "raw"            # fetched GitLab snapshots (never committed)
 
-NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
-REPORTS_DIR = PROJ_ROOT / "reports"
-SCENARIOS_DIR = PROJ_ROOT / "scenarios"
-SCRIPTS_DIR = PROJ_ROOT / "scripts"
+def _is_checkout(root: Path) -> bool:
+    return (PACKAGE_DIR.parent.name == "src" and (root / "pyproject.toml").is_file()
+            and (root / "notebooks").is_dir())
+
+
+#: True when running from a source checkout (plain or editable install).
+IS_CHECKOUT = _is_checkout(PROJ_ROOT)
+
+#: Read-only resources: the checkout's folders, else the copies inside the package.
+RESOURCE_ROOT = PROJ_ROOT if IS_CHECKOUT else BUNDLED_DIR
+#: Where outputs go: the checkout, else the working directory at import (command start).
+def _working_directory() -> Path:
+    try:
+        return Path.cwd()
+    except OSError:                 # the directory was removed under us
+        return Path.home()
+
+
+WORK_ROOT = PROJ_ROOT if IS_CHECKOUT else _working_directory()
+
+SAMPLE_DATA_DIR = RESOURCE_ROOT / "data" / "sample"   # bundled synthetic dataset (committed)
+NOTEBOOKS_DIR = RESOURCE_ROOT / "notebooks"
+SCENARIOS_DIR = RESOURCE_ROOT / "scenarios"
+SCRIPTS_DIR = PROJ_ROOT / "scripts"                   # checkout only
+
+DATA_DIR = WORK_ROOT / "data"
+RAW_DATA_DIR = DATA_DIR / "raw"            # fetched GitLab snapshots (never committed)
+REPORTS_DIR = WORK_ROOT / "reports"
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
@@ -47,3 +83,41 @@ def default_data_dir(url: str, project_path: str) -> Path:
         port = None
     host = (parts.hostname or "gitlab") + (f"_{port}" if port else "")
     return RAW_DATA_DIR / host / project_path.strip("/")
+
+def check_output_dir(path: str | os.PathLike[str], option: str) -> Path:
+    """Check, before any work, that ``path`` is or can become a writable directory.
+
+    Walks up to the nearest existing ancestor and checks it is a directory, on a
+    file system mounted read-write, writable for this user, and that a directory
+    can really be made in it (made and removed again: nothing is left behind).
+
+    Returns:
+        ``path`` made absolute.
+
+    Raises:
+        CachecostError: ``"<option> <path>: cannot write there (<reason>)"``.
+    """
+    from cachecost.errors import CachecostError
+
+    target = Path(path).expanduser().absolute()
+    probe = target
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+
+    def fail(reason: str) -> CachecostError:
+        return CachecostError(f"{option} {path}: cannot write there ({reason})")
+
+    if not probe.is_dir():
+        raise fail(f"{probe} is a file, not a directory")
+    try:
+        if os.statvfs(probe).f_flag & os.ST_RDONLY:
+            raise fail(f"{probe} is on a read-only file system")
+    except OSError:
+        pass
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise fail(f"{probe}: permission denied")
+    try:
+        tempfile.TemporaryDirectory(dir=probe, prefix=".cachecost-probe-").cleanup()
+    except OSError as exc:
+        raise fail(f"{probe}: {exc.strerror or exc}") from None
+    return target

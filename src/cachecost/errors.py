@@ -25,3 +25,20 @@ class CachecostError(Exception):
 
 class DatasetError(CachecostError):
     """A dataset directory, file or column is missing, unreadable or mistyped."""
+
+
+def user_error_names() -> set[str]:
+    """Class names of :class:`CachecostError` and every subclass (the fetch's included).
+
+    A notebook run by papermill reports an exception by class name (``ename``)
+    and message (``evalue``); a name in this set means the message is already
+    the one line for the user.
+    """
+    import cachecost.collect.gitlab.client  # noqa: F401 - defines FetchInterrupted, ApiError
+
+    names, todo = set(), [CachecostError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return names

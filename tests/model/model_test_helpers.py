@@ -38,6 +38,8 @@ def write_scenario(tmp: Path, body: str, name: str = "s.yaml") -> Path:
 #: A scenario with every uncertain input fixed, for hand-worked numbers.
 FIXED_SCENARIO = """\
     # Hand-worked example: every input fixed.
+    name: hand-worked
+    baseline: dind-inline-cache
     horizon_months: 12
     workload:
       upstream_pipelines_factor: 1

@@ -56,7 +56,8 @@ def test_sample_cached_minutes_match_the_generator(sample_calibration):
 def test_modelled_baseline_minutes_match_measured(sample_calibration, tmp_path):
     """QEMU today is what the data measured: the model's dind minutes reproduce them."""
     path = tmp_path / "s.yaml"
-    path.write_text("workload:\n  image_changes_factor: 1\n", encoding="utf-8")
+    path.write_text("name: s\nbaseline: dind-inline-cache\ncompute: {mode: private-runners}\n"
+                    "workload:\n  image_changes_factor: 1\n", encoding="utf-8")
     sc = load_scenario(path)
     sim = simulate(make_static(sample_calibration, sc), median_params(uncertain_inputs(sc)))
     modelled = sim["dind-inline-cache"]["compute_minutes_per_month"][0]

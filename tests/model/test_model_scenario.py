@@ -37,10 +37,12 @@ def test_at_least_three_default_scenarios():
 
 
 def test_missing_keys_take_defaults_with_citations(tmp_path):
-    sc = load_scenario(write_scenario(tmp_path, "# empty\nname: x\n"))
+    sc = load_scenario(write_scenario(
+        tmp_path, "# minimal\nname: x\nbaseline: no-cache\ncompute: {mode: private-runners}\n"))
     for section, keys in KEYS.items():
         for key, spec in keys.items():
-            assert sc.source(f"{section}.{key}") == "default"
+            given = f"{section}.{key}" == "compute.mode"
+            assert sc.source(f"{section}.{key}") == ("scenario" if given else "default")
             assert spec.unit is not None
     price = sc.value("storage.usd_per_10gib_year")
     assert isinstance(price, Distribution) and price.median == 60.0
@@ -94,7 +96,8 @@ def test_missing_scenario_file(tmp_path, capsys):
 
 
 def test_unknown_override_image_is_reported(tmp_path, capsys):
-    path = write_scenario(tmp_path, "overrides:\n  no-such-image: {cached_build_min: 1}\n")
+    path = write_scenario(tmp_path, "name: o\nbaseline: no-cache\ncompute: {mode: private-runners}\n"
+                                    "overrides:\n  no-such-image: {cached_build_min: 1}\n")
     assert cli.main(["model", "--scenario", str(path), "--samples", "10"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "overrides.no-such-image" in err and str(path) in err

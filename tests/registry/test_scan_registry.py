@@ -171,8 +171,8 @@ def test_cli_text_output_and_skip_notice(registry, populated, capsys):
     out, err = capsys.readouterr()
     assert "team/proj/app-cache (cache)" in out
     assert "unique (deduplicated)" in out
-    assert "skipped other/x/odd:latest" in err
-    assert "application/vnd.example.future.manifest+json" in err
+    assert "other/x/odd:latest" in out
+    assert "application/vnd.example.future.manifest+json" in out
 
 
 def test_cli_writes_registry_layers_into_a_dataset(registry, populated, tmp_path, capsys):
@@ -218,3 +218,27 @@ def test_an_empty_repository_list_scans_nothing(registry, populated):
     assert result.repositories == {}
     assert result.summary["total"]["unique_bytes"] == 0
     assert result.layer_rows().empty
+
+
+def test_each_skipped_entry_is_reported_once(registry, populated, capsys):
+    """One warning per skipped manifest: in the text output, or on stderr beside JSON."""
+    for extra in ([], ["--json"]):
+        assert main(["registry-scan", "--registry", registry.url, "--quiet", *extra]) == 0
+        out, err = capsys.readouterr()
+        text = err if extra else out
+        assert text.count("other/x/odd:latest") == 1, (out, err)
+        if not extra:
+            assert "unsupported media type" not in err
+
+
+def test_skipped_lines_merge_tags_of_one_manifest():
+    from cachecost.collect.oci.scan import Skipped
+    from cachecost.commands.registry_scan import skipped_lines
+
+    items = [Skipped("r", "a", "sha256:1", "x/y", "unsupported media type in index"),
+             Skipped("r", "b", "sha256:1", "x/y", "unsupported media type in index"),
+             Skipped("r", "a", "sha256:1", "x/y", "unsupported media type in index"),
+             Skipped("r", "c", None, "", "tag vanished during the scan")]
+    assert skipped_lines(items) == [
+        "r:a,b sha256:1 (x/y): unsupported media type in index",
+        "r:c (?): tag vanished during the scan"]

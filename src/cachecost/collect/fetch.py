@@ -576,7 +576,8 @@ class _Fetch:
             "project_path": self.project_path,
             "project_id": self.project.project_id,
             "fetched_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "is_synthetic": False,
+            # the stand-in marks its answers (client.SYNTHETIC_HEADER); a real GitLab never
+            "is_synthetic": self.client.is_synthetic,
             "since": st["since"],
             "container_registry_size_bytes": self.project.container_registry_size_bytes,
             "registry_note": self.result.registry_note,

@@ -22,6 +22,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the description as JSON")
 
 
+def _dedup_line(desc: dict) -> str:
+    partial = desc.get("registry_dedup_partial")
+    if desc.get("registry_dedup_size_bytes") is not None:
+        return (f"            {format_bytes(desc['registry_dedup_size_bytes'])} deduplicated "
+                f"({desc['registry_dedup_source']})")
+    if partial:
+        return (f"            deduplicated size unknown; {format_bytes(partial['size_bytes'])} "
+                f"for {partial['repositories']} of {partial['of_repositories']} repositories "
+                "(partial)")
+    return "            deduplicated size unknown"
+
+
 def format_description(desc: dict) -> str:
     """Render :func:`describe_dataset`'s dict as plain text."""
     lines = []
@@ -35,6 +47,7 @@ def format_description(desc: dict) -> str:
         f"source:     {origin}, fetched {desc['fetched_at']}",
         "tables:     " + ", ".join(f"{k} {v:,}" for k, v in desc["tables"].items()),
         f"registry:   {format_bytes(desc['registry_total_size_bytes'])} (sum of tag sizes)",
+        _dedup_line(desc),
         f"containers: {desc['container_jobs']:,} build jobs, "
         f"{desc['unmapped_container_jobs']:,} not mapped to an image",
         "",

@@ -19,6 +19,7 @@ import sys
 
 from cachecost.collect.fetch import run_fetch
 from cachecost.commands import registry_scan
+from cachecost.config import RAW_DATA_DIR, check_output_dir
 
 HELP = "fetch a GitLab project's CI history into a dataset (incremental, resumable)"
 
@@ -54,6 +55,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fetch, then print the one-paragraph summary."""
+    # before any request: a fetch that cannot save would crawl everything for nothing
+    if args.data:
+        check_output_dir(args.data, "--data")
+    else:
+        check_output_dir(RAW_DATA_DIR, "data directory")
     result = run_fetch(
         args.url, args.project, since=args.since, data_dir=args.data,
         gitlab_config=args.gitlab_config, logs_per_image=args.logs_per_image,

@@ -17,7 +17,7 @@ from typing import Any
 
 from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
-from cachecost.model.scenario import DEFAULT_SCENARIO_PATH, load_scenario
+from cachecost.model.scenario import DEFAULT_SCENARIO_PATH, KEYS, describe_value, load_scenario
 from cachecost.model.simulate import DEFAULT_SAMPLES, run_model
 from cachecost.textfmt import format_number, format_signed_usd, format_usd
 
@@ -35,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"Monte Carlo samples (default: {DEFAULT_SAMPLES:,})")
     parser.add_argument("--format", choices=FORMATS, default="table",
                         help="output format (default: table); json is the source of the others")
+    parser.add_argument("--explain", action="store_true",
+                        help="list every input the scenario leaves to cachecost's defaults "
+                             "(value, unit, citation) and those it sets; runs no model")
 
 
 def _spread(q: dict, fmt=format_usd) -> str:
@@ -134,8 +137,31 @@ def format_text(results: dict[str, Any]) -> str:
     return "\n".join(lines + _recommendation_lines(results))
 
 
+def format_explain(scenario: Any) -> str:
+    """List the inputs a scenario takes from the defaults, then those it sets itself."""
+    given, defaulted = [], []
+    for section, keys in KEYS.items():
+        for key, spec in keys.items():
+            dotted = f"{section}.{key}"
+            value = json.dumps(describe_value(scenario.value(dotted)), sort_keys=True)
+            if scenario.source(dotted) == "default":
+                defaulted.append(f"  {dotted} = {value} {spec.unit}  [{spec.citation or 'no source: a neutral default'}]")
+            else:
+                given.append(f"  {dotted} = {value} {spec.unit}")
+    lines = [f"scenario: {scenario.name} - {scenario.title} ({scenario.path})",
+             f"baseline: {scenario.baseline}; compute mode: {scenario.value('compute.mode')}",
+             "",
+             f"defaults used ({len(defaulted)} of {len(defaulted) + len(given)} inputs; "
+             "set them in the scenario to change them):", *defaulted,
+             "", f"set by the scenario ({len(given)}):", *given]
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the model and print it in the chosen format."""
+    if args.explain:
+        print(format_explain(load_scenario(args.scenario)))
+        return 0
     if args.samples < 1 or args.samples > 5_000_000:
         raise CachecostError(f"--samples: expected an integer from 1 to 5000000, "
                              f"got {args.samples}")

@@ -24,6 +24,7 @@ from pathlib import Path
 from cachecost.collect.oci.credentials import credentials_from_env, locate_gitlab_registry
 from cachecost.collect.oci.scan import DEFAULT_MAX_WORKERS, ScanResult, scan_registry
 from cachecost.collect.oci.summary import DEFAULT_CACHE_PATTERNS, DEFAULT_TTL_HOURS
+from cachecost.config import check_output_dir
 from cachecost.dataset.io import write_table
 from cachecost.errors import CachecostError
 from cachecost.textfmt import format_bytes
@@ -83,10 +84,28 @@ def format_result(result: ScanResult) -> str:
         f"{s['settings']['ttl_hours']:g} h, {format_bytes(t['stale_cache_unique_bytes'])} "
         "freed if deleted",
     ]
-    if result.skipped:
-        lines.append(f"skipped:                 {len(result.skipped)} manifest(s) of "
-                     "unsupported type (see --json)")
+    skipped = skipped_lines(result.skipped)
+    if skipped:
+        lines.append(f"skipped:                 {len(skipped)} manifest(s) not counted:")
+        lines += [f"  {line}" for line in skipped]
     return "\n".join(lines)
+
+
+def skipped_lines(skipped: list) -> list[str]:
+    """One line per distinct skipped manifest (tags naming the same one merged), in order.
+
+    ``skipped`` holds :class:`~cachecost.collect.oci.scan.Skipped` items; the
+    same manifest reached through two tags, or twice in one walk, is one line.
+    """
+    tags: dict[tuple, list[str]] = {}
+    for item in skipped:
+        key = (item.repository, item.digest or f"tag {item.tag}", item.media_type, item.reason)
+        names = tags.setdefault(key, [])
+        if item.tag not in names:
+            names.append(item.tag)
+    return [f"{repo}:{','.join(names)} {digest if digest.startswith('sha') else ''} "
+            f"({media_type or '?'}): {reason}".replace("  ", " ")
+            for (repo, digest, media_type, reason), names in tags.items()]
 
 
 def build_parser_defaults() -> argparse.Namespace:
@@ -108,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
     if data_dir is not None and not (data_dir / "metadata.json").is_file():
         raise CachecostError(f"{data_dir}: not a cachecost dataset (no metadata.json); "
                              "fetch one first or give an existing dataset directory")
+    if data_dir is not None:
+        check_output_dir(data_dir, "--data")      # before the scan, not at its end
     credentials = credentials_from_env()
     repositories = list(args.repository)
     registry_url = args.registry
@@ -126,10 +147,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if data_dir is not None:
         write_table(data_dir, "registry_layers", result.layer_rows())
-    for item in result.skipped:
-        print(f"cachecost: skipped {item.repository}:{item.tag} {item.digest or ''} "
-              f"({item.media_type or '?'}): {item.reason}", file=sys.stderr)
-    if args.json:
+    if args.json:       # the text output lists what was skipped; JSON gets it on stderr once
+        for line in skipped_lines(result.skipped):
+            print(f"cachecost: skipped {line}", file=sys.stderr)
         print(json.dumps(result.to_json(), indent=2, sort_keys=True))
     else:
         print(format_result(result))

@@ -15,12 +15,16 @@ summary.md and results.json. A rebuild whose inputs did not change does nothing;
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
 
-from cachecost.config import REPORTS_DIR
+from cachecost.config import RAW_DATA_DIR, REPORTS_DIR, check_output_dir
 from cachecost.errors import CachecostError
 
 HELP = "build the HTML report site, summaries and results for every scenario"
@@ -38,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", metavar="URL",
                         help="where the site will be published (for the summaries' links)")
     parser.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    parser.add_argument("--no-wait", action="store_true",
+                        help="when another report is being written into --out, stop "
+                             "(exit 2) instead of waiting for it")
     parser.add_argument("--jobs", metavar="N", type=int,
                         help="notebooks run in parallel (default: the number of CPUs)")
     parser.add_argument("-p", "--parameter", metavar="NAME=VALUE", action="append", default=[],
@@ -64,6 +71,36 @@ def parse_parameters(pairs: list[str]) -> dict:
     return parameters
 
 
+@contextlib.contextmanager
+def out_dir_lock(out: Path, *, wait: bool = True) -> Iterator[None]:
+    """Hold an exclusive lock on the site directory ``out`` while a report is written.
+
+    ``flock(2)`` on the directory itself (no lock file lands in the published
+    site); the kernel drops it when the process ends, however it ends. A second
+    report into the same ``out`` waits for the first (saying so on stderr), or
+    with ``wait=False`` stops at once.
+
+    Raises:
+        CachecostError: ``wait=False`` and another process holds the lock.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise CachecostError(
+                    f"--out {out}: busy, another cachecost report is writing there; "
+                    "run again when it has finished (or leave out --no-wait to wait)") from None
+            print(f"cachecost: another cachecost report is writing into {out}; waiting for "
+                  "it to finish", file=sys.stderr, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)                  # closing the last descriptor releases the lock
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the site and print where its index is."""
     from cachecost.report.build import build_report
@@ -72,11 +109,21 @@ def run(args: argparse.Namespace) -> int:
         raise CachecostError(f"--jobs {args.jobs}: expected 1 or more")
     fetch_params = None
     if args.fetch:
+        if not args.project:
+            raise CachecostError("--fetch needs --project GROUP/PROJECT")
         fetch_params = {"url": args.url, "project": args.project, "since": args.since}
         if args.data:
-            fetch_params["data_dir"] = str(Path(args.data).expanduser().resolve())
+            fetch_params["data_dir"] = str(check_output_dir(args.data, "--data").resolve())
+        else:
+            check_output_dir(RAW_DATA_DIR, "data directory")
     elif args.url or args.project or args.since:
         raise CachecostError("--url, --project and --since only apply with --fetch")
+    out = check_output_dir(args.out, "--out")
+    with out_dir_lock(out, wait=not args.no_wait):
+        return _build(args, build_report, fetch_params)
+
+
+def _build(args: argparse.Namespace, build_report, fetch_params: dict | None) -> int:
     build = build_report(
         args.scenario,
         args.data,

@@ -257,13 +257,42 @@ def _median(series: pd.Series) -> float | None:
     return float(s.median()) if len(s) else None
 
 
+def _registry_dedup(md: dict[str, Any], repos: pd.DataFrame) -> dict[str, Any]:
+    """The project's deduplicated registry size, and where it comes from.
+
+    First the project's own figure (``statistics.container_registry_size``,
+    stored as metadata ``container_registry_size_bytes``); else the sum of the
+    repositories' deduplicated sizes when every repository has one. When only
+    some have one, the project's size is unknown (null) and their sum is given
+    as ``registry_dedup_partial_size_bytes``, labelled with how many it covers.
+    """
+    project = md.get("container_registry_size_bytes")
+    sized = repos["size_bytes"].dropna()
+    partial = None
+    if project is not None:
+        total, source = int(project), "project statistics (container_registry_size)"
+    elif len(repos) and len(sized) == len(repos):
+        total, source = int(sized.sum()), f"sum of all {len(repos)} repositories' sizes"
+    else:
+        total, source = None, "unknown: the server gave no project-wide figure"
+        if len(sized):
+            partial = {"size_bytes": int(sized.sum()), "repositories": int(len(sized)),
+                       "of_repositories": int(len(repos)),
+                       "note": "partial: only these repositories' deduplicated sizes are "
+                               "known; not the project's size"}
+    return {"registry_dedup_size_bytes": total, "registry_dedup_source": source,
+            "registry_dedup_partial": partial}
+
+
 def describe_dataset(ds: Dataset) -> dict[str, Any]:
     """Summarize a dataset; the dict behind ``cachecost data --json`` (a public contract).
 
     ``registry_total_size_bytes`` and each image's ``registry_size_bytes`` add up
     tag sizes (``total_size`` per tag, shared layers counted again): what GitLab's
-    project views show. ``registry_dedup_size_bytes`` adds the deduplicated
-    repository sizes where the server offered them (null otherwise).
+    project views show. ``registry_dedup_size_bytes`` is the project's
+    deduplicated registry size where the data have it (``registry_dedup_source``
+    says from what), else null, with ``registry_dedup_partial`` holding the sum
+    over the repositories that have one, labelled as partial.
     """
     jobs, repos, tags = ds.jobs, ds.registry_repositories, ds.registry_tags
     container = jobs[jobs["is_container_build"]]
@@ -283,8 +312,8 @@ def describe_dataset(ds: Dataset) -> dict[str, Any]:
             "median_duration_s": _median(ij.loc[ij["status"] == "success", "duration_s"]),
             "registry_size_bytes": int(repo_bytes.reindex(ids).fillna(0).sum()),
         }
-    dedup = repos["size_bytes"].dropna()
     md = ds.metadata
+    dedup = _registry_dedup(md, repos)
     return {
         "is_synthetic": ds.is_synthetic,
         "path": str(ds.path),
@@ -298,7 +327,7 @@ def describe_dataset(ds: Dataset) -> dict[str, Any]:
             if (df := ds.table(name)) is not None
         },
         "registry_total_size_bytes": int(tags["total_size_bytes"].fillna(0).sum()),
-        "registry_dedup_size_bytes": int(dedup.sum()) if len(dedup) else None,
+        **dedup,
         "container_jobs": int(len(container)),
         "unmapped_container_jobs": int(container["image"].isna().sum()),
         "images": images,

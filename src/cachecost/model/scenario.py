@@ -433,6 +433,24 @@ def _parse_overrides(path: Path, raw: Any) -> dict[str, dict[str, float]]:
     return out
 
 
+#: What a scenario must say itself (no silent default decides what is compared, or how).
+REQUIRED_KEYS = ("name", "baseline", "compute.mode")
+
+
+def _require_identity(path: Path, doc: dict) -> None:
+    """Raise unless the scenario names itself, its baseline and its compute mode."""
+    if not doc:
+        raise CachecostError(f"{path}: empty scenario; it needs at least "
+                             f"{', '.join(REQUIRED_KEYS)} (see scenarios/*.yaml)")
+    compute = doc.get("compute")
+    missing = [k for k in REQUIRED_KEYS
+               if (k == "compute.mode" and not (isinstance(compute, dict) and "mode" in compute))
+               or (k != "compute.mode" and k not in doc)]
+    if missing:
+        raise CachecostError(f"{path}: missing {', '.join(missing)}; a scenario must name "
+                             "itself, its baseline and its compute mode (see scenarios/*.yaml)")
+
+
 def _read_yaml(file: Path) -> tuple[bytes, str, dict]:
     """The file's bytes, text and top-level mapping (unknown keys rejected)."""
     try:
@@ -515,6 +533,7 @@ def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
     """
     file = Path(path).expanduser() if path is not None else DEFAULT_SCENARIO_PATH
     data, text, doc = _read_yaml(file)
+    _require_identity(file, doc)
     scenario = Scenario(
         name=_expect_str(file, "name", doc.get("name", file.stem)),
         title=_expect_str(file, "title", doc.get("title", file.stem)),

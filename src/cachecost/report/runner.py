@@ -22,7 +22,7 @@ from typing import Any
 from cachecost.config import (
     default_data_dir,
 )
-from cachecost.errors import CachecostError
+from cachecost.errors import CachecostError, user_error_names
 from cachecost.report.export import check_plotlyjs_not_inlined, export_html, find_external_urls
 from cachecost.report.notebook import skip_slow_imports
 from cachecost.report.site import write_text
@@ -349,6 +349,8 @@ def run_fetch(fetch_params: dict[str, Any], notebooks_dir: Path, out_dir: Path) 
             extra_arguments=KERNEL_ARGUMENTS,
         )
     except PapermillExecutionError as exc:
+        if exc.ename in user_error_names():   # the fetch's own one line, no cell framing
+            raise CachecostError(exc.evalue) from None
         raise CachecostError(describe_execution_error(notebook, exc, None)) from None
     return Path(params["data_dir"])
 

@@ -7,7 +7,10 @@ Starts the GitLab stand-in on 127.0.0.1 (an ephemeral port) serving the
 bundled synthetic sample, fetches it with the same code as ``cachecost fetch``
 into ``data/raw/demo/`` (a previous demo snapshot there is replaced), prints
 the fetch summary and stops the stand-in. The fetched dataset says
-``source: gitlab`` but holds synthetic data.
+``source: gitlab`` and ``is_synthetic: true``: the stand-in marks its answers
+(``X-Cachecost-Synthetic``) and the fetch records that, so every report built
+on it carries the synthetic banner. Installed (not a checkout), ``data/raw/``
+is under the working directory.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 from cachecost.cli import run_guarded
 from cachecost.collect.fetch import FetchOptions, fetch_project_history
 from cachecost.collect.gitlab.client import connect
-from cachecost.config import RAW_DATA_DIR
+from cachecost.config import RAW_DATA_DIR, check_output_dir
 from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
 from cachecost.standin.__main__ import DEMO_TOKEN
@@ -46,6 +49,7 @@ def _clear_previous_demo(out: Path) -> None:
 
 def run_demo(out: Path = DEMO_DIR, *, latency_ms: float = 0.0, quiet: bool = False) -> Path:
     """Serve the sample, fetch it into ``out``, stop; return ``out``."""
+    check_output_dir(out, "--out")
     _clear_previous_demo(out)
     data = StandinData(load_dataset(None))
     with start_standin(data, faults=Faults(latency_ms=latency_ms),

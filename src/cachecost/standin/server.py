@@ -30,8 +30,12 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import pandas as pd
 
+from cachecost.collect.gitlab.client import SYNTHETIC_HEADER
 from cachecost.standin.data import StandinData
 from cachecost.standin.extra import ExtraData
+
+#: Sent in :data:`SYNTHETIC_HEADER` with every answer: the stand-in's data are invented.
+SYNTHETIC_HEADER_VALUE = "standin"
 
 #: GitLab.com stops counting (no X-Total / X-Total-Pages / rel="last") past this many items.
 MAX_COUNTED_ITEMS = 10_000
@@ -174,6 +178,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(raw)))
+        self.send_header(SYNTHETIC_HEADER, SYNTHETIC_HEADER_VALUE)
         if status < 300 or status == 429:
             # Rack::Attack's headers; a 5xx from the proxy in front carries none (python-gitlab
             # would otherwise wait for RateLimit-Reset before retrying it).

@@ -53,6 +53,9 @@ PER_PAGE = 100
 POOL_SIZE = 32
 #: Pause when fewer than this share of the rate-limit window's requests remain.
 RATE_LIMIT_RESERVE = 0.02
+#: A response header GitLab never sends; the stand-in (:mod:`cachecost.standin`) sends it with
+#: every answer, and a fetch that sees it stores its dataset as synthetic (``is_synthetic``).
+SYNTHETIC_HEADER = "X-Cachecost-Synthetic"
 
 
 _KINDS = (  # (path below /projects/:id, kind), first match wins
@@ -119,6 +122,10 @@ def _from_config_section(section: str, url: str | None,
     except gitlab.config.ConfigError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CachecostError(f"--gitlab-config {section}: {first} (in {files[0]})") from None
+    except configparser.Error as exc:         # not an INI file at all
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CachecostError(f"--gitlab-config {section}: {files[0]}: not a python-gitlab "
+                             f"config file ({first})") from None
     if not cfg.url:
         raise CachecostError(f"--gitlab-config {section}: the section has no url")
     if url and _normalize_url(url) != _normalize_url(cfg.url):
@@ -218,6 +225,8 @@ class GitlabClient:
         self._slots = threading.BoundedSemaphore(POOL_SIZE)
         self._aborted = threading.Event()
         self.rate_limit = RateLimitGuard()
+        #: True once any answer carried :data:`SYNTHETIC_HEADER` (the stand-in's data).
+        self.is_synthetic = False
         gl.session.hooks["response"].append(self._count)
         gl.session.hooks["response"].append(self.rate_limit)
 
@@ -233,6 +242,8 @@ class GitlabClient:
 
     def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         kind = request_kind(response.request.url or "")
+        if SYNTHETIC_HEADER in response.headers:
+            self.is_synthetic = True
         with self._lock:
             self.requests += 1
             self.requests_by_kind[kind] += 1
@@ -276,6 +287,12 @@ class GitlabClient:
         try:            # orjson: a jobs page decodes in a third of the stdlib's time
             return orjson.loads(resp.content), resp
         except ValueError:                  # orjson.JSONDecodeError is one
+            ctype = resp.headers.get("Content-Type", "")
+            if "json" not in ctype.lower():     # not a truncated page: not GitLab at all
+                raise CachecostError(
+                    f"{self.url}: not a GitLab API ({what}: HTTP {resp.status_code} "
+                    f"{_describe_body(ctype, resp.content)} instead of JSON); give the "
+                    "instance's root URL, e.g. https://gitlab.com") from None
             raise FetchInterrupted(
                 f"GitLab at {self.url} sent unreadable JSON for {what}; what was fetched "
                 "so far is saved, run the same command again to resume") from None
@@ -323,6 +340,12 @@ class GitlabClient:
                 "wrong, expired or revoked; create one with scope read_api", status=401)
         if isinstance(exc, gitlab.exceptions.GitlabError):
             code = exc.response_code
+            body = exc.response_body if isinstance(exc.response_body, bytes) else b""
+            if code is not None and code < 500 and code != 429 and not _is_gitlab_error(body):
+                return CachecostError(
+                    f"{url}: not a GitLab API ({what}: HTTP {code} "
+                    f"{_describe_body('', body)} where GitLab answers JSON); give the "
+                    "instance's root URL, e.g. https://gitlab.com")
             if code == 403:
                 return ApiError(
                     f"GitLab at {url} refused {what} (403 Forbidden): the token from {origin} "
@@ -337,6 +360,16 @@ class GitlabClient:
                 f"GitLab at {url} answered HTTP {code} for {what} ({message}); what was "
                 "fetched so far is saved, run the same command again to resume")
         reason = type(exc).__name__
+        if isinstance(exc, requests.exceptions.SSLError):
+            text = str(exc).lower()
+            if "wrong_version_number" in text or "wrong version number" in text \
+                    or "record layer failure" in text or "packet length too long" in text:
+                return CachecostError(
+                    f"TLS to a plain-HTTP port: {url} does not speak https; "
+                    f"use http://{url.split('://', 1)[-1]} if that is the instance")
+            return CachecostError(
+                f"TLS with {url} failed ({_ssl_reason(str(exc))}); check the URL, or point "
+                "REQUESTS_CA_BUNDLE at the instance's CA certificate")
         if isinstance(exc, requests.Timeout):
             reason = "no answer within the timeout"
         elif isinstance(exc, requests.ConnectionError):
@@ -351,6 +384,31 @@ class GitlabClient:
     def close(self) -> None:
         """Close the HTTP session."""
         self.gl.session.close()
+
+
+def _is_gitlab_error(body: bytes) -> bool:
+    """True for GitLab's error bodies: a JSON object with ``message`` or ``error``."""
+    try:
+        doc = orjson.loads(body)
+    except ValueError:
+        return False
+    return isinstance(doc, dict) and ("message" in doc or "error" in doc)
+
+
+def _describe_body(ctype: str, body: bytes) -> str:
+    """A few words on what came back instead of JSON: ``an HTML page``, ``text/plain``."""
+    head = body[:512].lstrip().lower()
+    if "html" in ctype.lower() or head.startswith((b"<!doctype html", b"<html")):
+        return "an HTML page"
+    if not body:
+        return "an empty body"
+    return ctype.split(";")[0].strip() or "a non-JSON body"
+
+
+def _ssl_reason(text: str) -> str:
+    """The innermost reason of a requests SSLError, e.g. ``CERTIFICATE_VERIFY_FAILED``."""
+    match = re.search(r"\[SSL: ([A-Z_]+)\]", text)
+    return match.group(1) if match else "TLS handshake failed"
 
 
 def connect(url: str | None, config_section: str | None = None, *,
