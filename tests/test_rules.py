@@ -9,8 +9,8 @@ import pytest
 from cachecost import rules, textfmt
 from cachecost.collect.oci import summary as oci_summary
 from cachecost.config import RAW_DATA_DIR, default_data_dir
-from cachecost.model import simulate
-from cachecost.report import build, summary
+from cachecost.model import decide
+from cachecost.report import site, summary
 
 
 @pytest.mark.parametrize(("path", "is_cache"), [
@@ -33,7 +33,7 @@ def test_tie_resolution_is_one_dollar_or_two_percent() -> None:
     assert rules.tie_resolution_usd(400.0) == pytest.approx(8.0)
     assert rules.tie_resolution_usd(-400.0) == pytest.approx(8.0)
     assert rules.tie_resolution_usd(30.0) == 1.0
-    assert simulate.tie_resolution_usd is rules.tie_resolution_usd
+    assert decide.tie_resolution_usd is rules.tie_resolution_usd
     assert summary.tie_resolution_usd is rules.tie_resolution_usd
 
 
@@ -49,7 +49,7 @@ def test_money_has_one_rounding(usd: object, text: str) -> None:
 def test_every_text_output_formats_money_with_textfmt() -> None:
     from cachecost.commands import model as model_cli
     assert summary.format_usd is textfmt.format_usd
-    assert build.format_usd is textfmt.format_usd
+    assert site.format_usd is textfmt.format_usd
     assert model_cli.format_usd is textfmt.format_usd
     assert textfmt.format_signed_usd(43.01) == "+$43"
     assert textfmt.format_signed_usd(-43.01) == "-$43"

@@ -31,7 +31,7 @@ from cachecost.model.scenario import load_scenario
 from cachecost.model.simulate import run_model
 from cachecost.report import history
 from cachecost.report.provenance import collect_provenance
-from cachecost.report.summary import format_summary_text
+from cachecost.report.summary import format_summary_text, is_url_line
 from cachecost.standin import StandinData, start_standin
 
 TOKEN = "glpat-degenerate-test-token"
@@ -129,7 +129,8 @@ def check_every_command(data_dir: Path, capsys) -> dict[str, int]:
     else:
         text = format_summary_text(results, collect_provenance(ds, scenario, built_at="x"),
                                    None)
-        assert text.strip() and max(len(x) for x in text.splitlines()) <= 72
+        # 72 columns, but a URL longer than that stands alone on its line, unbroken
+        assert text.strip() and all(len(x) <= 72 or is_url_line(x) for x in text.splitlines())
         codes["report"] = 0
     for fn in (history.count_pipelines_per_month, history.classify_container_builds,
                history.summarize_build_durations, history.compute_cache_outcome_rate,

@@ -29,6 +29,10 @@ def make_calibration(rows: dict[str, dict[str, float]], *, other_minutes: float 
                        other_minutes_per_month=other_minutes, dedup_method="hand-made")
 
 
+#: What every scenario must say itself (issue 14): name, baseline, compute mode.
+IDENTITY = "name: t\nbaseline: dind-inline-cache\ncompute: {mode: private-runners}\n"
+
+
 def write_scenario(tmp: Path, body: str, name: str = "s.yaml") -> Path:
     path = tmp / name
     path.write_text(textwrap.dedent(body), encoding="utf-8")

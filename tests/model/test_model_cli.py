@@ -115,7 +115,8 @@ def test_cleanup_never_exceeds_no_policy(sample, sample_calibration, tmp_path):
     """Each strategy's own cleanup policy (default scenario) keeps its registry below the
     same strategy without cleanup, whose growth is reported as a risk."""
     path = tmp_path / "nocleanup.yaml"
-    path.write_text("storage:\n  cleanup_policies: {kaniko-cache-repo: null, "
+    path.write_text("name: t\nbaseline: dind-inline-cache\ncompute: {mode: private-runners}\n"
+                    "storage:\n  cleanup_policies: {kaniko-cache-repo: null, "
                     "rebuild-on-change: null}\n", encoding="utf-8")
     r = run_model(sample, load_scenario(None), samples=500, calibration=sample_calibration)
     g = run_model(sample, load_scenario(path), samples=500, calibration=sample_calibration)

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
-from model_test_helpers import write_scenario
+from model_test_helpers import IDENTITY, write_scenario
 
 from cachecost.model.calibrate import DAYS_PER_MONTH, calibrate
 from cachecost.model.measured import (
@@ -111,14 +111,14 @@ def test_fork_inputs_hand_worked(sample) -> None:
 
 def test_fork_measurements_replace_defaults_only(sample, tmp_path) -> None:
     ds = _forks(sample)
-    default = load_scenario(write_scenario(tmp_path, "forks: {cost_factor: 0.008}\n"))
+    default = load_scenario(write_scenario(tmp_path, IDENTITY + "forks: {cost_factor: 0.008}\n"))
     notes: list[str] = []
     got = with_measured_inputs(default, ds, notes)
     assert got.source("forks.pipelines_per_month") == "measured"
     assert got.value("forks.pipelines_per_month").params[1] == pytest.approx(20.0)
     assert got.source("forks.cost_factor") == "scenario"
     assert default.source("forks.pipelines_per_month") == "default"     # a copy
-    set_ = load_scenario(write_scenario(tmp_path, "forks: {owners: 7}\n", "t.yaml"))
+    set_ = load_scenario(write_scenario(tmp_path, IDENTITY + "forks: {owners: 7}\n", "t.yaml"))
     got = with_measured_inputs(set_, ds, [])
     assert got.source("forks.owners") == "scenario" and got.value("forks.owners").median == 7
     assert got.source("forks.pipelines_per_month") == "measured"
@@ -134,7 +134,7 @@ def test_registry_today_feeds_other_usage_and_the_results(sample, tmp_path) -> N
     ds = _with(sample, metadata={"registry_usage": usage})
     today = registry_today(ds)
     assert today["other_projects_gib"] == pytest.approx(8.0)
-    scenario = load_scenario(write_scenario(tmp_path, "storage: {quota_gib: 50}\n"))
+    scenario = load_scenario(write_scenario(tmp_path, IDENTITY + "storage: {quota_gib: 50}\n"))
     result = run_model(ds, scenario, samples=200)
     assert result["registry_today"]["namespace_gib"] == pytest.approx(30.0)
     assert result["storage_over_horizon"]["other_usage_gib"] == pytest.approx(8.0)
@@ -142,7 +142,7 @@ def test_registry_today_feeds_other_usage_and_the_results(sample, tmp_path) -> N
     assert row["source"] == "measured" and row["citation"] == "the dataset (fetch)"
     assert any(n.startswith("registry today (2026-11-29T10:00:00Z)")
                for n in result["calibration"]["notes"])
-    fixed = load_scenario(write_scenario(tmp_path, "storage: {other_usage_gib: 1}\n", "u.yaml"))
+    fixed = load_scenario(write_scenario(tmp_path, IDENTITY + "storage: {other_usage_gib: 1}\n", "u.yaml"))
     assert run_model(ds, fixed, samples=200)["storage_over_horizon"]["other_usage_gib"] == 1.0
 
 

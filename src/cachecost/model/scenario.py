@@ -533,7 +533,6 @@ def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
     """
     file = Path(path).expanduser() if path is not None else DEFAULT_SCENARIO_PATH
     data, text, doc = _read_yaml(file)
-    _require_identity(file, doc)
     scenario = Scenario(
         name=_expect_str(file, "name", doc.get("name", file.stem)),
         title=_expect_str(file, "title", doc.get("title", file.stem)),
@@ -544,6 +543,7 @@ def load_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
     )
     _apply_top_level(file, doc, scenario)
     _apply_sections(file, doc, scenario)
+    _require_identity(file, doc)        # after the keys' own checks, which say more
     return scenario
 
 
