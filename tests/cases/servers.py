@@ -108,21 +108,9 @@ class _Gitlab(_Base):
             return self.send(200, doc["project"])
         if p == f"{base}/pipelines":
             self.server.counts["pipelines"] += 1
-            src = q.get("source")
-            items = [x for x in doc["pipelines"]
-                     if (x["source"] == src if src else x["source"] != "parent_pipeline")]
-            if "updated_after" in q:
-                after = q["updated_after"]
-                items = [x for x in items if _iso(x["updated_at"]) > _iso(after)]
-            items.sort(key=lambda x: (x["updated_at"], x["id"]), reverse=q.get("sort") != "asc")
-            return self.send(200, items, headers={"X-Page": "1", "X-Total": str(len(items)),
-                                                 "X-Total-Pages": "1", "X-Next-Page": ""})
+            return self._pipelines(q)
         if p.startswith(f"{base}/pipelines/"):
-            want = int(p.rsplit("/", 1)[1])
-            for x in doc["pipelines"]:
-                if x["id"] == want:
-                    return self.send(200, x)
-            return self.send(404, {"message": "404 Not found"})
+            return self._pipeline(int(p.rsplit("/", 1)[1]))
         if p == f"{base}/jobs":
             self.server.counts["jobs"] += 1
             return self.send(200, sorted(doc["jobs"], key=lambda j: -j["id"]))
@@ -134,21 +122,48 @@ class _Gitlab(_Base):
         if p == f"{base}/registry/repositories":
             return self.send(200, doc["registry_repositories"])
         if p.startswith("/api/v4/registry/repositories/"):
-            rid = int(p.rsplit("/", 1)[1])
-            r = {k: v for k, v in next(x for x in doc["registry_repositories"]
-                                       if x["id"] == rid).items() if k != "tags"}
-            size = doc["registry_repository_size"].get(str(rid))
-            if size is not None and q.get("size") == "true":
-                r["size"] = size
-            return self.send(200, r)
+            return self._repository(int(p.rsplit("/", 1)[1]), q)
         if "/registry/repositories/" in p and "/tags/" in p:
             parts = p.split("/")
-            rid, name = int(parts[-3]), parts[-1]
-            for t in doc["registry_tags"]:
-                if (t["repository_id"], t["tag"]) == (rid, name):
-                    return self.send(200, t["detail"])
-            return self.send(404, {"message": "404 Tag Not Found"})
+            return self._tag(int(parts[-3]), parts[-1])
         return self.send(404, {"message": "404 Not Found"})
+
+    def _pipelines(self, q: dict[str, str]) -> None:
+        """``GET /projects/:id/pipelines``: one page, filtered by ``source`` (child
+        pipelines only when asked) and ``updated_after``, sorted by ``updated_at``."""
+        src = q.get("source")
+        items = [x for x in self.server.doc["pipelines"]
+                 if (x["source"] == src if src else x["source"] != "parent_pipeline")]
+        if "updated_after" in q:
+            after = q["updated_after"]
+            items = [x for x in items if _iso(x["updated_at"]) > _iso(after)]
+        items.sort(key=lambda x: (x["updated_at"], x["id"]), reverse=q.get("sort") != "asc")
+        return self.send(200, items, headers={"X-Page": "1", "X-Total": str(len(items)),
+                                             "X-Total-Pages": "1", "X-Next-Page": ""})
+
+    def _pipeline(self, want: int) -> None:
+        """``GET /projects/:id/pipelines/:id`` (404 when the fixture lacks it)."""
+        for x in self.server.doc["pipelines"]:
+            if x["id"] == want:
+                return self.send(200, x)
+        return self.send(404, {"message": "404 Not found"})
+
+    def _repository(self, rid: int, q: dict[str, str]) -> None:
+        """``GET /registry/repositories/:id``, its ``size`` only with ``size=true``."""
+        doc = self.server.doc
+        r = {k: v for k, v in next(x for x in doc["registry_repositories"]
+                                   if x["id"] == rid).items() if k != "tags"}
+        size = doc["registry_repository_size"].get(str(rid))
+        if size is not None and q.get("size") == "true":
+            r["size"] = size
+        return self.send(200, r)
+
+    def _tag(self, rid: int, name: str) -> None:
+        """``GET .../registry/repositories/:id/tags/:name`` (404 when the fixture lacks it)."""
+        for t in self.server.doc["registry_tags"]:
+            if (t["repository_id"], t["tag"]) == (rid, name):
+                return self.send(200, t["detail"])
+        return self.send(404, {"message": "404 Tag Not Found"})
 
 
 def _iso(text: str) -> str:

@@ -207,7 +207,7 @@ class _Fetch:
         self.mapper = load_mapping(options.mapping_file, st.get("learned_images"),
                                    st.get("learned_not_builds"))
         self.result = FetchResult(data_dir, client.url, project_path)
-        self.project: ProjectInfo | None = None
+        self._project: ProjectInfo | None = None     # set by the first phase
         self._stopping = threading.Event()
         # the jobs walk, the side thread and the log sample each keep ``workers`` threads;
         # all together never more than twice that many requests are in flight
@@ -218,6 +218,20 @@ class _Fetch:
         self._registry: str | tuple = "not fetched"   # a note, or what was downloaded
         self._measure_kinds: Counter[str] = Counter()
         self._measure_parts: Counter[str] = Counter()
+
+    @property
+    def project(self) -> ProjectInfo:
+        """The project read by :meth:`fetch_project`, the first phase; every later phase uses it."""
+        if self._project is None:
+            raise RuntimeError("the project is read first (fetch_project) before any other phase")
+        return self._project
+
+    @property
+    def logs(self) -> LogSample:
+        """The build-log sample that :meth:`fetch_jobs` opens; the walks and the logs phase feed it."""
+        if self._logs is None:
+            raise RuntimeError("the log sample is opened by fetch_jobs before any walk runs")
+        return self._logs
 
     def _phase(self, name: str, fn) -> None:
         t0 = time.monotonic()
@@ -270,7 +284,7 @@ class _Fetch:
     # ---------------------------------------------------------------- phases
     def fetch_project(self) -> None:
         # First contact: fail fast (no long retry loop) on a wrong URL.
-        self.project = get_project(self.client, self.project_path, attempts=2)
+        self._project = get_project(self.client, self.project_path, attempts=2)
 
     def fetch_pipelines(self) -> None:
         """The pipelines list, then the child pipelines it omits, each from its watermark."""
@@ -358,58 +372,27 @@ class _Fetch:
         With ``defers_last_save``, a walk that completes leaves its last write to the
         logs phase (:meth:`_save_jobs`), which writes the jobs table anyway.
         """
-        st = self.store.state["jobs"]
         self._walks.append(walk)
-        buffer = JobColumns()
-        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
-        writing: Future | None = None
-
-        def save(rows: JobColumns, walk_state: dict | None, top_id: int | None) -> None:
-            if len(rows):
-                self.jobs = merge_by_id(self.jobs, to_schema(rows.frame(), "jobs"), "job_id")
-                self.store.save("jobs", self.jobs)            # data first ...
-            st["walk"] = walk_state
-            if walk_state is None and top_id is not None:   # the walk is complete
-                st["complete_max_id"] = max(top_id, st["complete_max_id"] or 0)
-            self.store.save_state()                          # ... then the watermarks
-
-        def flush(*, wait: bool) -> None:
-            nonlocal buffer, writing
-            rows, buffer = buffer, JobColumns()
-            if writing is not None:
-                writing.result()                             # the one before, first
-            writing = writer.submit(save, rows, walk.state(),
-                                    walk.top_id if walk.is_complete else None)
-            if wait:
-                writing.result()
-
-        def finish() -> None:                 # complete: merge now, write with the logs
-            if writing is not None:
-                writing.result()
-            if len(buffer):
-                self.jobs = merge_by_id(self.jobs, to_schema(buffer.frame(), "jobs"),
-                                        "job_id")
-            self._unsaved_top = walk.top_id
-
+        saver = _WalkSaver(self, walk)
         checkpoint = Checkpoints(self.options.checkpoint_pages, self.options.checkpoint_s)
         try:
             for items in walk.pages():
-                buffer.add(items)
-                self._logs.see(items, walk.read_above() if settles_logs else TOP)
+                saver.buffer.add(items)
+                self.logs.see(items, walk.read_above() if settles_logs else TOP)
                 self.result.jobs_fetched += len(items)
                 bar.update(len(items))
                 if checkpoint.is_due():
-                    flush(wait=False)
+                    saver.flush(wait=False)
         except BaseException:
             try:
-                flush(wait=True)
+                saver.flush(wait=True)
             finally:
-                writer.shutdown()
+                saver.shutdown()
             raise
         try:
-            finish() if defers_last_save and walk.is_complete else flush(wait=True)
+            saver.finish() if defers_last_save and walk.is_complete else saver.flush(wait=True)
         finally:
-            writer.shutdown()
+            saver.shutdown()
 
     def _save_jobs(self) -> None:
         """Write the jobs table, then the watermarks of a walk whose last write waited."""
@@ -446,7 +429,7 @@ class _Fetch:
         results: dict[int, Any] = {}
         names = dict(zip(pick["job_id"], pick["name"], strict=True))
         with _progress(self.options, "build logs", "log", total=len(pick)) as bar:
-            for job_id, text in self._logs.texts(pick["job_id"].tolist()):
+            for job_id, text in self.logs.texts(pick["job_id"].tolist()):
                 results[job_id] = classify_build_log(text)
                 self.mapper.learn_from_log(names[job_id], text)
                 bar.update(1)
@@ -592,6 +575,58 @@ class _Fetch:
             **({"image_inputs": st["measure"]["image_changes"]["inputs"]}
                if st.get("measure", {}).get("image_changes", {}).get("inputs") else {}),
         })
+
+
+class _WalkSaver:
+    """The checkpoints of one jobs walk: rows first, then the walk state, in order.
+
+    ``buffer`` gathers the rows read since the last checkpoint; :meth:`flush` hands them
+    to a single writer thread (so checkpoints are written one at a time, in order, each
+    with the walk state of its own rows); :meth:`finish` merges the last rows without
+    writing them, for a complete walk whose last write the logs phase makes.
+    """
+
+    def __init__(self, fetch: _Fetch, walk: JobWalk) -> None:
+        self.fetch, self.walk = fetch, walk
+        self.buffer = JobColumns()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
+        self._writing: Future | None = None
+
+    def _save(self, rows: JobColumns, walk_state: dict | None, top_id: int | None) -> None:
+        fetch = self.fetch
+        st = fetch.store.state["jobs"]
+        if len(rows):
+            fetch.jobs = merge_by_id(fetch.jobs, to_schema(rows.frame(), "jobs"), "job_id")
+            fetch.store.save("jobs", fetch.jobs)              # data first ...
+        st["walk"] = walk_state
+        if walk_state is None and top_id is not None:       # the walk is complete
+            st["complete_max_id"] = max(top_id, st["complete_max_id"] or 0)
+        fetch.store.save_state()                             # ... then the watermarks
+
+    def flush(self, *, wait: bool) -> None:
+        """Queue a checkpoint of the buffered rows and the walk state; ``wait`` for it."""
+        rows, self.buffer = self.buffer, JobColumns()
+        if self._writing is not None:
+            self._writing.result()                           # the one before, first
+        walk = self.walk
+        self._writing = self._writer.submit(self._save, rows, walk.state(),
+                                            walk.top_id if walk.is_complete else None)
+        if wait:
+            self._writing.result()
+
+    def finish(self) -> None:
+        """Complete walk: merge the last rows now, leave their write to the logs phase."""
+        fetch = self.fetch
+        if self._writing is not None:
+            self._writing.result()
+        if len(self.buffer):
+            fetch.jobs = merge_by_id(fetch.jobs, to_schema(self.buffer.frame(), "jobs"),
+                                     "job_id")
+        fetch._unsaved_top = self.walk.top_id
+
+    def shutdown(self) -> None:
+        """Stop the writer thread (after the checkpoint it is writing)."""
+        self._writer.shutdown()
 
 
 def fetch_project_history(client: GitlabClient, project_path: str, data_dir: str | Path,

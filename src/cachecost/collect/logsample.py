@@ -42,11 +42,13 @@ class LogSample:
             return
         for item in items:
             job_id = int(item["id"])
+            # GitLab's job entity always has both; "" stands in for one a stand-in omits
+            name, stage = item.get("name") or "", item.get("stage") or ""
             if item.get("status") != "success" or job_id in self.classified or \
                     (self.above is not None and job_id <= self.above) or \
-                    not self.mapper.is_container_build(item.get("name"), item.get("stage")):
+                    not self.mapper.is_container_build(name, stage):
                 continue
-            heap = self.newest.setdefault(item.get("name"), [])
+            heap = self.newest.setdefault(name, [])
             if len(heap) < self.per_name:
                 heapq.heappush(heap, job_id)
             elif job_id > heap[0]:

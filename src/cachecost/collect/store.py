@@ -51,7 +51,8 @@ def to_schema(df: pd.DataFrame, table: str) -> pd.DataFrame:
         elif c.kind == "int":
             df[c.name] = df[c.name].astype("int64")
         elif c.kind == "int?":
-            df[c.name] = pd.array(df[c.name].where(df[c.name].notna(), None), dtype="Int64")
+            df[c.name] = pd.array(df[c.name].where(df[c.name].notna(), None).to_numpy(dtype=object),
+                                  dtype="Int64")
         elif c.kind == "bool":
             df[c.name] = df[c.name].astype(bool)
         else:

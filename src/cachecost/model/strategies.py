@@ -369,10 +369,14 @@ class KanikoCacheRepo(Strategy):
                            d.image_gib)
 
     def tags_per_change(self, d: Drivers) -> Arr:
+        """One cache tag per RUN step the change rewrote, at least one: ``max(run_steps, 1)``
+        tags per image, shape ``(I, 1)`` or ``(I, K)`` (kaniko tags each RUN layer)."""
         return np.maximum(d.run_steps, 1.0)
 
     def current_stale_repo_tags(self, d: Drivers) -> Arr:
-        return d.tags_kept       # in sets of run_steps tags: the current cache sets
+        """The cache repository's current cache sets, one per kept tag: ``T`` (in sets
+        of ``run_steps`` tags, the unit :meth:`tags_per_change` counts in)."""
+        return d.tags_kept
 
 
 @register
@@ -385,12 +389,15 @@ class NoCache(Strategy):
                    "--no-cache) and pushes it; nothing extra is stored.")
 
     def hit_minutes(self, d: Drivers) -> Arr:
+        """Nothing is cached: a build with nothing changed still takes ``t_miss`` minutes."""
         return d.miss_min
 
     def change_minutes(self, d: Drivers) -> Arr:
+        """A build after a change takes ``t_miss`` minutes, like every other build."""
         return d.miss_min
 
     def fork_reuse_share(self, d: Drivers) -> float:
+        """No fork build reuses anything: 0 (a plain float, the same for every sample)."""
         return 0.0
 
 
@@ -409,6 +416,8 @@ class RebuildOnChange(Strategy):
     cleanup = CleanupPolicy(keep_n=5, older_than_days=14)
 
     def hit_minutes(self, d: Drivers) -> Arr:
+        """Nothing changed: the tag exists and the job only checks for it, so
+        ``min(t_check, t_hit)`` minutes (never more than a cached build)."""
         return np.minimum(d.check_min, d.hit_min)
 
     def changes(self, d: Drivers) -> Arr:
@@ -416,6 +425,8 @@ class RebuildOnChange(Strategy):
         return d.input_changes_per_month
 
     def extra_full_builds_per_month(self, d: Drivers) -> Arr:
+        """The scheduled full refreshes, ``R`` builds per image per month (they pick up
+        base-image updates that no input hash sees)."""
         return d.refresh_per_month
 
     def stale_gib_per_change(self, d: Drivers, accounting: str) -> Arr:
@@ -438,6 +449,8 @@ class BuildkitRegistryCacheMin(Strategy):
         "root-namespace dedup. Needs a non-default builder driver.")
 
     def extra_gib(self, d: Drivers, accounting: str) -> Arr:
+        """One cache manifest per kept tag holding the final-stage layers: ``T*S`` GiB per
+        image counted per tag; 0 under root-namespace dedup (the image's own layers)."""
         if accounting == "per-tag":
             return np.multiply(d.tags_kept, d.image_gib)
         return 0.0

@@ -134,6 +134,12 @@ def export_html(
 
 
 def jinja_env() -> Any:
+    """A ``jinja2.Environment`` over the report templates (:data:`TEMPLATES_DIR`).
+
+    Every value is HTML-escaped (``autoescape``: data shown in HTML is escaped), an
+    undefined name raises instead of rendering as "" (``StrictUndefined``), and a
+    template's last newline is kept. jinja2 is imported here, on first use.
+    """
     import jinja2
 
     return jinja2.Environment(

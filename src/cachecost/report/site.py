@@ -41,11 +41,14 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _RESERVED_NAMES = (ASSETS_DIR, "fetch")  # OUT/assets/, OUT/fetch/ (the fetch notebook's run)
 
 def write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically: readers see the old or the new file."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 
 def dump_json(data: Any) -> str:
+    """``data`` as stable JSON text: indented, keys sorted, non-ASCII kept, one final
+    newline; NaN or infinity raise ``ValueError`` (they are not JSON)."""
     return json.dumps(data, indent=2, sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
 
 
@@ -174,12 +177,16 @@ def render_index(
 
 
 def scenario_outputs_exist(out_dir: Path, name: str, pages: list[dict]) -> bool:
+    """True when ``out_dir/name/`` holds every :data:`SCENARIO_FILES` file and one
+    ``<stem>.html`` per page (``pages``: dicts with a ``"stem"`` key)."""
     folder = out_dir / name
     wanted = [*SCENARIO_FILES, *(f"{p['stem']}.html" for p in pages)]
     return all((folder / f).is_file() for f in wanted)
 
 
 def current_umask() -> int:
+    """The process's file-creation mask (e.g. ``0o022``); reading it means setting it,
+    so it is set to 0 and straight back."""
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -26,6 +26,7 @@ import bisect
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, cast
@@ -474,72 +475,102 @@ _SECTION_END = "section_end:{t}:{name}\r\x1b[0K"
 
 
 def _step_lines(builder: str, steps: int, outcome: str, image: str) -> list[str]:
-    """The builder's own output for ``steps`` RUN steps with the given cache outcome."""
+    """The builder's own output for ``steps`` RUN steps with the given cache outcome.
+
+    ``builder``: "docker", "buildkit", "kaniko", anything else is buildah; ``outcome``
+    "hit" caches every step, "partial" the first ``steps // 2``, "miss" (or other) none.
+    """
     cached = {"hit": steps, "miss": 0, "partial": steps // 2}.get(outcome, 0)
-    total = steps + 1
+    lines_of = _STEP_LINES.get(builder, _buildah_steps)
+    return lines_of(steps, cached, steps + 1, image)
+
+
+def _docker_steps(steps: int, cached: int, total: int, image: str) -> list[str]:
+    """Classic ``docker build`` output: ``Step i/total``, `` ---> Using cache``."""
     lines: list[str] = []
-    if builder == "docker":
-        lines.append(f"Step 1/{total} : FROM registry.standin.example/library/base:{image}")
-        lines.append(" ---> 4f1a2b3c4d5e")
-        for i in range(steps):
-            lines.append(f"Step {i + 2}/{total} : RUN ./step-{i}.sh")
-            if i < cached:
-                lines += [" ---> Using cache", f" ---> {i:012x}"]
-            else:
-                lines += [f" ---> Running in {i + 100:012x}", f"step {i} output",
-                          f"Removing intermediate container {i + 100:012x}",
-                          f" ---> {i + 200:012x}"]
-        lines.append(f"Successfully built {image[:12]:0<12}")
-    elif builder == "buildkit":
-        # BuildKit pads the step index to the width of the total: "[ 2/12]"
-        w = len(str(total))
-        lines += ["#0 building with \"default\" instance using docker driver",
-                  "#1 [internal] load build definition from "
-                  f"tests/docker/dockerfiles/{image}.docker", "#1 DONE 0.0s",
-                  f"#2 [{1:>{w}}/{total}] FROM registry.standin.example/library/base",
-                  "#2 DONE 0.1s"]
-        for i in range(steps):
-            n = i + 3
-            lines.append(f"#{n} [{i + 2:>{w}}/{total}] RUN ./step-{i}.sh")
-            if i < cached:
-                lines.append(f"#{n} CACHED")
-            else:
-                lines.append(f"#{n} 1.234 step {i} output")
-                # BuildKit prints a vertex's header again when its output resumes
-                lines += [f"#{n} [{i + 2:>{w}}/{total}] RUN ./step-{i}.sh",
-                          f"#{n} 60.100 step {i} done", f"#{n} DONE 61.2s"]
-        lines.append(f"#{steps + 3} exporting to image")
-    elif builder == "kaniko":
-        # pkg/executor/build.go: the cache is looked up until the first miss, then every
-        # later command runs and its layer is pushed to the cache.
-        lines.append("INFO[0000] Retrieving image manifest registry.standin.example/base")
-        for i in range(steps):
-            lines.append(f"INFO[0001] Checking for cached layer {REGISTRY_HOST}/cache:{i}...")
-            if i < cached:
-                lines.append(f"INFO[0001] Using caching version of cmd: RUN ./step-{i}.sh")
-            else:
-                lines.append(f"INFO[0002] No cached layer found for cmd RUN ./step-{i}.sh")
-                break
-        for i in range(steps):
-            lines.append(f"INFO[0003] RUN ./step-{i}.sh")
-            if i < cached:
-                lines.append("INFO[0003] Found cached layer, extracting to filesystem")
-            else:
-                lines += ["INFO[0003] Cmd: /bin/sh", f"INFO[0003] Args: [-c ./step-{i}.sh]",
-                          f"INFO[0003] Running: [/bin/sh -c ./step-{i}.sh]", f"step {i} output",
-                          "INFO[0004] Taking snapshot of full filesystem...",
-                          f"INFO[0005] Pushing layer {REGISTRY_HOST}/cache:{i:064x} to cache now"]
-    else:  # buildah
-        lines.append(f"+ buildah bud -f tests/docker/dockerfiles/{image}.docker -t $TAG .")
-        lines.append(f"STEP 1/{total}: FROM registry.standin.example/library/base")
-        for i in range(steps):
-            lines.append(f"STEP {i + 2}/{total}: RUN ./step-{i}.sh")
-            if i < cached:
-                lines.append(f"--> Using cache {i:064x}")
-            else:
-                lines.append(f"step {i} output")
-            lines.append(f"--> {i:012x}")
+    lines.append(f"Step 1/{total} : FROM registry.standin.example/library/base:{image}")
+    lines.append(" ---> 4f1a2b3c4d5e")
+    for i in range(steps):
+        lines.append(f"Step {i + 2}/{total} : RUN ./step-{i}.sh")
+        if i < cached:
+            lines += [" ---> Using cache", f" ---> {i:012x}"]
+        else:
+            lines += [f" ---> Running in {i + 100:012x}", f"step {i} output",
+                      f"Removing intermediate container {i + 100:012x}",
+                      f" ---> {i + 200:012x}"]
+    lines.append(f"Successfully built {image[:12]:0<12}")
     return lines
+
+
+def _buildkit_steps(steps: int, cached: int, total: int, image: str) -> list[str]:
+    """BuildKit (plain progress) output: ``#n [i/total] RUN``, ``#n CACHED``."""
+    lines: list[str] = []
+    # BuildKit pads the step index to the width of the total: "[ 2/12]"
+    w = len(str(total))
+    lines += ["#0 building with \"default\" instance using docker driver",
+              "#1 [internal] load build definition from "
+              f"tests/docker/dockerfiles/{image}.docker", "#1 DONE 0.0s",
+              f"#2 [{1:>{w}}/{total}] FROM registry.standin.example/library/base",
+              "#2 DONE 0.1s"]
+    for i in range(steps):
+        n = i + 3
+        lines.append(f"#{n} [{i + 2:>{w}}/{total}] RUN ./step-{i}.sh")
+        if i < cached:
+            lines.append(f"#{n} CACHED")
+        else:
+            lines.append(f"#{n} 1.234 step {i} output")
+            # BuildKit prints a vertex's header again when its output resumes
+            lines += [f"#{n} [{i + 2:>{w}}/{total}] RUN ./step-{i}.sh",
+                      f"#{n} 60.100 step {i} done", f"#{n} DONE 61.2s"]
+    lines.append(f"#{steps + 3} exporting to image")
+    return lines
+
+
+def _kaniko_steps(steps: int, cached: int, total: int, image: str) -> list[str]:
+    """kaniko output: the cache lookups up to the first miss, then every command."""
+    lines: list[str] = []
+    # pkg/executor/build.go: the cache is looked up until the first miss, then every
+    # later command runs and its layer is pushed to the cache.
+    lines.append("INFO[0000] Retrieving image manifest registry.standin.example/base")
+    for i in range(steps):
+        lines.append(f"INFO[0001] Checking for cached layer {REGISTRY_HOST}/cache:{i}...")
+        if i < cached:
+            lines.append(f"INFO[0001] Using caching version of cmd: RUN ./step-{i}.sh")
+        else:
+            lines.append(f"INFO[0002] No cached layer found for cmd RUN ./step-{i}.sh")
+            break
+    for i in range(steps):
+        lines.append(f"INFO[0003] RUN ./step-{i}.sh")
+        if i < cached:
+            lines.append("INFO[0003] Found cached layer, extracting to filesystem")
+        else:
+            lines += ["INFO[0003] Cmd: /bin/sh", f"INFO[0003] Args: [-c ./step-{i}.sh]",
+                      f"INFO[0003] Running: [/bin/sh -c ./step-{i}.sh]", f"step {i} output",
+                      "INFO[0004] Taking snapshot of full filesystem...",
+                      f"INFO[0005] Pushing layer {REGISTRY_HOST}/cache:{i:064x} to cache now"]
+    return lines
+
+
+def _buildah_steps(steps: int, cached: int, total: int, image: str) -> list[str]:
+    """``buildah bud`` output: ``STEP i/total``, ``--> Using cache``."""
+    lines: list[str] = []
+    lines.append(f"+ buildah bud -f tests/docker/dockerfiles/{image}.docker -t $TAG .")
+    lines.append(f"STEP 1/{total}: FROM registry.standin.example/library/base")
+    for i in range(steps):
+        lines.append(f"STEP {i + 2}/{total}: RUN ./step-{i}.sh")
+        if i < cached:
+            lines.append(f"--> Using cache {i:064x}")
+        else:
+            lines.append(f"step {i} output")
+        lines.append(f"--> {i:012x}")
+    return lines
+
+
+#: The step-output renderer of each builder (``steps``, ``cached`` of them, ``total``
+#: Dockerfile instructions, image name); any other builder is buildah.
+_STEP_LINES: dict[str, Callable[[int, int, int, str], list[str]]] = {
+    "docker": _docker_steps, "buildkit": _buildkit_steps, "kaniko": _kaniko_steps,
+}
 
 
 def _push_lines(builder: str, project_path: str, image: str) -> list[str]:

@@ -271,43 +271,60 @@ class ExtraData:
         is_main = segs[1] in (str(self.data.project_id), self.data.project_path)
         fork = next((f for f in self._forks if str(f["id"]) == segs[1]), None)
         if is_main and rest[0] == "repository" and len(rest) >= 2:
-            kind = f"repository/{rest[1]}"
-            if kind not in MEASURE_KINDS:
-                return None
-            count(kind)
-            refused = self.refuse.get("repository") or self.refuse.get(kind)
-            if isinstance(refused, int):
-                return refused, {"message": f"{refused} Forbidden" if refused == 403
-                                 else "404 Not Found"}, {}
-            ref = q.get("ref", "master")
-            if kind == "repository/tree":
-                d = q.get("path", "").strip("/")
-                entries = [{"id": _sha("blob", p), "name": p.rsplit("/", 1)[-1], "type": "blob",
-                            "path": p, "mode": "100644"}
-                           for p in sorted(self.files) if p.rsplit("/", 1)[0] == d]
-                if not entries:
-                    return 404, {"message": "404 Tree Not Found"}, {}
-                return 200, *page(entries, q)
-            if kind == "repository/files" and len(rest) == 3:
-                if rest[2] not in self.files:
-                    return 404, {"message": "404 File Not Found"}, {}
-                return 200, self._file_item(rest[2], ref), {}
-            if kind == "repository/commits" and len(rest) == 2:
-                web = f"https://gitlab.standin.example/{self.data.project_path}"
-                items = [self._commit_item(c, web) for c in
-                         self._filter_commits(self._visible(self._commits), q)]
-                return 200, *self._uncounted(page(items, q))
-            return None
+            return self._repository_route(rest, q, page, count)
         if is_main and rest == ["forks"]:
-            count("forks")
-            refused = self.refuse.get("forks")
-            if isinstance(refused, int):
-                return refused, {"message": f"{refused} Forbidden" if refused == 403
-                                 else "404 Not Found"}, {}
-            forks = self._forks if q.get("sort", "desc") == "desc" else self._forks[::-1]
-            return 200, *page([self._fork_item(f) for f in forks], q)
+            return self._forks_route(q, page, count)
         if fork is None:
             return None
+        return self._fork_route(fork, rest, q, page, count)
+
+    def _repository_route(self, rest: list[str], q: dict,
+                          page: Callable[[list, dict], tuple[list, dict]],
+                          count: Callable[[str], None]) -> Reply | None:
+        """``/projects/:id/repository/...`` of the main project (tree, files, commits)."""
+        kind = f"repository/{rest[1]}"
+        if kind not in MEASURE_KINDS:
+            return None
+        count(kind)
+        refused = self.refuse.get("repository") or self.refuse.get(kind)
+        if isinstance(refused, int):
+            return refused, {"message": f"{refused} Forbidden" if refused == 403
+                             else "404 Not Found"}, {}
+        ref = q.get("ref", "master")
+        if kind == "repository/tree":
+            d = q.get("path", "").strip("/")
+            entries = [{"id": _sha("blob", p), "name": p.rsplit("/", 1)[-1], "type": "blob",
+                        "path": p, "mode": "100644"}
+                       for p in sorted(self.files) if p.rsplit("/", 1)[0] == d]
+            if not entries:
+                return 404, {"message": "404 Tree Not Found"}, {}
+            return 200, *page(entries, q)
+        if kind == "repository/files" and len(rest) == 3:
+            if rest[2] not in self.files:
+                return 404, {"message": "404 File Not Found"}, {}
+            return 200, self._file_item(rest[2], ref), {}
+        if kind == "repository/commits" and len(rest) == 2:
+            web = f"https://gitlab.standin.example/{self.data.project_path}"
+            items = [self._commit_item(c, web) for c in
+                     self._filter_commits(self._visible(self._commits), q)]
+            return 200, *self._uncounted(page(items, q))
+        return None
+
+    def _forks_route(self, q: dict, page: Callable[[list, dict], tuple[list, dict]],
+                     count: Callable[[str], None]) -> Reply:
+        """``/projects/:id/forks`` of the main project (newest first unless ``sort=asc``)."""
+        count("forks")
+        refused = self.refuse.get("forks")
+        if isinstance(refused, int):
+            return refused, {"message": f"{refused} Forbidden" if refused == 403
+                             else "404 Not Found"}, {}
+        forks = self._forks if q.get("sort", "desc") == "desc" else self._forks[::-1]
+        return 200, *page([self._fork_item(f) for f in forks], q)
+
+    def _fork_route(self, fork: dict, rest: list[str], q: dict,
+                    page: Callable[[list, dict], tuple[list, dict]],
+                    count: Callable[[str], None]) -> Reply:
+        """A fork project's pipelines or commits; any other path of a fork: 404."""
         if rest == ["pipelines"]:
             count("fork:pipelines")
             after = pd.Timestamp(q["updated_after"]) if q.get("updated_after") else None

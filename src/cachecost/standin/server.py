@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
@@ -242,50 +242,66 @@ class _Handler(BaseHTTPRequestHandler):
         rest = segs[2:]
         kind = "/".join(s if not s.isdigit() else ":id" for s in rest) or "project"
         self.server.count_kind(kind if "tags/" not in kind else "registry/tag")
-        if not rest:
-            return data.project_json(statistics=_flag(q, "statistics")), {}
-        if rest == ["pipelines"]:
-            after = _parse_time(q["updated_after"]) if "updated_after" in q else None
-            items = data.pipelines(after, q.get("order_by", "id"), q.get("sort", "desc"),
-                                   q.get("source") or None)
-            return self._offset_page(items, q)
-        if len(rest) == 2 and rest[0] == "pipelines":
-            obj = data.pipeline_detail(int(rest[1]))
-            if obj is None:
-                raise _Reply(404, {"message": "404 Not found"})
-            return obj, {}
-        if len(rest) == 3 and rest[0] == "pipelines" and rest[2] == "jobs":
-            pid = int(rest[1])
-            recs = data.job_records_of_pipeline(pid)
-            if not _flag(q, "include_retried"):
-                latest: dict[str, int] = {}
-                for r in recs:
-                    latest[r.name] = max(latest.get(r.name, 0), r.job_id)
-                recs = [r for r in recs if latest[r.name] == r.job_id]
-            chunk, headers = self._offset_page(recs, q)
-            return JsonArray(r.json for r in chunk), headers
-        if rest == ["jobs"]:
-            return self._jobs_page(q)
-        if len(rest) == 3 and rest[0] == "jobs" and rest[2] == "trace":
-            text = data.job_trace(int(rest[1]))
-            if text is None:
-                raise _Reply(404, {"message": "404 Not found"})
-            return text, {}
+        for pattern, handler in _PROJECT_ROUTES:
+            if len(pattern) == len(rest) and \
+                    all(p in ("*", r) for p, r in zip(pattern, rest, strict=True)):
+                return handler(self, rest, q)
         if rest[:2] == ["registry", "repositories"]:
-            self._check_registry()
-            if len(rest) == 2:
-                return self._offset_page(data.repositories(), q)
-            if len(rest) == 4 and rest[3] == "tags":
-                repo = data.repository(int(rest[2]), tags=True, size=False)
-                if repo is None:
-                    raise _Reply(404, {"message": "404 Repository Not Found"})
-                return self._offset_page(repo["tags"], q)
-            if len(rest) == 5 and rest[3] == "tags":
-                tag = data.tag_detail(int(rest[2]), rest[4])
-                if tag is None:
-                    raise _Reply(404, {"message": "404 Tag Not Found"})
-                return tag, {}
+            self._check_registry()      # a registry path: a disabled registry answers first
         raise _Reply(404, {"message": "404 Not Found"})
+
+    # one handler per route below /projects/:id/ (``rest``: the path segments after it)
+    def _project(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
+        return self.server.data.project_json(statistics=_flag(q, "statistics")), {}
+
+    def _pipelines(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
+        after = _parse_time(q["updated_after"]) if "updated_after" in q else None
+        items = self.server.data.pipelines(after, q.get("order_by", "id"),
+                                           q.get("sort", "desc"), q.get("source") or None)
+        return self._offset_page(items, q)
+
+    def _pipeline(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
+        obj = self.server.data.pipeline_detail(int(rest[1]))
+        if obj is None:
+            raise _Reply(404, {"message": "404 Not found"})
+        return obj, {}
+
+    def _pipeline_jobs(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
+        recs = self.server.data.job_records_of_pipeline(int(rest[1]))
+        if not _flag(q, "include_retried"):
+            latest: dict[str, int] = {}
+            for r in recs:
+                latest[r.name] = max(latest.get(r.name, 0), r.job_id)
+            recs = [r for r in recs if latest[r.name] == r.job_id]
+        chunk, headers = self._offset_page(recs, q)
+        return JsonArray(r.json for r in chunk), headers
+
+    def _jobs(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
+        return self._jobs_page(q)
+
+    def _trace(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
+        text = self.server.data.job_trace(int(rest[1]))
+        if text is None:
+            raise _Reply(404, {"message": "404 Not found"})
+        return text, {}
+
+    def _repositories(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
+        self._check_registry()
+        return self._offset_page(self.server.data.repositories(), q)
+
+    def _repository_tags(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
+        self._check_registry()
+        repo = self.server.data.repository(int(rest[2]), tags=True, size=False)
+        if repo is None:
+            raise _Reply(404, {"message": "404 Repository Not Found"})
+        return self._offset_page(repo["tags"], q)
+
+    def _tag(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
+        self._check_registry()
+        tag = self.server.data.tag_detail(int(rest[2]), rest[4])
+        if tag is None:
+            raise _Reply(404, {"message": "404 Tag Not Found"})
+        return tag, {}
 
     @staticmethod
     def _extra(reply: tuple[int, object, dict]) -> tuple[object, dict]:
@@ -357,6 +373,21 @@ class _Handler(BaseHTTPRequestHandler):
             nxt = self._url(**keep, cursor=_cursor(int(chunk[-1].job_id)))
             headers["Link"] = f'<{nxt}>; rel="next"'
         return JsonArray(r.json for r in chunk), headers
+
+
+#: Routes below ``/projects/:id/``: path segments (``*``: any one segment) and handler,
+#: in the order tried; the first whose pattern matches the whole path answers.
+_PROJECT_ROUTES: tuple[tuple[tuple[str, ...], Callable[[_Handler, list[str], dict[str, str]], tuple[object, dict]]], ...] = (
+    ((), _Handler._project),
+    (("pipelines",), _Handler._pipelines),
+    (("pipelines", "*"), _Handler._pipeline),
+    (("pipelines", "*", "jobs"), _Handler._pipeline_jobs),
+    (("jobs",), _Handler._jobs),
+    (("jobs", "*", "trace"), _Handler._trace),
+    (("registry", "repositories"), _Handler._repositories),
+    (("registry", "repositories", "*", "tags"), _Handler._repository_tags),
+    (("registry", "repositories", "*", "tags", "*"), _Handler._tag),
+)
 
 
 class StandinServer(ThreadingHTTPServer):

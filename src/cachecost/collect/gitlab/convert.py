@@ -14,9 +14,10 @@ import math
 from datetime import UTC, datetime
 
 import pandas as pd
+from pandas.api.typing import NaTType  # the type of pd.NaT
 
 
-def parse_time(value: str | None) -> datetime:
+def parse_time(value: str | None) -> datetime | NaTType:
     """Parse an ISO 8601 time from the API as an aware UTC datetime; None becomes NaT."""
     if value is None:
         return pd.NaT

@@ -82,6 +82,7 @@ class Segment:
             self.pos = self.hi
 
     def as_dict(self) -> dict[str, Any]:
+        """The segment as the walk state saves it (job ids; ``[lo, pos)`` is still to read from ``url``)."""
         return {"hi": self.hi, "lo": self.lo, "url": self.url, "pos": self.pos}
 
 
@@ -168,6 +169,8 @@ class JobWalk:
             top = Segment(TOP, self._floor_lo(), "")
             kept, is_done = self._take(top, items, nxt)
             if not is_done:
+                # _take leaves a segment open only while the page has a ``next`` link
+                assert nxt is not None
                 self._split_below(top, items, nxt)
             yield kept
         if self.is_complete:
@@ -214,14 +217,14 @@ class JobWalk:
                 in_flight[pool.submit(fetch_job_page, self.client, self.project_id,
                                       seg.url)] = seg
         while len(in_flight) < self.workers:
-            seg = self._next_segment() if self.next_hi is not None else self._split()
-            if seg is None:
+            new = self._next_segment() if self.next_hi is not None else self._split()
+            if new is None:
                 if self.next_hi is None:
                     return
                 continue
-            self.segments.append(seg)
+            self.segments.append(new)
             in_flight[pool.submit(fetch_job_page, self.client, self.project_id,
-                                  seg.url)] = seg
+                                  new.url)] = new
 
     # ------------------------------------------------------------------ segments
     def _floor_lo(self) -> int:

@@ -157,37 +157,55 @@ def parse_manifest(media_type: str, body: bytes | str) -> Parsed:
         return Unknown(media_type or "?", "body is not JSON")
     if not isinstance(doc, dict):
         return Unknown(media_type or "?", "body is not a JSON object")
+    kind = _manifest_kind(media_type, doc)
+    if kind in IMAGE_TYPES:
+        return _parse_image(kind, doc)
+    if kind in INDEX_TYPES:
+        return _parse_index(kind, doc)
+    return Unknown(str(kind or media_type or "?"), "unsupported manifest media type")
+
+
+def _manifest_kind(media_type: str, doc: dict) -> str | None:
+    """The media type to parse ``doc`` as: the header's when it names a manifest or
+    index type (or is specific), else the body's ``mediaType``, else its shape."""
     kind: str | None = media_type
     if kind not in IMAGE_TYPES + INDEX_TYPES:
         kind = doc.get("mediaType") if media_type in ("", "application/json") else media_type
         if kind is None and media_type in ("", "application/json"):
             # An OCI manifest may omit mediaType: recognize it by its shape.
             kind = OCI_INDEX if "manifests" in doc else OCI_MANIFEST if "layers" in doc else None
-    if kind in IMAGE_TYPES:
-        try:
-            config = _descriptor(doc.get("config"), "config")
-            layers = doc.get("layers")
-            if not isinstance(layers, list):
-                raise ValueError("no layers list")
-            return ImageManifest(config, tuple(_descriptor(x, "layer") for x in layers))
-        except ValueError as exc:
-            return Unknown(kind, f"malformed manifest: {exc}")
-    if kind in INDEX_TYPES:
-        entries = doc.get("manifests")
-        if not isinstance(entries, list):
-            return Unknown(kind, "malformed index: no manifests list")
-        out, blobs = [], []
-        for entry in entries:
-            if not isinstance(entry, dict) or not isinstance(entry.get("digest"), str):
-                return Unknown(kind, "malformed index: entry without a digest")
-            item = IndexEntry(entry["digest"], str(entry.get("mediaType", "")),
-                              format_platform(entry.get("platform")))
-            out.append(item)
-            if not _is_manifest_type(item.media_type):
-                try:
-                    blobs.append(_descriptor(entry, "config" if item.media_type ==
-                                             BUILDKIT_CACHE_CONFIG else "layer"))
-                except ValueError:
-                    pass        # no valid size: listed as an unsupported entry
-        return ImageIndex(tuple(out), tuple(blobs))
-    return Unknown(str(kind or media_type or "?"), "unsupported manifest media type")
+    return kind
+
+
+def _parse_image(kind: str, doc: dict) -> Parsed:
+    """An image manifest: its config and layer descriptors, or :class:`Unknown`."""
+    try:
+        config = _descriptor(doc.get("config"), "config")
+        layers = doc.get("layers")
+        if not isinstance(layers, list):
+            raise ValueError("no layers list")
+        return ImageManifest(config, tuple(_descriptor(x, "layer") for x in layers))
+    except ValueError as exc:
+        return Unknown(kind, f"malformed manifest: {exc}")
+
+
+def _parse_index(kind: str, doc: dict) -> Parsed:
+    """An index: its entries, plus the blobs it lists directly (a BuildKit cache
+    manifest lists its config and layers here), or :class:`Unknown`."""
+    entries = doc.get("manifests")
+    if not isinstance(entries, list):
+        return Unknown(kind, "malformed index: no manifests list")
+    out, blobs = [], []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("digest"), str):
+            return Unknown(kind, "malformed index: entry without a digest")
+        item = IndexEntry(entry["digest"], str(entry.get("mediaType", "")),
+                          format_platform(entry.get("platform")))
+        out.append(item)
+        if not _is_manifest_type(item.media_type):
+            try:
+                blobs.append(_descriptor(entry, "config" if item.media_type ==
+                                         BUILDKIT_CACHE_CONFIG else "layer"))
+            except ValueError:
+                pass        # no valid size: listed as an unsupported entry
+    return ImageIndex(tuple(out), tuple(blobs))

@@ -231,33 +231,40 @@ class _Walker:
             images.append(TagImage(repository, tag, digest, platform, parsed.blobs, created,
                                    is_cache))
         elif isinstance(parsed, ImageIndex):
-            for entry in parsed.unsupported:
+            self._collect_index(repository, tag, digest, parsed, platform, depth, images,
+                                skipped)
+
+    def _collect_index(self, repository, tag, digest, parsed: ImageIndex, platform, depth,
+                       images, skipped) -> None:
+        """An index's images: itself when it lists blobs (a BuildKit registry cache),
+        then each readable entry's manifest, up to :data:`_MAX_INDEX_DEPTH` deep."""
+        for entry in parsed.unsupported:
+            skipped.append(Skipped(repository, tag, entry.digest, entry.media_type,
+                                   "unsupported media type in index"))
+        if parsed.blobs:      # BuildKit's registry cache: the index itself is the image
+            configs = [b for b in parsed.blobs if b.media_type == BUILDKIT_CACHE_CONFIG]
+            is_cache = bool(configs)
+            created = None
+            if is_cache or self.needs_age(repository):
+                if configs:
+                    created = self._created_of(repository, configs[0])
+                if created is None:
+                    created = _newest(b.created_at for b in parsed.blobs)
+            images.append(TagImage(repository, tag, digest, platform, parsed.blobs,
+                                   created, is_cache))
+        for entry in parsed.readable:
+            if depth >= _MAX_INDEX_DEPTH:
                 skipped.append(Skipped(repository, tag, entry.digest, entry.media_type,
-                                       "unsupported media type in index"))
-            if parsed.blobs:      # BuildKit's registry cache: the index itself is the image
-                configs = [b for b in parsed.blobs if b.media_type == BUILDKIT_CACHE_CONFIG]
-                is_cache = bool(configs)
-                created = None
-                if is_cache or self.needs_age(repository):
-                    if configs:
-                        created = self._created_of(repository, configs[0])
-                    if created is None:
-                        created = _newest(b.created_at for b in parsed.blobs)
-                images.append(TagImage(repository, tag, digest, platform, parsed.blobs,
-                                       created, is_cache))
-            for entry in parsed.readable:
-                if depth >= _MAX_INDEX_DEPTH:
-                    skipped.append(Skipped(repository, tag, entry.digest, entry.media_type,
-                                           "index nested too deep"))
-                    continue
-                try:
-                    child = self._manifest(repository, entry.digest)
-                except RegistryNotFound:
-                    skipped.append(Skipped(repository, tag, entry.digest, entry.media_type,
-                                           "platform manifest missing (HTTP 404)"))
-                    continue
-                self._collect(repository, tag, child.media_type, child.digest, child.body,
-                              entry.platform or platform, depth + 1, images, skipped)
+                                       "index nested too deep"))
+                continue
+            try:
+                child = self._manifest(repository, entry.digest)
+            except RegistryNotFound:
+                skipped.append(Skipped(repository, tag, entry.digest, entry.media_type,
+                                       "platform manifest missing (HTTP 404)"))
+                continue
+            self._collect(repository, tag, child.media_type, child.digest, child.body,
+                          entry.platform or platform, depth + 1, images, skipped)
 
 
 def _progress(total: int, desc: str, show: bool):
