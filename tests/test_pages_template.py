@@ -5,8 +5,9 @@ validates the file against GitLab's CI schema and runs the ``pages`` job with
 the shell executor in a throw-away copy of this checkout, against the GitLab
 stand-in on 127.0.0.1. The job installs cachecost as the template says; so
 that it needs no network, ``python -m venv`` is answered by a shim that makes
-a venv seeing this test environment's packages, and pip is told to stay
-offline (``PIP_NO_INDEX``). The published ``public/`` is then checked: a
+a venv seeing this test environment's packages (uv among them), pip is told to
+stay offline (``PIP_NO_INDEX``), and ``uv sync --frozen`` installs uv.lock's
+versions offline from the uv cache that ``make install`` filled. The published ``public/`` is then checked: a
 page per scenario and notebook, the synthetic banner (the stand-in's data),
 the summaries, and no trace of the token in the site or the job log.
 
@@ -77,6 +78,13 @@ def _copy_checkout(dest: Path) -> None:
                     "https://gitlab.example.invalid/group/cachecost.git"], check=True)
 
 
+def _uv_cache_dir() -> str:
+    """uv's cache of this machine (filled by ``make install``)."""
+    out = subprocess.run([sys.executable, "-m", "uv", "cache", "dir"], check=True,
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
 def _python_shim(bin_dir: Path) -> None:
     """``python -m venv DIR``: a venv on this interpreter that sees this environment's
     packages and nbconvert templates (offline); any other call runs this interpreter."""
@@ -118,6 +126,9 @@ def test_pages_template_publishes_the_site_without_the_token(gitlab_ci_local, tm
         proc = subprocess.run(
             [gitlab_ci_local, "--file", TEMPLATE, "--force-shell-executor", "--no-color",
              "--variable", "CI_PIPELINE_SOURCE=schedule",
+             # the template's `uv sync --frozen` installs uv.lock's versions offline, from
+             # the cache `make install` filled (a job variable: it beats the template's)
+             "--variable", f"UV_CACHE_DIR={_uv_cache_dir()}", "--variable", "UV_OFFLINE=1",
              "--variable", f"CACHECOST_GITLAB_TOKEN={TOKEN}",
              "--variable", f"CACHECOST_URL={srv.url}",
              "--variable", "CI_PAGES_URL=https://group.example.invalid/cachecost",

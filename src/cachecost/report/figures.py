@@ -639,8 +639,9 @@ def plot_registry_storage(results: dict) -> go.Figure:
     fig.update_yaxes(range=[0, 1.08 * top], rangemode="tozero")
     accounting = soh.get("accounting") or "per-tag"
     quota_text = f"; dotted: quota {quota:,.0f} GiB" if quota is not None else ""
-    style_figure(fig, f"Registry storage per strategy ({accounting} accounting; median, "
-                 f"band p10–p90{quota_text})", "", "", height=220 * rows + 140)
+    style_figure(fig, f"Registry storage per strategy, with the cleanup it needs "
+                 f"({accounting} accounting; median, band p10–p90{quota_text})", "", "",
+                 height=220 * rows + 140)
     fig.update_layout(margin={"l": 60, "r": 20, "t": 100, "b": 50})
     for r in range(1, rows + 1):
         fig.update_yaxes(title_text="GiB", row=r, col=1)

@@ -21,6 +21,7 @@ READER_NAMES: dict[str, str] = {
     "workload.image_changes_factor": "how often images change",
     "workload.build_minutes_factor": "build times",
     "workload.scheduled_refresh_per_month": "scheduled full rebuilds per image",
+    "workload.base_image_refresh_share": "the share of rebuilds that are base-image refreshes",
     "compute.mode": "who pays for upstream runner time",
     "compute.usd_per_runner_hour": "the price of a runner hour",
     "compute.node_cost_usd_per_year": "the runner nodes' yearly cost",
@@ -39,6 +40,8 @@ READER_NAMES: dict[str, str] = {
     "forks.usd_per_1000_minutes": "what a fork owner pays for 1,000 extra minutes",
     "storage.accounting": "how the registry is counted",
     "storage.usd_per_10gib_year": "the storage price",
+    "storage.shadow_usd_per_10gib_year": "the trade-off rate put on registry storage",
+    "storage.cleanup_policies": "each strategy's cleanup policy",
     "storage.billed_above_gib": "the free registry allowance",
     "storage.quota_gib": "the storage quota",
     "storage.other_usage_gib": "other storage in the namespace",
@@ -50,6 +53,11 @@ READER_NAMES: dict[str, str] = {
     "assumptions.kaniko_fork_cache_reuse_share": "how often forks can use upstream's kaniko cache",
     "assumptions.is_kaniko_layer_digest_shared":
         "whether kaniko's cache layers share digests with the image",
+    "assumptions.kaniko_layer_digest_shared_probability":
+        "the chance that kaniko's cache layers are the image's own layers",
+    "assumptions.kaniko_full_change_share": "the share of changes that rewrite an image's first layer",
+    "assumptions.kaniko_pull_extract_min_per_gib":
+        "the minutes kaniko takes to pull and unpack a GiB of cache",
     "assumptions.buildkit_max_extra_bytes_share": "the extra layers BuildKit's mode=max stores",
     "assumptions.buildkit_max_change_saving_share": "what BuildKit's mode=max saves on a change",
     "assumptions.rebuild_check_minutes": "the minutes a rebuild-on-change check takes",
