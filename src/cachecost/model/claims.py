@@ -758,8 +758,8 @@ def thread_results(st: Static, draws: dict[str, np.ndarray], replicate: np.ndarr
                    sim: dict[str, dict[str, np.ndarray]], seed: int) -> dict[str, Any]:
     """``results["claims"]``, ``["value_of_information"]`` and
     ``["value_of_information_total"]`` (issue 13) from the run's own draws and
-    per-sample outputs. Re-simulates kaniko and dind (same draws, same calibration
-    replicates) without any cleanup and under the other accounting."""
+    per-sample outputs. Re-simulates kaniko and dind's registry (same draws, same
+    calibration replicates) without any cleanup and under the other accounting."""
     sc = st.scenario
     pair = tuple(n for n in (DIND, KANIKO) if n in st.names)
     accounting = sc.value("storage.accounting")
@@ -769,7 +769,8 @@ def thread_results(st: Static, draws: dict[str, np.ndarray], replicate: np.ndarr
     def rerun(scenario: Any, policies: dict[str, CleanupPolicy | None]
               ) -> dict[str, dict[str, np.ndarray]]:
         return simulate(Static(st.cal, scenario, pair, st.col, policies, st.what_if, st.bank,
-                               st.weighs, st.horizon_months), draws, replicate=replicate)
+                               st.weighs, st.horizon_months), draws, replicate=replicate,
+                        storage_only=True)      # the claims read only registry figures
 
     images = st.cal.images
     inp = ClaimInputs(

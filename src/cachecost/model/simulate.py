@@ -324,12 +324,18 @@ def _compute(st: Static, p: dict[str, np.ndarray], d: Drivers, strat: Strategy, 
 
 def _evaluate(st: Static, p: dict[str, np.ndarray], d: Drivers, name: str, k: int,
               wait: _WaitMemo, with_horizon: bool,
-              memo: dict[tuple[object, ...], tuple[np.ndarray, ...]]) -> dict[str, np.ndarray]:
-    """Every per-sample metric of one strategy."""
+              memo: dict[tuple[object, ...], tuple[np.ndarray, ...]],
+              storage_only: bool = False) -> dict[str, np.ndarray]:
+    """Every per-sample metric of one strategy (``storage_only``: the registry ones)."""
     sc = st.scenario
     strat = STRATEGIES[name]
     policy = st.what_if if st.use_what_if else st.policies[name]
     accounting = sc.value("storage.accounting")
+    if storage_only:        # the registry alone: no compute, money or fork wait
+        store = _storage(st, strat, d, policy, k)
+        peak, growth = peak_and_growth(*store[accounting], store["caps"], k)
+        return {"registry_steady_gib": peak, "registry_growth_gib_per_month": growth,
+                **(_registry_horizon(st, store, accounting) if with_horizon else {})}
     up_min, fork_min, compute_cash, quota_used, fork_cash, fork_share = _compute(
         st, p, d, strat, k, memo)
     store = _storage(st, strat, d, policy, k)
@@ -366,21 +372,29 @@ def _evaluate(st: Static, p: dict[str, np.ndarray], d: Drivers, name: str, k: in
     return row
 
 
+def _registry_horizon(st: Static, store: dict[str, Any], accounting: str
+                      ) -> dict[str, np.ndarray]:
+    """``registry_gib:<accounting>`` (GiB at the horizon, each accounting) and
+    ``registry_series`` (K, H+1) for the scenario's accounting."""
+    months = np.arange(st.horizon_months + 1, dtype=float)
+    out: dict[str, np.ndarray] = {}
+    for acc in ACCOUNTINGS:
+        steady, rate = store[acc]
+        series = registry_series(steady, rate, store["caps"], months if acc == accounting
+                                 else months[-1:])
+        out[f"registry_gib:{acc}"] = series[:, -1]
+        if acc == accounting:
+            out["registry_series"] = series
+    return out
+
+
 def _horizon_metrics(st: Static, p: dict[str, np.ndarray], store: dict[str, Any],
                      accounting: str, compute_cash: np.ndarray, storage_cash: np.ndarray,
                      k: int) -> dict[str, np.ndarray]:
     """Registry series and GiB at the horizon, months to quota, sponsor budget."""
     sc = st.scenario
-    months = np.arange(st.horizon_months + 1, dtype=float)
     caps = store["caps"]
-    out: dict[str, np.ndarray] = {}
-    for acc in ACCOUNTINGS:
-        steady, rate = store[acc]
-        series = registry_series(steady, rate, caps, months if acc == accounting
-                                 else months[-1:])
-        out[f"registry_gib:{acc}"] = series[:, -1]
-        if acc == accounting:
-            out["registry_series"] = series
+    out = _registry_horizon(st, store, accounting)
     quota = sc.value("storage.quota_gib")
     if quota is not None:
         steady, rate = store[accounting]
@@ -400,7 +414,8 @@ def _horizon_metrics(st: Static, p: dict[str, np.ndarray], store: dict[str, Any]
 
 
 def simulate(st: Static, p: dict[str, np.ndarray], *, with_horizon: bool = True,
-             replicate: np.ndarray | None = None) -> dict[str, dict[str, np.ndarray]]:
+             replicate: np.ndarray | None = None, storage_only: bool = False
+             ) -> dict[str, dict[str, np.ndarray]]:
     """Evaluate every strategy for K input rows; return ``{strategy: {metric: array}}``.
 
     ``p`` maps every uncertain input's dotted name to a (K,) array of draws;
@@ -423,11 +438,16 @@ def simulate(st: Static, p: dict[str, np.ndarray], *, with_horizon: bool = True,
       (GiB after the horizon), ``registry_series`` (K, H+1), ``months_to_quota`` (when
       a quota is set; inf = never), ``sponsor_budget_months`` (private runners with a
       budget)
+
+    ``storage_only`` keeps only the registry metrics (``registry_steady_gib``,
+    ``registry_growth_gib_per_month`` and, with ``with_horizon``, ``registry_gib:*``
+    and ``registry_series``), the same numbers as a full run: they depend on no
+    compute, money or wait figure, which are skipped (the claims' re-runs).
     """
     k_all = len(next(iter(p.values())))
     if k_all > CHUNK_ROWS:       # cache-sized blocks: ~3x faster than one pass
         parts = [simulate(st, {n: v[i:i + CHUNK_ROWS] for n, v in p.items()},
-                          with_horizon=with_horizon,
+                          with_horizon=with_horizon, storage_only=storage_only,
                           replicate=None if replicate is None else replicate[i:i + CHUNK_ROWS])
                  for i in range(0, k_all, CHUNK_ROWS)]
         return _merge_chunks(parts)
@@ -437,7 +457,7 @@ def simulate(st: Static, p: dict[str, np.ndarray], *, with_horizon: bool = True,
     shaped: dict[int, tuple[object, np.ndarray]] = {}
     out: dict[str, dict[str, np.ndarray]] = {}
     for name in st.names:
-        row = _evaluate(st, p, d, name, k_all, wait, with_horizon, memo)
+        row = _evaluate(st, p, d, name, k_all, wait, with_horizon, memo, storage_only)
         out[name] = {key: _shaped(v, (k_all, st.horizon_months + 1)
                                   if key == "registry_series" else (k_all,), shaped)
                      for key, v in row.items()}
