@@ -333,7 +333,8 @@ def _evaluate(st: Static, p: dict[str, np.ndarray], d: Drivers, name: str, k: in
     accounting = sc.value("storage.accounting")
     if storage_only:        # the registry alone: no compute, money or fork wait
         store = _storage(st, strat, d, policy, k)
-        peak, growth = peak_and_growth(*store[accounting], store["caps"], k)
+        steady, rate = store[accounting]
+        peak, growth = peak_and_growth(steady, rate, store["caps"], k)
         return {"registry_steady_gib": peak, "registry_growth_gib_per_month": growth,
                 **(_registry_horizon(st, store, accounting) if with_horizon else {})}
     up_min, fork_min, compute_cash, quota_used, fork_cash, fork_share = _compute(
