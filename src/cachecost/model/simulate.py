@@ -34,6 +34,7 @@ peak where nothing caps it, reported as growth).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,12 +176,13 @@ def _build_minutes(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray |
     return hit, np.clip(change, hit, miss), miss
 
 
-def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | None = None
-                 ) -> Drivers:
+def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | None = None,
+                 *, storage_only: bool = False) -> Drivers:
     """Combine calibration (I, 1) or (I, K) with sampled inputs (1, K) into drivers.
 
     An input that is the same in every row becomes a plain float, so arrays only
     grow to (I, K) where something actually varies: most of the speed.
+    ``storage_only``: the build minutes, which no registry figure reads, are NaN.
     """
     s = _sample
     c = st.col
@@ -189,13 +191,21 @@ def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | N
     builds = np.multiply(c["builds_per_month"], pf)
     changes = np.minimum(np.multiply(_calibrated(st, "changes_per_month", replicate),
                                      s(p, "workload.image_changes_factor")), builds)
-    hit, change, miss = _build_minutes(st, p, replicate)
-    tf = s(p, "workload.build_minutes_factor")
     r = s(p, "assumptions.kaniko_cache_bytes_share")
-    pulled = np.multiply(np.multiply(r, c["compressed_size_gib"]),
-                         s(p, "assumptions.kaniko_pull_extract_min_per_gib"))
-    kaniko_hit = np.where(np.isnan(c["kaniko_hit_build_min"]), np.add(hit, pulled),
-                          np.multiply(c["kaniko_hit_build_min"], tf))
+    tf = s(p, "workload.build_minutes_factor")
+    hit: Arr
+    change: Arr
+    miss: Arr
+    kaniko_hit: Arr
+    if storage_only:
+        hit = change = miss = kaniko_hit = math.nan
+    else:
+        hit, change, miss = _build_minutes(st, p, replicate)
+        pulled = np.multiply(np.multiply(r, c["compressed_size_gib"]),
+                             s(p, "assumptions.kaniko_pull_extract_min_per_gib"))
+        kaniko_hit = np.minimum(np.where(np.isnan(c["kaniko_hit_build_min"]),
+                                         np.add(hit, pulled),
+                                         np.multiply(c["kaniko_hit_build_min"], tf)), miss)
     return Drivers(
         builds_per_month=builds, changes_per_month=changes,
         input_changes_per_month=np.multiply(
@@ -205,7 +215,7 @@ def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | N
         image_gib=c["compressed_size_gib"], per_tag_gib=c["per_tag_gib"],
         dedup_gib=c["dedup_gib"], tags_kept=c["tags_kept"], run_steps=c["run_steps"],
         is_multi_stage=c["is_multi_stage"],
-        kaniko_hit_min=np.minimum(kaniko_hit, miss),
+        kaniko_hit_min=kaniko_hit,
         fork_builds_per_month=s(p, "forks.pipelines_per_month"),
         fork_change_share=s(p, "forks.image_change_share"),
         refresh_per_month=s(p, "workload.scheduled_refresh_per_month"),
@@ -452,7 +462,7 @@ def simulate(st: Static, p: dict[str, np.ndarray], *, with_horizon: bool = True,
                           replicate=None if replicate is None else replicate[i:i + CHUNK_ROWS])
                  for i in range(0, k_all, CHUNK_ROWS)]
         return _merge_chunks(parts)
-    d = make_drivers(st, p, replicate)
+    d = make_drivers(st, p, replicate, storage_only=storage_only)
     wait = _WaitMemo()
     memo: dict[tuple[object, ...], tuple[np.ndarray, ...]] = {}
     shaped: dict[int, tuple[object, np.ndarray]] = {}
