@@ -58,23 +58,27 @@ def expected_max_wait(hit: Arr, change: Arr, miss: Arr, reuse: Arr, change_share
         cache = {} if cache is None else cache
         if id(change) not in cache:
             cache[id(change)] = (change, np.sort(_as_rows(change, n_images, k), axis=1))
-        if id(change_share) not in cache:       # q1^I .. q1^0, (K, I+1)
-            cache[id(change_share)] = (change_share, np.cumprod(np.concatenate(
-                [np.ones((k, 1)), np.broadcast_to(q1, (k, n_images))], axis=1), axis=1)[:, ::-1])
+        if id(change_share) not in cache:       # 1 - q1^I .. 1 - q1^1, (K, I)
+            powers = np.cumprod(np.concatenate(
+                [np.ones((k, 1)), np.broadcast_to(q1, (k, n_images))], axis=1), axis=1)
+            cache[id(change_share)] = (change_share, np.subtract(1.0, powers[:, :0:-1]))
         return _two_level(m0, cache[id(change)][1], cache[id(change_share)][1])
     q12 = np.broadcast_to(h, (k, 1))                                        # q1 + q2 = h
     return _three_level(m0, _as_rows(change, n_images, k), _as_rows(miss, n_images, k),
                         q1, q12)
 
 
-def _two_level(m0: np.ndarray, sorted_change: np.ndarray, powers: np.ndarray) -> np.ndarray:
+def _two_level(m0: np.ndarray, sorted_change: np.ndarray, complement: np.ndarray
+               ) -> np.ndarray:
     """h = 1: no miss; only the changed jobs' times above M0 matter. Segment j of the
-    sorted times [s_j, s_{j+1}) has I - 1 - j changes still above it; ``powers`` are
-    q1^I .. q1^0 per sample."""
-    n = sorted_change.shape[1]
+    sorted times [s_j, s_{j+1}) has I - 1 - j changes still above it; ``complement``
+    is 1 - q1^I .. 1 - q1^1 per sample, (K, I): the chance some change is above."""
     s = np.maximum(sorted_change, m0)
-    lengths = np.diff(np.concatenate([m0, s], axis=1), axis=1)  # [M0, s0), [s0, s1), ...
-    return np.asarray(m0[:, 0] + np.sum((1.0 - powers[:, :n]) * lengths, axis=1))
+    lengths = np.empty_like(s)                  # [M0, s0), [s0, s1), ...
+    np.subtract(s[:, :1], m0, out=lengths[:, :1])
+    np.subtract(s[:, 1:], s[:, :-1], out=lengths[:, 1:])
+    lengths *= complement
+    return np.asarray(m0[:, 0] + np.sum(lengths, axis=1))
 
 
 #: Rows of the (K, 2I) work arrays of :func:`_three_level` per pass: 2,048 keep them
