@@ -152,6 +152,8 @@ def quantiles(x: np.ndarray | float, unit: str = "") -> dict[str, Any]:
     v = v[np.isfinite(v)]
     if v.size == 0:
         return {"p10": None, "p50": None, "p90": None, "unit": unit}
+    if v.min() == v.max():          # constant: every percentile is the value, no sort
+        return {"p10": float(v[0]), "p50": float(v[0]), "p90": float(v[0]), "unit": unit}
     q = np.percentile(v, (10, 50, 90))
     return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2]), "unit": unit}
 
