@@ -191,9 +191,10 @@ def evppi(costs: np.ndarray, x: np.ndarray, blocks: int | None = None) -> float:
     else:                   # j blocks of consecutive ranks (np.array_split's sizes)
         size, extra = divmod(k, j)
         bounds = np.concatenate([[0], np.cumsum([size + 1] * extra + [size] * (j - extra))])
-    # the rows of each group in ascending sample order, as c[group] would give them
+    # the rows of each group in ascending sample order, as c[group] would give them;
+    # np.add.reduce(...) / n is what ndarray.mean computes, without its overhead
     c_sorted = c[order]
-    inner = sum((b - a) * float(c_sorted[a:b].mean(axis=0).min())
+    inner = sum((b - a) * float((np.add.reduce(c_sorted[a:b], axis=0) / (b - a)).min())
                 for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
                 if b > a) / k
     return float(c.mean(axis=0).min()) - inner
