@@ -10,9 +10,12 @@ wall time and the median CPU time of, for ``--samples`` and for ``--base-samples
 * core  - drawing every uncertain input and a calibration replicate per image
           (the bootstrap and change-rate posterior bank), and evaluating every
           strategy for every sample (``simulate``);
+* claims - ``thread_results`` (issue 13) on the core's output: the claims (which
+          re-simulate kaniko and dind without cleanup and under the other
+          accounting) and the value of information (EVPPI of every input);
 * full  - ``run_model`` end to end: building the bootstrap bank, the core,
-          quantiles, the storage series, tornado, break-even solving and the
-          recommendation.
+          quantiles, the storage series, tornado, break-even solving, the
+          recommendation, the claims and the value of information.
 
 The target (issue 12): ``run_model`` with 100,000 samples, bootstrap included,
 costs at most 0.5 s more than with 1,000 samples (CPU time, one core: wall time
@@ -34,6 +37,8 @@ import numpy as np  # noqa: E402
 
 from cachecost.dataset.io import load_dataset  # noqa: E402
 from cachecost.model.calibrate import calibrate  # noqa: E402
+from cachecost.model.claims import thread_results  # noqa: E402
+from cachecost.model.measured import with_measured_inputs  # noqa: E402
 from cachecost.model.results import draw_inputs, run_model  # noqa: E402
 from cachecost.model.scenario import load_scenario  # noqa: E402
 from cachecost.model.simulate import make_static, simulate, uncertain_inputs  # noqa: E402
@@ -54,23 +59,32 @@ def _time(fn, runs: int) -> tuple[list[float], list[float]]:
 
 
 def _measure(ds, scenario, cal, samples: int, runs: int) -> dict[str, tuple[float, float]]:
-    """Median wall and CPU seconds of the core and of the full run for ``samples``."""
-    st = make_static(cal, scenario, build_bank(cal, np.random.default_rng(1)))
-    dists = uncertain_inputs(scenario)
+    """Median wall and CPU seconds of the core, the claims and VoI, and the full run
+    for ``samples``."""
+    # the scenario and bootstrap bank exactly as run_model builds them
+    run_scenario = with_measured_inputs(scenario, ds, [])
+    st = make_static(cal, run_scenario,
+                     build_bank(cal, np.random.default_rng([scenario.seed, 2])))
+    dists = uncertain_inputs(run_scenario)
+    draws, replicate = draw_inputs(st, dists, samples, scenario.seed)
+    sim = simulate(st, draws, replicate=replicate)
 
     def core() -> None:
         draws, replicate = draw_inputs(st, dists, samples, scenario.seed)
         simulate(st, draws, replicate=replicate)
+
+    def claims() -> None:
+        thread_results(st, draws, replicate, sim, scenario.seed)
 
     def full() -> None:
         run_model(ds, scenario, samples=samples, calibration=cal)
 
     core()   # warm-up
     out = {}
-    for label, fn in (("core", core), ("full", full)):
+    for label, fn in (("core", core), ("claims", claims), ("full", full)):
         wall, cpu = _time(fn, runs)
         out[label] = (statistics.median(wall), statistics.median(cpu))
-        print(f"  {samples:>7,} samples {label:4}: wall median {out[label][0]:.3f} s "
+        print(f"  {samples:>7,} samples {label:6}: wall median {out[label][0]:.3f} s "
               f"(best {min(wall):.3f}, worst {max(wall):.3f}); CPU median {out[label][1]:.3f} s")
     return out
 
@@ -93,10 +107,10 @@ def main() -> None:
           f"bootstrap bank included, one core, {args.runs} runs")
     big = _measure(ds, scenario, cal, args.samples, args.runs)
     small = _measure(ds, scenario, cal, args.base_samples, args.runs)
-    for label in ("core", "full"):
+    for label in ("core", "claims", "full"):
         extra_wall = big[label][0] - small[label][0]
         extra_cpu = big[label][1] - small[label][1]
-        print(f"{label}: {args.samples:,} samples cost {extra_cpu:.3f} s CPU "
+        print(f"{label:6}: {args.samples:,} samples cost {extra_cpu:.3f} s CPU "
               f"({extra_wall:.3f} s wall) more than {args.base_samples:,}")
     extra = big["full"][1] - small["full"][1]
     verdict = "meets" if extra <= TARGET_S else "MISSES"

@@ -16,7 +16,7 @@ from cachecost.model.distributions import parse_distribution
 from cachecost.model.results import run_model
 from cachecost.model.scenario import KEYS, load_scenario
 from cachecost.model.uncertainty import bootstrap_means, build_bank, change_rate_posterior
-from cachecost.model.wait import expected_max_wait
+from cachecost.model.wait import BLOCK_ROWS, expected_max_wait
 
 # ----------------------------------------------------------------------- bootstrap, posterior
 
@@ -89,6 +89,21 @@ def test_expected_max_matches_enumeration(h):
     got = expected_max_wait(hit[:, None], change[:, None], miss[:, None],
                             h if h in (0.0, 1.0) else np.array([[h]]), np.array([[d]]), 1)
     assert got[0] == pytest.approx(_brute_force_max(hit, change, miss, h, d), rel=1e-9)
+
+
+def test_expected_max_per_sample_across_blocks():
+    """K = BLOCK_ROWS + 5 samples (two blocks of rows), each with its own times, h and
+    d, some times tied at M0: every sample matches its own enumeration."""
+    rng = np.random.default_rng(12)
+    k, n = BLOCK_ROWS + 5, 3
+    hit = rng.uniform(1, 4, (n, k))
+    change = hit + rng.uniform(0, 6, (n, k)) * (rng.random((n, k)) < 0.7)
+    miss = change + rng.uniform(0, 6, (n, k))
+    h, d = rng.uniform(0.05, 0.95, (1, k)), rng.uniform(0.0, 0.9, (1, k))
+    got = expected_max_wait(hit, change, miss, h, d, k)
+    for i in (0, 1, BLOCK_ROWS - 1, BLOCK_ROWS, k - 1):
+        want = _brute_force_max(hit[:, i], change[:, i], miss[:, i], h[0, i], d[0, i])
+        assert got[i] == pytest.approx(want, rel=1e-9)
 
 
 def test_expected_max_worked_example():

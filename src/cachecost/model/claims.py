@@ -152,6 +152,8 @@ def quantiles(x: np.ndarray | float, unit: str = "") -> dict[str, Any]:
     v = v[np.isfinite(v)]
     if v.size == 0:
         return {"p10": None, "p50": None, "p90": None, "unit": unit}
+    if v.min() == v.max():          # constant: every percentile is the value, no sort
+        return {"p10": float(v[0]), "p50": float(v[0]), "p90": float(v[0]), "unit": unit}
     q = np.percentile(v, (10, 50, 90))
     return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2]), "unit": unit}
 
@@ -758,8 +760,8 @@ def thread_results(st: Static, draws: dict[str, np.ndarray], replicate: np.ndarr
                    sim: dict[str, dict[str, np.ndarray]], seed: int) -> dict[str, Any]:
     """``results["claims"]``, ``["value_of_information"]`` and
     ``["value_of_information_total"]`` (issue 13) from the run's own draws and
-    per-sample outputs. Re-simulates kaniko and dind (same draws, same calibration
-    replicates) without any cleanup and under the other accounting."""
+    per-sample outputs. Re-simulates kaniko and dind's registry (same draws, same
+    calibration replicates) without any cleanup and under the other accounting."""
     sc = st.scenario
     pair = tuple(n for n in (DIND, KANIKO) if n in st.names)
     accounting = sc.value("storage.accounting")
@@ -769,7 +771,8 @@ def thread_results(st: Static, draws: dict[str, np.ndarray], replicate: np.ndarr
     def rerun(scenario: Any, policies: dict[str, CleanupPolicy | None]
               ) -> dict[str, dict[str, np.ndarray]]:
         return simulate(Static(st.cal, scenario, pair, st.col, policies, st.what_if, st.bank,
-                               st.weighs, st.horizon_months), draws, replicate=replicate)
+                               st.weighs, st.horizon_months), draws, replicate=replicate,
+                        storage_only=True)      # the claims read only registry figures
 
     images = st.cal.images
     inp = ClaimInputs(

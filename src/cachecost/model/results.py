@@ -189,14 +189,25 @@ def _policy_json(st: Static, name: str) -> dict[str, float | None] | None:
 
 
 class _Summaries:
-    """:func:`quantiles` once per array (strategies and metrics share arrays)."""
+    """:func:`quantiles` once per array (strategies and metrics share arrays), and once
+    per content: equal arrays computed apart (a cost that is the same under two
+    strategies) are found by a few sampled values, then compared in full."""
 
     def __init__(self) -> None:
         self.done: dict[int, tuple[np.ndarray, dict[str, float | None]]] = {}
+        self.by_content: dict[tuple[Any, ...], list[tuple[np.ndarray, dict[str, Any]]]] = {}
 
     def __call__(self, values: np.ndarray) -> dict[str, float | None]:
         if id(values) not in self.done:
-            self.done[id(values)] = (values, quantiles(values))
+            v = np.asarray(values)
+            picks = v.ravel()[:: max(1, v.size // 8)] if v.size else v.ravel()
+            key = (v.shape, v.dtype.str, picks.tobytes())
+            same = self.by_content.setdefault(key, [])
+            q = next((qs for arr, qs in same if np.array_equal(arr, v)), None)
+            if q is None:
+                q = quantiles(v)
+                same.append((v, q))
+            self.done[id(values)] = (values, q)
         return dict(self.done[id(values)][1])
 
 

@@ -34,6 +34,7 @@ peak where nothing caps it, reported as growth).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,12 +176,13 @@ def _build_minutes(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray |
     return hit, np.clip(change, hit, miss), miss
 
 
-def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | None = None
-                 ) -> Drivers:
+def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | None = None,
+                 *, storage_only: bool = False) -> Drivers:
     """Combine calibration (I, 1) or (I, K) with sampled inputs (1, K) into drivers.
 
     An input that is the same in every row becomes a plain float, so arrays only
     grow to (I, K) where something actually varies: most of the speed.
+    ``storage_only``: the build minutes, which no registry figure reads, are NaN.
     """
     s = _sample
     c = st.col
@@ -189,13 +191,21 @@ def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | N
     builds = np.multiply(c["builds_per_month"], pf)
     changes = np.minimum(np.multiply(_calibrated(st, "changes_per_month", replicate),
                                      s(p, "workload.image_changes_factor")), builds)
-    hit, change, miss = _build_minutes(st, p, replicate)
-    tf = s(p, "workload.build_minutes_factor")
     r = s(p, "assumptions.kaniko_cache_bytes_share")
-    pulled = np.multiply(np.multiply(r, c["compressed_size_gib"]),
-                         s(p, "assumptions.kaniko_pull_extract_min_per_gib"))
-    kaniko_hit = np.where(np.isnan(c["kaniko_hit_build_min"]), np.add(hit, pulled),
-                          np.multiply(c["kaniko_hit_build_min"], tf))
+    tf = s(p, "workload.build_minutes_factor")
+    hit: Arr
+    change: Arr
+    miss: Arr
+    kaniko_hit: Arr
+    if storage_only:
+        hit = change = miss = kaniko_hit = math.nan
+    else:
+        hit, change, miss = _build_minutes(st, p, replicate)
+        pulled = np.multiply(np.multiply(r, c["compressed_size_gib"]),
+                             s(p, "assumptions.kaniko_pull_extract_min_per_gib"))
+        kaniko_hit = np.minimum(np.where(np.isnan(c["kaniko_hit_build_min"]),
+                                         np.add(hit, pulled),
+                                         np.multiply(c["kaniko_hit_build_min"], tf)), miss)
     return Drivers(
         builds_per_month=builds, changes_per_month=changes,
         input_changes_per_month=np.multiply(
@@ -205,7 +215,7 @@ def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | N
         image_gib=c["compressed_size_gib"], per_tag_gib=c["per_tag_gib"],
         dedup_gib=c["dedup_gib"], tags_kept=c["tags_kept"], run_steps=c["run_steps"],
         is_multi_stage=c["is_multi_stage"],
-        kaniko_hit_min=np.minimum(kaniko_hit, miss),
+        kaniko_hit_min=kaniko_hit,
         fork_builds_per_month=s(p, "forks.pipelines_per_month"),
         fork_change_share=s(p, "forks.image_change_share"),
         refresh_per_month=s(p, "workload.scheduled_refresh_per_month"),
@@ -324,12 +334,19 @@ def _compute(st: Static, p: dict[str, np.ndarray], d: Drivers, strat: Strategy, 
 
 def _evaluate(st: Static, p: dict[str, np.ndarray], d: Drivers, name: str, k: int,
               wait: _WaitMemo, with_horizon: bool,
-              memo: dict[tuple[object, ...], tuple[np.ndarray, ...]]) -> dict[str, np.ndarray]:
-    """Every per-sample metric of one strategy."""
+              memo: dict[tuple[object, ...], tuple[np.ndarray, ...]],
+              storage_only: bool = False) -> dict[str, np.ndarray]:
+    """Every per-sample metric of one strategy (``storage_only``: the registry ones)."""
     sc = st.scenario
     strat = STRATEGIES[name]
     policy = st.what_if if st.use_what_if else st.policies[name]
     accounting = sc.value("storage.accounting")
+    if storage_only:        # the registry alone: no compute, money or fork wait
+        store = _storage(st, strat, d, policy, k)
+        steady, rate = store[accounting]
+        peak, growth = peak_and_growth(steady, rate, store["caps"], k)
+        return {"registry_steady_gib": peak, "registry_growth_gib_per_month": growth,
+                **(_registry_horizon(st, store, accounting) if with_horizon else {})}
     up_min, fork_min, compute_cash, quota_used, fork_cash, fork_share = _compute(
         st, p, d, strat, k, memo)
     store = _storage(st, strat, d, policy, k)
@@ -366,21 +383,29 @@ def _evaluate(st: Static, p: dict[str, np.ndarray], d: Drivers, name: str, k: in
     return row
 
 
+def _registry_horizon(st: Static, store: dict[str, Any], accounting: str
+                      ) -> dict[str, np.ndarray]:
+    """``registry_gib:<accounting>`` (GiB at the horizon, each accounting) and
+    ``registry_series`` (K, H+1) for the scenario's accounting."""
+    months = np.arange(st.horizon_months + 1, dtype=float)
+    out: dict[str, np.ndarray] = {}
+    for acc in ACCOUNTINGS:
+        steady, rate = store[acc]
+        series = registry_series(steady, rate, store["caps"], months if acc == accounting
+                                 else months[-1:])
+        out[f"registry_gib:{acc}"] = series[:, -1]
+        if acc == accounting:
+            out["registry_series"] = series
+    return out
+
+
 def _horizon_metrics(st: Static, p: dict[str, np.ndarray], store: dict[str, Any],
                      accounting: str, compute_cash: np.ndarray, storage_cash: np.ndarray,
                      k: int) -> dict[str, np.ndarray]:
     """Registry series and GiB at the horizon, months to quota, sponsor budget."""
     sc = st.scenario
-    months = np.arange(st.horizon_months + 1, dtype=float)
     caps = store["caps"]
-    out: dict[str, np.ndarray] = {}
-    for acc in ACCOUNTINGS:
-        steady, rate = store[acc]
-        series = registry_series(steady, rate, caps, months if acc == accounting
-                                 else months[-1:])
-        out[f"registry_gib:{acc}"] = series[:, -1]
-        if acc == accounting:
-            out["registry_series"] = series
+    out = _registry_horizon(st, store, accounting)
     quota = sc.value("storage.quota_gib")
     if quota is not None:
         steady, rate = store[accounting]
@@ -400,7 +425,8 @@ def _horizon_metrics(st: Static, p: dict[str, np.ndarray], store: dict[str, Any]
 
 
 def simulate(st: Static, p: dict[str, np.ndarray], *, with_horizon: bool = True,
-             replicate: np.ndarray | None = None) -> dict[str, dict[str, np.ndarray]]:
+             replicate: np.ndarray | None = None, storage_only: bool = False
+             ) -> dict[str, dict[str, np.ndarray]]:
     """Evaluate every strategy for K input rows; return ``{strategy: {metric: array}}``.
 
     ``p`` maps every uncertain input's dotted name to a (K,) array of draws;
@@ -423,21 +449,26 @@ def simulate(st: Static, p: dict[str, np.ndarray], *, with_horizon: bool = True,
       (GiB after the horizon), ``registry_series`` (K, H+1), ``months_to_quota`` (when
       a quota is set; inf = never), ``sponsor_budget_months`` (private runners with a
       budget)
+
+    ``storage_only`` keeps only the registry metrics (``registry_steady_gib``,
+    ``registry_growth_gib_per_month`` and, with ``with_horizon``, ``registry_gib:*``
+    and ``registry_series``), the same numbers as a full run: they depend on no
+    compute, money or wait figure, which are skipped (the claims' re-runs).
     """
     k_all = len(next(iter(p.values())))
     if k_all > CHUNK_ROWS:       # cache-sized blocks: ~3x faster than one pass
         parts = [simulate(st, {n: v[i:i + CHUNK_ROWS] for n, v in p.items()},
-                          with_horizon=with_horizon,
+                          with_horizon=with_horizon, storage_only=storage_only,
                           replicate=None if replicate is None else replicate[i:i + CHUNK_ROWS])
                  for i in range(0, k_all, CHUNK_ROWS)]
         return _merge_chunks(parts)
-    d = make_drivers(st, p, replicate)
+    d = make_drivers(st, p, replicate, storage_only=storage_only)
     wait = _WaitMemo()
     memo: dict[tuple[object, ...], tuple[np.ndarray, ...]] = {}
     shaped: dict[int, tuple[object, np.ndarray]] = {}
     out: dict[str, dict[str, np.ndarray]] = {}
     for name in st.names:
-        row = _evaluate(st, p, d, name, k_all, wait, with_horizon, memo)
+        row = _evaluate(st, p, d, name, k_all, wait, with_horizon, memo, storage_only)
         out[name] = {key: _shaped(v, (k_all, st.horizon_months + 1)
                                   if key == "registry_series" else (k_all,), shaped)
                      for key, v in row.items()}

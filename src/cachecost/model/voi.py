@@ -184,13 +184,32 @@ def evppi(costs: np.ndarray, x: np.ndarray, blocks: int | None = None) -> float:
         raise ValueError(f"x: expected shape ({c.shape[0]},), got {xv.shape}")
     k = c.shape[0]
     j = default_blocks(k) if blocks is None else max(1, int(blocks))
-    values, inverse = np.unique(xv, return_inverse=True)
-    if len(values) <= j:
-        groups = [np.nonzero(inverse == i)[0] for i in range(len(values))]
-    else:
-        groups = np.array_split(np.argsort(xv, kind="stable"), j)
-    inner = sum(len(g) * float(c[g].mean(axis=0).min()) for g in groups if len(g)) / k
+    order, new_value = _stable_order(xv)
+    n_values = int(np.count_nonzero(new_value)) + 1
+    if n_values <= j:       # one group per distinct value
+        bounds = np.concatenate([[0], np.flatnonzero(new_value) + 1, [k]])
+    else:                   # j blocks of consecutive ranks (np.array_split's sizes)
+        size, extra = divmod(k, j)
+        bounds = np.concatenate([[0], np.cumsum([size + 1] * extra + [size] * (j - extra))])
+    # the rows of each group in ascending sample order, as c[group] would give them;
+    # np.add.reduce(...) / n is what ndarray.mean computes, without its overhead
+    c_sorted = c[order]
+    inner = sum((b - a) * float((np.add.reduce(c_sorted[a:b], axis=0) / (b - a)).min())
+                for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+                if b > a) / k
     return float(c.mean(axis=0).min()) - inner
+
+
+def _stable_order(xv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``argsort(xv, kind="stable")`` and, along it, whether each value differs from
+    the one before (shape (K-1,)). Draws rarely tie: the faster unstable sort is
+    used and kept when no two values are equal (then every sort agrees)."""
+    order = np.argsort(xv)
+    sorted_x = xv[order]
+    new_value = sorted_x[1:] != sorted_x[:-1]
+    if not new_value.all():
+        order = np.argsort(xv, kind="stable")
+    return order, new_value
 
 
 def value_of_information(

@@ -58,43 +58,76 @@ def expected_max_wait(hit: Arr, change: Arr, miss: Arr, reuse: Arr, change_share
         cache = {} if cache is None else cache
         if id(change) not in cache:
             cache[id(change)] = (change, np.sort(_as_rows(change, n_images, k), axis=1))
-        if id(change_share) not in cache:       # q1^I .. q1^0, (K, I+1)
-            cache[id(change_share)] = (change_share, np.cumprod(np.concatenate(
-                [np.ones((k, 1)), np.broadcast_to(q1, (k, n_images))], axis=1), axis=1)[:, ::-1])
+        if id(change_share) not in cache:       # 1 - q1^I .. 1 - q1^1, (K, I)
+            powers = np.cumprod(np.concatenate(
+                [np.ones((k, 1)), np.broadcast_to(q1, (k, n_images))], axis=1), axis=1)
+            cache[id(change_share)] = (change_share, np.subtract(1.0, powers[:, :0:-1]))
         return _two_level(m0, cache[id(change)][1], cache[id(change_share)][1])
     q12 = np.broadcast_to(h, (k, 1))                                        # q1 + q2 = h
     return _three_level(m0, _as_rows(change, n_images, k), _as_rows(miss, n_images, k),
                         q1, q12)
 
 
-def _two_level(m0: np.ndarray, sorted_change: np.ndarray, powers: np.ndarray) -> np.ndarray:
+def _two_level(m0: np.ndarray, sorted_change: np.ndarray, complement: np.ndarray
+               ) -> np.ndarray:
     """h = 1: no miss; only the changed jobs' times above M0 matter. Segment j of the
-    sorted times [s_j, s_{j+1}) has I - 1 - j changes still above it; ``powers`` are
-    q1^I .. q1^0 per sample."""
-    n = sorted_change.shape[1]
+    sorted times [s_j, s_{j+1}) has I - 1 - j changes still above it; ``complement``
+    is 1 - q1^I .. 1 - q1^1 per sample, (K, I): the chance some change is above."""
     s = np.maximum(sorted_change, m0)
-    lengths = np.diff(np.concatenate([m0, s], axis=1), axis=1)  # [M0, s0), [s0, s1), ...
-    return np.asarray(m0[:, 0] + np.sum((1.0 - powers[:, :n]) * lengths, axis=1))
+    lengths = np.empty_like(s)                  # [M0, s0), [s0, s1), ...
+    np.subtract(s[:, :1], m0, out=lengths[:, :1])
+    np.subtract(s[:, 1:], s[:, :-1], out=lengths[:, 1:])
+    lengths *= complement
+    return np.asarray(m0[:, 0] + np.sum(lengths, axis=1))
+
+
+#: Rows of the (K, 2I) work arrays of :func:`_three_level` per pass: 2,048 keep them
+#: in the CPU cache (~3x faster than 8,192 rows at once; rows are independent).
+BLOCK_ROWS = 2048
 
 
 def _three_level(m0: np.ndarray, change: np.ndarray, miss: np.ndarray, q1: np.ndarray,
                  q12: np.ndarray) -> np.ndarray:
     """General h: sort change and miss times together (the lowest bit of each float
-    marks a miss, a relative change of 1e-16), then count those above each segment."""
-    n = change.shape[1]
-    v = np.concatenate([np.maximum(change, m0), np.maximum(miss, m0)], axis=1)
+    marks a miss, a relative change of 1e-16), then count those above each segment.
+    ``m0``, ``q1``, ``q12`` are (K, 1); ``change``, ``miss`` (K, I); returns (K,)."""
+    k = change.shape[0]
+    if k <= BLOCK_ROWS:
+        return _three_level_block(m0, change, miss, q1, q12)
+    out = np.empty(k)
+    for i in range(0, k, BLOCK_ROWS):
+        rows = slice(i, i + BLOCK_ROWS)
+        out[rows] = _three_level_block(m0[rows], change[rows], miss[rows], q1[rows],
+                                       q12[rows])
+    return out
+
+
+def _three_level_block(m0: np.ndarray, change: np.ndarray, miss: np.ndarray,
+                       q1: np.ndarray, q12: np.ndarray) -> np.ndarray:
+    """:func:`_three_level` for one block of rows. After the j-th sorted time
+    (j = 1 .. 2I-1), with n_miss misses among them, a = I - j + n_miss changes are
+    still above the segment and b = j - 2 n_miss images sit between their change and
+    miss times; P(max <= t) there is q1^a (q1 + q2)^b."""
+    k, n = change.shape
+    v = np.empty((k, 2 * n))
+    np.maximum(change, m0, out=v[:, :n])
+    np.maximum(miss, m0, out=v[:, n:])
     bits = v.view(np.int64)
     bits &= ~np.int64(1)
     bits[:, n:] |= 1
     v.sort(axis=1)
-    is_miss = (v.view(np.int64) & 1).astype(np.int64)
-    n_miss = np.cumsum(is_miss, axis=1)
-    n_change = np.arange(1, 2 * n + 1)[None, :] - n_miss
-    a = n - n_change                      # changes above the segment that starts here
-    b = n_change - n_miss                 # images between their change and miss times
-    pow1 = q1 ** np.arange(n + 1, dtype=float)[None, :]
-    pow12 = q12 ** np.arange(n + 1, dtype=float)[None, :]
-    prod = np.take_along_axis(pow1, a, axis=1) * np.take_along_axis(pow12, b, axis=1)
-    lengths = np.diff(v, axis=1)
+    n_miss = v.view(np.int64) & 1
+    np.cumsum(n_miss, axis=1, out=n_miss)
+    n_miss = n_miss[:, :-1]                 # the segment after the last time is empty
+    j = np.arange(1, 2 * n)[None, :]
+    row = (np.arange(k) * (n + 1))[:, None]  # flat offsets into the (K, I+1) powers
+    a = n_miss + (row + n - j)
+    b = (row + j) - 2 * n_miss
+    pow1 = np.broadcast_to(q1 ** np.arange(n + 1, dtype=float)[None, :], (k, n + 1))
+    pow12 = np.broadcast_to(q12 ** np.arange(n + 1, dtype=float)[None, :], (k, n + 1))
+    prod = np.take(pow1.ravel(), a)
+    prod *= np.take(pow12.ravel(), b)
+    np.subtract(1.0, prod, out=prod)
+    prod *= np.diff(v, axis=1)
     lead = (v[:, 0] - m0[:, 0]) * (1.0 - q1[:, 0] ** n)
-    return np.asarray(m0[:, 0] + lead + np.sum((1.0 - prod[:, :-1]) * lengths, axis=1))
+    return np.asarray(m0[:, 0] + lead + np.sum(prod, axis=1))
