@@ -124,7 +124,7 @@ def test_key_assumptions_use_reader_names_and_numbered_sources(results, provenan
     assert flat.index("the runner nodes'") < flat.index("- uncached build min: 15 min")
     assert "[2] Paolo Bonzini, qemu-devel: \"Azure infrastructure update\"" in flat
     # [1] is the thread the summary replies to, cited where the claims open
-    assert "qemu-devel, May 2024) [1], checked against" in flat
+    assert "qemu-devel, May 2024) [1], in their own words, checked against" in flat
     assert "[1] Daniel P. Berrang\u00e9, qemu-devel: reply to" in flat
     assert "https://www.mail-archive.com/qemu-devel@nongnu.org/msg1042578.html" in text.split()
     assert "https://lore.kernel.org/qemu-devel/?q=%22Azure+infrastructure+update%22" in \
@@ -179,7 +179,8 @@ def test_recommendation_for_a_challenger(results):
     assert text.startswith("Switch from dind-inline-cache to rebuild-on-change:")
     assert "saves a median $100 a month (25% less)" in text
     assert "$80 to $120 in 80% of the simulations" in text
-    assert "Next best is buildkit-registry-cache-min, $20 a month behind." in text
+    assert ("Next best is buildkit-registry-cache-min, $20 a month behind on expected "
+            "(mean) cost.") in text
     # the break-even is 3x today's value: quoted, in the input's reader name and unit
     assert text.endswith("What would flip it: dind-inline-cache would cost the same as "
                          "rebuild-on-change if image change per month rose to 9 "
@@ -259,3 +260,24 @@ def test_real_model_results_fit_the_mail_for_every_scenario(sample):
         assert rows[results["baseline"]][3] == "(*)"
         winner = results["recommendation"]["winner"]
         assert winner in format_recommendation(results)
+
+
+def test_a_shadow_price_is_named_and_cash_shown_apart(results):
+    """When the decision weighs a shadow price on storage, the paragraph gives the cash alone.
+
+    Hand-worked: winner cash $11 and shadow $29; baseline cash $32 and shadow $11: the
+    totals differ by $3 but the cash by $21, and the reader must see both.
+    """
+    results["recommendation"]["weighs"] = ["project_cash", "shadow", "fork_owners_cash"]
+    for name, cash, shadow in (("rebuild-on-change", 11.0, 29.0),
+                               ("dind-inline-cache", 32.0, 11.0)):
+        s = results["strategies"][name]
+        s["project_cash_usd_per_month"] = {"p10": cash, "p50": cash, "p90": cash, "mean": cash}
+        s["shadow_storage_usd_per_month"] = {"p10": shadow, "p50": shadow, "p90": shadow,
+                                             "mean": shadow}
+    text = format_recommendation(results)
+    assert ("In cash alone the project would pay $11 a month with rebuild-on-change against "
+            "$32 with dind-inline-cache") in text
+    assert "($29 against $11 a month), a trade-off rate GitLab does not bill today" in text
+    results["recommendation"]["weighs"] = ["project_cash", "fork_owners_cash"]
+    assert "In cash alone" not in format_recommendation(results)

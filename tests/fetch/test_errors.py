@@ -135,3 +135,20 @@ def test_subprocess_error_has_no_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert_one_line(proc.stderr, "cannot reach GitLab")
     assert TOKEN not in proc.stdout + proc.stderr
+
+
+def test_since_in_the_future(token_env, tmp_path: Path, capsys) -> None:
+    rc, err = run_cli(capsys, "fetch", "--url", "http://127.0.0.1:9", "--project", PROJECT,
+                      "--data", str(tmp_path / "d"), "--since", "2099-01-01")
+    assert rc == 2
+    assert_one_line(err, "--since 2099-01-01", "future")
+
+
+def test_api_path_instead_of_the_instance_root(token_env, tmp_path: Path, capsys) -> None:
+    """``--url https://host/api/v4``: python-gitlab would ask /api/v4/api/v4/... and the
+    answer, a 404, would read as an unknown project; say what is wrong instead."""
+    rc, err = run_cli(capsys, "fetch", "--url", "http://127.0.0.1:9/api/v4/", "--project",
+                      PROJECT, "--data", str(tmp_path / "d"))
+    assert rc == 2
+    assert_one_line(err, "root URL", "/api/v4")
+    assert not (tmp_path / "d").exists()

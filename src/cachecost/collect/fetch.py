@@ -103,7 +103,10 @@ def parse_since(text: str | None) -> pd.Timestamp | None:
     except ValueError:
         raise CachecostError(
             f"--since {text!r} is not a date like 2025-09-01 (YYYY-MM-DD)") from None
-    return pd.Timestamp(day, tz="UTC")
+    since = pd.Timestamp(day, tz="UTC")
+    if since > pd.Timestamp.now(tz="UTC"):
+        raise CachecostError(f"--since {text}: a date in the future; nothing would be fetched")
+    return since
 
 
 @dataclass

@@ -53,6 +53,8 @@ def _header(results: dict[str, Any]) -> list[str]:
                  f"{results['samples']:,} samples, seed {results['seed']}, "
                  f"horizon {results['horizon_months']} months, "
                  f"registry accounting {results['accounting']}")
+    # what the calibration had to fill in (fallback sizes, duration splits, measurements)
+    lines += [f"data note: {note}" for note in results.get("calibration", {}).get("notes", [])]
     return lines
 
 

@@ -211,8 +211,9 @@ def _has(sim: Mapping[str, Mapping[str, np.ndarray]] | None, *names: str) -> boo
 
 # --------------------------------------------------------------------------- storage
 
-STORAGE_CLAIM = ("By using kaniko we would, at minimum, double the amount of data storage "
-                 "we consume in the GitLab registry.")
+#: The claims as the thread words them (verbatim; the summary shows them in quotes).
+STORAGE_CLAIM = ("By using Kaniko we would, at minimum, doubling the amount of data storage "
+                 "we consume in the gitlab registry.")
 
 
 def storage_ratios(inp: ClaimInputs) -> dict[str, dict[str, dict[str, Any]]]:
@@ -343,9 +344,10 @@ def storage_claim(inp: ClaimInputs) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- compute
 
-COMPUTE_CLAIM = ("Running without cache rebuilds all containers on every pipeline and "
-                 "will burn through our Azure compute allowance (or GitLab CI credits) "
-                 "more quickly.")
+COMPUTE_CLAIM = ("We can avoid that by running without cache, but that has the cost of "
+                 "increasing the job running time, since all containers would be rebuilt on "
+                 "every pipeline. This will burn through our Azure compute allowance more "
+                 "quickly (or our GitLab CI credits if we had to switch away from Azure).")
 
 
 def _allowance_share(inp: ClaimInputs) -> tuple[np.ndarray, np.ndarray, str, str] | None:
@@ -419,26 +421,32 @@ def compute_claim(inp: ClaimInputs) -> dict[str, Any]:
                       & (np.asarray(d["compute_cost_usd_per_month"]) <= 0))
         bought = quantiles(np.asarray(n["compute_cost_usd_per_month"])
                            - np.asarray(d["compute_cost_usd_per_month"]), "USD/month")
-        burn = (f"it uses {_span(extra, '{:,.0f}', '%')} more {of}; minutes bought "
-                f"beyond it: ${_n(bought['p50'], 2)}/month more")
+        burn = (f"it takes an extra {_span(extra, '{:,.0f}', '%')} {of} (percentage points); "
+                f"minutes bought beyond it: ${_n(bought['p50'], 2)}/month more")
     else:
         months_d = quantiles(d["sponsor_budget_months"], "months")
         months_n = quantiles(n["sponsor_budget_months"], "months")
         exhausts_k = ((np.asarray(n["sponsor_budget_months"]) < 12.0)
                       & (np.asarray(d["sponsor_budget_months"]) >= 12.0))
+        budget = inp.sponsor_budget_usd_per_year
+        spend_d = 12.0 * budget / months_d["p50"] if budget and months_d["p50"] else None
+        today = (f" (spending today with dind: about ${_n(spend_d)}/year, the runner nodes "
+                 "and the other costs the scenario charges to the budget)"
+                 if spend_d else "")
         burn = (f"{what} would cover {_span(months_n, '{:,.0f}', ' months')} of spending "
-                f"instead of {_n(months_d['p50'])}: {_n(extra['p50'], 1)}% more {of}")
+                f"instead of {_n(months_d['p50'])}{today}: an extra "
+                f"{_n(extra['p50'], 1)}% {of} (percentage points)")
     cash = quantiles(np.asarray(n["project_cash_usd_per_month"], dtype=float)
                      - np.asarray(d["project_cash_usd_per_month"], dtype=float), "USD/month")
     burn += f"; the project's cash: ${_n(cash['p50'], 2)}/month more"
     exhausts = bool(np.mean(exhausts_k) > 0.5)
     verdict = _compute_verdict(extra["p50"] / 100.0, exhausts)
     sentence = {
-        HOLDS: f"Holds: no cache uses {_n(extra['p50'], 1)}% more {of} "
+        HOLDS: f"Holds: no cache takes an extra {_n(extra['p50'], 1)}% {of} "
                f"({what}){', enough to run out of it' if exhausts else ''}.",
         PARTLY: f"Partly: no cache burns {what} faster, but only by "
                 f"{_n(extra['p50'], 1)}% {of}.",
-        NOT: f"Does not hold: no cache uses only {_n(extra['p50'], 1)}% more {of} "
+        NOT: f"Does not hold: no cache takes only an extra {_n(extra['p50'], 1)}% {of} "
              f"({what}).",
     }[verdict]
     return _claim(cid, COMPUTE_CLAIM, verdict, sentence, f"{minutes}; {burn}.", extra,
@@ -450,8 +458,9 @@ def compute_claim(inp: ClaimInputs) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- forks
 
-FORKS_CLAIM = ("Caching fails when running jobs in a fork: a fork that changes container "
-               "content rebuilds it from scratch every time.")
+FORKS_CLAIM = ("Caching of course fails when I'm running jobs in my fork. IOW, if we change "
+               "container content in a fork and want to test it, it will be doing a full "
+               "build from scratch every time.")
 
 FORKS_HINGE = (
     "whether a fork's kaniko job reads upstream's cache repository "
@@ -622,8 +631,8 @@ def single_cache_source_claim(inp: ClaimInputs) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- --reproducible
 
-REPRODUCIBLE_CLAIM = ("kaniko's --reproducible makes builds fail with an out-of-memory "
-                      "error (kaniko issue 862).")
+REPRODUCIBLE_CLAIM = ("Does not enable reproducible builds as that results in builds "
+                      "failing with an out of memory error.")
 
 
 def runner_for(memory_gb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

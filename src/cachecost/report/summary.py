@@ -228,7 +228,8 @@ def _switch_sentences(results: dict, winner: str, runner_up: str | None) -> list
         parts.append("That interval includes a loss, so the saving is not certain.")
     if runner_up:
         behind = format_usd((results.get("recommendation") or {}).get("saving_usd_per_month"))
-        parts.append(f"Next best is {runner_up}, {behind} a month behind.")
+        parts.append(f"Next best is {runner_up}, {behind} a month behind on expected "
+                     "(mean) cost.")
     return parts
 
 
@@ -255,6 +256,39 @@ def _consequence_sentences(results: dict, winner: str,
     return parts
 
 
+def _weighs_phrase(results: dict) -> str:
+    """What the totals add up, in words: ``"the project's cash plus ... ."``."""
+    weighs = (results.get("recommendation") or {}).get("weighs") or []
+    words = {"project_cash": "the project's cash",
+             "shadow": "a shadow price on registry storage (a trade-off rate, not a bill)",
+             "fork_owners_cash": "fork owners' cash"}
+    named = [words.get(w, w) for w in weighs]
+    if not named:
+        return "as the scenario prices it."
+    return "adding up " + (", ".join(named[:-1]) + " and " + named[-1]
+                           if len(named) > 1 else named[0]) + "."
+
+
+def _cash_sentence(results: dict, winner: str) -> list[str]:
+    """The project's cash alone, winner against baseline, when a shadow price is weighed."""
+    weighs = (results.get("recommendation") or {}).get("weighs") or []
+    base = results["baseline"]
+    strategies = results["strategies"]
+    if "shadow" not in weighs or winner == base:
+        return []
+    cash_w = read_quantile(strategies[winner].get("project_cash_usd_per_month"))
+    cash_b = read_quantile(strategies[base].get("project_cash_usd_per_month"))
+    shadow_w = read_quantile(strategies[winner].get("shadow_storage_usd_per_month"))
+    shadow_b = read_quantile(strategies[base].get("shadow_storage_usd_per_month"))
+    if None in (cash_w, cash_b, shadow_w, shadow_b):
+        return []
+    return [f"In cash alone the project would pay {format_usd(cash_w)} a month with "
+            f"{winner} against {format_usd(cash_b)} with {base}; the rest of the "
+            f"comparison is the shadow price on registry storage "
+            f"({format_usd(shadow_w)} against {format_usd(shadow_b)} a month), a trade-off "
+            "rate GitLab does not bill today."]
+
+
 def format_recommendation(results: dict, refs: dict[str, int] | None = None) -> str:
     """The recommendation paragraph, generated from the numbers.
 
@@ -271,6 +305,7 @@ def format_recommendation(results: dict, refs: dict[str, int] | None = None) -> 
         parts = _keep_baseline_sentences(results, winner, runner_up)
     else:
         parts = _switch_sentences(results, winner, runner_up)
+    parts += _cash_sentence(results, winner)
     parts += _consequence_sentences(results, winner, refs)
     flips, context = flip_sentences(results)
     if flips:
@@ -558,8 +593,8 @@ def _text_table_part(results: dict) -> list[str]:
     lines += ["", *format_headline_lines(results), ""]
     lines += _wrap(f"{BASELINE_MARK} baseline, today's strategy. CI min/mo: upstream "
                    f"container-build runner minutes a month. reg GiB: registry at the end "
-                   f"of the horizon ({registry_accounting(results)}). vs baseline: change "
-                   f"in total cost a month.")
+                   f"of the horizon ({registry_accounting(results)}). $/month and vs "
+                   f"baseline: the total cost a month, {_weighs_phrase(results)}")
     lines += ["", *_wrap("Total cost a month, 10th / 50th / 90th percentile:"), ""]
     return lines + format_range_lines(results)
 
@@ -607,9 +642,9 @@ def _md_row(cells: list[str]) -> str:
 
 
 def _thread_intro(refs: dict[str, int]) -> str:
-    return ("The claims of the kaniko thread (Daniel P. Berrang\u00e9's review of Camilla "
-            f"Conte's patch, qemu-devel, May 2024) [{refs[THREAD_SOURCE]}], checked against "
-            "the CI history and the cost model below:")
+    return ("The claims of the kaniko thread (Camilla Conte's patch and Daniel P. "
+            f"Berrang\u00e9's review of it, qemu-devel, May 2024) [{refs[THREAD_SOURCE]}], in "
+            "their own words, checked against the CI history and the cost model below:")
 
 
 def _md_claims(results: dict) -> list[str]:

@@ -422,6 +422,9 @@ def connect(url: str | None, config_section: str | None = None, *,
     if max_retries is not None:
         policy = dataclasses.replace(policy, max_retries=max_retries)
     creds = resolve_credentials(url, config_section, environ)
+    if urlsplit(creds.url).path.rstrip("/").endswith("/api/v4"):
+        raise CachecostError(f"{creds.url}: give the instance's root URL, without /api/v4 "
+                             "(python-gitlab adds it), e.g. https://gitlab.com")
     gl = gitlab.Gitlab(creds.url, private_token=creds.token, per_page=PER_PAGE,
                        retry_transient_errors=True, timeout=policy.read_timeout_s,
                        user_agent=f"cachecost/{__version__} python-gitlab/{gitlab.__version__}")
