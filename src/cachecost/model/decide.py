@@ -109,13 +109,12 @@ def _break_even_inputs(scenario: Scenario) -> list[str]:
     return names
 
 
-def solve_break_even(st: Static, dists: dict[str, Distribution], a: str, b: str,
-                     name: str) -> float | None:
-    """Value of input ``name`` (others at p50) where strategies a and b cost the same.
+def break_even_grid(st: Static, dists: dict[str, Distribution], name: str
+                    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The values of input ``name`` that :func:`solve_break_even` searches (others at
+    p50) and every strategy's ``total_cost_usd_per_month`` on them, shapes (G,).
 
-    Searches 0 .. 100x the current value on a fine grid (in one vectorized call),
-    interpolating linearly at the sign change nearest the current value; None
-    when they never cross in that range.
+    One vectorized :func:`simulate` call; it serves every pair of strategies.
     """
     current = dists[name].median
     if _is_probability(name):
@@ -127,7 +126,23 @@ def solve_break_even(st: Static, dists: dict[str, Distribution], a: str, b: str,
     p = median_params(dists, len(grid))
     p[name] = grid
     sim = simulate(st, p, with_horizon=False)
-    diff = sim[a]["total_cost_usd_per_month"] - sim[b]["total_cost_usd_per_month"]
+    return grid, {n: sim[n]["total_cost_usd_per_month"] for n in st.names}
+
+
+def solve_break_even(st: Static, dists: dict[str, Distribution], a: str, b: str,
+                     name: str,
+                     grid_totals: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+                     ) -> float | None:
+    """Value of input ``name`` (others at p50) where strategies a and b cost the same.
+
+    Searches 0 .. 100x the current value on a fine grid (in one vectorized call),
+    interpolating linearly at the sign change nearest the current value; None
+    when they never cross in that range. ``grid_totals``: :func:`break_even_grid`'s
+    result for ``name``, when the caller solves several pairs on it.
+    """
+    current = dists[name].median
+    grid, totals = grid_totals or break_even_grid(st, dists, name)
+    diff = totals[a] - totals[b]
     sign = np.sign(diff)
     idx = np.nonzero(sign[:-1] * sign[1:] < 0)[0]
     exact = np.nonzero((diff == 0) & (grid > 0))[0]

@@ -27,6 +27,7 @@ from cachecost.model.decide import (
     _tie_note,
     _tornado,
     _unit,
+    break_even_grid,
     choose,
     paired_decision,
     resolution,
@@ -296,10 +297,11 @@ def _recommendation(st: Static, dists: dict[str, Distribution],
     pairs = [(baseline, n) for n in st.names if n != baseline]
     if baseline not in (winner, runner_up) and len(order) > 1:
         pairs.append((winner, runner_up))
+    grids = {inp: break_even_grid(st, dists, inp) for inp in _break_even_inputs(sc)}
     break_even = [{"strategy_a": a, "strategy_b": b, "input": inp, "unit": _unit(inp),
-                   "value": solve_break_even(st, dists, a, b, inp),
+                   "value": solve_break_even(st, dists, a, b, inp, grids[inp]),
                    "current": dists[inp].median}
-                  for a, b in pairs for inp in _break_even_inputs(sc)]
+                  for a, b in pairs for inp in grids]
     win_total = sim[winner]["total_cost_usd_per_month"]
     base_total = sim[baseline]["total_cost_usd_per_month"]
     paired = sim[runner_up]["total_cost_usd_per_month"] - win_total
