@@ -112,7 +112,7 @@ def style_figure(fig: go.Figure, title: str, x_title: str, y_title: str, *,
 
 def _strategy_label(name: str, results: dict) -> str:
     """A strategy's name for tables (escaped later) and charts, ``(*)`` on the baseline."""
-    return f"{name} (*)" if name == results.get("baseline") else name
+    return f"{name} {summary.BASELINE_MARK}" if name == results.get("baseline") else name
 
 
 def _chart_strategy_label(name: str, results: dict) -> str:
@@ -320,7 +320,7 @@ def format_headline_frame(results: dict) -> pd.DataFrame:
 
     rows = []
     for _, r in t.iterrows():
-        delta = ("baseline (*)" if r["is_baseline"] else
+        delta = (f"baseline {summary.BASELINE_MARK}" if r["is_baseline"] else
                  f"{summary.format_signed_usd(r['delta_usd_p50'])} "
                  f"({summary.format_signed_usd(r['delta_usd_p10'])} – "
                  f"{summary.format_signed_usd(r['delta_usd_p90'])})")
@@ -592,7 +592,7 @@ def plot_cost_by_component(results: dict) -> go.Figure:
         fig.add_bar(x=x, y=y, name=text, marker_color=PALETTE[[0, 1, 4][i]],
                     hovertemplate="%{x}: $%{y:,.0f}/month<extra>" + text + "</extra>")
     fig.update_layout(barmode="stack")
-    return style_figure(fig, "Monthly cost by component (medians; (*) = baseline)",
+    return style_figure(fig, f"Monthly cost by component (medians; {summary.BASELINE_MARK} = baseline)",
                         "strategy", "cost (USD per month)")
 
 
