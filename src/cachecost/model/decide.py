@@ -58,15 +58,25 @@ def _deltas(sim: dict, baseline: str, name: str) -> np.ndarray:
             - sim[baseline]["total_cost_usd_per_month"])
 
 
-def _tornado(st: Static, dists: dict[str, Distribution], baseline: str
-             ) -> list[dict[str, Any]]:
-    """Swing each uncertain input p10 -> p90 (others at p50); cost difference vs baseline."""
+#: :func:`swing_sim`'s result: the swung inputs, the input rows, the simulation.
+Swung = tuple[list[str], dict[str, np.ndarray], dict[str, dict[str, np.ndarray]]]
+
+
+def swing_sim(st: Static, dists: dict[str, Distribution]) -> Swung:
+    """Simulate every input at p50 (row 0), then each uncertain input at its two
+    :func:`_swing_ends` (rows ``1 + 2j``, ``2 + 2j``), the others at p50; one call serves
+    the tornado and the flip sentences."""
     swing = _swung(dists)
-    k = 1 + 2 * len(swing)
-    p = median_params(dists, k)
+    p = median_params(dists, 1 + 2 * len(swing))
     for j, name in enumerate(swing):
         p[name][1 + 2 * j], p[name][2 + 2 * j] = _swing_ends(name, dists[name])
-    sim = simulate(st, p, with_horizon=False)
+    return swing, p, simulate(st, p, with_horizon=False)
+
+
+def _tornado(st: Static, dists: dict[str, Distribution], baseline: str,
+             swung: Swung | None = None) -> list[dict[str, Any]]:
+    """Swing each uncertain input p10 -> p90 (others at p50); cost difference vs baseline."""
+    swing, _, sim = swung or swing_sim(st, dists)
     rows: list[dict[str, Any]] = []
     for name in st.names:
         if name == baseline:
@@ -109,13 +119,12 @@ def _break_even_inputs(scenario: Scenario) -> list[str]:
     return names
 
 
-def solve_break_even(st: Static, dists: dict[str, Distribution], a: str, b: str,
-                     name: str) -> float | None:
-    """Value of input ``name`` (others at p50) where strategies a and b cost the same.
+def break_even_grid(st: Static, dists: dict[str, Distribution], name: str
+                    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The values of input ``name`` that :func:`solve_break_even` searches (others at
+    p50) and every strategy's ``total_cost_usd_per_month`` on them, shapes (G,).
 
-    Searches 0 .. 100x the current value on a fine grid (in one vectorized call),
-    interpolating linearly at the sign change nearest the current value; None
-    when they never cross in that range.
+    One vectorized :func:`simulate` call; it serves every pair of strategies.
     """
     current = dists[name].median
     if _is_probability(name):
@@ -127,7 +136,23 @@ def solve_break_even(st: Static, dists: dict[str, Distribution], a: str, b: str,
     p = median_params(dists, len(grid))
     p[name] = grid
     sim = simulate(st, p, with_horizon=False)
-    diff = sim[a]["total_cost_usd_per_month"] - sim[b]["total_cost_usd_per_month"]
+    return grid, {n: sim[n]["total_cost_usd_per_month"] for n in st.names}
+
+
+def solve_break_even(st: Static, dists: dict[str, Distribution], a: str, b: str,
+                     name: str,
+                     grid_totals: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+                     ) -> float | None:
+    """Value of input ``name`` (others at p50) where strategies a and b cost the same.
+
+    Searches 0 .. 100x the current value on a fine grid (in one vectorized call),
+    interpolating linearly at the sign change nearest the current value; None
+    when they never cross in that range. ``grid_totals``: :func:`break_even_grid`'s
+    result for ``name``, when the caller solves several pairs on it.
+    """
+    current = dists[name].median
+    grid, totals = grid_totals or break_even_grid(st, dists, name)
+    diff = totals[a] - totals[b]
     sign = np.sign(diff)
     idx = np.nonzero(sign[:-1] * sign[1:] < 0)[0]
     exact = np.nonzero((diff == 0) & (grid > 0))[0]
@@ -164,22 +189,16 @@ def _break_even_sentences(winner: str, runner_up: str, break_even: list[dict]) -
     return [s for _, s in sorted(mine)] + [s for _, s in sorted(near)]
 
 
-def _swing_sentences(st: Static, dists: dict[str, Distribution], winner: str,
-                     runner_up: str, needed_usd: float) -> list[str]:
+def _swing_sentences(swung: Swung, winner: str, runner_up: str, needed_usd: float
+                     ) -> list[str]:
     """Single inputs at their p10 or p90 (a probability: 0 or 1) that reverse the order."""
-    swing = _swung(dists)
-    if not swing:
-        return []
-    p = median_params(dists, 2 * len(swing))
-    for j, name in enumerate(swing):
-        p[name][2 * j], p[name][2 * j + 1] = _swing_ends(name, dists[name])
-    sim = simulate(st, p, with_horizon=False)
+    swing, p, sim = swung
     diff = (sim[runner_up]["total_cost_usd_per_month"]
             - sim[winner]["total_cost_usd_per_month"])
     out = []
     for j, name in enumerate(swing):
         ends = (("0", "1") if _is_probability(name) else ("p10", "p90"))
-        for q, idx in ((ends[0], 2 * j), (ends[1], 2 * j + 1)):
+        for q, idx in ((ends[0], 1 + 2 * j), (ends[1], 2 + 2 * j)):
             if diff[idx] < -needed_usd:
                 what = (f"If {name} were {q}" if _is_probability(name)
                         else f"At the {q} of {name} ({_fmt(p[name][idx])} {_unit(name)})")
@@ -188,13 +207,12 @@ def _swing_sentences(st: Static, dists: dict[str, Distribution], winner: str,
     return out
 
 
-def _flip_sentences(st: Static, dists: dict[str, Distribution], winner: str,
-                    runner_up: str, break_even: list[dict], share_runner_cheaper: float,
-                    needed_usd: float = 0.0) -> list[str]:
+def _flip_sentences(swung: Swung, winner: str, runner_up: str, break_even: list[dict],
+                    share_runner_cheaper: float, needed_usd: float = 0.0) -> list[str]:
     """Human sentences saying what would make the runner-up win (by more than
     ``needed_usd`` a month, the model's resolution when today's strategy was kept)."""
     out = (_break_even_sentences(winner, runner_up, break_even)
-           + _swing_sentences(st, dists, winner, runner_up, needed_usd))
+           + _swing_sentences(swung, winner, runner_up, needed_usd))
     if not out:
         out.append(f"No single input within its p10-p90 range makes {runner_up} cheaper "
                    f"than {winner}{' by more than that' if needed_usd else ''}.")

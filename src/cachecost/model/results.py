@@ -21,16 +21,19 @@ from cachecost.dataset.io import Dataset
 from cachecost.model.calibrate import Calibration, calibrate
 from cachecost.model.claims import thread_results
 from cachecost.model.decide import (
+    Swung,
     _break_even_inputs,
     _cleanup_sentence,
     _flip_sentences,
     _tie_note,
     _tornado,
     _unit,
+    break_even_grid,
     choose,
     paired_decision,
     resolution,
     solve_break_even,
+    swing_sim,
     weighs_sentence,
 )
 from cachecost.model.distributions import Distribution
@@ -287,7 +290,7 @@ def _storage_over_horizon(st: Static, sim: dict[str, dict[str, np.ndarray]],
 
 
 def _recommendation(st: Static, dists: dict[str, Distribution],
-                    sim: dict[str, dict[str, np.ndarray]], what_if: dict
+                    sim: dict[str, dict[str, np.ndarray]], what_if: dict, swung: Swung
                     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The winner from expected paired costs, what would flip it, and the break-evens."""
     sc = st.scenario
@@ -296,10 +299,11 @@ def _recommendation(st: Static, dists: dict[str, Distribution],
     pairs = [(baseline, n) for n in st.names if n != baseline]
     if baseline not in (winner, runner_up) and len(order) > 1:
         pairs.append((winner, runner_up))
+    grids = {inp: break_even_grid(st, dists, inp) for inp in _break_even_inputs(sc)}
     break_even = [{"strategy_a": a, "strategy_b": b, "input": inp, "unit": _unit(inp),
-                   "value": solve_break_even(st, dists, a, b, inp),
+                   "value": solve_break_even(st, dists, a, b, inp, grids[inp]),
                    "current": dists[inp].median}
-                  for a, b in pairs for inp in _break_even_inputs(sc)]
+                  for a, b in pairs for inp in grids]
     win_total = sim[winner]["total_cost_usd_per_month"]
     base_total = sim[baseline]["total_cost_usd_per_month"]
     paired = sim[runner_up]["total_cost_usd_per_month"] - win_total
@@ -318,7 +322,7 @@ def _recommendation(st: Static, dists: dict[str, Distribution],
         "ties": ties,
         "flip": _tie_note(winner, runner_up, float(np.mean(paired)),
                           float(np.mean(win_total)), is_status_quo_kept)
-        + _flip_sentences(st, dists, winner, runner_up, break_even, share_cheaper,
+        + _flip_sentences(swung, winner, runner_up, break_even, share_cheaper,
                           resolution(base_mean) if is_status_quo_kept else 0.0)
         + _cleanup_sentence(sc, what_if, winner)
         + [f"{n} costs the same as {winner} in every sample under this scenario's "
@@ -354,7 +358,8 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
     storage_over_horizon = _storage_over_horizon(st, sim, dists)
     what_if = storage_over_horizon.pop("_what_if_sim")
     point_st = make_static(cal, scenario)         # tornado and break-evens: point calibration
-    recommendation, break_even = _recommendation(point_st, dists, sim, what_if)
+    swung = swing_sim(point_st, dists)            # the tornado's rows and the flip sentences'
+    recommendation, break_even = _recommendation(point_st, dists, sim, what_if, swung)
     return {
         "scenario": scenario.name,
         "scenario_title": scenario.title,
@@ -379,7 +384,7 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
         },
         "strategies": strategies,
         "inputs": _inputs_list(scenario, cal),
-        "tornado": _tornado(point_st, dists, scenario.baseline),
+        "tornado": _tornado(point_st, dists, scenario.baseline, swung),
         "break_even": break_even,
         "storage_over_horizon": storage_over_horizon,
         "recommendation": recommendation,

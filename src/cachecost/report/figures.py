@@ -31,6 +31,7 @@ from plotly.subplots import make_subplots
 from cachecost.report import answers, summary
 from cachecost.report.names import format_amount, reader_name
 from cachecost.report.sources import SOURCES, resolve_citation
+from cachecost.report.summary import read_quantile
 
 GIB = 1024**3
 FONT = "DejaVu Sans, Arial, sans-serif"
@@ -111,15 +112,11 @@ def style_figure(fig: go.Figure, title: str, x_title: str, y_title: str, *,
 
 def _strategy_label(name: str, results: dict) -> str:
     """A strategy's name for tables (escaped later) and charts, ``(*)`` on the baseline."""
-    return f"{name} (*)" if name == results.get("baseline") else name
+    return f"{name} {summary.BASELINE_MARK}" if name == results.get("baseline") else name
 
 
 def _chart_strategy_label(name: str, results: dict) -> str:
     return label(_strategy_label(name, results))
-
-
-def _p(q: Any, key: str = "p50") -> float | None:
-    return summary.read_quantile(q, key)
 
 
 # =========================================================================== history
@@ -323,7 +320,7 @@ def format_headline_frame(results: dict) -> pd.DataFrame:
 
     rows = []
     for _, r in t.iterrows():
-        delta = ("baseline (*)" if r["is_baseline"] else
+        delta = (f"baseline {summary.BASELINE_MARK}" if r["is_baseline"] else
                  f"{summary.format_signed_usd(r['delta_usd_p50'])} "
                  f"({summary.format_signed_usd(r['delta_usd_p10'])} – "
                  f"{summary.format_signed_usd(r['delta_usd_p90'])})")
@@ -595,7 +592,7 @@ def plot_cost_by_component(results: dict) -> go.Figure:
         fig.add_bar(x=x, y=y, name=text, marker_color=PALETTE[[0, 1, 4][i]],
                     hovertemplate="%{x}: $%{y:,.0f}/month<extra>" + text + "</extra>")
     fig.update_layout(barmode="stack")
-    return style_figure(fig, "Monthly cost by component (medians; (*) = baseline)",
+    return style_figure(fig, f"Monthly cost by component (medians; {summary.BASELINE_MARK} = baseline)",
                         "strategy", "cost (USD per month)")
 
 
@@ -691,9 +688,9 @@ def plot_fork_minutes(results: dict) -> go.Figure:
     for col, key, scale in ((1, "fork_compute_minutes_per_month", 1.0),
                             (2, "fork_quota_share", 100.0)):
         qs = [results["strategies"][n].get(key) or {} for n in names]
-        p50 = [(_p(q) or 0.0) * scale for q in qs]
-        plus = [max(0.0, (_p(q, "p90") or 0.0) * scale - m) for q, m in zip(qs, p50, strict=True)]
-        minus = [max(0.0, m - (_p(q, "p10") or 0.0) * scale)
+        p50 = [(read_quantile(q) or 0.0) * scale for q in qs]
+        plus = [max(0.0, (read_quantile(q, "p90") or 0.0) * scale - m) for q, m in zip(qs, p50, strict=True)]
+        minus = [max(0.0, m - (read_quantile(q, "p10") or 0.0) * scale)
                  for q, m in zip(qs, p50, strict=True)]
         fig.add_bar(x=x, y=p50, row=1, col=col, showlegend=False,
                     marker_color=[strategy_color(n, results) for n in names],
@@ -726,7 +723,7 @@ def plot_tornado(results: dict, *, max_bars: int = TORNADO_BARS) -> go.Figure:
         center = b.get("delta_at_p50_usd_per_month")
         if center is None:
             strat = results["strategies"].get(b["strategy"], {})
-            center = _p(strat.get("delta_vs_baseline_usd_per_month")) or 0.0
+            center = read_quantile(strat.get("delta_vs_baseline_usd_per_month")) or 0.0
         rows.append(f"{label(reader_name(str(b['input'])))} "
                     f"({label(format_amount(b['low'], b.get('unit'), 3))} to "
                     f"{label(format_amount(b['high'], b.get('unit'), 3))})<br>"

@@ -30,6 +30,7 @@ from cachecost.report.export import (
     render_banner,
 )
 from cachecost.report.notebook import skip_slow_imports
+from cachecost.report.summary import read_quantile
 from cachecost.textfmt import format_signed_usd, format_usd
 
 ASSETS_DIR = "assets"
@@ -85,10 +86,6 @@ def load_scenarios(paths: list[Path] | None) -> list[Any]:
     return loaded
 
 
-def _quantile(q: Any, key: str) -> Any:
-    return q.get(key) if isinstance(q, dict) else None
-
-
 def summarize_scenario_for_index(results: dict[str, Any]) -> dict[str, Any]:
     """Return the index's numbers for one scenario from its ``results.json``."""
     strategies = results.get("strategies", {})
@@ -97,12 +94,12 @@ def summarize_scenario_for_index(results: dict[str, Any]) -> dict[str, Any]:
     cells = {}
     for name, s in strategies.items():
         total = s.get("total_cost_usd_per_month")
-        delta = _quantile(s.get("delta_vs_baseline_usd_per_month"), "p50")
+        delta = read_quantile(s.get("delta_vs_baseline_usd_per_month"), "p50")
         cells[name] = {
-            "total": format_usd(_quantile(total, "p50")),
-            "total_usd": _quantile(total, "p50"),
-            "range": f"p10 {format_usd(_quantile(total, 'p10'))} "
-                     f"\u2013 p90 {format_usd(_quantile(total, 'p90'))}",
+            "total": format_usd(read_quantile(total, "p50")),
+            "total_usd": read_quantile(total, "p50"),
+            "range": f"p10 {format_usd(read_quantile(total, 'p10'))} "
+                     f"\u2013 p90 {format_usd(read_quantile(total, 'p90'))}",
             "delta": f"{format_signed_usd(delta)} vs baseline" if delta else "",
             "is_baseline": bool(s.get("is_baseline")),
             "is_winner": name == winner,
