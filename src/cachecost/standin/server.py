@@ -325,7 +325,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             return 20
 
-    def _offset_page(self, items: list, q: dict) -> tuple[list, dict]:
+    def _offset_page(self, items: list, q: dict, *, counted: bool = True
+                     ) -> tuple[list, dict]:
+        """One page of ``items`` with GitLab's offset headers (see :class:`.extra.Pager`)."""
         per_page = self._per_page(q)
         try:
             page = max(1, int(q.get("page", 1)))
@@ -343,7 +345,7 @@ class _Handler(BaseHTTPRequestHandler):
             links.insert(0, f'<{self._url(**keep, page=page - 1)}>; rel="prev"')
         if page < pages:
             links.insert(0, f'<{self._url(**keep, page=page + 1)}>; rel="next"')
-        if total <= MAX_COUNTED_ITEMS:
+        if counted and total <= MAX_COUNTED_ITEMS:
             headers["X-Total"] = str(total)
             headers["X-Total-Pages"] = str(pages)
             links.append(f'<{self._url(**keep, page=pages)}>; rel="last"')
