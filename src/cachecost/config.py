@@ -23,6 +23,8 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cachecost.errors import CachecostError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: Where a built wheel keeps notebooks/, scenarios/ and data/sample/ (setup.py's build_py).
 BUNDLED_DIR = PACKAGE_DIR / "_bundled"
@@ -39,7 +41,8 @@ IS_CHECKOUT = _is_checkout(PROJ_ROOT)
 
 #: Read-only resources: the checkout's folders, else the copies inside the package.
 RESOURCE_ROOT = PROJ_ROOT if IS_CHECKOUT else BUNDLED_DIR
-#: Where outputs go: the checkout, else the working directory at import (command start).
+
+
 def _working_directory() -> Path:
     try:
         return Path.cwd()
@@ -47,6 +50,7 @@ def _working_directory() -> Path:
         return Path.home()
 
 
+#: Where outputs go: the checkout, else the working directory at import (command start).
 WORK_ROOT = PROJ_ROOT if IS_CHECKOUT else _working_directory()
 
 SAMPLE_DATA_DIR = RESOURCE_ROOT / "data" / "sample"   # bundled synthetic dataset (committed)
@@ -84,6 +88,7 @@ def default_data_dir(url: str, project_path: str) -> Path:
     host = (parts.hostname or "gitlab") + (f"_{port}" if port else "")
     return RAW_DATA_DIR / host / project_path.strip("/")
 
+
 def check_output_dir(path: str | os.PathLike[str], option: str) -> Path:
     """Check, before any work, that ``path`` is or can become a writable directory.
 
@@ -97,8 +102,6 @@ def check_output_dir(path: str | os.PathLike[str], option: str) -> Path:
     Raises:
         CachecostError: ``"<option> <path>: cannot write there (<reason>)"``.
     """
-    from cachecost.errors import CachecostError
-
     target = Path(path).expanduser().absolute()
     probe = target
     while not probe.exists() and probe.parent != probe:

@@ -11,6 +11,8 @@ with :attr:`CachecostError.exit_code`; no traceback.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class CachecostError(Exception):
     """A failure the user can act on; its message is one line."""
@@ -25,6 +27,23 @@ class CachecostError(Exception):
 
 class DatasetError(CachecostError):
     """A dataset directory, file or column is missing, unreadable or mistyped."""
+
+
+def read_user_file(path: str | Path, what: str) -> bytes:
+    """Return the bytes of a file the user named (``what``: e.g. ``"build log"``).
+
+    Raises:
+        CachecostError: the file is missing, a directory or unreadable; the one
+            line names the file and ``what`` it should have been.
+    """
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise CachecostError(f"{path}: no such {what}") from None
+    except IsADirectoryError:
+        raise CachecostError(f"{path}: is a directory, not a {what}") from None
+    except OSError as exc:
+        raise CachecostError(f"{path}: cannot read {what} ({exc.strerror})") from None
 
 
 def user_error_names() -> set[str]:

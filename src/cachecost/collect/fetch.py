@@ -219,6 +219,8 @@ class _Fetch:
         self._unsaved_top: int | None = None     # a complete walk's watermark, not yet saved
         self._walks: list[JobWalk] = []
         self._registry: str | tuple = "not fetched"   # a note, or what was downloaded
+        #: the pipelines table as last saved (by the pipeline_times phase)
+        self.pipelines: pd.DataFrame = empty_table("pipelines")
         self._measure_kinds: Counter[str] = Counter()
         self._measure_parts: Counter[str] = Counter()
 
@@ -452,7 +454,7 @@ class _Fetch:
         self.jobs = apply_mapping(jobs, self.mapper)    # the logs may have named more images
 
     def fill_pipeline_times(self) -> None:
-        pipes = self.store.load("pipelines")
+        pipes = self.pipelines = self.store.load("pipelines")
         if pipes.empty:
             return
         if self.options.pipeline_durations == "details":
@@ -466,10 +468,11 @@ class _Fetch:
         else:
             pipes = derive_pipeline_times(pipes, self.jobs)
         self.store.save("pipelines", pipes)
+        self.pipelines = pipes
 
     def measure(self) -> None:
         """Image changes, forks, registry usage (after the other phases: counted apart)."""
-        pipes = self.store.load("pipelines")
+        pipes = self.pipelines
         start = self.since if self.since is not None else (
             pipes["created_at"].min() if len(pipes) else pd.Timestamp.now(tz="UTC"))
         before = self.client.requests_by_kind.copy()
@@ -548,7 +551,7 @@ class _Fetch:
         tags = self.store.load("registry_tags")
         container = jobs[jobs["is_container_build"]] if not jobs.empty else jobs
         self.result.totals = {
-            "pipelines": len(self.store.load("pipelines")), "jobs": len(jobs),
+            "pipelines": len(self.pipelines), "jobs": len(jobs),
             "retried_jobs": int(jobs["is_retried"].sum()) if len(jobs) else 0,
             "container_jobs": len(container),
             "unmapped_container_jobs": int(container["image"].isna().sum()),

@@ -42,7 +42,7 @@ from pathlib import Path
 import yaml
 
 from cachecost.collect.buildlog import classify_build_log
-from cachecost.errors import CachecostError
+from cachecost.errors import CachecostError, read_user_file
 
 _DOCKERFILE = re.compile(r"tests/docker/dockerfiles/([A-Za-z0-9][\w.+-]*?)\.docker\b")
 _PUSH = re.compile(
@@ -161,10 +161,9 @@ def load_mapping(path: str | Path | None, learned: dict[str, str] | None = None,
     if path is None:
         return mapper
     p = Path(path)
+    data = read_user_file(p, "mapping file")
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise CachecostError(f"{p}: cannot read mapping file ({exc.strerror})") from None
+        doc = yaml.safe_load(data) or {}
     except yaml.YAMLError as exc:
         raise CachecostError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(doc, dict):

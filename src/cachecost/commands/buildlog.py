@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from cachecost.collect.buildlog import BuildLogResult, classify_build_log
-from cachecost.errors import CachecostError
+from cachecost.errors import CachecostError, read_user_file
 
 HELP = "classify build logs: builder, cache outcome, cached and executed steps"
 
@@ -34,15 +33,9 @@ def read_log(path: str) -> str:
     Raises:
         CachecostError: the file is missing, a directory, unreadable or binary (one line).
     """
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except IsADirectoryError:
-        raise CachecostError(f"{p}: is a directory, not a build log") from None
-    except OSError as exc:
-        raise CachecostError(f"{p}: cannot read build log ({exc.strerror})") from None
+    raw = read_user_file(path, "build log")
     if b"\x00" in raw[:65536]:
-        raise CachecostError(f"{p}: is a binary file, not a build log")
+        raise CachecostError(f"{path}: is a binary file, not a build log")
     return raw.decode("utf-8", errors="replace")
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from cachecost.config import SCENARIOS_DIR
-from cachecost.errors import CachecostError
+from cachecost.errors import CachecostError, read_user_file
 from cachecost.model.distributions import EXPECTED_FORM, Distribution, fixed, parse_distribution
 from cachecost.model.strategies import (
     KEEP_N_CHOICES,
@@ -453,12 +453,7 @@ def _require_identity(path: Path, doc: dict) -> None:
 
 def _read_yaml(file: Path) -> tuple[bytes, str, dict]:
     """The file's bytes, text and top-level mapping (unknown keys rejected)."""
-    try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        raise CachecostError(f"{file}: no such scenario file") from None
-    except OSError as exc:
-        raise CachecostError(f"{file}: cannot read scenario file ({exc.strerror})") from None
+    data = read_user_file(file, "scenario file")
     try:
         text = data.decode("utf-8")
         doc = yaml.safe_load(text)

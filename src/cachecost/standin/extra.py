@@ -36,7 +36,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -53,6 +53,18 @@ MEASURE_KINDS = ("repository/tree", "repository/files", "repository/commits", "f
                  "fork:pipelines", "fork:repository/commits", "graphql")
 _CATALOG = {c.image: c for c in QEMU_IMAGES}
 Reply = tuple[int, Any, dict]
+
+
+class Pager(Protocol):
+    """The server's offset pager (``_Handler._offset_page``)."""
+
+    def __call__(self, items: list, q: dict, *, counted: bool = True
+                 ) -> tuple[list, dict]:
+        """One page of ``items`` for query ``q``, and its headers.
+
+        ``counted=False``: no ``X-Total``, ``X-Total-Pages`` or ``rel="last"``, as
+        the commits API answers (GitLab docs api/commits.md, issue 389582).
+        """
 
 
 def _sha(*parts: object) -> str:
@@ -237,16 +249,6 @@ class ExtraData:
                 "content": base64.b64encode(raw).decode()}
 
     @staticmethod
-    def _uncounted(reply: tuple[list, dict]) -> tuple[list, dict]:
-        """The commits API sends no ``X-Total``, ``X-Total-Pages`` or ``rel="last"``
-        (GitLab docs api/commits.md, issue 389582)."""
-        items, headers = reply
-        headers = {k: v for k, v in headers.items() if k not in ("X-Total", "X-Total-Pages")}
-        headers["Link"] = ", ".join(part for part in headers.get("Link", "").split(", ")
-                                    if 'rel="last"' not in part)
-        return items, headers
-
-    @staticmethod
     def _filter_commits(commits: list[dict], q: dict) -> list[dict]:
         path = q.get("path", "").strip("/")
         since = pd.Timestamp(q["since"]) if q.get("since") else None
@@ -262,7 +264,7 @@ class ExtraData:
         return out
 
     # ------------------------------------------------------------------ routes
-    def route(self, segs: list[str], q: dict, page: Callable[[list, dict], tuple[list, dict]],
+    def route(self, segs: list[str], q: dict, page: Pager,
               count: Callable[[str], None]) -> Reply | None:
         """Answer a GET below ``/api/v4/`` if it is one of these routes, else None."""
         if len(segs) < 3 or segs[0] != "projects":
@@ -279,7 +281,7 @@ class ExtraData:
         return self._fork_route(fork, rest, q, page, count)
 
     def _repository_route(self, rest: list[str], q: dict,
-                          page: Callable[[list, dict], tuple[list, dict]],
+                          page: Pager,
                           count: Callable[[str], None]) -> Reply | None:
         """``/projects/:id/repository/...`` of the main project (tree, files, commits)."""
         kind = f"repository/{rest[1]}"
@@ -307,10 +309,10 @@ class ExtraData:
             web = f"https://gitlab.standin.example/{self.data.project_path}"
             items = [self._commit_item(c, web) for c in
                      self._filter_commits(self._visible(self._commits), q)]
-            return 200, *self._uncounted(page(items, q))
+            return 200, *page(items, q, counted=False)
         return None
 
-    def _forks_route(self, q: dict, page: Callable[[list, dict], tuple[list, dict]],
+    def _forks_route(self, q: dict, page: Pager,
                      count: Callable[[str], None]) -> Reply:
         """``/projects/:id/forks`` of the main project (newest first unless ``sort=asc``)."""
         count("forks")
@@ -322,7 +324,7 @@ class ExtraData:
         return 200, *page([self._fork_item(f) for f in forks], q)
 
     def _fork_route(self, fork: dict, rest: list[str], q: dict,
-                    page: Callable[[list, dict], tuple[list, dict]],
+                    page: Pager,
                     count: Callable[[str], None]) -> Reply:
         """A fork project's pipelines or commits; any other path of a fork: 404."""
         if rest == ["pipelines"]:
@@ -342,7 +344,7 @@ class ExtraData:
             web = f"https://gitlab.standin.example/{fork['path']}"
             items = [self._commit_item(c, web)
                      for c in self._filter_commits(fork["commits"], q)]
-            return 200, *self._uncounted(page(items, q))
+            return 200, *page(items, q, counted=False)
         return 404, {"message": "404 Not Found"}, {}
 
     def post(self, path: str, body: bytes, count: Callable[[str], None]) -> Reply:

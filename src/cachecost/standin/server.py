@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import pandas as pd
@@ -36,6 +37,8 @@ from cachecost.standin.extra import ExtraData
 
 #: Sent in :data:`SYNTHETIC_HEADER` with every answer: the stand-in's data are invented.
 SYNTHETIC_HEADER_VALUE = "standin"
+
+_T = TypeVar("_T")
 
 #: GitLab.com stops counting (no X-Total / X-Total-Pages / rel="last") past this many items.
 MAX_COUNTED_ITEMS = 10_000
@@ -57,6 +60,13 @@ class Faults:
 class _Reply(Exception):
     def __init__(self, status: int, body: object, headers: dict | None = None):
         self.status, self.body, self.headers = status, body, headers or {}
+
+
+def _found(obj: _T | None, message: str) -> _T:
+    """``obj``, or a 404 answer with GitLab's ``message`` when the stand-in has none."""
+    if obj is None:
+        raise _Reply(404, {"message": message})
+    return obj
 
 
 class JsonArray(bytes):
@@ -227,11 +237,8 @@ class _Handler(BaseHTTPRequestHandler):
         if segs[:2] == ["registry", "repositories"] and len(segs) == 3:
             self.server.count_kind("registry_repository")
             self._check_registry()
-            repo = data.repository(int(segs[2]), tags=_flag(q, "tags"),
-                                   size=_flag(q, "size"))
-            if repo is None:
-                raise _Reply(404, {"message": "404 Repository Not Found"})
-            return repo, {}
+            return _found(data.repository(int(segs[2]), tags=_flag(q, "tags"),
+                                          size=_flag(q, "size")), "404 Repository Not Found"), {}
         extra = self.server.extra.route(segs, q, self._offset_page, self.server.count_kind)
         if extra is not None:           # repository, forks and fork projects
             return self._extra(extra)
@@ -261,10 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._offset_page(items, q)
 
     def _pipeline(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
-        obj = self.server.data.pipeline_detail(int(rest[1]))
-        if obj is None:
-            raise _Reply(404, {"message": "404 Not found"})
-        return obj, {}
+        return _found(self.server.data.pipeline_detail(int(rest[1])), "404 Not found"), {}
 
     def _pipeline_jobs(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
         recs = self.server.data.job_records_of_pipeline(int(rest[1]))
@@ -280,10 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._jobs_page(q)
 
     def _trace(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
-        text = self.server.data.job_trace(int(rest[1]))
-        if text is None:
-            raise _Reply(404, {"message": "404 Not found"})
-        return text, {}
+        return _found(self.server.data.job_trace(int(rest[1])), "404 Not found"), {}
 
     def _repositories(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
         self._check_registry()
@@ -291,17 +292,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _repository_tags(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
         self._check_registry()
-        repo = self.server.data.repository(int(rest[2]), tags=True, size=False)
-        if repo is None:
-            raise _Reply(404, {"message": "404 Repository Not Found"})
+        repo = _found(self.server.data.repository(int(rest[2]), tags=True, size=False),
+                      "404 Repository Not Found")
         return self._offset_page(repo["tags"], q)
 
     def _tag(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
         self._check_registry()
-        tag = self.server.data.tag_detail(int(rest[2]), rest[4])
-        if tag is None:
-            raise _Reply(404, {"message": "404 Tag Not Found"})
-        return tag, {}
+        return _found(self.server.data.tag_detail(int(rest[2]), rest[4]), "404 Tag Not Found"), {}
 
     @staticmethod
     def _extra(reply: tuple[int, object, dict]) -> tuple[object, dict]:
@@ -328,7 +325,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             return 20
 
-    def _offset_page(self, items: list, q: dict) -> tuple[list, dict]:
+    def _offset_page(self, items: list, q: dict, *, counted: bool = True
+                     ) -> tuple[list, dict]:
+        """One page of ``items`` with GitLab's offset headers (see :class:`.extra.Pager`)."""
         per_page = self._per_page(q)
         try:
             page = max(1, int(q.get("page", 1)))
@@ -346,7 +345,7 @@ class _Handler(BaseHTTPRequestHandler):
             links.insert(0, f'<{self._url(**keep, page=page - 1)}>; rel="prev"')
         if page < pages:
             links.insert(0, f'<{self._url(**keep, page=page + 1)}>; rel="next"')
-        if total <= MAX_COUNTED_ITEMS:
+        if counted and total <= MAX_COUNTED_ITEMS:
             headers["X-Total"] = str(total)
             headers["X-Total-Pages"] = str(pages)
             links.append(f'<{self._url(**keep, page=pages)}>; rel="last"')
