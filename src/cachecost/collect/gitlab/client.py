@@ -249,6 +249,12 @@ class GitlabClient:
             self.requests_by_kind[kind] += 1
             self.retries += response.status_code in RETRY_STATUSES
 
+    def count_request(self, kind: str) -> None:
+        """Count a request made outside this client's session (GraphQL, through gql)."""
+        with self._lock:
+            self.requests += 1
+            self.requests_by_kind[kind] += 1
+
     def _count_failed_connection(self) -> None:
         with self._lock:
             self.retries += 1

@@ -52,15 +52,15 @@ class NamespaceRegistryUsage:
 
 def _execute(client: GitlabClient, query: str) -> Any:
     try:
-        gq = gitlab.GraphQL(client.url, token=client.credentials.token, timeout=60.0,
-                            max_retries=3, retry_transient_errors=True)
+        # the same retry policy as the REST requests (cachecost.collect.retry)
+        gq = gitlab.GraphQL(client.url, token=client.credentials.token,
+                            timeout=client.policy.read_timeout_s,
+                            max_retries=client.policy.max_retries, retry_transient_errors=True)
     except ImportError:
         raise GraphqlUnavailable("python-gitlab's GraphQL client needs the gql package "
                                  "(pip install 'python-gitlab[graphql]')") from None
     with gq:
-        with client._lock:             # counted like the REST requests
-            client.requests += 1
-            client.requests_by_kind["graphql"] += 1
+        client.count_request("graphql")     # counted like the REST requests
         try:
             return gq.execute(query)
         except gitlab.exceptions.GitlabError as exc:
