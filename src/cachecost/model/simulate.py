@@ -266,7 +266,7 @@ def _storage(st: Static, strat: Strategy, d: Drivers, policy: CleanupPolicy | No
     for acc in ACCOUNTINGS:
         steady = np.broadcast_to(np.sum(strat.steady_gib(d, acc), axis=0), (k,))
         stale = strat.stale_gib_per_change(d, acc)
-        rate = (np.multiply(stale, strat.changes(d)) if np.any(np.asarray(stale) > 0)
+        rate = (np.multiply(stale, strat.part(d, "changes")) if np.any(np.asarray(stale) > 0)
                 else None)
         stale_any = stale_any or rate is not None
         out[acc] = (np.asarray(steady, dtype=float), rate)
@@ -299,8 +299,8 @@ class _WaitMemo:
         self.sorted: dict[int, tuple[object, np.ndarray]] = {}
 
     def __call__(self, strat: Strategy, d: Drivers, k: int) -> np.ndarray:
-        h = strat.fork_reuse_share(d)
-        hit, change = strat.hit_minutes(d), strat.change_minutes(d)
+        h = strat.part(d, "fork_reuse_share")
+        hit, change = strat.part(d, "hit_minutes"), strat.part(d, "change_minutes")
         key = (id(hit), id(change), id(d.miss_min), id(h) if not isinstance(h, float)
                else hash(h))
         if key not in self.done:
