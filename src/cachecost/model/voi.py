@@ -205,35 +205,35 @@ def _block_sums(c: np.ndarray, xv: np.ndarray, j: int) -> tuple[np.ndarray, np.n
     order), sized as ``np.array_split`` sizes them: the first ``K mod j`` blocks
     hold ``K // j + 1`` samples, the others ``K // j``.
 
-    Each sum adds its rows one after another in rank order (what
-    ``np.add.reduce(rows, axis=0)`` does along the rows of a C-ordered
-    ``(n, D)`` block), so the sums, and every reported value, do not depend on the
-    path taken. The blocks path reads them from one gather: rank ``start_i + m``
-    of block ``i`` sits at ``[m, i]`` of a ``(K // j, j, D)`` array, reduced along
-    its first axis (the same row-after-row order, for all blocks at once), and the
-    longer blocks' last rows are added after. That replaces a ``(K, D)`` row
-    gather and a Python loop over the blocks: at 100,000 samples the stable order
-    (``argsort``, ~5 ms) is most of what is left.
+    Each sum is ``np.add.reduce(rows, axis=0)`` of the group's rows in rank order,
+    to the last bit, as the loop over groups computes it (for ``D > 1`` numpy adds
+    the rows of a C-ordered ``(n, D)`` block one after another). The blocks path
+    reads them from one gather: rank ``start_i + m`` of block ``i`` sits at
+    ``[m, i]`` of a ``(K // j, j, D)`` array, reduced along its first axis (the
+    same row-after-row order, all blocks at once), and the longer blocks' last
+    rows are added after. That replaces a ``(K, D)`` row gather and a Python loop
+    over the blocks; at 100,000 samples the stable order is most of what is left.
     """
     k = c.shape[0]
     order, new_value = _stable_order(xv)
     n_values = int(np.count_nonzero(new_value)) + 1
-    if n_values <= j:       # one group per distinct value: sizes vary, a short loop
-        bounds = np.concatenate([[0], np.flatnonzero(new_value) + 1, [k]])
-        sizes = np.diff(bounds)
-        c_sorted = np.take(c, order, axis=0)
-        sums = np.array([np.add.reduce(c_sorted[a:b], axis=0)
-                         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(),
-                                         strict=True)])
-        return sizes, sums
-    # n_values > j implies k > j: every block holds at least one sample
-    size, extra = divmod(k, j)
-    sizes = np.array([size + 1] * extra + [size] * (j - extra))
+    if n_values > j:        # implies k > j: every block holds at least one sample
+        size, extra = divmod(k, j)
+        sizes = np.array([size + 1] * extra + [size] * (j - extra))
+    else:                   # one group per distinct value
+        sizes = np.diff(np.concatenate([[0], np.flatnonzero(new_value) + 1, [k]]))
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    ranks = starts[None, :] + np.arange(size)[:, None]             # (size, j)
-    sums = np.add.reduce(np.take(c, order[ranks], axis=0), axis=0)  # (j, D)
-    if extra:
-        sums[:extra] += np.take(c, order[starts[:extra] + size], axis=0)
+    if n_values > j and c.shape[1] > 1:
+        ranks = starts[None, :] + np.arange(size)[:, None]             # (size, j)
+        sums = np.add.reduce(np.take(c, order[ranks], axis=0), axis=0)  # (j, D)
+        if extra:
+            sums[:extra] += np.take(c, order[starts[:extra] + size], axis=0)
+        return sizes, sums
+    # groups of varying sizes, or one decision (a (n, 1) block is contiguous, and
+    # numpy sums a contiguous run pairwise, not row after row): a loop over groups
+    c_sorted = np.take(c, order, axis=0)
+    sums = np.array([np.add.reduce(c_sorted[a:a + n], axis=0)
+                     for a, n in zip(starts.tolist(), sizes.tolist(), strict=True)])
     return sizes, sums
 
 
