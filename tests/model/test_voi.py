@@ -13,6 +13,7 @@ from model_test_helpers import make_calibration
 from cachecost.model.voi import (
     HOW_TO_MEASURE,
     _block_sums,
+    _Costs,
     _radix_order,
     _stable_order,
     default_blocks,
@@ -203,7 +204,7 @@ def reference_evppi(costs: list[list[float]], x: list[float], blocks: int) -> fl
 
 def _check_against_reference(costs: np.ndarray, x: np.ndarray, blocks: int) -> None:
     groups = reference_groups(x.tolist(), blocks)
-    sizes, sums = _block_sums(costs, x, blocks)
+    sizes, sums = _block_sums(_Costs.of(costs), x, blocks)
     assert sizes.tolist() == [len(g) for g in groups]
     scale = float(np.abs(costs).max()) + 1.0
     # the same rows in the same order, summed as numpy sums a group's rows (what
@@ -300,3 +301,14 @@ def test_value_of_information_reports_evppi_of_each_input():
     noise = np.random.default_rng([5, 13]).uniform(size=k)
     assert total["noise_floor_usd_per_month"] == max(0.0, round(evppi(costs, noise), 6))
     assert total["blocks"] == default_blocks(k) == 17
+
+
+@pytest.mark.parametrize(("k", "d", "blocks"), [(200, 1, 3), (200, 3, 1), (200, 2, 2),
+                                                  (201, 6, 5)])
+def test_evppi_matches_the_plain_reference_at_edge_shapes(k, d, blocks):
+    """One decision (numpy sums a (n, 1) block pairwise), one block (a (n, 1)
+    gather would be summed pairwise), two of each, and the model's six decisions:
+    the sums stay numpy's sums of each group's rows."""
+    rng = np.random.default_rng(k * 100 + d * 10 + blocks)
+    _check_against_reference(rng.lognormal(4.0, 1.0, size=(k, d)), rng.normal(size=k),
+                             blocks)
