@@ -13,7 +13,6 @@ from model_test_helpers import make_calibration
 from cachecost.model.voi import (
     HOW_TO_MEASURE,
     _block_sums,
-    _Costs,
     _radix_order,
     _stable_order,
     default_blocks,
@@ -204,7 +203,7 @@ def reference_evppi(costs: list[list[float]], x: list[float], blocks: int) -> fl
 
 def _check_against_reference(costs: np.ndarray, x: np.ndarray, blocks: int) -> None:
     groups = reference_groups(x.tolist(), blocks)
-    sizes, sums = _block_sums(_Costs.of(costs), x, blocks)
+    sizes, sums = _block_sums(costs, x, blocks)
     assert sizes.tolist() == [len(g) for g in groups]
     scale = float(np.abs(costs).max()) + 1.0
     # the same rows in the same order, summed as numpy sums a group's rows (what

@@ -50,7 +50,6 @@ knowing whether kaniko's cache layers share the image's digests is worth.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -183,37 +182,23 @@ def evppi(costs: np.ndarray, x: np.ndarray, blocks: int | None = None) -> float:
     c = _as_cost_matrix(costs)
     xv = _input(x, c.shape[0])
     j = default_blocks(c.shape[0]) if blocks is None else max(1, int(blocks))
-    return _evppi(_Costs.of(c), xv, j)
+    return _evppi(c, float(c.mean(axis=0).min()), xv, j)
 
 
-@dataclass(frozen=True)
-class _Costs:
-    """A checked ``(K, D)`` cost matrix with what every input's EVPPI reuses: its
-    columns as contiguous ``(D, K)`` rows (gathered from column by column) and
-    ``least_mean`` = ``min_d mean(C_d)``, the "today" term (units of the costs)."""
-
-    rows: np.ndarray
-    columns: np.ndarray
-    least_mean: float
-
-    @classmethod
-    def of(cls, c: np.ndarray) -> _Costs:
-        return cls(c, np.ascontiguousarray(c.T), float(c.mean(axis=0).min()))
-
-
-def _evppi(costs: _Costs, xv: np.ndarray, j: int) -> float:
-    """:func:`evppi` of checked inputs (``xv`` ``(K,)``, ``j >= 1`` blocks): the
-    least mean cost minus the inner term ``sum_j n_j * min_d mean_j(C_d) / K``,
-    whose terms are added block by block in block order."""
-    sizes, sums = _block_sums(costs, xv, j)
+def _evppi(c: np.ndarray, least_mean: float, xv: np.ndarray, j: int) -> float:
+    """:func:`evppi` of checked inputs: ``c`` ``(K, D)`` finite costs, ``least_mean``
+    = ``min_d mean(C_d)`` (the "today" term, the same for every input: computed
+    once by the caller), ``xv`` ``(K,)``, ``j >= 1`` blocks. The inner term
+    ``sum_j n_j * min_d mean_j(C_d) / K`` is added block by block in block order."""
+    sizes, sums = _block_sums(c, xv, j)
     mins = (sums / sizes[:, None]).min(axis=1)
     # Python's sum of the n_j-weighted block minima, in block order, then / K
-    return costs.least_mean - sum((sizes * mins).tolist()) / costs.rows.shape[0]
+    return least_mean - sum((sizes * mins).tolist()) / c.shape[0]
 
 
-def _block_sums(costs: _Costs, xv: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+def _block_sums(c: np.ndarray, xv: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
     """The groups of the estimator: their sizes ``n_j`` (shape ``(G,)``, int) and
-    per-strategy cost sums (shape ``(G, D)``, units of the costs), in ascending ``x``.
+    per-strategy cost sums (shape ``(G, D)``, units of ``c``), in ascending ``x``.
 
     Groups: one per distinct value of ``xv`` if it has at most ``j`` of them, else
     ``j`` blocks of consecutive ranks of the stable sort of ``xv`` (ties keep sample
@@ -224,13 +209,13 @@ def _block_sums(costs: _Costs, xv: np.ndarray, j: int) -> tuple[np.ndarray, np.n
     to the last bit, as the loop over groups computes it: for ``D > 1`` numpy adds
     the rows of a C-ordered ``(n, D)`` block one after another (for ``D = 1`` the
     block is one contiguous run, which numpy sums pairwise: that case keeps the
-    loop). The blocks path gets the same sums without the loop, one decision at a
-    time: rank ``start_i + m`` of block ``i`` goes to ``[m, i]`` of a ``(K // j, j)``
-    array, which ``np.add.reduce(axis=0)`` adds row after row (all blocks at once,
-    in the same order), and the longer blocks' last rows are added after. At
-    100,000 samples the stable order is most of what is left.
+    loop). The blocks path gets the same sums without the loop: rank
+    ``start_i + m`` of block ``i`` goes to ``[m, i]`` of a ``(K // j, j, D)`` array,
+    which ``np.add.reduce(axis=0)`` adds row after row (all blocks at once, in the
+    same order), and the longer blocks' last rows are added after. At 100,000
+    samples the stable order is most of what is left, then this gather (random
+    rows of a 4.8 MB matrix: memory-bound).
     """
-    c = costs.rows
     k, d = c.shape
     order, new_value = _stable_order(xv)
     n_values = int(np.count_nonzero(new_value)) + 1
@@ -240,17 +225,14 @@ def _block_sums(costs: _Costs, xv: np.ndarray, j: int) -> tuple[np.ndarray, np.n
     else:                   # one group per distinct value
         sizes = np.diff(np.concatenate([[0], np.flatnonzero(new_value) + 1, [k]]))
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    if n_values > j > 1 and d > 1:
-        ranked = order[starts[None, :] + np.arange(size)[:, None]]     # (size, j)
-        gathered = np.empty(ranked.shape)
-        sums = np.empty((j, d))
-        for col in range(d):
-            np.take(costs.columns[col], ranked, out=gathered)
-            sums[:, col] = np.add.reduce(gathered, axis=0)
+    if n_values > j and d > 1:
+        ranked = order[starts[None, :] + np.arange(size)[:, None]]    # (size, j)
+        gathered = np.take(c, ranked, axis=0)                         # (size, j, D)
+        sums = np.add.reduce(gathered, axis=0)                        # (j, D)
         if extra:
             sums[:extra] += np.take(c, order[starts[:extra] + size], axis=0)
         return sizes, sums
-    # groups of varying sizes, one block, or one decision: a loop over the groups
+    # groups of varying sizes, or one decision: a loop over the groups
     c_sorted = np.take(c, order, axis=0)
     sums = np.array([np.add.reduce(c_sorted[a:a + n], axis=0)
                      for a, n in zip(starts.tolist(), sizes.tolist(), strict=True)])
@@ -325,7 +307,7 @@ def value_of_information(
         [np.asarray(sim[s]["total_cost_usd_per_month"], dtype=float) for s in names]))
     k = costs.shape[0]
     j = default_blocks(k) if blocks is None else blocks
-    checked = _Costs.of(costs)     # what every input's EVPPI reuses
+    least_mean = float(costs.mean(axis=0).min())   # the "today" term of every EVPPI
     rows: list[dict[str, Any]] = []
     for name, x in draws.items():
         xv = np.asarray(x, dtype=float)
@@ -333,7 +315,7 @@ def value_of_information(
             continue
         rows.append({
             "input": name,
-            "evppi_usd_per_month": _usd(_evppi(checked, _input(xv, k), max(1, int(j)))),
+            "evppi_usd_per_month": _usd(_evppi(costs, least_mean, _input(xv, k), max(1, int(j)))),
             "how_to_measure": HOW_TO_MEASURE.get(name, f"measure {name} directly"),
         })
     rows.sort(key=lambda r: (-r["evppi_usd_per_month"], r["input"]))
@@ -342,7 +324,7 @@ def value_of_information(
     noise = np.asarray(np.random.default_rng([seed, 13]).uniform(size=k), dtype=float)
     total = {
         "evpi_usd_per_month": _usd(evpi(costs)),
-        "noise_floor_usd_per_month": _usd(_evppi(checked, noise, max(1, int(j)))),
+        "noise_floor_usd_per_month": _usd(_evppi(costs, least_mean, noise, max(1, int(j)))),
         "method": ("single-parameter ordering estimator (Strong & Oakley 2013; "
                    "Sadatsafavi et al. 2013) over the paired Monte Carlo samples"),
         "blocks": int(j),
