@@ -243,9 +243,11 @@ def _stable_order(xv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``argsort(xv, kind="stable")`` and, along it, whether each value differs from
     the one before (shape (K-1,)).
 
-    For finite and infinite values this is an LSD radix sort (:func:`_radix_order`),
-    ~2.5x faster than numpy's comparison sort at 100,000 samples and the same
-    order; an ``xv`` holding NaN takes ``np.argsort`` (NaN sorts last there)."""
+    For finite and infinite values this is an LSD radix sort (:func:`_radix_order`):
+    the same order, ~1.5x faster than numpy's comparison sort at 100,000 samples
+    (the radix passes' scattered writes cost more there than at 20,000 samples,
+    where it is ~1.7x faster); an ``xv`` holding NaN takes ``np.argsort`` (NaN
+    sorts last there)."""
     order = _radix_order(xv) if not np.isnan(xv).any() else np.argsort(xv, kind="stable")
     sorted_x = xv[order]
     return order, sorted_x[1:] != sorted_x[:-1]
@@ -269,11 +271,11 @@ def _radix_order(xv: np.ndarray) -> np.ndarray:
     # all ones where the sign bit is set (arithmetic shift), else just the sign bit
     flip = (bits >> 63) | np.int64(-(1 << 63))
     keys = (bits ^ flip).view(np.uint64)
-    digit_mask = np.uint64(0xFFFF)
-    order = np.argsort((keys & digit_mask).astype(np.uint16), kind="stable")
+    # astype(uint16) keeps a key's low 16 bits (unsigned casts wrap modulo 2**16)
+    order = np.argsort(keys.astype(np.uint16), kind="stable")
     for shift in (16, 32, 48):
-        digits = ((keys[order] >> np.uint64(shift)) & digit_mask).astype(np.uint16)
-        order = order[np.argsort(digits, kind="stable")]
+        digits = (keys >> np.uint64(shift)).astype(np.uint16)   # in sample order
+        order = order[np.argsort(digits[order], kind="stable")]
     return order
 
 
