@@ -311,3 +311,13 @@ def test_evppi_matches_the_plain_reference_at_edge_shapes(k, d, blocks):
     rng = np.random.default_rng(k * 100 + d * 10 + blocks)
     _check_against_reference(rng.lognormal(4.0, 1.0, size=(k, d)), rng.normal(size=k),
                              blocks)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cost_problems())
+def test_evpi_is_the_formula_to_the_last_bit(problem):
+    """evpi takes the per-sample minima one column at a time; a minimum rounds
+    nothing, so the value is exactly min_d mean(C_d) - mean(min_d C_d) written
+    with numpy's row reductions."""
+    costs, _, _ = problem
+    assert evpi(costs) == float(costs.mean(axis=0).min() - costs.min(axis=1).mean())

@@ -156,7 +156,18 @@ def evpi(costs: np.ndarray) -> float:
     or a non-finite cost.
     """
     c = _as_cost_matrix(costs)
-    return float(c.mean(axis=0).min() - c.min(axis=1).mean())
+    return _evpi(c, float(c.mean(axis=0).min()))
+
+
+def _evpi(c: np.ndarray, least_mean: float) -> float:
+    """:func:`evpi` of a checked ``(K, D)`` matrix whose ``min_d mean(C_d)`` is
+    ``least_mean``. The per-sample minima come from ``np.minimum`` one column at a
+    time: the same values as ``c.min(axis=1)`` (a minimum rounds nothing), which
+    reduces each 6-value row on its own and is ~9x slower at 100,000 x 6."""
+    per_sample_min = c[:, 0].copy()
+    for col in range(1, c.shape[1]):
+        np.minimum(per_sample_min, c[:, col], out=per_sample_min)
+    return least_mean - float(per_sample_min.mean())
 
 
 def default_blocks(k: int) -> int:
@@ -325,7 +336,7 @@ def value_of_information(
     # uniforms would otherwise order this "noise" exactly like the first input
     noise = np.asarray(np.random.default_rng([seed, 13]).uniform(size=k), dtype=float)
     total = {
-        "evpi_usd_per_month": _usd(evpi(costs)),
+        "evpi_usd_per_month": _usd(_evpi(costs, least_mean)),
         "noise_floor_usd_per_month": _usd(_evppi(costs, least_mean, noise, max(1, int(j)))),
         "method": ("single-parameter ordering estimator (Strong & Oakley 2013; "
                    "Sadatsafavi et al. 2013) over the paired Monte Carlo samples"),
