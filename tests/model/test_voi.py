@@ -257,12 +257,18 @@ def test_evppi_matches_the_plain_reference_on_larger_blocks(seed):
         _check_against_reference(costs, x, default_blocks(k))
 
 
+# 1 + i * 2**-52: neighbours that differ in the lowest bits of the mantissa only
+_close_to_one = st.integers(-70_000, 70_000).map(lambda i: (1.0 + abs(i) * 2.0**-52)
+                                                 * (1.0 if i >= 0 else -1.0))
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.floats(allow_nan=False) | st.sampled_from([0.0, -0.0, 1.5, -1.5]),
-                max_size=80))
+@given(st.lists(st.floats(allow_nan=False) | st.sampled_from([0.0, -0.0, 1.5, -1.5])
+                | _close_to_one, max_size=80))
 def test_stable_order_is_numpys_stable_argsort(values):
     """The radix order equals np.argsort(kind="stable") for any NaN-free floats:
-    negatives, -0.0 tied with 0.0, infinities, subnormals, ties in sample order."""
+    negatives, -0.0 tied with 0.0, infinities, subnormals, ties in sample order,
+    values whose keys differ in their lowest bits only."""
     x = np.array(values, dtype=float)
     assert _radix_order(x).tolist() == np.argsort(x, kind="stable").tolist()
     order, new_value = _stable_order(x)
@@ -280,8 +286,11 @@ def test_stable_order_with_nan_sorts_nan_last():
 
 def test_radix_order_hand_worked():
     """[2.0, -1.0, 2.0, -0.0, 0.0]: -1.0 first, then -0.0 and 0.0 (equal, sample
-    order: 3, 4), then the two 2.0 in sample order (0, 2)."""
+    order: 3, 4), then the two 2.0 in sample order (0, 2).
+    [1 + 2**-52, 1.0, 1 + 2**-51]: keys equal but for their low 16 bits, so the
+    first pass orders them: 1.0 (1), 1 + 2**-52 (0), 1 + 2**-51 (2)."""
     assert _radix_order(np.array([2.0, -1.0, 2.0, -0.0, 0.0])).tolist() == [1, 3, 4, 0, 2]
+    assert _radix_order(np.array([1 + 2.0**-52, 1.0, 1 + 2.0**-51])).tolist() == [1, 0, 2]
 
 
 def test_value_of_information_reports_evppi_of_each_input():
