@@ -330,3 +330,13 @@ def test_evpi_is_the_formula_to_the_last_bit(problem):
     with numpy's row reductions."""
     costs, _, _ = problem
     assert evpi(costs) == float(costs.mean(axis=0).min() - costs.min(axis=1).mean())
+
+
+def test_stable_order_with_nan_and_no_ties_is_the_comparison_sort():
+    """NaN values never compare equal: with no other ties the comparison sort's
+    order is kept as it comes, the NaN last."""
+    x = np.array([np.nan, 2.0, -1.0, np.nan, 3.0])
+    order, new_value = _stable_order(x)
+    assert order.tolist() == np.argsort(x).tolist()
+    assert order[:3].tolist() == [2, 1, 4]
+    assert new_value.all()
