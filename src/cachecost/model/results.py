@@ -38,6 +38,7 @@ from cachecost.model.decide import (
 )
 from cachecost.model.distributions import Distribution
 from cachecost.model.measured import registry_today, with_measured_inputs
+from cachecost.model.quantile import percentiles
 from cachecost.model.scenario import KEYS, Scenario, describe_value
 from cachecost.model.simulate import (
     Static,
@@ -78,9 +79,8 @@ def quantiles(values: np.ndarray) -> dict[str, float | None]:
         return {"p10": x, "p50": x, "p90": x, "mean": x}
     # no interpolation when +inf may be present (months_to_quota): inf - inf would be NaN
     is_finite = bool(np.isfinite(v).all())
-    q = (np.percentile(v, list(QUANTILES), method="linear") if is_finite
-         else np.percentile(v, list(QUANTILES), method="inverted_cdf"))
-    mean = float(v.mean()) if np.isfinite(v).all() else math.inf
+    q = percentiles(v, QUANTILES, method="linear" if is_finite else "inverted_cdf")
+    mean = float(v.mean()) if is_finite else math.inf
     return {"p10": _clean(q[0]), "p50": _clean(q[1]), "p90": _clean(q[2]), "mean": _clean(mean)}
 
 
@@ -93,7 +93,7 @@ def _series_quantiles(series: np.ndarray) -> dict[str, list[float]]:
         if m and np.array_equal(series[:, m], series[:, m - 1]):
             q = [out[f"p{p}"][-1] for p in QUANTILES]
         else:
-            q = [float(x) for x in np.percentile(series[:, m], list(QUANTILES))]
+            q = percentiles(np.ascontiguousarray(series[:, m]), QUANTILES).tolist()
         for p, x in zip(QUANTILES, q, strict=True):
             out[f"p{p}"].append(x)
     return out
