@@ -218,3 +218,22 @@ def test_out_of_range_percents_raise_as_numpy(bad):
     v = np.random.default_rng(1).normal(size=10_000)
     with pytest.raises(ValueError, match="Percentiles must be in the range"):
         percentiles(v, bad)
+
+
+def test_series_quantiles_per_month_unchanged():
+    """_series_quantiles (transposed copy, flat stretches and broadcast months reused)
+    against np.percentile of each column, for a growing series capped after month 5,
+    and a broadcast one."""
+    from cachecost.model.results import _series_quantiles
+
+    rng = np.random.default_rng(4)
+    k, months = 20_000, 9
+    steady = rng.gamma(2.0, 1.0, k)
+    rate = rng.gamma(1.0, 0.3, k)
+    grown = steady[:, None] + rate[:, None] * np.minimum(np.arange(months), 5)[None, :]
+    flat = np.broadcast_to(steady[:, None], (k, months))
+    for series in (grown, flat):
+        got = _series_quantiles(series)
+        for m in range(months):
+            expected = np.percentile(series[:, m], PERCENTS)
+            assert [got[f"p{p}"][m] for p in PERCENTS] == expected.tolist(), m

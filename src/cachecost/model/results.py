@@ -87,13 +87,19 @@ def quantiles(values: np.ndarray) -> dict[str, float | None]:
 def _series_quantiles(series: np.ndarray) -> dict[str, list[float]]:
     """p10/p50/p90 of each month of a (K, months) series; a month equal to the month
     before in every sample (a flat stretch: cleanup has capped the growth) reuses its
-    quantiles."""
+    quantiles, as does every month of a series broadcast from one column (the same
+    values). The months are read as rows of one transposed copy (a column of a
+    (K, months) array is K strided reads; a broadcast series' months are rows already)."""
+    broadcast = series.ndim == 2 and series.strides[1] == 0
+    months = series.T
+    if months.strides[-1] != months.itemsize:
+        months = np.ascontiguousarray(months)
     out: dict[str, list[float]] = {f"p{p}": [] for p in QUANTILES}
-    for m in range(series.shape[1]):
-        if m and np.array_equal(series[:, m], series[:, m - 1]):
+    for m in range(months.shape[0]):
+        if m and (broadcast or np.array_equal(months[m], months[m - 1])):
             q = [out[f"p{p}"][-1] for p in QUANTILES]
         else:
-            q = percentiles(np.ascontiguousarray(series[:, m]), QUANTILES).tolist()
+            q = percentiles(months[m], QUANTILES).tolist()
         for p, x in zip(QUANTILES, q, strict=True):
             out[f"p{p}"].append(x)
     return out
