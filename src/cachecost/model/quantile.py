@@ -5,33 +5,36 @@
 
 :func:`percentiles` returns, bit for bit, what ``np.percentile(v, q, method=method)``
 returns for a 1-D sample ``v`` (methods ``"linear"``, numpy's default, and
-``"inverted_cdf"``). It is exact because it does what numpy does in two separable
-steps and changes only how the first step is done:
+``"inverted_cdf"``): about 0.4 ms instead of 1.9 ms for 100,000 values
+(``scripts/bench_quantile.py``). It is exact because it does what numpy does in two
+separable steps and changes only how the first step is done:
 
 1. **The order statistics.** numpy's ``_quantile`` (numpy/lib/_function_base_impl.py)
    partitions the whole sample so that the needed ranks hold the values they would
-   hold once sorted. Here those same values are found by selection on a small
-   part of the sample (:func:`order_statistics`): a strided sample of about
-   :data:`SAMPLE_SIZE` values, sorted, gives for each needed rank ``r`` a value
-   bracket ``[lo, hi]`` wide enough to hold it with overwhelming probability; with
-   ``c`` the count of values ``< lo`` and ``w`` the values in ``[lo, hi]``, the
-   rank-``r`` value of the sample *is* the rank-``(r - c)`` value of ``w`` whenever
-   ``c <= r < c + len(w)`` -- an identity of order statistics, whatever the
-   bracket. When a rank falls outside its bracket (the strided sample was
-   unrepresentative: periodic data with the stride's period, say) the answer comes
-   from ``np.percentile`` itself, so it is exact either way; only the speed differs.
+   hold once sorted. Here those same values are found by selection
+   (:func:`order_statistics`): a sorted strided sample of about
+   :data:`SAMPLE_SIZE` values gives each needed rank ``r`` a value bracket
+   ``[lo, hi]`` that holds it with high probability; with ``c`` the count of values
+   ``< lo`` and ``w`` the values in ``[lo, hi]``, the rank-``r`` value of the sample
+   *is* the rank-``(r - c)`` value of ``w`` whenever ``c <= r < c + len(w)`` -- an
+   identity of order statistics, whatever the bracket. Bisection on counts narrows
+   ``w`` further the same way, and ``np.partition`` picks the rank from what is left.
+   When a rank falls outside its bracket (the strided sample was unrepresentative:
+   periodic data with the stride's period, say) the answer comes from
+   ``np.percentile`` itself, so it is exact either way; only the speed differs.
 2. **The interpolation.** numpy's own formulas, replayed with the same float64
    operations in the same order: for ``"linear"`` the virtual index
-   ``(n - 1) * q`` with ``q = percent / 100``, its floor (``n - 1`` at the top),
-   ``gamma = index - floor`` and numpy's ``_lerp``, ``a + (b - a) * gamma``, or
-   ``b - (b - a) * (1 - gamma)`` where ``gamma >= 0.5``; for ``"inverted_cdf"``
-   the rank ``floor(n * q - 1)``, plus one where the fraction is not 0, clipped
-   at 0, and that order statistic as it is.
+   ``(n - 1) * q`` with ``q = percent / 100``, the neighbouring ranks ``floor`` and
+   ``floor + 1`` (both ``n - 1``, numpy's index ``-1``, once the index reaches
+   ``n - 1``), ``gamma = index - that integer index`` and numpy's ``_lerp``:
+   ``a + (b - a) * gamma``, or ``b - (b - a) * (1 - gamma)`` where ``gamma >= 0.5``;
+   for ``"inverted_cdf"`` the rank ``floor(n * q - 1)``, plus one where the fraction
+   is not 0, clipped at 0, and that order statistic as it is.
 
 Values numpy would pick among equal-comparing ones (a mix of ``-0.0`` and ``+0.0``
 where the needed order statistic is zero) and NaN anywhere (numpy answers NaN)
-go to ``np.percentile`` as well, and so do samples smaller than
-:data:`MIN_SIZE`, other dtypes than float64, other shapes and methods.
+go to ``np.percentile`` as well, and so do samples smaller than :data:`MIN_SIZE`,
+other dtypes than float64 and other shapes.
 """
 
 from __future__ import annotations
@@ -174,27 +177,26 @@ def order_statistics(v: np.ndarray, ranks: Sequence[int]) -> np.ndarray | None:
             groups[-1].append(r)
         else:
             groups.append([lo_pos, hi_pos, lo, hi, r])
-    befores: list[int] = []                   # pool values below each bracket
-    shifts: list[int] = []                    # pool rank minus v rank, per bracket
+    found: dict[int, float] = {}
+    pooled: list[tuple[list[Any], int, int]] = []  # (bracket, pool values below, shift)
     union: np.ndarray | None = None
     in_pool = 0
-    for _, _, lo, hi, *group in groups:
+    for bracket in groups:
+        _, _, lo, hi, *group = bracket
         below = np.less(v, lo)
         c = int(np.count_nonzero(below))
         inside = np.bitwise_xor(np.less_equal(v, hi), below, out=below)
         size = int(np.count_nonzero(inside))
         if not c <= group[0] <= group[-1] < c + size:
             return None
-        befores.append(in_pool)
-        shifts.append(in_pool - c)
+        if lo == hi and lo != 0:              # every value inside is lo, bit for bit
+            found.update((r, lo) for r in group)
+            continue
+        pooled.append((bracket, in_pool, in_pool - c))
         in_pool += size
         union = inside if union is None else np.bitwise_or(union, inside, out=union)
-    if union is None:                         # no ranks asked
-        return np.empty(0, dtype=np.float64)
-    pool = np.compress(union, v)
-    found: dict[int, float] = {}
-    for (lo_pos, hi_pos, lo, hi, *group), before, shift in zip(groups, befores, shifts,
-                                                               strict=True):
+    pool = v if union is None else np.compress(union, v)
+    for (lo_pos, hi_pos, lo, hi, *group), before, shift in pooled:
         pivots = sample[lo_pos + 1:hi_pos]         # sorted, inside [lo, hi]
         skipped, part = _narrow(pool, (lo, hi, before), pivots,
                                 group[0] + shift, group[-1] + shift)
@@ -216,9 +218,11 @@ def percentiles(values: np.ndarray, percents: Sequence[float] = (10, 50, 90),
     ``np.percentile`` raises (an empty sample gives NaN and a warning, as there).
     """
     v = np.asarray(values)
-    q = np.true_divide(np.asarray(percents, dtype=np.float64), 100)
-    if (v.ndim != 1 or v.dtype != np.float64 or v.size < MIN_SIZE or q.ndim != 1 or q.size == 0
-            or not ((q >= 0).all() and (q <= 1).all()) or math.isnan(v.max())):
+    if v.ndim != 1 or v.size < MIN_SIZE or v.dtype != np.float64:
+        return np.asarray(np.percentile(v, percents, method=method))
+    q = np.true_divide(np.asarray(percents, dtype=np.float64), 100)   # as np.percentile
+    if (q.ndim != 1 or q.size == 0 or not ((q >= 0).all() and (q <= 1).all())
+            or math.isnan(v.max())):          # NaN anywhere: numpy answers NaN
         return np.asarray(np.percentile(v, percents, method=method))
     lower, upper, gamma = _ranks(v.size, q, method)
     stats = order_statistics(v, [*lower.tolist(), *upper.tolist()])
