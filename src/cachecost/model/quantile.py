@@ -95,27 +95,36 @@ def _mixed_zeros(w: np.ndarray) -> bool:
     return bool(signs.any()) and not bool(signs.all())
 
 
-def _narrow(pool: np.ndarray, bracket: tuple[float, float, int], pivots: np.ndarray,
+def _narrow(pool: np.ndarray, bracket: tuple[float, float, int, int], pivots: np.ndarray,
             first: int, last: int) -> tuple[int, np.ndarray]:
     """The values of ``pool`` that hold its rank-``first`` to rank-``last`` values
-    (0-based) and few others, found by bisection on counts.
+    (0-based) and few others, found by searching on counts.
 
-    ``bracket``: ``(lo, hi, below)``, values known to hold those ranks and the count
-    of ``pool``'s values below ``lo``; ``pivots``: sorted values in ``[lo, hi]``.
-    Returns ``(k, part)``: ``part`` every value ``x`` of ``pool`` with
-    ``a <= x <= b`` (in ``pool``'s order), ``k`` the count of values below ``a``,
-    where ``a`` is the largest of ``lo`` and the pivots with at most ``first``
-    values below it, ``b`` the smallest of the pivots and ``hi`` with more than
-    ``last`` values at or below it."""
-    a, b, below_a = bracket
-    lo, hi = 0, pivots.size
-    while lo < hi:                        # the largest pivot with count(< p) <= first
-        mid = (lo + hi) // 2
-        k = int(np.count_nonzero(pool < pivots[mid]))
+    ``bracket``: ``(lo, hi, below, upto)``, values known to hold those ranks, the
+    count of ``pool``'s values below ``lo`` and at or below ``hi``; ``pivots``: sorted
+    values in ``[lo, hi]``. Returns ``(k, part)``: ``part`` every value ``x`` of
+    ``pool`` with ``a <= x <= b`` (in ``pool``'s order), ``k`` the count of values
+    below ``a``, where ``a`` is the largest of ``lo`` and the pivots with at most
+    ``first`` values below it, ``b`` the smallest of the pivots after it and ``hi``
+    with more than ``last`` values at or below it. Each probe counts the values below
+    a pivot; the next pivot is guessed by interpolating the counts (the sample put
+    the pivots at even steps of rank), or halves the interval when that shrank it
+    less than by half."""
+    a, b, below_a, count_right = bracket
+    left, right = -1, pivots.size        # a is pivots[left] (lo at -1)
+    halve = False
+    while right - left > 1:               # the largest pivot with count(< p) <= first
+        width = right - left
+        guess = ((left + right) // 2 if halve else
+                 left + int((first + 0.5 - below_a) * width / (count_right - below_a)))
+        guess = min(max(guess, left + 1), right - 1)
+        k = int(np.count_nonzero(pool < pivots[guess]))
         if k <= first:
-            lo, a, below_a = mid + 1, float(pivots[mid]), k
+            left, a, below_a = guess, float(pivots[guess]), k
         else:
-            hi = mid
+            right, count_right = guess, k
+        halve = 2 * (right - left) > width
+    lo = right
     # the smallest pivot from there with count(<= p) > last: most often the next one,
     # so gallop (1, 2, 4, ... pivots on) before bisecting
     start, step, hi = lo, 1, pivots.size
@@ -178,7 +187,7 @@ def order_statistics(v: np.ndarray, ranks: Sequence[int]) -> np.ndarray | None:
         else:
             groups.append([lo_pos, hi_pos, lo, hi, r])
     found: dict[int, float] = {}
-    pooled: list[tuple[list[Any], int, int]] = []  # (bracket, pool values below, shift)
+    pooled: list[tuple[list[Any], int, int, int]] = []  # bracket, below, size, shift
     union: np.ndarray | None = None
     in_pool = 0
     for bracket in groups:
@@ -192,13 +201,13 @@ def order_statistics(v: np.ndarray, ranks: Sequence[int]) -> np.ndarray | None:
         if lo == hi and lo != 0:              # every value inside is lo, bit for bit
             found.update((r, lo) for r in group)
             continue
-        pooled.append((bracket, in_pool, in_pool - c))
+        pooled.append((bracket, in_pool, size, in_pool - c))
         in_pool += size
         union = inside if union is None else np.bitwise_or(union, inside, out=union)
     pool = v if union is None else np.compress(union, v)
-    for (lo_pos, hi_pos, lo, hi, *group), before, shift in pooled:
+    for (lo_pos, hi_pos, lo, hi, *group), before, size, shift in pooled:
         pivots = sample[lo_pos + 1:hi_pos]         # sorted, inside [lo, hi]
-        skipped, part = _narrow(pool, (lo, hi, before), pivots,
+        skipped, part = _narrow(pool, (lo, hi, before, before + size), pivots,
                                 group[0] + shift, group[-1] + shift)
         kth = [r + shift - skipped for r in group]
         picked = np.partition(part, kth)[kth]
