@@ -66,6 +66,7 @@ from typing import Any
 
 import numpy as np
 
+from cachecost.model.quantile import percentiles
 from cachecost.model.simulate import Static
 from cachecost.model.strategies import CleanupPolicy
 from cachecost.model.voi import value_of_information
@@ -148,12 +149,14 @@ class ClaimInputs:
 def quantiles(x: np.ndarray | float, unit: str = "") -> dict[str, Any]:
     """p10/p50/p90 of the finite values of ``x`` (None when there are none)."""
     v = np.asarray(x, dtype=float).ravel()
-    v = v[np.isfinite(v)]
+    finite = np.isfinite(v)
+    if not finite.all():            # (no copy when every value is finite)
+        v = v[finite]
     if v.size == 0:
         return {"p10": None, "p50": None, "p90": None, "unit": unit}
     if v.min() == v.max():          # constant: every percentile is the value, no sort
         return {"p10": float(v[0]), "p50": float(v[0]), "p90": float(v[0]), "unit": unit}
-    q = np.percentile(v, (10, 50, 90))
+    q = percentiles(v, (10, 50, 90))
     return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2]), "unit": unit}
 
 
@@ -498,7 +501,7 @@ def reuse_ends(inp: ClaimInputs) -> dict[str, dict[str, Any]]:
     reuse = np.asarray(inp.draws.get(FORK_REUSE_INPUT, np.zeros(len(share))), dtype=float)
     if reuse.shape != share.shape:
         reuse = np.full(share.shape, float(np.median(reuse)))
-    lo, hi = np.percentile(reuse, (10, 90))
+    lo, hi = percentiles(reuse, (10, 90))
     k, d = inp.sim[KANIKO], inp.sim[DIND]
     money = (np.asarray(k["fork_owners_cash_usd_per_month"], dtype=float)
              - np.asarray(d["fork_owners_cash_usd_per_month"], dtype=float))
