@@ -73,6 +73,9 @@ def peak_and_growth(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray
     if caps is None:
         caps = np.full(np.shape(stale_rate), NEVER_MONTHS)
     unbounded = caps >= NEVER_MONTHS / 2
+    if not unbounded.any():         # every stale set is capped: nothing grows for ever
+        peak = steady + np.sum(np.multiply(stale_rate, caps), axis=0)
+        return np.asarray(np.broadcast_to(peak, (k,))), np.zeros(k)
     held = np.where(unbounded, PACK_MONTHS, caps)
     peak = steady + np.sum(np.multiply(stale_rate, held), axis=0)
     growth = np.sum(np.where(unbounded, stale_rate, 0.0), axis=0)

@@ -83,8 +83,17 @@ class Drivers:
     kaniko_digest_shared: Arr           # 1 shared, 0 not (a draw), or a probability
     buildkit_max_extra_share: Arr       # x: intermediate-stage bytes per cache ref / S
     buildkit_max_change_saving: Arr
-    #: :meth:`Strategy.part`'s results for these drivers, by formula
+    #: :meth:`Strategy.part`'s results for these drivers, by formula, and
+    #: :meth:`image_sum`'s, by array
     memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def image_sum(self, x: Arr) -> np.ndarray:
+        """``sum_i x_i`` over images (axis 0), once per array: the failed minutes and
+        the miss minutes are summed for every strategy."""
+        key = ("image_sum", id(x))
+        if key not in self.memo:
+            self.memo[key] = (x, np.sum(x, axis=IMAGE_AXIS))    # x kept: its id stays its
+        return self.memo[key][1]
 
 
 @dataclass(frozen=True)
@@ -200,7 +209,7 @@ class Strategy:
         hit, change = self.part(d, "hit_minutes"), self.part(d, "change_minutes")
         builds, c = d.builds_per_month, self.part(d, "changes")
         minutes = (image_dot(builds, hit) + image_dot(c, np.subtract(change, hit))
-                   + np.sum(d.failed_min_per_month, axis=IMAGE_AXIS))
+                   + d.image_sum(d.failed_min_per_month))
         extra = self.part(d, "extra_full_builds_per_month")
         if extra is not None:
             n_full = np.minimum(extra, np.subtract(builds, c))
@@ -224,13 +233,12 @@ class Strategy:
         ``h*(sum_i t_hit,s + d*sum_i (t_change,s - t_hit,s)) + (1 - h)*sum_i t_miss``
         (the per-image formula summed first: h and d are the same for every image)."""
         h = self.part(d, "fork_reuse_share")
-        miss = np.sum(d.miss_min, axis=IMAGE_AXIS)
+        miss = d.image_sum(d.miss_min)
         if isinstance(h, float) and h == 0.0:
             return np.asarray(miss)
         hit, change = self.part(d, "hit_minutes"), self.part(d, "change_minutes")
-        sum_hit = np.sum(hit, axis=IMAGE_AXIS)
-        reused = sum_hit + np.ravel(d.fork_change_share) * (
-            np.sum(change, axis=IMAGE_AXIS) - sum_hit)
+        sum_hit = d.image_sum(hit)
+        reused = sum_hit + np.ravel(d.fork_change_share) * (d.image_sum(change) - sum_hit)
         if isinstance(h, float) and h == 1.0:
             return np.asarray(reused)
         h_row = np.ravel(h)
