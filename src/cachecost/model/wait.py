@@ -29,7 +29,12 @@ from cachecost.model.strategies import Arr
 
 def _as_rows(x: Arr, n_images: int, k: int) -> np.ndarray:
     """(I, K) or (I, 1) image arrays as a (K, I) matrix."""
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=float), (n_images, k)).T)
+    return np.ascontiguousarray(_rows_view(x, n_images, k))
+
+
+def _rows_view(x: Arr, n_images: int, k: int) -> np.ndarray:
+    """(I, K) or (I, 1) image arrays as a (K, I) view (no copy; strided)."""
+    return np.broadcast_to(np.asarray(x, dtype=float), (n_images, k)).T
 
 
 def expected_max_wait(hit: Arr, change: Arr, miss: Arr, reuse: Arr, change_share: Arr,
@@ -64,7 +69,7 @@ def expected_max_wait(hit: Arr, change: Arr, miss: Arr, reuse: Arr, change_share
             cache[id(change_share)] = (change_share, np.subtract(1.0, powers[:, :0:-1]))
         return _two_level(m0, cache[id(change)][1], cache[id(change_share)][1])
     q12 = np.broadcast_to(h, (k, 1))                                        # q1 + q2 = h
-    return _three_level(m0, _as_rows(change, n_images, k), _as_rows(miss, n_images, k),
+    return _three_level(m0, _rows_view(change, n_images, k), _rows_view(miss, n_images, k),
                         q1, q12)
 
 
