@@ -53,7 +53,7 @@ from tqdm import tqdm
 
 from cachecost.collect.buildlog import classify_build_log
 from cachecost.collect.derive import apply_mapping, flag_retried
-from cachecost.collect.gitlab.client import GitlabClient, connect
+from cachecost.collect.gitlab.client import FetchInterrupted, GitlabClient, connect
 from cachecost.collect.gitlab.convert import parse_time
 from cachecost.collect.gitlab.jobs import FINISHED_JOB_STATUSES, JobColumns
 from cachecost.collect.gitlab.jobwalk import TOP, JobWalk
@@ -246,6 +246,12 @@ class _Fetch:
             self.result.seconds_by_phase[name] = round(time.monotonic() - t0, 3)
 
     def run(self) -> FetchResult:
+        try:
+            return self._run()
+        except FetchInterrupted as exc:      # say what is on disk: something, or nothing
+            raise FetchInterrupted(f"{exc}; {self.store.describe_saved()}") from None
+
+    def _run(self) -> FetchResult:
         t0 = time.monotonic()
         self._phase("project", self.fetch_project)
         # The pipelines list and the registry do not depend on the jobs: a side thread

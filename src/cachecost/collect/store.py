@@ -104,7 +104,10 @@ class Store:
         self.path = data_dir
         self.state_path = data_dir / STATE_FILE
         self._lock = threading.Lock()      # the pipelines and jobs phases run side by side
+        self.existed = self.state_path.is_file()
         self.state = self._load_state(instance_url, project_path)
+        #: rows of each table as this run last wrote it (empty: nothing written yet)
+        self.written: dict[str, int] = {}
 
     def _load_state(self, instance_url: str, project_path: str) -> dict[str, Any]:
         fresh = {"version": STATE_VERSION, "instance_url": instance_url,
@@ -145,6 +148,24 @@ class Store:
     def save(self, table: str, df: pd.DataFrame) -> None:
         """Write one table atomically."""
         write_table(self.path, table, df)
+        with self._lock:
+            self.written[table] = len(df)
+
+    def describe_saved(self) -> str:
+        """What this run left on disk, for a failure's message: true whether or not it wrote.
+
+        ``"nothing was written"``, ``"nothing new was written; DIR is as it was"``
+        (an earlier fetch's dataset), or ``"DIR holds N pipelines and M jobs; run
+        the same command again to resume"``.
+        """
+        with self._lock:
+            written = dict(self.written)
+        if not written:
+            return (f"nothing new was written; {self.path} is as it was" if self.existed
+                    else "nothing was written")
+        held = " and ".join(f"{written[t]:,} {t}" for t in ("pipelines", "jobs") if t in written)
+        return (f"saved so far: {self.path} holds {held or 'the tables fetched'}; run the "
+                "same command again to resume")
 
     def save_state(self) -> None:
         """Write ``fetch_state.json`` atomically (call only after the data it describes)."""

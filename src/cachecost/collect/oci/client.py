@@ -13,7 +13,8 @@ manifests and config blobs. What it handles so callers don't have to:
   :mod:`cachecost.collect.retry`): ``429`` waits ``Retry-After`` seconds
   (capped); ``5xx``, timeouts and dropped connections retry with exponential
   backoff; a registry that keeps failing is given up after ``max_retries + 1``
-  requests.
+  requests, one that never answers after ``timeout_retries + 1``, a TLS failure
+  at once.
 * **Errors a user can act on**, one line each: unreachable registry,
   ``401`` (credentials missing or rejected), ``403``, unknown repository.
 
@@ -36,7 +37,14 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from cachecost.collect.retry import DEFAULT_POLICY, RetryPolicy
+from cachecost.collect.retry import (
+    DEFAULT_POLICY,
+    RetryPolicy,
+    describe_tls_failure,
+    is_tls_failure,
+    no_answer_reason,
+    sent_before_giving_up,
+)
 from cachecost.errors import CachecostError
 
 #: Every manifest type the scan can read, so the registry never down-converts.
@@ -166,9 +174,13 @@ class RegistryClient:
         try:
             return self._session().request(method, url, timeout=self.policy.timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            reason = type(exc).__name__
+            if is_tls_failure(exc):
+                raise RegistryError(f"{what}: " + describe_tls_failure(
+                    exc, self.base_url, "the registry")) from None
+            sent = sent_before_giving_up(exc)
+            tries = f" after {sent} attempts" if sent > 1 else ""
             raise RegistryError(
-                f"{what}: unreachable after {self.policy.max_requests} attempts ({reason})"
+                f"{what}: unreachable{tries} ({no_answer_reason(exc, self.policy)})"
             ) from None
 
     def _auth_header(self, scope: str) -> dict[str, str]:
@@ -279,8 +291,35 @@ class RegistryClient:
     # ------------------------------------------------------------------ API
 
     def ping(self) -> None:
-        """Check the registry answers ``/v2/`` (and that credentials work if it asks)."""
-        self.request("GET", "", scope="", what="API check /v2/")
+        """Check the URL is a registry answering ``/v2/`` (and that credentials work if it asks).
+
+        The OCI distribution spec (``end-1``): ``GET /v2/`` answers 200 (or 401,
+        answered above) where the API is implemented, and 404 where it is not.
+        A web server answers 404, or 200 with an HTML page (a GitLab instance's
+        sign-in page, a directory listing), never with
+        ``Docker-Distribution-API-Version`` (which Docker's distribution and
+        GitLab's registry send).
+
+        Raises:
+            RegistryError: ``"<url> is not a container registry (...)"``, or the
+                auth, TLS and network failures of :meth:`request`.
+        """
+        try:
+            resp = self.request("GET", "", scope="", what="API check /v2/")
+        except RegistryNotFound:
+            raise self._not_a_registry("HTTP 404") from None
+        if resp.headers.get("Docker-Distribution-API-Version"):
+            return
+        ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        head = resp.content[:512].lstrip().lower()
+        if "html" in ctype or head.startswith((b"<!doctype", b"<html", b"<")):
+            raise self._not_a_registry(f"HTTP {resp.status_code} with an HTML page")
+
+    def _not_a_registry(self, answer: str) -> RegistryError:
+        return RegistryError(
+            f"{self.base_url} is not a container registry (no OCI distribution API at "
+            f"/v2/: {answer}); give the registry's root URL, e.g. https://registry.gitlab.com, "
+            "or --project GROUP/PROJECT to find a GitLab project's registry")
 
     def list_repositories(self) -> list[str]:
         """Return every repository from ``/v2/_catalog`` (not offered by GitLab.com)."""
