@@ -80,7 +80,7 @@ from cachecost.collect.store import (
     rows_to_frame,
     to_schema,
 )
-from cachecost.config import default_data_dir
+from cachecost.config import default_data_dir, removed_on_failure
 from cachecost.dataset.io import empty_table, write_metadata
 from cachecost.dataset.schema import SCHEMA_VERSION
 from cachecost.errors import CachecostError
@@ -643,8 +643,17 @@ class _WalkSaver:
 
 def fetch_project_history(client: GitlabClient, project_path: str, data_dir: str | Path,
                           options: FetchOptions | None = None) -> FetchResult:
-    """Fetch (or continue fetching) ``project_path`` into ``data_dir``; see the module doc."""
-    return _Fetch(client, project_path.strip("/"), Path(data_dir), options or FetchOptions()).run()
+    """Fetch (or continue fetching) ``project_path`` into ``data_dir``; see the module doc.
+
+    A fetch that fails before it saved any table removes the directories it made
+    for ``data_dir`` (a watermark file alone is not worth a folder); an existing
+    ``data_dir`` is kept as it is.
+    """
+    fetch: _Fetch | None = None
+    with removed_on_failure(data_dir, keep=lambda: fetch is not None and fetch.store.has_tables_written()):
+        fetch = _Fetch(client, project_path.strip("/"), Path(data_dir),
+                       options or FetchOptions())
+        return fetch.run()
 
 
 def run_fetch(url: str | None, project: str, *, since: str | None = None,

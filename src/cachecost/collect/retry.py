@@ -195,8 +195,10 @@ def is_tls_failure(error: BaseException | None) -> bool:
 def no_answer_reason(error: BaseException, policy: RetryPolicy) -> str:
     """A few words on why a request got no answer: timeout, refused, unresolved, dropped."""
     if is_timeout(error):
-        return (f"no answer within the timeout ({policy.connect_timeout_s:g} s to connect, "
-                f"{policy.read_timeout_s:g} s to answer)")
+        root = _root(error)
+        if isinstance(root, (requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError)):
+            return f"no connection within the {policy.connect_timeout_s:g} s connect timeout"
+        return f"no answer within the {policy.read_timeout_s:g} s read timeout"
     text = str(error).lower()
     if "refused" in text:
         return "connection refused"

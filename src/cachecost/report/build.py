@@ -180,11 +180,14 @@ def build_report(
             if _needs_build(s, old, fingerprints, inputs, out_path, pages, force)]
     build = ReportBuild(out_dir=out_path, index_path=out_path / "index.html")
     build.skipped = [s.name for s in loaded if s not in todo]
+    # the data is loaded before anything is written into out_path: data that does not
+    # load leaves the site as it was (not even a staging directory comes and goes)
+    dataset = _load_dataset(data_dir) if todo else None
     out_path.mkdir(parents=True, exist_ok=True)
     new_state: dict[str, Any] = {"version": STATE_VERSION, "scenarios": dict(old)}
 
     if todo:
-        _build_scenarios(todo, pages, data_dir, data_param, out_path, extra, is_standalone,
+        _build_scenarios(todo, pages, dataset, data_param, out_path, extra, is_standalone,
                          base_url, jobs, build, new_state, fingerprints, inputs)
     assets = state.get("assets", []) if state else []
     if not is_standalone and (
@@ -264,17 +267,22 @@ def _site_provenance(data_meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _load_dataset(data_dir: Any) -> Any:
+    """The dataset the scenarios are built from (:func:`cachecost.dataset.io.load_dataset`)."""
+    from cachecost.dataset.io import load_dataset
+
+    return load_dataset(data_dir)
+
+
 def _build_scenarios(
-    todo: list[Any], pages: list[dict], data_dir: Any, data_param: str, out_path: Path,
+    todo: list[Any], pages: list[dict], dataset: Any, data_param: str, out_path: Path,
     extra: dict[str, Any], is_standalone: bool, base_url: str | None, jobs: int | None,
     build: ReportBuild, new_state: dict, fingerprints: dict[str, str],
     inputs: dict[str, dict[str, str]],
 ) -> None:
     """Run every page and model task of the scenarios in ``todo``; swap them into place."""
-    from cachecost.dataset.io import load_dataset
     from cachecost.report.summary import format_summary_markdown, format_summary_text
 
-    dataset = load_dataset(data_dir)
     built_at = format_build_time()
     css = read_site_css()
     skip_slow_imports()
