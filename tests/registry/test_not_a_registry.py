@@ -107,3 +107,19 @@ def test_tls_to_a_plain_http_port(monkeypatch, capsys) -> None:
         assert waits == []                  # not retried: was 9 attempts, 25.4 s of backoff
     finally:
         server.stop()
+
+
+def test_wrong_port_is_told_after_two_attempts(monkeypatch, capsys) -> None:
+    """The scan's first request (``/v2/``) is retried once, as the fetch's first is:
+    a refused port is told at once, not after nine attempts and 25.4 s of backoff."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]          # closed again: connections are refused
+    waits: list[float] = []
+    monkeypatch.setattr(time, "sleep", waits.append)
+    assert main(["registry-scan", "--registry", f"http://127.0.0.1:{port}", "--quiet"]) == 2
+    line = one_error_line(capsys)
+    assert line.endswith(f"registry http://127.0.0.1:{port}: unreachable after 2 attempts "
+                         "(connection refused)")
+    assert waits == []                          # urllib3 waits 0 s before its first retry
