@@ -130,7 +130,7 @@ def check_output_dir(path: str | os.PathLike[str], option: str) -> Path:
         # then fails leaves an existing --out exactly as it was
         os.utime(probe, ns=(times.st_atime_ns, times.st_mtime_ns))
     except OSError as exc:
-        raise fail(f"{probe}: {exc.strerror or exc}") from None
+        raise fail(f"cannot make a directory in {probe}: {exc.strerror or exc}") from None
     return target
 
 

@@ -128,6 +128,12 @@ def _config_files(environ: Mapping[str, str]) -> list[Path]:
 def _from_config_section(section: str, url: str | None,
                          environ: Mapping[str, str]) -> Credentials:
     files = [str(p) for p in _config_files(environ) if p.is_file()]
+    named = environ.get("PYTHON_GITLAB_CFG")
+    if named and not files:       # the user named a file: say what is wrong with it
+        path = Path(named).expanduser()
+        what = ("is a directory, not a python-gitlab config file" if path.is_dir()
+                else "no such file")
+        raise CachecostError(f"--gitlab-config {section}: PYTHON_GITLAB_CFG={named}: {what}")
     if not files:
         raise CachecostError(
             f"--gitlab-config {section}: no python-gitlab config file found "
