@@ -101,8 +101,9 @@ def test_gitlab_silent_server_is_given_up_after_the_timeout_budget(
         client.get_json("/projects/1/jobs", what="jobs")       # no attempts cap: the policy's
     elapsed = time.monotonic() - started
     assert silent.connections == SHRUNK.max_timeouts == 2      # was 9
-    bound = SHRUNK.worst_case_s(SHRUNK.gitlab_backoff_s(), answering=False)
-    assert SHRUNK.max_timeouts * SHRUNK.read_timeout_s <= elapsed <= bound
+    # the requests really waited out their read timeouts (no upper bound on time: the
+    # give-up bound follows from the request count and worst_case_s, checked above)
+    assert elapsed >= SHRUNK.max_timeouts * SHRUNK.read_timeout_s
     message = str(info.value)
     assert f"no answer within the {SHRUNK.read_timeout_s:g} s read timeout" in message and "2 attempts" in message
     assert "\n" not in message and "saved" not in message
@@ -116,17 +117,15 @@ def test_registry_silent_server_is_given_up_after_the_timeout_budget(
         client.list_tags("qemu/debian")
     elapsed = time.monotonic() - started
     assert silent.connections == client.request_count == 2      # was 9
-    assert elapsed <= SHRUNK.worst_case_s(SHRUNK.registry_backoff_s(), answering=False)
+    assert elapsed >= SHRUNK.max_timeouts * SHRUNK.read_timeout_s
 
 
 def test_graphql_silent_server_costs_one_request(silent: SilentServer) -> None:
     """python-gitlab's GraphQL retries HTTP errors only: a timeout ends it at once."""
     client = connect(silent.url, environ={"GITLAB_TOKEN": TOKEN}, policy=SHRUNK)
-    started = time.monotonic()
     with pytest.raises(GraphqlUnavailable):
         namespace_registry_usage(client, "qemu-project")
     assert silent.connections == 1
-    assert time.monotonic() - started <= SHRUNK.connect_timeout_s + SHRUNK.read_timeout_s
 
 
 def test_refused_first_contact_says_nothing_was_written(
