@@ -556,15 +556,20 @@ class _Joined:
     def _layout(self, part: dict[str, dict[str, np.ndarray]]) -> None:
         """Group the first chunk's figures by array, then by content."""
         by_id: dict[int, _Slot] = {}
+        by_probe: dict[tuple[Any, ...], list[tuple[np.ndarray, _Slot]]] = {}
         for name, row in part.items():
             for key, arr in row.items():
                 self.order.append((name, key))
-                slot = by_id.get(id(arr)) or next(
-                    (s for s in self.slots if s.shape[1:] == arr.shape[1:]
-                     and np.array_equal(part[s.names[0][0]][s.names[0][1]], arr)), None)
-                if slot is None:
-                    slot = _Slot([], arr, self.k_all)
-                    self.slots.append(slot)
+                slot = by_id.get(id(arr))
+                if slot is None:        # a few values first: most arrays differ there
+                    probe = (arr.shape, arr.flat[0].item(), arr.flat[-1].item(),
+                             arr.flat[len(arr) // 2].item())
+                    same = by_probe.setdefault(probe, [])
+                    slot = next((s for other, s in same if np.array_equal(other, arr)), None)
+                    if slot is None:
+                        slot = _Slot([], arr, self.k_all)
+                        self.slots.append(slot)
+                        same.append((arr, slot))
                 slot.names.append((name, key))
                 by_id[id(arr)] = slot
 
