@@ -445,12 +445,11 @@ def simulate(st: Static, p: dict[str, np.ndarray], *, with_horizon: bool = True,
     """
     k_all = len(next(iter(p.values())))
     if k_all > CHUNK_ROWS:       # cache-sized blocks: ~3x faster than one pass
-        joined = _Joined(k_all)
-        for i in range(0, k_all, CHUNK_ROWS):
-            joined.add(simulate(st, {n: v[i:i + CHUNK_ROWS] for n, v in p.items()},
-                                with_horizon=with_horizon, replicate=None if replicate is None
-                                else replicate[i:i + CHUNK_ROWS]), i)
-        return joined.result()
+        parts = [simulate(st, {n: v[i:i + CHUNK_ROWS] for n, v in p.items()},
+                          with_horizon=with_horizon,
+                          replicate=None if replicate is None else replicate[i:i + CHUNK_ROWS])
+                 for i in range(0, k_all, CHUNK_ROWS)]
+        return _merge_chunks(parts)
     d = make_drivers(st, p, replicate)
     wait = _WaitMemo()
     memo: dict[tuple[object, ...], tuple[np.ndarray, ...]] = {}
@@ -474,129 +473,54 @@ def _shaped(value: Any, shape: tuple[int, ...], cache: dict[int, tuple[object, n
     return cache[id(value)][1]
 
 
-class _Slot:
-    """One whole-run array and the (strategy, metric) names that share it."""
-
-    def __init__(self, names: list[tuple[str, str]], first: np.ndarray, k_all: int) -> None:
-        self.names = names
-        self.shape = (k_all, *first.shape[1:])
-        self.value: float | None = None           # one value throughout (so far)
-        self.column: np.ndarray | None = None     # (K,) of a (K, M) repeating one column
-        self.array: np.ndarray | None = None      # the samples, written chunk by chunk
-        value = first.flat[0]
-        if first.min() == value and first.max() == value:
-            self.value = float(value)
-        elif first.ndim == 2 and first.strides[1] == 0:
-            self.column = np.empty(k_all)
-        else:
-            self.array = np.empty(self.shape)
-
-    def split(self, name: tuple[str, str], first: np.ndarray, start: int) -> _Slot:
-        """A new slot for ``name``, which stopped equalling this slot's array at
-        ``start``: it takes what was written so far."""
-        self.names.remove(name)
-        other = _Slot([name], first, self.shape[0])
-        other.value, other.column, other.array = None, None, np.empty(self.shape)
-        other.array[:start] = self.so_far(start)
-        return other
-
-    def so_far(self, start: int) -> np.ndarray:
-        """The samples before ``start``."""
-        if self.array is not None:
-            return self.array[:start]
-        if self.column is not None:
-            return np.broadcast_to(self.column[:start, None], (start, *self.shape[1:]))
-        return np.broadcast_to(np.float64(self.value), (start, *self.shape[1:]))
-
-    def write(self, chunk: np.ndarray, start: int) -> None:
-        """Write one chunk's samples from ``start``."""
-        rows = slice(start, start + len(chunk))
-        if self.value is not None:
-            if chunk.min() == self.value and chunk.max() == self.value:
-                return
-            self.array = np.empty(self.shape)
-            self.array[:start] = self.value
-            self.value = None
-        if self.column is not None:
-            if chunk.strides[1] == 0:
-                self.column[rows] = chunk[:, 0]
-                return
-            array = np.empty(self.shape)
-            array[:start] = self.so_far(start)
-            self.array, self.column = array, None
-        assert self.array is not None
-        self.array[rows] = chunk
-
-    def result(self) -> np.ndarray:
-        """The whole-run array, read-only (a broadcast where one value or column)."""
-        if self.value is not None:
-            return np.broadcast_to(np.float64(self.value), self.shape)
-        if self.column is not None:
-            return np.broadcast_to(self.column[:, None], self.shape)
-        assert self.array is not None
-        self.array.flags.writeable = False
-        return self.array
+def _merge_chunks(parts: list[dict[str, dict[str, np.ndarray]]]
+                  ) -> dict[str, dict[str, np.ndarray]]:
+    """Join the chunks' arrays along the samples, read-only. An array shared between
+    strategies or metrics within every chunk is joined once and stays shared; so is an
+    array equal, in every chunk, to one already joined (a cost two strategies share,
+    a registry view no cleanup changes); one value throughout is a read-only
+    broadcast. Every distinct array is a fresh block of memory (about 0.8 MB per
+    figure at 100,000 samples), so keeping them few is much of the speed."""
+    done: dict[tuple[int, ...], np.ndarray] = {}
+    joined: dict[tuple[Any, ...], list[tuple[list[np.ndarray], np.ndarray]]] = {}
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for name in parts[0]:
+        out[name] = {}
+        for key in parts[0][name]:
+            arrays = [part[name][key] for part in parts]
+            ids = tuple(id(a) for a in arrays)
+            if ids not in done:
+                done[ids] = _join(arrays, joined)
+            out[name][key] = done[ids]
+    return out
 
 
-class _Joined:
-    """The chunks' arrays written, as they come, into whole-run arrays.
+def _join(arrays: list[np.ndarray],
+          joined: dict[tuple[Any, ...], list[tuple[list[np.ndarray], np.ndarray]]]
+          ) -> np.ndarray:
+    """One merged array for the chunks' ``arrays``, reusing an equal one in ``joined``."""
+    first = arrays[0]
+    probe = (first.shape[1:], first.flat[0].item(), first.flat[-1].item())
+    same = joined.setdefault(probe, [])
+    for others, merged in same:
+        if all(np.array_equal(a, b) for a, b in zip(arrays, others, strict=True)):
+            return merged
+    value = first.flat[0]
+    if all(a.min() == value and a.max() == value for a in arrays):
+        merged = np.broadcast_to(value, (sum(len(a) for a in arrays), *first.shape[1:]))
+    else:
+        merged = _concatenate(arrays)
+        merged.flags.writeable = False
+    same.append((arrays, merged))
+    return merged
 
-    Figures that are one array in the first chunk (shared between strategies or
-    metrics) or equal to one (a cost two strategies share, a registry view no
-    cleanup changes) share one whole-run array while every chunk agrees; one value
-    throughout is a read-only broadcast. Each whole-run array is fresh memory (about
-    0.8 MB per figure at 100,000 samples) and a chunk's arrays are freed once written,
-    so keeping them few and short-lived is much of the speed."""
 
-    def __init__(self, k_all: int) -> None:
-        self.k_all = k_all
-        self.slots: list[_Slot] = []
-        self.order: list[tuple[str, str]] = []
-
-    def _layout(self, part: dict[str, dict[str, np.ndarray]]) -> None:
-        """Group the first chunk's figures by array, then by content."""
-        by_id: dict[int, _Slot] = {}
-        by_probe: dict[tuple[Any, ...], list[tuple[np.ndarray, _Slot]]] = {}
-        for name, row in part.items():
-            for key, arr in row.items():
-                self.order.append((name, key))
-                slot = by_id.get(id(arr))
-                if slot is None:        # a few values first: most arrays differ there
-                    probe = (arr.shape, arr.flat[0].item(), arr.flat[-1].item(),
-                             arr.flat[len(arr) // 2].item())
-                    same = by_probe.setdefault(probe, [])
-                    slot = next((s for other, s in same if np.array_equal(other, arr)), None)
-                    if slot is None:
-                        slot = _Slot([], arr, self.k_all)
-                        self.slots.append(slot)
-                        same.append((arr, slot))
-                slot.names.append((name, key))
-                by_id[id(arr)] = slot
-
-    def add(self, part: dict[str, dict[str, np.ndarray]], start: int) -> None:
-        """Write one chunk (``part`` from :func:`simulate`) whose first row is ``start``."""
-        if not self.slots:
-            self._layout(part)
-        for slot in list(self.slots):
-            lead = part[slot.names[0][0]][slot.names[0][1]]
-            for name in slot.names[1:]:
-                arr = part[name[0]][name[1]]
-                if arr is not lead and not np.array_equal(arr, lead):
-                    other = slot.split(name, arr, start)
-                    self.slots.append(other)
-                    other.write(arr, start)
-            slot.write(lead, start)
-
-    def result(self) -> dict[str, dict[str, np.ndarray]]:
-        """``{strategy: {metric: array}}`` over every sample."""
-        arrays: dict[tuple[str, str], np.ndarray] = {}
-        for slot in self.slots:
-            whole = slot.result()           # once: the names share the very array
-            arrays.update((name, whole) for name in slot.names)
-        out: dict[str, dict[str, np.ndarray]] = {}
-        for name, key in self.order:
-            out.setdefault(name, {})[key] = arrays[name, key]
-        return out
+def _concatenate(arrays: list[np.ndarray]) -> np.ndarray:
+    """Concatenate along samples; (K, M) views repeating one column stay views."""
+    if arrays[0].ndim == 2 and all(a.strides[1] == 0 for a in arrays):
+        column = np.concatenate([a[:, 0] for a in arrays])
+        return np.broadcast_to(column[:, None], (len(column), arrays[0].shape[1]))
+    return np.concatenate(arrays)
 
 
 def __getattr__(name: str) -> Any:
