@@ -19,7 +19,10 @@ Two layouts:
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -94,7 +97,8 @@ def check_output_dir(path: str | os.PathLike[str], option: str) -> Path:
 
     Walks up to the nearest existing ancestor and checks it is a directory, on a
     file system mounted read-write, writable for this user, and that a directory
-    can really be made in it (made and removed again: nothing is left behind).
+    can really be made in it (made and removed again, and the directory's times
+    restored: nothing is left behind).
 
     Returns:
         ``path`` made absolute.
@@ -120,7 +124,38 @@ def check_output_dir(path: str | os.PathLike[str], option: str) -> Path:
     if not os.access(probe, os.W_OK | os.X_OK):
         raise fail(f"{probe}: permission denied")
     try:
+        times = os.stat(probe)
         tempfile.TemporaryDirectory(dir=probe, prefix=".cachecost-probe-").cleanup()
+        # the probe came and went: give the directory back its times, so a run that
+        # then fails leaves an existing --out exactly as it was
+        os.utime(probe, ns=(times.st_atime_ns, times.st_mtime_ns))
     except OSError as exc:
-        raise fail(f"{probe}: {exc.strerror or exc}") from None
+        raise fail(f"cannot make a directory in {probe}: {exc.strerror or exc}") from None
     return target
+
+
+@contextmanager
+def removed_on_failure(path: str | os.PathLike[str], *,
+                       keep: Callable[[], bool] = lambda: False) -> Iterator[Path]:
+    """Undo the directories a failed run made for ``path``; never touch one that existed.
+
+    Notes which ancestors of ``path`` (and ``path``) are missing on entry; when
+    the block raises (Ctrl-C included) and ``keep()`` is false, removes the
+    topmost of them with everything in it, so a run that fails before writing
+    anything worth keeping leaves no empty or half-written folder behind. An
+    existing ``path`` is left as it is, whatever the block did.
+
+    Yields:
+        ``path`` made absolute.
+    """
+    target = Path(path).expanduser().absolute()
+    top = None
+    probe = target
+    while not probe.exists() and probe.parent != probe:
+        top, probe = probe, probe.parent
+    try:
+        yield target
+    except BaseException:
+        if top is not None and top.is_dir() and not top.is_symlink() and not keep():
+            shutil.rmtree(top, ignore_errors=True)
+        raise

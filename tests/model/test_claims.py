@@ -43,19 +43,16 @@ def metrics(**over: float) -> dict[str, np.ndarray]:
         "fork_quota_share": 0.01, "fork_wait_minutes": 3.0,
     }
     base.update(over)
-    out = {k: np.full(K, float(v)) for k, v in base.items() if not k.startswith("day0")}
+    out = {k.replace("day0:", "registry_gib_day0:"): np.full(K, float(v))
+           for k, v in base.items()}
     out["registry_series"] = np.tile([base["day0:root-namespace-dedup"],
                                       base["registry_gib:root-namespace-dedup"]], (K, 1))
-    out["per_tag_series"] = np.tile([base["day0:per-tag"], base["registry_gib:per-tag"]],
-                                    (K, 1))
     return out
 
 
 def inputs(sim, *, no_cleanup=None, mode="private-runners", **kw) -> ClaimInputs:
-    """ClaimInputs over hand-made sims: dedup accounting; the other-accounting view
-    carries the per-tag series as its registry_series."""
-    other = {s: {**m, "registry_series": m["per_tag_series"]} for s, m in sim.items()}
-    args = dict(sim=sim, sim_no_cleanup=no_cleanup, sim_other_accounting=other,
+    """ClaimInputs over hand-made sims: dedup accounting."""
+    args = dict(sim=sim, sim_no_cleanup=no_cleanup,
                 accounting="root-namespace-dedup", horizon_months=12, compute_mode=mode,
                 draws={}, image_compressed_gib={"a": 1.0, "b": 3.0},
                 uncached_measured_images=2, n_images=2, cleanup_label="a 14-day cleanup",

@@ -6,9 +6,20 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from model_test_helpers import make_calibration
 
-from cachecost.model.voi import HOW_TO_MEASURE, evpi, evppi, value_of_information
+from cachecost.model.voi import (
+    HOW_TO_MEASURE,
+    _block_sums,
+    _radix_order,
+    _stable_order,
+    default_blocks,
+    evpi,
+    evppi,
+    value_of_information,
+)
 
 
 def test_evpi_hand_worked():
@@ -148,3 +159,184 @@ def test_run_model_digest_outcome_is_an_input_of_the_decision(sample, tmp_path):
     total = r["value_of_information_total"]
     assert total["weighs"] == ["project_cash", "shadow", "fork_owners_cash"]
     assert total["cost"].startswith("total_cost_usd_per_month")
+
+
+# --- the fast paths against a plain reference --------------------------------------
+# evppi sorts each input with a radix sort and sums all blocks from one gather; the
+# reference below does the same estimator with Python lists: rank the samples by
+# (value, sample index), cut the ranks into groups, add each group's rows one after
+# another, and weigh each group's least mean cost by its size.
+
+
+def reference_groups(x: list[float], blocks: int) -> list[list[int]]:
+    """Sample indices per group, groups in ascending x: one group per distinct value
+    when there are at most ``blocks`` of them, else ``blocks`` runs of consecutive
+    ranks sized like np.array_split (the first k mod blocks runs one longer)."""
+    k = len(x)
+    ranked = sorted(range(k), key=lambda i: (x[i], i))
+    if len(set(x)) <= blocks:
+        return [[i for i in ranked if x[i] == v] for v in sorted(set(x))]
+    size, extra = divmod(k, blocks)
+    groups, start = [], 0
+    for n in [size + 1] * extra + [size] * (blocks - extra):
+        groups.append(ranked[start:start + n])
+        start += n
+    return groups
+
+
+def reference_sums(costs: list[list[float]], group: list[int]) -> list[float]:
+    """The group's cost per decision, its rows added one after another in rank order."""
+    total = list(costs[group[0]])
+    for i in group[1:]:
+        total = [t + c for t, c in zip(total, costs[i], strict=True)]
+    return total
+
+
+def reference_evppi(costs: list[list[float]], x: list[float], blocks: int) -> float:
+    """min_d mean(C_d) - sum_j (n_j / K) min_d mean_j(C_d) (Strong & Oakley 2013)."""
+    k, d = len(costs), len(costs[0])
+    least_mean = min(sum(row[j] for row in costs) / k for j in range(d))
+    inner = sum(len(g) * min(s / len(g) for s in reference_sums(costs, g))
+                for g in reference_groups(x, blocks))
+    return least_mean - inner / k
+
+
+def _check_against_reference(costs: np.ndarray, x: np.ndarray, blocks: int) -> None:
+    groups = reference_groups(x.tolist(), blocks)
+    sizes, sums = _block_sums(costs, x, blocks)
+    assert sizes.tolist() == [len(g) for g in groups]
+    scale = float(np.abs(costs).max()) + 1.0
+    # the same rows in the same order, summed as numpy sums a group's rows (what
+    # evppi did before its fast paths): equal to the last bit
+    assert sums.tolist() == [np.add.reduce(costs[g], axis=0).tolist() for g in groups]
+    assert sums.ravel().tolist() == pytest.approx(
+        [s for g in groups for s in reference_sums(costs.tolist(), g)],
+        rel=1e-12, abs=1e-12 * scale * len(x))
+    assert evppi(costs, x, blocks) == pytest.approx(
+        reference_evppi(costs.tolist(), x.tolist(), blocks), rel=1e-12, abs=1e-12 * scale)
+
+
+_finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
+
+
+@st.composite
+def cost_problems(draw):
+    """A (K, D) cost matrix, an input x (often with ties, sometimes -0.0 next to 0.0)
+    and a block count from 1 to K + 2."""
+    k = draw(st.integers(1, 60))
+    d = draw(st.integers(1, 4))
+    costs = np.array(draw(st.lists(_finite, min_size=k * d, max_size=k * d))).reshape(k, d)
+    if draw(st.booleans()):
+        values = st.sampled_from(draw(st.lists(_finite | st.just(-0.0), min_size=1,
+                                               max_size=6)))
+    else:
+        values = st.floats(allow_nan=False)     # infinities and subnormals included
+    x = np.array(draw(st.lists(values, min_size=k, max_size=k)), dtype=float)
+    return costs, x, draw(st.integers(1, k + 2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(cost_problems())
+def test_evppi_matches_the_plain_reference(problem):
+    """Groups, their sizes and their sums equal the reference's, by value groups or
+    by blocks, with ties inside and across block boundaries, for one decision or
+    several."""
+    _check_against_reference(*problem)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_evppi_matches_the_plain_reference_on_larger_blocks(seed):
+    """3,001 samples (14 blocks: the first 5 hold 215, the others 214), an input with
+    200 tied values (ties straddle block boundaries), one with 14 values (grouped by
+    value), and one with distinct values."""
+    rng = np.random.default_rng(seed)
+    k = 3001
+    costs = rng.normal(100.0, 30.0, size=(k, 3))
+    for x in (rng.integers(0, 200, size=k).astype(float),
+              rng.integers(0, 14, size=k).astype(float), rng.lognormal(size=k)):
+        _check_against_reference(costs, x, default_blocks(k))
+
+
+# 1 + i * 2**-52: neighbours that differ in the lowest bits of the mantissa only
+_close_to_one = st.integers(-70_000, 70_000).map(lambda i: (1.0 + abs(i) * 2.0**-52)
+                                                 * (1.0 if i >= 0 else -1.0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(allow_nan=False) | st.sampled_from([0.0, -0.0, 1.5, -1.5])
+                | _close_to_one, max_size=80))
+def test_stable_order_is_numpys_stable_argsort(values):
+    """The radix order equals np.argsort(kind="stable") for any NaN-free floats:
+    negatives, -0.0 tied with 0.0, infinities, subnormals, ties in sample order,
+    values whose keys differ in their lowest bits only."""
+    x = np.array(values, dtype=float)
+    assert _radix_order(x).tolist() == np.argsort(x, kind="stable").tolist()
+    order, new_value = _stable_order(x)
+    assert order.tolist() == np.argsort(x, kind="stable").tolist()
+    assert new_value.tolist() == [bool(x[b] != x[a])
+                                  for a, b in zip(order[:-1], order[1:], strict=True)]
+
+
+def test_stable_order_with_nan_sorts_nan_last():
+    """NaN has no place in the radix keys; numpy's order (NaN last) is kept."""
+    x = np.array([np.nan, 2.0, -1.0, np.nan, 2.0])
+    order, _ = _stable_order(x)
+    assert order.tolist() == [2, 1, 4, 0, 3]
+
+
+def test_radix_order_hand_worked():
+    """[2.0, -1.0, 2.0, -0.0, 0.0]: -1.0 first, then -0.0 and 0.0 (equal, sample
+    order: 3, 4), then the two 2.0 in sample order (0, 2).
+    [1 + 2**-52, 1.0, 1 + 2**-51]: keys equal but for their low 16 bits, so the
+    first pass orders them: 1.0 (1), 1 + 2**-52 (0), 1 + 2**-51 (2)."""
+    assert _radix_order(np.array([2.0, -1.0, 2.0, -0.0, 0.0])).tolist() == [1, 3, 4, 0, 2]
+    assert _radix_order(np.array([1 + 2.0**-52, 1.0, 1 + 2.0**-51])).tolist() == [1, 0, 2]
+
+
+def test_value_of_information_reports_evppi_of_each_input():
+    """The rows and the noise floor are exactly the rounded public evppi() of each
+    input and of the seeded noise draw (value_of_information shares the least mean
+    cost across inputs instead of recomputing it)."""
+    rng = np.random.default_rng(11)
+    k = 5000
+    a, b = rng.uniform(size=k), rng.integers(0, 2, size=k).astype(float)
+    costs = np.column_stack([100 * a + rng.normal(size=k), np.full(k, 50.0), 60 + 30 * b])
+    sim = {f"s{i}": {"total_cost_usd_per_month": costs[:, i]} for i in range(3)}
+    draws = {"forks.owners": a, "assumptions.kaniko_layer_digest_shared_probability": b}
+    rows, total = value_of_information(sim, draws, ["s0", "s1", "s2"], seed=5)
+    assert {r["input"]: r["evppi_usd_per_month"] for r in rows} == {
+        name: round(evppi(costs, x), 6) for name, x in draws.items()}
+    noise = np.random.default_rng([5, 13]).uniform(size=k)
+    assert total["noise_floor_usd_per_month"] == max(0.0, round(evppi(costs, noise), 6))
+    assert total["blocks"] == default_blocks(k) == 17
+
+
+@pytest.mark.parametrize(("k", "d", "blocks"), [(200, 1, 3), (200, 3, 1), (200, 2, 2),
+                                                  (201, 6, 5)])
+def test_evppi_matches_the_plain_reference_at_edge_shapes(k, d, blocks):
+    """One decision (numpy sums a (n, 1) block pairwise), one block (a (n, 1)
+    gather would be summed pairwise), two of each, and the model's six decisions:
+    the sums stay numpy's sums of each group's rows."""
+    rng = np.random.default_rng(k * 100 + d * 10 + blocks)
+    _check_against_reference(rng.lognormal(4.0, 1.0, size=(k, d)), rng.normal(size=k),
+                             blocks)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cost_problems())
+def test_evpi_is_the_formula_to_the_last_bit(problem):
+    """evpi takes the per-sample minima one column at a time; a minimum rounds
+    nothing, so the value is exactly min_d mean(C_d) - mean(min_d C_d) written
+    with numpy's row reductions."""
+    costs, _, _ = problem
+    assert evpi(costs) == float(costs.mean(axis=0).min() - costs.min(axis=1).mean())
+
+
+def test_stable_order_with_nan_and_no_ties_is_the_comparison_sort():
+    """NaN values never compare equal: with no other ties the comparison sort's
+    order is kept as it comes, the NaN last."""
+    x = np.array([np.nan, 2.0, -1.0, np.nan, 3.0])
+    order, new_value = _stable_order(x)
+    assert order.tolist() == np.argsort(x).tolist()
+    assert order[:3].tolist() == [2, 1, 4]
+    assert new_value.all()

@@ -176,7 +176,10 @@ def test_gitlab_project_scan_uses_python_gitlab_config(token_registry, tmp_path,
     host = server.url.removeprefix("http://")
 
     def gitlab_api(path):
-        if path.startswith("/api/v4/projects/team%2Fproj/registry/repositories"):
+        if path.split("?")[0] == "/api/v4/projects/team%2Fproj":
+            return 200, {"Content-Type": "application/json"}, {
+                "id": 7, "path_with_namespace": "team/proj", "container_registry_enabled": True}
+        if path.startswith("/api/v4/projects/7/registry/repositories"):
             repos = [{"id": i, "path": f"team/proj/{n}", "location": f"{host}/team/proj/{n}"}
                      for i, n in enumerate(("app", "app-cache"))]
             return 200, {"Content-Type": "application/json"}, repos

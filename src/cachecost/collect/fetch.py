@@ -53,7 +53,7 @@ from tqdm import tqdm
 
 from cachecost.collect.buildlog import classify_build_log
 from cachecost.collect.derive import apply_mapping, flag_retried
-from cachecost.collect.gitlab.client import GitlabClient, connect
+from cachecost.collect.gitlab.client import FetchInterrupted, GitlabClient, connect
 from cachecost.collect.gitlab.convert import parse_time
 from cachecost.collect.gitlab.jobs import FINISHED_JOB_STATUSES, JobColumns
 from cachecost.collect.gitlab.jobwalk import TOP, JobWalk
@@ -80,7 +80,7 @@ from cachecost.collect.store import (
     rows_to_frame,
     to_schema,
 )
-from cachecost.config import default_data_dir
+from cachecost.config import default_data_dir, removed_on_failure
 from cachecost.dataset.io import empty_table, write_metadata
 from cachecost.dataset.schema import SCHEMA_VERSION
 from cachecost.errors import CachecostError
@@ -246,6 +246,12 @@ class _Fetch:
             self.result.seconds_by_phase[name] = round(time.monotonic() - t0, 3)
 
     def run(self) -> FetchResult:
+        try:
+            return self._run()
+        except FetchInterrupted as exc:      # say what is on disk: something, or nothing
+            raise FetchInterrupted(f"{exc}; {self.store.describe_saved()}") from None
+
+    def _run(self) -> FetchResult:
         t0 = time.monotonic()
         self._phase("project", self.fetch_project)
         # The pipelines list and the registry do not depend on the jobs: a side thread
@@ -637,8 +643,17 @@ class _WalkSaver:
 
 def fetch_project_history(client: GitlabClient, project_path: str, data_dir: str | Path,
                           options: FetchOptions | None = None) -> FetchResult:
-    """Fetch (or continue fetching) ``project_path`` into ``data_dir``; see the module doc."""
-    return _Fetch(client, project_path.strip("/"), Path(data_dir), options or FetchOptions()).run()
+    """Fetch (or continue fetching) ``project_path`` into ``data_dir``; see the module doc.
+
+    A fetch that fails before it saved any table removes the directories it made
+    for ``data_dir`` (a watermark file alone is not worth a folder); an existing
+    ``data_dir`` is kept as it is.
+    """
+    fetch: _Fetch | None = None
+    with removed_on_failure(data_dir, keep=lambda: fetch is not None and fetch.store.has_tables_written()):
+        fetch = _Fetch(client, project_path.strip("/"), Path(data_dir),
+                       options or FetchOptions())
+        return fetch.run()
 
 
 def run_fetch(url: str | None, project: str, *, since: str | None = None,

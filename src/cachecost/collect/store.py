@@ -104,7 +104,12 @@ class Store:
         self.path = data_dir
         self.state_path = data_dir / STATE_FILE
         self._lock = threading.Lock()      # the pipelines and jobs phases run side by side
+        self.existed = self.state_path.is_file()
+        self._state_text: str | None = None      # fetch_state.json as last read or written
         self.state = self._load_state(instance_url, project_path)
+        #: rows of each table as this run last wrote it, and fetch_state.json (0) once
+        #: written (empty: this run has written nothing)
+        self.written: dict[str, int] = {}
 
     def _load_state(self, instance_url: str, project_path: str) -> dict[str, Any]:
         fresh = {"version": STATE_VERSION, "instance_url": instance_url,
@@ -122,7 +127,8 @@ class Store:
                     f"(no {STATE_FILE}); choose another --data directory")
             return fresh
         try:
-            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+            self._state_text = self.state_path.read_text(encoding="utf-8")
+            state = json.loads(self._state_text)
         except (OSError, ValueError) as exc:
             raise CachecostError(f"{self.state_path}: unreadable ({exc})") from None
         if (state.get("instance_url", "").rstrip("/") != instance_url.rstrip("/")
@@ -145,11 +151,44 @@ class Store:
     def save(self, table: str, df: pd.DataFrame) -> None:
         """Write one table atomically."""
         write_table(self.path, table, df)
+        with self._lock:
+            self.written[table] = len(df)
+
+    def has_tables_written(self) -> bool:
+        """True once this run has written a table (not just ``fetch_state.json``)."""
+        with self._lock:
+            return any(t != STATE_FILE for t in self.written)
+
+    def describe_saved(self) -> str:
+        """What this run left on disk, for a failure's message: true whether or not it wrote.
+
+        ``"nothing was written"`` (a new directory without a table is removed by
+        :func:`cachecost.collect.fetch.fetch_project_history`), ``"nothing new was
+        written; DIR is as it was"`` (an earlier fetch's dataset), or ``"saved so
+        far: DIR holds N pipelines and M jobs; run the same command again to resume"``.
+        """
+        with self._lock:
+            written = dict(self.written)
+        tables = {t: n for t, n in written.items() if t != STATE_FILE}
+        if not tables:
+            if not self.existed:
+                return "nothing was written"
+            if not written:
+                return f"nothing new was written; {self.path} is as it was"
+            return (f"no new rows were saved, only the fetch's progress ({STATE_FILE}) in "
+                    f"{self.path}; run the same command again to resume")
+        held = " and ".join(f"{tables[t]:,} {t}" for t in ("pipelines", "jobs") if t in tables)
+        return (f"saved so far: {self.path} holds {held or ', '.join(sorted(tables))}; run "
+                "the same command again to resume")
 
     def save_state(self) -> None:
         """Write ``fetch_state.json`` atomically (call only after the data it describes)."""
+        text = json.dumps(self.state, indent=2, sort_keys=True) + "\n"
         with self._lock:
+            if text == self._state_text:        # unchanged: the file is left as it is
+                return
             self.path.mkdir(parents=True, exist_ok=True)
             with atomic_path(self.state_path) as tmp:
-                tmp.write_text(json.dumps(self.state, indent=2, sort_keys=True) + "\n",
-                               encoding="utf-8")
+                tmp.write_text(text, encoding="utf-8")
+            self._state_text = text
+            self.written.setdefault(STATE_FILE, 0)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from cachecost.config import RAW_DATA_DIR, REPORTS_DIR, check_output_dir
+from cachecost.config import RAW_DATA_DIR, REPORTS_DIR, check_output_dir, removed_on_failure
 from cachecost.errors import CachecostError
 
 HELP = "build the HTML report site, summaries and results for every scenario"
@@ -119,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.url or args.project or args.since:
         raise CachecostError("--url, --project and --since only apply with --fetch")
     out = check_output_dir(args.out, "--out")
-    with out_dir_lock(out, wait=not args.no_wait):
+    # a first build that fails (data that does not load, a failing notebook) leaves no
+    # empty --out behind; an --out that held older reports is left as it was
+    with removed_on_failure(out), out_dir_lock(out, wait=not args.no_wait):
         return _build(args, build_report, fetch_params)
 
 

@@ -23,9 +23,10 @@ Keys read (the model of issue 12). Per strategy ``s`` in ``"dind-inline-cache"``
 
 * ``sim[s]["registry_gib:per-tag"]``, ``sim[s]["registry_gib:root-namespace-dedup"]``
   (GiB at the horizon) in ``ClaimInputs.sim`` (each strategy with the cleanup policy
-  it needs, as the scenario runs it) and ``ClaimInputs.sim_no_cleanup`` (no cleanup);
-* ``sim[s]["registry_series"]`` ``(K, H+1)``: month 0 is day 0, in ``sim`` (the
-  scenario's accounting) and ``sim_other_accounting`` (the other accounting);
+  it needs, as the scenario runs it) and ``ClaimInputs.sim_no_cleanup`` (no cleanup:
+  the run's own ``registry_gib_no_cleanup:<accounting>``, :func:`no_cleanup_view`);
+* ``sim[s]["registry_gib_day0:per-tag"]``, ``sim[s]["registry_gib_day0:root-namespace-dedup"]``
+  (GiB on day 0, month 0 of the registry series under each accounting);
 * ``compute_minutes_per_month``, ``compute_cost_usd_per_month``,
   ``project_cash_usd_per_month``, ``quota_minutes_used_per_month``,
   ``sponsor_budget_months`` (private runners with a budget only);
@@ -59,14 +60,14 @@ Sources of the mechanics (sources list of the project):
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from cachecost.model.simulate import Static, simulate
+from cachecost.model.quantile import percentiles
+from cachecost.model.simulate import Static
 from cachecost.model.strategies import CleanupPolicy
 from cachecost.model.voi import value_of_information
 
@@ -125,7 +126,6 @@ class ClaimInputs:
 
     sim: Mapping[str, Mapping[str, np.ndarray]]
     sim_no_cleanup: Mapping[str, Mapping[str, np.ndarray]] | None
-    sim_other_accounting: Mapping[str, Mapping[str, np.ndarray]] | None
     accounting: str
     horizon_months: int
     compute_mode: str
@@ -149,12 +149,14 @@ class ClaimInputs:
 def quantiles(x: np.ndarray | float, unit: str = "") -> dict[str, Any]:
     """p10/p50/p90 of the finite values of ``x`` (None when there are none)."""
     v = np.asarray(x, dtype=float).ravel()
-    v = v[np.isfinite(v)]
+    finite = np.isfinite(v)
+    if not finite.all():            # (no copy when every value is finite)
+        v = v[finite]
     if v.size == 0:
         return {"p10": None, "p50": None, "p90": None, "unit": unit}
     if v.min() == v.max():          # constant: every percentile is the value, no sort
         return {"p10": float(v[0]), "p50": float(v[0]), "p90": float(v[0]), "unit": unit}
-    q = np.percentile(v, (10, 50, 90))
+    q = percentiles(v, (10, 50, 90))
     return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2]), "unit": unit}
 
 
@@ -225,10 +227,9 @@ def storage_ratios(inp: ClaimInputs) -> dict[str, dict[str, dict[str, Any]]]:
     for acc in ACCOUNTINGS:
         row: dict[str, dict[str, Any]] = {}
         key = f"registry_gib:{acc}"
-        series = inp.sim if acc == inp.accounting else inp.sim_other_accounting
-        if series is not None and _has(series, KANIKO, DIND):
-            row["day0"] = quantiles(_ratio(series[KANIKO]["registry_series"][:, 0],
-                                           series[DIND]["registry_series"][:, 0]), "x")
+        day0 = f"registry_gib_day0:{acc}"
+        if all(day0 in inp.sim[s] for s in (KANIKO, DIND)):
+            row["day0"] = quantiles(_ratio(inp.sim[KANIKO][day0], inp.sim[DIND][day0]), "x")
         row["with_cleanup"] = quantiles(_ratio(inp.sim[KANIKO][key], inp.sim[DIND][key]), "x")
         if inp.sim_no_cleanup is not None and _has(inp.sim_no_cleanup, KANIKO, DIND):
             row["without_cleanup"] = quantiles(_ratio(inp.sim_no_cleanup[KANIKO][key],
@@ -500,7 +501,7 @@ def reuse_ends(inp: ClaimInputs) -> dict[str, dict[str, Any]]:
     reuse = np.asarray(inp.draws.get(FORK_REUSE_INPUT, np.zeros(len(share))), dtype=float)
     if reuse.shape != share.shape:
         reuse = np.full(share.shape, float(np.median(reuse)))
-    lo, hi = np.percentile(reuse, (10, 90))
+    lo, hi = percentiles(reuse, (10, 90))
     k, d = inp.sim[KANIKO], inp.sim[DIND]
     money = (np.asarray(k["fork_owners_cash_usd_per_month"], dtype=float)
              - np.asarray(d["fork_owners_cash_usd_per_month"], dtype=float))
@@ -765,29 +766,29 @@ def _cleanup_label(st: Static) -> str:
     return "the cleanup each needs (" + "; ".join(parts) + ")"
 
 
+def no_cleanup_view(sim: Mapping[str, Mapping[str, np.ndarray]], names: Sequence[str]
+                    ) -> dict[str, dict[str, np.ndarray]]:
+    """``{s: {"registry_gib:<acc>": GiB after the horizon without any cleanup}}`` for
+    the ``names`` in ``sim``: the run's own ``registry_gib_no_cleanup:<acc>``, which is
+    what re-running the same draws with no cleanup policy gives, bit for bit."""
+    return {n: {f"registry_gib:{acc}": sim[n][f"registry_gib_no_cleanup:{acc}"]
+                for acc in ACCOUNTINGS} for n in names if n in sim}
+
+
 def thread_results(st: Static, draws: dict[str, np.ndarray], replicate: np.ndarray | None,
                    sim: dict[str, dict[str, np.ndarray]], seed: int) -> dict[str, Any]:
     """``results["claims"]``, ``["value_of_information"]`` and
     ``["value_of_information_total"]`` (issue 13) from the run's own draws and
-    per-sample outputs. Re-simulates kaniko and dind's registry (same draws, same
-    calibration replicates) without any cleanup and under the other accounting."""
+    per-sample outputs (``sim`` from :func:`cachecost.model.simulate.simulate` with
+    its horizon metrics: kaniko and dind's registry without any cleanup and on day 0
+    under both accountings come from the same run). ``replicate`` is accepted for
+    the callers' symmetry; nothing here re-simulates."""
     sc = st.scenario
     pair = tuple(n for n in (DIND, KANIKO) if n in st.names)
-    accounting = sc.value("storage.accounting")
-    other = next(a for a in ACCOUNTINGS if a != accounting)
-    flipped = dataclasses.replace(sc, values={**sc.values, "storage.accounting": other})
-
-    def rerun(scenario: Any, policies: dict[str, CleanupPolicy | None]
-              ) -> dict[str, dict[str, np.ndarray]]:
-        return simulate(Static(st.cal, scenario, pair, st.col, policies, st.what_if, st.bank,
-                               st.weighs, st.horizon_months), draws, replicate=replicate,
-                        storage_only=True)      # the claims read only registry figures
-
     images = st.cal.images
     inp = ClaimInputs(
-        sim=sim, sim_no_cleanup=rerun(sc, {n: None for n in pair}) if pair else None,
-        sim_other_accounting=rerun(flipped, st.policies) if pair else None,
-        accounting=accounting, horizon_months=st.horizon_months,
+        sim=sim, sim_no_cleanup=no_cleanup_view(sim, pair) if pair else None,
+        accounting=sc.value("storage.accounting"), horizon_months=st.horizon_months,
         compute_mode=sc.value("compute.mode"), draws=draws,
         image_compressed_gib=dict(zip(images.index.astype(str),
                                       images["compressed_size_gib"].astype(float),

@@ -47,12 +47,14 @@ def registry_series(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray
         return np.asarray(steady[:, None] + np.broadcast_to(full, (k,))[:, None] * flat)
     rate, cap = np.broadcast_arrays(np.asarray(stale_rate, dtype=float), caps,
                                     np.empty((1, k)))[:2]
-    n = np.minimum(np.floor(cap), horizon).astype(np.int64)
-    idx = (n + (horizon + 1) * np.arange(k)[None, :]).ravel()
+    held = np.minimum(cap, horizon)
+    n = held.astype(np.int64)           # floor(min(cap, H)): caps are >= 0
+    n += (horizon + 1) * np.arange(k)[None, :]
+    idx = n.ravel()
     size = k * (horizon + 1)
     hist_r = np.bincount(idx, weights=rate.ravel(), minlength=size).reshape(k, horizon + 1)
-    hist_rc = np.bincount(idx, weights=(rate * np.minimum(cap, horizon)).ravel(),
-                          minlength=size).reshape(k, horizon + 1)
+    held *= rate
+    hist_rc = np.bincount(idx, weights=held.ravel(), minlength=size).reshape(k, horizon + 1)
     before_r = np.cumsum(hist_r, axis=1) - hist_r          # sum over n < m
     before_rc = np.cumsum(hist_rc, axis=1) - hist_rc
     total_r = hist_r.sum(axis=1)[:, None]
@@ -73,6 +75,9 @@ def peak_and_growth(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray
     if caps is None:
         caps = np.full(np.shape(stale_rate), NEVER_MONTHS)
     unbounded = caps >= NEVER_MONTHS / 2
+    if not unbounded.any():         # every stale set is capped: nothing grows for ever
+        peak = steady + np.sum(np.multiply(stale_rate, caps), axis=0)
+        return np.asarray(np.broadcast_to(peak, (k,))), np.zeros(k)
     held = np.where(unbounded, PACK_MONTHS, caps)
     peak = steady + np.sum(np.multiply(stale_rate, held), axis=0)
     growth = np.sum(np.where(unbounded, stale_rate, 0.0), axis=0)

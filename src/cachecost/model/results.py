@@ -38,6 +38,7 @@ from cachecost.model.decide import (
 )
 from cachecost.model.distributions import Distribution
 from cachecost.model.measured import registry_today, with_measured_inputs
+from cachecost.model.quantile import percentiles
 from cachecost.model.scenario import KEYS, Scenario, describe_value
 from cachecost.model.simulate import (
     Static,
@@ -78,22 +79,27 @@ def quantiles(values: np.ndarray) -> dict[str, float | None]:
         return {"p10": x, "p50": x, "p90": x, "mean": x}
     # no interpolation when +inf may be present (months_to_quota): inf - inf would be NaN
     is_finite = bool(np.isfinite(v).all())
-    q = (np.percentile(v, list(QUANTILES), method="linear") if is_finite
-         else np.percentile(v, list(QUANTILES), method="inverted_cdf"))
-    mean = float(v.mean()) if np.isfinite(v).all() else math.inf
+    q = percentiles(v, QUANTILES, method="linear" if is_finite else "inverted_cdf")
+    mean = float(v.mean()) if is_finite else math.inf
     return {"p10": _clean(q[0]), "p50": _clean(q[1]), "p90": _clean(q[2]), "mean": _clean(mean)}
 
 
 def _series_quantiles(series: np.ndarray) -> dict[str, list[float]]:
     """p10/p50/p90 of each month of a (K, months) series; a month equal to the month
     before in every sample (a flat stretch: cleanup has capped the growth) reuses its
-    quantiles."""
+    quantiles, as does every month of a series broadcast from one column (the same
+    values). The months are read as rows of one transposed copy (a column of a
+    (K, months) array is K strided reads; a broadcast series' months are rows already)."""
+    broadcast = series.ndim == 2 and series.strides[1] == 0
+    months = series.T
+    if months.strides[-1] != months.itemsize:
+        months = np.ascontiguousarray(months)
     out: dict[str, list[float]] = {f"p{p}": [] for p in QUANTILES}
-    for m in range(series.shape[1]):
-        if m and np.array_equal(series[:, m], series[:, m - 1]):
+    for m in range(months.shape[0]):
+        if m and (broadcast or np.array_equal(months[m], months[m - 1])):
             q = [out[f"p{p}"][-1] for p in QUANTILES]
         else:
-            q = [float(x) for x in np.percentile(series[:, m], list(QUANTILES))]
+            q = percentiles(months[m], QUANTILES).tolist()
         for p, x in zip(QUANTILES, q, strict=True):
             out[f"p{p}"].append(x)
     return out

@@ -34,7 +34,6 @@ peak where nothing caps it, reported as growth).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,13 +175,12 @@ def _build_minutes(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray |
     return hit, np.clip(change, hit, miss), miss
 
 
-def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | None = None,
-                 *, storage_only: bool = False) -> Drivers:
+def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | None = None
+                 ) -> Drivers:
     """Combine calibration (I, 1) or (I, K) with sampled inputs (1, K) into drivers.
 
     An input that is the same in every row becomes a plain float, so arrays only
     grow to (I, K) where something actually varies: most of the speed.
-    ``storage_only``: the build minutes, which no registry figure reads, are NaN.
     """
     s = _sample
     c = st.col
@@ -193,19 +191,12 @@ def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | N
                                      s(p, "workload.image_changes_factor")), builds)
     r = s(p, "assumptions.kaniko_cache_bytes_share")
     tf = s(p, "workload.build_minutes_factor")
-    hit: Arr
-    change: Arr
-    miss: Arr
-    kaniko_hit: Arr
-    if storage_only:
-        hit = change = miss = kaniko_hit = math.nan
-    else:
-        hit, change, miss = _build_minutes(st, p, replicate)
-        pulled = np.multiply(np.multiply(r, c["compressed_size_gib"]),
-                             s(p, "assumptions.kaniko_pull_extract_min_per_gib"))
-        kaniko_hit = np.minimum(np.where(np.isnan(c["kaniko_hit_build_min"]),
-                                         np.add(hit, pulled),
-                                         np.multiply(c["kaniko_hit_build_min"], tf)), miss)
+    hit, change, miss = _build_minutes(st, p, replicate)
+    pulled = np.multiply(np.multiply(r, c["compressed_size_gib"]),
+                         s(p, "assumptions.kaniko_pull_extract_min_per_gib"))
+    kaniko_hit = np.minimum(np.where(np.isnan(c["kaniko_hit_build_min"]),
+                                     np.add(hit, pulled),
+                                     np.multiply(c["kaniko_hit_build_min"], tf)), miss)
     return Drivers(
         builds_per_month=builds, changes_per_month=changes,
         input_changes_per_month=np.multiply(
@@ -275,7 +266,7 @@ def _storage(st: Static, strat: Strategy, d: Drivers, policy: CleanupPolicy | No
     for acc in ACCOUNTINGS:
         steady = np.broadcast_to(np.sum(strat.steady_gib(d, acc), axis=0), (k,))
         stale = strat.stale_gib_per_change(d, acc)
-        rate = (np.multiply(stale, strat.changes(d)) if np.any(np.asarray(stale) > 0)
+        rate = (np.multiply(stale, strat.part(d, "changes")) if np.any(np.asarray(stale) > 0)
                 else None)
         stale_any = stale_any or rate is not None
         out[acc] = (np.asarray(steady, dtype=float), rate)
@@ -308,8 +299,8 @@ class _WaitMemo:
         self.sorted: dict[int, tuple[object, np.ndarray]] = {}
 
     def __call__(self, strat: Strategy, d: Drivers, k: int) -> np.ndarray:
-        h = strat.fork_reuse_share(d)
-        hit, change = strat.hit_minutes(d), strat.change_minutes(d)
+        h = strat.part(d, "fork_reuse_share")
+        hit, change = strat.part(d, "hit_minutes"), strat.part(d, "change_minutes")
         key = (id(hit), id(change), id(d.miss_min), id(h) if not isinstance(h, float)
                else hash(h))
         if key not in self.done:
@@ -334,19 +325,12 @@ def _compute(st: Static, p: dict[str, np.ndarray], d: Drivers, strat: Strategy, 
 
 def _evaluate(st: Static, p: dict[str, np.ndarray], d: Drivers, name: str, k: int,
               wait: _WaitMemo, with_horizon: bool,
-              memo: dict[tuple[object, ...], tuple[np.ndarray, ...]],
-              storage_only: bool = False) -> dict[str, np.ndarray]:
-    """Every per-sample metric of one strategy (``storage_only``: the registry ones)."""
+              memo: dict[tuple[object, ...], tuple[np.ndarray, ...]]) -> dict[str, np.ndarray]:
+    """Every per-sample metric of one strategy."""
     sc = st.scenario
     strat = STRATEGIES[name]
     policy = st.what_if if st.use_what_if else st.policies[name]
     accounting = sc.value("storage.accounting")
-    if storage_only:        # the registry alone: no compute, money or fork wait
-        store = _storage(st, strat, d, policy, k)
-        steady, rate = store[accounting]
-        peak, growth = peak_and_growth(steady, rate, store["caps"], k)
-        return {"registry_steady_gib": peak, "registry_growth_gib_per_month": growth,
-                **(_registry_horizon(st, store, accounting) if with_horizon else {})}
     up_min, fork_min, compute_cash, quota_used, fork_cash, fork_share = _compute(
         st, p, d, strat, k, memo)
     store = _storage(st, strat, d, policy, k)
@@ -385,8 +369,12 @@ def _evaluate(st: Static, p: dict[str, np.ndarray], d: Drivers, name: str, k: in
 
 def _registry_horizon(st: Static, store: dict[str, Any], accounting: str
                       ) -> dict[str, np.ndarray]:
-    """``registry_gib:<accounting>`` (GiB at the horizon, each accounting) and
-    ``registry_series`` (K, H+1) for the scenario's accounting."""
+    """Per accounting: ``registry_gib:<acc>`` (GiB after the horizon, with the
+    strategy's cleanup), ``registry_gib_day0:<acc>`` (month 0: the steady GiB) and
+    ``registry_gib_no_cleanup:<acc>`` (after the horizon had nothing ever been
+    deleted, the claims' view); and ``registry_series`` (K, H+1) for the scenario's
+    accounting. Each is what a run with that accounting or without a policy would
+    give, bit for bit: the steady GiB and the stale rate do not depend on either."""
     months = np.arange(st.horizon_months + 1, dtype=float)
     out: dict[str, np.ndarray] = {}
     for acc in ACCOUNTINGS:
@@ -394,6 +382,10 @@ def _registry_horizon(st: Static, store: dict[str, Any], accounting: str
         series = registry_series(steady, rate, store["caps"], months if acc == accounting
                                  else months[-1:])
         out[f"registry_gib:{acc}"] = series[:, -1]
+        out[f"registry_gib_day0:{acc}"] = steady
+        out[f"registry_gib_no_cleanup:{acc}"] = (
+            series[:, -1] if store["caps"] is None
+            else registry_series(steady, rate, None, months[-1:])[:, -1])
         if acc == accounting:
             out["registry_series"] = series
     return out
@@ -425,8 +417,7 @@ def _horizon_metrics(st: Static, p: dict[str, np.ndarray], store: dict[str, Any]
 
 
 def simulate(st: Static, p: dict[str, np.ndarray], *, with_horizon: bool = True,
-             replicate: np.ndarray | None = None, storage_only: bool = False
-             ) -> dict[str, dict[str, np.ndarray]]:
+             replicate: np.ndarray | None = None) -> dict[str, dict[str, np.ndarray]]:
     """Evaluate every strategy for K input rows; return ``{strategy: {metric: array}}``.
 
     ``p`` maps every uncertain input's dotted name to a (K,) array of draws;
@@ -445,30 +436,27 @@ def simulate(st: Static, p: dict[str, np.ndarray], *, with_horizon: bool = True,
     * ``fork_wait_minutes`` (= ``fork_pipeline_feedback_minutes``): E[slowest job]
     * ``registry_steady_gib`` (priced GiB, scenario accounting),
       ``registry_growth_gib_per_month`` (growth no cleanup caps)
-    * with ``with_horizon``: ``registry_gib:per-tag``, ``registry_gib:root-namespace-dedup``
-      (GiB after the horizon), ``registry_series`` (K, H+1), ``months_to_quota`` (when
-      a quota is set; inf = never), ``sponsor_budget_months`` (private runners with a
-      budget)
-
-    ``storage_only`` keeps only the registry metrics (``registry_steady_gib``,
-    ``registry_growth_gib_per_month`` and, with ``with_horizon``, ``registry_gib:*``
-    and ``registry_series``), the same numbers as a full run: they depend on no
-    compute, money or wait figure, which are skipped (the claims' re-runs).
+    * with ``with_horizon``: ``registry_gib:<accounting>`` (GiB after the horizon, for
+      ``per-tag`` and ``root-namespace-dedup``), ``registry_gib_day0:<accounting>``
+      (month 0), ``registry_gib_no_cleanup:<accounting>`` (after the horizon had no
+      cleanup policy ever deleted a tag), ``registry_series`` (K, H+1),
+      ``months_to_quota`` (when a quota is set; inf = never), ``sponsor_budget_months``
+      (private runners with a budget)
     """
     k_all = len(next(iter(p.values())))
     if k_all > CHUNK_ROWS:       # cache-sized blocks: ~3x faster than one pass
         parts = [simulate(st, {n: v[i:i + CHUNK_ROWS] for n, v in p.items()},
-                          with_horizon=with_horizon, storage_only=storage_only,
+                          with_horizon=with_horizon,
                           replicate=None if replicate is None else replicate[i:i + CHUNK_ROWS])
                  for i in range(0, k_all, CHUNK_ROWS)]
         return _merge_chunks(parts)
-    d = make_drivers(st, p, replicate, storage_only=storage_only)
+    d = make_drivers(st, p, replicate)
     wait = _WaitMemo()
     memo: dict[tuple[object, ...], tuple[np.ndarray, ...]] = {}
     shaped: dict[int, tuple[object, np.ndarray]] = {}
     out: dict[str, dict[str, np.ndarray]] = {}
     for name in st.names:
-        row = _evaluate(st, p, d, name, k_all, wait, with_horizon, memo, storage_only)
+        row = _evaluate(st, p, d, name, k_all, wait, with_horizon, memo)
         out[name] = {key: _shaped(v, (k_all, st.horizon_months + 1)
                                   if key == "registry_series" else (k_all,), shaped)
                      for key, v in row.items()}
@@ -487,9 +475,14 @@ def _shaped(value: Any, shape: tuple[int, ...], cache: dict[int, tuple[object, n
 
 def _merge_chunks(parts: list[dict[str, dict[str, np.ndarray]]]
                   ) -> dict[str, dict[str, np.ndarray]]:
-    """Concatenate the chunks' arrays; arrays shared between strategies (or metrics)
-    within every chunk are concatenated once and stay shared."""
-    done: dict[tuple[int, ...], tuple[list[np.ndarray], np.ndarray]] = {}
+    """Join the chunks' arrays along the samples, read-only. An array shared between
+    strategies or metrics within every chunk is joined once and stays shared; so is an
+    array equal, in every chunk, to one already joined (a cost two strategies share,
+    a registry view no cleanup changes); one value throughout is a read-only
+    broadcast. Every distinct array is a fresh block of memory (about 0.8 MB per
+    figure at 100,000 samples), so keeping them few is much of the speed."""
+    done: dict[tuple[int, ...], np.ndarray] = {}
+    joined: dict[tuple[Any, ...], list[tuple[list[np.ndarray], np.ndarray]]] = {}
     out: dict[str, dict[str, np.ndarray]] = {}
     for name in parts[0]:
         out[name] = {}
@@ -497,9 +490,29 @@ def _merge_chunks(parts: list[dict[str, dict[str, np.ndarray]]]
             arrays = [part[name][key] for part in parts]
             ids = tuple(id(a) for a in arrays)
             if ids not in done:
-                done[ids] = (arrays, _concatenate(arrays))
-            out[name][key] = done[ids][1]
+                done[ids] = _join(arrays, joined)
+            out[name][key] = done[ids]
     return out
+
+
+def _join(arrays: list[np.ndarray],
+          joined: dict[tuple[Any, ...], list[tuple[list[np.ndarray], np.ndarray]]]
+          ) -> np.ndarray:
+    """One merged array for the chunks' ``arrays``, reusing an equal one in ``joined``."""
+    first = arrays[0]
+    probe = (first.shape[1:], first.flat[0].item(), first.flat[-1].item())
+    same = joined.setdefault(probe, [])
+    for others, merged in same:
+        if all(np.array_equal(a, b) for a, b in zip(arrays, others, strict=True)):
+            return merged
+    value = first.flat[0]
+    if all(a.min() == value and a.max() == value for a in arrays):
+        merged = np.broadcast_to(value, (sum(len(a) for a in arrays), *first.shape[1:]))
+    else:
+        merged = _concatenate(arrays)
+        merged.flags.writeable = False
+    same.append((arrays, merged))
+    return merged
 
 
 def _concatenate(arrays: list[np.ndarray]) -> np.ndarray:

@@ -27,8 +27,8 @@ subclass plus ``register(...)``::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -83,6 +83,17 @@ class Drivers:
     kaniko_digest_shared: Arr           # 1 shared, 0 not (a draw), or a probability
     buildkit_max_extra_share: Arr       # x: intermediate-stage bytes per cache ref / S
     buildkit_max_change_saving: Arr
+    #: :meth:`Strategy.part`'s results for these drivers, by formula, and
+    #: :meth:`image_sum`'s, by array
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def image_sum(self, x: Arr) -> np.ndarray:
+        """``sum_i x_i`` over images (axis 0), once per array: the failed minutes and
+        the miss minutes are summed for every strategy."""
+        key = ("image_sum", id(x))
+        if key not in self.memo:
+            self.memo[key] = (x, np.sum(x, axis=IMAGE_AXIS))    # x kept: its id stays its
+        return self.memo[key][1]
 
 
 @dataclass(frozen=True)
@@ -159,6 +170,16 @@ class Strategy:
     #: The cleanup policy the strategy needs (None: nothing it stores piles up).
     cleanup: ClassVar[CleanupPolicy | None] = None
 
+    def part(self, d: Drivers, method: str) -> Any:
+        """``getattr(self, method)(d)``, computed once per set of drivers and formula:
+        strategies that inherit the same formula (dind and BuildKit min's
+        ``hit_minutes``) get the same array, and a formula the totals, the fork
+        minutes and the fork wait all read is evaluated once."""
+        fn = getattr(type(self), method)
+        if fn not in d.memo:
+            d.memo[fn] = fn(self, d)
+        return d.memo[fn]
+
     # -- compute ------------------------------------------------------------------------
     def hit_minutes(self, d: Drivers) -> Arr:
         """Minutes of a build with nothing changed: every layer comes from the cache."""
@@ -185,11 +206,11 @@ class Strategy:
         ``sum_i B*t_hit + n_c*(t_change - t_hit) + n_f*(t_miss - t_hit) + failed_i``
         (``changes`` is already capped at B, so it is n_c; a failed or canceled job
         costs its own measured minutes, ``failed_i``, whatever the strategy)."""
-        hit, change = self.hit_minutes(d), self.change_minutes(d)
-        builds, c = d.builds_per_month, self.changes(d)
+        hit, change = self.part(d, "hit_minutes"), self.part(d, "change_minutes")
+        builds, c = d.builds_per_month, self.part(d, "changes")
         minutes = (image_dot(builds, hit) + image_dot(c, np.subtract(change, hit))
-                   + np.sum(d.failed_min_per_month, axis=IMAGE_AXIS))
-        extra = self.extra_full_builds_per_month(d)
+                   + d.image_sum(d.failed_min_per_month))
+        extra = self.part(d, "extra_full_builds_per_month")
         if extra is not None:
             n_full = np.minimum(extra, np.subtract(builds, c))
             minutes = minutes + image_dot(n_full, np.subtract(d.miss_min, hit))
@@ -198,10 +219,10 @@ class Strategy:
     def fork_minutes_per_build(self, d: Drivers) -> np.ndarray:
         """Expected minutes of one fork build of each image:
         ``h*(t_hit + d*(t_change - t_hit)) + (1 - h)*t_miss``."""
-        h = self.fork_reuse_share(d)
+        h = self.part(d, "fork_reuse_share")
         if isinstance(h, float) and h == 0.0:
             return np.asarray(d.miss_min)
-        hit, change = self.hit_minutes(d), self.change_minutes(d)
+        hit, change = self.part(d, "hit_minutes"), self.part(d, "change_minutes")
         reused = hit + np.multiply(d.fork_change_share, np.subtract(change, hit))
         if isinstance(h, float) and h == 1.0:
             return np.asarray(reused)
@@ -211,14 +232,13 @@ class Strategy:
         """Expected minutes of one fork pipeline's container builds, summed over images:
         ``h*(sum_i t_hit,s + d*sum_i (t_change,s - t_hit,s)) + (1 - h)*sum_i t_miss``
         (the per-image formula summed first: h and d are the same for every image)."""
-        h = self.fork_reuse_share(d)
-        miss = np.sum(d.miss_min, axis=IMAGE_AXIS)
+        h = self.part(d, "fork_reuse_share")
+        miss = d.image_sum(d.miss_min)
         if isinstance(h, float) and h == 0.0:
             return np.asarray(miss)
-        hit, change = self.hit_minutes(d), self.change_minutes(d)
-        sum_hit = np.sum(hit, axis=IMAGE_AXIS)
-        reused = sum_hit + np.ravel(d.fork_change_share) * (
-            np.sum(change, axis=IMAGE_AXIS) - sum_hit)
+        hit, change = self.part(d, "hit_minutes"), self.part(d, "change_minutes")
+        sum_hit = d.image_sum(hit)
+        reused = sum_hit + np.ravel(d.fork_change_share) * (d.image_sum(change) - sum_hit)
         if isinstance(h, float) and h == 1.0:
             return np.asarray(reused)
         h_row = np.ravel(h)
@@ -260,7 +280,7 @@ class Strategy:
 
     def stale_cap(self, d: Drivers, policy: CleanupPolicy | None) -> np.ndarray:
         """Months after which a cleanup policy stops stale growth, per image."""
-        return stale_cap_months(self.changes(d), policy,
+        return stale_cap_months(self.part(d, "changes"), policy,
                                 self.current_stale_repo_tags(d), self.tags_per_change(d))
 
     def registry_gib(self, d: Drivers, accounting: str, months: float,
@@ -271,7 +291,7 @@ class Strategy:
         stale = self.stale_gib_per_change(d, accounting)
         total = np.sum(steady, axis=IMAGE_AXIS)
         if np.any(np.asarray(stale) > 0):
-            kept = np.multiply(self.changes(d), np.minimum(months, self.stale_cap(d, policy)))
+            kept = np.multiply(self.part(d, "changes"), np.minimum(months, self.stale_cap(d, policy)))
             total = total + np.sum(np.multiply(stale, kept), axis=IMAGE_AXIS)
         return np.asarray(total)
 

@@ -156,7 +156,18 @@ def evpi(costs: np.ndarray) -> float:
     or a non-finite cost.
     """
     c = _as_cost_matrix(costs)
-    return float(c.mean(axis=0).min() - c.min(axis=1).mean())
+    return _evpi(c, float(c.mean(axis=0).min()))
+
+
+def _evpi(c: np.ndarray, least_mean: float) -> float:
+    """:func:`evpi` of a checked ``(K, D)`` matrix whose ``min_d mean(C_d)`` is
+    ``least_mean``. The per-sample minima come from ``np.minimum`` one column at a
+    time: the same values as ``c.min(axis=1)`` (a minimum rounds nothing), which
+    reduces each ``D``-value row on its own and is ~9x slower at 100,000 x 6."""
+    per_sample_min = c[:, 0].copy()
+    for col in range(1, c.shape[1]):
+        np.minimum(per_sample_min, c[:, col], out=per_sample_min)
+    return least_mean - float(per_sample_min.mean())
 
 
 def default_blocks(k: int) -> int:
@@ -176,40 +187,122 @@ def evppi(costs: np.ndarray, x: np.ndarray, blocks: int | None = None) -> float:
     Ordering/blocking estimator (module docstring); ``blocks`` defaults to
     :func:`default_blocks`. An ``x`` with at most ``blocks`` distinct values is
     grouped by value. The result lies in ``[0, evpi(costs)]`` up to rounding
-    (no clipping here, so tests can check it).
+    (no clipping here, so tests can check it). Raises ValueError on a bad shape
+    or a non-finite cost.
     """
     c = _as_cost_matrix(costs)
-    xv = np.asarray(x, dtype=float)
-    if xv.shape != (c.shape[0],):
-        raise ValueError(f"x: expected shape ({c.shape[0]},), got {xv.shape}")
-    k = c.shape[0]
-    j = default_blocks(k) if blocks is None else max(1, int(blocks))
+    xv = _input(x, c.shape[0])
+    j = default_blocks(c.shape[0]) if blocks is None else max(1, int(blocks))
+    return _evppi(c, float(c.mean(axis=0).min()), xv, j)
+
+
+def _evppi(c: np.ndarray, least_mean: float, xv: np.ndarray, j: int) -> float:
+    """:func:`evppi` of checked inputs: ``c`` ``(K, D)`` finite costs, ``least_mean``
+    = ``min_d mean(C_d)`` (the "today" term, the same for every input: computed
+    once by the caller), ``xv`` ``(K,)``, ``j >= 1`` blocks. The inner term
+    ``sum_j n_j * min_d mean_j(C_d) / K`` is added block by block in block order."""
+    sizes, sums = _block_sums(c, xv, j)
+    mins = (sums / sizes[:, None]).min(axis=1)
+    # Python's sum of the n_j-weighted block minima, in block order, then / K
+    return least_mean - sum((sizes * mins).tolist()) / c.shape[0]
+
+
+def _block_sums(c: np.ndarray, xv: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """The groups of the estimator: their sizes ``n_j`` (shape ``(G,)``, int) and
+    per-strategy cost sums (shape ``(G, D)``, units of ``c``), in ascending ``x``.
+
+    Groups: one per distinct value of ``xv`` if it has at most ``j`` of them, else
+    ``j`` blocks of consecutive ranks of the stable sort of ``xv`` (ties keep sample
+    order), sized as ``np.array_split`` sizes them: the first ``K mod j`` blocks
+    hold ``K // j + 1`` samples, the others ``K // j``.
+
+    Each sum is ``np.add.reduce(rows, axis=0)`` of the group's rows in rank order,
+    to the last bit, as the loop over groups computes it: for ``D > 1`` numpy adds
+    the rows of a C-ordered ``(n, D)`` block one after another (for ``D = 1`` the
+    block is one contiguous run, which numpy sums pairwise: that case keeps the
+    loop). The blocks path gets the same sums without the loop: rank
+    ``start_i + m`` of block ``i`` goes to ``[m, i]`` of a ``(K // j, j, D)`` array,
+    which ``np.add.reduce(axis=0)`` adds row after row (all blocks at once, in the
+    same order), and the longer blocks' last rows are added after. At 100,000
+    samples the stable order is most of what is left, then this gather (random
+    rows of a 4.8 MB matrix: memory-bound).
+    """
+    k, d = c.shape
     order, new_value = _stable_order(xv)
     n_values = int(np.count_nonzero(new_value)) + 1
-    if n_values <= j:       # one group per distinct value
-        bounds = np.concatenate([[0], np.flatnonzero(new_value) + 1, [k]])
-    else:                   # j blocks of consecutive ranks (np.array_split's sizes)
+    if n_values > j:        # implies k > j: every block holds at least one sample
         size, extra = divmod(k, j)
-        bounds = np.concatenate([[0], np.cumsum([size + 1] * extra + [size] * (j - extra))])
-    # the rows of each group in ascending sample order, as c[group] would give them;
-    # np.add.reduce(...) / n is what ndarray.mean computes, without its overhead
-    c_sorted = c[order]
-    inner = sum((b - a) * float((np.add.reduce(c_sorted[a:b], axis=0) / (b - a)).min())
-                for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
-                if b > a) / k
-    return float(c.mean(axis=0).min()) - inner
+        sizes = np.array([size + 1] * extra + [size] * (j - extra))
+    else:                   # one group per distinct value
+        sizes = np.diff(np.concatenate([[0], np.flatnonzero(new_value) + 1, [k]]))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    if n_values > j and d > 1:
+        ranked = order[starts[None, :] + np.arange(size)[:, None]]    # (size, j)
+        gathered = np.take(c, ranked, axis=0)                         # (size, j, D)
+        sums = np.add.reduce(gathered, axis=0)                        # (j, D)
+        if extra:
+            sums[:extra] += np.take(c, order[starts[:extra] + size], axis=0)
+        return sizes, sums
+    # groups of varying sizes, or one decision: a loop over the groups
+    c_sorted = np.take(c, order, axis=0)
+    sums = np.array([np.add.reduce(c_sorted[a:a + n], axis=0)
+                     for a, n in zip(starts.tolist(), sizes.tolist(), strict=True)])
+    return sizes, sums
 
 
 def _stable_order(xv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``argsort(xv, kind="stable")`` and, along it, whether each value differs from
-    the one before (shape (K-1,)). Draws rarely tie: the faster unstable sort is
-    used and kept when no two values are equal (then every sort agrees)."""
+    the one before (shape (K-1,)).
+
+    Without NaN this is an LSD radix sort (:func:`_radix_order`): the same order,
+    and ~1.5x faster than numpy's comparison sort at 100,000 samples (~3.5 ms
+    against ~5.3 ms per input, measured inside value_of_information). An ``xv``
+    holding NaN keeps the comparison sort (NaN last; no two NaN compare equal, so
+    their order is the unstable sort's unless other values tie)."""
+    if not np.isnan(xv).any():
+        order = _radix_order(xv)
+        sorted_x = xv[order]
+        return order, sorted_x[1:] != sorted_x[:-1]
     order = np.argsort(xv)
     sorted_x = xv[order]
     new_value = sorted_x[1:] != sorted_x[:-1]
     if not new_value.all():
         order = np.argsort(xv, kind="stable")
     return order, new_value
+
+
+def _radix_order(xv: np.ndarray) -> np.ndarray:
+    """The stable ascending order of a NaN-free float64 ``xv`` (shape ``(K,)``): the
+    indices ``np.argsort(xv, kind="stable")`` returns, ties in sample order.
+
+    Each value becomes a 64-bit unsigned key that sorts as the value does (the
+    IEEE 754 total-order trick: set the sign bit of a positive value, flip every
+    bit of a negative one; -0.0 is first made +0.0, which compares equal to it).
+    Then four stable passes, least significant 16 bits first, each an
+    ``argsort(kind="stable")`` of ``uint16`` digits, which numpy runs as a
+    counting (radix) sort in linear time: after the pass over bits 48-63 the
+    keys are in order, and equal keys are still in sample order because every
+    pass was stable (Knuth, TAOCP vol. 3, 5.2.5, "Sorting by distribution").
+    Hand-worked: xv = [2.0, -1.0, 2.0] -> keys sort -1.0 < 2.0 = 2.0 -> [1, 0, 2].
+    """
+    bits = (xv + 0.0).view(np.int64)      # + 0.0 turns -0.0 into +0.0
+    # all ones where the sign bit is set (arithmetic shift), else just the sign bit
+    flip = (bits >> 63) | np.int64(-(1 << 63))
+    keys = (bits ^ flip).view(np.uint64)
+    # astype(uint16) keeps a key's low 16 bits (unsigned casts wrap modulo 2**16)
+    order = np.argsort(keys.astype(np.uint16), kind="stable")
+    for shift in (16, 32, 48):
+        digits = (keys >> np.uint64(shift)).astype(np.uint16)   # in sample order
+        order = order[np.argsort(digits[order], kind="stable")]
+    return order
+
+
+def _input(x: np.ndarray, k: int) -> np.ndarray:
+    """One input's draws as float, checked to hold one value per sample ``(K,)``."""
+    xv = np.asarray(x, dtype=float)
+    if xv.shape != (k,):
+        raise ValueError(f"x: expected shape ({k},), got {xv.shape}")
+    return xv
 
 
 def value_of_information(
@@ -230,10 +323,12 @@ def value_of_information(
     kinds in the total, ``decision.weighs``) is echoed in ``total``.
     """
     names = [s for s in strategies if s in sim]
-    costs = np.column_stack([np.asarray(sim[s]["total_cost_usd_per_month"], dtype=float)
-                             for s in names])
+    costs = _as_cost_matrix(np.column_stack(
+        [np.asarray(sim[s]["total_cost_usd_per_month"], dtype=float) for s in names]))
     k = costs.shape[0]
     j = default_blocks(k) if blocks is None else blocks
+    n_blocks = max(1, int(j))
+    least_mean = float(costs.mean(axis=0).min())   # the "today" term of every EVPPI
     rows: list[dict[str, Any]] = []
     for name, x in draws.items():
         xv = np.asarray(x, dtype=float)
@@ -241,7 +336,7 @@ def value_of_information(
             continue
         rows.append({
             "input": name,
-            "evppi_usd_per_month": _usd(evppi(costs, xv, j)),
+            "evppi_usd_per_month": _usd(_evppi(costs, least_mean, _input(xv, k), n_blocks)),
             "how_to_measure": HOW_TO_MEASURE.get(name, f"measure {name} directly"),
         })
     rows.sort(key=lambda r: (-r["evppi_usd_per_month"], r["input"]))
@@ -249,8 +344,8 @@ def value_of_information(
     # uniforms would otherwise order this "noise" exactly like the first input
     noise = np.asarray(np.random.default_rng([seed, 13]).uniform(size=k), dtype=float)
     total = {
-        "evpi_usd_per_month": _usd(evpi(costs)),
-        "noise_floor_usd_per_month": _usd(evppi(costs, noise, j)),
+        "evpi_usd_per_month": _usd(_evpi(costs, least_mean)),
+        "noise_floor_usd_per_month": _usd(_evppi(costs, least_mean, noise, n_blocks)),
         "method": ("single-parameter ordering estimator (Strong & Oakley 2013; "
                    "Sadatsafavi et al. 2013) over the paired Monte Carlo samples"),
         "blocks": int(j),

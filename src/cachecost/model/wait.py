@@ -29,7 +29,12 @@ from cachecost.model.strategies import Arr
 
 def _as_rows(x: Arr, n_images: int, k: int) -> np.ndarray:
     """(I, K) or (I, 1) image arrays as a (K, I) matrix."""
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=float), (n_images, k)).T)
+    return np.ascontiguousarray(_rows_view(x, n_images, k))
+
+
+def _rows_view(x: Arr, n_images: int, k: int) -> np.ndarray:
+    """(I, K) or (I, 1) image arrays as a (K, I) view (no copy; strided)."""
+    return np.broadcast_to(np.asarray(x, dtype=float), (n_images, k)).T
 
 
 def expected_max_wait(hit: Arr, change: Arr, miss: Arr, reuse: Arr, change_share: Arr,
@@ -64,7 +69,7 @@ def expected_max_wait(hit: Arr, change: Arr, miss: Arr, reuse: Arr, change_share
             cache[id(change_share)] = (change_share, np.subtract(1.0, powers[:, :0:-1]))
         return _two_level(m0, cache[id(change)][1], cache[id(change_share)][1])
     q12 = np.broadcast_to(h, (k, 1))                                        # q1 + q2 = h
-    return _three_level(m0, _as_rows(change, n_images, k), _as_rows(miss, n_images, k),
+    return _three_level(m0, _rows_view(change, n_images, k), _rows_view(miss, n_images, k),
                         q1, q12)
 
 
@@ -90,44 +95,70 @@ def _three_level(m0: np.ndarray, change: np.ndarray, miss: np.ndarray, q1: np.nd
                  q12: np.ndarray) -> np.ndarray:
     """General h: sort change and miss times together (the lowest bit of each float
     marks a miss, a relative change of 1e-16), then count those above each segment.
-    ``m0``, ``q1``, ``q12`` are (K, 1); ``change``, ``miss`` (K, I); returns (K,)."""
+    ``m0``, ``q1``, ``q12`` are (K, 1); ``change``, ``miss`` (K, I); returns (K,).
+    Blocks of :data:`BLOCK_ROWS` rows share one set of work arrays."""
     k = change.shape[0]
-    if k <= BLOCK_ROWS:
-        return _three_level_block(m0, change, miss, q1, q12)
+    work = _Work(min(k, BLOCK_ROWS), change.shape[1])
     out = np.empty(k)
     for i in range(0, k, BLOCK_ROWS):
         rows = slice(i, i + BLOCK_ROWS)
-        out[rows] = _three_level_block(m0[rows], change[rows], miss[rows], q1[rows],
-                                       q12[rows])
+        out[rows] = work.block(m0[rows], change[rows], miss[rows], q1[rows], q12[rows])
     return out
 
 
-def _three_level_block(m0: np.ndarray, change: np.ndarray, miss: np.ndarray,
-                       q1: np.ndarray, q12: np.ndarray) -> np.ndarray:
-    """:func:`_three_level` for one block of rows. After the j-th sorted time
+class _Work:
+    """Work arrays for :meth:`block` on up to ``rows`` rows of ``n`` images, and the
+    index offsets that do not depend on the data. After the j-th sorted time
     (j = 1 .. 2I-1), with n_miss misses among them, a = I - j + n_miss changes are
     still above the segment and b = j - 2 n_miss images sit between their change and
-    miss times; P(max <= t) there is q1^a (q1 + q2)^b."""
-    k, n = change.shape
-    v = np.empty((k, 2 * n))
-    np.maximum(change, m0, out=v[:, :n])
-    np.maximum(miss, m0, out=v[:, n:])
-    bits = v.view(np.int64)
-    bits &= ~np.int64(1)
-    bits[:, n:] |= 1
-    v.sort(axis=1)
-    n_miss = v.view(np.int64) & 1
-    np.cumsum(n_miss, axis=1, out=n_miss)
-    n_miss = n_miss[:, :-1]                 # the segment after the last time is empty
-    j = np.arange(1, 2 * n)[None, :]
-    row = (np.arange(k) * (n + 1))[:, None]  # flat offsets into the (K, I+1) powers
-    a = n_miss + (row + n - j)
-    b = (row + j) - 2 * n_miss
-    pow1 = np.broadcast_to(q1 ** np.arange(n + 1, dtype=float)[None, :], (k, n + 1))
-    pow12 = np.broadcast_to(q12 ** np.arange(n + 1, dtype=float)[None, :], (k, n + 1))
-    prod = np.take(pow1.ravel(), a)
-    prod *= np.take(pow12.ravel(), b)
-    np.subtract(1.0, prod, out=prod)
-    prod *= np.diff(v, axis=1)
-    lead = (v[:, 0] - m0[:, 0]) * (1.0 - q1[:, 0] ** n)
-    return np.asarray(m0[:, 0] + lead + np.sum(prod, axis=1))
+    miss times; P(max <= t) there is q1^a (q1 + q2)^b, read from per-row tables of
+    q^0 .. q^I at flat offsets ``row*(I+1) + a`` and ``row*(I+1) + b``."""
+
+    def __init__(self, rows: int, n: int) -> None:
+        self.n = n
+        self.times = np.empty((rows, 2 * n))
+        self.misses = np.empty((rows, 2 * n), dtype=np.int64)
+        self.a = np.empty((rows, 2 * n - 1), dtype=np.int64)
+        self.b = np.empty((rows, 2 * n - 1), dtype=np.int64)
+        self.prod = np.empty((rows, 2 * n - 1))
+        self.other = np.empty((rows, 2 * n - 1))
+        self.pow1 = np.empty((rows, n + 1))
+        self.pow12 = np.empty((rows, n + 1))
+        self.exponents = np.arange(n + 1, dtype=float)[None, :]
+        j = np.arange(1, 2 * n)[None, :]
+        row = (np.arange(rows) * (n + 1))[:, None]
+        self.a_offset = row + n - j
+        self.b_offset = row + j
+
+    def block(self, m0: np.ndarray, change: np.ndarray, miss: np.ndarray,
+              q1: np.ndarray, q12: np.ndarray) -> np.ndarray:
+        """E[max] for one block of rows (at most the rows the work arrays hold)."""
+        k, n = change.shape[0], self.n
+        v = self.times[:k]
+        np.maximum(change, m0, out=v[:, :n])
+        np.maximum(miss, m0, out=v[:, n:])
+        bits = v.view(np.int64)
+        bits &= ~np.int64(1)
+        bits[:, n:] |= 1
+        v.sort(axis=1)
+        n_miss = self.misses[:k]
+        np.bitwise_and(v.view(np.int64), 1, out=n_miss)
+        np.cumsum(n_miss, axis=1, out=n_miss)
+        seen = n_miss[:, :-1]               # the segment after the last time is empty
+        a, b = self.a[:k], self.b[:k]
+        np.add(seen, self.a_offset[:k], out=a)
+        np.left_shift(seen, 1, out=b)
+        np.subtract(self.b_offset[:k], b, out=b)
+        pow1, pow12 = self.pow1[:k], self.pow12[:k]
+        np.power(q1, self.exponents, out=pow1)
+        np.power(q12, self.exponents, out=pow12)
+        prod, other = self.prod[:k], self.other[:k]
+        np.take(pow1.ravel(), a, out=prod, mode="clip")     # indices are in range
+        np.take(pow12.ravel(), b, out=other, mode="clip")
+        prod *= other
+        np.subtract(1.0, prod, out=prod)
+        np.subtract(v[:, 1:], v[:, :-1], out=other)         # segment lengths
+        prod *= other
+        lead = (v[:, 0] - m0[:, 0]) * (1.0 - q1[:, 0] ** n)
+        return np.asarray(m0[:, 0] + lead + np.sum(prod, axis=1))
+

@@ -157,6 +157,8 @@ def build_report(
     if fetch_params is not None:
         data_dir = run_fetch(fetch_params, notebooks_path, out_path)
     data_path = resolve_data_dir(data_dir)
+    if data_path.exists() and not data_path.is_dir():
+        raise CachecostError(f"{data_path}: is a file, not a data directory")
     data_meta = read_metadata(data_path) if data_path.is_dir() else None
     if data_meta is None:
         raise CachecostError(f"{data_path}: no such data directory")
@@ -176,15 +178,22 @@ def build_report(
         name: hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
         for name, parts in inputs.items()
     }
-    todo = [s for s in loaded
-            if _needs_build(s, old, fingerprints, inputs, out_path, pages, force)]
+    reasons = {s.name: _build_reason(s, old, fingerprints, inputs, out_path, pages, force)
+               for s in loaded}
+    todo = [s for s in loaded if reasons[s.name]]
     build = ReportBuild(out_dir=out_path, index_path=out_path / "index.html")
     build.skipped = [s.name for s in loaded if s not in todo]
+    # the data is loaded before anything is written into out_path (or said on stderr):
+    # data that does not load leaves the site as it was and the error as the only line
+    dataset = _load_dataset(data_dir) if todo else None
+    for scenario in todo:
+        print(f"cachecost: building {scenario.name} ({reasons[scenario.name]})",
+              file=sys.stderr, flush=True)
     out_path.mkdir(parents=True, exist_ok=True)
     new_state: dict[str, Any] = {"version": STATE_VERSION, "scenarios": dict(old)}
 
     if todo:
-        _build_scenarios(todo, pages, data_dir, data_param, out_path, extra, is_standalone,
+        _build_scenarios(todo, pages, dataset, data_param, out_path, extra, is_standalone,
                          base_url, jobs, build, new_state, fingerprints, inputs)
     assets = state.get("assets", []) if state else []
     if not is_standalone and (
@@ -231,10 +240,11 @@ def _extra_parameters(parameters: dict[str, Any] | None, notebooks: list[Path]
     return extra
 
 
-def _needs_build(scenario: Any, old: dict[str, Any], fingerprints: dict[str, str],
-                 inputs: dict[str, dict[str, str]], out_path: Path, pages: list[dict],
-                 force: bool) -> bool:
-    """True (and a line on stderr saying why) when a scenario must be rebuilt."""
+def _build_reason(scenario: Any, old: dict[str, Any], fingerprints: dict[str, str],
+                  inputs: dict[str, dict[str, str]], out_path: Path, pages: list[dict],
+                  force: bool) -> str | None:
+    """Why a scenario must be rebuilt (``"--force"``, ``"outputs missing"``, ``"changed: ..."``),
+    or None when its outputs are up to date."""
     before = old.get(scenario.name, {})
     if force:
         reason = "--force"
@@ -245,9 +255,8 @@ def _needs_build(scenario: Any, old: dict[str, Any], fingerprints: dict[str, str
                    if before.get("inputs", {}).get(k) != v]
         reason = "changed: " + ", ".join(changed or ["inputs"])
     else:
-        return False
-    print(f"cachecost: building {scenario.name} ({reason})", file=sys.stderr, flush=True)
-    return True
+        return None
+    return reason
 
 
 def _site_provenance(data_meta: dict[str, Any]) -> dict[str, Any]:
@@ -264,17 +273,22 @@ def _site_provenance(data_meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _load_dataset(data_dir: Any) -> Any:
+    """The dataset the scenarios are built from (:func:`cachecost.dataset.io.load_dataset`)."""
+    from cachecost.dataset.io import load_dataset
+
+    return load_dataset(data_dir)
+
+
 def _build_scenarios(
-    todo: list[Any], pages: list[dict], data_dir: Any, data_param: str, out_path: Path,
+    todo: list[Any], pages: list[dict], dataset: Any, data_param: str, out_path: Path,
     extra: dict[str, Any], is_standalone: bool, base_url: str | None, jobs: int | None,
     build: ReportBuild, new_state: dict, fingerprints: dict[str, str],
     inputs: dict[str, dict[str, str]],
 ) -> None:
     """Run every page and model task of the scenarios in ``todo``; swap them into place."""
-    from cachecost.dataset.io import load_dataset
     from cachecost.report.summary import format_summary_markdown, format_summary_text
 
-    dataset = load_dataset(data_dir)
     built_at = format_build_time()
     css = read_site_css()
     skip_slow_imports()

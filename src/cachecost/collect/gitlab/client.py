@@ -44,7 +44,17 @@ import orjson
 import requests
 
 from cachecost import __version__
-from cachecost.collect.retry import DEFAULT_POLICY, RETRY_STATUSES, CountingAdapter, RetryPolicy
+from cachecost.collect.retry import (
+    DEFAULT_POLICY,
+    RETRY_STATUSES,
+    CountingAdapter,
+    GaveUp,
+    RetryPolicy,
+    describe_tls_failure,
+    is_tls_failure,
+    no_answer_reason,
+    request_budget,
+)
 from cachecost.errors import CachecostError
 
 TOKEN_ENV_VARS = ("GITLAB_TOKEN", "GITLAB_PRIVATE_TOKEN")
@@ -80,7 +90,12 @@ def request_kind(url: str) -> str:
 
 
 class FetchInterrupted(CachecostError):
-    """GitLab stopped answering mid-fetch; what was fetched is saved, a rerun resumes."""
+    """GitLab stopped answering (or answered errors); a rerun of the fetch resumes.
+
+    The message says what failed, not what was saved: the fetch
+    (:func:`cachecost.collect.fetch.fetch_project_history`) adds that, as it
+    knows what it wrote.
+    """
 
 
 class ApiError(CachecostError):
@@ -113,6 +128,12 @@ def _config_files(environ: Mapping[str, str]) -> list[Path]:
 def _from_config_section(section: str, url: str | None,
                          environ: Mapping[str, str]) -> Credentials:
     files = [str(p) for p in _config_files(environ) if p.is_file()]
+    named = environ.get("PYTHON_GITLAB_CFG")
+    if named and not files:       # the user named a file: say what is wrong with it
+        path = Path(named).expanduser()
+        what = ("is a directory, not a python-gitlab config file" if path.is_dir()
+                else "no such file")
+        raise CachecostError(f"--gitlab-config {section}: PYTHON_GITLAB_CFG={named}: {what}")
     if not files:
         raise CachecostError(
             f"--gitlab-config {section}: no python-gitlab config file found "
@@ -275,16 +296,19 @@ class GitlabClient:
             raise FetchInterrupted(f"stopped asking GitLab at {self.url} for {what}: "
                                    "the fetch failed elsewhere")
         retries = self.max_retries if attempts is None else max(0, attempts - 1)
-        try:
-            with self._slots:
-                return self.gl.http_request("get", path, query_data=dict(params or {}),
-                                            max_retries=retries,
-                                            # python-gitlab passes it on to requests as is,
-                                            # which takes (connect, read) seconds
-                                            timeout=self.policy.timeout)  # type: ignore[arg-type]
-        except (requests.ConnectionError, requests.Timeout,
-                requests.exceptions.ChunkedEncodingError, gitlab.exceptions.GitlabError) as exc:
-            raise self.describe_error(exc, what) from None
+        with request_budget(self.policy.timeout_retries, self._aborted.is_set) as budget:
+            try:
+                with self._slots:
+                    return self.gl.http_request("get", path, query_data=dict(params or {}),
+                                                max_retries=retries,
+                                                # python-gitlab passes it on to requests as
+                                                # is, which takes (connect, read) seconds
+                                                timeout=self.policy.timeout,  # type: ignore[arg-type]
+                                                )
+            except (requests.ConnectionError, requests.Timeout, GaveUp,
+                    requests.exceptions.ChunkedEncodingError,
+                    gitlab.exceptions.GitlabError) as exc:
+                raise self.describe_error(exc, what, attempts=budget.sent) from None
 
     def _fetch_json(self, path: str, params: Mapping[str, Any] | None, what: str,
                     attempts: int | None = None) -> tuple[Any, requests.Response]:
@@ -300,8 +324,7 @@ class GitlabClient:
                     f"{_describe_body(ctype, resp.content)} instead of JSON); give the "
                     "instance's root URL, e.g. https://gitlab.com") from None
             raise FetchInterrupted(
-                f"GitLab at {self.url} sent unreadable JSON for {what}; what was fetched "
-                "so far is saved, run the same command again to resume") from None
+                f"GitLab at {self.url} sent unreadable JSON for {what}") from None
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None, *, what: str,
                  attempts: int | None = None) -> Any:
@@ -336,9 +359,18 @@ class GitlabClient:
         return items, resp.links.get("next", {}).get("url")
 
     # ------------------------------------------------------------------ errors
-    def describe_error(self, exc: Exception, what: str) -> CachecostError:
-        """One line a user can act on, naming the URL and what was asked (never the token)."""
+    def describe_error(self, exc: Exception, what: str, *,
+                       attempts: int | None = None) -> CachecostError:
+        """One line a user can act on, naming the URL and what was asked (never the token).
+
+        ``attempts``: the requests really sent (said in the line when more than one).
+        """
         url, origin = self.url, self.credentials.origin
+        if isinstance(exc, GaveUp) and exc.__cause__ is None:
+            return FetchInterrupted(f"stopped asking GitLab at {url} for {what}: "
+                                    "the fetch failed elsewhere")
+        if isinstance(exc, GaveUp) and isinstance(exc.__cause__, Exception):
+            exc = exc.__cause__
         if isinstance(exc, gitlab.exceptions.GitlabAuthenticationError) or (
                 isinstance(exc, gitlab.exceptions.GitlabError) and exc.response_code == 401):
             return ApiError(
@@ -362,30 +394,14 @@ class GitlabClient:
                     f"{what} not found at {url} (404): check the path, or the token from "
                     f"{origin} cannot see it", status=404)
             message = " ".join(str(exc.error_message).split())[:200]
+            tries = f", {attempts} attempts" if attempts and attempts > 1 else ""
             return FetchInterrupted(
-                f"GitLab at {url} answered HTTP {code} for {what} ({message}); what was "
-                "fetched so far is saved, run the same command again to resume")
-        reason = type(exc).__name__
-        if isinstance(exc, requests.exceptions.SSLError):
-            text = str(exc).lower()
-            if "wrong_version_number" in text or "wrong version number" in text \
-                    or "record layer failure" in text or "packet length too long" in text:
-                return CachecostError(
-                    f"TLS to a plain-HTTP port: {url} does not speak https; "
-                    f"use http://{url.split('://', 1)[-1]} if that is the instance")
-            return CachecostError(
-                f"TLS with {url} failed ({_ssl_reason(str(exc))}); check the URL, or point "
-                "REQUESTS_CA_BUNDLE at the instance's CA certificate")
-        if isinstance(exc, requests.Timeout):
-            reason = "no answer within the timeout"
-        elif isinstance(exc, requests.ConnectionError):
-            text = str(exc)
-            reason = ("connection refused" if "refused" in text.lower()
-                      else "name not resolved" if "resolve" in text.lower()
-                      else "connection dropped")
-        return FetchInterrupted(
-            f"cannot reach GitLab at {url} for {what} ({reason}, {self.policy.max_requests} "
-            "attempts); what was fetched so far is saved, run the same command again to resume")
+                f"GitLab at {url} answered HTTP {code} for {what} ({message}{tries})")
+        if is_tls_failure(exc):
+            return CachecostError(describe_tls_failure(exc, url, "the instance"))
+        reason = no_answer_reason(exc, self.policy)
+        tries = f", {attempts} attempts" if attempts and attempts > 1 else ""
+        return FetchInterrupted(f"cannot reach GitLab at {url} for {what} ({reason}{tries})")
 
     def close(self) -> None:
         """Close the HTTP session."""
@@ -409,12 +425,6 @@ def _describe_body(ctype: str, body: bytes) -> str:
     if not body:
         return "an empty body"
     return ctype.split(";")[0].strip() or "a non-JSON body"
-
-
-def _ssl_reason(text: str) -> str:
-    """The innermost reason of a requests SSLError, e.g. ``CERTIFICATE_VERIFY_FAILED``."""
-    match = re.search(r"\[SSL: ([A-Z_]+)\]", text)
-    return match.group(1) if match else "TLS handshake failed"
 
 
 def connect(url: str | None, config_section: str | None = None, *,

@@ -51,11 +51,17 @@ class NamespaceRegistryUsage:
 
 
 def _execute(client: GitlabClient, query: str) -> Any:
+    policy = client.policy
+    # the same retry policy as the REST requests (cachecost.collect.retry); python-gitlab
+    # retries GraphQL's HTTP errors only, so a timeout ends it after one request:
+    # connect_timeout_s + read_timeout_s at most. python-gitlab hands ``timeout`` to
+    # httpx.Client, which takes (connect, read, write, pool) seconds as a tuple.
+    read = policy.read_timeout_s
+    timeout = (policy.connect_timeout_s, read, read, read)
     try:
-        # the same retry policy as the REST requests (cachecost.collect.retry)
         gq = gitlab.GraphQL(client.url, token=client.credentials.token,
-                            timeout=client.policy.read_timeout_s,
-                            max_retries=client.policy.max_retries, retry_transient_errors=True)
+                            timeout=timeout,  # type: ignore[arg-type]
+                            max_retries=policy.max_retries, retry_transient_errors=True)
     except ImportError:
         raise GraphqlUnavailable("python-gitlab's GraphQL client needs the gql package "
                                  "(pip install 'python-gitlab[graphql]')") from None

@@ -13,7 +13,8 @@ manifests and config blobs. What it handles so callers don't have to:
   :mod:`cachecost.collect.retry`): ``429`` waits ``Retry-After`` seconds
   (capped); ``5xx``, timeouts and dropped connections retry with exponential
   backoff; a registry that keeps failing is given up after ``max_retries + 1``
-  requests.
+  requests, one that never answers after ``timeout_retries + 1``, a TLS failure
+  at once.
 * **Errors a user can act on**, one line each: unreachable registry,
   ``401`` (credentials missing or rejected), ``403``, unknown repository.
 
@@ -36,7 +37,14 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from cachecost.collect.retry import DEFAULT_POLICY, RetryPolicy
+from cachecost.collect.retry import (
+    DEFAULT_POLICY,
+    RetryPolicy,
+    describe_tls_failure,
+    is_tls_failure,
+    no_answer_reason,
+    sent_before_giving_up,
+)
 from cachecost.errors import CachecostError
 
 #: Every manifest type the scan can read, so the registry never down-converts.
@@ -151,24 +159,35 @@ class RegistryClient:
         with self._lock:
             self._count += 1
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
+    def _session(self, *, first_contact: bool = False) -> requests.Session:
+        """This thread's session; ``first_contact``: one retry at most (a wrong URL fails fast)."""
+        name = "first_session" if first_contact else "session"
+        session = getattr(self._local, name, None)
         if session is None:
-            session = self._local.session = requests.Session()
+            session = requests.Session()
+            setattr(self._local, name, session)
             session.headers["User-Agent"] = "cachecost-registry-scan"
-            adapter = self.policy.registry_adapter(on_request=self._counted)
+            policy = (dataclasses.replace(self.policy, max_retries=min(1, self.policy.max_retries))
+                      if first_contact else self.policy)
+            adapter = policy.registry_adapter(on_request=self._counted)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
         return session
 
-    def _send(self, method: str, url: str, *, what: str, **kwargs) -> requests.Response:
+    def _send(self, method: str, url: str, *, what: str, first_contact: bool = False,
+              **kwargs) -> requests.Response:
         """Send with the policy's retries; one line when the registry stays unreachable."""
         try:
-            return self._session().request(method, url, timeout=self.policy.timeout, **kwargs)
+            return self._session(first_contact=first_contact).request(
+                method, url, timeout=self.policy.timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            reason = type(exc).__name__
+            if is_tls_failure(exc):
+                raise RegistryError(f"{what}: " + describe_tls_failure(
+                    exc, self.base_url, "the registry")) from None
+            sent = sent_before_giving_up(exc)
+            tries = f" after {sent} attempts" if sent > 1 else ""
             raise RegistryError(
-                f"{what}: unreachable after {self.policy.max_requests} attempts ({reason})"
+                f"{what}: unreachable{tries} ({no_answer_reason(exc, self.policy)})"
             ) from None
 
     def _auth_header(self, scope: str) -> dict[str, str]:
@@ -217,12 +236,13 @@ class RegistryClient:
 
     def request(
         self, method: str, path: str, *, scope: str, what: str, headers: dict | None = None,
-        params: dict | None = None,
+        params: dict | None = None, first_contact: bool = False,
     ) -> requests.Response:
         """Send one API request, answering auth challenges; raise one-line errors.
 
         ``path`` is relative to ``/v2/`` or absolute (a ``Link`` header's target);
-        ``scope`` is the bearer scope it needs (``repository:NAME:pull``).
+        ``scope`` is the bearer scope it needs (``repository:NAME:pull``);
+        ``first_contact``: one retry at most, as a wrong URL gets.
         """
         url = urljoin(self.base_url + "/v2/", path)
         tried_auth = 0
@@ -232,7 +252,7 @@ class RegistryClient:
             if self._is_basic and self.credentials:
                 auth = (self.credentials.username, self.credentials.password)
             resp = self._send(method, url, what=f"registry {self.base_url}", headers=hdrs,
-                              params=params, auth=auth)
+                              params=params, auth=auth, first_contact=first_contact)
             if resp.status_code != 401 or tried_auth >= 2:
                 break
             scheme, challenge = parse_challenge(resp.headers.get("WWW-Authenticate", ""))
@@ -279,8 +299,38 @@ class RegistryClient:
     # ------------------------------------------------------------------ API
 
     def ping(self) -> None:
-        """Check the registry answers ``/v2/`` (and that credentials work if it asks)."""
-        self.request("GET", "", scope="", what="API check /v2/")
+        """Check the URL is a registry answering ``/v2/`` (and that credentials work if it asks).
+
+        The first request of a scan: retried once at most, like the fetch's first
+        (a wrong port is told in a second, not after the policy's 25 s of backoff).
+
+        The OCI distribution spec (``end-1``): ``GET /v2/`` answers 200 (or 401,
+        answered above) where the API is implemented, and 404 where it is not.
+        A web server answers 404, or 200 with an HTML page (a GitLab instance's
+        sign-in page, a directory listing), never with
+        ``Docker-Distribution-API-Version`` (which Docker's distribution and
+        GitLab's registry send).
+
+        Raises:
+            RegistryError: ``"<url> is not a container registry (...)"``, or the
+                auth, TLS and network failures of :meth:`request`.
+        """
+        try:
+            resp = self.request("GET", "", scope="", what="API check /v2/", first_contact=True)
+        except RegistryNotFound:
+            raise self._not_a_registry("HTTP 404") from None
+        if resp.headers.get("Docker-Distribution-API-Version"):
+            return
+        ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        head = resp.content[:512].lstrip().lower()
+        if "html" in ctype or head.startswith((b"<!doctype", b"<html", b"<")):
+            raise self._not_a_registry(f"HTTP {resp.status_code} with an HTML page")
+
+    def _not_a_registry(self, answer: str) -> RegistryError:
+        return RegistryError(
+            f"{self.base_url} is not a container registry (no OCI distribution API at "
+            f"/v2/: {answer}); give the registry's root URL, e.g. https://registry.gitlab.com, "
+            "or --project GROUP/PROJECT to find a GitLab project's registry")
 
     def list_repositories(self) -> list[str]:
         """Return every repository from ``/v2/_catalog`` (not offered by GitLab.com)."""

@@ -58,35 +58,33 @@ def locate_gitlab_registry(
     does (:func:`cachecost.collect.gitlab.client.resolve_credentials`).
 
     Raises:
-        CachecostError: no credentials, 401, unknown project, unreachable GitLab.
+        CachecostError: no credentials, 401, unknown project, registry disabled,
+            a URL that is not GitLab, unreachable GitLab (one line each).
     """
-    import gitlab
-    import requests
+    from cachecost.collect.gitlab.client import connect
+    from cachecost.collect.gitlab.projects import get_project
+    from cachecost.collect.gitlab.registry import RegistryUnavailable, list_repositories
 
-    from cachecost.collect.gitlab.client import resolve_credentials
-    from cachecost.collect.retry import DEFAULT_POLICY as policy
-
-    found = resolve_credentials(url, section, os.environ if environ is None else environ)
-    gl = gitlab.Gitlab(found.url, private_token=found.token, retry_transient_errors=True,
-                       timeout=policy.read_timeout_s)
-    where = f"GitLab {gl.url} project {project}"
+    # cachecost fetch's client: the same retry policy, and one true line for a server
+    # that is not GitLab, a project that is not there and a registry that is off
+    client = connect(url, section, environ=os.environ if environ is None else environ)
+    where = f"GitLab {client.url} project {project}"
     try:
-        repos = gl.projects.get(project, lazy=True).repositories.list(
-            get_all=True, max_retries=policy.max_retries)
-        user = gl.http_get("/user", max_retries=policy.max_retries)
+        info = get_project(client, project, attempts=2)
+        if not info.is_registry_enabled:
+            raise CachecostError(f"{where}: its container registry is disabled")
+        try:
+            repos = list_repositories(client, info.project_id)
+        except RegistryUnavailable as exc:
+            raise CachecostError(f"{where}: {exc}") from None
+        user = client.get_json("/user", what="the token's user (GET /user)")
         if not isinstance(user, dict) or not user.get("username"):
             raise CachecostError(f"{where}: GET /user did not name the token's user")
-        login = Credentials(user["username"], found.token, source=found.origin)
-    except gitlab.GitlabAuthenticationError:
-        raise CachecostError(f"{where}: 401 Unauthorized (bad or expired token)") from None
-    except gitlab.GitlabError as exc:
-        code = getattr(exc, "response_code", None)
-        if code == 404:
-            raise CachecostError(f"{where}: not found, or its registry is disabled") from None
-        raise CachecostError(f"{where}: HTTP {code or '?'}") from None
-    except requests.RequestException as exc:
-        raise CachecostError(f"{where}: unreachable ({type(exc).__name__})") from None
-    locations = [r.location for r in repos if getattr(r, "location", None)]
+        login = Credentials(user["username"], client.credentials.token,
+                            source=client.credentials.origin)
+    finally:
+        client.close()
+    locations = [r["location"] for r in repos if r.get("location")]
     if not locations:
         raise CachecostError(f"{where}: has no container registry repositories")
     host = locations[0].split("/", 1)[0]

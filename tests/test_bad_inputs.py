@@ -1,0 +1,50 @@
+"""Bad inputs found by trying the CLI: each is one true line, exit 2, nothing left behind."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cachecost.cli import main
+from cachecost.config import SAMPLE_DATA_DIR
+
+
+def one_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("cachecost: error: "), err
+    return err[0]
+
+
+def test_report_data_that_is_a_file(tmp_path: Path, capsys) -> None:
+    """It was "no such data directory" for a path that exists."""
+    data = tmp_path / "afile"
+    data.write_text("x", encoding="utf-8")
+    assert main(["report", "--data", str(data), "--out", str(tmp_path / "site")]) == 2
+    assert one_line(capsys).endswith(f"{data}: is a file, not a data directory")
+    assert not (tmp_path / "site").exists()
+
+
+def test_report_on_data_that_does_not_load_prints_only_the_error(tmp_path: Path,
+                                                                 capsys) -> None:
+    """It said "building <scenario>" for every scenario before failing to load the data."""
+    data = tmp_path / "corrupt"
+    shutil.copytree(SAMPLE_DATA_DIR, data)
+    (data / "pipelines.parquet").write_bytes(b"junk")
+    assert main(["report", "--data", str(data), "--out", str(tmp_path / "site")]) == 2
+    assert f"{data / 'pipelines.parquet'}: not a readable Parquet file" in one_line(capsys)
+
+
+def test_python_gitlab_config_that_is_a_directory(tmp_path: Path, monkeypatch,
+                                                  capsys) -> None:
+    """It said "no python-gitlab config file found (set PYTHON_GITLAB_CFG ...)", set already."""
+    for var in ("GITLAB_TOKEN", "GITLAB_PRIVATE_TOKEN", "CI_JOB_TOKEN", "CI_SERVER_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("PYTHON_GITLAB_CFG", str(tmp_path))
+    rc = main(["fetch", "--gitlab-config", "work", "--project", "a/b",
+               "--data", str(tmp_path / "data")])
+    assert rc == 2
+    assert one_line(capsys).endswith(
+        f"PYTHON_GITLAB_CFG={tmp_path}: is a directory, not a python-gitlab config file")
+    assert not (tmp_path / "data").exists()
