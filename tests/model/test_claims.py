@@ -196,6 +196,18 @@ def test_forks_scratch_share_and_verdict(kaniko_fork_min, verdict, share):
     assert c["details"]["wait_kaniko_min"]["p50"] == 30.0
 
 
+def test_claims_money_uses_the_one_money_format():
+    """Fork owners' cash 0 under dind and 43.01 USD/month under kaniko: the holds
+    sentence says "$43/month more" (textfmt: whole dollars from $10), not "$43.01"."""
+    sim = {DIND: metrics(), NO_CACHE: metrics(fork_compute_minutes_per_month=1100.0),
+           KANIKO: metrics(fork_compute_minutes_per_month=1100.0, fork_wait_minutes=30.0,
+                           fork_owners_cash_usd_per_month=43.01)}
+    c = forks_claim(inputs(sim))
+    assert c["verdict"] == "holds"
+    assert "fork owners pay $43/month more." in c["sentence"]
+    assert "43.01" not in c["sentence"] + c["figure"]
+
+
 def test_forks_verdict_hinges_on_upstream_cache_reuse():
     """Reuse drawn 0, 0, 1, 1 (p10 0, p90 1). Fork minutes: dind 100, no cache 1100;
     kaniko 1100, 1100 where forks cannot read upstream's cache -> (1100-100)/1000 =

@@ -70,6 +70,7 @@ from cachecost.model.quantile import percentiles
 from cachecost.model.simulate import Static
 from cachecost.model.strategies import CleanupPolicy
 from cachecost.model.voi import value_of_information
+from cachecost.textfmt import format_usd
 
 VERDICTS = ("holds", "partly", "does not hold", "these data cannot tell")
 HOLDS, PARTLY, NOT, CANNOT = VERDICTS
@@ -423,7 +424,7 @@ def compute_claim(inp: ClaimInputs) -> dict[str, Any]:
         bought = quantiles(np.asarray(n["compute_cost_usd_per_month"])
                            - np.asarray(d["compute_cost_usd_per_month"]), "USD/month")
         burn = (f"it takes an extra {_span(extra, '{:,.0f}', '%')} {of} (percentage points); "
-                f"minutes bought beyond it: ${_n(bought['p50'], 2)}/month more")
+                f"minutes bought beyond it: {format_usd(bought['p50'])}/month more")
     else:
         months_d = quantiles(d["sponsor_budget_months"], "months")
         months_n = quantiles(n["sponsor_budget_months"], "months")
@@ -431,7 +432,7 @@ def compute_claim(inp: ClaimInputs) -> dict[str, Any]:
                       & (np.asarray(d["sponsor_budget_months"]) >= 12.0))
         budget = inp.sponsor_budget_usd_per_year
         spend_d = 12.0 * budget / months_d["p50"] if budget and months_d["p50"] else None
-        today = (f" (spending today with dind: about ${_n(spend_d)}/year, the runner nodes "
+        today = (f" (spending today with dind: about {format_usd(spend_d)}/year, the runner nodes "
                  "and the other costs the scenario charges to the budget)"
                  if spend_d else "")
         burn = (f"{what} would cover {_span(months_n, '{:,.0f}', ' months')} of spending "
@@ -439,7 +440,7 @@ def compute_claim(inp: ClaimInputs) -> dict[str, Any]:
                 f"{_n(extra['p50'], 1)}% {of} (percentage points)")
     cash = quantiles(np.asarray(n["project_cash_usd_per_month"], dtype=float)
                      - np.asarray(d["project_cash_usd_per_month"], dtype=float), "USD/month")
-    burn += f"; the project's cash: ${_n(cash['p50'], 2)}/month more"
+    burn += f"; the project's cash: {format_usd(cash['p50'])}/month more"
     exhausts = bool(np.mean(exhausts_k) > 0.5)
     verdict = _compute_verdict(extra["p50"] / 100.0, exhausts)
     sentence = {
@@ -534,7 +535,7 @@ def _forks_sentence(verdict: str, ends: dict[str, dict[str, Any]], wait_d: float
                f"contributor waits {_n(lo['wait_min'])} min instead of {_n(wait_d)}; "
                + ("fork owners pay nothing, it stays within their free quota."
                   if money_p50 <= 0 else
-                  f"fork owners pay ${_n(money_p50, 2)}/month more."),
+                  f"fork owners pay {format_usd(money_p50)}/month more."),
         PARTLY: f"Partly: {_n(lo['scratch_pct'])}% of fork builds start from scratch.",
         NOT: "Does not hold as modelled: forks reuse upstream's kaniko cache.",
         CANNOT: "These data cannot tell: the scenario has no fork pipelines.",
@@ -574,7 +575,7 @@ def forks_claim(inp: ClaimInputs) -> dict[str, Any]:
                  if inp.fork_quota_minutes_per_month else "")
     figure = (f"kaniko: {_span(share, '{:,.0f}', '%')} of fork builds from scratch; forks "
               f"spend {_span(fmin)} more runner minutes a month than with dind, "
-              f"${_n(money['p50'], 2)}/month more of fork owners' cash{quota_txt}; "
+              f"{format_usd(money['p50'])}/month more of fork owners' cash{quota_txt}; "
               f"a contributor waits {_span(wait_k, '{:,.0f}', ' min')} for the container "
               f"stage instead of {_n(wait_d['p50'])} min.")
     return _claim(cid, FORKS_CLAIM, verdict,
@@ -721,7 +722,7 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
     figure = (f"--reproducible peak ≈ {_span(peak, '{:,.1f}', ' GB')} for the largest image, "
               f"{largest} ({sizes[largest]:.2f} GiB compressed); it fits the {need} runner "
               f"({need_ram:g} GB); running kaniko's container jobs there costs "
-              f"${_n(price['p50'], 2)}/month more.")
+              f"{format_usd(price['p50'])}/month more.")
     sentence = {
         HOLDS: f"Holds: {largest} needs about {_n(peak['p50'], 1)} GB, more than the "
                f"{ram:g} GB runner." if ram else "",
