@@ -282,6 +282,25 @@ def test_reproducible_memory_private_runners_cannot_tell():
     assert c["verdict"] == "these data cannot tell"
 
 
+@pytest.mark.parametrize("mode", ["private-runners", "gitlab-hosted"])
+def test_reproducible_memory_cites_the_issue_the_thread_cites(mode):
+    """The patch left --reproducible off citing kaniko issue 862 (the whole image held in
+    memory): the claim's hinge names it, so the summary's sources list it; issue 909 (a
+    build without --reproducible) alone is not the mechanism. The extra price says what it
+    is against: private runners -> a small hosted runner; hosted -> today's runner."""
+    from cachecost.report.sources import resolve_citation
+
+    sim = {KANIKO: metrics(quota_minutes_used_per_month=1000.0)}
+    draws = {"compute.runner_size_factor": np.ones(K),
+             "compute.usd_per_1000_minutes": np.full(K, 10.0)}
+    c = reproducible_memory_claim(inputs(sim, mode=mode, draws=draws,
+                                         uncompressed_ratio=np.full(K, 2.0)))
+    assert "kaniko-issue-862" in resolve_citation(c["hinges_on"])[1]
+    against = "than on a small hosted runner" if mode == "private-runners" else (
+        "than on today's runner")
+    assert c["figure"].endswith(f"/month more {against}."), c["figure"]
+
+
 # --------------------------------------------------------------------------- run_model
 
 

@@ -690,9 +690,10 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
     hinge = ("the uncompressed/compressed size ratio of QEMU's images (assumed "
              f"{UNCOMPRESSED_RATIO[0]:g}–{UNCOMPRESSED_RATIO[2]:g}×, about "
              f"{UNCOMPRESSED_RATIO[1]:g}× for toolchain images; measure with docker image "
-             "inspect's Size against the registry's layer sizes), kaniko's own working set "
-             "on top of it (kaniko issue 909 saw about 15 GB for an 8 GB image) and the "
-             "memory limit of the runner that builds the image")
+             "inspect's Size against the registry's layer sizes; kaniko issue 862: "
+             "--reproducible holds the whole image in memory), kaniko's own working set "
+             "on top of it (kaniko issue 909 saw about 15 GB for an 8 GB image, without "
+             "--reproducible) and the memory limit of the runner that builds the image")
     sizes = {n: float(v) for n, v in inp.image_compressed_gib.items() if np.isfinite(v)}
     if not sizes or max(sizes.values()) <= 0 or not _has(inp.sim, KANIKO):
         return _missing(cid, REPRODUCIBLE_CLAIM, "the data hold no image sizes", hinge)
@@ -702,7 +703,9 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
     peak = quantiles(peak_gb_k, "GB")
     idx, need_factor = runner_for(peak_gb_k)
     kan = inp.sim[KANIKO]
+    against = "a small hosted runner"
     if inp.compute_mode == "gitlab-hosted" and "compute.runner_size_factor" in inp.draws:
+        against = "today's runner"
         size_factor = np.asarray(inp.draws["compute.runner_size_factor"], dtype=float)
         ram_k = runner_ram_gb(size_factor)
         ram: float | None = float(np.median(ram_k))
@@ -721,7 +724,7 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
     figure = (f"--reproducible peak ≈ {_span(peak, '{:,.1f}', ' GB')} for the largest image, "
               f"{largest} ({sizes[largest]:.2f} GiB compressed); it fits the {need} runner "
               f"({need_ram:g} GB); running kaniko's container jobs there costs "
-              f"${_n(price['p50'], 2)}/month more.")
+              f"${_n(price['p50'], 2)}/month more than on {against}.")
     sentence = {
         HOLDS: f"Holds: {largest} needs about {_n(peak['p50'], 1)} GB, more than the "
                f"{ram:g} GB runner." if ram else "",
