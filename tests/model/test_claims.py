@@ -154,6 +154,19 @@ def test_compute_sponsor_budget(months_no_cache, verdict, extra_pct):
     assert c["details"]["project_cash_usd_more"]["p50"] == pytest.approx(55.0 - 10.0)
 
 
+def test_compute_private_runners_hinge_names_the_runner_hour_price():
+    """On private runners no cache burns the budget only if spending grows with runner
+    time (compute.usd_per_runner_hour = node cost / measured runner-hours): the hinge says
+    so; on GitLab-hosted runners minutes are billed as used and it does not."""
+    sim = {DIND: metrics(), NO_CACHE: metrics(sponsor_budget_months=12.0)}
+    private = compute_claim(inputs(sim))["hinges_on"]
+    assert "runner-hour" in private and "fixed-size" in private, private
+    sim = {DIND: metrics(quota_minutes_used_per_month=10_000.0, compute_cost_usd_per_month=0),
+           NO_CACHE: metrics(quota_minutes_used_per_month=16_000.0,
+                             compute_cost_usd_per_month=0)}
+    assert "runner-hour" not in compute_claim(inputs(sim, mode="gitlab-hosted"))["hinges_on"]
+
+
 def test_compute_gitlab_hosted_quota_share():
     """Quota 50,000: dind uses 10,000 quota minutes, no cache 16,000 -> 12 % more -> holds;
     15,000 -> 10 % -> holds; 10,400 -> 0.8 % -> does not hold."""

@@ -397,6 +397,11 @@ def compute_claim(inp: ClaimInputs) -> dict[str, Any]:
     hinge = (f"the from-scratch build times (measured for {inp.uncached_measured_images} "
              f"of {inp.n_images} images from rebuilds in the data; the rest use the "
              f"scenario's from-scratch/cached ratio) and the size of the allowance")
+    if inp.compute_mode != "gitlab-hosted":
+        hinge += ("; on the private runners, that spending grows with runner time "
+                  "(compute.usd_per_runner_hour, by default the node cost over the measured "
+                  "CI runner-hours, as when nodes scale with the jobs): a fixed-size cluster "
+                  "would absorb the extra minutes as queueing, not cash")
     if not _has(inp.sim, NO_CACHE, DIND):
         return _missing(cid, COMPUTE_CLAIM, "no-cache or dind is not in this scenario", hinge)
     if inp.uncached_measured_images == 0:
