@@ -300,18 +300,23 @@ def test_reproducible_memory_cites_the_issue_the_thread_cites(mode):
     """The patch left --reproducible off citing kaniko issue 862 (the whole image held in
     memory): the claim's hinge names it, so the summary's sources list it; issue 909 (a
     build without --reproducible) alone is not the mechanism. The extra price says what it
-    is against: private runners -> a small hosted runner; hosted -> today's runner."""
+    is against: private runners -> a small hosted runner; hosted -> today's runner; none
+    when the image fits that runner (3 GiB x 2 x 1.0737 = 6.4 GB <= 8 GB: no extra price
+    to state; x 2.5 = 8.05 GB > 8 GB: the medium runner, $10/month more)."""
     from cachecost.report.sources import resolve_citation
 
     sim = {KANIKO: metrics(quota_minutes_used_per_month=1000.0)}
     draws = {"compute.runner_size_factor": np.ones(K),
              "compute.usd_per_1000_minutes": np.full(K, 10.0)}
+    against = "a small hosted runner" if mode == "private-runners" else "today's runner"
     c = reproducible_memory_claim(inputs(sim, mode=mode, draws=draws,
                                          uncompressed_ratio=np.full(K, 2.0)))
     assert "kaniko-issue-862" in resolve_citation(c["hinges_on"])[1]
-    against = "than on a small hosted runner" if mode == "private-runners" else (
-        "than on today's runner")
-    assert c["figure"].endswith(f"/month more {against}."), c["figure"]
+    assert c["figure"].endswith(f"(8 GB), no larger than {against}."), c["figure"]
+    assert "month more" not in c["figure"]
+    c = reproducible_memory_claim(inputs(sim, mode=mode, draws=draws,
+                                         uncompressed_ratio=np.full(K, 2.5)))
+    assert c["figure"].endswith(f"$10.00/month more than on {against}."), c["figure"]
 
 
 # --------------------------------------------------------------------------- run_model

@@ -728,8 +728,10 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
     need_ram = RUNNER_SIZES[min(int(np.median(idx)), len(RUNNER_SIZES) - 1)][1]
     figure = (f"--reproducible peak ≈ {_span(peak, '{:,.1f}', ' GB')} for the largest image, "
               f"{largest} ({sizes[largest]:.2f} GiB compressed); it fits the {need} runner "
-              f"({need_ram:g} GB); running kaniko's container jobs there costs "
-              f"${_n(price['p50'], 2)}/month more than on {against}.")
+              f"({need_ram:g} GB)" + (
+                  f"; running kaniko's container jobs there costs "
+                  f"${_n(price['p50'], 2)}/month more than on {against}."
+                  if price["p90"] > 0 else f", no larger than {against}."))
     sentence = {
         HOLDS: f"Holds: {largest} needs about {_n(peak['p50'], 1)} GB, more than the "
                f"{ram:g} GB runner." if ram else "",
