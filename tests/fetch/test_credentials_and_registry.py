@@ -89,6 +89,20 @@ def test_registry_unavailable_is_skipped_and_said(standin: StandinServer, token_
     assert words in ds.metadata["registry_note"]
 
 
+def test_registry_summary_uses_the_same_units_as_cachecost_data(
+        standin: StandinServer, token_env: str, tmp_path: Path, capsys) -> None:
+    """The fetch summary gives the tags' summed size as `cachecost data` does (binary
+    units through textfmt.format_bytes: '37.1 GiB', not '39.89 GB')."""
+    from cachecost.textfmt import format_bytes
+
+    assert main(["fetch", "--url", standin.url, "--project", PROJECT, "--data", str(tmp_path),
+                 "--logs-per-image", "0"]) == 0
+    summary = " ".join(capsys.readouterr().out.split())
+    tags = load_dataset(tmp_path).registry_tags
+    expected = format_bytes(float(tags["total_size_bytes"].sum()))
+    assert expected.endswith("GiB") and f"{expected} summed over tags" in summary, summary
+
+
 def test_tag_details_fetched_with_bounded_concurrency(standin: StandinServer, token_env,
                                                       tmp_path: Path) -> None:
     standin.faults.latency_ms = 30
