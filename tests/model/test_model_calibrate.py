@@ -116,6 +116,18 @@ def test_without_dedup_figures_falls_back_to_tag_sums():
     assert np.isnan(cal.images.loc["a", "uncached_build_min"])   # never rebuilt
 
 
+def test_repository_sizes_known_for_some_images_are_used_for_those():
+    """GitLab's repository size_bytes (deduplicated within the repository) known for
+    image b only (1.5 GiB; its tags sum to 2 GiB): b takes 1.5, a (unknown) its tag sum
+    6 GiB. One missing repository size used to send every image to the tag sums."""
+    ds = _tiny_dataset(with_layers=False)
+    ds.registry_repositories["size_bytes"] = [np.nan, 1.5 * GIB]
+    cal = calibrate(ds)
+    assert cal.images.loc["b", "dedup_gib"] == pytest.approx(1.5)
+    assert cal.images.loc["a", "dedup_gib"] == pytest.approx(6.0)
+    assert "1 of 2" in cal.dedup_method and "overestimate" in cal.dedup_method
+
+
 def test_no_container_durations_is_an_error():
     ds = _tiny_dataset(with_layers=False)
     ds.jobs["duration_s"] = np.nan

@@ -226,11 +226,17 @@ def _registry(ds: Dataset) -> tuple[pd.DataFrame, str]:
         out["dedup_gib"] = unique.groupby("image")["size_bytes"].sum() / GIB
         return out, "registry_layers (unique blob bytes per root namespace)"
     repo_sizes = all_repos.groupby("image")["size_bytes"].sum(min_count=1)
-    if len(out) and repo_sizes.reindex(out.index).notna().all():
-        out["dedup_gib"] = repo_sizes.reindex(out.index) / GIB
+    # per image: its repositories' sizes where GitLab gave any, else its tag sum
+    dedup = repo_sizes.reindex(out.index) / GIB
+    if len(out) and dedup.notna().all():
+        out["dedup_gib"] = dedup
         return out, "repository size_bytes (deduplicated within each repository)"
     if len(out):
-        out["dedup_gib"] = out["per_tag_gib"]
+        out["dedup_gib"] = dedup.fillna(out["per_tag_gib"])
+    if len(out) and dedup.notna().any():
+        return out, (f"repository size_bytes for {int(dedup.notna().sum())} of {len(out)} "
+                     "images, the sum of tag sizes for the rest (no dedup figure in the "
+                     "data for them: an overestimate)")
     return out, "sum of tag sizes (no dedup figure in the data: an overestimate)"
 
 
