@@ -144,6 +144,24 @@ def test_registry_layers_flag_hands_the_fetched_dataset_to_the_scan(
     assert seen == {}
 
 
+def test_registry_layers_scan_that_fails_says_the_fetch_is_saved(
+        standin: StandinServer, token_env, tmp_path: Path, monkeypatch, capsys) -> None:
+    """`fetch --registry-layers`: the fetch is saved before the scan runs; when the scan
+    fails, its one line says so and how to run the scan alone (exit 2)."""
+    from cachecost.commands import registry_scan
+
+    def failing_scan(args):
+        raise CachecostError("registry http://127.0.0.1:9: unreachable after 2 attempts")
+
+    monkeypatch.setattr(registry_scan, "run", failing_scan)
+    assert fetch_cli(standin, tmp_path, "--logs-per-image", "0", "--registry-layers") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0], err
+    assert f"fetched into {tmp_path}" in err[0] and "unreachable after 2 attempts" in err[0]
+    assert f"cachecost registry-scan --project {PROJECT} --data {tmp_path}" in err[0]
+    assert len(load_dataset(tmp_path).jobs) == len(standin.data.jobs())
+
+
 def test_proxy_settings_are_read_once_from_the_environment(monkeypatch) -> None:
     """requests would re-read them for every request; cachecost reads them at connect."""
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
