@@ -80,6 +80,9 @@ MULTI_STAGE_IMAGES = ("emsdk-wasm32-cross",)
 #: (dockcross sizes, rule of thumb), used only when no other image has a size either.
 DEFAULT_IMAGE_GIB = 0.75e9 / GIB
 
+#: ``images["size_method"]`` of an image whose sizes are the fallback, not its registry's
+FALLBACK_SIZE_METHOD = "fallback: no registry data"
+
 COLUMNS = (
     "builds_per_month", "changes_per_month", "cached_build_min", "change_build_min",
     "uncached_build_min", "compressed_size_gib", "per_tag_gib", "dedup_gib", "tags_kept",
@@ -277,6 +280,7 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
     registry, dedup_method = _registry(ds)
     images = images.join(registry, how="left")
     missing = images["compressed_size_gib"].isna()
+    images["size_method"] = "registry"
     if missing.any():
         fallback = registry["compressed_size_gib"].median() if len(registry) else np.nan
         fallback = DEFAULT_IMAGE_GIB if np.isnan(fallback) else float(fallback)
@@ -284,6 +288,7 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
                      f"compressed size of {fallback:.2f} GiB")
         images.loc[missing, ["compressed_size_gib", "per_tag_gib", "dedup_gib"]] = fallback
         images.loc[missing, "tags_kept"] = 1.0
+        images.loc[missing, "size_method"] = FALLBACK_SIZE_METHOD
     images["dedup_gib"] = images["dedup_gib"].fillna(images["per_tag_gib"])
     dropped = images.index[images["cached_build_min"].isna()]
     if len(dropped):

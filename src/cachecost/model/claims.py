@@ -66,6 +66,7 @@ from typing import Any
 
 import numpy as np
 
+from cachecost.model.calibrate import FALLBACK_SIZE_METHOD
 from cachecost.model.quantile import percentiles
 from cachecost.model.simulate import Static
 from cachecost.model.strategies import CleanupPolicy
@@ -785,6 +786,17 @@ def no_cleanup_view(sim: Mapping[str, Mapping[str, np.ndarray]], names: Sequence
                 for acc in ACCOUNTINGS} for n in names if n in sim}
 
 
+def measured_image_sizes(images: Any) -> dict[str, float]:
+    """Image -> compressed GiB from the registry (``images``: the calibration's per-image
+    frame); NaN where calibration gave the fallback size (no registry data): a claim about
+    "the largest image" must not rest on an assumed size."""
+    sizes = images["compressed_size_gib"].astype(float).tolist()
+    methods = (images["size_method"].tolist() if "size_method" in images
+               else [None] * len(sizes))
+    return {str(name): (float("nan") if method == FALLBACK_SIZE_METHOD else size)
+            for name, size, method in zip(images.index, sizes, methods, strict=True)}
+
+
 def thread_results(st: Static, draws: dict[str, np.ndarray], replicate: np.ndarray | None,
                    sim: dict[str, dict[str, np.ndarray]], seed: int) -> dict[str, Any]:
     """``results["claims"]``, ``["value_of_information"]`` and
@@ -800,9 +812,7 @@ def thread_results(st: Static, draws: dict[str, np.ndarray], replicate: np.ndarr
         sim=sim, sim_no_cleanup=no_cleanup_view(sim, pair) if pair else None,
         accounting=sc.value("storage.accounting"), horizon_months=st.horizon_months,
         compute_mode=sc.value("compute.mode"), draws=draws,
-        image_compressed_gib=dict(zip(images.index.astype(str),
-                                      images["compressed_size_gib"].astype(float),
-                                      strict=True)),
+        image_compressed_gib=measured_image_sizes(images),
         uncached_measured_images=int(images["uncached_build_min"].notna().sum()),
         n_images=int(len(images)), cleanup_label=_cleanup_label(st),
         sponsor_budget_usd_per_year=sc.value("compute.sponsor_budget_usd_per_year"),
