@@ -64,6 +64,26 @@ def test_mistyped_column_names_file_column_and_expectation(copy_of_sample):
     assert "\n" not in msg
 
 
+@pytest.mark.parametrize(("table", "column"), [
+    ("jobs", "duration_s"), ("pipelines", "duration_s"), ("registry_tags", "total_size_bytes"),
+])
+def test_negative_duration_or_size_names_file_column_and_value(copy_of_sample, table, column):
+    """Running times and sizes cannot be negative (GitLab reports none): a dataset holding
+    one is corrupt, and loading it says where, in one line. (Queue times may be: a
+    pipeline's is derived from stamps of two clocks.)"""
+    path = copy_of_sample / f"{table}.parquet"
+    t = pq.read_table(path)
+    idx = t.schema.get_field_index(column)
+    values = t.column(column).to_pylist()
+    values[3] = -50.0
+    pq.write_table(t.set_column(idx, column, pa.array(values, pa.float64())), path)
+    with pytest.raises(DatasetError) as err:
+        load_dataset(copy_of_sample)
+    msg = str(err.value)
+    assert f"{table}.parquet" in msg and f"'{column}'" in msg and "-50" in msg, msg
+    assert "\n" not in msg
+
+
 def test_corrupt_parquet_is_one_line(copy_of_sample):
     (copy_of_sample / "registry_tags.parquet").write_bytes(b"PAR1 this is not parquet")
     with pytest.raises(DatasetError) as err:

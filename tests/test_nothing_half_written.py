@@ -92,3 +92,31 @@ def test_fetch_that_fails_before_saving_leaves_no_folder(
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and err[0].endswith("nothing was written")
     assert not (tmp_path / "raw").exists()
+
+
+@pytest.mark.parametrize("earlier_fetch", [False, True])
+def test_report_fetch_that_fails_leaves_an_existing_out_as_it_was(
+        tmp_path: Path, old_site: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], earlier_fetch: bool) -> None:
+    """`report --fetch` against a port where nothing listens fails in the fetch notebook:
+    no OUT/fetch/ folder appears, and an earlier run's executed fetch notebook stays as
+    it was (it used to be replaced by the failed run's)."""
+    import socket
+
+    if earlier_fetch:
+        (old_site / "fetch").mkdir()
+        (old_site / "fetch" / "00-fetch-gitlab.ipynb").write_text("{}", encoding="utf-8")
+        for path in (old_site / "fetch" / "00-fetch-gitlab.ipynb", old_site / "fetch",
+                     old_site):
+            os.utime(path, ns=(1_577_836_800 * 10**9, 1_577_836_800 * 10**9))
+    with socket.socket() as s:                      # a free port, closed again
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("GITLAB_TOKEN", "glpat-FAKE-standin-token-4711")
+    monkeypatch.setenv("PYTHON_GITLAB_CFG", str(tmp_path / "none.cfg"))
+    before = snapshot(old_site)
+    rc = main(["report", "--fetch", "--url", f"http://127.0.0.1:{port}", "--project",
+               "qemu-project/qemu", "--out", str(old_site), "--jobs", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and err[-1].startswith("cachecost: error: cannot reach GitLab"), err
+    assert snapshot(old_site) == before

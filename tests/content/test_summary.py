@@ -281,3 +281,22 @@ def test_a_shadow_price_is_named_and_cash_shown_apart(results):
     assert "($29 against $11 a month), a trade-off rate GitLab does not bill today" in text
     results["recommendation"]["weighs"] = ["project_cash", "fork_owners_cash"]
     assert "In cash alone" not in format_recommendation(results)
+
+
+def test_the_models_data_notes_reach_both_summaries(results, provenance):
+    """What the model had to fill in (calibration notes: e.g. images without registry
+    data taking a fallback size, shared/cases/04) is said in the summaries, next to the
+    data line; results without notes add nothing."""
+    note = "24 image(s) without registry data use a compressed size of 0.70 GiB"
+    results["calibration"] = {"notes": [note, "image changes: measured for 3 image(s)"]}
+    text = format_summary_text(results, provenance, BASE)
+    flat = " ".join(text.split())
+    assert f"Data notes: {note}; image changes: measured for 3 image(s)." in flat
+    assert flat.index("Data notes:") < flat.index("Per month, medians")
+    assert _too_wide(text) == []
+    md = format_summary_markdown(results, provenance, BASE)
+    assert f"Data notes: {note}; image changes: measured for 3 image(s)." in md
+    results["calibration"] = {"notes": []}
+    assert "Data notes" not in format_summary_text(results, provenance, BASE)
+    del results["calibration"]
+    assert "Data notes" not in format_summary_markdown(results, provenance, BASE)

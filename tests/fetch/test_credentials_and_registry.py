@@ -89,6 +89,20 @@ def test_registry_unavailable_is_skipped_and_said(standin: StandinServer, token_
     assert words in ds.metadata["registry_note"]
 
 
+def test_registry_summary_uses_the_same_units_as_cachecost_data(
+        standin: StandinServer, token_env: str, tmp_path: Path, capsys) -> None:
+    """The fetch summary gives the tags' summed size as `cachecost data` does (binary
+    units through textfmt.format_bytes: '37.1 GiB', not '39.89 GB')."""
+    from cachecost.textfmt import format_bytes
+
+    assert main(["fetch", "--url", standin.url, "--project", PROJECT, "--data", str(tmp_path),
+                 "--logs-per-image", "0"]) == 0
+    summary = " ".join(capsys.readouterr().out.split())
+    tags = load_dataset(tmp_path).registry_tags
+    expected = format_bytes(float(tags["total_size_bytes"].sum()))
+    assert expected.endswith("GiB") and f"{expected} summed over tags" in summary, summary
+
+
 def test_tag_details_fetched_with_bounded_concurrency(standin: StandinServer, token_env,
                                                       tmp_path: Path) -> None:
     standin.faults.latency_ms = 30
@@ -128,6 +142,24 @@ def test_registry_layers_flag_hands_the_fetched_dataset_to_the_scan(
     seen.clear()
     assert fetch_cli(standin, tmp_path, "--logs-per-image", "0") == 0
     assert seen == {}
+
+
+def test_registry_layers_scan_that_fails_says_the_fetch_is_saved(
+        standin: StandinServer, token_env, tmp_path: Path, monkeypatch, capsys) -> None:
+    """`fetch --registry-layers`: the fetch is saved before the scan runs; when the scan
+    fails, its one line says so and how to run the scan alone (exit 2)."""
+    from cachecost.commands import registry_scan
+
+    def failing_scan(args):
+        raise CachecostError("registry http://127.0.0.1:9: unreachable after 2 attempts")
+
+    monkeypatch.setattr(registry_scan, "run", failing_scan)
+    assert fetch_cli(standin, tmp_path, "--logs-per-image", "0", "--registry-layers") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0], err
+    assert f"fetched into {tmp_path}" in err[0] and "unreachable after 2 attempts" in err[0]
+    assert f"cachecost registry-scan --project {PROJECT} --data {tmp_path}" in err[0]
+    assert len(load_dataset(tmp_path).jobs) == len(standin.data.jobs())
 
 
 def test_proxy_settings_are_read_once_from_the_environment(monkeypatch) -> None:

@@ -77,6 +77,7 @@ def test_mapping_file_rules_win_and_unmapped_jobs_are_kept(tmp_path: Path) -> No
     ("surprise: 1\n", "unknown key 'surprise'"),
     ("patterns:\n  - match: '(('\n    image: x\n", "not a valid regex"),
     ("a: [\n", "not valid YAML"),
+    ("jobs:\n  x: y\n  bad: [1, 2\n", r"line 4, column 1: not valid YAML"),   # where, too
 ])
 def test_bad_mapping_file_is_one_line(tmp_path: Path, text: str, needle: str) -> None:
     f = tmp_path / "m.yml"

@@ -154,6 +154,19 @@ def test_compute_sponsor_budget(months_no_cache, verdict, extra_pct):
     assert c["details"]["project_cash_usd_more"]["p50"] == pytest.approx(55.0 - 10.0)
 
 
+def test_compute_private_runners_hinge_names_the_runner_hour_price():
+    """On private runners no cache burns the budget only if spending grows with runner
+    time (compute.usd_per_runner_hour = node cost / measured runner-hours): the hinge says
+    so; on GitLab-hosted runners minutes are billed as used and it does not."""
+    sim = {DIND: metrics(), NO_CACHE: metrics(sponsor_budget_months=12.0)}
+    private = compute_claim(inputs(sim))["hinges_on"]
+    assert "runner-hour" in private and "fixed-size" in private, private
+    sim = {DIND: metrics(quota_minutes_used_per_month=10_000.0, compute_cost_usd_per_month=0),
+           NO_CACHE: metrics(quota_minutes_used_per_month=16_000.0,
+                             compute_cost_usd_per_month=0)}
+    assert "runner-hour" not in compute_claim(inputs(sim, mode="gitlab-hosted"))["hinges_on"]
+
+
 def test_compute_gitlab_hosted_quota_share():
     """Quota 50,000: dind uses 10,000 quota minutes, no cache 16,000 -> 12 % more -> holds;
     15,000 -> 10 % -> holds; 10,400 -> 0.8 % -> does not hold."""
@@ -292,6 +305,30 @@ def test_reproducible_memory_private_runners_cannot_tell():
     assert "small" in c["figure"]
     c = reproducible_memory_claim(inputs(sim, image_compressed_gib={"a": float("nan")}))
     assert c["verdict"] == "these data cannot tell"
+
+
+@pytest.mark.parametrize("mode", ["private-runners", "gitlab-hosted"])
+def test_reproducible_memory_cites_the_issue_the_thread_cites(mode):
+    """The patch left --reproducible off citing kaniko issue 862 (the whole image held in
+    memory): the claim's hinge names it, so the summary's sources list it; issue 909 (a
+    build without --reproducible) alone is not the mechanism. The extra price says what it
+    is against: private runners -> a small hosted runner; hosted -> today's runner; none
+    when the image fits that runner (3 GiB x 2 x 1.0737 = 6.4 GB <= 8 GB: no extra price
+    to state; x 2.5 = 8.05 GB > 8 GB: the medium runner, $10/month more)."""
+    from cachecost.report.sources import resolve_citation
+
+    sim = {KANIKO: metrics(quota_minutes_used_per_month=1000.0)}
+    draws = {"compute.runner_size_factor": np.ones(K),
+             "compute.usd_per_1000_minutes": np.full(K, 10.0)}
+    against = "a small hosted runner" if mode == "private-runners" else "today's runner"
+    c = reproducible_memory_claim(inputs(sim, mode=mode, draws=draws,
+                                         uncompressed_ratio=np.full(K, 2.0)))
+    assert "kaniko-issue-862" in resolve_citation(c["hinges_on"])[1]
+    assert c["figure"].endswith(f"(8 GB), no larger than {against}."), c["figure"]
+    assert "month more" not in c["figure"]
+    c = reproducible_memory_claim(inputs(sim, mode=mode, draws=draws,
+                                         uncompressed_ratio=np.full(K, 2.5)))
+    assert c["figure"].endswith(f"$10/month more than on {against}."), c["figure"]
 
 
 # --------------------------------------------------------------------------- run_model

@@ -116,6 +116,36 @@ def test_without_dedup_figures_falls_back_to_tag_sums():
     assert np.isnan(cal.images.loc["a", "uncached_build_min"])   # never rebuilt
 
 
+def test_repository_sizes_known_for_some_images_are_used_for_those():
+    """GitLab's repository size_bytes (deduplicated within the repository) known for
+    image b only (1.5 GiB; its tags sum to 2 GiB): b takes 1.5, a (unknown) its tag sum
+    6 GiB. One missing repository size used to send every image to the tag sums."""
+    ds = _tiny_dataset(with_layers=False)
+    ds.registry_repositories["size_bytes"] = [np.nan, 1.5 * GIB]
+    cal = calibrate(ds)
+    assert cal.images.loc["b", "dedup_gib"] == pytest.approx(1.5)
+    assert cal.images.loc["a", "dedup_gib"] == pytest.approx(6.0)
+    assert "1 of 2" in cal.dedup_method and "overestimate" in cal.dedup_method
+
+
+def test_images_without_registry_data_are_marked_and_left_out_of_the_size_claims():
+    """b's repository gone: b takes the fallback size (the median of the others: a's 3 GiB
+    'latest') and is marked so; the claims' sizes keep a's measured 3 GiB and give b NaN,
+    so "the largest image" (kaniko --reproducible) is never an assumed size."""
+    from cachecost.model.calibrate import FALLBACK_SIZE_METHOD
+    from cachecost.model.claims import measured_image_sizes
+
+    ds = _tiny_dataset(with_layers=False)
+    ds.registry_repositories = ds.registry_repositories[
+        ds.registry_repositories["image"] == "a"].reset_index(drop=True)
+    cal = calibrate(ds)
+    assert cal.images.loc["b", "compressed_size_gib"] == pytest.approx(3.0)
+    assert cal.images.loc["b", "size_method"] == FALLBACK_SIZE_METHOD
+    assert cal.images.loc["a", "size_method"] == "registry"
+    sizes = measured_image_sizes(cal.images)
+    assert sizes["a"] == pytest.approx(3.0) and np.isnan(sizes["b"])
+
+
 def test_no_container_durations_is_an_error():
     ds = _tiny_dataset(with_layers=False)
     ds.jobs["duration_s"] = np.nan

@@ -88,6 +88,25 @@ def test_bad_scenario_is_one_line_exit_2(tmp_path, capsys, case, body, key, expe
     assert str(path) in err and key in err and expected in err
 
 
+@pytest.mark.parametrize("body", [
+    "forks:\n  owners: many\n",                                  # not a number
+    "forks:\n  owners: {gamma: {k: 1}}\n",                        # unknown kind
+    "forks:\n  owners: [1, 2]\n",                                 # a list
+])
+def test_bad_distribution_states_the_expected_form_once(tmp_path, body):
+    """The distribution parser's own "expected <forms>" is not repeated by the scenario's
+    "expected <forms>, with values >= 0": one line, each part once, and it still names
+    the bounds."""
+    from cachecost.model.distributions import EXPECTED_FORM
+
+    path = write_scenario(tmp_path, body, name="bad.yaml")
+    with pytest.raises(CachecostError) as info:
+        load_scenario(path)
+    msg = str(info.value)
+    assert msg.count(EXPECTED_FORM) == 1, msg
+    assert "forks.owners" in msg and ">= 0" in msg
+
+
 def test_missing_scenario_file(tmp_path, capsys):
     path = tmp_path / "nope.yaml"
     assert cli.main(["model", "--scenario", str(path)]) == 2

@@ -85,6 +85,7 @@ from cachecost.dataset.io import empty_table, write_metadata
 from cachecost.dataset.schema import SCHEMA_VERSION
 from cachecost.errors import CachecostError
 from cachecost.rules import is_cache_repository
+from cachecost.textfmt import format_bytes
 
 #: The most requests a phase may keep in flight (the fetch as a whole: twice that).
 MAX_WORKERS = 16
@@ -548,7 +549,7 @@ class _Fetch:
             self.project.container_registry_size_bytes
         self.store.save_state()
         total = sum(t["total_size_bytes"] for t in tags if not math.isnan(t["total_size_bytes"]))
-        return (f"{len(repos)} repositories, {len(tags)} tags, {total / 1e9:.2f} GB summed "
+        return (f"{len(repos)} repositories, {len(tags)} tags, {format_bytes(total)} summed "
                 "over tags")
 
     def write_metadata(self) -> None:

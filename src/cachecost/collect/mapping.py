@@ -165,7 +165,10 @@ def load_mapping(path: str | Path | None, learned: dict[str, str] | None = None,
     try:
         doc = yaml.safe_load(data) or {}
     except yaml.YAMLError as exc:
-        raise CachecostError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CachecostError(f"{p}: {where}not valid YAML ({problem})") from None
     if not isinstance(doc, dict):
         raise CachecostError(f"{p}: expected a mapping with container_stages/jobs/patterns")
     unknown = set(doc) - {"container_stages", "jobs", "patterns", "not_container_builds"}

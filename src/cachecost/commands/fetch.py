@@ -20,6 +20,7 @@ import sys
 from cachecost.collect.fetch import run_fetch
 from cachecost.commands import registry_scan
 from cachecost.config import RAW_DATA_DIR, check_output_dir
+from cachecost.errors import CachecostError
 
 HELP = "fetch a GitLab project's CI history into a dataset (incremental, resumable)"
 
@@ -76,5 +77,11 @@ def run(args: argparse.Namespace) -> int:
         scan_args.project, scan_args.url = result.project_path, args.url
         scan_args.gitlab_config, scan_args.data = args.gitlab_config, str(result.data_dir)
         scan_args.quiet = args.quiet
-        return registry_scan.run(scan_args)
+        try:
+            return registry_scan.run(scan_args)
+        except CachecostError as exc:     # the fetch itself is saved: say so, and the rerun
+            again = (f"cachecost registry-scan --project {result.project_path} "
+                     f"--data {result.data_dir}" + (f" --url {args.url}" if args.url else ""))
+            raise CachecostError(f"fetched into {result.data_dir}, but the registry scan "
+                                 f"failed: {exc} (scan again alone: {again})") from None
     return 0

@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cachecost.config import resolve_data_dir
@@ -161,6 +162,11 @@ def _kind_matches(kind: str, typ: pa.DataType) -> bool:
     raise ValueError(kind)
 
 
+#: column-name endings whose values cannot be negative (running seconds, bytes, build
+#: steps); queue times are left out: the pipelines' are derived from two clocks' stamps
+_NON_NEGATIVE = ("duration_s", "_bytes", "_steps")
+_MAY_BE_NEGATIVE = ("queued_duration_s",)
+
 _EXPECTED = {
     "int": "integers",
     "int?": "integers",
@@ -203,6 +209,12 @@ def read_table(data_dir: Path, table: str, *, required: bool = True) -> pd.DataF
             raise DatasetError(
                 f"{path}: column {col.name!r} holds {typ}, expected {_EXPECTED[col.kind]}"
             )
+        if (col.name.endswith(_NON_NEGATIVE) and col.name not in _MAY_BE_NEGATIVE
+                and col.kind in ("int", "int?", "float")):
+            low = pc.min(arrow.column(col.name)).as_py()
+            if low is not None and low < 0:
+                raise DatasetError(f"{path}: column {col.name!r} holds {low:g}; durations, "
+                                   "sizes and step counts cannot be negative")
     return _to_pandas(arrow.select([c.name for c in schema.ALL_TABLES[table]]), table)
 
 

@@ -80,6 +80,9 @@ MULTI_STAGE_IMAGES = ("emsdk-wasm32-cross",)
 #: (dockcross sizes, rule of thumb), used only when no other image has a size either.
 DEFAULT_IMAGE_GIB = 0.75e9 / GIB
 
+#: ``images["size_method"]`` of an image whose sizes are the fallback, not its registry's
+FALLBACK_SIZE_METHOD = "fallback: no registry data"
+
 COLUMNS = (
     "builds_per_month", "changes_per_month", "cached_build_min", "change_build_min",
     "uncached_build_min", "compressed_size_gib", "per_tag_gib", "dedup_gib", "tags_kept",
@@ -226,11 +229,17 @@ def _registry(ds: Dataset) -> tuple[pd.DataFrame, str]:
         out["dedup_gib"] = unique.groupby("image")["size_bytes"].sum() / GIB
         return out, "registry_layers (unique blob bytes per root namespace)"
     repo_sizes = all_repos.groupby("image")["size_bytes"].sum(min_count=1)
-    if len(out) and repo_sizes.reindex(out.index).notna().all():
-        out["dedup_gib"] = repo_sizes.reindex(out.index) / GIB
+    # per image: its repositories' sizes where GitLab gave any, else its tag sum
+    dedup = repo_sizes.reindex(out.index) / GIB
+    if len(out) and dedup.notna().all():
+        out["dedup_gib"] = dedup
         return out, "repository size_bytes (deduplicated within each repository)"
     if len(out):
-        out["dedup_gib"] = out["per_tag_gib"]
+        out["dedup_gib"] = dedup.fillna(out["per_tag_gib"])
+    if len(out) and dedup.notna().any():
+        return out, (f"repository size_bytes for {int(dedup.notna().sum())} of {len(out)} "
+                     "images, the sum of tag sizes for the rest (no dedup figure in the "
+                     "data for them: an overestimate)")
     return out, "sum of tag sizes (no dedup figure in the data: an overestimate)"
 
 
@@ -271,6 +280,7 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
     registry, dedup_method = _registry(ds)
     images = images.join(registry, how="left")
     missing = images["compressed_size_gib"].isna()
+    images["size_method"] = "registry"
     if missing.any():
         fallback = registry["compressed_size_gib"].median() if len(registry) else np.nan
         fallback = DEFAULT_IMAGE_GIB if np.isnan(fallback) else float(fallback)
@@ -278,6 +288,7 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
                      f"compressed size of {fallback:.2f} GiB")
         images.loc[missing, ["compressed_size_gib", "per_tag_gib", "dedup_gib"]] = fallback
         images.loc[missing, "tags_kept"] = 1.0
+        images.loc[missing, "size_method"] = FALLBACK_SIZE_METHOD
     images["dedup_gib"] = images["dedup_gib"].fillna(images["per_tag_gib"])
     dropped = images.index[images["cached_build_min"].isna()]
     if len(dropped):

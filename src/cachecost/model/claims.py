@@ -66,6 +66,7 @@ from typing import Any
 
 import numpy as np
 
+from cachecost.model.calibrate import FALLBACK_SIZE_METHOD
 from cachecost.model.quantile import percentiles
 from cachecost.model.simulate import Static
 from cachecost.model.strategies import CleanupPolicy
@@ -398,6 +399,11 @@ def compute_claim(inp: ClaimInputs) -> dict[str, Any]:
     hinge = (f"the from-scratch build times (measured for {inp.uncached_measured_images} "
              f"of {inp.n_images} images from rebuilds in the data; the rest use the "
              f"scenario's from-scratch/cached ratio) and the size of the allowance")
+    if inp.compute_mode != "gitlab-hosted":
+        hinge += ("; on the private runners, that spending grows with runner time "
+                  "(compute.usd_per_runner_hour, by default the node cost over the measured "
+                  "CI runner-hours, as when nodes scale with the jobs): a fixed-size cluster "
+                  "would absorb the extra minutes as queueing, not cash")
     if not _has(inp.sim, NO_CACHE, DIND):
         return _missing(cid, COMPUTE_CLAIM, "no-cache or dind is not in this scenario", hinge)
     if inp.uncached_measured_images == 0:
@@ -691,9 +697,10 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
     hinge = ("the uncompressed/compressed size ratio of QEMU's images (assumed "
              f"{UNCOMPRESSED_RATIO[0]:g}–{UNCOMPRESSED_RATIO[2]:g}×, about "
              f"{UNCOMPRESSED_RATIO[1]:g}× for toolchain images; measure with docker image "
-             "inspect's Size against the registry's layer sizes), kaniko's own working set "
-             "on top of it (kaniko issue 909 saw about 15 GB for an 8 GB image) and the "
-             "memory limit of the runner that builds the image")
+             "inspect's Size against the registry's layer sizes; kaniko issue 862: "
+             "--reproducible holds the whole image in memory), kaniko's own working set "
+             "on top of it (kaniko issue 909 saw about 15 GB for an 8 GB image, without "
+             "--reproducible) and the memory limit of the runner that builds the image")
     sizes = {n: float(v) for n, v in inp.image_compressed_gib.items() if np.isfinite(v)}
     if not sizes or max(sizes.values()) <= 0 or not _has(inp.sim, KANIKO):
         return _missing(cid, REPRODUCIBLE_CLAIM, "the data hold no image sizes", hinge)
@@ -703,7 +710,9 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
     peak = quantiles(peak_gb_k, "GB")
     idx, need_factor = runner_for(peak_gb_k)
     kan = inp.sim[KANIKO]
+    against = "a small hosted runner"
     if inp.compute_mode == "gitlab-hosted" and "compute.runner_size_factor" in inp.draws:
+        against = "today's runner"
         size_factor = np.asarray(inp.draws["compute.runner_size_factor"], dtype=float)
         ram_k = runner_ram_gb(size_factor)
         ram: float | None = float(np.median(ram_k))
@@ -721,8 +730,10 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
     need_ram = RUNNER_SIZES[min(int(np.median(idx)), len(RUNNER_SIZES) - 1)][1]
     figure = (f"--reproducible peak ≈ {_span(peak, '{:,.1f}', ' GB')} for the largest image, "
               f"{largest} ({sizes[largest]:.2f} GiB compressed); it fits the {need} runner "
-              f"({need_ram:g} GB); running kaniko's container jobs there costs "
-              f"{format_usd(price['p50'])}/month more.")
+              f"({need_ram:g} GB)" + (
+                  f"; running kaniko's container jobs there costs "
+                  f"{format_usd(price['p50'])}/month more than on {against}."
+                  if price["p90"] > 0 else f", no larger than {against}."))
     sentence = {
         HOLDS: f"Holds: {largest} needs about {_n(peak['p50'], 1)} GB, more than the "
                f"{ram:g} GB runner." if ram else "",
@@ -776,6 +787,17 @@ def no_cleanup_view(sim: Mapping[str, Mapping[str, np.ndarray]], names: Sequence
                 for acc in ACCOUNTINGS} for n in names if n in sim}
 
 
+def measured_image_sizes(images: Any) -> dict[str, float]:
+    """Image -> compressed GiB from the registry (``images``: the calibration's per-image
+    frame); NaN where calibration gave the fallback size (no registry data): a claim about
+    "the largest image" must not rest on an assumed size."""
+    sizes = images["compressed_size_gib"].astype(float).tolist()
+    methods = (images["size_method"].tolist() if "size_method" in images
+               else [None] * len(sizes))
+    return {str(name): (float("nan") if method == FALLBACK_SIZE_METHOD else size)
+            for name, size, method in zip(images.index, sizes, methods, strict=True)}
+
+
 def thread_results(st: Static, draws: dict[str, np.ndarray], replicate: np.ndarray | None,
                    sim: dict[str, dict[str, np.ndarray]], seed: int) -> dict[str, Any]:
     """``results["claims"]``, ``["value_of_information"]`` and
@@ -791,9 +813,7 @@ def thread_results(st: Static, draws: dict[str, np.ndarray], replicate: np.ndarr
         sim=sim, sim_no_cleanup=no_cleanup_view(sim, pair) if pair else None,
         accounting=sc.value("storage.accounting"), horizon_months=st.horizon_months,
         compute_mode=sc.value("compute.mode"), draws=draws,
-        image_compressed_gib=dict(zip(images.index.astype(str),
-                                      images["compressed_size_gib"].astype(float),
-                                      strict=True)),
+        image_compressed_gib=measured_image_sizes(images),
         uncached_measured_images=int(images["uncached_build_min"].notna().sum()),
         n_images=int(len(images)), cleanup_label=_cleanup_label(st),
         sponsor_budget_usd_per_year=sc.value("compute.sponsor_budget_usd_per_year"),

@@ -297,8 +297,12 @@ def _parse_dist(path: Path, dotted: str, spec: Key, raw: Any) -> Distribution | 
     except ValueError as exc:
         unit = f" ({spec.unit})" if spec.unit else ""
         null = " or null" if spec.kind == "dist?" else ""
-        raise _fail(path, dotted, f"{exc}; expected {EXPECTED_FORM}{null}, with values"
-                                  f"{_bounds(spec)}{unit}") from None
+        expected = f"expected {EXPECTED_FORM}{null}, with values{_bounds(spec)}{unit}"
+        msg = str(exc)
+        if f"expected {EXPECTED_FORM}" in msg:     # the parser said it already: say it once
+            raise _fail(path, dotted, msg.replace(f"expected {EXPECTED_FORM}", expected, 1)
+                        ) from None
+        raise _fail(path, dotted, f"{msg}; {expected}") from None
 
 
 def _parse_number(path: Path, dotted: str, spec: Key, raw: Any) -> float | None:

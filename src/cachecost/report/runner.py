@@ -14,7 +14,9 @@ import json
 import math
 import multiprocessing
 import re
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -331,6 +333,8 @@ def run_fetch(fetch_params: dict[str, Any], notebooks_dir: Path, out_dir: Path) 
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from cachecost.dataset.io import atomic_path
+
     notebook = notebooks_dir / FETCH_NOTEBOOK
     if not notebook.is_file():
         raise CachecostError(f"{notebook}: missing; --fetch runs this notebook first")
@@ -340,18 +344,23 @@ def run_fetch(fetch_params: dict[str, Any], notebooks_dir: Path, out_dir: Path) 
     params.setdefault("data_dir", str(default_data_dir(params["url"], params["project"])))
     check_parameters(notebook, params)
     executed = out_dir / "fetch" / FETCH_NOTEBOOK
-    executed.parent.mkdir(parents=True, exist_ok=True)
     print(f"cachecost: fetching {params['project']} from {params['url']}", file=sys.stderr)
-    try:
-        papermill.execute_notebook(
-            str(notebook), str(executed), parameters=params, kernel_name=KERNEL_NAME, language="python",
-            cwd=str(notebooks_dir), progress_bar=False, log_output=True,
-            extra_arguments=KERNEL_ARGUMENTS,
-        )
-    except PapermillExecutionError as exc:
-        if exc.ename in user_error_names():   # the fetch's own one line, no cell framing
-            raise CachecostError(exc.evalue) from None
-        raise CachecostError(describe_execution_error(notebook, exc, None)) from None
+    # run into a scratch folder: a failed fetch leaves OUT (and an earlier run's executed
+    # notebook) as it was; a finished one is moved into OUT/fetch/ atomically
+    with tempfile.TemporaryDirectory(prefix="cachecost-fetch-") as scratch:
+        ran = Path(scratch) / FETCH_NOTEBOOK
+        try:
+            papermill.execute_notebook(
+                str(notebook), str(ran), parameters=params, kernel_name=KERNEL_NAME,
+                language="python", cwd=str(notebooks_dir), progress_bar=False,
+                log_output=True, extra_arguments=KERNEL_ARGUMENTS,
+            )
+        except PapermillExecutionError as exc:
+            if exc.ename in user_error_names():   # the fetch's own one line, no cell framing
+                raise CachecostError(exc.evalue) from None
+            raise CachecostError(describe_execution_error(notebook, exc, None)) from None
+        with atomic_path(executed) as tmp:
+            shutil.copyfile(ran, tmp)
     return Path(params["data_dir"])
 
 
