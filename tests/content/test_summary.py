@@ -188,12 +188,36 @@ def test_recommendation_for_a_challenger(results):
 
 
 def test_far_break_evens_are_summed_up_as_robust(results):
+    """The node cost moves rebuild-on-change's cost (tornado: -90 to -110 USD/month
+    against dind, a 20 USD swing) but its break-even is 45x today's: robust to it."""
     results["break_even"][0].update(value=3.0 * 45, input="compute.node_cost_usd_per_year",
                                     unit="USD/year")
+    results["tornado"].append({"input": "compute.node_cost_usd_per_year", "unit": "USD/year",
+                               "low": 2300.0, "high": 2900.0, "strategy": "rebuild-on-change",
+                               "delta_low_usd_per_month": -90.0,
+                               "delta_high_usd_per_month": -110.0})
     text = format_recommendation(results)
     assert "135" not in text and "compute.node_cost" not in text
     assert "The choice is robust to the runner nodes' yearly cost: no break-even lies " \
            "between a third of and 3 times today's value." in text
+
+
+def test_an_input_that_cannot_move_the_pair_is_not_called_robust(results):
+    """The digest-sharing chance changes only kaniko's bytes: rebuild-on-change against
+    dind has no break-even in it and no tornado swing (bar 0 -> 0), so "robust to" it
+    would say nothing; it is left out."""
+    results["break_even"][0].update(value=None, input=DIGEST,
+                                    unit="probability", current=0.8)
+    results["tornado"].append({"input": DIGEST, "unit": "probability", "low": 0.0,
+                               "high": 1.0, "strategy": "rebuild-on-change",
+                               "delta_low_usd_per_month": -100.0,
+                               "delta_high_usd_per_month": -100.0,
+                               "swing_usd_per_month": 0.0})
+    text = format_recommendation(results)
+    assert "robust to" not in text
+
+
+DIGEST = "assumptions.kaniko_layer_digest_shared_probability"
 
 
 def test_recommendation_when_the_baseline_wins(results):

@@ -161,3 +161,21 @@ def test_thin_margin_keeps_todays_strategy(sample, sample_calibration):
         assert "today's strategy, is kept" in rec["flip"][0]
     else:
         assert rec["winner"] == cheapest
+
+
+def test_inputs_that_move_nothing_are_not_listed_as_moving(sample, sample_calibration):
+    """A tornado bar whose p10 and p90 give the same cost ($0.05 -> $0.05, case 04's
+    changed_bytes_share) moves nothing: the 'inputs moving ... most' list leaves it out,
+    and keeps a bar that moves ($1.00 -> $3.00)."""
+    from cachecost.commands.model import _recommendation_lines
+
+    results = run_model(sample, load_scenario(None), samples=200, calibration=sample_calibration)
+    runner_up = results["recommendation"]["runner_up"]
+    results["tornado"] = [
+        {"input": "flat.input", "strategy": runner_up, "delta_low_usd_per_month": 0.05,
+         "delta_high_usd_per_month": 0.05},
+        {"input": "moving.input", "strategy": runner_up, "delta_low_usd_per_month": 1.0,
+         "delta_high_usd_per_month": 3.0}]
+    text = "\n".join(_recommendation_lines(results))
+    assert "moving.input: $1.00 -> $3.00/month" in text
+    assert "flat.input" not in text

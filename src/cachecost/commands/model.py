@@ -67,7 +67,10 @@ def _recommendation_lines(results: dict[str, Any]) -> list[str]:
         lines.append(rec["weighs_text"])
     lines.append("what would flip it:")
     lines += [f"  - {s}" for s in rec["flip"]]
-    top = [t for t in results["tornado"] if t["strategy"] == rec["runner_up"]][:3]
+    # an input whose p10 and p90 give the same cost moves nothing: not listed
+    top = [t for t in results["tornado"] if t["strategy"] == rec["runner_up"]
+           and format_usd(t["delta_low_usd_per_month"])
+           != format_usd(t["delta_high_usd_per_month"])][:3]
     if top:
         lines.append(f"inputs moving {rec['runner_up']} vs {results['baseline']} most "
                      "(p10 -> p90):")

@@ -10,8 +10,9 @@ stored once each blob counts once, how much is build cache, and how much of that
 Credentials never come from the command line: CACHECOST_REGISTRY_USER and
 CACHECOST_REGISTRY_PASSWORD (basic auth, or sent to a bearer-token realm), or,
 with --project, the GitLab token `cachecost fetch` uses (GITLAB_TOKEN, or a
-python-gitlab config section: --gitlab-config SECTION, or the one whose url is --url). With --data the layers are written to that dataset's
-registry_layers table (atomically).
+python-gitlab config section: --gitlab-config SECTION, or the one whose url is
+--url). With --data the layers are written to that dataset's registry_layers
+table (atomically).
 """
 
 from __future__ import annotations

@@ -36,7 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scenario YAML (repeatable; default: every scenarios/*.yaml)")
     parser.add_argument("--data", metavar="DIR", help="dataset directory (default: the sample)")
     parser.add_argument("--out", metavar="DIR", type=Path, default=REPORTS_DIR,
-                        help=f"site directory (default: {REPORTS_DIR})")
+                        help=f"site directory (default: {REPORTS_DIR}); cachecost owns it: "
+                             "each build replaces DIR/<scenario>/ whole, so keep your own "
+                             "files elsewhere")
     parser.add_argument("--standalone", action="store_true",
                         help="inline plotly.js into every page so one page can be hosted alone")
     parser.add_argument("--base-url", metavar="URL",

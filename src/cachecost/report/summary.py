@@ -325,6 +325,16 @@ def _amount(value: float, unit: str | None, *, digits: int = 2) -> str:
 
 
 
+def _swing(bar: dict) -> float:
+    """A tornado bar's swing in USD/month (older results lack the key: |high - low|)."""
+    swing = finite(bar.get("swing_usd_per_month"))
+    if swing is None:
+        low, high = finite(bar.get("delta_low_usd_per_month")), \
+            finite(bar.get("delta_high_usd_per_month"))
+        swing = abs(high - low) if low is not None and high is not None else 0.0
+    return swing
+
+
 def break_even_sentences(results: dict, winner: str) -> tuple[list[str], list[str]]:
     """Sentences for the winner's break-evens within :data:`PLAUSIBLE_FACTOR` of today's
     value (one per other strategy, its nearest conditions first, at most
@@ -336,12 +346,18 @@ def break_even_sentences(results: dict, winner: str) -> tuple[list[str], list[st
     near: dict[str, list[tuple[float, str]]] = {}
     inputs: list[str] = []
     near_inputs: set[str] = set()
+    swings = {(bar.get("strategy"), bar.get("input")): _swing(bar)
+              for bar in results.get("tornado") or []}
     for row in results.get("break_even") or []:
         a, b = row.get("strategy_a"), row.get("strategy_b")
         if winner not in (a, b) or a == b:
             continue
         name = str(row.get("input"))
-        inputs += [name] if name not in inputs else []
+        # "robust to" only an input that moves this pair's costs at all (the tornado's
+        # swing against the baseline, which has no bar of its own)
+        if name not in inputs and any(swings.get((s, name), 0.0) > tie_usd(results)
+                                      for s in (a, b)):
+            inputs.append(name)
         value, current = finite(row.get("value")), finite(row.get("current"))
         if value is None or current is None or value <= 0 or current <= 0:
             continue
