@@ -21,6 +21,7 @@ from cachecost.model.claims import (
     compute_claim,
     fork_scratch_share,
     forks_claim,
+    quota_claim,
     reproducible_memory_claim,
     runner_for,
     runner_ram_gb,
@@ -184,6 +185,31 @@ def test_compute_cannot_tell_without_measured_rebuilds_or_allowance():
         "these data cannot tell"
     assert compute_claim(inputs(sim, sponsor_budget_usd_per_year=None))["verdict"] == \
         "these data cannot tell"
+
+
+# --------------------------------------------------------------------------- quota
+
+
+def test_quota_claim_verdicts():
+    """dind's day-0 registry (dedup) is 10 GiB in every sample (``metrics``):
+    quota 8 -> 10 > 8, holds (125%); quota 20 -> does not hold (50%); other usage 5
+    with quota 12 -> 15 > 12, holds; no quota -> cannot tell. Per-sample 5, 8, 12, 15
+    GiB (p10 5.9, p90 14.1) against 10: the quota is inside the range, partly. GitLab's
+    own statistic decides when read: 30 GiB measured against 20 -> holds (150%)."""
+    sim = {DIND: metrics()}
+    assert quota_claim(inputs(sim, registry_quota_gib=8.0))["verdict"] == "holds"
+    c = quota_claim(inputs(sim, registry_quota_gib=20.0))
+    assert c["verdict"] == "does not hold" and "50% of it" in c["sentence"]
+    assert quota_claim(inputs(sim, registry_quota_gib=12.0, other_registry_gib=5.0)
+                       )["verdict"] == "holds"
+    assert quota_claim(inputs(sim))["verdict"] == "these data cannot tell"
+    spread = {DIND: {**metrics(), "registry_gib_day0:root-namespace-dedup":
+                     np.array([5.0, 8.0, 12.0, 15.0])}}
+    assert quota_claim(inputs(spread, registry_quota_gib=10.0))["verdict"] == "partly"
+    m = quota_claim(inputs(sim, registry_quota_gib=20.0,
+                           registry_today={"namespace_gib": 30.0, "read_at": "2026-11-01"}))
+    assert m["verdict"] == "holds" and "150% of it" in m["figure"]
+    assert "read 2026-11-01" in m["figure"] and m["interval"]["p50"] == 30.0
 
 
 # --------------------------------------------------------------------------- forks
@@ -360,10 +386,16 @@ def test_run_model_claims_hand_worked(sample, fixed_scenario):
     cal.overridden.extend([("a", "changes_per_month"), ("b", "changes_per_month")])
     r = run_model(sample, fixed_scenario, samples=20, calibration=cal)
     claims = {c["id"]: c for c in r["claims"]}
-    assert list(claims) == ["kaniko-doubles-storage", "no-cache-burns-compute",
-                            "forks-rebuild-from-scratch", "kaniko-single-cache-source",
-                            "kaniko-reproducible-memory"]
+    assert list(claims) == ["kaniko-doubles-storage", "dind-exceeds-quota",
+                            "no-cache-burns-compute", "forks-rebuild-from-scratch",
+                            "kaniko-single-cache-source", "kaniko-reproducible-memory"]
     assert all(c["verdict"] in VERDICTS for c in r["claims"])
+    # quota: dind's day-0 dedup registry 1.25 + 1.25 = 2.5 GiB, no other usage, against
+    # the scenario's 10 GiB: 25% of it -> does not hold
+    q = claims["dind-exceeds-quota"]
+    assert q["verdict"] == "does not hold"
+    assert q["interval"]["p50"] == pytest.approx(2.5)
+    assert "25% of it" in q["sentence"]
     s = claims["kaniko-doubles-storage"]
     ratios = s["details"]["ratios"]
     d14 = 14 / 30.4375

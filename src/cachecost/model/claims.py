@@ -1,6 +1,6 @@
 r"""The thread's claims, checked against the model's numbers.
 
-Five claims from the qemu-devel thread on kaniko caching (Berrange, 2024-05,
+Six claims from the qemu-devel thread on kaniko caching (Berrange, 2024-05,
 reply to Camilla Conte's patch), each turned into a verdict computed from the
 Monte Carlo samples::
 
@@ -71,7 +71,7 @@ from cachecost.model.quantile import percentiles
 from cachecost.model.simulate import Static
 from cachecost.model.strategies import CleanupPolicy
 from cachecost.model.voi import value_of_information
-from cachecost.textfmt import format_usd
+from cachecost.textfmt import format_quantity, format_usd
 
 VERDICTS = ("holds", "partly", "does not hold", "these data cannot tell")
 HOLDS, PARTLY, NOT, CANNOT = VERDICTS
@@ -142,6 +142,9 @@ class ClaimInputs:
     kaniko_cache_sources: int = KANIKO_CACHE_SOURCES
     uncompressed_ratio: np.ndarray | None = None     # (K,); None: drawn from UNCOMPRESSED_RATIO
     seed: int = 0
+    registry_quota_gib: float | None = None   # the namespace quota the scenario sets
+    other_registry_gib: float = 0.0           # the namespace's usage besides these images
+    registry_today: Mapping[str, Any] | None = None  # measured at fetch (measured.registry_today)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -238,6 +241,73 @@ def storage_ratios(inp: ClaimInputs) -> dict[str, dict[str, dict[str, Any]]]:
                                                       inp.sim_no_cleanup[DIND][key]), "x")
         out[acc] = row
     return out
+
+
+#: Berrangé, right after the doubling claim (verbatim).
+QUOTA_CLAIM = ("even with our current Docker-in-Docker setup I believe we're exceeding "
+               "our quota.")
+QUOTA_HINGE = ("whether GitLab counts the container registry toward an enforced quota at "
+               "all: its storage docs (storage_usage_quotas, 2025) leave the registry out of "
+               "the limit, so nothing is exceeded today unless enforcement returns; and, if "
+               "it does, at what size and under which accounting (GitLab reports "
+               "deduplicated namespace bytes)")
+
+
+def quota_claim(inp: ClaimInputs) -> dict[str, Any]:
+    """``dind-exceeds-quota``: dind's registry today against the namespace quota.
+
+    Today is day 0: dind's registry under the scenario's accounting (``sim[dind]
+    ["registry_gib_day0:<accounting>"]``) plus the namespace's other usage, per sample,
+    against ``registry_quota_gib``. A measured namespace size (``registry_today``,
+    GitLab's own statistic) decides when there is one. Verdict: the p10 (or the
+    measured size) above the quota, holds; the p90 (or the measured size) below it, does
+    not hold; the quota inside the p10-p90 range, partly. No quota in the scenario, or
+    no registry sizes: these data cannot tell.
+
+    Example: quota 50 GiB, other usage 10 GiB, dind 22.4 GiB on day 0 in every sample:
+    32.4 GiB is under 50, "does not hold", 65% of the quota.
+    """
+    cid = "dind-exceeds-quota"
+    if not _has(inp.sim, DIND) or f"registry_gib_day0:{inp.accounting}" not in inp.sim[DIND]:
+        return _missing(cid, QUOTA_CLAIM, "dind is not in this scenario", QUOTA_HINGE + ".")
+    quota = inp.registry_quota_gib
+    used = np.asarray(inp.sim[DIND][f"registry_gib_day0:{inp.accounting}"], dtype=float) \
+        + inp.other_registry_gib
+    q = quantiles(used, "GiB")
+    measured = (inp.registry_today or {}).get("namespace_gib")
+    if quota is None or quota <= 0:
+        return _missing(cid, QUOTA_CLAIM, "the scenario sets no registry quota "
+                        "(storage.quota_gib)", QUOTA_HINGE + ".")
+    if measured is None and (q["p50"] is None or q["p50"] <= 0):
+        return _missing(cid, QUOTA_CLAIM, "the data hold no registry sizes", QUOTA_HINGE + ".")
+    if measured is not None:
+        basis = (f"GitLab's own statistic for the namespace, read "
+                 f"{(inp.registry_today or {}).get('read_at') or 'at fetch time'}: "
+                 f"{_n(measured, 1)} GiB")
+        verdict = HOLDS if measured > quota else NOT
+        share = measured / quota
+    else:
+        other = (f" plus {_n(inp.other_registry_gib, 1)} GiB of other usage"
+                 if inp.other_registry_gib > 0 else "")
+        basis = (f"dind's registry today ({ACCOUNTING_LABEL[inp.accounting]}){other}: "
+                 f"{_span(q, '{:,.1f}', ' GiB')}")
+        verdict = (HOLDS if q["p10"] > quota else NOT if q["p90"] < quota else PARTLY)
+        share = q["p50"] / quota
+    figure = f"{basis}, against a {format_quantity(quota)} GiB quota ({100 * share:.0f}% of it)."
+    sentence = {
+        HOLDS: f"Holds against a {format_quantity(quota)} GiB quota: the namespace holds "
+               f"{100 * share:.0f}% of it with dind alone.",
+        NOT: f"Does not hold against a {format_quantity(quota)} GiB quota: with dind the namespace "
+             f"uses {100 * share:.0f}% of it.",
+        PARTLY: f"Partly: the {format_quantity(quota)} GiB quota lies within the range of dind's "
+                f"registry today ({100 * share:.0f}% of it at the median).",
+    }[verdict]
+    return _claim(cid, QUOTA_CLAIM, verdict, sentence, figure,
+                  q if measured is None else {"p10": measured, "p50": measured,
+                                              "p90": measured, "unit": "GiB"},
+                  QUOTA_HINGE + ".", {"quota_gib": quota, "used_gib": q,
+                                      "measured_namespace_gib": measured,
+                                      "other_usage_gib": inp.other_registry_gib})
 
 
 def _storage_verdict(without: float, with_cleanup: float) -> str:
@@ -754,8 +824,8 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
 
 
 def check_claims(inp: ClaimInputs) -> list[dict[str, Any]]:
-    """The five claims, in the thread's order (module docstring for the shape)."""
-    return [storage_claim(inp), compute_claim(inp), forks_claim(inp),
+    """The six claims, in the thread's order (module docstring for the shape)."""
+    return [storage_claim(inp), quota_claim(inp), compute_claim(inp), forks_claim(inp),
             single_cache_source_claim(inp), reproducible_memory_claim(inp)]
 
 
@@ -799,7 +869,8 @@ def measured_image_sizes(images: Any) -> dict[str, float]:
 
 
 def thread_results(st: Static, draws: dict[str, np.ndarray], replicate: np.ndarray | None,
-                   sim: dict[str, dict[str, np.ndarray]], seed: int) -> dict[str, Any]:
+                   sim: dict[str, dict[str, np.ndarray]], seed: int,
+                   registry_today: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``results["claims"]``, ``["value_of_information"]`` and
     ``["value_of_information_total"]`` (issue 13) from the run's own draws and
     per-sample outputs (``sim`` from :func:`cachecost.model.simulate.simulate` with
@@ -818,7 +889,10 @@ def thread_results(st: Static, draws: dict[str, np.ndarray], replicate: np.ndarr
         n_images=int(len(images)), cleanup_label=_cleanup_label(st),
         sponsor_budget_usd_per_year=sc.value("compute.sponsor_budget_usd_per_year"),
         quota_minutes_per_month=sc.value("compute.quota_minutes_per_month"),
-        fork_quota_minutes_per_month=sc.value("forks.quota_minutes_per_month"), seed=seed)
+        fork_quota_minutes_per_month=sc.value("forks.quota_minutes_per_month"), seed=seed,
+        registry_quota_gib=sc.value("storage.quota_gib"),
+        other_registry_gib=(sc.value("storage.other_usage_gib") or 0.0)
+        + st.cal.other_registry_gib, registry_today=registry_today)
     rows, total = value_of_information(sim, draws, st.names, seed=seed, weighs=st.weighs)
     return {"claims": check_claims(inp), "value_of_information": rows,
             "value_of_information_total": total}

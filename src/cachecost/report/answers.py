@@ -25,8 +25,9 @@ from cachecost.textfmt import format_significant
 
 VERDICTS = ("holds", "partly", "does not hold", "these data cannot tell")
 #: The claims of the qemu-devel thread (Berrangé, 2024-05), in the order the thread makes them.
-CLAIM_ORDER = ("kaniko-doubles-storage", "no-cache-burns-compute", "forks-rebuild-from-scratch",
-               "kaniko-single-cache-source", "kaniko-reproducible-memory")
+CLAIM_ORDER = ("kaniko-doubles-storage", "dind-exceeds-quota", "no-cache-burns-compute",
+               "forks-rebuild-from-scratch", "kaniko-single-cache-source",
+               "kaniko-reproducible-memory")
 NO_CLAIMS = ("These results predate the claim checks (no \"claims\" in results.json); "
              "rebuild the report with a newer cachecost to see them.")
 NO_VOI = ("These results predate the value-of-information estimate (no "
