@@ -124,7 +124,7 @@ FORK_REUSE_INPUT = "assumptions.kaniko_fork_cache_reuse_share"
 
 @dataclass
 class ClaimInputs:
-    """Everything the five checks read (shapes in the module docstring)."""
+    """Everything the six checks read (shapes in the module docstring)."""
 
     sim: Mapping[str, Mapping[str, np.ndarray]]
     sim_no_cleanup: Mapping[str, Mapping[str, np.ndarray]] | None
