@@ -512,7 +512,7 @@ def compute_claim(inp: ClaimInputs) -> dict[str, Any]:
                  "and the other costs the scenario charges to the budget)"
                  if spend_d else "")
         burn = (f"{what} would cover {_span(months_n, '{:,.0f}', ' months')} of spending "
-                f"instead of {_n(months_d['p50'])}{today}: an extra "
+                f"instead of {months_d['p50']:,.0f}{today}: an extra "
                 f"{_n(extra['p50'], 1)}% {of} (percentage points)")
     cash = quantiles(np.asarray(n["project_cash_usd_per_month"], dtype=float)
                      - np.asarray(d["project_cash_usd_per_month"], dtype=float), "USD/month")
