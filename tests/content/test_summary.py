@@ -305,6 +305,13 @@ def test_a_shadow_price_is_named_and_cash_shown_apart(results):
     assert "($29 against $11 a month), a trade-off rate GitLab does not bill today" in text
     results["recommendation"]["weighs"] = ["project_cash", "fork_owners_cash"]
     assert "In cash alone" not in format_recommendation(results)
+    # a shadow price weighed but $0 on both sides (registry-quota-enforced: storage is
+    # bought, not shadow-priced): the totals are the cash, nothing to set apart
+    results["recommendation"]["weighs"] = ["project_cash", "shadow", "fork_owners_cash"]
+    for name in ("rebuild-on-change", "dind-inline-cache"):
+        results["strategies"][name]["shadow_storage_usd_per_month"] = {
+            "p10": 0.0, "p50": 0.0, "p90": 0.0, "mean": 0.0}
+    assert "In cash alone" not in format_recommendation(results)
 
 
 def test_the_models_data_notes_reach_both_summaries(results, provenance):

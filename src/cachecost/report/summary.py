@@ -282,6 +282,8 @@ def _cash_sentence(results: dict, winner: str) -> list[str]:
     shadow_b = read_quantile(strategies[base].get("shadow_storage_usd_per_month"))
     if None in (cash_w, cash_b, shadow_w, shadow_b):
         return []
+    if format_usd(shadow_w) == format_usd(shadow_b) == format_usd(0.0):
+        return []           # no shadow money either side: the totals are the cash
     return [f"In cash alone the project would pay {format_usd(cash_w)} a month with "
             f"{winner} against {format_usd(cash_b)} with {base}; the rest of the "
             f"comparison is the shadow price on registry storage "
