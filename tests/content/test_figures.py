@@ -144,6 +144,17 @@ def test_headline_table_lists_every_strategy_baseline_first_and_escapes(results)
     assert "-$100 (-25%)<br><small class=\"cachecost-range\">-$120 – -$80</small>" in page
 
 
+def test_headline_table_says_the_models_data_notes_escaped(results):
+    """Case 04: images with no registry data run at a fallback size; the decision page
+    says so under its table, as the summaries do, escaped (image names come from data)."""
+    assert "cachecost-data-notes" not in figures.headline_table(results).data
+    results["calibration"] = {"notes": [f"2 images without registry data ({EVIL}) use the "
+                                        "fallback size 0.70 GiB"]}
+    page = figures.headline_table(results).data
+    assert "Data notes: 2 images without registry data" in page
+    assert EVIL not in page and html.escape(EVIL) in page
+
+
 def test_recommendation_and_assumptions_are_escaped(results):
     results["strategies"]["rebuild-on-change"]["notes"] = [EVIL]
     results["inputs"][0]["citation"] = EVIL

@@ -378,8 +378,13 @@ def headline_table(results: dict) -> HTML:
             "vs baseline, USD a month": delta,
         })
     frame = pd.DataFrame(rows)
-    return render_table(frame, name="headline", numeric_columns=tuple(frame.columns[1:]),
-                        wide_columns=("strategy",), is_html=True)
+    table = render_table(frame, name="headline", numeric_columns=tuple(frame.columns[1:]),
+                         wide_columns=("strategy",), is_html=True)
+    # what the model had to fill in (e.g. images with no registry data at a fallback
+    # size), as the summaries say it: escaped, names come from the data
+    notes = "".join(f'<p class="cachecost-data-notes">{html.escape(n)}</p>'
+                    for n in summary.data_notes(results))
+    return HTML(table.data + notes) if notes else table
 
 
 #: The number each source has on the decision page (its place in the sources list).

@@ -579,7 +579,7 @@ def _data_line(provenance: dict) -> str:
     return f"Data: {provenance.get('data_source')}, fetched {provenance.get('fetched_at')}."
 
 
-def _data_notes(results: dict) -> list[str]:
+def data_notes(results: dict) -> list[str]:
     """The model's calibration notes (what it measured and what it had to fill in, e.g.
     images without registry data at a fallback size) as one sentence; [] without any."""
     notes = [str(n).rstrip(". ") for n in
@@ -647,7 +647,7 @@ def format_summary_text(results: dict, provenance: dict, base_url: str | None) -
     lines += [*answers.claims_text_lines(results, LINE_WIDTH, refs), ""]
     lines += [*_heading("What each strategy costs"), ""]
     lines += [*_wrap(_data_line(provenance)), *_wrap(_version_line(provenance)), ""]
-    for note in _data_notes(results):
+    for note in data_notes(results):
         lines += [*_wrap(note), ""]
     lines += [*_text_table_part(results), ""]
     lines += [*_wrap(format_recommendation(results, refs)), ""]
@@ -726,7 +726,7 @@ def format_summary_markdown(results: dict, provenance: dict, base_url: str | Non
             *_md_claims(results)]
     out += ["### What each strategy costs", ""]
     out += [_data_line(provenance) + " " + _version_line(provenance), ""]
-    out += [note for n in _data_notes(results) for note in (n, "")]
+    out += [note for n in data_notes(results) for note in (n, "")]
     out += [f"Per month, medians with the 10th to 90th percentile, of "
             f"{results['samples']:,} simulations over {results['horizon_months']} months. "
             f"{BASELINE_MARK} marks the baseline, today's strategy.", ""]
