@@ -2,6 +2,8 @@
 
 * :class:`OciServer`: an OCI distribution API serving ``registry.json`` (case 06):
   ``/v2/``, ``/v2/_catalog``, ``tags/list``, ``manifests/<tag|digest>``, ``blobs/<digest>``.
+* :func:`answering_server`: every GET answered by one function of the path, with a
+  request count (a failing registry, a web site that is not a registry).
 * :class:`CaseGitlab`: GitLab's REST routes serving ``gitlab.json`` (case 03), with
   GitLab's documented list rule: ``GET /projects/:id/pipelines`` leaves out pipelines of
   source ``parent_pipeline`` unless asked with ``source=parent_pipeline``
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -36,7 +39,7 @@ class _Base(BaseHTTPRequestHandler):
         self.wfile.write(raw)
 
 
-class _Server(ThreadingHTTPServer):
+class LocalServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, handler: type, doc: dict) -> None:
@@ -48,10 +51,15 @@ class _Server(ThreadingHTTPServer):
         self._thread.start()
 
     @property
+    def hits(self) -> int:
+        """Requests an :func:`answering_server` has answered."""
+        return self.counts["hits"]
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def __enter__(self) -> _Server:
+    def __enter__(self) -> LocalServer:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -60,7 +68,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Oci(_Base):
-    server: _Server
+    server: LocalServer
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         doc = self.server.doc
@@ -93,7 +101,7 @@ class _Oci(_Base):
 
 
 class _Gitlab(_Base):
-    server: _Server
+    server: LocalServer
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         doc = self.server.doc
@@ -172,13 +180,31 @@ def _iso(text: str) -> str:
     return pd.Timestamp(text).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def oci_server(path: Path) -> _Server:
+def oci_server(path: Path) -> LocalServer:
     """Serve a ``registry.json`` fixture; use as a context manager."""
-    return _Server(_Oci, json.loads(path.read_text(encoding="utf-8")))
+    return LocalServer(_Oci, json.loads(path.read_text(encoding="utf-8")))
 
 
-def gitlab_server(path: Path, traces: dict[int, Path]) -> _Server:
+def gitlab_server(path: Path, traces: dict[int, Path]) -> LocalServer:
     """Serve a ``gitlab.json`` fixture and job logs; use as a context manager."""
-    srv = _Server(_Gitlab, json.loads(path.read_text(encoding="utf-8")))
+    srv = LocalServer(_Gitlab, json.loads(path.read_text(encoding="utf-8")))
     srv.traces = {k: v.read_text(encoding="utf-8") for k, v in traces.items()}
     return srv
+
+
+#: ``answer(path) -> (status, body, content type, extra headers)`` for one GET.
+Answer = Callable[[str], tuple[int, object, str, dict | None]]
+
+
+class _Answering(_Base):
+    server: LocalServer
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        self.server.counts["hits"] += 1
+        self.send(*self.server.doc["answer"](self.path))
+
+
+def answering_server(answer: Answer) -> LocalServer:
+    """A 127.0.0.1 server answering every GET with ``answer(path)``; ``.hits`` counts
+    them. Use as a context manager (or call ``shutdown`` and ``server_close``)."""
+    return LocalServer(_Answering, {"answer": answer})

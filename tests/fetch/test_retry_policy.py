@@ -8,14 +8,13 @@ libraries really used and the stand-in counts the requests really sent.
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from cases.servers import LocalServer, answering_server
 
 from cachecost.cli import main
 from cachecost.collect.gitlab.client import FetchInterrupted, connect
@@ -91,39 +90,18 @@ def test_fetch_against_a_failing_gitlab_stops_with_one_line(
     assert sum(waits) <= GIVE_UP_WITHIN_S
 
 
-class _Failing:
-    """A 127.0.0.1 registry stand-in that answers every GET with 503."""
-
-    def __init__(self) -> None:
-        self.hits = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server API
-                outer.hits += 1
-                body = json.dumps({"errors": [{"code": "UNAVAILABLE"}]}).encode()
-                self.send_response(503)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+def _unavailable(path: str) -> tuple[int, object, str, dict | None]:
+    """A registry that answers every GET with 503 UNAVAILABLE."""
+    return 503, {"errors": [{"code": "UNAVAILABLE"}]}, "application/json", None
 
 
 @pytest.fixture
-def failing_registry() -> Iterator[_Failing]:
-    server = _Failing()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+def failing_registry() -> Iterator[LocalServer]:
+    with answering_server(_unavailable) as server:
+        yield server
 
 
-def test_registry_url_that_keeps_failing(failing_registry: _Failing,
+def test_registry_url_that_keeps_failing(failing_registry: LocalServer,
                                          waits: list[float]) -> None:
     client = RegistryClient(failing_registry.url)
     with pytest.raises(RegistryError, match="HTTP 503") as info:

@@ -10,58 +10,32 @@ retried nine times and called "unreachable (SSLError)".
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from cases.servers import Answer, LocalServer, answering_server
 
 from cachecost.cli import main
 
 HTML = b"<!DOCTYPE html><html><body>Sign in</body></html>"
 
 
-class WebServer:
-    """127.0.0.1: a web site that is not a registry; ``mode`` says how /v2/ answers."""
-
-    def __init__(self, mode: str) -> None:
-        self.hits = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server API
-                outer.hits += 1
-                if mode == "gitlab-web" and self.path.startswith("/v2/"):
-                    self.send_response(302)                 # GitLab: sign in first
-                    self.send_header("Location", "/users/sign_in")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                status = 404 if mode == "404" and self.path.startswith("/v2/") else 200
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(HTML)))
-                self.end_headers()
-                self.wfile.write(HTML)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def web_site(mode: str) -> Answer:
+    """A web site that is not a registry; ``mode`` says how /v2/ answers: ``404``,
+    ``html-200`` (its HTML page) or ``gitlab-web`` (GitLab's redirect to sign in)."""
+    def answer(path: str) -> tuple[int, object, str, dict | None]:
+        if mode == "gitlab-web" and path.startswith("/v2/"):
+            return 302, "", "text/html", {"Location": "/users/sign_in"}   # sign in first
+        status = 404 if mode == "404" and path.startswith("/v2/") else 200
+        return status, HTML.decode(), "text/html; charset=utf-8", None
+    return answer
 
 
 @pytest.fixture(params=["404", "html-200", "gitlab-web"])
-def web(request: pytest.FixtureRequest) -> Iterator[WebServer]:
-    server = WebServer(request.param)
-    yield server
-    server.stop()
+def web(request: pytest.FixtureRequest) -> Iterator[LocalServer]:
+    with answering_server(web_site(request.param)) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +52,7 @@ def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
     return err[0]
 
 
-def test_web_server_is_not_a_container_registry(web: WebServer, capsys) -> None:
+def test_web_server_is_not_a_container_registry(web: LocalServer, capsys) -> None:
     assert main(["registry-scan", "--registry", web.url, "--quiet"]) == 2
     line = one_error_line(capsys)
     assert f"{web.url} is not a container registry (no OCI distribution API at /v2/" in line
@@ -86,7 +60,7 @@ def test_web_server_is_not_a_container_registry(web: WebServer, capsys) -> None:
     assert web.hits <= 2                     # /v2/ (and a redirect): not the catalog too
 
 
-def test_web_server_as_the_gitlab_of_project(web: WebServer, monkeypatch, capsys) -> None:
+def test_web_server_as_the_gitlab_of_project(web: LocalServer, monkeypatch, capsys) -> None:
     monkeypatch.setenv("GITLAB_TOKEN", "glpat-FAKE-0000")
     assert main(["registry-scan", "--url", web.url, "--project", "team/proj",
                  "--quiet"]) == 2
@@ -95,8 +69,7 @@ def test_web_server_as_the_gitlab_of_project(web: WebServer, monkeypatch, capsys
 
 
 def test_tls_to_a_plain_http_port(monkeypatch, capsys) -> None:
-    server = WebServer("html-200")
-    try:
+    with answering_server(web_site("html-200")) as server:
         waits: list[float] = []
         monkeypatch.setattr(time, "sleep", waits.append)     # urllib3's backoff, recorded
         https = server.url.replace("http://", "https://")
@@ -105,8 +78,6 @@ def test_tls_to_a_plain_http_port(monkeypatch, capsys) -> None:
         assert f"TLS to a plain-HTTP port: {https} does not speak https" in line
         assert f"use {server.url}" in line
         assert waits == []                  # not retried: was 9 attempts, 25.4 s of backoff
-    finally:
-        server.stop()
 
 
 def test_wrong_port_is_told_after_two_attempts(monkeypatch, capsys) -> None:
