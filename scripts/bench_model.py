@@ -10,9 +10,9 @@ wall time and the median CPU time of, for ``--samples`` and for ``--base-samples
 * core  - drawing every uncertain input and a calibration replicate per image
           (the bootstrap and change-rate posterior bank), and evaluating every
           strategy for every sample (``simulate``);
-* claims - ``thread_results`` (issue 13) on the core's output: the claims (which
-          re-simulate kaniko and dind without cleanup and under the other
-          accounting) and the value of information (EVPPI of every input);
+* claims - ``thread_results`` (issue 13) on the core's output: the six claims
+          (their registry views come from the core's own run) and the value of
+          information (EVPPI of every input);
 * full  - ``run_model`` end to end: building the bootstrap bank, the core,
           quantiles, the storage series, tornado, break-even solving, the
           recommendation, the claims and the value of information.
@@ -74,7 +74,7 @@ def _measure(ds, scenario, cal, samples: int, runs: int) -> dict[str, tuple[floa
         simulate(st, draws, replicate=replicate)
 
     def claims() -> None:
-        thread_results(st, draws, replicate, sim, scenario.seed)
+        thread_results(st, draws, sim, scenario.seed)
 
     def full() -> None:
         run_model(ds, scenario, samples=samples, calibration=cal)

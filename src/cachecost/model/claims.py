@@ -868,15 +868,14 @@ def measured_image_sizes(images: Any) -> dict[str, float]:
             for name, size, method in zip(images.index, sizes, methods, strict=True)}
 
 
-def thread_results(st: Static, draws: dict[str, np.ndarray], replicate: np.ndarray | None,
+def thread_results(st: Static, draws: dict[str, np.ndarray],
                    sim: dict[str, dict[str, np.ndarray]], seed: int,
                    registry_today: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``results["claims"]``, ``["value_of_information"]`` and
     ``["value_of_information_total"]`` (issue 13) from the run's own draws and
     per-sample outputs (``sim`` from :func:`cachecost.model.simulate.simulate` with
     its horizon metrics: kaniko and dind's registry without any cleanup and on day 0
-    under both accountings come from the same run). ``replicate`` is accepted for
-    the callers' symmetry; nothing here re-simulates."""
+    under both accountings come from the same run: nothing here re-simulates)."""
     sc = st.scenario
     pair = tuple(n for n in (DIND, KANIKO) if n in st.names)
     images = st.cal.images

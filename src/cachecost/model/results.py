@@ -394,7 +394,7 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
         "break_even": break_even,
         "storage_over_horizon": storage_over_horizon,
         "recommendation": recommendation,
-        **thread_results(st, draws, replicate, sim, seed,       # issue 13: claims, EVPPI
+        **thread_results(st, draws, sim, seed,       # issue 13: claims, EVPPI
                          registry_today=registry_today(dataset)),
         "calibration": {
             "months_of_data": cal.months_of_data,
