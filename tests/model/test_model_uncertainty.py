@@ -106,6 +106,26 @@ def test_expected_max_per_sample_across_blocks():
         assert got[i] == pytest.approx(want, rel=1e-9)
 
 
+def test_expected_max_per_sample_when_every_fork_reuses_the_cache():
+    """h = 1 (the weighted-mean form ``M0 q^I + sum_j s_j (1 - q) q^(I-1-j)``) with
+    its own times and d per sample, some change times below M0 and some tied: every
+    sample matches its own enumeration; d = 0 gives M0, d = 1 the slowest change."""
+    rng = np.random.default_rng(13)
+    k, n = 40, 4
+    hit = rng.uniform(1, 4, (n, k))
+    change = hit + rng.uniform(0, 6, (n, k)) * (rng.random((n, k)) < 0.7)
+    change[1, ::3] = change[2, ::3] = np.maximum(change[1, ::3], change[2, ::3])   # ties
+    miss = change + 1.0
+    d = rng.uniform(0.0, 1.0, (1, k))
+    d[0, 0], d[0, 1] = 0.0, 1.0
+    got = expected_max_wait(hit, change, miss, 1.0, d, k)
+    for i in range(k):
+        want = _brute_force_max(hit[:, i], change[:, i], miss[:, i], 1.0, d[0, i])
+        assert got[i] == pytest.approx(want, rel=1e-12)
+    assert got[0] == pytest.approx(hit[:, 0].max(), rel=1e-15)
+    assert got[1] == pytest.approx(max(hit[:, 1].max(), change[:, 1].max()), rel=1e-15)
+
+
 def test_expected_max_worked_example():
     """A: hit 2, change 6; B: hit 3, change 4; h = 1, d = 0.5: maxima 3, 4, 6, 6 -> 4.75."""
     got = expected_max_wait(np.array([[2.0], [3.0]]), np.array([[6.0], [4.0]]),

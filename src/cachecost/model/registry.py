@@ -18,18 +18,17 @@ from __future__ import annotations
 import numpy as np
 
 from cachecost.model.money import PACK_MONTHS
-from cachecost.model.strategies import NEVER_MONTHS, Arr
+from cachecost.model.strategies import NEVER_MONTHS, Arr, image_dot
 
 
 def registry_series(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray | None,
                     months: np.ndarray) -> np.ndarray:
     """Registry GiB at each whole month 0..H, shape (K, H+1): ``steady + sum_i r_i*min(m, cap_i)``.
 
-    ``months`` must be ``0, 1, ..., H`` (or the single month ``[H]``). With
-    ``n_i = floor(cap_i)`` (at most H): ``r_i*min(m, cap_i)`` is ``r_i*m`` while
-    ``m <= n_i`` and ``r_i*cap_i`` after, so ``G(m) = steady + m*A(m) + B(m)`` with
-    ``A(m) = sum_{n_i >= m} r_i`` and ``B(m) = sum_{n_i < m} r_i*cap_i``: two weighted
-    histograms of n per sample instead of a loop over months.
+    ``months`` are whole months (``0, 1, ..., H`` or the single month ``[H]``). A
+    month no later than every cap is ``m * sum_i r_i``, one no earlier than every cap
+    ``sum_i r_i*cap_i``; only the months between take a pass over (I, K), a
+    ``min`` and an :func:`image_dot` (a returned (K, H+1) series may be a transposed view).
     """
     steady = np.asarray(steady, dtype=float)
     k = len(steady)
@@ -38,27 +37,22 @@ def registry_series(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray
     if caps is None:
         return steady[:, None] + np.sum(stale_rate, axis=0)[:, None] * months[None, :]
     if len(months) == 1:
-        grown = np.sum(np.multiply(stale_rate, np.minimum(months[0], caps)), axis=0)
-        return np.asarray((steady + grown)[:, None])
-    horizon = len(months) - 1
-    if float(np.max(caps)) <= 1.0:      # every cap within the first month: flat after it
-        full = np.sum(np.multiply(stale_rate, caps), axis=0)
-        flat = np.minimum(months, 1.0)[None, :]
-        return np.asarray(steady[:, None] + np.broadcast_to(full, (k,))[:, None] * flat)
-    rate, cap = np.broadcast_arrays(np.asarray(stale_rate, dtype=float), caps,
-                                    np.empty((1, k)))[:2]
-    held = np.minimum(cap, horizon)
-    n = held.astype(np.int64)           # floor(min(cap, H)): caps are >= 0
-    n += (horizon + 1) * np.arange(k)[None, :]
-    idx = n.ravel()
-    size = k * (horizon + 1)
-    hist_r = np.bincount(idx, weights=rate.ravel(), minlength=size).reshape(k, horizon + 1)
-    held *= rate
-    hist_rc = np.bincount(idx, weights=held.ravel(), minlength=size).reshape(k, horizon + 1)
-    before_r = np.cumsum(hist_r, axis=1) - hist_r          # sum over n < m
-    before_rc = np.cumsum(hist_rc, axis=1) - hist_rc
-    total_r = hist_r.sum(axis=1)[:, None]
-    return np.asarray(steady[:, None] + months[None, :] * (total_r - before_r) + before_rc)
+        return np.asarray((steady + image_dot(stale_rate, np.minimum(months[0], caps)))[:, None])
+    full = np.broadcast_to(image_dot(stale_rate, caps), (k,))     # once every cap is past
+    first_cap, last_cap = float(np.min(caps)), float(np.max(caps))
+    rate_sum = np.broadcast_to(np.sum(stale_rate, axis=0), (k,))
+    grown = np.empty((len(months), k))
+    work = np.empty(np.broadcast_shapes(np.shape(stale_rate), np.shape(caps)))
+    for m, month in enumerate(months):
+        if month <= first_cap:          # no cap reached yet: every set still growing
+            np.multiply(rate_sum, month, out=grown[m])
+        elif month >= last_cap:
+            grown[m] = full
+        else:
+            np.minimum(caps, month, out=work)
+            grown[m] = image_dot(stale_rate, work)
+    grown += steady
+    return grown.T
 
 
 def peak_and_growth(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray | None,

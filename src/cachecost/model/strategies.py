@@ -113,13 +113,16 @@ class CleanupPolicy:
 
 def image_dot(a: Arr, b: Arr) -> np.ndarray:
     """Return ``sum_i a_i * b_i`` over images (axis 0) for broadcastable (I, 1)/(I, K)
-    arrays; a per-image column times a matrix is one BLAS product, no temporary."""
+    arrays, shape (K,) (or () for two columns): a per-image column times a matrix is
+    one BLAS product, two (I, K) matrices one einsum pass, neither with a temporary."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.ndim == 2 and b.ndim == 2:
         if a.shape[1] == 1:
             return np.asarray(a[:, 0] @ b)
         if b.shape[1] == 1:
             return np.asarray(b[:, 0] @ a)
+        if a.shape == b.shape:      # one pass, no (I, K) temporary; the same sum order
+            return np.einsum("ik,ik->k", a, b)
     return np.asarray(np.sum(a * b, axis=IMAGE_AXIS))
 
 
