@@ -12,6 +12,7 @@ worked out by hand from the formulas in docs/model.md.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from model_test_helpers import FIXED_SCENARIO, evaluate, make_calibration, write
 from cachecost.errors import CachecostError
 from cachecost.model.registry import months_to_reach
 from cachecost.model.scenario import load_scenario
+from cachecost.model.strategies import STRATEGIES
 
 TTL_EXTRA = 2 / (1 - math.exp(-1)) - 2      # kaniko renewals beyond changes, tau = 0.5 month
 D14 = 14 / 30.4375                          # 14 days in months: 0.459959
@@ -63,6 +65,22 @@ def test_kaniko_ttl_ages_each_entry_from_its_own_push(tmp_path, one_image):
     assert extra == pytest.approx(1.5415, abs=1e-4)
     r = evaluate(one_image, sc)
     assert r["kaniko-cache-repo"]["compute_minutes_per_month"] == pytest.approx(208 + 8 * extra)
+
+
+def test_kaniko_ttl_misses_at_the_limits():
+    """TTL misses per month are c'/(e^x - 1), x = c'*tau (tau = 0.5 month here):
+    no renewing change (c' = 0) leaves one miss every tau, 1/0.5 = 2 a month; a tiny
+    c' = 1e-12 still gives 2 - c'/2 (the series 1/tau - c'/2 + ...), where the form
+    c'/(1 - e^-x) - c' loses every digit to cancellation; c' = 1000 (x = 500) gives
+    1000/(e^500 - 1), about 0 and never negative; and c' = 2 gives 2/(e - 1) = 1.16395."""
+    c = np.array([[0.0], [1e-12], [1000.0], [2.0]])
+    d = SimpleNamespace(changes_per_month=c, kaniko_full_change_share=1.0,
+                        kaniko_ttl_months=0.5)
+    got = STRATEGIES["kaniko-cache-repo"].extra_full_builds_per_month(d)[:, 0]
+    assert got[0] == 2.0
+    assert got[1] == pytest.approx(2.0 - 0.5e-12, rel=1e-15)
+    assert 0.0 <= got[2] < 1e-200
+    assert got[3] == pytest.approx(2.0 / (math.e - 1.0), rel=1e-15)
 
 
 def test_kaniko_hit_pulls_and_extracts_every_cached_layer(tmp_path):

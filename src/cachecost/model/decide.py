@@ -91,8 +91,15 @@ def _tornado(st: Static, dists: dict[str, Distribution], baseline: str,
                 "delta_at_p50_usd_per_month": float(delta[0]),
                 "swing_usd_per_month": abs(hi - lo),
             })
-    rows.sort(key=lambda r: (-r["swing_usd_per_month"], r["strategy"], r["input"]))
+    rows.sort(key=tornado_order)
     return rows
+
+
+def tornado_order(row: dict[str, Any]) -> tuple[float, str, str]:
+    """Sort key of a tornado row: largest swing first; swings equal but for rounding
+    (two inputs each moving one $10 pack: 10.0 and 10.000000000000002) tie to 1e-9
+    USD/month and go by strategy, then input, so the order never rests on noise."""
+    return (-round(row["swing_usd_per_month"], 9), row["strategy"], row["input"])
 
 
 def _unit(dotted: str) -> str:
@@ -287,7 +294,8 @@ def choose(sim: dict[str, dict[str, np.ndarray]], names: tuple[str, ...], baseli
     """Winner by expected cost with the status-quo margin; returns (winner, order,
     is_status_quo_kept, ties, runner_up)."""
     mean = {n: float(np.mean(sim[n]["total_cost_usd_per_month"])) for n in names}
-    order = sorted(names, key=lambda n: (mean[n], n != baseline, n))
+    # means equal but for rounding tie: today's strategy first, then by name
+    order = sorted(names, key=lambda n: (round(mean[n], 9), n != baseline, n))
     winner = order[0]
     margin = mean[baseline] - mean[winner]
     is_status_quo_kept = winner != baseline and margin < resolution(mean[baseline])

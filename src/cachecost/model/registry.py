@@ -23,24 +23,32 @@ from cachecost.model.strategies import NEVER_MONTHS, Arr, image_dot
 
 def registry_series(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray | None,
                     months: np.ndarray) -> np.ndarray:
-    """Registry GiB at each whole month 0..H, shape (K, H+1): ``steady + sum_i r_i*min(m, cap_i)``.
-
-    ``months`` are whole months (``0, 1, ..., H`` or the single month ``[H]``). A
-    month no later than every cap is ``m * sum_i r_i``, one no earlier than every cap
-    ``sum_i r_i*cap_i``; only the months between take a pass over (I, K), a
-    ``min`` and an :func:`image_dot` (a returned (K, H+1) series may be a transposed view).
-    """
+    """Registry GiB at each whole month 0..H, shape (K, H+1): ``steady + sum_i r_i*min(m, cap_i)``
+    (:func:`stale_growth` added to the steady GiB; a read-only view when nothing grows)."""
     steady = np.asarray(steady, dtype=float)
-    k = len(steady)
     if stale_rate is None:           # flat: a read-only view, no copy per month
-        return np.broadcast_to(steady[:, None], (k, len(months)))
+        return np.broadcast_to(steady[:, None], (len(steady), len(months)))
+    return np.asarray(steady[:, None] + stale_growth(stale_rate, caps, months, len(steady)))
+
+
+def stale_growth(stale_rate: Arr, caps: np.ndarray | None, months: np.ndarray, k: int
+                 ) -> np.ndarray:
+    """GiB of stale sets kept at each month, ``sum_i r_i*min(m, cap_i)``, shape (K, M)
+    for M ``months`` (whole months: ``0, 1, ..., H`` or the single month ``[H]``);
+    ``stale_rate`` is (I, K) or (I, 1) GiB/month, ``caps`` (I, K) months or None
+    (no cleanup: ``m * sum_i r_i``).
+
+    A month no later than every cap is ``m * sum_i r_i``, one no earlier than every
+    cap ``sum_i r_i*cap_i``; only the months between take a pass over (I, K), a
+    ``min`` and an :func:`image_dot`. The result may be a transposed view.
+    """
+    rate_sum = np.broadcast_to(np.sum(stale_rate, axis=0), (k,))
     if caps is None:
-        return steady[:, None] + np.sum(stale_rate, axis=0)[:, None] * months[None, :]
+        return np.asarray(rate_sum[:, None] * months[None, :])
     if len(months) == 1:
-        return np.asarray((steady + image_dot(stale_rate, np.minimum(months[0], caps)))[:, None])
+        return np.asarray(image_dot(stale_rate, np.minimum(months[0], caps)))[:, None]
     full = np.broadcast_to(image_dot(stale_rate, caps), (k,))     # once every cap is past
     first_cap, last_cap = float(np.min(caps)), float(np.max(caps))
-    rate_sum = np.broadcast_to(np.sum(stale_rate, axis=0), (k,))
     grown = np.empty((len(months), k))
     work = np.empty(np.broadcast_shapes(np.shape(stale_rate), np.shape(caps)))
     for m, month in enumerate(months):
@@ -51,7 +59,6 @@ def registry_series(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray
         else:
             np.minimum(caps, month, out=work)
             grown[m] = image_dot(stale_rate, work)
-    grown += steady
     return grown.T
 
 

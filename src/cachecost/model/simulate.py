@@ -48,7 +48,12 @@ from cachecost.model.money import (
     storage_cash_usd,
     storage_packs,
 )
-from cachecost.model.registry import months_to_reach, peak_and_growth, registry_series
+from cachecost.model.registry import (
+    months_to_reach,
+    peak_and_growth,
+    registry_series,
+    stale_growth,
+)
 from cachecost.model.scenario import Scenario
 from cachecost.model.strategies import (
     ACCOUNTINGS,
@@ -262,14 +267,15 @@ def _storage(st: Static, strat: Strategy, d: Drivers, policy: CleanupPolicy | No
              ) -> dict[str, Any]:
     """Per accounting: steady GiB, stale GiB/month per image, caps; plus peak/growth."""
     out: dict[str, Any] = {}
-    stale_any = False
+    rates: dict[int, tuple[Any, np.ndarray | None]] = {}    # by stale array: one per array
     for acc in ACCOUNTINGS:
         steady = np.broadcast_to(np.sum(strat.steady_gib(d, acc), axis=0), (k,))
         stale = strat.stale_gib_per_change(d, acc)
-        rate = (np.multiply(stale, strat.part(d, "changes")) if np.any(np.asarray(stale) > 0)
-                else None)
-        stale_any = stale_any or rate is not None
-        out[acc] = (np.asarray(steady, dtype=float), rate)
+        if id(stale) not in rates:      # the same array under both accountings: one rate
+            rates[id(stale)] = (stale, np.multiply(stale, strat.part(d, "changes"))
+                                if np.any(np.asarray(stale) > 0) else None)
+        out[acc] = (np.asarray(steady, dtype=float), rates[id(stale)][1])
+    stale_any = any(rate is not None for _, rate in rates.values())
     out["caps"] = strat.stale_cap(d, policy) if stale_any and policy is not None else None
     return out
 
@@ -374,20 +380,31 @@ def _registry_horizon(st: Static, store: dict[str, Any], accounting: str
     ``registry_gib_no_cleanup:<acc>`` (after the horizon had nothing ever been
     deleted, the claims' view); and ``registry_series`` (K, H+1) for the scenario's
     accounting. Each is what a run with that accounting or without a policy would
-    give, bit for bit: the steady GiB and the stale rate do not depend on either."""
+    give: the steady GiB and the stale rate do not depend on either, and a stale rate
+    both accountings share (kaniko's orphaned layers) is grown once."""
     months = np.arange(st.horizon_months + 1, dtype=float)
+    caps = store["caps"]
+    k = len(store[accounting][0])
+    grown: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     out: dict[str, np.ndarray] = {}
-    for acc in ACCOUNTINGS:
+    for acc in sorted(ACCOUNTINGS, key=lambda a: a != accounting):    # the scenario's first
         steady, rate = store[acc]
-        series = registry_series(steady, rate, store["caps"], months if acc == accounting
-                                 else months[-1:])
-        out[f"registry_gib:{acc}"] = series[:, -1]
+        if rate is None:
+            last, no_cleanup = steady, steady
+        else:
+            if id(rate) not in grown:
+                g = stale_growth(rate, caps, months if acc == accounting else months[-1:], k)
+                grown[id(rate)] = (rate, g, g[:, -1] if caps is None
+                                   else stale_growth(rate, None, months[-1:], k)[:, -1])
+            _, g, g_none = grown[id(rate)]
+            last, no_cleanup = steady + g[:, -1], steady + g_none
+            if acc == accounting:
+                out["registry_series"] = steady[:, None] + g
+        out[f"registry_gib:{acc}"] = last
         out[f"registry_gib_day0:{acc}"] = steady
-        out[f"registry_gib_no_cleanup:{acc}"] = (
-            series[:, -1] if store["caps"] is None
-            else registry_series(steady, rate, None, months[-1:])[:, -1])
-        if acc == accounting:
-            out["registry_series"] = series
+        out[f"registry_gib_no_cleanup:{acc}"] = no_cleanup
+    if "registry_series" not in out:            # nothing grows: a read-only view
+        out["registry_series"] = registry_series(store[accounting][0], None, None, months)
     return out
 
 

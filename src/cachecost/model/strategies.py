@@ -84,7 +84,7 @@ class Drivers:
     buildkit_max_extra_share: Arr       # x: intermediate-stage bytes per cache ref / S
     buildkit_max_change_saving: Arr
     #: :meth:`Strategy.part`'s results for these drivers, by formula, and
-    #: :meth:`image_sum`'s, by array
+    #: :meth:`image_sum`'s and :meth:`image_dot`'s, by array
     memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def image_sum(self, x: Arr) -> np.ndarray:
@@ -94,6 +94,14 @@ class Drivers:
         if key not in self.memo:
             self.memo[key] = (x, np.sum(x, axis=IMAGE_AXIS))    # x kept: its id stays its
         return self.memo[key][1]
+
+    def image_dot(self, a: Arr, b: Arr) -> np.ndarray:
+        """:func:`image_dot` once per pair of arrays: strategies sharing a formula
+        (dind's builds x t_hit, changes x t_hit) share the sum."""
+        key = ("image_dot", id(a), id(b))
+        if key not in self.memo:
+            self.memo[key] = (a, b, image_dot(a, b))              # a, b kept: ids stay theirs
+        return self.memo[key][2]
 
 
 @dataclass(frozen=True)
@@ -208,15 +216,17 @@ class Strategy:
         """Upstream runner minutes per month, summed over images:
         ``sum_i B*t_hit + n_c*(t_change - t_hit) + n_f*(t_miss - t_hit) + failed_i``
         (``changes`` is already capped at B, so it is n_c; a failed or canceled job
-        costs its own measured minutes, ``failed_i``, whatever the strategy)."""
+        costs its own measured minutes, ``failed_i``, whatever the strategy). Each
+        product is summed on its own (``sum n_c*t_change - sum n_c*t_hit``), so the
+        sums strategies share are computed once (:meth:`Drivers.image_dot`)."""
         hit, change = self.part(d, "hit_minutes"), self.part(d, "change_minutes")
         builds, c = d.builds_per_month, self.part(d, "changes")
-        minutes = (image_dot(builds, hit) + image_dot(c, np.subtract(change, hit))
+        minutes = (d.image_dot(builds, hit) + (d.image_dot(c, change) - d.image_dot(c, hit))
                    + d.image_sum(d.failed_min_per_month))
         extra = self.part(d, "extra_full_builds_per_month")
         if extra is not None:
             n_full = np.minimum(extra, np.subtract(builds, c))
-            minutes = minutes + image_dot(n_full, np.subtract(d.miss_min, hit))
+            minutes = minutes + (d.image_dot(n_full, d.miss_min) - d.image_dot(n_full, hit))
         return np.asarray(minutes)
 
     def fork_minutes_per_build(self, d: Drivers) -> np.ndarray:
@@ -362,14 +372,16 @@ class KanikoCacheRepo(Strategy):
         one (README: after the first miss no later layer consults the cache).
 
         Example: c = 2/month, phi = 0.5, tau = 0.5 month: c' = 1, 1/(1 - e^-0.5)
-        = 2.541 renewals, 1.541 of them full rebuilds a month."""
-        c = np.multiply(d.changes_per_month, d.kaniko_full_change_share)
-        tau = d.kaniko_ttl_months
-        x = np.multiply(c, tau)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate = np.where(x > 1e-9, c / -np.expm1(-x), np.divide(1.0, tau))
-        rate = rate - c
-        return np.asarray(np.maximum(rate, 0.0))
+        = 2.541 renewals, 1.541 of them full rebuilds a month.
+
+        Computed as ``c'/(1 - e^-x) - c' = c'/(e^x - 1) = (x/expm1(x))/tau`` with
+        ``x = c'*tau``: no cancellation when x is small, and 1/tau at x = 0 (a TTL
+        miss every tau when nothing renews the layer)."""
+        x = np.multiply(d.changes_per_month,
+                        np.multiply(d.kaniko_full_change_share, d.kaniko_ttl_months))
+        with np.errstate(over="ignore"):            # x > 709: e^x is inf, the ratio 0
+            ratio = np.divide(x, np.expm1(x), out=np.ones(np.shape(x)), where=x > 0)
+        return np.asarray(np.divide(ratio, d.kaniko_ttl_months))
 
     def fork_reuse_share(self, d: Drivers) -> Arr:
         """Forks cannot use upstream's cache repo (Berrange 2024-05), unless told."""
@@ -387,7 +399,11 @@ class KanikoCacheRepo(Strategy):
 
     def stale_gib_per_change(self, d: Drivers, accounting: str) -> Arr:
         """A change orphans the cache layers it rewrote: ``min(u, r) * S`` (both modes:
-        no tagged image holds those layers any more)."""
+        no tagged image holds those layers any more; one array for both)."""
+        return self.part(d, "orphaned_gib_per_change")
+
+    def orphaned_gib_per_change(self, d: Drivers) -> Arr:
+        """GiB of cache layers a change orphans, per image: ``min(u, r) * S``."""
         return np.multiply(np.minimum(d.changed_bytes_share, d.kaniko_cache_bytes_share),
                            d.image_gib)
 
