@@ -216,16 +216,11 @@ def _block_sums(c: np.ndarray, xv: np.ndarray, j: int) -> tuple[np.ndarray, np.n
     order), sized as ``np.array_split`` sizes them: the first ``K mod j`` blocks
     hold ``K // j + 1`` samples, the others ``K // j``.
 
-    Each sum is ``np.add.reduce(rows, axis=0)`` of the group's rows in rank order,
-    to the last bit, as the loop over groups computes it: for ``D > 1`` numpy adds
-    the rows of a C-ordered ``(n, D)`` block one after another (for ``D = 1`` the
-    block is one contiguous run, which numpy sums pairwise: that case keeps the
-    loop). The blocks path gets the same sums without the loop: rank
-    ``start_i + m`` of block ``i`` goes to ``[m, i]`` of a ``(K // j, j, D)`` array,
-    which ``np.add.reduce(axis=0)`` adds row after row (all blocks at once, in the
-    same order), and the longer blocks' last rows are added after. At 100,000
-    samples the stable order is most of what is left, then this gather (random
-    rows of a 4.8 MB matrix: memory-bound).
+    Each sample's group is written at its place in the order (one scatter), then
+    each strategy's sums are one ``np.bincount`` over the samples in sample order:
+    the groups' sums to rounding (a few ulp; the order of the additions is not the
+    ranks'), without gathering the cost rows in rank order. At 100,000 samples the
+    stable order is most of what is left.
     """
     k, d = c.shape
     order, new_value = _stable_order(xv)
@@ -233,20 +228,15 @@ def _block_sums(c: np.ndarray, xv: np.ndarray, j: int) -> tuple[np.ndarray, np.n
     if n_values > j:        # implies k > j: every block holds at least one sample
         size, extra = divmod(k, j)
         sizes = np.array([size + 1] * extra + [size] * (j - extra))
+        by_rank = np.repeat(np.arange(j), sizes)
     else:                   # one group per distinct value
-        sizes = np.diff(np.concatenate([[0], np.flatnonzero(new_value) + 1, [k]]))
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    if n_values > j and d > 1:
-        ranked = order[starts[None, :] + np.arange(size)[:, None]]    # (size, j)
-        gathered = np.take(c, ranked, axis=0)                         # (size, j, D)
-        sums = np.add.reduce(gathered, axis=0)                        # (j, D)
-        if extra:
-            sums[:extra] += np.take(c, order[starts[:extra] + size], axis=0)
-        return sizes, sums
-    # groups of varying sizes, or one decision: a loop over the groups
-    c_sorted = np.take(c, order, axis=0)
-    sums = np.array([np.add.reduce(c_sorted[a:a + n], axis=0)
-                     for a, n in zip(starts.tolist(), sizes.tolist(), strict=True)])
+        by_rank = np.concatenate([[0], np.cumsum(new_value)])
+        sizes = np.bincount(by_rank)
+    group = np.empty(k, dtype=np.intp)
+    group[order] = by_rank
+    sums = np.empty((len(sizes), d))
+    for col in range(d):
+        sums[:, col] = np.bincount(group, weights=c[:, col], minlength=len(sizes))
     return sizes, sums
 
 
