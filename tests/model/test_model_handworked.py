@@ -21,7 +21,12 @@ from model_test_helpers import FIXED_SCENARIO, evaluate, make_calibration, write
 from cachecost.errors import CachecostError
 from cachecost.model.registry import months_to_reach
 from cachecost.model.scenario import load_scenario
-from cachecost.model.strategies import STRATEGIES
+from cachecost.model.strategies import (
+    NEVER_MONTHS,
+    STRATEGIES,
+    CleanupPolicy,
+    stale_cap_months,
+)
 
 TTL_EXTRA = 2 / (1 - math.exp(-1)) - 2      # kaniko renewals beyond changes, tau = 0.5 month
 D14 = 14 / 30.4375                          # 14 days in months: 0.459959
@@ -284,3 +289,22 @@ def test_months_to_reach_piecewise():
     assert got[2] == 0.0
     assert months_to_reach(level0[:1], slopes[:, :1], caps[:, :1], 100.0)[0] == math.inf
     assert months_to_reach(level0[:1], slopes[:, :1], None, 9.0)[0] == pytest.approx(3.0)
+
+
+def test_stale_cap_per_image_worked_by_hand():
+    """keep_n 5, older than 14 days (0.46 months), one tag per change, T = 1 current
+    tag: keep_n keeps 5 - 1 = 4 old sets. c = 2/month: 4/2 = 2 months (more than the
+    age rule's 0.46); c = 20/month: 4/20 = 0.2, so the age rule's 0.46 holds; c = 0:
+    nothing is ever deleted ("never", 1e12 months). T = 6 keeps no old set (5 - 6 < 0):
+    the age rule alone, the same cap for every image. keep_n alone with c = 0 and
+    nothing kept (0/0): never."""
+    c = np.array([[2.0], [20.0], [0.0]])
+    policy = CleanupPolicy(keep_n=5, older_than_days=14)
+    caps = stale_cap_months(c, policy, np.array([[1.0]]), np.array([[1.0]]))
+    assert caps[:, 0].tolist() == pytest.approx([2.0, 14 / 30.4375, NEVER_MONTHS])
+    age_only = stale_cap_months(c, policy, np.array([[6.0]]), np.array([[1.0]]))
+    assert age_only.shape == (3, 1) and np.all(age_only == 14 / 30.4375)
+    keep_only = stale_cap_months(np.array([[0.0], [4.0]]), CleanupPolicy(keep_n=1),
+                                 np.array([[1.0]]), np.array([[1.0]]))
+    assert keep_only[:, 0].tolist() == [NEVER_MONTHS, 0.0]
+

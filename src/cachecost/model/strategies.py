@@ -148,26 +148,28 @@ def stale_cap_months(changes: Arr, policy: CleanupPolicy | None,
 
     Example: c = 2/month, D = 14 days, keep_n = 1, 5 tags per set, T = 2: keep_n
     keeps max(0, 1/5 - 2) = 0 sets, the age rule c*D = 0.92 sets: the cap is
-    max(14/30.4375, 0/2) = 0.46 months.
+    max(14/30.4375, 0/2) = 0.46 months. An image with no change (c = 0) never
+    reaches its cap. A cap the same for every image and sample is a read-only
+    broadcast, shape as ``changes`` and ``current_tags`` broadcast.
     """
     shape = np.broadcast(np.asarray(changes), np.asarray(current_tags)).shape
     if policy is None or (policy.keep_n is None and policy.older_than_days is None):
-        return np.full(shape, NEVER_MONTHS)
+        return np.broadcast_to(NEVER_MONTHS, shape)
     age_months = (policy.older_than_days / DAYS_PER_MONTH if policy.older_than_days is not None
                   else NEVER_MONTHS)
     keep_sets: Arr = (np.maximum(0.0, policy.keep_n / np.asarray(tags_per_change)
                                  - np.asarray(current_tags))
                       if policy.keep_n is not None else 0.0)
     if policy.older_than_days is not None and not np.any(np.asarray(keep_sets) > 0):
-        return np.full(shape, age_months)       # keep_n keeps no old set: the age rule alone
-    c = np.asarray(changes, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        by_keep = np.where(c > 0, keep_sets / c, NEVER_MONTHS)
-    if policy.older_than_days is None:
-        return np.asarray(np.minimum(by_keep, NEVER_MONTHS))
+        return np.broadcast_to(age_months, shape)   # keep_n keeps no old set: the age rule
     if policy.keep_n is None:
-        return np.full(shape, age_months)
-    return np.asarray(np.minimum(np.maximum(age_months, by_keep), NEVER_MONTHS))
+        return np.broadcast_to(age_months, shape)
+    # keep/c; with c = 0 that is inf or NaN (0/0), and fmin turns both into "never"
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        cap = np.divide(keep_sets, np.asarray(changes, dtype=float))
+    if policy.older_than_days is not None:
+        np.maximum(cap, age_months, out=cap)        # NaN stays NaN
+    return np.fmin(cap, NEVER_MONTHS, out=cap)
 
 
 @dataclass(frozen=True)
