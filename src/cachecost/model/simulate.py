@@ -156,9 +156,14 @@ def _sample(p: dict[str, np.ndarray], name: str) -> Arr:
     return float(v[0]) if v.min() == v.max() else v[None, :]
 
 
-def _scale(x: Arr, factor: Arr) -> Arr:
-    """``x * factor``, without a copy when the factor is exactly 1."""
-    return x if isinstance(factor, float) and factor == 1.0 else np.multiply(x, factor)
+def _scaled(st: Static, name: str, replicate: np.ndarray | None, factor: Arr) -> Arr:
+    """A calibration column (:func:`_calibrated`) times ``factor``: no copy when the
+    factor is exactly 1, and the product written over a fresh bootstrap gather."""
+    x = _calibrated(st, name, replicate)
+    if isinstance(factor, float) and factor == 1.0:
+        return x
+    fresh = x is not st.col[name] and np.shape(factor) in ((), (1, x.shape[1]))
+    return np.multiply(x, factor, out=x if fresh else None)
 
 
 def _build_minutes(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | None
@@ -166,14 +171,14 @@ def _build_minutes(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray |
     """(t_hit, t_change, t_miss) with hit <= change <= miss (a missing t_miss is
     ``uncached_to_cached_ratio * t_hit``, a missing t_change is t_miss)."""
     tf = _sample(p, "workload.build_minutes_factor")
-    hit = _scale(_calibrated(st, "cached_build_min", replicate), tf)
-    miss: Arr = _scale(_calibrated(st, "uncached_build_min", replicate), tf)
+    hit = _scaled(st, "cached_build_min", replicate, tf)
+    miss: Arr = _scaled(st, "uncached_build_min", replicate, tf)
     no_miss = np.isnan(st.col["uncached_build_min"])
     if no_miss.any():
         ratio = _sample(p, "assumptions.uncached_to_cached_ratio")
         miss = np.where(no_miss, np.multiply(hit, ratio), miss)
     miss = np.maximum(miss, hit)
-    change: Arr = _scale(_calibrated(st, "change_build_min", replicate), tf)
+    change: Arr = _scaled(st, "change_build_min", replicate, tf)
     no_change = np.isnan(st.col["change_build_min"])
     if no_change.any():
         change = np.where(no_change, miss, change)
@@ -192,21 +197,22 @@ def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | N
     replicate = _flat_replicate(st, replicate)
     pf = s(p, "workload.upstream_pipelines_factor")
     builds = np.multiply(c["builds_per_month"], pf)
-    changes = np.minimum(np.multiply(_calibrated(st, "changes_per_month", replicate),
-                                     s(p, "workload.image_changes_factor")), builds)
+    changes = np.minimum(_scaled(st, "changes_per_month", replicate,
+                                 s(p, "workload.image_changes_factor")), builds)
     r = s(p, "assumptions.kaniko_cache_bytes_share")
     tf = s(p, "workload.build_minutes_factor")
     hit, change, miss = _build_minutes(st, p, replicate)
-    pulled = np.multiply(np.multiply(r, c["compressed_size_gib"]),
-                         s(p, "assumptions.kaniko_pull_extract_min_per_gib"))
-    kaniko_hit = np.minimum(np.where(np.isnan(c["kaniko_hit_build_min"]),
-                                     np.add(hit, pulled),
-                                     np.multiply(c["kaniko_hit_build_min"], tf)), miss)
+    pulled = np.multiply(c["compressed_size_gib"],
+                         np.multiply(r, s(p, "assumptions.kaniko_pull_extract_min_per_gib")))
+    estimated = np.add(hit, pulled)
+    unmeasured = np.isnan(c["kaniko_hit_build_min"])     # no kaniko all-hit build in the logs
+    kaniko_hit = np.minimum(estimated if unmeasured.all() else np.where(
+        unmeasured, estimated, np.multiply(c["kaniko_hit_build_min"], tf)), miss)
     return Drivers(
         builds_per_month=builds, changes_per_month=changes,
         input_changes_per_month=np.multiply(
             changes, np.subtract(1.0, s(p, "workload.base_image_refresh_share"))),
-        failed_min_per_month=np.multiply(np.multiply(c["failed_min_per_month"], pf), tf),
+        failed_min_per_month=np.multiply(c["failed_min_per_month"], np.multiply(pf, tf)),
         hit_min=hit, change_min=change, miss_min=miss,
         image_gib=c["compressed_size_gib"], per_tag_gib=c["per_tag_gib"],
         dedup_gib=c["dedup_gib"], tags_kept=c["tags_kept"], run_steps=c["run_steps"],
