@@ -393,11 +393,10 @@ class KanikoCacheRepo(Strategy):
         """The current cache sets (one per kept tag): RUN-layer bytes, counted again
         per tag; under dedup free when the layers share the image's digests
         (``kaniko_digest_shared`` = 1), so ``(1 - shared) * T*r*S``."""
-        current = np.multiply(np.multiply(d.tags_kept, d.kaniko_cache_bytes_share),
-                              d.image_gib)
+        share = d.kaniko_cache_bytes_share          # per sample: the image columns once
         if accounting == "root-namespace-dedup":
-            return np.multiply(np.subtract(1.0, d.kaniko_digest_shared), current)
-        return current
+            share = np.multiply(np.subtract(1.0, d.kaniko_digest_shared), share)
+        return np.multiply(np.multiply(d.tags_kept, d.image_gib), share)
 
     def stale_gib_per_change(self, d: Drivers, accounting: str) -> Arr:
         """A change orphans the cache layers it rewrote: ``min(u, r) * S`` (both modes:
@@ -516,9 +515,9 @@ class BuildkitRegistryCacheMax(Strategy):
 
     def extra_gib(self, d: Drivers, accounting: str) -> Arr:
         """Intermediate-stage layers, multi-stage images only: ``T*x*S*multi``."""
-        intermediate = np.multiply(
-            np.multiply(d.tags_kept, np.multiply(d.buildkit_max_extra_share, d.is_multi_stage)),
-            d.image_gib)
+        intermediate = np.multiply(            # per-image columns first, then per sample
+            np.multiply(np.multiply(d.tags_kept, d.is_multi_stage), d.image_gib),
+            d.buildkit_max_extra_share)
         if accounting == "per-tag":
             return np.add(np.multiply(d.tags_kept, d.image_gib), intermediate)
         return intermediate
