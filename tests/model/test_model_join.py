@@ -29,7 +29,7 @@ def _parts():
 
 def test_join_matches_concatenation():
     """Hand check: b = [1, 2, 3, 4, 6], zero = [0, 0, 0, 0, 5]; col's first 3 rows
-    repeat 1, 2, 3 across its 4 columns."""
+    repeat 1, 2, 3 across its 4 columns. a, b and zero are rows of one block."""
     chunk1, chunk2 = _parts()
     out = _merge_chunks([chunk1, chunk2])["s"]
     for key in chunk1["s"]:
@@ -43,6 +43,8 @@ def test_join_matches_concatenation():
     assert out["b"] is not out["a"]
     assert out["flat"].strides == (0,)          # one value throughout: a broadcast
     assert out["col"].strides[1] != 0
+    # the distinct (K,) figures are rows of one read-only block (one allocation)
+    assert out["a"].base is out["b"].base is out["zero"].base is not None
 
 
 def test_join_keeps_a_repeated_column_and_a_constant_as_views():
