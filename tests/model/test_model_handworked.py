@@ -308,3 +308,27 @@ def test_stale_cap_per_image_worked_by_hand():
                                  np.array([[1.0]]), np.array([[1.0]]))
     assert keep_only[:, 0].tolist() == [NEVER_MONTHS, 0.0]
 
+
+@pytest.mark.parametrize("per_sample_times", [True, False])
+def test_buildkit_max_change_minutes_only_multi_stage_rows_move(per_sample_times):
+    """saving 0.5, image 1 multi-stage: t_change 6, t_hit 2 -> 6 - 0.5*(6 - 2) = 4; the
+    single-stage images keep t_change exactly (6 - 0.5*0*(6 - 2) = 6), so their rows are
+    not recomputed, and with no multi-stage image t_change itself comes back. The
+    rows match the whole-matrix formula to the bit, for (I, K) and (I, 1) times."""
+    rng = np.random.default_rng(5)
+    k = 7
+    change = rng.uniform(3, 9, (3, k)) if per_sample_times else np.array([[6.0], [5.0], [7.0]])
+    hit = change - rng.uniform(0, 2, change.shape)
+    saving = rng.uniform(0, 1, (1, k))
+    multi = np.array([[0.0], [1.0], [0.0]])
+    d = SimpleNamespace(change_min=change, hit_min=hit, is_multi_stage=multi,
+                        buildkit_max_change_saving=saving)
+    got = STRATEGIES["buildkit-registry-cache-max"].change_minutes(d)
+    whole = change - saving * multi * (change - hit)
+    assert got.shape == (3, k) and np.array_equal(got, whole)
+    d.change_min, d.hit_min = np.array([[6.0]]), np.array([[2.0]])
+    d.is_multi_stage, d.buildkit_max_change_saving = np.array([[1.0]]), 0.5
+    assert STRATEGIES["buildkit-registry-cache-max"].change_minutes(d)[0, 0] == 4.0
+    d.is_multi_stage = np.array([[0.0]])
+    assert STRATEGIES["buildkit-registry-cache-max"].change_minutes(d) is d.change_min
+

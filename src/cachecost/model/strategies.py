@@ -508,10 +508,24 @@ class BuildkitRegistryCacheMax(Strategy):
         "rebuilds after a change; for a single-stage one the same as mode=min.")
 
     def change_minutes(self, d: Drivers) -> Arr:
-        """``t_change - saving * multi_stage * (t_change - t_hit)``."""
-        saving = np.multiply(d.buildkit_max_change_saving, d.is_multi_stage)
-        return np.subtract(d.change_min,
-                           np.multiply(saving, np.subtract(d.change_min, d.hit_min)))
+        """``t_change - saving * multi_stage * (t_change - t_hit)``. A single-stage
+        image's row is t_change as it is (multi_stage 0), so only the multi-stage rows
+        are computed; with none, t_change itself is returned (BuildKit min's array)."""
+        change, hit = np.asarray(d.change_min), np.asarray(d.hit_min)
+        multi = np.asarray(d.is_multi_stage, dtype=float)
+        if multi.ndim != 2 or change.ndim != 2 or multi.shape[0] != change.shape[0]:
+            return np.subtract(change, np.multiply(
+                np.multiply(d.buildkit_max_change_saving, multi), np.subtract(change, hit)))
+        rows = np.flatnonzero(np.any(multi != 0.0, axis=1))
+        if rows.size == 0:
+            return d.change_min
+        saving = np.multiply(d.buildkit_max_change_saving, multi[rows])
+        changed = np.subtract(change[rows], np.multiply(
+            saving, np.subtract(change[rows], hit[rows] if hit.shape[0] > 1 else hit)))
+        out = np.array(np.broadcast_to(change, (change.shape[0], max(change.shape[1],
+                                                                   changed.shape[1]))))
+        out[rows] = changed
+        return out
 
     def extra_gib(self, d: Drivers, accounting: str) -> Arr:
         """Intermediate-stage layers, multi-stage images only: ``T*x*S*multi``."""
