@@ -46,7 +46,7 @@ def stale_growth(stale_rate: Arr, caps: np.ndarray | None, months: np.ndarray, k
     if caps is None:
         return np.asarray(rate_sum[:, None] * months[None, :])
     if len(months) == 1:
-        return np.asarray(image_dot(stale_rate, np.minimum(months[0], caps)))[:, None]
+        return np.broadcast_to(image_dot(stale_rate, np.minimum(months[0], caps)), (k,))[:, None]
     full = np.broadcast_to(image_dot(stale_rate, caps), (k,))     # once every cap is past
     first_cap, last_cap = float(np.min(caps)), float(np.max(caps))
     grown = np.empty((len(months), k))

@@ -166,7 +166,7 @@ def stale_cap_months(changes: Arr, policy: CleanupPolicy | None,
         return np.broadcast_to(age_months, shape)
     # keep/c; with c = 0 that is inf or NaN (0/0), and fmin turns both into "never"
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        cap = np.divide(keep_sets, np.asarray(changes, dtype=float))
+        cap = np.asarray(np.divide(keep_sets, np.asarray(changes, dtype=float)))  # 0-d too
     if policy.older_than_days is not None:
         np.maximum(cap, age_months, out=cap)        # NaN stays NaN
     return np.fmin(cap, NEVER_MONTHS, out=cap)
@@ -381,9 +381,9 @@ class KanikoCacheRepo(Strategy):
         miss every tau when nothing renews the layer)."""
         x = np.multiply(d.changes_per_month,
                         np.multiply(d.kaniko_full_change_share, d.kaniko_ttl_months))
-        with np.errstate(over="ignore"):            # x > 709: e^x is inf, the ratio 0
+        with np.errstate(over="ignore", divide="ignore"):   # x > 709: the ratio 0; tau = 0: inf
             ratio = np.divide(x, np.expm1(x), out=np.ones(np.shape(x)), where=x > 0)
-        return np.asarray(np.divide(ratio, d.kaniko_ttl_months))
+            return np.asarray(np.divide(ratio, d.kaniko_ttl_months))
 
     def fork_reuse_share(self, d: Drivers) -> Arr:
         """Forks cannot use upstream's cache repo (Berrange 2024-05), unless told."""
