@@ -11,7 +11,7 @@ import pytest
 from test_model_calibrate import _tiny_dataset
 
 from cachecost.model.calibrate import GIB, MULTI_STAGE_IMAGES, calibrate
-from cachecost.model.decide import choose, paired_decision, tornado_order
+from cachecost.model.decide import paired_decision, sort_tornado
 from cachecost.model.distributions import parse_distribution
 from cachecost.model.results import run_model
 from cachecost.model.scenario import KEYS, load_scenario
@@ -249,17 +249,12 @@ def test_multi_stage_is_a_per_image_fact(sample_calibration):
     assert flags.sum() >= 1
 
 
-def test_ties_but_for_rounding_are_ordered_by_name():
+def test_tornado_ties_but_for_rounding_are_ordered_by_name():
     """Two inputs each moving one $10 pack swing 10.0 and 10.000000000000002 (rounding):
     a tie, so the tornado lists them by strategy, then input, not by the noise; a real
-    difference of a cent still comes first. Means equal but for rounding tie too:
-    today's strategy is kept first (b is the baseline), else by name."""
+    difference of a cent still comes first, and a swing of 9.99 after them."""
     rows = [{"swing_usd_per_month": 10.000000000000002, "strategy": "s", "input": "b"},
+            {"swing_usd_per_month": 9.99, "strategy": "s", "input": "d"},
             {"swing_usd_per_month": 10.0, "strategy": "s", "input": "a"},
             {"swing_usd_per_month": 10.01, "strategy": "s", "input": "c"}]
-    assert [r["input"] for r in sorted(rows, key=tornado_order)] == ["c", "a", "b"]
-    sim = {"a": {"total_cost_usd_per_month": np.array([0.1 + 0.2])},
-           "b": {"total_cost_usd_per_month": np.array([0.3])}}
-    winner, order, *_ = choose(sim, ("a", "b"), "b")
-    assert (winner, order) == ("b", ["b", "a"])
-
+    assert [r["input"] for r in sort_tornado(rows)] == ["c", "a", "b", "d"]

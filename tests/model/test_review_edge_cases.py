@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from cachecost.model.decide import tornado_order
+from cachecost.model.decide import sort_tornado
 from cachecost.model.registry import (
     months_to_reach,
     peak_and_growth,
@@ -385,12 +385,10 @@ def test_block_sums_groups(x, blocks, decisions):
 # ----------------------------------------------------------------------- tornado order
 
 
-@pytest.mark.xfail(strict=True, reason="round(., 9) buckets: two swings 1.6e-15 apart "
-                   "across a half-nanodollar boundary still order by the noise")
 def test_tornado_ties_across_a_rounding_boundary_go_by_name():
     """5.0000000004999995 and 5.000000000500001 differ by rounding noise (1.6e-15) but
-    round to 5.0 and 5.000000001: the documented "ties go by name" does not hold for
-    them (rare: a swing within 1e-15 of a half-nanodollar)."""
+    would round to 5.0 and 5.000000001 (the review found rounded buckets order them by
+    the noise): a run within 1e-9 of its largest is one tie, so they go by name."""
     rows = [{"swing_usd_per_month": 5.000000000500001, "strategy": "s", "input": "b"},
             {"swing_usd_per_month": 5.0000000004999995, "strategy": "s", "input": "a"}]
-    assert [r["input"] for r in sorted(rows, key=tornado_order)] == ["a", "b"]
+    assert [r["input"] for r in sort_tornado(rows)] == ["a", "b"]

@@ -91,15 +91,29 @@ def _tornado(st: Static, dists: dict[str, Distribution], baseline: str,
                 "delta_at_p50_usd_per_month": float(delta[0]),
                 "swing_usd_per_month": abs(hi - lo),
             })
-    rows.sort(key=tornado_order)
-    return rows
+    return sort_tornado(rows)
 
 
-def tornado_order(row: dict[str, Any]) -> tuple[float, str, str]:
-    """Sort key of a tornado row: largest swing first; swings equal but for rounding
-    (two inputs each moving one $10 pack: 10.0 and 10.000000000000002) tie to 1e-9
-    USD/month and go by strategy, then input, so the order never rests on noise."""
-    return (-round(row["swing_usd_per_month"], 9), row["strategy"], row["input"])
+#: Swings (USD/month) closer than this to the largest of their run are one tie:
+#: rounding noise, not a difference (two inputs each moving one $10 pack swing 10.0
+#: and 10.000000000000002).
+TORNADO_TIE_USD = 1e-9
+
+
+def sort_tornado(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tornado rows, largest ``swing_usd_per_month`` first; a run of swings within
+    :data:`TORNADO_TIE_USD` of its largest is a tie and goes by strategy, then input,
+    so the order never rests on rounding noise (a bucket of rounded values would: two
+    swings 1e-15 apart can round apart)."""
+    by_swing = sorted(rows, key=lambda r: -r["swing_usd_per_month"])
+    out: list[dict[str, Any]] = []
+    tie: list[dict[str, Any]] = []
+    for row in by_swing:
+        if tie and tie[0]["swing_usd_per_month"] - row["swing_usd_per_month"] > TORNADO_TIE_USD:
+            out += sorted(tie, key=lambda r: (r["strategy"], r["input"]))
+            tie = []
+        tie.append(row)
+    return out + sorted(tie, key=lambda r: (r["strategy"], r["input"]))
 
 
 def _unit(dotted: str) -> str:
@@ -294,8 +308,7 @@ def choose(sim: dict[str, dict[str, np.ndarray]], names: tuple[str, ...], baseli
     """Winner by expected cost with the status-quo margin; returns (winner, order,
     is_status_quo_kept, ties, runner_up)."""
     mean = {n: float(np.mean(sim[n]["total_cost_usd_per_month"])) for n in names}
-    # means equal but for rounding tie: today's strategy first, then by name
-    order = sorted(names, key=lambda n: (round(mean[n], 9), n != baseline, n))
+    order = sorted(names, key=lambda n: (mean[n], n != baseline, n))
     winner = order[0]
     margin = mean[baseline] - mean[winner]
     is_status_quo_kept = winner != baseline and margin < resolution(mean[baseline])
