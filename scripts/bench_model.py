@@ -20,6 +20,10 @@ wall time and the median CPU time of, for ``--samples`` and for ``--base-samples
 The target (issue 12): ``run_model`` with 100,000 samples, bootstrap included,
 costs at most 0.5 s more than with 1,000 samples (CPU time, one core: wall time
 on a shared machine counts other people's work).
+
+The runs are warm (one process, after a warm-up); the first run in a fresh process
+costs more (fresh memory to map). ``taskset -c 1`` in front steadies the figures a
+little on a shared machine. Measured figures: ``docs/model.md`` section 7.
 """
 
 from __future__ import annotations
