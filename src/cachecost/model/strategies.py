@@ -162,8 +162,6 @@ def stale_cap_months(changes: Arr, policy: CleanupPolicy | None,
                       if policy.keep_n is not None else 0.0)
     if policy.older_than_days is not None and not np.any(np.asarray(keep_sets) > 0):
         return np.broadcast_to(age_months, shape)   # keep_n keeps no old set: the age rule
-    if policy.keep_n is None:
-        return np.broadcast_to(age_months, shape)
     # keep/c; with c = 0 that is inf or NaN (0/0), and fmin turns both into "never"
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         cap = np.asarray(np.divide(keep_sets, np.asarray(changes, dtype=float)))  # 0-d too
