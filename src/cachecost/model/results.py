@@ -53,7 +53,8 @@ from cachecost.model.uncertainty import build_bank, draw_replicates
 DEFAULT_SAMPLES = 20_000
 QUANTILES = (10, 50, 90)
 #: Inputs that are a probability of a yes/no fact: each sample draws the outcome.
-BERNOULLI_INPUTS = ("assumptions.kaniko_layer_digest_shared_probability",)
+BERNOULLI_INPUTS = tuple(f"{section}.{key}" for section, keys in KEYS.items()
+                         for key, spec in keys.items() if spec.unit == "probability")
 
 _SUMMARIZED = (
     "compute_minutes_per_month", "fork_compute_minutes_per_month",
@@ -64,6 +65,8 @@ _SUMMARIZED = (
     "project_cash_usd_per_month", "storage_cash_usd_per_month", "storage_packs",
     "shadow_storage_usd_per_month", "fork_owners_cash_usd_per_month",
     "registry_steady_gib", "registry_growth_gib_per_month",
+    "registry_priced_gib", "months_to_registry_steady",
+    "fork_single_cache_source_minutes_per_month",
 )
 
 def _clean(x: float) -> float | None:
@@ -230,7 +233,7 @@ def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: s
     delta = s["total_cost_usd_per_month"] - base_total
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.where(base_total != 0, 100.0 * delta / base_total, np.nan)
-    q = {key: summarize(s[key]) for key in _SUMMARIZED}
+    q = {key: summarize(s[key]) for key in _SUMMARIZED if key in s}
     growth = q["registry_growth_gib_per_month"]
     return {
         "title": strat.title, "description": strat.description,

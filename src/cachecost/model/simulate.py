@@ -42,6 +42,7 @@ import numpy as np
 from cachecost.model.calibrate import Calibration
 from cachecost.model.distributions import Distribution
 from cachecost.model.money import (
+    billed_cost_factor,
     fork_owner_cost_usd,
     hosted_overage_usd,
     shadow_storage_usd,
@@ -50,7 +51,7 @@ from cachecost.model.money import (
 )
 from cachecost.model.registry import (
     months_to_reach,
-    peak_and_growth,
+    priced_path,
     registry_series,
     stale_growth,
 )
@@ -222,6 +223,9 @@ def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | N
         kaniko_hit_min=kaniko_hit,
         fork_builds_per_month=s(p, "forks.pipelines_per_month"),
         fork_change_share=s(p, "forks.image_change_share"),
+        fork_reads_upstream=s(p, "forks.reads_upstream_registry_probability"),
+        fork_pipelines_per_change=s(p, "forks.pipelines_per_image_change"),
+        fork_owners=np.maximum(s(p, "forks.owners"), 1.0),
         refresh_per_month=s(p, "workload.scheduled_refresh_per_month"),
         check_min=s(p, "assumptions.rebuild_check_minutes"),
         changed_bytes_share=s(p, "assumptions.changed_bytes_share"),
@@ -229,7 +233,6 @@ def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | N
         kaniko_ttl_months=np.divide(s(p, "assumptions.kaniko_cache_ttl_hours"),
                                     HOURS_PER_MONTH),
         kaniko_full_change_share=s(p, "assumptions.kaniko_full_change_share"),
-        kaniko_fork_reuse_share=s(p, "assumptions.kaniko_fork_cache_reuse_share"),
         kaniko_digest_shared=s(p, "assumptions.kaniko_layer_digest_shared_probability"),
         buildkit_max_extra_share=s(p, "assumptions.buildkit_max_extra_bytes_share"),
         buildkit_max_change_saving=s(p, "assumptions.buildkit_max_change_saving_share"),
@@ -248,27 +251,45 @@ def usd_per_runner_minute(st: Static, p: dict[str, np.ndarray]) -> np.ndarray:
 
 def _compute_money(st: Static, p: dict[str, np.ndarray], up_min: np.ndarray, k: int
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """(project cash for runner time, quota minutes used), per sample."""
+    """(project cash for runner time, quota minutes used), per sample. Hosted: each job
+    class at its billed factor, the lower of its runner's size factor and the
+    project's discount (:func:`billed_cost_factor`)."""
     sc = st.scenario
     if sc.value("compute.mode") == "private-runners":
         return np.asarray(up_min * usd_per_runner_minute(st, p)), np.zeros(k)
-    factor = p["compute.cost_factor"] * p["compute.runner_size_factor"]
-    quota_used = up_min * factor
-    q_other = st.cal.other_minutes_per_month * p["workload.upstream_pipelines_factor"] * factor
+    discount = p.get("compute.cost_factor")
+    other_size = p["compute.runner_size_factor"]
+    quota_used = up_min * billed_cost_factor(
+        p.get("compute.container_runner_size_factor", other_size), discount)
+    q_other = (st.cal.other_minutes_per_month * p["workload.upstream_pipelines_factor"]
+               * billed_cost_factor(other_size, discount))
     quota = sc.value("compute.quota_minutes_per_month") or 0.0
     return hosted_overage_usd(quota_used, q_other, quota,
                               p["compute.usd_per_1000_minutes"]), np.asarray(quota_used)
 
 
+def fork_other_ci_minutes_per_pipeline(st: Static, p: dict[str, np.ndarray]) -> Arr:
+    """Runner minutes of a fork pipeline's other CI jobs: the scenario's value, else
+    upstream's measured other CI minutes per pipeline (0 without pipelines)."""
+    if "forks.other_ci_minutes_per_pipeline" in p:
+        return p["forks.other_ci_minutes_per_pipeline"]
+    pipelines = st.cal.upstream_pipelines_per_month
+    return st.cal.other_minutes_per_month / pipelines if pipelines > 0 else 0.0
+
+
 def _fork_money(st: Static, p: dict[str, np.ndarray], fork_min: np.ndarray, k: int
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """(fork owners' cash, share of one owner's quota used), per sample."""
+    """(fork owners' cash, share of one owner's quota the container builds use), per
+    sample; each owner's other CI minutes draw on the quota first."""
     fork_quota = st.scenario.value("forks.quota_minutes_per_month")
     owners = np.maximum(p["forks.owners"], 1.0)
-    per_owner = fork_min * p["forks.cost_factor"] * p["forks.runner_size_factor"] / owners
+    factor = billed_cost_factor(p["forks.runner_size_factor"], p.get("forks.cost_factor"))
+    per_owner = fork_min * factor / owners
+    other = (p["forks.pipelines_per_month"] * fork_other_ci_minutes_per_pipeline(st, p)
+             * factor / owners)
     share = per_owner / fork_quota if fork_quota else np.zeros(k)
-    return (fork_owner_cost_usd(per_owner, owners, fork_quota, p["forks.usd_per_1000_minutes"]),
-            np.asarray(share))
+    return (fork_owner_cost_usd(per_owner, owners, fork_quota, p["forks.usd_per_1000_minutes"],
+                                other), np.asarray(share))
 
 
 def _storage(st: Static, strat: Strategy, d: Drivers, policy: CleanupPolicy | None, k: int
@@ -314,12 +335,14 @@ class _WaitMemo:
 
     def __call__(self, strat: Strategy, d: Drivers, k: int) -> np.ndarray:
         h = strat.part(d, "fork_reuse_share")
+        share = strat.fork_wait_change_share(d)
         hit, change = strat.part(d, "hit_minutes"), strat.part(d, "change_minutes")
-        key = (id(hit), id(change), id(d.miss_min), id(h) if not isinstance(h, float)
-               else hash(h))
+        key = (id(hit), id(change), id(d.miss_min),
+               id(h) if not isinstance(h, float) else hash(h),
+               id(share) if not isinstance(share, float) else hash(share))
         if key not in self.done:
-            self.done[key] = ((hit, change, h), expected_max_wait(
-                hit, change, d.miss_min, h, d.fork_change_share, k, self.sorted))
+            self.done[key] = ((hit, change, h, share), expected_max_wait(
+                hit, change, d.miss_min, h, share, k, self.sorted))
         return self.done[key][1]
 
 
@@ -334,6 +357,9 @@ def _compute(st: Static, p: dict[str, np.ndarray], d: Drivers, strat: Strategy, 
         compute_cash, quota_used = _compute_money(st, p, up_min, k)
         fork_cash, fork_share = _fork_money(st, p, fork_min, k)
         memo[key] = (up_min, fork_min, compute_cash, quota_used, fork_cash, fork_share)
+        if strat.single_cache_source:     # what a second source (the fork's own) would save
+            memo[(*key, "single")] = (fork_min - p["forks.pipelines_per_month"]
+                                      * strat.fork_minutes_with_own_cache(d),)
     return memo[key]
 
 
@@ -349,7 +375,8 @@ def _evaluate(st: Static, p: dict[str, np.ndarray], d: Drivers, name: str, k: in
         st, p, d, strat, k, memo)
     store = _storage(st, strat, d, policy, k)
     steady, rate = store[accounting]
-    peak, growth = peak_and_growth(steady, rate, store["caps"], k)
+    path = priced_path(steady, rate, store["caps"], k)
+    peak = path["priced"]
     packs, storage_cash, shadow = _storage_money(st, p, peak)
     kinds = {"project_cash": compute_cash + storage_cash, "shadow": shadow,
              "fork_owners_cash": fork_cash}
@@ -373,9 +400,14 @@ def _evaluate(st: Static, p: dict[str, np.ndarray], d: Drivers, name: str, k: in
         "total_cost_usd_per_month": total,
         "fork_pipeline_feedback_minutes": fork_wait,
         "fork_wait_minutes": fork_wait,
-        "registry_steady_gib": peak,
-        "registry_growth_gib_per_month": growth,
+        "registry_priced_gib": peak,
+        "registry_steady_gib": path["steady"],
+        "months_to_registry_steady": path["months_to_steady"],
+        "registry_growth_gib_per_month": path["growth"],
     }
+    if strat.single_cache_source:
+        row["fork_single_cache_source_minutes_per_month"] = memo[
+            (*strat.compute_key(), "single")][0]
     if with_horizon:
         row.update(_horizon_metrics(st, p, store, accounting, compute_cash, storage_cash, k))
     return row
