@@ -11,10 +11,11 @@ from model_test_helpers import make_calibration
 from cachecost.model.claims import (
     DIGEST_INPUT,
     DIND,
-    FORK_REUSE_INPUT,
+    FORK_READS_INPUT,
     GB_PER_GIB,
     KANIKO,
     NO_CACHE,
+    PATCH_CACHE_REPO,
     VERDICTS,
     ClaimInputs,
     check_claims,
@@ -215,63 +216,67 @@ def test_quota_claim_verdicts():
 # --------------------------------------------------------------------------- forks
 
 
-@pytest.mark.parametrize(("kaniko_fork_min", "verdict", "share"), [
-    (1100.0, "holds", 1.0),          # (1100-100)/(1100-100)
-    (1060.0, "holds", 0.96),
-    (600.0, "partly", 0.5),
-    (140.0, "does not hold", 0.04),
+@pytest.mark.parametrize(("kaniko_fork_min", "share"), [
+    (1100.0, 1.0),          # (1100-100)/(1100-100)
+    (1060.0, 0.96),
+    (600.0, 0.5),
+    (140.0, 0.04),
 ])
-def test_forks_scratch_share_and_verdict(kaniko_fork_min, verdict, share):
+def test_forks_scratch_share_is_a_figure_not_the_verdict(kaniko_fork_min, share):
     """Fork minutes: dind 100, no cache 1100; kaniko's share from scratch is
-    (F_kaniko - 100) / (1100 - 100)."""
+    (F_kaniko - 100) / (1100 - 100). Every sample reads upstream (no draws), so the
+    verdict is the "reads" hypothesis' by mechanics, "partly", whatever the share."""
     sim = {DIND: metrics(), NO_CACHE: metrics(fork_compute_minutes_per_month=1100.0),
            KANIKO: metrics(fork_compute_minutes_per_month=kaniko_fork_min,
                            fork_wait_minutes=30.0)}
     inp = inputs(sim)
     assert fork_scratch_share(inp) == pytest.approx(np.full(K, share))
     c = forks_claim(inp)
-    assert c["verdict"] == verdict
+    assert c["verdict"] == "partly"
     assert c["details"]["fork_minutes_more"]["p50"] == pytest.approx(kaniko_fork_min - 100)
     assert c["details"]["wait_kaniko_min"]["p50"] == 30.0
+    assert c["details"]["cache_repo"] == PATCH_CACHE_REPO
 
 
 def test_claims_money_uses_the_one_money_format():
-    """Fork owners' cash 0 under dind and 43.01 USD/month under kaniko: the holds
-    sentence says "$43/month more" (textfmt: whole dollars from $10), not "$43.01"."""
+    """Fork owners' cash 0 under dind and 43.01 USD/month under kaniko: the figure
+    says "$43/month more" (textfmt: whole dollars from $10), not "$43.01"."""
     sim = {DIND: metrics(), NO_CACHE: metrics(fork_compute_minutes_per_month=1100.0),
            KANIKO: metrics(fork_compute_minutes_per_month=1100.0, fork_wait_minutes=30.0,
                            fork_owners_cash_usd_per_month=43.01)}
     c = forks_claim(inputs(sim))
-    assert c["verdict"] == "holds"
-    assert "fork owners pay $43/month more." in c["sentence"]
+    assert "$43/month more of fork owners' cash" in c["figure"]
     assert "43.01" not in c["sentence"] + c["figure"]
 
 
-def test_forks_verdict_hinges_on_upstream_cache_reuse():
-    """Reuse drawn 0, 0, 1, 1 (p10 0, p90 1). Fork minutes: dind 100, no cache 1100;
-    kaniko 1100, 1100 where forks cannot read upstream's cache -> (1100-100)/1000 =
-    100 % from scratch (holds), 140, 140 where they can -> 40/1000 = 4 % (does not
-    hold). The ends disagree -> these data cannot tell; the sentence gives both, with
-    the wait 40 vs 12 min. Over all samples: p50 of (100, 100, 4, 4) = 52 %."""
+def test_forks_verdict_reports_both_hypotheses():
+    """Fork-reads outcome drawn 0, 0, 1, 1 with probability 0.5. Fork minutes: dind
+    100, no cache 1100; kaniko 1100 where a fork cannot read upstream (wait 40 min)
+    and 140 where it can (40 more than dind, wait 12). Cannot read: "holds" (no cache
+    at all); reads: "partly" (a changed image rebuilt on every pipeline): they differ,
+    so "these data cannot tell", each hypothesis with its probability 50 %."""
     sim = {DIND: metrics(), NO_CACHE: metrics(fork_compute_minutes_per_month=1100.0),
            KANIKO: metrics()}
     sim[KANIKO]["fork_compute_minutes_per_month"] = np.array([1100.0, 1100.0, 140.0, 140.0])
     sim[KANIKO]["fork_wait_minutes"] = np.array([40.0, 40.0, 12.0, 12.0])
-    draws = {FORK_REUSE_INPUT: np.array([0.0, 0.0, 1.0, 1.0])}
-    c = forks_claim(inputs(sim, draws=draws))
-    ends = c["details"]["reuse_ends"]
-    assert ends["low"]["verdict"] == "holds" and ends["low"]["scratch_pct"] == 100.0
-    assert ends["high"]["verdict"] == "does not hold"
-    assert ends["high"]["scratch_pct"] == pytest.approx(4.0)
-    assert ends["low"]["wait_min"] == 40.0 and ends["high"]["wait_min"] == 12.0
+    draws = {FORK_READS_INPUT: np.array([0.0, 0.0, 1.0, 1.0])}
+    c = forks_claim(inputs(sim, draws=draws, fork_reads_probability=0.5))
+    hyp = c["details"]["hypotheses"]
+    assert hyp["cannot_read"] == {
+        "probability": 0.5, "samples": 2, "scratch_pct": 100.0,
+        "fork_minutes_more": 1000.0, "owners_usd": 0.0, "wait_min": 40.0,
+        "wait_dind_min": 3.0, "verdict": "holds"}
+    assert hyp["reads"]["verdict"] == "partly"
+    assert hyp["reads"]["fork_minutes_more"] == pytest.approx(40.0)
+    assert hyp["reads"]["wait_min"] == 12.0
     assert c["verdict"] == "these data cannot tell"
-    assert c["interval"]["p50"] == pytest.approx(52.0)
-    assert "If it cannot" in c["sentence"] and "40.0 min" in c["sentence"]
-    assert "MR 135263" in c["hinges_on"] and "Berrangé" in c["hinges_on"]
-    # the same input pinned at 0 in every sample: both ends are every sample -> holds
-    sim[KANIKO]["fork_compute_minutes_per_month"] = np.full(K, 1100.0)
-    c0 = forks_claim(inputs(sim, draws={FORK_REUSE_INPUT: np.zeros(K)}))
-    assert c0["verdict"] == "holds"
+    assert "(50%)" in c["sentence"] and "40.0 fork minutes" in c["sentence"]
+    assert "MR 135263" in c["hinges_on"] and PATCH_CACHE_REPO in c["hinges_on"]
+    # a probability of 1 or 0 leaves one hypothesis: its verdict
+    assert forks_claim(inputs(sim, draws={FORK_READS_INPUT: np.ones(K)},
+                              fork_reads_probability=1.0))["verdict"] == "partly"
+    assert forks_claim(inputs(sim, draws={FORK_READS_INPUT: np.zeros(K)},
+                              fork_reads_probability=0.0))["verdict"] == "holds"
 
 
 def test_forks_cannot_tell_without_fork_pipelines():
@@ -281,12 +286,20 @@ def test_forks_cannot_tell_without_fork_pipelines():
     assert forks_claim(inputs(sim))["verdict"] == "these data cannot tell"
 
 
-def test_single_cache_source():
-    """kaniko fork minutes 1100 vs dind 100: a second source would save 1000 a month."""
+def test_single_cache_source_is_priced_by_what_one_source_costs():
+    """kaniko's fork minutes beyond a kaniko with a second source (the fork's own
+    cache): 8 where the fork reads upstream (a changed image rebuilt on every
+    pipeline instead of once), 60 where it cannot (scratch instead of its own
+    cache): p50 of (8, 8, 60, 60) = 34 a month, not the 1,000 fork minutes kaniko
+    spends beyond dind (claim 4's figure)."""
     sim = {DIND: metrics(), KANIKO: metrics(fork_compute_minutes_per_month=1100.0)}
-    c = single_cache_source_claim(inputs(sim))
+    sim[KANIKO]["fork_single_cache_source_minutes_per_month"] = np.array([8.0, 8, 60, 60])
+    draws = {FORK_READS_INPUT: np.array([1.0, 1.0, 0.0, 0.0])}
+    c = single_cache_source_claim(inputs(sim, draws=draws))
     assert c["verdict"] == "holds"
-    assert c["interval"]["p50"] == pytest.approx(1000.0)
+    assert c["interval"]["p50"] == pytest.approx(34.0)
+    assert c["details"]["fork_minutes_by_hypothesis"] == {"cannot_read": 60.0, "reads": 8.0}
+    assert PATCH_CACHE_REPO in c["figure"]
     assert single_cache_source_claim(inputs(sim, kaniko_cache_sources=2))["verdict"] == \
         "does not hold"
 
@@ -378,8 +391,12 @@ def test_run_model_claims_hand_worked(sample, fixed_scenario):
     (10,000/year, 2,500/year other spending) lasts 10000/(41.6 + 208.33) = 40.01 months
     under dind, 10000/(200 + 208.33) = 24.49 under no cache: 12/24.49 - 12/40.01 =
     12 * 158.4 / 10000 = 19.008 % more of the yearly budget -> holds.
-    Forks: no reuse -> 100 % from scratch; kaniko 10*2*10 = 200 min, dind
-    10*2*(2 + 0.1*4) = 48 -> 152 more; kaniko's wait is a miss, 10 min."""
+    Forks: a fork's job cannot read upstream's registry (probability 0): kaniko has no
+    cache, 10*2*10 = 200 min; dind reads its own tag, stale after each upstream change
+    for u = min(1, c*O/F) = min(1, 2*2/10) = 0.4 of its builds, s = 0.1 + 0.4 = 0.5:
+    10*2*(2 + 0.5*4) = 80 -> 120 more, verdict "holds"; kaniko's wait is a miss, 10
+    min. One cache source costs the same 120 (a second, the fork's own, would give
+    dind's 80)."""
     from cachecost.model.results import run_model
 
     cal = make_calibration({"a": {}, "b": {"compressed_size_gib": 2.0}})
@@ -415,8 +432,11 @@ def test_run_model_claims_hand_worked(sample, fixed_scenario):
     assert comp["verdict"] == "holds"
     forks = claims["forks-rebuild-from-scratch"]
     assert forks["verdict"] == "holds"
-    assert forks["details"]["fork_minutes_more"]["p50"] == pytest.approx(152.0)
+    assert forks["details"]["fork_minutes_more"]["p50"] == pytest.approx(120.0)
     assert forks["details"]["wait_kaniko_min"]["p50"] == pytest.approx(10.0)
+    assert forks["details"]["hypotheses"]["cannot_read"]["probability"] == 1.0
+    single = claims["kaniko-single-cache-source"]
+    assert single["interval"]["p50"] == pytest.approx(120.0)
     mem = claims["kaniko-reproducible-memory"]
     assert mem["verdict"] == "these data cannot tell"          # private runners
     assert mem["details"]["largest_image"] == "b"
