@@ -337,6 +337,26 @@ def test_reproducible_memory_hosted(ratio, verdict, price):
     assert c["details"]["extra_cost"]["p50"] == pytest.approx(price)
 
 
+def test_reproducible_memory_larger_runner_costs_an_oss_project_nothing():
+    """Peak 3 GiB x 2.5 x 1.0737 = 8.05 GB needs the medium runner (factor 2) where
+    the small one (1) runs today. GitLab bills min(size, discount): with the OSS
+    program's 0.5, min(2, 0.5) = min(1, 0.5) = 0.5, so the medium runner costs $0 more
+    (a product would say 1000 x $10/1000 x (1.0/0.5 - 1) = $10); without a discount,
+    $10."""
+    sim = {KANIKO: metrics(quota_minutes_used_per_month=1000.0)}
+    draws = {"compute.runner_size_factor": np.full(K, 3.0),
+             "compute.container_runner_size_factor": np.ones(K),
+             "compute.usd_per_1000_minutes": np.full(K, 10.0)}
+    args = dict(mode="gitlab-hosted", uncompressed_ratio=np.full(K, 2.5))
+    c = reproducible_memory_claim(inputs(sim, draws={**draws, "compute.cost_factor":
+                                                     np.full(K, 0.5)}, **args))
+    assert c["details"]["runner_needed"] == "medium"
+    assert c["details"]["runner_ram_gb"] == 8.0          # the container jobs' runner
+    assert c["details"]["extra_cost"]["p50"] == 0.0
+    c = reproducible_memory_claim(inputs(sim, draws=draws, **args))
+    assert c["details"]["extra_cost"]["p50"] == pytest.approx(10.0)
+
+
 def test_reproducible_memory_private_runners_cannot_tell():
     sim = {KANIKO: metrics()}
     c = reproducible_memory_claim(inputs(sim, uncompressed_ratio=np.full(K, 2.0)))

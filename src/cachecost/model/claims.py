@@ -67,6 +67,7 @@ from typing import Any
 import numpy as np
 
 from cachecost.model.calibrate import FALLBACK_SIZE_METHOD
+from cachecost.model.money import billed_cost_factor
 from cachecost.model.quantile import percentiles
 from cachecost.model.simulate import Static
 from cachecost.model.strategies import CleanupPolicy
@@ -788,9 +789,13 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
     idx, need_factor = runner_for(peak_gb_k)
     kan = inp.sim[KANIKO]
     against = "a small hosted runner"
+    discount = None
     if inp.compute_mode == "gitlab-hosted" and "compute.runner_size_factor" in inp.draws:
         against = "today's runner"
-        size_factor = np.asarray(inp.draws["compute.runner_size_factor"], dtype=float)
+        size_factor = np.asarray(inp.draws.get("compute.container_runner_size_factor",
+                                               inp.draws["compute.runner_size_factor"]),
+                                 dtype=float)
+        discount = inp.draws.get("compute.cost_factor")
         ram_k = runner_ram_gb(size_factor)
         ram: float | None = float(np.median(ram_k))
         now_factor = np.array([r[2] for r in RUNNER_SIZES])[
@@ -800,7 +805,11 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
     else:
         ram, now_factor = None, np.ones(k)
         cost_now = np.asarray(kan["compute_cost_usd_per_month"], dtype=float)
-    price = quantiles(cost_now * np.maximum(need_factor / now_factor - 1.0, 0.0), "USD/month")
+    # GitLab bills min(size, discount) (money.billed_cost_factor): an OSS-program project
+    # pays 0.5 on a large runner as on a small one, so a larger runner costs it nothing
+    billed_need = billed_cost_factor(need_factor, discount)
+    billed_now = billed_cost_factor(now_factor, discount)
+    price = quantiles(cost_now * np.maximum(billed_need / billed_now - 1.0, 0.0), "USD/month")
     verdict = _memory_verdict(peak, ram)
     names = [r[0] for r in RUNNER_SIZES] + ["none (beyond 2xlarge)"]
     need = names[int(np.median(idx))]
