@@ -598,7 +598,9 @@ def reuse_ends(inp: ClaimInputs) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, outcome, verdict in FORK_HYPOTHESES:
         mask = reads if outcome else ~reads
-        p50 = (lambda x, m=mask: quantiles(np.asarray(x, dtype=float)[m])["p50"])
+
+        def p50(x: Any, m: np.ndarray = mask) -> float | None:
+            return quantiles(np.asarray(x, dtype=float)[m])["p50"]
         out[name] = {
             "probability": p_reads if outcome else 1.0 - p_reads,
             "samples": int(mask.sum()), "scratch_pct": p50(share),

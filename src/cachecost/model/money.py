@@ -29,6 +29,8 @@ Formulas (sources in ``docs/model.md`` §2)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from cachecost.model.strategies import Arr
@@ -111,3 +113,41 @@ def storage_cash_usd(packs: np.ndarray, usd_per_10gib_year: Arr) -> np.ndarray:
 def shadow_storage_usd(peak_gib: np.ndarray, usd_per_10gib_year: Arr) -> np.ndarray:
     """The shadow price per month: ``GiB * rate / 120`` (a rate per GiB-month)."""
     return np.asarray(peak_gib * np.asarray(usd_per_10gib_year) / (PACK_GIB * PACK_MONTHS))
+
+
+def _p50(value: object) -> float | None:
+    """A parsed input at its p50 (a Distribution's median, a number as is, None)."""
+    if value is None:
+        return None
+    median = getattr(value, "median", value)
+    return float(median)  # type: ignore[arg-type]
+
+
+def billing_classes(value: Callable[[str], object], mode: str) -> list[dict[str, object]]:
+    """Per job class (container builds, other CI, forks), what GitLab bills at the
+    inputs' p50: ``{job_class, runner_size_factor, discount_kind, discount_factor,
+    billed_factor, rule}`` (upstream classes only on GitLab-hosted runners; ``value``
+    reads a scenario input by dotted name). The rule and its source: ``cost_factor.rb``
+    ``apply_discount``, the lower of the two."""
+    rows: list[tuple[str, str, str]] = [("forks", "forks.runner_size_factor",
+                                         "forks.cost_factor")]
+    if mode == "gitlab-hosted":
+        container = ("compute.container_runner_size_factor"
+                     if value("compute.container_runner_size_factor") is not None
+                     else "compute.runner_size_factor")
+        rows = [("container builds", container, "compute.cost_factor"),
+                ("other CI", "compute.runner_size_factor", "compute.cost_factor"), *rows]
+    out: list[dict[str, object]] = []
+    for job_class, size_key, discount_key in rows:
+        size, discount = _p50(value(size_key)), _p50(value(discount_key))
+        out.append({"job_class": job_class, "runner_size_factor": size,
+                    "discount_kind": discount_kind(discount), "discount_factor": discount,
+                    "billed_factor": float(billed_cost_factor(size or 0.0, discount)),
+                    "rule": BILLING_RULE})
+    return out
+
+
+#: The rule and its source, for the results' ``billing`` rows.
+BILLING_RULE = ("min(runner size factor, discount factor): GitLab "
+                "ee/lib/gitlab/ci/minutes/cost_factor.rb apply_discount (2022-; "
+                "doc/ci/pipelines/compute_minutes.md 2025)")

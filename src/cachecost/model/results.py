@@ -38,6 +38,7 @@ from cachecost.model.decide import (
 )
 from cachecost.model.distributions import Distribution
 from cachecost.model.measured import registry_today, with_measured_inputs
+from cachecost.model.money import billing_classes
 from cachecost.model.quantile import percentiles
 from cachecost.model.scenario import KEYS, Scenario, describe_value
 from cachecost.model.simulate import (
@@ -392,6 +393,7 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
                                 "fork pipeline (minutes, not priced)",
         },
         "strategies": strategies,
+        "billing": billing_classes(scenario.value, scenario.value("compute.mode")),
         "inputs": _inputs_list(scenario, cal),
         "tornado": _tornado(point_st, dists, scenario.baseline, swung),
         "break_even": break_even,

@@ -30,12 +30,12 @@ import yaml
 from cachecost.config import SCENARIOS_DIR
 from cachecost.errors import CachecostError, read_user_file
 from cachecost.model.distributions import EXPECTED_FORM, Distribution, fixed, parse_distribution
-from cachecost.model.strategies import (
-    KEEP_N_CHOICES,
-    OLDER_THAN_DAYS_CHOICES,
-    STRATEGIES,
-    STRATEGY_NAMES,
-)
+from cachecost.model.strategies import STRATEGIES, STRATEGY_NAMES
+
+#: GitLab's allowed cleanup-policy values (app/models/container_expiration_policy.rb:
+#: keep_n_options, older_than_options; 60d added by commit c7be549c, 2021-09-29).
+KEEP_N_CHOICES = (1, 5, 10, 25, 50, 100)
+OLDER_THAN_DAYS_CHOICES = (7, 14, 30, 60, 90)
 
 DEFAULT_SCENARIO_NAME = "qemu-private-runners"
 DEFAULT_SCENARIO_PATH = SCENARIOS_DIR / f"{DEFAULT_SCENARIO_NAME}.yaml"

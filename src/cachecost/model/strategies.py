@@ -40,10 +40,6 @@ ACCOUNTINGS = ("per-tag", "root-namespace-dedup")
 IMAGE_AXIS = 0
 HOURS_PER_MONTH = 730.5
 DAYS_PER_MONTH = 30.4375
-#: GitLab's allowed cleanup-policy values (app/models/container_expiration_policy.rb:
-#: keep_n_options, older_than_options; 60d added by commit c7be549c, 2021-09-29).
-KEEP_N_CHOICES = (1, 5, 10, 25, 50, 100)
-OLDER_THAN_DAYS_CHOICES = (7, 14, 30, 60, 90)
 
 
 @dataclass
@@ -237,11 +233,10 @@ class Strategy:
     def fork_change_builds_share(self, d: Drivers) -> Arr:
         """Share of fork builds (of those reading a cache) that rebuild from a changed
         step, per image: the fork reads its own tag after its first build, so only the
-        pipeline that changes an image pays (d). Without upstream's registry (R = 0) the
-        fork's own tag also goes stale when upstream changes the image: its first
-        pipeline after each of the c upstream changes rebuilds, a share
-        ``u = min(1, c*O/F)`` of its builds (O owners, F fork pipelines a month):
-        ``s = d + (1 - R)*(min(1, d + u) - d)``.
+        pipeline that changes an image pays (d). Without upstream's registry (R = 0) its
+        own tag also goes stale at each of the c upstream changes, a share ``u = min(1,
+        c*O/F)`` of its builds (O owners, F fork pipelines a month): ``s = d + (1 - R)*
+        (min(1, d + u) - d)``.
 
         Example: d = 0.02, c = 1/month, O = 15, F = 40: u = 0.375; R = 1: s = 0.02,
         R = 0: s = 0.395."""
@@ -296,12 +291,11 @@ class Strategy:
         return np.asarray(np.multiply(h, reused) + np.multiply(np.subtract(1.0, h), miss))
 
     def fork_wait_change_share(self, d: Drivers) -> Arr:
-        """The per-sample change share the fork wait uses: the image mean of
-        :meth:`fork_change_builds_share` (exact when it is the same for every image)."""
+        """The fork wait's per-sample change share: the image mean of
+        :meth:`fork_change_builds_share` (exact when every image has the same)."""
         key = ("fork_wait_change_share", type(self).fork_change_builds_share)
         if key not in d.memo:       # once per change-share formula (not via part: it varies)
-            share = self.part(d, "fork_change_builds_share")
-            arr = np.asarray(share)
+            arr = np.asarray(share := self.part(d, "fork_change_builds_share"))
             d.memo[key] = (np.mean(arr, axis=0, keepdims=True)
                            if arr.ndim == 2 and arr.shape[0] > 1 else share)
         return d.memo[key]
