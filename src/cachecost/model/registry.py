@@ -88,20 +88,40 @@ def priced_path(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray | N
         return {"priced": steady, "steady": steady, "months_to_steady": zero,
                 "growth": zero}
     rate = np.asarray(stale_rate, dtype=float)
-    if caps is None:
-        caps = np.broadcast_to(NEVER_MONTHS, rate.shape)
+    if caps is None or np.size(caps) == 1 or not any(np.asarray(caps).strides):
+        cap = NEVER_MONTHS if caps is None else float(np.asarray(caps).flat[0])   # one cap
+        return _one_cap_path(steady, np.broadcast_to(np.sum(rate, axis=0), (k,)), cap, months)
     grows = rate > 0
     unbounded = (np.asarray(caps) >= NEVER_MONTHS / 2) & grows
     priced = steady + np.broadcast_to(image_dot(rate, np.minimum(caps, months)), (k,))
+    if not unbounded.any():         # every growing image is capped (the usual case)
+        final = steady + np.broadcast_to(image_dot(rate, np.where(grows, caps, 0.0)), (k,))
+        last = np.broadcast_to(np.max(np.where(grows, caps, 0.0), axis=0), (k,))
+        return {"priced": np.asarray(priced), "steady": np.asarray(final),
+                "months_to_steady": np.asarray(last, dtype=float), "growth": zero}
     growth = np.broadcast_to(np.sum(np.where(unbounded, rate, 0.0), axis=0), (k,))
     forever = np.broadcast_to(np.any(unbounded, axis=0), (k,))
-    capped = np.where(unbounded, 0.0, np.minimum(caps, NEVER_MONTHS))
+    capped = np.where(unbounded | ~grows, 0.0, caps)
     final = steady + np.broadcast_to(image_dot(rate, capped), (k,))
-    last = np.broadcast_to(np.max(np.where(grows, capped, 0.0), axis=0), (k,))
+    last = np.broadcast_to(np.max(capped, axis=0), (k,))
     return {"priced": np.asarray(priced),
             "steady": np.where(forever, np.inf, final),
             "months_to_steady": np.where(forever, np.inf, last),
             "growth": np.asarray(growth, dtype=float)}
+
+
+def _one_cap_path(steady: np.ndarray, rate_sum: np.ndarray, cap: float, months: float
+                  ) -> dict[str, np.ndarray]:
+    """:func:`priced_path` when every image has the same cap (the age rule, or none):
+    only the per-sample sum of the rates is needed."""
+    grows = rate_sum > 0
+    if cap >= NEVER_MONTHS / 2:
+        return {"priced": steady + rate_sum * months,
+                "steady": np.where(grows, np.inf, steady),
+                "months_to_steady": np.where(grows, np.inf, 0.0),
+                "growth": np.asarray(rate_sum, dtype=float)}
+    return {"priced": steady + rate_sum * min(cap, months), "steady": steady + rate_sum * cap,
+            "months_to_steady": np.where(grows, cap, 0.0), "growth": np.zeros(len(steady))}
 
 
 def months_to_reach(level0: np.ndarray, slopes: np.ndarray, caps: np.ndarray | None,

@@ -27,7 +27,7 @@ READER_NAMES: dict[str, str] = {
     "compute.node_cost_usd_per_year": "the runner nodes' yearly cost",
     "compute.sponsor_budget_usd_per_year": "the sponsor's yearly credits",
     "compute.other_spend_usd_per_year": "other yearly spending from the sponsor's credits",
-    "compute.cost_factor": "GitLab's discount for upstream jobs",
+    "compute.cost_factor": "GitLab's cost factor for upstream jobs",
     "compute.container_runner_size_factor": "the container jobs' runner size factor",
     "compute.runner_size_factor": "the upstream runner size factor",
     "compute.quota_minutes_per_month": "the monthly compute-minute quota",
@@ -35,7 +35,7 @@ READER_NAMES: dict[str, str] = {
     "forks.pipelines_per_month": "fork pipelines a month",
     "forks.owners": "the number of fork owners",
     "forks.image_change_share": "the share of fork pipelines that change an image",
-    "forks.cost_factor": "GitLab's discount for fork jobs",
+    "forks.cost_factor": "GitLab's cost factor for fork jobs",
     "forks.reads_upstream_registry_probability":
         "the chance that a fork's job can read upstream's registry",
     "forks.pipelines_per_image_change": "fork pipelines that carry one image change",
