@@ -251,3 +251,25 @@ def test_forks_verdict_does_not_move_with_kaniko_pull_speed(sample, tmp_path):
     assert out[0]["details"]["hypotheses"]["reads"]["probability"] == pytest.approx(0.9)
     assert out[0]["details"]["fork_minutes_more"]["p50"] != \
         out[1]["details"]["fork_minutes_more"]["p50"]
+
+
+def test_expected_change_rate_is_the_measured_rate(sample, sample_calibration):
+    """Default scenario, no statement about the future: over 100,000 samples each
+    image's mean change rate in the drivers (bank replicate x image_changes_factor,
+    mean 1 x the measured rate) is its measured rate within 2 %, for every image with at
+    least one event whose cap min(c, B) binds rarely (B >= 5 c); before the fix these
+    were 1.45x the measured rates on the sample."""
+    from cachecost.model.results import draw_inputs
+    from cachecost.model.simulate import make_drivers, make_static, uncertain_inputs
+
+    cal = sample_calibration
+    sc = load_scenario(None)
+    st = make_static(cal, sc, build_bank(cal, np.random.default_rng(3)))
+    draws, rep = draw_inputs(st, uncertain_inputs(sc), 100_000, 11)
+    d = make_drivers(st, draws, rep)
+    mean = np.asarray(d.changes_per_month).mean(axis=1)
+    img = cal.images
+    ok = ((img["change_events"] >= 1) & (img["builds_per_month"] >= 5 * img["changes_per_month"])
+          ).to_numpy()
+    assert ok.sum() >= 5
+    assert mean[ok] == pytest.approx(img["changes_per_month"].to_numpy()[ok], rel=0.02)
