@@ -657,8 +657,9 @@ def forks_claim(inp: ClaimInputs) -> dict[str, Any]:
     quota = quantiles(100.0 * np.asarray(k["fork_quota_share"]), "%")
     ends = reuse_ends(inp)
     verdict = _forks_verdict(ends)
-    figure = (f"kaniko, over both hypotheses: {_span(share, '{:,.0f}', '%')} of fork build "
-              f"minutes beyond dind's are from scratch; forks spend {_span(fmin)} more "
+    figure = (f"kaniko, over both hypotheses: forks' extra minutes over dind are "
+              f"{_span(share, '{:,.0f}', '%')} of what building from scratch adds; forks "
+              f"spend {_span(fmin)} more "
               f"runner minutes a month than with dind, {format_usd(money['p50'])}/month "
               f"more of fork owners' cash; --cache-repo=\"{PATCH_CACHE_REPO}\".")
     return _claim(cid, FORKS_CLAIM, verdict, _forks_sentence(verdict, ends), figure, fmin,
