@@ -92,9 +92,6 @@ NEGLIGIBLE_RATIO = 1.1
 #: at or below NEGLIGIBLE_SHARE it "does not hold"; between, "partly".
 MATERIAL_SHARE = 0.10
 NEGLIGIBLE_SHARE = 0.01
-#: Share of fork builds from scratch at/above which forks "rebuild from scratch".
-SCRATCH_HOLDS = 0.95
-SCRATCH_NOT = 0.05
 #: Threshold comparisons forgive float rounding (12/20 - 12/24 = 0.0999...).
 _EPS = 1e-9
 
