@@ -18,7 +18,8 @@ common random numbers. For one strategy ``s``::
   sample, no re-simulation. A probability of a yes/no fact (drawn as a 0/1 outcome
   per sample) gives ``m_s(p) = (1 - p) m_s(0) + p m_s(1)``.
 * **Bisection** (regula falsi) otherwise, on re-simulated totals of the first
-  :data:`FLIP_SAMPLES` samples of the run, anchored to the run's own means:
+  :data:`FLIP_SAMPLES` samples of the run (a tornado end: :data:`SCAN_SAMPLES`),
+  anchored to the run's own means:
   ``m_s(v) = mean_K(total_s) + mean_n(total_s(v)) - mean_n(total_s)``, the subsample
   giving only the *shift* the input causes, which common random numbers make precise.
 
@@ -49,7 +50,9 @@ from cachecost.rules import TIE_FLOOR_USD, TIE_SHARE
 #: Samples of the run re-simulated for an input that is not linear in the total
 #: (the first ones: the run's own draws and replicates).
 FLIP_SAMPLES = 4096
-#: Samples of the run used to scan for a sign change before refining.
+#: Samples of the run used to scan for a sign change before refining, and to
+#: re-simulate a tornado end (its shift from the run's means: common random numbers
+#: make it precise; every end of every input is one row block, so this sets its cost).
 SCAN_SAMPLES = 1024
 #: Regula falsi stops when the expected difference is within this (USD/month).
 TOLERANCE_USD = 0.01
@@ -132,7 +135,11 @@ class Run:
 
     def mean(self, name: str, n: int | None = None) -> float:
         """Expected total of strategy ``name`` over the run's (first ``n``) samples."""
-        return float(np.mean(self.sim[name]["total_cost_usd_per_month"][:n]))
+        key = (name, f"mean:{n}")
+        if key not in self.cache:
+            self.cache[key] = float(np.mean(self.sim[name]["total_cost_usd_per_month"][:n]))
+        found: float = self.cache[key]
+        return found
 
 
 def unit_of(dotted: str) -> str:
@@ -370,7 +377,7 @@ def _ends_means(run: Run, swing: list[str]) -> dict[str, dict[str, np.ndarray]]:
             rest.append(name)
     if not rest:
         return out
-    n = min(run.flip_samples, run.samples)
+    n = min(SCAN_SAMPLES, run.samples)
     g = 2 * len(rest)
     p = {k: np.tile(v[:n], g) for k, v in run.draws.items()}
     for j, name in enumerate(rest):
@@ -405,5 +412,6 @@ def tornado(run: Run, baseline: str) -> list[Swing]:
                 delta_at_p50_usd_per_month=expected, delta_expected_usd_per_month=expected,
                 swing_usd_per_month=abs(float(d[1] - d[0])),
                 samples=run.samples if method == CLOSED_FORM and not is_probability(name)
-                else min(run.flip_samples, run.samples)))
+                else min(run.flip_samples if is_probability(name) else SCAN_SAMPLES,
+                         run.samples)))
     return rows
