@@ -81,14 +81,19 @@ def storage_sims(kaniko_raw_gib: float, kaniko_clean_gib: float):
     return sim, raw
 
 
-def test_storage_partly_when_only_the_cleanup_avoids_doubling():
-    """kaniko 61 GiB vs dind 10 at 12 months without a cleanup: 6.1x; with the
-    cleanup it needs 12 vs 10: 1.2x. Doubles without a cleanup, not with it ->
-    partly. Day 0 dedup 10/10 = 1.0x, per-tag 38/20 = 1.9x; per-tag at 12 months
-    60/20 = 3.0x without, 44/20 = 2.2x with the cleanup."""
+def test_storage_judges_the_patch_as_written():
+    """kaniko 61 GiB vs dind 10 at 12 months without a cleanup: 6.1x; the patch sets no
+    cleanup policy, so the claim holds; with the cleanup it needs (12 vs 10: 1.2x),
+    which the patch does not set, it would be below double. Day 0 dedup 10/10 = 1.0x,
+    per-tag 38/20 = 1.9x; per-tag at 12 months 60/20 = 3.0x without, 44/20 = 2.2x with
+    the cleanup."""
     sim, raw = storage_sims(61.0, 12.0)
     c = storage_claim(inputs(sim, no_cleanup=raw))
-    assert c["verdict"] == "partly"
+    assert c["verdict"] == "holds"
+    assert c["sentence"] == ("Holds for the patch as written (it sets no cleanup policy): "
+                             "kaniko's registry is 6.1× dind's at month 12. With a 14-day "
+                             "cleanup, which the patch does not set, it would be 1.2×, "
+                             "below double.")
     assert c["interval"]["p50"] == pytest.approx(6.1)
     r = c["details"]["ratios"]
     assert r["root-namespace-dedup"]["with_cleanup"]["p50"] == pytest.approx(1.2)
@@ -102,7 +107,8 @@ def test_storage_partly_when_only_the_cleanup_avoids_doubling():
 
 @pytest.mark.parametrize(("kaniko", "clean", "verdict"), [
     (61.0, 20.0, "holds"),          # 6.1x, still 2.0x with the cleanup
-    (61.0, 19.9, "partly"),         # the cleanup brings it just under double
+    (61.0, 19.9, "holds"),          # a cleanup the patch does not set: not the verdict
+    (19.9, 12.0, "partly"),         # 1.99x as written: just under double
     (15.0, 15.0, "partly"),         # 1.5x: grows, but less than double
     (11.1, 11.1, "partly"),         # 1.11x: just above negligible
     (10.9, 10.9, "does not hold"),  # 1.09x: under the 10 % threshold
@@ -212,6 +218,34 @@ def test_quota_claim_verdicts():
     assert "read 2026-11-01" in m["figure"] and m["interval"]["p50"] == 30.0
 
 
+def test_quota_of_zero_is_a_quota_and_uncounted_registry_is_moot():
+    """A 0 GiB quota is a quota: 10 GiB > 0, holds (not "no quota"). Where the registry
+    counts toward no limit (GitLab.com today), the claim is moot today, with what an
+    enforced 20 GiB quota would give (10 of 20: 50%, does not hold). The figure names
+    the sum of per-repository sizes as such, not as GitLab's namespace accounting."""
+    sim = {DIND: metrics()}
+    z = quota_claim(inputs(sim, registry_quota_gib=0.0))
+    assert z["verdict"] == "holds" and "0 GiB" in z["sentence"]
+    m = quota_claim(inputs(sim, registry_quota_gib=20.0, registry_counted=False))
+    assert m["verdict"] == "moot today" and m["sentence"].startswith("Moot today")
+    assert "would stay under it (50% of it)" in m["sentence"]
+    assert m["details"]["verdict_if_enforced"] == "does not hold"
+    assert "sum of each image repository's deduplicated size" in m["figure"]
+    assert "GitLab's deduplicated accounting" not in m["figure"]
+
+
+def test_compute_hinge_calls_no_estimate_measured():
+    """2 images with from-scratch times from the slower half of their rebuilds and no
+    logged miss: the hinge says estimated, never measured; 1 logged miss of 2: named."""
+    sim = {DIND: metrics(), NO_CACHE: metrics()}
+    c = compute_claim(inputs(sim, uncached_logged_images=0))
+    assert "no image's from-scratch time is a logged cache miss" in c["hinges_on"]
+    assert "estimated for 2 from the slower half of their rebuilds" in c["hinges_on"]
+    assert "measured for" not in c["hinges_on"]
+    c = compute_claim(inputs(sim, uncached_logged_images=1))
+    assert "a logged cache miss for 1 of 2 images" in c["hinges_on"]
+
+
 # --------------------------------------------------------------------------- forks
 
 
@@ -303,25 +337,43 @@ def test_runner_sizes():
     assert runner_ram_gb(np.array([1.0, 2.0, 2.5, 3.0])).tolist() == [8.0, 16.0, 16.0, 32.0]
 
 
-@pytest.mark.parametrize(("ratio", "verdict", "price"), [
-    ([2.0] * 4, "does not hold", 0.0),    # 3 GiB x 2 x 1.0737 = 6.44 GB <= 8
-    ([2.5] * 4, "holds", 10.0),           # 8.05 GB > 8: medium, 1000 min x $10/1000 x (2-1)
+@pytest.mark.parametrize(("ratio", "price"), [
+    ([2.0] * 4, 0.0),                     # 3 GiB x 2 x 1.0737 = 6.44 GB <= 8
+    ([2.5] * 4, 10.0),                    # 8.05 GB > 8: medium, 1000 min x $10/1000 x (2-1)
     # p50 ratio 2.3 -> 7.41 GB; p90 2.6 -> 8.38 GB; price per sample 0, 0, 10, 10 -> p50 5
-    ([2.0, 2.0, 2.6, 2.6], "partly", 5.0),
+    ([2.0, 2.0, 2.6, 2.6], 5.0),
 ])
-def test_reproducible_memory_hosted(ratio, verdict, price):
-    """Largest image b: 3 GiB compressed; peak = 3 x ratio x 1.073741824 GB; the small
-    runner (size factor 1) has 8 GB. Price: quota minutes 1000 at $10/1000 = $10/month
-    on the small runner, x (factor needed / 1 - 1)."""
+def test_reproducible_memory_hosted(ratio, price):
+    """Largest image b: 3 GiB compressed; peak >= 3 x ratio x 1.073741824 GB (a lower
+    bound: kaniko's working set comes on top); the small runner (size factor 1) has
+    8 GB. Without a measured peak the estimate cannot overrule the out-of-memory the
+    thread saw: cannot tell, whatever the ratio; the sentence names the measurement and
+    that --reproducible rewrites every layer. Price: quota minutes 1000 at $10/1000 =
+    $10/month on the small runner, x (factor needed / 1 - 1)."""
     sim = {KANIKO: metrics(quota_minutes_used_per_month=1000.0)}
     draws = {"compute.runner_size_factor": np.ones(K),
              "compute.usd_per_1000_minutes": np.full(K, 10.0)}
     c = reproducible_memory_claim(inputs(sim, mode="gitlab-hosted", draws=draws,
                                          uncompressed_ratio=np.array(ratio)))
-    assert c["verdict"] == verdict
+    assert c["verdict"] == "these data cannot tell"
+    assert "peak RSS of one --reproducible kaniko build of b" in c["sentence"]
+    assert "rewrites every layer" in c["sentence"]
     assert c["interval"]["p50"] == pytest.approx(3.0 * np.median(ratio) * GB_PER_GIB)
     assert c["details"]["largest_image"] == "b"
     assert c["details"]["extra_cost"]["p50"] == pytest.approx(price)
+
+
+@pytest.mark.parametrize(("peak_gb", "verdict"), [(9.0, "holds"), (6.0, "does not hold")])
+def test_reproducible_memory_decided_by_a_measured_peak(peak_gb, verdict):
+    """A measured peak RSS decides against the small hosted runner's 8 GB: 9 > 8 holds,
+    6 <= 8 does not hold."""
+    sim = {KANIKO: metrics(quota_minutes_used_per_month=1000.0)}
+    draws = {"compute.runner_size_factor": np.ones(K),
+             "compute.usd_per_1000_minutes": np.full(K, 10.0)}
+    c = reproducible_memory_claim(inputs(sim, mode="gitlab-hosted", draws=draws,
+                                         uncompressed_ratio=np.full(K, 2.0),
+                                         reproducible_peak_gb=peak_gb))
+    assert c["verdict"] == verdict and "(measured)" in c["sentence"]
 
 
 def test_reproducible_memory_private_runners_cannot_tell():
@@ -391,9 +443,11 @@ def test_run_model_claims_hand_worked(sample, fixed_scenario):
                             "kaniko-single-cache-source", "kaniko-reproducible-memory"]
     assert all(c["verdict"] in VERDICTS for c in r["claims"])
     # quota: dind's day-0 dedup registry 1.25 + 1.25 = 2.5 GiB, no other usage, against
-    # the scenario's 10 GiB: 25% of it -> does not hold
+    # the scenario's 10 GiB: 25% of it -> would not hold if enforced; the scenario bills
+    # no registry storage (billed_above_gib null): moot today
     q = claims["dind-exceeds-quota"]
-    assert q["verdict"] == "does not hold"
+    assert q["verdict"] == "moot today"
+    assert q["details"]["verdict_if_enforced"] == "does not hold"
     assert q["interval"]["p50"] == pytest.approx(2.5)
     assert "25% of it" in q["sentence"]
     s = claims["kaniko-doubles-storage"]
@@ -406,7 +460,7 @@ def test_run_model_claims_hand_worked(sample, fixed_scenario):
     assert ratios["root-namespace-dedup"]["with_cleanup"]["p50"] == pytest.approx(
         (2.5 + 4.8 * d14) / 2.5)
     assert ratios["per-tag"]["with_cleanup"]["p50"] == pytest.approx((9.4 + 4.8 * d14) / 4)
-    assert s["verdict"] == "partly"
+    assert s["verdict"] == "holds"          # 24x as the patch is written (no cleanup)
     assert "keep 1, delete older than 14 days" in s["details"]["cleanup"]
     comp = claims["no-cache-burns-compute"]
     assert comp["details"]["minutes_multiple"]["p50"] == pytest.approx(2000 / 416)

@@ -73,14 +73,17 @@ from cachecost.model.strategies import CleanupPolicy
 from cachecost.model.voi import value_of_information
 from cachecost.textfmt import format_quantity, format_usd
 
-VERDICTS = ("holds", "partly", "does not hold", "these data cannot tell")
-HOLDS, PARTLY, NOT, CANNOT = VERDICTS
+VERDICTS = ("holds", "partly", "does not hold", "these data cannot tell", "moot today")
+HOLDS, PARTLY, NOT, CANNOT, MOOT = VERDICTS
 
 DIND = "dind-inline-cache"
 KANIKO = "kaniko-cache-repo"
 NO_CACHE = "no-cache"
 ACCOUNTINGS = ("root-namespace-dedup", "per-tag")
-ACCOUNTING_LABEL = {"root-namespace-dedup": "GitLab's deduplicated accounting",
+#: What each accounting's figure really is: the model sums per-image (per-repository)
+#: sizes; GitLab's own namespace figure deduplicates across every repository too.
+ACCOUNTING_LABEL = {"root-namespace-dedup": "the sum of each image repository's "
+                                            "deduplicated size",
                     "per-tag": "per-tag sums"}
 
 #: The thread's own word: "at minimum, doubling" the registry.
@@ -145,6 +148,9 @@ class ClaimInputs:
     registry_quota_gib: float | None = None   # the namespace quota the scenario sets
     other_registry_gib: float = 0.0           # the namespace's usage besides these images
     registry_today: Mapping[str, Any] | None = None  # measured at fetch (measured.registry_today)
+    registry_counted: bool = True             # the registry counts toward a limit or a bill
+    reproducible_peak_gb: float | None = None  # measured peak RSS of a --reproducible build
+    uncached_logged_images: int | None = None  # images whose from-scratch time is a logged miss
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -249,20 +255,33 @@ QUOTA_CLAIM = ("even with our current Docker-in-Docker setup I believe we're exc
 QUOTA_HINGE = ("whether GitLab counts the container registry toward an enforced quota at "
                "all: its storage docs (storage_usage_quotas, 2025) leave the registry out of "
                "the limit, so nothing is exceeded today unless enforcement returns; and, if "
-               "it does, at what size and under which accounting (GitLab reports "
-               "deduplicated namespace bytes)")
+               "it does, at what size and under which accounting (GitLab reports bytes "
+               "deduplicated across the whole namespace, which can be less than the sum "
+               "of each repository's size modelled here)")
+
+
+def _quota_verdict(used: Mapping[str, Any], measured: float | None, quota: float) -> str:
+    """Against an enforced ``quota`` (GiB; 0 is a quota: any usage exceeds it): the
+    measured size, else the p10 above it holds, the p90 at or below it does not hold,
+    else partly."""
+    if measured is not None:
+        return HOLDS if measured > quota else NOT
+    return HOLDS if used["p10"] > quota else NOT if used["p90"] <= quota else PARTLY
 
 
 def quota_claim(inp: ClaimInputs) -> dict[str, Any]:
     """``dind-exceeds-quota``: dind's registry today against the namespace quota.
 
     Today is day 0: dind's registry under the scenario's accounting (``sim[dind]
-    ["registry_gib_day0:<accounting>"]``) plus the namespace's other usage, per sample,
-    against ``registry_quota_gib``. A measured namespace size (``registry_today``,
-    GitLab's own statistic) decides when there is one. Verdict: the p10 (or the
-    measured size) above the quota, holds; the p90 (or the measured size) below it, does
-    not hold; the quota inside the p10-p90 range, partly. No quota in the scenario, or
-    no registry sizes: these data cannot tell.
+    ["registry_gib_day0:<accounting>"]``, a sum of per-image repository sizes) plus
+    the namespace's other usage, per sample, against ``registry_quota_gib``. A measured
+    namespace size (``registry_today``, GitLab's own statistic) decides when there is
+    one. Verdict (:func:`_quota_verdict`): the p10 (or the measured size) above the
+    quota, holds; the p90 (or the measured size) at or below it, does not hold; the
+    quota inside the p10-p90 range, partly. A quota of 0 is a quota. Where the registry
+    counts toward no limit or bill (``registry_counted`` False: GitLab.com today,
+    storage_usage_quotas 2025), "moot today", with what an enforced quota would give.
+    No quota in the scenario, or no registry sizes: these data cannot tell.
 
     Example: quota 50 GiB, other usage 10 GiB, dind 22.4 GiB on day 0 in every sample:
     32.4 GiB is under 50, "does not hold", 65% of the quota.
@@ -275,7 +294,7 @@ def quota_claim(inp: ClaimInputs) -> dict[str, Any]:
         + inp.other_registry_gib
     q = quantiles(used, "GiB")
     measured = (inp.registry_today or {}).get("namespace_gib")
-    if quota is None or quota <= 0:
+    if quota is None:
         return _missing(cid, QUOTA_CLAIM, "the scenario sets no registry quota "
                         "(storage.quota_gib)", QUOTA_HINGE + ".")
     if measured is None and (q["p50"] is None or q["p50"] <= 0):
@@ -284,38 +303,52 @@ def quota_claim(inp: ClaimInputs) -> dict[str, Any]:
         basis = (f"GitLab's own statistic for the namespace, read "
                  f"{(inp.registry_today or {}).get('read_at') or 'at fetch time'}: "
                  f"{_n(measured, 1)} GiB")
-        verdict = HOLDS if measured > quota else NOT
-        share = measured / quota
+        size = measured
     else:
         other = (f" plus {_n(inp.other_registry_gib, 1)} GiB of other usage"
                  if inp.other_registry_gib > 0 else "")
         basis = (f"dind's registry today ({ACCOUNTING_LABEL[inp.accounting]}){other}: "
                  f"{_span(q, '{:,.1f}', ' GiB')}")
-        verdict = (HOLDS if q["p10"] > quota else NOT if q["p90"] < quota else PARTLY)
-        share = q["p50"] / quota
-    figure = f"{basis}, against a {format_quantity(quota)} GiB quota ({100 * share:.0f}% of it)."
+        size = q["p50"]
+    verdict = _quota_verdict(q, measured, quota)
+    share = size / quota if quota > 0 else None
+    of_it = (f"{100 * share:.0f}% of it" if share is not None
+             else "a 0 GiB quota is exceeded by any usage")
+    figure = f"{basis}, against a {format_quantity(quota)} GiB quota ({of_it})."
     sentence = {
         HOLDS: f"Holds against a {format_quantity(quota)} GiB quota: the namespace holds "
-               f"{100 * share:.0f}% of it with dind alone.",
-        NOT: f"Does not hold against a {format_quantity(quota)} GiB quota: with dind the namespace "
-             f"uses {100 * share:.0f}% of it.",
-        PARTLY: f"Partly: the {format_quantity(quota)} GiB quota lies within the range of dind's "
-                f"registry today ({100 * share:.0f}% of it at the median).",
+               f"{of_it} with dind alone." if share is not None else
+               "Holds: the quota is 0 GiB, and dind's registry alone exceeds it.",
+        NOT: f"Does not hold against a {format_quantity(quota)} GiB quota: with dind the "
+             f"namespace uses {of_it}.",
+        PARTLY: f"Partly: the {format_quantity(quota)} GiB quota lies within the range of "
+                f"dind's registry today ({of_it} at the median).",
     }[verdict]
+    enforced = verdict
+    if not inp.registry_counted:
+        verdict = MOOT
+        were = {HOLDS: "exceed it", NOT: "stay under it", PARTLY: "be near it"}[enforced]
+        sentence = (f"Moot today: GitLab does not count the container registry toward the "
+                    f"namespace's storage limit (storage_usage_quotas, 2025; this scenario "
+                    f"bills no registry storage), so no quota is exceeded. Were the "
+                    f"{format_quantity(quota)} GiB quota enforced, dind would {were} "
+                    f"({of_it}).")
     return _claim(cid, QUOTA_CLAIM, verdict, sentence, figure,
                   q if measured is None else {"p10": measured, "p50": measured,
                                               "p90": measured, "unit": "GiB"},
                   QUOTA_HINGE + ".", {"quota_gib": quota, "used_gib": q,
                                       "measured_namespace_gib": measured,
-                                      "other_usage_gib": inp.other_registry_gib})
+                                      "other_usage_gib": inp.other_registry_gib,
+                                      "verdict_if_enforced": enforced,
+                                      "registry_counted": inp.registry_counted})
 
 
-def _storage_verdict(without: float, with_cleanup: float) -> str:
-    """On the p50 ratios at the horizon: without a cleanup below 1.1 "does not hold";
-    at least 2 both without and with the cleanup "holds"; else "partly"."""
+def _storage_verdict(without: float) -> str:
+    """On the p50 ratio at the horizon for the patch as written (no cleanup policy, the
+    patch sets none): below 1.1 "does not hold"; at least 2 "holds"; else "partly"."""
     if without < NEGLIGIBLE_RATIO - _EPS:
         return NOT
-    if without >= DOUBLING - _EPS and with_cleanup >= DOUBLING - _EPS:
+    if without >= DOUBLING - _EPS:
         return HOLDS
     return PARTLY
 
@@ -359,12 +392,13 @@ def _storage_hinge(inp: ClaimInputs) -> str:
 def storage_claim(inp: ClaimInputs) -> dict[str, Any]:
     """``kaniko-doubles-storage``: kaniko's registry against dind's.
 
-    ``sim`` is the scenario as run (each strategy with the cleanup policy it needs:
-    kaniko keep 1 / 14 days on the cache repository, dind none as it overwrites
-    its tags); ``sim_no_cleanup`` the same draws without any. Verdict on the
-    scenario's accounting at the horizon, p50 of the per-sample ratio
-    ``G_kaniko / G_dind`` (:func:`_storage_verdict`). The interval is the ratio
-    without a cleanup (the thread's kaniko job had none).
+    The claim is judged against the patch as written: it sets no cleanup policy, so
+    the verdict is on ``sim_no_cleanup`` (the same draws without any), the scenario's
+    accounting at the horizon, p50 of the per-sample ratio ``G_kaniko / G_dind``
+    (:func:`_storage_verdict`); the interval is that ratio. Then what a cleanup policy
+    would change: ``sim`` is the scenario as run (each strategy with the cleanup
+    policy it needs: kaniko keep 1 / 14 days on the cache repository, dind none as it
+    overwrites its tags).
     """
     cid = "kaniko-doubles-storage"
     hinge = _storage_hinge(inp)
@@ -377,7 +411,7 @@ def storage_claim(inp: ClaimInputs) -> dict[str, Any]:
     main = ratios[inp.accounting]
     with_c = main["with_cleanup"]
     without = main.get("without_cleanup", with_c)
-    verdict = _storage_verdict(without["p50"], with_c["p50"])
+    verdict = _storage_verdict(without["p50"])
     h = inp.horizon_months
 
     def line(acc: str) -> str:
@@ -398,17 +432,17 @@ def storage_claim(inp: ClaimInputs) -> dict[str, Any]:
               f"{line(other)}. At month {h}: kaniko {_n(kan_raw['p50'])} GiB without a "
               f"cleanup, {_n(kan['p50'])} GiB with it; dind {_n(dind['p50'])} GiB.")
     w, c = f"{without['p50']:.1f}×", f"{with_c['p50']:.1f}×"
+    as_written = "for the patch as written (it sets no cleanup policy)"
     sentence = {
-        HOLDS: f"Holds: kaniko's registry is {w} dind's at month {h} without a cleanup "
-               f"and still {c} with {inp.cleanup_label}.",
-        PARTLY: (f"Partly: kaniko's registry is {w} dind's at month {h} without a "
-                 f"cleanup, but {c} with {inp.cleanup_label}."
-                 if without["p50"] >= DOUBLING - _EPS else
-                 f"Partly: kaniko adds storage ({w} dind's at month {h} without a "
-                 f"cleanup, {c} with {inp.cleanup_label}) but less than double."),
-        NOT: f"Does not hold: kaniko's registry is {w} dind's at month {h} even without "
-             f"a cleanup.",
+        HOLDS: f"Holds {as_written}: kaniko's registry is {w} dind's at month {h}.",
+        PARTLY: f"Partly {as_written}: kaniko adds storage, {w} dind's at month {h}, but "
+                f"less than double.",
+        NOT: f"Does not hold {as_written}: kaniko's registry is {w} dind's at month {h}.",
     }[verdict]
+    if "without_cleanup" in main:
+        sentence += (f" With {inp.cleanup_label}, which the patch does not set, it would "
+                     f"be {c}" + (", below double." if with_c["p50"] < DOUBLING - _EPS
+                                  else "."))
     return _claim(cid, STORAGE_CLAIM, verdict, sentence, figure, without, hinge,
                   {"ratios": ratios, "kaniko_gib": kan, "kaniko_gib_without_cleanup": kan_raw,
                    "dind_gib": dind, "accounting": inp.accounting,
@@ -466,9 +500,19 @@ def compute_claim(inp: ClaimInputs) -> dict[str, Any]:
     no cache adds over dind.
     """
     cid = "no-cache-burns-compute"
-    hinge = (f"the from-scratch build times (measured for {inp.uncached_measured_images} "
-             f"of {inp.n_images} images from rebuilds in the data; the rest use the "
-             f"scenario's from-scratch/cached ratio) and the size of the allowance")
+    logged = (inp.uncached_logged_images if inp.uncached_logged_images is not None
+              else 0)
+    estimated = inp.uncached_measured_images - logged
+    rest = inp.n_images - inp.uncached_measured_images
+    hinge = ("the from-scratch build times ("
+             + ", ".join(part for part in (
+                 f"a logged cache miss for {logged} of {inp.n_images} images" if logged
+                 else "no image's from-scratch time is a logged cache miss",
+                 f"estimated for {estimated} from the slower half of their rebuilds in the "
+                 f"data, not measured from scratch" if estimated > 0 else "",
+                 f"the scenario's from-scratch/cached ratio for the other {rest}"
+                 if rest > 0 else "") if part)
+             + ") and the size of the allowance")
     if inp.compute_mode != "gitlab-hosted":
         hinge += ("; on the private runners, that spending grows with runner time "
                   "(compute.usd_per_runner_hour, by default the node cost over the measured "
@@ -739,14 +783,22 @@ def _ratio_draws(inp: ClaimInputs, k: int) -> np.ndarray:
     return np.random.default_rng(inp.seed).triangular(lo, mode, hi, k)
 
 
-def _memory_verdict(peak_gb: Mapping[str, Any], ram_gb: float | None) -> str:
-    if ram_gb is None:
+def _memory_verdict(peak_gb: float | None, ram_gb: float | None) -> str:
+    """Only a measured peak decides: above the runner's RAM holds, else does not hold;
+    no measured peak or no known RAM: these data cannot tell (an estimate from the
+    image size is a lower bound and cannot overrule the out-of-memory the thread saw)."""
+    if peak_gb is None or ram_gb is None:
         return CANNOT
-    if peak_gb["p50"] > ram_gb:
-        return HOLDS
-    if peak_gb["p90"] > ram_gb:
-        return PARTLY
-    return NOT
+    return HOLDS if peak_gb > ram_gb else NOT
+
+
+#: The measurement that settles the --reproducible claim.
+REPRODUCIBLE_MEASURE = ("the peak RSS of one --reproducible kaniko build of {image} "
+                        "(e.g. /usr/bin/time -v around the executor, or the pod's "
+                        "memory high-water mark)")
+#: What --reproducible does to kaniko's cache.
+REPRODUCIBLE_REWRITES = ("--reproducible rewrites every layer (timestamps stripped), so "
+                         "kaniko's cache layers no longer share digests with the image's")
 
 
 def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
@@ -754,11 +806,12 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
     size = compressed GiB x (uncompressed/compressed ratio) x 1.0737 GB/GiB, against
     the runner's RAM.
 
-    GitLab-hosted: the runner is the one of the drawn ``compute.runner_size_factor``;
-    verdict "holds" when the p50 peak exceeds its RAM, "partly" when only the p90
-    does, else "does not hold". Private runners: the pods' memory limit is not in the
-    data, so "these data cannot tell" (the figure still names the runner size that
-    holds the image and its price). The price: container-build cost x (factor of the
+    The estimate is a lower bound (kaniko's own working set comes on top), and the
+    thread observed an out-of-memory: only a measured peak (``reproducible_peak_gb``,
+    :data:`REPRODUCIBLE_MEASURE`) against the runner's RAM (GitLab-hosted: the runner
+    of the drawn ``compute.runner_size_factor``; private runners: not in the data)
+    decides (:func:`_memory_verdict`); otherwise "these data cannot tell", naming the
+    measurement. The figure names the runner size that holds the estimate and its price. The price: container-build cost x (factor of the
     runner needed / factor of today's - 1); hosted at the list price of the quota
     minutes (``quota_minutes_used x usd_per_1000 / 1000``), private relative to a
     small runner.
@@ -794,30 +847,33 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
         ram, now_factor = None, np.ones(k)
         cost_now = np.asarray(kan["compute_cost_usd_per_month"], dtype=float)
     price = quantiles(cost_now * np.maximum(need_factor / now_factor - 1.0, 0.0), "USD/month")
-    verdict = _memory_verdict(peak, ram)
+    verdict = _memory_verdict(inp.reproducible_peak_gb, ram)
     names = [r[0] for r in RUNNER_SIZES] + ["none (beyond 2xlarge)"]
     need = names[int(np.median(idx))]
     need_ram = RUNNER_SIZES[min(int(np.median(idx)), len(RUNNER_SIZES) - 1)][1]
-    figure = (f"--reproducible peak ≈ {_span(peak, '{:,.1f}', ' GB')} for the largest image, "
+    figure = (f"--reproducible peak ≥ {_span(peak, '{:,.1f}', ' GB')} (the uncompressed image, "
+              f"an estimate and a lower bound) for the largest image, "
               f"{largest} ({sizes[largest]:.2f} GiB compressed); it fits the {need} runner "
               f"({need_ram:g} GB)" + (
                   f"; running kaniko's container jobs there costs "
                   f"{format_usd(price['p50'])}/month more than on {against}."
                   if price["p90"] > 0 else f", no larger than {against}."))
-    sentence = {
-        HOLDS: f"Holds: {largest} needs about {_n(peak['p50'], 1)} GB, more than the "
-               f"{ram:g} GB runner." if ram else "",
-        PARTLY: f"Partly: {largest} needs about {_n(peak['p50'], 1)} GB; it exceeds the "
-                f"{ram:g} GB runner only at the top of the range." if ram else "",
-        NOT: f"Does not hold for image size alone: {largest} needs about "
-             f"{_n(peak['p50'], 1)} GB, within the {ram:g} GB runner." if ram else "",
-        CANNOT: f"These data cannot tell: the private runners' memory limit is not in the "
-                f"data; {largest} needs about {_n(peak['p50'], 1)} GB, the {need} hosted "
-                f"runner ({need_ram:g} GB) holds it.",
-    }[verdict]
+    measure = REPRODUCIBLE_MEASURE.format(image=largest)
+    measured = inp.reproducible_peak_gb
+    if verdict == CANNOT:
+        sentence = (f"These data cannot tell: the thread saw --reproducible builds run out "
+                    f"of memory, and {largest}'s size alone (about {_n(peak['p50'], 1)} GB "
+                    f"uncompressed) is only a lower bound on kaniko's peak, so it cannot "
+                    f"overrule that. Measure {measure}. Note that {REPRODUCIBLE_REWRITES}.")
+    else:
+        sentence = (f"{verdict.capitalize()}: a --reproducible build of {largest} peaked at "
+                    f"{_n(measured, 1)} GB (measured), "
+                    f"{'more than' if verdict == HOLDS else 'within'} the {ram:g} GB "
+                    f"runner. Note that {REPRODUCIBLE_REWRITES}.")
     return _claim(cid, REPRODUCIBLE_CLAIM, verdict, sentence, figure, peak, hinge + ".",
                   {"largest_image": largest, "largest_compressed_gib": sizes[largest],
-                   "runner_needed": need, "runner_ram_gb": ram, "extra_cost": price})
+                   "runner_needed": need, "runner_ram_gb": ram, "extra_cost": price,
+                   "peak_measured_gb": measured, "peak_estimate_is_lower_bound": True})
 
 
 # --------------------------------------------------------------------------- all
@@ -885,6 +941,10 @@ def thread_results(st: Static, draws: dict[str, np.ndarray],
         compute_mode=sc.value("compute.mode"), draws=draws,
         image_compressed_gib=measured_image_sizes(images),
         uncached_measured_images=int(images["uncached_build_min"].notna().sum()),
+        uncached_logged_images=(int(images["uncached_method"].astype(str)
+                                    .str.contains("logged misses").sum())
+                                if "uncached_method" in images else 0),
+        registry_counted=sc.value("storage.billed_above_gib") is not None,
         n_images=int(len(images)), cleanup_label=_cleanup_label(st),
         sponsor_budget_usd_per_year=sc.value("compute.sponsor_budget_usd_per_year"),
         quota_minutes_per_month=sc.value("compute.quota_minutes_per_month"),

@@ -23,7 +23,7 @@ from cachecost.report.names import reader_name
 from cachecost.report.sources import resolve_citation
 from cachecost.textfmt import format_significant
 
-VERDICTS = ("holds", "partly", "does not hold", "these data cannot tell")
+VERDICTS = ("holds", "partly", "does not hold", "these data cannot tell", "moot today")
 #: The claims of the qemu-devel thread (Berrangé, 2024-05), in the order the thread makes them.
 CLAIM_ORDER = ("kaniko-doubles-storage", "dind-exceeds-quota", "no-cache-burns-compute",
                "forks-rebuild-from-scratch", "kaniko-single-cache-source",

@@ -387,8 +387,9 @@ def format_method(results: dict) -> str:
     return (
         f"Method: a Monte Carlo model ({results['samples']:,} samples, seed "
         f"{results['seed']}) draws the uncertain inputs (build minutes cached and "
-        f"uncached, how often images change, pipelines per month, image sizes, prices) "
-        f"from the CI history and the scenario, and prices each strategy's "
+        f"uncached, how often images change, pipelines per month, prices) from the CI "
+        f"history and the scenario (image sizes are fixed at what the registry reports), "
+        f"and prices each strategy's "
         f"container-build minutes and registry storage per month over "
         f"{results['horizon_months']} months. Figures are medians; ranges are the 10th "
         f"to 90th percentiles. Registry sizes use {registry_accounting(results)} "
