@@ -28,6 +28,7 @@ from cachecost.model.claims import (
     single_cache_source_claim,
     storage_claim,
 )
+from cachecost.report.verdicts import claim_words as words
 
 K = 4
 
@@ -90,7 +91,7 @@ def test_storage_judges_the_patch_as_written():
     sim, raw = storage_sims(61.0, 12.0)
     c = storage_claim(inputs(sim, no_cleanup=raw))
     assert c["verdict"] == "holds"
-    assert c["sentence"] == ("Holds for the patch as written (it sets no cleanup policy): "
+    assert words(c)["sentence"] == ("Holds for the patch as written (it sets no cleanup policy): "
                              "kaniko's registry is 6.1× dind's at month 12. With a 14-day "
                              "cleanup, which the patch does not set, it would be 1.2×, "
                              "below double.")
@@ -101,8 +102,8 @@ def test_storage_judges_the_patch_as_written():
     assert r["per-tag"]["day0"]["p50"] == pytest.approx(1.9)
     assert r["per-tag"]["without_cleanup"]["p50"] == pytest.approx(3.0)
     assert r["per-tag"]["with_cleanup"]["p50"] == pytest.approx(2.2)
-    assert "6.1× at month 12 without a cleanup" in c["figure"]
-    assert "1.2× with a 14-day cleanup" in c["figure"] and "1.0× on day 0" in c["figure"]
+    assert "6.1× at month 12 without a cleanup" in words(c)["figure"]
+    assert "1.2× with a 14-day cleanup" in words(c)["figure"] and "1.0× on day 0" in words(c)["figure"]
 
 
 @pytest.mark.parametrize(("kaniko", "clean", "verdict"), [
@@ -130,8 +131,8 @@ def test_storage_digest_outcome_split():
     assert split["share_shared"] == pytest.approx(0.5)
     assert split["shared"] == pytest.approx(1.2)
     assert split["not_shared"] == pytest.approx(3.0)
-    assert "1.2× if shared and 3.0× if not shared" in c["hinges_on"]
-    assert "50% of samples" in c["hinges_on"]
+    assert "1.2× if shared and 3.0× if not shared" in words(c)["hinges_on"]
+    assert "50% of samples" in words(c)["hinges_on"]
 
 
 def test_storage_cannot_tell_without_registry_sizes():
@@ -166,12 +167,12 @@ def test_compute_private_runners_hinge_names_the_runner_hour_price():
     time (compute.usd_per_runner_hour = node cost / measured runner-hours): the hinge says
     so; on GitLab-hosted runners minutes are billed as used and it does not."""
     sim = {DIND: metrics(), NO_CACHE: metrics(sponsor_budget_months=12.0)}
-    private = compute_claim(inputs(sim))["hinges_on"]
+    private = words(compute_claim(inputs(sim)))["hinges_on"]
     assert "runner-hour" in private and "fixed-size" in private, private
     sim = {DIND: metrics(quota_minutes_used_per_month=10_000.0, compute_cost_usd_per_month=0),
            NO_CACHE: metrics(quota_minutes_used_per_month=16_000.0,
                              compute_cost_usd_per_month=0)}
-    assert "runner-hour" not in compute_claim(inputs(sim, mode="gitlab-hosted"))["hinges_on"]
+    assert "runner-hour" not in words(compute_claim(inputs(sim, mode="gitlab-hosted")))["hinges_on"]
 
 
 def test_compute_gitlab_hosted_quota_share():
@@ -205,7 +206,7 @@ def test_quota_claim_verdicts():
     sim = {DIND: metrics()}
     assert quota_claim(inputs(sim, registry_quota_gib=8.0))["verdict"] == "holds"
     c = quota_claim(inputs(sim, registry_quota_gib=20.0))
-    assert c["verdict"] == "does not hold" and "50% of it" in c["sentence"]
+    assert c["verdict"] == "does not hold" and "50% of it" in words(c)["sentence"]
     assert quota_claim(inputs(sim, registry_quota_gib=12.0, other_registry_gib=5.0)
                        )["verdict"] == "holds"
     assert quota_claim(inputs(sim))["verdict"] == "these data cannot tell"
@@ -214,8 +215,8 @@ def test_quota_claim_verdicts():
     assert quota_claim(inputs(spread, registry_quota_gib=10.0))["verdict"] == "partly"
     m = quota_claim(inputs(sim, registry_quota_gib=20.0,
                            registry_today={"namespace_gib": 30.0, "read_at": "2026-11-01"}))
-    assert m["verdict"] == "holds" and "150% of it" in m["figure"]
-    assert "read 2026-11-01" in m["figure"] and m["interval"]["p50"] == 30.0
+    assert m["verdict"] == "holds" and "150% of it" in words(m)["figure"]
+    assert "read 2026-11-01" in words(m)["figure"] and m["interval"]["p50"] == 30.0
 
 
 def test_quota_of_zero_is_a_quota_and_uncounted_registry_is_moot():
@@ -225,13 +226,13 @@ def test_quota_of_zero_is_a_quota_and_uncounted_registry_is_moot():
     the sum of per-repository sizes as such, not as GitLab's namespace accounting."""
     sim = {DIND: metrics()}
     z = quota_claim(inputs(sim, registry_quota_gib=0.0))
-    assert z["verdict"] == "holds" and "0 GiB" in z["sentence"]
+    assert z["verdict"] == "holds" and "0 GiB" in words(z)["sentence"]
     m = quota_claim(inputs(sim, registry_quota_gib=20.0, registry_counted=False))
-    assert m["verdict"] == "moot today" and m["sentence"].startswith("Moot today")
-    assert "would stay under it (50% of it)" in m["sentence"]
+    assert m["verdict"] == "moot today" and words(m)["sentence"].startswith("Moot today")
+    assert "would stay under it (50% of it)" in words(m)["sentence"]
     assert m["details"]["verdict_if_enforced"] == "does not hold"
-    assert "sum of each image repository's deduplicated size" in m["figure"]
-    assert "GitLab's deduplicated accounting" not in m["figure"]
+    assert "sum of each image repository's deduplicated size" in words(m)["figure"]
+    assert "GitLab's deduplicated accounting" not in words(m)["figure"]
 
 
 def test_compute_hinge_calls_no_estimate_measured():
@@ -239,11 +240,11 @@ def test_compute_hinge_calls_no_estimate_measured():
     logged miss: the hinge says estimated, never measured; 1 logged miss of 2: named."""
     sim = {DIND: metrics(), NO_CACHE: metrics()}
     c = compute_claim(inputs(sim, uncached_logged_images=0))
-    assert "no image's from-scratch time is a logged cache miss" in c["hinges_on"]
-    assert "estimated for 2 from the slower half of their rebuilds" in c["hinges_on"]
-    assert "measured for" not in c["hinges_on"]
+    assert "no image's from-scratch time is a logged cache miss" in words(c)["hinges_on"]
+    assert "estimated for 2 from the slower half of their rebuilds" in words(c)["hinges_on"]
+    assert "measured for" not in words(c)["hinges_on"]
     c = compute_claim(inputs(sim, uncached_logged_images=1))
-    assert "a logged cache miss for 1 of 2 images" in c["hinges_on"]
+    assert "a logged cache miss for 1 of 2 images" in words(c)["hinges_on"]
 
 
 # --------------------------------------------------------------------------- forks
@@ -277,8 +278,8 @@ def test_claims_money_uses_the_one_money_format():
                            fork_owners_cash_usd_per_month=43.01)}
     c = forks_claim(inputs(sim))
     assert c["verdict"] == "holds"
-    assert "fork owners pay $43/month more." in c["sentence"]
-    assert "43.01" not in c["sentence"] + c["figure"]
+    assert "fork owners pay $43/month more." in words(c)["sentence"]
+    assert "43.01" not in words(c)["sentence"] + words(c)["figure"]
 
 
 def test_forks_verdict_hinges_on_upstream_cache_reuse():
@@ -300,8 +301,8 @@ def test_forks_verdict_hinges_on_upstream_cache_reuse():
     assert ends["low"]["wait_min"] == 40.0 and ends["high"]["wait_min"] == 12.0
     assert c["verdict"] == "these data cannot tell"
     assert c["interval"]["p50"] == pytest.approx(52.0)
-    assert "If it cannot" in c["sentence"] and "40.0 min" in c["sentence"]
-    assert "MR 135263" in c["hinges_on"] and "Berrangé" in c["hinges_on"]
+    assert "If it cannot" in words(c)["sentence"] and "40.0 min" in words(c)["sentence"]
+    assert "MR 135263" in words(c)["hinges_on"] and "Berrangé" in words(c)["hinges_on"]
     # the same input pinned at 0 in every sample: both ends are every sample -> holds
     sim[KANIKO]["fork_compute_minutes_per_month"] = np.full(K, 1100.0)
     c0 = forks_claim(inputs(sim, draws={FORK_REUSE_INPUT: np.zeros(K)}))
@@ -356,8 +357,8 @@ def test_reproducible_memory_hosted(ratio, price):
     c = reproducible_memory_claim(inputs(sim, mode="gitlab-hosted", draws=draws,
                                          uncompressed_ratio=np.array(ratio)))
     assert c["verdict"] == "these data cannot tell"
-    assert "peak RSS of one --reproducible kaniko build of b" in c["sentence"]
-    assert "rewrites every layer" in c["sentence"]
+    assert "peak RSS of one --reproducible kaniko build of b" in words(c)["sentence"]
+    assert "rewrites every layer" in words(c)["sentence"]
     assert c["interval"]["p50"] == pytest.approx(3.0 * np.median(ratio) * GB_PER_GIB)
     assert c["details"]["largest_image"] == "b"
     assert c["details"]["extra_cost"]["p50"] == pytest.approx(price)
@@ -373,14 +374,14 @@ def test_reproducible_memory_decided_by_a_measured_peak(peak_gb, verdict):
     c = reproducible_memory_claim(inputs(sim, mode="gitlab-hosted", draws=draws,
                                          uncompressed_ratio=np.full(K, 2.0),
                                          reproducible_peak_gb=peak_gb))
-    assert c["verdict"] == verdict and "(measured)" in c["sentence"]
+    assert c["verdict"] == verdict and "(measured)" in words(c)["sentence"]
 
 
 def test_reproducible_memory_private_runners_cannot_tell():
     sim = {KANIKO: metrics()}
     c = reproducible_memory_claim(inputs(sim, uncompressed_ratio=np.full(K, 2.0)))
     assert c["verdict"] == "these data cannot tell"
-    assert "small" in c["figure"]
+    assert "small" in words(c)["figure"]
     c = reproducible_memory_claim(inputs(sim, image_compressed_gib={"a": float("nan")}))
     assert c["verdict"] == "these data cannot tell"
 
@@ -401,12 +402,12 @@ def test_reproducible_memory_cites_the_issue_the_thread_cites(mode):
     against = "a small hosted runner" if mode == "private-runners" else "today's runner"
     c = reproducible_memory_claim(inputs(sim, mode=mode, draws=draws,
                                          uncompressed_ratio=np.full(K, 2.0)))
-    assert "kaniko-issue-862" in resolve_citation(c["hinges_on"])[1]
-    assert c["figure"].endswith(f"(8 GB), no larger than {against}."), c["figure"]
-    assert "month more" not in c["figure"]
+    assert "kaniko-issue-862" in resolve_citation(words(c)["hinges_on"])[1]
+    assert words(c)["figure"].endswith(f"(8 GB), no larger than {against}."), words(c)["figure"]
+    assert "month more" not in words(c)["figure"]
     c = reproducible_memory_claim(inputs(sim, mode=mode, draws=draws,
                                          uncompressed_ratio=np.full(K, 2.5)))
-    assert c["figure"].endswith(f"$10/month more than on {against}."), c["figure"]
+    assert words(c)["figure"].endswith(f"$10/month more than on {against}."), words(c)["figure"]
 
 
 # --------------------------------------------------------------------------- run_model
@@ -449,7 +450,7 @@ def test_run_model_claims_hand_worked(sample, fixed_scenario):
     assert q["verdict"] == "moot today"
     assert q["details"]["verdict_if_enforced"] == "does not hold"
     assert q["interval"]["p50"] == pytest.approx(2.5)
-    assert "25% of it" in q["sentence"]
+    assert "25% of it" in words(q)["sentence"]
     s = claims["kaniko-doubles-storage"]
     ratios = s["details"]["ratios"]
     d14 = 14 / 30.4375
@@ -461,7 +462,8 @@ def test_run_model_claims_hand_worked(sample, fixed_scenario):
         (2.5 + 4.8 * d14) / 2.5)
     assert ratios["per-tag"]["with_cleanup"]["p50"] == pytest.approx((9.4 + 4.8 * d14) / 4)
     assert s["verdict"] == "holds"          # 24x as the patch is written (no cleanup)
-    assert "keep 1, delete older than 14 days" in s["details"]["cleanup"]
+    assert s["details"]["cleanup_policies"]["kaniko"] == {"keep_n": 1, "older_than_days": 14}
+    assert "kaniko: keep 1, delete older than 14 days" in words(s)["figure"]
     comp = claims["no-cache-burns-compute"]
     assert comp["details"]["minutes_multiple"]["p50"] == pytest.approx(2000 / 416)
     assert comp["details"]["project_cash_usd_more"]["p50"] == pytest.approx(158.4)
@@ -481,5 +483,6 @@ def test_check_claims_all_ids_and_keys():
     sim = {DIND: metrics(), KANIKO: metrics(), NO_CACHE: metrics()}
     out = check_claims(inputs(sim))
     for c in out:
-        assert {"id", "claim", "verdict", "figure", "interval", "hinges_on"} <= set(c)
+        assert {"id", "claim", "verdict", "interval"} <= set(c)
+        assert set(words(c)) == {"sentence", "figure", "hinges_on"}
         assert c["verdict"] in VERDICTS

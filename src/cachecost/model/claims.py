@@ -67,7 +67,6 @@ import numpy as np
 
 from cachecost.model.calibrate import FALLBACK_SIZE_METHOD
 from cachecost.model.claims_base import (  # noqa: F401 (the claims' names, re-exported)
-    ACCOUNTING_LABEL,
     ACCOUNTINGS,
     CANNOT,
     DIGEST_INPUT,
@@ -94,6 +93,7 @@ from cachecost.model.claims_base import (  # noqa: F401 (the claims' names, re-e
     has_strategies,
     make_claim,
     missing_claim,
+    number_claim,
     number_text,
     quantiles,
     ratio_of,
@@ -116,7 +116,6 @@ from cachecost.model.claims_registry import (  # noqa: F401 (re-exported)
 )
 from cachecost.model.quantile import percentiles
 from cachecost.model.simulate import Static
-from cachecost.model.strategies import CleanupPolicy
 from cachecost.model.voi import value_of_information
 from cachecost.textfmt import format_usd
 
@@ -133,9 +132,11 @@ COMPUTE_CLAIM = ("We can avoid that by running without cache, but that has the c
                  "quickly (or our GitLab CI credits if we had to switch away from Azure).")
 
 
-def _allowance_share(inp: ClaimInputs) -> tuple[np.ndarray, np.ndarray, str, str] | None:
-    """Per-sample share of the allowance used by (dind, no-cache), what the allowance
-    is, and its unit; None when the scenario has no allowance."""
+def _allowance_share(inp: ClaimInputs
+                     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]] | None:
+    """Per-sample share of the allowance used by (dind, no-cache) and the allowance
+    (``{"kind": "sponsor_budget", "usd_per_year"}`` or ``{"kind": "quota",
+    "minutes_per_month"}``); None when the scenario has no allowance."""
     d, n = inp.sim[DIND], inp.sim[NO_CACHE]
     if (inp.compute_mode == "private-runners" and inp.sponsor_budget_usd_per_year
             and "sponsor_budget_months" in d and "sponsor_budget_months" in n):
@@ -144,13 +145,12 @@ def _allowance_share(inp: ClaimInputs) -> tuple[np.ndarray, np.ndarray, str, str
         share_n = _ratio(np.full_like(n["sponsor_budget_months"], 12.0),
                          n["sponsor_budget_months"])
         return (share_d, share_n,
-                f"the ${inp.sponsor_budget_usd_per_year:,.0f}/year sponsor budget",
-                "of the yearly budget")
+                {"kind": "sponsor_budget", "usd_per_year": inp.sponsor_budget_usd_per_year})
     if inp.compute_mode == "gitlab-hosted" and inp.quota_minutes_per_month:
         q = inp.quota_minutes_per_month
         return (np.asarray(d["quota_minutes_used_per_month"]) / q,
                 np.asarray(n["quota_minutes_used_per_month"]) / q,
-                f"the {q:,.0f}-minute monthly quota", "of the monthly quota")
+                {"kind": "quota", "minutes_per_month": q})
     return None
 
 
@@ -166,92 +166,63 @@ def compute_claim(inp: ClaimInputs) -> dict[str, Any]:
     """``no-cache-burns-compute``: no-cache's extra runner time against the allowance.
 
     Extra share = allowance used under no cache minus under dind (sponsor budget:
-    ``12 / budget_months``; GitLab-hosted: quota minutes used / quota). Verdict on
-    its p50: "holds" at 10 % or more, or when no cache exhausts the allowance
-    (budget < 12 months, or minutes bought) while dind does not; "does not hold" at
-    1 % or less; "partly" between. "These data cannot tell" when no image's
-    from-scratch build time was measured or the scenario has no allowance. The figure
-    also gives the runner minutes and the project's cash
+    ``12 / budget_months``; GitLab-hosted: quota minutes used / quota), percentage
+    points. Verdict on its p50: "holds" at 10 % or more, or when no cache exhausts the
+    allowance (budget < 12 months, or minutes bought) while dind does not; "does not
+    hold" at 1 % or less; "partly" between. "These data cannot tell" when no image's
+    from-scratch build time is in the data or the scenario has no allowance. The
+    details also give the runner minutes and the project's cash
     (``project_cash_usd_per_month``: runner time or hosted overage, storage packs)
-    no cache adds over dind.
+    no cache adds over dind, and how the from-scratch times were found (logged misses,
+    estimates from rebuilds, the scenario's ratio).
     """
     cid = "no-cache-burns-compute"
-    logged = (inp.uncached_logged_images if inp.uncached_logged_images is not None
-              else 0)
-    estimated = inp.uncached_measured_images - logged
-    rest = inp.n_images - inp.uncached_measured_images
-    hinge = ("the from-scratch build times ("
-             + ", ".join(part for part in (
-                 f"a logged cache miss for {logged} of {inp.n_images} images" if logged
-                 else "no image's from-scratch time is a logged cache miss",
-                 f"estimated for {estimated} from the slower half of their rebuilds in the "
-                 f"data, not measured from scratch" if estimated > 0 else "",
-                 f"the scenario's from-scratch/cached ratio for the other {rest}"
-                 if rest > 0 else "") if part)
-             + ") and the size of the allowance")
-    if inp.compute_mode != "gitlab-hosted":
-        hinge += ("; on the private runners, that spending grows with runner time "
-                  "(compute.usd_per_runner_hour, by default the node cost over the measured "
-                  "CI runner-hours, as when nodes scale with the jobs): a fixed-size cluster "
-                  "would absorb the extra minutes as queueing, not cash")
+    facts: dict[str, Any] = {
+        "compute_mode": inp.compute_mode, "n_images": inp.n_images,
+        "uncached_measured_images": inp.uncached_measured_images,
+        "uncached_logged_images": inp.uncached_logged_images or 0}
+    none = quantiles(np.array([]))
     if not _has(inp.sim, NO_CACHE, DIND):
-        return _missing(cid, COMPUTE_CLAIM, "no-cache or dind is not in this scenario", hinge)
+        return number_claim(cid, COMPUTE_CLAIM, CANNOT, none, facts, "no_strategy")
     if inp.uncached_measured_images == 0:
-        return _missing(cid, COMPUTE_CLAIM,
-                        "no image's from-scratch build time is measured", hinge)
+        return number_claim(cid, COMPUTE_CLAIM, CANNOT, none, facts, "no_uncached_measured")
     d, n = inp.sim[DIND], inp.sim[NO_CACHE]
-    min_d = quantiles(d["compute_minutes_per_month"], "min/month")
-    min_n = quantiles(n["compute_minutes_per_month"], "min/month")
-    mult = quantiles(_ratio(n["compute_minutes_per_month"], d["compute_minutes_per_month"]),
-                     "x")
-    minutes = (f"no cache: {_x(mult)} the container-build runner minutes "
-               f"({_n(min_n['p50'])} against {_n(min_d['p50'])} a month)")
+    facts.update(
+        minutes_dind=quantiles(d["compute_minutes_per_month"], "min/month"),
+        minutes_no_cache=quantiles(n["compute_minutes_per_month"], "min/month"),
+        minutes_multiple=quantiles(_ratio(n["compute_minutes_per_month"],
+                                          d["compute_minutes_per_month"]), "x"))
     allowance = _allowance_share(inp)
     if allowance is None:
-        return _claim(cid, COMPUTE_CLAIM, CANNOT,
-                      "These data cannot tell: the scenario names no compute allowance "
-                      "(sponsor budget or quota).", minutes + ".", mult, hinge,
-                      {"minutes_dind": min_d, "minutes_no_cache": min_n})
-    share_d, share_n, what, of = allowance
+        return number_claim(cid, COMPUTE_CLAIM, CANNOT, facts["minutes_multiple"], facts,
+                            "no_allowance")
+    share_d, share_n, facts["allowance"] = allowance
+    of = ("of the monthly quota" if facts["allowance"]["kind"] == "quota"
+          else "of the yearly budget")
     extra = quantiles(100.0 * (share_n - share_d), "% " + of)
     if inp.compute_mode == "gitlab-hosted":
         exhausts_k = ((np.asarray(n["compute_cost_usd_per_month"]) > 0)
                       & (np.asarray(d["compute_cost_usd_per_month"]) <= 0))
-        bought = quantiles(np.asarray(n["compute_cost_usd_per_month"])
-                           - np.asarray(d["compute_cost_usd_per_month"]), "USD/month")
-        burn = (f"it takes an extra {_span(extra, '{:,.0f}', '%')} {of} (percentage points); "
-                f"minutes bought beyond it: {format_usd(bought['p50'])}/month more")
+        facts["bought_usd_more"] = quantiles(np.asarray(n["compute_cost_usd_per_month"])
+                                             - np.asarray(d["compute_cost_usd_per_month"]),
+                                             "USD/month")
     else:
         months_d = quantiles(d["sponsor_budget_months"], "months")
-        months_n = quantiles(n["sponsor_budget_months"], "months")
         exhausts_k = ((np.asarray(n["sponsor_budget_months"]) < 12.0)
                       & (np.asarray(d["sponsor_budget_months"]) >= 12.0))
         budget = inp.sponsor_budget_usd_per_year
-        spend_d = 12.0 * budget / months_d["p50"] if budget and months_d["p50"] else None
-        today = (f" (spending today with dind: about {format_usd(spend_d)}/year, the runner nodes "
-                 "and the other costs the scenario charges to the budget)"
-                 if spend_d else "")
-        burn = (f"{what} would cover {_span(months_n, '{:,.0f}', ' months')} of spending "
-                f"instead of {months_d['p50']:,.0f}{today}: an extra "
-                f"{_n(extra['p50'], 1)}% {of} (percentage points)")
-    cash = quantiles(np.asarray(n["project_cash_usd_per_month"], dtype=float)
-                     - np.asarray(d["project_cash_usd_per_month"], dtype=float), "USD/month")
-    burn += f"; the project's cash: {format_usd(cash['p50'])}/month more"
-    exhausts = bool(np.mean(exhausts_k) > 0.5)
-    verdict = _compute_verdict(extra["p50"] / 100.0, exhausts)
-    sentence = {
-        HOLDS: f"Holds: no cache takes an extra {_n(extra['p50'], 1)}% {of} "
-               f"({what}){', enough to run out of it' if exhausts else ''}.",
-        PARTLY: f"Partly: no cache burns {what} faster, but only by "
-                f"{_n(extra['p50'], 1)}% {of}.",
-        NOT: f"Does not hold: no cache takes only an extra {_n(extra['p50'], 1)}% {of} "
-             f"({what}).",
-    }[verdict]
-    return _claim(cid, COMPUTE_CLAIM, verdict, sentence, f"{minutes}; {burn}.", extra,
-                  hinge, {"minutes_dind": min_d, "minutes_no_cache": min_n,
-                          "minutes_multiple": mult, "allowance": what,
-                          "project_cash_usd_more": cash,
-                          "share_of_samples_exhausted": float(np.mean(exhausts_k))})
+        facts.update(budget_months_dind=months_d,
+                     budget_months_no_cache=quantiles(n["sponsor_budget_months"], "months"),
+                     spend_dind_usd_per_year=(12.0 * budget / months_d["p50"]
+                                              if budget and months_d["p50"] else None))
+    facts["project_cash_usd_more"] = quantiles(
+        np.asarray(n["project_cash_usd_per_month"], dtype=float)
+        - np.asarray(d["project_cash_usd_per_month"], dtype=float), "USD/month")
+    facts["share_of_samples_exhausted"] = float(np.mean(exhausts_k))
+    facts["exhausts"] = bool(np.mean(exhausts_k) > 0.5)
+    return number_claim(cid, COMPUTE_CLAIM,
+                        _compute_verdict(extra["p50"] / 100.0, facts["exhausts"]), extra,
+                        facts)
 
 
 # --------------------------------------------------------------------------- forks
@@ -439,20 +410,14 @@ def check_claims(inp: ClaimInputs) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- run_model hook
 
 
-def _policy_label(policy: CleanupPolicy | None) -> str:
-    if policy is None:
-        return "none"
-    parts = ([f"keep {policy.keep_n:g}"] if policy.keep_n is not None else []) + (
-        [f"delete older than {policy.older_than_days:g} days"]
-        if policy.older_than_days is not None else [])
-    return ", ".join(parts) or "none"
-
-
-def _cleanup_label(st: Static) -> str:
-    """'the cleanup it needs (kaniko: keep 1, delete older than 14 days; dind: none)'."""
-    parts = [f"{short}: {_policy_label(st.policies[name])}"
-             for name, short in ((KANIKO, "kaniko"), (DIND, "dind")) if name in st.policies]
-    return "the cleanup each needs (" + "; ".join(parts) + ")"
+def cleanup_policies(st: Static) -> dict[str, dict[str, float | None] | None]:
+    """kaniko's and dind's cleanup policies as run, by short name (None: no cleanup)."""
+    out: dict[str, dict[str, float | None] | None] = {}
+    for name, short in ((KANIKO, "kaniko"), (DIND, "dind")):
+        if name in st.policies:
+            policy = st.policies[name]
+            out[short] = None if policy is None else policy.to_json()
+    return out
 
 
 def no_cleanup_view(sim: Mapping[str, Mapping[str, np.ndarray]], names: Sequence[str]
@@ -496,7 +461,7 @@ def thread_results(st: Static, draws: dict[str, np.ndarray],
                                     .str.contains("logged misses").sum())
                                 if "uncached_method" in images else 0),
         registry_counted=sc.value("storage.billed_above_gib") is not None,
-        n_images=int(len(images)), cleanup_label=_cleanup_label(st),
+        n_images=int(len(images)), cleanup_policies=cleanup_policies(st),
         sponsor_budget_usd_per_year=sc.value("compute.sponsor_budget_usd_per_year"),
         quota_minutes_per_month=sc.value("compute.quota_minutes_per_month"),
         fork_quota_minutes_per_month=sc.value("forks.quota_minutes_per_month"), seed=seed,

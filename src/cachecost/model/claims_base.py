@@ -11,6 +11,11 @@ from typing import Any
 import numpy as np
 
 from cachecost.model.quantile import percentiles
+from cachecost.textfmt import (  # noqa: F401 (the claims' text helpers, re-exported)
+    number_text,
+    span_text,
+    times_text,
+)
 
 VERDICTS = ("holds", "partly", "does not hold", "these data cannot tell", "moot today")
 HOLDS, PARTLY, NOT, CANNOT, MOOT = VERDICTS
@@ -19,12 +24,6 @@ DIND = "dind-inline-cache"
 KANIKO = "kaniko-cache-repo"
 NO_CACHE = "no-cache"
 ACCOUNTINGS = ("root-namespace-dedup", "per-tag")
-#: What each accounting's figure really is: the model sums per-image (per-repository)
-#: sizes; GitLab's own namespace figure deduplicates across every repository too.
-ACCOUNTING_LABEL = {"root-namespace-dedup": "the sum of each image repository's "
-                                            "deduplicated size",
-                    "per-tag": "per-tag sums"}
-
 #: The thread's own word: "at minimum, doubling" the registry.
 DOUBLING = 2.0
 #: Below this ratio the extra storage is called negligible (10 %).
@@ -77,7 +76,10 @@ class ClaimInputs:
     image_compressed_gib: Mapping[str, float]
     uncached_measured_images: int
     n_images: int
-    cleanup_label: str = "the cleanup it needs"
+    cleanup_label: str = "the cleanup it needs"  # kept for callers; the report words policies
+    #: each strategy's cleanup policy as run, by short name (``{"kaniko": {"keep_n": 1,
+    #: "older_than_days": 14}, "dind": None}``); None: not known
+    cleanup_policies: Mapping[str, Mapping[str, float | None] | None] | None = None
     sponsor_budget_usd_per_year: float | None = None
     quota_minutes_per_month: float | None = None
     fork_quota_minutes_per_month: float | None = None
@@ -117,34 +119,6 @@ def ratio_of(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(b > 0, a / b, np.nan)
 
 
-def times_text(q: Mapping[str, Any]) -> str:
-    """'6.1x (p10-p90 4.8-7.9x)' for a ratio's quantiles."""
-    if q["p50"] is None:
-        return "n/a"
-    if abs(q["p90"] - q["p10"]) < 0.05:
-        return f"{q['p50']:.1f}×"
-    return f"{q['p50']:.1f}× (p10–p90 {q['p10']:.1f}–{q['p90']:.1f}×)"
-
-
-def number_text(v: float | None, digits: int = 0) -> str:
-    """A number for a sentence: thousands separated, 1 decimal below 100 (n/a for None)."""
-    if v is None:
-        return "n/a"
-    if digits == 0 and abs(v) >= 100:
-        return f"{v:,.0f}" if abs(v) < 10_000 else f"{round(v, -2):,.0f}"
-    return f"{v:,.{max(digits, 1)}f}" if abs(v) < 100 else f"{v:,.0f}"
-
-
-def span_text(q: Mapping[str, Any], fmt: str = "{:,.0f}", unit: str = "") -> str:
-    """'15,500 min (p10-p90 12,000-19,000)'."""
-    if q["p50"] is None:
-        return "n/a"
-    mid = fmt.format(q["p50"]) + unit
-    if q["p10"] == q["p90"]:
-        return mid
-    return f"{mid} (p10–p90 {fmt.format(q['p10'])}–{fmt.format(q['p90'])})"
-
-
 def make_claim(cid: str, claim: str, verdict: str, sentence: str, figure: str,
            interval: Mapping[str, Any], hinges_on: str, details: Mapping[str, Any]
            ) -> dict[str, Any]:
@@ -164,3 +138,20 @@ def missing_claim(cid: str, claim: str, why: str, hinges_on: str) -> dict[str, A
 def has_strategies(sim: Mapping[str, Mapping[str, np.ndarray]] | None, *names: str) -> bool:
     """True when ``sim`` holds every strategy of ``names``."""
     return sim is not None and all(n in sim for n in names)
+
+
+#: Why a claim cannot be told (``reason`` of :func:`number_claim`; the report words it).
+REASONS = ("no_strategy", "no_quota", "no_registry_sizes", "no_uncached_measured",
+           "no_allowance", "no_image_sizes")
+
+
+def number_claim(cid: str, claim: str, verdict: str, interval: Mapping[str, Any],
+                 details: Mapping[str, Any], reason: str | None = None) -> dict[str, Any]:
+    """One claim as numbers: ``id``, ``claim`` (the thread's words, quoted), ``verdict``
+    (:data:`VERDICTS`), ``interval`` (p10/p50/p90 and unit of what it rests on),
+    ``details`` (the numbers behind it) and ``reason`` (:data:`REASONS`, when these
+    data cannot tell). :mod:`cachecost.report.verdicts` words it."""
+    assert verdict in VERDICTS, verdict
+    assert reason is None or reason in REASONS, reason
+    return {"id": cid, "claim": claim, "verdict": verdict, "interval": dict(interval),
+            "details": dict(details), "reason": reason}

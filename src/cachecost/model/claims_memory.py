@@ -18,13 +18,9 @@ from cachecost.model.claims_base import (
     UNCOMPRESSED_RATIO,
     ClaimInputs,
     has_strategies,
-    make_claim,
-    missing_claim,
-    number_text,
+    number_claim,
     quantiles,
-    span_text,
 )
-from cachecost.textfmt import format_usd
 
 # --------------------------------------------------------------------------- --reproducible
 
@@ -67,15 +63,6 @@ def _memory_verdict(peak_gb: float | None, ram_gb: float | None) -> str:
     return HOLDS if peak_gb > ram_gb else NOT
 
 
-#: The measurement that settles the --reproducible claim.
-REPRODUCIBLE_MEASURE = ("the peak RSS of one --reproducible kaniko build of {image} "
-                        "(e.g. /usr/bin/time -v around the executor, or the pod's "
-                        "memory high-water mark)")
-#: What --reproducible does to kaniko's cache.
-REPRODUCIBLE_REWRITES = ("--reproducible rewrites every layer (timestamps stripped), so "
-                         "kaniko's cache layers no longer share digests with the image's")
-
-
 def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
     """``kaniko-reproducible-memory``: peak memory ~ the largest image's uncompressed
     size = compressed GiB x (uncompressed/compressed ratio) x 1.0737 GB/GiB, against
@@ -86,31 +73,27 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
     :data:`REPRODUCIBLE_MEASURE`) against the runner's RAM (GitLab-hosted: the runner
     of the drawn ``compute.runner_size_factor``; private runners: not in the data)
     decides (:func:`_memory_verdict`); otherwise "these data cannot tell", naming the
-    measurement. The figure names the runner size that holds the estimate and its price. The price: container-build cost x (factor of the
+    measurement. The details name the runner size that holds the estimate and its
+    price (``against``: ``todays_runner`` or ``small_hosted_runner``): container-build
+    cost x (factor of the
     runner needed / factor of today's - 1); hosted at the list price of the quota
     minutes (``quota_minutes_used x usd_per_1000 / 1000``), private relative to a
     small runner.
     """
     cid = "kaniko-reproducible-memory"
-    hinge = ("the uncompressed/compressed size ratio of QEMU's images (assumed "
-             f"{UNCOMPRESSED_RATIO[0]:g}–{UNCOMPRESSED_RATIO[2]:g}×, about "
-             f"{UNCOMPRESSED_RATIO[1]:g}× for toolchain images; measure with docker image "
-             "inspect's Size against the registry's layer sizes; kaniko issue 862: "
-             "--reproducible holds the whole image in memory), kaniko's own working set "
-             "on top of it (kaniko issue 909 saw about 15 GB for an 8 GB image, without "
-             "--reproducible) and the memory limit of the runner that builds the image")
     sizes = {n: float(v) for n, v in inp.image_compressed_gib.items() if np.isfinite(v)}
     if not sizes or max(sizes.values()) <= 0 or not has_strategies(inp.sim, KANIKO):
-        return missing_claim(cid, REPRODUCIBLE_CLAIM, "the data hold no image sizes", hinge)
+        return number_claim(cid, REPRODUCIBLE_CLAIM, CANNOT, quantiles(np.array([])),
+                            {"peak_measured_gb": inp.reproducible_peak_gb}, "no_image_sizes")
     largest = max(sizes, key=lambda n: sizes[n])
     k = len(np.asarray(inp.sim[KANIKO]["compute_minutes_per_month"]))
     peak_gb_k = sizes[largest] * _ratio_draws(inp, k) * GB_PER_GIB
     peak = quantiles(peak_gb_k, "GB")
     idx, need_factor = runner_for(peak_gb_k)
     kan = inp.sim[KANIKO]
-    against = "a small hosted runner"
+    against = "small_hosted_runner"
     if inp.compute_mode == "gitlab-hosted" and "compute.runner_size_factor" in inp.draws:
-        against = "today's runner"
+        against = "todays_runner"
         size_factor = np.asarray(inp.draws["compute.runner_size_factor"], dtype=float)
         ram_k = runner_ram_gb(size_factor)
         ram: float | None = float(np.median(ram_k))
@@ -126,26 +109,9 @@ def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
     names = [r[0] for r in RUNNER_SIZES] + ["none (beyond 2xlarge)"]
     need = names[int(np.median(idx))]
     need_ram = RUNNER_SIZES[min(int(np.median(idx)), len(RUNNER_SIZES) - 1)][1]
-    figure = (f"--reproducible peak ≥ {span_text(peak, '{:,.1f}', ' GB')} (the uncompressed image, "
-              f"an estimate and a lower bound) for the largest image, "
-              f"{largest} ({sizes[largest]:.2f} GiB compressed); it fits the {need} runner "
-              f"({need_ram:g} GB)" + (
-                  f"; running kaniko's container jobs there costs "
-                  f"{format_usd(price['p50'])}/month more than on {against}."
-                  if price["p90"] > 0 else f", no larger than {against}."))
-    measure = REPRODUCIBLE_MEASURE.format(image=largest)
-    measured = inp.reproducible_peak_gb
-    if verdict == CANNOT:
-        sentence = (f"These data cannot tell: the thread saw --reproducible builds run out "
-                    f"of memory, and {largest}'s size alone (about {number_text(peak['p50'], 1)} GB "
-                    f"uncompressed) is only a lower bound on kaniko's peak, so it cannot "
-                    f"overrule that. Measure {measure}. Note that {REPRODUCIBLE_REWRITES}.")
-    else:
-        sentence = (f"{verdict.capitalize()}: a --reproducible build of {largest} peaked at "
-                    f"{number_text(measured, 1)} GB (measured), "
-                    f"{'more than' if verdict == HOLDS else 'within'} the {ram:g} GB "
-                    f"runner. Note that {REPRODUCIBLE_REWRITES}.")
-    return make_claim(cid, REPRODUCIBLE_CLAIM, verdict, sentence, figure, peak, hinge + ".",
-                  {"largest_image": largest, "largest_compressed_gib": sizes[largest],
-                   "runner_needed": need, "runner_ram_gb": ram, "extra_cost": price,
-                   "peak_measured_gb": measured, "peak_estimate_is_lower_bound": True})
+    return number_claim(cid, REPRODUCIBLE_CLAIM, verdict, peak,
+                        {"largest_image": largest, "largest_compressed_gib": sizes[largest],
+                         "runner_needed": need, "runner_needed_ram_gb": need_ram,
+                         "runner_ram_gb": ram, "extra_cost": price, "against": against,
+                         "peak_measured_gb": inp.reproducible_peak_gb,
+                         "peak_estimate_is_lower_bound": True})

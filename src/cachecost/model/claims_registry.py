@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from cachecost.model.claims_base import (
-    ACCOUNTING_LABEL,
     ACCOUNTINGS,
+    CANNOT,
     DIGEST_INPUT,
     DIND,
     DOUBLING,
@@ -24,15 +24,10 @@ from cachecost.model.claims_base import (
     PARTLY,
     ClaimInputs,
     has_strategies,
-    make_claim,
-    missing_claim,
-    number_text,
+    number_claim,
     quantiles,
     ratio_of,
-    span_text,
-    times_text,
 )
-from cachecost.textfmt import format_quantity
 
 # --------------------------------------------------------------------------- storage
 
@@ -64,12 +59,6 @@ def storage_ratios(inp: ClaimInputs) -> dict[str, dict[str, dict[str, Any]]]:
 #: Berrangé, right after the doubling claim (verbatim).
 QUOTA_CLAIM = ("even with our current Docker-in-Docker setup I believe we're exceeding "
                "our quota.")
-QUOTA_HINGE = ("whether GitLab counts the container registry toward an enforced quota at "
-               "all: its storage docs (storage_usage_quotas, 2025) leave the registry out of "
-               "the limit, so nothing is exceeded today unless enforcement returns; and, if "
-               "it does, at what size and under which accounting (GitLab reports bytes "
-               "deduplicated across the whole namespace, which can be less than the sum "
-               "of each repository's size modelled here)")
 
 
 def _quota_verdict(used: Mapping[str, Any], measured: float | None, quota: float) -> str:
@@ -99,60 +88,34 @@ def quota_claim(inp: ClaimInputs) -> dict[str, Any]:
     32.4 GiB is under 50, "does not hold", 65% of the quota.
     """
     cid = "dind-exceeds-quota"
-    if not has_strategies(inp.sim, DIND) or f"registry_gib_day0:{inp.accounting}" not in inp.sim[DIND]:
-        return missing_claim(cid, QUOTA_CLAIM, "dind is not in this scenario", QUOTA_HINGE + ".")
+    facts = {"quota_gib": inp.registry_quota_gib, "accounting": inp.accounting,
+             "other_usage_gib": inp.other_registry_gib,
+             "registry_counted": inp.registry_counted}
+    if not has_strategies(inp.sim, DIND) or \
+            f"registry_gib_day0:{inp.accounting}" not in inp.sim[DIND]:
+        return number_claim(cid, QUOTA_CLAIM, CANNOT, quantiles(np.array([])), facts,
+                            "no_strategy")
     quota = inp.registry_quota_gib
     used = np.asarray(inp.sim[DIND][f"registry_gib_day0:{inp.accounting}"], dtype=float) \
         + inp.other_registry_gib
     q = quantiles(used, "GiB")
-    measured = (inp.registry_today or {}).get("namespace_gib")
+    today = inp.registry_today or {}
+    measured = today.get("namespace_gib")
     if quota is None:
-        return missing_claim(cid, QUOTA_CLAIM, "the scenario sets no registry quota "
-                        "(storage.quota_gib)", QUOTA_HINGE + ".")
+        return number_claim(cid, QUOTA_CLAIM, CANNOT, quantiles(np.array([])), facts,
+                            "no_quota")
     if measured is None and (q["p50"] is None or q["p50"] <= 0):
-        return missing_claim(cid, QUOTA_CLAIM, "the data hold no registry sizes", QUOTA_HINGE + ".")
-    if measured is not None:
-        basis = (f"GitLab's own statistic for the namespace, read "
-                 f"{(inp.registry_today or {}).get('read_at') or 'at fetch time'}: "
-                 f"{number_text(measured, 1)} GiB")
-        size = measured
-    else:
-        other = (f" plus {number_text(inp.other_registry_gib, 1)} GiB of other usage"
-                 if inp.other_registry_gib > 0 else "")
-        basis = (f"dind's registry today ({ACCOUNTING_LABEL[inp.accounting]}){other}: "
-                 f"{span_text(q, '{:,.1f}', ' GiB')}")
-        size = q["p50"]
-    verdict = _quota_verdict(q, measured, quota)
-    share = size / quota if quota > 0 else None
-    of_it = (f"{100 * share:.0f}% of it" if share is not None
-             else "a 0 GiB quota is exceeded by any usage")
-    figure = f"{basis}, against a {format_quantity(quota)} GiB quota ({of_it})."
-    sentence = {
-        HOLDS: f"Holds against a {format_quantity(quota)} GiB quota: the namespace holds "
-               f"{of_it} with dind alone." if share is not None else
-               "Holds: the quota is 0 GiB, and dind's registry alone exceeds it.",
-        NOT: f"Does not hold against a {format_quantity(quota)} GiB quota: with dind the "
-             f"namespace uses {of_it}.",
-        PARTLY: f"Partly: the {format_quantity(quota)} GiB quota lies within the range of "
-                f"dind's registry today ({of_it} at the median).",
-    }[verdict]
-    enforced = verdict
-    if not inp.registry_counted:
-        verdict = MOOT
-        were = {HOLDS: "exceed it", NOT: "stay under it", PARTLY: "be near it"}[enforced]
-        sentence = (f"Moot today: GitLab does not count the container registry toward the "
-                    f"namespace's storage limit (storage_usage_quotas, 2025; this scenario "
-                    f"bills no registry storage), so no quota is exceeded. Were the "
-                    f"{format_quantity(quota)} GiB quota enforced, dind would {were} "
-                    f"({of_it}).")
-    return make_claim(cid, QUOTA_CLAIM, verdict, sentence, figure,
-                  q if measured is None else {"p10": measured, "p50": measured,
-                                              "p90": measured, "unit": "GiB"},
-                  QUOTA_HINGE + ".", {"quota_gib": quota, "used_gib": q,
-                                      "measured_namespace_gib": measured,
-                                      "other_usage_gib": inp.other_registry_gib,
-                                      "verdict_if_enforced": enforced,
-                                      "registry_counted": inp.registry_counted})
+        return number_claim(cid, QUOTA_CLAIM, CANNOT, quantiles(np.array([])), facts,
+                            "no_registry_sizes")
+    enforced = _quota_verdict(q, measured, quota)
+    size = measured if measured is not None else q["p50"]
+    return number_claim(
+        cid, QUOTA_CLAIM, enforced if inp.registry_counted else MOOT,
+        q if measured is None else {"p10": measured, "p50": measured, "p90": measured,
+                                    "unit": "GiB"},
+        {**facts, "used_gib": q, "measured_namespace_gib": measured,
+         "measured_read_at": today.get("read_at"), "verdict_if_enforced": enforced,
+         "share_of_quota": size / quota if quota > 0 else None})
 
 
 def _storage_verdict(without: float) -> str:
@@ -181,26 +144,6 @@ def digest_split(inp: ClaimInputs) -> dict[str, Any] | None:
             "not_shared": quantiles(r[~shared], "x")["p50"]}
 
 
-def _storage_hinge(inp: ClaimInputs) -> str:
-    base = ("how long kaniko's cache tags stay: --cache-ttl (336 h) only makes older "
-            "entries misses and deletes nothing, so without a cleanup policy on the cache "
-            "repository every image change leaves its cache layers tagged")
-    if not has_strategies(inp.sim, KANIKO, DIND):
-        return base
-    split = digest_split(inp)
-    if split is None or inp.accounting != "root-namespace-dedup":
-        return base + "."
-    ends = []
-    for word, key in (("shared", "shared"), ("not shared", "not_shared")):
-        if split[key] is not None:
-            ends.append(f"{split[key]:.1f}× if {word}")
-    return (f"{base}; and, under GitLab's deduplicated accounting, whether kaniko's cache "
-            f"layers share digests with the image's layers (inferred from kaniko's "
-            f"build.go, untested; drawn shared in {100 * split['share_shared']:.0f}% of "
-            f"samples): with the cleanup, {' and '.join(ends)}. To settle it, push one "
-            f"kaniko build and compare its cache and image layer digests.")
-
-
 def storage_claim(inp: ClaimInputs) -> dict[str, Any]:
     """``kaniko-doubles-storage``: kaniko's registry against dind's.
 
@@ -213,49 +156,24 @@ def storage_claim(inp: ClaimInputs) -> dict[str, Any]:
     overwrites its tags).
     """
     cid = "kaniko-doubles-storage"
-    hinge = _storage_hinge(inp)
+    facts: dict[str, Any] = {"accounting": inp.accounting, "horizon_months": inp.horizon_months,
+                             "cleanup_policies": inp.cleanup_policies,
+                             "cleanup_label": inp.cleanup_label}
     if not has_strategies(inp.sim, KANIKO, DIND):
-        return missing_claim(cid, STORAGE_CLAIM, "kaniko or dind is not in this scenario", hinge)
+        return number_claim(cid, STORAGE_CLAIM, CANNOT, quantiles(np.array([])), facts,
+                            "no_strategy")
+    facts["digest_split"] = digest_split(inp)
     dind = quantiles(inp.sim[DIND][f"registry_gib:{inp.accounting}"], "GiB")
     if dind["p50"] is None or dind["p50"] <= 0:
-        return missing_claim(cid, STORAGE_CLAIM, "the data hold no registry sizes", hinge)
+        return number_claim(cid, STORAGE_CLAIM, CANNOT, quantiles(np.array([])), facts,
+                            "no_registry_sizes")
     ratios = storage_ratios(inp)
     main = ratios[inp.accounting]
-    with_c = main["with_cleanup"]
-    without = main.get("without_cleanup", with_c)
-    verdict = _storage_verdict(without["p50"])
-    h = inp.horizon_months
-
-    def line(acc: str) -> str:
-        r = ratios[acc]
-        parts = []
-        if "day0" in r:
-            parts.append(f"{times_text(r['day0'])} on day 0")
-        if "without_cleanup" in r:
-            parts.append(f"{times_text(r['without_cleanup'])} at month {h} without a cleanup")
-        parts.append(f"{times_text(r['with_cleanup'])} with {inp.cleanup_label}")
-        return f"{ACCOUNTING_LABEL[acc]}: " + ", ".join(parts)
-
-    other = [a for a in ACCOUNTINGS if a != inp.accounting][0]
+    without = main.get("without_cleanup", main["with_cleanup"])
     kan = quantiles(inp.sim[KANIKO][f"registry_gib:{inp.accounting}"], "GiB")
     kan_raw = (quantiles(inp.sim_no_cleanup[KANIKO][f"registry_gib:{inp.accounting}"], "GiB")
                if inp.sim_no_cleanup is not None and KANIKO in inp.sim_no_cleanup else kan)
-    figure = (f"kaniko's registry against dind's — {line(inp.accounting)}; "
-              f"{line(other)}. At month {h}: kaniko {number_text(kan_raw['p50'])} GiB without a "
-              f"cleanup, {number_text(kan['p50'])} GiB with it; dind {number_text(dind['p50'])} GiB.")
-    w, c = f"{without['p50']:.1f}×", f"{with_c['p50']:.1f}×"
-    as_written = "for the patch as written (it sets no cleanup policy)"
-    sentence = {
-        HOLDS: f"Holds {as_written}: kaniko's registry is {w} dind's at month {h}.",
-        PARTLY: f"Partly {as_written}: kaniko adds storage, {w} dind's at month {h}, but "
-                f"less than double.",
-        NOT: f"Does not hold {as_written}: kaniko's registry is {w} dind's at month {h}.",
-    }[verdict]
-    if "without_cleanup" in main:
-        sentence += (f" With {inp.cleanup_label}, which the patch does not set, it would "
-                     f"be {c}" + (", below double." if with_c["p50"] < DOUBLING - EPS
-                                  else "."))
-    return make_claim(cid, STORAGE_CLAIM, verdict, sentence, figure, without, hinge,
-                  {"ratios": ratios, "kaniko_gib": kan, "kaniko_gib_without_cleanup": kan_raw,
-                   "dind_gib": dind, "accounting": inp.accounting,
-                   "cleanup": inp.cleanup_label, "digest_split": digest_split(inp)})
+    return number_claim(cid, STORAGE_CLAIM, _storage_verdict(without["p50"]), without,
+                        {**facts, "ratios": ratios, "kaniko_gib": kan,
+                         "kaniko_gib_without_cleanup": kan_raw, "dind_gib": dind,
+                         "cleanup": inp.cleanup_label})
