@@ -90,6 +90,7 @@ class BreakEven(TypedDict):
     current: float
     range_low: float
     range_high: float
+    range_is: str
     is_within_range: bool
     method: str
     samples: int
@@ -151,6 +152,13 @@ def unit_of(dotted: str) -> str:
 def is_probability(dotted: str) -> bool:
     """True for an input that is a probability (its unit)."""
     return unit_of(dotted) == "probability"
+
+
+def range_kind(dist: Distribution) -> str:
+    """What :func:`scenario_range` gives for ``dist``: ``support``, ``p10-p90`` or
+    ``fixed``."""
+    return {"uniform": "support", "triangular": "support", "lognormal": "p10-p90"}.get(
+        dist.kind, "fixed")
 
 
 def scenario_range(dist: Distribution) -> tuple[float, float]:
@@ -341,7 +349,7 @@ def _break_even(run: Run, name: str, a: str, b: str, kind: str) -> BreakEven:
     return BreakEven(
         strategy_a=a, strategy_b=b, input=name, unit=unit_of(name), kind=kind,
         value=value, current=current, range_low=low, range_high=high,
-        is_within_range=value is not None and low <= value <= high, method=method,
+        range_is=range_kind(dist), is_within_range=value is not None and low <= value <= high, method=method,
         samples=run.samples if method == CLOSED_FORM and not is_probability(name)
         else min(run.flip_samples, run.samples),
         searched_low=float(grid[0]), searched_high=float(grid[-1]))

@@ -78,12 +78,6 @@ def tie_note(results: dict) -> list[str]:
             "the model's resolution: treat them as a tie and decide on other grounds."]
 
 
-def _amount(value: float, unit: str | None, *, digits: int = 2) -> str:
-    """An input value for a flip sentence; factors read against the measured rate."""
-    text = format_amount(value, unit, digits)
-    return f"{text} the measured rate" if unit == "x" and digits < 3 else text
-
-
 def _swing(bar: dict) -> float:
     """A tornado bar's swing in USD/month (older results lack the key: |high - low|)."""
     swing = finite(bar.get("swing_usd_per_month"))
@@ -110,7 +104,8 @@ def _range_note(row: dict, value: float, digits: int) -> str:
         return ""
     unit = row.get("unit")
     where = "inside" if low <= value <= high else "outside"
-    return (f", {where} the scenario's range, {format_amount(low, unit, max(digits, 3))} "
+    what = "p10–p90 range" if row.get("range_is") == "p10-p90" else "range"
+    return (f", {where} the scenario's {what}, {format_amount(low, unit, max(digits, 3))} "
             f"to {format_amount(high, unit, max(digits, 3))}")
 
 
@@ -128,9 +123,10 @@ def _condition(row: dict) -> tuple[float, str] | None:
     digits = _digits(value, current, unit)
     if "is_within_range" in row:        # enough figures to place it against the range
         digits = max(digits, 3)
-    now = _amount(current, unit, digits=max(digits, 3 if unit == "x" else 4))
+    now = format_amount(current, unit, max(digits, 3 if unit == "x" else 4))
+    rate = " the measured rate" if unit == "x" else ""
     return abs(math.log(ratio)), (f"if {reader_name(str(row.get('input')))} {moved} "
-                                  f"{_amount(value, unit, digits=digits)} (now {now}"
+                                  f"{format_amount(value, unit, digits)}{rate} (now {now}"
                                   f"{_range_note(row, value, digits)})")
 
 
