@@ -18,6 +18,7 @@ from cachecost.model.flips import (
     RECOMMENDATION_FLIPS,
     Run,
     break_evens,
+    refine_root,
     scenario_range,
     tornado,
 )
@@ -68,6 +69,15 @@ def test_a_price_swing_is_the_expected_difference_at_its_ends():
     assert row["delta_low_usd_per_month"] == pytest.approx(-15 + 0.005 * 2417.7, abs=1e-3)
     assert row["delta_high_usd_per_month"] == pytest.approx(-15 + 0.005 * 2832.3, abs=1e-3)
     assert row["delta_expected_usd_per_month"] == pytest.approx(-2.5)
+
+
+def test_regula_falsi_finds_a_crossing_within_a_cent():
+    """f(x) = x^2 - 2 between 1 (f = -1) and 2 (f = 2): the root is sqrt(2) = 1.41421;
+    the first secant step gives 1 + 1/3 = 1.3333 (f = -0.222), Illinois steps close in
+    until |f| <= 0.01, i.e. |x - 1.41421| <= 0.01 / (2 * 1.414) = 0.0035."""
+    x = refine_root(lambda v: v * v - 2.0, 1.0, 2.0, -1.0, 2.0, 20)
+    assert abs(x * x - 2.0) <= 0.01
+    assert x == pytest.approx(2 ** 0.5, abs=0.0036)
 
 
 def test_scenario_range_is_the_support_or_the_p10_p90():

@@ -89,6 +89,7 @@ from cachecost.model.claims_base import (  # noqa: F401 (the claims' names, re-e
     SCRATCH_NOT,
     UNCOMPRESSED_RATIO,
     VERDICTS,
+    Claim,
     ClaimInputs,
     has_strategies,
     make_claim,
@@ -162,7 +163,7 @@ def _compute_verdict(extra_share: float, exhausts: bool) -> str:
     return PARTLY
 
 
-def compute_claim(inp: ClaimInputs) -> dict[str, Any]:
+def compute_claim(inp: ClaimInputs) -> Claim:
     """``no-cache-burns-compute``: no-cache's extra runner time against the allowance.
 
     Extra share = allowance used under no cache minus under dind (sponsor budget:
@@ -401,7 +402,7 @@ def single_cache_source_claim(inp: ClaimInputs) -> dict[str, Any]:
 # --------------------------------------------------------------------------- all
 
 
-def check_claims(inp: ClaimInputs) -> list[dict[str, Any]]:
+def check_claims(inp: ClaimInputs) -> list[Mapping[str, Any]]:
     """The six claims, in the thread's order (module docstring for the shape)."""
     return [storage_claim(inp), quota_claim(inp), compute_claim(inp), forks_claim(inp),
             single_cache_source_claim(inp), reproducible_memory_claim(inp)]

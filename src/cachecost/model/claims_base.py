@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -145,13 +145,24 @@ REASONS = ("no_strategy", "no_quota", "no_registry_sizes", "no_uncached_measured
            "no_allowance", "no_image_sizes")
 
 
+class Claim(TypedDict):
+    """A claim as numbers (:func:`number_claim`); the report words it."""
+
+    id: str
+    claim: str
+    verdict: str
+    interval: dict[str, Any]
+    details: dict[str, Any]
+    reason: str | None
+
+
 def number_claim(cid: str, claim: str, verdict: str, interval: Mapping[str, Any],
-                 details: Mapping[str, Any], reason: str | None = None) -> dict[str, Any]:
+                 details: Mapping[str, Any], reason: str | None = None) -> Claim:
     """One claim as numbers: ``id``, ``claim`` (the thread's words, quoted), ``verdict``
     (:data:`VERDICTS`), ``interval`` (p10/p50/p90 and unit of what it rests on),
     ``details`` (the numbers behind it) and ``reason`` (:data:`REASONS`, when these
     data cannot tell). :mod:`cachecost.report.verdicts` words it."""
     assert verdict in VERDICTS, verdict
     assert reason is None or reason in REASONS, reason
-    return {"id": cid, "claim": claim, "verdict": verdict, "interval": dict(interval),
-            "details": dict(details), "reason": reason}
+    return Claim(id=cid, claim=claim, verdict=verdict, interval=dict(interval),
+                 details=dict(details), reason=reason)

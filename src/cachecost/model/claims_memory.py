@@ -4,8 +4,6 @@ sizes; only a measured peak decides."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from cachecost.model.claims_base import (
@@ -16,6 +14,7 @@ from cachecost.model.claims_base import (
     NOT,
     RUNNER_SIZES,
     UNCOMPRESSED_RATIO,
+    Claim,
     ClaimInputs,
     has_strategies,
     number_claim,
@@ -63,7 +62,7 @@ def _memory_verdict(peak_gb: float | None, ram_gb: float | None) -> str:
     return HOLDS if peak_gb > ram_gb else NOT
 
 
-def reproducible_memory_claim(inp: ClaimInputs) -> dict[str, Any]:
+def reproducible_memory_claim(inp: ClaimInputs) -> Claim:
     """``kaniko-reproducible-memory``: peak memory ~ the largest image's uncompressed
     size = compressed GiB x (uncompressed/compressed ratio) x 1.0737 GB/GiB, against
     the runner's RAM.

@@ -22,6 +22,7 @@ from cachecost.model.claims_base import (
     NEGLIGIBLE_RATIO,
     NOT,
     PARTLY,
+    Claim,
     ClaimInputs,
     has_strategies,
     number_claim,
@@ -70,7 +71,7 @@ def _quota_verdict(used: Mapping[str, Any], measured: float | None, quota: float
     return HOLDS if used["p10"] > quota else NOT if used["p90"] <= quota else PARTLY
 
 
-def quota_claim(inp: ClaimInputs) -> dict[str, Any]:
+def quota_claim(inp: ClaimInputs) -> Claim:
     """``dind-exceeds-quota``: dind's registry today against the namespace quota.
 
     Today is day 0: dind's registry under the scenario's accounting (``sim[dind]
@@ -144,7 +145,7 @@ def digest_split(inp: ClaimInputs) -> dict[str, Any] | None:
             "not_shared": quantiles(r[~shared], "x")["p50"]}
 
 
-def storage_claim(inp: ClaimInputs) -> dict[str, Any]:
+def storage_claim(inp: ClaimInputs) -> Claim:
     """``kaniko-doubles-storage``: kaniko's registry against dind's.
 
     The claim is judged against the patch as written: it sets no cleanup policy, so

@@ -267,9 +267,11 @@ def search_grid(name: str, current: float, *, fine: bool) -> np.ndarray:
     return np.concatenate([[0.0], top * np.geomspace(0.05, 20.0, 2000 if fine else 24)])
 
 
-def _refine(f: Callable[[float], float], x0: float, x1: float, y0: float, y1: float,
+def refine_root(f: Callable[[float], float], x0: float, x1: float, y0: float, y1: float,
             iterations: int) -> float:
-    """Regula falsi (Illinois) between a sign change ``f(x0) = y0``, ``f(x1) = y1``."""
+    """Regula falsi (Illinois) between a sign change ``f(x0) = y0``, ``f(x1) = y1``:
+    at most ``iterations`` evaluations of ``f``, stopping once ``|f| <=``
+    :data:`TOLERANCE_USD`; returns the last estimate."""
     x = x0 - y0 * (x1 - x0) / (y1 - y0)
     side = 0
     for _ in range(iterations):
@@ -313,7 +315,7 @@ def _root(grid: np.ndarray, gaps: np.ndarray, current: float,
             found.append(hi if y1 == 0 else float(grid[i] - gaps[i] * (hi - lo)
                                                    / (gaps[i + 1] - gaps[i])))
         else:
-            found.append(_refine(f, lo, hi, y0, y1, iterations))
+            found.append(refine_root(f, lo, hi, y0, y1, iterations))
     return min(found, key=lambda x: abs(x - current))
 
 
