@@ -164,7 +164,8 @@ def test_results_carry_the_decision_from_paired_costs(sample, sample_calibration
     losses = {n: s["expected_loss_usd_per_month"] for n, s in strategies.items()}
     assert min(losses, key=losses.get) == min(means, key=means.get)
     assert rec["weighs"] == ["project_cash", "shadow", "fork_owners_cash"]
-    assert "shadow price" in rec["weighs_text"]
+    from cachecost.report.flips import weighs_sentence
+    assert "shadow price" in weighs_sentence(rec["weighs"])
     dind = strategies["dind-inline-cache"]
     assert dind["money_usd_per_month"]["project_cash"]["p50"] > 0
     assert dind["storage_cash_usd_per_month"]["p50"] == 0.0          # registry not billed
