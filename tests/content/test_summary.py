@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cachecost.model.claims_base import PATCH_CACHE_REPO
 from cachecost.report.summary import (
     format_recommendation,
     format_summary_markdown,
@@ -151,6 +152,52 @@ def test_claims_open_the_summary_in_the_threads_order(results, provenance):
     assert "\u201ckaniko takes one cache source\u201d These data cannot tell." in flat
     n = flat.split("the image is held in memory. Sources: [")[1].split("]")[0]
     assert f"[{n}] kaniko issue 862: --reproducible loads the entire image into memory" in flat
+
+
+def _typed_fork_claims() -> list[dict]:
+    """The fork claims as the model returns them (typed ``Claim`` numbers, no words):
+    fork reads upstream with probability 0.9; kaniko's fork minutes over dind 1,200
+    where it reads, 4,000 where it cannot; one cache source costs 700 (p10-p90
+    100-3,000), 500 where a fork reads and 2,500 where it cannot."""
+    q = {"p10": 100.0, "p50": 700.0, "p90": 3000.0, "unit": "min/month"}
+    fmin = {"p10": 900.0, "p50": 1300.0, "p90": 4000.0, "unit": "min/month"}
+    hyp = {"cannot_read": {"probability": 0.1, "samples": 10, "scratch_pct": 100.0,
+                           "fork_minutes_more": 4000.0, "owners_usd": 0.0, "wait_min": 41.6,
+                           "wait_dind_min": 24.1, "verdict": "holds"},
+           "reads": {"probability": 0.9, "samples": 90, "scratch_pct": 10.0,
+                     "fork_minutes_more": 1200.0, "owners_usd": 0.0, "wait_min": 12.0,
+                     "wait_dind_min": 9.0, "verdict": "partly"}}
+    return [
+        {"id": "forks-rebuild-from-scratch", "claim": "forks rebuild from scratch",
+         "verdict": "these data cannot tell", "interval": fmin, "reason": None,
+         "details": {"cache_repo": PATCH_CACHE_REPO, "fork_minutes_more": fmin,
+                     "fork_owners_cash_usd_more": {"p10": 0.0, "p50": 0.0, "p90": 0.0},
+                     "scratch_share_pct": {"p10": 5.0, "p50": 12.0, "p90": 39.0},
+                     "hypotheses": hyp}},
+        {"id": "kaniko-single-cache-source", "claim": "kaniko takes one cache source",
+         "verdict": "holds", "interval": q, "reason": None,
+         "details": {"kaniko_cache_sources": 1, "dind_cache_sources": 2,
+                     "cache_repo": PATCH_CACHE_REPO,
+                     "fork_minutes_by_hypothesis": {"cannot_read": 2500.0, "reads": 500.0},
+                     "hypothesis_probability": {"cannot_read": 0.1, "reads": 0.9}}},
+    ]
+
+
+def test_typed_fork_claims_are_worded_by_the_report(results, provenance):
+    """The summary words the model's fork numbers: both hypotheses with their
+    probabilities (10 % / 90 %), the patch's exact --cache-repo, and claim 5 priced by
+    one cache source (700 a month), not claim 4's 1,300."""
+    results["claims"] = _typed_fork_claims()
+    flat = " ".join(format_summary_text(results, provenance, None).split())
+    assert ("These data cannot tell: if a fork's job cannot read upstream's registry (10%), "
+            "every kaniko fork build starts from scratch, and a contributor waits 41.6 min "
+            "(dind: 24.1 min); if it can (90%), a fork that changed an image rebuilds it "
+            "from the changed step on every pipeline, 1,200 fork minutes a month more than "
+            "dind.") in flat
+    assert f'--cache-repo="{PATCH_CACHE_REPO}"' in flat
+    assert ("Holds: kaniko reads and writes a single cache repository; a second one would "
+            "save forks 700 runner minutes a month.") in flat
+    assert "would save forks 1,300" not in flat
 
 
 def test_older_results_without_claims_or_voi_say_so(results, provenance):

@@ -280,8 +280,8 @@ def test_claims_money_uses_the_one_money_format():
            KANIKO: metrics(fork_compute_minutes_per_month=1100.0, fork_wait_minutes=30.0,
                            fork_owners_cash_usd_per_month=43.01)}
     c = forks_claim(inputs(sim))
-    assert "$43/month more of fork owners' cash" in c["figure"]
-    assert "43.01" not in c["sentence"] + c["figure"]
+    assert "$43/month more of fork owners' cash" in words(c)["figure"]
+    assert "43.01" not in words(c)["sentence"] + words(c)["figure"]
 
 
 def test_forks_verdict_reports_both_hypotheses():
@@ -305,11 +305,23 @@ def test_forks_verdict_reports_both_hypotheses():
     assert hyp["reads"]["fork_minutes_more"] == pytest.approx(40.0)
     assert hyp["reads"]["wait_min"] == 12.0
     assert c["verdict"] == "these data cannot tell"
-    assert "(50%)" in c["sentence"] and "40.0 fork minutes" in c["sentence"]
-    assert "MR 135263" in c["hinges_on"] and PATCH_CACHE_REPO in c["hinges_on"]
+    assert "sentence" not in c and "hinges_on" not in c      # numbers; the report words them
+    assert words(c)["sentence"] == (
+        "These data cannot tell: if a fork's job cannot read upstream's registry (50%), "
+        "every kaniko fork build starts from scratch, and a contributor waits 40.0 min "
+        "(dind: 3.0 min); if it can (50%), a fork that changed an image rebuilds it from "
+        "the changed step on every pipeline, 40.0 fork minutes a month more than dind.")
+    assert "MR 135263" in words(c)["hinges_on"]
+    assert f'--cache-repo="{PATCH_CACHE_REPO}"' in words(c)["hinges_on"]
+    assert f'--cache-repo="{PATCH_CACHE_REPO}"' in words(c)["figure"]
     # a probability of 1 or 0 leaves one hypothesis: its verdict
-    assert forks_claim(inputs(sim, draws={FORK_READS_INPUT: np.ones(K)},
-                              fork_reads_probability=1.0))["verdict"] == "partly"
+    every = forks_claim(inputs(sim, draws={FORK_READS_INPUT: np.ones(K)},
+                                 fork_reads_probability=1.0))
+    assert every["verdict"] == "partly"
+    # the hypothesis no sample drew keeps its probability (0%) and states no figures
+    assert words(every)["sentence"].startswith(
+        "Partly: if a fork's job cannot read upstream's registry (0%), every kaniko fork "
+        "build starts from scratch; if it can (100%)")
     assert forks_claim(inputs(sim, draws={FORK_READS_INPUT: np.zeros(K)},
                               fork_reads_probability=0.0))["verdict"] == "holds"
 
@@ -318,7 +330,11 @@ def test_forks_cannot_tell_without_fork_pipelines():
     sim = {DIND: metrics(fork_compute_minutes_per_month=0.0),
            NO_CACHE: metrics(fork_compute_minutes_per_month=0.0),
            KANIKO: metrics(fork_compute_minutes_per_month=0.0)}
-    assert forks_claim(inputs(sim))["verdict"] == "these data cannot tell"
+    c = forks_claim(inputs(sim))
+    assert c["verdict"] == "these data cannot tell" and c["reason"] == "no_fork_pipelines"
+    assert words(c)["sentence"] == "These data cannot tell: the scenario has no fork pipelines."
+    assert PATCH_CACHE_REPO in words(c)["hinges_on"]
+    assert forks_claim(inputs({DIND: metrics()}))["reason"] == "no_strategy"
 
 
 def test_single_cache_source_is_priced_by_what_one_source_costs():
@@ -334,9 +350,17 @@ def test_single_cache_source_is_priced_by_what_one_source_costs():
     assert c["verdict"] == "holds"
     assert c["interval"]["p50"] == pytest.approx(34.0)
     assert c["details"]["fork_minutes_by_hypothesis"] == {"cannot_read": 60.0, "reads": 8.0}
-    assert PATCH_CACHE_REPO in c["figure"]
-    assert single_cache_source_claim(inputs(sim, kaniko_cache_sources=2))["verdict"] == \
-        "does not hold"
+    assert c["details"]["hypothesis_probability"] == {"cannot_read": 0.5, "reads": 0.5}
+    w = words(c)
+    assert w["sentence"] == ("Holds: kaniko reads and writes a single cache repository; a "
+                             "second one would save forks 34.0 runner minutes a month.")
+    assert PATCH_CACHE_REPO in w["figure"] and PATCH_CACHE_REPO in w["hinges_on"]
+    assert ("(8.0 where a fork's job can read upstream's registry, 50%; 60.0 where it "
+            "cannot, 50%)") in w["figure"]
+    assert "1,000" not in w["sentence"] + w["figure"]
+    two = single_cache_source_claim(inputs(sim, kaniko_cache_sources=2))
+    assert two["verdict"] == "does not hold"
+    assert words(two)["sentence"] == "Does not hold: this kaniko takes 2 cache sources."
 
 
 # --------------------------------------------------------------------------- --reproducible

@@ -5,17 +5,16 @@ reply to Camilla Conte's patch), each turned into a verdict computed from the
 Monte Carlo samples::
 
     results["claims"] = check_claims(ClaimInputs(...))
-    # [{"id", "claim", "verdict", "sentence", "figure", "interval", "hinges_on",
-    #   "details"}, ...]
+    # [{"id", "claim", "verdict", "interval", "details", "reason"}, ...]   (Claim)
 
-``verdict`` is one of :data:`VERDICTS`; ``sentence`` is the one-sentence verdict;
-``figure`` states the numbers with their p10-p90 intervals; ``interval`` is
-``{"p10", "p50", "p90", "unit"}`` of the figure the verdict rests on;
-``hinges_on`` says, in a maintainer's words, what would change the verdict;
-``details`` holds the numbers behind the figure (p10/p50/p90 dicts). A claim
-whose deciding quantity is not in the data (no registry sizes, no measured
-from-scratch build, no compute allowance, no fork pipelines) gets
-``"these data cannot tell"``.
+``verdict`` is one of :data:`VERDICTS`; ``interval`` is ``{"p10", "p50", "p90",
+"unit"}`` of the figure the verdict rests on; ``details`` holds the numbers behind
+it (p10/p50/p90 dicts and the facts that decide it); ``reason`` says why these data
+cannot tell (:data:`cachecost.model.claims_base.REASONS`). The model builds no
+English: :func:`cachecost.report.verdicts.claim_words` gives each claim's sentence,
+figures and what it hinges on from these numbers. A claim whose deciding quantity is
+not in the data (no registry sizes, no measured from-scratch build, no compute
+allowance, no fork pipelines) gets ``"these data cannot tell"``.
 
 Keys read (the model of issue 12). Per strategy ``s`` in ``"dind-inline-cache"``,
 ``"kaniko-cache-repo"``, ``"no-cache"``, arrays of shape ``(K,)`` from
@@ -84,20 +83,16 @@ from cachecost.model.claims_base import (  # noqa: F401 (the claims' names, re-e
     NO_CACHE,
     NOT,
     PARTLY,
+    PATCH_CACHE_REPO,
     RUNNER_SIZES,
     UNCOMPRESSED_RATIO,
     VERDICTS,
     Claim,
     ClaimInputs,
     has_strategies,
-    make_claim,
-    missing_claim,
     number_claim,
-    number_text,
     quantiles,
     ratio_of,
-    span_text,
-    times_text,
 )
 from cachecost.model.claims_memory import (  # noqa: F401 (re-exported)
     REPRODUCIBLE_CLAIM,
@@ -115,12 +110,6 @@ from cachecost.model.claims_registry import (  # noqa: F401 (re-exported)
 )
 from cachecost.model.simulate import Static
 from cachecost.model.voi import value_of_information
-from cachecost.textfmt import format_usd
-
-# the fork and compute checks below use the shared helpers by their former names
-_ratio, _x, _n, _span = ratio_of, times_text, number_text, span_text
-_claim, _missing, _has, _EPS = make_claim, missing_claim, has_strategies, EPS
-
 
 # --------------------------------------------------------------------------- compute
 
@@ -138,9 +127,9 @@ def _allowance_share(inp: ClaimInputs
     d, n = inp.sim[DIND], inp.sim[NO_CACHE]
     if (inp.compute_mode == "private-runners" and inp.sponsor_budget_usd_per_year
             and "sponsor_budget_months" in d and "sponsor_budget_months" in n):
-        share_d = _ratio(np.full_like(d["sponsor_budget_months"], 12.0),
+        share_d = ratio_of(np.full_like(d["sponsor_budget_months"], 12.0),
                          d["sponsor_budget_months"])
-        share_n = _ratio(np.full_like(n["sponsor_budget_months"], 12.0),
+        share_n = ratio_of(np.full_like(n["sponsor_budget_months"], 12.0),
                          n["sponsor_budget_months"])
         return (share_d, share_n,
                 {"kind": "sponsor_budget", "usd_per_year": inp.sponsor_budget_usd_per_year})
@@ -153,9 +142,9 @@ def _allowance_share(inp: ClaimInputs
 
 
 def _compute_verdict(extra_share: float, exhausts: bool) -> str:
-    if exhausts or extra_share >= MATERIAL_SHARE - _EPS:
+    if exhausts or extra_share >= MATERIAL_SHARE - EPS:
         return HOLDS
-    if extra_share <= NEGLIGIBLE_SHARE + _EPS:
+    if extra_share <= NEGLIGIBLE_SHARE + EPS:
         return NOT
     return PARTLY
 
@@ -180,7 +169,7 @@ def compute_claim(inp: ClaimInputs) -> Claim:
         "uncached_measured_images": inp.uncached_measured_images,
         "uncached_logged_images": inp.uncached_logged_images or 0}
     none = quantiles(np.array([]))
-    if not _has(inp.sim, NO_CACHE, DIND):
+    if not has_strategies(inp.sim, NO_CACHE, DIND):
         return number_claim(cid, COMPUTE_CLAIM, CANNOT, none, facts, "no_strategy")
     if inp.uncached_measured_images == 0:
         return number_claim(cid, COMPUTE_CLAIM, CANNOT, none, facts, "no_uncached_measured")
@@ -188,16 +177,15 @@ def compute_claim(inp: ClaimInputs) -> Claim:
     facts.update(
         minutes_dind=quantiles(d["compute_minutes_per_month"], "min/month"),
         minutes_no_cache=quantiles(n["compute_minutes_per_month"], "min/month"),
-        minutes_multiple=quantiles(_ratio(n["compute_minutes_per_month"],
+        minutes_multiple=quantiles(ratio_of(n["compute_minutes_per_month"],
                                           d["compute_minutes_per_month"]), "x"))
     allowance = _allowance_share(inp)
     if allowance is None:
         return number_claim(cid, COMPUTE_CLAIM, CANNOT, facts["minutes_multiple"], facts,
                             "no_allowance")
     share_d, share_n, facts["allowance"] = allowance
-    of = ("of the monthly quota" if facts["allowance"]["kind"] == "quota"
-          else "of the yearly budget")
-    extra = quantiles(100.0 * (share_n - share_d), "% " + of)
+    # percentage points of the allowance (its kind in details["allowance"])
+    extra = quantiles(100.0 * (share_n - share_d), "pp")
     if inp.compute_mode == "gitlab-hosted":
         exhausts_k = ((np.asarray(n["compute_cost_usd_per_month"]) > 0)
                       & (np.asarray(d["compute_cost_usd_per_month"]) <= 0))
@@ -229,22 +217,6 @@ FORKS_CLAIM = ("Caching of course fails when I'm running jobs in my fork. IOW, i
                "container content in a fork and want to test it, it will be doing a full "
                "build from scratch every time.")
 
-#: The patch's cache repository, verbatim (Conte, qemu-devel 2024-05-16,
-#: container-template.yml ``CACHE_REPO``): upstream's fixed path, not ``$CI_REGISTRY_IMAGE``,
-#: so a fork's job reads upstream's cache (when it may) and can never write its own.
-PATCH_CACHE_REPO = "$CI_REGISTRY/qemu-project/qemu/qemu/$NAME-cache"
-
-FORKS_HINGE = (
-    "whether a fork's job can read upstream's registry (forks.reads_upstream_registry_"
-    f"probability): the patch sets --cache-repo=\"{PATCH_CACHE_REPO}\", upstream's own "
-    "path, so a fork's kaniko job reads upstream's cache with the same permission its "
-    "dind job needs to pull upstream's latest (a public project's registry can be pulled "
-    "by any job token, gitlab-org/gitlab MR 135263) and its cache pushes there are denied "
-    "(kaniko only warns). Berrangé saw caching fail in his fork (qemu-devel 2024-05), "
-    "while upstream's cache repository was still empty. Test: run the kaniko container "
-    "job in a fork after upstream has filled its cache and count 'Using caching version "
-    "of cmd' log lines")
-
 #: The hypotheses of the fork-reads input: (name, drawn outcome, kaniko's verdict on
 #: "a full build from scratch every time" by mechanics). Cannot read: no cache at all,
 #: every fork build from scratch. Reads: a fork that changed an image rebuilds from the
@@ -259,7 +231,7 @@ def fork_scratch_share(inp: ClaimInputs) -> np.ndarray:
     costs forks nothing more than dind, i.e. no fork pipelines)."""
     f = {s: np.asarray(inp.sim[s]["fork_compute_minutes_per_month"], dtype=float)
          for s in (KANIKO, DIND, NO_CACHE)}
-    return _ratio(f[KANIKO] - f[DIND], f[NO_CACHE] - f[DIND])
+    return ratio_of(f[KANIKO] - f[DIND], f[NO_CACHE] - f[DIND])
 
 
 def _fork_reads(inp: ClaimInputs, k: int) -> np.ndarray:
@@ -267,6 +239,12 @@ def _fork_reads(inp: ClaimInputs, k: int) -> np.ndarray:
     as an outcome counts as 1 above 0.5); every sample reads when the input is absent."""
     reads = np.asarray(inp.draws.get(FORK_READS_INPUT, np.ones(k)), dtype=float)
     return np.broadcast_to(reads, (k,)) > 0.5
+
+
+def _reads_probability(inp: ClaimInputs, reads: np.ndarray) -> float:
+    """The scenario's fork-reads probability, else the share of samples that drew 1."""
+    return (inp.fork_reads_probability if inp.fork_reads_probability is not None
+            else float(np.mean(reads)))
 
 
 def reuse_ends(inp: ClaimInputs) -> dict[str, dict[str, Any]]:
@@ -280,8 +258,7 @@ def reuse_ends(inp: ClaimInputs) -> dict[str, dict[str, Any]]:
     reads = _fork_reads(inp, len(share))
     diff = {name: np.asarray(k[name], dtype=float) - np.asarray(d[name], dtype=float)
             for name in ("fork_compute_minutes_per_month", "fork_owners_cash_usd_per_month")}
-    p_reads = (inp.fork_reads_probability if inp.fork_reads_probability is not None
-               else float(np.mean(reads)))
+    p_reads = _reads_probability(inp, reads)
     out: dict[str, dict[str, Any]] = {}
     for name, outcome, verdict in FORK_HYPOTHESES:
         mask = reads if outcome else ~reads
@@ -306,56 +283,44 @@ def _forks_verdict(ends: dict[str, dict[str, Any]]) -> str:
     return live.pop() if len(live) == 1 else CANNOT
 
 
-def _forks_sentence(verdict: str, ends: dict[str, dict[str, Any]]) -> str:
-    no, yes = ends["cannot_read"], ends["reads"]
-    when_no = (f"if a fork's job cannot read upstream's registry ({100 * no['probability']:.0f}"
-               f"%), every kaniko fork build starts from scratch, and a contributor waits "
-               f"{_n(no['wait_min'])} min (dind: {_n(no['wait_dind_min'])} min)")
-    when_yes = (f"if it can ({100 * yes['probability']:.0f}%), a fork that changed an image "
-                f"rebuilds it from the changed step on every pipeline, "
-                f"{_n(yes['fork_minutes_more'])} fork minutes a month more than dind")
-    lead = {CANNOT: "These data cannot tell", HOLDS: "Holds", PARTLY: "Partly"}[verdict]
-    return f"{lead}: {when_no}; {when_yes}."
-
-
-def forks_claim(inp: ClaimInputs) -> dict[str, Any]:
+def forks_claim(inp: ClaimInputs) -> Claim:
     """``forks-rebuild-from-scratch``: both hypotheses of whether a fork's job can read
     upstream's registry (:func:`reuse_ends`), each with its probability and kaniko's
     verdict by mechanics (never a threshold on a percentile, so the verdict does not
     move with kaniko's pull speed): cannot read, "holds" (no cache at all); reads,
     "partly" (every pipeline of a changed fork rebuilds from the changed step). The
     verdict is theirs when they agree (or one has probability 0), else "these data
-    cannot tell". "Cannot tell" without fork pipelines.
+    cannot tell". "Cannot tell" without fork pipelines (reason ``no_fork_pipelines``).
+
+    The interval is kaniko's fork minutes a month beyond dind's over both hypotheses;
+    the details hold the hypotheses (``hypotheses``), the share of those minutes that
+    are from scratch (``scratch_share_pct``), fork owners' cash, the waits, the share
+    of a fork owner's quota, and the patch's ``--cache-repo`` (``cache_repo``, the fact
+    that decides it). :func:`cachecost.report.verdicts.claim_words` words it.
     """
     cid = "forks-rebuild-from-scratch"
-    if not _has(inp.sim, KANIKO, DIND, NO_CACHE):
-        return _missing(cid, FORKS_CLAIM, "kaniko, dind or no-cache is not in this scenario",
-                        FORKS_HINGE)
+    facts: dict[str, Any] = {"cache_repo": PATCH_CACHE_REPO}
+    none = quantiles(np.array([]))
+    if not has_strategies(inp.sim, KANIKO, DIND, NO_CACHE):
+        return number_claim(cid, FORKS_CLAIM, CANNOT, none, facts, "no_strategy")
     share = quantiles(100.0 * fork_scratch_share(inp), "% of fork builds")
     if share["p50"] is None:
-        return _missing(cid, FORKS_CLAIM, "the scenario has no fork pipelines", FORKS_HINGE)
+        return number_claim(cid, FORKS_CLAIM, CANNOT, none, facts, "no_fork_pipelines")
     k, d = inp.sim[KANIKO], inp.sim[DIND]
     fmin = quantiles(np.asarray(k["fork_compute_minutes_per_month"])
                      - np.asarray(d["fork_compute_minutes_per_month"]), "min/month")
-    money = quantiles(np.asarray(k["fork_owners_cash_usd_per_month"])
-                      - np.asarray(d["fork_owners_cash_usd_per_month"]), "USD/month")
-    wait_k = quantiles(k["fork_wait_minutes"], "min")
-    wait_d = quantiles(d["fork_wait_minutes"], "min")
-    quota = quantiles(100.0 * np.asarray(k["fork_quota_share"]), "%")
     ends = reuse_ends(inp)
-    verdict = _forks_verdict(ends)
-    figure = (f"kaniko, over both hypotheses: forks' extra minutes over dind are "
-              f"{_span(share, '{:,.0f}', '%')} of what building from scratch adds; forks "
-              f"spend {_span(fmin)} more "
-              f"runner minutes a month than with dind, {format_usd(money['p50'])}/month "
-              f"more of fork owners' cash; --cache-repo=\"{PATCH_CACHE_REPO}\".")
-    return _claim(cid, FORKS_CLAIM, verdict, _forks_sentence(verdict, ends), figure, fmin,
-                  FORKS_HINGE + ".",
-                  {"fork_minutes_more": fmin, "fork_owners_cash_usd_more": money,
-                   "scratch_share_pct": share,
-                   "wait_kaniko_min": wait_k, "wait_dind_min": wait_d,
-                   "fork_quota_share_pct": quota, "hypotheses": ends,
-                   "cache_repo": PATCH_CACHE_REPO})
+    facts.update(
+        fork_minutes_more=fmin,
+        fork_owners_cash_usd_more=quantiles(
+            np.asarray(k["fork_owners_cash_usd_per_month"])
+            - np.asarray(d["fork_owners_cash_usd_per_month"]), "USD/month"),
+        scratch_share_pct=share,
+        wait_kaniko_min=quantiles(k["fork_wait_minutes"], "min"),
+        wait_dind_min=quantiles(d["fork_wait_minutes"], "min"),
+        fork_quota_share_pct=quantiles(100.0 * np.asarray(k["fork_quota_share"]), "%"),
+        hypotheses=ends)
+    return number_claim(cid, FORKS_CLAIM, _forks_verdict(ends), fmin, facts)
 
 
 # --------------------------------------------------------------------------- one cache source
@@ -364,7 +329,7 @@ SINGLE_SOURCE_CLAIM = ("It doesn't look like you can use multiple cache sources 
                        "kaniko.")
 
 
-def single_cache_source_claim(inp: ClaimInputs) -> dict[str, Any]:
+def single_cache_source_claim(inp: ClaimInputs) -> Claim:
     """``kaniko-single-cache-source``: one ``--cache-repo`` against dind's two
     ``--cache-from``. Its price is what one source costs: the fork minutes kaniko
     spends beyond a kaniko with a second source, the fork's own cache
@@ -372,37 +337,33 @@ def single_cache_source_claim(inp: ClaimInputs) -> dict[str, Any]:
     rebuilds a changed image on every pipeline instead of once; one that cannot
     builds from scratch instead of from its own cache), by hypothesis of the
     fork-reads input. Not kaniko's slower cache hits, not claim 4's whole difference.
-    Verdict: "holds" when kaniko takes one source, "does not hold" otherwise."""
+    Verdict: "holds" when kaniko takes one source, "does not hold" otherwise.
+
+    The interval is that price (min/month; empty when the run has no such metric);
+    the details: ``kaniko_cache_sources``, ``dind_cache_sources``, ``cache_repo`` (the
+    patch's), ``fork_minutes_by_hypothesis`` (p50 within each hypothesis' samples,
+    None where none drew it) and ``hypothesis_probability`` (each one's probability).
+    """
     cid = "kaniko-single-cache-source"
     n = inp.kaniko_cache_sources
     verdict = HOLDS if n == 1 else NOT
-    hinge = (f"only jobs that would need two caches pay for it: with --cache-repo="
-             f"\"{PATCH_CACHE_REPO}\" a fork reads upstream's cache but cannot write, so a "
-             "fork that changed an image rebuilds from the changed step on every pipeline "
-             "(dind also reads the fork's own tag); stable branches and upstream share one "
-             "cache repository by content key and lose nothing")
+    facts: dict[str, Any] = {"kaniko_cache_sources": n,
+                             "dind_cache_sources": DIND_CACHE_SOURCES,
+                             "cache_repo": PATCH_CACHE_REPO}
     key = "fork_single_cache_source_minutes_per_month"
-    if not _has(inp.sim, KANIKO) or key not in inp.sim[KANIKO]:
-        return _claim(cid, SINGLE_SOURCE_CLAIM, verdict,
-                      f"{verdict.capitalize()}: kaniko's --cache-repo takes {n} "
-                      f"repository.", f"kaniko: {n} cache source; dind: "
-                      f"{DIND_CACHE_SOURCES}.", quantiles(np.array([])), hinge, {})
+    if not has_strategies(inp.sim, KANIKO) or key not in inp.sim[KANIKO]:
+        return number_claim(cid, SINGLE_SOURCE_CLAIM, verdict, quantiles(np.array([])),
+                            facts)
     single = np.asarray(inp.sim[KANIKO][key], dtype=float)
-    fmin = quantiles(single, "min/month")
     reads = _fork_reads(inp, len(single))
-    by = {name: quantiles(single[reads if outcome else ~reads])["p50"]
-          for name, outcome, _ in FORK_HYPOTHESES}
-    figure = (f"kaniko --cache-repo takes {n} repository (a single string, kaniko "
-              f"cmd/executor/cmd/root.go), the patch's \"{PATCH_CACHE_REPO}\"; QEMU's dind "
-              f"job passes {DIND_CACHE_SOURCES} --cache-from. A second source, the fork's "
-              f"own cache, would save forks {_span(fmin)} runner minutes a month.")
-    sentence = (f"Holds: kaniko reads and writes a single cache repository; a second one "
-                f"would save forks {_n(fmin['p50'])} runner minutes a month."
-                if verdict == HOLDS else
-                f"Does not hold: this kaniko takes {n} cache sources.")
-    return _claim(cid, SINGLE_SOURCE_CLAIM, verdict, sentence, figure, fmin, hinge,
-                  {"kaniko_cache_sources": n, "dind_cache_sources": DIND_CACHE_SOURCES,
-                   "cache_repo": PATCH_CACHE_REPO, "fork_minutes_by_hypothesis": by})
+    p_reads = _reads_probability(inp, reads)
+    facts["fork_minutes_by_hypothesis"] = {
+        name: quantiles(single[reads if outcome else ~reads])["p50"]
+        for name, outcome, _ in FORK_HYPOTHESES}
+    facts["hypothesis_probability"] = {
+        name: p_reads if outcome else 1.0 - p_reads for name, outcome, _ in FORK_HYPOTHESES}
+    return number_claim(cid, SINGLE_SOURCE_CLAIM, verdict, quantiles(single, "min/month"),
+                        facts)
 
 
 # --------------------------------------------------------------------------- all

@@ -1,6 +1,7 @@
-"""The claims' shared parts: verdict words, strategy names, thresholds, the inputs
+"""The claims' shared parts: verdict codes, strategy names, thresholds, the inputs
 (:class:`ClaimInputs`, shapes in :mod:`cachecost.model.claims`) and the helpers every
-check uses (quantiles, ratios, the claim record)."""
+check uses (quantiles, ratios, the typed claim record :class:`Claim`). No English:
+:mod:`cachecost.report.verdicts` words the claims."""
 
 from __future__ import annotations
 
@@ -11,11 +12,6 @@ from typing import Any, TypedDict
 import numpy as np
 
 from cachecost.model.quantile import percentiles
-from cachecost.textfmt import (  # noqa: F401 (the claims' text helpers, re-exported)
-    number_text,
-    span_text,
-    times_text,
-)
 
 VERDICTS = ("holds", "partly", "does not hold", "these data cannot tell", "moot today")
 HOLDS, PARTLY, NOT, CANNOT, MOOT = VERDICTS
@@ -58,6 +54,10 @@ UNCOMPRESSED_RATIO = (1.5, 2.0, 3.0)
 DIGEST_INPUT = "assumptions.kaniko_layer_digest_shared_probability"
 #: The fork-reads input: probability that a fork's job can read upstream's registry.
 FORK_READS_INPUT = "forks.reads_upstream_registry_probability"
+#: The patch's cache repository, verbatim (Conte, qemu-devel 2024-05-16,
+#: container-template.yml ``CACHE_REPO``): upstream's fixed path, not ``$CI_REGISTRY_IMAGE``,
+#: so a fork's job reads upstream's cache (when it may) and can never write its own.
+PATCH_CACHE_REPO = "$CI_REGISTRY/qemu-project/qemu/qemu/$NAME-cache"
 
 
 @dataclass
@@ -117,22 +117,6 @@ def ratio_of(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(b > 0, a / b, np.nan)
 
 
-def make_claim(cid: str, claim: str, verdict: str, sentence: str, figure: str,
-           interval: Mapping[str, Any], hinges_on: str, details: Mapping[str, Any]
-           ) -> dict[str, Any]:
-    """One claim record (shape in :mod:`cachecost.model.claims`)."""
-    assert verdict in VERDICTS, verdict
-    return {"id": cid, "claim": claim, "verdict": verdict, "sentence": sentence,
-            "figure": figure, "interval": dict(interval), "hinges_on": hinges_on,
-            "details": dict(details)}
-
-
-def missing_claim(cid: str, claim: str, why: str, hinges_on: str) -> dict[str, Any]:
-    """A claim these data cannot tell, saying ``why``."""
-    return make_claim(cid, claim, CANNOT, f"These data cannot tell: {why}.", why,
-                  quantiles(np.array([])), hinges_on, {})
-
-
 def has_strategies(sim: Mapping[str, Mapping[str, np.ndarray]] | None, *names: str) -> bool:
     """True when ``sim`` holds every strategy of ``names``."""
     return sim is not None and all(n in sim for n in names)
@@ -140,7 +124,7 @@ def has_strategies(sim: Mapping[str, Mapping[str, np.ndarray]] | None, *names: s
 
 #: Why a claim cannot be told (``reason`` of :func:`number_claim`; the report words it).
 REASONS = ("no_strategy", "no_quota", "no_registry_sizes", "no_uncached_measured",
-           "no_allowance", "no_image_sizes")
+           "no_allowance", "no_image_sizes", "no_fork_pipelines")
 
 
 class Claim(TypedDict):

@@ -5,8 +5,9 @@ on, from the numbers the model decided (:mod:`cachecost.model.claims`).
 
 One renderer for ``cachecost model --format text``, ``summary.txt``, ``summary.md`` and
 the pages (they all read :func:`cachecost.report.answers.claim_rows`, which calls this).
-A claim the model still words itself (the fork claims) and results written before the
-model stopped wording claims keep their own ``sentence``, ``figure`` and ``hinges_on``.
+Every number a sentence states is one of the claim's own (``interval``, ``details``);
+results written before the model stopped wording claims keep their own ``sentence``,
+``figure`` and ``hinges_on``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from cachecost.model.claims_base import ACCOUNTINGS, DOUBLING, UNCOMPRESSED_RATIO
+from cachecost.model.claims_base import (
+    ACCOUNTINGS,
+    DOUBLING,
+    PATCH_CACHE_REPO,
+    UNCOMPRESSED_RATIO,
+)
 from cachecost.textfmt import (
     format_quantity,
     format_usd,
@@ -36,12 +42,14 @@ REASON_TEXT = {
     "no_uncached_measured": "no image's from-scratch build time is in the data",
     "no_allowance": "the scenario names no compute allowance (sponsor budget or quota)",
     "no_image_sizes": "the data hold no image sizes",
+    "no_fork_pipelines": "the scenario has no fork pipelines",
 }
 #: ``no_strategy``, per claim: which strategies are missing.
 MISSING_STRATEGY = {
     "kaniko-doubles-storage": "kaniko or dind is not in this scenario",
     "dind-exceeds-quota": "dind is not in this scenario",
     "no-cache-burns-compute": "no-cache or dind is not in this scenario",
+    "forks-rebuild-from-scratch": "kaniko, dind or no-cache is not in this scenario",
     "kaniko-reproducible-memory": "the data hold no image sizes",
 }
 
@@ -263,6 +271,107 @@ def compute_words(c: Mapping[str, Any]) -> Words:
     return {"sentence": sentence, "figure": f"{minutes}; {burn}.", "hinges_on": hinge}
 
 
+# --------------------------------------------------------------------------- forks
+
+
+def _forks_hinge(cache_repo: str) -> str:
+    return (
+        "whether a fork's job can read upstream's registry (forks.reads_upstream_registry_"
+        f"probability): the patch sets --cache-repo=\"{cache_repo}\", upstream's own "
+        "path, so a fork's kaniko job reads upstream's cache with the same permission its "
+        "dind job needs to pull upstream's latest (a public project's registry can be pulled "
+        "by any job token, gitlab-org/gitlab MR 135263) and its cache pushes there are denied "
+        "(kaniko only warns). Berrangé saw caching fail in his fork (qemu-devel 2024-05), "
+        "while upstream's cache repository was still empty. Test: run the kaniko container "
+        "job in a fork after upstream has filled its cache and count 'Using caching version "
+        "of cmd' log lines.")
+
+
+def _percent(p: float) -> str:
+    return f"{100 * p:.0f}%"
+
+
+def _forks_sentence(verdict: str, ends: Mapping[str, Mapping[str, Any]]) -> str:
+    """Both hypotheses with their probabilities; each one's figures when any sample
+    drew it."""
+    no, yes = ends["cannot_read"], ends["reads"]
+    when_no = (f"if a fork's job cannot read upstream's registry ({_percent(no['probability'])}"
+               "), every kaniko fork build starts from scratch")
+    if no.get("wait_min") is not None:
+        when_no += (f", and a contributor waits {number_text(no['wait_min'])} min (dind: "
+                    f"{number_text(no['wait_dind_min'])} min)")
+    when_yes = (f"if it can ({_percent(yes['probability'])}), a fork that changed an image "
+                "rebuilds it from the changed step on every pipeline")
+    if yes.get("fork_minutes_more") is not None:
+        when_yes += (f", {number_text(yes['fork_minutes_more'])} fork minutes a month more "
+                     "than dind")
+    lead = {"these data cannot tell": "These data cannot tell", "holds": "Holds",
+            "partly": "Partly"}[verdict]
+    return f"{lead}: {when_no}; {when_yes}."
+
+
+def forks_words(c: Mapping[str, Any]) -> Words:
+    """``forks-rebuild-from-scratch``: both hypotheses of whether a fork's job can read
+    upstream's registry, each with its probability (never a threshold on a prior's
+    percentile), and the patch's exact ``--cache-repo``."""
+    d = c.get("details") or {}
+    repo = str(d.get("cache_repo") or PATCH_CACHE_REPO)
+    hinge = _forks_hinge(repo)
+    if c.get("reason"):
+        return _cannot(c, hinge)
+    share, fmin = d["scratch_share_pct"], d["fork_minutes_more"]
+    figure = (f"kaniko, over both hypotheses: forks' extra minutes over dind are "
+              f"{span_text(share, '{:,.0f}', '%')} of what building from scratch adds; forks "
+              f"spend {span_text(fmin)} more runner minutes a month than with dind, "
+              f"{format_usd(d['fork_owners_cash_usd_more']['p50'])}/month more of fork "
+              f"owners' cash; --cache-repo=\"{repo}\".")
+    return {"sentence": _forks_sentence(str(c["verdict"]), d["hypotheses"]),
+            "figure": figure, "hinges_on": hinge}
+
+
+def _single_source_hinge(cache_repo: str) -> str:
+    return (f"only jobs that would need two caches pay for it: with --cache-repo="
+            f"\"{cache_repo}\" a fork reads upstream's cache but cannot write, so a "
+            "fork that changed an image rebuilds from the changed step on every pipeline "
+            "(dind also reads the fork's own tag); stable branches and upstream share one "
+            "cache repository by content key and lose nothing.")
+
+
+def _by_hypothesis(d: Mapping[str, Any]) -> str:
+    """' (8.0 where a fork's job can read upstream's registry, 90%; 60.0 where it
+    cannot, 10%)', from the hypotheses any sample drew."""
+    by, prob = d.get("fork_minutes_by_hypothesis") or {}, d.get("hypothesis_probability") or {}
+    parts = [f"{number_text(by[key])} where {what}"
+             + (f", {_percent(prob[key])}" if key in prob else "")
+             for key, what in (("reads", "a fork's job can read upstream's registry"),
+                               ("cannot_read", "it cannot")) if by.get(key) is not None]
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def single_source_words(c: Mapping[str, Any]) -> Words:
+    """``kaniko-single-cache-source``: priced by what one cache source costs forks
+    (``fork_single_cache_source_minutes_per_month``), by hypothesis."""
+    d = c.get("details") or {}
+    repo = str(d.get("cache_repo") or PATCH_CACHE_REPO)
+    n, dind_n = d.get("kaniko_cache_sources", 1), d.get("dind_cache_sources", 2)
+    fmin = c.get("interval") or {}
+    priced = fmin.get("p50") is not None
+    figure = (f"kaniko --cache-repo takes {n} repository (a single string, kaniko "
+              f"cmd/executor/cmd/root.go), the patch's \"{repo}\"; QEMU's dind job passes "
+              f"{dind_n} --cache-from.")
+    if priced:
+        figure += (f" A second source, the fork's own cache, would save forks "
+                   f"{span_text(fmin)} runner minutes a month{_by_hypothesis(d)}.")
+    if c["verdict"] != "holds":
+        sentence = f"Does not hold: this kaniko takes {n} cache sources."
+    elif priced:
+        sentence = (f"Holds: kaniko reads and writes a single cache repository; a second "
+                    f"one would save forks {number_text(fmin['p50'])} runner minutes a month.")
+    else:
+        sentence = f"Holds: kaniko's --cache-repo takes {n} repository."
+    return {"sentence": sentence, "figure": figure, "hinges_on": _single_source_hinge(repo)}
+
+
 # --------------------------------------------------------------------------- --reproducible
 
 
@@ -309,18 +418,20 @@ def reproducible_words(c: Mapping[str, Any]) -> Words:
 
 # --------------------------------------------------------------------------- all
 
-#: The renderer of each claim the model leaves unworded.
+#: The renderer of each claim.
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], Words]] = {
     "kaniko-doubles-storage": storage_words,
     "dind-exceeds-quota": quota_words,
     "no-cache-burns-compute": compute_words,
+    "forks-rebuild-from-scratch": forks_words,
+    "kaniko-single-cache-source": single_source_words,
     "kaniko-reproducible-memory": reproducible_words,
 }
 
 
 def claim_words(c: Mapping[str, Any]) -> Words:
-    """``{"sentence", "figure", "hinges_on"}`` of one claim: the claim's own when the
-    model worded it (the fork claims, older results), else its renderer's."""
+    """``{"sentence", "figure", "hinges_on"}`` of one claim: its renderer's; a claim
+    from older results that carries its own words (or of an unknown id) keeps them."""
     if any(k in c for k in ("sentence", "figure", "hinges_on")) \
             or str(c.get("id")) not in RENDERERS:
         return {"sentence": str(c.get("sentence") or ""), "figure": c.get("figure") or "",
