@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from cachecost.report.flips import flip_sentences, recommendation_flip_sentences, tie_note
+from cachecost.report.flips import (
+    flip_sentences,
+    moving_lines,
+    recommendation_flip_sentences,
+    tie_note,
+)
 
 
 def _results(**rec) -> dict:
@@ -53,3 +58,68 @@ def test_a_thin_margin_is_called_a_tie():
     """A lead of $0.60 against a $1 margin: treat as a tie."""
     assert "treat them as a tie" in tie_note(_results(saving_usd_per_month=0.6))[0]
     assert tie_note(_results()) == []
+
+
+def test_back_to_todays_strategy_says_why_not_the_runner_up():
+    """registry-quota-enforced's shape: rebuild-on-change wins, the runner-up is
+    buildkit-registry-cache-max ($13.00 behind the winner), dind (today's) $12.87
+    behind: the runner-up costs 13.00 - 12.87 = $0.13 a month more than dind, so it
+    cannot clear the $1 margin and the flip is back to dind, said with that reason."""
+    r = _results(runner_up="buildkit-registry-cache-max", saving_usd_per_month=13.0,
+                 saving_vs_baseline_usd_per_month=12.87)
+    (flip,) = recommendation_flip_sentences(r)
+    assert flip.startswith("The recommendation would change back to dind-inline-cache, "
+                           "today's strategy, if")
+    assert flip.endswith("(the runner-up, buildkit-registry-cache-max, costs $0.13 a month "
+                         "more than dind-inline-cache in expectation, so the margin is "
+                         "against dind-inline-cache, not another challenger).")
+    # a runner-up ahead of today's by less than the margin: $0.40 (12.60 - 13.00)
+    r = _results(runner_up="buildkit-registry-cache-max", saving_usd_per_month=12.6,
+                 saving_vs_baseline_usd_per_month=13.0)
+    assert "would save only $0.40 a month against dind-inline-cache, less than the $1.00" \
+        in recommendation_flip_sentences(r)[0]
+
+
+def test_two_challengers_crossing_is_the_flip_when_both_clear_the_margin():
+    """The runner-up also beats today's strategy by more than the margin: the model's
+    recommendation flip is where the two challengers cross (strategy_a the winner), said
+    once, as a change to the runner-up, not as a change back to today's."""
+    node = {"input": "compute.node_cost_usd_per_year", "unit": "USD/year", "current": 2625.0,
+            "range_low": 2250.0, "range_high": 3000.0, "range_is": "support",
+            "strategy_a": "rebuild-on-change", "strategy_b": "kaniko-cache-repo",
+            "value": 2400.0, "is_within_range": True}
+    r = _results(runner_up="kaniko-cache-repo", saving_usd_per_month=2.0,
+                 saving_vs_baseline_usd_per_month=9.0)
+    r["break_even"] = [{**node, "kind": "costs cross"}]
+    r["recommendation_flips"] = [{**node, "kind": "recommendation flips"}]
+    (flip,) = recommendation_flip_sentences(r)
+    assert flip.startswith("The recommendation would change to kaniko-cache-repo if the "
+                           "runner nodes' yearly cost fell to $2,400 a year")
+    assert "expected cost falls to rebuild-on-change's" in flip and "back to" not in flip
+    flips, _ = flip_sentences(r)
+    assert sum("$2,400 a year" in f for f in flips) == 1
+
+
+def test_moving_inputs_apply_the_tie_rule():
+    """Swings of the runner-up (kaniko) against today's: $0.00 -> $0.02 and $0.00 ->
+    -$0.01 are below the $1 margin and not listed; $0.00 -> $9.00 (swing 9) and $2.00 ->
+    -$3.50 (swing 5.50) are, largest first. With none at or above the margin, one line
+    says so."""
+    r = _results(runner_up="kaniko-cache-repo")
+    k = "kaniko-cache-repo"
+    r["tornado"] = [
+        {"input": "small.one", "strategy": k, "delta_low_usd_per_month": 0.0,
+         "delta_high_usd_per_month": 0.02},
+        {"input": "big.one", "strategy": k, "swing_usd_per_month": 5.5,
+         "delta_low_usd_per_month": 2.0, "delta_high_usd_per_month": -3.5},
+        {"input": "tiny.one", "strategy": k, "delta_low_usd_per_month": 0.0,
+         "delta_high_usd_per_month": -0.01},
+        {"input": "a.share", "strategy": k, "swing_usd_per_month": 9.0,
+         "delta_low_usd_per_month": 0.0, "delta_high_usd_per_month": 9.0}]
+    assert moving_lines(r) == [
+        "inputs moving kaniko-cache-repo vs dind-inline-cache most (p10 -> p90):",
+        "  a.share: $0.00 -> $9.00/month", "  big.one: $2.00 -> -$3.50/month"]
+    r["tornado"] = [r["tornado"][0], r["tornado"][2]]
+    assert moving_lines(r) == ["no input at its p10 or p90 moves kaniko-cache-repo vs "
+                               "dind-inline-cache by the $1.00 a month the model needs to "
+                               "switch"]

@@ -20,7 +20,7 @@ from cachecost.errors import CachecostError
 from cachecost.model.results import DEFAULT_SAMPLES, run_model
 from cachecost.model.scenario import DEFAULT_SCENARIO_PATH, KEYS, describe_value, load_scenario
 from cachecost.report.answers import claims_text_lines
-from cachecost.report.flips import flip_sentences, tie_note, weighs_sentence
+from cachecost.report.flips import flip_sentences, moving_lines, tie_note, weighs_sentence
 from cachecost.textfmt import format_number, format_signed_usd, format_usd
 
 HELP = "model what each caching strategy costs (compute, storage, money) with uncertainty"
@@ -71,16 +71,8 @@ def _recommendation_lines(results: dict[str, Any]) -> list[str]:
     lines.append("what would flip it:")
     lines += [f"  - {s}" for s in flips] or ["  - Nothing within the ranges modelled flips it."]
     lines += [f"  {s}" for s in context]
-    # an input whose p10 and p90 give the same cost moves nothing: not listed
-    top = [t for t in results["tornado"] if t["strategy"] == rec["runner_up"]
-           and format_usd(t["delta_low_usd_per_month"])
-           != format_usd(t["delta_high_usd_per_month"])][:3]
-    if top:
-        lines.append(f"inputs moving {rec['runner_up']} vs {results['baseline']} most "
-                     "(p10 -> p90):")
-        lines += [f"  {t['input']}: {format_usd(t['delta_low_usd_per_month'])} -> "
-                  f"{format_usd(t['delta_high_usd_per_month'])}/month" for t in top]
-    return lines
+    # swings below the status-quo margin move nothing the decision sees: not listed
+    return lines + moving_lines(results)
 
 
 def format_table(results: dict[str, Any]) -> str:

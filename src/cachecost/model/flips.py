@@ -79,7 +79,8 @@ class BreakEven(TypedDict):
     """One break-even: ``value`` of ``input`` (in ``unit``) where ``strategy_a`` and
     ``strategy_b`` cost the same in expectation (kind ``costs cross``) or where the
     recommendation between them changes (kind ``recommendation flips``); None when
-    none lies in ``searched_low .. searched_high``."""
+    none lies in ``searched_low .. searched_high``. ``current`` is the input's expected
+    value in the scenario (every sample at one value, as ``value`` is)."""
 
     strategy_a: str
     strategy_b: str
@@ -334,7 +335,9 @@ def break_evens(run: Run, pairs: list[tuple[str, str]], inputs: list[str],
 
 def _break_even(run: Run, name: str, a: str, b: str, kind: str) -> BreakEven:
     dist = run.dists[name]
-    current = dist.median
+    # today's value as the break-even is computed, every sample at one value: the
+    # scenario's expected value (a lognormal "mean 1" factor is 1, not its 0.864 median)
+    current = dist.mean
     means, method = expected_totals(run, name)
     cheap = method == CLOSED_FORM
     grid = search_grid(name, current, fine=cheap)

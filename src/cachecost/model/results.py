@@ -29,7 +29,13 @@ from cachecost.model.decide import (
     sort_tornado,
 )
 from cachecost.model.distributions import Distribution
-from cachecost.model.flips import BreakEven, Run, break_evens, tornado
+from cachecost.model.flips import (
+    RECOMMENDATION_FLIPS,
+    BreakEven,
+    Run,
+    break_evens,
+    tornado,
+)
 from cachecost.model.measured import registry_today, with_measured_inputs
 from cachecost.model.money import billing_classes
 from cachecost.model.quantile import percentiles
@@ -292,11 +298,24 @@ def _storage_over_horizon(st: Static, sim: dict[str, dict[str, np.ndarray]],
     }
 
 
+def _runner_up_clears_margin(run: Run, baseline: str, winner: str, runner_up: str
+                             ) -> bool:
+    """True when neither the winner nor the runner-up is today's strategy and the
+    runner-up, too, beats today's by the status-quo margin: the recommendation then
+    flips where the winner and the runner-up cross, not back to today's strategy."""
+    if baseline in (winner, runner_up):
+        return False
+    base = run.mean(baseline)
+    return base - run.mean(runner_up) >= resolution(base)
+
+
 def _recommendation(run: Run, what_if: dict
                     ) -> tuple[dict[str, Any], list[BreakEven], list[BreakEven]]:
     """The winner from expected paired costs, and the break-evens (:mod:`.flips`):
-    where expected costs cross, and where the recommendation itself flips at the
-    status-quo margin."""
+    where expected costs cross, and where the recommendation itself flips: at the
+    status-quo margin against today's strategy, or, when the runner-up also clears
+    that margin (:func:`_runner_up_clears_margin`), where the winner and the
+    runner-up cross (those rows, kind ``recommendation flips``)."""
     st, sim = run.st, run.sim
     sc = st.scenario
     baseline = sc.baseline
@@ -305,9 +324,13 @@ def _recommendation(run: Run, what_if: dict
     if baseline not in (winner, runner_up) and len(order) > 1:
         pairs.append((winner, runner_up))
     challenger = runner_up if winner == baseline else winner
-    margin_pairs = [(baseline, challenger)] if challenger != baseline else []
+    rival = _runner_up_clears_margin(run, baseline, winner, runner_up)
+    margin_pairs = [(baseline, challenger)] if challenger != baseline and not rival else []
     inputs = [n for n in break_even_inputs(sc) if n in run.dists]
     rows = break_evens(run, pairs, inputs, margin_pairs)
+    if rival:
+        rows += [BreakEven(**{**r, "kind": RECOMMENDATION_FLIPS}) for r in rows
+                 if (r["strategy_a"], r["strategy_b"]) == (winner, runner_up)]
     win_total = sim[winner]["total_cost_usd_per_month"]
     base_total = sim[baseline]["total_cost_usd_per_month"]
     paired = sim[runner_up]["total_cost_usd_per_month"] - win_total

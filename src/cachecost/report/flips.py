@@ -134,26 +134,53 @@ def _or(texts: list[str]) -> str:
     return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " or " + texts[-1]
 
 
+def _runner_up_note(rec: dict, base: str, margin: float) -> str:
+    """Why the margin is against today's strategy when the runner-up is another
+    challenger: its expected cost against today's (``saving_usd_per_month -
+    saving_vs_baseline_usd_per_month``, the run's means) does not clear the margin."""
+    runner_up, winner = rec.get("runner_up"), rec.get("winner")
+    saving, vs_base = finite(rec.get("saving_usd_per_month")), \
+        finite(rec.get("saving_vs_baseline_usd_per_month"))
+    if runner_up in (None, base, winner) or saving is None or vs_base is None:
+        return ""
+    more = saving - vs_base          # runner-up minus today's, expected USD/month
+    if more >= 0:
+        than = f"costs {format_usd(more)} a month more than {base} in expectation"
+    else:
+        than = (f"would save only {format_usd(-more)} a month against {base}, less than "
+                f"the {format_usd(margin)}")
+    return (f" (the runner-up, {runner_up}, {than}, so the margin is against {base}, "
+            "not another challenger)")
+
+
 def recommendation_flip_sentences(results: dict) -> list[str]:
     """Where the recommendation itself changes (``recommendation_flips``: the
-    challenger's expected lead over today's strategy at the status-quo margin), nearest
-    first, at most :data:`MAX_FLIPS` inputs."""
+    challenger's expected lead over today's strategy at the status-quo margin, or,
+    when the runner-up also clears that margin, where it and the winner cross),
+    nearest first, at most :data:`MAX_FLIPS` inputs."""
     rec = results.get("recommendation") or {}
     winner, base = rec.get("winner"), results.get("baseline")
-    found = [c for row in results.get("recommendation_flips") or []
-             if (c := _condition(row)) is not None]
+    rows = results.get("recommendation_flips") or []
+    found = [c for row in rows if (c := _condition(row)) is not None]
     if not found or not winner:
         return []
     conditions = _or([text for _, text in sorted(found)[:MAX_FLIPS]])
-    margin = format_usd(tie_usd(results))
+    margin = tie_usd(results)
     if winner == base:
         other = rec.get("runner_up")
         return [f"The recommendation would change to {other} {conditions}: there its "
-                f"expected saving against {base}, today's strategy, reaches the {margin} a "
-                "month the model needs to switch."]
+                f"expected saving against {base}, today's strategy, reaches the "
+                f"{format_usd(margin)} a month the model needs to switch."]
+    if any(row.get("strategy_a") == winner for row in rows):     # two challengers cross
+        other = next(row.get("strategy_b") for row in rows if row.get("strategy_a") == winner)
+        return [f"The recommendation would change to {other} {conditions}: there its "
+                f"expected cost falls to {winner}'s (both save more than the "
+                f"{format_usd(margin)} a month the model needs against {base}, today's "
+                "strategy)."]
     return [f"The recommendation would change back to {base}, today's strategy, "
-            f"{conditions}: there {winner}'s expected saving falls to the {margin} a month "
-            "the model needs to switch."]
+            f"{conditions}: there {winner}'s expected saving falls to the "
+            f"{format_usd(margin)} a month the model needs to switch"
+            f"{_runner_up_note(rec, base, margin)}."]
 
 
 def break_even_sentences(results: dict, winner: str) -> tuple[list[str], list[str]]:
@@ -169,6 +196,10 @@ def break_even_sentences(results: dict, winner: str) -> tuple[list[str], list[st
     near_inputs: set[str] = set()
     swings = {(bar.get("strategy"), bar.get("input")): _swing(bar)
               for bar in results.get("tornado") or []}
+    # two challengers' crossing already stated as the recommendation flip
+    stated = {(row.get("strategy_a"), row.get("strategy_b"))
+              for row in results.get("recommendation_flips") or []
+              if row.get("strategy_a") != results.get("baseline")}
     for row in results.get("break_even") or []:
         a, b = row.get("strategy_a"), row.get("strategy_b")
         if winner not in (a, b) or a == b:
@@ -183,6 +214,8 @@ def break_even_sentences(results: dict, winner: str) -> tuple[list[str], list[st
         if found is None:
             continue
         near_inputs.add(name)
+        if (a, b) in stated:
+            continue
         near.setdefault(str(b if a == winner else a), []).append(found)
     cross = ("in expected cost "
              if any("kind" in r for r in results.get("break_even") or []) else "")
@@ -216,6 +249,27 @@ def swing_sentences(results: dict, winner: str) -> list[str]:
                                      f"month more than {base}, today's strategy."))
     found.sort(key=lambda pair: -pair[0])
     return [text for _, text in found[:MAX_SWINGS]]
+
+
+def moving_lines(results: dict, most: int = 3) -> list[str]:
+    """The inputs moving the runner-up against today's strategy most (tornado, p10 ->
+    p90), at most ``most``; only those whose swing reaches the status-quo margin
+    (:func:`tie_usd`), the tie rule the flips use: a smaller swing moves nothing the
+    decision can see. One heading line and one line per input, or a line saying none
+    reaches the margin."""
+    rec = results.get("recommendation") or {}
+    runner_up, base = rec.get("runner_up"), results.get("baseline")
+    bars = [t for t in results.get("tornado") or [] if t.get("strategy") == runner_up]
+    if not bars:
+        return []
+    tie = tie_usd(results)
+    top = sorted((t for t in bars if _swing(t) >= tie), key=lambda t: -_swing(t))[:most]
+    if not top:
+        return [f"no input at its p10 or p90 moves {runner_up} vs {base} by the "
+                f"{format_usd(tie)} a month the model needs to switch"]
+    return [f"inputs moving {runner_up} vs {base} most (p10 -> p90):"] + [
+        f"  {t['input']}: {format_usd(t['delta_low_usd_per_month'])} -> "
+        f"{format_usd(t['delta_high_usd_per_month'])}/month" for t in top]
 
 
 def _join_names(names: list[str]) -> str:
