@@ -180,7 +180,7 @@ def recommendation_flip_sentences(results: dict) -> list[str]:
     return [f"The recommendation would change back to {base}, today's strategy, "
             f"{conditions}: there {winner}'s expected saving falls to the "
             f"{format_usd(margin)} a month the model needs to switch"
-            f"{_runner_up_note(rec, base, margin)}."]
+            f"{_runner_up_note(rec, str(base), margin)}."]
 
 
 def break_even_sentences(results: dict, winner: str) -> tuple[list[str], list[str]]:
