@@ -18,6 +18,8 @@ from cachecost.model.flips import (
     RECOMMENDATION_FLIPS,
     Run,
     break_evens,
+    expected_totals,
+    nearest_root,
     refine_root,
     scenario_range,
     tornado,
@@ -91,6 +93,48 @@ def test_regula_falsi_finds_a_crossing_within_a_cent():
     x = refine_root(lambda v: v * v - 2.0, 1.0, 2.0, -1.0, 2.0, 20)
     assert abs(x * x - 2.0) <= 0.01
     assert x == pytest.approx(2 ** 0.5, abs=0.0036)
+
+
+def test_a_scan_sign_change_that_moved_is_found_in_the_next_cell():
+    """The scan (few samples) puts the sign change in 1..2 (gaps -1, -0.2, +0.3, +1 at
+    0, 1, 2, 3), but the precise f(x) = x - 0.5 is +0.5 at 1 and +1.5 at 2: no sign change
+    there. |f(1)| < |f(2)|, so the cell below, 0..1, is tried: f(0) = -0.5, a sign
+    change, refined to 0.5 (regula falsi on a line is exact in one step)."""
+    grid = np.array([0.0, 1.0, 2.0, 3.0])
+    gaps = np.array([-1.0, -0.2, 0.3, 1.0])
+    assert nearest_root(grid, gaps, 1.5, lambda x: x - 0.5, 8) == pytest.approx(0.5)
+    # f agrees with the scan: refined in the scan's own cell, 1.4
+    assert nearest_root(grid, gaps, 1.5, lambda x: x - 1.4, 8) == pytest.approx(1.4)
+
+
+def test_a_yes_no_inputs_ends_re_simulate_only_the_other_outcome(dataset):
+    """m_s(0) and m_s(1) of the fork-reads input from the run's own totals where a sample
+    drew that outcome and one re-simulation with every outcome flipped equal, to 1e-9,
+    re-simulating every sample at 0 and at 1 (the anchored means of the module
+    docstring), for every strategy."""
+    from cachecost.model.measured import with_measured_inputs
+    from cachecost.model.results import draw_inputs
+    from cachecost.model.simulate import make_static, simulate, uncertain_inputs
+    from cachecost.model.uncertainty import build_bank
+
+    sc = load_scenario(SCENARIOS_DIR / "gitlab-hosted-oss.yaml")
+    cal = calibrate(dataset, sc.overrides, source=sc.path)
+    rs = with_measured_inputs(sc, dataset, [])
+    st = make_static(cal, rs, build_bank(cal, np.random.default_rng([sc.seed, 2])))
+    dists = uncertain_inputs(rs)
+    draws, rep = draw_inputs(st, dists, 300, sc.seed)
+    sim = simulate(st, draws, replicate=rep)
+    name = "forks.reads_upstream_registry_probability"
+    assert set(np.unique(draws[name])) == {0.0, 1.0}
+    means, _ = expected_totals(Run(st, dists, draws, rep, sim), name)
+    got = means(np.array([0.0, 1.0]), st.names)
+    for v, col in ((0.0, 0), (1.0, 1)):
+        p = {k: x.copy() for k, x in draws.items()}
+        p[name] = np.full(300, v)
+        again = simulate(st, p, with_horizon=False, replicate=rep)
+        for s in st.names:
+            assert got[s][col] == pytest.approx(
+                float(np.mean(again[s]["total_cost_usd_per_month"])), abs=1e-9)
 
 
 def test_scenario_range_is_the_support_or_the_p10_p90():

@@ -16,10 +16,13 @@ common random numbers. For one strategy ``s``::
   ``x price / 12``; shadow ``GiB x rate / 120``, :mod:`cachecost.model.money`), so
   ``m_s(v) = mean(total_s - c_s) + v * mean(c_s / x)`` from the run itself, every
   sample, no re-simulation. A probability of a yes/no fact (drawn as a 0/1 outcome
-  per sample) gives ``m_s(p) = (1 - p) m_s(0) + p m_s(1)``.
-* **Bisection** (regula falsi) otherwise, on re-simulated totals of the first
-  :data:`FLIP_SAMPLES` samples of the run (a tornado end: :data:`SCAN_SAMPLES`),
-  anchored to the run's own means:
+  per sample) gives ``m_s(p) = (1 - p) m_s(0) + p m_s(1)``; each sample's drawn outcome
+  is already simulated, so only the other one is re-simulated.
+* **Bisection** (regula falsi) otherwise: a scan of :data:`SCAN_POINTS` + 1 values on
+  the first :data:`SCAN_SAMPLES` samples finds the sign change; regula falsi then works
+  on re-simulated totals of the first :data:`FLIP_SAMPLES` (pairs refining in the same
+  scan cell share the strategies they have in common; a tornado end:
+  :data:`TORNADO_SAMPLES`), anchored to the run's own means:
   ``m_s(v) = mean_K(total_s) + mean_n(total_s(v)) - mean_n(total_s)``, the subsample
   giving only the *shift* the input causes, which common random numbers make precise.
 
@@ -50,10 +53,14 @@ from cachecost.rules import TIE_FLOOR_USD, TIE_SHARE
 #: Samples of the run re-simulated for an input that is not linear in the total
 #: (the first ones: the run's own draws and replicates).
 FLIP_SAMPLES = 4096
-#: Samples of the run used to scan for a sign change before refining, and to
-#: re-simulate a tornado end (its shift from the run's means: common random numbers
-#: make it precise; every end of every input is one row block, so this sets its cost).
-SCAN_SAMPLES = 1024
+#: Samples of the run used to scan for a sign change before refining (the refinement
+#: re-evaluates the bracket's ends on :data:`FLIP_SAMPLES`).
+SCAN_SAMPLES = 256
+#: Points of the scan besides 0, geometric from 1/20 to 20 times today's value.
+SCAN_POINTS = 16
+#: Samples of the run re-simulated for a tornado end (its shift from the run's means:
+#: common random numbers make it precise; every end of every input is one row block).
+TORNADO_SAMPLES = 1024
 #: Regula falsi stops when the expected difference is within this (USD/month).
 TOLERANCE_USD = 0.01
 #: The kinds of break-even.
@@ -211,6 +218,30 @@ def _resimulated(run: Run, name: str, values: np.ndarray, names: tuple[str, ...]
 Means = Callable[..., dict[str, np.ndarray]]
 
 
+def _outcome_ends(run: Run, name: str) -> dict[str, np.ndarray]:
+    """Expected totals, shape (2,), with yes/no input ``name`` at 0 and at 1 (module
+    docstring: the run's means plus the shift on its first :data:`FLIP_SAMPLES`).
+    Each sample already holds one outcome, and its total there is the run's own (bit
+    for bit what re-simulating it gives), so only the other outcome is re-simulated:
+    one row block instead of two. Draws that are not 0/1 outcomes: both ends
+    re-simulated."""
+    n = min(run.flip_samples, run.samples)
+    drawn = np.asarray(run.draws[name][:n], dtype=float)
+    if not np.all((drawn == 0.0) | (drawn == 1.0)):
+        return _resimulated(run, name, np.array([0.0, 1.0]), run.st.names, n)
+    p = {k: v[:n] for k, v in run.draws.items()}
+    p[name] = 1.0 - drawn
+    rep = None if run.replicate is None else run.replicate[:n]
+    flipped = simulate(run.st, p, with_horizon=False, replicate=rep)
+    out = {}
+    for s in run.st.names:
+        own = run.sim[s]["total_cost_usd_per_month"][:n]
+        other = flipped[s]["total_cost_usd_per_month"]
+        at = [float(np.mean(np.where(drawn == v, own, other))) for v in (0.0, 1.0)]
+        out[s] = run.mean(s) - run.mean(s, n) + np.array(at)
+    return out
+
+
 def expected_totals(run: Run, name: str) -> tuple[Means, str]:
     """``(means, method)``: ``means(values, names, n)`` gives each strategy's expected
     total, shape (G,), with input ``name`` at each value; ``method`` is
@@ -235,8 +266,7 @@ def _expected_totals(run: Run, name: str) -> tuple[Means, str]:
         def mixed(values: np.ndarray, names: tuple[str, ...], n: int = 0
                   ) -> dict[str, np.ndarray]:
             if not ends:
-                ends.update(_resimulated(run, name, np.array([0.0, 1.0]), run.st.names,
-                                         run.flip_samples))
+                ends.update(_outcome_ends(run, name))
             v = np.asarray(values, dtype=float)
             return {s: (1.0 - v) * ends[s][0] + v * ends[s][1] for s in names}
         return mixed, CLOSED_FORM
@@ -265,7 +295,8 @@ def search_grid(name: str, current: float, *, fine: bool) -> np.ndarray:
     if is_probability(name):
         return np.linspace(0.0, 1.0, 2001 if fine else 25)
     top = current if current > 0 else 1.0
-    return np.concatenate([[0.0], top * np.geomspace(0.05, 20.0, 2000 if fine else 24)])
+    return np.concatenate([[0.0], top * np.geomspace(0.05, 20.0,
+                                                     2000 if fine else SCAN_POINTS)])
 
 
 def refine_root(f: Callable[[float], float], x0: float, x1: float, y0: float, y1: float,
@@ -293,7 +324,31 @@ def refine_root(f: Callable[[float], float], x0: float, x1: float, y0: float, y1
     return float(x)
 
 
-def _root(grid: np.ndarray, gaps: np.ndarray, current: float,
+def _refined(grid: np.ndarray, gaps: np.ndarray, i: int, f: Callable[[float], float],
+             iterations: int) -> float:
+    """The root in the scan's sign change ``grid[i] .. grid[i + 1]``, refined on ``f``.
+    When ``f`` (more samples than the scan) puts no sign change there, the one
+    neighbouring cell toward the end nearer zero is tried; failing that, the scan's
+    own linear interpolation."""
+    lo, hi = float(grid[i]), float(grid[i + 1])
+    y0, y1 = f(lo), f(hi)
+    if y0 == 0 or y1 == 0:
+        return lo if y0 == 0 else hi
+    if (y0 < 0) != (y1 < 0):
+        return refine_root(f, lo, hi, y0, y1, iterations)
+    j = i - 1 if abs(y0) < abs(y1) else i + 2       # the scan's sign change moved
+    if 0 <= j < len(grid):
+        x = float(grid[j])
+        y = f(x)
+        ends = (x, lo, y, y0) if j < i else (hi, x, y1, y)
+        if y == 0:
+            return x
+        if (ends[2] < 0) != (ends[3] < 0):
+            return refine_root(f, *ends, iterations)
+    return float(grid[i] - gaps[i] * (hi - lo) / (gaps[i + 1] - gaps[i]))
+
+
+def nearest_root(grid: np.ndarray, gaps: np.ndarray, current: float,
           f: Callable[[float], float], iterations: int) -> float | None:
     """The crossing nearest ``current`` among the grid's sign changes, refined (an
     input at 0 where both costs vanish is no crossing)."""
@@ -307,16 +362,7 @@ def _root(grid: np.ndarray, gaps: np.ndarray, current: float,
     near = sorted(idx, key=lambda i: abs(0.5 * (grid[i] + grid[i + 1]) - current))
     found = exact
     if near:
-        i = near[0]
-        lo, hi = float(grid[i]), float(grid[i + 1])
-        y0, y1 = f(lo), f(hi)
-        if y0 == 0:
-            found.append(lo)
-        elif y1 == 0 or (y0 < 0) == (y1 < 0):        # the scan's sign change moved
-            found.append(hi if y1 == 0 else float(grid[i] - gaps[i] * (hi - lo)
-                                                   / (gaps[i + 1] - gaps[i])))
-        else:
-            found.append(refine_root(f, lo, hi, y0, y1, iterations))
+        found.append(_refined(grid, gaps, int(near[0]), f, iterations))
     return min(found, key=lambda x: abs(x - current))
 
 
@@ -333,6 +379,19 @@ def break_evens(run: Run, pairs: list[tuple[str, str]], inputs: list[str],
     return rows
 
 
+def _means_at(run: Run, name: str, means: Means, x: float, names: tuple[str, ...]
+              ) -> dict[str, np.ndarray]:
+    """``means`` of ``names`` at ``x`` on the flip samples, remembered per input, value
+    and strategy: pairs refining in the same scan cell share their ends, and only the
+    strategies not yet evaluated there are re-simulated."""
+    got = run.cache.setdefault((name, "at"), {}).setdefault(float(x), {})
+    missing = tuple(s for s in names if s not in got)
+    if missing:
+        got.update({s: float(v[0]) for s, v in
+                    means(np.array([x]), missing, run.flip_samples).items()})
+    return {s: np.array([got[s]]) for s in names}
+
+
 def _break_even(run: Run, name: str, a: str, b: str, kind: str) -> BreakEven:
     dist = run.dists[name]
     # today's value as the break-even is computed, every sample at one value: the
@@ -347,9 +406,10 @@ def _break_even(run: Run, name: str, a: str, b: str, kind: str) -> BreakEven:
     scan = run.cache[name, "scan"]
 
     def f(x: float) -> float:
-        return float(_gap(means(np.array([x]), (a, b), run.flip_samples), a, b,
-                          baseline)[0])
-    value = _root(grid, _gap(scan, a, b, baseline), current, f, 60 if cheap else 8)
+        at = (means(np.array([x]), (a, b), run.flip_samples) if cheap
+              else _means_at(run, name, means, x, (a, b)))
+        return float(_gap(at, a, b, baseline)[0])
+    value = nearest_root(grid, _gap(scan, a, b, baseline), current, f, 60 if cheap else 8)
     low, high = scenario_range(dist)
     return BreakEven(
         strategy_a=a, strategy_b=b, input=name, unit=unit_of(name), kind=kind,
@@ -390,7 +450,7 @@ def _ends_means(run: Run, swing: list[str]) -> dict[str, dict[str, np.ndarray]]:
             rest.append(name)
     if not rest:
         return out
-    n = min(SCAN_SAMPLES, run.samples)
+    n = min(TORNADO_SAMPLES, run.samples)
     g = 2 * len(rest)
     p = {k: np.tile(v[:n], g) for k, v in run.draws.items()}
     for j, name in enumerate(rest):
@@ -425,6 +485,6 @@ def tornado(run: Run, baseline: str) -> list[Swing]:
                 delta_at_p50_usd_per_month=expected, delta_expected_usd_per_month=expected,
                 swing_usd_per_month=abs(float(d[1] - d[0])),
                 samples=run.samples if method == CLOSED_FORM and not is_probability(name)
-                else min(run.flip_samples if is_probability(name) else SCAN_SAMPLES,
+                else min(run.flip_samples if is_probability(name) else TORNADO_SAMPLES,
                          run.samples)))
     return rows
