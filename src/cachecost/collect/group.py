@@ -314,14 +314,25 @@ def fetch_group(connect_client: Callable[[], GitlabClient], group: str, group_di
             rnd.start(scans)
         else:
             result.resumed = sum(s.status == "done" for s in scans)
+            scans = _rescan_failed(lister, scans)
         result.scans = scans
         _fetch_building(connect_client, scans, group_dir, options, rnd, show_progress)
         result.namespace_note = _namespace(lister, group, group_dir)
     finally:
         lister.close()
     _write_catalog(group_dir, scans)
-    rnd.save(scans, complete=True)
+    # a round with failures stays open: the next run retries those projects only
+    rnd.save(scans, complete=not result.failed())
     return result
+
+
+def _rescan_failed(client: GitlabClient, scans: list[ProjectScan]) -> list[ProjectScan]:
+    """Detect again the projects whose detection failed (a 403, a dropped connection)."""
+    items = [{"id": s.project_id, "path_with_namespace": s.project_path,
+              "default_branch": s.default_branch}
+             for s in scans if s.status == "failed" and not s.builds_images]
+    again = {s.project_id: s for s in _detect_all(client, items, False)}
+    return [again.get(s.project_id, s) for s in scans]
 
 
 def _detect_all(client: GitlabClient, items: list[dict], show_progress: bool
