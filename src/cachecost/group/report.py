@@ -200,7 +200,7 @@ def summary_text(meta: dict, rows: list[dict], ns: dict, skipped: str) -> str:
         c, s = r["cost_usd_per_month"], r["saving_usd_per_month"]
         lines.append(f"{r['project_path'][:32]:32} {r['strategy_in_use'][:20]:20} "
                      f"{format_usd(c['p50']):>11} {r['cheapest_strategy'][:22]:22} "
-                     f"{format_usd(s['p50']):>11} ({format_usd(s['p10'])}-{format_usd(s['p90'])})")
+                     f"{format_usd(s['p50']):>11} ({format_usd(s['p10'])} to {format_usd(s['p90'])})")
     if skipped:
         lines += ["", f"Not in the table: {skipped}."]
     return "\n".join(lines) + "\n"
