@@ -6,10 +6,9 @@ import json
 
 import pandas as pd
 import pytest
+from report.sitekit import browser_context, visit  # noqa: F401 - a fixture
 
 from cachecost.group.report import build_group_report
-
-from report.sitekit import browser_context, visit  # noqa: F401 - a fixture
 
 GIB = 2.0**30
 

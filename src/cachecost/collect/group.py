@@ -26,7 +26,9 @@ detected, images, pipelines, jobs, registry bytes, fetched-at, error) and
 ``group_state.json`` makes it resumable: a run that stops (Ctrl-C, a crash) continues
 with the projects not yet done in the same round; a project that fails (403, a
 dropped connection after the retries) is reported, recorded and skipped, the others
-are fetched. Each project gets a fresh client, so one project's failure does not abort
+are fetched, and the round stays open, so the same command again fetches (or detects)
+only the failed ones. A round that ends with no failure is closed: the next run lists
+the group again and refreshes every project (incrementally). Each project gets a fresh client, so one project's failure does not abort
 the next. Rate limits: python-gitlab retries 429 after ``Retry-After`` and the client
 pauses when ``RateLimit-Remaining`` runs low (:class:`~cachecost.collect.gitlab.client.RateLimitGuard`).
 """

@@ -240,7 +240,8 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
             return GroupBuild(out / "index.html", prev.get("projects", []), True,
                               time.monotonic() - t0)
     rows = []
-    for scan in done.to_dict("records"):
+    for record in done.to_dict("records"):
+        scan = {str(k): v for k, v in record.items()}
         ds_dir = group_dir / f"project={scan['project']}"
         row, results = project_row(ds_dir, scan, scenario, samples)
         _write(out / scan["project"] / "results.json", json.dumps(results, indent=1) + "\n")

@@ -403,7 +403,7 @@ class GroupStandinServer(StandinServer):
                          extra=GroupRouter(group, self))
 
     # StandinServer assigns both in __init__; here they follow the request's project
-    @property  # type: ignore[override]
+    @property
     def data(self) -> StandinData:
         """The project the current request names (the registry route: any project's)."""
         p = getattr(self._local, "project", None)
@@ -413,7 +413,7 @@ class GroupStandinServer(StandinServer):
     def data(self, value: StandinData) -> None:
         pass
 
-    @property  # type: ignore[override]
+    @property
     def extra(self) -> ExtraData:
         """The group router (it selects the project's data)."""
         return self._router

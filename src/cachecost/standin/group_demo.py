@@ -21,8 +21,8 @@ from pathlib import Path
 
 from cachecost.cli import run_guarded
 from cachecost.collect.fetch import FetchOptions
-from cachecost.collect.group import STATE_FILE, GroupFetchResult, fetch_group
 from cachecost.collect.gitlab.client import connect
+from cachecost.collect.group import STATE_FILE, GroupFetchResult, fetch_group
 from cachecost.config import RAW_DATA_DIR, check_output_dir
 from cachecost.errors import CachecostError
 from cachecost.standin.__main__ import DEMO_TOKEN
