@@ -41,8 +41,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -257,8 +255,12 @@ class GroupRouter(ExtraData):
     """The group routes, and per project: pick its data, or answer for a light project."""
 
     def __init__(self, group: StandinGroup, server: GroupStandinServer) -> None:
-        # not ExtraData.__init__: the router holds no project of its own
+        # not ExtraData.__init__: no repository or forks of its own; ``data`` (a project
+        # of the group) names the root namespace the GraphQL answer is for
         self.group, self.server = group, server
+        first = group.building_projects()[0]
+        assert first.data is not None
+        self.data, self.refuse = first.data, {}
 
     def route(self, segs: list[str], q: dict, page: Pager,
               count: Callable[[str], None]) -> Reply | None:
@@ -317,7 +319,14 @@ class GroupRouter(ExtraData):
                        key=lambda p: p.project_id)
         if q.get("pagination") == "keyset":
             return self._keyset(items, q, f"/api/v4/groups/{quote(ident, safe='')}/projects")
-        return 200, *page([self.group.project_json(p) for p in items], q)
+        return 200, *page([self._listed(p, q) for p in items], q)
+
+    def _listed(self, p: GroupProject, q: dict) -> dict:
+        """A listing item; ``simple=true``: the basic fields only (GitLab's projects.json)."""
+        obj = self.group.project_json(p)
+        if q.get("simple", "").lower() in ("true", "1"):
+            return {k: obj[k] for k in (*listing_keys(), "forks_count")}
+        return obj
 
     def _keyset(self, items: list[GroupProject], q: dict, path: str) -> Reply:
         """Keyset pages ordered by id ascending (GitLab: ``order_by=id``, ``id_after``)."""
@@ -335,26 +344,15 @@ class GroupRouter(ExtraData):
             keep = {k: v for k, v in q.items() if k != "id_after"}
             query = urlencode({**keep, "id_after": chunk[-1].project_id})
             headers["Link"] = f'<{self.server.url}{path}?{query}>; rel="next"'
-        return 200, [self.group.project_json(p) for p in chunk], headers
+        return 200, [self._listed(p, q) for p in chunk], headers
 
-    def post(self, path: str, body: bytes, count: Callable[[str], None]) -> Reply:
-        """``POST /api/graphql``: the root namespace's storage statistics."""
-        if path.rstrip("/") != "/api/graphql":
-            return 404, {"message": "404 Not Found"}, {}
-        count("graphql")
-        try:
-            query = str(json.loads(body or b"{}").get("query", ""))
-        except ValueError:
-            return 400, {"errors": [{"message": "Invalid JSON"}]}, {}
-        m = re.search(r'namespace\(fullPath:\s*"([^"]+)"\)', query)
-        if m is None or "rootStorageStatistics" not in query:
-            return 200, {"errors": [{"message": "the stand-in answers the namespace storage "
-                                                "query only"}]}, {}
-        if m.group(1) != self.group.root:     # a subgroup has no root storage statistics
-            return 200, {"data": {"namespace": None}}, {}
-        stats = {"containerRegistrySize": float(self.group.namespace_registry_size_bytes()),
-                 "containerRegistrySizeIsEstimated": False}
-        return 200, {"data": {"namespace": {"rootStorageStatistics": stats}}}, {}
+    def namespace_registry_size_bytes(self) -> int:
+        """The root namespace's ``containerRegistrySize``: every project of the group.
+
+        :meth:`ExtraData.post` answers the GraphQL query with it, for the root of
+        ``self.data`` (any project of the group: they share the root).
+        """
+        return self.group.namespace_registry_size_bytes()
 
 
 class _AnyProject:
