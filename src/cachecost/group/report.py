@@ -104,23 +104,31 @@ def project_row(ds_dir: Path, scan: dict[str, Any], scenario: Scenario, samples:
     return row, results
 
 
-def _namespace(meta: dict[str, Any], rows: list[dict[str, Any]], scenario: Scenario
-               ) -> dict[str, Any]:
-    ns_bytes = meta.get("namespace_container_registry_size_bytes")
+def namespace_summary(namespace_bytes: int | None, rows: list[dict[str, Any]],
+                      quota_gib: float | None) -> dict[str, Any]:
+    """The namespace beside its projects; sets each row's ``namespace_share``.
+
+    ``rows``: dicts with ``registry_bytes`` (the project's ``container_registry_size``,
+    None if unknown) and ``growth_gib_per_month`` (``{"p50": GiB/month}`` under the
+    strategy in use). Returns GiB figures and ``months_to_quota_p50`` =
+    ``(quota_gib - namespace_gib) / sum(growth p50)`` (0 when already over; None without
+    a quota, a namespace figure or any growth). Registry growth adds up across projects
+    because GitLab's namespace figure is the sum of its projects' deduplicated
+    registries (gitlabhq ``Namespace::RootStorageStatistics``, ``container_registry_size``
+    summed over the namespace's projects).
+    """
     summed = sum(int(r["registry_bytes"] or 0) for r in rows)
-    quota = scenario.value("storage.quota_gib")
     growth = sum(float(r["growth_gib_per_month"]["p50"] or 0.0) for r in rows)
-    ns_gib = None if ns_bytes is None else ns_bytes / GIB
+    ns_gib = None if namespace_bytes is None else namespace_bytes / GIB
     months = None
-    if quota is not None and ns_gib is not None and growth > 0:
-        months = max(0.0, (float(quota) - ns_gib) / growth)
+    if quota_gib is not None and ns_gib is not None and growth > 0:
+        months = max(0.0, (float(quota_gib) - ns_gib) / growth)
     for r in rows:
-        r["namespace_share"] = (None if not ns_bytes or r["registry_bytes"] is None
-                                else r["registry_bytes"] / ns_bytes)
-    return {"namespace": meta.get("root_namespace"), "namespace_registry_gib": ns_gib,
-            "projects_registry_gib": summed / GIB,
+        r["namespace_share"] = (None if not namespace_bytes or r["registry_bytes"] is None
+                                else r["registry_bytes"] / namespace_bytes)
+    return {"namespace_registry_gib": ns_gib, "projects_registry_gib": summed / GIB,
             "unaccounted_gib": None if ns_gib is None else ns_gib - summed / GIB,
-            "quota_gib": quota, "growth_gib_per_month_p50": growth,
+            "quota_gib": quota_gib, "growth_gib_per_month_p50": growth,
             "months_to_quota_p50": months}
 
 
@@ -249,7 +257,9 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
             _project_pages(ds_dir, out / scan["project"], scenario_path)
         rows.append(row)
     rows.sort(key=lambda r: -(r["saving_usd_per_month"]["p50"] or 0.0))
-    ns = _namespace(meta, rows, scenario)
+    ns = {"namespace": meta.get("root_namespace"),
+          **namespace_summary(meta.get("namespace_container_registry_size_bytes"), rows,
+                              scenario.value("storage.quota_gib"))}
     rest = catalog[catalog["status"] != "done"]
     skipped = "; ".join(
         f"{r['project_path']} ({'builds no image' if r['status'] == 'skipped' else 'not fetched: ' + str(r['error'])[:80]})"
