@@ -17,7 +17,7 @@ GIB = 2.0**30
 def group_site(fetched_group, tmp_path_factory):
     out, _, _ = fetched_group
     site = tmp_path_factory.mktemp("group-site")
-    build = build_group_report(out, site, samples=500)
+    build = build_group_report(out, site)
     return out, site, build
 
 
@@ -30,6 +30,10 @@ def test_index_rows_are_the_fetched_projects_sorted_by_saving(group_site):
     savings = [r["saving_usd_per_month"]["p50"] for r in res["projects"]]
     assert savings == sorted(savings, reverse=True)
     for r in res["projects"]:
+        page = json.loads((site / r["project"] / res["scenario"] / "results.json").read_text())
+        assert page["baseline"] == r["strategy_in_use"]       # the pages' own numbers
+        assert page["strategies"][r["strategy_in_use"]]["total_cost_usd_per_month"]["p50"] \
+            == r["cost_usd_per_month"]["p50"]
         assert r["saving_usd_per_month"]["p10"] <= r["saving_usd_per_month"]["p50"] \
             <= r["saving_usd_per_month"]["p90"]
         assert (site / r["project"] / "results.json").is_file()
@@ -55,7 +59,7 @@ def test_namespace_totals_equal_the_projects_datasets(group_site, standin_group)
 
 def test_unchanged_inputs_rebuild_nothing(group_site):
     out, site, _ = group_site
-    again = build_group_report(out, site, samples=500)
+    again = build_group_report(out, site)
     assert again.is_noop
 
 
