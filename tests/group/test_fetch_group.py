@@ -113,3 +113,30 @@ def test_cli_needs_one_of_project_or_group(capsys):
     assert main(["fetch"]) == 2
     assert "--project" in capsys.readouterr().err
     assert main(["fetch", "--project", "a/b", "--group", "a"]) == 2
+
+
+def test_unknown_group_is_one_line_and_leaves_no_folder(tmp_path, standin_group, capsys,
+                                                        monkeypatch):
+    monkeypatch.setenv("GITLAB_TOKEN", TOKEN)
+    out = tmp_path / "nope"
+    with start_group_standin(standin_group, tokens={TOKEN: {"read_api"}}) as srv:
+        code = main(["fetch", "--url", srv.url, "--group", "no-such-group", "--data", str(out),
+                     "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "no-such-group" in err and "404" in err
+    assert not out.exists()
+
+
+def test_cli_fetches_a_group(tmp_path, standin_group, capsys, monkeypatch):
+    """``cachecost fetch --group`` end to end: the 403 project is a warning, exit 0."""
+    monkeypatch.setenv("GITLAB_TOKEN", TOKEN)
+    out = tmp_path / "g"
+    with start_group_standin(standin_group, tokens={TOKEN: {"read_api"}}) as srv:
+        code = main(["fetch", "--url", srv.url, "--group", "fdo", "--include-subgroups",
+                     "--data", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "warning: fdo/multimedia/private-infra: not fetched" in captured.err
+    assert "6 projects listed, 2 build container images, 2 fetched" in captured.out
+    assert (out / "catalog.parquet").is_file()

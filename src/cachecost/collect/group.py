@@ -53,7 +53,7 @@ from cachecost.collect.gitlab.client import ApiError, GitlabClient, connect
 from cachecost.collect.gitlab.graphql import GraphqlUnavailable, namespace_registry_usage
 from cachecost.collect.gitlab.repository import read_file
 from cachecost.collect.mapping import shows_no_build
-from cachecost.config import default_data_dir
+from cachecost.config import default_data_dir, removed_on_failure
 from cachecost.dataset.io import atomic_path
 from cachecost.errors import CachecostError
 
@@ -303,7 +303,17 @@ def fetch_group(connect_client: Callable[[], GitlabClient], group: str, group_di
     """
     options = options or FetchOptions()
     group = group.strip("/")
-    group_dir.mkdir(parents=True, exist_ok=True)
+    # a run that fails before the round is written (unknown group, refused listing)
+    # leaves no folder behind
+    with removed_on_failure(group_dir, keep=lambda: (group_dir / STATE_FILE).is_file()):
+        group_dir.mkdir(parents=True, exist_ok=True)
+        return _fetch_group(connect_client, group, group_dir, include_subgroups, options,
+                            show_progress)
+
+
+def _fetch_group(connect_client: Callable[[], GitlabClient], group: str, group_dir: Path,
+                 include_subgroups: bool, options: FetchOptions, show_progress: bool
+                 ) -> GroupFetchResult:
     lister = connect_client()
     try:
         rnd = _Round(group_dir, group, lister.url)

@@ -66,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
     if (args.project is None) == (args.group is None):
         raise CachecostError("give one of --project GROUP/PROJECT or --group GROUP")
     if args.group is not None:
+        if args.registry_layers:
+            raise CachecostError("--registry-layers applies to one --project; scan a group's "
+                                 "projects one by one with cachecost registry-scan")
         return _run_group(args)
     # before any request: a fetch that cannot save would crawl everything for nothing
     if args.data:
