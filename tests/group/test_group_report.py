@@ -76,3 +76,13 @@ def test_every_project_page_opens_offline(group_site, browser_context):  # noqa:
         assert v.blocked_requests == [], page
         assert v.console_errors == [], page
         assert all(c["has_svg"] for c in v.charts), page
+
+
+def test_report_group_on_a_folder_that_is_no_group(tmp_path, capsys):
+    from cachecost.cli import main
+
+    out = tmp_path / "site"
+    assert main(["report", "--group", str(tmp_path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a fetched group" in err
+    assert not out.exists()

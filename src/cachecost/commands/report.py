@@ -55,7 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "in every report notebook's parameters cell)")
     parser.add_argument("--group", metavar="DIR", type=Path,
                         help="a folder of cachecost fetch --group: one index over every "
-                             "project, sorted by what a change saves (one --scenario at most)")
+                             "project, sorted by what a change saves (one --scenario at most; "
+                             "default --out: reports/group/<DIR name>/)")
     fetch = parser.add_argument_group("fetch first (runs notebooks/00-fetch-gitlab.ipynb)")
     fetch.add_argument("--fetch", action="store_true", help="fetch CI history before building")
     fetch.add_argument("--url", metavar="URL", help="GitLab instance, e.g. https://gitlab.com")
@@ -124,9 +125,9 @@ def run(args: argparse.Namespace) -> int:
             check_output_dir(RAW_DATA_DIR, "data directory")
     elif args.url or args.project or args.since:
         raise CachecostError("--url, --project and --since only apply with --fetch")
-    out = check_output_dir(args.out, "--out")
     if args.group is not None:
-        return _build_group(args, out)
+        return _build_group(args)
+    out = check_output_dir(args.out, "--out")
     # a first build that fails (data that does not load, a failing notebook) leaves no
     # empty --out behind; an --out that held older reports is left as it was
     with removed_on_failure(out), out_dir_lock(out, wait=not args.no_wait):
@@ -156,12 +157,18 @@ def _build(args: argparse.Namespace, build_report, fetch_params: dict | None) ->
     return 0
 
 
-def _build_group(args: argparse.Namespace, out: Path) -> int:
-    """``--group DIR``: the group index, summary and results (cachecost.group.report)."""
+def _build_group(args: argparse.Namespace) -> int:
+    """``--group DIR``: the group index, summary and results (cachecost.group.report).
+
+    Without ``--out``, the site goes to ``reports/group/<DIR's name>/``, beside (not over)
+    the per-scenario site in ``reports/``.
+    """
     from cachecost.group.report import build_group_report
 
     if args.fetch or args.data or len(args.scenario or []) > 1:
         raise CachecostError("--group takes no --fetch or --data, and one --scenario at most")
+    target = args.out if args.out != REPORTS_DIR else REPORTS_DIR / "group" / args.group.name
+    out = check_output_dir(target, "--out")
     with removed_on_failure(out), out_dir_lock(out, wait=not args.no_wait):
         build = build_group_report(args.group, out, force=args.force,
                                    scenario_path=(args.scenario or [None])[0])
