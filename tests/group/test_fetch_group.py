@@ -140,3 +140,23 @@ def test_cli_fetches_a_group(tmp_path, standin_group, capsys, monkeypatch):
     assert "warning: fdo/multimedia/private-infra: not fetched" in captured.err
     assert "6 projects listed, 2 build container images, 2 fetched" in captured.out
     assert (out / "catalog.parquet").is_file()
+
+
+def test_rate_limited_group_fetch_completes(tmp_path):
+    """Every 9th request answered 429 with Retry-After: python-gitlab waits and retries,
+    every project still ends done or skipped, nothing counted twice."""
+    from cachecost.standin.server import Faults
+
+    group = StandinGroup.build(non_building=2, building=1, days=2, forbidden=False)
+    with start_group_standin(group, tokens={TOKEN: {"read_api"}},
+                             faults=Faults(every_429=9, retry_after_s=0)) as srv:
+        res = fetch_group(lambda: connect(srv.url, environ={"GITLAB_TOKEN": TOKEN}), "fdo",
+                          tmp_path / "g", include_subgroups=True,
+                          options=FetchOptions(fork_request_budget=4, workers=2))
+        limited = srv.counts["fault:429"]
+    assert limited > 0
+    assert sorted(s.status for s in res.scans) == ["done", "skipped", "skipped"]
+    gp = group.building_projects()[0]
+    jobs = pd.read_parquet(tmp_path / "g" / f"project={gp.path_with_namespace.replace('/', '~')}"
+                           / "jobs.parquet")
+    assert len(jobs) == len(gp.data.jobs_frame()) and jobs["job_id"].is_unique
