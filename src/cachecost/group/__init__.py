@@ -15,10 +15,12 @@ queries on a distributed engine; a test transpiles each one with sqlglot).
 from __future__ import annotations
 
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from cachecost.errors import CachecostError
+
+if TYPE_CHECKING:
+    import duckdb
 
 #: the per-project tables a group folder may hold, each a view of :func:`connect`
 TABLES = ("pipelines", "jobs", "registry_repositories", "registry_tags", "forks",
@@ -39,6 +41,8 @@ def connect(group_dir: str | Path, *, memory_limit: str = "1GB",
     caps DuckDB's buffer (it spills beyond it). Raises :class:`CachecostError` when
     ``group_dir`` holds no ``catalog.parquet``.
     """
+    import duckdb  # here: `report --group` imports this package, not DuckDB
+
     root = Path(group_dir)
     catalog = root / "catalog.parquet"
     if not catalog.is_file():

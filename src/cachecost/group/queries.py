@@ -12,8 +12,11 @@ same rows. Units in the column names: ``_s`` seconds, ``_bytes`` bytes.
 
 from __future__ import annotations
 
-import duckdb
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
 
 #: name -> SQL (DuckDB's dialect, which is the neutral subset here)
 QUERIES: dict[str, str] = {

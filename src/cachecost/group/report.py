@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pandas as pd
 import yaml
 
@@ -44,7 +43,6 @@ from cachecost.collect.group import CATALOG_FILE, read_group_meta
 from cachecost.dataset.io import atomic_path, load_dataset
 from cachecost.errors import CachecostError
 from cachecost.model.scenario import Scenario, load_scenario
-from cachecost.model.simulate import run_model
 from cachecost.textfmt import format_usd
 
 GIB = 2.0**30
@@ -64,6 +62,7 @@ class GroupBuild:
 
 def _fingerprint(group_dir: Path, scenario: Scenario, pages: bool) -> str:
     h = hashlib.sha256(f"{__version__}|{scenario.sha256}|{pages}".encode())
+    h.update(Path(__file__).read_bytes())      # this module renders the index
     h.update((group_dir / CATALOG_FILE).read_bytes())
     for md in sorted(group_dir.glob("project=*/metadata.json")):
         h.update(md.read_bytes())
@@ -159,7 +158,7 @@ def _gib(x: float | None) -> str:
     return "-" if x is None else f"{x:,.1f} GiB"
 
 
-_INDEX = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
+_INDEX = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>cachecost: group {{ group }}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:80rem;color:#222}
@@ -192,7 +191,7 @@ Sorted by what the cheapest change would save per month (p50; p10 to p90 in brac
 {% if skipped %}<p>Not in the table: {{ skipped }}.</p>{% endif %}
 <p><a href="summary.txt">summary.txt</a> · <a href="results.json">results.json</a></p>
 </body></html>
-""")
+"""
 
 
 def _render(meta: dict, rows: list[dict], ns: dict, scenario: Scenario, skipped: str) -> str:
@@ -201,7 +200,9 @@ def _render(meta: dict, rows: list[dict], ns: dict, scenario: Scenario, skipped:
               "registry": _gib(None if r["registry_bytes"] is None else r["registry_bytes"] / GIB),
               "share": "-" if r["namespace_share"] is None else f"{100 * r['namespace_share']:.0f}%"}
              for r in rows]
-    return _INDEX.render(group=meta.get("group"), synthetic=meta.get("is_synthetic"), ns=ns,
+    import jinja2  # the no-op rebuild renders nothing: imported when needed
+
+    return jinja2.Environment(autoescape=True).from_string(_INDEX).render(group=meta.get("group"), synthetic=meta.get("is_synthetic"), ns=ns,
                          ns_gib=_gib(ns["namespace_registry_gib"]),
                          proj_gib=_gib(ns["projects_registry_gib"]),
                          unaccounted=_gib(ns["unaccounted_gib"]), rows=shown,
@@ -303,6 +304,8 @@ def _project_results(ds_dir: Path, scan: dict[str, Any], scenario: Scenario, sit
     path = scenario_in_use(scenario.path, str(in_use),
                            site / f"{scenario.name}.scenario.yaml")
     if not pages:
+        from cachecost.model.simulate import run_model
+
         return run_model(load_dataset(ds_dir), load_scenario(path), samples=samples)
     from cachecost.report.build import build_report
 
