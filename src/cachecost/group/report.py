@@ -164,7 +164,7 @@ _INDEX = """<!doctype html>
 body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:80rem;color:#222}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{padding:.35rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-td.n{text-align:right;white-space:nowrap} .synthetic{background:#fff3cd;padding:.6rem;
+td.n,th.n{text-align:right} td.n{white-space:nowrap} .synthetic{background:#fff3cd;padding:.6rem;
 border:1px solid #e0c060;margin-bottom:1rem} .ns{margin:.8rem 0 1.2rem}
 </style></head><body>
 {% if synthetic %}<p class="synthetic"><strong>SYNTHETIC DATA</strong> - served by the
@@ -176,18 +176,22 @@ as GitLab counts it; the {{ rows|length }} projects fetched hold {{ proj_gib }}
 {% if ns.quota_gib is not none %}Quota {{ ns.quota_gib }} GiB (scenario {{ scenario }}):
 {% if ns.months_to_quota_p50 is not none %}about {{ "%.1f"|format(ns.months_to_quota_p50) }}
 months to it at {{ "%.2f"|format(ns.growth_gib_per_month_p50) }} GiB/month of growth
-(p50, strategies in use){% else %}no growth to reach it{% endif %}.{% endif %}
+(p50, strategies in use){% else %}the fetched projects' registries do not grow under the
+strategies in use (p50), so none reaches it{% endif %}.{% endif %}
 Sorted by what the cheapest change would save per month (p50; p10 to p90 in brackets).
 </p>
 <table><thead><tr><th>Project</th><th>Builder</th><th>Strategy in use</th>
-<th>Cost today / month</th><th>Cheapest strategy</th><th>Saving / month</th>
-<th>Registry</th><th>Share of namespace</th></tr></thead><tbody>
+<th class="n">Cost today / month</th><th>Cheapest strategy</th>
+<th class="n">Saving / month</th><th class="n">Registry</th>
+<th class="n">Share of namespace</th></tr></thead><tbody>
 {% for r in rows %}<tr><td><a href="{{ r.project }}/index.html">{{ r.project_path }}</a></td>
 <td>{{ r.builder or "-" }}</td><td>{{ r.strategy_in_use }}</td>
 <td class="n">{{ r.cost }}</td><td>{{ r.cheapest_strategy }}</td>
-<td class="n">{{ r.saving }}</td><td class="n">{{ r.registry }}</td>
+<td class="n">{{ r.saving }}{% if r.may_lose %} *{% endif %}</td><td class="n">{{ r.registry }}</td>
 <td class="n">{{ r.share }}</td></tr>
 {% endfor %}</tbody></table>
+{% if rows|selectattr("may_lose")|list %}<p>* the interval includes a loss: in at least
+one sample in ten the change would cost more than the strategy in use.</p>{% endif %}
 {% if skipped %}<p>Not in the table: {{ skipped }}.</p>{% endif %}
 <p><a href="summary.txt">summary.txt</a> · <a href="results.json">results.json</a></p>
 </body></html>
@@ -198,7 +202,8 @@ def _render(meta: dict, rows: list[dict], ns: dict, scenario: Scenario, skipped:
     shown = [{**r, "cost": _money(r["cost_usd_per_month"]),
               "saving": _money(r["saving_usd_per_month"]),
               "registry": _gib(None if r["registry_bytes"] is None else r["registry_bytes"] / GIB),
-              "share": "-" if r["namespace_share"] is None else f"{100 * r['namespace_share']:.0f}%"}
+              "share": "-" if r["namespace_share"] is None else f"{100 * r['namespace_share']:.0f}%",
+              "may_lose": (r["saving_usd_per_month"]["p10"] or 0.0) < 0}
              for r in rows]
     import jinja2  # the no-op rebuild renders nothing: imported when needed
 
@@ -226,7 +231,11 @@ def summary_text(meta: dict, rows: list[dict], ns: dict, skipped: str) -> str:
         c, s = r["cost_usd_per_month"], r["saving_usd_per_month"]
         lines.append(f"{r['project_path'][:32]:32} {r['strategy_in_use'][:20]:20} "
                      f"{format_usd(c['p50']):>11} {r['cheapest_strategy'][:22]:22} "
-                     f"{format_usd(s['p50']):>11} ({format_usd(s['p10'])} to {format_usd(s['p90'])})")
+                     f"{format_usd(s['p50']):>11} ({format_usd(s['p10'])} to {format_usd(s['p90'])})"
+                     + (" *" if (s["p10"] or 0.0) < 0 else ""))
+    if any((r["saving_usd_per_month"]["p10"] or 0.0) < 0 for r in rows):
+        lines += ["", "* the interval includes a loss: in at least one sample in ten the "
+                  "change would cost more than the strategy in use."]
     if skipped:
         lines += ["", f"Not in the table: {skipped}."]
     return "\n".join(lines) + "\n"
@@ -279,7 +288,7 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
                               scenario.value("storage.quota_gib"))}
     rest = catalog[catalog["status"] != "done"]
     skipped = "; ".join(
-        f"{r['project_path']} ({'builds no image' if r['status'] == 'skipped' else 'not fetched: ' + str(r['error'])[:80]})"
+        f"{r['project_path']} ({'builds no image' if r['status'] == 'skipped' else 'not fetched: ' + str(r['error']).split(':', 1)[0]})"
         for r in rest.to_dict("records"))
     _write(out / "index.html", _render(meta, rows, ns, scenario, skipped))
     _write(out / "summary.txt", summary_text(meta, rows, ns, skipped))
