@@ -225,12 +225,13 @@ def summary_text(meta: dict, rows: list[dict], ns: dict, skipped: str) -> str:
     if ns["months_to_quota_p50"] is not None:
         lines += [f"Quota {ns['quota_gib']} GiB: about {ns['months_to_quota_p50']:.1f} months "
                   f"to it at {ns['growth_gib_per_month_p50']:.2f} GiB/month (p50).", ""]
-    head = f"{'project':32} {'in use':20} {'cost/month':>11} {'cheapest':22} {'saving/month (p10-p90)':>32}"
+    w = max(len(n) for r in rows for n in (r["strategy_in_use"], r["cheapest_strategy"]))
+    head = f"{'project':32} {'in use':{w}} {'cost/month':>11} {'cheapest':{w}} saving/month (p10 to p90)"
     lines += [head, "-" * len(head)]
     for r in rows:
         c, s = r["cost_usd_per_month"], r["saving_usd_per_month"]
-        lines.append(f"{r['project_path'][:32]:32} {r['strategy_in_use'][:20]:20} "
-                     f"{format_usd(c['p50']):>11} {r['cheapest_strategy'][:22]:22} "
+        lines.append(f"{r['project_path'][:32]:32} {r['strategy_in_use']:{w}} "
+                     f"{format_usd(c['p50']):>11} {r['cheapest_strategy']:{w}} "
                      f"{format_usd(s['p50']):>11} ({format_usd(s['p10'])} to {format_usd(s['p90'])})"
                      + (" *" if (s["p10"] or 0.0) < 0 else ""))
     if any((r["saving_usd_per_month"]["p10"] or 0.0) < 0 for r in rows):
