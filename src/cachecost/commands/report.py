@@ -170,7 +170,7 @@ def _build_group(args: argparse.Namespace) -> int:
     target = args.out if args.out != REPORTS_DIR else REPORTS_DIR / "group" / args.group.name
     out = check_output_dir(target, "--out")
     with removed_on_failure(out), out_dir_lock(out, wait=not args.no_wait):
-        build = build_group_report(args.group, out, force=args.force,
+        build = build_group_report(args.group, out, force=args.force, jobs=args.jobs,
                                    scenario_path=(args.scenario or [None])[0])
     done = "nothing changed (--force rebuilds)" if build.is_noop else \
         f"built the group index over {len(build.rows)} projects"

@@ -30,7 +30,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -250,8 +253,11 @@ def _write(path: Path, text: str) -> None:
 
 def build_group_report(group_dir: str | Path, out: str | Path, *,
                        scenario_path: str | Path | None = None, samples: int = GROUP_SAMPLES,
-                       pages: bool = True, force: bool = False) -> GroupBuild:
+                       pages: bool = True, force: bool = False, jobs: int | None = None
+                       ) -> GroupBuild:
     """Build the group site into ``out`` (see the module doc); return what was done.
+
+    ``jobs``: projects built at once, each in its own process (default: the CPUs).
 
     Raises :class:`CachecostError` when ``group_dir`` is not a fetched group or holds no
     fetched project.
@@ -275,13 +281,16 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
         if prev.get("fingerprint") == fp:
             return GroupBuild(out / "index.html", prev.get("projects", []), True,
                               time.monotonic() - t0)
+    scans = [{str(k): v for k, v in record.items()} for record in done.to_dict("records")]
+    tasks = [(group_dir / f"project={scan['project']}", scan, scenario.path,
+              out / scan["project"], pages, samples) for scan in scans]
     rows = []
-    for record in done.to_dict("records"):
-        scan = {str(k): v for k, v in record.items()}
-        site = out / scan["project"]
-        results = _project_results(group_dir / f"project={scan['project']}", scan, scenario,
-                                   site, pages=pages, samples=samples)
-        _write(site / "results.json", json.dumps(results, indent=1, sort_keys=True) + "\n")
+    for scan, outcome in zip(scans, _run_projects(tasks, jobs), strict=True):
+        if "error" in outcome:
+            raise CachecostError(f"{scan['project_path']}: {outcome['error']}")
+        results = outcome["results"]
+        _write(out / scan["project"] / "results.json",
+               json.dumps(results, indent=1, sort_keys=True) + "\n")
         rows.append(project_row(scan, results))
     rows.sort(key=lambda r: -(r["saving_usd_per_month"]["p50"] or 0.0))
     ns = {"namespace": meta.get("root_namespace"),
@@ -300,24 +309,42 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
     return GroupBuild(out / "index.html", rows, False, time.monotonic() - t0)
 
 
-def _project_results(ds_dir: Path, scan: dict[str, Any], scenario: Scenario, site: Path, *,
-                     pages: bool, samples: int) -> dict[str, Any]:
-    """The project's model results under the scenario with its strategy in use as baseline.
+def _run_projects(tasks: list[tuple], jobs: int | None) -> list[dict[str, Any]]:
+    """Run :func:`project_task` for each task, ``jobs`` processes at once (spawned)."""
+    n = min(len(tasks), jobs or os.cpu_count() or 1)
+    if n <= 1:
+        return [project_task(t) for t in tasks]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        return list(pool.map(project_task, tasks))
 
-    ``pages``: built by the per-project report into ``site`` (its pages and its
-    ``results.json``: the index shows the numbers the project's pages show); else the
-    model alone with ``samples`` samples (no pages).
+
+def project_task(task: tuple[Path, dict[str, Any], Path, Path, bool, int]) -> dict[str, Any]:
+    """``{"results": ...}`` of one project, or ``{"error": one line}`` (a worker's task).
+
+    ``task``: (dataset dir, catalog row, scenario file, project site dir, pages, samples).
+    The project's model results under the scenario with its strategy in use as baseline:
+    with ``pages``, built by the per-project report into the site (its pages and its
+    ``results.json``, so the index shows the numbers the project's pages show); else the
+    model alone with ``samples`` samples.
     """
-    in_use = scan.get("strategy")
-    if in_use not in scenario.strategies:
-        in_use = scenario.baseline
-    path = scenario_in_use(scenario.path, str(in_use),
-                           site / f"{scenario.name}.scenario.yaml")
-    if not pages:
-        from cachecost.model.simulate import run_model
+    ds_dir, scan, scenario_path, site, pages, samples = task
+    try:
+        scenario = load_scenario(scenario_path)
+        in_use = scan.get("strategy")
+        if in_use not in scenario.strategies:
+            in_use = scenario.baseline
+        path = scenario_in_use(scenario.path, str(in_use),
+                               site / f"{scenario.name}.scenario.yaml")
+        if not pages:
+            from cachecost.model.simulate import run_model
 
-        return run_model(load_dataset(ds_dir), load_scenario(path), samples=samples)
-    from cachecost.report.build import build_report
+            return {"results": run_model(load_dataset(ds_dir), load_scenario(path),
+                                         samples=samples)}
+        from cachecost.report.build import build_report
 
-    build_report([path], ds_dir, site, jobs=1)
-    return dict(json.loads((site / scenario.name / "results.json").read_text(encoding="utf-8")))
+        build_report([path], ds_dir, site, jobs=1)
+        return {"results": json.loads((site / scenario.name / "results.json")
+                                      .read_text(encoding="utf-8"))}
+    except CachecostError as exc:
+        return {"error": str(exc)}
