@@ -133,6 +133,11 @@ class ProjectScan:
     jobs: int = 0
     registry_bytes: int | None = None
 
+    @property
+    def reason(self) -> str:
+        """The error's first words (``HTTP 403``), for one-line lists."""
+        return (self.error or "").split(":", 1)[0]
+
 
 def list_group_projects(client: GitlabClient, group: str, *, include_subgroups: bool
                         ) -> list[dict]:
@@ -229,7 +234,7 @@ class GroupFetchResult:
                 f"container images, {len(done)} fetched into {self.group_dir}"
                 + (f" ({self.resumed} already done in this round)" if self.resumed else "")
                 + f"; {max(detect, default=0)} requests at most per project that builds none. "
-                + (f"Failed: {'; '.join(f'{s.project_path}: {s.error}' for s in failed)}. "
+                + (f"Not fetched: {'; '.join(f'{s.project_path} ({s.reason})' for s in failed)}. "
                    "Run the same command again to retry them. " if failed else "")
                 + self.namespace_note)
 
