@@ -27,11 +27,12 @@ def test_index_rows_are_the_fetched_projects_sorted_by_saving(group_site):
     catalog = pd.read_parquet(out / "catalog.parquet")
     done = catalog[catalog["status"] == "done"]
     assert {r["project_path"] for r in res["projects"]} == set(done["project_path"])
-    savings = [r["saving_usd_per_month"]["p50"] for r in res["projects"]]
+    savings = [r["saving_usd_per_month"]["mean"] for r in res["projects"]]
     assert savings == sorted(savings, reverse=True)
     for r in res["projects"]:
         page = json.loads((site / r["project"] / res["scenario"] / "results.json").read_text())
         assert page["baseline"] == r["strategy_in_use"]       # the pages' own numbers
+        assert page["recommendation"]["winner"] == r["cheapest_strategy"]
         assert page["strategies"][r["strategy_in_use"]]["total_cost_usd_per_month"]["p50"] \
             == r["cost_usd_per_month"]["p50"]
         assert r["saving_usd_per_month"]["p10"] <= r["saving_usd_per_month"]["p50"] \

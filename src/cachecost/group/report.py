@@ -5,8 +5,11 @@
 For each project the fetch completed, the model runs on its dataset with the strategy
 its CI uses (detected, :func:`cachecost.collect.group.detect_builder`) as the baseline
 (the scenario rewritten as ``OUT/<key>/<scenario>.scenario.yaml``), so "saving" is the
-paired difference cost(in use) - cost(cheapest) over the same Monte Carlo samples,
-p10-p90. The project's own pages are the per-project report built from that scenario,
+paired difference cost(in use) - cost(cheapest) over the same Monte Carlo samples:
+its mean (what the model decides on) with p10 to p90. "Cheapest" is the model's own
+recommendation (:func:`cachecost.model.decide.choose`: lowest expected cost, the strategy
+in use kept when a change saves less than the tie resolution), the one the project's
+pages recommend. The project's own pages are the per-project report built from that scenario,
 and the index reads their ``results.json``: the index and the pages show one computation. The rest of the namespace is measured, not guessed: the
 project's fetch read the root namespace's ``containerRegistrySize``, and
 :func:`cachecost.model.measured.with_measured_inputs` turns it into
@@ -74,7 +77,7 @@ def _fingerprint(group_dir: Path, scenario: Scenario, pages: bool) -> str:
 
 def _q(d: dict | None) -> dict[str, float | None]:
     d = d or {}
-    return {k: d.get(k) for k in ("p10", "p50", "p90")}
+    return {k: d.get(k) for k in ("mean", "p10", "p50", "p90")}
 
 
 def scenario_in_use(scenario_path: Path, in_use: str, target: Path) -> Path:
@@ -95,14 +98,17 @@ def scenario_in_use(scenario_path: Path, in_use: str, target: Path) -> Path:
 def project_row(scan: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
     """One project's index row from its model results (baseline: the strategy in use).
 
-    Saving = cost(in use) - cost(cheapest), the negated paired delta of the cheapest
-    against the baseline, so its p10 is the negated p90 of the delta.
+    Cheapest: the model's recommendation (``results["recommendation"]["winner"]``).
+    Saving = cost(in use) - cost(cheapest): mean from the recommendation, quantiles the
+    negated paired delta of the cheapest against the baseline (so p10 = -delta p90).
     """
     strategies = results["strategies"]
     in_use = results["baseline"]
-    cheapest = min(strategies, key=lambda n: strategies[n]["total_cost_usd_per_month"]["mean"])
+    rec = results["recommendation"]
+    cheapest = rec["winner"]
     delta = _q(strategies[cheapest]["delta_vs_baseline_usd_per_month"])
-    saving = {"p10": None if delta["p90"] is None else -delta["p90"],
+    saving = {"mean": float(rec["saving_vs_baseline_usd_per_month"]),
+              "p10": None if delta["p90"] is None else -delta["p90"],
               "p50": None if delta["p50"] is None else -delta["p50"],
               "p90": None if delta["p10"] is None else -delta["p10"]}
     today = results.get("registry_today") or {}
@@ -112,6 +118,7 @@ def project_row(scan: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]
         "strategy_detected": scan.get("strategy"),
         "cost_usd_per_month": _q(strategies[in_use]["total_cost_usd_per_month"]),
         "cheapest_strategy": cheapest,
+        "is_status_quo_kept": bool(rec["is_status_quo_kept"]),
         "saving_usd_per_month": saving,
         "probability_cheapest": strategies[cheapest]["probability_cheapest"],
         "registry_bytes": scan.get("registry_bytes"),
@@ -152,9 +159,14 @@ def namespace_summary(namespace_bytes: int | None, rows: list[dict[str, Any]],
 
 
 def _money(q: dict[str, float | None]) -> str:
-    if q.get("p50") is None:
+    if q.get("mean") is None:
         return "-"
-    return f"{format_usd(q['p50'])} ({format_usd(q['p10'])} to {format_usd(q['p90'])})"
+    return f"{format_usd(q['mean'])} ({format_usd(q['p10'])} to {format_usd(q['p90'])})"
+
+
+def _saving(q: dict[str, Any]) -> str:
+    """The saving's mean (the decision's figure) with its p10 to p90."""
+    return f"{format_usd(q['mean'])} ({format_usd(q['p10'])} to {format_usd(q['p90'])})"
 
 
 def _gib(x: float | None) -> str:
@@ -181,7 +193,9 @@ as GitLab counts it; the {{ rows|length }} projects fetched hold {{ proj_gib }}
 months to it at {{ "%.2f"|format(ns.growth_gib_per_month_p50) }} GiB/month of growth
 (p50, strategies in use){% else %}the fetched projects' registries do not grow under the
 strategies in use (p50), so none reaches it{% endif %}.{% endif %}
-Sorted by what the cheapest change would save per month (p50; p10 to p90 in brackets).
+Sorted by what the model's cheapest strategy would save per month against the one in use
+(expected value; p10 to p90 in brackets); "keep" where no change saves more than the
+model's tie resolution.
 </p>
 <table><thead><tr><th>Project</th><th>Builder</th><th>Strategy in use</th>
 <th class="n">Cost today / month</th><th>Cheapest strategy</th>
@@ -189,7 +203,7 @@ Sorted by what the cheapest change would save per month (p50; p10 to p90 in brac
 <th class="n">Share of namespace</th></tr></thead><tbody>
 {% for r in rows %}<tr><td><a href="{{ r.project }}/index.html">{{ r.project_path }}</a></td>
 <td>{{ r.builder or "-" }}</td><td>{{ r.strategy_in_use }}</td>
-<td class="n">{{ r.cost }}</td><td>{{ r.cheapest_strategy }}</td>
+<td class="n">{{ r.cost }}</td><td>{% if r.is_status_quo_kept %}keep {{ r.strategy_in_use }}{% else %}{{ r.cheapest_strategy }}{% endif %}</td>
 <td class="n">{{ r.saving }}{% if r.may_lose %} *{% endif %}</td><td class="n">{{ r.registry }}</td>
 <td class="n">{{ r.share }}</td></tr>
 {% endfor %}</tbody></table>
@@ -203,7 +217,7 @@ one sample in ten the change would cost more than the strategy in use.</p>{% end
 
 def _render(meta: dict, rows: list[dict], ns: dict, scenario: Scenario, skipped: str) -> str:
     shown = [{**r, "cost": _money(r["cost_usd_per_month"]),
-              "saving": _money(r["saving_usd_per_month"]),
+              "saving": _saving(r["saving_usd_per_month"]),
               "registry": _gib(None if r["registry_bytes"] is None else r["registry_bytes"] / GIB),
               "share": "-" if r["namespace_share"] is None else f"{100 * r['namespace_share']:.0f}%",
               "may_lose": (r["saving_usd_per_month"]["p10"] or 0.0) < 0}
@@ -229,13 +243,14 @@ def summary_text(meta: dict, rows: list[dict], ns: dict, skipped: str) -> str:
         lines += [f"Quota {ns['quota_gib']} GiB: about {ns['months_to_quota_p50']:.1f} months "
                   f"to it at {ns['growth_gib_per_month_p50']:.2f} GiB/month (p50).", ""]
     w = max(len(n) for r in rows for n in (r["strategy_in_use"], r["cheapest_strategy"]))
-    head = f"{'project':32} {'in use':{w}} {'cost/month':>11} {'cheapest':{w}} saving/month (p10 to p90)"
+    head = (f"{'project':32} {'in use':{w}} {'cost/month':>11} {'cheapest':{w}} "
+            "saving/month: mean (p10 to p90)")
     lines += [head, "-" * len(head)]
     for r in rows:
         c, s = r["cost_usd_per_month"], r["saving_usd_per_month"]
         lines.append(f"{r['project_path'][:32]:32} {r['strategy_in_use']:{w}} "
-                     f"{format_usd(c['p50']):>11} {r['cheapest_strategy']:{w}} "
-                     f"{format_usd(s['p50']):>11} ({format_usd(s['p10'])} to {format_usd(s['p90'])})"
+                     f"{format_usd(c['mean']):>11} {r['cheapest_strategy']:{w}} "
+                     f"{_saving(s):>11}"
                      + (" *" if (s["p10"] or 0.0) < 0 else ""))
     if any((r["saving_usd_per_month"]["p10"] or 0.0) < 0 for r in rows):
         lines += ["", "* the interval includes a loss: in at least one sample in ten the "
@@ -292,7 +307,7 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
         _write(out / scan["project"] / "results.json",
                json.dumps(results, indent=1, sort_keys=True) + "\n")
         rows.append(project_row(scan, results))
-    rows.sort(key=lambda r: -(r["saving_usd_per_month"]["p50"] or 0.0))
+    rows.sort(key=lambda r: -r["saving_usd_per_month"]["mean"])
     ns = {"namespace": meta.get("root_namespace"),
           **namespace_summary(meta.get("namespace_container_registry_size_bytes"), rows,
                               scenario.value("storage.quota_gib"))}
