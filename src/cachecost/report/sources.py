@@ -90,6 +90,9 @@ _LIST = [
            "unchanged)", "2025-06 (v1.24.0)", f"{_KANIKO}/blob/v1.24.0/pkg/executor/build.go"),
     Source("kaniko-push-go", "kaniko pkg/executor/push.go (one single-layer image per cached "
            "step)", "2025-06 (v1.24.0)", f"{_KANIKO}/blob/v1.24.0/pkg/executor/push.go"),
+    Source("kaniko-archived", "GoogleContainerTools/kaniko, archived: \"this project is no "
+           "longer developed or maintained\" (README at the archive commit 236ba569)",
+           "2025-06-03", _KANIKO),
     Source("kaniko-issue-862", "kaniko issue 862: --reproducible loads the entire image into "
            "memory", "2019-11", f"{_KANIKO}/issues/862"),
     Source("kaniko-issue-909", "kaniko issue 909: memory use far above the image size",
@@ -131,6 +134,7 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"cache\.go", "kaniko-cache-go"),
     (r"build\.go", "kaniko-build-go"),
     (r"push\.go", "kaniko-push-go"),
+    (r"kaniko was archived|archived on 2025-06-03", "kaniko-archived"),
     (r"(?:kaniko )?issue 862|kaniko #862|issues/862", "kaniko-issue-862"),
     (r"kaniko (issue |#)?1459|issues/1459", "kaniko-issue-1459"),
     (r"kaniko (issue |#)?909|issues/909", "kaniko-issue-909"),

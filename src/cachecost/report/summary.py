@@ -18,433 +18,50 @@ build time), so the same inputs give a byte-identical ``summary.txt``.
 from __future__ import annotations
 
 import json
-import math
 import re
 import textwrap
 from typing import Any
 
-import pandas as pd
-
-from cachecost.report import answers
-from cachecost.report.names import format_amount, reader_name
+from cachecost.report import answers, lead
+from cachecost.report.names import reader_name
+from cachecost.report.recommendation import (  # noqa: F401 (re-exported for the pages)
+    PLAUSIBLE_FACTOR,
+    detail_sentences,
+    flip_sentences,
+    format_recommendation,
+    join_sentences,
+    weighs_phrase,
+)
 from cachecost.report.sources import SOURCES, Source, resolve_citation
-from cachecost.rules import tie_resolution_usd
-from cachecost.textfmt import (  # noqa: F401 (format_* are re-exported for figures)
-    finite,
+from cachecost.report.tables import (  # noqa: F401 (re-exported for the pages)
+    BASELINE_MARK,
+    LINE_WIDTH,
+    format_delta_cell,
+    format_headline_lines,
+    format_md_table,
+    format_range_lines,
+    md_row,
+    order_strategies,
+    read_quantile,
+    registry_accounting,
+    tabulate_headline,
+    tie_usd,
+)
+from cachecost.textfmt import (  # noqa: F401 (format_* are re-exported for the pages)
     format_number,
     format_pct,
     format_quantity,
-    format_share,
     format_signed_usd,
-    format_significant,
     format_usd,
 )
 
-LINE_WIDTH = 72
 #: The page a summary links to, relative to the site root (per scenario).
 DECISION_PAGE = "02-caching-decision.html"
 URL_PLACEHOLDER = "<URL of the published report>"
-BASELINE_MARK = "(*)"
 #: How many inputs (largest tornado swing first) the method note lists.
 KEY_ASSUMPTIONS = 5
 #: The thread the summary replies to (a :data:`cachecost.report.sources.SOURCES` id).
-THREAD_SOURCE = "qemu-kaniko-thread-2024"
-#: How many break-even sentences the recommendation quotes.
-MAX_FLIPS = 3
-#: How many "at the low/high end of its range" sentences it quotes.
-MAX_SWINGS = 2
-#: Break-evens farther than this factor from today's value read as "robust to".
-PLAUSIBLE_FACTOR = 3.0
-
-
-# --------------------------------------------------------------------------- numbers
-
-
-def tie_usd(results: dict) -> float:
-    """A difference smaller than this (USD/month) is a tie: the model's resolution at the
-    winner's cost (:func:`cachecost.rules.tie_resolution_usd`)."""
-    rec = results.get("recommendation") or {}
-    winner = (results.get("strategies") or {}).get(rec.get("winner"), {})
-    return tie_resolution_usd(read_quantile(winner.get("total_cost_usd_per_month")) or 0.0)
-
-
-def read_quantile(q: dict | None, key: str = "p50") -> float | None:
-    """One value of a quantile dict (``p10``/``p50``/``p90``/``mean``); None if unknown."""
-    return finite(q.get(key)) if isinstance(q, dict) else None
-
-
-# --------------------------------------------------------------------------- the table
-
-
-def order_strategies(results: dict) -> list[str]:
-    """Strategy names: the baseline first, then by median total cost, then name."""
-    base = results["baseline"]
-    others = [n for n in results["strategies"] if n != base]
-    others.sort(key=lambda n: (read_quantile(results["strategies"][n]["total_cost_usd_per_month"])
-                               or math.inf, n))
-    return ([base] if base in results["strategies"] else []) + others
-
-
-def registry_accounting(results: dict) -> str:
-    """The registry accounting the scenario reports (``per-tag`` unless it says)."""
-    return (results.get("storage_over_horizon") or {}).get("accounting") or "per-tag"
-
-
-def tabulate_headline(results: dict) -> pd.DataFrame:
-    """One row per strategy (baseline first) with the headline numbers.
-
-    Columns: ``strategy``, ``title``, ``is_baseline``, then for each measure its
-    ``_p10``, ``_p50`` and ``_p90``: ``compute_minutes`` (per month),
-    ``registry_gib`` (end of horizon, the scenario's accounting),
-    ``total_cost_usd`` (per month), ``delta_usd`` and ``delta_pct`` (vs the
-    baseline, per month).
-    """
-    acc = registry_accounting(results)
-    measures = {
-        "compute_minutes": lambda s: s["compute_minutes_per_month"],
-        "registry_gib": lambda s: (s.get("registry_gib") or {}).get(acc),
-        "total_cost_usd": lambda s: s["total_cost_usd_per_month"],
-        "delta_usd": lambda s: s["delta_vs_baseline_usd_per_month"],
-        "delta_pct": lambda s: s["delta_vs_baseline_pct"],
-    }
-    rows = []
-    for name in order_strategies(results):
-        s = results["strategies"][name]
-        row: dict[str, Any] = {"strategy": name, "title": s.get("title", name),
-                               "is_baseline": name == results["baseline"]}
-        for label, get in measures.items():
-            q = get(s)
-            for p in ("p10", "p50", "p90"):
-                row[f"{label}_{p}"] = read_quantile(q, p)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def format_fixed_table(headers: list[str], rows: list[list[str]], align: str) -> list[str]:
-    """Fixed-width text table within :data:`LINE_WIDTH` columns.
-
-    ``align`` has one ``l`` or ``r`` per column. Columns are two spaces apart,
-    one when that does not fit; if even that is too wide the first column is
-    shortened with ``~``.
-    """
-    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=True)]
-    gap = 2 if sum(widths) + 2 * (len(widths) - 1) <= LINE_WIDTH else 1
-    excess = sum(widths) + gap * (len(widths) - 1) - LINE_WIDTH
-    if excess > 0:
-        widths[0] -= excess
-
-    def cell(text: str, i: int) -> str:
-        text = str(text)
-        if len(text) > widths[i]:
-            text = text[: widths[i] - 1] + "~"
-        return text.ljust(widths[i]) if align[i] == "l" else text.rjust(widths[i])
-
-    def line(cells: list[str]) -> str:
-        return (" " * gap).join(cell(c, i) for i, c in enumerate(cells)).rstrip()
-
-    rule = (" " * gap).join("-" * w for w in widths)
-    return [line(headers), rule] + [line(r) for r in rows]
-
-
-def _delta_cell(row: pd.Series) -> str:
-    if row["is_baseline"]:
-        return BASELINE_MARK
-    return f"{format_signed_usd(row['delta_usd_p50'])} ({format_pct(row['delta_pct_p50'])})"
-
-
-def format_headline_lines(results: dict) -> list[str]:
-    """The headline table (medians) as fixed-width lines."""
-    table = tabulate_headline(results)
-    rows = [[r["strategy"], format_number(r["compute_minutes_p50"]),
-             format_number(r["registry_gib_p50"], 1), format_usd(r["total_cost_usd_p50"]),
-             _delta_cell(r)] for _, r in table.iterrows()]
-    headers = ["strategy", "CI min/mo", "reg GiB", "$/month", "vs baseline"]
-    return format_fixed_table(headers, rows, "lrrrr")
-
-
-def format_range_lines(results: dict) -> list[str]:
-    """Monthly total cost p10 / p50 / p90 per strategy as fixed-width lines."""
-    table = tabulate_headline(results)
-    rows = [[r["strategy"] + (f" {BASELINE_MARK}" if r["is_baseline"] else ""),
-             format_usd(r["total_cost_usd_p10"]), format_usd(r["total_cost_usd_p50"]),
-             format_usd(r["total_cost_usd_p90"])] for _, r in table.iterrows()]
-    return format_fixed_table(["strategy", "p10", "p50", "p90"], rows, "lrrr")
-
-
-# --------------------------------------------------------------------------- prose
-
-
-def _format_share_less(delta_pct: float | None) -> str:
-    """``-25.0 -> '25% less'``, ``10.0 -> '10% more'``."""
-    if delta_pct is None:
-        return "change unknown"
-    return f"{abs(delta_pct):.0f}% {'less' if delta_pct < 0 else 'more'}"
-
-
-def _sentence_join(parts: list[str]) -> str:
-    return " ".join(p.strip() for p in parts if p and p.strip())
-
-
-def _keep_baseline_sentences(results: dict, winner: str, runner_up: str | None) -> list[str]:
-    """The opening when today's strategy stays: its cost and the runner-up's margin."""
-    strategies = results["strategies"]
-    cost = format_usd(read_quantile(strategies[winner]["total_cost_usd_per_month"]))
-    cheapest = order_strategies({**results, "baseline": ""})[0]
-    if cheapest == winner:
-        parts = [f"Keep {winner}, today's strategy: at a median {cost} a month it "
-                 f"is the cheapest of the {len(strategies)} strategies modelled."]
-    else:
-        other = format_usd(read_quantile(strategies[cheapest]["total_cost_usd_per_month"]))
-        parts = [f"Keep {winner}, today's strategy, at a median {cost} a month "
-                 f"({cheapest} has the lowest median, {other}, but not by enough "
-                 f"for the model to prefer it)."]
-    if runner_up not in strategies:
-        return parts
-    d = strategies[runner_up]["delta_vs_baseline_usd_per_month"]
-    lo, mid, hi = read_quantile(d, "p10"), read_quantile(d), read_quantile(d, "p90")
-    if all(v is not None and abs(v) < tie_usd(results) for v in (lo, mid, hi)):
-        return parts + [f"The runner-up, {runner_up}, costs the same to within "
-                        f"{format_usd(tie_usd(results))} a month: on cost alone the two tie."]
-    parts.append(f"The runner-up, {runner_up}, would cost a median {format_usd(mid)} a "
-                 f"month more (80% interval {format_signed_usd(lo)} to "
-                 f"{format_signed_usd(hi)}).")
-    if (lo or 0) < 0:
-        parts.append("Part of that interval is a saving, so the lead is not certain.")
-    return parts
-
-
-def _switch_sentences(results: dict, winner: str, runner_up: str | None) -> list[str]:
-    """The opening when a challenger wins: the saving against today's strategy."""
-    w = results["strategies"][winner]
-    d = w["delta_vs_baseline_usd_per_month"]
-    # a saving is minus the delta, so its p10 comes from the delta's p90
-    saving = [-v if v is not None else None
-              for v in (read_quantile(d, "p90"), read_quantile(d), read_quantile(d, "p10"))]
-    share = _format_share_less(read_quantile(w["delta_vs_baseline_pct"]))
-    parts = [f"Switch from {results['baseline']} to {winner}: it saves a median "
-             f"{format_usd(saving[1])} a month ({share}) against today's strategy, "
-             f"{format_usd(saving[0])} to {format_usd(saving[2])} in 80% of the simulations."]
-    if saving[0] is not None and saving[0] < 0:
-        parts.append("That interval includes a loss, so the saving is not certain.")
-    if runner_up:
-        behind = format_usd((results.get("recommendation") or {}).get("saving_usd_per_month"))
-        parts.append(f"Next best is {runner_up}, {behind} a month behind on expected "
-                     "(mean) cost.")
-    return parts
-
-
-def _consequence_sentences(results: dict, winner: str,
-                           refs: dict[str, int] | None = None) -> list[str]:
-    """The winner's registry quota, fork and caveat sentences."""
-    w = results["strategies"][winner]
-    parts = []
-    if w.get("months_to_quota") is not None:
-        months = read_quantile(w.get("months_to_quota"))
-        parts.append(f"With {winner} the registry stays under the quota." if months is None
-                     else f"With {winner} the registry reaches the quota in a median "
-                          f"{months:.0f} months.")
-    fork_min = read_quantile(w.get("fork_compute_minutes_per_month"))
-    fork_share = read_quantile(w.get("fork_quota_share"))
-    if fork_min is not None and fork_share is not None:
-        parts.append(f"Fork pipelines would spend a median {format_significant(fork_min, 2)} "
-                     f"container-build minutes a month in all; a fork owner would use "
-                     f"{format_share(fork_share)} of a free quota.")
-    for note in w.get("notes") or []:
-        text, ids = resolve_citation(str(note))
-        marks = "".join(f" [{refs[i]}]" for i in ids if refs and i in refs)
-        parts.append(f"Caveat: {text}{marks}")
-    return parts
-
-
-def _weighs_phrase(results: dict) -> str:
-    """What the totals add up, in words: ``"the project's cash plus ... ."``."""
-    weighs = (results.get("recommendation") or {}).get("weighs") or []
-    words = {"project_cash": "the project's cash",
-             "shadow": "a shadow price on registry storage (a trade-off rate, not a bill)",
-             "fork_owners_cash": "fork owners' cash"}
-    named = [words.get(w, w) for w in weighs]
-    if not named:
-        return "as the scenario prices it."
-    return "adding up " + (", ".join(named[:-1]) + " and " + named[-1]
-                           if len(named) > 1 else named[0]) + "."
-
-
-def _cash_sentence(results: dict, winner: str) -> list[str]:
-    """The project's cash alone, winner against baseline, when a shadow price is weighed."""
-    weighs = (results.get("recommendation") or {}).get("weighs") or []
-    base = results["baseline"]
-    strategies = results["strategies"]
-    if "shadow" not in weighs or winner == base:
-        return []
-    cash_w = read_quantile(strategies[winner].get("project_cash_usd_per_month"))
-    cash_b = read_quantile(strategies[base].get("project_cash_usd_per_month"))
-    shadow_w = read_quantile(strategies[winner].get("shadow_storage_usd_per_month"))
-    shadow_b = read_quantile(strategies[base].get("shadow_storage_usd_per_month"))
-    if None in (cash_w, cash_b, shadow_w, shadow_b):
-        return []
-    if format_usd(shadow_w) == format_usd(shadow_b) == format_usd(0.0):
-        return []           # no shadow money either side: the totals are the cash
-    return [f"In cash alone the project would pay {format_usd(cash_w)} a month with "
-            f"{winner} against {format_usd(cash_b)} with {base}; the rest of the "
-            f"comparison is the shadow price on registry storage "
-            f"({format_usd(shadow_w)} against {format_usd(shadow_b)} a month), a trade-off "
-            "rate GitLab does not bill today."]
-
-
-def format_recommendation(results: dict, refs: dict[str, int] | None = None) -> str:
-    """The recommendation paragraph, generated from the numbers.
-
-    Names the winner against today's strategy (the baseline) with the median
-    and 80% interval of the monthly difference, the runner-up, the winner's
-    registry and fork consequences and caveats, and what would flip it
-    (:func:`flip_sentences`, from the break-evens and the tornado, inputs by
-    the names a reader knows). One paragraph, unwrapped; ``refs`` (source id ->
-    number) marks the caveats' sources ``[n]``.
-    """
-    rec = results["recommendation"]
-    winner, runner_up = rec["winner"], rec.get("runner_up")
-    if winner == results["baseline"]:
-        parts = _keep_baseline_sentences(results, winner, runner_up)
-    else:
-        parts = _switch_sentences(results, winner, runner_up)
-    parts += _cash_sentence(results, winner)
-    parts += _consequence_sentences(results, winner, refs)
-    flips, context = flip_sentences(results)
-    if flips:
-        parts.append("What would flip it: " + _sentence_join(flips))
-    else:
-        parts.append("Nothing within the ranges modelled flips it.")
-    return _sentence_join(parts + context)
-
-
-# --------------------------------------------------------------------------- what flips it
-
-
-def _amount(value: float, unit: str | None, *, digits: int = 2) -> str:
-    """An input value for a flip sentence; factors read against the measured rate."""
-    text = format_amount(value, unit, digits)
-    return f"{text} the measured rate" if unit == "x" and digits < 3 else text
-
-
-
-def _swing(bar: dict) -> float:
-    """A tornado bar's swing in USD/month (older results lack the key: |high - low|)."""
-    swing = finite(bar.get("swing_usd_per_month"))
-    if swing is None:
-        low, high = finite(bar.get("delta_low_usd_per_month")), \
-            finite(bar.get("delta_high_usd_per_month"))
-        swing = abs(high - low) if low is not None and high is not None else 0.0
-    return swing
-
-
-def break_even_sentences(results: dict, winner: str) -> tuple[list[str], list[str]]:
-    """Sentences for the winner's break-evens within :data:`PLAUSIBLE_FACTOR` of today's
-    value (one per other strategy, its nearest conditions first, at most
-    :data:`MAX_FLIPS`), and the reader names of the inputs with none that near.
-
-    A break-even 45 times today's value says the choice does not depend on that
-    input; it is summed up as "robust to ..." instead of quoted.
-    """
-    near: dict[str, list[tuple[float, str]]] = {}
-    inputs: list[str] = []
-    near_inputs: set[str] = set()
-    swings = {(bar.get("strategy"), bar.get("input")): _swing(bar)
-              for bar in results.get("tornado") or []}
-    for row in results.get("break_even") or []:
-        a, b = row.get("strategy_a"), row.get("strategy_b")
-        if winner not in (a, b) or a == b:
-            continue
-        name = str(row.get("input"))
-        # "robust to" only an input that moves this pair's costs at all (the tornado's
-        # swing against the baseline, which has no bar of its own)
-        if name not in inputs and any(swings.get((s, name), 0.0) > tie_usd(results)
-                                      for s in (a, b)):
-            inputs.append(name)
-        value, current = finite(row.get("value")), finite(row.get("current"))
-        if value is None or current is None or value <= 0 or current <= 0:
-            continue
-        ratio = value / current
-        if not 1 / PLAUSIBLE_FACTOR <= ratio <= PLAUSIBLE_FACTOR:
-            continue
-        near_inputs.add(name)
-        unit = row.get("unit")
-        moved = "rose to" if value > current else "fell to"
-        digits = 2  # as few figures as tell the break-even from today's value
-        while digits < 4 and format_amount(value, unit, digits) == \
-                format_amount(current, unit, digits):
-            digits += 1
-        now = _amount(current, unit, digits=max(digits, 3 if unit == "x" else 4))
-        near.setdefault(str(b if a == winner else a), []).append((
-            abs(math.log(ratio)), f"if {reader_name(name)} {moved} "
-                                  f"{_amount(value, unit, digits=digits)} (now {now})"))
-    sentences = []
-    for other, conditions in sorted(near.items(), key=lambda kv: min(c[0] for c in kv[1])):
-        texts = [text for _, text in sorted(conditions)[:MAX_FLIPS]]
-        joined = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " or " + texts[-1]
-        sentences.append(f"{other} would cost the same as {winner} {joined}.")
-    return sentences, [reader_name(n) for n in inputs if n not in near_inputs]
-
-
-def swing_sentences(results: dict, winner: str) -> list[str]:
-    """Inputs whose p10 or p90 alone (tornado) reverse the winner's lead over the baseline
-    or over a challenger; at most :data:`MAX_SWINGS`, largest reversal first."""
-    base = results["baseline"]
-    found: list[tuple[float, str]] = []
-    for bar in results.get("tornado") or []:
-        strategy, name, unit = bar.get("strategy"), reader_name(str(bar.get("input"))), \
-            bar.get("unit")
-        for end, key, at in (("low", "delta_low_usd_per_month", "low"),
-                             ("high", "delta_high_usd_per_month", "high")):
-            delta, value = finite(bar.get(key)), finite(bar.get(at))
-            if delta is None or value is None:
-                continue
-            where = f"With {name} at the {end} end of its range ({format_amount(value, unit)})"
-            if winner == base and strategy != winner and delta < -tie_usd(results):
-                found.append((-delta, f"{where}, {strategy} would be {format_usd(-delta)} a "
-                                      f"month cheaper than {winner}."))
-            elif winner != base and strategy == winner and delta > tie_usd(results):
-                found.append((delta, f"{where}, {winner} would cost {format_usd(delta)} a "
-                                     f"month more than {base}, today's strategy."))
-    found.sort(key=lambda pair: -pair[0])
-    return [text for _, text in found[:MAX_SWINGS]]
-
-
-def _join_names(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _cleanup_sentence(rec: dict) -> list[str]:
-    """The model's what-if cleanup sentence, in words (``keep_n 5`` -> ``keep 5 tags``)."""
-    for text in rec.get("flip") or []:
-        if isinstance(text, str) and text.startswith("With the what-if cleanup policy"):
-            text = re.sub(r"keep_n (\d+)", r"keep the newest \1 tags", text)
-            text = re.sub(r"older_than_days (\d+)", r"delete tags older than \1 days", text)
-            return [text.replace("(every input at p50)", "(every input at its median)")]
-    return []
-
-
-def flip_sentences(results: dict) -> tuple[list[str], list[str]]:
-    """(what would flip the recommendation, the context after it): break-evens within
-    reach, then single inputs at p10/p90 that reverse it; after them how often the
-    winner is cheaper, the inputs it is robust to, the cleanup what-if and ties."""
-    rec = results["recommendation"]
-    winner, runner_up = rec["winner"], rec.get("runner_up")
-    near, robust = break_even_sentences(results, winner)
-    flips = near[:MAX_FLIPS] + swing_sentences(results, winner)
-    context = []
-    share = finite(rec.get("share_of_samples_winner_cheaper"))
-    margin = finite(rec.get("saving_usd_per_month"))
-    if runner_up and runner_up != winner and share is not None and \
-            (margin is None or abs(margin) >= 2 * tie_usd(results)):
-        context.append(f"{winner} is cheaper than {runner_up} in {format_share(share)} of the "
-                       f"simulations.")
-    if robust:
-        context.append(f"The choice is robust to {_join_names(robust)}: no break-even lies "
-                       f"between a third of and {PLAUSIBLE_FACTOR:g} times today's value.")
-    context += _cleanup_sentence(rec)
-    context += [f"{t} costs the same as {winner} under {registry_accounting(results)} "
-                f"accounting; the table shows where they differ." for t in rec.get("ties") or []]
-    return flips, context
+THREAD_SOURCE = lead.THREAD_SOURCE
 
 
 def format_input_value(item: dict) -> str:
@@ -514,7 +131,8 @@ def key_assumptions(results: dict, limit: int = KEY_ASSUMPTIONS,
 def cited_sources(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[Source]:
     """The sources the summary cites (the thread, claims, key assumptions, caveats), first
     cited first."""
-    ids: list[str] = [THREAD_SOURCE]
+    ids: list[str] = [*lead.lead_source_ids(results)]
+    ids += [THREAD_SOURCE] if THREAD_SOURCE not in ids else []
     for row in answers.claim_rows(results):
         ids += [s for s in answers.claim_source_ids(row) if s not in ids]
     for item in key_assumption_items(results, limit):
@@ -568,9 +186,8 @@ def _wrap(text: str, indent: str = "") -> list[str]:
 
 
 def _synthetic_warning() -> str:
-    return ("SYNTHETIC SAMPLE DATA: the CI history behind these numbers is "
-            "generated, not measured from any real project. Do not quote them as "
-            "QEMU's costs.")
+    return ("SYNTHETIC SAMPLE DATA: generated, not measured from any real project; "
+            "do not quote these numbers as QEMU's costs.")
 
 
 def _data_line(provenance: dict) -> str:
@@ -620,19 +237,31 @@ def _text_table_part(results: dict) -> list[str]:
     lines += _wrap(f"{BASELINE_MARK} baseline, today's strategy. CI min/mo: upstream "
                    f"container-build runner minutes a month. reg GiB: registry at the end "
                    f"of the horizon ({registry_accounting(results)}). $/month and vs "
-                   f"baseline: the total cost a month, {_weighs_phrase(results)}")
+                   f"baseline: the total cost a month, {weighs_phrase(results)}")
     lines += ["", *_wrap("Total cost a month, 10th / 50th / 90th percentile:"), ""]
     return lines + format_range_lines(results)
+
+
+def _lead_heading(results: dict) -> str:
+    return "The answer" if results.get("recommendation") else "The answer (none: no results)"
+
+
+def _option_fact_lines(results: dict, refs: dict[str, int]) -> list[str]:
+    """The dated facts of the options in the table, one wrapped sentence each."""
+    facts = lead.option_fact_sentences(list(results["strategies"]), refs)
+    return [line for fact in facts for line in _wrap(fact)]
 
 
 def format_summary_text(results: dict, provenance: dict, base_url: str | None) -> str:
     """The mailing-list reply body: plain text, every line <= 72 characters except a
     URL standing alone on its line (never broken).
 
-    Order: the thread's claims checked, the table, the recommendation, what to
-    measure next, the method, key assumptions with numbered sources, the
-    sources, where the full report is. Deterministic: the same results,
-    provenance and URL give the same bytes (the build time is not used).
+    Order: the answer first (:mod:`cachecost.report.lead`: the recommendation and its
+    saving, its registry against dind's and kaniko's, what would flip it, the dated
+    prices), then the thread's claims checked, then reference: the table, the rest of
+    the recommendation, what to measure next, the method, key assumptions with
+    numbered sources, the sources, where the full report is. Deterministic: the same
+    results, provenance and URL give the same bytes (the build time is not used).
     """
     is_synthetic = bool(provenance.get("is_synthetic") or results.get("is_synthetic_data"))
     title = provenance.get("scenario_title") or results.get("scenario_title") or ""
@@ -642,6 +271,8 @@ def format_summary_text(results: dict, provenance: dict, base_url: str | None) -
         lines += [*_wrap(_synthetic_warning(), "*** "), ""]
     sources = cited_sources(results)
     refs = {src.id: n for n, src in enumerate(sources, 1)}
+    lines += [*_heading(_lead_heading(results)), ""]
+    lines += [*lead.lead_text_lines(results, LINE_WIDTH, refs), ""]
     lines += [*_heading("The thread's claims, checked"), ""]
     lines += [*_wrap(_thread_intro(refs)), ""]
     lines += [*answers.claims_text_lines(results, LINE_WIDTH, refs), ""]
@@ -650,7 +281,9 @@ def format_summary_text(results: dict, provenance: dict, base_url: str | None) -
     for note in data_notes(results):
         lines += [*_wrap(note), ""]
     lines += [*_text_table_part(results), ""]
-    lines += [*_wrap(format_recommendation(results, refs)), ""]
+    lines += [*_option_fact_lines(results, refs), ""] if _option_fact_lines(results, refs) \
+        else []
+    lines += [*_wrap(_more_on_recommendation(results, refs)), ""]
     lines += [*_heading("What to measure next"), ""]
     lines += [*answers.measure_next_text_lines(results, LINE_WIDTH), ""]
     lines += _wrap(format_method(results))
@@ -665,8 +298,12 @@ def format_summary_text(results: dict, provenance: dict, base_url: str | None) -
     return "\n".join(line_.rstrip() for line_ in lines) + "\n"
 
 
-def _md_row(cells: list[str]) -> str:
-    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+def _more_on_recommendation(results: dict, refs: dict[str, int]) -> str:
+    """The recommendation's details after the table: cash alone, quota, forks, caveats,
+    how often the winner is cheaper, what it is robust to, the cleanup what-if."""
+    _, context = flip_sentences(results)
+    return "More on the recommendation: " + join_sentences(
+        detail_sentences(results, refs) + context)
 
 
 def _thread_intro(refs: dict[str, int]) -> str:
@@ -679,8 +316,8 @@ def _md_claims(results: dict) -> list[str]:
     rows = answers.claim_rows(results)
     if not rows:
         return [answers.NO_CLAIMS, ""]
-    out = [_md_row(["claim", "verdict", "figure", "hinges on"]), "|---|---|---|---|"]
-    out += [_md_row([r["claim"], f"**{r['verdict']}**", r["figure"], r["hinges_on"]])
+    out = [md_row(["claim", "verdict", "figure", "hinges on"]), "|---|---|---|---|"]
+    out += [md_row([r["claim"], f"**{r['verdict']}**", r["figure"], r["hinges_on"]])
             for r in rows]
     return out + [""]
 
@@ -691,23 +328,8 @@ def _md_measure_next(results: dict) -> list[str]:
     rows = answers.measure_next_rows(results)
     if not rows:
         return ["No input is worth measuring for this decision.", ""]
-    out = [_md_row(["input", "worth knowing exactly", "how to measure it"]), "|---|--:|---|"]
-    return out + [_md_row([r["input"], r["worth"], r["how_to_measure"]]) for r in rows] + [""]
-
-
-def _md_table(results: dict) -> list[str]:
-    out = [_md_row(["strategy", "CI minutes/month", "registry GiB", "cost/month",
-                    "vs baseline"]), "|---|--:|--:|--:|--:|"]
-    for _, r in tabulate_headline(results).iterrows():
-        name = f"{r['strategy']} {BASELINE_MARK}" if r["is_baseline"] else r["strategy"]
-        cost = (f"{format_usd(r['total_cost_usd_p50'])} "
-                f"({format_usd(r['total_cost_usd_p10'])}–{format_usd(r['total_cost_usd_p90'])})")
-        out.append(_md_row([
-            f"`{name}`", format_number(r["compute_minutes_p50"]),
-            format_number(r["registry_gib_p50"], 1), cost,
-            "baseline" if r["is_baseline"] else _delta_cell(r),
-        ]))
-    return out
+    out = [md_row(["input", "worth knowing exactly", "how to measure it"]), "|---|--:|---|"]
+    return out + [md_row([r["input"], r["worth"], r["how_to_measure"]]) for r in rows] + [""]
 
 
 def format_summary_markdown(results: dict, provenance: dict, base_url: str | None) -> str:
@@ -722,6 +344,8 @@ def format_summary_markdown(results: dict, provenance: dict, base_url: str | Non
         out += [f"> **{_synthetic_warning()}**", ""]
     sources = cited_sources(results)
     refs = {src.id: n for n, src in enumerate(sources, 1)}
+    out += ["### The answer", ""]
+    out += [p for paragraph in lead.lead_paragraphs(results, refs) for p in (paragraph, "")]
     out += ["### The thread's claims, checked", "", _thread_intro(refs), "",
             *_md_claims(results)]
     out += ["### What each strategy costs", ""]
@@ -730,7 +354,7 @@ def format_summary_markdown(results: dict, provenance: dict, base_url: str | Non
     out += [f"Per month, medians with the 10th to 90th percentile, of "
             f"{results['samples']:,} simulations over {results['horizon_months']} months. "
             f"{BASELINE_MARK} marks the baseline, today's strategy.", ""]
-    out += _md_table(results)
+    out += format_md_table(results)
     out += ["", f"**Recommendation.** {format_recommendation(results, refs)}", ""]
     out += ["### What to measure next", "", *_md_measure_next(results)]
     out += [format_method(results), ""]
