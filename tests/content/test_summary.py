@@ -118,11 +118,14 @@ def test_key_assumptions_use_reader_names_and_numbered_sources(results, provenan
     text = format_summary_text(results, provenance, None)
     flat = " ".join(text.split())
     assert "20,000 samples, seed 7" in flat
+    # [2] is kaniko's archival, cited in the answer where kaniko is compared
+    assert "kaniko was archived upstream on 2025-06-03 and is no longer developed [2]." in flat
+    assert "[2] GoogleContainerTools/kaniko, archived" in flat
     assert "- the runner nodes' yearly cost: 2,625 USD/year (default: Bonzini, qemu-devel " \
-           "2023-06-28) [2]" in flat
+           "2023-06-28) [3]" in flat
     # tornado order: the inserted bar first, then uncached_build_min's
-    assert flat.index("the runner nodes'") < flat.index("- uncached build min: 15 min")
-    assert "[2] Paolo Bonzini, qemu-devel: \"Azure infrastructure update\"" in flat
+    assert flat.index("- the runner nodes'") < flat.index("- uncached build min: 15 min")
+    assert "[3] Paolo Bonzini, qemu-devel: \"Azure infrastructure update\"" in flat
     # [1] is the thread the summary replies to, cited where the claims open
     assert "qemu-devel, May 2024) [1], in their own words, checked against" in flat
     assert "[1] Daniel P. Berrang\u00e9, qemu-devel: reply to" in flat

@@ -58,24 +58,29 @@ def _header(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _recommendation_lines(results: dict[str, Any]) -> list[str]:
+def recommendation_lines(results: dict[str, Any]) -> list[str]:
+    """The answer in the words of ``summary.txt`` (:mod:`cachecost.report.lead`: the
+    recommendation and its saving, the registry against dind's and kaniko's, what would
+    flip it, the dated prices), the claims' verdicts, then the inputs that move the
+    runner-up's difference from the baseline most (p10 -> p90)."""
+    from cachecost.report import answers, lead
+    from cachecost.report.names import reader_name
+    from cachecost.report.tables import LINE_WIDTH
+
     rec = results["recommendation"]
-    lines = ["", f"cheapest: {rec['winner']}; next: {rec['runner_up']} "
-                 f"(+{format_usd(rec['saving_usd_per_month'])}/month expected, winner cheaper in "
-                 f"{rec['share_of_samples_winner_cheaper']:.0%} of samples)"]
-    if rec.get("weighs_text"):
-        lines.append(rec["weighs_text"])
-    lines.append("what would flip it:")
-    lines += [f"  - {s}" for s in rec["flip"]]
+    lines = ["", *lead.lead_text_lines(results, LINE_WIDTH)]
+    verdicts = answers.verdict_lines(results, LINE_WIDTH)
+    if verdicts:
+        lines += ["", "The thread's claims, checked:", *verdicts]
     # an input whose p10 and p90 give the same cost moves nothing: not listed
     top = [t for t in results["tornado"] if t["strategy"] == rec["runner_up"]
            and format_usd(t["delta_low_usd_per_month"])
            != format_usd(t["delta_high_usd_per_month"])][:3]
     if top:
-        lines.append(f"inputs moving {rec['runner_up']} vs {results['baseline']} most "
-                     "(p10 -> p90):")
-        lines += [f"  {t['input']}: {format_usd(t['delta_low_usd_per_month'])} -> "
-                  f"{format_usd(t['delta_high_usd_per_month'])}/month" for t in top]
+        lines += ["", f"inputs moving {rec['runner_up']} vs {results['baseline']} most "
+                      "(p10 -> p90):"]
+        lines += [f"  {reader_name(t['input'])}: {format_usd(t['delta_low_usd_per_month'])} "
+                  f"-> {format_usd(t['delta_high_usd_per_month'])}/month" for t in top]
     return lines
 
 
@@ -114,13 +119,17 @@ def format_table(results: dict[str, Any]) -> str:
         f"{results['horizon_months']} months ({acc});",
         "  ->quota = months until the namespace quota is reached (- = no quota).",
     ]
-    return "\n".join(lines + _recommendation_lines(results))
+    return "\n".join(lines + recommendation_lines(results))
 
 
 def format_text(results: dict[str, Any]) -> str:
-    """Render the results as prose-like plain text, one block per strategy."""
+    """Render the results as plain text: the answer and the claims' verdicts in the words
+    of ``summary.txt`` (:func:`recommendation_lines`), then one block per strategy."""
+    from cachecost.report.recommendation import weighs_phrase
+
     acc = results["accounting"]
-    lines = _header(results)
+    lines = _header(results) + recommendation_lines(results)
+    lines += ["", f"Per strategy, a month (medians); totals {weighs_phrase(results)}"]
     for name, s in results["strategies"].items():
         lines += ["", f"{name}{' (baseline)' if s['is_baseline'] else ''}: {s['title']}"]
         lines.append(f"  container builds: {format_number(s['compute_minutes_per_month']['p50'])} "
@@ -139,7 +148,7 @@ def format_text(results: dict[str, Any]) -> str:
         lines.append(f"  total {format_usd(s['total_cost_usd_per_month']['p50'])}/month "
                      f"(p10-p90 {_spread(s['total_cost_usd_per_month'])}), "
                      f"{format_usd(s['delta_vs_baseline_usd_per_month']['p50'])} vs baseline")
-    return "\n".join(lines + _recommendation_lines(results))
+    return "\n".join(lines)
 
 
 def format_explain(scenario: Any) -> str:

@@ -129,7 +129,7 @@ def claims_text_lines(results: dict, width: int,
     lines: list[str] = []
     for i, r in enumerate(rows, 1):
         head = f"{i}. \u201c{r['claim'].rstrip('.')}\u201d"
-        verdict = r["sentence"] or f"{r['verdict'][:1].upper()}{r['verdict'][1:]}."
+        verdict = verdict_sentence(r)
         parts = [f"Verdict: {verdict}" if not verdict.lower().startswith(
             r["verdict"].lower()) else verdict]
         if r["figure"]:
@@ -145,6 +145,22 @@ def claims_text_lines(results: dict, width: int,
                                    break_on_hyphens=False)
         lines.append("")
     return lines[:-1]
+
+
+def verdict_sentence(row: dict[str, str]) -> str:
+    """A claim row's verdict as a sentence: its own sentence, else the bare verdict."""
+    return row["sentence"] or f"{row['verdict'][:1].upper()}{row['verdict'][1:]}."
+
+
+def verdict_lines(results: dict, width: int) -> list[str]:
+    """One numbered item per claim, thread order: the claim in its words and the verdict
+    sentence (no figures, no hinges), lines at most ``width``; ``[]`` without claims."""
+    lines: list[str] = []
+    for i, r in enumerate(claim_rows(results), 1):
+        lines += textwrap.wrap(f"{i}. \u201c{r['claim'].rstrip('.')}\u201d "
+                               f"{verdict_sentence(r)}", width, subsequent_indent="   ",
+                               break_on_hyphens=False)
+    return lines
 
 
 def measure_next_rows(results: dict) -> list[dict[str, str]]:

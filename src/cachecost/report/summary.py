@@ -131,8 +131,8 @@ def key_assumptions(results: dict, limit: int = KEY_ASSUMPTIONS,
 def cited_sources(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[Source]:
     """The sources the summary cites (the thread, claims, key assumptions, caveats), first
     cited first."""
-    ids: list[str] = [*lead.lead_source_ids(results)]
-    ids += [THREAD_SOURCE] if THREAD_SOURCE not in ids else []
+    ids: list[str] = [THREAD_SOURCE]
+    ids += [s for s in lead.lead_source_ids(results) if s not in ids]
     for row in answers.claim_rows(results):
         ids += [s for s in answers.claim_source_ids(row) if s not in ids]
     for item in key_assumption_items(results, limit):
