@@ -78,14 +78,20 @@ def test_executes_without_error_and_draws_plotly(executed, name):
                 and "text/html" not in o.data]
 
 
-def test_decision_page_shows_the_headline_table_first(executed):
+def test_decision_page_shows_the_answer_then_the_headline_table(executed):
     nb = executed["02-caching-decision.ipynb"]
     html_outputs = [o.data["text/html"] for c in _code_cells(nb) for o in c.outputs
                     if "text/html" in o.get("data", {})]
-    first = html_outputs[0]
+    answer = html_outputs[0]      # the first screen: the recommendation and what flips it
+    assert 'class="cachecost-answer"' in answer
+    assert ("Switch from dind-inline-cache to" in answer or "Keep dind-inline-cache" in answer)
+    assert "What would flip it:" in answer or "Nothing within the ranges" in answer
+    assert "kaniko was archived upstream on 2025-06-03" in answer
+    assert 'href="#src-kaniko-archived"' in answer
+    first = html_outputs[1]
     assert "cachecost-table-headline" in first and "dind-inline-cache (*)" in first
-    assert "cachecost-claims" in html_outputs[1]  # the thread's claims, right after it
-    assert "Recommendation." in html_outputs[2]
+    assert "cachecost-claims" in html_outputs[2]  # the thread's claims, right after it
+    assert "More on the recommendation:" in html_outputs[3]
     assert "cachecost-table-assumptions" in html_outputs[-2]
     assert 'class="cachecost-sources"' in html_outputs[-1]
     # papermill writes the parameters into the output: only the two declared ones

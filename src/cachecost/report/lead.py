@@ -18,13 +18,20 @@ as the table and the recommendation.
 
 from __future__ import annotations
 
+import html
 import textwrap
 from typing import Any
 
 from cachecost.model.scenario import KEYS
 from cachecost.report.names import format_amount, reader_name
-from cachecost.report.recommendation import flip_paragraph, join_sentences, opening_sentences
-from cachecost.report.sources import SOURCES, resolve_citation
+from cachecost.report.recommendation import (
+    detail_sentences,
+    flip_paragraph,
+    flip_sentences,
+    join_sentences,
+    opening_sentences,
+)
+from cachecost.report.sources import PAGE_NUMBERS, SOURCES, link_source_marks, resolve_citation
 from cachecost.report.tables import read_quantile, registry_accounting
 from cachecost.textfmt import format_number, format_significant
 
@@ -186,3 +193,30 @@ def lead_source_ids(results: dict) -> list[str]:
     for _, _, price_ids in price_dates(results) if rec else []:
         ids += [i for i in price_ids if i not in ids]
     return ids
+
+
+def more_paragraph(results: dict, refs: dict[str, int] | None = None) -> str:
+    """The recommendation's details, for after the table: the runner-up, cash alone, quota,
+    forks, caveats, how often the winner is cheaper, what it is robust to, the cleanup
+    what-if."""
+    _, context = flip_sentences(results)
+    return "More on the recommendation: " + join_sentences(
+        detail_sentences(results, refs) + context)
+
+
+def answer_html(results: dict) -> Any:
+    """The decision page's first screen: :func:`lead_paragraphs` as escaped HTML paragraphs,
+    their ``[n]`` marks linked to the page's sources list (an IPython ``HTML``)."""
+    from IPython.display import HTML
+
+    body = "".join(f"<p>{link_source_marks(html.escape(p))}</p>"
+                   for p in lead_paragraphs(results, PAGE_NUMBERS))
+    return HTML(f'<div class="cachecost-answer">{body}</div>')
+
+
+def more_html(results: dict) -> Any:
+    """:func:`more_paragraph` as one escaped HTML paragraph, sources linked."""
+    from IPython.display import HTML
+
+    text = link_source_marks(html.escape(more_paragraph(results, PAGE_NUMBERS)))
+    return HTML(f'<p class="cachecost-recommendation">{text}</p>')

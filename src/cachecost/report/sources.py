@@ -15,6 +15,7 @@ a path a reader does not have.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -110,6 +111,9 @@ _LIST = [
 #: Every source by id, in the order the sources list shows them.
 SOURCES: dict[str, Source] = {s.id: s for s in _LIST}
 
+#: A source's number on a page's sources list (every source, in :data:`SOURCES` order).
+PAGE_NUMBERS: dict[str, int] = {sid: n for n, sid in enumerate(SOURCES, 1)}
+
 #: (pattern found in a citation, source id); case-insensitive, first match wins per id.
 _PATTERNS: list[tuple[str, str]] = [
     (r"compute_minutes\.md|cost factor", "gitlab-compute-minutes"),
@@ -174,3 +178,17 @@ def sources_cited(citations: list[str | None]) -> list[Source]:
     for c in citations:
         ids.update(resolve_citation(c)[1])
     return [s for sid, s in SOURCES.items() if sid in ids]
+
+
+def format_source_links(ids: list[str]) -> str:
+    """``[n]`` links to a page's sources list (``#src-<id>``, numbered by
+    :data:`PAGE_NUMBERS`) for source ids."""
+    return "".join(f' <a href="#src-{html.escape(i)}" class="cachecost-cite">'
+                   f"[{PAGE_NUMBERS[i]}]</a>" for i in ids if i in PAGE_NUMBERS)
+
+
+def link_source_marks(escaped_text: str) -> str:
+    """Turn the `` [n]`` marks (:data:`PAGE_NUMBERS`) of an escaped text into links."""
+    by_number = {n: sid for sid, n in PAGE_NUMBERS.items()}
+    return re.sub(r" \[(\d+)\]", lambda m: format_source_links([by_number[int(m.group(1))]])
+                  if int(m.group(1)) in by_number else m.group(0), escaped_text)

@@ -283,7 +283,7 @@ def format_summary_text(results: dict, provenance: dict, base_url: str | None) -
     lines += [*_text_table_part(results), ""]
     lines += [*_option_fact_lines(results, refs), ""] if _option_fact_lines(results, refs) \
         else []
-    lines += [*_wrap(_more_on_recommendation(results, refs)), ""]
+    lines += [*_wrap(lead.more_paragraph(results, refs)), ""]
     lines += [*_heading("What to measure next"), ""]
     lines += [*answers.measure_next_text_lines(results, LINE_WIDTH), ""]
     lines += _wrap(format_method(results))
@@ -296,14 +296,6 @@ def format_summary_text(results: dict, provenance: dict, base_url: str | None) -
         lines += ["", *_wrap("Sources:"), *_text_sources(sources)]
     lines += ["", *_wrap(report_location(results, base_url))]
     return "\n".join(line_.rstrip() for line_ in lines) + "\n"
-
-
-def _more_on_recommendation(results: dict, refs: dict[str, int]) -> str:
-    """The recommendation's details after the table: cash alone, quota, forks, caveats,
-    how often the winner is cheaper, what it is robust to, the cleanup what-if."""
-    _, context = flip_sentences(results)
-    return "More on the recommendation: " + join_sentences(
-        detail_sentences(results, refs) + context)
 
 
 def _thread_intro(refs: dict[str, int]) -> str:
