@@ -168,7 +168,7 @@ def test_what_to_measure_next_largest_first_negligible_left_out(results, provena
     results["value_of_information"] = make_value_of_information()
     flat = " ".join(format_summary_text(results, provenance, None).split())
     a = flat.index("- how often images change: $12 a month. Measure: count Dockerfile")
-    b = flat.index("- whether kaniko's cache layers share digests with the image: $3 a month.")
+    b = flat.index("- the chance that kaniko's cache layers are the image's own layers: $3 a month.")
     assert a < b
     assert "fork pipelines a month: " not in flat.split("What to measure next")[1]
     results["value_of_information"] = [{"input": "forks.owners", "evppi_usd_per_month": 0.1,

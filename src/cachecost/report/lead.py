@@ -22,7 +22,7 @@ import html
 import textwrap
 from typing import Any
 
-from cachecost.model.scenario import KEYS
+from cachecost.model.keys import key_spec
 from cachecost.report.names import format_amount, reader_name
 from cachecost.report.recommendation import (
     detail_sentences,
@@ -123,11 +123,6 @@ def _price_keys(results: dict) -> dict[str, tuple[float | None, str]]:
     return keys
 
 
-def _key_spec(dotted: str) -> Any:
-    section, _, key = dotted.partition(".")
-    return KEYS.get(section, {}).get(key)
-
-
 def price_dates(results: dict) -> list[tuple[str, str, list[str]]]:
     """``(reader name and value, where its figure comes from and when, source ids)`` for each
     price the decision turns on. A value equal to the default carries the default's dated
@@ -135,7 +130,7 @@ def price_dates(results: dict) -> list[tuple[str, str, list[str]]]:
     inputs = {i.get("name"): i for i in results.get("inputs") or []}
     out = []
     for dotted, (current, unit) in _price_keys(results).items():
-        item, spec = inputs.get(dotted) or {}, _key_spec(dotted)
+        item, spec = inputs.get(dotted) or {}, key_spec(dotted)
         value = item.get("value")
         shown = format_amount(current, unit, 4) if current is not None else "unknown"
         drawn = (f"median of {item['distribution']}; "
