@@ -11,8 +11,8 @@ import pytest
 from cachecost import cli
 from cachecost.config import SCENARIOS_DIR
 from cachecost.dataset.io import load_dataset
+from cachecost.model.results import run_model
 from cachecost.model.scenario import load_scenario
-from cachecost.model.simulate import run_model
 from cachecost.report import answers
 from cachecost.report.provenance import collect_provenance
 from cachecost.report.summary import format_summary_text

@@ -271,8 +271,8 @@ def test_format_usd(value, text):
 def test_real_model_results_fit_the_mail_for_every_scenario(sample):
     """The real model's dicts (every bundled scenario) format within 72 columns."""
     from cachecost.config import SCENARIOS_DIR
+    from cachecost.model.results import run_model
     from cachecost.model.scenario import load_scenario
-    from cachecost.model.simulate import run_model
 
     paths = sorted(SCENARIOS_DIR.glob("*.yaml"))
     assert paths, "no bundled scenarios"

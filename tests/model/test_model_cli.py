@@ -9,8 +9,8 @@ import pytest
 
 from cachecost import cli
 from cachecost.config import SCENARIOS_DIR
+from cachecost.model.results import run_model
 from cachecost.model.scenario import load_scenario
-from cachecost.model.simulate import run_model
 from cachecost.model.strategies import STRATEGY_NAMES
 
 SCENARIOS = sorted(SCENARIOS_DIR.glob("*.yaml"))

@@ -181,7 +181,7 @@ def test_the_largest_plausible_values_give_finite_results(tmp_path, sample, samp
     import json
     import math
 
-    from cachecost.model.simulate import run_model
+    from cachecost.model.results import run_model
 
     body = ("name: big\nbaseline: dind-inline-cache\n"
             "compute:\n  mode: private-runners\n  node_cost_usd_per_year: 1.0e+7\n"

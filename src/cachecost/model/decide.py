@@ -39,7 +39,7 @@ MONEY_KIND_TEXT = {
 
 
 def _is_probability(dotted: str) -> bool:
-    return _unit(dotted) == "probability"
+    return input_unit(dotted) == "probability"
 
 
 def _swing_ends(name: str, dist: Distribution) -> tuple[float, float]:
@@ -73,8 +73,8 @@ def swing_sim(st: Static, dists: dict[str, Distribution]) -> Swung:
     return swing, p, simulate(st, p, with_horizon=False)
 
 
-def _tornado(st: Static, dists: dict[str, Distribution], baseline: str,
-             swung: Swung | None = None) -> list[dict[str, Any]]:
+def tornado_bars(st: Static, dists: dict[str, Distribution], baseline: str,
+                 swung: Swung | None = None) -> list[dict[str, Any]]:
     """Swing each uncertain input p10 -> p90 (others at p50); cost difference vs baseline."""
     swing, _, sim = swung or swing_sim(st, dists)
     rows: list[dict[str, Any]] = []
@@ -85,7 +85,7 @@ def _tornado(st: Static, dists: dict[str, Distribution], baseline: str,
         for j, inp in enumerate(swing):
             lo, hi = float(delta[1 + 2 * j]), float(delta[2 + 2 * j])
             rows.append({
-                "input": inp, "unit": _unit(inp), "strategy": name,
+                "input": inp, "unit": input_unit(inp), "strategy": name,
                 "low": _swing_ends(inp, dists[inp])[0], "high": _swing_ends(inp, dists[inp])[1],
                 "delta_low_usd_per_month": lo, "delta_high_usd_per_month": hi,
                 "delta_at_p50_usd_per_month": float(delta[0]),
@@ -116,12 +116,15 @@ def sort_tornado(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out + sorted(tie, key=lambda r: (r["strategy"], r["input"]))
 
 
-def _unit(dotted: str) -> str:
+def input_unit(dotted: str) -> str:
+    """The unit of scenario input ``"section.key"`` (``"USD/year"``, ``"x"``, ``"share"``)."""
     section, key = dotted.split(".", 1)
     return KEYS[section][key].unit
 
 
-def _break_even_inputs(scenario: Scenario) -> list[str]:
+def break_even_inputs(scenario: Scenario) -> list[str]:
+    """The inputs whose break-evens are solved: the prices this scenario charges, then the
+    workload factors (which depend on the compute mode and billing)."""
     names = []
     if scenario.value("storage.billed_above_gib") is not None:
         names.append("storage.usd_per_10gib_year")
@@ -222,13 +225,13 @@ def _swing_sentences(swung: Swung, winner: str, runner_up: str, needed_usd: floa
         for q, idx in ((ends[0], 1 + 2 * j), (ends[1], 2 + 2 * j)):
             if diff[idx] < -needed_usd:
                 what = (f"If {name} were {q}" if _is_probability(name)
-                        else f"At the {q} of {name} ({_fmt(p[name][idx])} {_unit(name)})")
+                        else f"At the {q} of {name} ({_fmt(p[name][idx])} {input_unit(name)})")
                 out.append(f"{what}, {runner_up} would be cheaper by "
                            f"{format_usd(-diff[idx])}/month.")
     return out
 
 
-def _flip_sentences(swung: Swung, winner: str, runner_up: str, break_even: list[dict],
+def flip_sentences(swung: Swung, winner: str, runner_up: str, break_even: list[dict],
                     share_runner_cheaper: float, needed_usd: float = 0.0) -> list[str]:
     """Human sentences saying what would make the runner-up win (by more than
     ``needed_usd`` a month, the model's resolution when today's strategy was kept)."""
@@ -242,7 +245,7 @@ def _flip_sentences(swung: Swung, winner: str, runner_up: str, break_even: list[
     return out
 
 
-def _cleanup_sentence(scenario: Scenario, what_if: dict, winner: str) -> list[str]:
+def cleanup_sentence(scenario: Scenario, what_if: dict, winner: str) -> list[str]:
     """A sentence when the cleanup what-if policy would change the winner (inputs at p50)."""
     policy = scenario.value("storage.cleanup_what_if")
     if policy is None or policy == scenario.value("storage.cleanup_policy"):
@@ -262,7 +265,7 @@ def resolution(cost: float) -> float:
     return tie_resolution_usd(cost)
 
 
-def _tie_note(winner: str, runner_up: str, saving: float, cost: float,
+def tie_note(winner: str, runner_up: str, saving: float, cost: float,
               is_status_quo_kept: bool) -> list[str]:
     """A warning sentence when the winner's margin is too thin to act on."""
     if is_status_quo_kept:

@@ -22,18 +22,18 @@ from cachecost.model.calibrate import Calibration, calibrate
 from cachecost.model.claims import thread_results
 from cachecost.model.decide import (
     Swung,
-    _break_even_inputs,
-    _cleanup_sentence,
-    _flip_sentences,
-    _tie_note,
-    _tornado,
-    _unit,
     break_even_grid,
+    break_even_inputs,
     choose,
+    cleanup_sentence,
+    flip_sentences,
+    input_unit,
     paired_decision,
     resolution,
     solve_break_even,
     swing_sim,
+    tie_note,
+    tornado_bars,
     weighs_sentence,
 )
 from cachecost.model.distributions import Distribution
@@ -305,8 +305,8 @@ def _recommendation(st: Static, dists: dict[str, Distribution],
     pairs = [(baseline, n) for n in st.names if n != baseline]
     if baseline not in (winner, runner_up) and len(order) > 1:
         pairs.append((winner, runner_up))
-    grids = {inp: break_even_grid(st, dists, inp) for inp in _break_even_inputs(sc)}
-    break_even = [{"strategy_a": a, "strategy_b": b, "input": inp, "unit": _unit(inp),
+    grids = {inp: break_even_grid(st, dists, inp) for inp in break_even_inputs(sc)}
+    break_even = [{"strategy_a": a, "strategy_b": b, "input": inp, "unit": input_unit(inp),
                    "value": solve_break_even(st, dists, a, b, inp, grids[inp]),
                    "current": dists[inp].median}
                   for a, b in pairs for inp in grids]
@@ -326,11 +326,11 @@ def _recommendation(st: Static, dists: dict[str, Distribution],
         "weighs": list(st.weighs),
         "weighs_text": weighs_sentence(st.weighs),
         "ties": ties,
-        "flip": _tie_note(winner, runner_up, float(np.mean(paired)),
+        "flip": tie_note(winner, runner_up, float(np.mean(paired)),
                           float(np.mean(win_total)), is_status_quo_kept)
-        + _flip_sentences(swung, winner, runner_up, break_even, share_cheaper,
+        + flip_sentences(swung, winner, runner_up, break_even, share_cheaper,
                           resolution(base_mean) if is_status_quo_kept else 0.0)
-        + _cleanup_sentence(sc, what_if, winner)
+        + cleanup_sentence(sc, what_if, winner)
         + [f"{n} costs the same as {winner} in every sample under this scenario's "
            f"{accounting} accounting; they differ in what the table's other columns show."
            for n in ties],
@@ -390,7 +390,7 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
         },
         "strategies": strategies,
         "inputs": _inputs_list(scenario, cal),
-        "tornado": _tornado(point_st, dists, scenario.baseline, swung),
+        "tornado": tornado_bars(point_st, dists, scenario.baseline, swung),
         "break_even": break_even,
         "storage_over_horizon": storage_over_horizon,
         "recommendation": recommendation,

@@ -575,11 +575,3 @@ def _fill(merges: list[_Joined]) -> None:
             m = j.arrays[0].shape[1] if j.kind == "column" else 0
             j.merged = np.broadcast_to(row[:, None], (k, m)) if j.kind == "column" else row
 
-
-def __getattr__(name: str) -> Any:
-    """``run_model`` and ``DEFAULT_SAMPLES`` moved to :mod:`cachecost.model.results`;
-    importing them from here still works."""
-    if name in ("run_model", "DEFAULT_SAMPLES"):
-        from cachecost.model import results
-        return getattr(results, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,7 +18,7 @@ the runner
    with a provenance banner on top, and checks that no page loads anything
    from the network;
 4. writes ``OUT/<scenario>/<notebook>.html`` with the executed ``.ipynb``
-   beside it, ``results.json`` (:func:`cachecost.model.simulate.run_model`, sorted
+   beside it, ``results.json`` (:func:`cachecost.model.results.run_model`, sorted
    keys), ``summary.txt`` and ``summary.md`` (:mod:`cachecost.report.summary`), then
    ``OUT/index.html`` with the scenarios side by side.
 

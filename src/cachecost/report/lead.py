@@ -13,7 +13,7 @@ as the table and the recommendation.
     paragraphs = lead_paragraphs(results)            # four unwrapped paragraphs
     lines = lead_text_lines(results, 72)             # wrapped, blank line between
 
-``results`` is :func:`cachecost.model.simulate.run_model`'s dict.
+``results`` is :func:`cachecost.model.results.run_model`'s dict.
 """
 
 from __future__ import annotations

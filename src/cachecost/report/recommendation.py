@@ -7,7 +7,7 @@ a reader knows them (:func:`cachecost.report.names.reader_name`).
     format_recommendation(results)          # one paragraph
     flips, context = flip_sentences(results)
 
-``results`` is :func:`cachecost.model.simulate.run_model`'s dict.
+``results`` is :func:`cachecost.model.results.run_model`'s dict.
 """
 
 from __future__ import annotations

@@ -253,8 +253,8 @@ def compute_results(task: ResultsTask) -> dict[str, Any]:
     """Run the model for one scenario (in a worker); ``{"results": dict}`` or ``{"error": ...}``."""
     try:
         from cachecost.dataset.io import load_dataset
+        from cachecost.model.results import run_model
         from cachecost.model.scenario import load_scenario
-        from cachecost.model.simulate import run_model
 
         results = run_model(load_dataset(task.data_dir), load_scenario(task.scenario_path))
         return {"results": _finite_or_none(results)}
@@ -262,7 +262,7 @@ def compute_results(task: ResultsTask) -> dict[str, Any]:
         return {"error": f"{task.scenario_path}: {exc}"}
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [""])[0][:300]
-        return {"error": f"cachecost.model.simulate.run_model failed for scenario {task.scenario!r}: "
+        return {"error": f"cachecost.model.results.run_model failed for scenario {task.scenario!r}: "
                          f"{type(exc).__name__}: {first}"}
 
 

@@ -11,7 +11,7 @@ build time), so the same inputs give a byte-identical ``summary.txt``.
     print(format_recommendation(results))
     tabulate_headline(results)        # the numbers behind the headline tables
 
-``results`` is :func:`cachecost.model.simulate.run_model`'s dict and ``provenance``
+``results`` is :func:`cachecost.model.results.run_model`'s dict and ``provenance``
 :func:`cachecost.report.provenance.collect_provenance`'s (see briefs/*-contract.md).
 """
 

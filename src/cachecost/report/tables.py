@@ -7,7 +7,7 @@ words (:mod:`cachecost.report.recommendation`) and the pages
     tabulate_headline(results)        # a DataFrame: medians and p10/p90 per strategy
     format_headline_lines(results)    # the same as fixed-width text lines
 
-``results`` is :func:`cachecost.model.simulate.run_model`'s dict.
+``results`` is :func:`cachecost.model.results.run_model`'s dict.
 """
 
 from __future__ import annotations
