@@ -17,8 +17,9 @@ from typing import Any
 
 from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
+from cachecost.model.keys import KEYS
 from cachecost.model.results import DEFAULT_SAMPLES, run_model
-from cachecost.model.scenario import DEFAULT_SCENARIO_PATH, KEYS, describe_value, load_scenario
+from cachecost.model.scenario import DEFAULT_SCENARIO_PATH, describe_value, load_scenario
 from cachecost.textfmt import format_number, format_signed_usd, format_usd
 
 HELP = "model what each caching strategy costs (compute, storage, money) with uncertainty"

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from cachecost.model.distributions import Distribution
-from cachecost.model.scenario import KEYS, Scenario
+from cachecost.model.keys import KEYS
+from cachecost.model.scenario import Scenario
 from cachecost.model.simulate import Static, median_params, simulate
 from cachecost.rules import tie_resolution_usd
 from cachecost.textfmt import format_usd
@@ -53,9 +54,9 @@ def _swung(dists: dict[str, Distribution]) -> list[str]:
     return [n for n, dist in dists.items() if not dist.is_fixed or (
         _is_probability(n) and 0.0 < dist.median < 1.0)]
 
-def _deltas(sim: dict, baseline: str, name: str) -> np.ndarray:
-    return (sim[name]["total_cost_usd_per_month"]
-            - sim[baseline]["total_cost_usd_per_month"])
+def _deltas(sim: dict[str, Any], baseline: str, name: str) -> np.ndarray:
+    return np.asarray(sim[name]["total_cost_usd_per_month"]
+                      - sim[baseline]["total_cost_usd_per_month"])
 
 
 #: :func:`swing_sim`'s result: the swung inputs, the input rows, the simulation.
@@ -193,7 +194,7 @@ def _fmt(x: float) -> str:
     return f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}"
 
 
-def _break_even_sentences(winner: str, runner_up: str, break_even: list[dict]) -> list[str]:
+def _break_even_sentences(winner: str, runner_up: str, break_even: list[dict[str, Any]]) -> list[str]:
     """Break-evens against the runner-up, then those within 5x of today for the others."""
     mine: list[tuple[float, str]] = []
     near: list[tuple[float, str]] = []
@@ -231,7 +232,7 @@ def _swing_sentences(swung: Swung, winner: str, runner_up: str, needed_usd: floa
     return out
 
 
-def flip_sentences(swung: Swung, winner: str, runner_up: str, break_even: list[dict],
+def flip_sentences(swung: Swung, winner: str, runner_up: str, break_even: list[dict[str, Any]],
                     share_runner_cheaper: float, needed_usd: float = 0.0) -> list[str]:
     """Human sentences saying what would make the runner-up win (by more than
     ``needed_usd`` a month, the model's resolution when today's strategy was kept)."""
@@ -245,7 +246,7 @@ def flip_sentences(swung: Swung, winner: str, runner_up: str, break_even: list[d
     return out
 
 
-def cleanup_sentence(scenario: Scenario, what_if: dict, winner: str) -> list[str]:
+def cleanup_sentence(scenario: Scenario, what_if: dict[str, Any], winner: str) -> list[str]:
     """A sentence when the cleanup what-if policy would change the winner (inputs at p50)."""
     policy = scenario.value("storage.cleanup_what_if")
     if policy is None or policy == scenario.value("storage.cleanup_policy"):

@@ -37,9 +37,10 @@ from cachecost.model.decide import (
     weighs_sentence,
 )
 from cachecost.model.distributions import Distribution
+from cachecost.model.keys import KEYS
 from cachecost.model.measured import registry_today, with_measured_inputs
 from cachecost.model.quantile import percentiles
-from cachecost.model.scenario import KEYS, Scenario, describe_value
+from cachecost.model.scenario import Scenario, describe_value
 from cachecost.model.simulate import (
     Static,
     make_static,
@@ -296,7 +297,7 @@ def _storage_over_horizon(st: Static, sim: dict[str, dict[str, np.ndarray]],
 
 
 def _recommendation(st: Static, dists: dict[str, Distribution],
-                    sim: dict[str, dict[str, np.ndarray]], what_if: dict, swung: Swung
+                    sim: dict[str, dict[str, np.ndarray]], what_if: dict[str, Any], swung: Swung
                     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The winner from expected paired costs, what would flip it, and the break-evens."""
     sc = st.scenario

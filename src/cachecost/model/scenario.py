@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,14 +31,9 @@ import yaml
 from cachecost.config import SCENARIOS_DIR
 from cachecost.errors import CachecostError, read_user_file
 from cachecost.model.distributions import EXPECTED_FORM, Distribution, fixed, parse_distribution
-from cachecost.model.keys import (  # noqa: F401 (re-exported: the scenario's keys)
-    KEYS,
-    MONEY_KINDS,
-    OVERRIDABLE,
-    OVERRIDE_RANGES,
-    Key,
-    key_spec,
-)
+from cachecost.model.keys import KEYS as KEYS  # re-exported: the scenario's keys
+from cachecost.model.keys import MONEY_KINDS, OVERRIDABLE, OVERRIDE_RANGES, Key
+from cachecost.model.keys import key_spec as key_spec
 from cachecost.model.strategies import (
     KEEP_N_CHOICES,
     OLDER_THAN_DAYS_CHOICES,
@@ -158,7 +154,7 @@ def _parse_kinds(path: Path, dotted: str, spec: Key, raw: Any) -> list[str]:
 
 def _parse_value(path: Path, dotted: str, spec: Key, raw: Any) -> Any:
     """Parse one leaf value according to its Key spec."""
-    parsers = {
+    parsers: dict[str, Callable[[Path, str, Key, Any], Any]] = {
         "dist": _parse_dist, "dist?": _parse_dist, "number?": _parse_number,
         "enum": _parse_enum, "bool": _parse_bool, "kinds": _parse_kinds,
         "cleanup?": lambda p, d, _s, r: _parse_cleanup(p, d, r),
@@ -167,7 +163,7 @@ def _parse_value(path: Path, dotted: str, spec: Key, raw: Any) -> Any:
     return parsers[spec.kind](path, dotted, spec, raw)
 
 
-def _parse_cleanups(path: Path, dotted: str, raw: Any) -> dict[str, dict | None]:
+def _parse_cleanups(path: Path, dotted: str, raw: Any) -> dict[str, dict[str, float | None] | None]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -262,7 +258,7 @@ def _parse_overrides(path: Path, raw: Any) -> dict[str, dict[str, float]]:
 REQUIRED_KEYS = ("name", "baseline", "compute.mode")
 
 
-def _require_identity(path: Path, doc: dict) -> None:
+def _require_identity(path: Path, doc: dict[str, Any]) -> None:
     """Raise unless the scenario names itself, its baseline and its compute mode."""
     if not doc:
         raise CachecostError(f"{path}: empty scenario; it needs at least "
@@ -276,7 +272,7 @@ def _require_identity(path: Path, doc: dict) -> None:
                              "itself, its baseline and its compute mode (see scenarios/*.yaml)")
 
 
-def _read_yaml(file: Path) -> tuple[bytes, str, dict]:
+def _read_yaml(file: Path) -> tuple[bytes, str, dict[str, Any]]:
     """The file's bytes, text and top-level mapping (unknown keys rejected)."""
     data = read_user_file(file, "scenario file")
     try:
@@ -301,7 +297,7 @@ def _read_yaml(file: Path) -> tuple[bytes, str, dict]:
     return data, text, doc
 
 
-def _apply_top_level(file: Path, doc: dict, scenario: Scenario) -> None:
+def _apply_top_level(file: Path, doc: dict[str, Any], scenario: Scenario) -> None:
     """seed, horizon_months, strategies, baseline, overrides."""
     if "seed" in doc:
         scenario.seed = _expect_int(file, "seed", doc["seed"], 0, 2**63 - 1)
@@ -326,7 +322,7 @@ def _apply_top_level(file: Path, doc: dict, scenario: Scenario) -> None:
     scenario.overrides = _parse_overrides(file, doc.get("overrides"))
 
 
-def _apply_sections(file: Path, doc: dict, scenario: Scenario) -> None:
+def _apply_sections(file: Path, doc: dict[str, Any], scenario: Scenario) -> None:
     """Every section's keys: given values parsed, the others from their defaults."""
     for section, keys in KEYS.items():
         given = doc.get(section) or {}

@@ -134,7 +134,7 @@ def _evppi(c: np.ndarray, least_mean: float, xv: np.ndarray, j: int) -> float:
     sizes, sums = _block_sums(c, xv, j)
     mins = (sums / sizes[:, None]).min(axis=1)
     # Python's sum of the n_j-weighted block minima, in block order, then / K
-    return least_mean - sum((sizes * mins).tolist()) / c.shape[0]
+    return float(least_mean - sum((sizes * mins).tolist()) / c.shape[0])
 
 
 def _block_sums(c: np.ndarray, xv: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:

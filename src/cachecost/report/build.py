@@ -241,7 +241,7 @@ def _extra_parameters(parameters: dict[str, Any] | None, notebooks: list[Path]
 
 
 def _build_reason(scenario: Any, old: dict[str, Any], fingerprints: dict[str, str],
-                  inputs: dict[str, dict[str, str]], out_path: Path, pages: list[dict],
+                  inputs: dict[str, dict[str, str]], out_path: Path, pages: list[dict[str, Any]],
                   force: bool) -> str | None:
     """Why a scenario must be rebuilt (``"--force"``, ``"outputs missing"``, ``"changed: ..."``),
     or None when its outputs are up to date."""
@@ -281,9 +281,9 @@ def _load_dataset(data_dir: Any) -> Any:
 
 
 def _build_scenarios(
-    todo: list[Any], pages: list[dict], dataset: Any, data_param: str, out_path: Path,
+    todo: list[Any], pages: list[dict[str, Any]], dataset: Any, data_param: str, out_path: Path,
     extra: dict[str, Any], is_standalone: bool, base_url: str | None, jobs: int | None,
-    build: ReportBuild, new_state: dict, fingerprints: dict[str, str],
+    build: ReportBuild, new_state: dict[str, Any], fingerprints: dict[str, str],
     inputs: dict[str, dict[str, str]],
 ) -> None:
     """Run every page and model task of the scenarios in ``todo``; swap them into place."""
@@ -297,7 +297,7 @@ def _build_scenarios(
         href = f"../{ASSETS_DIR}/{plotly_asset_name()}"
         css_href = f"../{ASSETS_DIR}/{lab_css_asset_name(read_lab_css())}"
     stages: dict[str, Path] = {}
-    provs: dict[str, dict] = {}
+    provs: dict[str, dict[str, Any]] = {}
     tasks: list[Any] = []
     try:
         for scenario in todo:

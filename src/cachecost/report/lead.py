@@ -48,7 +48,7 @@ OPTION_FACTS: dict[str, tuple[str, str]] = {
 }
 
 
-def _gib(results: dict, name: str) -> float | None:
+def _gib(results: dict[str, Any], name: str) -> float | None:
     """A strategy's registry at the end of the horizon (median GiB, the scenario's
     accounting); None when unknown."""
     s = (results.get("strategies") or {}).get(name) or {}
@@ -72,7 +72,7 @@ def _marks(ids: list[str], refs: dict[str, int] | None) -> str:
     return "".join(f" [{refs[i]}]" for i in ids if refs and i in refs)
 
 
-def registry_sentence(results: dict, refs: dict[str, int] | None = None) -> str:
+def registry_sentence(results: dict[str, Any], refs: dict[str, int] | None = None) -> str:
     """The winner's registry against today's strategy's and the thread's option's (kaniko),
     with that option's deciding facts: ``"With rebuild-on-change the registry holds 52.7 GiB
     at month 12 (...): 2.4× dind-inline-cache's 22.4 GiB and 1.9× kaniko-cache-repo's 28.0
@@ -110,7 +110,7 @@ def option_fact_sentences(names: list[str], refs: dict[str, int] | None = None, 
     return [f"{f[:1].upper()}{f[1:]}." for f in facts]
 
 
-def _price_keys(results: dict) -> dict[str, tuple[float | None, str]]:
+def _price_keys(results: dict[str, Any]) -> dict[str, tuple[float | None, str]]:
     """The prices the decision turns on: the money inputs of the winner's break-evens, with
     the value they are solved at (the input's median) and its unit."""
     winner = results["recommendation"]["winner"]
@@ -123,7 +123,7 @@ def _price_keys(results: dict) -> dict[str, tuple[float | None, str]]:
     return keys
 
 
-def price_dates(results: dict) -> list[tuple[str, str, list[str]]]:
+def price_dates(results: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
     """``(reader name and value, where its figure comes from and when, source ids)`` for each
     price the decision turns on. A value equal to the default carries the default's dated
     citation; one the scenario sets otherwise says so (its file has no dated source)."""
@@ -146,7 +146,7 @@ def price_dates(results: dict) -> list[tuple[str, str, list[str]]]:
     return out
 
 
-def price_sentence(results: dict, refs: dict[str, int] | None = None) -> str:
+def price_sentence(results: dict[str, Any], refs: dict[str, int] | None = None) -> str:
     """``"Prices as dated by their sources: the runner nodes' yearly cost ... (Bonzini and
     Berrange, qemu-devel 2023-06-28) [n]; ..."``; ``""`` when no price decides."""
     prices = price_dates(results)
@@ -157,7 +157,7 @@ def price_sentence(results: dict, refs: dict[str, int] | None = None) -> str:
             + ".")
 
 
-def lead_paragraphs(results: dict, refs: dict[str, int] | None = None) -> list[str]:
+def lead_paragraphs(results: dict[str, Any], refs: dict[str, int] | None = None) -> list[str]:
     """The answer, unwrapped, in reading order: the recommendation with its saving and
     interval; its registry in the thread's terms with the options' dated facts; what would
     flip it; the dated prices. Empty paragraphs are left out."""
@@ -168,7 +168,7 @@ def lead_paragraphs(results: dict, refs: dict[str, int] | None = None) -> list[s
     return [p for p in paragraphs if p]
 
 
-def lead_text_lines(results: dict, width: int, refs: dict[str, int] | None = None) -> list[str]:
+def lead_text_lines(results: dict[str, Any], width: int, refs: dict[str, int] | None = None) -> list[str]:
     """:func:`lead_paragraphs` wrapped to ``width``, a blank line between paragraphs."""
     lines: list[str] = []
     for paragraph in lead_paragraphs(results, refs):
@@ -177,7 +177,7 @@ def lead_text_lines(results: dict, width: int, refs: dict[str, int] | None = Non
     return lines[:-1]
 
 
-def lead_source_ids(results: dict) -> list[str]:
+def lead_source_ids(results: dict[str, Any]) -> list[str]:
     """The sources the lead cites, first cited first (the options' facts, the prices)."""
     ids: list[str] = []
     rec = results.get("recommendation") or {}
@@ -190,7 +190,7 @@ def lead_source_ids(results: dict) -> list[str]:
     return ids
 
 
-def more_paragraph(results: dict, refs: dict[str, int] | None = None) -> str:
+def more_paragraph(results: dict[str, Any], refs: dict[str, int] | None = None) -> str:
     """The recommendation's details, for after the table: the runner-up, cash alone, quota,
     forks, caveats, how often the winner is cheaper, what it is robust to, the cleanup
     what-if."""
@@ -199,19 +199,19 @@ def more_paragraph(results: dict, refs: dict[str, int] | None = None) -> str:
         detail_sentences(results, refs) + context)
 
 
-def answer_html(results: dict) -> Any:
+def answer_html(results: dict[str, Any]) -> Any:
     """The decision page's first screen: :func:`lead_paragraphs` as escaped HTML paragraphs,
     their ``[n]`` marks linked to the page's sources list (an IPython ``HTML``)."""
     from IPython.display import HTML
 
     body = "".join(f"<p>{link_source_marks(html.escape(p))}</p>"
                    for p in lead_paragraphs(results, PAGE_NUMBERS))
-    return HTML(f'<div class="cachecost-answer">{body}</div>')
+    return HTML(f'<div class="cachecost-answer">{body}</div>')  # type: ignore[no-untyped-call]
 
 
-def more_html(results: dict) -> Any:
+def more_html(results: dict[str, Any]) -> Any:
     """:func:`more_paragraph` as one escaped HTML paragraph, sources linked."""
     from IPython.display import HTML
 
     text = link_source_marks(html.escape(more_paragraph(results, PAGE_NUMBERS)))
-    return HTML(f'<p class="cachecost-recommendation">{text}</p>')
+    return HTML(f'<p class="cachecost-recommendation">{text}</p>')  # type: ignore[no-untyped-call]

@@ -35,10 +35,10 @@ PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 PLOTLY_CONFIG = {"displaylogo": False}
 
 
-class JsonAndHtmlRenderer(PlotlyRenderer):
+class JsonAndHtmlRenderer(PlotlyRenderer):  # type: ignore[misc]
     """plotly's JSON mimetype for JupyterLab plus library-free HTML for nbconvert."""
 
-    def to_mimebundle(self, fig_dict: dict) -> dict[str, Any]:
+    def to_mimebundle(self, fig_dict: dict[str, Any]) -> dict[str, Any]:
         """Return ``{PLOTLY_MIMETYPE: figure JSON, "text/html": div and newPlot script}``."""
         bundle: dict[str, Any] = super().to_mimebundle(fig_dict)
         bundle["text/html"] = pio.to_html(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from cachecost.report.names import format_amount, reader_name
 from cachecost.report.sources import resolve_citation
@@ -49,7 +50,7 @@ def join_sentences(parts: list[str]) -> str:
     return " ".join(p.strip() for p in parts if p and p.strip())
 
 
-def _keep_baseline_sentences(results: dict, winner: str, runner_up: str | None) -> list[str]:
+def _keep_baseline_sentences(results: dict[str, Any], winner: str, runner_up: str | None) -> list[str]:
     """The opening when today's strategy stays: its cost and the runner-up's margin."""
     strategies = results["strategies"]
     cost = format_usd(read_quantile(strategies[winner]["total_cost_usd_per_month"]))
@@ -77,7 +78,7 @@ def _keep_baseline_sentences(results: dict, winner: str, runner_up: str | None) 
     return parts
 
 
-def _switch_sentences(results: dict, winner: str) -> list[str]:
+def _switch_sentences(results: dict[str, Any], winner: str) -> list[str]:
     """The opening when a challenger wins: the saving against today's strategy."""
     w = results["strategies"][winner]
     d = w["delta_vs_baseline_usd_per_month"]
@@ -93,7 +94,7 @@ def _switch_sentences(results: dict, winner: str) -> list[str]:
     return parts
 
 
-def _consequence_sentences(results: dict, winner: str,
+def _consequence_sentences(results: dict[str, Any], winner: str,
                            refs: dict[str, int] | None = None) -> list[str]:
     """The winner's registry quota, fork and caveat sentences."""
     w = results["strategies"][winner]
@@ -116,20 +117,20 @@ def _consequence_sentences(results: dict, winner: str,
     return parts
 
 
-def weighs_phrase(results: dict) -> str:
+def weighs_phrase(results: dict[str, Any]) -> str:
     """What the totals add up, in words: ``"the project's cash plus ... ."``."""
     weighs = (results.get("recommendation") or {}).get("weighs") or []
     words = {"project_cash": "the project's cash",
              "shadow": "a shadow price on registry storage (a trade-off rate, not a bill)",
              "fork_owners_cash": "fork owners' cash"}
-    named = [words.get(w, w) for w in weighs]
+    named = [str(words.get(w, w)) for w in weighs]
     if not named:
         return "as the scenario prices it."
     return "adding up " + (", ".join(named[:-1]) + " and " + named[-1]
                            if len(named) > 1 else named[0]) + "."
 
 
-def _cash_sentence(results: dict, winner: str) -> list[str]:
+def _cash_sentence(results: dict[str, Any], winner: str) -> list[str]:
     """The project's cash alone, winner against baseline, when a shadow price is weighed."""
     weighs = (results.get("recommendation") or {}).get("weighs") or []
     base = results["baseline"]
@@ -151,7 +152,7 @@ def _cash_sentence(results: dict, winner: str) -> list[str]:
             "rate GitLab does not bill today."]
 
 
-def opening_sentences(results: dict) -> list[str]:
+def opening_sentences(results: dict[str, Any]) -> list[str]:
     """The recommendation itself: keep or switch, and what it saves against today's
     strategy (median and 80% interval of the monthly difference), or, when today's strategy
     stays, the runner-up's margin."""
@@ -162,7 +163,7 @@ def opening_sentences(results: dict) -> list[str]:
     return _switch_sentences(results, winner)
 
 
-def runner_up_sentences(results: dict) -> list[str]:
+def runner_up_sentences(results: dict[str, Any]) -> list[str]:
     """After a switch: how far behind the next best strategy is on expected cost."""
     rec = results["recommendation"]
     winner, runner_up = rec["winner"], rec.get("runner_up")
@@ -172,7 +173,7 @@ def runner_up_sentences(results: dict) -> list[str]:
     return [f"Next best is {runner_up}, {behind} a month behind on expected (mean) cost."]
 
 
-def detail_sentences(results: dict, refs: dict[str, int] | None = None) -> list[str]:
+def detail_sentences(results: dict[str, Any], refs: dict[str, int] | None = None) -> list[str]:
     """After the opening: the runner-up (after a switch), the project's cash alone (when a shadow price is weighed), the
     winner's quota and fork consequences and its caveats (``refs``: source id -> ``[n]``)."""
     winner = results["recommendation"]["winner"]
@@ -180,7 +181,7 @@ def detail_sentences(results: dict, refs: dict[str, int] | None = None) -> list[
             + _consequence_sentences(results, winner, refs))
 
 
-def flip_paragraph(results: dict) -> str:
+def flip_paragraph(results: dict[str, Any]) -> str:
     """``"What would flip it: ..."`` (:func:`flip_sentences`' first part), or the sentence
     saying nothing within the modelled ranges does."""
     flips, _ = flip_sentences(results)
@@ -189,7 +190,7 @@ def flip_paragraph(results: dict) -> str:
     return "Nothing within the ranges modelled flips it."
 
 
-def format_recommendation(results: dict, refs: dict[str, int] | None = None) -> str:
+def format_recommendation(results: dict[str, Any], refs: dict[str, int] | None = None) -> str:
     """The recommendation paragraph, generated from the numbers.
 
     Names the winner against today's strategy (the baseline) with the median
@@ -214,7 +215,7 @@ def _amount(value: float, unit: str | None, *, digits: int = 2) -> str:
 
 
 
-def _swing(bar: dict) -> float:
+def _swing(bar: dict[str, Any]) -> float:
     """A tornado bar's swing in USD/month (older results lack the key: |high - low|)."""
     swing = finite(bar.get("swing_usd_per_month"))
     if swing is None:
@@ -224,7 +225,7 @@ def _swing(bar: dict) -> float:
     return swing
 
 
-def break_even_sentences(results: dict, winner: str) -> tuple[list[str], list[str]]:
+def break_even_sentences(results: dict[str, Any], winner: str) -> tuple[list[str], list[str]]:
     """Sentences for the winner's break-evens within :data:`PLAUSIBLE_FACTOR` of today's
     value (one per other strategy, its nearest conditions first, at most
     :data:`MAX_FLIPS`), and the reader names of the inputs with none that near.
@@ -272,7 +273,7 @@ def break_even_sentences(results: dict, winner: str) -> tuple[list[str], list[st
     return sentences, [reader_name(n) for n in inputs if n not in near_inputs]
 
 
-def swing_sentences(results: dict, winner: str) -> list[str]:
+def swing_sentences(results: dict[str, Any], winner: str) -> list[str]:
     """Inputs whose p10 or p90 alone (tornado) reverse the winner's lead over the baseline
     or over a challenger; at most :data:`MAX_SWINGS`, largest reversal first."""
     base = results["baseline"]
@@ -300,7 +301,7 @@ def _join_names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _cleanup_sentence(rec: dict) -> list[str]:
+def _cleanup_sentence(rec: dict[str, Any]) -> list[str]:
     """The model's what-if cleanup sentence, in words (``keep_n 5`` -> ``keep 5 tags``)."""
     for text in rec.get("flip") or []:
         if isinstance(text, str) and text.startswith("With the what-if cleanup policy"):
@@ -310,7 +311,7 @@ def _cleanup_sentence(rec: dict) -> list[str]:
     return []
 
 
-def flip_sentences(results: dict) -> tuple[list[str], list[str]]:
+def flip_sentences(results: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(what would flip the recommendation, the context after it): break-evens within
     reach, then single inputs at p10/p90 that reverse it; after them how often the
     winner is cheaper, the inputs it is robust to, the cleanup what-if and ties."""

@@ -218,7 +218,7 @@ def execute_page(task: PageTask) -> dict[str, Any]:
             )
         except PapermillExecutionError as exc:
             return {"error": describe_execution_error(task.notebook, exc, task.scenario)}
-        nb = nbformat.read(str(ipynb), as_version=4)
+        nb = nbformat.read(str(ipynb), as_version=4)  # type: ignore[no-untyped-call]
         html = export_html(nb, title=task.title, banner_html=task.banner_html, css=task.css,
                            lab_css_href=task.lab_css_href, plotlyjs_href=task.plotlyjs_href)
         if task.plotlyjs_href is not None:

@@ -24,16 +24,14 @@ from typing import Any
 
 from cachecost.report import answers, lead
 from cachecost.report.names import reader_name
-from cachecost.report.recommendation import (  # noqa: F401 (re-exported for the pages)
+from cachecost.report.recommendation import (
     PLAUSIBLE_FACTOR,
-    detail_sentences,
     flip_sentences,
     format_recommendation,
-    join_sentences,
     weighs_phrase,
 )
 from cachecost.report.sources import SOURCES, Source, resolve_citation
-from cachecost.report.tables import (  # noqa: F401 (re-exported for the pages)
+from cachecost.report.tables import (
     BASELINE_MARK,
     LINE_WIDTH,
     format_delta_cell,
@@ -47,13 +45,28 @@ from cachecost.report.tables import (  # noqa: F401 (re-exported for the pages)
     tabulate_headline,
     tie_usd,
 )
-from cachecost.textfmt import (  # noqa: F401 (format_* are re-exported for the pages)
+from cachecost.textfmt import (
     format_number,
     format_pct,
     format_quantity,
     format_signed_usd,
     format_usd,
 )
+
+#: This module's names, and those the pages (:mod:`cachecost.report.figures`) and older
+#: callers still read from here although they live in :mod:`.tables`, :mod:`.recommendation`
+#: and :mod:`cachecost.textfmt`.
+__all__ = [
+    "DECISION_PAGE", "KEY_ASSUMPTIONS", "THREAD_SOURCE", "URL_PLACEHOLDER",
+    "cited_sources", "data_notes", "format_input_value", "format_method",
+    "format_summary_markdown", "format_summary_text", "is_url_line", "key_assumption_items",
+    "key_assumptions", "report_location", "report_url",
+    # re-exported
+    "BASELINE_MARK", "LINE_WIDTH", "PLAUSIBLE_FACTOR", "flip_sentences",
+    "format_recommendation", "format_delta_cell", "format_headline_lines", "format_number",
+    "format_pct", "format_range_lines", "format_signed_usd", "format_usd", "order_strategies",
+    "read_quantile", "registry_accounting", "tabulate_headline", "tie_usd",
+]
 
 #: The page a summary links to, relative to the site root (per scenario).
 DECISION_PAGE = "02-caching-decision.html"
@@ -64,7 +77,7 @@ KEY_ASSUMPTIONS = 5
 THREAD_SOURCE = lead.THREAD_SOURCE
 
 
-def format_input_value(item: dict) -> str:
+def format_input_value(item: dict[str, Any]) -> str:
     """An input's value for people: its distribution's short form when uncertain."""
     value = item.get("value")
     if isinstance(value, dict | list) and item.get("distribution"):
@@ -84,7 +97,7 @@ def _format_value(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(", ", ": "))
 
 
-def _input_origin(item: dict) -> tuple[str, list[str]]:
+def _input_origin(item: dict[str, Any]) -> tuple[str, list[str]]:
     """Where an input's value comes from, in words, and the sources it cites."""
     source = item.get("source")
     text, ids = resolve_citation(item.get("citation"))
@@ -95,7 +108,7 @@ def _input_origin(item: dict) -> tuple[str, list[str]]:
     return (f"default: {text}" if text else "default, no source given"), ids
 
 
-def key_assumption_items(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[dict]:
+def key_assumption_items(results: dict[str, Any], limit: int = KEY_ASSUMPTIONS) -> list[dict[str, Any]]:
     """The key inputs, largest tornado swing first: ``name`` (reader's), ``key``, ``value``
     (with unit), ``origin`` (words) and ``source_ids``."""
     inputs = {i["name"]: i for i in results.get("inputs") or []}
@@ -116,7 +129,7 @@ def key_assumption_items(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[di
     return items
 
 
-def key_assumptions(results: dict, limit: int = KEY_ASSUMPTIONS,
+def key_assumptions(results: dict[str, Any], limit: int = KEY_ASSUMPTIONS,
                     refs: dict[str, int] | None = None) -> list[str]:
     """One line per key input, largest tornado swing first:
     ``reader name: value unit (where it comes from) [n]`` with ``[n]`` the numbers of its
@@ -128,7 +141,7 @@ def key_assumptions(results: dict, limit: int = KEY_ASSUMPTIONS,
     return lines
 
 
-def cited_sources(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[Source]:
+def cited_sources(results: dict[str, Any], limit: int = KEY_ASSUMPTIONS) -> list[Source]:
     """The sources the summary cites (the thread, claims, key assumptions, caveats), first
     cited first."""
     ids: list[str] = [THREAD_SOURCE]
@@ -144,7 +157,7 @@ def cited_sources(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[Source]:
     return [SOURCES[s] for s in ids]
 
 
-def format_method(results: dict) -> str:
+def format_method(results: dict[str, Any]) -> str:
     """The one-paragraph method note (unwrapped)."""
     return (
         f"Method: a Monte Carlo model ({results['samples']:,} samples, seed "
@@ -158,14 +171,14 @@ def format_method(results: dict) -> str:
     )
 
 
-def report_url(results: dict, base_url: str | None) -> str | None:
+def report_url(results: dict[str, Any], base_url: str | None) -> str | None:
     """Where the decision page lives under ``base_url``; None without one."""
     if not base_url:
         return None
     return f"{base_url.rstrip('/')}/{results['scenario']}/{DECISION_PAGE}"
 
 
-def report_location(results: dict, base_url: str | None) -> str:
+def report_location(results: dict[str, Any], base_url: str | None) -> str:
     """One sentence naming where the full report is: its URL, or the site's files."""
     url = report_url(results, base_url)
     if url:
@@ -190,13 +203,13 @@ def _synthetic_warning() -> str:
             "do not quote these numbers as QEMU's costs.")
 
 
-def _data_line(provenance: dict) -> str:
+def _data_line(provenance: dict[str, Any]) -> str:
     if provenance.get("is_synthetic"):
         return "Data: synthetic sample."
     return f"Data: {provenance.get('data_source')}, fetched {provenance.get('fetched_at')}."
 
 
-def data_notes(results: dict) -> list[str]:
+def data_notes(results: dict[str, Any]) -> list[str]:
     """The model's calibration notes (what it measured and what it had to fill in, e.g.
     images without registry data at a fallback size) as one sentence; [] without any."""
     notes = [str(n).rstrip(". ") for n in
@@ -204,7 +217,7 @@ def data_notes(results: dict) -> list[str]:
     return [f"Data notes: {'; '.join(notes)}."] if notes else []
 
 
-def _version_line(provenance: dict) -> str:
+def _version_line(provenance: dict[str, Any]) -> str:
     commit = provenance.get("git_commit")
     commit_text = f" (git {commit[:12]})" if commit else ""
     return (f"Scenario {provenance.get('scenario')} (sha256 "
@@ -230,7 +243,7 @@ def _text_sources(sources: list[Source]) -> list[str]:
     return lines
 
 
-def _text_table_part(results: dict) -> list[str]:
+def _text_table_part(results: dict[str, Any]) -> list[str]:
     lines = _wrap(f"Per month, medians of {results['samples']:,} simulations over "
                   f"{results['horizon_months']} months:")
     lines += ["", *format_headline_lines(results), ""]
@@ -242,17 +255,17 @@ def _text_table_part(results: dict) -> list[str]:
     return lines + format_range_lines(results)
 
 
-def _lead_heading(results: dict) -> str:
+def _lead_heading(results: dict[str, Any]) -> str:
     return "The answer" if results.get("recommendation") else "The answer (none: no results)"
 
 
-def _option_fact_lines(results: dict, refs: dict[str, int]) -> list[str]:
+def _option_fact_lines(results: dict[str, Any], refs: dict[str, int]) -> list[str]:
     """The dated facts of the options in the table, one wrapped sentence each."""
     facts = lead.option_fact_sentences(list(results["strategies"]), refs)
     return [line for fact in facts for line in _wrap(fact)]
 
 
-def format_summary_text(results: dict, provenance: dict, base_url: str | None) -> str:
+def format_summary_text(results: dict[str, Any], provenance: dict[str, Any], base_url: str | None) -> str:
     """The mailing-list reply body: plain text, every line <= 72 characters except a
     URL standing alone on its line (never broken).
 
@@ -304,7 +317,7 @@ def _thread_intro(refs: dict[str, int]) -> str:
             "their own words, checked against the CI history and the cost model below:")
 
 
-def _md_claims(results: dict) -> list[str]:
+def _md_claims(results: dict[str, Any]) -> list[str]:
     rows = answers.claim_rows(results)
     if not rows:
         return [answers.NO_CLAIMS, ""]
@@ -314,7 +327,7 @@ def _md_claims(results: dict) -> list[str]:
     return out + [""]
 
 
-def _md_measure_next(results: dict) -> list[str]:
+def _md_measure_next(results: dict[str, Any]) -> list[str]:
     if "value_of_information" not in results:
         return [answers.NO_VOI, ""]
     rows = answers.measure_next_rows(results)
@@ -324,7 +337,7 @@ def _md_measure_next(results: dict) -> list[str]:
     return out + [md_row([r["input"], r["worth"], r["how_to_measure"]]) for r in rows] + [""]
 
 
-def format_summary_markdown(results: dict, provenance: dict, base_url: str | None) -> str:
+def format_summary_markdown(results: dict[str, Any], provenance: dict[str, Any], base_url: str | None) -> str:
     """The same summary as Markdown (for an issue or merge-request comment).
 
     Deterministic like :func:`format_summary_text`; sources are links.

@@ -13,6 +13,7 @@ words (:mod:`cachecost.report.recommendation`) and the pages
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -28,7 +29,7 @@ BASELINE_MARK = "(*)"
 # --------------------------------------------------------------------------- numbers
 
 
-def tie_usd(results: dict) -> float:
+def tie_usd(results: dict[str, Any]) -> float:
     """A difference smaller than this (USD/month) is a tie: the model's resolution at the
     winner's cost (:func:`cachecost.rules.tie_resolution_usd`)."""
     rec = results.get("recommendation") or {}
@@ -36,7 +37,7 @@ def tie_usd(results: dict) -> float:
     return tie_resolution_usd(read_quantile(winner.get("total_cost_usd_per_month")) or 0.0)
 
 
-def read_quantile(q: dict | None, key: str = "p50") -> float | None:
+def read_quantile(q: dict[str, Any] | None, key: str = "p50") -> float | None:
     """One value of a quantile dict (``p10``/``p50``/``p90``/``mean``); None if unknown."""
     return finite(q.get(key)) if isinstance(q, dict) else None
 
@@ -44,7 +45,7 @@ def read_quantile(q: dict | None, key: str = "p50") -> float | None:
 # --------------------------------------------------------------------------- the table
 
 
-def order_strategies(results: dict) -> list[str]:
+def order_strategies(results: dict[str, Any]) -> list[str]:
     """Strategy names: the baseline first, then by median total cost, then name."""
     base = results["baseline"]
     others = [n for n in results["strategies"] if n != base]
@@ -53,12 +54,12 @@ def order_strategies(results: dict) -> list[str]:
     return ([base] if base in results["strategies"] else []) + others
 
 
-def registry_accounting(results: dict) -> str:
+def registry_accounting(results: dict[str, Any]) -> str:
     """The registry accounting the scenario reports (``per-tag`` unless it says)."""
     return (results.get("storage_over_horizon") or {}).get("accounting") or "per-tag"
 
 
-def tabulate_headline(results: dict) -> pd.DataFrame:
+def tabulate_headline(results: dict[str, Any]) -> pd.DataFrame:
     """One row per strategy (baseline first) with the headline numbers.
 
     Columns: ``strategy``, ``title``, ``is_baseline``, then for each measure its
@@ -68,7 +69,7 @@ def tabulate_headline(results: dict) -> pd.DataFrame:
     baseline, per month).
     """
     acc = registry_accounting(results)
-    measures = {
+    measures: dict[str, Callable[[dict[str, Any]], Any]] = {
         "compute_minutes": lambda s: s["compute_minutes_per_month"],
         "registry_gib": lambda s: (s.get("registry_gib") or {}).get(acc),
         "total_cost_usd": lambda s: s["total_cost_usd_per_month"],
@@ -121,7 +122,7 @@ def format_delta_cell(row: pd.Series) -> str:
     return f"{format_signed_usd(row['delta_usd_p50'])} ({format_pct(row['delta_pct_p50'])})"
 
 
-def format_headline_lines(results: dict) -> list[str]:
+def format_headline_lines(results: dict[str, Any]) -> list[str]:
     """The headline table (medians) as fixed-width lines."""
     table = tabulate_headline(results)
     rows = [[r["strategy"], format_number(r["compute_minutes_p50"]),
@@ -131,7 +132,7 @@ def format_headline_lines(results: dict) -> list[str]:
     return format_fixed_table(headers, rows, "lrrrr")
 
 
-def format_range_lines(results: dict) -> list[str]:
+def format_range_lines(results: dict[str, Any]) -> list[str]:
     """Monthly total cost p10 / p50 / p90 per strategy as fixed-width lines."""
     table = tabulate_headline(results)
     rows = [[r["strategy"] + (f" {BASELINE_MARK}" if r["is_baseline"] else ""),
@@ -145,7 +146,7 @@ def md_row(cells: list[str]) -> str:
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
-def format_md_table(results: dict) -> list[str]:
+def format_md_table(results: dict[str, Any]) -> list[str]:
     """The headline table as Markdown rows (medians with p10-p90 cost)."""
     out = [md_row(["strategy", "CI minutes/month", "registry GiB", "cost/month",
                     "vs baseline"]), "|---|--:|--:|--:|--:|"]
