@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import Any, cast
 
 from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
@@ -181,7 +181,9 @@ def run(args: argparse.Namespace) -> int:
         raise CachecostError(f"--samples: expected an integer from 1 to 5000000, "
                              f"got {args.samples}")
     scenario = load_scenario(args.scenario)
-    results = run_model(load_dataset(args.data), scenario, samples=args.samples)
+    # the report's words read results as JSON (results.json), typed or not
+    results = cast(dict[str, Any], run_model(load_dataset(args.data), scenario,
+                                             samples=args.samples))
     if args.format == "json":
         print(json.dumps(results, indent=2, allow_nan=False))
     elif args.format == "text":

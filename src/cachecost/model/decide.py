@@ -20,6 +20,7 @@ recommendation from the paired per-sample costs.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -194,7 +195,8 @@ def _fmt(x: float) -> str:
     return f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}"
 
 
-def _break_even_sentences(winner: str, runner_up: str, break_even: list[dict[str, Any]]) -> list[str]:
+def _break_even_sentences(winner: str, runner_up: str,
+                          break_even: Sequence[Mapping[str, Any]]) -> list[str]:
     """Break-evens against the runner-up, then those within 5x of today for the others."""
     mine: list[tuple[float, str]] = []
     near: list[tuple[float, str]] = []
@@ -232,8 +234,9 @@ def _swing_sentences(swung: Swung, winner: str, runner_up: str, needed_usd: floa
     return out
 
 
-def flip_sentences(swung: Swung, winner: str, runner_up: str, break_even: list[dict[str, Any]],
-                    share_runner_cheaper: float, needed_usd: float = 0.0) -> list[str]:
+def flip_sentences(swung: Swung, winner: str, runner_up: str,
+                   break_even: Sequence[Mapping[str, Any]],
+                   share_runner_cheaper: float, needed_usd: float = 0.0) -> list[str]:
     """Human sentences saying what would make the runner-up win (by more than
     ``needed_usd`` a month, the model's resolution when today's strategy was kept)."""
     out = (_break_even_sentences(winner, runner_up, break_even)
