@@ -13,9 +13,13 @@ import papermill as pm
 import pytest
 
 from cachecost.config import NOTEBOOKS_DIR
+from cachecost.errors import CachecostError
 
 NOTEBOOKS = {"01-ci-history.ipynb": 9, "02-caching-decision.ipynb": 6}   # name -> charts
 PARAMETERS = {"data_dir", "scenario_path"}
+#: The decision page also reads the results the report's runner computed (issue 20 item 6).
+DECLARED = {"01-ci-history.ipynb": PARAMETERS,
+            "02-caching-decision.ipynb": PARAMETERS | {"results_path"}}
 
 
 def _code_cells(nb) -> list:
@@ -44,7 +48,7 @@ def test_committed_thin_and_clean(name):
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and code[1] is params[0]
     tree = ast.parse(params[0].source)
-    assert {n.target.id for n in tree.body if isinstance(n, ast.AnnAssign)} == PARAMETERS
+    assert {n.target.id for n in tree.body if isinstance(n, ast.AnnAssign)} == DECLARED[name]
     assert all(isinstance(n, ast.AnnAssign) and n.annotation.id == "str" for n in tree.body)
     assert all("#" in line for line in params[0].source.splitlines())
     for cell in code:
@@ -109,3 +113,28 @@ def test_papermill_lists_every_parameter(name):
     inferred = pm.inspect_notebook(str(NOTEBOOKS_DIR / name))
     assert set(inferred) == declared
     assert all(p["help"] for p in inferred.values())
+
+
+def test_decision_page_reads_the_runners_results(tmp_path, sample):
+    """Given results_path, the decision notebook shows the results in that file (the model
+    does not run again): a results.json whose recommendation was altered by hand shows the
+    altered winner; one of another scenario is refused in one line."""
+    import json
+
+    from cachecost.model.results import run_model
+    from cachecost.model.scenario import load_scenario
+    from cachecost.report.notebook import read_or_run_model
+
+    scenario = load_scenario(None)
+    results = run_model(sample, scenario, samples=200)
+    results["recommendation"]["winner"] = "no-cache"           # not what the model says
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results))
+    assert read_or_run_model(str(path), sample, scenario)["recommendation"]["winner"] == \
+        "no-cache"
+    results["scenario_sha256"] = "0" * 64
+    path.write_text(json.dumps(results))
+    with pytest.raises(CachecostError, match="another scenario"):
+        read_or_run_model(str(path), sample, scenario)
+    ran = read_or_run_model("", sample, load_scenario(None))
+    assert ran["scenario_sha256"] == scenario.sha256 and ran["samples"] == 20_000
