@@ -22,6 +22,7 @@ import re
 import textwrap
 from typing import Any
 
+from cachecost.model.keys import key_spec
 from cachecost.report import answers, lead
 from cachecost.report.names import reader_name
 from cachecost.report.recommendation import (
@@ -104,7 +105,14 @@ def _input_origin(item: dict[str, Any]) -> tuple[str, list[str]]:
     if source == "data":
         return "measured from the CI history", ids
     if source == "scenario":
-        return f"set in the scenario file {text}".rstrip() if text else "set in the scenario", ids
+        where = f"set in the scenario file {text}".rstrip() if text else "set in the scenario"
+        spec = key_spec(str(item.get("name")))
+        if spec is not None and spec.citation and item.get("value") == spec.default:
+            # the scenario states the default's figure: its dated source still holds
+            dated, dated_ids = resolve_citation(spec.citation)
+            return f"{where}, the default's figure: {dated}", ids + [
+                i for i in dated_ids if i not in ids]
+        return where, ids
     return (f"default: {text}" if text else "default, no source given"), ids
 
 
