@@ -334,3 +334,23 @@ def test_the_models_data_notes_reach_both_summaries(results, provenance):
     assert "Data notes" not in format_summary_text(results, provenance, BASE)
     del results["calibration"]
     assert "Data notes" not in format_summary_markdown(results, provenance, BASE)
+
+
+def test_text_and_markdown_lead_with_the_answer_stated_once(results, provenance):
+    """The answer (recommendation, saving, registry against dind and kaniko, what flips it)
+    comes before the claims, in both bodies, and is not repeated after the table."""
+    results["claims"] = make_claims()
+    text = format_summary_text(results, provenance, None)
+    md = format_summary_markdown(results, provenance, None)
+    for body, claims in ((text, "The thread's claims, checked"),
+                         (md, "### The thread's claims, checked")):
+        head = " ".join(body.split(claims)[0].split())
+        assert "Switch from dind-inline-cache to rebuild-on-change: it saves a median $100" \
+            in head
+        # hand-made registry: rebuild-on-change 40 GiB, dind 40, kaniko 120 (per-tag)
+        assert "1× dind-inline-cache's 40.0 GiB and 0.33× kaniko-cache-repo's 120.0 GiB" \
+            in head
+        assert "kaniko was archived upstream on 2025-06-03" in head
+        assert head.count("What would flip it:") == 1 and body.count("What would flip it:") == 1
+        assert body.count("Switch from dind-inline-cache") == 1
+        assert body.index("More on the recommendation: Next best is") > body.index(claims)

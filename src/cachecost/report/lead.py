@@ -100,14 +100,15 @@ def registry_sentence(results: dict[str, Any], refs: dict[str, int] | None = Non
 
 def option_fact_sentences(names: list[str], refs: dict[str, int] | None = None, *,
                           parenthetical: bool = False) -> Any:
-    """The dated facts (:data:`OPTION_FACTS`) of the options named: one sentence each, or
+    """The dated facts (:data:`OPTION_FACTS`) of the options named: ``"<option>: <fact>."``
+    each, or
     with ``parenthetical`` one ``"; ...; ..."`` string to end a sentence with (``""``
     without any)."""
-    facts = [f"{OPTION_FACTS[n][0]}{_marks([OPTION_FACTS[n][1]], refs)}"
-             for n in dict.fromkeys(names) if n in OPTION_FACTS]
+    named = [n for n in dict.fromkeys(names) if n in OPTION_FACTS]
+    facts = [f"{OPTION_FACTS[n][0]}{_marks([OPTION_FACTS[n][1]], refs)}" for n in named]
     if parenthetical:
         return f"; {'; '.join(facts)}" if facts else ""
-    return [f"{f[:1].upper()}{f[1:]}." for f in facts]
+    return [f"{n}: {f}." for n, f in zip(named, facts, strict=True)]
 
 
 def _price_keys(results: dict[str, Any]) -> dict[str, tuple[float | None, str]]:

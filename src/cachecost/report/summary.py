@@ -368,7 +368,9 @@ def format_summary_markdown(results: dict[str, Any], provenance: dict[str, Any],
             f"{results['samples']:,} simulations over {results['horizon_months']} months. "
             f"{BASELINE_MARK} marks the baseline, today's strategy.", ""]
     out += format_md_table(results)
-    out += ["", f"**Recommendation.** {format_recommendation(results, refs)}", ""]
+    out += [""] + [p for f in lead.option_fact_sentences(list(results["strategies"]), refs)
+                   for p in (f, "")]
+    out += [lead.more_paragraph(results, refs), ""]
     out += ["### What to measure next", "", *_md_measure_next(results)]
     out += [format_method(results), ""]
     assumptions = key_assumptions(results, refs=refs)
