@@ -144,9 +144,11 @@ def test_docs_reference_every_scenario_key():
 
 def test_every_key_is_complete():
     """One table per scenario key: each names itself for readers, says how to measure it
-    (or that it is a choice), and each number has a plausible range with its reason, which
-    its default lies within."""
+    (or that it is a choice), cites a public source unless the default is cachecost's own
+    assumption, and each number has a plausible range with its reason, which its default
+    lies within."""
     from cachecost.model.distributions import parse_distribution
+    from cachecost.report.sources import resolve_citation
 
     names = {}
     for section, keys in KEYS.items():
@@ -155,6 +157,9 @@ def test_every_key_is_complete():
             assert spec.name and spec.name == spec.name.strip(" ."), dotted
             assert spec.measure, dotted
             assert names.setdefault(spec.name, dotted) == dotted, f"{dotted}: name reused"
+            if spec.citation and not spec.citation.startswith("cachecost assumption"):
+                # a cited default names a public source a reader can open
+                assert resolve_citation(spec.citation)[1], f"{dotted}: {spec.citation}"
             if not spec.is_number:
                 continue
             assert spec.minimum is not None and spec.maximum is not None, dotted

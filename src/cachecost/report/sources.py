@@ -94,6 +94,12 @@ _LIST = [
     Source("kaniko-archived", "GoogleContainerTools/kaniko, archived: \"this project is no "
            "longer developed or maintained\" (README at the archive commit 236ba569)",
            "2025-06-03", _KANIKO),
+    Source("kaniko-run-go", "kaniko pkg/commands/run.go (a cache hit extracts each cached "
+           "layer)", "2025-06 (v1.24.0)", f"{_KANIKO}/blob/v1.24.0/pkg/commands/run.go"),
+    Source("gitlab-expiration-policy", "GitLab app/models/container_expiration_policy.rb "
+           "(the cleanup policies' keep_n and older_than values)", "2025",
+           "https://gitlab.com/gitlab-org/gitlab/-/blob/master/app/models/"
+           "container_expiration_policy.rb"),
     Source("kaniko-issue-862", "kaniko issue 862: --reproducible loads the entire image into "
            "memory", "2019-11", f"{_KANIKO}/issues/862"),
     Source("kaniko-issue-909", "kaniko issue 909: memory use far above the image size",
@@ -139,6 +145,8 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"build\.go", "kaniko-build-go"),
     (r"push\.go", "kaniko-push-go"),
     (r"kaniko was archived|archived on 2025-06-03", "kaniko-archived"),
+    (r"commands/run\.go", "kaniko-run-go"),
+    (r"container_expiration_policy", "gitlab-expiration-policy"),
     (r"(?:kaniko )?issue 862|kaniko #862|issues/862", "kaniko-issue-862"),
     (r"kaniko (issue |#)?1459|issues/1459", "kaniko-issue-1459"),
     (r"kaniko (issue |#)?909|issues/909", "kaniko-issue-909"),
