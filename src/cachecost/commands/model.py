@@ -159,10 +159,14 @@ def format_explain(scenario: Any) -> str:
         for key, spec in keys.items():
             dotted = f"{section}.{key}"
             value = json.dumps(describe_value(scenario.value(dotted)), sort_keys=True)
+            plausible = (f"; plausible {spec.minimum:,g} to {spec.maximum:,g}"
+                         if spec.is_number and spec.maximum is not None else "")
             if scenario.source(dotted) == "default":
-                defaulted.append(f"  {dotted} = {value} {spec.unit}  [{spec.citation or 'no source: a neutral default'}]")
+                source = spec.citation or "no source: a neutral default"
+                defaulted.append(f"  {dotted} = {value} {spec.unit}  [{source}{plausible}]")
             else:
-                given.append(f"  {dotted} = {value} {spec.unit}")
+                given.append(f"  {dotted} = {value} {spec.unit}" +
+                             (f"  [{plausible[2:]}]" if plausible else ""))
     lines = [f"scenario: {scenario.name} - {scenario.title} ({scenario.path})",
              f"baseline: {scenario.baseline}; compute mode: {scenario.value('compute.mode')}",
              "",
