@@ -74,9 +74,10 @@ def _marks(ids: list[str], refs: dict[str, int] | None) -> str:
 
 def registry_sentence(results: dict[str, Any], refs: dict[str, int] | None = None) -> str:
     """The winner's registry against today's strategy's and the thread's option's (kaniko),
-    with that option's deciding facts: ``"With rebuild-on-change the registry holds 52.7 GiB
-    at month 12 (...): 2.4× dind-inline-cache's 22.4 GiB and 1.9× kaniko-cache-repo's 28.0
-    GiB (keep 1 tag, ...)."``; ``""`` when the sizes are unknown."""
+    with that option's deciding facts: ``"In the thread's terms: with rebuild-on-change the
+    registry holds 52.7 GiB after 12 months (medians, ...), 2.4× dind-inline-cache's 22.4 GiB
+    and 1.9× kaniko-cache-repo's 28.0 GiB (keep 1 tag, ...); kaniko was archived ..."``
+    (ratios of the medians, the scenario's accounting); ``""`` when the sizes are unknown."""
     rec = results["recommendation"]
     winner, strategies = rec["winner"], results["strategies"]
     own = _gib(results, winner)
@@ -91,24 +92,27 @@ def registry_sentence(results: dict[str, Any], refs: dict[str, int] | None = Non
                    if name == THREAD_OPTION else "")
         compared.append(f"{format_significant(own / gib, 2)}× {name}'s "
                         f"{format_number(gib, 1)} GiB{cleanup}")
-    facts = option_fact_sentences([winner, *others], refs, parenthetical=True)
+    facts = option_fact_clause([winner, *others], refs)
     return (f"In the thread's terms: with {winner} the registry holds "
             f"{format_number(own, 1)} GiB after {results['horizon_months']} months "
             f"(medians, {registry_accounting(results)}), {' and '.join(compared)}"
             f"{facts}.")
 
 
-def option_fact_sentences(names: list[str], refs: dict[str, int] | None = None, *,
-                          parenthetical: bool = False) -> Any:
-    """The dated facts (:data:`OPTION_FACTS`) of the options named: ``"<option>: <fact>."``
-    each, or
-    with ``parenthetical`` one ``"; ...; ..."`` string to end a sentence with (``""``
-    without any)."""
-    named = [n for n in dict.fromkeys(names) if n in OPTION_FACTS]
-    facts = [f"{OPTION_FACTS[n][0]}{_marks([OPTION_FACTS[n][1]], refs)}" for n in named]
-    if parenthetical:
-        return f"; {'; '.join(facts)}" if facts else ""
-    return [f"{n}: {f}." for n, f in zip(named, facts, strict=True)]
+def _option_facts(names: list[str], refs: dict[str, int] | None) -> list[tuple[str, str]]:
+    return [(n, f"{OPTION_FACTS[n][0]}{_marks([OPTION_FACTS[n][1]], refs)}")
+            for n in dict.fromkeys(names) if n in OPTION_FACTS]
+
+
+def option_fact_sentences(names: list[str], refs: dict[str, int] | None = None) -> list[str]:
+    """The dated facts (:data:`OPTION_FACTS`) of the options named, ``"<option>: <fact>."``
+    each (``refs``: source id -> its ``[n]``)."""
+    return [f"{name}: {fact}." for name, fact in _option_facts(names, refs)]
+
+
+def option_fact_clause(names: list[str], refs: dict[str, int] | None = None) -> str:
+    """The same facts as a clause to end a sentence with: ``"; <fact>; <fact>"``, or ``""``."""
+    return "".join(f"; {fact}" for _, fact in _option_facts(names, refs))
 
 
 def _price_keys(results: dict[str, Any]) -> dict[str, tuple[float | None, str]]:
@@ -148,7 +152,7 @@ def price_dates(results: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
 
 
 def price_sentence(results: dict[str, Any], refs: dict[str, int] | None = None) -> str:
-    """``"Prices as dated by their sources: the runner nodes' yearly cost ... (Bonzini and
+    """``"Prices, dated by their sources: the runner nodes' yearly cost ... (Bonzini and
     Berrange, qemu-devel 2023-06-28) [n]; ..."``; ``""`` when no price decides."""
     prices = price_dates(results)
     if not prices:
@@ -184,7 +188,8 @@ def lead_source_ids(results: dict[str, Any]) -> list[str]:
     rec = results.get("recommendation") or {}
     names = [rec.get("winner"), results.get("baseline"), THREAD_OPTION]
     for name in dict.fromkeys(names):
-        if name in OPTION_FACTS and OPTION_FACTS[name][1] in SOURCES:
+        if name in (results.get("strategies") or {}) and name in OPTION_FACTS \
+                and OPTION_FACTS[name][1] in SOURCES:
             ids.append(OPTION_FACTS[name][1])
     for _, _, price_ids in price_dates(results) if rec else []:
         ids += [i for i in price_ids if i not in ids]
