@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install lock report test lint typecheck format sample-data demo-fetch lab publish bench clean
+.PHONY: help install lock report test lint typecheck format sample-data demo-fetch demo-fetch-group lab publish bench clean
 
 ## Show this help
 help:
@@ -41,15 +41,17 @@ report: $(STAMP)
 	$(BIN)/cachecost report
 	@echo "Open reports/index.html"
 
-## Run the linter, the type checker and the whole test suite (browser and registry tests included)
+## Run the linter, the import contracts, the type checker and the whole test suite
 test: $(STAMP)
 	$(BIN)/ruff check src tests scripts
+	$(BIN)/lint-imports
 	$(BIN)/mypy src/cachecost
 	$(BIN)/python -m pytest
 
-## Check the code with ruff
+## Check the code with ruff and the import contracts (pyproject.toml [tool.importlinter])
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts
+	$(BIN)/lint-imports
 
 ## Check the types with mypy (settings in pyproject.toml)
 typecheck: $(STAMP)
@@ -71,6 +73,10 @@ demo-fetch: $(STAMP)
 publish: $(STAMP)
 	$(BIN)/cachecost report --out public $(if $(BASE_URL),--base-url $(BASE_URL))
 	@echo "Publish public/ (GitLab Pages: ci/gitlab-pages.gitlab-ci.yml); mail public/<scenario>/summary.txt"
+
+## Fetch the stand-in's synthetic group (4 builders, subgroups, a 403) into data/raw/demo-group/
+demo-fetch-group: $(STAMP)
+	$(BIN)/python -m cachecost.standin.group_demo
 
 ## Run the benchmarks (fetch, model, report, registry scan); prints the figures
 bench: $(STAMP)

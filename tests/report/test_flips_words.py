@@ -103,22 +103,23 @@ def test_two_challengers_crossing_is_the_flip_when_both_clear_the_margin():
 def test_moving_inputs_apply_the_tie_rule():
     """Swings of the runner-up (kaniko) against today's: $0.00 -> $0.02 and $0.00 ->
     -$0.01 are below the $1 margin and not listed; $0.00 -> $9.00 (swing 9) and $2.00 ->
-    -$3.50 (swing 5.50) are, largest first. With none at or above the margin, one line
-    says so."""
+    -$3.50 (swing 5.50) are, largest first, by their reader's names. With none at or
+    above the margin, one line says so."""
     r = _results(runner_up="kaniko-cache-repo")
     k = "kaniko-cache-repo"
     r["tornado"] = [
         {"input": "small.one", "strategy": k, "delta_low_usd_per_month": 0.0,
          "delta_high_usd_per_month": 0.02},
-        {"input": "big.one", "strategy": k, "swing_usd_per_month": 5.5,
+        {"input": "assumptions.changed_bytes_share", "strategy": k, "swing_usd_per_month": 5.5,
          "delta_low_usd_per_month": 2.0, "delta_high_usd_per_month": -3.5},
         {"input": "tiny.one", "strategy": k, "delta_low_usd_per_month": 0.0,
          "delta_high_usd_per_month": -0.01},
-        {"input": "a.share", "strategy": k, "swing_usd_per_month": 9.0,
+        {"input": "workload.image_changes_factor", "strategy": k, "swing_usd_per_month": 9.0,
          "delta_low_usd_per_month": 0.0, "delta_high_usd_per_month": 9.0}]
     assert moving_lines(r) == [
         "inputs moving kaniko-cache-repo vs dind-inline-cache most (p10 -> p90):",
-        "  a.share: $0.00 -> $9.00/month", "  big.one: $2.00 -> -$3.50/month"]
+        "  how often images change: $0.00 -> $9.00/month",
+        "  the share of an image a change rewrites: $2.00 -> -$3.50/month"]
     r["tornado"] = [r["tornado"][0], r["tornado"][2]]
     assert moving_lines(r) == ["no input at its p10 or p90 moves kaniko-cache-repo vs "
                                "dind-inline-cache by the $1.00 a month the model needs to "

@@ -49,11 +49,11 @@ import yaml
 
 from cachecost.collect.gitlab.client import GitlabClient
 from cachecost.collect.gitlab.forks import active_forks, fork_pipelines
-from cachecost.collect.gitlab.graphql import GraphqlUnavailable, namespace_registry_usage
+from cachecost.collect.gitlab.graphql import namespace_registry_usage
 from cachecost.collect.gitlab.projects import ProjectInfo
 from cachecost.collect.gitlab.repository import list_commits, list_tree, read_file
 from cachecost.collect.store import Store, rows_to_frame
-from cachecost.errors import CachecostError
+from cachecost.errors import CachecostError, GraphqlUnavailable
 
 CI_DIR = ".gitlab-ci.d"
 CI_ENTRY = f"{CI_DIR}/containers.yml"

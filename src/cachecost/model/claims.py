@@ -264,7 +264,8 @@ def reuse_ends(inp: ClaimInputs) -> dict[str, dict[str, Any]]:
         mask = reads if outcome else ~reads
 
         def p50(x: Any, m: np.ndarray = mask) -> float | None:
-            return quantiles(np.asarray(x, dtype=float)[m])["p50"]
+            p: float | None = quantiles(np.asarray(x, dtype=float)[m])["p50"]
+            return p
         out[name] = {
             "probability": p_reads if outcome else 1.0 - p_reads,
             "samples": int(mask.sum()), "scratch_pct": p50(share),
