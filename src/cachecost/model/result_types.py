@@ -35,8 +35,8 @@ class StorageRisk(TypedDict):
     growth_gib_per_month: Quantiles
 
 
-class StrategyResult(TypedDict):
-    """One strategy's figures (``results["strategies"][name]``); units in the names."""
+class StrategyFigures(TypedDict):
+    """The figures every strategy has (:class:`StrategyResult`)."""
 
     title: str
     description: str
@@ -57,6 +57,8 @@ class StrategyResult(TypedDict):
     fork_owners_cash_usd_per_month: Quantiles
     registry_steady_gib: Quantiles
     registry_growth_gib_per_month: Quantiles
+    registry_priced_gib: Quantiles                  # GiB priced along the cleanup's path
+    months_to_registry_steady: Quantiles            # months to the keep_n steady state
     registry_gib: dict[str, Quantiles]              # by accounting
     months_to_quota: Quantiles | None               # None: the scenario has no quota
     delta_vs_baseline_usd_per_month: Quantiles
@@ -71,6 +73,13 @@ class StrategyResult(TypedDict):
     expected_loss_usd_per_month: float
     is_baseline: bool
     notes: list[str]
+
+
+class StrategyResult(StrategyFigures, total=False):
+    """One strategy's figures (``results["strategies"][name]``); units in the names.
+    kaniko's alone also carry claim 5's price (what one cache source costs forks)."""
+
+    fork_single_cache_source_minutes_per_month: Quantiles
 
 
 class InputRow(TypedDict):
