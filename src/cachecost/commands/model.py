@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 from typing import Any, cast
 
 from cachecost.dataset.io import load_dataset
@@ -72,7 +73,8 @@ def recommendation_lines(results: dict[str, Any]) -> list[str]:
     if verdicts:
         lines += ["", "The thread's claims, checked:", *verdicts]
     # swings below the status-quo margin move nothing the decision sees: not listed
-    moving = flips.moving_lines(results)
+    moving = [w for line in flips.moving_lines(results)
+              for w in textwrap.wrap(line, LINE_WIDTH, subsequent_indent="    ")]
     return lines + (["", *moving] if moving else [])
 
 
