@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 from typing import Any, cast
 
 from cachecost.dataset.io import load_dataset
@@ -65,11 +66,16 @@ def recommendation_lines(results: dict[str, Any]) -> list[str]:
     flip it, the dated prices), the claims' verdicts, then the inputs that move the
     runner-up's difference from the baseline most (p10 -> p90)."""
     from cachecost.report import answers, lead
+    from cachecost.report.flips import flip_sentences
     from cachecost.report.names import reader_name
     from cachecost.report.tables import LINE_WIDTH
 
     rec = results["recommendation"]
     lines = ["", *lead.lead_text_lines(results, LINE_WIDTH)]
+    _, context = flip_sentences(results)      # how sure: the same sentences as summary.txt
+    if context:
+        lines += ["", *textwrap.wrap(" ".join(context), LINE_WIDTH, break_long_words=False,
+                                     break_on_hyphens=False)]
     verdicts = answers.verdict_lines(results, LINE_WIDTH)
     if verdicts:
         lines += ["", "The thread's claims, checked:", *verdicts]
