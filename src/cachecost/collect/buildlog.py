@@ -25,15 +25,20 @@ Then each builder's step headers and cache markers are read:
   older buildah ``STEP 2: RUN ...``; then ``--> Using cache <id>`` when cached;
 * kaniko (``pkg/executor/build.go``): while looking its cache up it prints
   ``Using caching version of cmd: <cmd>`` per hit and, at the first miss,
-  ``No cached layer found for cmd <cmd>`` -- and then stops looking (``break``): every
-  later cacheable command runs. A command that runs prints ``Running: [/bin/sh -c ...]``
-  (older versions: ``cmd: /bin/sh``) and, once snapshotted, ``Pushing layer <key> to cache
-  now``. Executed steps are the larger of the commands seen running and the distinct layers
-  pushed (a failing last command runs but is never pushed; ``--cache-copy-layers`` pushes
-  COPY layers too); cached steps are the ``Using caching version`` lines.
+  ``No cached layer found for cmd <cmd>`` -- and then stops looking (``break``). It then
+  logs each instruction as it executes it (``INFO[0008] COPY . .``); a cached one is
+  followed by ``Found cached layer, extracting to filesystem``, any other ran. Without
+  these headers the lookups, ``Running: [...]`` lines and layers pushed (``Pushing layer
+  <key> to cache now``) bound the counts from below.
 
-``FROM`` is not a step. The outcome is ``hit`` (every step cached), ``miss`` (none),
-``partial`` (some), ``unknown`` (no builder markers at all).
+A builder line may sit behind a per-line prefix a log collector adds (timestamps,
+``[task : step]``, ``Step #0:``, ``kubectl logs --prefix``): each marker is searched in the
+whole line. One step rule for every builder (:data:`STEP_INSTRUCTIONS`): ``RUN``,
+``COPY``, ``ADD`` and ``WORKDIR`` are steps -- executed when they ran, cached when served
+from cache; ``FROM`` and config-only instructions are not. The outcome is ``hit`` (every
+step cached), ``miss`` (none), ``partial`` (some), ``unknown`` (no builder markers at
+all). A log GitLab Runner cut at its size limit is marked (``log_limit_bytes``): its
+counts are lower bounds.
 
     result = classify_build_log(trace_text)
     result.outcome, result.cached_steps, result.executed_steps   # ('partial', 3, 2)
