@@ -40,6 +40,7 @@ from cachecost.collect.oci.manifests import (
     ImageManifest,
     Unknown,
     parse_manifest,
+    split_stored,
 )
 from cachecost.collect.oci.summary import (
     DEFAULT_CACHE_PATTERNS,
@@ -61,9 +62,17 @@ class TagImage:
     tag: str
     manifest_digest: str
     platform: str | None
-    blobs: tuple[Blob, ...]
+    blobs: tuple[Blob, ...]      # the blobs the registry stores (foreign layers left out)
     created_at: datetime | None  # config ``created``; only read in cache repositories
     is_cache: bool = False       # its content is a BuildKit cache (whatever the repository name)
+    foreign: tuple[Blob, ...] = ()  # foreign layers: named by the manifest, not stored
+
+
+def tag_image(repository: str, tag: str, digest: str, platform: str | None,
+           blobs: tuple[Blob, ...], created: datetime | None, is_cache: bool) -> TagImage:
+    """A :class:`TagImage` whose foreign layers are listed apart from its stored blobs."""
+    stored, foreign = split_stored(blobs)
+    return TagImage(repository, tag, digest, platform, stored, created, is_cache, foreign)
 
 
 @dataclass(frozen=True)
@@ -115,11 +124,24 @@ class ScanResult:
             return empty_table("registry_layers")
         return pd.DataFrame(rows, columns=list(empty_table("registry_layers").columns))
 
+    def foreign_rows(self) -> list[dict[str, Any]]:
+        """The foreign layers tags name and the registry does not store, one row per
+        (repository, tag, digest): listed, never added to a stored size."""
+        rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for img in self.images:
+            for blob in img.foreign:
+                rows.setdefault((img.repository, img.tag, blob.digest), {
+                    "repository": img.repository, "tag": img.tag, "digest": blob.digest,
+                    "media_type": blob.media_type, "size_bytes": blob.size_bytes,
+                    "urls": list(blob.urls)})
+        return list(rows.values())
+
     def to_json(self) -> dict[str, Any]:
         """Return the JSON document ``cachecost registry-scan --json`` prints."""
         return {
             "registry": self.registry_url,
             **self.summary,
+            "foreign_layers": self.foreign_rows(),
             "skipped": [s.as_dict() for s in self.skipped],
             "scan": {
                 "manifests": self.manifest_count,
@@ -228,8 +250,8 @@ class _Walker:
                        if is_cache or self.needs_age(repository) else None)
             if created is None and is_cache:
                 created = _newest(b.created_at for b in parsed.layers)
-            images.append(TagImage(repository, tag, digest, platform, parsed.blobs, created,
-                                   is_cache))
+            images.append(tag_image(repository, tag, digest, platform, parsed.blobs, created,
+                                 is_cache))
         elif isinstance(parsed, ImageIndex):
             self._collect_index(repository, tag, digest, parsed, platform, depth, images,
                                 skipped)
@@ -250,8 +272,8 @@ class _Walker:
                     created = self._created_of(repository, configs[0])
                 if created is None:
                     created = _newest(b.created_at for b in parsed.blobs)
-            images.append(TagImage(repository, tag, digest, platform, parsed.blobs,
-                                   created, is_cache))
+            images.append(tag_image(repository, tag, digest, platform, parsed.blobs,
+                                 created, is_cache))
         for entry in parsed.readable:
             if depth >= _MAX_INDEX_DEPTH:
                 skipped.append(Skipped(repository, tag, entry.digest, entry.media_type,
