@@ -1,0 +1,237 @@
+"""The jobs of a CI configuration that build container images: recognised by what they run.
+
+See :mod:`cachecost.collect.ciconfig` for how the configuration is merged and the job's
+shell followed. A job builds an image when a command of its ``before_script``/``script``
+is one of
+
+* ``docker build`` / ``docker image build`` / ``docker buildx build`` (``b``),
+  ``podman build``, ``buildah bud`` / ``buildah build``, ``nerdctl build``: Dockerfile
+  ``-f``/``--file`` (relative to the job's directory), else ``<context>/Dockerfile``
+  (the context is the last argument); image from ``-t``/``--tag``;
+* kaniko's ``/kaniko/executor``: ``--dockerfile`` (relative to ``--context``), image from
+  ``--destination``/``-d``;
+* ``buildctl build`` (``buildctl-daemonless.sh build``): ``--local dockerfile=<dir>`` and
+  ``--opt filename=<name>`` (default ``Dockerfile``), image from ``--output
+  type=image,name=<ref>``;
+
+or the job extends ``.fdo.container-build@<distribution>`` (freedesktop.org
+ci-templates; the image is pushed to ``$CI_REGISTRY_IMAGE/$FDO_REPO_SUFFIX`` or
+``$CI_REGISTRY_IMAGE/<distribution>/$FDO_DISTRIBUTION_VERSION``, tagged
+``$FDO_DISTRIBUTION_TAG``; it is built from the template and the variables, so its
+inputs are the CI file defining the job and the scripts ``FDO_DISTRIBUTION_EXEC`` runs).
+
+    builds = container_builds(config, origin)
+    {b.job: b.image for b in builds}      # {'wasm64-emsdk-cross-container': 'emsdk-wasm64-cross'}
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+from cachecost.collect.ciconfig import (
+    FDO_TEMPLATE,
+    PROJECT_DIR,
+    as_list,
+    shell_assignments,
+    shell_commands,
+    expand,
+    resolve_jobs,
+)
+
+#: flags of the build commands that take no value (every other ``-x``/``--x`` takes one)
+_BOOLEAN_FLAGS = frozenset({
+    "--pull", "--no-cache", "--rm", "--force-rm", "-q", "--quiet", "--push", "--load",
+    "--squash", "--compress", "--layers", "--disable-compression", "--disable-content-trust",
+    "--tls-verify", "--cache", "--cache-copy-layers", "--cache-run-layers", "--no-push",
+    "--reproducible", "--single-snapshot", "--skip-tls-verify", "--use-new-run",
+    "--cleanup", "--insecure", "--insecure-pull", "--debug", "--sbom", "--provenance"})
+_DOCKER_LIKE = {"docker": ("build", "buildx", "image", "builder"), "podman": ("build",),
+                "buildah": ("bud", "build"), "nerdctl": ("build",)}
+_WRAPPERS = frozenset({"sudo", "time", "exec", "env", "command", "nice"})
+
+
+@dataclass(frozen=True)
+class ContainerBuild:
+    """One job that builds an image: its name, the image, the files the image is built from.
+
+    ``image`` is None when the pushed repository could not be resolved; ``inputs`` holds
+    repository-relative paths only (a path still naming a run-time variable is left out).
+    """
+
+    job: str
+    image: str | None
+    inputs: tuple[str, ...] = field(default=())
+    builder: str = ""
+
+
+def _options(words: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """A command's options (flag -> values, ``--x=y`` split) and its positional words."""
+    opts: dict[str, list[str]] = {}
+    positional: list[str] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w.startswith("-") and w != "-":
+            flag, eq, value = w.partition("=")
+            if not eq and flag not in _BOOLEAN_FLAGS and i + 1 < len(words):
+                value, i = words[i + 1], i + 1
+            opts.setdefault(flag, []).append(value)
+        else:
+            positional.append(w)
+        i += 1
+    return opts, positional
+
+
+def _first(opts: dict[str, list[str]], *flags: str) -> str | None:
+    for f in flags:
+        if opts.get(f):
+            return opts[f][0]
+    return None
+
+
+def _repo_path(path: str | None) -> str | None:
+    """A repository-relative path, or None (a URL, stdin, a run-time variable, outside)."""
+    if path is None:
+        return None
+    path = PROJECT_DIR.sub("", path.strip())
+    if not path or "$" in path or "://" in path or path == "-" or path.startswith("/"):
+        return None if path not in ("",) else "."
+    norm = posixpath.normpath(path)
+    return None if norm.startswith("..") else norm
+
+
+def _image_of(ref: str | None) -> str | None:
+    """The last path component of a pushed reference, without tag or digest."""
+    if not ref:
+        return None
+    last = ref.split("@", 1)[0].rstrip("/").rsplit("/", 1)[-1].split(":", 1)[0]
+    return last if last and "$" not in last else None
+
+
+def _image_of_dockerfile(path: str | None) -> str | None:
+    """A build that names no pushed reference: its Dockerfile's name without extension
+    (``x.docker``, ``x.Dockerfile``), or for a plain ``Dockerfile`` its directory's name."""
+    if not path:
+        return None
+    head, base = posixpath.split(path)
+    if base.lower() in ("dockerfile", "containerfile"):
+        return posixpath.basename(head) or None
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    return stem.removeprefix("Dockerfile.").removeprefix("Containerfile.") or None
+
+
+def _strip_wrappers(words: list[str]) -> list[str]:
+    while words and (words[0] in _WRAPPERS or ("=" in words[0] and words[0][0].isalpha())):
+        words = words[1:]
+    return words
+
+
+def _dockerfile_in(context: str | None, name: str | None) -> str | None:
+    ctx = _repo_path(context) if context is not None else "."
+    if ctx is None:
+        return None
+    if name is None:
+        return posixpath.normpath(posixpath.join(ctx, "Dockerfile"))
+    rel = _repo_path(name)
+    if rel is None:
+        return None
+    stripped = PROJECT_DIR.sub("", name)
+    return rel if stripped != name else posixpath.normpath(posixpath.join(ctx, rel))
+
+
+def read_build_command(words: list[str]) -> tuple[str, str | None, str | None] | None:
+    """``(builder, dockerfile, pushed ref)`` when ``words`` (expanded) build an image."""
+    words = _strip_wrappers(words)
+    if not words:
+        return None
+    prog = posixpath.basename(words[0])
+    if prog in _DOCKER_LIKE:
+        rest = [w for w in words[1:] if not w.startswith("-")][:2]
+        subs = _DOCKER_LIKE[prog]
+        if not rest or rest[0] not in subs or (rest[0] in ("buildx", "image", "builder")
+                                               and rest[1:2] not in (["build"], ["b"])):
+            return None
+        after = words[words.index(rest[-1] if rest[0] in ("buildx", "image", "builder")
+                                  else rest[0]) + 1:]
+        opts, positional = _options(after)
+        file = _first(opts, "-f", "--file")
+        context = positional[-1] if positional else "."
+        dockerfile = _repo_path(file) if file else _dockerfile_in(context, None)
+        return prog, dockerfile, _first(opts, "-t", "--tag")
+    if prog == "executor" and "kaniko" in words[0]:
+        opts, _ = _options(words[1:])
+        context = _first(opts, "--context", "-c") or "."
+        context = context.removeprefix("dir://")
+        return "kaniko", _dockerfile_in(context, _first(opts, "--dockerfile", "-f")), \
+            _first(opts, "--destination", "-d")
+    if prog in ("buildctl", "buildctl-daemonless.sh") and "build" in words[1:]:
+        opts, _ = _options(words[words.index("build") + 1:])
+        local = dict(v.split("=", 1) for v in opts.get("--local", []) if "=" in v)
+        names = dict(v.split("=", 1) for v in opts.get("--opt", []) if "=" in v)
+        out = dict(kv.split("=", 1) for v in opts.get("--output", []) for kv in v.split(",")
+                   if "=" in kv)
+        return "buildctl", _dockerfile_in(local.get("dockerfile", "."),
+                                          names.get("filename")), out.get("name")
+    return None
+
+
+def _shell_build(name: str, job: dict) -> ContainerBuild | None:
+    """Follow the job's shell to its first build command (variables expanded as it runs)."""
+    env = {**job["variables"], "CI_JOB_NAME": name}
+    script = as_list(job.get("before_script")) + as_list(job.get("script"))
+    for words in shell_commands(script):
+        assigned = shell_assignments(words)
+        if assigned is not None:
+            for key, value in assigned:
+                env[key] = expand(value, env)
+            continue
+        found = read_build_command([expand(w, env) for w in words])
+        if found is not None:
+            builder, dockerfile, ref = found
+            image = _image_of(ref) if ref else _image_of_dockerfile(dockerfile)
+            return ContainerBuild(name, image, (dockerfile,) if dockerfile else (), builder)
+    return None
+
+
+def _fdo_build(name: str, job: dict, origin: dict[str, str]) -> ContainerBuild | None:
+    """A ci-templates container-build job (module doc), or None."""
+    distro = next((m.group(1) for p in as_list(job.get("extends"))
+                   if (m := FDO_TEMPLATE.match(str(p)))), None)
+    if distro is None:
+        return None
+    env = {**job["variables"], "CI_JOB_NAME": name}
+    suffix = expand(env.get("FDO_REPO_SUFFIX", ""), env)
+    version = expand(env.get("FDO_DISTRIBUTION_VERSION", ""), env)
+    image = _image_of(suffix or (f"{distro}/{version}" if version else None))
+    inputs = [origin[job["base_name"]]] if job["base_name"] in origin else []
+    for words in shell_commands([expand(env.get("FDO_DISTRIBUTION_EXEC", ""), env)]):
+        inputs += [p for w in words[1:] if "/" in w or w.endswith((".sh", ".py"))
+                   if (p := _repo_path(w)) is not None and not w.startswith("-")]
+    return ContainerBuild(name, image, tuple(dict.fromkeys(inputs)), "ci-templates")
+
+
+def container_builds(config: dict, origin: dict[str, str] | None = None
+                     ) -> list[ContainerBuild]:
+    """Every visible job of a merged configuration that builds an image, in name order.
+
+    ``origin``: top-level key -> the file defining it (from
+    :func:`~cachecost.collect.ciconfig.merge_ci_files`), for ci-templates jobs' inputs.
+    """
+    out = []
+    for name, job in sorted(resolve_jobs(config).items()):
+        build = _fdo_build(name, job, origin or {}) or _shell_build(name, job)
+        if build is not None:
+            out.append(build)
+    return out
+
+
+def image_inputs_of(builds: list[ContainerBuild]) -> dict[str, list[str]]:
+    """image -> its input paths (every job building the image adds its own), sorted."""
+    out: dict[str, list[str]] = {}
+    for b in builds:
+        if b.image is None:
+            continue
+        paths = out.setdefault(b.image, [])
+        paths += [p for p in b.inputs if p not in paths]
+    return dict(sorted(out.items()))
