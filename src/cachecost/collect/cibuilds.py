@@ -33,10 +33,10 @@ from cachecost.collect.ciconfig import (
     FDO_TEMPLATE,
     PROJECT_DIR,
     as_list,
-    shell_assignments,
-    shell_commands,
     expand,
     resolve_jobs,
+    shell_assignments,
+    shell_commands,
 )
 
 #: flags of the build commands that take no value (every other ``-x``/``--x`` takes one)

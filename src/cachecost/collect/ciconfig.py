@@ -38,8 +38,6 @@ ci-templates the scripts ``FDO_DISTRIBUTION_EXEC`` runs and the CI file defining
 
 from __future__ import annotations
 
-import fnmatch
-import posixpath
 import re
 import shlex
 from collections.abc import Iterable, Iterator
@@ -243,7 +241,8 @@ def resolve_jobs(config: dict) -> dict[str, dict]:
     """
     raw = {str(k): v for k, v in config.items()
            if isinstance(v, dict) and str(k) not in GLOBAL_KEYS}
-    default = config.get("default") if isinstance(config.get("default"), dict) else {}
+    found = config.get("default")
+    default: dict = found if isinstance(found, dict) else {}
     top_vars = _variables(config.get("variables"))
     jobs: dict[str, dict] = {}
     for name in raw:
@@ -350,5 +349,5 @@ _ASSIGN = re.compile(r"^([A-Za-z_]\w*)=(.*)$", re.S)
 def shell_assignments(words: list[str]) -> list[tuple[str, str]] | None:
     """The ``X=...`` of an ``export`` line or a line of assignments only, else None."""
     rest = words[1:] if words[0] in ("export", "declare", "readonly", "local") else words
-    found = [m.groups() for w in rest if (m := _ASSIGN.match(w))]
+    found = [(m.group(1), m.group(2)) for w in rest if (m := _ASSIGN.match(w))]
     return found if found and len(found) == len(rest) else None

@@ -3,12 +3,12 @@
 Three parts, each optional: a GitLab that refuses one (403, 404, GraphQL disabled)
 costs one warning line naming what is missing, and the fetch completes.
 
-1. **Image changes.** The CI configuration at the default branch names each image's
-   Dockerfile: ``.gitlab-ci.d/containers.yml`` and the local files it includes (the
-   ``container-*.yml``; a wildcard include, or no ``containers.yml``, is resolved with the
-   repository tree API) define jobs that extend ``.container_job_template`` and set
-   ``NAME``; the template's script
-   builds ``tests/docker/dockerfiles/$NAME.docker``. Then, per image, the commits on
+1. **Image changes.** The CI configuration at the default branch, read as GitLab reads
+   it (:func:`read_ci_config`: GitLab's own merge from ``GET /projects/:id/ci/lint``; where
+   the token may not lint, ``.gitlab-ci.yml`` and its local includes merged here; a project
+   without it, the ``container*.yml`` of ``.gitlab-ci.d``), names the jobs that build
+   images and each image's Dockerfile, resolved through the job's variables and shell
+   (:mod:`cachecost.collect.cibuilds`). Then, per image, the commits on
    the default branch that touched that file since the window start
    (``commits?path=&since=``) are the image's change events: the ``image_changes``
    table (image, commit, time = committed date, path).
@@ -24,7 +24,7 @@ costs one warning line naming what is missing, and the fetch completes.
    (GraphQL ``rootStorageStatistics``, what GitLab counts against a quota), stored in
    ``metadata.json`` under ``registry_usage`` with the time read.
 
-Incremental: a re-fetch asks for the newest commit touching the CI directory and each
+Incremental: a re-fetch asks for the newest commit touching the CI files' directories and each
 input directory (``per_page=1``) and reads the CI files again only when the first moved,
 the image commits only when a directory's newest commit is neither the one seen last
 time nor one already stored. Forks cost one page when nothing changed:
