@@ -11,7 +11,11 @@ newest dates the cache. A BuildKit cache is a cache repository whatever its name
 repositories need no age, so their configs are not fetched. Requests run on a bounded
 thread pool; manifests and configs are content-addressed, so each digest is
 fetched once per scan. Unknown media types are listed in
-:attr:`ScanResult.skipped`, never fatal.
+:attr:`ScanResult.skipped`, never fatal; so is a listed tag whose manifest is not found,
+said apart: still listed when asked again (broken before the scan: the registry kept the
+tag and lost its manifest) or gone (deleted while the scan ran). Foreign layers (Windows
+base layers the registry does not store) are kept apart from the stored blobs
+(:attr:`TagImage.foreign`).
 
     result = scan_registry("http://127.0.0.1:5000", ["app", "app-cache"])
     result.summary["total"]["unique_bytes"]       # what a deduplicating registry stores
@@ -51,6 +55,10 @@ from cachecost.collect.oci.summary import (
 from cachecost.dataset.io import empty_table
 
 DEFAULT_MAX_WORKERS = 8
+#: why a listed tag could not be read: deleted while the scan ran ...
+VANISHED_TAG = "tag vanished during the scan"
+#: ... or already broken when it began
+BROKEN_TAG = "tag broken before the scan"
 _MAX_INDEX_DEPTH = 2  # an index inside an index is legal; deeper is not followed
 
 
@@ -215,6 +223,17 @@ class _Walker:
             self.manifest_count += 1
         return manifest
 
+    def _why_missing(self, repository: str, tag: str) -> str:
+        """A listed tag whose manifest is not found: deleted since the tags were listed
+        (no longer listed), or broken before the scan (still listed: the registry keeps a
+        tag whose manifest it lost, e.g. to garbage collection). One more listing."""
+        try:
+            listed = tag in self.client.list_tags(repository)
+        except RegistryNotFound:
+            listed = False
+        return (f"{BROKEN_TAG}: still listed, its manifest is not found" if listed
+                else VANISHED_TAG)
+
     def _created_of(self, repository: str, config: Blob) -> datetime | None:
         with self._lock:
             if config.digest in self._created:
@@ -232,7 +251,7 @@ class _Walker:
         try:
             manifest = self._manifest(repository, tag)
         except RegistryNotFound:
-            return [], [Skipped(repository, tag, None, "", "tag vanished during the scan")]
+            return [], [Skipped(repository, tag, None, "", self._why_missing(repository, tag))]
         images: list[TagImage] = []
         skipped: list[Skipped] = []
         self._collect(repository, tag, manifest.media_type, manifest.digest, manifest.body,
