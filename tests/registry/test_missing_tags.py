@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from registry_testkit import Pusher, make_layer
+from registry_testkit import Pusher, RegistryServer, make_layer
 
 from cachecost.collect.oci import scan_registry
 from cachecost.collect.oci.client import RegistryClient
@@ -19,11 +19,21 @@ from cachecost.collect.oci.scan import BROKEN_TAG, VANISHED_TAG
 pytestmark = pytest.mark.registry
 
 
+@pytest.fixture(scope="module")
+def own_registry(tmp_path_factory, registry):
+    """A registry of this module's own (the session one proves the binary exists): the
+    other tests scan the whole catalog of theirs."""
+    server = RegistryServer(tmp_path_factory.mktemp("registry-missing")).start()
+    yield server
+    server.stop()
+
+
 def _reasons(result) -> dict[str, str]:
     return {f"{s.repository}:{s.tag}": s.reason for s in result.skipped}
 
 
-def test_broken_tag_is_not_said_to_vanish(registry) -> None:
+def test_broken_tag_is_not_said_to_vanish(own_registry) -> None:
+    registry = own_registry
     pusher = Pusher(registry.url)
     desc, _ = pusher.push_image("missing/broken", "v1", [make_layer("broken-1")],
                                 created="2024-01-01T00:00:00Z")
@@ -61,7 +71,8 @@ class _DeletesAfterListing(RegistryClient):
         return tags
 
 
-def test_tag_deleted_during_the_scan_vanished(registry) -> None:
+def test_tag_deleted_during_the_scan_vanished(own_registry) -> None:
+    registry = own_registry
     pusher = Pusher(registry.url)
     pusher.push_image("missing/vanish", "v1", [make_layer("vanish-1")],
                       created="2024-01-01T00:00:00Z")
