@@ -47,10 +47,11 @@ from pathlib import Path
 import yaml
 
 from cachecost.collect.buildlog import classify_build_log
+from cachecost.dataset.catalog import QEMU_DOCKERFILE
 from cachecost.errors import CachecostError, read_user_file
 
 _PARALLEL_INDEX = re.compile(r" \d+/\d+$")
-_DOCKERFILE = re.compile(r"tests/docker/dockerfiles/([A-Za-z0-9][\w.+-]*?)\.docker\b")
+_DOCKERFILE = re.compile(QEMU_DOCKERFILE)
 _PUSH = re.compile(
     r"(?:The push refers to repository \[|Pushing image to |Pushed )"
     r"([\w.-]+(?::\d+)?/[\w./-]+?)(?:[:@][\w.:-]+)?\]?\s*$"

@@ -5,8 +5,8 @@ costs one warning line naming what is missing, and the fetch completes.
 
 1. **Image changes.** The CI configuration at the default branch, read as GitLab reads
    it (:func:`read_ci_config`: GitLab's own merge from ``GET /projects/:id/ci/lint``; where
-   the token may not lint, ``.gitlab-ci.yml`` and its local includes merged here; a project
-   without it, the ``container*.yml`` of ``.gitlab-ci.d``), names the jobs that build
+   the token may not lint, the project's CI file and its local includes merged here; else
+   QEMU's layout from the catalog), names the jobs that build
    images and each image's Dockerfile, resolved through the job's variables and shell
    (:mod:`cachecost.collect.cibuilds`). Then, per image, the commits on
    the default branch that touched that file since the window start
@@ -61,14 +61,12 @@ from cachecost.collect.gitlab.graphql import GraphqlUnavailable, namespace_regis
 from cachecost.collect.gitlab.projects import ProjectInfo
 from cachecost.collect.gitlab.repository import list_commits, list_tree, read_file
 from cachecost.collect.store import Store, rows_to_frame
+from cachecost.dataset.catalog import QEMU_CI_ENTRY, QEMU_CI_FILES
 from cachecost.errors import CachecostError
 
 #: GitLab's default CI configuration file, and the name given to GitLab's own merge of it
 GITLAB_CI_ENTRY = ".gitlab-ci.yml"
 MERGED = "(merged by GitLab)"
-CI_DIR = ".gitlab-ci.d"
-CI_ENTRY = f"{CI_DIR}/containers.yml"
-CI_PATTERN = "container*.yml"
 #: Requests fork sampling may spend (the forks list included).
 FORK_REQUEST_BUDGET = 100
 
@@ -162,24 +160,28 @@ def _probes(paths: list[str]) -> list[str]:
     return sorted({posixpath.dirname(p) or p for p in paths})
 
 
-def read_ci_config(client: GitlabClient, project_id: int, ref: str) -> CiSource:
+def read_ci_config(client: GitlabClient, project_id: int, ref: str,
+                   ci_config_path: str | None = None) -> CiSource:
     """Read the project's CI configuration at ``ref`` as GitLab reads it.
 
     GitLab's own merge first (``GET /projects/:id/ci/lint``,
     :func:`~cachecost.collect.gitlab.cilint.merged_ci_config`: one request, every kind of
-    include resolved). Where the token may not lint: ``.gitlab-ci.yml`` and the local files
-    it includes, merged here the same way (:mod:`cachecost.collect.ciconfig`). A project
-    whose CI file is elsewhere (``ci_config_path``): the ``container*.yml`` files of
-    ``.gitlab-ci.d`` (``containers.yml`` and what it includes, else a tree listing).
+    include resolved). Where the token may not lint: the project's CI file
+    (``ci_config_path``, default ``.gitlab-ci.yml``) and the local files it includes,
+    merged here the same way (:mod:`cachecost.collect.ciconfig`). Where that is not
+    readable either (another project's file, a URL): QEMU's layout from the catalog
+    (:data:`~cachecost.dataset.catalog.QEMU_CI_ENTRY`).
     """
     merged = merged_ci_config(client, project_id, ref)
     if merged is not None:
         return CiSource({MERGED: merged.config}, MERGED, _probes(list(merged.local_files)))
-    docs = _read_includes(client, project_id, ref, GITLAB_CI_ENTRY)
-    if docs:
-        return CiSource(docs, GITLAB_CI_ENTRY, _probes(list(docs)))
-    docs = _read_includes(client, project_id, ref, CI_ENTRY, f"{CI_DIR}/{CI_PATTERN}")
-    return CiSource(docs, None, _probes(list(docs)) or [CI_DIR])
+    entry = ci_config_path or GITLAB_CI_ENTRY
+    if "@" not in entry and "://" not in entry:
+        docs = _read_includes(client, project_id, ref, entry.lstrip("/"))
+        if docs:
+            return CiSource(docs, entry.lstrip("/"), _probes(list(docs)))
+    docs = _read_includes(client, project_id, ref, QEMU_CI_ENTRY, QEMU_CI_FILES)
+    return CiSource(docs, None, _probes(list(docs)) or [posixpath.dirname(QEMU_CI_ENTRY)])
 
 
 # --------------------------------------------------------------------------- the phase
@@ -215,7 +217,7 @@ class _Measure:
         probes: list[str] = st.get("ci_probes") or []
         ci_heads = {p: self._head(pid, ref, p) for p in probes}
         if not inputs or not probes or any(ci_heads[p] != heads.get(p) for p in probes):
-            source = read_ci_config(self.client, pid, ref)
+            source = read_ci_config(self.client, pid, ref, self.project.ci_config_path)
             config, origin = merge_ci_files(source.docs, source.entry)
             builds = container_builds(config, origin)
             inputs = image_inputs_of(builds)
