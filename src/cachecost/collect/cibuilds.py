@@ -27,11 +27,10 @@ inputs are the CI file defining the job and the scripts ``FDO_DISTRIBUTION_EXEC`
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 
 from cachecost.collect.ciconfig import (
-    FDO_TEMPLATE,
-    PROJECT_DIR,
     as_list,
     expand,
     resolve_jobs,
@@ -48,6 +47,10 @@ _BOOLEAN_FLAGS = frozenset({
     "--cleanup", "--insecure", "--insecure-pull", "--debug", "--sbom", "--provenance"})
 _DOCKER_LIKE = {"docker": ("build", "buildx", "image", "builder"), "podman": ("build",),
                 "buildah": ("bud", "build"), "nerdctl": ("build",)}
+#: ci-templates' container-build templates: ``.fdo.container-build@<distribution>[@<arch>]``
+_FDO_TEMPLATE = re.compile(r"^\.fdo\.container-build@([\w.-]+?)(?:@[\w.-]+)?$")
+#: the job's directory as GitLab names it: paths under it are repository paths
+_PROJECT_DIR = re.compile(r"^(?:\$\{?CI_PROJECT_DIR\}?|\$\{?CI_BUILDS_DIR\}?[^/]*)/?")
 _WRAPPERS = frozenset({"sudo", "time", "exec", "env", "command", "nice"})
 
 
@@ -94,7 +97,7 @@ def _repo_path(path: str | None) -> str | None:
     """A repository-relative path, or None (a URL, stdin, a run-time variable, outside)."""
     if path is None:
         return None
-    path = PROJECT_DIR.sub("", path.strip())
+    path = _PROJECT_DIR.sub("", path.strip())
     if not path or "$" in path or "://" in path or path == "-" or path.startswith("/"):
         return None if path not in ("",) else "."
     norm = posixpath.normpath(path)
@@ -136,7 +139,7 @@ def _dockerfile_in(context: str | None, name: str | None) -> str | None:
     rel = _repo_path(name)
     if rel is None:
         return None
-    stripped = PROJECT_DIR.sub("", name)
+    stripped = _PROJECT_DIR.sub("", name)
     return rel if stripped != name else posixpath.normpath(posixpath.join(ctx, rel))
 
 
@@ -197,7 +200,7 @@ def _shell_build(name: str, job: dict) -> ContainerBuild | None:
 def _fdo_build(name: str, job: dict, origin: dict[str, str]) -> ContainerBuild | None:
     """A ci-templates container-build job (module doc), or None."""
     distro = next((m.group(1) for p in as_list(job.get("extends"))
-                   if (m := FDO_TEMPLATE.match(str(p)))), None)
+                   if (m := _FDO_TEMPLATE.match(str(p)))), None)
     if distro is None:
         return None
     env = {**job["variables"], "CI_JOB_NAME": name}

@@ -55,10 +55,8 @@ GLOBAL_KEYS = frozenset({"default", "include", "stages", "variables", "workflow"
 DEFAULT_KEYS = ("after_script", "artifacts", "before_script", "cache", "hooks", "id_tokens",
                 "image", "interruptible", "retry", "services", "tags", "timeout")
 _MAX_EXTENDS_DEPTH = 11
-FDO_TEMPLATE = re.compile(r"^\.fdo\.container-build@([\w.-]+?)(?:@[\w.-]+)?$")
 #: variables GitLab sets at run time: left as they are (a path naming one is unresolved)
 _RUNTIME_PREFIXES = ("CI_", "GITLAB_")
-PROJECT_DIR = re.compile(r"^(?:\$\{?CI_PROJECT_DIR\}?|\$\{?CI_BUILDS_DIR\}?[^/]*)/?")
 
 
 @dataclass(frozen=True)

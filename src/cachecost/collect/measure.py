@@ -181,7 +181,7 @@ def read_ci_config(client: GitlabClient, project_id: int, ref: str,
         if docs:
             return CiSource(docs, entry.lstrip("/"), _probes(list(docs)))
     docs = _read_includes(client, project_id, ref, QEMU_CI_ENTRY, QEMU_CI_FILES)
-    return CiSource(docs, None, _probes(list(docs)) or [posixpath.dirname(QEMU_CI_ENTRY)])
+    return CiSource(docs, None, _probes(list(docs)))
 
 
 # --------------------------------------------------------------------------- the phase
@@ -223,13 +223,16 @@ class _Measure:
             inputs = image_inputs_of(builds)
             st["ci_builds"] = {b.job: b.image for b in builds}
             st["ci_jobs"] = sorted(resolve_jobs(config))
+            if not source.docs:
+                raise CachecostError(f"no CI configuration readable at {ref} (GitLab's "
+                                     f"merge refused, {GITLAB_CI_ENTRY} not found)")
+            if not inputs:
+                raise CachecostError(f"no job building a container image in the CI "
+                                     f"configuration at {ref}")
             if source.probes != probes:
                 probes = source.probes
                 ci_heads = {p: self._head(pid, ref, p) for p in probes}
             st["ci_probes"] = probes
-        if not inputs:
-            raise CachecostError(f"no job building a container image in the CI "
-                                 f"configuration at {ref}")
         dirs = sorted({posixpath.dirname(p) for paths in inputs.values() for p in paths})
         # The newest commit touching each input directory: not asked on a first read (the
         # per-image lists are read anyway); later a probe that matches the stored head, or
