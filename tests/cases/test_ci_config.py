@@ -112,6 +112,38 @@ def test_expand_like_the_shell(text, env, want) -> None:
     assert expand(text, dict(env)) == want
 
 
+@pytest.mark.parametrize("variables, script, want", [
+    # the job moves before building: paths are from where it runs
+    ({}, ['cd docker/app && docker build -t "$CI_REGISTRY_IMAGE/app:1" .'],
+     ("app", ("docker/app/Dockerfile",))),
+    # variables naming variables, expanded as GitLab does before the shell starts
+    ({"BASE": "$CI_REGISTRY_IMAGE/imgs", "DIR": "images/$NAME", "NAME": "web"},
+     ["docker build -t $BASE/$NAME -f $DIR/Dockerfile ."], ("web", ("images/web/Dockerfile",))),
+    # kaniko: a relative --dockerfile is read in --context
+    ({}, ["/kaniko/executor --context ci/img --dockerfile Containerfile --destination r/x:1"],
+     ("x", ("ci/img/Containerfile",))),
+    # wrappers and --flag=value spellings
+    ({}, ["sudo docker image build --file=ci/Dockerfile.ci --tag=reg/ci-base ."],
+     ("ci-base", ("ci/Dockerfile.ci",))),
+    ({}, ["podman build --layers=false -t reg/p ."], ("p", ("Dockerfile",))),
+    ({}, ["nerdctl build -t reg/n sub"], ("n", ("sub/Dockerfile",))),
+    # the Dockerfile on stdin, or a directory outside the repository: no input path
+    ({}, ["docker build -t r/s - < Dockerfile"], ("s", ())),
+    ({}, ["cd /tmp && docker build -t r/t ."], ("t", ())),
+])
+def test_build_commands_in_other_shapes(variables, script, want) -> None:
+    docs = {"c.yml": {"job": {"stage": "test", "variables": variables, "script": script}}}
+    assert _builds(docs) == {"job": want}
+
+
+@pytest.mark.parametrize("script", [
+    ['echo "docker build -t x ."'], ["docker run --rm x make"], ["docker buildx ls"],
+    ["make docker-verify"], ["buildah push x"],
+])
+def test_commands_that_build_nothing(script) -> None:
+    assert _builds({"c.yml": {"job": {"script": script}}}) == {}
+
+
 # ------------------------------------------------------------------ GitLab's merge rules
 def test_includes_merge_in_order_the_including_file_last() -> None:
     """root includes a then b; b's ``x`` wins over a's, root's own variables over both;

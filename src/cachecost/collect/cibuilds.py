@@ -93,14 +93,18 @@ def _first(opts: dict[str, list[str]], *flags: str) -> str | None:
     return None
 
 
-def _repo_path(path: str | None) -> str | None:
-    """A repository-relative path, or None (a URL, stdin, a run-time variable, outside)."""
+def _repo_path(path: str | None, cwd: str = ".") -> str | None:
+    """``path`` as a repository path: under ``$CI_PROJECT_DIR`` from the root, relative
+    from the job's directory ``cwd``; None for a URL, stdin, an absolute path elsewhere,
+    a path still naming a run-time variable, or one leaving the repository."""
     if path is None:
         return None
-    path = _PROJECT_DIR.sub("", path.strip())
-    if not path or "$" in path or "://" in path or path == "-" or path.startswith("/"):
-        return None if path not in ("",) else "."
-    norm = posixpath.normpath(path)
+    text = path.strip()
+    anchored = _PROJECT_DIR.sub("", text)
+    base = "." if anchored != text else cwd
+    if "$" in anchored or "://" in anchored or anchored == "-" or anchored.startswith("/"):
+        return None
+    norm = posixpath.normpath(posixpath.join(base, anchored or "."))
     return None if norm.startswith("..") else norm
 
 
@@ -130,21 +134,19 @@ def _strip_wrappers(words: list[str]) -> list[str]:
     return words
 
 
-def _dockerfile_in(context: str | None, name: str | None) -> str | None:
-    ctx = _repo_path(context) if context is not None else "."
+def _dockerfile_in(context: str, name: str | None, cwd: str) -> str | None:
+    """The Dockerfile ``name`` read relative to ``context`` (kaniko, buildctl), default
+    ``<context>/Dockerfile``."""
+    ctx = _repo_path(context, cwd)
     if ctx is None:
         return None
-    if name is None:
-        return posixpath.normpath(posixpath.join(ctx, "Dockerfile"))
-    rel = _repo_path(name)
-    if rel is None:
-        return None
-    stripped = _PROJECT_DIR.sub("", name)
-    return rel if stripped != name else posixpath.normpath(posixpath.join(ctx, rel))
+    return _repo_path(name or "Dockerfile", ctx)
 
 
-def read_build_command(words: list[str]) -> tuple[str, str | None, str | None] | None:
-    """``(builder, dockerfile, pushed ref)`` when ``words`` (expanded) build an image."""
+def read_build_command(words: list[str], cwd: str = "."
+                       ) -> tuple[str, str | None, str | None] | None:
+    """``(builder, dockerfile, pushed ref)`` when ``words`` (expanded) build an image;
+    ``cwd``: the job's directory (repository path) the command runs in."""
     words = _strip_wrappers(words)
     if not words:
         return None
@@ -160,13 +162,13 @@ def read_build_command(words: list[str]) -> tuple[str, str | None, str | None] |
         opts, positional = _options(after)
         file = _first(opts, "-f", "--file")
         context = positional[-1] if positional else "."
-        dockerfile = _repo_path(file) if file else _dockerfile_in(context, None)
+        dockerfile = _repo_path(file, cwd) if file else _dockerfile_in(context, None, cwd)
         return prog, dockerfile, _first(opts, "-t", "--tag")
     if prog == "executor" and "kaniko" in words[0]:
         opts, _ = _options(words[1:])
         context = _first(opts, "--context", "-c") or "."
         context = context.removeprefix("dir://")
-        return "kaniko", _dockerfile_in(context, _first(opts, "--dockerfile", "-f")), \
+        return "kaniko", _dockerfile_in(context, _first(opts, "--dockerfile", "-f"), cwd), \
             _first(opts, "--destination", "-d")
     if prog in ("buildctl", "buildctl-daemonless.sh") and "build" in words[1:]:
         opts, _ = _options(words[words.index("build") + 1:])
@@ -175,13 +177,24 @@ def read_build_command(words: list[str]) -> tuple[str, str | None, str | None] |
         out = dict(kv.split("=", 1) for v in opts.get("--output", []) for kv in v.split(",")
                    if "=" in kv)
         return "buildctl", _dockerfile_in(local.get("dockerfile", "."),
-                                          names.get("filename")), out.get("name")
+                                          names.get("filename"), cwd), out.get("name")
     return None
 
 
-def _shell_build(name: str, job: dict) -> ContainerBuild | None:
-    """Follow the job's shell to its first build command (variables expanded as it runs)."""
+def job_environment(name: str, job: dict) -> dict[str, str]:
+    """The job's variables as its shell starts with them: each value expanded against the
+    others (GitLab expands variables that name variables), ``CI_JOB_NAME`` set."""
     env = {**job["variables"], "CI_JOB_NAME": name}
+    for _ in range(3):                  # a variable naming one that names another
+        env = {k: expand(v, dict(env)) for k, v in env.items()}
+    return env
+
+
+def _shell_build(name: str, job: dict) -> ContainerBuild | None:
+    """Follow the job's shell to its first build command (variables expanded as it runs,
+    ``cd`` followed)."""
+    env = job_environment(name, job)
+    cwd: str | None = "."
     script = as_list(job.get("before_script")) + as_list(job.get("script"))
     for words in shell_commands(script):
         assigned = shell_assignments(words)
@@ -189,9 +202,14 @@ def _shell_build(name: str, job: dict) -> ContainerBuild | None:
             for key, value in assigned:
                 env[key] = expand(value, env)
             continue
-        found = read_build_command([expand(w, env) for w in words])
+        words = [expand(w, env) for w in words]
+        if words[0] in ("cd", "pushd"):
+            cwd = _repo_path(words[1] if len(words) > 1 else "$CI_PROJECT_DIR", cwd or ".")
+            continue
+        found = read_build_command(words, cwd or ".")
         if found is not None:
             builder, dockerfile, ref = found
+            dockerfile = dockerfile if cwd is not None else None
             image = _image_of(ref) if ref else _image_of_dockerfile(dockerfile)
             return ContainerBuild(name, image, (dockerfile,) if dockerfile else (), builder)
     return None
@@ -203,14 +221,14 @@ def _fdo_build(name: str, job: dict, origin: dict[str, str]) -> ContainerBuild |
                    if (m := _FDO_TEMPLATE.match(str(p)))), None)
     if distro is None:
         return None
-    env = {**job["variables"], "CI_JOB_NAME": name}
+    env = job_environment(name, job)
     suffix = expand(env.get("FDO_REPO_SUFFIX", ""), env)
     version = expand(env.get("FDO_DISTRIBUTION_VERSION", ""), env)
     image = _image_of(suffix or (f"{distro}/{version}" if version else None))
     inputs = [origin[job["base_name"]]] if job["base_name"] in origin else []
     for words in shell_commands([expand(env.get("FDO_DISTRIBUTION_EXEC", ""), env)]):
         inputs += [p for w in words[1:] if "/" in w or w.endswith((".sh", ".py"))
-                   if (p := _repo_path(w)) is not None and not w.startswith("-")]
+                   if not w.startswith("-") and (p := _repo_path(w)) is not None]
     return ContainerBuild(name, image, tuple(dict.fromkeys(inputs)), "ci-templates")
 
 

@@ -337,8 +337,28 @@ def shell_commands(script: list) -> Iterator[list[str]]:
                 words = shlex.split(part, comments=True)
             except ValueError:
                 continue
+            words = _without_redirections(words)
             if words:
                 yield words
+
+
+_REDIRECT = re.compile(r"^(?:\d*|&)(?:<<?<?|>>?)(?:&\d+|&-)?(.*)$")
+
+
+def _without_redirections(words: list[str]) -> list[str]:
+    """The words without their redirections (``< file``, ``>/dev/null``, ``2>&1``)."""
+    out: list[str] = []
+    skip = False
+    for w in words:
+        if skip:
+            skip = False
+            continue
+        m = _REDIRECT.match(w)
+        if m and not w.isdigit():
+            skip = m.group(1) == "" and not w.endswith(("&1", "&2", "&-"))
+            continue
+        out.append(w)
+    return out
 
 
 _ASSIGN = re.compile(r"^([A-Za-z_]\w*)=(.*)$", re.S)
