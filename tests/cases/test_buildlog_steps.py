@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cachecost.cli import main
 from cachecost.collect.buildlog import classify_build_log
@@ -227,3 +229,24 @@ def test_buildlog_command_says_a_log_was_cut(tmp_path, capsys) -> None:
     assert out[0] == (f"{cut}: kaniko, hit, 1 cached / 0 executed steps (log cut at "
                       "GitLab Runner's 4,194,304-byte limit: counts are lower bounds)")
     assert out[1] == f"{whole}: kaniko, partial, 1 cached / 2 executed steps"
+
+
+# ------------------------------------------------------------------ any prefix (property)
+
+#: prefix characters: letters, digits and the punctuation collectors frame lines with; none
+#: that starts a builder token ('#', '-', '[', '"', '{') and no capital I, O, S or T (so no
+#: "INFO[", "Step", "STEP", "time="), so the prefix cannot itself read as a builder line
+_PREFIX_CHARS = st.sampled_from(list("abcdefghijklmnopqrstuvwxyzABCDEFGHJKLMNPQRUVWXYZ"
+                                     "0123456789 :/.|│]()_@+,")) 
+_PREFIX = st.tuples(st.text(_PREFIX_CHARS, max_size=30),
+                    st.sampled_from([" ", "  │ ", "] ", ": ", "| ", "\t"]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(prefix=_PREFIX, build=st.sampled_from(sorted(BUILDS)))
+def test_any_prefix_ending_in_a_separator(prefix, build) -> None:
+    """A prefix of any text that ends in a separator (space, frame, bracket, colon) in front
+    of every line: the same build, partial 1/2, whatever the builder and format."""
+    head = "".join(prefix)
+    lines = [head + line for line in BUILDS[build]]
+    assert _counts("\n".join(lines) + "\n") == (build.split("-")[0], "partial", 1, 2)
