@@ -157,6 +157,15 @@ def test_includes_merge_in_order_the_including_file_last() -> None:
     assert origin["x"] == "root.yml"
 
 
+def test_file_with_a_spec_header_reads_its_inputs_defaults() -> None:
+    """``spec: inputs: {dir: {default: ci/images}}`` then ``---``: the job's
+    ``$[[ inputs.dir ]]`` is ci/images."""
+    doc = load_ci_yaml("spec:\n  inputs:\n    dir:\n      default: ci/images\n---\n"
+                       "img:\n  script:\n    - docker build -t r/base -f $[[ inputs.dir ]]/"
+                       "base.Dockerfile .\n")
+    assert _builds({"c.yml": doc}) == {"img": ("base", ("ci/images/base.Dockerfile",))}
+
+
 def test_wildcard_include() -> None:
     """``include: 'ci/*.yml'`` takes ci/a.yml and ci/b.yml, not ci/sub/c.yml."""
     docs = {"r.yml": {"include": "ci/*.yml"}, "ci/a.yml": {"a": {"script": ["1"]}},

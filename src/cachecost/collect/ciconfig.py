@@ -80,9 +80,31 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
 CiLoader.add_multi_constructor("!", _tag)
 
 
+_INPUT = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]")
+
+
 def load_ci_yaml(text: str) -> dict:
-    """Parse one CI file; a file that is no mapping is empty. Raises ``yaml.YAMLError``."""
-    doc = yaml.load(text, Loader=CiLoader)  # noqa: S506 - a SafeLoader subclass
+    """Parse one CI file; a file that is no mapping is empty. Raises ``yaml.YAMLError``.
+
+    A file with a ``spec:`` header (``spec: inputs: ...``, then ``---``, then the
+    configuration: GitLab's ``ci/yaml/inputs.md``) is its second document, its
+    ``$[[ inputs.x ]]`` replaced by the inputs' defaults (an include's own ``inputs:`` are
+    not applied).
+    """
+    docs = list(yaml.load_all(text, Loader=CiLoader))  # noqa: S506 - a SafeLoader subclass
+    head = docs[0] if docs else None
+    if len(docs) >= 2 and isinstance(head, dict) and "spec" in head:
+        found = head.get("spec")
+        spec: dict = found if isinstance(found, dict) else {}
+        found = spec.get("inputs")
+        inputs: dict = found if isinstance(found, dict) else {}
+        defaults = {str(k): str(v.get("default", "")) if isinstance(v, dict) else ""
+                    for k, v in inputs.items()}
+        body = text.split("\n---", 1)[1] if "\n---" in text else ""
+        body = _INPUT.sub(lambda m: defaults.get(m.group(1), m.group(0)), body)
+        doc = yaml.load(body, Loader=CiLoader)  # noqa: S506 - a SafeLoader subclass
+    else:
+        doc = head
     return doc if isinstance(doc, dict) else {}
 
 
