@@ -244,15 +244,19 @@ def test_every_builder_by_what_the_job_runs() -> None:
 
 
 def test_mapper_uses_what_the_configuration_runs() -> None:
-    """With the configuration read, the stage no longer decides: verify-containers (stage
-    containers, runs make) is no build, kaniko-image (stage build) is; a job it does not
-    define falls back to the stage rule; a ``parallel: 3`` index is the same job."""
+    """With the configuration read, a job that runs a build command is a build whatever its
+    stage (kaniko-image, stage build); one that shows none -- verify-containers runs
+    ``make``, which may build -- and one it does not define follow the stage rule, until a
+    log shows the job builds nothing; a ``parallel: 3`` index is the same job."""
     config, origin = merge_ci_files(_docs(CONFIGS / "builders"), ".gitlab-ci.yml")
     mapper = ImageMapper()
     mapper.use_ci_config(sorted(resolve_jobs(config)),
                          {b.job: b.image for b in container_builds(config, origin)})
+    assert mapper.is_container_build("verify-containers", "containers")
+    mapper.learn_from_log("verify-containers", "$ make docker-verify\nJob succeeded\n")
     assert not mapper.is_container_build("verify-containers", "containers")
     assert mapper.is_container_build("kaniko-image", "build")
+    assert not mapper.is_container_build("unit-tests", "test")
     assert mapper.image_for("kaniko-image") == "app"
     assert mapper.image_for("buildx-image: [arm64]") == "multi-arm64"
     assert mapper.is_container_build("unknown-job", "containers")

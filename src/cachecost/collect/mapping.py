@@ -4,10 +4,11 @@ In QEMU a job's name is not its image's: ``arm64-debian-cross-container``
 builds ``debian-arm64-cross`` from ``tests/docker/dockerfiles/debian-arm64-cross.docker``
 and pushes ``qemu/debian-arm64-cross``. First rule: the CI configuration, read as GitLab
 merges it (:mod:`cachecost.collect.cibuilds`, by the measurement phase): a job it defines
-is a container build when it runs a build command (or extends ci-templates'
-``.fdo.container-build@...``), with the image it pushes -- whatever its stage
-(:meth:`ImageMapper.use_ci_config`). For jobs the configuration does not define (read
-before the first measurement, or from an include it could not read), the default rule:
+that runs a build command (or extends ci-templates' ``.fdo.container-build@...``) is a
+container build, with the image it pushes -- whatever its stage
+(:meth:`ImageMapper.use_ci_config`). A job that runs no build command the configuration
+shows (it may call a script or a make target that does), or one it does not define, follows
+the default rule:
 
 1. a job in stage ``containers`` is a container build -- until one of its logs shows
    that it builds nothing (no image named, no builder's step markers, no build
@@ -148,8 +149,10 @@ class ImageMapper:
         if name in self.not_builds or name in self.learned_not_builds:
             return False
         ci_name = self._ci_name(name)
-        if ci_name is not None:
-            return ci_name in self.ci_builds
+        if ci_name is not None and ci_name in self.ci_builds:
+            return True         # it runs a build command, whatever its stage
+        # no build command the configuration shows (one may sit in a script or a make
+        # target it calls): the stage decides, until a log shows the job builds nothing
         return stage in self.container_stages
 
     def image_for(self, name: str) -> str | None:
