@@ -191,6 +191,22 @@ def test_prefixed_repeated_header_counts_once() -> None:
     assert _counts(text) == ("docker", "partial", 1, 1)
 
 
+def test_builder_lines_inside_a_buildkit_run_are_its_output() -> None:
+    """A RUN of the BuildKit build prints a classic build and kaniko-style lines of its own
+    (``#7 0.512 Step 1/3 : RUN x``): they are the RUN's output. BuildKit: RUN apk cached
+    (#6), RUN ./nested-build.sh ran (#7): 1 cached, 1 executed."""
+    text = "\n".join([
+        "#5 [1/3] FROM docker.io/library/alpine", "#5 DONE 0.0s",
+        "#6 [2/3] RUN apk add docker", "#6 CACHED",
+        "#7 [3/3] RUN ./nested-build.sh", "#7 0.512 Step 1/3 : FROM busybox",
+        "#7 0.513 Step 2/3 : RUN a", "#7 0.514  ---> Using cache",
+        "#7 0.515 Step 3/3 : RUN b", "#7 0.516  ---> Using cache",
+        "#7 0.600 INFO[0000] Using caching version of cmd: RUN c",
+        "#7 0.601 INFO[0000] RUN c", "#7 0.602 INFO[0000] Found cached layer, extracting",
+        "#7 DONE 1.2s"]) + "\n"
+    assert _counts(text) == ("buildkit", "partial", 1, 1)
+
+
 # ------------------------------------------------------------------ logs cut at the limit
 def _cut(lines: list[str], notice: str) -> str:
     return "\n".join(lines) + "\n" + notice

@@ -66,6 +66,9 @@ _DOCKER_CACHED = re.compile(_B + r"---> Using cache\s*$")
 _BUILDKIT_STEP = re.compile(_B + r"#(\d+) \[([^\]]*?)\s*(\d+)/(\d+)\] (\w+)")
 _BUILDKIT_STATUS = re.compile(_B + r"#(\d+) (CACHED|DONE\b|ERROR\b|CANCELED\b)")
 _BUILDKIT_OUTPUT = re.compile(_B + r"#(\d+) \d+\.\d+ ")
+#: a BuildKit vertex's output line ``#8 0.512 ...``: what follows is a RUN's own output
+#: (a nested build, a tool logging like kaniko), never the outer builder's line
+_BUILDKIT_NESTED = re.compile(_B + r"#\d+ \d+\.\d+ ")
 _BUILDKIT_NEW_BUILD = re.compile(
     _B + r"#0 building with |" + _B + r"#1 \[internal\] load build definition")
 _BUILDAH_STEP = re.compile(_B + r"(?:\[\d+/\d+\] )?STEP (\d+)(?:/(\d+))?: (\w+)")
@@ -196,6 +199,8 @@ def _count_sequential(lines: list[str], step: re.Pattern, cached: re.Pattern
 
     for line in lines:
         m = step.search(line)
+        if m and _BUILDKIT_NESTED.search(line, 0, m.start()):
+            m = None
         if m:
             if current == m.groups() and not seen_body:
                 continue
@@ -246,7 +251,10 @@ def _count_buildkit(lines: list[str]) -> tuple[int, int]:
 
 
 def _kaniko_message(line: str) -> str | None:
-    """The message of a kaniko log line in any of its formats, behind any prefix."""
+    """The message of a kaniko log line in any of its formats, behind any prefix (not
+    inside a BuildKit vertex's output)."""
+    if _BUILDKIT_NESTED.search(line):
+        return None
     m = _KANIKO_INFO.search(line)
     if m:
         return line[m.end():].strip()
