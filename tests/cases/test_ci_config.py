@@ -218,13 +218,12 @@ def test_libvirt_maps_without_a_mapping_file() -> None:
 def test_freedesktop_ci_templates_without_the_template() -> None:
     """The template is in another project; the jobs extending ``.fdo.container-build@debian``
     push ``debian/$FDO_DISTRIBUTION_VERSION`` (= bookworm-slim through DEBIAN_VERSION) or
-    ``$FDO_REPO_SUFFIX`` (= the job name, debian/arm64_build); inputs: the CI file defining
-    the job and the install script FDO_DISTRIBUTION_EXEC runs."""
+    ``$FDO_REPO_SUFFIX`` (= the job name, debian/arm64_build). ci-templates rebuilds when
+    the tag changes: FDO_DISTRIBUTION_TAG is written in .debian-vars (container.yml) as
+    ``${DEBIAN_TAG}``, a top-level variable of .gitlab-ci.yml: those two files."""
     assert _builds(_docs(CONFIGS / "freedesktop"), ".gitlab-ci.yml") == {
-        "debian-container": ("bookworm-slim", (".gitlab-ci/container.yml",
-                                               ".gitlab-ci/debian-install.sh")),
-        "debian/arm64_build": ("arm64_build", (".gitlab-ci/container.yml",
-                                               ".gitlab-ci/debian-install.sh")),
+        "debian-container": ("bookworm-slim", (".gitlab-ci/container.yml", ".gitlab-ci.yml")),
+        "debian/arm64_build": ("arm64_build", (".gitlab-ci/container.yml", ".gitlab-ci.yml")),
     }
 
 

@@ -17,8 +17,10 @@ is one of
 or the job extends ``.fdo.container-build@<distribution>`` (freedesktop.org
 ci-templates; the image is pushed to ``$CI_REGISTRY_IMAGE/$FDO_REPO_SUFFIX`` or
 ``$CI_REGISTRY_IMAGE/<distribution>/$FDO_DISTRIBUTION_VERSION``, tagged
-``$FDO_DISTRIBUTION_TAG``; it is built from the template and the variables, so its
-inputs are the CI file defining the job and the scripts ``FDO_DISTRIBUTION_EXEC`` runs).
+``$FDO_DISTRIBUTION_TAG``, and rebuilt only when no image has that tag: its inputs are the
+CI files that write the tag -- the job's, its parents', the top-level variables' when the
+tag names one; an upper bound, as a commit to them that leaves the tag alone rebuilds
+nothing).
 
     builds = container_builds(config, origin)
     {b.job: b.image for b in builds}      # {'wasm64-emsdk-cross-container': 'emsdk-wasm64-cross'}
@@ -36,6 +38,7 @@ from cachecost.collect.ciconfig import (
     resolve_jobs,
     shell_assignments,
     shell_commands,
+    top_level_variables,
 )
 
 #: flags of the build commands that take no value (every other ``-x``/``--x`` takes one)
@@ -51,6 +54,7 @@ _DOCKER_LIKE = {"docker": ("build", "buildx", "image", "builder"), "podman": ("b
 _FDO_TEMPLATE = re.compile(r"^\.fdo\.container-build@([\w.-]+?)(?:@[\w.-]+)?$")
 #: the job's directory as GitLab names it: paths under it are repository paths
 _PROJECT_DIR = re.compile(r"^(?:\$\{?CI_PROJECT_DIR\}?|\$\{?CI_BUILDS_DIR\}?[^/]*)/?")
+_NAMED = re.compile(r"\$\{?([A-Za-z_]\w*)")
 _WRAPPERS = frozenset({"sudo", "time", "exec", "env", "command", "nice"})
 
 
@@ -215,8 +219,10 @@ def _shell_build(name: str, job: dict) -> ContainerBuild | None:
     return None
 
 
-def _fdo_build(name: str, job: dict, origin: dict[str, str]) -> ContainerBuild | None:
-    """A ci-templates container-build job (module doc), or None."""
+def _fdo_build(name: str, job: dict, origin: dict[str, str], top_variables: set[str]
+               ) -> ContainerBuild | None:
+    """A ci-templates container-build job (module doc), or None. ``top_variables``: the
+    names the top-level ``variables:`` define."""
     distro = next((m.group(1) for p in as_list(job.get("extends"))
                    if (m := _FDO_TEMPLATE.match(str(p)))), None)
     if distro is None:
@@ -225,10 +231,14 @@ def _fdo_build(name: str, job: dict, origin: dict[str, str]) -> ContainerBuild |
     suffix = expand(env.get("FDO_REPO_SUFFIX", ""), env)
     version = expand(env.get("FDO_DISTRIBUTION_VERSION", ""), env)
     image = _image_of(suffix or (f"{distro}/{version}" if version else None))
-    inputs = [origin[job["base_name"]]] if job["base_name"] in origin else []
-    for words in shell_commands([expand(env.get("FDO_DISTRIBUTION_EXEC", ""), env)]):
-        inputs += [p for w in words[1:] if "/" in w or w.endswith((".sh", ".py"))
-                   if not w.startswith("-") and (p := _repo_path(w)) is not None]
+    # ci-templates rebuilds only when no image has the tag: the image changes with
+    # FDO_DISTRIBUTION_TAG, written in the CI files defining the job, its parents, or the
+    # top-level variable the tag names
+    keys = [job["base_name"], *(str(p) for p in as_list(job.get("extends")))]
+    tag = str(job["variables"].get("FDO_DISTRIBUTION_TAG", ""))
+    if set(_NAMED.findall(tag)) & top_variables:
+        keys.append("variables")
+    inputs = [origin[k] for k in keys if k in origin]
     return ContainerBuild(name, image, tuple(dict.fromkeys(inputs)), "ci-templates")
 
 
@@ -240,8 +250,9 @@ def container_builds(config: dict, origin: dict[str, str] | None = None
     :func:`~cachecost.collect.ciconfig.merge_ci_files`), for ci-templates jobs' inputs.
     """
     out = []
+    top = set(top_level_variables(config))
     for name, job in sorted(resolve_jobs(config).items()):
-        build = _fdo_build(name, job, origin or {}) or _shell_build(name, job)
+        build = _fdo_build(name, job, origin or {}, top) or _shell_build(name, job)
         if build is not None:
             out.append(build)
     return out

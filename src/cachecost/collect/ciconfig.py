@@ -30,7 +30,7 @@ kaniko's ``--destination``, buildctl's ``name=``; ci-templates: ``FDO_REPO_SUFFI
 name without extension, or a plain ``Dockerfile``'s directory); its **inputs** are the Dockerfile the
 command reads (``-f``/``--file``, kaniko's ``--dockerfile``, buildctl's
 ``--local dockerfile=`` and ``--opt filename=``; else ``<context>/Dockerfile``), or for
-ci-templates the scripts ``FDO_DISTRIBUTION_EXEC`` runs and the CI file defining the job.
+ci-templates the CI files that write the image's tag (:mod:`cachecost.collect.cibuilds`).
 
     config = merge_ci_files({".gitlab-ci.yml": doc, ...})
     builds = container_builds(config)          # [ContainerBuild(job, image, inputs), ...]
@@ -228,6 +228,11 @@ def _variables(value: Any) -> dict[str, str]:
         v = v.get("value") if isinstance(v, dict) else v
         out[str(k)] = "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
     return out
+
+
+def top_level_variables(config: dict) -> list[str]:
+    """The names the configuration's top-level ``variables:`` define."""
+    return list(_variables(config.get("variables")))
 
 
 def _inherits(job: dict, what: str, key: str) -> bool:
