@@ -41,15 +41,17 @@ report: $(STAMP)
 	$(BIN)/cachecost report
 	@echo "Open reports/index.html"
 
-## Run the linter, the type checker and the whole test suite (browser and registry tests included)
+## Run the linter, the import contracts, the type checker and the whole test suite
 test: $(STAMP)
 	$(BIN)/ruff check src tests scripts
+	$(BIN)/lint-imports
 	$(BIN)/mypy src/cachecost
 	$(BIN)/python -m pytest
 
-## Check the code with ruff
+## Check the code with ruff and the import contracts (pyproject.toml [tool.importlinter])
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts
+	$(BIN)/lint-imports
 
 ## Check the types with mypy (settings in pyproject.toml)
 typecheck: $(STAMP)

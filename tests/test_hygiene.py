@@ -82,3 +82,23 @@ def test_notebook_output_check_flags_outputs(tmp_path: Path) -> None:
                          capture_output=True, text=True)
     assert ok.returncode == 0 and ok.stdout == ""
     assert bad.returncode == 1 and "dirty.ipynb: cells [1]" in bad.stdout
+
+
+#: Modules still over the limit, each with who splits it (issue 20 item 5). Remove an
+#: entry when its module is split: the test then holds it to the limit.
+OVER_600_LINES_PENDING = {
+    "model/claims.py": "split with the claim sentences (issue 20, numbers)",
+    "report/figures.py": "split with the first screen's charts (issue 23)",
+    "collect/fetch.py": "not split yet: one _Fetch class of 400 lines",
+    "standin/data.py": "not split yet: the stand-in's generated data",
+}
+
+
+def test_no_module_over_600_lines():
+    """One concern per module: none over 600 lines but those pending a split, and a
+    pending one that got split leaves the list."""
+    sizes = {str(p.relative_to(PACKAGE_DIR)): len(p.read_text(encoding="utf-8").splitlines())
+             for p in PACKAGE_DIR.rglob("*.py")}
+    over = {name for name, n in sizes.items() if n > 600}
+    assert over - set(OVER_600_LINES_PENDING) == set()
+    assert set(OVER_600_LINES_PENDING) - over == set(), "split: remove it from the list"

@@ -11,7 +11,7 @@ from cachecost.collect.oci import summary as oci_summary
 from cachecost.config import RAW_DATA_DIR, default_data_dir
 from cachecost.model import decide
 from cachecost.report import flips as report_flips
-from cachecost.report import site, summary
+from cachecost.report import site, summary, tables
 
 
 @pytest.mark.parametrize(("path", "is_cache"), [
@@ -36,6 +36,7 @@ def test_tie_resolution_is_one_dollar_or_two_percent() -> None:
     assert rules.tie_resolution_usd(30.0) == 1.0
     assert decide.tie_resolution_usd is rules.tie_resolution_usd
     assert report_flips.tie_resolution_usd is rules.tie_resolution_usd
+    assert tables.tie_resolution_usd is rules.tie_resolution_usd   # the summary's tie rule
 
 
 @pytest.mark.parametrize(("usd", "text"), [

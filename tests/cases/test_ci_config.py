@@ -16,9 +16,9 @@ import pytest
 from cachecost.collect.cibuilds import container_builds, image_inputs_of
 from cachecost.collect.ciconfig import expand, load_ci_yaml, merge_ci_files, resolve_jobs
 from cachecost.collect.gitlab.cilint import merged_ci_config
-from cachecost.collect.gitlab.client import ApiError
 from cachecost.collect.mapping import ImageMapper
 from cachecost.collect.measure import image_inputs
+from cachecost.errors import ApiError
 
 HERE = Path(__file__).parent
 CASE_10 = HERE / "10-qemu-dockerfile-variable"

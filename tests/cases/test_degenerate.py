@@ -27,8 +27,8 @@ from cachecost.collect.gitlab.client import connect
 from cachecost.dataset.io import Dataset, empty_table, load_dataset, write_dataset
 from cachecost.dataset.sample import SampleSettings, generate_sample
 from cachecost.errors import CachecostError
+from cachecost.model.results import run_model
 from cachecost.model.scenario import load_scenario
-from cachecost.model.simulate import run_model
 from cachecost.report import history
 from cachecost.report.provenance import collect_provenance
 from cachecost.report.summary import format_summary_text, is_url_line

@@ -160,7 +160,8 @@ def make_value_of_information() -> list[dict]:
          "how_to_measure": "count fork pipelines that run the containers stage"},
         {"input": "workload.image_changes_factor", "evppi_usd_per_month": 12.34,
          "how_to_measure": "count Dockerfile commits per image over a year"},
-        {"input": "assumptions.is_kaniko_layer_digest_shared", "evppi_usd_per_month": 3.0,
+        {"input": "assumptions.kaniko_layer_digest_shared_probability",
+         "evppi_usd_per_month": 3.0,
          "how_to_measure": "push one kaniko build and compare its cache and image layer "
                            "digests"},
     ]

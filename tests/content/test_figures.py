@@ -193,7 +193,7 @@ def test_claims_and_measure_next_tables(results):
     assert f'<a href="#src-kaniko-issue-862" class="cachecost-cite">[{n}]</a>' in page
     results["value_of_information"] = make_value_of_information()
     page = figures.measure_next_table(results).data
-    assert page.index("how often images change") < page.index("cache layers share digests") \
+    assert page.index("how often images change") < page.index("kaniko's cache layers are the image's own") \
         < page.index("fork pipelines a month")
     assert "$12 a month" in page and "under $0.5 a month" in page
 

@@ -13,9 +13,13 @@ import papermill as pm
 import pytest
 
 from cachecost.config import NOTEBOOKS_DIR
+from cachecost.errors import CachecostError
 
 NOTEBOOKS = {"01-ci-history.ipynb": 9, "02-caching-decision.ipynb": 6}   # name -> charts
 PARAMETERS = {"data_dir", "scenario_path"}
+#: The decision page also reads the results the report's runner computed (issue 20 item 6).
+DECLARED = {"01-ci-history.ipynb": PARAMETERS,
+            "02-caching-decision.ipynb": PARAMETERS | {"results_path"}}
 
 
 def _code_cells(nb) -> list:
@@ -44,7 +48,7 @@ def test_committed_thin_and_clean(name):
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and code[1] is params[0]
     tree = ast.parse(params[0].source)
-    assert {n.target.id for n in tree.body if isinstance(n, ast.AnnAssign)} == PARAMETERS
+    assert {n.target.id for n in tree.body if isinstance(n, ast.AnnAssign)} == DECLARED[name]
     assert all(isinstance(n, ast.AnnAssign) and n.annotation.id == "str" for n in tree.body)
     assert all("#" in line for line in params[0].source.splitlines())
     for cell in code:
@@ -78,14 +82,20 @@ def test_executes_without_error_and_draws_plotly(executed, name):
                 and "text/html" not in o.data]
 
 
-def test_decision_page_shows_the_headline_table_first(executed):
+def test_decision_page_shows_the_answer_then_the_headline_table(executed):
     nb = executed["02-caching-decision.ipynb"]
     html_outputs = [o.data["text/html"] for c in _code_cells(nb) for o in c.outputs
                     if "text/html" in o.get("data", {})]
-    first = html_outputs[0]
+    answer = html_outputs[0]      # the first screen: the recommendation and what flips it
+    assert 'class="cachecost-answer"' in answer
+    assert ("Switch from dind-inline-cache to" in answer or "Keep dind-inline-cache" in answer)
+    assert "What would flip it:" in answer or "Nothing within the ranges" in answer
+    assert "kaniko was archived upstream on 2025-06-03" in answer
+    assert 'href="#src-kaniko-archived"' in answer
+    first = html_outputs[1]
     assert "cachecost-table-headline" in first and "dind-inline-cache (*)" in first
-    assert "cachecost-claims" in html_outputs[1]  # the thread's claims, right after it
-    assert "Recommendation." in html_outputs[2]
+    assert "cachecost-claims" in html_outputs[2]  # the thread's claims, right after it
+    assert "More on the recommendation:" in html_outputs[3]
     assert "cachecost-table-assumptions" in html_outputs[-2]
     assert 'class="cachecost-sources"' in html_outputs[-1]
     # papermill writes the parameters into the output: only the two declared ones
@@ -103,3 +113,28 @@ def test_papermill_lists_every_parameter(name):
     inferred = pm.inspect_notebook(str(NOTEBOOKS_DIR / name))
     assert set(inferred) == declared
     assert all(p["help"] for p in inferred.values())
+
+
+def test_decision_page_reads_the_runners_results(tmp_path, sample):
+    """Given results_path, the decision notebook shows the results in that file (the model
+    does not run again): a results.json whose recommendation was altered by hand shows the
+    altered winner; one of another scenario is refused in one line."""
+    import json
+
+    from cachecost.model.results import run_model
+    from cachecost.model.scenario import load_scenario
+    from cachecost.report.notebook import read_or_run_model
+
+    scenario = load_scenario(None)
+    results = run_model(sample, scenario, samples=200)
+    results["recommendation"]["winner"] = "no-cache"           # not what the model says
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results))
+    assert read_or_run_model(str(path), sample, scenario)["recommendation"]["winner"] == \
+        "no-cache"
+    results["scenario_sha256"] = "0" * 64
+    path.write_text(json.dumps(results))
+    with pytest.raises(CachecostError, match="another scenario"):
+        read_or_run_model(str(path), sample, scenario)
+    ran = read_or_run_model("", sample, load_scenario(None))
+    assert ran["scenario_sha256"] == scenario.sha256 and ran["samples"] == 20_000

@@ -118,11 +118,14 @@ def test_key_assumptions_use_reader_names_and_numbered_sources(results, provenan
     text = format_summary_text(results, provenance, None)
     flat = " ".join(text.split())
     assert "20,000 samples, seed 7" in flat
+    # [2] is kaniko's archival, cited in the answer where kaniko is compared
+    assert "kaniko was archived upstream on 2025-06-03 and is no longer developed [2]." in flat
+    assert "[2] GoogleContainerTools/kaniko, archived" in flat
     assert "- the runner nodes' yearly cost: 2,625 USD/year (default: Bonzini, qemu-devel " \
-           "2023-06-28) [2]" in flat
+           "2023-06-28) [3]" in flat
     # tornado order: the inserted bar first, then uncached_build_min's
-    assert flat.index("the runner nodes'") < flat.index("- uncached build min: 15 min")
-    assert "[2] Paolo Bonzini, qemu-devel: \"Azure infrastructure update\"" in flat
+    assert flat.index("- the runner nodes'") < flat.index("- uncached build min: 15 min")
+    assert "[3] Paolo Bonzini, qemu-devel: \"Azure infrastructure update\"" in flat
     # [1] is the thread the summary replies to, cited where the claims open
     assert "qemu-devel, May 2024) [1], in their own words, checked against" in flat
     assert "[1] Daniel P. Berrang\u00e9, qemu-devel: reply to" in flat
@@ -165,7 +168,7 @@ def test_what_to_measure_next_largest_first_negligible_left_out(results, provena
     results["value_of_information"] = make_value_of_information()
     flat = " ".join(format_summary_text(results, provenance, None).split())
     a = flat.index("- how often images change: $12 a month. Measure: count Dockerfile")
-    b = flat.index("- whether kaniko's cache layers share digests with the image: $3 a month.")
+    b = flat.index("- the chance that kaniko's cache layers are the image's own layers: $3 a month.")
     assert a < b
     assert "fork pipelines a month: " not in flat.split("What to measure next")[1]
     results["value_of_information"] = [{"input": "forks.owners", "evppi_usd_per_month": 0.1,
@@ -268,8 +271,8 @@ def test_format_usd(value, text):
 def test_real_model_results_fit_the_mail_for_every_scenario(sample):
     """The real model's dicts (every bundled scenario) format within 72 columns."""
     from cachecost.config import SCENARIOS_DIR
+    from cachecost.model.results import run_model
     from cachecost.model.scenario import load_scenario
-    from cachecost.model.simulate import run_model
 
     paths = sorted(SCENARIOS_DIR.glob("*.yaml"))
     assert paths, "no bundled scenarios"
@@ -331,3 +334,23 @@ def test_the_models_data_notes_reach_both_summaries(results, provenance):
     assert "Data notes" not in format_summary_text(results, provenance, BASE)
     del results["calibration"]
     assert "Data notes" not in format_summary_markdown(results, provenance, BASE)
+
+
+def test_text_and_markdown_lead_with_the_answer_stated_once(results, provenance):
+    """The answer (recommendation, saving, registry against dind and kaniko, what flips it)
+    comes before the claims, in both bodies, and is not repeated after the table."""
+    results["claims"] = make_claims()
+    text = format_summary_text(results, provenance, None)
+    md = format_summary_markdown(results, provenance, None)
+    for body, claims in ((text, "The thread's claims, checked"),
+                         (md, "### The thread's claims, checked")):
+        head = " ".join(body.split(claims)[0].split())
+        assert "Switch from dind-inline-cache to rebuild-on-change: it saves a median $100" \
+            in head
+        # hand-made registry: rebuild-on-change 40 GiB, dind 40, kaniko 120 (per-tag)
+        assert "1× dind-inline-cache's 40.0 GiB and 0.33× kaniko-cache-repo's 120.0 GiB" \
+            in head
+        assert "kaniko was archived upstream on 2025-06-03" in head
+        assert head.count("What would flip it:") == 1 and body.count("What would flip it:") == 1
+        assert body.count("Switch from dind-inline-cache") == 1
+        assert body.index("More on the recommendation: Next best is") > body.index(claims)

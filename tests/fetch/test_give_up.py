@@ -23,15 +23,16 @@ import pytest
 
 from cachecost.cli import main
 from cachecost.collect.fetch import fetch_project_history
-from cachecost.collect.gitlab.client import FetchInterrupted, connect
-from cachecost.collect.gitlab.graphql import GraphqlUnavailable, namespace_registry_usage
-from cachecost.collect.oci.client import RegistryClient, RegistryError
+from cachecost.collect.gitlab.client import connect
+from cachecost.collect.gitlab.graphql import namespace_registry_usage
+from cachecost.collect.oci.client import RegistryClient
 from cachecost.collect.retry import (
     DEFAULT_POLICY,
     NO_ANSWER_GIVE_UP_WITHIN_S,
     RetryPolicy,
 )
 from cachecost.dataset.io import read_table
+from cachecost.errors import FetchInterrupted, GraphqlUnavailable, RegistryError
 from cachecost.standin import StandinServer
 
 from .fetchkit import PROJECT, TOKEN

@@ -17,9 +17,10 @@ import pytest
 from cases.servers import LocalServer, answering_server
 
 from cachecost.cli import main
-from cachecost.collect.gitlab.client import FetchInterrupted, connect
-from cachecost.collect.oci.client import RegistryClient, RegistryError
+from cachecost.collect.gitlab.client import connect
+from cachecost.collect.oci.client import RegistryClient
 from cachecost.collect.retry import DEFAULT_POLICY, GIVE_UP_WITHIN_S, RetryPolicy
+from cachecost.errors import FetchInterrupted, RegistryError
 from cachecost.standin import StandinServer
 
 from .fetchkit import PROJECT, TOKEN

@@ -9,8 +9,8 @@ import pytest
 
 from cachecost import cli
 from cachecost.config import SCENARIOS_DIR
+from cachecost.model.results import run_model
 from cachecost.model.scenario import load_scenario
-from cachecost.model.simulate import run_model
 from cachecost.model.strategies import STRATEGY_NAMES
 
 SCENARIOS = sorted(SCENARIOS_DIR.glob("*.yaml"))
@@ -155,15 +155,15 @@ def test_inputs_that_move_nothing_are_not_listed_as_moving(sample, sample_calibr
     """A tornado bar whose p10 and p90 give the same cost ($0.05 -> $0.05, case 04's
     changed_bytes_share) moves nothing: the 'inputs moving ... most' list leaves it out,
     and keeps a bar that moves ($1.00 -> $3.00)."""
-    from cachecost.commands.model import _recommendation_lines
+    from cachecost.commands.model import recommendation_lines
 
     results = run_model(sample, load_scenario(None), samples=200, calibration=sample_calibration)
     runner_up = results["recommendation"]["runner_up"]
     results["tornado"] = [
-        {"input": "flat.input", "strategy": runner_up, "delta_low_usd_per_month": 0.05,
+        {"input": "forks.owners", "strategy": runner_up, "delta_low_usd_per_month": 0.05,
          "delta_high_usd_per_month": 0.05},
-        {"input": "moving.input", "strategy": runner_up, "delta_low_usd_per_month": 1.0,
-         "delta_high_usd_per_month": 3.0}]
-    text = "\n".join(_recommendation_lines(results))
-    assert "moving.input: $1.00 -> $3.00/month" in text
-    assert "flat.input" not in text
+        {"input": "workload.build_minutes_factor", "strategy": runner_up,
+         "delta_low_usd_per_month": 1.0, "delta_high_usd_per_month": 3.0}]
+    text = "\n".join(recommendation_lines(results))
+    assert "  build times: $1.00 -> $3.00/month" in text
+    assert "the number of fork owners:" not in text

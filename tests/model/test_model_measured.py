@@ -17,8 +17,8 @@ from cachecost.model.measured import (
     registry_today,
     with_measured_inputs,
 )
+from cachecost.model.results import run_model
 from cachecost.model.scenario import load_scenario
-from cachecost.model.simulate import run_model
 
 T0 = pd.Timestamp("2025-01-01", tz="UTC")
 GIB = 2.0**30

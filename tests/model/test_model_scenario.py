@@ -69,6 +69,16 @@ BAD = [
      "storage.cleanup_policy.keep_n", "expected null or"),
     ("bad override", "overrides:\n  alpine: {cached_build_min: -1}\n",
      "overrides.alpine.cached_build_min", "expected a number >= 0"),
+    ("price 1e308", "compute:\n  mode: private-runners\n  node_cost_usd_per_year: 1.0e+308\n",
+     "compute.node_cost_usd_per_year", "1e+308 USD/year is outside the plausible range 0 to"),
+    ("factor 1e12", "workload:\n  upstream_pipelines_factor: 1.0e+12\n",
+     "workload.upstream_pipelines_factor", "outside the plausible range 0 to 100 x ("),
+    ("lognormal p90 too far", "workload:\n  image_changes_factor: {lognormal: {p10: 1, "
+     "p90: 1000}}\n", "workload.image_changes_factor", "1000 x is outside the plausible"),
+    ("quota 1e300", "storage:\n  quota_gib: 1.0e+300\n", "storage.quota_gib",
+     "outside the plausible range 0 to 1.04858e+06 GiB (a pebibyte"),
+    ("override too large", "overrides:\n  alpine: {compressed_size_gib: 1.0e+9}\n",
+     "overrides.alpine.compressed_size_gib", "outside the plausible range 0 to 1024"),
     ("yaml syntax", "storage: {usd_per_10gib_year: [1, 2\n", "line ", "YAML syntax error"),
     ("not a mapping", "- a\n- b\n", "top level", "expected a mapping"),
 ]
@@ -130,3 +140,62 @@ def test_docs_reference_every_scenario_key():
         assert f"### `{section}`" in doc
         for key in keys:
             assert f"| `{key}` |" in doc, f"docs/model.md lacks {section}.{key}"
+
+
+def test_every_key_is_complete():
+    """One table per scenario key: each names itself for readers, says how to measure it
+    (or that it is a choice), cites a public source unless the default is cachecost's own
+    assumption, and each number has a plausible range with its reason, which its default
+    lies within."""
+    from cachecost.model.distributions import parse_distribution
+    from cachecost.report.sources import resolve_citation
+
+    names = {}
+    for section, keys in KEYS.items():
+        for key, spec in keys.items():
+            dotted = f"{section}.{key}"
+            assert spec.name and spec.name == spec.name.strip(" ."), dotted
+            assert spec.measure, dotted
+            assert names.setdefault(spec.name, dotted) == dotted, f"{dotted}: name reused"
+            if spec.citation and not spec.citation.startswith("cachecost assumption"):
+                # a cited default names a public source a reader can open
+                assert resolve_citation(spec.citation)[1], f"{dotted}: {spec.citation}"
+            if not spec.is_number:
+                continue
+            assert spec.minimum is not None and spec.maximum is not None, dotted
+            assert spec.minimum < spec.maximum and spec.range_reason, dotted
+            if spec.default is not None:
+                stated = parse_distribution(spec.default, minimum=None).params
+                assert all(spec.minimum <= v <= spec.maximum for v in stated), dotted
+
+
+def test_reader_names_and_how_to_measure_come_from_the_key_table():
+    from cachecost.model.voi import how_to_measure
+    from cachecost.report.names import reader_name
+
+    spec = KEYS["compute"]["node_cost_usd_per_year"]
+    assert reader_name("compute.node_cost_usd_per_year") == spec.name == \
+        "the runner nodes' yearly cost"
+    assert how_to_measure("compute.node_cost_usd_per_year") == spec.measure
+    assert how_to_measure("data.x") == "measure data.x directly"
+
+
+def test_the_largest_plausible_values_give_finite_results(tmp_path, sample, sample_calibration):
+    """Every price and factor at the top of its plausible range: the model's numbers stay
+    finite (no overflow reaches the output)."""
+    import json
+    import math
+
+    from cachecost.model.results import run_model
+
+    body = ("name: big\nbaseline: dind-inline-cache\n"
+            "compute:\n  mode: private-runners\n  node_cost_usd_per_year: 1.0e+7\n"
+            "workload:\n  upstream_pipelines_factor: 100\n  build_minutes_factor: 100\n"
+            "  image_changes_factor: 100\n"
+            "storage:\n  usd_per_10gib_year: 6000\n  shadow_usd_per_10gib_year: 6000\n"
+            "forks:\n  pipelines_per_month: 1000000\n  usd_per_1000_minutes: 1000\n")
+    results = run_model(sample, load_scenario(write_scenario(tmp_path, body)), samples=200,
+                        calibration=sample_calibration)
+    text = json.dumps(results, allow_nan=False)
+    total = results["strategies"]["no-cache"]["total_cost_usd_per_month"]["p50"]
+    assert math.isfinite(total) and total > 1e6 and "Infinity" not in text

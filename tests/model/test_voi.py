@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_test_helpers import make_calibration
 
+from cachecost.model.keys import KEYS
 from cachecost.model.voi import (
-    HOW_TO_MEASURE,
     _block_sums,
     _radix_order,
     _stable_order,
@@ -108,7 +108,7 @@ def test_value_of_information_rows_sorted_and_total():
                                           "workload.image_changes_factor"]
     assert rows[0]["evppi_usd_per_month"] == pytest.approx(0.125, abs=0.01)
     assert rows[1]["evppi_usd_per_month"] < 0.01
-    assert rows[0]["how_to_measure"] == HOW_TO_MEASURE["forks.pipelines_per_month"]
+    assert rows[0]["how_to_measure"] == KEYS["forks"]["pipelines_per_month"].measure
     assert total["decisions"] == ["s1", "s2"]
     assert total["evpi_usd_per_month"] == pytest.approx(0.125, abs=0.01)
     assert total["noise_floor_usd_per_month"] < 0.01

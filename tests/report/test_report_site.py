@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from cachecost.dataset.io import load_dataset
+from cachecost.model.results import run_model
 from cachecost.model.scenario import load_scenario
-from cachecost.model.simulate import run_model
 from cachecost.report.build import ASSETS_DIR, build_report, find_external_urls
 from cachecost.report.summary import is_url_line
 

@@ -53,7 +53,7 @@ from tqdm import tqdm
 
 from cachecost.collect.buildlog import classify_build_log
 from cachecost.collect.derive import apply_mapping, flag_retried
-from cachecost.collect.gitlab.client import FetchInterrupted, GitlabClient, connect
+from cachecost.collect.gitlab.client import GitlabClient, connect
 from cachecost.collect.gitlab.convert import parse_time
 from cachecost.collect.gitlab.jobs import FINISHED_JOB_STATUSES, JobColumns
 from cachecost.collect.gitlab.jobwalk import TOP, JobWalk
@@ -83,7 +83,7 @@ from cachecost.collect.store import (
 from cachecost.config import default_data_dir, removed_on_failure
 from cachecost.dataset.io import empty_table, write_metadata
 from cachecost.dataset.schema import SCHEMA_VERSION
-from cachecost.errors import CachecostError
+from cachecost.errors import CachecostError, FetchInterrupted
 from cachecost.rules import is_cache_repository
 from cachecost.textfmt import format_bytes
 

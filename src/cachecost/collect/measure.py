@@ -57,12 +57,12 @@ from cachecost.collect.ciconfig import (
 from cachecost.collect.gitlab.cilint import merged_ci_config
 from cachecost.collect.gitlab.client import GitlabClient
 from cachecost.collect.gitlab.forks import active_forks, fork_pipelines
-from cachecost.collect.gitlab.graphql import GraphqlUnavailable, namespace_registry_usage
+from cachecost.collect.gitlab.graphql import namespace_registry_usage
 from cachecost.collect.gitlab.projects import ProjectInfo
 from cachecost.collect.gitlab.repository import list_commits, list_tree, read_file
 from cachecost.collect.store import Store, rows_to_frame
 from cachecost.dataset.catalog import QEMU_CI_ENTRY, QEMU_CI_FILES
-from cachecost.errors import CachecostError
+from cachecost.errors import CachecostError, GraphqlUnavailable
 
 #: GitLab's default CI configuration file, and the name given to GitLab's own merge of it
 GITLAB_CI_ENTRY = ".gitlab-ci.yml"

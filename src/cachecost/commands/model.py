@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import Any, cast
 
 from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
+from cachecost.model.keys import KEYS
 from cachecost.model.results import DEFAULT_SAMPLES, run_model
-from cachecost.model.scenario import DEFAULT_SCENARIO_PATH, KEYS, describe_value, load_scenario
-from cachecost.report.answers import claims_text_lines
-from cachecost.report.flips import flip_sentences, tie_note, weighs_sentence
+from cachecost.model.scenario import DEFAULT_SCENARIO_PATH, describe_value, load_scenario
 from cachecost.textfmt import format_number, format_signed_usd, format_usd
 
 HELP = "model what each caching strategy costs (compute, storage, money) with uncertainty"
@@ -60,26 +59,29 @@ def _header(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _recommendation_lines(results: dict[str, Any]) -> list[str]:
+def recommendation_lines(results: dict[str, Any]) -> list[str]:
+    """The answer in the words of ``summary.txt`` (:mod:`cachecost.report.lead`: the
+    recommendation and its saving, the registry against dind's and kaniko's, what would
+    flip it, the dated prices), the claims' verdicts, then the inputs that move the
+    runner-up's difference from the baseline most (p10 -> p90)."""
+    from cachecost.report import answers, lead
+    from cachecost.report.names import reader_name
+    from cachecost.report.tables import LINE_WIDTH
+
     rec = results["recommendation"]
-    lines = ["", f"cheapest: {rec['winner']}; next: {rec['runner_up']} "
-                 f"(+{format_usd(rec['saving_usd_per_month'])}/month expected, winner cheaper in "
-                 f"{rec['share_of_samples_winner_cheaper']:.0%} of samples)"]
-    lines.append(weighs_sentence(rec.get("weighs") or []))
-    lines += tie_note(results)
-    flips, context = flip_sentences(results)     # the same sentences as summary.txt
-    lines.append("what would flip it:")
-    lines += [f"  - {s}" for s in flips] or ["  - Nothing within the ranges modelled flips it."]
-    lines += [f"  {s}" for s in context]
+    lines = ["", *lead.lead_text_lines(results, LINE_WIDTH)]
+    verdicts = answers.verdict_lines(results, LINE_WIDTH)
+    if verdicts:
+        lines += ["", "The thread's claims, checked:", *verdicts]
     # an input whose p10 and p90 give the same cost moves nothing: not listed
     top = [t for t in results["tornado"] if t["strategy"] == rec["runner_up"]
            and format_usd(t["delta_low_usd_per_month"])
            != format_usd(t["delta_high_usd_per_month"])][:3]
     if top:
-        lines.append(f"inputs moving {rec['runner_up']} vs {results['baseline']} most "
-                     "(p10 -> p90):")
-        lines += [f"  {t['input']}: {format_usd(t['delta_low_usd_per_month'])} -> "
-                  f"{format_usd(t['delta_high_usd_per_month'])}/month" for t in top]
+        lines += ["", f"inputs moving {rec['runner_up']} vs {results['baseline']} most "
+                      "(p10 -> p90):"]
+        lines += [f"  {reader_name(t['input'])}: {format_usd(t['delta_low_usd_per_month'])} "
+                  f"-> {format_usd(t['delta_high_usd_per_month'])}/month" for t in top]
     return lines
 
 
@@ -118,13 +120,17 @@ def format_table(results: dict[str, Any]) -> str:
         f"{results['horizon_months']} months ({acc});",
         "  ->quota = months until the namespace quota is reached (- = no quota).",
     ]
-    return "\n".join(lines + _recommendation_lines(results))
+    return "\n".join(lines + recommendation_lines(results))
 
 
 def format_text(results: dict[str, Any]) -> str:
-    """Render the results as prose-like plain text, one block per strategy."""
+    """Render the results as plain text: the answer and the claims' verdicts in the words
+    of ``summary.txt`` (:func:`recommendation_lines`), then one block per strategy."""
+    from cachecost.report.recommendation import weighs_phrase
+
     acc = results["accounting"]
-    lines = _header(results)
+    lines = _header(results) + recommendation_lines(results)
+    lines += ["", f"Per strategy, a month (medians); totals {weighs_phrase(results)}"]
     for name, s in results["strategies"].items():
         lines += ["", f"{name}{' (baseline)' if s['is_baseline'] else ''}: {s['title']}"]
         lines.append(f"  container builds: {format_number(s['compute_minutes_per_month']['p50'])} "
@@ -143,9 +149,7 @@ def format_text(results: dict[str, Any]) -> str:
         lines.append(f"  total {format_usd(s['total_cost_usd_per_month']['p50'])}/month "
                      f"(p10-p90 {_spread(s['total_cost_usd_per_month'])}), "
                      f"{format_usd(s['delta_vs_baseline_usd_per_month']['p50'])} vs baseline")
-    claims = ["", "the thread's claims (the same words as summary.txt):",
-              *claims_text_lines(results, 100)]
-    return "\n".join(lines + _recommendation_lines(results) + claims)
+    return "\n".join(lines)
 
 
 def format_explain(scenario: Any) -> str:
@@ -155,10 +159,14 @@ def format_explain(scenario: Any) -> str:
         for key, spec in keys.items():
             dotted = f"{section}.{key}"
             value = json.dumps(describe_value(scenario.value(dotted)), sort_keys=True)
+            plausible = (f"; plausible {spec.minimum:,g} to {spec.maximum:,g}"
+                         if spec.is_number and spec.maximum is not None else "")
             if scenario.source(dotted) == "default":
-                defaulted.append(f"  {dotted} = {value} {spec.unit}  [{spec.citation or 'no source: a neutral default'}]")
+                source = spec.citation or "no source: a neutral default"
+                defaulted.append(f"  {dotted} = {value} {spec.unit}  [{source}{plausible}]")
             else:
-                given.append(f"  {dotted} = {value} {spec.unit}")
+                given.append(f"  {dotted} = {value} {spec.unit}" +
+                             (f"  [{plausible[2:]}]" if plausible else ""))
     lines = [f"scenario: {scenario.name} - {scenario.title} ({scenario.path})",
              f"baseline: {scenario.baseline}; compute mode: {scenario.value('compute.mode')}",
              "",
@@ -177,7 +185,9 @@ def run(args: argparse.Namespace) -> int:
         raise CachecostError(f"--samples: expected an integer from 1 to 5000000, "
                              f"got {args.samples}")
     scenario = load_scenario(args.scenario)
-    results = run_model(load_dataset(args.data), scenario, samples=args.samples)
+    # the report's words read results as JSON (results.json), typed or not
+    results = cast(dict[str, Any], run_model(load_dataset(args.data), scenario,
+                                             samples=args.samples))
     if args.format == "json":
         print(json.dumps(results, indent=2, allow_nan=False))
     elif args.format == "text":

@@ -352,7 +352,7 @@ def project_task(task: tuple[Path, dict[str, Any], Path, Path, bool, int]) -> di
         path = scenario_in_use(scenario.path, str(in_use),
                                site / f"{scenario.name}.scenario.yaml")
         if not pages:
-            from cachecost.model.simulate import run_model
+            from cachecost.model.results import run_model
 
             return {"results": run_model(load_dataset(ds_dir), load_scenario(path),
                                          samples=samples)}

@@ -151,7 +151,7 @@ def split_durations(duration_min: np.ndarray, outcomes: np.ndarray | None = None
         if len(rebuilds) and threshold > rebuilds.min():
             below = order[order < rebuilds.min()]
             threshold = 0.5 * (below.max() + rebuilds.min()) if len(below) else -np.inf
-    return logs > threshold
+    return np.asarray(logs > threshold)
 
 
 def _image_minutes(jobs: pd.DataFrame, months: float

@@ -93,11 +93,8 @@ from cachecost.model.claims_base import (  # noqa: F401 (the claims' names, re-e
     make_claim,
     missing_claim,
     number_claim,
-    number_text,
     quantiles,
     ratio_of,
-    span_text,
-    times_text,
 )
 from cachecost.model.claims_memory import (  # noqa: F401 (re-exported)
     REPRODUCIBLE_CLAIM,
@@ -115,7 +112,7 @@ from cachecost.model.claims_registry import (  # noqa: F401 (re-exported)
 )
 from cachecost.model.simulate import Static
 from cachecost.model.voi import value_of_information
-from cachecost.textfmt import format_usd
+from cachecost.textfmt import format_usd, number_text, span_text, times_text
 
 # the fork and compute checks below use the shared helpers by their former names
 _ratio, _x, _n, _span = ratio_of, times_text, number_text, span_text
@@ -287,7 +284,8 @@ def reuse_ends(inp: ClaimInputs) -> dict[str, dict[str, Any]]:
         mask = reads if outcome else ~reads
 
         def p50(x: Any, m: np.ndarray = mask) -> float | None:
-            return quantiles(np.asarray(x, dtype=float)[m])["p50"]
+            p: float | None = quantiles(np.asarray(x, dtype=float)[m])["p50"]
+            return p
         out[name] = {
             "probability": p_reads if outcome else 1.0 - p_reads,
             "samples": int(mask.sum()), "scratch_pct": p50(share),

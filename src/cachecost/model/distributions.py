@@ -106,7 +106,7 @@ class Distribution:
             return f"lognormal(p10={self.params[0]:g}, p90={self.params[1]:g})"
         return f"{self.kind}({args})"
 
-    def to_json(self) -> float | dict:
+    def to_json(self) -> float | dict[str, dict[str, float]]:
         """Return the value as it would appear in YAML (a number when fixed)."""
         if self.kind == "fixed":
             return float(self.params[0])

@@ -252,10 +252,12 @@ def _gap(means: dict[str, np.ndarray], a: str, b: str, baseline: str | None
          ) -> np.ndarray:
     """``m_a - m_b``; with ``baseline`` (= ``a``), ``m_a - m_b - margin(m_a)``: zero
     where challenger ``b`` beats today's ``a`` by exactly the status-quo margin."""
-    gap = means[a] - means[b]
+    gap: np.ndarray = means[a] - means[b]
     if baseline is None:
         return gap
-    return gap - np.maximum(TIE_FLOOR_USD, TIE_SHARE * np.abs(means[a]))
+    margin: np.ndarray = np.maximum(TIE_FLOOR_USD, TIE_SHARE * np.abs(means[a]))
+    out: np.ndarray = gap - margin
+    return out
 
 
 def search_grid(name: str, current: float, *, fine: bool) -> np.ndarray:

@@ -86,7 +86,7 @@ def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     diff_b_a = b - a
     out = np.add(a, diff_b_a * t)
     np.subtract(b, diff_b_a * (1 - t), out=out, where=t >= 0.5, casting="unsafe")
-    return out
+    return np.asarray(out)
 
 
 def _mixed_zeros(w: np.ndarray) -> bool:

@@ -13,7 +13,7 @@ tornado, break-evens and the recommendation (:mod:`cachecost.model.decide`).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -30,10 +30,20 @@ from cachecost.model.decide import (
 )
 from cachecost.model.distributions import Distribution
 from cachecost.model.flips import BreakEven, Run, break_evens, tornado
+from cachecost.model.keys import KEYS
 from cachecost.model.measured import registry_today, with_measured_inputs
 from cachecost.model.money import billing_classes
 from cachecost.model.quantile import percentiles
-from cachecost.model.scenario import KEYS, Scenario, describe_value
+from cachecost.model.result_types import (
+    CalibrationSummary,
+    InputRow,
+    Quantiles,
+    Recommendation,
+    Results,
+    StrategyResult,
+    TornadoBar,
+)
+from cachecost.model.scenario import Scenario, describe_value
 from cachecost.model.simulate import (
     Static,
     make_static,
@@ -63,12 +73,14 @@ _SUMMARIZED = (
     "fork_single_cache_source_minutes_per_month",
 )
 
+
+
 def _clean(x: float) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
 
 
-def quantiles(values: np.ndarray) -> dict[str, float | None]:
+def quantiles(values: np.ndarray) -> Quantiles:
     """Return ``{"p10", "p50", "p90", "mean"}`` of a sample (+inf/NaN -> None)."""
     v = np.asarray(values, dtype=float)
     if v.size and v.min() == v.max():          # constant (e.g. zero cost): no sort needed
@@ -102,9 +114,9 @@ def _series_quantiles(series: np.ndarray) -> dict[str, list[float]]:
     return out
 
 
-def _inputs_list(scenario: Scenario, cal: Calibration) -> list[dict[str, Any]]:
+def _inputs_list(scenario: Scenario, cal: Calibration) -> list[InputRow]:
     """Every input with its value, unit, source, citation and distribution."""
-    rows: list[dict[str, Any]] = []
+    rows: list[InputRow] = []
     for section, keys in KEYS.items():
         for key, spec in keys.items():
             dotted = f"{section}.{key}"
@@ -200,10 +212,10 @@ class _Summaries:
     strategies) are found by a few sampled values, then compared in full."""
 
     def __init__(self) -> None:
-        self.done: dict[int, tuple[np.ndarray, dict[str, float | None]]] = {}
-        self.by_content: dict[tuple[Any, ...], list[tuple[np.ndarray, dict[str, Any]]]] = {}
+        self.done: dict[int, tuple[np.ndarray, Quantiles]] = {}
+        self.by_content: dict[tuple[Any, ...], list[tuple[np.ndarray, Quantiles]]] = {}
 
-    def __call__(self, values: np.ndarray) -> dict[str, float | None]:
+    def __call__(self, values: np.ndarray) -> Quantiles:
         if id(values) not in self.done:
             v = np.asarray(values)
             picks = v.ravel()[:: max(1, v.size // 8)] if v.size else v.ravel()
@@ -214,12 +226,12 @@ class _Summaries:
                 q = quantiles(v)
                 same.append((v, q))
             self.done[id(values)] = (values, q)
-        return dict(self.done[id(values)][1])
+        return Quantiles(**self.done[id(values)][1])
 
 
 def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: str,
                       baseline: str, paired: dict[str, dict[str, float]],
-                      summarize: _Summaries) -> dict[str, Any]:
+                      summarize: _Summaries) -> StrategyResult:
     """One strategy's summary: every figure's p10/p50/p90/mean and the decision shares."""
     s = sim[name]
     strat = STRATEGIES[name]
@@ -229,7 +241,7 @@ def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: s
         pct = np.where(base_total != 0, 100.0 * delta / base_total, np.nan)
     q = {key: summarize(s[key]) for key in _SUMMARIZED if key in s}
     growth = q["registry_growth_gib_per_month"]
-    return {
+    return cast(StrategyResult, {
         "title": strat.title, "description": strat.description,
         **q,
         "registry_gib": {acc: summarize(s[f"registry_gib:{acc}"]) for acc in ACCOUNTINGS},
@@ -260,7 +272,7 @@ def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: s
         "expected_loss_usd_per_month": paired[name]["expected_loss_usd_per_month"],
         "is_baseline": name == baseline,
         "notes": list(strat.notes),
-    }
+    })
 
 
 def _storage_over_horizon(st: Static, sim: dict[str, dict[str, np.ndarray]],
@@ -292,8 +304,8 @@ def _storage_over_horizon(st: Static, sim: dict[str, dict[str, np.ndarray]],
     }
 
 
-def _recommendation(run: Run, what_if: dict
-                    ) -> tuple[dict[str, Any], list[BreakEven], list[BreakEven]]:
+def _recommendation(run: Run, what_if: dict[str, Any]
+                    ) -> tuple[Recommendation, list[BreakEven], list[BreakEven]]:
     """The winner from expected paired costs, and the break-evens (:mod:`.flips`):
     where expected costs cross, and where the recommendation itself flips at the
     status-quo margin."""
@@ -313,7 +325,7 @@ def _recommendation(run: Run, what_if: dict
     paired = sim[runner_up]["total_cost_usd_per_month"] - win_total
     share_cheaper = float(np.mean(paired < 0))
     base_mean = float(np.mean(base_total))
-    recommendation = {
+    recommendation: Recommendation = {
         "winner": winner, "runner_up": runner_up,
         "saving_usd_per_month": float(np.mean(paired)),
         "is_status_quo_kept": bool(is_status_quo_kept),
@@ -332,8 +344,9 @@ def _recommendation(run: Run, what_if: dict
 
 def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPLES,
               seed: int | None = None, *, calibration: Calibration | None = None
-              ) -> dict[str, Any]:
-    """Run the Monte Carlo model; return the JSON-serializable results dict.
+              ) -> Results:
+    """Run the Monte Carlo model; return the JSON-serializable results dict
+    (:class:`cachecost.model.result_types.Results`).
 
     ``seed`` None uses the scenario's seed, so the same inputs give the same numbers.
     ``calibration`` may be passed to skip re-deriving it from the dataset.
@@ -357,6 +370,16 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
     what_if = storage_over_horizon.pop("_what_if_sim")
     run = Run(st, dists, draws, replicate, sim)   # break-evens and swings: this very run
     recommendation, break_even, flips = _recommendation(run, what_if)
+    thread = thread_results(st, draws, sim, seed,       # issue 13: claims, EVPPI
+                            registry_today=registry_today(dataset))
+    cal_summary: CalibrationSummary = {
+        "months_of_data": cal.months_of_data,
+        "images": int(len(cal.images)),
+        "measured_container_minutes_per_month": cal.container_minutes_per_month,
+        "dedup_method": cal.dedup_method,
+        "bootstrap_replicates": st.bank.size if st.bank is not None else 0,
+        "notes": list(cal.notes) + measured_notes,
+    }
     return {
         "scenario": scenario.name,
         "scenario_title": scenario.title,
@@ -382,20 +405,14 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
         "strategies": strategies,
         "billing": billing_classes(scenario.value, scenario.value("compute.mode")),
         "inputs": _inputs_list(scenario, cal),
-        "tornado": sort_tornado(tornado(run, scenario.baseline)),
+        "tornado": cast(list[TornadoBar], sort_tornado(tornado(run, scenario.baseline))),
         "break_even": break_even,
         "recommendation_flips": flips,
         "storage_over_horizon": storage_over_horizon,
         "recommendation": recommendation,
-        **thread_results(st, draws, sim, seed,       # issue 13: claims, EVPPI
-                         registry_today=registry_today(dataset)),
-        "calibration": {
-            "months_of_data": cal.months_of_data,
-            "images": int(len(cal.images)),
-            "measured_container_minutes_per_month": cal.container_minutes_per_month,
-            "dedup_method": cal.dedup_method,
-            "bootstrap_replicates": st.bank.size if st.bank is not None else 0,
-            "notes": list(cal.notes) + measured_notes,
-        },
+        "claims": thread["claims"],
+        "value_of_information": thread["value_of_information"],
+        "value_of_information_total": thread["value_of_information_total"],
+        "calibration": cal_summary,
         "registry_today": registry_today(dataset),
     }

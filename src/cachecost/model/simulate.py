@@ -92,7 +92,7 @@ def median_params(dists: dict[str, Distribution], k: int = 1) -> dict[str, np.nd
     return {name: np.full(k, d.median) for name, d in dists.items()}
 
 
-def _policy(raw: dict | None) -> CleanupPolicy | None:
+def _policy(raw: dict[str, Any] | None) -> CleanupPolicy | None:
     return None if raw is None else CleanupPolicy(raw["keep_n"], raw["older_than_days"])
 
 
@@ -167,7 +167,7 @@ def _scaled(st: Static, name: str, replicate: np.ndarray | None, factor: Arr) ->
     if x is not st.col[name] and np.shape(factor) in ((), (1, x.shape[1])):
         x *= factor
         return x
-    return np.multiply(x, factor)
+    return np.asarray(np.multiply(x, factor))
 
 
 def _build_minutes(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | None
@@ -531,10 +531,3 @@ def _shaped(value: Any, shape: tuple[int, ...], cache: dict[int, tuple[object, n
     return cache[id(value)][1]
 
 
-def __getattr__(name: str) -> Any:
-    """``run_model`` and ``DEFAULT_SAMPLES`` moved to :mod:`cachecost.model.results`;
-    importing them from here still works."""
-    if name in ("run_model", "DEFAULT_SAMPLES"):
-        from cachecost.model import results
-        return getattr(results, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

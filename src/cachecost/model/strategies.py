@@ -28,7 +28,7 @@ subclass plus ``register(...)``::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -91,7 +91,7 @@ class Drivers:
         key = ("image_sum", id(x))
         if key not in self.memo:
             self.memo[key] = (x, np.sum(x, axis=IMAGE_AXIS))    # x kept: its id stays its
-        return self.memo[key][1]
+        return cast(np.ndarray, self.memo[key][1])
 
     def image_dot(self, a: Arr, b: Arr) -> np.ndarray:
         """:func:`image_dot` once per pair of arrays: strategies sharing a formula
@@ -99,7 +99,7 @@ class Drivers:
         key = ("image_dot", id(a), id(b))
         if key not in self.memo:
             self.memo[key] = (a, b, image_dot(a, b))              # a, b kept: ids stay theirs
-        return self.memo[key][2]
+        return cast(np.ndarray, self.memo[key][2])
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def image_dot(a: Arr, b: Arr) -> np.ndarray:
         if b.shape[1] == 1:
             return np.asarray(b[:, 0] @ a)
         if a.shape == b.shape:      # one pass, no (I, K) temporary; the same sum order
-            return np.einsum("ik,ik->k", a, b)
+            return cast(np.ndarray, np.einsum("ik,ik->k", a, b))
     return np.asarray(np.sum(a * b, axis=IMAGE_AXIS))
 
 
@@ -165,7 +165,7 @@ def stale_cap_months(changes: Arr, policy: CleanupPolicy | None,
         cap = np.asarray(np.divide(keep_sets, np.asarray(changes, dtype=float)))  # 0-d too
     if policy.older_than_days is not None:
         np.maximum(cap, age_months, out=cap)        # NaN stays NaN
-    return np.fmin(cap, NEVER_MONTHS, out=cap)
+    return cast(np.ndarray, np.fmin(cap, NEVER_MONTHS, out=cap))
 
 
 @dataclass(frozen=True)
@@ -240,7 +240,7 @@ class Strategy:
 
         Example: d = 0.02, c = 1/month, O = 15, F = 40: u = 0.375; R = 1: s = 0.02,
         R = 0: s = 0.395."""
-        return self.part(d, "own_cache_change_share")
+        return cast(Arr, self.part(d, "own_cache_change_share"))
 
     def own_cache_change_share(self, d: Drivers) -> Arr:
         """:meth:`fork_change_builds_share` of a job that reads the fork's own cache."""
@@ -252,8 +252,9 @@ class Strategy:
             per_owner = np.divide(np.multiply(d.changes_per_month, d.fork_owners),
                                   d.fork_builds_per_month)
         stale = np.minimum(1.0, np.nan_to_num(per_owner, nan=0.0, posinf=1.0))
-        return np.add(share, np.multiply(np.subtract(1.0, reads), np.subtract(
+        out: Arr = np.add(share, np.multiply(np.subtract(1.0, reads), np.subtract(
             np.minimum(1.0, np.add(share, stale)), share)))
+        return out
 
     def fork_minutes_per_build(self, d: Drivers) -> np.ndarray:
         """Expected minutes of one fork build of each image:
@@ -298,7 +299,8 @@ class Strategy:
             arr = np.asarray(share := self.part(d, "fork_change_builds_share"))
             d.memo[key] = (np.mean(arr, axis=0, keepdims=True)
                            if arr.ndim == 2 and arr.shape[0] > 1 else share)
-        return d.memo[key]
+        memo: Arr = d.memo[key]
+        return memo
 
     #: The methods that decide compute; strategies sharing all of them share the minutes.
     COMPUTE_METHODS: ClassVar[tuple[str, ...]] = (
@@ -457,7 +459,7 @@ class KanikoCacheRepo(Strategy):
     def stale_gib_per_change(self, d: Drivers, accounting: str) -> Arr:
         """A change orphans the cache layers it rewrote: ``min(u, r) * S`` (both modes:
         no tagged image holds those layers any more; one array for both)."""
-        return self.part(d, "orphaned_gib_per_change")
+        return cast(Arr, self.part(d, "orphaned_gib_per_change"))
 
     def orphaned_gib_per_change(self, d: Drivers) -> Arr:
         """GiB of cache layers a change orphans, per image: ``min(u, r) * S``."""
@@ -574,8 +576,8 @@ class BuildkitRegistryCacheMax(Strategy):
         change, hit = np.asarray(d.change_min), np.asarray(d.hit_min)
         multi = np.asarray(d.is_multi_stage, dtype=float)
         if multi.ndim != 2 or change.ndim != 2 or multi.shape[0] != change.shape[0]:
-            return np.subtract(change, np.multiply(
-                np.multiply(d.buildkit_max_change_saving, multi), np.subtract(change, hit)))
+            return cast(Arr, np.subtract(change, np.multiply(
+                np.multiply(d.buildkit_max_change_saving, multi), np.subtract(change, hit))))
         rows = np.flatnonzero(np.any(multi != 0.0, axis=1))
         if rows.size == 0:
             return d.change_min

@@ -68,7 +68,7 @@ def bootstrap_means(values: np.ndarray, rng: np.random.Generator, size: int) -> 
     if n == 1:
         return np.full(size, v[0])
     if size * n > MAX_BOOTSTRAP_DRAWS:
-        return v.mean() + v.std() / np.sqrt(n) * rng.standard_normal(size)
+        return np.asarray(v.mean() + v.std() / np.sqrt(n) * rng.standard_normal(size))
     return np.asarray(v[rng.integers(0, n, (size, n))].mean(axis=1))
 
 

@@ -54,92 +54,14 @@ from typing import Any
 
 import numpy as np
 
-#: Concrete ways to measure each input, by dotted scenario name.
-HOW_TO_MEASURE: dict[str, str] = {
-    "workload.image_changes_factor":
-        "count the changes of each image's inputs over a longer window: git log on "
-        "tests/docker/dockerfiles and tests/lcitool since 2023 (cachecost fetch with "
-        "more months of pipelines)",
-    "workload.upstream_pipelines_factor":
-        "fetch a longer span of upstream pipelines (more months, including a soft-freeze)",
-    "workload.build_minutes_factor":
-        "fetch more container-job durations (a longer span of pipelines)",
-    "workload.scheduled_refresh_per_month":
-        "read the schedules of qemu-project/qemu (Settings > CI/CD > Schedules)",
-    "compute.node_cost_usd_per_year":
-        "ask for a full year of the runner nodes' invoices (cluster nodes only, "
-        "without the control-plane overhead)",
-    "compute.usd_per_runner_hour":
-        "divide a month's runner-node invoice by the CI runner-hours of that month",
-    "compute.cost_factor":
-        "compare the namespace's Usage Quotas page (minutes charged) with the summed "
-        "job durations of the same month (GitLab bills the lower of this discount and "
-        "the runner's size factor)",
-    "compute.runner_size_factor":
-        "read the runner tags of the container jobs (saas-linux-small/medium-amd64)",
-    "compute.usd_per_1000_minutes":
-        "read the current price of additional compute minutes on GitLab's pricing page",
-    "forks.pipelines_per_month":
-        "list qemu-project/qemu's forks (GET /projects/:id/forks) and count their "
-        "pipelines that ran the container stage over a month",
-    "forks.owners":
-        "count the distinct namespaces of those fork pipelines",
-    "forks.image_change_share":
-        "in those fork pipelines, count the ones whose commits touch "
-        "tests/docker/dockerfiles or tests/lcitool",
-    "forks.cost_factor":
-        "compare a fork's Usage Quotas page with its summed job durations",
-    "forks.runner_size_factor":
-        "read the runner tags of fork container jobs",
-    "forks.usd_per_1000_minutes":
-        "read the current price of additional compute minutes on GitLab's pricing page",
-    "storage.usd_per_10gib_year":
-        "read the current storage add-on price on GitLab's pricing page",
-    "assumptions.changed_bytes_share":
-        "skopeo inspect an image's tag before and after a Dockerfile change and sum "
-        "the sizes of the layers whose digests changed",
-    "assumptions.kaniko_cache_bytes_share":
-        "push one kaniko build to a scratch project and compare its cache and image "
-        "layer digests and sizes",
-    "assumptions.kaniko_cache_ttl_hours":
-        "set by the job's --cache-ttl flag (default 336 h): a choice, not a measurement",
-    "assumptions.kaniko_layer_digest_shared_probability":
-        "push one kaniko build with --cache-repo to a scratch project and compare the "
-        "cache repository's layer digests with the image's (skopeo inspect --raw)",
-    "assumptions.kaniko_full_change_share":
-        "in kaniko build logs after image changes, count the builds whose first RUN "
-        "step missed the cache",
-    "assumptions.kaniko_pull_extract_min_per_gib":
-        "time one all-hit kaniko build of a large image and divide the time beyond the "
-        "dind cached build by the cached GiB",
-    "workload.base_image_refresh_share":
-        "compare the image-change dates with the base images' (docker.io debian, "
-        "fedora) publication dates",
-    "storage.shadow_usd_per_10gib_year":
-        "a choice of trade-off rate, not a measurement: agree it among the maintainers",
-    "forks.reads_upstream_registry_probability":
-        "run the container job in a fork after upstream has filled its cache repository "
-        "and count 'Using caching version of cmd' against 'No cached layer found' log lines "
-        "(kaniko), or look for CACHED steps pulled from upstream's latest (dind)",
-    "forks.pipelines_per_image_change":
-        "in the forks' pipelines, count the pipelines from a commit touching "
-        "tests/docker/dockerfiles until the change is merged or dropped",
-    "forks.other_ci_minutes_per_pipeline":
-        "sum the non-container job durations of fork pipelines (cachecost fetch with forks)",
-    "compute.container_runner_size_factor":
-        "read the runner tags of the container jobs (saas-linux-small/medium/large-amd64)",
-    "assumptions.buildkit_max_extra_bytes_share":
-        "build emsdk-wasm32-cross with --cache-to type=registry,mode=max and compare "
-        "the cache manifest's layer sizes with the image's",
-    "assumptions.buildkit_max_change_saving_share":
-        "time a rebuild of a multi-stage image after a change with and without a "
-        "mode=max cache",
-    "assumptions.rebuild_check_minutes":
-        "time a job that only runs skopeo inspect on the image's hash tag",
-    "assumptions.uncached_to_cached_ratio":
-        "run each container job once with docker build --no-cache and compare with "
-        "its cached duration",
-}
+from cachecost.model.keys import key_spec
+
+
+def how_to_measure(name: str) -> str:
+    """How to measure input ``name``: its scenario key's ``measure``
+    (:data:`cachecost.model.keys.KEYS`), else ``"measure <name> directly"``."""
+    spec = key_spec(name)
+    return spec.measure if spec is not None and spec.measure else f"measure {name} directly"
 
 
 def _usd(value: float) -> float:
@@ -212,7 +134,7 @@ def _evppi(c: np.ndarray, least_mean: float, xv: np.ndarray, j: int) -> float:
     sizes, sums = _block_sums(c, xv, j)
     mins = (sums / sizes[:, None]).min(axis=1)
     # Python's sum of the n_j-weighted block minima, in block order, then / K
-    return least_mean - sum((sizes * mins).tolist()) / c.shape[0]
+    return float(least_mean - sum((sizes * mins).tolist()) / c.shape[0])
 
 
 def _block_sums(c: np.ndarray, xv: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
@@ -335,7 +257,7 @@ def value_of_information(
         rows.append({
             "input": name,
             "evppi_usd_per_month": _usd(_evppi(costs, least_mean, _input(xv, k), n_blocks)),
-            "how_to_measure": HOW_TO_MEASURE.get(name, f"measure {name} directly"),
+            "how_to_measure": how_to_measure(name),
         })
     rows.sort(key=lambda r: (-r["evppi_usd_per_month"], r["input"]))
     # its own stream: the scenario's draws come from default_rng(seed), whose first

@@ -4,6 +4,9 @@
 * :mod:`.notebook`    what a report notebook calls first (plotly renderer, banner)
 * :mod:`.history`     CI-history tables from a dataset
 * :mod:`.figures`     the plotly figures and HTML tables of the pages
+* :mod:`.lead`        the answer first: recommendation, saving, registry, flips, prices
+* :mod:`.recommendation`  the recommendation and what would flip it, in words
+* :mod:`.tables`      the headline numbers per strategy, as tables
 * :mod:`.summary`     the plain-text and Markdown summaries for the mailing list
 * :mod:`.provenance`  where the data came from, shown on every page
 

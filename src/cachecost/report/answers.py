@@ -82,12 +82,12 @@ def format_interval(interval: Any) -> str:
     return f"{format_significant(lo, 2)} to {format_significant(hi, 2)} {unit}".strip()
 
 
-def _sentence(text: Any) -> str:
-    text = str(text or "").strip()
+def _sentence(value: Any) -> str:
+    text = str(value or "").strip()
     return text if not text or text[-1] in ".!?" else text + "."
 
 
-def claim_rows(results: dict) -> list[dict[str, str]]:
+def claim_rows(results: dict[str, Any]) -> list[dict[str, str]]:
     """One row per claim, thread order first: ``claim``, ``verdict``, ``figure`` (with its
     interval in brackets) and ``hinges_on``. ``[]`` when the results have no claims."""
     claims = [c for c in results.get("claims") or [] if isinstance(c, dict)]
@@ -118,7 +118,7 @@ def claim_source_ids(row: dict[str, str]) -> list[str]:
     return resolve_citation(text)[1]
 
 
-def claims_text_lines(results: dict, width: int,
+def claims_text_lines(results: dict[str, Any], width: int,
                       refs: dict[str, int] | None = None) -> list[str]:
     """The claims as plain text, every line at most ``width`` characters::
 
@@ -131,7 +131,7 @@ def claims_text_lines(results: dict, width: int,
     lines: list[str] = []
     for i, r in enumerate(rows, 1):
         head = f"{i}. \u201c{r['claim'].rstrip('.')}\u201d"
-        verdict = r["sentence"] or f"{r['verdict'][:1].upper()}{r['verdict'][1:]}."
+        verdict = verdict_sentence(r)
         parts = [f"Verdict: {verdict}" if not verdict.lower().startswith(
             r["verdict"].lower()) else verdict]
         if r["figure"]:
@@ -149,7 +149,23 @@ def claims_text_lines(results: dict, width: int,
     return lines[:-1]
 
 
-def measure_next_rows(results: dict) -> list[dict[str, str]]:
+def verdict_sentence(row: dict[str, str]) -> str:
+    """A claim row's verdict as a sentence: its own sentence, else the bare verdict."""
+    return row["sentence"] or f"{row['verdict'][:1].upper()}{row['verdict'][1:]}."
+
+
+def verdict_lines(results: dict[str, Any], width: int) -> list[str]:
+    """One numbered item per claim, thread order: the claim in its words and the verdict
+    sentence (no figures, no hinges), lines at most ``width``; ``[]`` without claims."""
+    lines: list[str] = []
+    for i, r in enumerate(claim_rows(results), 1):
+        lines += textwrap.wrap(f"{i}. \u201c{r['claim'].rstrip('.')}\u201d "
+                               f"{verdict_sentence(r)}", width, subsequent_indent="   ",
+                               break_on_hyphens=False)
+    return lines
+
+
+def measure_next_rows(results: dict[str, Any]) -> list[dict[str, str]]:
     """One row per input worth measuring, largest value first: ``input`` (its reader name),
     ``worth`` (``"$12 a month"``), ``how_to_measure``. ``[]`` when absent."""
     rows = []
@@ -170,7 +186,7 @@ def measure_next_rows(results: dict) -> list[dict[str, str]]:
     return rows
 
 
-def overall_value_sentence(results: dict) -> str:
+def overall_value_sentence(results: dict[str, Any]) -> str:
     """What knowing every input exactly would be worth (EVPI, ``results[
     "value_of_information_total"]``), one sentence; ``""`` when the results lack it."""
     total = results.get("value_of_information_total")
@@ -184,7 +200,7 @@ def overall_value_sentence(results: dict) -> str:
             f"{'barely depends' if usd < 1.0 else 'depends'} on what is still uncertain.")
 
 
-def measure_next_text_lines(results: dict, width: int, limit: int = 5) -> list[str]:
+def measure_next_text_lines(results: dict[str, Any], width: int, limit: int = 5) -> list[str]:
     """What to measure next as plain text (at most ``limit`` inputs), lines <= ``width``."""
     if "value_of_information" not in results:
         return textwrap.wrap(NO_VOI, width)

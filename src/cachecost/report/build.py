@@ -18,7 +18,7 @@ the runner
    with a provenance banner on top, and checks that no page loads anything
    from the network;
 4. writes ``OUT/<scenario>/<notebook>.html`` with the executed ``.ipynb``
-   beside it, ``results.json`` (:func:`cachecost.model.simulate.run_model`, sorted
+   beside it, ``results.json`` (:func:`cachecost.model.results.run_model`, sorted
    keys), ``summary.txt`` and ``summary.md`` (:mod:`cachecost.report.summary`), then
    ``OUT/index.html`` with the scenarios side by side.
 
@@ -82,6 +82,7 @@ from cachecost.report.provenance import (
 )
 from cachecost.report.runner import (  # noqa: F401  (re-exported)
     DEFAULT_PARAMETERS,
+    RESULTS_PARAMETER,
     PageTask,
     ResultsTask,
     check_parameters,
@@ -92,6 +93,7 @@ from cachecost.report.runner import (  # noqa: F401  (re-exported)
     find_report_notebooks,
     read_page_title,
     run_fetch,
+    run_task_graph,
     run_tasks,
 )
 from cachecost.report.site import (  # noqa: F401  (re-exported)
@@ -232,7 +234,7 @@ def _extra_parameters(parameters: dict[str, Any] | None, notebooks: list[Path]
                       ) -> dict[str, Any]:
     """The extra notebook parameters, checked against every notebook's parameters cell."""
     extra = dict(parameters or {})
-    for name in DEFAULT_PARAMETERS:
+    for name in (*DEFAULT_PARAMETERS, RESULTS_PARAMETER):
         if name in extra:
             raise CachecostError(f"parameter {name!r} is set by the runner; use the option")
     for nb in notebooks:
@@ -241,7 +243,7 @@ def _extra_parameters(parameters: dict[str, Any] | None, notebooks: list[Path]
 
 
 def _build_reason(scenario: Any, old: dict[str, Any], fingerprints: dict[str, str],
-                  inputs: dict[str, dict[str, str]], out_path: Path, pages: list[dict],
+                  inputs: dict[str, dict[str, str]], out_path: Path, pages: list[dict[str, Any]],
                   force: bool) -> str | None:
     """Why a scenario must be rebuilt (``"--force"``, ``"outputs missing"``, ``"changed: ..."``),
     or None when its outputs are up to date."""
@@ -281,9 +283,9 @@ def _load_dataset(data_dir: Any) -> Any:
 
 
 def _build_scenarios(
-    todo: list[Any], pages: list[dict], dataset: Any, data_param: str, out_path: Path,
+    todo: list[Any], pages: list[dict[str, Any]], dataset: Any, data_param: str, out_path: Path,
     extra: dict[str, Any], is_standalone: bool, base_url: str | None, jobs: int | None,
-    build: ReportBuild, new_state: dict, fingerprints: dict[str, str],
+    build: ReportBuild, new_state: dict[str, Any], fingerprints: dict[str, str],
     inputs: dict[str, dict[str, str]],
 ) -> None:
     """Run every page and model task of the scenarios in ``todo``; swap them into place."""
@@ -297,8 +299,11 @@ def _build_scenarios(
         href = f"../{ASSETS_DIR}/{plotly_asset_name()}"
         css_href = f"../{ASSETS_DIR}/{lab_css_asset_name(read_lab_css())}"
     stages: dict[str, Path] = {}
-    provs: dict[str, dict] = {}
+    provs: dict[str, dict[str, Any]] = {}
     tasks: list[Any] = []
+    # pages that read the runner's results.json (they declare RESULTS_PARAMETER) start
+    # once their scenario's ResultsTask has written it: the model runs once per scenario
+    after_results: dict[str, list[PageTask]] = {}
     try:
         for scenario in todo:
             stage = Path(tempfile.mkdtemp(prefix=f".{scenario.name}.build-", dir=out_path))
@@ -309,33 +314,44 @@ def _build_scenarios(
             for page in pages:
                 nav = [{"title": p["title"], "href": f"{p['stem']}.html",
                         "is_current": p is page} for p in pages]
-                tasks.append(PageTask(
+                reads_results = RESULTS_PARAMETER in declared_parameters(page["notebook"])
+                task = PageTask(
                     notebook=page["notebook"].resolve(),
                     stage_dir=stage,
                     cwd=page["notebook"].resolve().parent,
                     parameters={"data_dir": data_param,
-                                "scenario_path": str(Path(scenario.path).resolve()), **extra},
+                                "scenario_path": str(Path(scenario.path).resolve()), **extra,
+                                **({RESULTS_PARAMETER: str(stage / "results.json")}
+                                   if reads_results else {})},
                     scenario=scenario.name,
                     title=f"{page['title']} \u2014 {scenario.title}",
                     banner_html=render_banner(prov, home_href="../index.html", nav=nav),
                     css=css,
                     plotlyjs_href=href,
                     lab_css_href=css_href,
-                ))
+                )
+                (after_results.setdefault(scenario.name, []) if reads_results
+                 else tasks).append(task)
             tasks.append(ResultsTask(data_dir=data_param or None,
                                      scenario_path=Path(scenario.path).resolve(),
                                      scenario=scenario.name))
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
-        outcomes = run_tasks(tasks, workers)
-        for task, outcome in zip(tasks, outcomes, strict=True):
-            if isinstance(task, PageTask):
-                build.pages.append(out_path / task.scenario / Path(outcome["html"]).name)
-                continue
+
+        def write_results(task: Any, outcome: dict[str, Any]) -> list[Any]:
+            """A scenario's results.json and summaries; then the pages that read them."""
+            if not isinstance(task, ResultsTask):
+                return []
             stage, prov = stages[task.scenario], provs[task.scenario]
             results = outcome["results"]
             write_text(stage / "results.json", dump_json(results))
             write_text(stage / "summary.txt", format_summary_text(results, prov, base_url))
             write_text(stage / "summary.md", format_summary_markdown(results, prov, base_url))
+            return list(after_results.get(task.scenario, []))
+
+        count = len(tasks) + sum(len(v) for v in after_results.values())
+        workers = max(1, min(jobs or os.cpu_count() or 1, count))
+        for task, outcome in run_task_graph(tasks, workers, write_results):
+            if isinstance(task, PageTask):
+                build.pages.append(out_path / task.scenario / Path(outcome["html"]).name)
         for scenario in todo:
             swap_into_place(stages.pop(scenario.name), out_path / scenario.name)
             new_state["scenarios"][scenario.name] = {

@@ -84,7 +84,7 @@ def check_plotlyjs_not_inlined(html: str) -> None:
 def _html_exporter() -> Any:
     from nbconvert import HTMLExporter
 
-    return HTMLExporter(
+    return HTMLExporter(  # type: ignore[no-untyped-call]
         template_name=NBCONVERT_TEMPLATE,
         extra_template_basedirs=[str(TEMPLATES_DIR / "nbconvert")],
         exclude_input=True,
@@ -130,7 +130,7 @@ def export_html(
                       "plotlyjs": plotlyjs},
     }
     body, _ = _html_exporter().from_notebook_node(nb, resources=resources)
-    return body
+    return str(body)
 
 
 def jinja_env() -> Any:
@@ -155,7 +155,7 @@ def read_site_css() -> str:
     return (TEMPLATES_DIR / "site.css").read_text(encoding="utf-8")
 
 
-def render_banner(prov: dict, *, home_href: str, nav: list[dict]) -> str:
+def render_banner(prov: dict[str, Any], *, home_href: str, nav: list[dict[str, Any]]) -> str:
     """Return the provenance banner as HTML; every value is escaped as text."""
     import markupsafe
 

@@ -30,7 +30,13 @@ from plotly.subplots import make_subplots
 
 from cachecost.report import answers, summary
 from cachecost.report.names import format_amount, reader_name
-from cachecost.report.sources import SOURCES, resolve_citation
+from cachecost.report.sources import (
+    PAGE_NUMBERS,
+    SOURCES,
+    format_source_links,
+    link_source_marks,
+    resolve_citation,
+)
 from cachecost.report.summary import read_quantile
 
 GIB = 1024**3
@@ -388,20 +394,9 @@ def headline_table(results: dict) -> HTML:
 
 
 #: The number each source has on the decision page (its place in the sources list).
-SOURCE_NUMBERS = {sid: n for n, sid in enumerate(SOURCES, 1)}
-
-
-def _source_links(ids: list[str]) -> str:
-    """``[n]`` links to the page's sources list (``#src-<id>``) for source ids."""
-    return "".join(f' <a href="#src-{html.escape(i)}" class="cachecost-cite">'
-                   f"[{SOURCE_NUMBERS[i]}]</a>" for i in ids if i in SOURCE_NUMBERS)
-
-
-def _link_refs(escaped_text: str) -> str:
-    """Turn the ``[n]`` marks of an escaped text into links to the sources list."""
-    by_number = {n: sid for sid, n in SOURCE_NUMBERS.items()}
-    return re.sub(r" \[(\d+)\]", lambda m: _source_links([by_number[int(m.group(1))]])
-                  if int(m.group(1)) in by_number else m.group(0), escaped_text)
+SOURCE_NUMBERS = PAGE_NUMBERS
+_source_links = format_source_links
+_link_refs = link_source_marks
 
 
 def recommendation_paragraph(results: dict) -> HTML:

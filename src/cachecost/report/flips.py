@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 from cachecost.report.names import format_amount, reader_name
-from cachecost.rules import tie_resolution_usd
+from cachecost.report.tables import registry_accounting as registry_accounting
+from cachecost.report.tables import tie_usd
+from cachecost.rules import tie_resolution_usd as tie_resolution_usd
 from cachecost.textfmt import finite, format_share, format_usd
 
 #: How many break-even sentences the recommendation quotes.
@@ -37,19 +40,6 @@ MONEY_KIND_TEXT = {
 }
 
 
-def tie_usd(results: dict) -> float:
-    """A difference smaller than this (USD/month) is a tie: the status-quo margin the
-    decision used (``recommendation.status_quo_margin_usd_per_month``), else the
-    project's rule at the winner's median cost (older results)."""
-    rec = results.get("recommendation") or {}
-    margin = finite(rec.get("status_quo_margin_usd_per_month"))
-    if margin is not None:
-        return margin
-    winner = (results.get("strategies") or {}).get(rec.get("winner"), {})
-    q = winner.get("total_cost_usd_per_month")
-    return tie_resolution_usd((finite(q.get("p50")) if isinstance(q, dict) else None) or 0.0)
-
-
 def weighs_sentence(weighs: Iterable[str]) -> str:
     """Say which kinds of money the recommendation adds up (and that waiting is not)."""
     weighs = list(weighs)
@@ -60,7 +50,7 @@ def weighs_sentence(weighs: Iterable[str]) -> str:
             "in minutes and not priced.")
 
 
-def tie_note(results: dict) -> list[str]:
+def tie_note(results: dict[str, Any]) -> list[str]:
     """A sentence when the winner's margin is too thin to act on: today's strategy
     kept, or a challenger ahead by less than the tie rule."""
     rec = results.get("recommendation") or {}
@@ -78,7 +68,7 @@ def tie_note(results: dict) -> list[str]:
             "the model's resolution: treat them as a tie and decide on other grounds."]
 
 
-def _swing(bar: dict) -> float:
+def _swing(bar: dict[str, Any]) -> float:
     """A tornado bar's swing in USD/month (older results lack the key: |high - low|)."""
     swing = finite(bar.get("swing_usd_per_month"))
     if swing is None:
@@ -97,7 +87,7 @@ def _digits(value: float, current: float, unit: str | None) -> int:
     return digits
 
 
-def _range_note(row: dict, value: float, digits: int) -> str:
+def _range_note(row: dict[str, Any], value: float, digits: int) -> str:
     """', inside the scenario's range $2,250–$3,000' (or outside), when the row says."""
     low, high = finite(row.get("range_low")), finite(row.get("range_high"))
     if low is None or high is None or low == high or "is_within_range" not in row:
@@ -109,7 +99,7 @@ def _range_note(row: dict, value: float, digits: int) -> str:
             f"to {format_amount(high, unit, max(digits, 3))}")
 
 
-def _condition(row: dict) -> tuple[float, str] | None:
+def _condition(row: dict[str, Any]) -> tuple[float, str] | None:
     """``(distance from today, "if <input> fell to <value> (now ..., inside ...)")`` for a
     break-even row within :data:`PLAUSIBLE_FACTOR` of today's value, else None."""
     value, current = finite(row.get("value")), finite(row.get("current"))
@@ -134,7 +124,7 @@ def _or(texts: list[str]) -> str:
     return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " or " + texts[-1]
 
 
-def recommendation_flip_sentences(results: dict) -> list[str]:
+def recommendation_flip_sentences(results: dict[str, Any]) -> list[str]:
     """Where the recommendation itself changes (``recommendation_flips``: the
     challenger's expected lead over today's strategy at the status-quo margin), nearest
     first, at most :data:`MAX_FLIPS` inputs."""
@@ -156,7 +146,7 @@ def recommendation_flip_sentences(results: dict) -> list[str]:
             "the model needs to switch."]
 
 
-def break_even_sentences(results: dict, winner: str) -> tuple[list[str], list[str]]:
+def break_even_sentences(results: dict[str, Any], winner: str) -> tuple[list[str], list[str]]:
     """Sentences for the winner's break-evens within :data:`PLAUSIBLE_FACTOR` of today's
     value (one per other strategy, its nearest conditions first, at most
     :data:`MAX_FLIPS`), and the reader names of the inputs with none that near.
@@ -193,7 +183,7 @@ def break_even_sentences(results: dict, winner: str) -> tuple[list[str], list[st
     return sentences, [reader_name(n) for n in inputs if n not in near_inputs]
 
 
-def swing_sentences(results: dict, winner: str) -> list[str]:
+def swing_sentences(results: dict[str, Any], winner: str) -> list[str]:
     """Inputs whose p10 or p90 alone (tornado) reverse the winner's lead over the baseline
     or over a challenger by more than the tie rule; at most :data:`MAX_SWINGS`, largest
     reversal first."""
@@ -222,7 +212,7 @@ def _join_names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def cleanup_sentence(rec: dict) -> list[str]:
+def cleanup_sentence(rec: dict[str, Any]) -> list[str]:
     """The what-if cleanup policy's sentence when it would change the winner
     (``recommendation.cleanup_what_if``, every input at its median)."""
     what = rec.get("cleanup_what_if")
@@ -237,12 +227,7 @@ def cleanup_sentence(rec: dict) -> list[str]:
             f"{format_usd(what['winner_cost_usd_per_month'])} (every input at its median)."]
 
 
-def registry_accounting(results: dict) -> str:
-    """The registry accounting the scenario reports (``per-tag`` unless it says)."""
-    return (results.get("storage_over_horizon") or {}).get("accounting") or "per-tag"
-
-
-def flip_sentences(results: dict) -> tuple[list[str], list[str]]:
+def flip_sentences(results: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(what would flip the recommendation, the context after it): break-evens within
     reach, then single inputs at p10/p90 that reverse it; after them how often the
     winner is cheaper, the inputs it is robust to, the cleanup what-if and ties."""

@@ -20,6 +20,8 @@ classified: their durations are cut short.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import pandas as pd
 
@@ -34,25 +36,25 @@ _CACHED_OUTCOMES = {"hit": True, "partial": False, "miss": False}
 
 def _naive_utc(ts: pd.Series) -> pd.Series:
     """Drop the UTC zone (periods cannot carry one) without shifting the clock."""
-    return ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    return cast(pd.Series, ts.dt.tz_convert("UTC").dt.tz_localize(None))
 
 
 def _month(ts: pd.Series) -> pd.Series:
     """Return ``YYYY-MM`` labels of UTC timestamps."""
-    return _naive_utc(ts).dt.to_period("M").astype(str)
+    return cast(pd.Series, _naive_utc(ts).dt.to_period("M").astype(str))
 
 
 def _week_start(ts: pd.Series) -> pd.Series:
     """Return the Monday (UTC date) starting each timestamp's ISO week."""
-    return _naive_utc(ts).dt.to_period("W-SUN").dt.start_time
+    return cast(pd.Series, _naive_utc(ts).dt.to_period("W-SUN").dt.start_time)
 
 
-def _quantile_frame(grouped, column: str, scale: float = 1.0) -> pd.DataFrame:
+def _quantile_frame(grouped: Any, column: str, scale: float = 1.0) -> pd.DataFrame:
     """Count and :data:`QUANTILES` of ``column`` per group, divided by ``scale``."""
     out = grouped[column].agg(["count"]).rename(columns={"count": "jobs"})
     for label, q in QUANTILES.items():
         out[label] = grouped[column].quantile(q) / scale
-    return out.reset_index()
+    return cast(pd.DataFrame, out.reset_index())
 
 
 def _container_jobs(ds: Dataset) -> pd.DataFrame:

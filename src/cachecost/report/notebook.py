@@ -35,10 +35,10 @@ PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 PLOTLY_CONFIG = {"displaylogo": False}
 
 
-class JsonAndHtmlRenderer(PlotlyRenderer):
+class JsonAndHtmlRenderer(PlotlyRenderer):  # type: ignore[misc]
     """plotly's JSON mimetype for JupyterLab plus library-free HTML for nbconvert."""
 
-    def to_mimebundle(self, fig_dict: dict) -> dict[str, Any]:
+    def to_mimebundle(self, fig_dict: dict[str, Any]) -> dict[str, Any]:
         """Return ``{PLOTLY_MIMETYPE: figure JSON, "text/html": div and newPlot script}``."""
         bundle: dict[str, Any] = super().to_mimebundle(fig_dict)
         bundle["text/html"] = pio.to_html(
@@ -66,3 +66,31 @@ def setup_notebook() -> None:
     skip_slow_imports()
     pio.renderers[RENDERER_NAME] = JsonAndHtmlRenderer(config=PLOTLY_CONFIG)
     pio.renderers.default = RENDERER_NAME
+
+
+def read_or_run_model(results_path: str, dataset: Any, scenario: Any) -> dict[str, Any]:
+    """The scenario's results: those the report's runner computed (``results_path``, its
+    ``results.json``), or, when the notebook runs alone (``""``, as in JupyterLab),
+    :func:`cachecost.model.results.run_model` here. Either way the model runs once per
+    scenario in a report.
+
+    Raises:
+        CachecostError: ``results_path`` is unreadable, not JSON, or holds another
+            scenario's results (its ``scenario_sha256`` differs from ``scenario.sha256``).
+    """
+    if not results_path:
+        from cachecost.model.results import run_model
+
+        return dict(run_model(dataset, scenario))
+    import json
+
+    from cachecost.errors import CachecostError, read_user_file
+
+    try:
+        results = json.loads(read_user_file(results_path, "results file"))
+    except ValueError as exc:
+        raise CachecostError(f"{results_path}: not a results.json ({exc})") from None
+    if not isinstance(results, dict) or results.get("scenario_sha256") != scenario.sha256:
+        raise CachecostError(f"{results_path}: holds the results of another scenario than "
+                             f"{scenario.path} (its sha256 differs); rebuild the report")
+    return results

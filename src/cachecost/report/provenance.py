@@ -72,7 +72,7 @@ def describe_data_source(metadata: dict[str, Any]) -> str:
     return " ".join(parts) or str(metadata.get("source") or "unknown source")
 
 
-def collect_provenance(dataset: Any, scenario: Any, *, built_at: str | None = None) -> dict:
+def collect_provenance(dataset: Any, scenario: Any, *, built_at: str | None = None) -> dict[str, Any]:
     """Return the provenance record of one report (see the module docstring).
 
     ``dataset`` is a :class:`cachecost.dataset.io.Dataset`, ``scenario`` a

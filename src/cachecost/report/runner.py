@@ -17,6 +17,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,9 @@ KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 FETCH_NOTEBOOK = "00-fetch-gitlab.ipynb"
 
 DEFAULT_PARAMETERS = ("data_dir", "scenario_path")
+#: The parameter a notebook declares to read the results the runner computed for its
+#: scenario (the path of that scenario's results.json) instead of running the model again.
+RESULTS_PARAMETER = "results_path"
 
 _REPORT_NOTEBOOK = re.compile(r"^(\d{2})-[A-Za-z0-9][A-Za-z0-9._-]*\.ipynb$")
 
@@ -218,7 +222,7 @@ def execute_page(task: PageTask) -> dict[str, Any]:
             )
         except PapermillExecutionError as exc:
             return {"error": describe_execution_error(task.notebook, exc, task.scenario)}
-        nb = nbformat.read(str(ipynb), as_version=4)
+        nb = nbformat.read(str(ipynb), as_version=4)  # type: ignore[no-untyped-call]
         html = export_html(nb, title=task.title, banner_html=task.banner_html, css=task.css,
                            lab_css_href=task.lab_css_href, plotlyjs_href=task.plotlyjs_href)
         if task.plotlyjs_href is not None:
@@ -253,8 +257,8 @@ def compute_results(task: ResultsTask) -> dict[str, Any]:
     """Run the model for one scenario (in a worker); ``{"results": dict}`` or ``{"error": ...}``."""
     try:
         from cachecost.dataset.io import load_dataset
+        from cachecost.model.results import run_model
         from cachecost.model.scenario import load_scenario
-        from cachecost.model.simulate import run_model
 
         results = run_model(load_dataset(task.data_dir), load_scenario(task.scenario_path))
         return {"results": _finite_or_none(results)}
@@ -262,50 +266,77 @@ def compute_results(task: ResultsTask) -> dict[str, Any]:
         return {"error": f"{task.scenario_path}: {exc}"}
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [""])[0][:300]
-        return {"error": f"cachecost.model.simulate.run_model failed for scenario {task.scenario!r}: "
+        return {"error": f"cachecost.model.results.run_model failed for scenario {task.scenario!r}: "
                          f"{type(exc).__name__}: {first}"}
 
 
 def run_tasks(tasks: list[Any], jobs: int) -> list[dict[str, Any]]:
     """Run page and results tasks, ``jobs`` at a time; stop at the first error."""
-    def run_one(task: Any) -> dict[str, Any]:
-        return execute_page(task) if isinstance(task, PageTask) else compute_results(task)
+    return [outcome for _, outcome in run_task_graph(tasks, jobs)]
 
+
+def _run_one(task: Any) -> dict[str, Any]:
+    return execute_page(task) if isinstance(task, PageTask) else compute_results(task)
+
+
+def _checked(task: Any, outcome: dict[str, Any]) -> dict[str, Any]:
+    if "error" in outcome:
+        raise CachecostError(outcome["error"])
+    _report_progress(task, outcome)
+    return outcome
+
+
+def run_task_graph(tasks: list[Any], jobs: int,
+                   then: Callable[[Any, dict[str, Any]], list[Any]] | None = None
+                   ) -> list[tuple[Any, dict[str, Any]]]:
+    """Run tasks ``jobs`` at a time; stop at the first error.
+
+    ``then(task, outcome)``, called in this process as each task finishes, returns the
+    tasks that may start now (the decision page of a scenario whose results a
+    :class:`ResultsTask` has just computed and the caller has written). Returns
+    ``(task, outcome)`` pairs, the given tasks first, then those added, in the order added.
+    """
+    order = list(tasks)
+    outcomes: dict[int, dict[str, Any]] = {}
     if jobs <= 1:
-        outcomes = []
-        for task in tasks:
-            outcomes.append(run_one(task))
-            if "error" in outcomes[-1]:
-                raise CachecostError(outcomes[-1]["error"])
-            _report_progress(task, outcomes[-1])
-        return outcomes
-    outcomes_by_index: dict[int, dict[str, Any]] = {}
+        i = 0
+        while i < len(order):
+            outcomes[i] = _checked(order[i], _run_one(order[i]))
+            order += then(order[i], outcomes[i]) if then else []
+            i += 1
+        return [(t, outcomes[i]) for i, t in enumerate(order)]
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {
-            pool.submit(execute_page if isinstance(t, PageTask) else compute_results, t): i
-            for i, t in enumerate(tasks)
-        }
+        def submit(task: Any) -> cf.Future[dict[str, Any]]:
+            return pool.submit(execute_page if isinstance(task, PageTask) else compute_results,
+                               task)
+
+        pending = {submit(t): i for i, t in enumerate(order)}
         try:
-            for future in cf.as_completed(futures):
-                i = futures[future]
-                try:
-                    outcome = future.result()
-                except cf.process.BrokenProcessPool:
-                    raise CachecostError(
-                        f"a worker process died while building {_describe_task(tasks[i])} "
-                        "(out of memory? or build_report called from a script without "
-                        "`if __name__ == '__main__':`); try --jobs 1"
-                    ) from None
-                if "error" in outcome:
-                    raise CachecostError(outcome["error"])
-                outcomes_by_index[i] = outcome
-                _report_progress(tasks[i], outcome)
+            while pending:
+                done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    i = pending.pop(future)
+                    outcomes[i] = _checked(order[i], _future_outcome(future, order[i]))
+                    for task in then(order[i], outcomes[i]) if then else []:
+                        order.append(task)
+                        pending[submit(task)] = len(order) - 1
         except BaseException:
-            for f in futures:
+            for f in pending:
                 f.cancel()
             raise
-    return [outcomes_by_index[i] for i in range(len(tasks))]
+    return [(t, outcomes[i]) for i, t in enumerate(order)]
+
+
+def _future_outcome(future: cf.Future[dict[str, Any]], task: Any) -> dict[str, Any]:
+    try:
+        return future.result()
+    except cf.process.BrokenProcessPool:
+        raise CachecostError(
+            f"a worker process died while building {_describe_task(task)} "
+            "(out of memory? or build_report called from a script without "
+            "`if __name__ == '__main__':`); try --jobs 1"
+        ) from None
 
 
 def _describe_task(task: Any) -> str:

@@ -30,7 +30,7 @@ from cachecost.report.export import (
     render_banner,
 )
 from cachecost.report.notebook import skip_slow_imports
-from cachecost.report.summary import read_quantile
+from cachecost.report.tables import read_quantile
 from cachecost.textfmt import format_signed_usd, format_usd
 
 ASSETS_DIR = "assets"
@@ -126,7 +126,7 @@ def _mean_cost(row: dict[str, Any]) -> tuple[float, str]:
 
 
 def render_index(
-    out_dir: Path, scenarios: list[Any], pages: list[dict], state: dict, prov: dict
+    out_dir: Path, scenarios: list[Any], pages: list[dict[str, Any]], state: dict[str, Any], prov: dict[str, Any]
 ) -> str:
     """Return ``index.html``: the scenarios side by side with their headline numbers."""
     cards, comparison_names, titles, samples = [], [], {}, set()
@@ -164,16 +164,16 @@ def render_index(
     )
     env = jinja_env()
     banner = render_banner(prov, home_href="index.html", nav=[])
-    return env.get_template("index.html.j2").render(
+    return str(env.get_template("index.html.j2").render(
         css=markupsafe.Markup(read_site_css()),  # our own file, not data
         banner=banner,
         scenarios=cards,
         comparison=comparison,
         samples_text=samples_text,
-    )
+    ))
 
 
-def scenario_outputs_exist(out_dir: Path, name: str, pages: list[dict]) -> bool:
+def scenario_outputs_exist(out_dir: Path, name: str, pages: list[dict[str, Any]]) -> bool:
     """True when ``out_dir/name/`` holds every :data:`SCENARIO_FILES` file and one
     ``<stem>.html`` per page (``pages``: dicts with a ``"stem"`` key)."""
     folder = out_dir / name

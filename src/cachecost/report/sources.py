@@ -15,6 +15,7 @@ a path a reader does not have.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -90,6 +91,15 @@ _LIST = [
            "unchanged)", "2025-06 (v1.24.0)", f"{_KANIKO}/blob/v1.24.0/pkg/executor/build.go"),
     Source("kaniko-push-go", "kaniko pkg/executor/push.go (one single-layer image per cached "
            "step)", "2025-06 (v1.24.0)", f"{_KANIKO}/blob/v1.24.0/pkg/executor/push.go"),
+    Source("kaniko-archived", "GoogleContainerTools/kaniko, archived: \"this project is no "
+           "longer developed or maintained\" (README at the archive commit 236ba569)",
+           "2025-06-03", _KANIKO),
+    Source("kaniko-run-go", "kaniko pkg/commands/run.go (a cache hit extracts each cached "
+           "layer)", "2025-06 (v1.24.0)", f"{_KANIKO}/blob/v1.24.0/pkg/commands/run.go"),
+    Source("gitlab-expiration-policy", "GitLab app/models/container_expiration_policy.rb "
+           "(the cleanup policies' keep_n and older_than values)", "2025",
+           "https://gitlab.com/gitlab-org/gitlab/-/blob/master/app/models/"
+           "container_expiration_policy.rb"),
     Source("kaniko-issue-862", "kaniko issue 862: --reproducible loads the entire image into "
            "memory", "2019-11", f"{_KANIKO}/issues/862"),
     Source("kaniko-issue-909", "kaniko issue 909: memory use far above the image size",
@@ -106,6 +116,9 @@ _LIST = [
 ]
 #: Every source by id, in the order the sources list shows them.
 SOURCES: dict[str, Source] = {s.id: s for s in _LIST}
+
+#: A source's number on a page's sources list (every source, in :data:`SOURCES` order).
+PAGE_NUMBERS: dict[str, int] = {sid: n for n, sid in enumerate(SOURCES, 1)}
 
 #: (pattern found in a citation, source id); case-insensitive, first match wins per id.
 _PATTERNS: list[tuple[str, str]] = [
@@ -131,6 +144,9 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"cache\.go", "kaniko-cache-go"),
     (r"build\.go", "kaniko-build-go"),
     (r"push\.go", "kaniko-push-go"),
+    (r"kaniko was archived|archived on 2025-06-03", "kaniko-archived"),
+    (r"commands/run\.go", "kaniko-run-go"),
+    (r"container_expiration_policy", "gitlab-expiration-policy"),
     (r"(?:kaniko )?issue 862|kaniko #862|issues/862", "kaniko-issue-862"),
     (r"kaniko (issue |#)?1459|issues/1459", "kaniko-issue-1459"),
     (r"kaniko (issue |#)?909|issues/909", "kaniko-issue-909"),
@@ -170,3 +186,17 @@ def sources_cited(citations: list[str | None]) -> list[Source]:
     for c in citations:
         ids.update(resolve_citation(c)[1])
     return [s for sid, s in SOURCES.items() if sid in ids]
+
+
+def format_source_links(ids: list[str]) -> str:
+    """``[n]`` links to a page's sources list (``#src-<id>``, numbered by
+    :data:`PAGE_NUMBERS`) for source ids."""
+    return "".join(f' <a href="#src-{html.escape(i)}" class="cachecost-cite">'
+                   f"[{PAGE_NUMBERS[i]}]</a>" for i in ids if i in PAGE_NUMBERS)
+
+
+def link_source_marks(escaped_text: str) -> str:
+    """Turn the `` [n]`` marks (:data:`PAGE_NUMBERS`) of an escaped text into links."""
+    by_number = {n: sid for sid, n in PAGE_NUMBERS.items()}
+    return re.sub(r" \[(\d+)\]", lambda m: format_source_links([by_number[int(m.group(1))]])
+                  if int(m.group(1)) in by_number else m.group(0), escaped_text)

@@ -11,299 +11,73 @@ build time), so the same inputs give a byte-identical ``summary.txt``.
     print(format_recommendation(results))
     tabulate_headline(results)        # the numbers behind the headline tables
 
-``results`` is :func:`cachecost.model.simulate.run_model`'s dict and ``provenance``
+``results`` is :func:`cachecost.model.results.run_model`'s dict and ``provenance``
 :func:`cachecost.report.provenance.collect_provenance`'s (see briefs/*-contract.md).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import textwrap
 from typing import Any
 
-import pandas as pd
-
-from cachecost.report import answers
-from cachecost.report.flips import (  # noqa: F401 (PLAUSIBLE_FACTOR: figures reads it here)
-    PLAUSIBLE_FACTOR,
-    flip_sentences,
+from cachecost.model.keys import key_spec
+from cachecost.report import answers, lead
+from cachecost.report.flips import PLAUSIBLE_FACTOR, flip_sentences
+from cachecost.report.names import reader_name
+from cachecost.report.recommendation import (
+    format_recommendation,
+    weighs_phrase,
+)
+from cachecost.report.sources import SOURCES, Source, resolve_citation
+from cachecost.report.tables import (
+    BASELINE_MARK,
+    LINE_WIDTH,
+    format_delta_cell,
+    format_headline_lines,
+    format_md_table,
+    format_range_lines,
+    md_row,
+    order_strategies,
+    read_quantile,
     registry_accounting,
+    tabulate_headline,
     tie_usd,
 )
-from cachecost.report.names import reader_name
-from cachecost.report.sources import SOURCES, Source, resolve_citation
-from cachecost.textfmt import (  # noqa: F401 (format_* are re-exported for figures)
-    finite,
+from cachecost.textfmt import (
     format_number,
     format_pct,
     format_quantity,
-    format_share,
     format_signed_usd,
-    format_significant,
     format_usd,
 )
 
-LINE_WIDTH = 72
+#: This module's names, and those the pages (:mod:`cachecost.report.figures`) and older
+#: callers still read from here although they live in :mod:`.tables`, :mod:`.recommendation`
+#: and :mod:`cachecost.textfmt`.
+__all__ = [
+    "DECISION_PAGE", "KEY_ASSUMPTIONS", "THREAD_SOURCE", "URL_PLACEHOLDER",
+    "cited_sources", "data_notes", "format_input_value", "format_method",
+    "format_summary_markdown", "format_summary_text", "is_url_line", "key_assumption_items",
+    "key_assumptions", "report_location", "report_url",
+    # re-exported
+    "BASELINE_MARK", "LINE_WIDTH", "PLAUSIBLE_FACTOR", "flip_sentences",
+    "format_recommendation", "format_delta_cell", "format_headline_lines", "format_number",
+    "format_pct", "format_range_lines", "format_signed_usd", "format_usd", "order_strategies",
+    "read_quantile", "registry_accounting", "tabulate_headline", "tie_usd",
+]
+
 #: The page a summary links to, relative to the site root (per scenario).
 DECISION_PAGE = "02-caching-decision.html"
 URL_PLACEHOLDER = "<URL of the published report>"
-BASELINE_MARK = "(*)"
 #: How many inputs (largest tornado swing first) the method note lists.
 KEY_ASSUMPTIONS = 5
 #: The thread the summary replies to (a :data:`cachecost.report.sources.SOURCES` id).
-THREAD_SOURCE = "qemu-kaniko-thread-2024"
+THREAD_SOURCE = lead.THREAD_SOURCE
 
 
-# --------------------------------------------------------------------------- numbers
-
-
-def read_quantile(q: dict | None, key: str = "p50") -> float | None:
-    """One value of a quantile dict (``p10``/``p50``/``p90``/``mean``); None if unknown."""
-    return finite(q.get(key)) if isinstance(q, dict) else None
-
-
-# --------------------------------------------------------------------------- the table
-
-
-def order_strategies(results: dict) -> list[str]:
-    """Strategy names: the baseline first, then by median total cost, then name."""
-    base = results["baseline"]
-    others = [n for n in results["strategies"] if n != base]
-    others.sort(key=lambda n: (read_quantile(results["strategies"][n]["total_cost_usd_per_month"])
-                               or math.inf, n))
-    return ([base] if base in results["strategies"] else []) + others
-
-
-def tabulate_headline(results: dict) -> pd.DataFrame:
-    """One row per strategy (baseline first) with the headline numbers.
-
-    Columns: ``strategy``, ``title``, ``is_baseline``, then for each measure its
-    ``_p10``, ``_p50`` and ``_p90``: ``compute_minutes`` (per month),
-    ``registry_gib`` (end of horizon, the scenario's accounting),
-    ``total_cost_usd`` (per month), ``delta_usd`` and ``delta_pct`` (vs the
-    baseline, per month).
-    """
-    acc = registry_accounting(results)
-    measures = {
-        "compute_minutes": lambda s: s["compute_minutes_per_month"],
-        "registry_gib": lambda s: (s.get("registry_gib") or {}).get(acc),
-        "total_cost_usd": lambda s: s["total_cost_usd_per_month"],
-        "delta_usd": lambda s: s["delta_vs_baseline_usd_per_month"],
-        "delta_pct": lambda s: s["delta_vs_baseline_pct"],
-    }
-    rows = []
-    for name in order_strategies(results):
-        s = results["strategies"][name]
-        row: dict[str, Any] = {"strategy": name, "title": s.get("title", name),
-                               "is_baseline": name == results["baseline"]}
-        for label, get in measures.items():
-            q = get(s)
-            for p in ("p10", "p50", "p90"):
-                row[f"{label}_{p}"] = read_quantile(q, p)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def format_fixed_table(headers: list[str], rows: list[list[str]], align: str) -> list[str]:
-    """Fixed-width text table within :data:`LINE_WIDTH` columns.
-
-    ``align`` has one ``l`` or ``r`` per column. Columns are two spaces apart,
-    one when that does not fit; if even that is too wide the first column is
-    shortened with ``~``.
-    """
-    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=True)]
-    gap = 2 if sum(widths) + 2 * (len(widths) - 1) <= LINE_WIDTH else 1
-    excess = sum(widths) + gap * (len(widths) - 1) - LINE_WIDTH
-    if excess > 0:
-        widths[0] -= excess
-
-    def cell(text: str, i: int) -> str:
-        text = str(text)
-        if len(text) > widths[i]:
-            text = text[: widths[i] - 1] + "~"
-        return text.ljust(widths[i]) if align[i] == "l" else text.rjust(widths[i])
-
-    def line(cells: list[str]) -> str:
-        return (" " * gap).join(cell(c, i) for i, c in enumerate(cells)).rstrip()
-
-    rule = (" " * gap).join("-" * w for w in widths)
-    return [line(headers), rule] + [line(r) for r in rows]
-
-
-def _delta_cell(row: pd.Series) -> str:
-    if row["is_baseline"]:
-        return BASELINE_MARK
-    return f"{format_signed_usd(row['delta_usd_p50'])} ({format_pct(row['delta_pct_p50'])})"
-
-
-def format_headline_lines(results: dict) -> list[str]:
-    """The headline table (medians) as fixed-width lines."""
-    table = tabulate_headline(results)
-    rows = [[r["strategy"], format_number(r["compute_minutes_p50"]),
-             format_number(r["registry_gib_p50"], 1), format_usd(r["total_cost_usd_p50"]),
-             _delta_cell(r)] for _, r in table.iterrows()]
-    headers = ["strategy", "CI min/mo", "reg GiB", "$/month", "vs baseline"]
-    return format_fixed_table(headers, rows, "lrrrr")
-
-
-def format_range_lines(results: dict) -> list[str]:
-    """Monthly total cost p10 / p50 / p90 per strategy as fixed-width lines."""
-    table = tabulate_headline(results)
-    rows = [[r["strategy"] + (f" {BASELINE_MARK}" if r["is_baseline"] else ""),
-             format_usd(r["total_cost_usd_p10"]), format_usd(r["total_cost_usd_p50"]),
-             format_usd(r["total_cost_usd_p90"])] for _, r in table.iterrows()]
-    return format_fixed_table(["strategy", "p10", "p50", "p90"], rows, "lrrr")
-
-
-# --------------------------------------------------------------------------- prose
-
-
-def _format_share_less(delta_pct: float | None) -> str:
-    """``-25.0 -> '25% less'``, ``10.0 -> '10% more'``."""
-    if delta_pct is None:
-        return "change unknown"
-    return f"{abs(delta_pct):.0f}% {'less' if delta_pct < 0 else 'more'}"
-
-
-def _sentence_join(parts: list[str]) -> str:
-    return " ".join(p.strip() for p in parts if p and p.strip())
-
-
-def _keep_baseline_sentences(results: dict, winner: str, runner_up: str | None) -> list[str]:
-    """The opening when today's strategy stays: its cost and the runner-up's margin."""
-    strategies = results["strategies"]
-    cost = format_usd(read_quantile(strategies[winner]["total_cost_usd_per_month"]))
-    cheapest = order_strategies({**results, "baseline": ""})[0]
-    if cheapest == winner:
-        parts = [f"Keep {winner}, today's strategy: at a median {cost} a month it "
-                 f"is the cheapest of the {len(strategies)} strategies modelled."]
-    else:
-        other = format_usd(read_quantile(strategies[cheapest]["total_cost_usd_per_month"]))
-        parts = [f"Keep {winner}, today's strategy, at a median {cost} a month "
-                 f"({cheapest} has the lowest median, {other}, but not by enough "
-                 f"for the model to prefer it)."]
-    if runner_up not in strategies:
-        return parts
-    d = strategies[runner_up]["delta_vs_baseline_usd_per_month"]
-    lo, mid, hi = read_quantile(d, "p10"), read_quantile(d), read_quantile(d, "p90")
-    if all(v is not None and abs(v) < tie_usd(results) for v in (lo, mid, hi)):
-        return parts + [f"The runner-up, {runner_up}, costs the same to within "
-                        f"{format_usd(tie_usd(results))} a month: on cost alone the two tie."]
-    parts.append(f"The runner-up, {runner_up}, would cost a median {format_usd(mid)} a "
-                 f"month more (80% interval {format_signed_usd(lo)} to "
-                 f"{format_signed_usd(hi)}).")
-    if (lo or 0) < 0:
-        parts.append("Part of that interval is a saving, so the lead is not certain.")
-    return parts
-
-
-def _switch_sentences(results: dict, winner: str, runner_up: str | None) -> list[str]:
-    """The opening when a challenger wins: the saving against today's strategy."""
-    w = results["strategies"][winner]
-    d = w["delta_vs_baseline_usd_per_month"]
-    # a saving is minus the delta, so its p10 comes from the delta's p90
-    saving = [-v if v is not None else None
-              for v in (read_quantile(d, "p90"), read_quantile(d), read_quantile(d, "p10"))]
-    share = _format_share_less(read_quantile(w["delta_vs_baseline_pct"]))
-    parts = [f"Switch from {results['baseline']} to {winner}: it saves a median "
-             f"{format_usd(saving[1])} a month ({share}) against today's strategy, "
-             f"{format_usd(saving[0])} to {format_usd(saving[2])} in 80% of the simulations."]
-    if saving[0] is not None and saving[0] < 0:
-        parts.append("That interval includes a loss, so the saving is not certain.")
-    if runner_up:
-        behind = format_usd((results.get("recommendation") or {}).get("saving_usd_per_month"))
-        parts.append(f"Next best is {runner_up}, {behind} a month behind on expected "
-                     "(mean) cost.")
-    return parts
-
-
-def _consequence_sentences(results: dict, winner: str,
-                           refs: dict[str, int] | None = None) -> list[str]:
-    """The winner's registry quota, fork and caveat sentences."""
-    w = results["strategies"][winner]
-    parts = []
-    if w.get("months_to_quota") is not None:
-        months = read_quantile(w.get("months_to_quota"))
-        parts.append(f"With {winner} the registry stays under the quota." if months is None
-                     else f"With {winner} the registry reaches the quota in a median "
-                          f"{months:.0f} months.")
-    fork_min = read_quantile(w.get("fork_compute_minutes_per_month"))
-    fork_share = read_quantile(w.get("fork_quota_share"))
-    if fork_min is not None and fork_share is not None:
-        parts.append(f"Fork pipelines would spend a median {format_significant(fork_min, 2)} "
-                     f"container-build minutes a month in all; a fork owner would use "
-                     f"{format_share(fork_share)} of a free quota.")
-    for note in w.get("notes") or []:
-        text, ids = resolve_citation(str(note))
-        marks = "".join(f" [{refs[i]}]" for i in ids if refs and i in refs)
-        parts.append(f"Caveat: {text}{marks}")
-    return parts
-
-
-def _weighs_phrase(results: dict) -> str:
-    """What the totals add up, in words: ``"the project's cash plus ... ."``."""
-    weighs = (results.get("recommendation") or {}).get("weighs") or []
-    words = {"project_cash": "the project's cash",
-             "shadow": "a shadow price on registry storage (a trade-off rate, not a bill)",
-             "fork_owners_cash": "fork owners' cash"}
-    named = [words.get(w, w) for w in weighs]
-    if not named:
-        return "as the scenario prices it."
-    return "adding up " + (", ".join(named[:-1]) + " and " + named[-1]
-                           if len(named) > 1 else named[0]) + "."
-
-
-def _cash_sentence(results: dict, winner: str) -> list[str]:
-    """The project's cash alone, winner against baseline, when a shadow price is weighed."""
-    weighs = (results.get("recommendation") or {}).get("weighs") or []
-    base = results["baseline"]
-    strategies = results["strategies"]
-    if "shadow" not in weighs or winner == base:
-        return []
-    cash_w = read_quantile(strategies[winner].get("project_cash_usd_per_month"))
-    cash_b = read_quantile(strategies[base].get("project_cash_usd_per_month"))
-    shadow_w = read_quantile(strategies[winner].get("shadow_storage_usd_per_month"))
-    shadow_b = read_quantile(strategies[base].get("shadow_storage_usd_per_month"))
-    if None in (cash_w, cash_b, shadow_w, shadow_b):
-        return []
-    if format_usd(shadow_w) == format_usd(shadow_b) == format_usd(0.0):
-        return []           # no shadow money either side: the totals are the cash
-    return [f"In cash alone the project would pay {format_usd(cash_w)} a month with "
-            f"{winner} against {format_usd(cash_b)} with {base}; the rest of the "
-            f"comparison is the shadow price on registry storage "
-            f"({format_usd(shadow_w)} against {format_usd(shadow_b)} a month), a trade-off "
-            "rate GitLab does not bill today."]
-
-
-def format_recommendation(results: dict, refs: dict[str, int] | None = None) -> str:
-    """The recommendation paragraph, generated from the numbers.
-
-    Names the winner against today's strategy (the baseline) with the median
-    and 80% interval of the monthly difference, the runner-up, the winner's
-    registry and fork consequences and caveats, and what would flip it
-    (:func:`flip_sentences`, from the break-evens and the tornado, inputs by
-    the names a reader knows). One paragraph, unwrapped; ``refs`` (source id ->
-    number) marks the caveats' sources ``[n]``.
-    """
-    rec = results["recommendation"]
-    winner, runner_up = rec["winner"], rec.get("runner_up")
-    if winner == results["baseline"]:
-        parts = _keep_baseline_sentences(results, winner, runner_up)
-    else:
-        parts = _switch_sentences(results, winner, runner_up)
-    parts += _cash_sentence(results, winner)
-    parts += _consequence_sentences(results, winner, refs)
-    flips, context = flip_sentences(results)
-    if flips:
-        parts.append("What would flip it: " + _sentence_join(flips))
-    else:
-        parts.append("Nothing within the ranges modelled flips it.")
-    return _sentence_join(parts + context)
-
-
-def format_input_value(item: dict) -> str:
+def format_input_value(item: dict[str, Any]) -> str:
     """An input's value for people: its distribution's short form when uncertain."""
     value = item.get("value")
     if isinstance(value, dict | list) and item.get("distribution"):
@@ -323,18 +97,25 @@ def _format_value(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(", ", ": "))
 
 
-def _input_origin(item: dict) -> tuple[str, list[str]]:
+def _input_origin(item: dict[str, Any]) -> tuple[str, list[str]]:
     """Where an input's value comes from, in words, and the sources it cites."""
     source = item.get("source")
     text, ids = resolve_citation(item.get("citation"))
     if source == "data":
         return "measured from the CI history", ids
     if source == "scenario":
-        return f"set in the scenario file {text}".rstrip() if text else "set in the scenario", ids
+        where = f"set in the scenario file {text}".rstrip() if text else "set in the scenario"
+        spec = key_spec(str(item.get("name")))
+        if spec is not None and spec.citation and item.get("value") == spec.default:
+            # the scenario states the default's figure: its dated source still holds
+            dated, dated_ids = resolve_citation(spec.citation)
+            return f"{where}, the default's figure: {dated}", ids + [
+                i for i in dated_ids if i not in ids]
+        return where, ids
     return (f"default: {text}" if text else "default, no source given"), ids
 
 
-def key_assumption_items(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[dict]:
+def key_assumption_items(results: dict[str, Any], limit: int = KEY_ASSUMPTIONS) -> list[dict[str, Any]]:
     """The key inputs, largest tornado swing first: ``name`` (reader's), ``key``, ``value``
     (with unit), ``origin`` (words) and ``source_ids``."""
     inputs = {i["name"]: i for i in results.get("inputs") or []}
@@ -355,7 +136,7 @@ def key_assumption_items(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[di
     return items
 
 
-def key_assumptions(results: dict, limit: int = KEY_ASSUMPTIONS,
+def key_assumptions(results: dict[str, Any], limit: int = KEY_ASSUMPTIONS,
                     refs: dict[str, int] | None = None) -> list[str]:
     """One line per key input, largest tornado swing first:
     ``reader name: value unit (where it comes from) [n]`` with ``[n]`` the numbers of its
@@ -367,10 +148,11 @@ def key_assumptions(results: dict, limit: int = KEY_ASSUMPTIONS,
     return lines
 
 
-def cited_sources(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[Source]:
+def cited_sources(results: dict[str, Any], limit: int = KEY_ASSUMPTIONS) -> list[Source]:
     """The sources the summary cites (the thread, claims, key assumptions, caveats), first
     cited first."""
     ids: list[str] = [THREAD_SOURCE]
+    ids += [s for s in lead.lead_source_ids(results) if s not in ids]
     for row in answers.claim_rows(results):
         ids += [s for s in answers.claim_source_ids(row) if s not in ids]
     for item in key_assumption_items(results, limit):
@@ -382,7 +164,7 @@ def cited_sources(results: dict, limit: int = KEY_ASSUMPTIONS) -> list[Source]:
     return [SOURCES[s] for s in ids]
 
 
-def format_method(results: dict) -> str:
+def format_method(results: dict[str, Any]) -> str:
     """The one-paragraph method note (unwrapped)."""
     return (
         f"Method: a Monte Carlo model ({results['samples']:,} samples, seed "
@@ -397,14 +179,14 @@ def format_method(results: dict) -> str:
     )
 
 
-def report_url(results: dict, base_url: str | None) -> str | None:
+def report_url(results: dict[str, Any], base_url: str | None) -> str | None:
     """Where the decision page lives under ``base_url``; None without one."""
     if not base_url:
         return None
     return f"{base_url.rstrip('/')}/{results['scenario']}/{DECISION_PAGE}"
 
 
-def report_location(results: dict, base_url: str | None) -> str:
+def report_location(results: dict[str, Any], base_url: str | None) -> str:
     """One sentence naming where the full report is: its URL, or the site's files."""
     url = report_url(results, base_url)
     if url:
@@ -425,18 +207,17 @@ def _wrap(text: str, indent: str = "") -> list[str]:
 
 
 def _synthetic_warning() -> str:
-    return ("SYNTHETIC SAMPLE DATA: the CI history behind these numbers is "
-            "generated, not measured from any real project. Do not quote them as "
-            "QEMU's costs.")
+    return ("SYNTHETIC SAMPLE DATA: generated, not measured from any real project; "
+            "do not quote these numbers as QEMU's costs.")
 
 
-def _data_line(provenance: dict) -> str:
+def _data_line(provenance: dict[str, Any]) -> str:
     if provenance.get("is_synthetic"):
         return "Data: synthetic sample."
     return f"Data: {provenance.get('data_source')}, fetched {provenance.get('fetched_at')}."
 
 
-def data_notes(results: dict) -> list[str]:
+def data_notes(results: dict[str, Any]) -> list[str]:
     """The model's calibration notes (what it measured and what it had to fill in, e.g.
     images without registry data at a fallback size) as one sentence; [] without any."""
     notes = [str(n).rstrip(". ") for n in
@@ -444,7 +225,7 @@ def data_notes(results: dict) -> list[str]:
     return [f"Data notes: {'; '.join(notes)}."] if notes else []
 
 
-def _version_line(provenance: dict) -> str:
+def _version_line(provenance: dict[str, Any]) -> str:
     commit = provenance.get("git_commit")
     commit_text = f" (git {commit[:12]})" if commit else ""
     return (f"Scenario {provenance.get('scenario')} (sha256 "
@@ -470,26 +251,38 @@ def _text_sources(sources: list[Source]) -> list[str]:
     return lines
 
 
-def _text_table_part(results: dict) -> list[str]:
+def _text_table_part(results: dict[str, Any]) -> list[str]:
     lines = _wrap(f"Per month, medians of {results['samples']:,} simulations over "
                   f"{results['horizon_months']} months:")
     lines += ["", *format_headline_lines(results), ""]
     lines += _wrap(f"{BASELINE_MARK} baseline, today's strategy. CI min/mo: upstream "
                    f"container-build runner minutes a month. reg GiB: registry at the end "
                    f"of the horizon ({registry_accounting(results)}). $/month and vs "
-                   f"baseline: the total cost a month, {_weighs_phrase(results)}")
+                   f"baseline: the total cost a month, {weighs_phrase(results)}")
     lines += ["", *_wrap("Total cost a month, 10th / 50th / 90th percentile:"), ""]
     return lines + format_range_lines(results)
 
 
-def format_summary_text(results: dict, provenance: dict, base_url: str | None) -> str:
+def _lead_heading(results: dict[str, Any]) -> str:
+    return "The answer" if results.get("recommendation") else "The answer (none: no results)"
+
+
+def _option_fact_lines(results: dict[str, Any], refs: dict[str, int]) -> list[str]:
+    """The dated facts of the options in the table, one wrapped sentence each."""
+    facts = lead.option_fact_sentences(list(results["strategies"]), refs)
+    return [line for fact in facts for line in _wrap(fact)]
+
+
+def format_summary_text(results: dict[str, Any], provenance: dict[str, Any], base_url: str | None) -> str:
     """The mailing-list reply body: plain text, every line <= 72 characters except a
     URL standing alone on its line (never broken).
 
-    Order: the thread's claims checked, the table, the recommendation, what to
-    measure next, the method, key assumptions with numbered sources, the
-    sources, where the full report is. Deterministic: the same results,
-    provenance and URL give the same bytes (the build time is not used).
+    Order: the answer first (:mod:`cachecost.report.lead`: the recommendation and its
+    saving, its registry against dind's and kaniko's, what would flip it, the dated
+    prices), then the thread's claims checked, then reference: the table, the rest of
+    the recommendation, what to measure next, the method, key assumptions with
+    numbered sources, the sources, where the full report is. Deterministic: the same
+    results, provenance and URL give the same bytes (the build time is not used).
     """
     is_synthetic = bool(provenance.get("is_synthetic") or results.get("is_synthetic_data"))
     title = provenance.get("scenario_title") or results.get("scenario_title") or ""
@@ -499,6 +292,8 @@ def format_summary_text(results: dict, provenance: dict, base_url: str | None) -
         lines += [*_wrap(_synthetic_warning(), "*** "), ""]
     sources = cited_sources(results)
     refs = {src.id: n for n, src in enumerate(sources, 1)}
+    lines += [*_heading(_lead_heading(results)), ""]
+    lines += [*lead.lead_text_lines(results, LINE_WIDTH, refs), ""]
     lines += [*_heading("The thread's claims, checked"), ""]
     lines += [*_wrap(_thread_intro(refs)), ""]
     lines += [*answers.claims_text_lines(results, LINE_WIDTH, refs), ""]
@@ -507,7 +302,9 @@ def format_summary_text(results: dict, provenance: dict, base_url: str | None) -
     for note in data_notes(results):
         lines += [*_wrap(note), ""]
     lines += [*_text_table_part(results), ""]
-    lines += [*_wrap(format_recommendation(results, refs)), ""]
+    lines += [*_option_fact_lines(results, refs), ""] if _option_fact_lines(results, refs) \
+        else []
+    lines += [*_wrap(lead.more_paragraph(results, refs)), ""]
     lines += [*_heading("What to measure next"), ""]
     lines += [*answers.measure_next_text_lines(results, LINE_WIDTH), ""]
     lines += _wrap(format_method(results))
@@ -522,52 +319,33 @@ def format_summary_text(results: dict, provenance: dict, base_url: str | None) -
     return "\n".join(line_.rstrip() for line_ in lines) + "\n"
 
 
-def _md_row(cells: list[str]) -> str:
-    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
-
 def _thread_intro(refs: dict[str, int]) -> str:
     return ("The claims of the kaniko thread (Camilla Conte's patch and Daniel P. "
             f"Berrang\u00e9's review of it, qemu-devel, May 2024) [{refs[THREAD_SOURCE]}], in "
             "their own words, checked against the CI history and the cost model below:")
 
 
-def _md_claims(results: dict) -> list[str]:
+def _md_claims(results: dict[str, Any]) -> list[str]:
     rows = answers.claim_rows(results)
     if not rows:
         return [answers.NO_CLAIMS, ""]
-    out = [_md_row(["claim", "verdict", "figure", "hinges on"]), "|---|---|---|---|"]
-    out += [_md_row([r["claim"], f"**{r['verdict']}**", r["figure"], r["hinges_on"]])
+    out = [md_row(["claim", "verdict", "figure", "hinges on"]), "|---|---|---|---|"]
+    out += [md_row([r["claim"], f"**{r['verdict']}**", r["figure"], r["hinges_on"]])
             for r in rows]
     return out + [""]
 
 
-def _md_measure_next(results: dict) -> list[str]:
+def _md_measure_next(results: dict[str, Any]) -> list[str]:
     if "value_of_information" not in results:
         return [answers.NO_VOI, ""]
     rows = answers.measure_next_rows(results)
     if not rows:
         return ["No input is worth measuring for this decision.", ""]
-    out = [_md_row(["input", "worth knowing exactly", "how to measure it"]), "|---|--:|---|"]
-    return out + [_md_row([r["input"], r["worth"], r["how_to_measure"]]) for r in rows] + [""]
+    out = [md_row(["input", "worth knowing exactly", "how to measure it"]), "|---|--:|---|"]
+    return out + [md_row([r["input"], r["worth"], r["how_to_measure"]]) for r in rows] + [""]
 
 
-def _md_table(results: dict) -> list[str]:
-    out = [_md_row(["strategy", "CI minutes/month", "registry GiB", "cost/month",
-                    "vs baseline"]), "|---|--:|--:|--:|--:|"]
-    for _, r in tabulate_headline(results).iterrows():
-        name = f"{r['strategy']} {BASELINE_MARK}" if r["is_baseline"] else r["strategy"]
-        cost = (f"{format_usd(r['total_cost_usd_p50'])} "
-                f"({format_usd(r['total_cost_usd_p10'])}–{format_usd(r['total_cost_usd_p90'])})")
-        out.append(_md_row([
-            f"`{name}`", format_number(r["compute_minutes_p50"]),
-            format_number(r["registry_gib_p50"], 1), cost,
-            "baseline" if r["is_baseline"] else _delta_cell(r),
-        ]))
-    return out
-
-
-def format_summary_markdown(results: dict, provenance: dict, base_url: str | None) -> str:
+def format_summary_markdown(results: dict[str, Any], provenance: dict[str, Any], base_url: str | None) -> str:
     """The same summary as Markdown (for an issue or merge-request comment).
 
     Deterministic like :func:`format_summary_text`; sources are links.
@@ -579,6 +357,8 @@ def format_summary_markdown(results: dict, provenance: dict, base_url: str | Non
         out += [f"> **{_synthetic_warning()}**", ""]
     sources = cited_sources(results)
     refs = {src.id: n for n, src in enumerate(sources, 1)}
+    out += ["### The answer", ""]
+    out += [p for paragraph in lead.lead_paragraphs(results, refs) for p in (paragraph, "")]
     out += ["### The thread's claims, checked", "", _thread_intro(refs), "",
             *_md_claims(results)]
     out += ["### What each strategy costs", ""]
@@ -587,8 +367,10 @@ def format_summary_markdown(results: dict, provenance: dict, base_url: str | Non
     out += [f"Per month, medians with the 10th to 90th percentile, of "
             f"{results['samples']:,} simulations over {results['horizon_months']} months. "
             f"{BASELINE_MARK} marks the baseline, today's strategy.", ""]
-    out += _md_table(results)
-    out += ["", f"**Recommendation.** {format_recommendation(results, refs)}", ""]
+    out += format_md_table(results)
+    out += [""] + [p for f in lead.option_fact_sentences(list(results["strategies"]), refs)
+                   for p in (f, "")]
+    out += [lead.more_paragraph(results, refs), ""]
     out += ["### What to measure next", "", *_md_measure_next(results)]
     out += [format_method(results), ""]
     assumptions = key_assumptions(results, refs=refs)

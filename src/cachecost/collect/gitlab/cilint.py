@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import yaml
 
 from cachecost.collect.ciconfig import CiLoader
-from cachecost.collect.gitlab.client import ApiError, GitlabClient
+from cachecost.collect.gitlab.client import GitlabClient
+from cachecost.errors import ApiError
 
 
 @dataclass(frozen=True)

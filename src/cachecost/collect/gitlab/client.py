@@ -55,7 +55,7 @@ from cachecost.collect.retry import (
     no_answer_reason,
     request_budget,
 )
-from cachecost.errors import CachecostError
+from cachecost.errors import ApiError, CachecostError, FetchInterrupted
 
 TOKEN_ENV_VARS = ("GITLAB_TOKEN", "GITLAB_PRIVATE_TOKEN")
 PER_PAGE = 100
@@ -87,23 +87,6 @@ def request_kind(url: str) -> str:
             if pattern.match(match.group(1)):
                 return kind
     return "registry" if "/registry/" in path else "other"
-
-
-class FetchInterrupted(CachecostError):
-    """GitLab stopped answering (or answered errors); a rerun of the fetch resumes.
-
-    The message says what failed, not what was saved: the fetch
-    (:func:`cachecost.collect.fetch.fetch_project_history`) adds that, as it
-    knows what it wrote.
-    """
-
-
-class ApiError(CachecostError):
-    """GitLab refused a request (401, 403, 404); :attr:`status` holds the HTTP code."""
-
-    def __init__(self, message: str, *, status: int) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)

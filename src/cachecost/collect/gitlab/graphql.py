@@ -24,6 +24,7 @@ from typing import Any
 import gitlab
 
 from cachecost.collect.gitlab.client import GitlabClient
+from cachecost.errors import GraphqlUnavailable
 
 #: The query, with the namespace path inlined as a JSON (= GraphQL) string literal: gql 3
 #: and 4 take variables differently and python-gitlab passes the text through.
@@ -35,10 +36,6 @@ query namespaceRegistry {
 }
 """
 _PATH = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.\-/]*$")
-
-
-class GraphqlUnavailable(Exception):
-    """The figure could not be read; the message says why in a few words."""
 
 
 @dataclass(frozen=True)

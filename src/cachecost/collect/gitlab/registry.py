@@ -20,13 +20,9 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
-from cachecost.collect.gitlab.client import ApiError, GitlabClient
+from cachecost.collect.gitlab.client import GitlabClient
 from cachecost.collect.gitlab.convert import parse_time
-from cachecost.errors import CachecostError
-
-
-class RegistryUnavailable(CachecostError):
-    """The project's registry is disabled (404) or forbidden to this token (403)."""
+from cachecost.errors import ApiError, RegistryUnavailable
 
 
 def list_repositories(client: GitlabClient, project_id: int) -> list[dict]:

@@ -20,15 +20,16 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from cachecost.collect.gitlab.client import ApiError, GitlabClient
+from cachecost.collect.gitlab.client import GitlabClient
 from cachecost.collect.gitlab.convert import format_time, parse_time
+from cachecost.errors import ApiError
 
 
 def read_file(client: GitlabClient, project_id: int, path: str, ref: str) -> str | None:
     """The text of ``path`` at ``ref`` (one request); None when it does not exist there.
 
     A 404 reads as "no such file" (the project itself was found before); 403 raises
-    :class:`~cachecost.collect.gitlab.client.ApiError`, as do the client's other errors.
+    :class:`~cachecost.errors.ApiError`, as do the client's other errors.
     """
     try:
         obj = client.get_json(

@@ -45,7 +45,7 @@ from cachecost.collect.retry import (
     no_answer_reason,
     sent_before_giving_up,
 )
-from cachecost.errors import CachecostError
+from cachecost.errors import CachecostError, RegistryError, RegistryNotFound
 
 #: Every manifest type the scan can read, so the registry never down-converts.
 MANIFEST_ACCEPT = ", ".join(
@@ -58,14 +58,6 @@ MANIFEST_ACCEPT = ", ".join(
 )
 
 _TAG_PAGE_SIZE = 1000
-
-
-class RegistryError(CachecostError):
-    """The registry refused or failed a request; the message names URL and cause."""
-
-
-class RegistryNotFound(RegistryError):
-    """A repository, tag or blob the registry does not know (HTTP 404)."""
 
 
 @dataclass(frozen=True)

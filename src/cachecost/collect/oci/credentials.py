@@ -63,7 +63,8 @@ def locate_gitlab_registry(
     """
     from cachecost.collect.gitlab.client import connect
     from cachecost.collect.gitlab.projects import get_project
-    from cachecost.collect.gitlab.registry import RegistryUnavailable, list_repositories
+    from cachecost.collect.gitlab.registry import list_repositories
+    from cachecost.errors import RegistryUnavailable
 
     # cachecost fetch's client: the same retry policy, and one true line for a server
     # that is not GitLab, a project that is not there and a registry that is off

@@ -36,7 +36,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from cachecost.collect.oci.client import Credentials, RegistryClient, RegistryNotFound
+from cachecost.collect.oci.client import Credentials, RegistryClient
 from cachecost.collect.oci.manifests import (
     BUILDKIT_CACHE_CONFIG,
     Blob,
@@ -53,6 +53,7 @@ from cachecost.collect.oci.summary import (
     summarize_scan,
 )
 from cachecost.dataset.io import empty_table
+from cachecost.errors import RegistryNotFound
 
 DEFAULT_MAX_WORKERS = 8
 #: why a listed tag could not be read: deleted while the scan ran ...
