@@ -209,7 +209,8 @@ class _Fetch:
             st["since"] = _iso(options.since)
         self.since = pd.Timestamp(st["since"]) if st["since"] else options.since
         self.mapper = load_mapping(options.mapping_file, st.get("learned_images"),
-                                   st.get("learned_not_builds"))
+                                   st.get("learned_not_builds"),
+                                   st.get("measure", {}).get("image_changes"))
         self.result = FetchResult(data_dir, client.url, project_path)
         self._project: ProjectInfo | None = None     # set by the first phase
         self._stopping = threading.Event()
@@ -490,6 +491,13 @@ class _Fetch:
         self._measure_parts = Counter({f"measure:{k}": n for k, n in report.requests.items()})
         self.result.warnings += report.warnings
         self.result.measure_notes += report.notes
+        ci = self.store.state.get("measure", {}).get("image_changes") or {}
+        self.mapper.use_ci_config(ci.get("ci_jobs"), ci.get("ci_builds"))
+        remapped = apply_mapping(self.jobs, self.mapper)  # the CI configuration's builds
+        if not remapped[["is_container_build", "image"]].equals(
+                self.jobs[["is_container_build", "image"]]):
+            self.jobs = remapped
+            self._save_jobs()
 
     def fetch_registry(self) -> None:
         """Ask for repositories, sizes and tags (beside the jobs walk); saved later."""

@@ -6,7 +6,9 @@ asking why a build counted as a miss.
     cachecost buildlog logs/*.log --json            # one JSON object per file, per line
 
 A log is read as GitLab serves it (``GET /projects/:id/jobs/:job_id/trace``, or the
-"raw" button): section markers, colours and runner timestamps are removed first.
+"raw" button): section markers, colours and runner timestamps are removed first. A log
+GitLab Runner cut at its size limit (``output_limit``, 4 MiB by default) is said to be cut:
+its counts are lower bounds (``"is_complete": false`` and ``log_limit_bytes`` in JSON).
 """
 
 from __future__ import annotations
@@ -41,8 +43,12 @@ def read_log(path: str) -> str:
 
 def format_result(path: str, r: BuildLogResult) -> str:
     """One line of text for one file."""
-    return (f"{path}: {r.builder or 'no builder found'}, {r.outcome}, "
+    line = (f"{path}: {r.builder or 'no builder found'}, {r.outcome}, "
             f"{r.cached_steps} cached / {r.executed_steps} executed steps")
+    if r.log_limit_bytes is not None:
+        line += (f" (log cut at GitLab Runner's {r.log_limit_bytes:,}-byte limit: "
+                 "counts are lower bounds)")
+    return line
 
 
 def run(args: argparse.Namespace) -> int:
