@@ -49,8 +49,9 @@ intervals, each with a Wilson 95 % interval (Wilson 1927), and the mean CRPS.
 
 **Verdict** (:func:`verdict_of`), with ``n`` scored months, binomial tails at 5 %:
 ``too-short`` when ``n < MIN_SCORED_MONTHS``; else ``biased-low`` / ``biased-high``
-when the count of months above the p50 is improbable under Binomial(n, 1/2) (two-sided:
-above: the model predicts too low); else ``too-narrow`` when the months inside the
+when the mean PIT is improbably far from 1/2 (a calibrated forecast's PIT is uniform,
+mean 1/2, variance 1/12: ``z = (mean - 1/2) / sqrt(1/(12 n))``, two-sided 5 %; a mean
+above 1/2 means the months came out above the forecast: biased low); else ``too-narrow`` when the months inside the
 80 % or 50 % interval are improbably few under Binomial(n, 0.8) / Binomial(n, 0.5)
 (one-sided), ``too-wide`` when improbably many; else ``calibrated``. The minutes decide;
 when they read ``calibrated`` but the rebuild counts do not, the rebuilds' verdict is
@@ -67,7 +68,7 @@ import numpy as np
 import pandas as pd
 
 from cachecost.dataset.io import Dataset
-from cachecost.model.calibrate import Calibration, calibrate
+from cachecost.model.calibrate import DAYS_PER_MONTH, Calibration, calibrate
 from cachecost.model.monthly import (
     Drift,
     change_events,
@@ -89,6 +90,8 @@ MIN_COVERAGE = 0.9
 MIN_SCORED_MONTHS = 3
 DRAWS = 2000
 ALPHA = 0.05
+#: the two-sided 5 % point of the standard normal
+Z_TWO_SIDED = 1.959964
 #: coefficient of variation of a build class with fewer than two measured builds
 DEFAULT_CV = 0.3
 VERDICTS = ("calibrated", "too-narrow", "too-wide", "biased-high", "biased-low", "too-short")
@@ -201,10 +204,9 @@ def verdict_of(t: TargetScore) -> str:
     n = t.n
     if n < MIN_SCORED_MONTHS:
         return "too-short"
-    a = t.above_median
-    two_sided = 2 * min(binom_cdf(a, n, 0.5), 1 - binom_cdf(a - 1, n, 0.5))
-    if two_sided < ALPHA:
-        return "biased-low" if a > n / 2 else "biased-high"
+    z = (float(np.mean([m.pit for m in t.months])) - 0.5) / math.sqrt(1 / (12 * n))
+    if abs(z) > Z_TWO_SIDED:
+        return "biased-low" if z > 0 else "biased-high"
     k80, k50 = t.inside_80, t.inside_50
     if binom_cdf(k80, n, 0.8) < ALPHA or binom_cdf(k50, n, 0.5) < ALPHA:
         return "too-narrow"
@@ -249,10 +251,15 @@ def _cv(values: np.ndarray) -> float:
         else DEFAULT_CV
 
 
-def fit(train: Dataset, scenario: Scenario) -> Model:
+def fit(train: Dataset, scenario: Scenario, measured: str | None = None) -> Model:
     """Calibrate on ``train`` and collect the month-to-month noise the expected cost
-    leaves out. Raises CachecostError when nothing can be calibrated."""
+    leaves out. ``measured``: the strategy the window ran; under kaniko its measured
+    cached builds are kaniko all-hit builds (``kaniko_hit_build_min``, as a scenario
+    override would give them), not builds to add pull time to. Raises CachecostError
+    when nothing can be calibrated."""
     cal = calibrate(train, scenario.overrides, source=scenario.path)
+    if measured == "kaniko-cache-repo":
+        cal.images["kaniko_hit_build_min"] = cal.images["cached_build_min"]
     images = list(cal.images.index)
     c = container_jobs(train)
     rebuild = pd.Series(False, index=c.index)
@@ -408,9 +415,11 @@ def _walk(ds: Dataset, scenario: Scenario, table: pd.DataFrame, months: list[str
     for label in months:
         row = table.loc[label]
         hi = fixed_until if fixed_until is not None else row["start"]
-        key = f"{train_from}|{hi}"
+        before = table.index[table["start"] < hi]         # the months trained on
+        measured = strategy_of[before[-1]] if len(before) else None
+        key = f"{train_from}|{hi}|{measured}"
         if key not in cache:
-            cache[key] = fit(training_subset(ds, train_from, hi), scenario)
+            cache[key] = fit(training_subset(ds, train_from, hi), scenario, measured)
         rng = np.random.default_rng([seed, 24, int(row["start"].timestamp())])
         strategy = strategy_of[label]
         pred = predict(cache[key], scenario, strategy, float(row["length_months"]), rng, draws)
@@ -420,10 +429,9 @@ def _walk(ds: Dataset, scenario: Scenario, table: pd.DataFrame, months: list[str
     return out_min, out_reb
 
 
-def _trained_months(table: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> float:
-    inside = table[(table["start"] >= lo.floor("D") - pd.Timedelta(days=31))
-                   & (table["start"] < hi)]
-    return float(inside["length_months"].sum())
+def _trained_months(data_start: pd.Timestamp, lo: pd.Timestamp, hi: pd.Timestamp) -> float:
+    """Months of data in ``[lo, hi)``."""
+    return max((hi - max(lo, data_start)).total_seconds(), 0.0) / 86400 / DAYS_PER_MONTH
 
 
 def run_backtest(ds: Dataset, scenario: Scenario, *,
@@ -451,7 +459,7 @@ def run_backtest(ds: Dataset, scenario: Scenario, *,
     scored_reb: list[MonthScore] = []
     for seg_start, seg_months in segments:
         ready = [m for m in seg_months if _trained_months(
-            table, seg_start, table.loc[m, "start"]) >= training_months_min - 0.05]
+            data_start, seg_start, table.loc[m, "start"]) >= training_months_min - 0.05]
         a, b = _walk(ds, scenario, table, ready, seg_start, cache, strategy_of=strategy_of,
                      fixed_until=None, draws=draws, seed=seed)
         scored_min += a
@@ -459,7 +467,7 @@ def run_backtest(ds: Dataset, scenario: Scenario, *,
     switch = None
     if switch_at is not None:
         start = table.loc[switch_at, "start"]
-        before = _trained_months(table, data_start, start)
+        before = _trained_months(data_start, data_start, start)
         after = [m for m in full if m >= switch_at]
         tested = None
         if before >= training_months_min - 0.05 and after:

@@ -160,7 +160,7 @@ class Drift:
 
     def to_json(self) -> dict[str, object]:
         """``{input, since, factor}`` (the factor rounded to 3 digits)."""
-        return {"input": self.input, "since": self.since, "factor": round(self.factor, 3)}
+        return {"input": self.input, "since": self.since, "factor": round(float(self.factor), 3)}
 
 
 def _count_split(counts: np.ndarray, exposure: np.ndarray, k: int) -> tuple[float, float]:
