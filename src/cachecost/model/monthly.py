@@ -48,7 +48,12 @@ DRIFT_MIN_SIDE = 2
 
 
 def _month_labels(ts: pd.Series) -> pd.Series:
-    return ts.dt.tz_convert("UTC").dt.strftime("%Y-%m")
+    """``YYYY-MM`` of UTC timestamps (formatted once per distinct month: strftime on
+    every row is most of a walk's time)."""
+    utc = ts.dt.tz_convert("UTC")
+    key = utc.dt.year * 100 + utc.dt.month
+    names = {k: f"{int(k) // 100:04d}-{int(k) % 100:02d}" for k in key.dropna().unique()}
+    return key.map(names)
 
 
 def container_jobs(ds: Dataset) -> pd.DataFrame:
