@@ -123,7 +123,7 @@ def month_table(ds: Dataset, strategies: dict[str, str] | None = None) -> pd.Dat
     lo, hi = created.min(), created.max()
     first, last = (t.tz_convert("UTC").tz_localize(None).to_period("M") for t in (lo, hi))
     c = container_jobs(ds)
-    segment = c["month"].map(strategies or {}).fillna("")
+    segment = c["month"].map(strategies or {}).astype(object).fillna("")
     rebuild = rebuild_mask(c, segment)
     events = change_events(ds, c, rebuild)
     ev_month = _month_labels(pd.to_datetime(events["time"], utc=True)).rename("month")
