@@ -52,6 +52,16 @@ def summary_line(bt: dict[str, Any]) -> str:
             f"container-build minutes in {k} of them (verdict: {bt['verdict']}).")
 
 
+def summary_sentences(results: dict[str, Any]) -> list[str]:
+    """What the mailing-list summary says about the backtest, before the recommendation:
+    a drift warning (if any) and the one line; nothing for results without one."""
+    bt = results.get("backtest")
+    if not bt:
+        return []
+    warning = [s for s in verdict_sentences(bt) if s.startswith("Warning")]
+    return [*warning, summary_line(bt)]
+
+
 def _coverage(bt: dict[str, Any], key: str, nominal: int) -> str:
     k, n = _inside(bt, key)
     lo, hi = wilson(k, n)

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from cachecost.report import answers
+from cachecost.report.backtest import summary_sentences
 from cachecost.report.names import format_amount, reader_name
 from cachecost.report.sources import SOURCES, Source, resolve_citation
 from cachecost.rules import tie_resolution_usd
@@ -650,6 +651,8 @@ def format_summary_text(results: dict, provenance: dict, base_url: str | None) -
     for note in data_notes(results):
         lines += [*_wrap(note), ""]
     lines += [*_text_table_part(results), ""]
+    for sentence in summary_sentences(results):
+        lines += [*_wrap(sentence), ""]
     lines += [*_wrap(format_recommendation(results, refs)), ""]
     lines += [*_heading("What to measure next"), ""]
     lines += [*answers.measure_next_text_lines(results, LINE_WIDTH), ""]
@@ -731,6 +734,8 @@ def format_summary_markdown(results: dict, provenance: dict, base_url: str | Non
             f"{results['samples']:,} simulations over {results['horizon_months']} months. "
             f"{BASELINE_MARK} marks the baseline, today's strategy.", ""]
     out += _md_table(results)
+    for sentence in summary_sentences(results):
+        out += ["", sentence]
     out += ["", f"**Recommendation.** {format_recommendation(results, refs)}", ""]
     out += ["### What to measure next", "", *_md_measure_next(results)]
     out += [format_method(results), ""]
