@@ -433,7 +433,8 @@ class _Generator:
                 jobs_df.at[idx, "cache_outcome"] = outcome
                 jobs_df.at[idx, "cached_steps"] = cached
                 jobs_df.at[idx, "executed_steps"] = steps - cached
-                jobs_df.at[idx, "builder"] = jobs_df.at[idx, "_builder"]
+                builder: Any = jobs_df.at[idx, "_builder"]
+                jobs_df.at[idx, "builder"] = builder
         jobs_df = jobs_df.drop(columns=["_outcome", "_steps", "_builder"])
         jobs_df["cached_steps"] = jobs_df["cached_steps"].astype("Int64")
         jobs_df["executed_steps"] = jobs_df["executed_steps"].astype("Int64")

@@ -155,8 +155,9 @@ class MonthScore:
 def score_month(month: str, strategy: str, draws: np.ndarray, observed: float) -> MonthScore:
     """Quantiles, mean, PIT and CRPS of ``draws`` against ``observed``."""
     q = np.quantile(draws, _QUANTILES)
-    return MonthScore(month, strategy, float(observed), *map(float, q), float(np.mean(draws)),
-                      pit(draws, observed), crps_sample(draws, observed))
+    p10, p25, p50, p75, p90 = (float(v) for v in q)
+    return MonthScore(month, strategy, float(observed), p10, p25, p50, p75, p90,
+                      float(np.mean(draws)), pit(draws, observed), crps_sample(draws, observed))
 
 
 @dataclass
@@ -438,8 +439,8 @@ def _walk(ds: Dataset, scenario: Scenario, table: pd.DataFrame, months: list[str
     ``[train_from, fixed_until)`` for every month when ``fixed_until`` is given."""
     out_min, out_reb = [], []
     for label in months:
-        row = table.loc[label]
-        hi = fixed_until if fixed_until is not None else row["start"]
+        row: dict[Any, Any] = table.loc[label].to_dict()
+        hi: pd.Timestamp = fixed_until if fixed_until is not None else row["start"]
         before = table.index[table["start"] < hi]         # the months trained on
         measured = strategy_of[before[-1]] if len(before) else None
         key = f"{train_from}|{hi}|{measured}"
