@@ -42,6 +42,7 @@ def to_schema(df: pd.DataFrame, table: str) -> pd.DataFrame:
     cols = schema.ALL_TABLES[table]
     if df.empty:
         return empty_table(table)
+    df = df.assign(**{c.name: None for c in cols if c.optional and c.name not in df.columns})
     df = df[[c.name for c in cols]].copy()
     for c in cols:
         if c.kind == "timestamp":
