@@ -111,6 +111,8 @@ def write_table(data_dir: str | os.PathLike[str], table: str, df: pd.DataFrame) 
     """Write one table atomically, cast to its schema; return the file path."""
     target = Path(data_dir) / f"{table}.parquet"
     sch = arrow_schema(table)
+    optional = {c.name for c in schema.ALL_TABLES[table] if c.optional}
+    df = df.assign(**{n: None for n in optional if n not in df.columns})
     missing = [n for n in sch.names if n not in df.columns]
     if missing:
         raise DatasetError(f"{target}: cannot write, column {missing[0]!r} missing")
@@ -202,6 +204,8 @@ def read_table(data_dir: Path, table: str, *, required: bool = True) -> pd.DataF
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatasetError(f"{path}: not a readable Parquet file ({first})") from None
     for col in schema.ALL_TABLES[table]:
+        if col.name not in arrow.schema.names and col.optional:
+            arrow = arrow.append_column(col.name, pa.nulls(len(arrow), _ARROW_TYPES[col.kind]))
         if col.name not in arrow.schema.names:
             raise DatasetError(f"{path}: column {col.name!r} missing")
         typ = arrow.schema.field(col.name).type

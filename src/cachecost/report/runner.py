@@ -257,10 +257,13 @@ def compute_results(task: ResultsTask) -> dict[str, Any]:
     """Run the model for one scenario (in a worker); ``{"results": dict}`` or ``{"error": ...}``."""
     try:
         from cachecost.dataset.io import load_dataset
+        from cachecost.model.backtest import run_backtest
         from cachecost.model.results import run_model
         from cachecost.model.scenario import load_scenario
 
-        results = run_model(load_dataset(task.data_dir), load_scenario(task.scenario_path))
+        dataset, scenario = load_dataset(task.data_dir), load_scenario(task.scenario_path)
+        results = run_model(dataset, scenario)
+        results["backtest"] = run_backtest(dataset, scenario).to_json()
         return {"results": _finite_or_none(results)}
     except CachecostError as exc:
         return {"error": f"{task.scenario_path}: {exc}"}
