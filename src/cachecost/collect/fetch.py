@@ -8,9 +8,13 @@ Phases, each gentle on the API:
    ``source=parent_pipeline``; their jobs are in the jobs list): one more request when
    nothing changed, with a watermark of their own;
 3. **jobs**      project-wide, newest first, keyset-paginated, stopping at the newest
-   job already stored (or at the oldest one still unfinished, to see it finish);
-   never one request per pipeline; ``workers`` id ranges walked at once
-   (:mod:`cachecost.collect.gitlab.jobwalk`). Retried attempts are kept and flagged;
+   job already stored; never one request per pipeline; ``workers`` id ranges walked at
+   once (:mod:`cachecost.collect.gitlab.jobwalk`). Retried attempts are kept and flagged;
+   **changed_jobs**: the jobs of pipelines GitLab changed in place since they were stored
+   (a skipped job run again after a retry, a manual job played, a job stored unfinished)
+   read again, their pipelines found by the ``updated_after`` pass
+   (:mod:`cachecost.collect.gitlab.changed`); only ``success``, ``failed`` and
+   ``canceled`` jobs count as final;
 4. **logs**      a sample of container-build logs (``logs_per_image`` per job name),
    classified by :mod:`cachecost.collect.buildlog`; they also teach the job->image mapping
    (:mod:`cachecost.collect.mapping`);
@@ -53,12 +57,19 @@ from tqdm import tqdm
 
 from cachecost.collect.buildlog import classify_build_log
 from cachecost.collect.derive import apply_mapping, flag_retried
+from cachecost.collect.gitlab.changed import (
+    alive_pipelines,
+    choose_reread,
+    pipelines_to_reread,
+    read_pipeline_jobs,
+)
 from cachecost.collect.gitlab.client import FetchInterrupted, GitlabClient, connect
 from cachecost.collect.gitlab.convert import parse_time
-from cachecost.collect.gitlab.jobs import FINISHED_JOB_STATUSES, JobColumns
+from cachecost.collect.gitlab.jobs import JobColumns
 from cachecost.collect.gitlab.jobwalk import TOP, JobWalk
 from cachecost.collect.gitlab.pipelines import (
     CHILD_SOURCE,
+    PIPELINE_DONE_STATUSES,
     derive_pipeline_times,
     fetch_pipeline_details,
     iter_pipeline_pages,
@@ -143,6 +154,9 @@ class FetchResult:
     pipelines_fetched: int = 0
     jobs_fetched: int = 0
     pipeline_details_fetched: int = 0
+    #: pipelines whose jobs were read again (changed in place), and the job items read
+    pipelines_reread: int = 0
+    jobs_reread: int = 0
     logs_read: int = 0
     outcomes: Counter = field(default_factory=Counter)
     registry_note: str = ""
@@ -174,6 +188,8 @@ class FetchResult:
             f"{t.get('registry_repositories', 0):,} registry repositories and "
             f"{t.get('registry_tags', 0):,} tags; the next run continues after job "
             f"{self.jobs_watermark if self.jobs_watermark is not None else '-'}."
+            + (f" Read again the jobs of {self.pipelines_reread:,} pipelines GitLab changed "
+               f"in place ({self.jobs_reread:,} jobs)." if self.pipelines_reread else "")
             + (f" Measured: {'; '.join(self.measure_notes)}." if self.measure_notes else "")
         )
 
@@ -224,6 +240,13 @@ class _Fetch:
         self.pipelines: pd.DataFrame = empty_table("pipelines")
         self._measure_kinds: Counter[str] = Counter()
         self._measure_parts: Counter[str] = Counter()
+        # jobs changed in place (cachecost.collect.gitlab.changed), set by _prepare_reread
+        self.jobs: pd.DataFrame = empty_table("jobs")
+        self._had_jobs: frozenset[int] = frozenset()
+        self._alive: set[int] = set()
+        self._fetch_started: pd.Timestamp | None = None
+        self._pipelines_listed = threading.Event()
+        self._reread_done: frozenset[int] = frozenset()
 
     @property
     def project(self) -> ProjectInfo:
@@ -255,13 +278,14 @@ class _Fetch:
     def _run(self) -> FetchResult:
         t0 = time.monotonic()
         self._phase("project", self.fetch_project)
+        self._prepare_reread()
         # The pipelines list and the registry do not depend on the jobs: a side thread
         # asks for them while the jobs walk runs (each phase keeps ``workers`` at once).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="side") as side:
             beside = side.submit(self._side_phases)
             try:
                 self._phase("jobs", self.fetch_jobs)
-                self._phase("logs", self.fetch_logs)
+                self.settle_jobs()
             except BaseException:
                 self._stopping.set()         # the side thread saves what it has and stops
                 self.client.abort()          # requests still running or retrying give up
@@ -289,7 +313,10 @@ class _Fetch:
         return self.result
 
     def _side_phases(self) -> None:
-        self._phase("pipelines", self.fetch_pipelines)
+        try:
+            self._phase("pipelines", self.fetch_pipelines)
+        finally:
+            self._pipelines_listed.set()
         if not self._stopping.is_set():
             self._phase("registry", self.fetch_registry)
 
@@ -297,6 +324,16 @@ class _Fetch:
     def fetch_project(self) -> None:
         # First contact: fail fast (no long retry loop) on a wrong URL.
         self._project = get_project(self.client, self.project_path, attempts=2)
+
+    def _prepare_reread(self) -> None:
+        """What the stored data say before this fetch changes them (rules 1-3 of
+        :mod:`cachecost.collect.gitlab.changed`), and GitLab's time as it starts."""
+        self.jobs = self.store.load("jobs")
+        self.store.state["jobs"].setdefault("stale_pipelines", [])
+        self._had_jobs = frozenset(int(i) for i in self.jobs["pipeline_id"].unique())
+        self._alive = alive_pipelines(self.jobs, self.store.load("pipelines"))
+        started = self.client.first_answer_at
+        self._fetch_started = None if started is None else pd.Timestamp(started)
 
     def fetch_pipelines(self) -> None:
         """The pipelines list, then the child pipelines it omits, each from its watermark."""
@@ -320,9 +357,13 @@ class _Fetch:
             nonlocal pipes, buffer
             if not buffer:
                 return
-            pipes = merge_by_id(pipes, rows_to_frame(buffer, "pipelines"), "pipeline_id")
+            listed = rows_to_frame(buffer, "pipelines")
+            stale = pipelines_to_reread(listed, pipes, self._had_jobs, self._fetch_started)
+            pipes = merge_by_id(pipes, listed, "pipeline_id")
             self.store.save("pipelines", pipes)     # data first ...
             st[mark] = _iso(newest)
+            jobs_st = self.store.state["jobs"]      # whose jobs to read again: kept until read
+            jobs_st["stale_pipelines"] = sorted(set(jobs_st["stale_pipelines"]) | stale)
             self.store.save_state()                 # ... then the watermark
             buffer = []
 
@@ -345,17 +386,10 @@ class _Fetch:
                 flush()
         return pipes
 
-    def _stop_id(self, jobs: pd.DataFrame) -> int | None:
-        """Where a fresh walk stops: the newest stored job, or below the oldest unfinished."""
-        cm = self.store.state["jobs"]["complete_max_id"]
-        if cm is None:
-            return None
-        unfinished = jobs.loc[~jobs["status"].isin(FINISHED_JOB_STATUSES), "job_id"]
-        return min(cm, int(unfinished.min()) - 1) if len(unfinished) else cm
-
     def fetch_jobs(self) -> None:
+        """Walk the jobs list down to the newest job stored (jobs changed in place below it:
+        :meth:`reread_changed`)."""
         st = self.store.state["jobs"]
-        self.jobs = self.store.load("jobs")
         pid, opts = self.project.project_id, self.options
         self._logs = LogSample(
             self.client, pid, self.mapper, per_name=opts.logs_per_image,
@@ -368,7 +402,7 @@ class _Fetch:
                     self.client, pid, st["walk"], since=self.since, workers=opts.workers,
                     pages_per_segment=opts.pages_per_segment), bar, settles_logs=False)
             self._walk_jobs(JobWalk(
-                self.client, pid, stop_id=self._stop_id(self.jobs), since=self.since,
+                self.client, pid, stop_id=st["complete_max_id"], since=self.since,
                 workers=opts.workers, pages_per_segment=opts.pages_per_segment), bar,
                 defers_last_save=True)
         # retry flags and images: derived once, after the walks; the logs phase saves them
@@ -407,27 +441,74 @@ class _Fetch:
             saver.shutdown()
 
     def _save_jobs(self) -> None:
-        """Write the jobs table, then the watermarks of a walk whose last write waited."""
+        """Write the jobs table, then the watermarks of a walk whose last write waited and
+        the pipelines whose jobs were read again."""
         self.store.save("jobs", self.jobs)
+        st = self.store.state["jobs"]
         if self._unsaved_top is not None:
-            st = self.store.state["jobs"]
             st["walk"] = None
             st["complete_max_id"] = max(self._unsaved_top, st["complete_max_id"] or 0)
             self._unsaved_top = None
+        if self._reread_done:
+            st["stale_pipelines"] = sorted(set(st["stale_pipelines"]) - self._reread_done)
+            self._reread_done = frozenset()
         self.store.save_state()
 
-    def fetch_logs(self) -> None:
-        """Read and classify a sample of build logs; then save the jobs (derived) once."""
-        n = self.options.logs_per_image
-        st = self.store.state
+    def settle_jobs(self) -> None:
+        """Read again what changed in place, then the log sample; save the jobs once."""
         try:
-            if n > 0 and not self.jobs.empty:
-                self._read_log_sample(n)
-                st["learned_images"] = dict(sorted(self.mapper.learned.items()))
-                st["learned_not_builds"] = sorted(self.mapper.learned_not_builds)
-                st["logs"]["sampled_above_id"] = int(self.jobs["job_id"].max())
+            self._phase("changed_jobs", self.reread_changed)
+            self._phase("logs", self.fetch_logs)
         finally:
             self._save_jobs()              # data first, then what the walk and sample did
+
+    def reread_changed(self) -> None:
+        """Read again the jobs of pipelines GitLab changed in place (rules:
+        :mod:`cachecost.collect.gitlab.changed`), after the pipelines list named them.
+
+        Each pipeline by ``GET /pipelines/:id/jobs``, or all by a walk down to their oldest
+        stored job when that takes fewer pages (and for a pipeline that route answers 404).
+        """
+        self._pipelines_listed.wait()
+        ids = set(self.store.state["jobs"]["stale_pipelines"]) | self._alive
+        if not ids:
+            return
+        plan = choose_reread(ids, self.jobs)
+        floor = plan.walk_floor
+        items: list[dict] = []
+        if floor is None:
+            items, missing = read_pipeline_jobs(self.client, self.project.project_id,
+                                                plan.pipeline_ids, workers=self.options.workers)
+            gone = self.jobs.loc[self.jobs["pipeline_id"].isin(missing), "job_id"]
+            floor = int(gone.min()) if len(gone) else None
+        if floor is not None:
+            items += self._walk_down_to(floor)
+        if self.since is not None:
+            items = [i for i in items if parse_time(i.get("created_at")) >= self.since]
+        if items:
+            rows = to_schema(JobColumns().add(items).frame(), "jobs")
+            self.jobs = apply_mapping(flag_retried(merge_by_id(self.jobs, rows, "job_id")),
+                                      self.mapper)
+        self._reread_done = plan.pipeline_ids
+        self.result.pipelines_reread, self.result.jobs_reread = len(ids), len(items)
+
+    def _walk_down_to(self, floor: int) -> list[dict]:
+        """Every job from the top of the jobs list down to id ``floor`` (kept in memory)."""
+        walk = JobWalk(self.client, self.project.project_id, stop_id=floor - 1,
+                       since=self.since, workers=self.options.workers,
+                       pages_per_segment=self.options.pages_per_segment)
+        self._walks.append(walk)
+        return [item for page in walk.pages() for item in page]
+
+    def fetch_logs(self) -> None:
+        """Read and classify a sample of build logs (the caller saves the jobs)."""
+        n = self.options.logs_per_image
+        st = self.store.state
+        if n > 0 and not self.jobs.empty:
+            self._read_log_sample(n)
+            st["learned_images"] = dict(sorted(self.mapper.learned.items()))
+            st["learned_not_builds"] = sorted(self.mapper.learned_not_builds)
+            st["logs"]["sampled_above_id"] = int(self.jobs["job_id"].max())
 
     def _read_log_sample(self, n: int) -> None:
         jobs = self.jobs
@@ -465,7 +546,7 @@ class _Fetch:
         if pipes.empty:
             return
         if self.options.pipeline_durations == "details":
-            todo = pipes.loc[pipes["status"].isin(FINISHED_JOB_STATUSES)
+            todo = pipes.loc[pipes["status"].isin(PIPELINE_DONE_STATUSES)
                              & pipes["duration_s"].isna(), "pipeline_id"].tolist()
             with _progress(self.options, "pipeline details", "pipeline", len(todo)):
                 rows = fetch_pipeline_details(self.client, self.project.project_id, todo,

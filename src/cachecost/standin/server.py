@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
@@ -32,6 +34,7 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 import pandas as pd
 
 from cachecost.collect.gitlab.client import SYNTHETIC_HEADER
+from cachecost.standin import actions
 from cachecost.standin.data import StandinData
 from cachecost.standin.extra import ExtraData
 
@@ -39,6 +42,9 @@ from cachecost.standin.extra import ExtraData
 SYNTHETIC_HEADER_VALUE = "standin"
 
 _T = TypeVar("_T")
+
+#: The job actions: ``POST /api/v4/projects/:id/jobs/:job_id/(retry|play)``.
+_JOB_ACTION = re.compile(r"/api/v4/projects/(?P<project>[^/]+)/jobs/(?P<job>\d+)/(?P<verb>retry|play)")
 
 #: GitLab.com stops counting (no X-Total / X-Total-Pages / rel="last") past this many items.
 MAX_COUNTED_ITEMS = 10_000
@@ -205,11 +211,21 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True
 
-    def _authenticate(self) -> None:
+    def _token(self) -> str | None:
         token = self.headers.get("PRIVATE-TOKEN")
         auth = self.headers.get("Authorization", "")
         if token is None and auth.startswith("Bearer "):
             token = auth[7:]
+        return token
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header: the stand-in's clock (its data's time), as GitLab's own."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        return formatdate(self.server.data.clock().timestamp(), usegmt=True)
+
+    def _authenticate(self) -> None:
+        token = self._token()
         tokens = self.server.tokens
         if token is None or token not in tokens:
             raise _Reply(401, {"message": "401 Unauthorized"})
@@ -226,10 +242,14 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         path = parts.path
-        if self.command == "POST":      # GraphQL: cachecost.standin.extra
+        if self.command == "POST":
             size = int(self.headers.get("Content-Length") or 0)
-            return self._extra(self.server.extra.post(path, self.rfile.read(size),
-                                                      self.server.count_kind))
+            body = self.rfile.read(size)
+            action = _JOB_ACTION.fullmatch(path)
+            if action:                  # retry, play: cachecost.standin.actions
+                return self._job_action(action["project"], int(action["job"]), action["verb"])
+            # GraphQL: cachecost.standin.extra
+            return self._extra(self.server.extra.post(path, body, self.server.count_kind))
         if not path.startswith("/api/v4/"):
             raise _Reply(404, {"message": "404 Not Found"})
         segs = [unquote(s) for s in path[len("/api/v4/"):].split("/")]
@@ -282,6 +302,30 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _jobs(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
         return self._jobs_page(q)
+
+    def _job(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
+        self.server.data.job_records()
+        rec = _found(self.server.data.job_record(int(rest[1])), "404 Not found")
+        return json.loads(rec.json), {}
+
+    def _job_action(self, project: str, job_id: int, verb: str) -> tuple[object, dict]:
+        """``POST /projects/:id/jobs/:job_id/retry`` (201) or ``.../play`` (200); a token
+        without scope ``api`` gets 403 ``insufficient_scope``, as on GitLab."""
+        data = self.server.data
+        if unquote(project) not in (str(data.project_id), data.project_path):
+            raise _Reply(404, {"message": "404 Project Not Found"})
+        self.server.count_kind(f"jobs/:id/{verb}")
+        if "api" not in self.server.tokens[self._token() or ""]:
+            raise _Reply(403, {"error": "insufficient_scope",
+                               "error_description": "The request requires higher privileges "
+                                                    "than provided by the access token.",
+                               "scope": "api"})
+        act = actions.retry_job if verb == "retry" else actions.play_job
+        try:
+            job = act(data, job_id)
+        except actions.ActionRefused as exc:
+            raise _Reply(exc.status, {"message": exc.message}) from None
+        raise _Reply(201 if verb == "retry" else 200, job)
 
     def _trace(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
         return _found(self.server.data.job_trace(int(rest[1])), "404 Not found"), {}
@@ -382,6 +426,7 @@ _PROJECT_ROUTES: tuple[tuple[tuple[str, ...], Callable[[_Handler, list[str], dic
     (("pipelines", "*"), _Handler._pipeline),
     (("pipelines", "*", "jobs"), _Handler._pipeline_jobs),
     (("jobs",), _Handler._jobs),
+    (("jobs", "*"), _Handler._job),
     (("jobs", "*", "trace"), _Handler._trace),
     (("registry", "repositories"), _Handler._repositories),
     (("registry", "repositories", "*", "tags"), _Handler._repository_tags),
