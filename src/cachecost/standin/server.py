@@ -61,6 +61,8 @@ class Faults:
     every_drop: int = 0
     die_after: int = 0                # after this many requests, drop every connection
     rate_limit_per_min: int = 2000    # advertised in RateLimit-* headers
+    #: route kinds (as counted: ``pipelines/:id/jobs``) answered 404, as by a server without them
+    missing_routes: tuple[str, ...] = ()
 
 
 class _Reply(Exception):
@@ -269,6 +271,8 @@ class _Handler(BaseHTTPRequestHandler):
         rest = segs[2:]
         kind = "/".join(s if not s.isdigit() else ":id" for s in rest) or "project"
         self.server.count_kind(kind if "tags/" not in kind else "registry/tag")
+        if kind in self.server.faults.missing_routes:
+            raise _Reply(404, {"message": "404 Not Found"})
         for pattern, handler in _PROJECT_ROUTES:
             if len(pattern) == len(rest) and \
                     all(p in ("*", r) for p, r in zip(pattern, rest, strict=True)):

@@ -1,0 +1,299 @@
+"""Jobs GitLab changes in place after a fetch stored them (issue 22, kind 1), on the stand-in.
+
+GitLab's rules (:mod:`cachecost.standin.actions` has the sources): retrying a job clones it
+under a new id and runs the pipeline's skipped later-stage jobs again under their own ids;
+playing a manual job runs that same job; either reopens the pipeline. Everything here goes
+over real HTTP: python-gitlab's ``retry()`` / ``play()`` against the stand-in, then
+``cachecost`` fetches. The property every test checks: a fetch, then changes, then a second
+fetch store exactly what a fresh fetch of the final state stores.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import gitlab
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import cachecost.collect.fetch as fetch_module
+import cachecost.collect.gitlab.jobwalk as jobwalk
+from cachecost.collect.fetch import FetchOptions, FetchResult, fetch_project_history
+from cachecost.collect.gitlab.client import connect
+from cachecost.dataset.io import Dataset, load_dataset
+from cachecost.standin import StandinData, StandinServer, actions, start_standin
+from cachecost.standin.actions import default_duration_s
+from cachecost.standin.extra import MEASURE_KINDS
+
+from .fetchkit import PROJECT, TOKEN
+
+ACTOR = "glpat-FAKE-standin-api-scope-77"     # may retry and play (scope api)
+OPTIONS = FetchOptions(logs_per_image=0, measure=False)
+HISTORY_KINDS = ("project", "pipelines", "jobs", "pipelines/:id/jobs")
+
+
+def _standin(sample: Dataset) -> StandinServer:
+    """A stand-in at the end of its history, with skipped jobs after every failure and a
+    manual job (the first test job) in every fourth pipeline."""
+    data = StandinData(sample)
+    actions.skip_after_failures(data)
+    jobs = data.jobs_frame()
+    tests = jobs[jobs["stage"] == "test"].groupby("pipeline_id")["job_id"].min()
+    actions.make_manual(data, [int(i) for p, i in tests.items() if p % 4 == 0])
+    data.now = data.end + pd.Timedelta(seconds=1)
+    return start_standin(data, tokens={TOKEN: {"read_api"}, ACTOR: {"api"}})
+
+
+@pytest.fixture
+def srv(small_sample: Dataset) -> Iterator[StandinServer]:
+    server = _standin(small_sample)
+    yield server
+    server.stop()
+
+
+def fetch(server: StandinServer, data_dir: Path) -> FetchResult:
+    client = connect(server.url, environ={"GITLAB_TOKEN": TOKEN})
+    try:
+        return fetch_project_history(client, PROJECT, data_dir, OPTIONS)
+    finally:
+        client.close()
+
+
+def project(server: StandinServer):
+    return gitlab.Gitlab(server.url, private_token=ACTOR).projects.get(PROJECT, lazy=True)
+
+
+def tables(path: Path) -> dict[str, pd.DataFrame]:
+    ds = load_dataset(path)
+    return {"jobs": ds.jobs.sort_values("job_id").reset_index(drop=True),
+            "pipelines": ds.pipelines.sort_values("pipeline_id").reset_index(drop=True)}
+
+
+def assert_same_as_fresh(server: StandinServer, incremental: Path, tmp: Path) -> None:
+    """The incremental dataset equals a fresh fetch of the stand-in as it is now."""
+    fetch(server, tmp / "fresh")
+    got, want = tables(incremental), tables(tmp / "fresh")
+    for table in ("jobs", "pipelines"):
+        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
+    served = server.data.jobs_frame()
+    assert got["jobs"]["duration_s"].sum() == pytest.approx(served["duration_s"].sum())
+
+
+def history_requests(server: StandinServer) -> int:
+    return sum(n for k, n in server.counts.items() if k in HISTORY_KINDS)
+
+
+def test_retry_runs_skipped_jobs_again_under_their_ids(srv: StandinServer,
+                                                       tmp_path: Path) -> None:
+    """A failed job retried with success (200 s): its clone has a new id; the skipped jobs of
+    the later stages of its pipeline run again under their own ids.
+
+    By hand: the stored job-seconds grow by 200 (the clone) plus, per reset job of id i,
+    ``60 + (37 i mod 540)`` s (the stand-in's run time for a job that had none); every reset
+    id was stored before, so the jobs table grows by exactly one row.
+    """
+    data = srv.data
+    fetch(srv, tmp_path / "ds")
+    before = tables(tmp_path / "ds")["jobs"]
+    skipped = before[before["status"] == "skipped"]
+    target = before[(before["status"] == "failed") & ~before["is_retried"]
+                    & before["pipeline_id"].isin(skipped["pipeline_id"])].iloc[0]
+    reset = skipped[skipped["pipeline_id"] == target["pipeline_id"]]
+    assert len(reset) > 0
+    data.run_outcomes[int(target["job_id"])] = ("success", 200.0)
+    clone = project(srv).jobs.get(int(target["job_id"]), lazy=True).retry()
+    assert clone["id"] > before["job_id"].max() and clone["status"] == "pending"
+    data.now = data.end + pd.Timedelta(seconds=1)          # every run has finished
+
+    fetch(srv, tmp_path / "ds")
+    after = tables(tmp_path / "ds")["jobs"].set_index("job_id")
+    by_hand = 200.0 + sum(60 + (37 * int(i)) % 540 for i in reset["job_id"])
+    assert after["duration_s"].sum() == pytest.approx(before["duration_s"].sum() + by_hand)
+    assert len(after) == len(before) + 1
+    assert (after.loc[reset["job_id"], "status"] == "success").all()
+    assert after.loc[int(target["job_id"]), "is_retried"]
+    assert after.loc[clone["id"], "duration_s"] == 200.0
+    assert_same_as_fresh(srv, tmp_path / "ds", tmp_path)
+
+
+def test_retry_that_fails_again_leaves_them_skipped(srv: StandinServer, tmp_path: Path) -> None:
+    """Retried and failed again: GitLab processes the skipped jobs, then skips them again."""
+    data = srv.data
+    fetch(srv, tmp_path / "ds")
+    before = tables(tmp_path / "ds")["jobs"]
+    target = before[(before["status"] == "failed") & ~before["is_retried"]].iloc[0]
+    data.run_outcomes[int(target["job_id"])] = ("failed", 50.0)
+    project(srv).jobs.get(int(target["job_id"]), lazy=True).retry()
+    data.now = data.end + pd.Timedelta(seconds=1)
+    fetch(srv, tmp_path / "ds")
+    after = tables(tmp_path / "ds")["jobs"]
+    assert (after["status"] == "skipped").sum() == (before["status"] == "skipped").sum()
+    assert after["duration_s"].sum() == pytest.approx(before["duration_s"].sum() + 50.0)
+    assert_same_as_fresh(srv, tmp_path / "ds", tmp_path)
+
+
+def test_played_manual_job_is_read_again(srv: StandinServer, tmp_path: Path) -> None:
+    """A manual job played after the fetch runs under its own id: read again, with its time
+    (its own run time here: ``60 + (37 id mod 540)`` s, no outcome set)."""
+    data = srv.data
+    fetch(srv, tmp_path / "ds")
+    before = tables(tmp_path / "ds")["jobs"]
+    manual = int(before.loc[before["status"] == "manual", "job_id"].iloc[0])
+    project(srv).jobs.get(manual, lazy=True).play()
+    data.now = data.end + pd.Timedelta(seconds=1)
+    result = fetch(srv, tmp_path / "ds")
+    after = tables(tmp_path / "ds")["jobs"].set_index("job_id")
+    assert after.loc[manual, "status"] == "success"
+    assert after.loc[manual, "duration_s"] == default_duration_s(manual) == \
+        60 + (37 * manual) % 540
+    assert len(after) == len(before)
+    assert result.pipelines_reread == 1
+    assert_same_as_fresh(srv, tmp_path / "ds", tmp_path)
+
+
+def test_fetch_while_the_rerun_runs_then_after(srv: StandinServer, tmp_path: Path) -> None:
+    """Fetched while the played job still runs (stored ``running``): the next fetch reads it
+    again though nothing else changed."""
+    data = srv.data
+    fetch(srv, tmp_path / "ds")
+    jobs = tables(tmp_path / "ds")["jobs"]
+    manual = int(jobs.loc[jobs["status"] == "manual", "job_id"].iloc[0])
+    data.run_outcomes[manual] = ("success", 600.0)
+    project(srv).jobs.get(manual, lazy=True).play()
+    data.now += pd.Timedelta(seconds=300)                 # 5 s queued, 295 s of 600 run
+    fetch(srv, tmp_path / "ds")
+    mid = tables(tmp_path / "ds")["jobs"].set_index("job_id")
+    assert mid.loc[manual, "status"] == "running"
+    data.now = data.end + pd.Timedelta(seconds=1)
+    fetch(srv, tmp_path / "ds")
+    assert tables(tmp_path / "ds")["jobs"].set_index("job_id").loc[manual, "status"] == "success"
+    assert_same_as_fresh(srv, tmp_path / "ds", tmp_path)
+
+
+def test_refetch_with_nothing_new_stays_within_a_few_requests(srv: StandinServer,
+                                                               tmp_path: Path) -> None:
+    """Skipped and manual jobs stored are not read again while their pipelines do not change:
+    a re-fetch asks for the project, both pipeline lists and one jobs page, as before."""
+    fetch(srv, tmp_path / "ds")
+    stored = tables(tmp_path / "ds")["jobs"]
+    assert {"skipped", "manual"} <= set(stored["status"])
+    srv.reset_counts()
+    result = fetch(srv, tmp_path / "ds")
+    assert history_requests(srv) == 4, dict(srv.counts)
+    assert srv.counts["pipelines/:id/jobs"] == 0 and result.pipelines_reread == 0
+    assert not set(srv.counts) & set(MEASURE_KINDS)
+
+
+def test_old_pipeline_read_by_its_own_list_or_by_a_walk_when_that_route_fails(
+        srv: StandinServer, tmp_path: Path) -> None:
+    """A change in the oldest pipeline: one ``GET /pipelines/:id/jobs`` instead of walking
+    every job above it (7 pages for 633 jobs); a server answering that route 404 gets the
+    walk, and the same dataset."""
+    data = srv.data
+    fetch(srv, tmp_path / "ds")
+    fetch(srv, tmp_path / "ds404")
+    jobs = tables(tmp_path / "ds")["jobs"]
+    oldest = jobs[jobs["pipeline_id"] == jobs["pipeline_id"].min()]
+    target = int(oldest.loc[~oldest["is_retried"], "job_id"].iloc[0])
+    project(srv).jobs.get(target, lazy=True).retry()
+    data.now = data.end + pd.Timedelta(seconds=1)
+    srv.reset_counts()
+    fetch(srv, tmp_path / "ds")
+    assert srv.counts["pipelines/:id/jobs"] == 1 and srv.counts["jobs"] == 1
+    assert_same_as_fresh(srv, tmp_path / "ds", tmp_path)
+
+    srv.faults.missing_routes = ("pipelines/:id/jobs",)
+    srv.reset_counts()
+    fetch(srv, tmp_path / "ds404")
+    assert srv.counts["pipelines/:id/jobs"] == 1 and srv.counts["jobs"] >= 7
+    got, want = tables(tmp_path / "ds404"), tables(tmp_path / "fresh")
+    pd.testing.assert_frame_equal(got["jobs"], want["jobs"])
+
+
+def test_change_while_the_walk_runs_is_read_in_the_same_fetch(
+        srv: StandinServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A manual job played after the walk read it, before the pipelines list was asked: its
+    pipeline's ``updated_at`` is past GitLab's ``Date`` at the fetch's start, so its jobs are
+    read again in the same fetch, and one fetch equals a fresh one."""
+    data = srv.data
+    jobs = data.jobs_frame()
+    manual = int(jobs.loc[jobs["status"] == "manual", "job_id"].max())
+    real_page, real_list = jobwalk.fetch_job_page, fetch_module.iter_pipeline_pages
+    walked: list[int] = []
+    played: list[object] = []
+
+    def page(*args, **kwargs):
+        out = real_page(*args, **kwargs)
+        walked.append(1)
+        return out
+
+    def listing(*args, **kwargs):
+        for _ in range(500):                 # the walk's first page is in (the top jobs)
+            if walked:
+                break
+            time.sleep(0.01)
+        if not played:                       # once: the child pipelines list comes next
+            played.append(project(srv).jobs.get(manual, lazy=True).play())
+            data.now = data.end + pd.Timedelta(seconds=1)
+        yield from real_list(*args, **kwargs)
+
+    monkeypatch.setattr(jobwalk, "fetch_job_page", page)
+    monkeypatch.setattr(fetch_module, "iter_pipeline_pages", listing)
+    fetch(srv, tmp_path / "ds")
+    monkeypatch.undo()
+    assert tables(tmp_path / "ds")["jobs"].set_index("job_id").loc[manual, "status"] == \
+        "success"
+    assert_same_as_fresh(srv, tmp_path / "ds", tmp_path)
+
+
+# ---------------------------------------------------------------------- the property
+
+_STEP = st.one_of(
+    st.tuples(st.just("retry"), st.integers(0, 50), st.sampled_from(["success", "failed"])),
+    st.tuples(st.just("play"), st.integers(0, 50), st.sampled_from(["success", "failed"])),
+    st.tuples(st.just("wait"), st.integers(1, 900), st.just("")),
+    st.tuples(st.just("fetch"), st.just(0), st.just("")),
+)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                 HealthCheck.too_slow])
+@given(steps=st.lists(_STEP, min_size=1, max_size=6))
+def test_property_incremental_equals_fresh(small_sample: Dataset,
+                                           tmp_path_factory: pytest.TempPathFactory,
+                                           steps: list[tuple[str, int, str]]) -> None:
+    """Fetch; then any sequence of retries, plays (each run ending in success or failure),
+    waits (runs half done) and fetches in between; then everything finishes and one more
+    fetch: the dataset equals a fresh fetch of the final state, and its job-seconds the
+    stand-in's."""
+    tmp = tmp_path_factory.mktemp("prop")
+    server = _standin(small_sample)
+    try:
+        data, proj = server.data, project(server)
+        fetch(server, tmp / "ds")
+        for kind, k, outcome in steps:
+            served = data.jobs_frame()
+            latest = served[~served["is_retried"]]
+            if kind == "fetch":
+                fetch(server, tmp / "ds")
+            elif kind == "wait":
+                data.now += pd.Timedelta(seconds=k)
+            else:
+                pool = latest[latest["status"] == "manual"] if kind == "play" else \
+                    latest[latest["status"].isin(["failed", "canceled", "success"])]
+                if pool.empty:
+                    continue
+                job_id = int(pool["job_id"].sort_values().iloc[k % len(pool)])
+                data.run_outcomes[job_id] = (outcome, None)
+                job = proj.jobs.get(job_id, lazy=True)
+                job.retry() if kind == "retry" else job.play()
+        data.now = max(data.now, data.end + pd.Timedelta(seconds=1))
+        fetch(server, tmp / "ds")
+        assert_same_as_fresh(server, tmp / "ds", tmp)
+    finally:
+        server.stop()
