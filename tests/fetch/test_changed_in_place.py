@@ -17,6 +17,7 @@ from pathlib import Path
 import gitlab
 import pandas as pd
 import pytest
+import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -297,3 +298,42 @@ def test_property_incremental_equals_fresh(small_sample: Dataset,
         assert_same_as_fresh(server, tmp / "ds", tmp)
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------------- the stand-in's answers
+
+
+def test_retry_and_play_answer_as_gitlab_does(srv: StandinServer) -> None:
+    """201 and the new job (retry), 200 and the same job (play), each valid against GitLab's
+    published ``job.json``; 403 ``Job is not retryable`` for a retried or running attempt,
+    400 ``Unplayable Job`` for a job that is no manual action, 403 ``insufficient_scope`` for
+    a ``read_api`` token, 404 for no such job (``lib/api/ci/jobs.rb``)."""
+    from cases.test_standin_schemas import validate
+
+    data = srv.data
+    jobs = data.jobs_frame()
+    failed = int(jobs.loc[(jobs["status"] == "failed") & ~jobs["is_retried"], "job_id"].iloc[0])
+    manual = int(jobs.loc[jobs["status"] == "manual", "job_id"].iloc[0])
+    plain = int(jobs.loc[(jobs["status"] == "success") & ~jobs["is_retried"], "job_id"].iloc[0])
+    url = f"{srv.url}/api/v4/projects/{data.project_id}/jobs"
+    head = {"PRIVATE-TOKEN": ACTOR}
+    r = requests.post(f"{url}/{failed}/retry", headers=head, timeout=10)
+    assert r.status_code == 201
+    validate(r.json(), "public_api/v4/job.json")
+    assert r.json()["id"] > int(jobs["job_id"].max()) and r.json()["status"] == "pending"
+    again = requests.post(f"{url}/{failed}/retry", headers=head, timeout=10)
+    assert (again.status_code, again.json()) == (403, {"message":
+                                                       "403 Forbidden - Job is not retryable"})
+    clone = requests.post(f"{url}/{r.json()['id']}/retry", headers=head, timeout=10)
+    assert clone.status_code == 403                        # pending: not finished yet
+    p = requests.post(f"{url}/{manual}/play", headers=head, timeout=10)
+    assert p.status_code == 200 and p.json()["id"] == manual
+    validate(p.json(), "public_api/v4/job.json")
+    bad = requests.post(f"{url}/{plain}/play", headers=head, timeout=10)
+    assert (bad.status_code, bad.json()) == (400, {"message": "400 Bad request - Unplayable Job"})
+    ro = requests.post(f"{url}/{plain}/retry", headers={"PRIVATE-TOKEN": TOKEN}, timeout=10)
+    assert ro.status_code == 403 and ro.json()["error"] == "insufficient_scope"
+    assert requests.post(f"{url}/1/retry", headers=head, timeout=10).status_code == 404
+    one = requests.get(f"{url}/{manual}", headers=head, timeout=10)
+    assert one.status_code == 200 and one.json()["status"] == "pending"
+    validate(one.json(), "public_api/v4/job.json")

@@ -43,10 +43,13 @@ def test_second_run_fetches_only_what_changed(standin: StandinServer, token_env:
     standin.reset_counts()
     assert fetch_cli(standin, tmp_path) == 0
     second = load_dataset(tmp_path)
-    new_jobs = len(reference.jobs) - int((first.jobs["status"].isin(
-        ["success", "failed", "canceled", "skipped", "manual"])).sum())
-    # the walk re-reads from the oldest unfinished job only, one page per 100 jobs (+1 edge)
+    new_jobs = int((reference.jobs["job_id"] > first.jobs["job_id"].max()).sum())
+    # the walk reads only above the newest job stored, one page per 100 jobs (+1 edge); the
+    # jobs stored unfinished are read again with their pipelines' lists, one page each
     assert standin.counts["jobs"] <= -(-new_jobs // 100) + 1
+    unfinished = first.jobs.loc[~first.jobs["status"].isin(["success", "failed", "canceled"]),
+                                "pipeline_id"].nunique()
+    assert 0 < standin.counts["pipelines/:id/jobs"] <= unfinished
     assert standin.counts["registry/tag"] == 0       # registry size unchanged: skipped
     for table in ("pipelines", "jobs"):
         got = by_id(second.table(table), TABLE_KEYS[table])
