@@ -39,6 +39,7 @@ A jobs walk cut short resumes from the ``next`` links it saved, one per id range
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 import threading
@@ -92,7 +93,7 @@ from cachecost.collect.store import (
     to_schema,
 )
 from cachecost.config import default_data_dir, removed_on_failure
-from cachecost.dataset.io import empty_table, write_metadata
+from cachecost.dataset.io import empty_table, project_registry_size, write_metadata
 from cachecost.dataset.schema import SCHEMA_VERSION
 from cachecost.errors import CachecostError
 from cachecost.rules import is_cache_repository
@@ -247,6 +248,9 @@ class _Fetch:
         self._fetch_started: pd.Timestamp | None = None
         self._pipelines_listed = threading.Event()
         self._reread_done: frozenset[int] = frozenset()
+        # the project's container_registry_size as sent, and why it is unknown (case 12)
+        self._reported_registry_size: int | None = None
+        self._registry_size_note: str | None = None
 
     @property
     def project(self) -> ProjectInfo:
@@ -296,6 +300,7 @@ class _Fetch:
                 if self._logs is not None:
                     self._logs.close()
             beside.result()
+        self.judge_registry_size()
         self._phase("pipeline_times", self.fill_pipeline_times)
         if self.options.measure:
             self._phase("measure", self.measure)
@@ -324,6 +329,25 @@ class _Fetch:
     def fetch_project(self) -> None:
         # First contact: fail fast (no long retry loop) on a wrong URL.
         self._project = get_project(self.client, self.project_path, attempts=2)
+        self._reported_registry_size = self._project.container_registry_size_bytes
+
+    def judge_registry_size(self) -> None:
+        """The project's ``container_registry_size`` becomes unknown (None, with why) when
+        it is below its own tags' sizes: GitLab did not measure it (case 12; rule:
+        :func:`cachecost.dataset.io.project_registry_size`). The measurements and the
+        metadata then carry None, never the 0."""
+        reported = self._reported_registry_size
+        if reported is None or not self.project.is_registry_enabled:
+            return
+        if isinstance(self._registry, str):         # skipped or refused: what is stored
+            sizes = self.store.load("registry_tags")["total_size_bytes"]
+        else:
+            sizes = pd.Series([t["total_size_bytes"] for t in self._registry[2]], dtype=float)
+        size, why = project_registry_size(reported, sizes)
+        if size is None:
+            self._registry_size_note = why
+            self._project = dataclasses.replace(self.project,
+                                                container_registry_size_bytes=None)
 
     def _prepare_reread(self) -> None:
         """What the stored data say before this fetch changes them (rules 1-3 of
@@ -575,7 +599,7 @@ class _Fetch:
     def fetch_registry(self) -> None:
         """Ask for repositories, sizes and tags (beside the jobs walk); saved later."""
         st = self.store.state["registry"]
-        size = self.project.container_registry_size_bytes
+        size = self._reported_registry_size
         if not self.project.is_registry_enabled:
             self._registry = "disabled for this project, skipped"
         elif size and size == st["container_registry_size_bytes"] and \
@@ -627,7 +651,7 @@ class _Fetch:
         self.store.save("registry_repositories", rows_to_frame(rows, "registry_repositories"))
         self.store.save("registry_tags", rows_to_frame(tags, "registry_tags"))
         self.store.state["registry"]["container_registry_size_bytes"] = \
-            self.project.container_registry_size_bytes
+            self._reported_registry_size           # as GitLab sent it: "unchanged" compares it
         self.store.save_state()
         total = sum(t["total_size_bytes"] for t in tags if not math.isnan(t["total_size_bytes"]))
         return (f"{len(repos)} repositories, {len(tags)} tags, {format_bytes(total)} summed "
@@ -657,6 +681,10 @@ class _Fetch:
             "is_synthetic": self.client.is_synthetic,
             "since": st["since"],
             "container_registry_size_bytes": self.project.container_registry_size_bytes,
+            # what GitLab sent, and why the figure above is null though it sent one
+            "container_registry_size_reported_bytes": self._reported_registry_size,
+            **({"container_registry_size_note": self._registry_size_note}
+               if self._registry_size_note else {}),
             "registry_note": self.result.registry_note,
             "pipeline_durations": ("pipeline details (GET /pipelines/:id)"
                                    if self.options.pipeline_durations == "details"
