@@ -13,12 +13,7 @@ skipped); right: 1,600, and the same tables as a fresh fetch of state2.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
@@ -26,35 +21,10 @@ import pandas as pd
 from cachecost.cli import main
 from cachecost.dataset.io import load_dataset
 
+from .fetchkit import case_server
+
 CASE = Path(__file__).parent.parent / "cases" / "07-jobs-that-change-in-place"
 TOKEN = "glpat-FAKE-case-07"
-
-
-@contextmanager
-def case_server(scenario: Path) -> Iterator[tuple[str, list[str]]]:
-    """The case's ``glserver.py`` on 127.0.0.1 (an OS-chosen port), serving ``scenario``
-    (re-read on every request); yields its URL and the paths it was asked for."""
-    spec = importlib.util.spec_from_file_location("case07_glserver", CASE / "glserver.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    asked: list[str] = []
-
-    class Counting(mod.H):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            asked.append(self.path.split("?")[0])
-            super().do_GET()
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Counting)
-    srv.daemon_threads = True
-    mod.SCEN, mod.PORT = str(scenario), srv.server_address[1]
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}", asked
-    finally:
-        srv.shutdown()
-        srv.server_close()
 
 
 def _fetch(url: str, data_dir: Path, monkeypatch) -> int:
@@ -73,7 +43,7 @@ def _tables(path: Path) -> dict[str, pd.DataFrame]:
 def test_case_07_retry_reruns_skipped_job_under_its_id(tmp_path: Path, monkeypatch) -> None:
     scenario = tmp_path / "scenario.json"
     shutil.copy(CASE / "state1.json", scenario)
-    with case_server(scenario) as (url, asked):
+    with case_server(CASE / "glserver.py", scenario) as (url, asked):
         assert _fetch(url, tmp_path / "ds", monkeypatch) == 0
         first = _tables(tmp_path / "ds")["jobs"]
         assert first["duration_s"].sum() == 720.0
