@@ -66,6 +66,7 @@ from cachecost.collect.gitlab.changed import (
 )
 from cachecost.collect.gitlab.client import FetchInterrupted, GitlabClient, connect
 from cachecost.collect.gitlab.convert import parse_time
+from cachecost.collect.gitlab.joblogs import log_cut_at
 from cachecost.collect.gitlab.jobs import JobColumns
 from cachecost.collect.gitlab.jobwalk import TOP, JobWalk
 from cachecost.collect.gitlab.pipelines import (
@@ -251,6 +252,7 @@ class _Fetch:
         # the project's container_registry_size as sent, and why it is unknown (case 12)
         self._reported_registry_size: int | None = None
         self._registry_size_note: str | None = None
+        self._logs_cut: dict[int, int] = {}       # sampled logs GitLab Runner cut: id -> bytes
 
     @property
     def project(self) -> ProjectInfo:
@@ -533,6 +535,9 @@ class _Fetch:
             st["learned_images"] = dict(sorted(self.mapper.learned.items()))
             st["learned_not_builds"] = sorted(self.mapper.learned_not_builds)
             st["logs"]["sampled_above_id"] = int(self.jobs["job_id"].max())
+            if self._logs_cut:                 # job id (text: JSON keys) -> the byte limit
+                st["logs"]["cut_bytes"] = {**st["logs"].get("cut_bytes", {}),
+                                           **{str(i): n for i, n in self._logs_cut.items()}}
 
     def _read_log_sample(self, n: int) -> None:
         jobs = self.jobs
@@ -548,6 +553,8 @@ class _Fetch:
         with _progress(self.options, "build logs", "log", total=len(pick)) as bar:
             for job_id, text in self.logs.texts(pick["job_id"].tolist()):
                 results[job_id] = classify_build_log(text)
+                if (limit := log_cut_at(text)) is not None:
+                    self._logs_cut[int(job_id)] = limit
                 self.mapper.learn_from_log(names[job_id], text)
                 bar.update(1)
         # a job whose log shows it builds nothing has no cache outcome either
@@ -691,6 +698,9 @@ class _Fetch:
                                    else "derived from jobs"),
             "unmapped_container_jobs": self.result.totals["unmapped_container_jobs"],
             "learned_job_images": st.get("learned_images", {}),
+            # sampled logs cut at GitLab Runner's output limit: their step counts are a
+            # lower bound (job id -> the limit in bytes)
+            "job_logs_cut_bytes": st["logs"].get("cut_bytes", {}),
             "jobs_building_no_image": st.get("learned_not_builds", []),
             **({"registry_usage": st["measure"]["registry_usage"]}
                if st.get("measure", {}).get("registry_usage") else {}),

@@ -188,7 +188,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: object, headers: dict | None = None) -> None:
         if isinstance(body, str):
-            raw, ctype = body.encode(), "text/plain; charset=utf-8"
+            # a job log: GitLab names no charset (lib/api/ci/jobs.rb: content_type 'text/plain')
+            raw, ctype = body.encode(), "text/plain"
         elif isinstance(body, JsonArray):
             raw, ctype = bytes(body), "application/json"
         else:

@@ -338,10 +338,16 @@ class GitlabClient:
         return self._fetch_json(path, params, what, attempts)[0]
 
     def get_text(self, path: str, *, what: str) -> str:
-        """GET a plain-text document (a job log)."""
+        """GET a plain-text document (a job log): the charset the server names, else UTF-8.
+
+        GitLab sends job logs as ``text/plain`` without a charset; requests would then
+        decode them as ISO-8859-1 (HTTP/1.1's old default), turning UTF-8 into mojibake.
+        Bytes that are not UTF-8 become U+FFFD.
+        """
         resp = self._request(path, None, what)
-        resp.encoding = resp.encoding or "utf-8"
-        return resp.text
+        ctype = resp.headers.get("Content-Type", "")
+        named = "charset=" in ctype.lower() and resp.encoding
+        return resp.content.decode(named or "utf-8", errors="replace")
 
     def iter_pages(self, path: str, params: Mapping[str, Any], *,
                    what: str) -> Iterator[tuple[list[dict], str | None]]:
