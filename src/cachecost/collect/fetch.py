@@ -48,7 +48,6 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,14 +57,13 @@ from tqdm import tqdm
 
 from cachecost.collect.buildlog import classify_build_log
 from cachecost.collect.derive import apply_mapping, flag_retried
+from cachecost.collect.fetchopts import MAX_WORKERS, FetchOptions, FetchResult, parse_since
 from cachecost.collect.gitlab.changed import (
     alive_pipelines,
-    choose_reread,
     pipelines_to_reread,
-    read_pipeline_jobs,
+    read_jobs_again,
 )
 from cachecost.collect.gitlab.client import FetchInterrupted, GitlabClient, connect
-from cachecost.collect.gitlab.convert import parse_time
 from cachecost.collect.gitlab.joblogs import log_cut_at
 from cachecost.collect.gitlab.jobs import JobColumns
 from cachecost.collect.gitlab.jobwalk import TOP, JobWalk
@@ -82,10 +80,11 @@ from cachecost.collect.gitlab.registry import (
     fetch_repository_sizes,
     fetch_tag_details,
     list_repositories,
+    repository_rows,
 )
 from cachecost.collect.logsample import LogSample
-from cachecost.collect.mapping import image_from_repository, load_mapping
-from cachecost.collect.measure import FORK_REQUEST_BUDGET, run_measurements
+from cachecost.collect.mapping import load_mapping
+from cachecost.collect.measure import run_measurements
 from cachecost.collect.store import (
     Checkpoints,
     Store,
@@ -97,103 +96,9 @@ from cachecost.config import default_data_dir, removed_on_failure
 from cachecost.dataset.io import empty_table, project_registry_size, write_metadata
 from cachecost.dataset.schema import SCHEMA_VERSION
 from cachecost.errors import CachecostError
-from cachecost.rules import is_cache_repository
 from cachecost.textfmt import format_bytes
 
-#: The most requests a phase may keep in flight (the fetch as a whole: twice that).
-MAX_WORKERS = 16
 _KEYS = {"pipelines": "pipeline_id", "jobs": "job_id"}
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-def parse_since(text: str | None) -> pd.Timestamp | None:
-    """Parse ``--since YYYY-MM-DD`` as midnight UTC; raise a one-line error if it isn't."""
-    if text is None or str(text).strip() == "":
-        return None
-    try:
-        day = datetime.strptime(str(text).strip(), "%Y-%m-%d")
-    except ValueError:
-        raise CachecostError(
-            f"--since {text!r} is not a date like 2025-09-01 (YYYY-MM-DD)") from None
-    since = pd.Timestamp(day, tz="UTC")
-    if since > pd.Timestamp.now(tz="UTC"):
-        raise CachecostError(f"--since {text}: a date in the future; nothing would be fetched")
-    return since
-
-
-@dataclass
-class FetchOptions:
-    """How to fetch (all optional)."""
-
-    since: pd.Timestamp | None = None
-    logs_per_image: int = 2
-    mapping_file: str | None = None
-    #: "jobs": derive pipeline durations from their jobs (no request);
-    #: "details": one ``GET /pipelines/:id`` per new or changed finished pipeline.
-    pipeline_durations: str = "jobs"
-    #: requests at once per phase (job pages, logs, registry); the fetch: twice that at most
-    workers: int = 4
-    #: the jobs walk's segments, in pages (see :mod:`cachecost.collect.gitlab.jobwalk`)
-    pages_per_segment: int = 24
-    #: save rows and then watermarks every this many pages, at most once per this many seconds
-    checkpoint_pages: int = 50
-    checkpoint_s: float = 5.0
-    show_progress: bool = False
-    #: measure image changes, forks and registry usage (:mod:`cachecost.collect.measure`)
-    measure: bool = True
-    fork_request_budget: int = FORK_REQUEST_BUDGET
-
-
-@dataclass
-class FetchResult:
-    """What one fetch did; :meth:`summary` is the paragraph the CLI prints."""
-
-    data_dir: Path
-    instance_url: str
-    project_path: str
-    pipelines_fetched: int = 0
-    jobs_fetched: int = 0
-    pipeline_details_fetched: int = 0
-    #: pipelines whose jobs were read again (changed in place), and the job items read
-    pipelines_reread: int = 0
-    jobs_reread: int = 0
-    logs_read: int = 0
-    outcomes: Counter = field(default_factory=Counter)
-    registry_note: str = ""
-    totals: dict[str, int] = field(default_factory=dict)
-    requests_by_phase: dict[str, int] = field(default_factory=dict)
-    seconds_by_phase: dict[str, float] = field(default_factory=dict)
-    requests: int = 0
-    retries: int = 0
-    rate_limit_paused_s: float = 0.0
-    elapsed_s: float = 0.0
-    jobs_watermark: int | None = None
-    #: one line each: what could not be measured, and what the model does instead
-    warnings: list[str] = field(default_factory=list)
-    measure_notes: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        """One paragraph: what was fetched, how, and what the dataset now holds."""
-        t = self.totals
-        outcome = ", ".join(f"{n} {k}" for k, n in sorted(self.outcomes.items())) or "none"
-        return (
-            f"Fetched {self.pipelines_fetched:,} new or updated pipelines and "
-            f"{self.jobs_fetched:,} jobs of {self.project_path} from {self.instance_url} in "
-            f"{self.elapsed_s:.1f} s with {self.requests:,} requests ({self.retries} retried); "
-            f"read {self.logs_read} build logs (cache: {outcome}); registry: "
-            f"{self.registry_note}. The dataset in {self.data_dir} now holds "
-            f"{t.get('pipelines', 0):,} pipelines and {t.get('jobs', 0):,} jobs "
-            f"({t.get('retried_jobs', 0):,} retried, {t.get('container_jobs', 0):,} container "
-            f"builds, {t.get('unmapped_container_jobs', 0):,} of them not mapped to an image), "
-            f"{t.get('registry_repositories', 0):,} registry repositories and "
-            f"{t.get('registry_tags', 0):,} tags; the next run continues after job "
-            f"{self.jobs_watermark if self.jobs_watermark is not None else '-'}."
-            + (f" Read again the jobs of {self.pipelines_reread:,} pipelines GitLab changed "
-               f"in place ({self.jobs_reread:,} jobs)." if self.pipelines_reread else "")
-            + (f" Measured: {'; '.join(self.measure_notes)}." if self.measure_notes else "")
-        )
 
 
 def _iso(ts: pd.Timestamp | None) -> str | None:
@@ -489,42 +394,23 @@ class _Fetch:
             self._save_jobs()              # data first, then what the walk and sample did
 
     def reread_changed(self) -> None:
-        """Read again the jobs of pipelines GitLab changed in place (rules:
-        :mod:`cachecost.collect.gitlab.changed`), after the pipelines list named them.
-
-        Each pipeline by ``GET /pipelines/:id/jobs``, or all by a walk down to their oldest
-        stored job when that takes fewer pages (and for a pipeline that route answers 404).
-        """
+        """Read again the jobs of pipelines GitLab changed in place, after the pipelines
+        list named them (rules and ways: :mod:`cachecost.collect.gitlab.changed`)."""
         self._pipelines_listed.wait()
         ids = set(self.store.state["jobs"]["stale_pipelines"]) | self._alive
         if not ids:
             return
-        plan = choose_reread(ids, self.jobs)
-        floor = plan.walk_floor
-        items: list[dict] = []
-        if floor is None:
-            items, missing = read_pipeline_jobs(self.client, self.project.project_id,
-                                                plan.pipeline_ids, workers=self.options.workers)
-            gone = self.jobs.loc[self.jobs["pipeline_id"].isin(missing), "job_id"]
-            floor = int(gone.min()) if len(gone) else None
-        if floor is not None:
-            items += self._walk_down_to(floor)
-        if self.since is not None:
-            items = [i for i in items if parse_time(i.get("created_at")) >= self.since]
+        walks: list[JobWalk] = self._walks     # joined if the fetch fails meanwhile
+        items = read_jobs_again(self.client, self.project.project_id, ids, self.jobs,
+                                since=self.since, workers=self.options.workers,
+                                pages_per_segment=self.options.pages_per_segment,
+                                on_walk=walks.append)
         if items:
             rows = to_schema(JobColumns().add(items).frame(), "jobs")
             self.jobs = apply_mapping(flag_retried(merge_by_id(self.jobs, rows, "job_id")),
                                       self.mapper)
-        self._reread_done = plan.pipeline_ids
+        self._reread_done = frozenset(ids)
         self.result.pipelines_reread, self.result.jobs_reread = len(ids), len(items)
-
-    def _walk_down_to(self, floor: int) -> list[dict]:
-        """Every job from the top of the jobs list down to id ``floor`` (kept in memory)."""
-        walk = JobWalk(self.client, self.project.project_id, stop_id=floor - 1,
-                       since=self.since, workers=self.options.workers,
-                       pages_per_segment=self.options.pages_per_segment)
-        self._walks.append(walk)
-        return [item for page in walk.pages() for item in page]
 
     def fetch_logs(self) -> None:
         """Read and classify a sample of build logs (the caller saves the jobs)."""
@@ -642,19 +528,7 @@ class _Fetch:
 
     def _save_registry_tables(self, repos: list[dict], sizes: dict[int, float],
                               tags: list[dict]) -> str:
-        known = self.mapper.known_images()
-        rows = []
-        for r in repos:
-            name = r.get("name") or ""
-            image = image_from_repository(r.get("path") or name)
-            rows.append({
-                "repository_id": int(r["id"]), "path": r.get("path"), "name": name,
-                "image": image if image in known else None,
-                "is_cache_repository": is_cache_repository(name.lower()),
-                "created_at": parse_time(r.get("created_at")),
-                "tags_count": int(r.get("tags_count") or len(r.get("tags") or [])),
-                "size_bytes": sizes.get(int(r["id"]), math.nan),
-            })
+        rows = repository_rows(repos, sizes, self.mapper.known_images())
         self.store.save("registry_repositories", rows_to_frame(rows, "registry_repositories"))
         self.store.save("registry_tags", rows_to_frame(tags, "registry_tags"))
         self.store.state["registry"]["container_registry_size_bytes"] = \

@@ -35,7 +35,7 @@ skipped, as GitLab skips them again. Actions need every pipeline of the history 
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -96,6 +96,7 @@ def skip_after_failures(data: StandinData, pipeline_ids: list[int] | None = None
         if pipeline_ids is not None:
             bad = bad[bad["pipeline_id"].isin(pipeline_ids)]
         for pid, fails in bad.groupby("pipeline_id"):
+            pid = cast(int, pid)
             first = min(rank[s] for s in fails["stage"])
             m = (jobs["pipeline_id"] == pid) & (jobs["stage"].map(rank) > first)
             _clear_run(jobs, m)
@@ -235,8 +236,8 @@ def _reset_skipped(data: StandinData, row: dict, *, ready_at: pd.Timestamp,
     for _, stage in sorted(jobs[later].groupby("stage"), key=lambda kv: rank[kv[0]]):
         enqueued = t + pd.Timedelta(seconds=STAGE_GAP_S)
         failed = False
-        for i in stage.index:
-            run = _run(data, int(jobs.at[i, "job_id"]), enqueued, own_s=np.nan)
+        for i, job_id in zip(stage.index, stage["job_id"].astype(int), strict=True):
+            run = _run(data, int(job_id), enqueued, own_s=np.nan)
             for k, v in run.items():
                 jobs.at[i, k] = v
             jobs.at[i, "true_outcome"] = data._true_outcome(
