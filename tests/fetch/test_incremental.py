@@ -88,10 +88,13 @@ def test_dropped_server_then_resume_equals_uninterrupted(standin: StandinServer,
     standin.faults.die_after = 0
     standin.reset_counts()
     client = connect(standin.url)
-    fetch_project_history(client, PROJECT, tmp_path, opts)
-    # resumed from the saved cursors: the jobs already stored are not asked for again
+    result = fetch_project_history(client, PROJECT, tmp_path, opts)
+    # resumed from the saved cursors: the jobs already stored are not asked for again, but
+    # for pipelines whose jobs the first run stored while its pipelines list died before
+    # them: unknown whether they changed since, so their jobs are read again (a short walk)
+    reread = -(-result.jobs_reread // 100) + WALK_SLACK if result.pipelines_reread else 0
     assert standin.counts["jobs"] <= -(-(len(reference.jobs) - len(partial)) // 100) + 1 \
-        + WALK_SLACK
+        + WALK_SLACK + reread
     assert_same_dataset(load_dataset(tmp_path), reference)
 
 

@@ -19,7 +19,8 @@ Phases, each gentle on the API:
    classified by :mod:`cachecost.collect.buildlog`; they also teach the job->image mapping
    (:mod:`cachecost.collect.mapping`);
 5. **registry**  repositories, deduplicated sizes and tag details, skipped when
-   ``container_registry_size`` has not changed since the last fetch;
+   ``container_registry_size`` has not changed since the last fetch; a figure below
+   the project's own tags is stored as unknown (:mod:`cachecost.collect.registryphase`);
 6. **measure**   image changes from the repository, fork activity and the namespace's
    registry usage (:mod:`cachecost.collect.measure`); a refused part is one warning.
 
@@ -39,15 +40,10 @@ A jobs walk cut short resumes from the ``next`` links it saved, one per id range
 
 from __future__ import annotations
 
-import dataclasses
-import math
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,7 +53,13 @@ from tqdm import tqdm
 
 from cachecost.collect.buildlog import classify_build_log
 from cachecost.collect.derive import apply_mapping, flag_retried
-from cachecost.collect.fetchopts import MAX_WORKERS, FetchOptions, FetchResult, parse_since
+from cachecost.collect.fetchopts import (
+    MAX_WORKERS,
+    FetchOptions,
+    FetchResult,
+    parse_since,
+    progress_bar,
+)
 from cachecost.collect.gitlab.changed import (
     alive_pipelines,
     pipelines_to_reread,
@@ -75,16 +77,10 @@ from cachecost.collect.gitlab.pipelines import (
     iter_pipeline_pages,
 )
 from cachecost.collect.gitlab.projects import ProjectInfo, get_project
-from cachecost.collect.gitlab.registry import (
-    RegistryUnavailable,
-    fetch_repository_sizes,
-    fetch_tag_details,
-    list_repositories,
-    repository_rows,
-)
 from cachecost.collect.logsample import LogSample
 from cachecost.collect.mapping import load_mapping
 from cachecost.collect.measure import run_measurements
+from cachecost.collect.registryphase import RegistryPhase
 from cachecost.collect.store import (
     Checkpoints,
     Store,
@@ -92,28 +88,17 @@ from cachecost.collect.store import (
     rows_to_frame,
     to_schema,
 )
+from cachecost.collect.walksave import WalkSaver
 from cachecost.config import default_data_dir, removed_on_failure
-from cachecost.dataset.io import empty_table, project_registry_size, write_metadata
+from cachecost.dataset.io import empty_table, write_metadata
 from cachecost.dataset.schema import SCHEMA_VERSION
 from cachecost.errors import CachecostError
-from cachecost.textfmt import format_bytes
 
 _KEYS = {"pipelines": "pipeline_id", "jobs": "job_id"}
 
 
 def _iso(ts: pd.Timestamp | None) -> str | None:
     return None if ts is None or pd.isna(ts) else ts.isoformat()
-
-
-@contextmanager
-def _progress(options: FetchOptions, desc: str, unit: str, total: int | None = None
-              ) -> Iterator[tqdm]:
-    bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
-               disable=not options.show_progress, dynamic_ncols=True)
-    try:
-        yield bar
-    finally:
-        bar.close()
 
 
 # --------------------------------------------------------------------------- the fetch
@@ -140,9 +125,9 @@ class _Fetch:
         # all together never more than twice that many requests are in flight
         client.limit_in_flight(2 * options.workers)
         self._logs: LogSample | None = None
-        self._unsaved_top: int | None = None     # a complete walk's watermark, not yet saved
+        self.unsaved_top: int | None = None     # a complete walk's watermark, not yet saved
         self._walks: list[JobWalk] = []
-        self._registry: str | tuple = "not fetched"   # a note, or what was downloaded
+        self.registry = RegistryPhase(client, self.store, options)
         #: the pipelines table as last saved (by the pipeline_times phase)
         self.pipelines: pd.DataFrame = empty_table("pipelines")
         self._measure_kinds: Counter[str] = Counter()
@@ -154,9 +139,6 @@ class _Fetch:
         self._fetch_started: pd.Timestamp | None = None
         self._pipelines_listed = threading.Event()
         self._reread_done: frozenset[int] = frozenset()
-        # the project's container_registry_size as sent, and why it is unknown (case 12)
-        self._reported_registry_size: int | None = None
-        self._registry_size_note: str | None = None
         self._logs_cut: dict[int, int] = {}       # sampled logs GitLab Runner cut: id -> bytes
 
     @property
@@ -207,11 +189,11 @@ class _Fetch:
                 if self._logs is not None:
                     self._logs.close()
             beside.result()
-        self.judge_registry_size()
+        self._project = self.registry.judge(self.project)   # an unmeasured figure: None
         self._phase("pipeline_times", self.fill_pipeline_times)
         if self.options.measure:
             self._phase("measure", self.measure)
-        self.save_registry()
+        self.result.registry_note = self.registry.save(self.mapper.known_images())
         self.write_metadata()
         self.result.elapsed_s = time.monotonic() - t0
         self.result.requests = self.client.requests
@@ -230,31 +212,13 @@ class _Fetch:
         finally:
             self._pipelines_listed.set()
         if not self._stopping.is_set():
-            self._phase("registry", self.fetch_registry)
+            self._phase("registry", lambda: self.registry.download(self.project))
 
     # ---------------------------------------------------------------- phases
     def fetch_project(self) -> None:
         # First contact: fail fast (no long retry loop) on a wrong URL.
         self._project = get_project(self.client, self.project_path, attempts=2)
-        self._reported_registry_size = self._project.container_registry_size_bytes
-
-    def judge_registry_size(self) -> None:
-        """The project's ``container_registry_size`` becomes unknown (None, with why) when
-        it is below its own tags' sizes: GitLab did not measure it (case 12; rule:
-        :func:`cachecost.dataset.io.project_registry_size`). The measurements and the
-        metadata then carry None, never the 0."""
-        reported = self._reported_registry_size
-        if reported is None or not self.project.is_registry_enabled:
-            return
-        if isinstance(self._registry, str):         # skipped or refused: what is stored
-            sizes = self.store.load("registry_tags")["total_size_bytes"]
-        else:
-            sizes = pd.Series([t["total_size_bytes"] for t in self._registry[2]], dtype=float)
-        size, why = project_registry_size(reported, sizes)
-        if size is None:
-            self._registry_size_note = why
-            self._project = dataclasses.replace(self.project,
-                                                container_registry_size_bytes=None)
+        self.registry.reported_size = self._project.container_registry_size_bytes
 
     def _prepare_reread(self) -> None:
         """What the stored data say before this fetch changes them (rules 1-3 of
@@ -299,7 +263,7 @@ class _Fetch:
             buffer = []
 
         checkpoint = Checkpoints(self.options.checkpoint_pages, self.options.checkpoint_s)
-        with _progress(self.options, "pipelines", "pipeline") as bar:
+        with progress_bar(self.options, "pipelines", "pipeline") as bar:
             try:
                 for rows in iter_pipeline_pages(self.client, self.project.project_id, after,
                                                 source=source):
@@ -327,7 +291,7 @@ class _Fetch:
             above=self.store.state["logs"]["sampled_above_id"],
             classified=set(self.jobs.loc[self.jobs["cache_outcome"].notna(), "job_id"]),
             workers=opts.workers)
-        with _progress(self.options, "jobs", "job") as bar:
+        with progress_bar(self.options, "jobs", "job") as bar:
             if st["walk"]:       # an older walk, below the new one: it settles no log pick
                 self._walk_jobs(JobWalk.resume(
                     self.client, pid, st["walk"], since=self.since, workers=opts.workers,
@@ -350,7 +314,7 @@ class _Fetch:
         logs phase (:meth:`_save_jobs`), which writes the jobs table anyway.
         """
         self._walks.append(walk)
-        saver = _WalkSaver(self, walk)
+        saver = WalkSaver(self, walk)
         checkpoint = Checkpoints(self.options.checkpoint_pages, self.options.checkpoint_s)
         try:
             for items in walk.pages():
@@ -376,10 +340,10 @@ class _Fetch:
         the pipelines whose jobs were read again."""
         self.store.save("jobs", self.jobs)
         st = self.store.state["jobs"]
-        if self._unsaved_top is not None:
+        if self.unsaved_top is not None:
             st["walk"] = None
-            st["complete_max_id"] = max(self._unsaved_top, st["complete_max_id"] or 0)
-            self._unsaved_top = None
+            st["complete_max_id"] = max(self.unsaved_top, st["complete_max_id"] or 0)
+            self.unsaved_top = None
         if self._reread_done:
             st["stale_pipelines"] = sorted(set(st["stale_pipelines"]) - self._reread_done)
             self._reread_done = frozenset()
@@ -436,7 +400,7 @@ class _Fetch:
         pick = cand.sort_values("job_id", ascending=False).groupby("name").head(n)
         results: dict[int, Any] = {}
         names = dict(zip(pick["job_id"], pick["name"], strict=True))
-        with _progress(self.options, "build logs", "log", total=len(pick)) as bar:
+        with progress_bar(self.options, "build logs", "log", total=len(pick)) as bar:
             for job_id, text in self.logs.texts(pick["job_id"].tolist()):
                 results[job_id] = classify_build_log(text)
                 if (limit := log_cut_at(text)) is not None:
@@ -465,7 +429,7 @@ class _Fetch:
         if self.options.pipeline_durations == "details":
             todo = pipes.loc[pipes["status"].isin(PIPELINE_DONE_STATUSES)
                              & pipes["duration_s"].isna(), "pipeline_id"].tolist()
-            with _progress(self.options, "pipeline details", "pipeline", len(todo)):
+            with progress_bar(self.options, "pipeline details", "pipeline", len(todo)):
                 rows = fetch_pipeline_details(self.client, self.project.project_id, todo,
                                               workers=self.options.workers)
             self.result.pipeline_details_fetched = len(rows)
@@ -488,55 +452,6 @@ class _Fetch:
         self._measure_parts = Counter({f"measure:{k}": n for k, n in report.requests.items()})
         self.result.warnings += report.warnings
         self.result.measure_notes += report.notes
-
-    def fetch_registry(self) -> None:
-        """Ask for repositories, sizes and tags (beside the jobs walk); saved later."""
-        st = self.store.state["registry"]
-        size = self._reported_registry_size
-        if not self.project.is_registry_enabled:
-            self._registry = "disabled for this project, skipped"
-        elif size and size == st["container_registry_size_bytes"] and \
-                self.store.has("registry_tags"):
-            self._registry = ("unchanged since the last fetch (same container_registry_size), "
-                              "skipped")
-        else:
-            try:
-                self._registry = self._download_registry()
-            except RegistryUnavailable as exc:
-                self._registry = f"{exc}, skipped; the dataset has no registry data"
-
-    def _download_registry(self) -> tuple[list[dict], dict[int, float], list[dict]]:
-        pid = self.project.project_id
-        repos = list_repositories(self.client, pid)
-        sizes = fetch_repository_sizes(self.client, [r["id"] for r in repos],
-                                       workers=self.options.workers)
-        pairs = [(int(r["id"]), t["name"]) for r in repos for t in r.get("tags") or []]
-        with _progress(self.options, "registry tags", "tag", len(pairs)) as bar:
-            tags = fetch_tag_details(self.client, pid, pairs, workers=self.options.workers)
-            bar.update(len(pairs))
-        return repos, sizes, tags
-
-    def save_registry(self) -> None:
-        """Write the registry tables (images named once the logs have taught the mapping)."""
-        note = self._registry
-        if not isinstance(note, str):
-            note = self._save_registry_tables(*self._registry)
-        for table in ("registry_repositories", "registry_tags"):
-            if not self.store.has(table):
-                self.store.save(table, empty_table(table))
-        self.result.registry_note = note
-
-    def _save_registry_tables(self, repos: list[dict], sizes: dict[int, float],
-                              tags: list[dict]) -> str:
-        rows = repository_rows(repos, sizes, self.mapper.known_images())
-        self.store.save("registry_repositories", rows_to_frame(rows, "registry_repositories"))
-        self.store.save("registry_tags", rows_to_frame(tags, "registry_tags"))
-        self.store.state["registry"]["container_registry_size_bytes"] = \
-            self._reported_registry_size           # as GitLab sent it: "unchanged" compares it
-        self.store.save_state()
-        total = sum(t["total_size_bytes"] for t in tags if not math.isnan(t["total_size_bytes"]))
-        return (f"{len(repos)} repositories, {len(tags)} tags, {format_bytes(total)} summed "
-                "over tags")
 
     def write_metadata(self) -> None:
         jobs = self.jobs
@@ -563,9 +478,9 @@ class _Fetch:
             "since": st["since"],
             "container_registry_size_bytes": self.project.container_registry_size_bytes,
             # what GitLab sent, and why the figure above is null though it sent one
-            "container_registry_size_reported_bytes": self._reported_registry_size,
-            **({"container_registry_size_note": self._registry_size_note}
-               if self._registry_size_note else {}),
+            "container_registry_size_reported_bytes": self.registry.reported_size,
+            **({"container_registry_size_note": self.registry.size_note}
+               if self.registry.size_note else {}),
             "registry_note": self.result.registry_note,
             "pipeline_durations": ("pipeline details (GET /pipelines/:id)"
                                    if self.options.pipeline_durations == "details"
@@ -581,58 +496,6 @@ class _Fetch:
             **({"image_inputs": st["measure"]["image_changes"]["inputs"]}
                if st.get("measure", {}).get("image_changes", {}).get("inputs") else {}),
         })
-
-
-class _WalkSaver:
-    """The checkpoints of one jobs walk: rows first, then the walk state, in order.
-
-    ``buffer`` gathers the rows read since the last checkpoint; :meth:`flush` hands them
-    to a single writer thread (so checkpoints are written one at a time, in order, each
-    with the walk state of its own rows); :meth:`finish` merges the last rows without
-    writing them, for a complete walk whose last write the logs phase makes.
-    """
-
-    def __init__(self, fetch: _Fetch, walk: JobWalk) -> None:
-        self.fetch, self.walk = fetch, walk
-        self.buffer = JobColumns()
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
-        self._writing: Future | None = None
-
-    def _save(self, rows: JobColumns, walk_state: dict | None, top_id: int | None) -> None:
-        fetch = self.fetch
-        st = fetch.store.state["jobs"]
-        if len(rows):
-            fetch.jobs = merge_by_id(fetch.jobs, to_schema(rows.frame(), "jobs"), "job_id")
-            fetch.store.save("jobs", fetch.jobs)              # data first ...
-        st["walk"] = walk_state
-        if walk_state is None and top_id is not None:       # the walk is complete
-            st["complete_max_id"] = max(top_id, st["complete_max_id"] or 0)
-        fetch.store.save_state()                             # ... then the watermarks
-
-    def flush(self, *, wait: bool) -> None:
-        """Queue a checkpoint of the buffered rows and the walk state; ``wait`` for it."""
-        rows, self.buffer = self.buffer, JobColumns()
-        if self._writing is not None:
-            self._writing.result()                           # the one before, first
-        walk = self.walk
-        self._writing = self._writer.submit(self._save, rows, walk.state(),
-                                            walk.top_id if walk.is_complete else None)
-        if wait:
-            self._writing.result()
-
-    def finish(self) -> None:
-        """Complete walk: merge the last rows now, leave their write to the logs phase."""
-        fetch = self.fetch
-        if self._writing is not None:
-            self._writing.result()
-        if len(self.buffer):
-            fetch.jobs = merge_by_id(fetch.jobs, to_schema(self.buffer.frame(), "jobs"),
-                                     "job_id")
-        fetch._unsaved_top = self.walk.top_id
-
-    def shutdown(self) -> None:
-        """Stop the writer thread (after the checkpoint it is writing)."""
-        self._writer.shutdown()
 
 
 def fetch_project_history(client: GitlabClient, project_path: str, data_dir: str | Path,

@@ -8,12 +8,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+from tqdm import tqdm
 
 from cachecost.collect.measure import FORK_REQUEST_BUDGET
 from cachecost.errors import CachecostError
@@ -111,3 +115,15 @@ class FetchResult:
                f"in place ({self.jobs_reread:,} jobs)." if self.pipelines_reread else "")
             + (f" Measured: {'; '.join(self.measure_notes)}." if self.measure_notes else "")
         )
+
+
+@contextmanager
+def progress_bar(options: FetchOptions, desc: str, unit: str, total: int | None = None
+                 ) -> Iterator[tqdm]:
+    """A tqdm bar on stderr for one phase, shown only with ``options.show_progress``."""
+    bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
+               disable=not options.show_progress, dynamic_ncols=True)
+    try:
+        yield bar
+    finally:
+        bar.close()
