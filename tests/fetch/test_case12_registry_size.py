@@ -24,7 +24,10 @@ from cachecost.report.history import registry_usage_frame
 
 from .fetchkit import case_server
 
-CASE = Path(__file__).parent.parent / "cases" / "12-registry-size-zero-is-not-a-measurement"
+CASES = Path(__file__).parent.parent / "cases"
+CASE = CASES / "12-registry-size-zero-is-not-a-measurement"
+#: the case's server is byte for byte case 07's
+SERVER = CASES / "07-jobs-that-change-in-place" / "glserver.py"
 TOKEN = "glpat-FAKE-case-12"
 TAG = 350_224_384
 
@@ -37,7 +40,7 @@ def _fetch(tmp: Path, monkeypatch, edit=None) -> Path:
     scenario.write_text(json.dumps(state), encoding="utf-8")
     monkeypatch.setenv("GITLAB_TOKEN", TOKEN)
     monkeypatch.setenv("PYTHON_GITLAB_CFG", str(tmp / "none.cfg"))
-    with case_server(CASE / "glserver.py", scenario) as (url, _):
+    with case_server(SERVER, scenario) as (url, _):
         assert main(["fetch", "--url", url, "--project", "group/project", "--data",
                      str(tmp / "ds"), "--quiet"]) == 0
     return tmp / "ds"
