@@ -337,3 +337,48 @@ def test_retry_and_play_answer_as_gitlab_does(srv: StandinServer) -> None:
     one = requests.get(f"{url}/{manual}", headers=head, timeout=10)
     assert one.status_code == 200 and one.json()["status"] == "pending"
     validate(one.json(), "public_api/v4/job.json")
+
+
+def test_a_deleted_pipeline_is_asked_for_once(srv: StandinServer, tmp_path: Path) -> None:
+    """A job stored ``running`` in a pipeline GitLab has deleted since (here: one the stand-in
+    never had, 999, its job below every other): its list answers 404 and, as the only one
+    asked, the walk looks for it (7 pages for 633 jobs) and finds nothing; it is recorded as
+    gone, the stored row stays as it was, and the next fetch asks nothing more."""
+    fetch(srv, tmp_path / "ds")
+    path = tmp_path / "ds" / "jobs.parquet"
+    jobs = pd.read_parquet(path)
+    ghost = jobs.iloc[[0]].copy()
+    ghost[["job_id", "pipeline_id", "status"]] = [int(jobs["job_id"].min()) - 1, 999, "running"]
+    pd.concat([ghost, jobs], ignore_index=True).to_parquet(path)
+    srv.reset_counts()
+    result = fetch(srv, tmp_path / "ds")
+    assert srv.counts["pipelines/:id/jobs"] == 1 and srv.counts["jobs"] >= 7
+    assert result.pipelines_reread == 1
+    stored = tables(tmp_path / "ds")["jobs"].set_index("job_id")
+    assert stored.loc[int(ghost["job_id"].iloc[0]), "status"] == "running"
+    srv.reset_counts()
+    fetch(srv, tmp_path / "ds")
+    assert history_requests(srv) == 4, dict(srv.counts)
+
+
+def test_a_deleted_pipeline_beside_a_changed_one_costs_no_walk(srv: StandinServer,
+                                                               tmp_path: Path) -> None:
+    """The deleted pipeline 999 (404) read together with a changed old pipeline (200): the
+    route exists, so 999 is gone without a walk: 2 pipeline lists, the one jobs page."""
+    data = srv.data
+    fetch(srv, tmp_path / "ds")
+    path = tmp_path / "ds" / "jobs.parquet"
+    jobs = pd.read_parquet(path)
+    ghost = jobs.iloc[[0]].copy()
+    ghost[["job_id", "pipeline_id", "status"]] = [int(jobs["job_id"].min()) - 1, 999, "running"]
+    pd.concat([ghost, jobs], ignore_index=True).to_parquet(path)
+    oldest = jobs[jobs["pipeline_id"] == jobs["pipeline_id"].min()]
+    project(srv).jobs.get(int(oldest.loc[~oldest["is_retried"], "job_id"].iloc[0]),
+                          lazy=True).retry()
+    data.now = data.end + pd.Timedelta(seconds=1)
+    srv.reset_counts()
+    fetch(srv, tmp_path / "ds")
+    assert srv.counts["pipelines/:id/jobs"] == 2 and srv.counts["jobs"] == 1
+    srv.reset_counts()
+    fetch(srv, tmp_path / "ds")
+    assert history_requests(srv) == 4, dict(srv.counts)

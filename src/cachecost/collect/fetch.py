@@ -225,8 +225,10 @@ class _Fetch:
         :mod:`cachecost.collect.gitlab.changed`), and GitLab's time as it starts."""
         self.jobs = self.store.load("jobs")
         self.store.state["jobs"].setdefault("stale_pipelines", [])
+        self.store.state["jobs"].setdefault("gone_pipelines", [])
         self._had_jobs = frozenset(int(i) for i in self.jobs["pipeline_id"].unique())
-        self._alive = alive_pipelines(self.jobs, self.store.load("pipelines"))
+        self._alive = alive_pipelines(self.jobs, self.store.load("pipelines")) - set(
+            self.store.state["jobs"].get("gone_pipelines", []))
         started = self.client.first_answer_at
         self._fetch_started = None if started is None else pd.Timestamp(started)
 
@@ -365,10 +367,13 @@ class _Fetch:
         if not ids:
             return
         walks: list[JobWalk] = self._walks     # joined if the fetch fails meanwhile
-        items = read_jobs_again(self.client, self.project.project_id, ids, self.jobs,
-                                since=self.since, workers=self.options.workers,
-                                pages_per_segment=self.options.pages_per_segment,
-                                on_walk=walks.append)
+        items, gone = read_jobs_again(self.client, self.project.project_id, ids, self.jobs,
+                                      since=self.since, workers=self.options.workers,
+                                      pages_per_segment=self.options.pages_per_segment,
+                                      on_walk=walks.append)
+        if gone:            # deleted: their stored jobs stay as stored, never asked for again
+            st = self.store.state["jobs"]
+            st["gone_pipelines"] = sorted(set(st["gone_pipelines"]) | gone)
         if items:
             rows = to_schema(JobColumns().add(items).frame(), "jobs")
             self.jobs = apply_mapping(flag_retried(merge_by_id(self.jobs, rows, "job_id")),

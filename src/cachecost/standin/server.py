@@ -296,6 +296,8 @@ class _Handler(BaseHTTPRequestHandler):
         return _found(self.server.data.pipeline_detail(int(rest[1])), "404 Not found"), {}
 
     def _pipeline_jobs(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
+        # GitLab: user_project.all_pipelines.find(...) -> 404 for a pipeline it does not have
+        _found(self.server.data.pipeline_detail(int(rest[1])), "404 Not found")
         recs = self.server.data.job_records_of_pipeline(int(rest[1]))
         if not _flag(q, "include_retried"):
             latest: dict[str, int] = {}

@@ -31,7 +31,7 @@ more pages, by walking the project's jobs list down to the oldest stored job of 
 pipelines (recent pipelines: the few pages above that job); :func:`choose_reread`.
 
     ids = pipelines_to_reread(listed, stored, had_jobs, fetch_started)
-    items = read_jobs_again(client, 123, ids, stored_jobs)
+    items, gone = read_jobs_again(client, 123, ids, stored_jobs)
 """
 
 from __future__ import annotations
@@ -158,22 +158,28 @@ def read_pipeline_jobs(client: GitlabClient, project_id: int, pipeline_ids: Iter
 def read_jobs_again(client: GitlabClient, project_id: int, pipeline_ids: set[int],
                     jobs: pd.DataFrame, *, since: datetime | None = None, workers: int = 4,
                     pages_per_segment: int = 24,
-                    on_walk: Callable[[JobWalk], object] | None = None) -> list[dict]:
+                    on_walk: Callable[[JobWalk], object] | None = None
+                    ) -> tuple[list[dict], set[int]]:
     """The API items of every job of ``pipeline_ids`` (and, by a walk, of the jobs above
-    them), read now the cheaper way (:func:`choose_reread`; ``jobs``: the stored table).
+    them), read now the cheaper way (:func:`choose_reread`; ``jobs``: the stored table), and
+    the pipelines found gone.
 
-    Pipelines whose own list answers 404 are read by the walk instead; items created before
-    ``since`` are left out, as the jobs walk leaves them. ``on_walk`` sees each walk
-    started (to join it if the fetch fails).
+    A pipeline whose own list answers 404 while others' answer is gone (deleted); when every
+    one answers 404 the server lacks that route, and the walk reads them instead. A pipeline
+    neither list nor walk shows a job of is returned as gone. Items created before ``since``
+    are left out, as the jobs walk leaves them. ``on_walk`` sees each walk started (to join
+    it if the fetch fails).
     """
     plan = choose_reread(pipeline_ids, jobs)
     floor = plan.walk_floor
     items: list[dict] = []
+    missing: set[int] = set()
     if floor is None:
         items, missing = read_pipeline_jobs(client, project_id, plan.pipeline_ids,
                                             workers=workers)
+        no_route = missing == set(plan.pipeline_ids)
         gone = jobs.loc[jobs["pipeline_id"].isin(missing), "job_id"]
-        floor = int(gone.min()) if len(gone) else None
+        floor = int(gone.min()) if no_route and len(gone) else None
     if floor is not None:
         walk = JobWalk(client, project_id, stop_id=floor - 1, since=since, workers=workers,
                        pages_per_segment=pages_per_segment)
@@ -182,4 +188,5 @@ def read_jobs_again(client: GitlabClient, project_id: int, pipeline_ids: set[int
         items += [item for page in walk.pages() for item in page]
     if since is not None:
         items = [i for i in items if parse_time(i.get("created_at")) >= since]
-    return items
+    seen = {int((i.get("pipeline") or {}).get("id") or 0) for i in items}
+    return items, {p for p in missing if p not in seen}
