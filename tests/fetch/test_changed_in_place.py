@@ -256,6 +256,8 @@ def test_change_while_the_walk_runs_is_read_in_the_same_fetch(
 _STEP = st.one_of(
     st.tuples(st.just("retry"), st.integers(0, 50), st.sampled_from(["success", "failed"])),
     st.tuples(st.just("play"), st.integers(0, 50), st.sampled_from(["success", "failed"])),
+    st.tuples(st.just("retry_pipeline"), st.integers(0, 50),
+              st.sampled_from(["success", "failed"])),
     st.tuples(st.just("wait"), st.integers(1, 900), st.just("")),
     st.tuples(st.just("fetch"), st.just(0), st.just("")),
 )
@@ -268,7 +270,8 @@ _STEP = st.one_of(
 def test_property_incremental_equals_fresh(small_sample: Dataset,
                                            tmp_path_factory: pytest.TempPathFactory,
                                            steps: list[tuple[str, int, str]]) -> None:
-    """Fetch; then any sequence of retries, plays (each run ending in success or failure),
+    """Fetch; then any sequence of job retries, pipeline retries, plays (each run ending in
+    success or failure),
     waits (runs half done) and fetches in between; then everything finishes and one more
     fetch: the dataset equals a fresh fetch of the final state, and its job-seconds the
     stand-in's."""
@@ -284,6 +287,15 @@ def test_property_incremental_equals_fresh(small_sample: Dataset,
                 fetch(server, tmp / "ds")
             elif kind == "wait":
                 data.now += pd.Timedelta(seconds=k)
+            elif kind == "retry_pipeline":
+                failed = latest[latest["status"].isin(["failed", "canceled"])]
+                if failed.empty:
+                    continue
+                pids = sorted(failed["pipeline_id"].unique())
+                pid = int(pids[k % len(pids)])
+                for job_id in failed.loc[failed["pipeline_id"] == pid, "job_id"]:
+                    data.run_outcomes[int(job_id)] = (outcome, None)
+                proj.pipelines.get(pid, lazy=True).retry()
             else:
                 pool = latest[latest["status"] == "manual"] if kind == "play" else \
                     latest[latest["status"].isin(["failed", "canceled", "success"])]
@@ -382,3 +394,25 @@ def test_a_deleted_pipeline_beside_a_changed_one_costs_no_walk(srv: StandinServe
     srv.reset_counts()
     fetch(srv, tmp_path / "ds")
     assert history_requests(srv) == 4, dict(srv.counts)
+
+
+def test_pipeline_retry_runs_every_failed_job_and_the_skipped_ones(srv: StandinServer,
+                                                                   tmp_path: Path) -> None:
+    """``POST /pipelines/:id/retry``: each failed or canceled job cloned (new ids, one row
+    each), the skipped ones run
+    under their own ids (``Ci::RetryPipelineService``); 201 and the pipeline, running."""
+    data = srv.data
+    fetch(srv, tmp_path / "ds")
+    before = tables(tmp_path / "ds")["jobs"]
+    pid = int(before.loc[before["status"] == "skipped", "pipeline_id"].iloc[0])
+    failed = before[(before["pipeline_id"] == pid)
+                    & before["status"].isin(["failed", "canceled"]) & ~before["is_retried"]]
+    answer = project(srv).pipelines.get(pid, lazy=True).retry()
+    assert answer["id"] == pid and answer["status"] == "running"
+    data.now = data.end + pd.Timedelta(seconds=1)
+    fetch(srv, tmp_path / "ds")
+    after = tables(tmp_path / "ds")["jobs"]
+    assert len(after) == len(before) + len(failed)
+    mine = after[after["pipeline_id"] == pid]
+    assert not (mine["status"] == "skipped").any()
+    assert_same_as_fresh(srv, tmp_path / "ds", tmp_path)

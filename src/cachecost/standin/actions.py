@@ -124,6 +124,32 @@ def retry_job(data: StandinData, job_id: int) -> dict:
         return _as_queued(data, clone)
 
 
+def retry_pipeline(data: StandinData, pipeline_id: int) -> dict:
+    """``POST /pipelines/:pipeline_id/retry`` (201 and the pipeline): every latest failed or
+    canceled job cloned, then every skipped job processed again under its own id
+    (``Ci::RetryPipelineService``: ``retryable_builds`` ... ``processables.latest.skipped``)."""
+    t = data._clock()
+    detail = data.pipeline_detail(pipeline_id)
+    if detail is None:
+        raise ActionRefused(404, "404 Not found")
+    with data._lock:
+        jobs = data._jobs
+        mine = jobs[jobs["pipeline_id"] == pipeline_id]
+        again = mine[_latest(mine) & mine["status"].isin(["failed", "canceled"])]
+        ready, all_ok = t, True
+        for row in again.to_dict("records"):
+            clone = _clone(data, row, t)
+            ready = max(ready, clone["finished_at"])
+            all_ok &= clone["status"] == "success" or bool(row["is_allowed_failure"])
+        if len(again):
+            first = min(again["stage"], key=lambda st: stage_rank(data)[st])
+            _reset_skipped(data, {"pipeline_id": pipeline_id, "stage": first},
+                           ready_at=ready, ran_ok=all_ok)
+        _settle_pipeline(data, pipeline_id, touched_at=t)
+        _changed(data)
+    return cast(dict, data.pipeline_detail(pipeline_id))
+
+
 def play_job(data: StandinData, job_id: int) -> dict:
     """``POST /jobs/:job_id/play``: the same job enqueued (or, if it already ran, retried)."""
     t, row = _current(data, job_id)

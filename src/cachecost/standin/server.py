@@ -43,8 +43,10 @@ SYNTHETIC_HEADER_VALUE = "standin"
 
 _T = TypeVar("_T")
 
-#: The job actions: ``POST /api/v4/projects/:id/jobs/:job_id/(retry|play)``.
-_JOB_ACTION = re.compile(r"/api/v4/projects/(?P<project>[^/]+)/jobs/(?P<job>\d+)/(?P<verb>retry|play)")
+#: The actions: ``POST /api/v4/projects/:id/jobs/:job_id/(retry|play)``,
+#: ``POST /api/v4/projects/:id/pipelines/:pipeline_id/retry``.
+_JOB_ACTION = re.compile(r"/api/v4/projects/(?P<project>[^/]+)/(?P<kind>jobs|pipelines)/"
+                         r"(?P<id>\d+)/(?P<verb>retry|play)")
 
 #: GitLab.com stops counting (no X-Total / X-Total-Pages / rel="last") past this many items.
 MAX_COUNTED_ITEMS = 10_000
@@ -250,7 +252,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = self.rfile.read(size)
             action = _JOB_ACTION.fullmatch(path)
             if action:                  # retry, play: cachecost.standin.actions
-                return self._job_action(action["project"], int(action["job"]), action["verb"])
+                return self._job_action(action["project"], action["kind"],
+                                        int(action["id"]), action["verb"])
             # GraphQL: cachecost.standin.extra
             return self._extra(self.server.extra.post(path, body, self.server.count_kind))
         if not path.startswith("/api/v4/"):
@@ -315,21 +318,26 @@ class _Handler(BaseHTTPRequestHandler):
         rec = _found(self.server.data.job_record(int(rest[1])), "404 Not found")
         return json.loads(rec.json), {}
 
-    def _job_action(self, project: str, job_id: int, verb: str) -> tuple[object, dict]:
-        """``POST /projects/:id/jobs/:job_id/retry`` (201) or ``.../play`` (200); a token
-        without scope ``api`` gets 403 ``insufficient_scope``, as on GitLab."""
+    def _job_action(self, project: str, kind: str, obj_id: int, verb: str
+                    ) -> tuple[object, dict]:
+        """``POST /projects/:id/jobs/:job_id/retry`` (201), ``.../play`` (200) or
+        ``/pipelines/:pipeline_id/retry`` (201); a token without scope ``api`` gets 403
+        ``insufficient_scope``, as on GitLab."""
         data = self.server.data
         if unquote(project) not in (str(data.project_id), data.project_path):
             raise _Reply(404, {"message": "404 Project Not Found"})
-        self.server.count_kind(f"jobs/:id/{verb}")
+        self.server.count_kind(f"{kind}/:id/{verb}")
         if "api" not in self.server.tokens[self._token() or ""]:
             raise _Reply(403, {"error": "insufficient_scope",
                                "error_description": "The request requires higher privileges "
                                                     "than provided by the access token.",
                                "scope": "api"})
-        act = actions.retry_job if verb == "retry" else actions.play_job
+        if kind == "pipelines" and verb != "retry":
+            raise _Reply(404, {"message": "404 Not Found"})
+        act = {("jobs", "retry"): actions.retry_job, ("jobs", "play"): actions.play_job,
+               ("pipelines", "retry"): actions.retry_pipeline}[(kind, verb)]
         try:
-            job = act(data, job_id)
+            job = act(data, obj_id)
         except actions.ActionRefused as exc:
             raise _Reply(exc.status, {"message": exc.message}) from None
         raise _Reply(201 if verb == "retry" else 200, job)
