@@ -340,8 +340,11 @@ def describe_dataset(ds: Dataset) -> dict[str, Any]:
     tag sizes (``total_size`` per tag, shared layers counted again): what GitLab's
     project views show. ``registry_dedup_size_bytes`` is the project's
     deduplicated registry size where the data have it (``registry_dedup_source``
-    says from what), else null, with ``registry_dedup_partial`` holding the sum
-    over the repositories that have one, labelled as partial.
+    says from what), else null (``registry_dedup_source`` says why: no figure, or
+    one below the project's own tags, which GitLab did not measure), with
+    ``registry_dedup_partial`` holding the sum over the repositories that have one,
+    labelled as partial, and ``registry_dedup_at_least_bytes`` the largest image's
+    size (the registry stores at least that).
     """
     jobs, repos, tags = ds.jobs, ds.registry_repositories, ds.registry_tags
     container = jobs[jobs["is_container_build"]]
