@@ -351,23 +351,31 @@ def test_retry_and_play_answer_as_gitlab_does(srv: StandinServer) -> None:
     validate(one.json(), "public_api/v4/job.json")
 
 
+def _add_ghost_job(data_dir: Path) -> tuple[pd.DataFrame, int]:
+    """Store a ``running`` job (id below every other) of pipeline 999, which the stand-in
+    does not have: a pipeline deleted since. Returns the jobs as they were, and its id."""
+    path = data_dir / "jobs.parquet"
+    jobs = pd.read_parquet(path)
+    ghost = jobs.iloc[[0]].copy()
+    ghost_id = int(jobs["job_id"].min()) - 1
+    ghost[["job_id", "pipeline_id", "status"]] = [ghost_id, 999, "running"]
+    pd.concat([ghost, jobs], ignore_index=True).to_parquet(path)
+    return jobs, ghost_id
+
+
 def test_a_deleted_pipeline_is_asked_for_once(srv: StandinServer, tmp_path: Path) -> None:
     """A job stored ``running`` in a pipeline GitLab has deleted since (here: one the stand-in
     never had, 999, its job below every other): its list answers 404 and, as the only one
     asked, the walk looks for it (7 pages for 633 jobs) and finds nothing; it is recorded as
     gone, the stored row stays as it was, and the next fetch asks nothing more."""
     fetch(srv, tmp_path / "ds")
-    path = tmp_path / "ds" / "jobs.parquet"
-    jobs = pd.read_parquet(path)
-    ghost = jobs.iloc[[0]].copy()
-    ghost[["job_id", "pipeline_id", "status"]] = [int(jobs["job_id"].min()) - 1, 999, "running"]
-    pd.concat([ghost, jobs], ignore_index=True).to_parquet(path)
+    jobs, ghost_id = _add_ghost_job(tmp_path / "ds")
     srv.reset_counts()
     result = fetch(srv, tmp_path / "ds")
     assert srv.counts["pipelines/:id/jobs"] == 1 and srv.counts["jobs"] >= 7
     assert result.pipelines_reread == 1
     stored = tables(tmp_path / "ds")["jobs"].set_index("job_id")
-    assert stored.loc[int(ghost["job_id"].iloc[0]), "status"] == "running"
+    assert stored.loc[ghost_id, "status"] == "running"
     srv.reset_counts()
     fetch(srv, tmp_path / "ds")
     assert history_requests(srv) == 4, dict(srv.counts)
@@ -379,11 +387,7 @@ def test_a_deleted_pipeline_beside_a_changed_one_costs_no_walk(srv: StandinServe
     route exists, so 999 is gone without a walk: 2 pipeline lists, the one jobs page."""
     data = srv.data
     fetch(srv, tmp_path / "ds")
-    path = tmp_path / "ds" / "jobs.parquet"
-    jobs = pd.read_parquet(path)
-    ghost = jobs.iloc[[0]].copy()
-    ghost[["job_id", "pipeline_id", "status"]] = [int(jobs["job_id"].min()) - 1, 999, "running"]
-    pd.concat([ghost, jobs], ignore_index=True).to_parquet(path)
+    jobs, ghost_id = _add_ghost_job(tmp_path / "ds")
     oldest = jobs[jobs["pipeline_id"] == jobs["pipeline_id"].min()]
     project(srv).jobs.get(int(oldest.loc[~oldest["is_retried"], "job_id"].iloc[0]),
                           lazy=True).retry()
