@@ -319,7 +319,8 @@ def test_retry_and_play_answer_as_gitlab_does(srv: StandinServer) -> None:
     """201 and the new job (retry), 200 and the same job (play), each valid against GitLab's
     published ``job.json``; 403 ``Job is not retryable`` for a retried or running attempt,
     400 ``Unplayable Job`` for a job that is no manual action, 403 ``insufficient_scope`` for
-    a ``read_api`` token, 404 for no such job (``lib/api/ci/jobs.rb``)."""
+    a ``read_api`` token, 404 for no such job (``lib/api/ci/jobs.rb``); a pipeline retry 201
+    and the pipeline, valid against ``pipeline/detail.json`` (``lib/api/ci/pipelines.rb``)."""
     from cases.test_standin_schemas import validate
 
     data = srv.data
@@ -349,6 +350,12 @@ def test_retry_and_play_answer_as_gitlab_does(srv: StandinServer) -> None:
     one = requests.get(f"{url}/{manual}", headers=head, timeout=10)
     assert one.status_code == 200 and one.json()["status"] == "pending"
     validate(one.json(), "public_api/v4/job.json")
+    pid = int(jobs.loc[jobs["job_id"] == failed, "pipeline_id"].iloc[0])
+    pipes = f"{srv.url}/api/v4/projects/{data.project_id}/pipelines"
+    whole = requests.post(f"{pipes}/{pid}/retry", headers=head, timeout=10)
+    assert whole.status_code == 201 and whole.json()["id"] == pid
+    validate(whole.json(), "public_api/v4/pipeline/detail.json")
+    assert requests.post(f"{pipes}/999/retry", headers=head, timeout=10).status_code == 404
 
 
 def _add_ghost_job(data_dir: Path) -> tuple[pd.DataFrame, int]:
