@@ -34,6 +34,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -231,6 +233,8 @@ class GitlabClient:
         self.rate_limit = RateLimitGuard()
         #: True once any answer carried :data:`SYNTHETIC_HEADER` (the stand-in's data).
         self.is_synthetic = False
+        #: GitLab's clock at its first answer (its ``Date`` header, whole seconds), or None
+        self.first_answer_at: datetime | None = None
         gl.session.hooks["response"].append(self._count)
         gl.session.hooks["response"].append(self.rate_limit)
 
@@ -248,6 +252,8 @@ class GitlabClient:
         kind = request_kind(response.request.url or "")
         if SYNTHETIC_HEADER in response.headers:
             self.is_synthetic = True
+        if self.first_answer_at is None:
+            self.first_answer_at = _server_date(response)
         with self._lock:
             self.requests += 1
             self.requests_by_kind[kind] += 1
@@ -315,10 +321,16 @@ class GitlabClient:
         return self._fetch_json(path, params, what, attempts)[0]
 
     def get_text(self, path: str, *, what: str) -> str:
-        """GET a plain-text document (a job log)."""
+        """GET a plain-text document (a job log): the charset the server names, else UTF-8.
+
+        GitLab sends job logs as ``text/plain`` without a charset; requests would then
+        decode them as ISO-8859-1 (HTTP/1.1's old default), turning UTF-8 into mojibake.
+        Bytes that are not UTF-8 become U+FFFD.
+        """
         resp = self._request(path, None, what)
-        resp.encoding = resp.encoding or "utf-8"
-        return resp.text
+        ctype = resp.headers.get("Content-Type", "")
+        named = "charset=" in ctype.lower() and resp.encoding
+        return resp.content.decode(named or "utf-8", errors="replace")
 
     def iter_pages(self, path: str, params: Mapping[str, Any], *,
                    what: str) -> Iterator[tuple[list[dict], str | None]]:
@@ -389,6 +401,15 @@ class GitlabClient:
     def close(self) -> None:
         """Close the HTTP session."""
         self.gl.session.close()
+
+
+def _server_date(response: requests.Response) -> datetime | None:
+    """The answer's ``Date`` header as an aware UTC time, or None (absent, unreadable)."""
+    try:
+        when = parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _is_gitlab_error(body: bytes) -> bool:
