@@ -9,7 +9,8 @@ Each sub-command is one module in :mod:`cachecost.commands` exposing::
 
 and is found by scanning that package, so adding a command touches no other
 file. A :class:`~cachecost.errors.CachecostError` becomes one line on stderr
-and its exit code; Ctrl-C exits 130 with one line; no traceback either way.
+and its exit code; Ctrl-C exits 130 and SIGTERM 143, each with one line
+(:mod:`cachecost.stopping`); no traceback either way.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from types import ModuleType
 
 from cachecost import __version__, commands
 from cachecost.errors import CachecostError
+from cachecost.stopping import exit_status, stop_on_signals
 
 
 def _command_modules() -> list[ModuleType]:
@@ -62,9 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    return run_guarded(lambda: args._run(args))
+    with stop_on_signals():
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+        except KeyboardInterrupt as exc:        # while the commands are being imported
+            return _say_stopped(exc)
+        return run_guarded(lambda: args._run(args))
+
+
+def _say_stopped(exc: KeyboardInterrupt) -> int:
+    status = exit_status(exc)
+    print("cachecost: interrupted" if status == 130
+          else f"cachecost: stopped by {exc}", file=sys.stderr)
+    return status
 
 
 def run_guarded(action: Callable[[], int | None]) -> int:
@@ -74,9 +87,8 @@ def run_guarded(action: Callable[[], int | None]) -> int:
     except CachecostError as exc:
         print(f"cachecost: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("cachecost: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:         # Ctrl-C, or SIGTERM/SIGHUP under stop_on_signals
+        return _say_stopped(exc)
     except BrokenPipeError:
         return 0
 

@@ -13,6 +13,7 @@ import concurrent.futures as cf
 import json
 import math
 import multiprocessing
+import os
 import re
 import shutil
 import sys
@@ -28,6 +29,7 @@ from cachecost.errors import CachecostError, user_error_names
 from cachecost.report.export import check_plotlyjs_not_inlined, export_html, find_external_urls
 from cachecost.report.notebook import skip_slow_imports
 from cachecost.report.site import write_text
+from cachecost.stopping import signals_held, start_worker
 
 KERNEL_NAME = "python3"
 
@@ -280,32 +282,56 @@ def run_tasks(tasks: list[Any], jobs: int) -> list[dict[str, Any]]:
             _report_progress(task, outcomes[-1])
         return outcomes
     outcomes_by_index: dict[int, dict[str, Any]] = {}
-    ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {
-            pool.submit(execute_page if isinstance(t, PageTask) else compute_results, t): i
-            for i, t in enumerate(tasks)
-        }
-        try:
-            for future in cf.as_completed(futures):
-                i = futures[future]
-                try:
-                    outcome = future.result()
-                except cf.process.BrokenProcessPool:
-                    raise CachecostError(
-                        f"a worker process died while building {_describe_task(tasks[i])} "
-                        "(out of memory? or build_report called from a script without "
-                        "`if __name__ == '__main__':`); try --jobs 1"
-                    ) from None
-                if "error" in outcome:
-                    raise CachecostError(outcome["error"])
-                outcomes_by_index[i] = outcome
-                _report_progress(tasks[i], outcome)
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+    pool = start_pool(jobs)
+    try:
+        with signals_held():    # the workers start with the stop signals blocked
+            futures = {
+                pool.submit(execute_page if isinstance(t, PageTask) else compute_results, t): i
+                for i, t in enumerate(tasks)
+            }
+        for future in cf.as_completed(futures):
+            i = futures[future]
+            try:
+                outcome = future.result()
+            except cf.process.BrokenProcessPool:
+                raise CachecostError(
+                    f"a worker process died while building {_describe_task(tasks[i])} "
+                    "(out of memory? or build_report called from a script without "
+                    "`if __name__ == '__main__':`); try --jobs 1"
+                ) from None
+            if "error" in outcome:
+                raise CachecostError(outcome["error"])
+            outcomes_by_index[i] = outcome
+            _report_progress(tasks[i], outcome)
+    except BaseException:
+        tear_down_pool(pool)
+        raise
+    pool.shutdown(wait=True)
     return [outcomes_by_index[i] for i in range(len(tasks))]
+
+
+def start_pool(jobs: int) -> cf.ProcessPoolExecutor:
+    """A pool of ``jobs`` spawned workers that ignore Ctrl-C and die with this process."""
+    return cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=start_worker, initargs=(os.getpid(),))
+
+
+def tear_down_pool(pool: cf.ProcessPoolExecutor, grace_s: float = 2.0) -> None:
+    """Stop a pool now: drop the queued tasks, SIGTERM the workers (SIGKILL after ``grace_s``).
+
+    ``shutdown(wait=True)`` would wait for the running notebooks (minutes); their
+    kernels stop within a second of their worker (:mod:`cachecost.stopping`).
+    """
+    workers = list((pool._processes or {}).values())  # the stdlib keeps no public list
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+    for worker in workers:
+        worker.join(grace_s)
+        if worker.is_alive():
+            worker.kill()
+            worker.join(grace_s)
 
 
 def _describe_task(task: Any) -> str:
