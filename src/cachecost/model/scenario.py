@@ -455,18 +455,39 @@ def _require_identity(path: Path, doc: dict) -> None:
                              "itself, its baseline and its compute mode (see scenarios/*.yaml)")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} given twice (the last would win silently)",
+                    key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+#: The largest scenario file read (the shipped ones are a few KiB).
+MAX_SCENARIO_BYTES = 1024 * 1024
+
+
 def _read_yaml(file: Path) -> tuple[bytes, str, dict]:
-    """The file's bytes, text and top-level mapping (unknown keys rejected)."""
-    data = read_user_file(file, "scenario file")
+    """The file's bytes, text and top-level mapping (unknown and repeated keys rejected)."""
+    data = read_user_file(file, "scenario file", max_bytes=MAX_SCENARIO_BYTES)
     try:
         text = data.decode("utf-8")
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except UnicodeDecodeError:
         raise CachecostError(f"{file}: not UTF-8 text; expected a YAML scenario") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
+        if isinstance(exc, yaml.constructor.ConstructorError):
+            raise CachecostError(f"{file}: {where}{problem}") from None
         raise CachecostError(f"{file}: {where}YAML syntax error ({problem}); expected a "
                              f"YAML mapping of scenario keys") from None
     if doc is None:

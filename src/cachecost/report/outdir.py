@@ -54,6 +54,12 @@ def sweep_debris(out_dir: Path) -> list[Path]:
     return found
 
 
+def _is_assets_of_a_build(path: Path) -> bool:
+    """An ``assets/`` folder holding only what a build writes there (a build killed after it)."""
+    return path.name == "assets" and path.is_dir() and not path.is_symlink() and all(
+        DEBRIS_NAME.match(p.name) or p.suffix in (".js", ".css") for p in path.iterdir())
+
+
 def _foreign_entries(out_dir: Path) -> list[str]:
     """Names in ``out_dir`` no cachecost build wrote (empty when it holds a build record)."""
     if (out_dir / BUILD_STATE_FILE).is_file():
@@ -61,7 +67,8 @@ def _foreign_entries(out_dir: Path) -> list[str]:
     debris = {p.name for p in find_debris(out_dir)}
     is_default = out_dir.resolve() == REPORTS_DIR.resolve()
     return sorted(name for name in os.listdir(out_dir)
-                  if name not in debris and not (is_default and name == _REPORTS_README))
+                  if name not in debris and not (is_default and name == _REPORTS_README)
+                  and not _is_assets_of_a_build(out_dir / name))
 
 
 def _dataset_around(path: Path) -> Path | None:
