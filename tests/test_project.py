@@ -23,7 +23,9 @@ def _split(req: str) -> tuple[str, str]:
 
 def test_environment_yml_mirrors_pyproject():
     project = tomllib.loads((PROJ_ROOT / "pyproject.toml").read_text())["project"]
-    wanted = dict(_split(r) for r in project["dependencies"])
+    # the conda environment is for exploring too: the `lab` extra (jupyterlab) is in it
+    wanted = dict(_split(r) for r in [*project["dependencies"],
+                                      *project["optional-dependencies"]["lab"]])
     env = yaml.safe_load((PROJ_ROOT / "environment.yml").read_text())
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
@@ -31,7 +33,7 @@ def test_environment_yml_mirrors_pyproject():
     assert have == wanted
     assert any(f">={project['requires-python'].lstrip('>=')}" in d for d in conda
                if d.startswith("python"))
-    assert "-e .[test]" in pip
+    assert "-e .[test,lab]" in pip
 
 
 def notebooks():
@@ -76,3 +78,29 @@ def test_make_help_lists_documented_targets():
     assert out.returncode == 0
     for target in ("report", "test", "lint", "sample-data", "lab"):
         assert re.search(rf"^\s+\S*{target}\S*\s+\S", out.stdout, re.M), target
+
+
+def _locked_closure(lock: dict, roots: list[str]) -> set[str]:
+    """Every package uv.lock says ``roots`` need (not their optional extras)."""
+    deps = {p["name"]: [d["name"] for d in p.get("dependencies", [])] for p in lock["package"]}
+    seen, todo = set(), list(roots)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += deps.get(name, [])
+    return seen
+
+
+def test_jupyterlab_is_the_lab_extra_and_the_report_does_not_need_it():
+    """Issue 23: jupyterlab (26 MB with jupyter_server) was needed even to build a report."""
+    lock = tomllib.loads((PROJ_ROOT / "uv.lock").read_text())
+    me = next(p for p in lock["package"] if p["name"] == "cachecost")
+    assert [d["name"] for d in me["optional-dependencies"]["lab"]] == ["jupyterlab"]
+    base = _locked_closure(lock, [d["name"] for d in me["dependencies"]])
+    assert "papermill" in base and "nbconvert" in base and "ipykernel" in base
+    assert not {"jupyterlab", "jupyter-server", "notebook"} & base
+    with_tests = _locked_closure(lock, [d["name"] for d in me["optional-dependencies"]["test"]])
+    assert "jupyterlab" not in with_tests | base
+    makefile = (PROJ_ROOT / "Makefile").read_text()
+    assert "--extra lab" in makefile.split("\nlab:")[0]      # `make lab` installs it first
