@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install lock report test lint typecheck format sample-data demo-fetch lab publish bench clean
+.PHONY: help install lock report test test-fast lint typecheck format sample-data demo-fetch lab publish bench clean
 
 ## Show this help
 help:
@@ -62,6 +62,15 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/mypy src/cachecost
 	$(BIN)/python -m pytest
+
+# Unit and model tests: no notebook execution, no browser, no registry, no wheel build.
+FAST_TESTS := tests/model tests/test_cli.py tests/test_cli_startup.py tests/test_dataset.py \
+	tests/test_rules.py tests/test_sample.py tests/test_project.py tests/test_hygiene.py \
+	tests/test_bad_inputs.py tests/test_inputs_bounded.py
+
+## Run the unit and model tests only (about a minute on 2 cores; `make test` runs everything)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q $(FAST_TESTS)
 
 ## Check the code with ruff
 lint: $(STAMP)

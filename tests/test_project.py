@@ -104,3 +104,16 @@ def test_jupyterlab_is_the_lab_extra_and_the_report_does_not_need_it():
     assert "jupyterlab" not in with_tests | base
     makefile = (PROJ_ROOT / "Makefile").read_text()
     assert "--extra lab" in makefile.split("\nlab:")[0]      # `make lab` installs it first
+
+
+def test_make_test_fast_runs_unit_and_model_tests_only():
+    """`make test-fast` (issue 23): the model and unit tests, nothing that builds a site."""
+    makefile = (PROJ_ROOT / "Makefile").read_text()
+    block = makefile.split("FAST_TESTS := ", 1)[1].split("\n\n", 1)[0]
+    paths = block.replace("\\", " ").split()
+    assert "tests/model" in paths and "tests/test_cli.py" in paths
+    assert all((PROJ_ROOT / p).exists() for p in paths), paths
+    slow = ("tests/report", "tests/content", "tests/registry", "tests/fetch",
+            "tests/test_install.py", "tests/test_pages_template.py", "tests/test_first_hour.py")
+    assert not [p for p in paths if p.startswith(slow)]
+    assert "\ntest-fast: $(STAMP)\n\t$(BIN)/python -m pytest -q $(FAST_TESTS)" in makefile
