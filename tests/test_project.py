@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import shutil
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
@@ -117,3 +120,35 @@ def test_make_test_fast_runs_unit_and_model_tests_only():
             "tests/test_install.py", "tests/test_pages_template.py", "tests/test_first_hour.py")
     assert not [p for p in paths if p.startswith(slow)]
     assert "\ntest-fast: $(STAMP)\n\t$(BIN)/python -m pytest -q $(FAST_TESTS)" in makefile
+
+
+def _make(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", *args], cwd=cwd, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_install_uses_uv_from_path_and_never_pip(tmp_path):
+    """Offline (issue 23): a uv on PATH is used as it is; pip (which needs PyPI) is not run."""
+    fake = tmp_path / "bin" / "uv"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    dry = _make("-n", "-W", "uv.lock", "install", cwd=PROJ_ROOT,
+                env={"PATH": f"{fake.parent}:{os.environ['PATH']}"})
+    assert dry.returncode == 0, dry.stderr
+    assert f"{fake} sync --frozen --extra test" in dry.stdout
+    assert "pip install" not in dry.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_install_without_uv_offline_says_what_to_do(tmp_path):
+    """No uv on PATH and no index: one line naming the two ways, not pip's bare error."""
+    for name in ("Makefile", "pyproject.toml", "uv.lock"):
+        shutil.copy(PROJ_ROOT / name, tmp_path / name)
+    path = ":".join(d for d in os.environ["PATH"].split(":") if not Path(d, "uv").exists())
+    run = _make("install", cwd=tmp_path, env={"PATH": path, "PIP_NO_INDEX": "1",
+                                              "PIP_FIND_LINKS": "", "UV_OFFLINE": "1"})
+    assert run.returncode != 0
+    assert ("cannot install uv into .venv (offline?): put uv on PATH, or a uv wheel in a "
+            "folder and set PIP_FIND_LINKS") in run.stderr
