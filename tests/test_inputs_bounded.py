@@ -60,10 +60,12 @@ def test_devices_fifos_and_loops_are_refused_as_files(which, words, command, fif
     assert path in line and words in line
 
 
-@pytest.mark.parametrize("command", ["data", "model"])
-def test_a_symlink_loop_as_data_is_one_line(command, loop, capsys):
-    assert main([command, "--data", str(loop)]) == 2
+@pytest.mark.parametrize("command", ["data", "model", "report"])
+def test_a_symlink_loop_as_data_is_one_line(command, loop, tmp_path, capsys):
+    extra = ["--out", str(tmp_path / "site")] if command == "report" else []
+    assert main([command, "--data", str(loop), *extra]) == 2
     assert "symlink loop" in one_error(capsys)
+    assert not (tmp_path / "site").exists()
 
 
 def test_a_long_build_log_is_cut_and_said(tmp_path, capsys):

@@ -19,7 +19,7 @@ import re
 import shutil
 from pathlib import Path
 
-from cachecost.config import REPORTS_DIR
+from cachecost.config import REPORTS_DIR, resolve_data_dir
 from cachecost.dataset.io import METADATA_FILE
 from cachecost.errors import CachecostError
 from cachecost.report.fingerprint import BUILD_STATE_FILE
@@ -98,8 +98,12 @@ def check_site_dir(out_dir: str | os.PathLike[str], data_dir: str | os.PathLike[
         CachecostError: ``"--out DIR: ..."``, naming the dataset or a file found there.
     """
     target = Path(out_dir).expanduser().absolute()
-    resolved = target.resolve()
-    data = Path(data_dir).expanduser().resolve() if data_dir else None
+    try:
+        resolved = target.resolve()
+    except RuntimeError:                       # Python 3.11-3.12: a symlink loop
+        raise CachecostError(f"{option} {out_dir}: cannot write there (a symlink loop)"
+                             ) from None
+    data = resolve_data_dir(data_dir) if data_dir else None
     dataset = _dataset_around(resolved)
     if dataset is None and data is not None and resolved.is_relative_to(data):
         dataset = data

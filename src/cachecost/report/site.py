@@ -20,7 +20,7 @@ from cachecost.config import (
     SCENARIOS_DIR,
 )
 from cachecost.dataset.io import atomic_path
-from cachecost.errors import CachecostError
+from cachecost.errors import CachecostError, check_user_file
 from cachecost.report.export import (
     jinja_env,
     lab_css_asset_name,
@@ -70,8 +70,7 @@ def load_scenarios(paths: list[Path] | None) -> list[Any]:
     seen: dict[str, Path] = {}
     for path in paths:
         path = Path(path)
-        if not path.is_file():
-            raise CachecostError(f"{path}: no such scenario file")
+        check_user_file(path, "scenario file")
         scenario = load_scenario(path)
         if not _SAFE_NAME.match(scenario.name) or scenario.name in _RESERVED_NAMES:
             raise CachecostError(
