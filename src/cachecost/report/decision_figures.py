@@ -103,13 +103,18 @@ def plot_registry_storage_cleanup(results: dict) -> go.Figure | HTML:
     if not what_if:
         return HTML("<p>This scenario models no cleanup policy what-if.</p>")
     months = list(soh["months"])
+    series = {n: list(what_if[n]["p50"]) for n in summary.order_strategies(results)
+              if n in what_if}
+    peak = max((abs(v) for ys in series.values() for v in ys), default=0.0)
     fig = go.Figure()
-    for name in summary.order_strategies(results):
-        if name not in what_if:
-            continue
-        group = chart_strategy_label(name, results)
-        fig.add_scatter(x=months, y=what_if[name]["p50"], mode="lines", name=group,
-                        line={"color": strategy_color(name, results), "width": 2},
+    for names in group_equal_lines(series, SAME_LINE_SHARE * peak):
+        group = ", ".join(chart_strategy_label(n, results) for n in names)
+        if len(names) > 1:   # one line for strategies a chart could not tell apart
+            spread = max(abs(a - b) for n in names for a, b in zip(series[n], series[names[0]],
+                                                                   strict=True))
+            group += f" (the same within {spread:,.1f} GiB)"
+        fig.add_scatter(x=months, y=series[names[0]], mode="lines", name=group,
+                        line={"color": strategy_color(names[0], results), "width": 2},
                         hovertemplate="month %{x}: %{y:,.1f} GiB<extra>" + group + "</extra>")
     quota = soh.get("quota_gib")
     if quota is not None:
@@ -125,6 +130,24 @@ def plot_registry_storage_cleanup(results: dict) -> go.Figure | HTML:
     return style_figure(fig, "Registry storage with a cleanup policy ("
                         + (f"{label(rule)}; " if rule else "") + "medians)",
                         "months from now", "registry size (GiB)", height=460)
+
+
+#: Lines closer than this share of the chart's largest value at every month are drawn as one.
+SAME_LINE_SHARE = 0.01
+
+
+def group_equal_lines(series: dict[str, list[float]], tolerance: float) -> list[list[str]]:
+    """Group series (in order) whose values differ by at most ``tolerance`` at every point
+    from their group's first series; each group is drawn as one labelled line."""
+    groups: list[list[str]] = []
+    for name, ys in series.items():
+        for group in groups:
+            if all(abs(a - b) <= tolerance for a, b in zip(ys, series[group[0]], strict=True)):
+                group.append(name)
+                break
+        else:
+            groups.append([name])
+    return groups
 
 
 def plot_fork_minutes(results: dict) -> go.Figure:
@@ -151,21 +174,67 @@ def plot_fork_minutes(results: dict) -> go.Figure:
     return fig
 
 
-def plot_tornado(results: dict, *, max_bars: int = TORNADO_BARS) -> go.Figure:
-    """Tornado: how a challenger's Δ vs baseline (USD/month) moves as each input goes
-    from its low (p10) to its high (p90) value, largest swing on top.
+#: Bars in the panels after the first (the recommended comparison gets TORNADO_BARS).
+TORNADO_OTHER_BARS = 5
 
-    Each bar pair starts at the challenger's Δ with every input at its median
-    (``delta_at_p50_usd_per_month`` when the model gives it, else the Δ's p50).
-    Bars swinging less than :data:`TORNADO_MIN_SHARE` of the largest are left
-    out; the input's range is in its label.
-    """
+
+def tornado_order(results: dict) -> list[str]:
+    """The tornado's strategies, the recommended comparison first: the winner (or, when the
+    baseline wins, the runner-up), then the runner-up, then the rest as the model listed them."""
+    rec = results.get("recommendation") or {}
+    baseline = results.get("baseline")
+    first = rec.get("runner_up") if rec.get("winner") == baseline else rec.get("winner")
+    names = list(dict.fromkeys(str(b["strategy"]) for b in results.get("tornado") or []))
+    return sorted(names, key=lambda n: (n != first, n != rec.get("runner_up"), names.index(n)))
+
+
+def _tornado_bars(results: dict, strategy: str, max_bars: int) -> list[dict]:
+    """One strategy's bars, largest swing first; those under TORNADO_MIN_SHARE of its
+    largest swing left out (they would be slivers)."""
     def swing(b: dict) -> float:
         return abs(b["delta_high_usd_per_month"] - b["delta_low_usd_per_month"])
 
-    every = results.get("tornado") or []
-    largest = max((swing(b) for b in every), default=0.0)
-    bars = [b for b in every if swing(b) > TORNADO_MIN_SHARE * largest][:max_bars]
+    mine = sorted((b for b in results.get("tornado") or [] if b["strategy"] == strategy),
+                  key=swing, reverse=True)
+    largest = swing(mine[0]) if mine else 0.0
+    return [b for b in mine if swing(b) > TORNADO_MIN_SHARE * largest][:max_bars]
+
+
+def plot_tornado(results: dict, *, max_bars: int = TORNADO_BARS,
+                 other_bars: int = TORNADO_OTHER_BARS) -> go.Figure:
+    """Tornado: how each challenger's Δ vs baseline (USD/month) moves as each input goes
+    from its low (p10) to its high (p90) value; one panel per challenger, each on its own
+    scale, the recommended comparison on top (:func:`tornado_order`), largest swing first.
+
+    One shared axis let no-cache's ~$150 swings flatten the bars that decide. Each bar
+    pair starts at the challenger's Δ with every input at its median
+    (``delta_at_p50_usd_per_month`` when the model gives it, else the Δ's p50); the
+    input's range is in its label.
+    """
+    order = tornado_order(results)
+    panels = [(n, _tornado_bars(results, n, max_bars if i == 0 else other_bars))
+              for i, n in enumerate(order)]
+    panels = [(n, bars) for n, bars in panels if bars] or [("", [])]
+    baseline = str(results.get("baseline", "baseline"))
+    titles = [f"{label(n)} vs {label(baseline)}" + (" (the recommendation)" if i == 0 else "")
+              for i, (n, _) in enumerate(panels)]
+    heights = [34 * max(1, len(bars)) + 70 for _, bars in panels]
+    fig = make_subplots(rows=len(panels), cols=1, subplot_titles=titles,
+                        row_heights=heights, vertical_spacing=70 / sum(heights))
+    for row, (_, bars) in enumerate(panels, start=1):
+        _add_tornado_panel(fig, results, bars, row)
+    fig.update_layout(barmode="overlay")
+    fig.update_yaxes(autorange="reversed", tickfont={"size": 11}, automargin=True)
+    fig.update_annotations(x=0, xanchor="left", font={"size": 13})
+    fig.add_vline(x=0, line={"color": "black", "width": 1}, row="all", col=1)
+    fig = style_figure(fig, "Tornado: Δ vs baseline as each input moves from p10 to p90 "
+                       "(USD/month; left of 0 = cheaper than baseline)", "", "",
+                       height=sum(heights) + 100)
+    fig.update_xaxes(title_text="Δ vs baseline (USD a month)", row=len(panels), col=1)
+    return fig
+
+
+def _add_tornado_panel(fig: go.Figure, results: dict, bars: list[dict], row: int) -> None:
     rows, lows, highs, bases = [], [], [], []
     for b in bars:
         center = b.get("delta_at_p50_usd_per_month")
@@ -174,24 +243,16 @@ def plot_tornado(results: dict, *, max_bars: int = TORNADO_BARS) -> go.Figure:
             center = read_quantile(strat.get("delta_vs_baseline_usd_per_month")) or 0.0
         rows.append(f"{label(reader_name(str(b['input'])))} "
                     f"({label(format_amount(b['low'], b.get('unit'), 3))} to "
-                    f"{label(format_amount(b['high'], b.get('unit'), 3))})<br>"
-                    f"{label(b['strategy'])} vs baseline")
+                    f"{label(format_amount(b['high'], b.get('unit'), 3))})")
         bases.append(center)
         lows.append(b["delta_low_usd_per_month"] - center)
         highs.append(b["delta_high_usd_per_month"] - center)
-    fig = go.Figure()
     for name, x, color in (("input at its low value", lows, PALETTE[0]),
                            ("input at its high value", highs, PALETTE[3])):
         fig.add_bar(y=rows, x=x, base=bases, orientation="h", name=name, marker_color=color,
+                    showlegend=row == 1, legendgroup=name, row=row, col=1,
                     hovertemplate="%{y}<br>Δ %{base:+,.2f} → %{x:+,.2f} USD/month"
                                   "<extra></extra>")
-    fig.update_layout(barmode="overlay")
-    fig.update_yaxes(autorange="reversed", tickfont={"size": 11})
-    fig.add_vline(x=0, line={"color": "black", "width": 1})
-    return style_figure(fig, "Tornado: Δ vs baseline as each input moves from p10 to p90 "
-                        "(USD/month; left of 0 = cheaper than baseline)",
-                        "Δ vs baseline (USD a month)", "",
-                        height=max(380, 48 * len(rows) + 170))
 
 
 def plot_break_even(results: dict) -> go.Figure:

@@ -42,7 +42,10 @@ from cachecost.report.chartstyle import (  # noqa: F401  (re-exported)
     title_lines,
 )
 from cachecost.report.decision_figures import (  # noqa: F401  (re-exported)
+    SAME_LINE_SHARE,
     STORAGE_COLUMNS,
+    TORNADO_OTHER_BARS,
+    group_equal_lines,
     plot_break_even,
     plot_cost_by_component,
     plot_fork_minutes,
@@ -50,9 +53,12 @@ from cachecost.report.decision_figures import (  # noqa: F401  (re-exported)
     plot_registry_storage_cleanup,
     plot_tornado,
     scenario_paragraph,
+    tornado_order,
 )
 from cachecost.report.history_figures import (  # noqa: F401  (re-exported)
+    HOW_TO_MEASURE,
     NOT_CACHED_OUTCOMES,
+    WHY_TWO_MISS_LINES,
     plot_billed_build_minutes,
     plot_build_durations,
     plot_cache_outcome_rate,

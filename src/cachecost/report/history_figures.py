@@ -100,9 +100,24 @@ def plot_cache_outcome_rate(df: pd.DataFrame) -> go.Figure:
             hovertemplate="week of %{x}: %{y:.1f}% of %{customdata} builds<extra></extra>",
         )
     fig.update_yaxes(rangemode="tozero")
-    return style_figure(fig, "Container builds not served from cache, per week "
-                        "(partial or full rebuilds)", "week (UTC, Monday)",
-                        "share of the week's builds (%)")
+    fig = style_figure(fig, "Container builds not served from cache, per week "
+                       "(partial or full rebuilds)", "week (UTC, Monday)",
+                       "share of the week's builds (%)")
+    if df["basis"].nunique() > 1:
+        fig.add_annotation(text=WHY_TWO_MISS_LINES, xref="paper", yref="paper", x=0, y=-0.22,
+                           xanchor="left", yanchor="top", showarrow=False, align="left",
+                           font={"size": 12, "color": "#444"})
+        fig.update_layout(margin={"b": 140}, height=fig.layout.height + 80)
+    return fig
+
+
+#: The caption under the cache-outcome chart: why its two lines disagree (lines <= 95 chars).
+WHY_TWO_MISS_LINES = (
+    "Why two lines: <i>sampled logs</i> reads the build log (a partial or full miss), only for"
+    "<br>the builds whose log was read; <i>inferred</i> counts every successful build, by its"
+    "<br>log or else by its duration (the model's split per image), so a partial rebuild short"
+    "<br>enough to fall under the split counts as cached there."
+)
 
 
 def plot_queue_times(df: pd.DataFrame) -> go.Figure:
@@ -166,10 +181,17 @@ def plot_billed_build_minutes(df: pd.DataFrame) -> go.Figure:
 # =========================================================================== measured inputs
 
 
+#: How to get a measurement a dataset lacks (one line of HTML, the same for the three charts).
+HOW_TO_MEASURE = ("To get it: <code>cachecost fetch</code> measures it on a real project; "
+                  "<code>make demo-fetch</code>, then <code>cachecost report --data "
+                  "data/raw/demo</code>, shows it on synthetic data")
+
+
 def _not_measured(title: str, message: str) -> HTML:
-    """A short escaped note in place of a chart whose data the dataset does not hold."""
+    """A short escaped note in place of a chart whose data the dataset does not hold,
+    saying how to get it (:data:`HOW_TO_MEASURE`)."""
     return HTML(f'<p class="cachecost-not-measured"><strong>{html.escape(title)}</strong>: '
-                f"{html.escape(message)}.</p>")
+                f"{html.escape(message)}. {HOW_TO_MEASURE}.</p>")
 
 
 def plot_image_changes(df: pd.DataFrame) -> go.Figure | HTML:
