@@ -84,3 +84,18 @@ def test_an_empty_history_section_says_how_to_get_it():
     note = figures.plot_image_changes(empty).data
     assert "<code>cachecost fetch</code>" in note and "make demo-fetch" in note
     assert note.count("<p") == 1
+
+
+def test_the_sources_list_holds_only_what_the_page_cites():
+    """Issue 23: 12 of 28 listed sources were cited nowhere in the text. The hand-made
+    results cite Bonzini 2023-06-28 (an input) and nothing else: one item, number kept."""
+    results = make_results()
+    listing = figures.sources_list(results).data
+    n = figures.SOURCE_NUMBERS["qemu-azure-2023"]
+    assert listing.count("<li ") == 1
+    assert f'<li id="src-qemu-azure-2023" value="{n}">' in listing
+    assert "kaniko-push-go" not in listing
+    assert figures.sources_list().data.count("<li ") == len(figures.SOURCE_NUMBERS)
+    for i in results["inputs"]:
+        i["citation"] = None
+    assert "No public source is cited" in figures.sources_list(results).data

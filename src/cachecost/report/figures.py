@@ -80,6 +80,7 @@ from cachecost.report.tables import (  # noqa: F401  (re-exported)
     format_per_image_frame,
     headline_table,
     measure_next_table,
+    page_source_ids,
     per_image_header,
     recommendation_paragraph,
     render_table,

@@ -225,18 +225,35 @@ def measure_next_table(results: dict) -> HTML:
     return HTML(head + table.data + tail)
 
 
-def sources_list(results: dict | None = None) -> HTML:
-    """The project's sources, numbered as the page cites them, each with its public address.
+def page_source_ids(results: dict) -> set[str]:
+    """The ids of the sources the decision page cites: in the recommendation, the claims
+    table and the assumptions table (the same text those builders render)."""
+    text = summary.format_recommendation(results, SOURCE_NUMBERS)
+    by_number = {n: sid for sid, n in SOURCE_NUMBERS.items()}
+    ids = {by_number[int(n)] for n in re.findall(r" \[(\d+)\]", text)
+           if int(n) in by_number}
+    for row in answers.claim_rows(results):
+        ids.update(answers.claim_source_ids(row))
+    for source_ids in format_assumptions_frame(results)["source_ids"]:
+        ids.update(source_ids)
+    return ids
 
-    ``results`` is accepted for symmetry with the other builders; the list is the
-    project's (:data:`cachecost.report.sources.SOURCES`), so a number means the
-    same source on every page.
+
+def sources_list(results: dict | None = None) -> HTML:
+    """The sources the page cites, numbered as every page numbers them, with their addresses.
+
+    With ``results``, only the sources :func:`page_source_ids` finds (a source listed
+    but cited nowhere on the page is left out; the numbers keep their gaps, so ``[7]``
+    means the same source on every page); without, every source of the project.
     """
+    wanted = set(SOURCES) if results is None else page_source_ids(results)
     items = "".join(
         f'<li id="src-{html.escape(s.id)}" value="{SOURCE_NUMBERS[s.id]}">'
         f"{html.escape(s.title)}, {html.escape(s.date)}. "
         f'<a href="{html.escape(s.url)}">{html.escape(s.url)}</a></li>'
-        for s in SOURCES.values())
+        for s in SOURCES.values() if s.id in wanted)
+    if not items:
+        return HTML('<p class="cachecost-sources">No public source is cited on this page.</p>')
     return HTML('<ol class="cachecost-sources" style="overflow-wrap: anywhere;">'
                 f"{items}</ol>")
 
