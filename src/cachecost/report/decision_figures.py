@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import math
+import textwrap
 from typing import Any
 
 import plotly.graph_objects as go
@@ -174,6 +175,9 @@ def plot_fork_minutes(results: dict) -> go.Figure:
     return fig
 
 
+#: Characters per line of a tornado bar's label (an 800 px page keeps ~60% for the bars).
+TORNADO_LABEL_CHARS = 30
+
 #: Bars in the panels after the first (the recommended comparison gets TORNADO_BARS).
 TORNADO_OTHER_BARS = 5
 
@@ -215,23 +219,35 @@ def plot_tornado(results: dict, *, max_bars: int = TORNADO_BARS,
     panels = [(n, _tornado_bars(results, n, max_bars if i == 0 else other_bars))
               for i, n in enumerate(order)]
     panels = [(n, bars) for n, bars in panels if bars] or [("", [])]
-    baseline = str(results.get("baseline", "baseline"))
-    titles = [f"{label(n)} vs {label(baseline)}" + (" (the recommendation)" if i == 0 else "")
+    titles = [f"{label(n)}" + (" (the recommendation)" if i == 0 else "")
               for i, (n, _) in enumerate(panels)]
-    heights = [34 * max(1, len(bars)) + 70 for _, bars in panels]
+    # ~15 px a label line (11 px font) and a gap per bar, 70 px for the panel's title and axis
+    heights = [sum(15 * (_tornado_label(b).count("<br>") + 1) + 12 for b in bars) + 70
+               for _, bars in panels]
     fig = make_subplots(rows=len(panels), cols=1, subplot_titles=titles,
                         row_heights=heights, vertical_spacing=70 / sum(heights))
     for row, (_, bars) in enumerate(panels, start=1):
         _add_tornado_panel(fig, results, bars, row)
     fig.update_layout(barmode="overlay")
     fig.update_yaxes(autorange="reversed", tickfont={"size": 11}, automargin=True)
-    fig.update_annotations(x=0, xanchor="left", font={"size": 13})
+    # a panel's title starts at the left edge of the figure, above its labels
+    fig.update_annotations(xref="paper", x=0, xanchor="left", font={"size": 13})
     fig.add_vline(x=0, line={"color": "black", "width": 1}, row="all", col=1)
-    fig = style_figure(fig, "Tornado: Δ vs baseline as each input moves from p10 to p90 "
-                       "(USD/month; left of 0 = cheaper than baseline)", "", "",
-                       height=sum(heights) + 100)
+    fig = style_figure(fig, f"Tornado: Δ vs {label(results.get('baseline', 'baseline'))} as "
+                       "each input moves from p10 to p90 (USD/month; left of 0 = cheaper)",
+                       "", "", height=sum(heights) + 130)
+    fig.update_layout(margin={"t": fig.layout.margin.t + 30},
+                      legend={"y": 1 + 30 / sum(heights)})
     fig.update_xaxes(title_text="Δ vs baseline (USD a month)", row=len(panels), col=1)
     return fig
+
+
+def _tornado_label(bar: dict) -> str:
+    """A bar's label: the input's reader name wrapped to TORNADO_LABEL_CHARS, its range below."""
+    name = "<br>".join(label(line) for line in
+                       textwrap.wrap(reader_name(str(bar["input"])), TORNADO_LABEL_CHARS))
+    return (f"{name}<br>({label(format_amount(bar['low'], bar.get('unit'), 3))} to "
+            f"{label(format_amount(bar['high'], bar.get('unit'), 3))})")
 
 
 def _add_tornado_panel(fig: go.Figure, results: dict, bars: list[dict], row: int) -> None:
@@ -241,9 +257,7 @@ def _add_tornado_panel(fig: go.Figure, results: dict, bars: list[dict], row: int
         if center is None:
             strat = results["strategies"].get(b["strategy"], {})
             center = read_quantile(strat.get("delta_vs_baseline_usd_per_month")) or 0.0
-        rows.append(f"{label(reader_name(str(b['input'])))} "
-                    f"({label(format_amount(b['low'], b.get('unit'), 3))} to "
-                    f"{label(format_amount(b['high'], b.get('unit'), 3))})")
+        rows.append(_tornado_label(b))
         bases.append(center)
         lows.append(b["delta_low_usd_per_month"] - center)
         highs.append(b["delta_high_usd_per_month"] - center)
