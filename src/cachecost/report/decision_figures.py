@@ -113,7 +113,9 @@ def plot_registry_storage_cleanup(results: dict) -> go.Figure | HTML:
         if len(names) > 1:   # one line for strategies a chart could not tell apart
             spread = max(abs(a - b) for n in names for a, b in zip(series[n], series[names[0]],
                                                                    strict=True))
-            group += f" (the same within {spread:,.1f} GiB)"
+            # wrapped: a legend entry is not, and an 800 px page cuts a long one
+            group = "<br>".join(textwrap.wrap(f"{group} (the same within {spread:,.1f} GiB)",
+                                              LEGEND_CHARS, break_on_hyphens=False))
         fig.add_scatter(x=months, y=series[names[0]], mode="lines", name=group,
                         line={"color": strategy_color(names[0], results), "width": 2},
                         hovertemplate="month %{x}: %{y:,.1f} GiB<extra>" + group + "</extra>")
@@ -132,6 +134,9 @@ def plot_registry_storage_cleanup(results: dict) -> go.Figure | HTML:
                         + (f"{label(rule)}; " if rule else "") + "medians)",
                         "months from now", "registry size (GiB)", height=460)
 
+
+#: Characters per line of a long legend entry (fits an 800 px page).
+LEGEND_CHARS = 70
 
 #: Lines closer than this share of the chart's largest value at every month are drawn as one.
 SAME_LINE_SHARE = 0.01
