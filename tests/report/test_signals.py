@@ -91,35 +91,36 @@ def slow_notebooks(tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "nbs", flag
 
 
-def start_report(notebooks: Path, out: Path, scenario: Path) -> subprocess.Popen:
+def start_report(notebooks: Path, out: Path, scenario: Path, jobs: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", DRIVER, str(notebooks), "report", "--scenario", str(scenario),
-         "--out", str(out), "--jobs", "2"],
+         "--out", str(out), "--jobs", str(jobs)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
-def kernels_running(proc: subprocess.Popen) -> bool:
+def kernels_running(proc: subprocess.Popen, wanted: int) -> bool:
     kernels = 0
     for pid, _ in descendants(proc.pid):
         try:
             kernels += b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             pass
-    return kernels >= 2
+    return kernels >= wanted
 
 
-@pytest.mark.parametrize(("signum", "to_group", "status"), [
-    (signal.SIGINT, True, 130),
-    (signal.SIGTERM, False, 143),
-    (signal.SIGKILL, False, -signal.SIGKILL),
+@pytest.mark.parametrize(("signum", "to_group", "status", "jobs"), [
+    (signal.SIGINT, True, 130, 2),
+    (signal.SIGTERM, False, 143, 2),
+    (signal.SIGTERM, False, 143, 1),      # no pool: the kernel is the command's own child
+    (signal.SIGKILL, False, -signal.SIGKILL, 2),
 ])
 def test_a_stopped_report_leaves_no_process_and_no_debris(
-        slow_notebooks, one_scenario, tmp_path, signum, to_group, status):
+        slow_notebooks, one_scenario, tmp_path, signum, to_group, status, jobs):
     notebooks, flag = slow_notebooks
     out = tmp_path / "site"
-    proc = start_report(notebooks, out, one_scenario)
+    proc = start_report(notebooks, out, one_scenario, jobs)
     try:
-        wait_until(lambda: kernels_running(proc), 120, "two kernels to run the notebooks")
+        wait_until(lambda: kernels_running(proc, jobs), 120, "the kernels to run the notebooks")
         assert find_debris(out), "the build should be staging when the signal comes"
         procs = descendants(proc.pid)
         (os.killpg if to_group else os.kill)(proc.pid, signum)
