@@ -27,7 +27,7 @@ FORMATS = ("table", "text", "json")
 
 #: The most Monte Carlo samples a run may draw. Memory grows ~2 KiB a sample (every
 #: strategy's cost arrays are kept for the quantiles and the tornado): 500,000 samples
-#: peak at 1.2-1.3 GB RSS (/usr/bin/time -v, the three shipped scenarios), under the
+#: peak at 1.2-1.3 GB RSS (scripts/bench_samples_memory.py; the three shipped scenarios), under the
 #: 2 GB a laptop can spare; 5,000,000 needed 10.4 GB. At 500,000 samples the sampling
 #: error of a p10 is ~0.1% of the p10-p90 width (normal spread: sqrt(0.09/n)/0.1755 sd
 #: against 2.56 sd), far below what the inputs' uncertainty moves.
