@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install lock report test test-fast lint typecheck format sample-data demo-fetch lab publish bench clean
+.PHONY: help install lock report test test-fast lint typecheck format sample-data demo-fetch demo-fetch-group lab publish bench clean
 
 ## Show this help
 help:
@@ -96,6 +96,10 @@ demo-fetch: $(STAMP)
 publish: $(STAMP)
 	$(BIN)/cachecost report --out public $(if $(BASE_URL),--base-url $(BASE_URL))
 	@echo "Publish public/ (GitLab Pages: ci/gitlab-pages.gitlab-ci.yml); mail public/<scenario>/summary.txt"
+
+## Fetch the stand-in's synthetic group (4 builders, subgroups, a 403) into data/raw/demo-group/
+demo-fetch-group: $(STAMP)
+	$(BIN)/python -m cachecost.standin.group_demo
 
 ## Run the benchmarks (fetch, model, report, registry scan); prints the figures
 bench: $(STAMP)

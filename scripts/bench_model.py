@@ -13,6 +13,10 @@ wall time and the median CPU time of, for ``--samples`` and for ``--base-samples
 * claims - ``thread_results`` (issue 13) on the core's output: the six claims
           (their registry views come from the core's own run) and the value of
           information (EVPPI of every input);
+* flips - break-evens (where expected costs cross, and where the recommendation
+          flips at the status-quo margin) and tornado swings from the core's own run
+          (:mod:`cachecost.model.flips`: closed form for prices, regula falsi on the
+          first ``FLIP_SAMPLES`` samples otherwise);
 * full  - ``run_model`` end to end: building the bootstrap bank, the core,
           quantiles, the storage series, tornado, break-even solving, the
           recommendation, the claims and the value of information.
@@ -42,6 +46,8 @@ import numpy as np  # noqa: E402
 from cachecost.dataset.io import load_dataset  # noqa: E402
 from cachecost.model.calibrate import calibrate  # noqa: E402
 from cachecost.model.claims import thread_results  # noqa: E402
+from cachecost.model.decide import break_even_inputs, choose  # noqa: E402
+from cachecost.model.flips import Run, break_evens, tornado  # noqa: E402
 from cachecost.model.measured import with_measured_inputs  # noqa: E402
 from cachecost.model.results import draw_inputs, run_model  # noqa: E402
 from cachecost.model.scenario import load_scenario  # noqa: E402
@@ -80,12 +86,22 @@ def _measure(ds, scenario, cal, samples: int, runs: int) -> dict[str, tuple[floa
     def claims() -> None:
         thread_results(st, draws, sim, scenario.seed)
 
+    def flips() -> None:
+        run = Run(st, dists, draws, replicate, sim)
+        base = run_scenario.baseline
+        winner, _, _, _, runner_up = choose(sim, st.names, base)
+        other = runner_up if winner == base else winner
+        break_evens(run, [(base, n) for n in st.names if n != base],
+                    [n for n in break_even_inputs(run_scenario) if n in dists],
+                    [(base, other)])
+        tornado(run, base)
+
     def full() -> None:
         run_model(ds, scenario, samples=samples, calibration=cal)
 
     core()   # warm-up
     out = {}
-    for label, fn in (("core", core), ("claims", claims), ("full", full)):
+    for label, fn in (("core", core), ("claims", claims), ("flips", flips), ("full", full)):
         wall, cpu = _time(fn, runs)
         out[label] = (statistics.median(wall), statistics.median(cpu))
         print(f"  {samples:>7,} samples {label:6}: wall median {out[label][0]:.3f} s "
@@ -111,7 +127,7 @@ def main() -> None:
           f"bootstrap bank included, one core, {args.runs} runs")
     big = _measure(ds, scenario, cal, args.samples, args.runs)
     small = _measure(ds, scenario, cal, args.base_samples, args.runs)
-    for label in ("core", "claims", "full"):
+    for label in ("core", "claims", "flips", "full"):
         extra_wall = big[label][0] - small[label][0]
         extra_cpu = big[label][1] - small[label][1]
         print(f"{label:6}: {args.samples:,} samples cost {extra_cpu:.3f} s CPU "

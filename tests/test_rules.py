@@ -10,6 +10,7 @@ from cachecost import rules, textfmt
 from cachecost.collect.oci import summary as oci_summary
 from cachecost.config import RAW_DATA_DIR, default_data_dir
 from cachecost.model import decide
+from cachecost.report import flips as report_flips
 from cachecost.report import site, summary
 
 
@@ -34,7 +35,7 @@ def test_tie_resolution_is_one_dollar_or_two_percent() -> None:
     assert rules.tie_resolution_usd(-400.0) == pytest.approx(8.0)
     assert rules.tie_resolution_usd(30.0) == 1.0
     assert decide.tie_resolution_usd is rules.tie_resolution_usd
-    assert summary.tie_resolution_usd is rules.tie_resolution_usd
+    assert report_flips.tie_resolution_usd is rules.tie_resolution_usd
 
 
 @pytest.mark.parametrize(("usd", "text"), [

@@ -12,6 +12,7 @@ Money rule: whole dollars from $10 up, cents below (``format_usd(43.01) ==
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
@@ -122,3 +123,31 @@ def format_significant(x: float, digits: int = 2) -> str:
         return f"{v:,.0f}"
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(v))))
     return f"{v:,.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def times_text(q: Mapping[str, Any]) -> str:
+    """'6.1x (p10-p90 4.8-7.9x)' for a ratio's quantiles."""
+    if q["p50"] is None:
+        return "n/a"
+    if abs(q["p90"] - q["p10"]) < 0.05:
+        return f"{q['p50']:.1f}×"
+    return f"{q['p50']:.1f}× (p10–p90 {q['p10']:.1f}–{q['p90']:.1f}×)"
+
+
+def number_text(v: float | None, digits: int = 0) -> str:
+    """A number for a sentence: thousands separated, 1 decimal below 100 (n/a for None)."""
+    if v is None:
+        return "n/a"
+    if digits == 0 and abs(v) >= 100:
+        return f"{v:,.0f}" if abs(v) < 10_000 else f"{round(v, -2):,.0f}"
+    return f"{v:,.{max(digits, 1)}f}" if abs(v) < 100 else f"{v:,.0f}"
+
+
+def span_text(q: Mapping[str, Any], fmt: str = "{:,.0f}", unit: str = "") -> str:
+    """'15,500 min (p10-p90 12,000-19,000)'."""
+    if q["p50"] is None:
+        return "n/a"
+    mid = fmt.format(q["p50"]) + unit
+    if q["p10"] == q["p90"]:
+        return mid
+    return f"{mid} (p10–p90 {fmt.format(q['p10'])}–{fmt.format(q['p90'])})"

@@ -60,6 +60,9 @@ FIXED_SCENARIO = """\
       image_change_share: 0.1
       cost_factor: 0.008
       quota_minutes_per_month: 400
+      reads_upstream_registry_probability: 0
+      pipelines_per_image_change: 1
+      other_ci_minutes_per_pipeline: 0
     storage:
       accounting: root-namespace-dedup
       usd_per_10gib_year: 60          # packs: 5 USD per 10 GiB-month, if billed
@@ -69,7 +72,6 @@ FIXED_SCENARIO = """\
       changed_bytes_share: 0.8
       kaniko_cache_bytes_share: 0.9
       kaniko_cache_ttl_hours: 365.25  # half a month
-      kaniko_fork_cache_reuse_share: 0
       kaniko_layer_digest_shared_probability: 1
       kaniko_full_change_share: 1
       kaniko_pull_extract_min_per_gib: 0

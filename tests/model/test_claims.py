@@ -11,10 +11,11 @@ from model_test_helpers import make_calibration
 from cachecost.model.claims import (
     DIGEST_INPUT,
     DIND,
-    FORK_REUSE_INPUT,
+    FORK_READS_INPUT,
     GB_PER_GIB,
     KANIKO,
     NO_CACHE,
+    PATCH_CACHE_REPO,
     VERDICTS,
     ClaimInputs,
     check_claims,
@@ -28,6 +29,7 @@ from cachecost.model.claims import (
     single_cache_source_claim,
     storage_claim,
 )
+from cachecost.report.verdicts import claim_words as words
 
 K = 4
 
@@ -81,14 +83,19 @@ def storage_sims(kaniko_raw_gib: float, kaniko_clean_gib: float):
     return sim, raw
 
 
-def test_storage_partly_when_only_the_cleanup_avoids_doubling():
-    """kaniko 61 GiB vs dind 10 at 12 months without a cleanup: 6.1x; with the
-    cleanup it needs 12 vs 10: 1.2x. Doubles without a cleanup, not with it ->
-    partly. Day 0 dedup 10/10 = 1.0x, per-tag 38/20 = 1.9x; per-tag at 12 months
-    60/20 = 3.0x without, 44/20 = 2.2x with the cleanup."""
+def test_storage_judges_the_patch_as_written():
+    """kaniko 61 GiB vs dind 10 at 12 months without a cleanup: 6.1x; the patch sets no
+    cleanup policy, so the claim holds; with the cleanup it needs (12 vs 10: 1.2x),
+    which the patch does not set, it would be below double. Day 0 dedup 10/10 = 1.0x,
+    per-tag 38/20 = 1.9x; per-tag at 12 months 60/20 = 3.0x without, 44/20 = 2.2x with
+    the cleanup."""
     sim, raw = storage_sims(61.0, 12.0)
     c = storage_claim(inputs(sim, no_cleanup=raw))
-    assert c["verdict"] == "partly"
+    assert c["verdict"] == "holds"
+    assert words(c)["sentence"] == ("Holds for the patch as written (it sets no cleanup policy): "
+                             "kaniko's registry is 6.1× dind's at month 12. With a 14-day "
+                             "cleanup, which the patch does not set, it would be 1.2×, "
+                             "below double.")
     assert c["interval"]["p50"] == pytest.approx(6.1)
     r = c["details"]["ratios"]
     assert r["root-namespace-dedup"]["with_cleanup"]["p50"] == pytest.approx(1.2)
@@ -96,13 +103,14 @@ def test_storage_partly_when_only_the_cleanup_avoids_doubling():
     assert r["per-tag"]["day0"]["p50"] == pytest.approx(1.9)
     assert r["per-tag"]["without_cleanup"]["p50"] == pytest.approx(3.0)
     assert r["per-tag"]["with_cleanup"]["p50"] == pytest.approx(2.2)
-    assert "6.1× at month 12 without a cleanup" in c["figure"]
-    assert "1.2× with a 14-day cleanup" in c["figure"] and "1.0× on day 0" in c["figure"]
+    assert "6.1× at month 12 without a cleanup" in words(c)["figure"]
+    assert "1.2× with a 14-day cleanup" in words(c)["figure"] and "1.0× on day 0" in words(c)["figure"]
 
 
 @pytest.mark.parametrize(("kaniko", "clean", "verdict"), [
     (61.0, 20.0, "holds"),          # 6.1x, still 2.0x with the cleanup
-    (61.0, 19.9, "partly"),         # the cleanup brings it just under double
+    (61.0, 19.9, "holds"),          # a cleanup the patch does not set: not the verdict
+    (19.9, 12.0, "partly"),         # 1.99x as written: just under double
     (15.0, 15.0, "partly"),         # 1.5x: grows, but less than double
     (11.1, 11.1, "partly"),         # 1.11x: just above negligible
     (10.9, 10.9, "does not hold"),  # 1.09x: under the 10 % threshold
@@ -124,8 +132,8 @@ def test_storage_digest_outcome_split():
     assert split["share_shared"] == pytest.approx(0.5)
     assert split["shared"] == pytest.approx(1.2)
     assert split["not_shared"] == pytest.approx(3.0)
-    assert "1.2× if shared and 3.0× if not shared" in c["hinges_on"]
-    assert "50% of samples" in c["hinges_on"]
+    assert "1.2× if shared and 3.0× if not shared" in words(c)["hinges_on"]
+    assert "50% of samples" in words(c)["hinges_on"]
 
 
 def test_storage_cannot_tell_without_registry_sizes():
@@ -160,12 +168,12 @@ def test_compute_private_runners_hinge_names_the_runner_hour_price():
     time (compute.usd_per_runner_hour = node cost / measured runner-hours): the hinge says
     so; on GitLab-hosted runners minutes are billed as used and it does not."""
     sim = {DIND: metrics(), NO_CACHE: metrics(sponsor_budget_months=12.0)}
-    private = compute_claim(inputs(sim))["hinges_on"]
+    private = words(compute_claim(inputs(sim)))["hinges_on"]
     assert "runner-hour" in private and "fixed-size" in private, private
     sim = {DIND: metrics(quota_minutes_used_per_month=10_000.0, compute_cost_usd_per_month=0),
            NO_CACHE: metrics(quota_minutes_used_per_month=16_000.0,
                              compute_cost_usd_per_month=0)}
-    assert "runner-hour" not in compute_claim(inputs(sim, mode="gitlab-hosted"))["hinges_on"]
+    assert "runner-hour" not in words(compute_claim(inputs(sim, mode="gitlab-hosted")))["hinges_on"]
 
 
 def test_compute_gitlab_hosted_quota_share():
@@ -199,7 +207,7 @@ def test_quota_claim_verdicts():
     sim = {DIND: metrics()}
     assert quota_claim(inputs(sim, registry_quota_gib=8.0))["verdict"] == "holds"
     c = quota_claim(inputs(sim, registry_quota_gib=20.0))
-    assert c["verdict"] == "does not hold" and "50% of it" in c["sentence"]
+    assert c["verdict"] == "does not hold" and "50% of it" in words(c)["sentence"]
     assert quota_claim(inputs(sim, registry_quota_gib=12.0, other_registry_gib=5.0)
                        )["verdict"] == "holds"
     assert quota_claim(inputs(sim))["verdict"] == "these data cannot tell"
@@ -208,70 +216,102 @@ def test_quota_claim_verdicts():
     assert quota_claim(inputs(spread, registry_quota_gib=10.0))["verdict"] == "partly"
     m = quota_claim(inputs(sim, registry_quota_gib=20.0,
                            registry_today={"namespace_gib": 30.0, "read_at": "2026-11-01"}))
-    assert m["verdict"] == "holds" and "150% of it" in m["figure"]
-    assert "read 2026-11-01" in m["figure"] and m["interval"]["p50"] == 30.0
+    assert m["verdict"] == "holds" and "150% of it" in words(m)["figure"]
+    assert "read 2026-11-01" in words(m)["figure"] and m["interval"]["p50"] == 30.0
+
+
+def test_quota_of_zero_is_a_quota_and_uncounted_registry_is_moot():
+    """A 0 GiB quota is a quota: 10 GiB > 0, holds (not "no quota"). Where the registry
+    counts toward no limit (GitLab.com today), the claim is moot today, with what an
+    enforced 20 GiB quota would give (10 of 20: 50%, does not hold). The figure names
+    the sum of per-repository sizes as such, not as GitLab's namespace accounting."""
+    sim = {DIND: metrics()}
+    z = quota_claim(inputs(sim, registry_quota_gib=0.0))
+    assert z["verdict"] == "holds" and "0 GiB" in words(z)["sentence"]
+    m = quota_claim(inputs(sim, registry_quota_gib=20.0, registry_counted=False))
+    assert m["verdict"] == "moot today" and words(m)["sentence"].startswith("Moot today")
+    assert "would stay under it (50% of it)" in words(m)["sentence"]
+    assert m["details"]["verdict_if_enforced"] == "does not hold"
+    assert "sum of each image repository's deduplicated size" in words(m)["figure"]
+    assert "GitLab's deduplicated accounting" not in words(m)["figure"]
+
+
+def test_compute_hinge_calls_no_estimate_measured():
+    """2 images with from-scratch times from the slower half of their rebuilds and no
+    logged miss: the hinge says estimated, never measured; 1 logged miss of 2: named."""
+    sim = {DIND: metrics(), NO_CACHE: metrics()}
+    c = compute_claim(inputs(sim, uncached_logged_images=0))
+    assert "no image's from-scratch time is a logged cache miss" in words(c)["hinges_on"]
+    assert "estimated for 2 from the slower half of their rebuilds" in words(c)["hinges_on"]
+    assert "measured for" not in words(c)["hinges_on"]
+    c = compute_claim(inputs(sim, uncached_logged_images=1))
+    assert "a logged cache miss for 1 of 2 images" in words(c)["hinges_on"]
 
 
 # --------------------------------------------------------------------------- forks
 
 
-@pytest.mark.parametrize(("kaniko_fork_min", "verdict", "share"), [
-    (1100.0, "holds", 1.0),          # (1100-100)/(1100-100)
-    (1060.0, "holds", 0.96),
-    (600.0, "partly", 0.5),
-    (140.0, "does not hold", 0.04),
+@pytest.mark.parametrize(("kaniko_fork_min", "share"), [
+    (1100.0, 1.0),          # (1100-100)/(1100-100)
+    (1060.0, 0.96),
+    (600.0, 0.5),
+    (140.0, 0.04),
 ])
-def test_forks_scratch_share_and_verdict(kaniko_fork_min, verdict, share):
+def test_forks_scratch_share_is_a_figure_not_the_verdict(kaniko_fork_min, share):
     """Fork minutes: dind 100, no cache 1100; kaniko's share from scratch is
-    (F_kaniko - 100) / (1100 - 100)."""
+    (F_kaniko - 100) / (1100 - 100). Every sample reads upstream (no draws), so the
+    verdict is the "reads" hypothesis' by mechanics, "partly", whatever the share."""
     sim = {DIND: metrics(), NO_CACHE: metrics(fork_compute_minutes_per_month=1100.0),
            KANIKO: metrics(fork_compute_minutes_per_month=kaniko_fork_min,
                            fork_wait_minutes=30.0)}
     inp = inputs(sim)
     assert fork_scratch_share(inp) == pytest.approx(np.full(K, share))
     c = forks_claim(inp)
-    assert c["verdict"] == verdict
+    assert c["verdict"] == "partly"
     assert c["details"]["fork_minutes_more"]["p50"] == pytest.approx(kaniko_fork_min - 100)
     assert c["details"]["wait_kaniko_min"]["p50"] == 30.0
+    assert c["details"]["cache_repo"] == PATCH_CACHE_REPO
 
 
 def test_claims_money_uses_the_one_money_format():
-    """Fork owners' cash 0 under dind and 43.01 USD/month under kaniko: the holds
-    sentence says "$43/month more" (textfmt: whole dollars from $10), not "$43.01"."""
+    """Fork owners' cash 0 under dind and 43.01 USD/month under kaniko: the figure
+    says "$43/month more" (textfmt: whole dollars from $10), not "$43.01"."""
     sim = {DIND: metrics(), NO_CACHE: metrics(fork_compute_minutes_per_month=1100.0),
            KANIKO: metrics(fork_compute_minutes_per_month=1100.0, fork_wait_minutes=30.0,
                            fork_owners_cash_usd_per_month=43.01)}
     c = forks_claim(inputs(sim))
-    assert c["verdict"] == "holds"
-    assert "fork owners pay $43/month more." in c["sentence"]
+    assert "$43/month more of fork owners' cash" in c["figure"]
     assert "43.01" not in c["sentence"] + c["figure"]
 
 
-def test_forks_verdict_hinges_on_upstream_cache_reuse():
-    """Reuse drawn 0, 0, 1, 1 (p10 0, p90 1). Fork minutes: dind 100, no cache 1100;
-    kaniko 1100, 1100 where forks cannot read upstream's cache -> (1100-100)/1000 =
-    100 % from scratch (holds), 140, 140 where they can -> 40/1000 = 4 % (does not
-    hold). The ends disagree -> these data cannot tell; the sentence gives both, with
-    the wait 40 vs 12 min. Over all samples: p50 of (100, 100, 4, 4) = 52 %."""
+def test_forks_verdict_reports_both_hypotheses():
+    """Fork-reads outcome drawn 0, 0, 1, 1 with probability 0.5. Fork minutes: dind
+    100, no cache 1100; kaniko 1100 where a fork cannot read upstream (wait 40 min)
+    and 140 where it can (40 more than dind, wait 12). Cannot read: "holds" (no cache
+    at all); reads: "partly" (a changed image rebuilt on every pipeline): they differ,
+    so "these data cannot tell", each hypothesis with its probability 50 %."""
     sim = {DIND: metrics(), NO_CACHE: metrics(fork_compute_minutes_per_month=1100.0),
            KANIKO: metrics()}
     sim[KANIKO]["fork_compute_minutes_per_month"] = np.array([1100.0, 1100.0, 140.0, 140.0])
     sim[KANIKO]["fork_wait_minutes"] = np.array([40.0, 40.0, 12.0, 12.0])
-    draws = {FORK_REUSE_INPUT: np.array([0.0, 0.0, 1.0, 1.0])}
-    c = forks_claim(inputs(sim, draws=draws))
-    ends = c["details"]["reuse_ends"]
-    assert ends["low"]["verdict"] == "holds" and ends["low"]["scratch_pct"] == 100.0
-    assert ends["high"]["verdict"] == "does not hold"
-    assert ends["high"]["scratch_pct"] == pytest.approx(4.0)
-    assert ends["low"]["wait_min"] == 40.0 and ends["high"]["wait_min"] == 12.0
+    draws = {FORK_READS_INPUT: np.array([0.0, 0.0, 1.0, 1.0])}
+    c = forks_claim(inputs(sim, draws=draws, fork_reads_probability=0.5))
+    hyp = c["details"]["hypotheses"]
+    assert hyp["cannot_read"] == {
+        "probability": 0.5, "samples": 2, "scratch_pct": 100.0,
+        "fork_minutes_more": 1000.0, "owners_usd": 0.0, "wait_min": 40.0,
+        "wait_dind_min": 3.0, "verdict": "holds"}
+    assert hyp["reads"]["verdict"] == "partly"
+    assert hyp["reads"]["fork_minutes_more"] == pytest.approx(40.0)
+    assert hyp["reads"]["wait_min"] == 12.0
     assert c["verdict"] == "these data cannot tell"
-    assert c["interval"]["p50"] == pytest.approx(52.0)
-    assert "If it cannot" in c["sentence"] and "40.0 min" in c["sentence"]
-    assert "MR 135263" in c["hinges_on"] and "Berrangé" in c["hinges_on"]
-    # the same input pinned at 0 in every sample: both ends are every sample -> holds
-    sim[KANIKO]["fork_compute_minutes_per_month"] = np.full(K, 1100.0)
-    c0 = forks_claim(inputs(sim, draws={FORK_REUSE_INPUT: np.zeros(K)}))
-    assert c0["verdict"] == "holds"
+    assert "(50%)" in c["sentence"] and "40.0 fork minutes" in c["sentence"]
+    assert "MR 135263" in c["hinges_on"] and PATCH_CACHE_REPO in c["hinges_on"]
+    # a probability of 1 or 0 leaves one hypothesis: its verdict
+    assert forks_claim(inputs(sim, draws={FORK_READS_INPUT: np.ones(K)},
+                              fork_reads_probability=1.0))["verdict"] == "partly"
+    assert forks_claim(inputs(sim, draws={FORK_READS_INPUT: np.zeros(K)},
+                              fork_reads_probability=0.0))["verdict"] == "holds"
 
 
 def test_forks_cannot_tell_without_fork_pipelines():
@@ -281,12 +321,20 @@ def test_forks_cannot_tell_without_fork_pipelines():
     assert forks_claim(inputs(sim))["verdict"] == "these data cannot tell"
 
 
-def test_single_cache_source():
-    """kaniko fork minutes 1100 vs dind 100: a second source would save 1000 a month."""
+def test_single_cache_source_is_priced_by_what_one_source_costs():
+    """kaniko's fork minutes beyond a kaniko with a second source (the fork's own
+    cache): 8 where the fork reads upstream (a changed image rebuilt on every
+    pipeline instead of once), 60 where it cannot (scratch instead of its own
+    cache): p50 of (8, 8, 60, 60) = 34 a month, not the 1,000 fork minutes kaniko
+    spends beyond dind (claim 4's figure)."""
     sim = {DIND: metrics(), KANIKO: metrics(fork_compute_minutes_per_month=1100.0)}
-    c = single_cache_source_claim(inputs(sim))
+    sim[KANIKO]["fork_single_cache_source_minutes_per_month"] = np.array([8.0, 8, 60, 60])
+    draws = {FORK_READS_INPUT: np.array([1.0, 1.0, 0.0, 0.0])}
+    c = single_cache_source_claim(inputs(sim, draws=draws))
     assert c["verdict"] == "holds"
-    assert c["interval"]["p50"] == pytest.approx(1000.0)
+    assert c["interval"]["p50"] == pytest.approx(34.0)
+    assert c["details"]["fork_minutes_by_hypothesis"] == {"cannot_read": 60.0, "reads": 8.0}
+    assert PATCH_CACHE_REPO in c["figure"]
     assert single_cache_source_claim(inputs(sim, kaniko_cache_sources=2))["verdict"] == \
         "does not hold"
 
@@ -303,32 +351,70 @@ def test_runner_sizes():
     assert runner_ram_gb(np.array([1.0, 2.0, 2.5, 3.0])).tolist() == [8.0, 16.0, 16.0, 32.0]
 
 
-@pytest.mark.parametrize(("ratio", "verdict", "price"), [
-    ([2.0] * 4, "does not hold", 0.0),    # 3 GiB x 2 x 1.0737 = 6.44 GB <= 8
-    ([2.5] * 4, "holds", 10.0),           # 8.05 GB > 8: medium, 1000 min x $10/1000 x (2-1)
+@pytest.mark.parametrize(("ratio", "price"), [
+    ([2.0] * 4, 0.0),                     # 3 GiB x 2 x 1.0737 = 6.44 GB <= 8
+    ([2.5] * 4, 10.0),                    # 8.05 GB > 8: medium, 1000 min x $10/1000 x (2-1)
     # p50 ratio 2.3 -> 7.41 GB; p90 2.6 -> 8.38 GB; price per sample 0, 0, 10, 10 -> p50 5
-    ([2.0, 2.0, 2.6, 2.6], "partly", 5.0),
+    ([2.0, 2.0, 2.6, 2.6], 5.0),
 ])
-def test_reproducible_memory_hosted(ratio, verdict, price):
-    """Largest image b: 3 GiB compressed; peak = 3 x ratio x 1.073741824 GB; the small
-    runner (size factor 1) has 8 GB. Price: quota minutes 1000 at $10/1000 = $10/month
-    on the small runner, x (factor needed / 1 - 1)."""
+def test_reproducible_memory_hosted(ratio, price):
+    """Largest image b: 3 GiB compressed; peak >= 3 x ratio x 1.073741824 GB (a lower
+    bound: kaniko's working set comes on top); the small runner (size factor 1) has
+    8 GB. Without a measured peak the estimate cannot overrule the out-of-memory the
+    thread saw: cannot tell, whatever the ratio; the sentence names the measurement and
+    that --reproducible rewrites every layer. Price: quota minutes 1000 at $10/1000 =
+    $10/month on the small runner, x (factor needed / 1 - 1)."""
     sim = {KANIKO: metrics(quota_minutes_used_per_month=1000.0)}
     draws = {"compute.runner_size_factor": np.ones(K),
              "compute.usd_per_1000_minutes": np.full(K, 10.0)}
     c = reproducible_memory_claim(inputs(sim, mode="gitlab-hosted", draws=draws,
                                          uncompressed_ratio=np.array(ratio)))
-    assert c["verdict"] == verdict
+    assert c["verdict"] == "these data cannot tell"
+    assert "peak RSS of one --reproducible kaniko build of b" in words(c)["sentence"]
+    assert "rewrites every layer" in words(c)["sentence"]
     assert c["interval"]["p50"] == pytest.approx(3.0 * np.median(ratio) * GB_PER_GIB)
     assert c["details"]["largest_image"] == "b"
     assert c["details"]["extra_cost"]["p50"] == pytest.approx(price)
+
+
+def test_reproducible_memory_larger_runner_costs_an_oss_project_nothing():
+    """Peak 3 GiB x 2.5 x 1.0737 = 8.05 GB needs the medium runner (factor 2) where
+    the small one (1) runs today. GitLab bills min(size, discount): with the OSS
+    program's 0.5, min(2, 0.5) = min(1, 0.5) = 0.5, so the medium runner costs $0 more
+    (a product would say 1000 x $10/1000 x (1.0/0.5 - 1) = $10); without a discount,
+    $10."""
+    sim = {KANIKO: metrics(quota_minutes_used_per_month=1000.0)}
+    draws = {"compute.runner_size_factor": np.full(K, 3.0),
+             "compute.container_runner_size_factor": np.ones(K),
+             "compute.usd_per_1000_minutes": np.full(K, 10.0)}
+    args = dict(mode="gitlab-hosted", uncompressed_ratio=np.full(K, 2.5))
+    c = reproducible_memory_claim(inputs(sim, draws={**draws, "compute.cost_factor":
+                                                     np.full(K, 0.5)}, **args))
+    assert c["details"]["runner_needed"] == "medium"
+    assert c["details"]["runner_ram_gb"] == 8.0          # the container jobs' runner
+    assert c["details"]["extra_cost"]["p50"] == 0.0
+    c = reproducible_memory_claim(inputs(sim, draws=draws, **args))
+    assert c["details"]["extra_cost"]["p50"] == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize(("peak_gb", "verdict"), [(9.0, "holds"), (6.0, "does not hold")])
+def test_reproducible_memory_decided_by_a_measured_peak(peak_gb, verdict):
+    """A measured peak RSS decides against the small hosted runner's 8 GB: 9 > 8 holds,
+    6 <= 8 does not hold."""
+    sim = {KANIKO: metrics(quota_minutes_used_per_month=1000.0)}
+    draws = {"compute.runner_size_factor": np.ones(K),
+             "compute.usd_per_1000_minutes": np.full(K, 10.0)}
+    c = reproducible_memory_claim(inputs(sim, mode="gitlab-hosted", draws=draws,
+                                         uncompressed_ratio=np.full(K, 2.0),
+                                         reproducible_peak_gb=peak_gb))
+    assert c["verdict"] == verdict and "(measured)" in words(c)["sentence"]
 
 
 def test_reproducible_memory_private_runners_cannot_tell():
     sim = {KANIKO: metrics()}
     c = reproducible_memory_claim(inputs(sim, uncompressed_ratio=np.full(K, 2.0)))
     assert c["verdict"] == "these data cannot tell"
-    assert "small" in c["figure"]
+    assert "small" in words(c)["figure"]
     c = reproducible_memory_claim(inputs(sim, image_compressed_gib={"a": float("nan")}))
     assert c["verdict"] == "these data cannot tell"
 
@@ -349,12 +435,12 @@ def test_reproducible_memory_cites_the_issue_the_thread_cites(mode):
     against = "a small hosted runner" if mode == "private-runners" else "today's runner"
     c = reproducible_memory_claim(inputs(sim, mode=mode, draws=draws,
                                          uncompressed_ratio=np.full(K, 2.0)))
-    assert "kaniko-issue-862" in resolve_citation(c["hinges_on"])[1]
-    assert c["figure"].endswith(f"(8 GB), no larger than {against}."), c["figure"]
-    assert "month more" not in c["figure"]
+    assert "kaniko-issue-862" in resolve_citation(words(c)["hinges_on"])[1]
+    assert words(c)["figure"].endswith(f"(8 GB), no larger than {against}."), words(c)["figure"]
+    assert "month more" not in words(c)["figure"]
     c = reproducible_memory_claim(inputs(sim, mode=mode, draws=draws,
                                          uncompressed_ratio=np.full(K, 2.5)))
-    assert c["figure"].endswith(f"$10/month more than on {against}."), c["figure"]
+    assert words(c)["figure"].endswith(f"$10/month more than on {against}."), words(c)["figure"]
 
 
 # --------------------------------------------------------------------------- run_model
@@ -378,8 +464,12 @@ def test_run_model_claims_hand_worked(sample, fixed_scenario):
     (10,000/year, 2,500/year other spending) lasts 10000/(41.6 + 208.33) = 40.01 months
     under dind, 10000/(200 + 208.33) = 24.49 under no cache: 12/24.49 - 12/40.01 =
     12 * 158.4 / 10000 = 19.008 % more of the yearly budget -> holds.
-    Forks: no reuse -> 100 % from scratch; kaniko 10*2*10 = 200 min, dind
-    10*2*(2 + 0.1*4) = 48 -> 152 more; kaniko's wait is a miss, 10 min."""
+    Forks: a fork's job cannot read upstream's registry (probability 0): kaniko has no
+    cache, 10*2*10 = 200 min; dind reads its own tag, stale after each upstream change
+    for u = min(1, c*O/F) = min(1, 2*2/10) = 0.4 of its builds, s = 0.1 + 0.4 = 0.5:
+    10*2*(2 + 0.5*4) = 80 -> 120 more, verdict "holds"; kaniko's wait is a miss, 10
+    min. One cache source costs the same 120 (a second, the fork's own, would give
+    dind's 80)."""
     from cachecost.model.results import run_model
 
     cal = make_calibration({"a": {}, "b": {"compressed_size_gib": 2.0}})
@@ -391,11 +481,13 @@ def test_run_model_claims_hand_worked(sample, fixed_scenario):
                             "kaniko-single-cache-source", "kaniko-reproducible-memory"]
     assert all(c["verdict"] in VERDICTS for c in r["claims"])
     # quota: dind's day-0 dedup registry 1.25 + 1.25 = 2.5 GiB, no other usage, against
-    # the scenario's 10 GiB: 25% of it -> does not hold
+    # the scenario's 10 GiB: 25% of it -> would not hold if enforced; the scenario bills
+    # no registry storage (billed_above_gib null): moot today
     q = claims["dind-exceeds-quota"]
-    assert q["verdict"] == "does not hold"
+    assert q["verdict"] == "moot today"
+    assert q["details"]["verdict_if_enforced"] == "does not hold"
     assert q["interval"]["p50"] == pytest.approx(2.5)
-    assert "25% of it" in q["sentence"]
+    assert "25% of it" in words(q)["sentence"]
     s = claims["kaniko-doubles-storage"]
     ratios = s["details"]["ratios"]
     d14 = 14 / 30.4375
@@ -406,8 +498,9 @@ def test_run_model_claims_hand_worked(sample, fixed_scenario):
     assert ratios["root-namespace-dedup"]["with_cleanup"]["p50"] == pytest.approx(
         (2.5 + 4.8 * d14) / 2.5)
     assert ratios["per-tag"]["with_cleanup"]["p50"] == pytest.approx((9.4 + 4.8 * d14) / 4)
-    assert s["verdict"] == "partly"
-    assert "keep 1, delete older than 14 days" in s["details"]["cleanup"]
+    assert s["verdict"] == "holds"          # 24x as the patch is written (no cleanup)
+    assert s["details"]["cleanup_policies"]["kaniko"] == {"keep_n": 1, "older_than_days": 14}
+    assert "kaniko: keep 1, delete older than 14 days" in words(s)["figure"]
     comp = claims["no-cache-burns-compute"]
     assert comp["details"]["minutes_multiple"]["p50"] == pytest.approx(2000 / 416)
     assert comp["details"]["project_cash_usd_more"]["p50"] == pytest.approx(158.4)
@@ -415,8 +508,11 @@ def test_run_model_claims_hand_worked(sample, fixed_scenario):
     assert comp["verdict"] == "holds"
     forks = claims["forks-rebuild-from-scratch"]
     assert forks["verdict"] == "holds"
-    assert forks["details"]["fork_minutes_more"]["p50"] == pytest.approx(152.0)
+    assert forks["details"]["fork_minutes_more"]["p50"] == pytest.approx(120.0)
     assert forks["details"]["wait_kaniko_min"]["p50"] == pytest.approx(10.0)
+    assert forks["details"]["hypotheses"]["cannot_read"]["probability"] == 1.0
+    single = claims["kaniko-single-cache-source"]
+    assert single["interval"]["p50"] == pytest.approx(120.0)
     mem = claims["kaniko-reproducible-memory"]
     assert mem["verdict"] == "these data cannot tell"          # private runners
     assert mem["details"]["largest_image"] == "b"
@@ -427,5 +523,6 @@ def test_check_claims_all_ids_and_keys():
     sim = {DIND: metrics(), KANIKO: metrics(), NO_CACHE: metrics()}
     out = check_claims(inputs(sim))
     for c in out:
-        assert {"id", "claim", "verdict", "figure", "interval", "hinges_on"} <= set(c)
+        assert {"id", "claim", "verdict", "interval"} <= set(c)
+        assert set(words(c)) == {"sentence", "figure", "hinges_on"}
         assert c["verdict"] in VERDICTS

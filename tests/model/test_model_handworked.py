@@ -132,18 +132,48 @@ def test_compute_cost_private_runners(one_image, fixed_scenario):
 
 
 def test_fork_minutes_wait_and_quota_share(one_image, fixed_scenario):
-    r = evaluate(one_image, fixed_scenario)
+    """F = 10 fork pipelines, O = 2 owners, d = 0.1, n = 1, c = 2/month; t_hit 2,
+    t_change 6, t_miss 10. A fork's job reads upstream's registry (R = 1): dind
+    2 + 0.1*4 = 2.4 min a build, 24 a month; kaniko (no pull time, n = 1) the same;
+    rebuild-on-change 0.5 + 0.1*5.5 = 1.05 -> 10.5; BuildKit max (change 6 - 0.25*4
+    = 5) 2 + 0.1*3 = 2.3 -> 23. It cannot (R = 0): kaniko has no cache, 10 min a
+    build -> 100; dind reads its own tag, which each upstream change makes stale for
+    a share u = min(1, 2*2/10) = 0.4 of its builds: s = 0.5, 2 + 0.5*4 = 4 -> 40;
+    rebuild-on-change 0.5 + 0.5*5.5 = 3.25 -> 32.5."""
+    r = evaluate(one_image, fixed_scenario, forks__reads_upstream_registry_probability=1)
     assert r["dind-inline-cache"]["fork_compute_minutes_per_month"] == pytest.approx(24.0)
     # one image: E[max] is its expected build, 2 + 0.1*(6 - 2)
     assert r["dind-inline-cache"]["fork_wait_minutes"] == pytest.approx(2.4)
-    assert r["kaniko-cache-repo"]["fork_compute_minutes_per_month"] == pytest.approx(100.0)
-    assert r["kaniko-cache-repo"]["fork_pipeline_feedback_minutes"] == pytest.approx(10.0)
+    assert r["kaniko-cache-repo"]["fork_compute_minutes_per_month"] == pytest.approx(24.0)
     assert r["rebuild-on-change"]["fork_compute_minutes_per_month"] == pytest.approx(10.5)
     assert r["buildkit-registry-cache-max"]["fork_compute_minutes_per_month"] == \
         pytest.approx(23.0)
     # 24 min x 0.008 / 2 owners = 0.096 quota minutes of 400
     assert r["dind-inline-cache"]["fork_quota_share"] == pytest.approx(0.096 / 400)
     assert r["dind-inline-cache"]["fork_compute_cost_usd_per_month"] == 0.0
+    r = evaluate(one_image, fixed_scenario)                     # R = 0
+    assert r["kaniko-cache-repo"]["fork_compute_minutes_per_month"] == pytest.approx(100.0)
+    assert r["kaniko-cache-repo"]["fork_pipeline_feedback_minutes"] == pytest.approx(10.0)
+    assert r["dind-inline-cache"]["fork_compute_minutes_per_month"] == pytest.approx(40.0)
+    assert r["dind-inline-cache"]["fork_wait_minutes"] == pytest.approx(4.0)
+    assert r["rebuild-on-change"]["fork_compute_minutes_per_month"] == pytest.approx(32.5)
+
+
+def test_kaniko_fork_rebuilds_a_changed_image_on_every_pipeline(one_image, fixed_scenario):
+    """R = 1, d = 0.1, n = 3 pipelines carry each change: kaniko cannot push its cache
+    from a fork, so 0.3 of its fork builds rebuild from the changed step: 2 + 0.3*4 =
+    3.2 min, 32 a month; dind only the first: 24. A second cache source (the fork's
+    own) would save kaniko 32 - 24 = 8 min a month; with R = 0 it would save
+    100 - 40 = 60 (scratch against the fork's own cache)."""
+    r = evaluate(one_image, fixed_scenario, forks__reads_upstream_registry_probability=1,
+                 forks__pipelines_per_image_change=3)
+    kaniko = r["kaniko-cache-repo"]
+    assert kaniko["fork_compute_minutes_per_month"] == pytest.approx(32.0)
+    assert r["dind-inline-cache"]["fork_compute_minutes_per_month"] == pytest.approx(24.0)
+    assert kaniko["fork_single_cache_source_minutes_per_month"] == pytest.approx(8.0)
+    r0 = evaluate(one_image, fixed_scenario, forks__pipelines_per_image_change=3)
+    assert r0["kaniko-cache-repo"]["fork_single_cache_source_minutes_per_month"] == \
+        pytest.approx(60.0)
 
 
 def test_fork_wait_is_the_expected_slowest_job(fixed_scenario):
@@ -152,7 +182,7 @@ def test_fork_wait_is_the_expected_slowest_job(fixed_scenario):
     E[max] = 2.43 + 0.36 + 0.6 = 3.39, above the slowest expectation max(2.4, 3.1)."""
     cal = make_calibration({"a": {"cached_build_min": 2.0, "change_build_min": 6.0},
                             "b": {"cached_build_min": 3.0, "change_build_min": 4.0}})
-    r = evaluate(cal, fixed_scenario)
+    r = evaluate(cal, fixed_scenario, forks__reads_upstream_registry_probability=1)
     assert r["dind-inline-cache"]["fork_wait_minutes"] == pytest.approx(3.39)
     assert r["no-cache"]["fork_wait_minutes"] == pytest.approx(10.0)
 

@@ -1,4 +1,4 @@
-"""Joining the simulation's chunks (``simulate._merge_chunks``): every figure is exactly the
+"""Joining the simulation's chunks (``chunks.merge_chunks``): every figure is exactly the
 concatenation of its chunks, while arrays stay shared only as long as every chunk
 agrees, and one value or one repeated column stays a broadcast."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cachecost.model.simulate import _merge_chunks
+from cachecost.model.chunks import merge_chunks
 
 
 def _parts():
@@ -31,7 +31,7 @@ def test_join_matches_concatenation():
     """Hand check: b = [1, 2, 3, 4, 6], zero = [0, 0, 0, 0, 5]; col's first 3 rows
     repeat 1, 2, 3 across its 4 columns. a, b and zero are rows of one block."""
     chunk1, chunk2 = _parts()
-    out = _merge_chunks([chunk1, chunk2])["s"]
+    out = merge_chunks([chunk1, chunk2])["s"]
     for key in chunk1["s"]:
         expected = np.concatenate([np.broadcast_to(chunk1["s"][key], chunk1["s"][key].shape),
                                    chunk2["s"][key]])
@@ -52,7 +52,7 @@ def test_join_keeps_a_repeated_column_and_a_constant_as_views():
     (K,) column; a constant stays a broadcast of its value."""
     col = np.broadcast_to(np.array([1.0, 2.0])[:, None], (2, 3))
     parts = [{"s": {"col": col, "k": np.full(2, 3.0)}} for _ in range(2)]
-    out = _merge_chunks(parts)["s"]
+    out = merge_chunks(parts)["s"]
     assert out["col"].strides[1] == 0
     np.testing.assert_array_equal(out["col"][:, 0], [1, 2, 1, 2])
     assert out["k"].strides == (0,) and float(out["k"][0]) == 3.0

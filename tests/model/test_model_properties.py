@@ -68,13 +68,15 @@ def test_higher_storage_price_never_lowers_storage_cost(fixed_scenario_session, 
 
 @COMMON
 @given(cal=images(), changes=st.floats(0.0, 5.0), check=st.floats(0.0, 5.0),
-       refresh=st.floats(0.0, 30.0), fork_share=share)
+       refresh=st.floats(0.0, 30.0), reads=st.sampled_from([0.0, 1.0]),
+       carried=st.floats(1.0, 20.0))
 def test_no_cache_compute_is_never_below_a_cached_strategy(fixed_scenario_session, cal, changes,
-                                                           check, refresh, fork_share):
+                                                           check, refresh, reads, carried):
     r = evaluate(cal, fixed_scenario_session, workload__image_changes_factor=changes,
                  assumptions__rebuild_check_minutes=check,
                  workload__scheduled_refresh_per_month=refresh,
-                 assumptions__kaniko_fork_cache_reuse_share=fork_share)
+                 forks__reads_upstream_registry_probability=reads,
+                 forks__pipelines_per_image_change=carried)
     worst = r["no-cache"]
     for name in STRATEGY_NAMES:
         for metric in ("compute_minutes_per_month", "fork_compute_minutes_per_month"):

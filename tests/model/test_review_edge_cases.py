@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from cachecost.model.chunks import merge_chunks
 from cachecost.model.decide import sort_tornado
 from cachecost.model.registry import (
     months_to_reach,
@@ -22,7 +23,7 @@ from cachecost.model.registry import (
 )
 from cachecost.model.results import draw_inputs
 from cachecost.model.scenario import load_scenario
-from cachecost.model.simulate import _merge_chunks, make_static, simulate, uncertain_inputs
+from cachecost.model.simulate import make_static, simulate, uncertain_inputs
 from cachecost.model.strategies import (
     DAYS_PER_MONTH,
     NEVER_MONTHS,
@@ -304,7 +305,7 @@ def test_merge_chunks_mixed_kinds_match_concatenation():
                   "nan": np.full(k, np.nan), "inf": np.full(k, np.inf),
                   "shared": shared[i], "copy": shared[i].copy()},
             "y": {"shared": shared[i], "series": rng.normal(size=(k, m))}})
-    out = _merge_chunks(parts)
+    out = merge_chunks(parts)
     for name, figures in out.items():
         for key, merged in figures.items():
             want = np.concatenate([p[name][key] for p in parts])

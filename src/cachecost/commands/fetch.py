@@ -4,6 +4,7 @@ registry sizes) into a dataset that `cachecost data` and the notebooks read.
     export GITLAB_TOKEN=...            # a token with scope read_api; never a CLI value
     cachecost fetch --url https://gitlab.com --project qemu-project/qemu --since 2025-09-01
     cachecost fetch --gitlab-config gitlab.com --project qemu-project/qemu
+    cachecost fetch --url https://gitlab.freedesktop.org --group mesa --include-subgroups
 
 Run it again to add what changed since (incremental); an interrupted run is
 resumed by running the same command. The token comes from GITLAB_TOKEN /
@@ -17,7 +18,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cachecost.collect.fetch import run_fetch
+from cachecost.collect.fetch import FetchOptions, parse_since, run_fetch
+from cachecost.collect.group import run_group_fetch
 from cachecost.commands import registry_scan
 from cachecost.config import RAW_DATA_DIR, check_output_dir
 from cachecost.errors import CachecostError
@@ -29,8 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``cachecost fetch``."""
     parser.add_argument("--url", help="GitLab instance, e.g. https://gitlab.com "
                         "(default: CI_SERVER_URL, or the --gitlab-config section's url)")
-    parser.add_argument("--project", required=True, metavar="GROUP/PROJECT",
+    parser.add_argument("--project", metavar="GROUP/PROJECT",
                         help="project path, e.g. qemu-project/qemu")
+    parser.add_argument("--group", metavar="GROUP",
+                        help="instead of --project: every project of this group that builds "
+                        "container images, one dataset each under --data (docs/group.md)")
+    parser.add_argument("--include-subgroups", action="store_true",
+                        help="with --group: the subgroups' projects too")
     parser.add_argument("--since", metavar="YYYY-MM-DD",
                         help="first run only: fetch pipelines and jobs from this date on")
     parser.add_argument("--data", metavar="DIR",
@@ -56,6 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fetch, then print the one-paragraph summary."""
+    if (args.project is None) == (args.group is None):
+        raise CachecostError("give one of --project GROUP/PROJECT or --group GROUP")
+    if args.group is not None:
+        if args.registry_layers:
+            raise CachecostError("--registry-layers applies to one --project; scan a group's "
+                                 "projects one by one with cachecost registry-scan")
+        return _run_group(args)
     # before any request: a fetch that cannot save would crawl everything for nothing
     if args.data:
         check_output_dir(args.data, "--data")
@@ -84,4 +98,21 @@ def run(args: argparse.Namespace) -> int:
                      f"--data {result.data_dir}" + (f" --url {args.url}" if args.url else ""))
             raise CachecostError(f"fetched into {result.data_dir}, but the registry scan "
                                  f"failed: {exc} (scan again alone: {again})") from None
+    return 0
+
+
+def _run_group(args: argparse.Namespace) -> int:
+    """``--group``: detect and fetch every image-building project (cachecost.collect.group)."""
+    check_output_dir(args.data or RAW_DATA_DIR, "--data" if args.data else "data directory")
+    options = FetchOptions(since=parse_since(args.since), logs_per_image=args.logs_per_image,
+                           mapping_file=args.mapping, workers=args.workers,
+                           pipeline_durations="details" if args.pipeline_details else "jobs")
+    result = run_group_fetch(args.url, args.group, data_dir=args.data,
+                             gitlab_config=args.gitlab_config,
+                             include_subgroups=args.include_subgroups, options=options,
+                             show_progress=not args.quiet and sys.stderr.isatty())
+    for scan in result.failed():
+        print(f"warning: {scan.project_path}: not fetched ({scan.error})", file=sys.stderr)
+    if not args.quiet:
+        print(result.summary())
     return 0

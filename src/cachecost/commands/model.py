@@ -17,8 +17,10 @@ from typing import Any
 
 from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
+from cachecost.model.results import DEFAULT_SAMPLES, run_model
 from cachecost.model.scenario import DEFAULT_SCENARIO_PATH, KEYS, describe_value, load_scenario
-from cachecost.model.simulate import DEFAULT_SAMPLES, run_model
+from cachecost.report.answers import claims_text_lines
+from cachecost.report.flips import flip_sentences, tie_note, weighs_sentence
 from cachecost.textfmt import format_number, format_signed_usd, format_usd
 
 HELP = "model what each caching strategy costs (compute, storage, money) with uncertainty"
@@ -72,10 +74,12 @@ def _recommendation_lines(results: dict[str, Any]) -> list[str]:
     lines = ["", f"cheapest: {rec['winner']}; next: {rec['runner_up']} "
                  f"(+{format_usd(rec['saving_usd_per_month'])}/month expected, winner cheaper in "
                  f"{rec['share_of_samples_winner_cheaper']:.0%} of samples)"]
-    if rec.get("weighs_text"):
-        lines.append(rec["weighs_text"])
+    lines.append(weighs_sentence(rec.get("weighs") or []))
+    lines += tie_note(results)
+    flips, context = flip_sentences(results)     # the same sentences as summary.txt
     lines.append("what would flip it:")
-    lines += [f"  - {s}" for s in rec["flip"]]
+    lines += [f"  - {s}" for s in flips] or ["  - Nothing within the ranges modelled flips it."]
+    lines += [f"  {s}" for s in context]
     # an input whose p10 and p90 give the same cost moves nothing: not listed
     top = [t for t in results["tornado"] if t["strategy"] == rec["runner_up"]
            and format_usd(t["delta_low_usd_per_month"])
@@ -148,7 +152,9 @@ def format_text(results: dict[str, Any]) -> str:
         lines.append(f"  total {format_usd(s['total_cost_usd_per_month']['p50'])}/month "
                      f"(p10-p90 {_spread(s['total_cost_usd_per_month'])}), "
                      f"{format_usd(s['delta_vs_baseline_usd_per_month']['p50'])} vs baseline")
-    return "\n".join(lines + _recommendation_lines(results))
+    claims = ["", "the thread's claims (the same words as summary.txt):",
+              *claims_text_lines(results, 100)]
+    return "\n".join(lines + _recommendation_lines(results) + claims)
 
 
 def format_explain(scenario: Any) -> str:

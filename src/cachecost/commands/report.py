@@ -4,6 +4,7 @@
     cachecost report --scenario scenarios/x.yaml --data data/raw/gitlab.com/qemu-project/qemu
     cachecost report --standalone --out public --base-url https://me.gitlab.io/cachecost
     cachecost report --fetch --url https://gitlab.com --project qemu-project/qemu
+    cachecost report --group data/raw/demo-group --out reports/group   # docs/group.md
 
 Writes OUT/index.html (scenarios side by side), OUT/<scenario>/<notebook>.html with
 the executed .ipynb beside it, summary.txt (a plain-text mailing-list reply),
@@ -56,6 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", "--parameter", metavar="NAME=VALUE", action="append", default=[],
                         help="extra notebook parameter (YAML value; must be declared "
                              "in every report notebook's parameters cell)")
+    parser.add_argument("--group", metavar="DIR", type=Path,
+                        help="a folder of cachecost fetch --group: one index over every "
+                             "project, sorted by what a change saves (one --scenario at most; "
+                             "default --out: reports/group/<DIR name>/)")
     fetch = parser.add_argument_group("fetch first (runs notebooks/00-fetch-gitlab.ipynb)")
     fetch.add_argument("--fetch", action="store_true", help="fetch CI history before building")
     fetch.add_argument("--url", metavar="URL", help="GitLab instance, e.g. https://gitlab.com")
@@ -124,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
             check_output_dir(RAW_DATA_DIR, "data directory")
     elif args.url or args.project or args.since:
         raise CachecostError("--url, --project and --since only apply with --fetch")
+    if args.group is not None:
+        return _build_group(args)
     from cachecost.report.outdir import check_site_dir, sweep_debris
 
     if args.out is None:
@@ -177,6 +184,28 @@ def _build(args: argparse.Namespace, build_report, fetch_params: dict | None) ->
             done += f"; unchanged: {', '.join(build.skipped)}"
     else:
         done = "nothing changed (--force rebuilds)"
+    print(f"cachecost: {done} in {build.elapsed_s:.1f} s", file=sys.stderr)
+    print(build.index_path.resolve())
+    return 0
+
+
+def _build_group(args: argparse.Namespace) -> int:
+    """``--group DIR``: the group index, summary and results (cachecost.group.report).
+
+    Without ``--out``, the site goes to ``reports/group/<DIR's name>/``, beside (not over)
+    the per-scenario site in ``reports/``.
+    """
+    from cachecost.group.report import build_group_report
+
+    if args.fetch or args.data or len(args.scenario or []) > 1:
+        raise CachecostError("--group takes no --fetch or --data, and one --scenario at most")
+    target = args.out if args.out is not None else REPORTS_DIR / "group" / args.group.name
+    out = check_output_dir(target, "--out")
+    with removed_on_failure(out), out_dir_lock(out, wait=not args.no_wait):
+        build = build_group_report(args.group, out, force=args.force, jobs=args.jobs,
+                                   scenario_path=(args.scenario or [None])[0])
+    done = "nothing changed (--force rebuilds)" if build.is_noop else \
+        f"built the group index over {len(build.rows)} projects"
     print(f"cachecost: {done} in {build.elapsed_s:.1f} s", file=sys.stderr)
     print(build.index_path.resolve())
     return 0

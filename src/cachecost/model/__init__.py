@@ -9,7 +9,10 @@
 * :mod:`.money`          the kinds of money: project cash, shadow, fork owners' cash
 * :mod:`.registry`       registry GiB over time, steady state, months to quota
 * :mod:`.simulate`       the Monte Carlo core (per-sample arrays per strategy)
-* :mod:`.decide`         tornado, break-even, the recommendation from paired costs
+* :mod:`.decide`         the recommendation from paired costs, the tornado's order
+* :mod:`.flips`          break-evens and tornado swings in the decision's own Monte Carlo
+* :mod:`.claims`         the thread's claims (:mod:`.claims_base`, :mod:`.claims_registry`,
+                         :mod:`.claims_memory`)
 * :mod:`.results`        run_model: the results document
 
     from cachecost.dataset import load_dataset

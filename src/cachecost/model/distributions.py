@@ -84,6 +84,19 @@ class Distribution:
         """The p50."""
         return self.quantile(0.5)
 
+    @property
+    def mean(self) -> float:
+        """The expected value: fixed X; uniform (A + B)/2; triangular (A + M + B)/3;
+        lognormal exp(mu + sigma^2/2) (mu, sigma from p10 and p90), e.g. p10 0.5,
+        p90 2: median 1, mean 1.157."""
+        p = self.params
+        if self.kind == "fixed":
+            return float(p[0])
+        if self.kind in ("uniform", "triangular"):
+            return float(sum(p) / len(p))
+        mu, sigma = self._lognormal_mu_sigma()
+        return float(math.exp(mu + 0.5 * sigma * sigma))
+
     def describe(self) -> str:
         """Return a short human form, e.g. ``triangular(20, 60, 200)``."""
         args = ", ".join(f"{x:g}" for x in self.params)

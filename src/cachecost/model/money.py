@@ -15,11 +15,13 @@ Contributors' waiting time is kept in minutes (:mod:`cachecost.model.wait`).
 
 Formulas (sources in ``docs/model.md`` §2)::
 
+    billed factor     f = min(runner size factor, discount factor)    (no discount: the size)
     private runners   cost = M_up * usd_per_runner_minute
-    gitlab-hosted     q = M_up * cost_factor * size;  q_o = other minutes * cost_factor * size
+    gitlab-hosted     q = M_up * f_containers;  q_o = other minutes * f_other
                       cost = (max(0, q + q_o - quota) - max(0, q_o - quota)) * usd_per_1000 / 1000
-    forks             q_f = M_fork * fork_factor / owners
-                      cost = owners * max(0, q_f - fork_quota) * usd_per_1000 / 1000
+    forks             q_f = M_fork * f_fork / owners;  q_fo = other fork CI minutes * f_fork / owners
+                      cost = owners * (max(0, q_f + q_fo - quota) - max(0, q_fo - quota))
+                             * usd_per_1000 / 1000
     storage packs     packs = ceil(max(0, P + O - A) / 10) - ceil(max(0, O - A) / 10)
                       cash  = packs * usd_per_10gib_year / 12        (annual packs, not prorated)
     shadow            P * usd_per_10gib_year / 120                   (GiB-month at the rate)
@@ -27,9 +29,37 @@ Formulas (sources in ``docs/model.md`` §2)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from cachecost.model.strategies import Arr
+
+#: GitLab's discounts by kind (ee/lib/gitlab/ci/minutes/cost_factor.rb:
+#: PUBLIC_OPEN_SOURCE_PLAN, OPEN_SOURCE_CONTRIBUTION; gitlab-org/gitlab issues 351933 and
+#: 352830, 2022; doc/ci/pipelines/compute_minutes.md 2025).
+DISCOUNT_KINDS: dict[str, float] = {"oss-program": 0.5, "public-fork-of-oss-program": 0.008}
+
+
+def billed_cost_factor(runner_size_factor: Arr, discount_factor: Arr | None) -> np.ndarray:
+    """The cost factor GitLab bills a job at: the lower of the runner's size factor and
+    the project's discount (``cost_factor.rb`` ``apply_discount``: "Exceptions to the
+    cost per runner are designed to be discounts so take the lowest value",
+    ``cost_factors.min``); no discount (None): the size factor.
+
+    Example: an OSS-program project (0.5) on a large runner (3): min(3, 0.5) = 0.5, the
+    same as on a small one (min(1, 0.5)); a public fork of it (0.008) on a medium
+    runner (2): 0.008. A product would bill 1.5 and 0.016."""
+    size = np.asarray(runner_size_factor, dtype=float)
+    return size if discount_factor is None else np.minimum(size, discount_factor)
+
+
+def discount_kind(discount_factor: float | None) -> str:
+    """The discount a factor is (:data:`DISCOUNT_KINDS`), ``"none"``, or ``"custom"``."""
+    if discount_factor is None:
+        return "none"
+    return next((k for k, v in DISCOUNT_KINDS.items() if v == discount_factor), "custom")
+
 
 #: GitLab sells storage in 10 GiB packs for a year (gitlab commit 980d1376, 2022;
 #: subscriptions/gitlab_com/_index.md 2025: they renew yearly).
@@ -48,11 +78,17 @@ def hosted_overage_usd(quota_used: np.ndarray, other_quota_used: Arr, quota: flo
 
 
 def fork_owner_cost_usd(per_owner_quota_minutes: np.ndarray, owners: Arr,
-                        fork_quota: float | None, usd_per_1000: Arr) -> np.ndarray:
-    """What fork owners pay together: each owner's minutes over their own quota.
-    Example: 2 owners using 500 quota minutes each of 400: 2 * 100 * $10/1000 = $2."""
-    over = (np.maximum(0.0, per_owner_quota_minutes - fork_quota) if fork_quota
-            else per_owner_quota_minutes)
+                        fork_quota: float | None, usd_per_1000: Arr,
+                        per_owner_other: Arr = 0.0) -> np.ndarray:
+    """What fork owners pay together for container builds: each owner's minutes over
+    their own quota, after their other CI minutes (``per_owner_other`` quota minutes)
+    have drawn on it first (the marginal bill, like :func:`hosted_overage_usd`).
+    Example: 2 owners using 500 container quota minutes each of 400: 2 * 100 * $10/1000
+    = $2; with 300 other quota minutes each, 2 * (400 - 0) * $10/1000 = $8.
+    No free quota (None or 0): every minute is billed."""
+    fork_quota = fork_quota or 0.0
+    over = (np.maximum(0.0, per_owner_quota_minutes + per_owner_other - fork_quota)
+            - np.maximum(0.0, np.subtract(per_owner_other, fork_quota)))
     return np.asarray(np.multiply(owners, over) * np.asarray(usd_per_1000) / 1000.0)
 
 
@@ -77,3 +113,41 @@ def storage_cash_usd(packs: np.ndarray, usd_per_10gib_year: Arr) -> np.ndarray:
 def shadow_storage_usd(peak_gib: np.ndarray, usd_per_10gib_year: Arr) -> np.ndarray:
     """The shadow price per month: ``GiB * rate / 120`` (a rate per GiB-month)."""
     return np.asarray(peak_gib * np.asarray(usd_per_10gib_year) / (PACK_GIB * PACK_MONTHS))
+
+
+def _p50(value: object) -> float | None:
+    """A parsed input at its p50 (a Distribution's median, a number as is, None)."""
+    if value is None:
+        return None
+    median = getattr(value, "median", value)
+    return float(median)  # type: ignore[arg-type]
+
+
+def billing_classes(value: Callable[[str], object], mode: str) -> list[dict[str, object]]:
+    """Per job class (container builds, other CI, forks), what GitLab bills at the
+    inputs' p50: ``{job_class, runner_size_factor, discount_kind, discount_factor,
+    billed_factor, rule}`` (upstream classes only on GitLab-hosted runners; ``value``
+    reads a scenario input by dotted name). The rule and its source: ``cost_factor.rb``
+    ``apply_discount``, the lower of the two."""
+    rows: list[tuple[str, str, str]] = [("forks", "forks.runner_size_factor",
+                                         "forks.cost_factor")]
+    if mode == "gitlab-hosted":
+        container = ("compute.container_runner_size_factor"
+                     if value("compute.container_runner_size_factor") is not None
+                     else "compute.runner_size_factor")
+        rows = [("container builds", container, "compute.cost_factor"),
+                ("other CI", "compute.runner_size_factor", "compute.cost_factor"), *rows]
+    out: list[dict[str, object]] = []
+    for job_class, size_key, discount_key in rows:
+        size, discount = _p50(value(size_key)), _p50(value(discount_key))
+        out.append({"job_class": job_class, "runner_size_factor": size,
+                    "discount_kind": discount_kind(discount), "discount_factor": discount,
+                    "billed_factor": float(billed_cost_factor(size or 0.0, discount)),
+                    "rule": BILLING_RULE})
+    return out
+
+
+#: The rule and its source, for the results' ``billing`` rows.
+BILLING_RULE = ("min(runner size factor, discount factor): GitLab "
+                "ee/lib/gitlab/ci/minutes/cost_factor.rb apply_discount (2022-; "
+                "doc/ci/pipelines/compute_minutes.md 2025)")

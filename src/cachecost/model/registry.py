@@ -8,9 +8,9 @@ kept up to a cleanup policy's cap (:func:`cachecost.model.strategies.stale_cap_m
     G_steady = sum_i steady_i + stale_i * c_i * cap_i          (every cap finite)
     growth   = sum_{i: no cap} stale_i * c_i                    GiB/month without end
 
-A strategy priced at its steady state pays for ``G_steady``; where nothing caps
-the growth, the pack year's peak ``G(12)`` is priced and the growth is reported
-as a risk (months to quota), not averaged into a monthly cost.
+Every strategy is priced along its path: ``G(12)``, the GiB held at the end of the
+pack year (:func:`priced_path`); the steady state and the months to reach it are
+reported beside it, and growth no cleanup caps as a risk (months to quota).
 """
 
 from __future__ import annotations
@@ -62,28 +62,66 @@ def stale_growth(stale_rate: Arr, caps: np.ndarray | None, months: np.ndarray, k
     return grown.T
 
 
-def peak_and_growth(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray | None,
-                    k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return (the GiB to price, the unbounded growth in GiB/month), shapes (K,).
+def priced_path(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray | None, k: int,
+                months: float = PACK_MONTHS) -> dict[str, np.ndarray]:
+    """The registry along the path a strategy's cleanup really takes, shapes (K,):
 
-    Example: steady 1.25 GiB, 2 changes/month of 0.8 GiB each, cap 14 days
-    (0.46 months): 1.25 + 1.6 * 0.46 = 1.986 GiB, growth 0. Without a cap: the
-    pack year's peak 1.25 + 1.6 * 12 = 20.45 GiB, growth 1.6 GiB/month.
+    * ``priced``: ``G(months)``, the GiB held at the end of the months priced (the pack
+      year: GitLab sells annual packs bought for the year's peak, and G only grows);
+      a cleanup caps each image at ``min(months, cap_i)``, so it never prices more
+      than no cleanup (``min(m, cap) <= m``), and a keep_n state reached only after
+      years is not today's price;
+    * ``steady``: ``G(inf) = steady + sum_i r_i*cap_i``, inf where a growing image has
+      no cap; ``months_to_steady``: the last cap of a growing image (0 when nothing
+      grows, inf when something grows for ever);
+    * ``growth``: GiB/month no cleanup ever stops (a risk: months to quota).
+
+    Example: steady 1.25 GiB, 2 changes/month of 0.8 GiB each (1.6 GiB/month): with a
+    14-day cap (0.46 months) priced = steady = 1.25 + 1.6*0.46 = 1.986 GiB, reached
+    after 0.46 months; with keep 5 of 1 tag a change at 0.1 changes a month (cap 50
+    months, rate 0.08): priced 1.25 + 0.08*12 = 2.21, steady 1.25 + 0.08*50 = 5.25 GiB
+    after 50 months; no cleanup: priced 1.25 + 1.6*12 = 20.45, growth 1.6 GiB/month.
     """
-    steady = np.broadcast_to(np.asarray(steady, dtype=float), (k,))
+    steady = np.asarray(np.broadcast_to(np.asarray(steady, dtype=float), (k,)))
+    zero = np.zeros(k)
     if stale_rate is None:
-        return np.asarray(steady), np.zeros(k)
-    if caps is None:
-        caps = np.full(np.shape(stale_rate), NEVER_MONTHS)
-    unbounded = caps >= NEVER_MONTHS / 2
-    if not unbounded.any():         # every stale set is capped: nothing grows for ever
-        peak = steady + np.sum(np.multiply(stale_rate, caps), axis=0)
-        return np.asarray(np.broadcast_to(peak, (k,))), np.zeros(k)
-    held = np.where(unbounded, PACK_MONTHS, caps)
-    peak = steady + np.sum(np.multiply(stale_rate, held), axis=0)
-    growth = np.sum(np.where(unbounded, stale_rate, 0.0), axis=0)
-    return (np.asarray(np.broadcast_to(peak, (k,))),
-            np.asarray(np.broadcast_to(growth, (k,))))
+        return {"priced": steady, "steady": steady, "months_to_steady": zero,
+                "growth": zero}
+    rate = np.asarray(stale_rate, dtype=float)
+    if caps is None or np.size(caps) == 1 or not any(np.asarray(caps).strides):
+        cap = NEVER_MONTHS if caps is None else float(np.asarray(caps).flat[0])   # one cap
+        return _one_cap_path(steady, np.broadcast_to(np.sum(rate, axis=0), (k,)), cap, months)
+    grows = rate > 0
+    unbounded = (np.asarray(caps) >= NEVER_MONTHS / 2) & grows
+    priced = steady + np.broadcast_to(image_dot(rate, np.minimum(caps, months)), (k,))
+    if not unbounded.any():         # every growing image is capped (the usual case)
+        final = steady + np.broadcast_to(image_dot(rate, np.where(grows, caps, 0.0)), (k,))
+        last = np.broadcast_to(np.max(np.where(grows, caps, 0.0), axis=0), (k,))
+        return {"priced": np.asarray(priced), "steady": np.asarray(final),
+                "months_to_steady": np.asarray(last, dtype=float), "growth": zero}
+    growth = np.broadcast_to(np.sum(np.where(unbounded, rate, 0.0), axis=0), (k,))
+    forever = np.broadcast_to(np.any(unbounded, axis=0), (k,))
+    capped = np.where(unbounded | ~grows, 0.0, caps)
+    final = steady + np.broadcast_to(image_dot(rate, capped), (k,))
+    last = np.broadcast_to(np.max(capped, axis=0), (k,))
+    return {"priced": np.asarray(priced),
+            "steady": np.where(forever, np.inf, final),
+            "months_to_steady": np.where(forever, np.inf, last),
+            "growth": np.asarray(growth, dtype=float)}
+
+
+def _one_cap_path(steady: np.ndarray, rate_sum: np.ndarray, cap: float, months: float
+                  ) -> dict[str, np.ndarray]:
+    """:func:`priced_path` when every image has the same cap (the age rule, or none):
+    only the per-sample sum of the rates is needed."""
+    grows = rate_sum > 0
+    if cap >= NEVER_MONTHS / 2:
+        return {"priced": steady + rate_sum * months,
+                "steady": np.where(grows, np.inf, steady),
+                "months_to_steady": np.where(grows, np.inf, 0.0),
+                "growth": np.asarray(rate_sum, dtype=float)}
+    return {"priced": steady + rate_sum * min(cap, months), "steady": steady + rate_sum * cap,
+            "months_to_steady": np.where(grows, cap, 0.0), "growth": np.zeros(len(steady))}
 
 
 def months_to_reach(level0: np.ndarray, slopes: np.ndarray, caps: np.ndarray | None,
@@ -132,3 +170,10 @@ def _months_to_reach_rows(level0: np.ndarray, slopes: np.ndarray, caps: np.ndarr
     m = np.where(has, m, np.inf)
     m = np.where(level0 >= target, 0.0, m)
     return np.asarray(np.where(m >= NEVER_MONTHS / 2, np.inf, m))
+
+
+def peak_and_growth(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray | None,
+                    k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the priced GiB, the unbounded growth in GiB/month) of :func:`priced_path`."""
+    path = priced_path(steady, stale_rate, caps, k)
+    return path["priced"], path["growth"]

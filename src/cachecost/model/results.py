@@ -21,23 +21,17 @@ from cachecost.dataset.io import Dataset
 from cachecost.model.calibrate import Calibration, calibrate
 from cachecost.model.claims import thread_results
 from cachecost.model.decide import (
-    Swung,
-    _break_even_inputs,
-    _cleanup_sentence,
-    _flip_sentences,
-    _tie_note,
-    _tornado,
-    _unit,
-    break_even_grid,
+    break_even_inputs,
     choose,
+    cleanup_what_if,
     paired_decision,
     resolution,
-    solve_break_even,
-    swing_sim,
-    weighs_sentence,
+    sort_tornado,
 )
 from cachecost.model.distributions import Distribution
+from cachecost.model.flips import BreakEven, Run, break_evens, tornado
 from cachecost.model.measured import registry_today, with_measured_inputs
+from cachecost.model.money import billing_classes
 from cachecost.model.quantile import percentiles
 from cachecost.model.scenario import KEYS, Scenario, describe_value
 from cachecost.model.simulate import (
@@ -53,7 +47,8 @@ from cachecost.model.uncertainty import build_bank, draw_replicates
 DEFAULT_SAMPLES = 20_000
 QUANTILES = (10, 50, 90)
 #: Inputs that are a probability of a yes/no fact: each sample draws the outcome.
-BERNOULLI_INPUTS = ("assumptions.kaniko_layer_digest_shared_probability",)
+BERNOULLI_INPUTS = tuple(f"{section}.{key}" for section, keys in KEYS.items()
+                         for key, spec in keys.items() if spec.unit == "probability")
 
 _SUMMARIZED = (
     "compute_minutes_per_month", "fork_compute_minutes_per_month",
@@ -64,6 +59,8 @@ _SUMMARIZED = (
     "project_cash_usd_per_month", "storage_cash_usd_per_month", "storage_packs",
     "shadow_storage_usd_per_month", "fork_owners_cash_usd_per_month",
     "registry_steady_gib", "registry_growth_gib_per_month",
+    "registry_priced_gib", "months_to_registry_steady",
+    "fork_single_cache_source_minutes_per_month",
 )
 
 def _clean(x: float) -> float | None:
@@ -230,7 +227,7 @@ def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: s
     delta = s["total_cost_usd_per_month"] - base_total
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.where(base_total != 0, 100.0 * delta / base_total, np.nan)
-    q = {key: summarize(s[key]) for key in _SUMMARIZED}
+    q = {key: summarize(s[key]) for key in _SUMMARIZED if key in s}
     growth = q["registry_growth_gib_per_month"]
     return {
         "title": strat.title, "description": strat.description,
@@ -295,47 +292,42 @@ def _storage_over_horizon(st: Static, sim: dict[str, dict[str, np.ndarray]],
     }
 
 
-def _recommendation(st: Static, dists: dict[str, Distribution],
-                    sim: dict[str, dict[str, np.ndarray]], what_if: dict, swung: Swung
-                    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The winner from expected paired costs, what would flip it, and the break-evens."""
+def _recommendation(run: Run, what_if: dict
+                    ) -> tuple[dict[str, Any], list[BreakEven], list[BreakEven]]:
+    """The winner from expected paired costs, and the break-evens (:mod:`.flips`):
+    where expected costs cross, and where the recommendation itself flips at the
+    status-quo margin."""
+    st, sim = run.st, run.sim
     sc = st.scenario
     baseline = sc.baseline
     winner, order, is_status_quo_kept, ties, runner_up = choose(sim, st.names, baseline)
     pairs = [(baseline, n) for n in st.names if n != baseline]
     if baseline not in (winner, runner_up) and len(order) > 1:
         pairs.append((winner, runner_up))
-    grids = {inp: break_even_grid(st, dists, inp) for inp in _break_even_inputs(sc)}
-    break_even = [{"strategy_a": a, "strategy_b": b, "input": inp, "unit": _unit(inp),
-                   "value": solve_break_even(st, dists, a, b, inp, grids[inp]),
-                   "current": dists[inp].median}
-                  for a, b in pairs for inp in grids]
+    challenger = runner_up if winner == baseline else winner
+    margin_pairs = [(baseline, challenger)] if challenger != baseline else []
+    inputs = [n for n in break_even_inputs(sc) if n in run.dists]
+    rows = break_evens(run, pairs, inputs, margin_pairs)
     win_total = sim[winner]["total_cost_usd_per_month"]
     base_total = sim[baseline]["total_cost_usd_per_month"]
     paired = sim[runner_up]["total_cost_usd_per_month"] - win_total
     share_cheaper = float(np.mean(paired < 0))
     base_mean = float(np.mean(base_total))
-    accounting = sc.value("storage.accounting")
     recommendation = {
         "winner": winner, "runner_up": runner_up,
         "saving_usd_per_month": float(np.mean(paired)),
         "is_status_quo_kept": bool(is_status_quo_kept),
         "saving_vs_baseline_usd_per_month": float(np.mean(base_total - win_total)),
         "share_of_samples_winner_cheaper": 1.0 - share_cheaper,
+        "status_quo_margin_usd_per_month": resolution(base_mean),
+        "winner_cost_usd_per_month": float(np.mean(win_total)),
         "decided_on": "expected (mean) cost over the paired Monte Carlo samples",
         "weighs": list(st.weighs),
-        "weighs_text": weighs_sentence(st.weighs),
         "ties": ties,
-        "flip": _tie_note(winner, runner_up, float(np.mean(paired)),
-                          float(np.mean(win_total)), is_status_quo_kept)
-        + _flip_sentences(swung, winner, runner_up, break_even, share_cheaper,
-                          resolution(base_mean) if is_status_quo_kept else 0.0)
-        + _cleanup_sentence(sc, what_if, winner)
-        + [f"{n} costs the same as {winner} in every sample under this scenario's "
-           f"{accounting} accounting; they differ in what the table's other columns show."
-           for n in ties],
+        "cleanup_what_if": cleanup_what_if(sc, what_if, winner),
     }
-    return recommendation, break_even
+    return (recommendation, [r for r in rows if r["kind"] == "costs cross"],
+            [r for r in rows if r["kind"] != "costs cross"])
 
 
 def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPLES,
@@ -363,9 +355,8 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
                   for name in st.names}
     storage_over_horizon = _storage_over_horizon(st, sim, dists)
     what_if = storage_over_horizon.pop("_what_if_sim")
-    point_st = make_static(cal, scenario)         # tornado and break-evens: point calibration
-    swung = swing_sim(point_st, dists)            # the tornado's rows and the flip sentences'
-    recommendation, break_even = _recommendation(point_st, dists, sim, what_if, swung)
+    run = Run(st, dists, draws, replicate, sim)   # break-evens and swings: this very run
+    recommendation, break_even, flips = _recommendation(run, what_if)
     return {
         "scenario": scenario.name,
         "scenario_title": scenario.title,
@@ -389,9 +380,11 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
                                 "fork pipeline (minutes, not priced)",
         },
         "strategies": strategies,
+        "billing": billing_classes(scenario.value, scenario.value("compute.mode")),
         "inputs": _inputs_list(scenario, cal),
-        "tornado": _tornado(point_st, dists, scenario.baseline, swung),
+        "tornado": sort_tornado(tornado(run, scenario.baseline)),
         "break_even": break_even,
+        "recommendation_flips": flips,
         "storage_over_horizon": storage_over_horizon,
         "recommendation": recommendation,
         **thread_results(st, draws, sim, seed,       # issue 13: claims, EVPPI

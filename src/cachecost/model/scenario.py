@@ -30,17 +30,21 @@ import yaml
 from cachecost.config import SCENARIOS_DIR
 from cachecost.errors import CachecostError, read_user_file
 from cachecost.model.distributions import EXPECTED_FORM, Distribution, fixed, parse_distribution
-from cachecost.model.strategies import (
-    KEEP_N_CHOICES,
-    OLDER_THAN_DAYS_CHOICES,
-    STRATEGIES,
-    STRATEGY_NAMES,
-)
+from cachecost.model.strategies import STRATEGIES, STRATEGY_NAMES
+from cachecost.yamlkeys import load_yaml_unique_keys
+
+#: GitLab's allowed cleanup-policy values (app/models/container_expiration_policy.rb:
+#: keep_n_options, older_than_options; 60d added by commit c7be549c, 2021-09-29).
+KEEP_N_CHOICES = (1, 5, 10, 25, 50, 100)
+OLDER_THAN_DAYS_CHOICES = (7, 14, 30, 60, 90)
 
 DEFAULT_SCENARIO_NAME = "qemu-private-runners"
 DEFAULT_SCENARIO_PATH = SCENARIOS_DIR / f"{DEFAULT_SCENARIO_NAME}.yaml"
 
 _ASSUMED = "cachecost assumption, no public figure (2026-11-27)"
+#: GitLab combines a discount with the runner's factor by the minimum (docs/model.md §2).
+_COST_FACTOR_RB = ("GitLab ee/lib/gitlab/ci/minutes/cost_factor.rb apply_discount, "
+                   "'discounts so take the lowest value' (gitlab-org/gitlab issue 351933, 2022)")
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,10 @@ KEYS: dict[str, dict[str, Key]] = {
         "upstream_pipelines_factor": Key(
             "dist", 1.0, "x", "multiplies the measured upstream pipelines per month"),
         "image_changes_factor": Key(
-            "dist", {"lognormal": {"p10": 0.5, "p90": 2.0}}, "x",
+            "dist", {"lognormal": {"p10": 0.432, "p90": 1.728}}, "x",
             "multiplies the image changes (rebuilds) per month drawn from each image's "
-            "posterior: how the future differs from the measured window (median 1)",
+            "posterior: how the future differs from the measured window (mean 1, so the "
+            "expected rate stays the measured one; a factor of 4 from p10 to p90)",
             _ASSUMED),
         "base_image_refresh_share": Key(
             "dist", {"uniform": {"low": 0.0, "high": 0.5}}, "share",
@@ -104,11 +109,21 @@ KEYS: dict[str, dict[str, Key]] = {
             "other spending from the same budget (cluster overhead)",
             "Bonzini, qemu-devel 2023-06-28, AKS overhead estimate"),
         "cost_factor": Key(
-            "dist", 0.5, "x", "gitlab-hosted: project cost factor (OSS program public project)",
-            "GitLab doc ci/pipelines/compute_minutes.md, 2025"),
+            "dist?", 0.5, "x",
+            "gitlab-hosted: GitLab's discount factor for the project's jobs (GitLab for Open "
+            "Source program, public project: 0.5; null: no discount). GitLab bills the lower "
+            "of it and the runner's size factor, never their product",
+            _COST_FACTOR_RB + ", PUBLIC_OPEN_SOURCE_PLAN = 0.5; compute_minutes.md 2025"),
         "runner_size_factor": Key(
-            "dist", 1.0, "x", "gitlab-hosted: runner size factor (small 1, medium 2, large 3)",
+            "dist", 1.0, "x",
+            "gitlab-hosted: size factor of the runner upstream's other CI jobs use (small 1, "
+            "medium 2, large 3, xlarge 6, 2xlarge 12)",
             "GitLab doc ci/pipelines/compute_minutes.md, 2025"),
+        "container_runner_size_factor": Key(
+            "dist?", None, "x",
+            "gitlab-hosted: size factor of the runner the container-build jobs use (null: "
+            "runner_size_factor, the runner of every other job)",
+            "GitLab doc ci/pipelines/compute_minutes.md, 2025; hosted_runners/linux.md 2024"),
         "quota_minutes_per_month": Key(
             "number?", 50000.0, "minutes/month", "gitlab-hosted: monthly compute quota",
             "GitLab doc subscriptions/community_programs.md, 2025"),
@@ -128,11 +143,37 @@ KEYS: dict[str, dict[str, Key]] = {
             "share of fork pipelines that change a given image's inputs", _ASSUMED,
             maximum=1.0),
         "cost_factor": Key(
-            "dist", 0.008, "x", "cost factor of public forks of OSS-program projects",
-            "GitLab doc ci/pipelines/compute_minutes.md, 2025"),
+            "dist?", 0.008, "x",
+            "GitLab's discount factor for fork jobs (public fork of a public OSS-program "
+            "project: 0.008; null: no discount); billed: the lower of it and the fork "
+            "runner's size factor",
+            _COST_FACTOR_RB + ", OPEN_SOURCE_CONTRIBUTION = 0.008 (gitlab-org/gitlab issue "
+            "352830, 2022); compute_minutes.md 2025"),
         "runner_size_factor": Key(
             "dist", 1.0, "x", "runner size factor of fork jobs",
             "GitLab doc ci/pipelines/compute_minutes.md, 2025"),
+        "reads_upstream_registry_probability": Key(
+            "dist", 0.9, "probability",
+            "probability that a fork's job can read upstream's registry (dind pulling "
+            "upstream's latest, kaniko reading upstream's $NAME-cache: the same permission); "
+            "each Monte Carlo sample draws yes/no",
+            "a public project's registry can be pulled by any job token (gitlab-org/gitlab MR "
+            "135263, 2023) and QEMU's fork jobs --cache-from upstream's latest today "
+            "(container-template.yml, 2025); against: Berrange, qemu-devel 2024-05, caching "
+            "failed in his fork, while upstream's cache repository was still empty "
+            "[inference] (shared/reference/domain-facts.md §3)", maximum=1.0),
+        "pipelines_per_image_change": Key(
+            "dist", {"triangular": {"low": 1, "mode": 3, "high": 10}}, "pipelines",
+            "fork pipelines that carry one image change (its first and every later one "
+            "until it is merged or dropped): kaniko rebuilds from the changed step in each, "
+            "dind only in the first", _ASSUMED, minimum=1.0),
+        "other_ci_minutes_per_pipeline": Key(
+            "dist?", None, "minutes/pipeline",
+            "runner minutes of a fork pipeline's other (non-container) jobs, which draw on "
+            "the fork owner's quota first; null: upstream's measured other CI minutes per "
+            "pipeline (a fork runs the same .gitlab-ci.yml)",
+            "measured upstream pipelines (the dataset); QEMU forks run pipelines when "
+            "QEMU_CI is set (.gitlab-ci.d/base.yml, shared/reference/domain-facts.md §5)"),
         "quota_minutes_per_month": Key(
             "number?", 400.0, "minutes/month", "a fork owner's free monthly quota",
             "GitLab pricing page 2026"),
@@ -192,14 +233,6 @@ KEYS: dict[str, dict[str, Key]] = {
         "kaniko_cache_ttl_hours": Key(
             "dist", 336.0, "hours", "kaniko --cache-ttl: older entries are misses, not deleted",
             "kaniko cmd/executor/cmd/root.go, 2025"),
-        "kaniko_fork_cache_reuse_share": Key(
-            "dist", {"uniform": {"low": 0.0, "high": 1.0}}, "share",
-            "share of fork builds that can use upstream's kaniko cache; uniform over 0..1 "
-            "because the evidence conflicts (untested either way)",
-            "0: Berrange, qemu-devel 2024-05, caching fails in his fork (mail-archive "
-            "msg1042578); 1: a public project's registry can be pulled by any job token "
-            "(gitlab-org/gitlab MR 135263, 2023) and kaniko only warns when a cache push "
-            "is denied (kaniko pkg/executor/build.go)", maximum=1.0),
         "kaniko_layer_digest_shared_probability": Key(
             "dist", 0.8, "probability",
             "probability that kaniko's cache layers share digests with the image's layers "
@@ -455,21 +488,6 @@ def _require_identity(path: Path, doc: dict) -> None:
                              "itself, its baseline and its compute mode (see scenarios/*.yaml)")
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if isinstance(key, str | int | float | bool) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} given twice (the last would win silently)",
-                    key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 #: The largest scenario file read (the shipped ones are a few KiB).
 MAX_SCENARIO_BYTES = 1024 * 1024
 
@@ -479,7 +497,7 @@ def _read_yaml(file: Path) -> tuple[bytes, str, dict]:
     data = read_user_file(file, "scenario file", max_bytes=MAX_SCENARIO_BYTES)
     try:
         text = data.decode("utf-8")
-        doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+        doc = load_yaml_unique_keys(text)
     except UnicodeDecodeError:
         raise CachecostError(f"{file}: not UTF-8 text; expected a YAML scenario") from None
     except yaml.YAMLError as exc:

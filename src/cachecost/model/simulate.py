@@ -40,8 +40,10 @@ from typing import Any
 import numpy as np
 
 from cachecost.model.calibrate import Calibration
+from cachecost.model.chunks import merge_chunks
 from cachecost.model.distributions import Distribution
 from cachecost.model.money import (
+    billed_cost_factor,
     fork_owner_cost_usd,
     hosted_overage_usd,
     shadow_storage_usd,
@@ -50,7 +52,7 @@ from cachecost.model.money import (
 )
 from cachecost.model.registry import (
     months_to_reach,
-    peak_and_growth,
+    priced_path,
     registry_series,
     stale_growth,
 )
@@ -222,6 +224,9 @@ def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | N
         kaniko_hit_min=kaniko_hit,
         fork_builds_per_month=s(p, "forks.pipelines_per_month"),
         fork_change_share=s(p, "forks.image_change_share"),
+        fork_reads_upstream=s(p, "forks.reads_upstream_registry_probability"),
+        fork_pipelines_per_change=s(p, "forks.pipelines_per_image_change"),
+        fork_owners=np.maximum(s(p, "forks.owners"), 1.0),
         refresh_per_month=s(p, "workload.scheduled_refresh_per_month"),
         check_min=s(p, "assumptions.rebuild_check_minutes"),
         changed_bytes_share=s(p, "assumptions.changed_bytes_share"),
@@ -229,7 +234,6 @@ def make_drivers(st: Static, p: dict[str, np.ndarray], replicate: np.ndarray | N
         kaniko_ttl_months=np.divide(s(p, "assumptions.kaniko_cache_ttl_hours"),
                                     HOURS_PER_MONTH),
         kaniko_full_change_share=s(p, "assumptions.kaniko_full_change_share"),
-        kaniko_fork_reuse_share=s(p, "assumptions.kaniko_fork_cache_reuse_share"),
         kaniko_digest_shared=s(p, "assumptions.kaniko_layer_digest_shared_probability"),
         buildkit_max_extra_share=s(p, "assumptions.buildkit_max_extra_bytes_share"),
         buildkit_max_change_saving=s(p, "assumptions.buildkit_max_change_saving_share"),
@@ -248,27 +252,45 @@ def usd_per_runner_minute(st: Static, p: dict[str, np.ndarray]) -> np.ndarray:
 
 def _compute_money(st: Static, p: dict[str, np.ndarray], up_min: np.ndarray, k: int
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """(project cash for runner time, quota minutes used), per sample."""
+    """(project cash for runner time, quota minutes used), per sample. Hosted: each job
+    class at its billed factor, the lower of its runner's size factor and the
+    project's discount (:func:`billed_cost_factor`)."""
     sc = st.scenario
     if sc.value("compute.mode") == "private-runners":
         return np.asarray(up_min * usd_per_runner_minute(st, p)), np.zeros(k)
-    factor = p["compute.cost_factor"] * p["compute.runner_size_factor"]
-    quota_used = up_min * factor
-    q_other = st.cal.other_minutes_per_month * p["workload.upstream_pipelines_factor"] * factor
+    discount = p.get("compute.cost_factor")
+    other_size = p["compute.runner_size_factor"]
+    quota_used = up_min * billed_cost_factor(
+        p.get("compute.container_runner_size_factor", other_size), discount)
+    q_other = (st.cal.other_minutes_per_month * p["workload.upstream_pipelines_factor"]
+               * billed_cost_factor(other_size, discount))
     quota = sc.value("compute.quota_minutes_per_month") or 0.0
     return hosted_overage_usd(quota_used, q_other, quota,
                               p["compute.usd_per_1000_minutes"]), np.asarray(quota_used)
 
 
+def fork_other_ci_minutes_per_pipeline(st: Static, p: dict[str, np.ndarray]) -> Arr:
+    """Runner minutes of a fork pipeline's other CI jobs: the scenario's value, else
+    upstream's measured other CI minutes per pipeline (0 without pipelines)."""
+    if "forks.other_ci_minutes_per_pipeline" in p:
+        return p["forks.other_ci_minutes_per_pipeline"]
+    pipelines = st.cal.upstream_pipelines_per_month
+    return st.cal.other_minutes_per_month / pipelines if pipelines > 0 else 0.0
+
+
 def _fork_money(st: Static, p: dict[str, np.ndarray], fork_min: np.ndarray, k: int
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """(fork owners' cash, share of one owner's quota used), per sample."""
+    """(fork owners' cash, share of one owner's quota the container builds use), per
+    sample; each owner's other CI minutes draw on the quota first."""
     fork_quota = st.scenario.value("forks.quota_minutes_per_month")
     owners = np.maximum(p["forks.owners"], 1.0)
-    per_owner = fork_min * p["forks.cost_factor"] * p["forks.runner_size_factor"] / owners
+    factor = billed_cost_factor(p["forks.runner_size_factor"], p.get("forks.cost_factor"))
+    per_owner = fork_min * factor / owners
+    other = (p["forks.pipelines_per_month"] * fork_other_ci_minutes_per_pipeline(st, p)
+             * factor / owners)
     share = per_owner / fork_quota if fork_quota else np.zeros(k)
-    return (fork_owner_cost_usd(per_owner, owners, fork_quota, p["forks.usd_per_1000_minutes"]),
-            np.asarray(share))
+    return (fork_owner_cost_usd(per_owner, owners, fork_quota, p["forks.usd_per_1000_minutes"],
+                                other), np.asarray(share))
 
 
 def _storage(st: Static, strat: Strategy, d: Drivers, policy: CleanupPolicy | None, k: int
@@ -314,12 +336,14 @@ class _WaitMemo:
 
     def __call__(self, strat: Strategy, d: Drivers, k: int) -> np.ndarray:
         h = strat.part(d, "fork_reuse_share")
+        share = strat.fork_wait_change_share(d)
         hit, change = strat.part(d, "hit_minutes"), strat.part(d, "change_minutes")
-        key = (id(hit), id(change), id(d.miss_min), id(h) if not isinstance(h, float)
-               else hash(h))
+        key = (id(hit), id(change), id(d.miss_min),
+               id(h) if not isinstance(h, float) else hash(h),
+               id(share) if not isinstance(share, float) else hash(share))
         if key not in self.done:
-            self.done[key] = ((hit, change, h), expected_max_wait(
-                hit, change, d.miss_min, h, d.fork_change_share, k, self.sorted))
+            self.done[key] = ((hit, change, h, share), expected_max_wait(
+                hit, change, d.miss_min, h, share, k, self.sorted))
         return self.done[key][1]
 
 
@@ -334,6 +358,9 @@ def _compute(st: Static, p: dict[str, np.ndarray], d: Drivers, strat: Strategy, 
         compute_cash, quota_used = _compute_money(st, p, up_min, k)
         fork_cash, fork_share = _fork_money(st, p, fork_min, k)
         memo[key] = (up_min, fork_min, compute_cash, quota_used, fork_cash, fork_share)
+        if strat.single_cache_source:     # what a second source (the fork's own) would save
+            memo[(*key, "single")] = (fork_min - p["forks.pipelines_per_month"]
+                                      * strat.fork_minutes_with_own_cache(d),)
     return memo[key]
 
 
@@ -349,7 +376,8 @@ def _evaluate(st: Static, p: dict[str, np.ndarray], d: Drivers, name: str, k: in
         st, p, d, strat, k, memo)
     store = _storage(st, strat, d, policy, k)
     steady, rate = store[accounting]
-    peak, growth = peak_and_growth(steady, rate, store["caps"], k)
+    path = priced_path(steady, rate, store["caps"], k)
+    peak = path["priced"]
     packs, storage_cash, shadow = _storage_money(st, p, peak)
     kinds = {"project_cash": compute_cash + storage_cash, "shadow": shadow,
              "fork_owners_cash": fork_cash}
@@ -373,9 +401,14 @@ def _evaluate(st: Static, p: dict[str, np.ndarray], d: Drivers, name: str, k: in
         "total_cost_usd_per_month": total,
         "fork_pipeline_feedback_minutes": fork_wait,
         "fork_wait_minutes": fork_wait,
-        "registry_steady_gib": peak,
-        "registry_growth_gib_per_month": growth,
+        "registry_priced_gib": peak,
+        "registry_steady_gib": path["steady"],
+        "months_to_registry_steady": path["months_to_steady"],
+        "registry_growth_gib_per_month": path["growth"],
     }
+    if strat.single_cache_source:
+        row["fork_single_cache_source_minutes_per_month"] = memo[
+            (*strat.compute_key(), "single")][0]
     if with_horizon:
         row.update(_horizon_metrics(st, p, store, accounting, compute_cash, storage_cash, k))
     return row
@@ -474,7 +507,7 @@ def simulate(st: Static, p: dict[str, np.ndarray], *, with_horizon: bool = True,
                           with_horizon=with_horizon,
                           replicate=None if replicate is None else replicate[i:i + CHUNK_ROWS])
                  for i in range(0, k_all, CHUNK_ROWS)]
-        return _merge_chunks(parts)
+        return merge_chunks(parts)
     d = make_drivers(st, p, replicate)
     wait = _WaitMemo()
     memo: dict[tuple[object, ...], tuple[np.ndarray, ...]] = {}
@@ -496,84 +529,6 @@ def _shaped(value: Any, shape: tuple[int, ...], cache: dict[int, tuple[object, n
         arr = np.asarray(value, dtype=float)
         cache[id(value)] = (value, arr if arr.shape == shape else np.broadcast_to(arr, shape))
     return cache[id(value)][1]
-
-
-def _merge_chunks(parts: list[dict[str, dict[str, np.ndarray]]]
-                  ) -> dict[str, dict[str, np.ndarray]]:
-    """Join the chunks' arrays along the samples, read-only. An array shared between
-    strategies or metrics within every chunk is joined once and stays shared; so is an
-    array equal, in every chunk, to one already joined (a cost two strategies share,
-    a registry view no cleanup changes); one value throughout is a read-only
-    broadcast, and so is a (K, M) series repeating one column (its column joined).
-
-    The joined arrays are rows of one block of memory per shape (about 50 MB at
-    100,000 samples): one allocation the kernel backs with huge pages, where some
-    sixty separate 0.8 MB arrays each page-faulted ~200 times when first written
-    (12,000 faults, ~30 ms)."""
-    done: dict[tuple[int, ...], _Joined] = {}
-    joined: dict[tuple[Any, ...], list[_Joined]] = {}
-    for name in parts[0]:
-        for key in parts[0][name]:
-            arrays = [part[name][key] for part in parts]
-            ids = tuple(id(a) for a in arrays)
-            if ids not in done:
-                done[ids] = _join(arrays, joined)
-    _fill([j for same in joined.values() for j in same])
-    return {name: {key: done[tuple(id(part[name][key]) for part in parts)].merged
-                   for key in parts[0][name]} for name in parts[0]}
-
-
-@dataclass
-class _Joined:
-    """One merged array in the making: the chunks' ``arrays`` and, once
-    :func:`_fill` has run, the read-only ``merged`` array."""
-
-    arrays: list[np.ndarray]
-    kind: str                   # "constant", "column" (a (K, M) broadcast column), "full"
-    merged: np.ndarray = field(default_factory=lambda: np.empty(0))
-
-
-def _join(arrays: list[np.ndarray], joined: dict[tuple[Any, ...], list[_Joined]]
-          ) -> _Joined:
-    """The merged array for the chunks' ``arrays``: an equal one in ``joined``, or a
-    new one (recorded there)."""
-    first = arrays[0]
-    probe = (first.shape[1:], first.flat[0].item(), first.flat[-1].item())
-    same = joined.setdefault(probe, [])
-    for other in same:
-        if all(np.array_equal(a, b) for a, b in zip(arrays, other.arrays, strict=True)):
-            return other
-    value = first.flat[0]
-    if all(a.min() == value and a.max() == value for a in arrays):
-        kind = "constant"
-    elif first.ndim == 2 and all(a.strides[1] == 0 for a in arrays):
-        kind = "column"
-    else:
-        kind = "full"
-    same.append(_Joined(arrays, kind))
-    return same[-1]
-
-
-def _fill(merges: list[_Joined]) -> None:
-    """Set every ``merged``: constants as broadcasts, the rest joined into rows of one
-    read-only block per trailing shape ((K,) rows, (K, M) series)."""
-    by_shape: dict[tuple[int, ...], list[_Joined]] = {}
-    for j in merges:
-        k = sum(len(a) for a in j.arrays)
-        first = j.arrays[0]
-        if j.kind == "constant":
-            j.merged = np.broadcast_to(first.flat[0], (k, *first.shape[1:]))
-        else:
-            by_shape.setdefault(() if j.kind == "column" else first.shape[1:], []).append(j)
-    for trailing, group in by_shape.items():
-        k = sum(len(a) for a in group[0].arrays)
-        block = np.empty((len(group), k, *trailing))
-        for row, j in zip(block, group, strict=True):
-            np.concatenate([a[:, 0] if j.kind == "column" else a for a in j.arrays], out=row)
-        block.flags.writeable = False
-        for row, j in zip(block, group, strict=True):
-            m = j.arrays[0].shape[1] if j.kind == "column" else 0
-            j.merged = np.broadcast_to(row[:, None], (k, m)) if j.kind == "column" else row
 
 
 def __getattr__(name: str) -> Any:

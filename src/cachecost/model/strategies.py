@@ -40,10 +40,6 @@ ACCOUNTINGS = ("per-tag", "root-namespace-dedup")
 IMAGE_AXIS = 0
 HOURS_PER_MONTH = 730.5
 DAYS_PER_MONTH = 30.4375
-#: GitLab's allowed cleanup-policy values (app/models/container_expiration_policy.rb:
-#: keep_n_options, older_than_options; 60d added by commit c7be549c, 2021-09-29).
-KEEP_N_CHOICES = (1, 5, 10, 25, 50, 100)
-OLDER_THAN_DAYS_CHOICES = (7, 14, 30, 60, 90)
 
 
 @dataclass
@@ -73,13 +69,15 @@ class Drivers:
     kaniko_hit_min: Arr                 # kaniko all-hit build: t_hit + pull/extract of layers
     fork_builds_per_month: Arr          # F: fork builds of each image per month
     fork_change_share: Arr              # d: share of fork builds that change an image
+    fork_reads_upstream: Arr            # R: 1 a fork's job can read upstream's registry, 0 not
+    fork_pipelines_per_change: Arr      # n: fork pipelines carrying one image change
+    fork_owners: Arr                    # O: fork owners (namespaces)
     refresh_per_month: Arr              # R: scheduled forced rebuilds (rebuild-on-change)
     check_min: Arr                      # rebuild-on-change: check-the-tag job minutes
     changed_bytes_share: Arr            # u: share of image bytes a change rewrites
     kaniko_cache_bytes_share: Arr       # r: RUN-layer share of the image bytes
     kaniko_ttl_months: Arr              # tau: kaniko --cache-ttl in months
     kaniko_full_change_share: Arr       # phi: changes that rewrite the first cached layer
-    kaniko_fork_reuse_share: Arr
     kaniko_digest_shared: Arr           # 1 shared, 0 not (a draw), or a probability
     buildkit_max_extra_share: Arr       # x: intermediate-stage bytes per cache ref / S
     buildkit_max_change_saving: Arr
@@ -180,6 +178,8 @@ class Strategy:
     notes: ClassVar[tuple[str, ...]] = ()
     #: The cleanup policy the strategy needs (None: nothing it stores piles up).
     cleanup: ClassVar[CleanupPolicy | None] = None
+    #: True when the builder takes one cache source only (kaniko's ``--cache-repo``).
+    single_cache_source: ClassVar[bool] = False
 
     def part(self, d: Drivers, method: str) -> Any:
         """``getattr(self, method)(d)``, computed once per set of drivers and formula:
@@ -208,10 +208,6 @@ class Strategy:
         """Full builds per month forced besides changes (None: none)."""
         return None
 
-    def fork_reuse_share(self, d: Drivers) -> Arr:
-        """Share of fork builds that reuse upstream's cache (1: all of them)."""
-        return 1.0
-
     def upstream_minutes(self, d: Drivers) -> np.ndarray:
         """Upstream runner minutes per month, summed over images:
         ``sum_i B*t_hit + n_c*(t_change - t_hit) + n_f*(t_miss - t_hit) + failed_i``
@@ -229,38 +225,85 @@ class Strategy:
             minutes = minutes + (d.image_dot(n_full, d.miss_min) - d.image_dot(n_full, hit))
         return np.asarray(minutes)
 
+    def fork_reuse_share(self, d: Drivers) -> Arr:
+        """Share of fork builds that read any cache (h): 1, the fork's own image at least
+        (QEMU's job: ``--cache-from $TAG --cache-from <upstream>:latest``)."""
+        return 1.0
+
+    def fork_change_builds_share(self, d: Drivers) -> Arr:
+        """Share of fork builds (of those reading a cache) that rebuild from a changed
+        step, per image: the fork reads its own tag after its first build, so only the
+        pipeline that changes an image pays (d). Without upstream's registry (R = 0) its
+        own tag also goes stale at each of the c upstream changes, a share ``u = min(1,
+        c*O/F)`` of its builds (O owners, F fork pipelines a month): ``s = d + (1 - R)*
+        (min(1, d + u) - d)``.
+
+        Example: d = 0.02, c = 1/month, O = 15, F = 40: u = 0.375; R = 1: s = 0.02,
+        R = 0: s = 0.395."""
+        return self.part(d, "own_cache_change_share")
+
+    def own_cache_change_share(self, d: Drivers) -> Arr:
+        """:meth:`fork_change_builds_share` of a job that reads the fork's own cache."""
+        share = d.fork_change_share
+        reads = d.fork_reads_upstream
+        if isinstance(reads, float) and reads == 1.0:
+            return share
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_owner = np.divide(np.multiply(d.changes_per_month, d.fork_owners),
+                                  d.fork_builds_per_month)
+        stale = np.minimum(1.0, np.nan_to_num(per_owner, nan=0.0, posinf=1.0))
+        return np.add(share, np.multiply(np.subtract(1.0, reads), np.subtract(
+            np.minimum(1.0, np.add(share, stale)), share)))
+
     def fork_minutes_per_build(self, d: Drivers) -> np.ndarray:
         """Expected minutes of one fork build of each image:
-        ``h*(t_hit + d*(t_change - t_hit)) + (1 - h)*t_miss``."""
-        h = self.part(d, "fork_reuse_share")
-        if isinstance(h, float) and h == 0.0:
-            return np.asarray(d.miss_min)
-        hit, change = self.part(d, "hit_minutes"), self.part(d, "change_minutes")
-        reused = hit + np.multiply(d.fork_change_share, np.subtract(change, hit))
-        if isinstance(h, float) and h == 1.0:
-            return np.asarray(reused)
-        return np.asarray(h * reused + (1 - np.asarray(h)) * d.miss_min)
+        ``h*(t_hit + s*(t_change - t_hit)) + (1 - h)*t_miss`` (h: reads a cache,
+        :meth:`fork_reuse_share`; s: :meth:`fork_change_builds_share`)."""
+        return self._fork_minutes(d, self.part(d, "fork_reuse_share"),
+                                  self.part(d, "fork_change_builds_share"), image_sum=False)
 
     def fork_minutes_per_pipeline(self, d: Drivers) -> np.ndarray:
         """Expected minutes of one fork pipeline's container builds, summed over images:
-        ``h*(sum_i t_hit,s + d*sum_i (t_change,s - t_hit,s)) + (1 - h)*sum_i t_miss``
-        (the per-image formula summed first: h and d are the same for every image)."""
-        h = self.part(d, "fork_reuse_share")
-        miss = d.image_sum(d.miss_min)
+        ``h*(sum_i t_hit,s + sum_i s_i*(t_change,s - t_hit,s)) + (1 - h)*sum_i t_miss``."""
+        return self._fork_minutes(d, self.part(d, "fork_reuse_share"),
+                                  self.part(d, "fork_change_builds_share"), image_sum=True)
+
+    def fork_minutes_with_own_cache(self, d: Drivers) -> np.ndarray:
+        """:meth:`fork_minutes_per_pipeline` had the job a second cache source, the
+        fork's own (dind's mechanics with this strategy's build times)."""
+        return self._fork_minutes(d, 1.0, self.part(d, "own_cache_change_share"),
+                                  image_sum=True)
+
+    def _fork_minutes(self, d: Drivers, h: Arr, share: Arr, image_sum: bool) -> np.ndarray:
         if isinstance(h, float) and h == 0.0:
-            return np.asarray(miss)
+            return np.asarray(d.image_sum(d.miss_min) if image_sum else d.miss_min)
         hit, change = self.part(d, "hit_minutes"), self.part(d, "change_minutes")
-        sum_hit = d.image_sum(hit)
-        reused = sum_hit + np.ravel(d.fork_change_share) * (d.image_sum(change) - sum_hit)
+        if image_sum:
+            sum_hit = d.image_sum(hit)
+            reused: Arr = sum_hit + (d.image_dot(share, change) - d.image_dot(share, hit))
+            miss: Arr = d.image_sum(d.miss_min)
+            h = np.ravel(h) if not isinstance(h, float) else h
+        else:
+            reused = hit + np.multiply(share, np.subtract(change, hit))
+            miss = d.miss_min
         if isinstance(h, float) and h == 1.0:
             return np.asarray(reused)
-        h_row = np.ravel(h)
-        return np.asarray(h_row * reused + (1 - h_row) * miss)
+        return np.asarray(np.multiply(h, reused) + np.multiply(np.subtract(1.0, h), miss))
+
+    def fork_wait_change_share(self, d: Drivers) -> Arr:
+        """The fork wait's per-sample change share: the image mean of
+        :meth:`fork_change_builds_share` (exact when every image has the same)."""
+        key = ("fork_wait_change_share", type(self).fork_change_builds_share)
+        if key not in d.memo:       # once per change-share formula (not via part: it varies)
+            arr = np.asarray(share := self.part(d, "fork_change_builds_share"))
+            d.memo[key] = (np.mean(arr, axis=0, keepdims=True)
+                           if arr.ndim == 2 and arr.shape[0] > 1 else share)
+        return d.memo[key]
 
     #: The methods that decide compute; strategies sharing all of them share the minutes.
     COMPUTE_METHODS: ClassVar[tuple[str, ...]] = (
         "hit_minutes", "change_minutes", "changes", "extra_full_builds_per_month",
-        "fork_reuse_share")
+        "fork_reuse_share", "fork_change_builds_share")
 
     def compute_key(self) -> tuple[object, ...]:
         """Identity of this strategy's compute formulas (equal keys: equal minutes)."""
@@ -341,9 +384,11 @@ class KanikoCacheRepo(Strategy):
     name = "kaniko-cache-repo"
     title = "kaniko, separate cache repository (the 2024 patch)"
     description = (
-        "kaniko --cache=true --cache-repo=.../$NAME-cache: one single-layer cache image "
-        "per RUN step per cache key; one cache source; forks cannot read upstream's cache "
-        "and build from scratch; a cache hit still pulls and extracts every cached layer; "
+        "kaniko --cache=true --cache-repo=$CI_REGISTRY/qemu-project/qemu/qemu/$NAME-cache: "
+        "one single-layer cache image per RUN step per cache key; one cache source, "
+        "upstream's, which a fork reads when it may read upstream's registry but never "
+        "writes (a fork that changed an image rebuilds from the changed step on every "
+        "pipeline); a cache hit still pulls and extracts every cached layer; "
         "--cache-ttl (336 h) ages each entry from its own push and turns older entries into "
         "misses but deletes nothing, so the cache repository needs a cleanup policy "
         "(keep 1 tag, delete tags older than 14 days: older entries are misses anyway).")
@@ -383,9 +428,22 @@ class KanikoCacheRepo(Strategy):
             ratio = np.divide(x, np.expm1(x), out=np.ones(np.shape(x)), where=x > 0)
             return np.asarray(np.divide(ratio, d.kaniko_ttl_months))
 
+    #: ``--cache-repo`` is one string (cmd/executor/cmd/root.go): one cache source.
+    single_cache_source: ClassVar[bool] = True
+
     def fork_reuse_share(self, d: Drivers) -> Arr:
-        """Forks cannot use upstream's cache repo (Berrange 2024-05), unless told."""
-        return d.kaniko_fork_reuse_share
+        """The patch's ``--cache-repo`` is upstream's fixed path
+        (``$CI_REGISTRY/qemu-project/qemu/qemu/$NAME-cache``): a fork's job reads it when
+        it may read upstream's registry (R, drawn yes/no) and otherwise has no cache."""
+        return d.fork_reads_upstream
+
+    def fork_change_builds_share(self, d: Drivers) -> Arr:
+        """A fork cannot push to upstream's cache repository (kaniko only warns,
+        pkg/executor/build.go), so a fork that changed an image rebuilds from the changed
+        step on every pipeline carrying the change: ``min(1, d*n)``.
+
+        Example: d = 0.02, n = 3: 0.06 of fork builds (dind: 0.02)."""
+        return np.minimum(1.0, np.multiply(d.fork_change_share, d.fork_pipelines_per_change))
 
     def extra_gib(self, d: Drivers, accounting: str) -> Arr:
         """The current cache sets (one per kept tag): RUN-layer bytes, counted again
@@ -436,6 +494,10 @@ class NoCache(Strategy):
 
     def fork_reuse_share(self, d: Drivers) -> float:
         """No fork build reuses anything: 0 (a plain float, the same for every sample)."""
+        return 0.0
+
+    def fork_change_builds_share(self, d: Drivers) -> float:
+        """Nothing is cached, so no build is a change build: 0."""
         return 0.0
 
 

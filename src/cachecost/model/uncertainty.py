@@ -12,10 +12,18 @@ its change rate rests on a handful of events. :func:`build_bank` draws
   ``MAX_BOOTSTRAP_DRAWS`` the bootstrap mean is drawn from its normal limit,
   ``mean + sd/sqrt(n) * z`` (the central limit theorem the bootstrap converges to).
 * **Change rate: a Gamma-Poisson posterior.** n rebuild events in T months of a
-  Poisson process with Jeffreys' prior ``p(c) ~ c^(-1/2)`` give the posterior
-  ``Gamma(shape = n + 1/2, rate = T)`` (Gelman et al., Bayesian Data Analysis,
-  3rd ed., §2.6): an image never rebuilt in the window (n = 0) still has mean
-  0.5/T and an upper tail; an image rebuilt 20 times is pinned near 20/T.
+  Poisson process. With n >= 1 the prior ``p(c) ~ 1/c`` gives
+  ``Gamma(shape = n, rate = T)``, whose mean is the measured rate n/T (the measured
+  rate stays the centre); an image never rebuilt in the window (n = 0) takes
+  Jeffreys' prior ``p(c) ~ c^(-1/2)``, ``Gamma(1/2, T)``: mean 0.5/T and an upper
+  tail instead of exactly 0 (Gelman et al., Bayesian Data Analysis, 3rd ed., §2.6).
+
+**Centred on the measurement.** Each image's replicates of a column are scaled by
+``point / mean(replicates)`` (build minutes, and the change rate when n >= 1), so
+the bank's mean is the measured value exactly: the only Monte Carlo error left in
+an expected cost is that of picking replicates, which falls as 1/sqrt(samples).
+Without it, ``BANK_SIZE`` replicates leave an error of sd/sqrt(2,000) (±1-2 % of an
+image's expected change rate) that no number of samples lowers.
 
 Each Monte Carlo sample then picks one replicate per image, independently
 (:func:`draw_replicates`, shape (K, I)). An input a scenario overrides for an
@@ -79,8 +87,21 @@ def _bootstrap_upper_half_means(values: np.ndarray, rng: np.random.Generator,
 
 def change_rate_posterior(events: float, months: float, rng: np.random.Generator,
                           size: int) -> np.ndarray:
-    """Draws of a change rate (per month) from ``Gamma(events + 1/2, rate = months)``."""
-    return rng.gamma(events + 0.5, 1.0 / months, size)
+    """Draws of a change rate (per month): ``Gamma(events, rate = months)`` (mean
+    events/months, the measured rate) for events >= 1, ``Gamma(1/2, months)`` for none.
+
+    Example: 3 events in 6 months: mean 0.5/month, sd sqrt(3)/6 = 0.29; none in 6
+    months: mean 1/12 = 0.083/month."""
+    return rng.gamma(events if events >= 1 else 0.5, 1.0 / months, size)
+
+
+def centred(replicates: np.ndarray, point: float) -> np.ndarray:
+    """``replicates`` scaled so that their mean is ``point`` exactly (unchanged when
+    either is not finite and positive). Example: [1, 3] centred on 2.2: [1.1, 3.3]."""
+    mean = float(np.mean(replicates)) if len(replicates) else float("nan")
+    if not (np.isfinite(point) and point > 0 and np.isfinite(mean) and mean > 0):
+        return replicates
+    return np.asarray(replicates * (point / mean))
 
 
 def _image_replicates(samples: ImageSamples | None, row: dict[str, float], months: float,
@@ -108,9 +129,8 @@ def build_bank(cal: Calibration, rng: np.random.Generator, size: int = BANK_SIZE
         reps = _image_replicates(cal.samples.get(str(image)), values, cal.months_of_data,
                                  rng, size)
         for c in BANK_COLUMNS:
-            keep = (image, c) in overridden or (c == "changes_per_month" and (
-                (image, "changes_per_month") in overridden))
-            cols[c].append(np.full(size, values[c]) if keep else reps[c])
+            keep = (image, c) in overridden
+            cols[c].append(np.full(size, values[c]) if keep else centred(reps[c], values[c]))
     return CalibrationBank({c: np.vstack(v) if v else np.zeros((0, size))
                             for c, v in cols.items()}, size)
 

@@ -73,7 +73,8 @@ HOW_TO_MEASURE: dict[str, str] = {
         "divide a month's runner-node invoice by the CI runner-hours of that month",
     "compute.cost_factor":
         "compare the namespace's Usage Quotas page (minutes charged) with the summed "
-        "job durations of the same month",
+        "job durations of the same month (GitLab bills the lower of this discount and "
+        "the runner's size factor)",
     "compute.runner_size_factor":
         "read the runner tags of the container jobs (saas-linux-small/medium-amd64)",
     "compute.usd_per_1000_minutes":
@@ -116,10 +117,17 @@ HOW_TO_MEASURE: dict[str, str] = {
         "fedora) publication dates",
     "storage.shadow_usd_per_10gib_year":
         "a choice of trade-off rate, not a measurement: agree it among the maintainers",
-    "assumptions.kaniko_fork_cache_reuse_share":
-        "run the kaniko container job in a fork after upstream has filled its cache "
-        "repository and count 'Using caching version of cmd' against "
-        "'No cached layer found' log lines",
+    "forks.reads_upstream_registry_probability":
+        "run the container job in a fork after upstream has filled its cache repository "
+        "and count 'Using caching version of cmd' against 'No cached layer found' log lines "
+        "(kaniko), or look for CACHED steps pulled from upstream's latest (dind)",
+    "forks.pipelines_per_image_change":
+        "in the forks' pipelines, count the pipelines from a commit touching "
+        "tests/docker/dockerfiles until the change is merged or dropped",
+    "forks.other_ci_minutes_per_pipeline":
+        "sum the non-container job durations of fork pipelines (cachecost fetch with forks)",
+    "compute.container_runner_size_factor":
+        "read the runner tags of the container jobs (saas-linux-small/medium/large-amd64)",
     "assumptions.buildkit_max_extra_bytes_share":
         "build emsdk-wasm32-cross with --cache-to type=registry,mode=max and compare "
         "the cache manifest's layer sizes with the image's",

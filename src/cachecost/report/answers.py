@@ -21,9 +21,10 @@ from typing import Any
 
 from cachecost.report.names import reader_name
 from cachecost.report.sources import resolve_citation
+from cachecost.report.verdicts import claim_words
 from cachecost.textfmt import format_significant
 
-VERDICTS = ("holds", "partly", "does not hold", "these data cannot tell")
+VERDICTS = ("holds", "partly", "does not hold", "these data cannot tell", "moot today")
 #: The claims of the qemu-devel thread (Berrangé, 2024-05), in the order the thread makes them.
 CLAIM_ORDER = ("kaniko-doubles-storage", "dind-exceeds-quota", "no-cache-burns-compute",
                "forks-rebuild-from-scratch", "kaniko-single-cache-source",
@@ -94,18 +95,19 @@ def claim_rows(results: dict) -> list[dict[str, str]]:
     claims.sort(key=lambda c: rank.get(str(c.get("id")), len(rank)))
     rows = []
     for c in claims:
-        figure, interval = format_figure(c.get("figure")), format_interval(c.get("interval"))
+        words = claim_words(c)
+        figure, interval = format_figure(words["figure"]), format_interval(c.get("interval"))
         # a figure written out states its own interval; a bare number gets it appended
-        if interval and figure and not isinstance(c.get("figure"), str):
+        if interval and figure and not isinstance(words["figure"], str):
             figure = f"{figure} (80% interval {interval})"
         verdict = str(c.get("verdict") or "these data cannot tell")
         rows.append({
             "id": str(c.get("id") or ""),
             "claim": str(c.get("claim") or c.get("id") or "").strip(),
             "verdict": verdict,
-            "sentence": _sentence(c.get("sentence") or ""),
+            "sentence": _sentence(words["sentence"]),
             "figure": figure or interval,
-            "hinges_on": str(c.get("hinges_on") or "").strip(),
+            "hinges_on": words["hinges_on"].strip(),
         })
     return rows
 

@@ -28,6 +28,7 @@ READER_NAMES: dict[str, str] = {
     "compute.sponsor_budget_usd_per_year": "the sponsor's yearly credits",
     "compute.other_spend_usd_per_year": "other yearly spending from the sponsor's credits",
     "compute.cost_factor": "GitLab's cost factor for upstream jobs",
+    "compute.container_runner_size_factor": "the container jobs' runner size factor",
     "compute.runner_size_factor": "the upstream runner size factor",
     "compute.quota_minutes_per_month": "the monthly compute-minute quota",
     "compute.usd_per_1000_minutes": "the price of 1,000 extra compute minutes",
@@ -35,6 +36,10 @@ READER_NAMES: dict[str, str] = {
     "forks.owners": "the number of fork owners",
     "forks.image_change_share": "the share of fork pipelines that change an image",
     "forks.cost_factor": "GitLab's cost factor for fork jobs",
+    "forks.reads_upstream_registry_probability":
+        "the chance that a fork's job can read upstream's registry",
+    "forks.pipelines_per_image_change": "fork pipelines that carry one image change",
+    "forks.other_ci_minutes_per_pipeline": "a fork pipeline's other CI minutes",
     "forks.runner_size_factor": "the fork runner size factor",
     "forks.quota_minutes_per_month": "a fork owner's free minutes a month",
     "forks.usd_per_1000_minutes": "what a fork owner pays for 1,000 extra minutes",
@@ -50,7 +55,6 @@ READER_NAMES: dict[str, str] = {
     "assumptions.changed_bytes_share": "the share of an image a change rewrites",
     "assumptions.kaniko_cache_bytes_share": "the share of an image kaniko's cache holds",
     "assumptions.kaniko_cache_ttl_hours": "kaniko's cache lifetime (--cache-ttl)",
-    "assumptions.kaniko_fork_cache_reuse_share": "how often forks can use upstream's kaniko cache",
     "assumptions.is_kaniko_layer_digest_shared":
         "whether kaniko's cache layers share digests with the image",
     "assumptions.kaniko_layer_digest_shared_probability":

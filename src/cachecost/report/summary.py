@@ -26,9 +26,14 @@ from typing import Any
 import pandas as pd
 
 from cachecost.report import answers
-from cachecost.report.names import format_amount, reader_name
+from cachecost.report.flips import (  # noqa: F401 (PLAUSIBLE_FACTOR: figures reads it here)
+    PLAUSIBLE_FACTOR,
+    flip_sentences,
+    registry_accounting,
+    tie_usd,
+)
+from cachecost.report.names import reader_name
 from cachecost.report.sources import SOURCES, Source, resolve_citation
-from cachecost.rules import tie_resolution_usd
 from cachecost.textfmt import (  # noqa: F401 (format_* are re-exported for figures)
     finite,
     format_number,
@@ -49,23 +54,9 @@ BASELINE_MARK = "(*)"
 KEY_ASSUMPTIONS = 5
 #: The thread the summary replies to (a :data:`cachecost.report.sources.SOURCES` id).
 THREAD_SOURCE = "qemu-kaniko-thread-2024"
-#: How many break-even sentences the recommendation quotes.
-MAX_FLIPS = 3
-#: How many "at the low/high end of its range" sentences it quotes.
-MAX_SWINGS = 2
-#: Break-evens farther than this factor from today's value read as "robust to".
-PLAUSIBLE_FACTOR = 3.0
 
 
 # --------------------------------------------------------------------------- numbers
-
-
-def tie_usd(results: dict) -> float:
-    """A difference smaller than this (USD/month) is a tie: the model's resolution at the
-    winner's cost (:func:`cachecost.rules.tie_resolution_usd`)."""
-    rec = results.get("recommendation") or {}
-    winner = (results.get("strategies") or {}).get(rec.get("winner"), {})
-    return tie_resolution_usd(read_quantile(winner.get("total_cost_usd_per_month")) or 0.0)
 
 
 def read_quantile(q: dict | None, key: str = "p50") -> float | None:
@@ -83,11 +74,6 @@ def order_strategies(results: dict) -> list[str]:
     others.sort(key=lambda n: (read_quantile(results["strategies"][n]["total_cost_usd_per_month"])
                                or math.inf, n))
     return ([base] if base in results["strategies"] else []) + others
-
-
-def registry_accounting(results: dict) -> str:
-    """The registry accounting the scenario reports (``per-tag`` unless it says)."""
-    return (results.get("storage_over_horizon") or {}).get("accounting") or "per-tag"
 
 
 def tabulate_headline(results: dict) -> pd.DataFrame:
@@ -317,136 +303,6 @@ def format_recommendation(results: dict, refs: dict[str, int] | None = None) -> 
     return _sentence_join(parts + context)
 
 
-# --------------------------------------------------------------------------- what flips it
-
-
-def _amount(value: float, unit: str | None, *, digits: int = 2) -> str:
-    """An input value for a flip sentence; factors read against the measured rate."""
-    text = format_amount(value, unit, digits)
-    return f"{text} the measured rate" if unit == "x" and digits < 3 else text
-
-
-
-def _swing(bar: dict) -> float:
-    """A tornado bar's swing in USD/month (older results lack the key: |high - low|)."""
-    swing = finite(bar.get("swing_usd_per_month"))
-    if swing is None:
-        low, high = finite(bar.get("delta_low_usd_per_month")), \
-            finite(bar.get("delta_high_usd_per_month"))
-        swing = abs(high - low) if low is not None and high is not None else 0.0
-    return swing
-
-
-def break_even_sentences(results: dict, winner: str) -> tuple[list[str], list[str]]:
-    """Sentences for the winner's break-evens within :data:`PLAUSIBLE_FACTOR` of today's
-    value (one per other strategy, its nearest conditions first, at most
-    :data:`MAX_FLIPS`), and the reader names of the inputs with none that near.
-
-    A break-even 45 times today's value says the choice does not depend on that
-    input; it is summed up as "robust to ..." instead of quoted.
-    """
-    near: dict[str, list[tuple[float, str]]] = {}
-    inputs: list[str] = []
-    near_inputs: set[str] = set()
-    swings = {(bar.get("strategy"), bar.get("input")): _swing(bar)
-              for bar in results.get("tornado") or []}
-    for row in results.get("break_even") or []:
-        a, b = row.get("strategy_a"), row.get("strategy_b")
-        if winner not in (a, b) or a == b:
-            continue
-        name = str(row.get("input"))
-        # "robust to" only an input that moves this pair's costs at all (the tornado's
-        # swing against the baseline, which has no bar of its own)
-        if name not in inputs and any(swings.get((s, name), 0.0) > tie_usd(results)
-                                      for s in (a, b)):
-            inputs.append(name)
-        value, current = finite(row.get("value")), finite(row.get("current"))
-        if value is None or current is None or value <= 0 or current <= 0:
-            continue
-        ratio = value / current
-        if not 1 / PLAUSIBLE_FACTOR <= ratio <= PLAUSIBLE_FACTOR:
-            continue
-        near_inputs.add(name)
-        unit = row.get("unit")
-        moved = "rose to" if value > current else "fell to"
-        digits = 2  # as few figures as tell the break-even from today's value
-        while digits < 4 and format_amount(value, unit, digits) == \
-                format_amount(current, unit, digits):
-            digits += 1
-        now = _amount(current, unit, digits=max(digits, 3 if unit == "x" else 4))
-        near.setdefault(str(b if a == winner else a), []).append((
-            abs(math.log(ratio)), f"if {reader_name(name)} {moved} "
-                                  f"{_amount(value, unit, digits=digits)} (now {now})"))
-    sentences = []
-    for other, conditions in sorted(near.items(), key=lambda kv: min(c[0] for c in kv[1])):
-        texts = [text for _, text in sorted(conditions)[:MAX_FLIPS]]
-        joined = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " or " + texts[-1]
-        sentences.append(f"{other} would cost the same as {winner} {joined}.")
-    return sentences, [reader_name(n) for n in inputs if n not in near_inputs]
-
-
-def swing_sentences(results: dict, winner: str) -> list[str]:
-    """Inputs whose p10 or p90 alone (tornado) reverse the winner's lead over the baseline
-    or over a challenger; at most :data:`MAX_SWINGS`, largest reversal first."""
-    base = results["baseline"]
-    found: list[tuple[float, str]] = []
-    for bar in results.get("tornado") or []:
-        strategy, name, unit = bar.get("strategy"), reader_name(str(bar.get("input"))), \
-            bar.get("unit")
-        for end, key, at in (("low", "delta_low_usd_per_month", "low"),
-                             ("high", "delta_high_usd_per_month", "high")):
-            delta, value = finite(bar.get(key)), finite(bar.get(at))
-            if delta is None or value is None:
-                continue
-            where = f"With {name} at the {end} end of its range ({format_amount(value, unit)})"
-            if winner == base and strategy != winner and delta < -tie_usd(results):
-                found.append((-delta, f"{where}, {strategy} would be {format_usd(-delta)} a "
-                                      f"month cheaper than {winner}."))
-            elif winner != base and strategy == winner and delta > tie_usd(results):
-                found.append((delta, f"{where}, {winner} would cost {format_usd(delta)} a "
-                                     f"month more than {base}, today's strategy."))
-    found.sort(key=lambda pair: -pair[0])
-    return [text for _, text in found[:MAX_SWINGS]]
-
-
-def _join_names(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _cleanup_sentence(rec: dict) -> list[str]:
-    """The model's what-if cleanup sentence, in words (``keep_n 5`` -> ``keep 5 tags``)."""
-    for text in rec.get("flip") or []:
-        if isinstance(text, str) and text.startswith("With the what-if cleanup policy"):
-            text = re.sub(r"keep_n (\d+)", r"keep the newest \1 tags", text)
-            text = re.sub(r"older_than_days (\d+)", r"delete tags older than \1 days", text)
-            return [text.replace("(every input at p50)", "(every input at its median)")]
-    return []
-
-
-def flip_sentences(results: dict) -> tuple[list[str], list[str]]:
-    """(what would flip the recommendation, the context after it): break-evens within
-    reach, then single inputs at p10/p90 that reverse it; after them how often the
-    winner is cheaper, the inputs it is robust to, the cleanup what-if and ties."""
-    rec = results["recommendation"]
-    winner, runner_up = rec["winner"], rec.get("runner_up")
-    near, robust = break_even_sentences(results, winner)
-    flips = near[:MAX_FLIPS] + swing_sentences(results, winner)
-    context = []
-    share = finite(rec.get("share_of_samples_winner_cheaper"))
-    margin = finite(rec.get("saving_usd_per_month"))
-    if runner_up and runner_up != winner and share is not None and \
-            (margin is None or abs(margin) >= 2 * tie_usd(results)):
-        context.append(f"{winner} is cheaper than {runner_up} in {format_share(share)} of the "
-                       f"simulations.")
-    if robust:
-        context.append(f"The choice is robust to {_join_names(robust)}: no break-even lies "
-                       f"between a third of and {PLAUSIBLE_FACTOR:g} times today's value.")
-    context += _cleanup_sentence(rec)
-    context += [f"{t} costs the same as {winner} under {registry_accounting(results)} "
-                f"accounting; the table shows where they differ." for t in rec.get("ties") or []]
-    return flips, context
-
-
 def format_input_value(item: dict) -> str:
     """An input's value for people: its distribution's short form when uncertain."""
     value = item.get("value")
@@ -531,8 +387,9 @@ def format_method(results: dict) -> str:
     return (
         f"Method: a Monte Carlo model ({results['samples']:,} samples, seed "
         f"{results['seed']}) draws the uncertain inputs (build minutes cached and "
-        f"uncached, how often images change, pipelines per month, image sizes, prices) "
-        f"from the CI history and the scenario, and prices each strategy's "
+        f"uncached, how often images change, pipelines per month, prices) from the CI "
+        f"history and the scenario (image sizes are fixed at what the registry reports), "
+        f"and prices each strategy's "
         f"container-build minutes and registry storage per month over "
         f"{results['horizon_months']} months. Figures are medians; ranges are the 10th "
         f"to 90th percentiles. Registry sizes use {registry_accounting(results)} "

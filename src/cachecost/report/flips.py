@@ -1,0 +1,267 @@
+"""What would flip the recommendation, in words: one renderer for ``cachecost model``,
+``summary.txt``, ``summary.md`` and the pages.
+
+    flips, context = flip_sentences(results)    # ["dind-inline-cache would cost ..."], [...]
+    tie_note(results)                           # [] or one sentence on a thin margin
+    weighs_sentence(results["recommendation"]["weighs"])
+
+Every number comes from the model's typed results (:mod:`cachecost.model.flips`):
+``break_even`` rows (kind ``costs cross``: where two strategies' expected costs
+cross), ``recommendation_flips`` rows (where the recommendation itself changes at
+the status-quo margin) and the ``tornado``'s expected differences. A difference
+below the project's tie rule (:func:`tie_usd`, :func:`cachecost.rules.tie_resolution_usd`)
+is never stated as a flip.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from cachecost.report.names import format_amount, reader_name
+from cachecost.rules import tie_resolution_usd
+from cachecost.textfmt import finite, format_share, format_usd
+
+#: How many break-even sentences the recommendation quotes.
+MAX_FLIPS = 3
+#: How many "at the low/high end of its range" sentences it quotes.
+MAX_SWINGS = 2
+#: Break-evens farther than this factor from today's value read as "robust to".
+PLAUSIBLE_FACTOR = 3.0
+
+#: What each kind of money is, for the :func:`weighs_sentence`.
+MONEY_KIND_TEXT = {
+    "project_cash": "the project's cash (runner time, minutes over a quota, storage packs)",
+    "shadow": "the storage shadow price (a trade-off rate, not a bill)",
+    "fork_owners_cash": "fork owners' cash (minutes over their own quotas)",
+}
+
+
+def tie_usd(results: dict) -> float:
+    """A difference smaller than this (USD/month) is a tie: the status-quo margin the
+    decision used (``recommendation.status_quo_margin_usd_per_month``), else the
+    project's rule at the winner's median cost (older results)."""
+    rec = results.get("recommendation") or {}
+    margin = finite(rec.get("status_quo_margin_usd_per_month"))
+    if margin is not None:
+        return margin
+    winner = (results.get("strategies") or {}).get(rec.get("winner"), {})
+    q = winner.get("total_cost_usd_per_month")
+    return tie_resolution_usd((finite(q.get("p50")) if isinstance(q, dict) else None) or 0.0)
+
+
+def weighs_sentence(weighs: Iterable[str]) -> str:
+    """Say which kinds of money the recommendation adds up (and that waiting is not)."""
+    weighs = list(weighs)
+    kinds = "; ".join(MONEY_KIND_TEXT[w] for w in weighs if w in MONEY_KIND_TEXT)
+    left = [k for k in MONEY_KIND_TEXT if k not in weighs]
+    rest = (f" It leaves out {'; '.join(MONEY_KIND_TEXT[k] for k in left)}." if left else "")
+    return (f"The recommendation weighs {kinds}.{rest} Contributors' waiting time is shown "
+            "in minutes and not priced.")
+
+
+def tie_note(results: dict) -> list[str]:
+    """A sentence when the winner's margin is too thin to act on: today's strategy
+    kept, or a challenger ahead by less than the tie rule."""
+    rec = results.get("recommendation") or {}
+    winner, runner_up = rec.get("winner"), rec.get("runner_up")
+    saving = finite(rec.get("saving_usd_per_month"))
+    if not winner or not runner_up or runner_up == winner or saving is None:
+        return []
+    if rec.get("is_status_quo_kept"):
+        return [f"{runner_up} is cheaper by only {format_usd(-saving)}/month, within the "
+                f"model's resolution ({format_usd(tie_usd(results))}): {winner}, today's "
+                "strategy, is kept."]
+    if saving >= tie_usd(results):
+        return []
+    return [f"The margin of {winner} over {runner_up} ({format_usd(saving)}/month) is within "
+            "the model's resolution: treat them as a tie and decide on other grounds."]
+
+
+def _swing(bar: dict) -> float:
+    """A tornado bar's swing in USD/month (older results lack the key: |high - low|)."""
+    swing = finite(bar.get("swing_usd_per_month"))
+    if swing is None:
+        low, high = finite(bar.get("delta_low_usd_per_month")), \
+            finite(bar.get("delta_high_usd_per_month"))
+        swing = abs(high - low) if low is not None and high is not None else 0.0
+    return swing
+
+
+def _digits(value: float, current: float, unit: str | None) -> int:
+    """As few figures as tell ``value`` from today's value."""
+    digits = 2
+    while digits < 4 and format_amount(value, unit, digits) == format_amount(current, unit,
+                                                                             digits):
+        digits += 1
+    return digits
+
+
+def _range_note(row: dict, value: float, digits: int) -> str:
+    """', inside the scenario's range $2,250–$3,000' (or outside), when the row says."""
+    low, high = finite(row.get("range_low")), finite(row.get("range_high"))
+    if low is None or high is None or low == high or "is_within_range" not in row:
+        return ""
+    unit = row.get("unit")
+    where = "inside" if low <= value <= high else "outside"
+    what = "p10–p90 range" if row.get("range_is") == "p10-p90" else "range"
+    return (f", {where} the scenario's {what}, {format_amount(low, unit, max(digits, 3))} "
+            f"to {format_amount(high, unit, max(digits, 3))}")
+
+
+def _condition(row: dict) -> tuple[float, str] | None:
+    """``(distance from today, "if <input> fell to <value> (now ..., inside ...)")`` for a
+    break-even row within :data:`PLAUSIBLE_FACTOR` of today's value, else None."""
+    value, current = finite(row.get("value")), finite(row.get("current"))
+    if value is None or current is None or value <= 0 or current <= 0:
+        return None
+    ratio = value / current
+    if not 1 / PLAUSIBLE_FACTOR <= ratio <= PLAUSIBLE_FACTOR:
+        return None
+    unit = row.get("unit")
+    moved = "rose to" if value > current else "fell to"
+    digits = _digits(value, current, unit)
+    if "is_within_range" in row:        # enough figures to place it against the range
+        digits = max(digits, 3)
+    now = format_amount(current, unit, max(digits, 3 if unit == "x" else 4))
+    rate = " the measured rate" if unit == "x" else ""
+    return abs(math.log(ratio)), (f"if {reader_name(str(row.get('input')))} {moved} "
+                                  f"{format_amount(value, unit, digits)}{rate} (now {now}"
+                                  f"{_range_note(row, value, digits)})")
+
+
+def _or(texts: list[str]) -> str:
+    return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " or " + texts[-1]
+
+
+def recommendation_flip_sentences(results: dict) -> list[str]:
+    """Where the recommendation itself changes (``recommendation_flips``: the
+    challenger's expected lead over today's strategy at the status-quo margin), nearest
+    first, at most :data:`MAX_FLIPS` inputs."""
+    rec = results.get("recommendation") or {}
+    winner, base = rec.get("winner"), results.get("baseline")
+    found = [c for row in results.get("recommendation_flips") or []
+             if (c := _condition(row)) is not None]
+    if not found or not winner:
+        return []
+    conditions = _or([text for _, text in sorted(found)[:MAX_FLIPS]])
+    margin = format_usd(tie_usd(results))
+    if winner == base:
+        other = rec.get("runner_up")
+        return [f"The recommendation would change to {other} {conditions}: there its "
+                f"expected saving against {base}, today's strategy, reaches the {margin} a "
+                "month the model needs to switch."]
+    return [f"The recommendation would change back to {base}, today's strategy, "
+            f"{conditions}: there {winner}'s expected saving falls to the {margin} a month "
+            "the model needs to switch."]
+
+
+def break_even_sentences(results: dict, winner: str) -> tuple[list[str], list[str]]:
+    """Sentences for the winner's break-evens within :data:`PLAUSIBLE_FACTOR` of today's
+    value (one per other strategy, its nearest conditions first, at most
+    :data:`MAX_FLIPS`), and the reader names of the inputs with none that near.
+
+    A break-even 45 times today's value says the choice does not depend on that
+    input; it is summed up as "robust to ..." instead of quoted.
+    """
+    near: dict[str, list[tuple[float, str]]] = {}
+    inputs: list[str] = []
+    near_inputs: set[str] = set()
+    swings = {(bar.get("strategy"), bar.get("input")): _swing(bar)
+              for bar in results.get("tornado") or []}
+    for row in results.get("break_even") or []:
+        a, b = row.get("strategy_a"), row.get("strategy_b")
+        if winner not in (a, b) or a == b:
+            continue
+        name = str(row.get("input"))
+        # "robust to" only an input that moves this pair's costs at all (the tornado's
+        # swing against the baseline, which has no bar of its own)
+        if name not in inputs and any(swings.get((s, name), 0.0) > tie_usd(results)
+                                      for s in (a, b)):
+            inputs.append(name)
+        found = _condition(row)
+        if found is None:
+            continue
+        near_inputs.add(name)
+        near.setdefault(str(b if a == winner else a), []).append(found)
+    cross = ("in expected cost "
+             if any("kind" in r for r in results.get("break_even") or []) else "")
+    sentences = []
+    for other, conditions in sorted(near.items(), key=lambda kv: min(c[0] for c in kv[1])):
+        joined = _or([text for _, text in sorted(conditions)[:MAX_FLIPS]])
+        sentences.append(f"{other} would cost the same as {winner} {cross}{joined}.")
+    return sentences, [reader_name(n) for n in inputs if n not in near_inputs]
+
+
+def swing_sentences(results: dict, winner: str) -> list[str]:
+    """Inputs whose p10 or p90 alone (tornado) reverse the winner's lead over the baseline
+    or over a challenger by more than the tie rule; at most :data:`MAX_SWINGS`, largest
+    reversal first."""
+    base = results["baseline"]
+    found: list[tuple[float, str]] = []
+    for bar in results.get("tornado") or []:
+        strategy, name, unit = bar.get("strategy"), reader_name(str(bar.get("input"))), \
+            bar.get("unit")
+        for end, key, at in (("low", "delta_low_usd_per_month", "low"),
+                             ("high", "delta_high_usd_per_month", "high")):
+            delta, value = finite(bar.get(key)), finite(bar.get(at))
+            if delta is None or value is None:
+                continue
+            where = f"With {name} at the {end} end of its range ({format_amount(value, unit)})"
+            if winner == base and strategy != winner and delta < -tie_usd(results):
+                found.append((-delta, f"{where}, {strategy} would be {format_usd(-delta)} a "
+                                      f"month cheaper than {winner}."))
+            elif winner != base and strategy == winner and delta > tie_usd(results):
+                found.append((delta, f"{where}, {winner} would cost {format_usd(delta)} a "
+                                     f"month more than {base}, today's strategy."))
+    found.sort(key=lambda pair: -pair[0])
+    return [text for _, text in found[:MAX_SWINGS]]
+
+
+def _join_names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def cleanup_sentence(rec: dict) -> list[str]:
+    """The what-if cleanup policy's sentence when it would change the winner
+    (``recommendation.cleanup_what_if``, every input at its median)."""
+    what = rec.get("cleanup_what_if")
+    if not isinstance(what, dict):
+        return []
+    words = {"keep_n": "keep the newest {:g} tags", "older_than_days":
+             "delete tags older than {:g} days"}
+    rule = ", ".join(words[k].format(v) for k, v in (what.get("policy") or {}).items()
+                     if k in words and v is not None)
+    return [f"With the what-if cleanup policy ({rule}), {what['strategy']} would cost "
+            f"{format_usd(what['cost_usd_per_month'])}/month against {what['winner']}'s "
+            f"{format_usd(what['winner_cost_usd_per_month'])} (every input at its median)."]
+
+
+def registry_accounting(results: dict) -> str:
+    """The registry accounting the scenario reports (``per-tag`` unless it says)."""
+    return (results.get("storage_over_horizon") or {}).get("accounting") or "per-tag"
+
+
+def flip_sentences(results: dict) -> tuple[list[str], list[str]]:
+    """(what would flip the recommendation, the context after it): break-evens within
+    reach, then single inputs at p10/p90 that reverse it; after them how often the
+    winner is cheaper, the inputs it is robust to, the cleanup what-if and ties."""
+    rec = results["recommendation"]
+    winner, runner_up = rec["winner"], rec.get("runner_up")
+    near, robust = break_even_sentences(results, winner)
+    flips = (recommendation_flip_sentences(results) + near[:MAX_FLIPS]
+             + swing_sentences(results, winner))
+    context = []
+    share = finite(rec.get("share_of_samples_winner_cheaper"))
+    margin = finite(rec.get("saving_usd_per_month"))
+    if runner_up and runner_up != winner and share is not None and \
+            (margin is None or abs(margin) >= 2 * tie_usd(results)):
+        context.append(f"{winner} is cheaper than {runner_up} in {format_share(share)} of the "
+                       f"simulations.")
+    if robust:
+        context.append(f"The choice is robust to {_join_names(robust)}: no break-even lies "
+                       f"between a third of and {PLAUSIBLE_FACTOR:g} times today's value.")
+    context += cleanup_sentence(rec)
+    context += [f"{t} costs the same as {winner} under {registry_accounting(results)} "
+                f"accounting; the table shows where they differ." for t in rec.get("ties") or []]
+    return flips, context

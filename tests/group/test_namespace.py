@@ -1,0 +1,54 @@
+"""The namespace as GitLab counts it: beside its projects, quota, and each project's model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cachecost.dataset.io import load_dataset
+from cachecost.group.report import namespace_summary
+from cachecost.model.scenario import load_scenario
+from cachecost.model.simulate import run_model
+
+GIB = 2.0**30
+
+
+def test_namespace_summary_worked_by_hand():
+    """Namespace 100 GiB; projects of 30 and 20 GiB growing 2 and 3 GiB/month; quota 150.
+
+    Unaccounted 100 - 50 = 50 GiB; shares 30/100 = 0.3 and 20/100 = 0.2;
+    months to quota (150 - 100) / (2 + 3) = 10.
+    """
+    rows = [{"registry_bytes": 30 * 2**30, "growth_gib_per_month": {"p50": 2.0}},
+            {"registry_bytes": 20 * 2**30, "growth_gib_per_month": {"p50": 3.0}}]
+    ns = namespace_summary(100 * 2**30, rows, 150.0)
+    assert ns["unaccounted_gib"] == pytest.approx(50.0)
+    assert [r["namespace_share"] for r in rows] == pytest.approx([0.3, 0.2])
+    assert ns["months_to_quota_p50"] == pytest.approx(10.0)
+    # already over the quota: 0 months; no quota or no growth: no figure
+    assert namespace_summary(200 * 2**30, rows, 150.0)["months_to_quota_p50"] == 0.0
+    assert namespace_summary(100 * 2**30, rows, None)["months_to_quota_p50"] is None
+    flat = [{**r, "growth_gib_per_month": {"p50": 0.0}} for r in rows]
+    assert namespace_summary(100 * 2**30, flat, 150.0)["months_to_quota_p50"] is None
+
+
+def test_each_project_model_sees_the_rest_of_the_namespace_as_measured(fetched_group,
+                                                                       standin_group):
+    """For each fetched project: other usage = (namespace - project) / GiB, from the
+    bytes the stand-in serves (the whole group's registries, the 403 project's 3 GiB
+    included), and the model uses it in place of the scenario's default guess."""
+    out, result, _ = fetched_group
+    ns_bytes = standin_group.namespace_registry_size_bytes()
+    scenario = load_scenario()             # leaves storage.other_usage_gib at its default
+    assert scenario.source("storage.other_usage_gib") == "default"
+    for gp in standin_group.building_projects():
+        ds = load_dataset(out / f"project={gp.path_with_namespace.replace('/', '~')}")
+        usage = ds.metadata["registry_usage"]
+        assert usage["namespace_container_registry_size_bytes"] == ns_bytes
+        want = (ns_bytes - gp.registry_bytes) / GIB
+        res = run_model(ds, scenario, samples=200)
+        row = next(i for i in res["inputs"] if i["name"] == "storage.other_usage_gib")
+        assert row["source"] == "measured"
+        assert res["storage_over_horizon"]["other_usage_gib"] == pytest.approx(want)
+        assert json.dumps(res)                                  # serializable

@@ -1,0 +1,138 @@
+"""Break-evens and swings from the decision's own Monte Carlo (cachecost.model.flips)."""
+
+from __future__ import annotations
+
+import dataclasses
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from cachecost.config import SCENARIOS_DIR
+from cachecost.dataset.io import load_dataset
+from cachecost.model.calibrate import calibrate
+from cachecost.model.distributions import Distribution, fixed
+from cachecost.model.flips import (
+    CLOSED_FORM,
+    COSTS_CROSS,
+    RECOMMENDATION_FLIPS,
+    Run,
+    break_evens,
+    refine_root,
+    scenario_range,
+    tornado,
+)
+from cachecost.model.results import run_model
+from cachecost.model.scenario import load_scenario
+from cachecost.report.flips import PLAUSIBLE_FACTOR, flip_sentences
+
+NODE = "compute.node_cost_usd_per_year"
+
+
+def _two_strategy_run() -> Run:
+    """Two samples, node cost 2,000 and 3,000 USD/year. Strategy a: runner time 20 and 30
+    USD/month (0.01 per USD of node cost) plus 10 of other money; b: 10 and 15 (0.005 per
+    USD) plus 25."""
+    total = {"a": np.array([30.0, 40.0]), "b": np.array([35.0, 40.0])}
+    compute = {"a": np.array([20.0, 30.0]), "b": np.array([10.0, 15.0])}
+    sim = {s: {"total_cost_usd_per_month": total[s], "compute_cost_usd_per_month": compute[s]}
+           for s in ("a", "b")}
+    st = SimpleNamespace(names=("a", "b"), weighs=("project_cash",))
+    return Run(st, {NODE: Distribution("triangular", (2250.0, 2625.0, 3000.0))},  # type: ignore[arg-type]
+               {NODE: np.array([2000.0, 3000.0])}, None, sim)
+
+
+def test_a_price_break_even_is_closed_form_on_every_sample():
+    """Expected totals are linear in the node cost v: a(v) = 10 + 0.01 v (mean of
+    30 - 20 and 40 - 30 is 10; mean of 20/2000 and 30/3000 is 0.01), b(v) = 25 + 0.005 v.
+    They cross at 0.005 v = 15: v = 3,000. Today's strategy b keeps the recommendation
+    until a's lead b - a = 15 - 0.005 v reaches max($1, 2 % of b): at v = 2,800 the lead
+    is $1 and 2 % of b(2,800) = 39 is $0.78, so $1 is the margin: the flip is at 2,800,
+    inside the triangular range 2,250-3,000; the crossing at 3,000 is its upper end."""
+    rows = break_evens(_two_strategy_run(), [("b", "a")], [NODE], [("b", "a")])
+    cross, flip = rows
+    assert cross["kind"] == COSTS_CROSS and flip["kind"] == RECOMMENDATION_FLIPS
+    assert cross["method"] == CLOSED_FORM and cross["samples"] == 2
+    assert cross["value"] == pytest.approx(3000.0, abs=0.01)
+    assert flip["value"] == pytest.approx(2800.0, abs=0.01)
+    assert flip["is_within_range"] is True
+    assert (flip["range_low"], flip["range_high"]) == (2250.0, 3000.0)
+
+
+def test_a_price_swing_is_the_expected_difference_at_its_ends():
+    """Tornado of a against b over the node cost's p10 and p90: a - b = -15 + 0.005 v.
+    The triangular(2250, 2625, 3000) is symmetric: p10 = 2250 + sqrt(0.1 * 750 * 375)
+    = 2417.7, p90 = 3000 - 167.7 = 2832.3; so -2.91 and -0.84 USD/month; the expected
+    difference is mean(30 - 35, 40 - 40) = -2.5."""
+    (row,) = tornado(_two_strategy_run(), "b")
+    assert row["low"] == pytest.approx(2417.7, abs=0.05)
+    assert row["delta_low_usd_per_month"] == pytest.approx(-15 + 0.005 * 2417.7, abs=1e-3)
+    assert row["delta_high_usd_per_month"] == pytest.approx(-15 + 0.005 * 2832.3, abs=1e-3)
+    assert row["delta_expected_usd_per_month"] == pytest.approx(-2.5)
+
+
+def test_regula_falsi_finds_a_crossing_within_a_cent():
+    """f(x) = x^2 - 2 between 1 (f = -1) and 2 (f = 2): the root is sqrt(2) = 1.41421;
+    the first secant step gives 1 + 1/3 = 1.3333 (f = -0.222), Illinois steps close in
+    until |f| <= 0.01, i.e. |x - 1.41421| <= 0.01 / (2 * 1.414) = 0.0035."""
+    x = refine_root(lambda v: v * v - 2.0, 1.0, 2.0, -1.0, 2.0, 20)
+    assert abs(x * x - 2.0) <= 0.01
+    assert x == pytest.approx(2 ** 0.5, abs=0.0036)
+
+
+def test_scenario_range_is_the_support_or_the_p10_p90():
+    """uniform(1, 3): 1-3; lognormal p10 0.5, p90 2: 0.5-2; fixed 4: 4-4."""
+    assert scenario_range(Distribution("uniform", (1.0, 3.0))) == (1.0, 3.0)
+    lo, hi = scenario_range(Distribution("lognormal", (0.5, 2.0)))
+    assert (lo, hi) == (pytest.approx(0.5), pytest.approx(2.0))
+    assert scenario_range(fixed(4.0)) == (4.0, 4.0)
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return load_dataset()
+
+
+@pytest.mark.parametrize("name", ["gitlab-hosted-oss", "qemu-private-runners",
+                                  "registry-quota-enforced"])
+def test_stated_break_evens_cross_when_the_model_is_rerun(dataset, name):
+    """Every break-even the report states (the winner's, within 3x of today) re-run
+    through ``run_model`` with the input fixed at its stated value (a new run, its own
+    draws): the two expected totals are within $0.25 a month; a ``recommendation flips``
+    row: the challenger's lead is the status-quo margin, max($1, 2 %), within $0.25."""
+    sc = load_scenario(SCENARIOS_DIR / f"{name}.yaml")
+    cal = calibrate(dataset, sc.overrides, source=sc.path)
+    r = run_model(dataset, sc, samples=20_000, calibration=cal)
+    winner = r["recommendation"]["winner"]
+    checked = 0
+    for row in r["break_even"] + r["recommendation_flips"]:
+        v = row["value"]
+        if v is None or winner not in (row["strategy_a"], row["strategy_b"]) \
+                or not 1 / PLAUSIBLE_FACTOR <= v / row["current"] <= PLAUSIBLE_FACTOR:
+            continue
+        values, sources = dict(sc.values), dict(sc.sources)
+        values[row["input"]], sources[row["input"]] = fixed(v), "scenario"
+        again = run_model(dataset, dataclasses.replace(sc, values=values, sources=sources),
+                          samples=20_000, calibration=cal)
+        mean = {n: s["total_cost_usd_per_month"]["mean"] for n, s in again["strategies"].items()}
+        gap = mean[row["strategy_a"]] - mean[row["strategy_b"]]
+        if row["kind"] == RECOMMENDATION_FLIPS:
+            gap -= max(1.0, 0.02 * abs(mean[row["strategy_a"]]))
+        assert abs(gap) <= 0.25, (row, gap)
+        checked += 1
+    assert checked >= 2
+
+
+def test_cli_and_summary_state_the_same_flips(dataset):
+    """``cachecost model --format text`` and summary.txt's recommendation both carry every
+    sentence of :func:`cachecost.report.flips.flip_sentences`."""
+    from cachecost.commands.model import format_text
+    from cachecost.report.summary import format_recommendation
+
+    sc = load_scenario(SCENARIOS_DIR / "qemu-private-runners.yaml")
+    r = run_model(dataset, sc, samples=2000)
+    flips, context = flip_sentences(r)
+    assert flips
+    cli, summary = format_text(r), format_recommendation(r)
+    for sentence in flips + context:
+        assert sentence in cli and sentence in summary
