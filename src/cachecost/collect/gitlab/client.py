@@ -142,7 +142,8 @@ def _from_config_section(section: str, url: str | None,
         if cfg.job_token:
             raise CachecostError(_JOB_TOKEN_MESSAGE)
         raise CachecostError(f"--gitlab-config {section}: the section has no private_token")
-    return Credentials(cfg.url, token, f"python-gitlab config section [{section}]")
+    origin = f"python-gitlab config section [{section}]"
+    return Credentials(cfg.url, clean_token(token, origin), origin)
 
 
 def _section_for_url(url: str, environ: Mapping[str, str]) -> str | None:
@@ -165,6 +166,29 @@ _JOB_TOKEN_MESSAGE = (
 )
 
 
+def clean_token(token: str, origin: str) -> str:
+    """The token without surrounding whitespace (a pasted secret's newline); refuse the rest.
+
+    An HTTP header cannot carry CR, LF or other control characters (RFC 9110
+    section 5.5; requests raises ``ValueError: Invalid header value``), and
+    GitLab's tokens are printable ASCII (``glpat-`` and base64url-like letters).
+
+    Raises:
+        CachecostError: the token is empty, or holds a control or non-ASCII character
+            inside; the line names where the token came from, never the token.
+    """
+    stripped = token.strip()
+    if not stripped:
+        raise CachecostError(f"the GitLab token from {origin} is empty")
+    bad = next((c for c in stripped if not 0x20 <= ord(c) < 0x7F), None)
+    if bad is not None:
+        kind = "a control character" if ord(bad) < 0x20 or ord(bad) == 0x7F else "a non-ASCII character"
+        raise CachecostError(
+            f"the GitLab token from {origin} holds {kind} ({ascii(bad)}) inside; "
+            "copy the token again")
+    return stripped
+
+
 def resolve_credentials(url: str | None, config_section: str | None = None,
                         environ: Mapping[str, str] | None = None) -> Credentials:
     """Find the URL and token (see the module docstring); raise a one-line error if none."""
@@ -179,8 +203,9 @@ def resolve_credentials(url: str | None, config_section: str | None = None,
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise CachecostError(f"--url {url!r} is not an http(s) URL like https://gitlab.com")
     for var in TOKEN_ENV_VARS:
-        if env.get(var):
-            return Credentials(url, env[var], f"environment variable {var}")
+        if env.get(var, "").strip():
+            origin = f"environment variable {var}"
+            return Credentials(url, clean_token(env[var], origin), origin)
     section = _section_for_url(url, env)
     if section:
         return _from_config_section(section, url, env)
