@@ -44,8 +44,10 @@ def old_site(tmp_path: Path) -> Path:
     (site / "scenario").mkdir(parents=True)
     (site / "index.html").write_text("<p>the earlier report</p>", encoding="utf-8")
     (site / "scenario" / "summary.txt").write_text("older numbers", encoding="utf-8")
+    # an earlier report's build record: the folder is cachecost's (else --out is refused)
+    (site / ".cachecost-build.json").write_text('{"version": 0}', encoding="utf-8")
     for path in (site / "scenario" / "summary.txt", site / "index.html", site / "scenario",
-                 site):
+                 site / ".cachecost-build.json", site):
         os.utime(path, ns=(1_577_836_800 * 10**9, 1_577_836_800 * 10**9))
     return site
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import shutil
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
@@ -23,7 +26,9 @@ def _split(req: str) -> tuple[str, str]:
 
 def test_environment_yml_mirrors_pyproject():
     project = tomllib.loads((PROJ_ROOT / "pyproject.toml").read_text())["project"]
-    wanted = dict(_split(r) for r in project["dependencies"])
+    # the conda environment is for exploring too: the `lab` extra (jupyterlab) is in it
+    wanted = dict(_split(r) for r in [*project["dependencies"],
+                                      *project["optional-dependencies"]["lab"]])
     env = yaml.safe_load((PROJ_ROOT / "environment.yml").read_text())
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
@@ -31,7 +36,7 @@ def test_environment_yml_mirrors_pyproject():
     assert have == wanted
     assert any(f">={project['requires-python'].lstrip('>=')}" in d for d in conda
                if d.startswith("python"))
-    assert "-e .[test]" in pip
+    assert "-e .[test,lab]" in pip
 
 
 def notebooks():
@@ -76,3 +81,74 @@ def test_make_help_lists_documented_targets():
     assert out.returncode == 0
     for target in ("report", "test", "lint", "sample-data", "lab"):
         assert re.search(rf"^\s+\S*{target}\S*\s+\S", out.stdout, re.M), target
+
+
+def _locked_closure(lock: dict, roots: list[str]) -> set[str]:
+    """Every package uv.lock says ``roots`` need (not their optional extras)."""
+    deps = {p["name"]: [d["name"] for d in p.get("dependencies", [])] for p in lock["package"]}
+    seen, todo = set(), list(roots)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += deps.get(name, [])
+    return seen
+
+
+def test_jupyterlab_is_the_lab_extra_and_the_report_does_not_need_it():
+    """Issue 23: jupyterlab (26 MB with jupyter_server) was needed even to build a report."""
+    lock = tomllib.loads((PROJ_ROOT / "uv.lock").read_text())
+    me = next(p for p in lock["package"] if p["name"] == "cachecost")
+    assert [d["name"] for d in me["optional-dependencies"]["lab"]] == ["jupyterlab"]
+    base = _locked_closure(lock, [d["name"] for d in me["dependencies"]])
+    assert "papermill" in base and "nbconvert" in base and "ipykernel" in base
+    assert not {"jupyterlab", "jupyter-server", "notebook"} & base
+    with_tests = _locked_closure(lock, [d["name"] for d in me["optional-dependencies"]["test"]])
+    assert "jupyterlab" not in with_tests | base
+    makefile = (PROJ_ROOT / "Makefile").read_text()
+    assert "--extra lab" in makefile.split("\nlab:")[0]      # `make lab` installs it first
+
+
+def test_make_test_fast_runs_unit_and_model_tests_only():
+    """`make test-fast` (issue 23): the model and unit tests, nothing that builds a site."""
+    makefile = (PROJ_ROOT / "Makefile").read_text()
+    block = makefile.split("FAST_TESTS := ", 1)[1].split("\n\n", 1)[0]
+    paths = block.replace("\\", " ").split()
+    assert "tests/model" in paths and "tests/test_cli.py" in paths
+    assert all((PROJ_ROOT / p).exists() for p in paths), paths
+    slow = ("tests/report", "tests/content", "tests/registry", "tests/fetch",
+            "tests/test_install.py", "tests/test_pages_template.py", "tests/test_first_hour.py")
+    assert not [p for p in paths if p.startswith(slow)]
+    assert "\ntest-fast: $(STAMP)\n\t$(BIN)/python -m pytest -q $(FAST_TESTS)" in makefile
+
+
+def _make(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", *args], cwd=cwd, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_install_uses_uv_from_path_and_never_pip(tmp_path):
+    """Offline (issue 23): a uv on PATH is used as it is; pip (which needs PyPI) is not run."""
+    fake = tmp_path / "bin" / "uv"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    dry = _make("-n", "-W", "uv.lock", "install", cwd=PROJ_ROOT,
+                env={"PATH": f"{fake.parent}:{os.environ['PATH']}"})
+    assert dry.returncode == 0, dry.stderr
+    assert f"{fake} sync --frozen --extra test" in dry.stdout
+    assert "pip install" not in dry.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_install_without_uv_offline_says_what_to_do(tmp_path):
+    """No uv on PATH and no index: one line naming the two ways, not pip's bare error."""
+    for name in ("Makefile", "pyproject.toml", "uv.lock"):
+        shutil.copy(PROJ_ROOT / name, tmp_path / name)
+    path = ":".join(d for d in os.environ["PATH"].split(":") if not Path(d, "uv").exists())
+    run = _make("install", cwd=tmp_path, env={"PATH": path, "PIP_NO_INDEX": "1",
+                                              "PIP_FIND_LINKS": "", "UV_OFFLINE": "1"})
+    assert run.returncode != 0
+    assert ("cannot install uv into .venv (offline?): put uv on PATH, or a uv wheel in a "
+            "folder and set PIP_FIND_LINKS") in run.stderr

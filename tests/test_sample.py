@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from cachecost.dataset import schema
 from cachecost.dataset.catalog import QEMU_IMAGES, QEMU_JOB_TO_IMAGE
@@ -91,3 +92,58 @@ def test_metadata_says_synthetic(sample):
     counts = sample.metadata["generator"]["counts"]
     assert counts["jobs"] == len(sample.jobs)
     assert counts["pipelines"] == len(sample.pipelines)
+
+
+def test_committed_optional_tables_are_what_the_generator_makes(sample):
+    fresh = generate_sample(SampleSettings())
+    for name in ("image_changes", "forks"):
+        pd.testing.assert_frame_equal(sample.table(name).reset_index(drop=True),
+                                      fresh.table(name).reset_index(drop=True),
+                                      check_dtype=False)
+
+
+def test_sample_spans_twelve_calendar_months(sample):
+    months = sample.pipelines["created_at"].dt.strftime("%Y-%m").unique()
+    assert sorted(months) == ["2024-12"] + [f"2025-{m:02d}" for m in range(1, 12)]
+
+
+def test_sample_carries_what_the_history_page_shows_labelled_synthetic(sample):
+    """Issue 23 item 3: image changes, fork activity and registry usage, not empty.
+
+    Registry usage, recomputed here: the project's figure is the sum of its
+    repositories' deduplicated sizes; the namespace adds the settings' 6 GiB of other
+    projects (6 * 2**30 bytes)."""
+    from cachecost.report import history
+
+    assert sample.metadata["is_synthetic"] is True
+    changes = history.list_image_changes(sample)
+    assert len(changes) == len(sample.image_changes) > 0
+    inputs = sample.metadata["image_inputs"]
+    assert set(inputs) == {c.image for c in QEMU_IMAGES}
+    # an lcitool refresh is one commit touching every lcitool image's Dockerfile
+    lcitool = {c.image for c in QEMU_IMAGES if c.is_lcitool}
+    per_commit = sample.image_changes.groupby("commit")["image"].agg(set)
+    assert any(images == lcitool for images in per_commit)
+    forks = history.fork_activity_figures(sample)
+    s = SampleSettings()
+    assert (forks["forks_listed"], forks["forks_active"], forks["forks_sampled"]) == (
+        s.forks_listed, s.forks_active, s.forks_sampled)
+    usage = history.registry_usage_frame(sample)
+    assert len(usage) == 2
+    project = float(sample.registry_repositories["size_bytes"].sum())
+    assert usage["size_bytes"].iloc[0] == pytest.approx(project, abs=1)
+    assert usage["size_bytes"].iloc[1] - usage["size_bytes"].iloc[0] == pytest.approx(
+        6 * 2**30, abs=2)
+
+
+def test_switch_setting_moves_builds_to_kaniko_on_its_day():
+    """Every logged build before the switch day shows BuildKit markers, after it kaniko."""
+    ds = generate_sample(SampleSettings(days=20, switch_to_kaniko_day=10, logs_per_image=6,
+                                        pipelines_per_day={"push": 3.0}))
+    c = ds.jobs[ds.jobs["is_container_build"]]
+    created = c["pipeline_id"].map(ds.pipelines.set_index("pipeline_id")["created_at"])
+    day = (created - created.min().normalize()).dt.days
+    logged = c[c["builder"].notna()]
+    assert set(logged.loc[day[logged.index] < 10, "builder"]) <= {"buildkit"}
+    assert set(logged.loc[day[logged.index] >= 10, "builder"]) <= {"kaniko"}
+    assert {"buildkit", "kaniko"} <= set(logged["builder"])

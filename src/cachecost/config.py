@@ -70,7 +70,11 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
     """Return the dataset directory: the given one, or the bundled sample when empty."""
     if data_dir is None or str(data_dir) == "":
         return SAMPLE_DATA_DIR
-    return Path(data_dir).expanduser().resolve()
+    try:
+        return Path(data_dir).expanduser().resolve()
+    except (RuntimeError, OSError) as exc:   # Python 3.11-3.12 raise RuntimeError on a loop
+        reason = "a symlink loop" if isinstance(exc, RuntimeError) else exc.strerror
+        raise CachecostError(f"{data_dir}: cannot use as a data directory ({reason})") from None
 
 
 def default_data_dir(url: str, project_path: str) -> Path:

@@ -21,6 +21,8 @@ cachecost, so any module may import it)::
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 
@@ -72,19 +74,56 @@ class GraphqlUnavailable(Exception):
     """The figure could not be read; the message says why in a few words."""
 
 
-def read_user_file(path: str | Path, what: str) -> bytes:
-    """Return the bytes of a file the user named (``what``: e.g. ``"build log"``).
+#: What a path is when it is not a regular file (``stat.S_IFMT`` -> words for the one line).
+_FILE_KINDS = {
+    stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket",
+}
+
+
+def check_user_file(path: str | Path, what: str) -> int:
+    """Check that ``path`` is a regular file (symlinks followed); return its size in bytes.
+
+    Checked with ``stat`` before anything opens it, so a FIFO never blocks and a
+    device (``/dev/zero``) is never read.
 
     Raises:
-        CachecostError: the file is missing, a directory or unreadable; the one
-            line names the file and ``what`` it should have been.
+        CachecostError: missing, a directory, a device, FIFO or socket, a symlink
+            loop, or not readable; the one line names the file and ``what``.
     """
     try:
-        return Path(path).read_bytes()
+        st = os.stat(path)
     except FileNotFoundError:
         raise CachecostError(f"{path}: no such {what}") from None
-    except IsADirectoryError:
-        raise CachecostError(f"{path}: is a directory, not a {what}") from None
+    except OSError as exc:           # ELOOP (a symlink loop), EACCES, ENAMETOOLONG ...
+        raise CachecostError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise CachecostError(f"{path}: is a directory, not a {what}")
+    if not stat.S_ISREG(st.st_mode):
+        kind = _FILE_KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file")
+        raise CachecostError(f"{path}: is {kind}, not a {what}")
+    return st.st_size
+
+
+def read_user_file(path: str | Path, what: str, *, max_bytes: int = 64 * 1024 * 1024,
+                   is_cut_allowed: bool = False) -> bytes:
+    """Return the bytes of a regular file the user named (``what``: e.g. ``"build log"``).
+
+    At most ``max_bytes`` are read: a larger file is an error, or with
+    ``is_cut_allowed`` its first ``max_bytes`` are returned (the caller says so).
+
+    Raises:
+        CachecostError: see :func:`check_user_file`; or larger than ``max_bytes``.
+    """
+    size_bytes = check_user_file(path, what)
+    if size_bytes > max_bytes and not is_cut_allowed:
+        # bytes as plain numbers: this module imports nothing from cachecost (it is the
+        # one every other may import), so not cachecost.textfmt
+        raise CachecostError(f"{path}: {size_bytes:,} bytes, larger than the "
+                             f"{max_bytes:,} bytes a {what} may be")
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(max_bytes)
     except OSError as exc:
         raise CachecostError(f"{path}: cannot read {what} ({exc.strerror})") from None
 

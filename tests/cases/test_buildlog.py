@@ -30,11 +30,14 @@ def _read(rel: str) -> str:
     # [ 2/11]..[ 6/11] CACHED (5), [ 7/11]..[11/11] DONE (5); FROM [ 1/11] is no step
     ("01-buildkit-padded-step-numbers/buildkit-11-steps-succeeded.log",
      "buildkit", "partial", 5, 5),
-    # first miss at RUN addgroup; RUN chown, RUN yarn install run after it: 3 pushes
-    ("02-kaniko-steps-after-first-miss/kaniko-miss-then-three-runs.log", "kaniko", "miss", 0, 3),
-    # RUN chmod (missed, ran, pushed) and RUN ./gradlew (ran, failed, never pushed)
+    # first miss at RUN addgroup; RUN chown, RUN yarn install run after it (3 RUN, 3
+    # pushes), and WORKDIR, COPY package.json, COPY yarn.lock, COPY . ran too: 7 steps
+    # (ENV, EXPOSE, USER, CMD change the config only; the README's 0 / 3 counted RUNs only)
+    ("02-kaniko-steps-after-first-miss/kaniko-miss-then-three-runs.log", "kaniko", "miss", 0, 7),
+    # RUN chmod (missed, ran, pushed) and RUN ./gradlew (ran, failed, never pushed), plus
+    # WORKDIR /app and four COPYs: 7 executed
     ("02-kaniko-steps-after-first-miss/kaniko-miss-second-run-failed.log",
-     "kaniko", "miss", 0, 2),
+     "kaniko", "miss", 0, 7),
     # runner timestamps + sections; [builder 2/4], [builder 3/4], [builder 4/4] and
     # [stage-1 2..8/9] CACHED (3 + 7 = 10); [stage-1 9/9] DONE (1)
     ("03-child-pipelines/trace_1001.log", "buildkit", "partial", 10, 1),
@@ -218,7 +221,7 @@ def test_buildlog_command_json_one_object_per_file(capsys) -> None:
     rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [(r["file"], r["builder"], r["outcome"], r["cached_steps"], r["executed_steps"])
             for r in rows] == [(files[0], "buildkit", "partial", 5, 5),
-                               (files[1], "kaniko", "miss", 0, 3)]
+                               (files[1], "kaniko", "miss", 0, 7)]
 
 
 def test_buildlog_command_text(capsys) -> None:

@@ -280,7 +280,7 @@ def test_tornado_bars_start_at_the_challengers_delta(results):
     assert list(low.base) == [-100.0, -100.0]       # rebuild-on-change's Δ p50
     assert list(low.x) == [-50.0, 20.0]
     assert list(high.x) == [50.0, -20.0]
-    assert low.y[0].startswith("uncached build min (10 min to 20 min)")
+    assert low.y[0].replace("<br>", " ").startswith("uncached build min (10 min to 20 min)")
 
 
 def test_break_even_as_a_multiple_of_today(results):

@@ -16,6 +16,9 @@ from cachecost.config import NOTEBOOKS_DIR
 from cachecost.errors import CachecostError
 
 NOTEBOOKS = {"01-ci-history.ipynb": 9, "02-caching-decision.ipynb": 6}   # name -> charts
+#: charts a package function draws beside the figures.plot_ cells: the decision page's
+#: backtest section (cachecost.report.backtest.show_backtest)
+SECTION_CHARTS = {"01-ci-history.ipynb": 0, "02-caching-decision.ipynb": 1}
 PARAMETERS = {"data_dir", "scenario_path"}
 #: The decision page also reads the results the report's runner computed (issue 20 item 6).
 DECLARED = {"01-ci-history.ipynb": PARAMETERS,
@@ -73,10 +76,11 @@ def test_executes_without_error_and_draws_plotly(executed, name):
                 and "Traceback" in o.text]
     html_outputs = [o.data["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     plots = [h for h in html_outputs if "Plotly.newPlot" in h]
-    # the sample holds no measured image changes, forks or registry usage: a note each
+    # the sample carries (synthetic) image changes, forks and registry usage: no
+    # "not measured" note; tests/report/test_history_measured.py covers a dataset without
     notes = [h for h in html_outputs if "cachecost-not-measured" in h]
-    assert len(plots) + len(notes) == NOTEBOOKS[name]
-    assert len(notes) == (3 if name == "01-ci-history.ipynb" else 0)
+    assert len(plots) + len(notes) == NOTEBOOKS[name] + SECTION_CHARTS[name]
+    assert len(notes) == 0
     # no plotly-mimetype-only output that nbconvert would drop from HTML
     assert not [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})
                 and "text/html" not in o.data]
@@ -95,7 +99,10 @@ def test_decision_page_shows_the_answer_then_the_headline_table(executed):
     first = html_outputs[1]
     assert "cachecost-table-headline" in first and "dind-inline-cache (*)" in first
     assert "cachecost-claims" in html_outputs[2]  # the thread's claims, right after it
-    assert "More on the recommendation:" in html_outputs[3]
+    # the backtest (its drift warning first) and its chart, then the rest of the answer
+    assert "How well the model predicts" in html_outputs[3]
+    assert "Plotly.newPlot" in html_outputs[4]
+    assert "More on the recommendation:" in html_outputs[5]
     assert "cachecost-table-assumptions" in html_outputs[-2]
     assert 'class="cachecost-sources"' in html_outputs[-1]
     # papermill writes the parameters into the output: only the two declared ones

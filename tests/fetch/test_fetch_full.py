@@ -11,6 +11,7 @@ import pandas as pd
 from cachecost.cli import main
 from cachecost.dataset.io import load_dataset
 from cachecost.standin import StandinServer
+from cachecost.standin.data import builder_for_image
 
 from .fetchkit import TOKEN, WALK_SLACK, by_id, fetch_cli
 
@@ -58,6 +59,9 @@ def test_full_fetch_equals_what_was_served(standin: StandinServer, token_env: st
     truth_outcome = truth_jobs.set_index("job_id").loc[sampled["job_id"], "true_outcome"]
     assert sampled["cache_outcome"].tolist() == truth_outcome.tolist()
     assert (sampled["cached_steps"] + sampled["executed_steps"] > 0).all()
+    # and the builder whose markers the log showed (the backtest reads switches from it)
+    want_builder = sampled["image"].map(builder_for_image)
+    assert sampled["builder"].tolist() == want_builder.tolist()
 
     repos = by_id(ds.registry_repositories, "repository_id")
     want_r = by_id(data.repositories_frame(), "repository_id")

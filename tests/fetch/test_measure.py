@@ -178,17 +178,20 @@ def test_ci_files_found_through_the_tree_without_containers_yml(small_sample,
     with start_standin(data, tokens={TOKEN: {"read_api"}}, extra=extra) as srv:
         _fetch(srv, tmp_path)
         assert srv.counts["repository/tree"] == 1
-        assert srv.counts["repository/files"] == 1 + 3      # the missing entry, then 3
+        # .gitlab-ci.yml and containers.yml missing (GitLab's lint refused first), then 3
+        assert srv.counts["repository/files"] == 2 + 3
     ds = load_dataset(tmp_path)
     assert sorted(ds.metadata["image_inputs"]) == extra.images
     assert len(ds.image_changes) > 0
 
 
 def test_first_fetch_request_counts(standin, tmp_path) -> None:
-    """containers.yml + its includes (core, cross, template): 4 files, no tree; one probe
-    of the CI directory and one commits page per image."""
+    """GitLab's merge refused (the stand-in has no lint), no .gitlab-ci.yml: containers.yml
+    + its includes (core, cross, template): 1 + 4 files, no tree; one probe of the CI
+    directory and one commits page per image."""
     _fetch(standin, tmp_path)
-    assert standin.counts["repository/files"] == 4 and standin.counts["repository/tree"] == 0
+    assert standin.counts["repository/files"] == 1 + 4
+    assert standin.counts["repository/tree"] == 0
     assert standin.counts["repository/commits"] == 1 + 24
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from cachecost.dataset.io import load_dataset
 from cachecost.group.report import namespace_summary
+from cachecost.model.results import run_model
 from cachecost.model.scenario import load_scenario
-from cachecost.model.simulate import run_model
 
 GIB = 2.0**30
 

@@ -470,7 +470,7 @@ def test_reproducible_memory_cites_the_issue_the_thread_cites(mode):
 # --------------------------------------------------------------------------- run_model
 
 
-def test_run_model_claims_hand_worked(sample, fixed_scenario):
+def test_run_model_claims_hand_worked(sample_unmeasured, fixed_scenario):
     """Two images a (S 1 GiB) and b (S 2 GiB), each per-tag 2, dedup 1.25, T 2, c 2/month
     (pinned: marked as overridden, so the bank keeps it), r 0.9, u 0.8, digests
     shared (probability 1), no fork reuse (make_calibration defaults, FIXED_SCENARIO).
@@ -498,7 +498,9 @@ def test_run_model_claims_hand_worked(sample, fixed_scenario):
 
     cal = make_calibration({"a": {}, "b": {"compressed_size_gib": 2.0}})
     cal.overridden.extend([("a", "changes_per_month"), ("b", "changes_per_month")])
-    r = run_model(sample, fixed_scenario, samples=20, calibration=cal)
+    # a dataset with no measured registry usage or forks: "no other usage", the
+    # scenario's fork inputs (the bundled sample carries synthetic ones since issue 24)
+    r = run_model(sample_unmeasured, fixed_scenario, samples=20, calibration=cal)
     claims = {c["id"]: c for c in r["claims"]}
     assert list(claims) == ["kaniko-doubles-storage", "dind-exceeds-quota",
                             "no-cache-burns-compute", "forks-rebuild-from-scratch",

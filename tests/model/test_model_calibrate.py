@@ -42,11 +42,17 @@ def test_logged_outcomes_move_the_threshold():
 
 
 def test_sample_cached_minutes_match_the_generator(sample_calibration):
-    """The generator's assumed medians (catalog) are independent of the calibration code."""
+    """The generator's assumed medians (catalog) are independent of the calibration code.
+
+    t_hit is the mean of 8 logged hits, each the median x lognormal(0, 0.12): relative sd
+    of the mean sqrt(exp(0.12^2) - 1)/sqrt(8) = 4.26 %. Over 24 images, a bound every image
+    meets with 99 % probability is about 3.3 sd (24 x 2 x P(Z > 3.3) = 0.5 %): 14 %,
+    rounded up to 15 % for the lognormal's right skew. (The 3-month sample met 12 %; the
+    year-long one holds debian-all-test-cross's logged hit of 305 s, +3.1 sd, mean 3.95.)"""
     images = sample_calibration.images
     for c in QEMU_IMAGES:
         assert images.loc[c.image, "cached_build_min"] == pytest.approx(c.cached_build_min,
-                                                                         rel=0.12)
+                                                                         rel=0.15)
         est = images.loc[c.image, "uncached_build_min"]
         rebuilds = images.loc[c.image, "uncached_method"]
         if "of 3 rebuilds" in rebuilds or "of 4 rebuilds" in rebuilds:

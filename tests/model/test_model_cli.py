@@ -83,7 +83,9 @@ def test_json_contract(sample, sample_calibration):
     base = r["strategies"][r["baseline"]]["delta_vs_baseline_usd_per_month"]
     assert base["p50"] == 0.0
     for row in r["inputs"]:
-        assert row["source"] in ("data", "scenario", "default")
+        # "measured": an input a fetch measured (the sample's synthetic forks and
+        # registry usage since issue 24; model/measured.py)
+        assert row["source"] in ("data", "scenario", "default", "measured")
         assert {"name", "value", "unit", "citation", "distribution"} <= set(row)
         if row["source"] == "default" and row["name"].startswith("storage.usd"):
             assert row["citation"]

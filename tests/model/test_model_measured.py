@@ -24,6 +24,13 @@ T0 = pd.Timestamp("2025-01-01", tz="UTC")
 GIB = 2.0**30
 
 
+
+@pytest.fixture(scope="module")
+def sample(sample_unmeasured):
+    """These tests add their own measurements to a sample that has none (the bundled
+    sample carries synthetic ones since issue 24)."""
+    return sample_unmeasured
+
 def _changes(rows):
     return pd.DataFrame(rows, columns=["image", "commit", "time", "path"])
 

@@ -20,6 +20,13 @@ from cachecost.standin.extra import ExtraData
 GIB = 1024**3
 
 
+
+@pytest.fixture(scope="module")
+def sample(sample_unmeasured):
+    """These tests add their own measurements to a sample that has none (the bundled
+    sample carries synthetic ones since issue 24)."""
+    return sample_unmeasured
+
 @pytest.fixture(scope="module")
 def fetched(tmp_path_factory) -> tuple[Path, ExtraData]:
     """A dataset fetched from the stand-in (3 days), with its served truth."""

@@ -14,7 +14,7 @@ from tests.content.handmade import make_provenance, make_results
 def test_index_rows_are_ordered_by_cost_cheapest_first(tmp_path: Path) -> None:
     results = make_results()   # medians: rebuild 300, bk-min 320, bk-max 330, kaniko 350,
     second = make_results()    # dind 400, no-cache 1000 ($/month)
-    second["strategies"]["no-cache"]["total_cost_usd_per_month"]["p50"] = 100.0
+    second["strategies"]["no-cache"]["total_cost_usd_per_month"]["mean"] = 100.0
     scenarios = []
     for name, data in (("a", results), ("b", second)):
         (tmp_path / name).mkdir()
@@ -26,8 +26,65 @@ def test_index_rows_are_ordered_by_cost_cheapest_first(tmp_path: Path) -> None:
     prov = {**make_provenance(), "scenario": None, "git_is_dirty": False}
     page = render_index(tmp_path, scenarios, pages, state, prov)
     rows = re.findall(r'<tr><th scope="row">.*?<code>([\w-]+)</code></th>', page)
-    # mean of the two scenarios' medians: no-cache (1000 + 100) / 2 = 550 sits after kaniko
+    # mean of the two scenarios' expected costs: no-cache (1000 + 100) / 2 = 550 sits after kaniko
     assert rows == ["rebuild-on-change", "buildkit-registry-cache-min",
                     "buildkit-registry-cache-max", "kaniko-cache-repo", "dind-inline-cache",
                     "no-cache"]
     assert "null" not in page
+
+
+def _index_of(tmp_path: Path, results: dict) -> str:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    scenario = SimpleNamespace(name="a", title="Scenario a", description="d", sha256="0" * 64)
+    return render_index(tmp_path, [scenario], [{"stem": "02-caching-decision", "title": "D"}],
+                        {"scenarios": {"a": {"built_at": "t"}}},
+                        {**make_provenance(), "scenario": None, "git_is_dirty": False})
+
+
+def _first_screen(page: str) -> str:
+    """The answers block: what the index shows before the comparison table."""
+    return re.sub(r"\s+", " ", page.split('<div class="cc-answers">')[1].split("</div>")[0])
+
+
+def test_index_first_screen_says_what_why_how_sure_and_shadow(tmp_path: Path) -> None:
+    """Issue 23: the index showed a median -$48 in the table and a mean $49 in the
+    recommendation, no interval, no certainty and no word of the shadow price.
+
+    Hand-made: winner rebuild-on-change at $300 against the baseline dind at $400, so the
+    expected saving is $400 - $300 = $100, its p10-p90 from the paired delta -120..-80 is
+    $80 to $120; 87% of samples cheaper than the runner-up bk-min; the winner's shadow
+    storage costs $25/month on average.
+    """
+    results = make_results()
+    results["recommendation"].update(share_of_samples_winner_cheaper=0.87,
+                                     weighs=["project_cash", "shadow"])
+    results["strategies"]["rebuild-on-change"]["shadow_storage_usd_per_month"] = {
+        "mean": 25.0, "p10": 20.0, "p50": 25.0, "p90": 30.0}
+    page = _index_of(tmp_path, results)
+    text = _first_screen(page)
+    assert "Switch to Title of rebuild-on-change." in text
+    assert ("Saves $100/month on average (p10–p90: $80 to $120) over the baseline, "
+            "Title of dind-inline-cache") in text
+    assert ("cheaper than the next best, Title of buildkit-registry-cache-min, in 87% of "
+            "20,000 simulated months") in text
+    assert "shadow price for registry storage ($25/month" in text
+    # one saving figure: the table's difference for the winner is the same $100
+    assert "-$100 vs baseline" in page
+    assert "$48" not in text and "median" not in text
+
+
+def test_index_says_when_the_totals_are_cash_only_and_when_the_baseline_is_kept(
+        tmp_path: Path) -> None:
+    """The baseline kept: the saving is what the runner-up would cost more (its delta)."""
+    results = make_results()
+    results["recommendation"].update(winner="dind-inline-cache", runner_up="rebuild-on-change",
+                                     share_of_samples_winner_cheaper=0.6, weighs=["project_cash"])
+    results["strategies"]["rebuild-on-change"]["delta_vs_baseline_usd_per_month"] = {
+        "mean": 15.0, "p10": -5.0, "p50": 14.0, "p90": 40.0}
+    text = _first_screen(_index_of(tmp_path, results))
+    assert "Keep Title of dind-inline-cache." in text
+    assert ("The next best, Title of rebuild-on-change, would cost $15/month more on average "
+            "(p10–p90: -$5.00 to $40)") in text
+    assert "cheaper in 60% of 20,000" in text
+    assert "no shadow price is included" in text

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from cachecost.dataset.io import load_dataset
+from cachecost.model.backtest import run_backtest
 from cachecost.model.results import run_model
 from cachecost.model.scenario import load_scenario
 from cachecost.report.build import ASSETS_DIR, build_report, find_external_urls
@@ -95,6 +96,8 @@ def test_results_json_is_the_models_output_sorted(sample_site: Site) -> None:
         assert on_disk == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         # recomputed here, in this process: the same inputs give the same numbers
         expected = json.loads(json.dumps(run_model(dataset, scenario)))
+        # ... plus the backtest of the same data and scenario (issue 24)
+        expected["backtest"] = json.loads(json.dumps(run_backtest(dataset, scenario).to_json()))
         assert data == expected
 
 

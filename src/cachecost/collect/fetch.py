@@ -8,14 +8,19 @@ Phases, each gentle on the API:
    ``source=parent_pipeline``; their jobs are in the jobs list): one more request when
    nothing changed, with a watermark of their own;
 3. **jobs**      project-wide, newest first, keyset-paginated, stopping at the newest
-   job already stored (or at the oldest one still unfinished, to see it finish);
-   never one request per pipeline; ``workers`` id ranges walked at once
-   (:mod:`cachecost.collect.gitlab.jobwalk`). Retried attempts are kept and flagged;
+   job already stored; never one request per pipeline; ``workers`` id ranges walked at
+   once (:mod:`cachecost.collect.gitlab.jobwalk`). Retried attempts are kept and flagged;
+   **changed_jobs**: the jobs of pipelines GitLab changed in place since they were stored
+   (a skipped job run again after a retry, a manual job played, a job stored unfinished)
+   read again, their pipelines found by the ``updated_after`` pass
+   (:mod:`cachecost.collect.gitlab.changed`); only ``success``, ``failed`` and
+   ``canceled`` jobs count as final;
 4. **logs**      a sample of container-build logs (``logs_per_image`` per job name),
    classified by :mod:`cachecost.collect.buildlog`; they also teach the job->image mapping
    (:mod:`cachecost.collect.mapping`);
 5. **registry**  repositories, deduplicated sizes and tag details, skipped when
-   ``container_registry_size`` has not changed since the last fetch;
+   ``container_registry_size`` has not changed since the last fetch; a figure below
+   the project's own tags is stored as unknown (:mod:`cachecost.collect.registryphase`);
 6. **measure**   image changes from the repository, fork activity and the namespace's
    registry usage (:mod:`cachecost.collect.measure`); a refused part is one warning.
 
@@ -35,15 +40,10 @@ A jobs walk cut short resumes from the ``next`` links it saved, one per id range
 
 from __future__ import annotations
 
-import math
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,26 +53,34 @@ from tqdm import tqdm
 
 from cachecost.collect.buildlog import classify_build_log
 from cachecost.collect.derive import apply_mapping, flag_retried
+from cachecost.collect.fetchopts import (
+    MAX_WORKERS,
+    FetchOptions,
+    FetchResult,
+    parse_since,
+    progress_bar,
+)
+from cachecost.collect.gitlab.changed import (
+    alive_pipelines,
+    pipelines_to_reread,
+    read_jobs_again,
+)
 from cachecost.collect.gitlab.client import GitlabClient, connect
-from cachecost.collect.gitlab.convert import parse_time
-from cachecost.collect.gitlab.jobs import FINISHED_JOB_STATUSES, JobColumns
+from cachecost.collect.gitlab.joblogs import log_cut_at
+from cachecost.collect.gitlab.jobs import JobColumns
 from cachecost.collect.gitlab.jobwalk import TOP, JobWalk
 from cachecost.collect.gitlab.pipelines import (
     CHILD_SOURCE,
+    PIPELINE_DONE_STATUSES,
     derive_pipeline_times,
     fetch_pipeline_details,
     iter_pipeline_pages,
 )
 from cachecost.collect.gitlab.projects import ProjectInfo, get_project
-from cachecost.collect.gitlab.registry import (
-    RegistryUnavailable,
-    fetch_repository_sizes,
-    fetch_tag_details,
-    list_repositories,
-)
 from cachecost.collect.logsample import LogSample
-from cachecost.collect.mapping import image_from_repository, load_mapping
-from cachecost.collect.measure import FORK_REQUEST_BUDGET, run_measurements
+from cachecost.collect.mapping import load_mapping
+from cachecost.collect.measure import run_measurements
+from cachecost.collect.registryphase import RegistryPhase
 from cachecost.collect.store import (
     Checkpoints,
     Store,
@@ -80,117 +88,17 @@ from cachecost.collect.store import (
     rows_to_frame,
     to_schema,
 )
+from cachecost.collect.walksave import WalkSaver
 from cachecost.config import default_data_dir, removed_on_failure
 from cachecost.dataset.io import empty_table, write_metadata
 from cachecost.dataset.schema import SCHEMA_VERSION
 from cachecost.errors import CachecostError, FetchInterrupted
-from cachecost.rules import is_cache_repository
-from cachecost.textfmt import format_bytes
 
-#: The most requests a phase may keep in flight (the fetch as a whole: twice that).
-MAX_WORKERS = 16
 _KEYS = {"pipelines": "pipeline_id", "jobs": "job_id"}
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-def parse_since(text: str | None) -> pd.Timestamp | None:
-    """Parse ``--since YYYY-MM-DD`` as midnight UTC; raise a one-line error if it isn't."""
-    if text is None or str(text).strip() == "":
-        return None
-    try:
-        day = datetime.strptime(str(text).strip(), "%Y-%m-%d")
-    except ValueError:
-        raise CachecostError(
-            f"--since {text!r} is not a date like 2025-09-01 (YYYY-MM-DD)") from None
-    since = pd.Timestamp(day, tz="UTC")
-    if since > pd.Timestamp.now(tz="UTC"):
-        raise CachecostError(f"--since {text}: a date in the future; nothing would be fetched")
-    return since
-
-
-@dataclass
-class FetchOptions:
-    """How to fetch (all optional)."""
-
-    since: pd.Timestamp | None = None
-    logs_per_image: int = 2
-    mapping_file: str | None = None
-    #: "jobs": derive pipeline durations from their jobs (no request);
-    #: "details": one ``GET /pipelines/:id`` per new or changed finished pipeline.
-    pipeline_durations: str = "jobs"
-    #: requests at once per phase (job pages, logs, registry); the fetch: twice that at most
-    workers: int = 4
-    #: the jobs walk's segments, in pages (see :mod:`cachecost.collect.gitlab.jobwalk`)
-    pages_per_segment: int = 24
-    #: save rows and then watermarks every this many pages, at most once per this many seconds
-    checkpoint_pages: int = 50
-    checkpoint_s: float = 5.0
-    show_progress: bool = False
-    #: measure image changes, forks and registry usage (:mod:`cachecost.collect.measure`)
-    measure: bool = True
-    fork_request_budget: int = FORK_REQUEST_BUDGET
-
-
-@dataclass
-class FetchResult:
-    """What one fetch did; :meth:`summary` is the paragraph the CLI prints."""
-
-    data_dir: Path
-    instance_url: str
-    project_path: str
-    pipelines_fetched: int = 0
-    jobs_fetched: int = 0
-    pipeline_details_fetched: int = 0
-    logs_read: int = 0
-    outcomes: Counter = field(default_factory=Counter)
-    registry_note: str = ""
-    totals: dict[str, int] = field(default_factory=dict)
-    requests_by_phase: dict[str, int] = field(default_factory=dict)
-    seconds_by_phase: dict[str, float] = field(default_factory=dict)
-    requests: int = 0
-    retries: int = 0
-    rate_limit_paused_s: float = 0.0
-    elapsed_s: float = 0.0
-    jobs_watermark: int | None = None
-    #: one line each: what could not be measured, and what the model does instead
-    warnings: list[str] = field(default_factory=list)
-    measure_notes: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        """One paragraph: what was fetched, how, and what the dataset now holds."""
-        t = self.totals
-        outcome = ", ".join(f"{n} {k}" for k, n in sorted(self.outcomes.items())) or "none"
-        return (
-            f"Fetched {self.pipelines_fetched:,} new or updated pipelines and "
-            f"{self.jobs_fetched:,} jobs of {self.project_path} from {self.instance_url} in "
-            f"{self.elapsed_s:.1f} s with {self.requests:,} requests ({self.retries} retried); "
-            f"read {self.logs_read} build logs (cache: {outcome}); registry: "
-            f"{self.registry_note}. The dataset in {self.data_dir} now holds "
-            f"{t.get('pipelines', 0):,} pipelines and {t.get('jobs', 0):,} jobs "
-            f"({t.get('retried_jobs', 0):,} retried, {t.get('container_jobs', 0):,} container "
-            f"builds, {t.get('unmapped_container_jobs', 0):,} of them not mapped to an image), "
-            f"{t.get('registry_repositories', 0):,} registry repositories and "
-            f"{t.get('registry_tags', 0):,} tags; the next run continues after job "
-            f"{self.jobs_watermark if self.jobs_watermark is not None else '-'}."
-            + (f" Measured: {'; '.join(self.measure_notes)}." if self.measure_notes else "")
-        )
 
 
 def _iso(ts: pd.Timestamp | None) -> str | None:
     return None if ts is None or pd.isna(ts) else ts.isoformat()
-
-
-@contextmanager
-def _progress(options: FetchOptions, desc: str, unit: str, total: int | None = None
-              ) -> Iterator[tqdm]:
-    bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
-               disable=not options.show_progress, dynamic_ncols=True)
-    try:
-        yield bar
-    finally:
-        bar.close()
 
 
 # --------------------------------------------------------------------------- the fetch
@@ -209,7 +117,8 @@ class _Fetch:
             st["since"] = _iso(options.since)
         self.since = pd.Timestamp(st["since"]) if st["since"] else options.since
         self.mapper = load_mapping(options.mapping_file, st.get("learned_images"),
-                                   st.get("learned_not_builds"))
+                                   st.get("learned_not_builds"),
+                                   st.get("measure", {}).get("image_changes"))
         self.result = FetchResult(data_dir, client.url, project_path)
         self._project: ProjectInfo | None = None     # set by the first phase
         self._stopping = threading.Event()
@@ -217,13 +126,21 @@ class _Fetch:
         # all together never more than twice that many requests are in flight
         client.limit_in_flight(2 * options.workers)
         self._logs: LogSample | None = None
-        self._unsaved_top: int | None = None     # a complete walk's watermark, not yet saved
+        self.unsaved_top: int | None = None     # a complete walk's watermark, not yet saved
         self._walks: list[JobWalk] = []
-        self._registry: str | tuple = "not fetched"   # a note, or what was downloaded
+        self.registry = RegistryPhase(client, self.store, options)
         #: the pipelines table as last saved (by the pipeline_times phase)
         self.pipelines: pd.DataFrame = empty_table("pipelines")
         self._measure_kinds: Counter[str] = Counter()
         self._measure_parts: Counter[str] = Counter()
+        # jobs changed in place (cachecost.collect.gitlab.changed), set by _prepare_reread
+        self.jobs: pd.DataFrame = empty_table("jobs")
+        self._had_jobs: frozenset[int] = frozenset()
+        self._alive: set[int] = set()
+        self._fetch_started: pd.Timestamp | None = None
+        self._pipelines_listed = threading.Event()
+        self._reread_done: frozenset[int] = frozenset()
+        self._logs_cut: dict[int, int] = {}       # sampled logs GitLab Runner cut: id -> bytes
 
     @property
     def project(self) -> ProjectInfo:
@@ -255,13 +172,14 @@ class _Fetch:
     def _run(self) -> FetchResult:
         t0 = time.monotonic()
         self._phase("project", self.fetch_project)
+        self._prepare_reread()
         # The pipelines list and the registry do not depend on the jobs: a side thread
         # asks for them while the jobs walk runs (each phase keeps ``workers`` at once).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="side") as side:
             beside = side.submit(self._side_phases)
             try:
                 self._phase("jobs", self.fetch_jobs)
-                self._phase("logs", self.fetch_logs)
+                self.settle_jobs()
             except BaseException:
                 self._stopping.set()         # the side thread saves what it has and stops
                 self.client.abort()          # requests still running or retrying give up
@@ -272,10 +190,11 @@ class _Fetch:
                 if self._logs is not None:
                     self._logs.close()
             beside.result()
+        self._project = self.registry.judge(self.project)   # an unmeasured figure: None
         self._phase("pipeline_times", self.fill_pipeline_times)
         if self.options.measure:
             self._phase("measure", self.measure)
-        self.save_registry()
+        self.result.registry_note = self.registry.save(self.mapper.known_images())
         self.write_metadata()
         self.result.elapsed_s = time.monotonic() - t0
         self.result.requests = self.client.requests
@@ -289,14 +208,30 @@ class _Fetch:
         return self.result
 
     def _side_phases(self) -> None:
-        self._phase("pipelines", self.fetch_pipelines)
+        try:
+            self._phase("pipelines", self.fetch_pipelines)
+        finally:
+            self._pipelines_listed.set()
         if not self._stopping.is_set():
-            self._phase("registry", self.fetch_registry)
+            self._phase("registry", lambda: self.registry.download(self.project))
 
     # ---------------------------------------------------------------- phases
     def fetch_project(self) -> None:
         # First contact: fail fast (no long retry loop) on a wrong URL.
         self._project = get_project(self.client, self.project_path, attempts=2)
+        self.registry.reported_size = self._project.container_registry_size_bytes
+
+    def _prepare_reread(self) -> None:
+        """What the stored data say before this fetch changes them (rules 1-3 of
+        :mod:`cachecost.collect.gitlab.changed`), and GitLab's time as it starts."""
+        self.jobs = self.store.load("jobs")
+        self.store.state["jobs"].setdefault("stale_pipelines", [])
+        self.store.state["jobs"].setdefault("gone_pipelines", [])
+        self._had_jobs = frozenset(int(i) for i in self.jobs["pipeline_id"].unique())
+        self._alive = alive_pipelines(self.jobs, self.store.load("pipelines")) - set(
+            self.store.state["jobs"].get("gone_pipelines", []))
+        started = self.client.first_answer_at
+        self._fetch_started = None if started is None else pd.Timestamp(started)
 
     def fetch_pipelines(self) -> None:
         """The pipelines list, then the child pipelines it omits, each from its watermark."""
@@ -320,14 +255,18 @@ class _Fetch:
             nonlocal pipes, buffer
             if not buffer:
                 return
-            pipes = merge_by_id(pipes, rows_to_frame(buffer, "pipelines"), "pipeline_id")
+            listed = rows_to_frame(buffer, "pipelines")
+            stale = pipelines_to_reread(listed, pipes, self._had_jobs, self._fetch_started)
+            pipes = merge_by_id(pipes, listed, "pipeline_id")
             self.store.save("pipelines", pipes)     # data first ...
             st[mark] = _iso(newest)
+            jobs_st = self.store.state["jobs"]      # whose jobs to read again: kept until read
+            jobs_st["stale_pipelines"] = sorted(set(jobs_st["stale_pipelines"]) | stale)
             self.store.save_state()                 # ... then the watermark
             buffer = []
 
         checkpoint = Checkpoints(self.options.checkpoint_pages, self.options.checkpoint_s)
-        with _progress(self.options, "pipelines", "pipeline") as bar:
+        with progress_bar(self.options, "pipelines", "pipeline") as bar:
             try:
                 for rows in iter_pipeline_pages(self.client, self.project.project_id, after,
                                                 source=source):
@@ -345,30 +284,23 @@ class _Fetch:
                 flush()
         return pipes
 
-    def _stop_id(self, jobs: pd.DataFrame) -> int | None:
-        """Where a fresh walk stops: the newest stored job, or below the oldest unfinished."""
-        cm = self.store.state["jobs"]["complete_max_id"]
-        if cm is None:
-            return None
-        unfinished = jobs.loc[~jobs["status"].isin(FINISHED_JOB_STATUSES), "job_id"]
-        return min(cm, int(unfinished.min()) - 1) if len(unfinished) else cm
-
     def fetch_jobs(self) -> None:
+        """Walk the jobs list down to the newest job stored (jobs changed in place below it:
+        :meth:`reread_changed`)."""
         st = self.store.state["jobs"]
-        self.jobs = self.store.load("jobs")
         pid, opts = self.project.project_id, self.options
         self._logs = LogSample(
             self.client, pid, self.mapper, per_name=opts.logs_per_image,
             above=self.store.state["logs"]["sampled_above_id"],
             classified=set(self.jobs.loc[self.jobs["cache_outcome"].notna(), "job_id"]),
             workers=opts.workers)
-        with _progress(self.options, "jobs", "job") as bar:
+        with progress_bar(self.options, "jobs", "job") as bar:
             if st["walk"]:       # an older walk, below the new one: it settles no log pick
                 self._walk_jobs(JobWalk.resume(
                     self.client, pid, st["walk"], since=self.since, workers=opts.workers,
                     pages_per_segment=opts.pages_per_segment), bar, settles_logs=False)
             self._walk_jobs(JobWalk(
-                self.client, pid, stop_id=self._stop_id(self.jobs), since=self.since,
+                self.client, pid, stop_id=st["complete_max_id"], since=self.since,
                 workers=opts.workers, pages_per_segment=opts.pages_per_segment), bar,
                 defers_last_save=True)
         # retry flags and images: derived once, after the walks; the logs phase saves them
@@ -385,7 +317,7 @@ class _Fetch:
         logs phase (:meth:`_save_jobs`), which writes the jobs table anyway.
         """
         self._walks.append(walk)
-        saver = _WalkSaver(self, walk)
+        saver = WalkSaver(self, walk)
         checkpoint = Checkpoints(self.options.checkpoint_pages, self.options.checkpoint_s)
         try:
             for items in walk.pages():
@@ -407,27 +339,61 @@ class _Fetch:
             saver.shutdown()
 
     def _save_jobs(self) -> None:
-        """Write the jobs table, then the watermarks of a walk whose last write waited."""
+        """Write the jobs table, then the watermarks of a walk whose last write waited and
+        the pipelines whose jobs were read again."""
         self.store.save("jobs", self.jobs)
-        if self._unsaved_top is not None:
-            st = self.store.state["jobs"]
+        st = self.store.state["jobs"]
+        if self.unsaved_top is not None:
             st["walk"] = None
-            st["complete_max_id"] = max(self._unsaved_top, st["complete_max_id"] or 0)
-            self._unsaved_top = None
+            st["complete_max_id"] = max(self.unsaved_top, st["complete_max_id"] or 0)
+            self.unsaved_top = None
+        if self._reread_done:
+            st["stale_pipelines"] = sorted(set(st["stale_pipelines"]) - self._reread_done)
+            self._reread_done = frozenset()
         self.store.save_state()
 
-    def fetch_logs(self) -> None:
-        """Read and classify a sample of build logs; then save the jobs (derived) once."""
-        n = self.options.logs_per_image
-        st = self.store.state
+    def settle_jobs(self) -> None:
+        """Read again what changed in place, then the log sample; save the jobs once."""
         try:
-            if n > 0 and not self.jobs.empty:
-                self._read_log_sample(n)
-                st["learned_images"] = dict(sorted(self.mapper.learned.items()))
-                st["learned_not_builds"] = sorted(self.mapper.learned_not_builds)
-                st["logs"]["sampled_above_id"] = int(self.jobs["job_id"].max())
+            self._phase("changed_jobs", self.reread_changed)
+            self._phase("logs", self.fetch_logs)
         finally:
             self._save_jobs()              # data first, then what the walk and sample did
+
+    def reread_changed(self) -> None:
+        """Read again the jobs of pipelines GitLab changed in place, after the pipelines
+        list named them (rules and ways: :mod:`cachecost.collect.gitlab.changed`)."""
+        self._pipelines_listed.wait()
+        ids = set(self.store.state["jobs"]["stale_pipelines"]) | self._alive
+        if not ids:
+            return
+        walks: list[JobWalk] = self._walks     # joined if the fetch fails meanwhile
+        items, gone = read_jobs_again(self.client, self.project.project_id, ids, self.jobs,
+                                      since=self.since, workers=self.options.workers,
+                                      pages_per_segment=self.options.pages_per_segment,
+                                      on_walk=walks.append)
+        if gone:            # deleted: their stored jobs stay as stored, never asked for again
+            st = self.store.state["jobs"]
+            st["gone_pipelines"] = sorted(set(st["gone_pipelines"]) | gone)
+        if items:
+            rows = to_schema(JobColumns().add(items).frame(), "jobs")
+            self.jobs = apply_mapping(flag_retried(merge_by_id(self.jobs, rows, "job_id")),
+                                      self.mapper)
+        self._reread_done = frozenset(ids)
+        self.result.pipelines_reread, self.result.jobs_reread = len(ids), len(items)
+
+    def fetch_logs(self) -> None:
+        """Read and classify a sample of build logs (the caller saves the jobs)."""
+        n = self.options.logs_per_image
+        st = self.store.state
+        if n > 0 and not self.jobs.empty:
+            self._read_log_sample(n)
+            st["learned_images"] = dict(sorted(self.mapper.learned.items()))
+            st["learned_not_builds"] = sorted(self.mapper.learned_not_builds)
+            st["logs"]["sampled_above_id"] = int(self.jobs["job_id"].max())
+            if self._logs_cut:                 # job id (text: JSON keys) -> the byte limit
+                st["logs"]["cut_bytes"] = {**st["logs"].get("cut_bytes", {}),
+                                           **{str(i): n for i, n in self._logs_cut.items()}}
 
     def _read_log_sample(self, n: int) -> None:
         jobs = self.jobs
@@ -440,9 +406,11 @@ class _Fetch:
         pick = cand.sort_values("job_id", ascending=False).groupby("name").head(n)
         results: dict[int, Any] = {}
         names = dict(zip(pick["job_id"], pick["name"], strict=True))
-        with _progress(self.options, "build logs", "log", total=len(pick)) as bar:
+        with progress_bar(self.options, "build logs", "log", total=len(pick)) as bar:
             for job_id, text in self.logs.texts(pick["job_id"].tolist()):
                 results[job_id] = classify_build_log(text)
+                if (limit := log_cut_at(text)) is not None:
+                    self._logs_cut[int(job_id)] = limit
                 self.mapper.learn_from_log(names[job_id], text)
                 bar.update(1)
         # a job whose log shows it builds nothing has no cache outcome either
@@ -456,6 +424,7 @@ class _Fetch:
         jobs.loc[idx, "cached_steps"] = ids.map(lambda i: results[i].cached_steps).to_numpy()
         jobs.loc[idx, "executed_steps"] = ids.map(
             lambda i: results[i].executed_steps).to_numpy()
+        jobs.loc[idx, "builder"] = ids.map(lambda i: results[i].builder).to_numpy()
         self.result.outcomes.update(r.outcome for r in results.values())
         self.result.logs_read = len(results)
         self.jobs = apply_mapping(jobs, self.mapper)    # the logs may have named more images
@@ -465,9 +434,9 @@ class _Fetch:
         if pipes.empty:
             return
         if self.options.pipeline_durations == "details":
-            todo = pipes.loc[pipes["status"].isin(FINISHED_JOB_STATUSES)
+            todo = pipes.loc[pipes["status"].isin(PIPELINE_DONE_STATUSES)
                              & pipes["duration_s"].isna(), "pipeline_id"].tolist()
-            with _progress(self.options, "pipeline details", "pipeline", len(todo)):
+            with progress_bar(self.options, "pipeline details", "pipeline", len(todo)):
                 rows = fetch_pipeline_details(self.client, self.project.project_id, todo,
                                               workers=self.options.workers)
             self.result.pipeline_details_fetched = len(rows)
@@ -490,67 +459,13 @@ class _Fetch:
         self._measure_parts = Counter({f"measure:{k}": n for k, n in report.requests.items()})
         self.result.warnings += report.warnings
         self.result.measure_notes += report.notes
-
-    def fetch_registry(self) -> None:
-        """Ask for repositories, sizes and tags (beside the jobs walk); saved later."""
-        st = self.store.state["registry"]
-        size = self.project.container_registry_size_bytes
-        if not self.project.is_registry_enabled:
-            self._registry = "disabled for this project, skipped"
-        elif size and size == st["container_registry_size_bytes"] and \
-                self.store.has("registry_tags"):
-            self._registry = ("unchanged since the last fetch (same container_registry_size), "
-                              "skipped")
-        else:
-            try:
-                self._registry = self._download_registry()
-            except RegistryUnavailable as exc:
-                self._registry = f"{exc}, skipped; the dataset has no registry data"
-
-    def _download_registry(self) -> tuple[list[dict], dict[int, float], list[dict]]:
-        pid = self.project.project_id
-        repos = list_repositories(self.client, pid)
-        sizes = fetch_repository_sizes(self.client, [r["id"] for r in repos],
-                                       workers=self.options.workers)
-        pairs = [(int(r["id"]), t["name"]) for r in repos for t in r.get("tags") or []]
-        with _progress(self.options, "registry tags", "tag", len(pairs)) as bar:
-            tags = fetch_tag_details(self.client, pid, pairs, workers=self.options.workers)
-            bar.update(len(pairs))
-        return repos, sizes, tags
-
-    def save_registry(self) -> None:
-        """Write the registry tables (images named once the logs have taught the mapping)."""
-        note = self._registry
-        if not isinstance(note, str):
-            note = self._save_registry_tables(*self._registry)
-        for table in ("registry_repositories", "registry_tags"):
-            if not self.store.has(table):
-                self.store.save(table, empty_table(table))
-        self.result.registry_note = note
-
-    def _save_registry_tables(self, repos: list[dict], sizes: dict[int, float],
-                              tags: list[dict]) -> str:
-        known = self.mapper.known_images()
-        rows = []
-        for r in repos:
-            name = r.get("name") or ""
-            image = image_from_repository(r.get("path") or name)
-            rows.append({
-                "repository_id": int(r["id"]), "path": r.get("path"), "name": name,
-                "image": image if image in known else None,
-                "is_cache_repository": is_cache_repository(name.lower()),
-                "created_at": parse_time(r.get("created_at")),
-                "tags_count": int(r.get("tags_count") or len(r.get("tags") or [])),
-                "size_bytes": sizes.get(int(r["id"]), math.nan),
-            })
-        self.store.save("registry_repositories", rows_to_frame(rows, "registry_repositories"))
-        self.store.save("registry_tags", rows_to_frame(tags, "registry_tags"))
-        self.store.state["registry"]["container_registry_size_bytes"] = \
-            self.project.container_registry_size_bytes
-        self.store.save_state()
-        total = sum(t["total_size_bytes"] for t in tags if not math.isnan(t["total_size_bytes"]))
-        return (f"{len(repos)} repositories, {len(tags)} tags, {format_bytes(total)} summed "
-                "over tags")
+        ci = self.store.state.get("measure", {}).get("image_changes") or {}
+        self.mapper.use_ci_config(ci.get("ci_jobs"), ci.get("ci_builds"))
+        remapped = apply_mapping(self.jobs, self.mapper)  # the CI configuration's builds
+        if not remapped[["is_container_build", "image"]].equals(
+                self.jobs[["is_container_build", "image"]]):
+            self.jobs = remapped
+            self._save_jobs()
 
     def write_metadata(self) -> None:
         jobs = self.jobs
@@ -576,70 +491,25 @@ class _Fetch:
             "is_synthetic": self.client.is_synthetic,
             "since": st["since"],
             "container_registry_size_bytes": self.project.container_registry_size_bytes,
+            # what GitLab sent, and why the figure above is null though it sent one
+            "container_registry_size_reported_bytes": self.registry.reported_size,
+            **({"container_registry_size_note": self.registry.size_note}
+               if self.registry.size_note else {}),
             "registry_note": self.result.registry_note,
             "pipeline_durations": ("pipeline details (GET /pipelines/:id)"
                                    if self.options.pipeline_durations == "details"
                                    else "derived from jobs"),
             "unmapped_container_jobs": self.result.totals["unmapped_container_jobs"],
             "learned_job_images": st.get("learned_images", {}),
+            # sampled logs cut at GitLab Runner's output limit: their step counts are a
+            # lower bound (job id -> the limit in bytes)
+            "job_logs_cut_bytes": st["logs"].get("cut_bytes", {}),
             "jobs_building_no_image": st.get("learned_not_builds", []),
             **({"registry_usage": st["measure"]["registry_usage"]}
                if st.get("measure", {}).get("registry_usage") else {}),
             **({"image_inputs": st["measure"]["image_changes"]["inputs"]}
                if st.get("measure", {}).get("image_changes", {}).get("inputs") else {}),
         })
-
-
-class _WalkSaver:
-    """The checkpoints of one jobs walk: rows first, then the walk state, in order.
-
-    ``buffer`` gathers the rows read since the last checkpoint; :meth:`flush` hands them
-    to a single writer thread (so checkpoints are written one at a time, in order, each
-    with the walk state of its own rows); :meth:`finish` merges the last rows without
-    writing them, for a complete walk whose last write the logs phase makes.
-    """
-
-    def __init__(self, fetch: _Fetch, walk: JobWalk) -> None:
-        self.fetch, self.walk = fetch, walk
-        self.buffer = JobColumns()
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
-        self._writing: Future | None = None
-
-    def _save(self, rows: JobColumns, walk_state: dict | None, top_id: int | None) -> None:
-        fetch = self.fetch
-        st = fetch.store.state["jobs"]
-        if len(rows):
-            fetch.jobs = merge_by_id(fetch.jobs, to_schema(rows.frame(), "jobs"), "job_id")
-            fetch.store.save("jobs", fetch.jobs)              # data first ...
-        st["walk"] = walk_state
-        if walk_state is None and top_id is not None:       # the walk is complete
-            st["complete_max_id"] = max(top_id, st["complete_max_id"] or 0)
-        fetch.store.save_state()                             # ... then the watermarks
-
-    def flush(self, *, wait: bool) -> None:
-        """Queue a checkpoint of the buffered rows and the walk state; ``wait`` for it."""
-        rows, self.buffer = self.buffer, JobColumns()
-        if self._writing is not None:
-            self._writing.result()                           # the one before, first
-        walk = self.walk
-        self._writing = self._writer.submit(self._save, rows, walk.state(),
-                                            walk.top_id if walk.is_complete else None)
-        if wait:
-            self._writing.result()
-
-    def finish(self) -> None:
-        """Complete walk: merge the last rows now, leave their write to the logs phase."""
-        fetch = self.fetch
-        if self._writing is not None:
-            self._writing.result()
-        if len(self.buffer):
-            fetch.jobs = merge_by_id(fetch.jobs, to_schema(self.buffer.frame(), "jobs"),
-                                     "job_id")
-        fetch._unsaved_top = self.walk.top_id
-
-    def shutdown(self) -> None:
-        """Stop the writer thread (after the checkpoint it is writing)."""
-        self._writer.shutdown()
 
 
 def fetch_project_history(client: GitlabClient, project_path: str, data_dir: str | Path,

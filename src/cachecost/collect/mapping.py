@@ -2,7 +2,13 @@
 
 In QEMU a job's name is not its image's: ``arm64-debian-cross-container``
 builds ``debian-arm64-cross`` from ``tests/docker/dockerfiles/debian-arm64-cross.docker``
-and pushes ``qemu/debian-arm64-cross``. The default rule (QEMU-style projects):
+and pushes ``qemu/debian-arm64-cross``. First rule: the CI configuration, read as GitLab
+merges it (:mod:`cachecost.collect.cibuilds`, by the measurement phase): a job it defines
+that runs a build command (or extends ci-templates' ``.fdo.container-build@...``) is a
+container build, with the image it pushes -- whatever its stage
+(:meth:`ImageMapper.use_ci_config`). A job that runs no build command the configuration
+shows (it may call a script or a make target that does), or one it does not define, follows
+the default rule:
 
 1. a job in stage ``containers`` is a container build -- until one of its logs shows
    that it builds nothing (no image named, no builder's step markers, no build
@@ -42,9 +48,11 @@ from pathlib import Path
 import yaml
 
 from cachecost.collect.buildlog import classify_build_log
+from cachecost.dataset.catalog import QEMU_DOCKERFILE
 from cachecost.errors import CachecostError, read_user_file
 
-_DOCKERFILE = re.compile(r"tests/docker/dockerfiles/([A-Za-z0-9][\w.+-]*?)\.docker\b")
+_PARALLEL_INDEX = re.compile(r" \d+/\d+$")
+_DOCKERFILE = re.compile(QEMU_DOCKERFILE)
 _PUSH = re.compile(
     r"(?:The push refers to repository \[|Pushing image to |Pushed )"
     r"([\w.-]+(?::\d+)?/[\w./-]+?)(?:[:@][\w.:-]+)?\]?\s*$"
@@ -112,6 +120,27 @@ class ImageMapper:
     not_builds: set[str] = field(default_factory=set)
     #: ... or learned from their logs (:func:`shows_no_build`)
     learned_not_builds: set[str] = field(default_factory=set)
+    #: every job name the CI configuration defines (None: not read) ...
+    ci_jobs: frozenset[str] | None = None
+    #: ... and those that build an image, with it (None: not resolved)
+    ci_builds: dict[str, str | None] = field(default_factory=dict)
+
+    def use_ci_config(self, jobs: list[str] | None, builds: dict[str, str | None] | None
+                      ) -> None:
+        """Take what the CI configuration says: its job names and its container builds."""
+        if jobs is not None:
+            self.ci_jobs = frozenset(jobs)
+            self.ci_builds = dict(builds or {})
+
+    def _ci_name(self, name: str) -> str | None:
+        """``name`` as the CI configuration defines it (``job 2/4`` of ``parallel: 4`` is
+        ``job``), or None when it does not define it."""
+        if self.ci_jobs is None:
+            return None
+        if name in self.ci_jobs:
+            return name
+        base = _PARALLEL_INDEX.sub("", name)
+        return base if base in self.ci_jobs else None
 
     def is_container_build(self, name: str, stage: str) -> bool:
         """True when the job builds a container image (see the module doc for the rule)."""
@@ -119,6 +148,11 @@ class ImageMapper:
             return True
         if name in self.not_builds or name in self.learned_not_builds:
             return False
+        ci_name = self._ci_name(name)
+        if ci_name is not None and ci_name in self.ci_builds:
+            return True         # it runs a build command, whatever its stage
+        # no build command the configuration shows (one may sit in a script or a make
+        # target it calls): the stage decides, until a log shows the job builds nothing
         return stage in self.container_stages
 
     def image_for(self, name: str) -> str | None:
@@ -129,6 +163,9 @@ class ImageMapper:
             m = pattern.search(name)
             if m:
                 return m.expand(template)
+        ci_name = self._ci_name(name)
+        if ci_name is not None and self.ci_builds.get(ci_name):
+            return self.ci_builds[ci_name]
         return self.learned.get(name)
 
     def learn_from_log(self, name: str, text: str) -> str | None:
@@ -147,17 +184,23 @@ class ImageMapper:
 
     def known_images(self) -> set[str]:
         """Every image some job is mapped to."""
-        return set(self.jobs.values()) | set(self.learned.values())
+        return set(self.jobs.values()) | set(self.learned.values()) | {
+            i for i in self.ci_builds.values() if i}
 
 
 def load_mapping(path: str | Path | None, learned: dict[str, str] | None = None,
-                 learned_not_builds: list[str] | None = None) -> ImageMapper:
+                 learned_not_builds: list[str] | None = None,
+                 ci: dict | None = None) -> ImageMapper:
     """Return the mapper for a YAML mapping file (None: the QEMU-style default rule).
 
-    ``learned`` / ``learned_not_builds``: what earlier fetches learned from logs.
+    ``learned`` / ``learned_not_builds``: what earlier fetches learned from logs; ``ci``:
+    what the last measurement read from the CI configuration (its ``ci_jobs`` and
+    ``ci_builds``, see :meth:`ImageMapper.use_ci_config`).
     """
     mapper = ImageMapper(learned=dict(learned or {}),
                          learned_not_builds=set(learned_not_builds or ()))
+    if ci:
+        mapper.use_ci_config(ci.get("ci_jobs"), ci.get("ci_builds"))
     if path is None:
         return mapper
     p = Path(path)

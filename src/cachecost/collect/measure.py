@@ -3,12 +3,12 @@
 Three parts, each optional: a GitLab that refuses one (403, 404, GraphQL disabled)
 costs one warning line naming what is missing, and the fetch completes.
 
-1. **Image changes.** The CI configuration at the default branch names each image's
-   Dockerfile: ``.gitlab-ci.d/containers.yml`` and the local files it includes (the
-   ``container-*.yml``; a wildcard include, or no ``containers.yml``, is resolved with the
-   repository tree API) define jobs that extend ``.container_job_template`` and set
-   ``NAME``; the template's script
-   builds ``tests/docker/dockerfiles/$NAME.docker``. Then, per image, the commits on
+1. **Image changes.** The CI configuration at the default branch, read as GitLab reads
+   it (:func:`read_ci_config`: GitLab's own merge from ``GET /projects/:id/ci/lint``; where
+   the token may not lint, the project's CI file and its local includes merged here; else
+   QEMU's layout from the catalog), names the jobs that build
+   images and each image's Dockerfile, resolved through the job's variables and shell
+   (:mod:`cachecost.collect.cibuilds`). Then, per image, the commits on
    the default branch that touched that file since the window start
    (``commits?path=&since=``) are the image's change events: the ``image_changes``
    table (image, commit, time = committed date, path).
@@ -24,7 +24,7 @@ costs one warning line naming what is missing, and the fetch completes.
    (GraphQL ``rootStorageStatistics``, what GitLab counts against a quota), stored in
    ``metadata.json`` under ``registry_usage`` with the time read.
 
-Incremental: a re-fetch asks for the newest commit touching the CI directory and each
+Incremental: a re-fetch asks for the newest commit touching the CI files' directories and each
 input directory (``per_page=1``) and reads the CI files again only when the first moved,
 the image commits only when a directory's newest commit is neither the one seen last
 time nor one already stored. Forks cost one page when nothing changed:
@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,22 +46,29 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cachecost.collect.cibuilds import container_builds, image_inputs_of
+from cachecost.collect.ciconfig import (
+    CiLoader,
+    load_ci_yaml,
+    local_includes,
+    merge_ci_files,
+    resolve_jobs,
+)
+from cachecost.collect.gitlab.cilint import merged_ci_config
 from cachecost.collect.gitlab.client import GitlabClient
 from cachecost.collect.gitlab.forks import active_forks, fork_pipelines
 from cachecost.collect.gitlab.graphql import namespace_registry_usage
 from cachecost.collect.gitlab.projects import ProjectInfo
 from cachecost.collect.gitlab.repository import list_commits, list_tree, read_file
 from cachecost.collect.store import Store, rows_to_frame
+from cachecost.dataset.catalog import QEMU_CI_ENTRY, QEMU_CI_FILES
 from cachecost.errors import CachecostError, GraphqlUnavailable
 
-CI_DIR = ".gitlab-ci.d"
-CI_ENTRY = f"{CI_DIR}/containers.yml"
-CI_PATTERN = "container*.yml"
-TEMPLATE = ".container_job_template"
-DEFAULT_DOCKERFILE = "tests/docker/dockerfiles/$NAME.docker"
+#: GitLab's default CI configuration file, and the name given to GitLab's own merge of it
+GITLAB_CI_ENTRY = ".gitlab-ci.yml"
+MERGED = "(merged by GitLab)"
 #: Requests fork sampling may spend (the forks list included).
 FORK_REQUEST_BUDGET = 100
-_DOCKERFILE = re.compile(r"([\w./-]*\$\{?NAME\}?[\w.-]*\.docker)")
 
 
 @dataclass
@@ -77,37 +83,17 @@ class MeasureReport:
 # --------------------------------------------------------------------------- CI config
 
 
-class _Loader(yaml.SafeLoader):
-    """A safe loader that reads GitLab's ``!reference [...]`` tags as plain lists."""
+#: kept for callers that parse CI files themselves (GitLab's ``!reference`` tags read)
+_Loader = CiLoader
 
 
-_Loader.add_multi_constructor("!", lambda loader, suffix, node: (
-    loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode)
-    else loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None))
-
-
-def _includes(doc: dict) -> list[str]:
-    raw = doc.get("include") or []
-    items = raw if isinstance(raw, list) else [raw]
-    out = []
-    for it in items:
-        local = it if isinstance(it, str) else it.get("local") if isinstance(it, dict) else None
-        if isinstance(local, str) and local.endswith((".yml", ".yaml")):
-            out.append(local.lstrip("/"))
-    return out
-
-
-def _as_list(value: Any) -> list:
-    return value if isinstance(value, list) else [] if value is None else [value]
-
-
-def image_inputs(docs: dict[str, dict]) -> dict[str, list[str]]:
+def image_inputs(docs: dict[str, dict], entry: str | None = None) -> dict[str, list[str]]:
     """Map image -> its input paths from parsed CI files (file path -> YAML mapping).
 
-    A job is a container build when ``.container_job_template`` is among what it
-    ``extends`` (directly or through other hidden jobs); its image is its ``NAME``
-    variable (or a template's), its input the Dockerfile path the template's script
-    names with ``$NAME`` (``tests/docker/dockerfiles/$NAME.docker`` if none).
+    The files are merged as GitLab merges them (:func:`~cachecost.collect.ciconfig.
+    merge_ci_files`, from ``entry`` or from every file no other includes); the jobs that
+    build images are found by what they run and their Dockerfiles resolved through their
+    variables and shell (:func:`~cachecost.collect.cibuilds.container_builds`).
 
     >>> image_inputs({"a.yml": {".container_job_template": {"script": [
     ...     'docker build -f "tests/docker/dockerfiles/$NAME.docker" .']},
@@ -115,62 +101,36 @@ def image_inputs(docs: dict[str, dict]) -> dict[str, list[str]]:
     ...                     "variables": {"NAME": "alpine"}}}})
     {'alpine': ['tests/docker/dockerfiles/alpine.docker']}
     """
-    jobs: dict[str, dict] = {}
-    for doc in docs.values():
-        for key, value in doc.items():
-            if isinstance(value, dict) and key not in ("include", "variables", "default"):
-                jobs[str(key)] = value
-
-    def closure(name: str, seen: set[str]) -> list[dict]:
-        if name in seen or name not in jobs:
-            return []
-        seen.add(name)
-        chain = [jobs[name]]
-        for parent in _as_list(jobs[name].get("extends")):
-            chain += closure(str(parent), seen)
-        return chain
-
-    out: dict[str, list[str]] = {}
-    for name in jobs:
-        if name.startswith("."):
-            continue
-        seen: set[str] = set()
-        chain = closure(name, seen)
-        if TEMPLATE not in seen:
-            continue
-        image = next((str(j["variables"]["NAME"]) for j in chain
-                      if isinstance(j.get("variables"), dict) and "NAME" in j["variables"]),
-                     None)
-        if not image:
-            continue
-        script = "\n".join(str(line) for j in chain for key in ("before_script", "script")
-                           for line in _as_list(j.get(key)))
-        match = _DOCKERFILE.search(script)
-        pattern = match.group(1) if match else DEFAULT_DOCKERFILE
-        path = re.sub(r"\$\{?NAME\}?", image, pattern).removeprefix("./")
-        out.setdefault(image, [])
-        if path and path not in out[image]:
-            out[image].append(path)
-    return dict(sorted(out.items()))
+    config, origin = merge_ci_files(docs, entry)
+    return image_inputs_of(container_builds(config, origin))
 
 
-def read_ci_config(client: GitlabClient, project_id: int, ref: str) -> dict[str, dict]:
-    """Read the container CI files at ``ref``: path -> parsed YAML (empty when none).
+@dataclass
+class CiSource:
+    """A project's CI files as read: path -> parsed file, the entry GitLab starts from (None:
+    merge every file no other includes), and the paths whose commits say it changed."""
 
-    ``containers.yml`` and the local files it includes (what GitLab runs); a wildcard
-    include, or no ``containers.yml``, lists ``.gitlab-ci.d`` with the tree API and
-    takes the ``container*.yml`` files matching.
-    """
+    docs: dict[str, dict]
+    entry: str | None
+    probes: list[str]
+
+
+def _read_includes(client: GitlabClient, project_id: int, ref: str, entry: str,
+                   fallback: str | None = None) -> dict[str, dict]:
+    """``entry`` and the local files it includes, recursively (wildcards listed with the
+    tree API, one listing per directory); ``fallback``: a pattern read when ``entry`` is
+    missing. Empty when nothing is there."""
     docs: dict[str, dict] = {}
-    listing: list[str] | None = None
+    listings: dict[str, list[str]] = {}
 
     def listed(pattern: str) -> list[str]:
-        nonlocal listing
-        if listing is None:                     # the tree, once
-            listing = list_tree(client, project_id, CI_DIR, ref)
-        return sorted(p for p in listing if fnmatch.fnmatch(p, pattern) and p not in docs)
+        directory = posixpath.dirname(pattern.split("*", 1)[0]) or "."
+        if directory not in listings:
+            listings[directory] = list_tree(client, project_id, directory, ref)
+        return sorted(p for p in listings[directory]
+                      if fnmatch.fnmatch(p, pattern) and p not in docs)
 
-    queue = [CI_ENTRY]
+    queue = [entry]
     while queue and len(docs) < 50:
         path = queue.pop(0)
         if path in docs:
@@ -182,17 +142,46 @@ def read_ci_config(client: GitlabClient, project_id: int, ref: str) -> dict[str,
         text = read_file(client, project_id, path, ref)
         if text is None:
             docs[path] = {}
-            if path == CI_ENTRY:
-                queue += listed(f"{CI_DIR}/{CI_PATTERN}")
+            if path == entry and fallback:
+                queue += listed(fallback)
             continue
         try:
-            doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+            docs[path] = load_ci_yaml(text)
         except yaml.YAMLError as exc:
             problem = getattr(exc, "problem", None) or "invalid YAML"
             raise CachecostError(f"{path} at {ref}: not readable YAML ({problem})") from None
-        docs[path] = doc if isinstance(doc, dict) else {}
-        queue += [p for p in _includes(docs[path]) if p not in docs]
+        queue += [p for p in local_includes(docs[path]) if p not in docs]
     return {p: d for p, d in docs.items() if d}
+
+
+def _probes(paths: list[str]) -> list[str]:
+    """Where to ask whether the CI files changed: each file's directory, a file at the
+    repository root itself (its directory is the whole repository)."""
+    return sorted({posixpath.dirname(p) or p for p in paths})
+
+
+def read_ci_config(client: GitlabClient, project_id: int, ref: str,
+                   ci_config_path: str | None = None) -> CiSource:
+    """Read the project's CI configuration at ``ref`` as GitLab reads it.
+
+    GitLab's own merge first (``GET /projects/:id/ci/lint``,
+    :func:`~cachecost.collect.gitlab.cilint.merged_ci_config`: one request, every kind of
+    include resolved). Where the token may not lint: the project's CI file
+    (``ci_config_path``, default ``.gitlab-ci.yml``) and the local files it includes,
+    merged here the same way (:mod:`cachecost.collect.ciconfig`). Where that is not
+    readable either (another project's file, a URL): QEMU's layout from the catalog
+    (:data:`~cachecost.dataset.catalog.QEMU_CI_ENTRY`).
+    """
+    merged = merged_ci_config(client, project_id, ref)
+    if merged is not None:
+        return CiSource({MERGED: merged.config}, MERGED, _probes(list(merged.local_files)))
+    entry = ci_config_path or GITLAB_CI_ENTRY
+    if "@" not in entry and "://" not in entry:
+        docs = _read_includes(client, project_id, ref, entry.lstrip("/"))
+        if docs:
+            return CiSource(docs, entry.lstrip("/"), _probes(list(docs)))
+    docs = _read_includes(client, project_id, ref, QEMU_CI_ENTRY, QEMU_CI_FILES)
+    return CiSource(docs, None, _probes(list(docs)))
 
 
 # --------------------------------------------------------------------------- the phase
@@ -224,18 +213,31 @@ class _Measure:
         inputs: dict[str, list[str]] = st.get("inputs") or {}
         heads: dict[str, str | None] = st.get("heads") or {}
         stored = self.store.load("image_changes") if self.store.has("image_changes") else None
-        ci_head = self._head(pid, ref, CI_DIR)
-        if not inputs or ci_head != heads.get(CI_DIR):
-            inputs = image_inputs(read_ci_config(self.client, pid, ref))
-        if not inputs:
-            raise CachecostError(
-                f"no job extending {TEMPLATE} with a NAME variable in {CI_DIR}/{CI_PATTERN} "
-                f"at {ref}")
+        # the CI files' probes (where they live) say whether to read them again
+        probes: list[str] = st.get("ci_probes") or []
+        ci_heads = {p: self._head(pid, ref, p) for p in probes}
+        if not inputs or not probes or any(ci_heads[p] != heads.get(p) for p in probes):
+            source = read_ci_config(self.client, pid, ref, self.project.ci_config_path)
+            config, origin = merge_ci_files(source.docs, source.entry)
+            builds = container_builds(config, origin)
+            inputs = image_inputs_of(builds)
+            st["ci_builds"] = {b.job: b.image for b in builds}
+            st["ci_jobs"] = sorted(resolve_jobs(config))
+            if not source.docs:
+                raise CachecostError(f"no CI configuration readable at {ref} (GitLab's "
+                                     f"merge refused, {GITLAB_CI_ENTRY} not found)")
+            if not inputs:
+                raise CachecostError(f"no job building a container image in the CI "
+                                     f"configuration at {ref}")
+            if source.probes != probes:
+                probes = source.probes
+                ci_heads = {p: self._head(pid, ref, p) for p in probes}
+            st["ci_probes"] = probes
         dirs = sorted({posixpath.dirname(p) for paths in inputs.values() for p in paths})
         # The newest commit touching each input directory: not asked on a first read (the
         # per-image lists are read anyway); later a probe that matches the stored head, or
         # a commit already stored, means nothing changed there
-        new_heads: dict[str, str | None] = {CI_DIR: ci_head}
+        new_heads: dict[str, str | None] = dict(ci_heads)
         changed = stored is None or inputs != st.get("inputs")
         if not changed:
             known = set(stored["commit"]) if stored is not None else set()

@@ -26,7 +26,7 @@ from cachecost.errors import CachecostError
 STATE_FILE = "fetch_state.json"
 STATE_VERSION = 1
 #: The columns a build-log sample fills; a re-fetched job keeps them.
-LOG_COLUMNS = ("cache_outcome", "cached_steps", "executed_steps")
+LOG_COLUMNS = ("cache_outcome", "cached_steps", "executed_steps", "builder")
 
 
 def rows_to_frame(rows: list[dict], table: str) -> pd.DataFrame:
@@ -42,6 +42,7 @@ def to_schema(df: pd.DataFrame, table: str) -> pd.DataFrame:
     cols = schema.ALL_TABLES[table]
     if df.empty:
         return empty_table(table)
+    df = df.assign(**{c.name: None for c in cols if c.optional and c.name not in df.columns})
     df = df[[c.name for c in cols]].copy()
     for c in cols:
         if c.kind == "timestamp":

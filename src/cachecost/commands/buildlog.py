@@ -6,18 +6,27 @@ asking why a build counted as a miss.
     cachecost buildlog logs/*.log --json            # one JSON object per file, per line
 
 A log is read as GitLab serves it (``GET /projects/:id/jobs/:job_id/trace``, or the
-"raw" button): section markers, colours and runner timestamps are removed first.
+"raw" button): section markers, colours and runner timestamps are removed first. A log
+GitLab Runner cut at its size limit (``output_limit``, 4 MiB by default) is said to be cut:
+its counts are lower bounds (``"is_complete": false`` and ``log_limit_bytes`` in JSON).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from cachecost.collect.buildlog import BuildLogResult, classify_build_log
-from cachecost.errors import CachecostError, read_user_file
+from cachecost.errors import CachecostError, check_user_file, read_user_file
+from cachecost.textfmt import format_bytes
 
 HELP = "classify build logs: builder, cache outcome, cached and executed steps"
+
+#: The most of one log read: GitLab keeps at most 100 MB of a job's log (the instance
+#: limit ``ci_jobs_trace_size_limit``, 100 MB by default and on GitLab.com), so a longer
+#: file is not a log GitLab served; its first 100 MiB are read and the cut is said.
+MAX_LOG_BYTES = 100 * 1024 * 1024
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,13 +36,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="one JSON object per file, one per line")
 
 
-def read_log(path: str) -> str:
+def read_log(path: str, max_bytes: int = MAX_LOG_BYTES) -> str:
     """Return a log file's text (UTF-8, undecodable bytes replaced, line ends kept).
 
+    At most ``max_bytes`` are read; a longer file is cut there, and a note on
+    stderr says so (``cachecost: note: FILE: cut at 100.0 MiB of 300.0 MiB ...``).
+
     Raises:
-        CachecostError: the file is missing, a directory, unreadable or binary (one line).
+        CachecostError: the file is missing, a directory, a device or FIFO, a
+            symlink loop, unreadable or binary (one line).
     """
-    raw = read_user_file(path, "build log")
+    size_bytes = check_user_file(path, "build log")
+    raw = read_user_file(path, "build log", max_bytes=max_bytes, is_cut_allowed=True)
+    if size_bytes > max_bytes:
+        print(f"cachecost: note: {path}: cut at {format_bytes(max_bytes)} of "
+              f"{format_bytes(size_bytes)}; the rest is not read (GitLab keeps at most "
+              "100 MB of a job log)", file=sys.stderr, flush=True)
     if b"\x00" in raw[:65536]:
         raise CachecostError(f"{path}: is a binary file, not a build log")
     return raw.decode("utf-8", errors="replace")
@@ -41,8 +59,12 @@ def read_log(path: str) -> str:
 
 def format_result(path: str, r: BuildLogResult) -> str:
     """One line of text for one file."""
-    return (f"{path}: {r.builder or 'no builder found'}, {r.outcome}, "
+    line = (f"{path}: {r.builder or 'no builder found'}, {r.outcome}, "
             f"{r.cached_steps} cached / {r.executed_steps} executed steps")
+    if r.log_limit_bytes is not None:
+        line += (f" (log cut at GitLab Runner's {r.log_limit_bytes:,}-byte limit: "
+                 "counts are lower bounds)")
+    return line
 
 
 def run(args: argparse.Namespace) -> int:

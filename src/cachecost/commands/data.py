@@ -23,15 +23,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _dedup_line(desc: dict) -> str:
+    """The deduplicated registry size, or why it is unknown and what is known instead."""
     partial = desc.get("registry_dedup_partial")
     if desc.get("registry_dedup_size_bytes") is not None:
         return (f"            {format_bytes(desc['registry_dedup_size_bytes'])} deduplicated "
                 f"({desc['registry_dedup_source']})")
+    why = str(desc.get("registry_dedup_source") or "unknown").removeprefix("unknown: ")
+    line = f"            deduplicated size unknown: {why}"
     if partial:
-        return (f"            deduplicated size unknown; {format_bytes(partial['size_bytes'])} "
-                f"for {partial['repositories']} of {partial['of_repositories']} repositories "
-                "(partial)")
-    return "            deduplicated size unknown"
+        line += (f"; {format_bytes(partial['size_bytes'])} for {partial['repositories']} of "
+                 f"{partial['of_repositories']} repositories (partial)")
+    if desc.get("registry_dedup_at_least_bytes") is not None:
+        line += (f"; at least {format_bytes(desc['registry_dedup_at_least_bytes'])} stored "
+                 "(its largest image)")
+    return line
 
 
 def format_description(desc: dict) -> str:

@@ -85,6 +85,10 @@ def format_result(result: ScanResult) -> str:
         f"{s['settings']['ttl_hours']:g} h, {format_bytes(t['stale_cache_unique_bytes'])} "
         "freed if deleted",
     ]
+    if t["foreign_layers"]:
+        lines.append(f"foreign layers:          {t['foreign_layers']} named by manifests, "
+                     f"{format_bytes(t['foreign_bytes'])} declared, not stored by the "
+                     "registry (not counted above)")
     skipped = skipped_lines(result.skipped)
     if skipped:
         lines.append(f"skipped:                 {len(skipped)} manifest(s) not counted:")

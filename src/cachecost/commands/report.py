@@ -36,10 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", metavar="FILE", action="append", type=Path,
                         help="scenario YAML (repeatable; default: every scenarios/*.yaml)")
     parser.add_argument("--data", metavar="DIR", help="dataset directory (default: the sample)")
-    parser.add_argument("--out", metavar="DIR", type=Path, default=REPORTS_DIR,
-                        help=f"site directory (default: {REPORTS_DIR}); cachecost owns it: "
-                             "each build replaces DIR/<scenario>/ whole, so keep your own "
-                             "files elsewhere")
+    parser.add_argument("--out", metavar="DIR", type=Path,
+                        help=f"site directory (default: {REPORTS_DIR} for the sample, "
+                             f"{REPORTS_DIR}/<dataset> for --data DIR); cachecost owns it: "
+                             "each build replaces DIR/<scenario>/ whole, so an existing folder "
+                             "holding other files is refused")
+    parser.add_argument("--force-out", action="store_true",
+                        help="build into --out even when it holds files cachecost did not "
+                             "write (they may be replaced)")
     parser.add_argument("--standalone", action="store_true",
                         help="inline plotly.js into every page so one page can be hosted alone")
     parser.add_argument("--base-url", metavar="URL",
@@ -127,11 +131,39 @@ def run(args: argparse.Namespace) -> int:
         raise CachecostError("--url, --project and --since only apply with --fetch")
     if args.group is not None:
         return _build_group(args)
+    from cachecost.report.outdir import check_site_dir, sweep_debris
+
+    if args.out is None:
+        args.out = default_out_dir(args.data or (fetch_params or {}).get("data_dir"))
+    data_dir = (fetch_params or {}).get("data_dir") or args.data
+    check_site_dir(args.out, data_dir, is_forced=args.force_out)
     out = check_output_dir(args.out, "--out")
     # a first build that fails (data that does not load, a failing notebook) leaves no
     # empty --out behind; an --out that held older reports is left as it was
     with removed_on_failure(out), out_dir_lock(out, wait=not args.no_wait):
+        swept = sweep_debris(out)     # what builds killed outright left (we hold the lock)
+        if swept:
+            print(f"cachecost: removed {len(swept)} leftover(s) of an interrupted build "
+                  f"from {out}", file=sys.stderr)
         return _build(args, build_report, fetch_params)
+
+
+def default_out_dir(data_dir: str | None) -> Path:
+    """Where a report goes without --out: ``reports/`` for the sample, else its own folder.
+
+    ``data/raw/demo`` gives ``reports/demo``; ``data/raw/gitlab.com/qemu-project/qemu``
+    gives ``reports/gitlab.com/qemu-project/qemu``; a dataset elsewhere gives
+    ``reports/<its folder name>``. So a report of fetched data never replaces the
+    sample's site (or another dataset's).
+    """
+    if not data_dir:
+        return REPORTS_DIR
+    path = Path(data_dir).expanduser().absolute()
+    try:
+        name = path.relative_to(RAW_DATA_DIR.absolute())
+    except ValueError:
+        name = Path(path.name or "data")
+    return REPORTS_DIR / name
 
 
 def _build(args: argparse.Namespace, build_report, fetch_params: dict | None) -> int:
@@ -167,7 +199,7 @@ def _build_group(args: argparse.Namespace) -> int:
 
     if args.fetch or args.data or len(args.scenario or []) > 1:
         raise CachecostError("--group takes no --fetch or --data, and one --scenario at most")
-    target = args.out if args.out != REPORTS_DIR else REPORTS_DIR / "group" / args.group.name
+    target = args.out if args.out is not None else REPORTS_DIR / "group" / args.group.name
     out = check_output_dir(target, "--out")
     with removed_on_failure(out), out_dir_lock(out, wait=not args.no_wait):
         build = build_group_report(args.group, out, force=args.force, jobs=args.jobs,

@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 from cachecost.config import resolve_data_dir
 from cachecost.dataset import schema
 from cachecost.errors import DatasetError
+from cachecost.textfmt import format_bytes
 
 METADATA_FILE = "metadata.json"
 
@@ -111,6 +112,8 @@ def write_table(data_dir: str | os.PathLike[str], table: str, df: pd.DataFrame) 
     """Write one table atomically, cast to its schema; return the file path."""
     target = Path(data_dir) / f"{table}.parquet"
     sch = arrow_schema(table)
+    optional = {c.name for c in schema.ALL_TABLES[table] if c.optional}
+    df = df.assign(**{n: None for n in optional if n not in df.columns})
     missing = [n for n in sch.names if n not in df.columns]
     if missing:
         raise DatasetError(f"{target}: cannot write, column {missing[0]!r} missing")
@@ -202,6 +205,8 @@ def read_table(data_dir: Path, table: str, *, required: bool = True) -> pd.DataF
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatasetError(f"{path}: not a readable Parquet file ({first})") from None
     for col in schema.ALL_TABLES[table]:
+        if col.name not in arrow.schema.names and col.optional:
+            arrow = arrow.append_column(col.name, pa.nulls(len(arrow), _ARROW_TYPES[col.kind]))
         if col.name not in arrow.schema.names:
             raise DatasetError(f"{path}: column {col.name!r} missing")
         typ = arrow.schema.field(col.name).type
@@ -269,31 +274,67 @@ def _median(series: pd.Series) -> float | None:
     return float(s.median()) if len(s) else None
 
 
-def _registry_dedup(md: dict[str, Any], repos: pd.DataFrame) -> dict[str, Any]:
+#: Why GitLab may send ``container_registry_size: 0`` for a registry it holds images in.
+UNMEASURED_REGISTRY_REASON = (
+    "GitLab did not measure it (GitLab Self-Managed counts registry storage only with the "
+    "registry's metadata database; without it the project statistics keep their default, 0)")
+
+
+def project_registry_size(reported: float | None, tag_sizes: pd.Series
+                          ) -> tuple[int | None, str | None]:
+    """GitLab's ``container_registry_size`` of a project if it can be a measurement.
+
+    The registry stores every blob of a manifest at least once, so the project's
+    deduplicated bytes are at least its largest tag's ``total_size``; a figure below that
+    (the 0 of a GitLab Self-Managed without the registry metadata database, docs
+    ``user/packages/container_registry/reduce_container_registry_storage``) was not measured.
+    Returns ``(bytes, None)``, or ``(None, why)`` with one line saying why it is unknown.
+    ``tag_sizes``: the tags' ``total_size_bytes`` (NaN ignored; none: nothing to check).
+    """
+    if reported is None or pd.isna(reported):
+        return None, "the server gave no project-wide figure"
+    largest = tag_sizes.dropna().max() if len(tag_sizes) else None
+    if largest is not None and pd.notna(largest) and float(reported) < float(largest):
+        return None, (f"the project statistics say {format_bytes(float(reported))}, less than "
+                      f"its largest image ({format_bytes(float(largest))}): "
+                      f"{UNMEASURED_REGISTRY_REASON}")
+    return int(reported), None
+
+
+def _registry_dedup(md: dict[str, Any], repos: pd.DataFrame,
+                    tags: pd.DataFrame) -> dict[str, Any]:
     """The project's deduplicated registry size, and where it comes from.
 
-    First the project's own figure (``statistics.container_registry_size``,
-    stored as metadata ``container_registry_size_bytes``); else the sum of the
-    repositories' deduplicated sizes when every repository has one. When only
-    some have one, the project's size is unknown (null) and their sum is given
-    as ``registry_dedup_partial_size_bytes``, labelled with how many it covers.
+    First the project's own figure (``statistics.container_registry_size``, stored as
+    metadata ``container_registry_size_bytes``) when it can be a measurement
+    (:func:`project_registry_size`); else the sum of the repositories' deduplicated sizes
+    when every repository has one. Otherwise it is unknown (null), ``registry_dedup_source``
+    says why, ``registry_dedup_at_least_bytes`` is the largest image's ``total_size`` (the
+    registry stores at least that), and when some repositories have a size their sum is
+    ``registry_dedup_partial``, labelled with how many it covers.
     """
-    project = md.get("container_registry_size_bytes")
+    sizes = tags["total_size_bytes"] if "total_size_bytes" in tags else pd.Series(dtype=float)
+    project, why = project_registry_size(md.get("container_registry_size_bytes"), sizes)
+    if md.get("container_registry_size_note"):      # the fetch found it unmeasured
+        why = md["container_registry_size_note"]
     sized = repos["size_bytes"].dropna()
     partial = None
+    at_least = None
     if project is not None:
         total, source = int(project), "project statistics (container_registry_size)"
     elif len(repos) and len(sized) == len(repos):
         total, source = int(sized.sum()), f"sum of all {len(repos)} repositories' sizes"
     else:
-        total, source = None, "unknown: the server gave no project-wide figure"
+        total, source = None, f"unknown: {why}"
         if len(sized):
             partial = {"size_bytes": int(sized.sum()), "repositories": int(len(sized)),
                        "of_repositories": int(len(repos)),
                        "note": "partial: only these repositories' deduplicated sizes are "
                                "known; not the project's size"}
+        if sizes.notna().any():
+            at_least = int(sizes.max())
     return {"registry_dedup_size_bytes": total, "registry_dedup_source": source,
-            "registry_dedup_partial": partial}
+            "registry_dedup_partial": partial, "registry_dedup_at_least_bytes": at_least}
 
 
 def describe_dataset(ds: Dataset) -> dict[str, Any]:
@@ -303,8 +344,11 @@ def describe_dataset(ds: Dataset) -> dict[str, Any]:
     tag sizes (``total_size`` per tag, shared layers counted again): what GitLab's
     project views show. ``registry_dedup_size_bytes`` is the project's
     deduplicated registry size where the data have it (``registry_dedup_source``
-    says from what), else null, with ``registry_dedup_partial`` holding the sum
-    over the repositories that have one, labelled as partial.
+    says from what), else null (``registry_dedup_source`` says why: no figure, or
+    one below the project's own tags, which GitLab did not measure), with
+    ``registry_dedup_partial`` holding the sum over the repositories that have one,
+    labelled as partial, and ``registry_dedup_at_least_bytes`` the largest image's
+    size (the registry stores at least that).
     """
     jobs, repos, tags = ds.jobs, ds.registry_repositories, ds.registry_tags
     container = jobs[jobs["is_container_build"]]
@@ -325,7 +369,7 @@ def describe_dataset(ds: Dataset) -> dict[str, Any]:
             "registry_size_bytes": int(repo_bytes.reindex(ids).fillna(0).sum()),
         }
     md = ds.metadata
-    dedup = _registry_dedup(md, repos)
+    dedup = _registry_dedup(md, repos, tags)
     return {
         "is_synthetic": ds.is_synthetic,
         "path": str(ds.path),

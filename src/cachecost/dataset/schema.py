@@ -27,9 +27,11 @@ class Column:
     name: str
     kind: str
     doc: str
+    #: a file written before the column existed may lack it; it then loads as all null
+    optional: bool = False
 
 
-def _cols(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
+def _cols(*specs: tuple[str, str, str] | tuple[str, str, str, bool]) -> tuple[Column, ...]:
     return tuple(Column(*s) for s in specs)
 
 
@@ -69,6 +71,8 @@ JOBS = _cols(
     ("cache_outcome", "str", "hit, partial, miss, unknown from its log; null if not sampled"),
     ("cached_steps", "int?", "build steps the log shows served from cache; null if not sampled"),
     ("executed_steps", "int?", "build steps the log shows executed; null if not sampled"),
+    ("builder", "str", "builder whose markers the log shows (docker, buildkit, kaniko, "
+     "buildah); null if not sampled or none found", True),
 )
 
 REGISTRY_REPOSITORIES = _cols(

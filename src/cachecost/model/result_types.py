@@ -13,7 +13,7 @@ readers use ``.get`` for those.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from cachecost.model.decide import CleanupWhatIf
 from cachecost.model.flips import BreakEven, Swing
@@ -177,3 +177,5 @@ class Results(TypedDict):
     value_of_information_total: dict[str, Any]
     calibration: CalibrationSummary
     registry_today: dict[str, Any] | None
+    #: the walk-forward backtest (:mod:`cachecost.model.backtest`), added by the report's runner
+    backtest: NotRequired[dict[str, Any]]

@@ -35,6 +35,7 @@ from cachecost.model.keys import KEYS as KEYS  # re-exported: the scenario's key
 from cachecost.model.keys import MONEY_KINDS, OVERRIDABLE, OVERRIDE_RANGES, Key
 from cachecost.model.keys import key_spec as key_spec
 from cachecost.model.strategies import STRATEGIES, STRATEGY_NAMES
+from cachecost.yamlkeys import load_yaml_unique_keys
 
 #: GitLab's allowed cleanup-policy values (app/models/container_expiration_policy.rb:
 #: keep_n_options, older_than_options; 60d added by commit c7be549c, 2021-09-29).
@@ -272,18 +273,24 @@ def _require_identity(path: Path, doc: dict[str, Any]) -> None:
                              "itself, its baseline and its compute mode (see scenarios/*.yaml)")
 
 
+#: The largest scenario file read (the shipped ones are a few KiB).
+MAX_SCENARIO_BYTES = 1024 * 1024
+
+
 def _read_yaml(file: Path) -> tuple[bytes, str, dict[str, Any]]:
-    """The file's bytes, text and top-level mapping (unknown keys rejected)."""
-    data = read_user_file(file, "scenario file")
+    """The file's bytes, text and top-level mapping (unknown and repeated keys rejected)."""
+    data = read_user_file(file, "scenario file", max_bytes=MAX_SCENARIO_BYTES)
     try:
         text = data.decode("utf-8")
-        doc = yaml.safe_load(text)
+        doc = load_yaml_unique_keys(text)
     except UnicodeDecodeError:
         raise CachecostError(f"{file}: not UTF-8 text; expected a YAML scenario") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
+        if isinstance(exc, yaml.constructor.ConstructorError):
+            raise CachecostError(f"{file}: {where}{problem}") from None
         raise CachecostError(f"{file}: {where}YAML syntax error ({problem}); expected a "
                              f"YAML mapping of scenario keys") from None
     if doc is None:

@@ -25,7 +25,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from cachecost.dataset.io import Dataset
+from cachecost.dataset.io import Dataset, project_registry_size
 from cachecost.model.calibrate import split_durations
 
 #: Quantiles reported by the summaries (also the whiskers/box of the box plots).
@@ -305,10 +305,13 @@ def registry_usage_frame(ds: Dataset) -> pd.DataFrame:
     """
     usage = ds.metadata.get("registry_usage") or {}
     rows = []
-    if usage.get("container_registry_size_bytes") is not None:
-        rows.append({"level": "this project", "size_bytes":
-                     float(usage["container_registry_size_bytes"]), "is_estimated": None,
-                     "read_at": usage.get("read_at")})
+    # a figure below the project's own tags was not measured (a dataset fetched before
+    # that was checked may hold GitLab's 0): no bar for it
+    project, _ = project_registry_size(usage.get("container_registry_size_bytes"),
+                                       ds.registry_tags["total_size_bytes"])
+    if project is not None:
+        rows.append({"level": "this project", "size_bytes": float(project),
+                     "is_estimated": None, "read_at": usage.get("read_at")})
     if usage.get("namespace_container_registry_size_bytes") is not None:
         rows.append({"level": f"root namespace {usage.get('namespace')}",
                      "size_bytes": float(usage["namespace_container_registry_size_bytes"]),

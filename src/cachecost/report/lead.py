@@ -210,8 +210,13 @@ def answer_html(results: dict[str, Any]) -> Any:
     their ``[n]`` marks linked to the page's sources list (an IPython ``HTML``)."""
     from IPython.display import HTML
 
-    body = "".join(f"<p>{link_source_marks(html.escape(p))}</p>"
-                   for p in lead_paragraphs(results, PAGE_NUMBERS))
+    from cachecost.report.backtest import summary_sentences
+
+    # a drift the backtest found warns before the recommendation (issue 24)
+    warn = "".join(f'<p class="cachecost-warning"><strong>{html.escape(s)}</strong></p>'
+                   for s in summary_sentences(results)[:-1])
+    body = warn + "".join(f"<p>{link_source_marks(html.escape(p))}</p>"
+                          for p in lead_paragraphs(results, PAGE_NUMBERS))
     return HTML(f'<div class="cachecost-answer">{body}</div>')  # type: ignore[no-untyped-call]
 
 

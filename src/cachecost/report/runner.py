@@ -13,6 +13,7 @@ import concurrent.futures as cf
 import json
 import math
 import multiprocessing
+import os
 import re
 import shutil
 import sys
@@ -29,6 +30,7 @@ from cachecost.errors import CachecostError, user_error_names
 from cachecost.report.export import check_plotlyjs_not_inlined, export_html, find_external_urls
 from cachecost.report.notebook import skip_slow_imports
 from cachecost.report.site import write_text
+from cachecost.stopping import signals_held, start_worker
 
 KERNEL_NAME = "python3"
 
@@ -257,10 +259,13 @@ def compute_results(task: ResultsTask) -> dict[str, Any]:
     """Run the model for one scenario (in a worker); ``{"results": dict}`` or ``{"error": ...}``."""
     try:
         from cachecost.dataset.io import load_dataset
+        from cachecost.model.backtest import run_backtest
         from cachecost.model.results import run_model
         from cachecost.model.scenario import load_scenario
 
-        results = run_model(load_dataset(task.data_dir), load_scenario(task.scenario_path))
+        dataset, scenario = load_dataset(task.data_dir), load_scenario(task.scenario_path)
+        results = run_model(dataset, scenario)
+        results["backtest"] = run_backtest(dataset, scenario).to_json()
         return {"results": _finite_or_none(results)}
     except CachecostError as exc:
         return {"error": f"{task.scenario_path}: {exc}"}
@@ -305,26 +310,27 @@ def run_task_graph(tasks: list[Any], jobs: int,
             order += then(order[i], outcomes[i]) if then else []
             i += 1
         return [(t, outcomes[i]) for i, t in enumerate(order)]
-    ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        def submit(task: Any) -> cf.Future[dict[str, Any]]:
+    pool = start_pool(jobs)
+
+    def submit(task: Any) -> cf.Future[dict[str, Any]]:
+        with signals_held():    # a worker the pool starts now starts with the stop signals blocked
             return pool.submit(execute_page if isinstance(task, PageTask) else compute_results,
                                task)
 
+    try:
         pending = {submit(t): i for i, t in enumerate(order)}
-        try:
-            while pending:
-                done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                for future in done:
-                    i = pending.pop(future)
-                    outcomes[i] = _checked(order[i], _future_outcome(future, order[i]))
-                    for task in then(order[i], outcomes[i]) if then else []:
-                        order.append(task)
-                        pending[submit(task)] = len(order) - 1
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            raise
+        while pending:
+            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                i = pending.pop(future)
+                outcomes[i] = _checked(order[i], _future_outcome(future, order[i]))
+                for task in then(order[i], outcomes[i]) if then else []:
+                    order.append(task)
+                    pending[submit(task)] = len(order) - 1
+    except BaseException:
+        tear_down_pool(pool)    # every exit path: no worker outlives the build
+        raise
+    pool.shutdown(wait=True)
     return [(t, outcomes[i]) for i, t in enumerate(order)]
 
 
@@ -337,6 +343,30 @@ def _future_outcome(future: cf.Future[dict[str, Any]], task: Any) -> dict[str, A
             "(out of memory? or build_report called from a script without "
             "`if __name__ == '__main__':`); try --jobs 1"
         ) from None
+
+
+def start_pool(jobs: int) -> cf.ProcessPoolExecutor:
+    """A pool of ``jobs`` spawned workers that ignore Ctrl-C and die with this process."""
+    return cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=start_worker, initargs=(os.getpid(),))
+
+
+def tear_down_pool(pool: cf.ProcessPoolExecutor, grace_s: float = 2.0) -> None:
+    """Stop a pool now: drop the queued tasks, SIGTERM the workers (SIGKILL after ``grace_s``).
+
+    ``shutdown(wait=True)`` would wait for the running notebooks (minutes); their
+    kernels stop within a second of their worker (:mod:`cachecost.stopping`).
+    """
+    workers = list((pool._processes or {}).values())  # the stdlib keeps no public list
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+    for worker in workers:
+        worker.join(grace_s)
+        if worker.is_alive():
+            worker.kill()
+            worker.join(grace_s)
 
 
 def _describe_task(task: Any) -> str:

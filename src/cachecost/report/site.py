@@ -20,7 +20,7 @@ from cachecost.config import (
     SCENARIOS_DIR,
 )
 from cachecost.dataset.io import atomic_path
-from cachecost.errors import CachecostError
+from cachecost.errors import CachecostError, check_user_file
 from cachecost.report.export import (
     jinja_env,
     lab_css_asset_name,
@@ -70,8 +70,7 @@ def load_scenarios(paths: list[Path] | None) -> list[Any]:
     seen: dict[str, Path] = {}
     for path in paths:
         path = Path(path)
-        if not path.is_file():
-            raise CachecostError(f"{path}: no such scenario file")
+        check_user_file(path, "scenario file")
         scenario = load_scenario(path)
         if not _SAFE_NAME.match(scenario.name) or scenario.name in _RESERVED_NAMES:
             raise CachecostError(
@@ -87,17 +86,22 @@ def load_scenarios(paths: list[Path] | None) -> list[Any]:
 
 
 def summarize_scenario_for_index(results: dict[str, Any]) -> dict[str, Any]:
-    """Return the index's numbers for one scenario from its ``results.json``."""
+    """Return the index's numbers for one scenario from its ``results.json``.
+
+    Every figure is an expected (mean) monthly cost, the quantity the
+    recommendation is decided on, so a row's difference from the baseline is the
+    difference of the two totals shown (the mean is linear; the median is not).
+    ``"answer"`` is the first screen's sentence parts (:func:`summarize_answer`).
+    """
     strategies = results.get("strategies", {})
-    rec = results.get("recommendation") or {}
-    winner = rec.get("winner")
+    winner = (results.get("recommendation") or {}).get("winner")
     cells = {}
     for name, s in strategies.items():
         total = s.get("total_cost_usd_per_month")
-        delta = read_quantile(s.get("delta_vs_baseline_usd_per_month"), "p50")
+        delta = read_quantile(s.get("delta_vs_baseline_usd_per_month"), "mean")
         cells[name] = {
-            "total": format_usd(read_quantile(total, "p50")),
-            "total_usd": read_quantile(total, "p50"),
+            "total": format_usd(read_quantile(total, "mean")),
+            "total_usd": read_quantile(total, "mean"),
             "range": f"p10 {format_usd(read_quantile(total, 'p10'))} "
                      f"\u2013 p90 {format_usd(read_quantile(total, 'p90'))}",
             "delta": f"{format_signed_usd(delta)} vs baseline" if delta else "",
@@ -105,20 +109,76 @@ def summarize_scenario_for_index(results: dict[str, Any]) -> dict[str, Any]:
             "is_winner": name == winner,
             "title": s.get("title", name),
         }
-    if winner:
-        title = strategies.get(winner, {}).get("title", winner)
-        saving = rec.get("saving_usd_per_month")
-        recommendation = f"{title}" + (
-            f": saves {format_usd(saving)}/month over the runner-up"
-            if isinstance(saving, int | float) and saving > 0 else ""
-        )
+    answer = summarize_answer(results)
+    return {"cells": cells, "answer": answer,
+            "recommendation": answer["headline"] if answer else "-"}
+
+
+def _pct(share: Any) -> str:
+    return f"{share:.0%}" if isinstance(share, int | float) and math.isfinite(share) else "?"
+
+
+def summarize_answer(results: dict[str, Any]) -> dict[str, str] | None:
+    """The first screen's answer for one scenario, or None without a recommendation.
+
+    One comparison, one saving: the recommendation against the baseline (what
+    the project does today), as the expected (mean) monthly saving with its
+    p10-p90 from the same paired samples (``delta_vs_baseline_usd_per_month``);
+    how sure: the share of samples in which the recommendation is cheaper than
+    the next best strategy (the runner-up the decision was made against). When
+    the baseline is kept, the saving is what the runner-up would cost more.
+    ``"shadow"`` says whether the totals include the storage shadow price.
+
+    Returns:
+        ``{"headline", "saving", "sure", "shadow"}``: plain text (escaped by the template).
+    """
+    rec = results.get("recommendation") or {}
+    strategies = results.get("strategies", {})
+    winner, runner_up = rec.get("winner"), rec.get("runner_up")
+    baseline = results.get("baseline")
+    if not winner or winner not in strategies:
+        return None
+
+    def title(name: Any) -> str:
+        return str(strategies.get(name, {}).get("title", name))
+
+    is_kept = winner == baseline
+    other = runner_up if is_kept else winner
+    delta = (strategies.get(other) or {}).get("delta_vs_baseline_usd_per_month") or {}
+    mean, p10, p90 = (read_quantile(delta, k) for k in ("mean", "p10", "p90"))
+    sign = 1 if is_kept else -1            # a saving is the baseline's cost minus the other's
+    if isinstance(mean, int | float) and isinstance(p10, int | float) \
+            and isinstance(p90, int | float):
+        low, high = sorted((sign * p10, sign * p90))
+        span = f"p10\u2013p90: {format_usd(low)} to {format_usd(high)}"
+        if is_kept:
+            saving = (f"The next best, {title(runner_up)}, would cost "
+                      f"{format_usd(sign * mean)}/month more on average ({span})")
+        else:
+            saving = (f"Saves {format_usd(sign * mean)}/month on average ({span}) over the "
+                      f"baseline, {title(baseline)}")
     else:
-        recommendation = "-"
-    return {"cells": cells, "recommendation": recommendation}
+        saving = "No saving figure: the results hold no difference from the baseline"
+    # the runner-up is named once: in the saving when it is the baseline or when it is kept
+    than = "" if is_kept or runner_up in (baseline, None) else \
+        f" than the next best, {title(runner_up)},"
+    sure = (f"cheaper{than} in {_pct(rec.get('share_of_samples_winner_cheaper'))} of "
+            f"{results.get('samples', 0):,} simulated months" if runner_up else "")
+    shadow_usd = read_quantile((strategies[winner]).get("shadow_storage_usd_per_month"), "mean")
+    if "shadow" in (rec.get("weighs") or []) and isinstance(shadow_usd, int | float) \
+            and shadow_usd > 0:
+        shadow = (f"Totals include a shadow price for registry storage "
+                  f"({format_usd(shadow_usd)}/month of the recommendation's): a trade-off "
+                  "rate, not a bill.")
+    else:
+        shadow = "Totals are money paid: no shadow price is included."
+    verb = "Keep" if is_kept else "Switch to"
+    return {"headline": f"{verb} {title(winner)}", "saving": saving, "sure": sure,
+            "shadow": shadow}
 
 
 def _mean_cost(row: dict[str, Any]) -> tuple[float, str]:
-    """Sort key of an index row: the strategy's median monthly cost averaged over the
+    """Sort key of an index row: the strategy's expected monthly cost averaged over the
     scenarios that have it (cheapest first), then its name."""
     costs = [c["total_usd"] for c in row["cells"]
              if c and isinstance(c.get("total_usd"), int | float)]
@@ -151,6 +211,7 @@ def render_index(
                 for p in pages
             ],
             "recommendation": summary["recommendation"],
+            "answer": summary["answer"],
             "cells": summary["cells"],
         })
     comparison = sorted((

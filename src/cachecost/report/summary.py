@@ -24,6 +24,7 @@ from typing import Any
 
 from cachecost.model.keys import key_spec
 from cachecost.report import answers, lead
+from cachecost.report.backtest import summary_sentences
 from cachecost.report.flips import PLAUSIBLE_FACTOR, flip_sentences
 from cachecost.report.names import reader_name
 from cachecost.report.recommendation import (
@@ -293,7 +294,12 @@ def format_summary_text(results: dict[str, Any], provenance: dict[str, Any], bas
     sources = cited_sources(results)
     refs = {src.id: n for n, src in enumerate(sources, 1)}
     lines += [*_heading(_lead_heading(results)), ""]
+    track = summary_sentences(results)    # a drift warning before the answer, the record after
+    for sentence in track[:-1]:
+        lines += [*_wrap(sentence), ""]
     lines += [*lead.lead_text_lines(results, LINE_WIDTH, refs), ""]
+    for sentence in track[-1:]:
+        lines += [*_wrap(sentence), ""]
     lines += [*_heading("The thread's claims, checked"), ""]
     lines += [*_wrap(_thread_intro(refs)), ""]
     lines += [*answers.claims_text_lines(results, LINE_WIDTH, refs), ""]
@@ -358,7 +364,10 @@ def format_summary_markdown(results: dict[str, Any], provenance: dict[str, Any],
     sources = cited_sources(results)
     refs = {src.id: n for n, src in enumerate(sources, 1)}
     out += ["### The answer", ""]
+    track = summary_sentences(results)    # a drift warning before the answer, the record after
+    out += [p for sentence in track[:-1] for p in (sentence, "")]
     out += [p for paragraph in lead.lead_paragraphs(results, refs) for p in (paragraph, "")]
+    out += [p for sentence in track[-1:] for p in (sentence, "")]
     out += ["### The thread's claims, checked", "", _thread_intro(refs), "",
             *_md_claims(results)]
     out += ["### What each strategy costs", ""]

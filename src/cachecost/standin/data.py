@@ -114,6 +114,9 @@ class StandinData:
     project_id: int = PROJECT_ID
     now: pd.Timestamp | None = None
     registry_mode: str = "enabled"          # enabled, disabled (404) or forbidden (403)
+    #: how the next run of a job ends (:mod:`cachecost.standin.actions`): job id ->
+    #: (status, seconds or None for the job's own); unlisted jobs succeed
+    run_outcomes: dict[int, tuple[str, float | None]] = field(default_factory=dict)
     _jobs: pd.DataFrame = field(init=False, repr=False)
     _pipelines: pd.DataFrame = field(init=False, repr=False)
     _cache: dict = field(default_factory=dict, init=False, repr=False)
@@ -205,6 +208,7 @@ class StandinData:
         return "partial"
 
     def _clock(self) -> pd.Timestamp:
+        """The stand-in's time: :attr:`now`, or just past the end of its history."""
         return self.now if self.now is not None else self.end + pd.Timedelta(seconds=1)
 
     def _view(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -215,9 +219,12 @@ class StandinData:
                 return self._cache[now]
             pipes = self._pipelines[self._pipelines["created_at"] <= now].copy()
             jobs = self._jobs[self._jobs["pipeline_id"].isin(pipes["pipeline_id"])].copy()
-            # A retry attempt exists only once its predecessor finished.
-            jobs = jobs[jobs["started_at"].isna() | (jobs["started_at"] - pd.Timedelta(
-                seconds=1) <= now) | ~self._is_retry_attempt(jobs)]
+            # A retry attempt exists only once its predecessor finished; one made by an
+            # action (cachecost.standin.actions) once it was created.
+            clone = jobs["is_clone"] if "is_clone" in jobs else pd.Series(False, jobs.index)
+            jobs = jobs[(jobs["started_at"].isna() | (jobs["started_at"] - pd.Timedelta(
+                seconds=1) <= now) | ~self._is_retry_attempt(jobs) | clone)
+                        & (~clone | (jobs["created_at"] <= now))]
             pending = jobs["started_at"] > now
             running = ~pending & (jobs["finished_at"] > now)
             jobs.loc[pending, "status"] = "pending"
@@ -259,6 +266,15 @@ class StandinData:
         self._view()
         return self._records.jobs
 
+    def job_record(self, job_id: int) -> SimpleNamespace | None:
+        """One job at the clock as a record, or None."""
+        self._view()
+        return self._records.by_id.get(job_id)
+
+    def clock(self) -> pd.Timestamp:
+        """The stand-in's time (:attr:`now`, or just past the end of its history)."""
+        return self._clock()
+
     def job_records_below(self, job_id: int | None) -> list[SimpleNamespace]:
         """Records of jobs with an id below ``job_id`` (all if None), newest first."""
         recs = self.job_records()
@@ -281,7 +297,7 @@ class StandinData:
 
     def jobs_frame(self) -> pd.DataFrame:
         """The jobs served at the clock in the dataset schema, plus ``true_outcome`` (its log)."""
-        jobs = self._view()[1].copy()
+        jobs = self._view()[1].drop(columns=["is_clone", "is_action"], errors="ignore")
         latest = jobs.groupby(["pipeline_id", "name"])["job_id"].transform("max")
         jobs["is_retried"] = jobs["job_id"] != latest
         return jobs

@@ -62,7 +62,8 @@ def run_demo(out: Path = DEMO_DIR, *, latency_ms: float = 0.0, quiet: bool = Fal
         client.close()
     if not quiet:
         print(result.summary())
-        print(f"Next: cachecost data --data {out}")
+        print(f"Next: cachecost data --data {out}; cachecost report --data {out} "
+              "(its site goes to a folder of its own under reports/)")
     return out
 
 

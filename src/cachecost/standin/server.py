@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
@@ -32,6 +34,7 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 import pandas as pd
 
 from cachecost.collect.gitlab.client import SYNTHETIC_HEADER
+from cachecost.standin import actions
 from cachecost.standin.data import StandinData
 from cachecost.standin.extra import ExtraData
 
@@ -39,6 +42,11 @@ from cachecost.standin.extra import ExtraData
 SYNTHETIC_HEADER_VALUE = "standin"
 
 _T = TypeVar("_T")
+
+#: The actions: ``POST /api/v4/projects/:id/jobs/:job_id/(retry|play)``,
+#: ``POST /api/v4/projects/:id/pipelines/:pipeline_id/retry``.
+_JOB_ACTION = re.compile(r"/api/v4/projects/(?P<project>[^/]+)/(?P<kind>jobs|pipelines)/"
+                         r"(?P<id>\d+)/(?P<verb>retry|play)")
 
 #: GitLab.com stops counting (no X-Total / X-Total-Pages / rel="last") past this many items.
 MAX_COUNTED_ITEMS = 10_000
@@ -55,6 +63,8 @@ class Faults:
     every_drop: int = 0
     die_after: int = 0                # after this many requests, drop every connection
     rate_limit_per_min: int = 2000    # advertised in RateLimit-* headers
+    #: route kinds (as counted: ``pipelines/:id/jobs``) answered 404, as by a server without them
+    missing_routes: tuple[str, ...] = ()
 
 
 class _Reply(Exception):
@@ -180,7 +190,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: object, headers: dict | None = None) -> None:
         if isinstance(body, str):
-            raw, ctype = body.encode(), "text/plain; charset=utf-8"
+            # a job log: GitLab names no charset (lib/api/ci/jobs.rb: content_type 'text/plain')
+            raw, ctype = body.encode(), "text/plain"
         elif isinstance(body, JsonArray):
             raw, ctype = bytes(body), "application/json"
         else:
@@ -205,11 +216,21 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True
 
-    def _authenticate(self) -> None:
+    def _token(self) -> str | None:
         token = self.headers.get("PRIVATE-TOKEN")
         auth = self.headers.get("Authorization", "")
         if token is None and auth.startswith("Bearer "):
             token = auth[7:]
+        return token
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header: the stand-in's clock (its data's time), as GitLab's own."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        return formatdate(self.server.data.clock().timestamp(), usegmt=True)
+
+    def _authenticate(self) -> None:
+        token = self._token()
         tokens = self.server.tokens
         if token is None or token not in tokens:
             raise _Reply(401, {"message": "401 Unauthorized"})
@@ -226,10 +247,15 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         path = parts.path
-        if self.command == "POST":      # GraphQL: cachecost.standin.extra
+        if self.command == "POST":
             size = int(self.headers.get("Content-Length") or 0)
-            return self._extra(self.server.extra.post(path, self.rfile.read(size),
-                                                      self.server.count_kind))
+            body = self.rfile.read(size)
+            action = _JOB_ACTION.fullmatch(path)
+            if action:                  # retry, play: cachecost.standin.actions
+                return self._job_action(action["project"], action["kind"],
+                                        int(action["id"]), action["verb"])
+            # GraphQL: cachecost.standin.extra
+            return self._extra(self.server.extra.post(path, body, self.server.count_kind))
         if not path.startswith("/api/v4/"):
             raise _Reply(404, {"message": "404 Not Found"})
         segs = [unquote(s) for s in path[len("/api/v4/"):].split("/")]
@@ -249,6 +275,8 @@ class _Handler(BaseHTTPRequestHandler):
         rest = segs[2:]
         kind = "/".join(s if not s.isdigit() else ":id" for s in rest) or "project"
         self.server.count_kind(kind if "tags/" not in kind else "registry/tag")
+        if kind in self.server.faults.missing_routes:
+            raise _Reply(404, {"message": "404 Not Found"})
         for pattern, handler in _PROJECT_ROUTES:
             if len(pattern) == len(rest) and \
                     all(p in ("*", r) for p, r in zip(pattern, rest, strict=True)):
@@ -271,6 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
         return _found(self.server.data.pipeline_detail(int(rest[1])), "404 Not found"), {}
 
     def _pipeline_jobs(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
+        # GitLab: user_project.all_pipelines.find(...) -> 404 for a pipeline it does not have
+        _found(self.server.data.pipeline_detail(int(rest[1])), "404 Not found")
         recs = self.server.data.job_records_of_pipeline(int(rest[1]))
         if not _flag(q, "include_retried"):
             latest: dict[str, int] = {}
@@ -282,6 +312,35 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _jobs(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
         return self._jobs_page(q)
+
+    def _job(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
+        self.server.data.job_records()
+        rec = _found(self.server.data.job_record(int(rest[1])), "404 Not found")
+        return json.loads(rec.json), {}
+
+    def _job_action(self, project: str, kind: str, obj_id: int, verb: str
+                    ) -> tuple[object, dict]:
+        """``POST /projects/:id/jobs/:job_id/retry`` (201), ``.../play`` (200) or
+        ``/pipelines/:pipeline_id/retry`` (201); a token without scope ``api`` gets 403
+        ``insufficient_scope``, as on GitLab."""
+        data = self.server.data
+        if unquote(project) not in (str(data.project_id), data.project_path):
+            raise _Reply(404, {"message": "404 Project Not Found"})
+        self.server.count_kind(f"{kind}/:id/{verb}")
+        if "api" not in self.server.tokens[self._token() or ""]:
+            raise _Reply(403, {"error": "insufficient_scope",
+                               "error_description": "The request requires higher privileges "
+                                                    "than provided by the access token.",
+                               "scope": "api"})
+        if kind == "pipelines" and verb != "retry":
+            raise _Reply(404, {"message": "404 Not Found"})
+        act = {("jobs", "retry"): actions.retry_job, ("jobs", "play"): actions.play_job,
+               ("pipelines", "retry"): actions.retry_pipeline}[(kind, verb)]
+        try:
+            job = act(data, obj_id)
+        except actions.ActionRefused as exc:
+            raise _Reply(exc.status, {"message": exc.message}) from None
+        raise _Reply(201 if verb == "retry" else 200, job)
 
     def _trace(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
         return _found(self.server.data.job_trace(int(rest[1])), "404 Not found"), {}
@@ -382,6 +441,7 @@ _PROJECT_ROUTES: tuple[tuple[tuple[str, ...], Callable[[_Handler, list[str], dic
     (("pipelines", "*"), _Handler._pipeline),
     (("pipelines", "*", "jobs"), _Handler._pipeline_jobs),
     (("jobs",), _Handler._jobs),
+    (("jobs", "*"), _Handler._job),
     (("jobs", "*", "trace"), _Handler._trace),
     (("registry", "repositories"), _Handler._repositories),
     (("registry", "repositories", "*", "tags"), _Handler._repository_tags),

@@ -34,6 +34,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -140,7 +142,8 @@ def _from_config_section(section: str, url: str | None,
         if cfg.job_token:
             raise CachecostError(_JOB_TOKEN_MESSAGE)
         raise CachecostError(f"--gitlab-config {section}: the section has no private_token")
-    return Credentials(cfg.url, token, f"python-gitlab config section [{section}]")
+    origin = f"python-gitlab config section [{section}]"
+    return Credentials(cfg.url, clean_token(token, origin), origin)
 
 
 def _section_for_url(url: str, environ: Mapping[str, str]) -> str | None:
@@ -163,6 +166,29 @@ _JOB_TOKEN_MESSAGE = (
 )
 
 
+def clean_token(token: str, origin: str) -> str:
+    """The token without surrounding whitespace (a pasted secret's newline); refuse the rest.
+
+    An HTTP header cannot carry CR, LF or other control characters (RFC 9110
+    section 5.5; requests raises ``ValueError: Invalid header value``), and
+    GitLab's tokens are printable ASCII (``glpat-`` and base64url-like letters).
+
+    Raises:
+        CachecostError: the token is empty, or holds a control or non-ASCII character
+            inside; the line names where the token came from, never the token.
+    """
+    stripped = token.strip()
+    if not stripped:
+        raise CachecostError(f"the GitLab token from {origin} is empty")
+    bad = next((c for c in stripped if not 0x20 <= ord(c) < 0x7F), None)
+    if bad is not None:
+        kind = "a control character" if ord(bad) < 0x20 or ord(bad) == 0x7F else "a non-ASCII character"
+        raise CachecostError(
+            f"the GitLab token from {origin} holds {kind} ({ascii(bad)}) inside; "
+            "copy the token again")
+    return stripped
+
+
 def resolve_credentials(url: str | None, config_section: str | None = None,
                         environ: Mapping[str, str] | None = None) -> Credentials:
     """Find the URL and token (see the module docstring); raise a one-line error if none."""
@@ -177,8 +203,9 @@ def resolve_credentials(url: str | None, config_section: str | None = None,
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise CachecostError(f"--url {url!r} is not an http(s) URL like https://gitlab.com")
     for var in TOKEN_ENV_VARS:
-        if env.get(var):
-            return Credentials(url, env[var], f"environment variable {var}")
+        if env.get(var, "").strip():
+            origin = f"environment variable {var}"
+            return Credentials(url, clean_token(env[var], origin), origin)
     section = _section_for_url(url, env)
     if section:
         return _from_config_section(section, url, env)
@@ -231,6 +258,8 @@ class GitlabClient:
         self.rate_limit = RateLimitGuard()
         #: True once any answer carried :data:`SYNTHETIC_HEADER` (the stand-in's data).
         self.is_synthetic = False
+        #: GitLab's clock at its first answer (its ``Date`` header, whole seconds), or None
+        self.first_answer_at: datetime | None = None
         gl.session.hooks["response"].append(self._count)
         gl.session.hooks["response"].append(self.rate_limit)
 
@@ -248,6 +277,8 @@ class GitlabClient:
         kind = request_kind(response.request.url or "")
         if SYNTHETIC_HEADER in response.headers:
             self.is_synthetic = True
+        if self.first_answer_at is None:
+            self.first_answer_at = _server_date(response)
         with self._lock:
             self.requests += 1
             self.requests_by_kind[kind] += 1
@@ -315,10 +346,16 @@ class GitlabClient:
         return self._fetch_json(path, params, what, attempts)[0]
 
     def get_text(self, path: str, *, what: str) -> str:
-        """GET a plain-text document (a job log)."""
+        """GET a plain-text document (a job log): the charset the server names, else UTF-8.
+
+        GitLab sends job logs as ``text/plain`` without a charset; requests would then
+        decode them as ISO-8859-1 (HTTP/1.1's old default), turning UTF-8 into mojibake.
+        Bytes that are not UTF-8 become U+FFFD.
+        """
         resp = self._request(path, None, what)
-        resp.encoding = resp.encoding or "utf-8"
-        return resp.text
+        ctype = resp.headers.get("Content-Type", "")
+        named = "charset=" in ctype.lower() and resp.encoding
+        return resp.content.decode(named or "utf-8", errors="replace")
 
     def iter_pages(self, path: str, params: Mapping[str, Any], *,
                    what: str) -> Iterator[tuple[list[dict], str | None]]:
@@ -389,6 +426,15 @@ class GitlabClient:
     def close(self) -> None:
         """Close the HTTP session."""
         self.gl.session.close()
+
+
+def _server_date(response: requests.Response) -> datetime | None:
+    """The answer's ``Date`` header as an aware UTC time, or None (absent, unreadable)."""
+    try:
+        when = parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _is_gitlab_error(body: bytes) -> bool:

@@ -33,9 +33,6 @@ from cachecost.collect.gitlab.client import GitlabClient
 #: The query of the first page of the walk.
 KEYSET_PARAMS = {"pagination": "keyset", "order_by": "id", "sort": "desc"}
 
-#: Statuses after which a job no longer changes.
-FINISHED_JOB_STATUSES = frozenset({"success", "failed", "canceled", "skipped", "manual"})
-
 
 class JobColumns:
     """API job items gathered as ``jobs`` columns, page by page.

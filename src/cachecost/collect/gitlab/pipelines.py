@@ -68,7 +68,8 @@ def fetch_pipeline_details(client: GitlabClient, project_id: int, pipeline_ids: 
         return list(pool.map(one, list(pipeline_ids)))
 
 
-_FINISHED = ("success", "failed", "canceled", "skipped", "manual")
+#: Pipeline statuses with a finish time and a duration (for now: a retry reopens any of them).
+PIPELINE_DONE_STATUSES = ("success", "failed", "canceled", "skipped", "manual")
 
 
 def derive_pipeline_times(pipelines: pd.DataFrame, jobs: pd.DataFrame) -> pd.DataFrame:
@@ -85,7 +86,7 @@ def derive_pipeline_times(pipelines: pd.DataFrame, jobs: pd.DataFrame) -> pd.Dat
     last = jobs.groupby("pipeline_id")["finished_at"].max()
     union = _union_seconds(ran.dropna(subset=["finished_at"]))
     idx = out["pipeline_id"]
-    is_done = out["status"].isin(_FINISHED).to_numpy()
+    is_done = out["status"].isin(PIPELINE_DONE_STATUSES).to_numpy()
     out["started_at"] = pd.to_datetime(idx.map(first), utc=True)
     out["finished_at"] = pd.to_datetime(idx.map(last).where(is_done), utc=True)
     out["duration_s"] = idx.map(union).astype("float64").where(is_done, np.nan)

@@ -24,6 +24,7 @@ class ProjectInfo:
     is_registry_enabled: bool
     container_registry_size_bytes: int | None   # None when statistics are not visible
     default_branch: str | None = None           # None for an empty repository
+    ci_config_path: str | None = None           # None: GitLab's default, .gitlab-ci.yml
 
 
 def get_project(client: GitlabClient, project_path: str, *, attempts: int | None = None
@@ -42,4 +43,5 @@ def get_project(client: GitlabClient, project_path: str, *, attempts: int | None
         is_registry_enabled=bool(enabled),
         container_registry_size_bytes=None if size is None else int(size),
         default_branch=obj.get("default_branch"),
+        ci_config_path=obj.get("ci_config_path") or None,
     )

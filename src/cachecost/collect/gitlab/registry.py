@@ -22,7 +22,9 @@ from urllib.parse import quote
 
 from cachecost.collect.gitlab.client import GitlabClient
 from cachecost.collect.gitlab.convert import parse_time
+from cachecost.collect.mapping import image_from_repository
 from cachecost.errors import ApiError, RegistryUnavailable
+from cachecost.rules import is_cache_repository
 
 
 def list_repositories(client: GitlabClient, project_id: int) -> list[dict]:
@@ -86,3 +88,22 @@ def fetch_tag_details(client: GitlabClient, project_id: int,
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return [r for r in pool.map(one, list(tags)) if r is not None]
+
+
+def repository_rows(repos: list[dict], sizes: dict[int, float], known_images: set[str]
+                    ) -> list[dict]:
+    """``registry_repositories`` rows from the list items, their sizes (bytes; NaN where
+    GitLab gives none) and the images the mapping knows (others: ``image`` None)."""
+    rows = []
+    for r in repos:
+        name = r.get("name") or ""
+        image = image_from_repository(r.get("path") or name)
+        rows.append({
+            "repository_id": int(r["id"]), "path": r.get("path"), "name": name,
+            "image": image if image in known_images else None,
+            "is_cache_repository": is_cache_repository(name.lower()),
+            "created_at": parse_time(r.get("created_at")),
+            "tags_count": int(r.get("tags_count") or len(r.get("tags") or [])),
+            "size_bytes": sizes.get(int(r["id"]), math.nan),
+        })
+    return rows

@@ -16,6 +16,15 @@ of media type :data:`BUILDKIT_CACHE_CONFIG` (moby/buildkit ``cache/remotecache/v
 bytes are stored like any layer's. With ``image-manifest=true`` the same cache is an
 image manifest whose config has that media type.
 
+A layer may be *foreign* (Windows base layers): media type
+``application/vnd.docker.image.rootfs.foreign.diff.tar.gzip`` (Docker) or
+``application/vnd.oci.image.layer.nondistributable.v1.tar[+gzip|+zstd]`` (OCI), or a
+descriptor with ``urls`` (OCI image-spec ``descriptor.md``: "a list of URIs from which this
+object MAY be downloaded"). Clients do not push such layers and the registry accepts the
+manifest without them (distribution's manifest handlers skip the blob check for foreign
+types; go-containerregistry#741, skopeo#545): :attr:`Blob.is_foreign` says so, and
+:attr:`ImageManifest.stored_blobs` leaves them out.
+
 Anything else (schema 1, artifact manifests, a future type) parses to
 :class:`Unknown`, which the scan reports and skips: never a crash::
 
@@ -37,6 +46,17 @@ IMAGE_TYPES = (DOCKER_MANIFEST, OCI_MANIFEST)
 INDEX_TYPES = (DOCKER_LIST, OCI_INDEX)
 #: BuildKit's cache config (moby/buildkit cache/remotecache/v1/spec.go CacheConfigMediaTypeV0)
 BUILDKIT_CACHE_CONFIG = "application/vnd.buildkit.cacheconfig.v0"
+#: Docker's foreign layer (distribution ``manifest/schema2``: ``MediaTypeForeignLayer``)
+DOCKER_FOREIGN_LAYER = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+#: OCI's non-distributable layers, ``.tar``, ``.tar+gzip``, ``.tar+zstd`` (image-spec
+#: ``specs-go/v1/mediatype.go``, deprecated in 1.1 in favour of ordinary types with ``urls``)
+OCI_NONDISTRIBUTABLE_PREFIX = "application/vnd.oci.image.layer.nondistributable."
+
+
+def is_foreign_media_type(media_type: str) -> bool:
+    """True for a layer media type the registry is not expected to hold (see module doc)."""
+    return (media_type.startswith(OCI_NONDISTRIBUTABLE_PREFIX)
+            or ".rootfs.foreign." in media_type)
 
 
 @dataclass(frozen=True)
@@ -49,6 +69,20 @@ class Blob:
     media_type: str
     #: BuildKit's ``buildkit/createdat`` annotation (RFC 3339 text), where the descriptor has it
     created_at: str | None = field(default=None, compare=False)
+    #: the descriptor's ``urls``: where a foreign layer is downloaded from
+    urls: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def is_foreign(self) -> bool:
+        """A layer the registry does not store: a foreign media type or ``urls`` given."""
+        return self.kind == "layer" and (is_foreign_media_type(self.media_type)
+                                         or bool(self.urls))
+
+
+def split_stored(blobs: tuple[Blob, ...]) -> tuple[tuple[Blob, ...], tuple[Blob, ...]]:
+    """``(stored, foreign)``: the blobs the registry holds, and the foreign layers."""
+    return (tuple(b for b in blobs if not b.is_foreign),
+            tuple(b for b in blobs if b.is_foreign))
 
 
 @dataclass(frozen=True)
@@ -60,8 +94,13 @@ class ImageManifest:
 
     @property
     def blobs(self) -> tuple[Blob, ...]:
-        """Config first, then the layers in order."""
+        """Config first, then the layers in order (foreign layers included)."""
         return (self.config, *self.layers)
+
+    @property
+    def stored_blobs(self) -> tuple[Blob, ...]:
+        """The blobs the registry stores: :attr:`blobs` without the foreign layers."""
+        return split_stored(self.blobs)[0]
 
 
 @dataclass(frozen=True)
@@ -141,8 +180,11 @@ def _descriptor(obj: object, kind: str) -> Blob:
         raise ValueError(f"{kind} {digest} without a valid size")
     notes = obj.get("annotations")
     created: object = notes.get("buildkit/createdat") if isinstance(notes, dict) else None
+    urls = obj.get("urls")
     return Blob(digest=digest, kind=kind, size_bytes=size, media_type=str(obj.get("mediaType")),
-                created_at=created if isinstance(created, str) else None)
+                created_at=created if isinstance(created, str) else None,
+                urls=tuple(u for u in urls if isinstance(u, str)) if isinstance(urls, list)
+                else ())
 
 
 def parse_manifest(media_type: str, body: bytes | str) -> Parsed:

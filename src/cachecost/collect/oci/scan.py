@@ -11,7 +11,11 @@ newest dates the cache. A BuildKit cache is a cache repository whatever its name
 repositories need no age, so their configs are not fetched. Requests run on a bounded
 thread pool; manifests and configs are content-addressed, so each digest is
 fetched once per scan. Unknown media types are listed in
-:attr:`ScanResult.skipped`, never fatal.
+:attr:`ScanResult.skipped`, never fatal; so is a listed tag whose manifest is not found,
+said apart: still listed when asked again (broken before the scan: the registry kept the
+tag and lost its manifest) or gone (deleted while the scan ran). Foreign layers (Windows
+base layers the registry does not store) are kept apart from the stored blobs
+(:attr:`TagImage.foreign`).
 
     result = scan_registry("http://127.0.0.1:5000", ["app", "app-cache"])
     result.summary["total"]["unique_bytes"]       # what a deduplicating registry stores
@@ -40,6 +44,7 @@ from cachecost.collect.oci.manifests import (
     ImageManifest,
     Unknown,
     parse_manifest,
+    split_stored,
 )
 from cachecost.collect.oci.summary import (
     DEFAULT_CACHE_PATTERNS,
@@ -51,6 +56,10 @@ from cachecost.dataset.io import empty_table
 from cachecost.errors import RegistryNotFound
 
 DEFAULT_MAX_WORKERS = 8
+#: why a listed tag could not be read: deleted while the scan ran ...
+VANISHED_TAG = "tag vanished during the scan"
+#: ... or already broken when it began
+BROKEN_TAG = "tag broken before the scan"
 _MAX_INDEX_DEPTH = 2  # an index inside an index is legal; deeper is not followed
 
 
@@ -62,9 +71,17 @@ class TagImage:
     tag: str
     manifest_digest: str
     platform: str | None
-    blobs: tuple[Blob, ...]
+    blobs: tuple[Blob, ...]      # the blobs the registry stores (foreign layers left out)
     created_at: datetime | None  # config ``created``; only read in cache repositories
     is_cache: bool = False       # its content is a BuildKit cache (whatever the repository name)
+    foreign: tuple[Blob, ...] = ()  # foreign layers: named by the manifest, not stored
+
+
+def tag_image(repository: str, tag: str, digest: str, platform: str | None,
+           blobs: tuple[Blob, ...], created: datetime | None, is_cache: bool) -> TagImage:
+    """A :class:`TagImage` whose foreign layers are listed apart from its stored blobs."""
+    stored, foreign = split_stored(blobs)
+    return TagImage(repository, tag, digest, platform, stored, created, is_cache, foreign)
 
 
 @dataclass(frozen=True)
@@ -116,11 +133,24 @@ class ScanResult:
             return empty_table("registry_layers")
         return pd.DataFrame(rows, columns=list(empty_table("registry_layers").columns))
 
+    def foreign_rows(self) -> list[dict[str, Any]]:
+        """The foreign layers tags name and the registry does not store, one row per
+        (repository, tag, digest): listed, never added to a stored size."""
+        rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for img in self.images:
+            for blob in img.foreign:
+                rows.setdefault((img.repository, img.tag, blob.digest), {
+                    "repository": img.repository, "tag": img.tag, "digest": blob.digest,
+                    "media_type": blob.media_type, "size_bytes": blob.size_bytes,
+                    "urls": list(blob.urls)})
+        return list(rows.values())
+
     def to_json(self) -> dict[str, Any]:
         """Return the JSON document ``cachecost registry-scan --json`` prints."""
         return {
             "registry": self.registry_url,
             **self.summary,
+            "foreign_layers": self.foreign_rows(),
             "skipped": [s.as_dict() for s in self.skipped],
             "scan": {
                 "manifests": self.manifest_count,
@@ -194,6 +224,17 @@ class _Walker:
             self.manifest_count += 1
         return manifest
 
+    def _why_missing(self, repository: str, tag: str) -> str:
+        """A listed tag whose manifest is not found: deleted since the tags were listed
+        (no longer listed), or broken before the scan (still listed: the registry keeps a
+        tag whose manifest it lost, e.g. to garbage collection). One more listing."""
+        try:
+            listed = tag in self.client.list_tags(repository)
+        except RegistryNotFound:
+            listed = False
+        return (f"{BROKEN_TAG}: still listed, its manifest is not found" if listed
+                else VANISHED_TAG)
+
     def _created_of(self, repository: str, config: Blob) -> datetime | None:
         with self._lock:
             if config.digest in self._created:
@@ -211,7 +252,7 @@ class _Walker:
         try:
             manifest = self._manifest(repository, tag)
         except RegistryNotFound:
-            return [], [Skipped(repository, tag, None, "", "tag vanished during the scan")]
+            return [], [Skipped(repository, tag, None, "", self._why_missing(repository, tag))]
         images: list[TagImage] = []
         skipped: list[Skipped] = []
         self._collect(repository, tag, manifest.media_type, manifest.digest, manifest.body,
@@ -229,8 +270,8 @@ class _Walker:
                        if is_cache or self.needs_age(repository) else None)
             if created is None and is_cache:
                 created = _newest(b.created_at for b in parsed.layers)
-            images.append(TagImage(repository, tag, digest, platform, parsed.blobs, created,
-                                   is_cache))
+            images.append(tag_image(repository, tag, digest, platform, parsed.blobs, created,
+                                 is_cache))
         elif isinstance(parsed, ImageIndex):
             self._collect_index(repository, tag, digest, parsed, platform, depth, images,
                                 skipped)
@@ -251,8 +292,8 @@ class _Walker:
                     created = self._created_of(repository, configs[0])
                 if created is None:
                     created = _newest(b.created_at for b in parsed.blobs)
-            images.append(TagImage(repository, tag, digest, platform, parsed.blobs,
-                                   created, is_cache))
+            images.append(tag_image(repository, tag, digest, platform, parsed.blobs,
+                                 created, is_cache))
         for entry in parsed.readable:
             if depth >= _MAX_INDEX_DEPTH:
                 skipped.append(Skipped(repository, tag, entry.digest, entry.media_type,

@@ -14,6 +14,10 @@ Definitions (every figure is in compressed bytes, as registries store and bill):
   the cache really adds under deduplication);
 * cache repository: its path matches a cache pattern, or it holds a BuildKit cache
   (an image or index with an ``application/vnd.buildkit.cacheconfig.v0`` config);
+* ``foreign_layers`` / ``foreign_bytes``: distinct foreign layers the tags name (Windows
+  base layers with a foreign or non-distributable media type, or ``urls``) and the sizes
+  their descriptors declare. The registry does not store them, so they are in none of the
+  byte figures above: listed, never summed into storage;
 * stale cache tag: a tag in a cache repository whose image config ``created``
   is older than the TTL (kaniko ``--cache-ttl``, default 336 h): kaniko would
   no longer use it, yet nothing deletes it;
@@ -58,12 +62,13 @@ def project_of(path: str, projects: Sequence[str] = ()) -> str:
 class _Tag:
     """One tag's distinct blobs and its age."""
 
-    __slots__ = ("blobs", "created_at", "is_cache", "is_stale", "repository")
+    __slots__ = ("blobs", "created_at", "foreign", "is_cache", "is_stale", "repository")
 
     def __init__(self, repository: str, is_cache: bool) -> None:
         self.repository = repository
         self.is_cache = is_cache
         self.blobs: dict[str, int] = {}
+        self.foreign: dict[str, int] = {}
         self.created_at: datetime | None = None
         self.is_stale = False
 
@@ -75,6 +80,7 @@ def _bytes(blobs: Mapping[str, int], digests: Iterable[str]) -> int:
 def _figures(tags: Sequence[_Tag]) -> dict[str, Any]:
     """The storage figures of one group of tags."""
     sizes: dict[str, int] = {}
+    foreign: dict[str, int] = {}
     image_digests: set[str] = set()
     cache_digests: set[str] = set()
     stale_digests: set[str] = set()
@@ -83,6 +89,7 @@ def _figures(tags: Sequence[_Tag]) -> dict[str, Any]:
     stale_tags = unknown_age = 0
     for tag in tags:
         sizes.update(tag.blobs)
+        foreign.update(tag.foreign)
         sum_of_tags += sum(tag.blobs.values())
         (cache_digests if tag.is_cache else image_digests).update(tag.blobs)
         (stale_digests if tag.is_stale else live_digests).update(tag.blobs)
@@ -100,6 +107,8 @@ def _figures(tags: Sequence[_Tag]) -> dict[str, Any]:
         "stale_cache_bytes": _bytes(sizes, stale_digests),
         "stale_cache_unique_bytes": _bytes(sizes, stale_digests - live_digests),
         "cache_tags_unknown_age": unknown_age,
+        "foreign_layers": len(foreign),
+        "foreign_bytes": sum(foreign.values()),
     }
 
 
@@ -138,6 +147,7 @@ def summarize_scan(
     for img in images:
         tag = tags[(img.repository, img.tag)]
         tag.blobs.update((b.digest, b.size_bytes) for b in img.blobs)
+        tag.foreign.update((b.digest, b.size_bytes) for b in getattr(img, "foreign", ()))
         if img.created_at is not None and (tag.created_at is None
                                            or img.created_at > tag.created_at):
             tag.created_at = img.created_at

@@ -1,0 +1,58 @@
+"""The backtest in words (issue 24): the summary's one line, the drift warning before the
+recommendation, the decision page's paragraphs escaped."""
+
+from __future__ import annotations
+
+from cachecost.report.backtest import backtest_html, summary_line, verdict_sentences
+from cachecost.report.summary import format_summary_markdown, format_summary_text
+
+
+def _bt(**over):
+    """Nine months, 8 inside the 80 % and 6 inside the 50 % interval (the sample's)."""
+    months = [{"month": f"2025-{m:02d}", "strategy": "dind-inline-cache",
+               "observed_minutes": 100.0, "p10": 90.0, "p50": 100.0, "p90": 110.0,
+               "mean": 100.0, "pit": 0.5} for m in range(3, 12)]
+    return {"strategy": "dind-inline-cache", "training_months_min": 3, "months": months,
+            "coverage_50": 6 / 9, "coverage_80": 8 / 9, "crps_minutes": 575.6,
+            "verdict": "calibrated", "drift": [], "switch": None, **over}
+
+
+def test_summary_line_counts_the_months_held():
+    assert summary_line(_bt()) == (
+        "Backtest: over the last 9 months the 80 % interval held the measured "
+        "container-build minutes in 8 of them (verdict: calibrated).")
+    short = summary_line(_bt(months=[], coverage_50=None, coverage_80=None,
+                             verdict="too-short"))
+    assert "too short" in short and "3 months to train on" in short
+
+
+def test_coverage_sentence_carries_the_wilson_interval():
+    """8 of 9: Wilson 95 % 0.565 .. 0.980 (centre (0.8889 + 0.2134)/1.4268 = 0.7726,
+    half 1.3737 * sqrt(0.010974 + 0.011859) = 0.2076)."""
+    text = " ".join(verdict_sentences(_bt()))
+    assert "held 8 of 9 months (89%; 95 % interval 57%-98%)" in text
+    assert "no change of builder or caching" in text
+
+
+def test_drift_warning_comes_before_the_recommendation(results, provenance):
+    drift = [{"input": "changes_per_month", "since": "2025-06", "factor": 3.44}]
+    results["backtest"] = _bt(drift=drift, verdict="biased-low")
+    text = format_summary_text(results, provenance, None)
+    flat = " ".join(text.split())
+    warn = flat.index("Warning: the history drifted: changes_per_month moved by a factor "
+                      "of 3.44 from 2025-06 on")
+    line = flat.index("Backtest: over the last 9 months the 80 % interval held")
+    assert warn < line < flat.index("Switch from dind-inline-cache to rebuild-on-change")
+    md = format_summary_markdown(results, provenance, None)
+    assert md.index("Warning: the history drifted") < md.index("**Recommendation.**")
+
+
+def test_results_without_a_backtest_say_nothing_of_it(results, provenance):
+    assert "Backtest" not in format_summary_text(results, provenance, None)
+
+
+def test_page_paragraphs_are_escaped():
+    bt = _bt(drift=[{"input": "<b>x</b>", "since": "2025-06", "factor": 2.0}])
+    out = backtest_html(bt)
+    assert "&lt;b&gt;x&lt;/b&gt;" in out and "<b>x</b>" not in out
+    assert out.index('class="warning"') < out.index("Backtest of")
