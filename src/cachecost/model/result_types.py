@@ -13,7 +13,7 @@ readers use ``.get`` for those.
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, TypedDict
 
 from cachecost.model.decide import CleanupWhatIf
 from cachecost.model.flips import BreakEven, Swing
@@ -149,8 +149,8 @@ class CalibrationSummary(TypedDict):
     notes: list[str]
 
 
-class Results(TypedDict):
-    """The whole results document (``results.json``), :func:`run_model`'s return value."""
+class ResultsCore(TypedDict):
+    """The keys every results document has (:class:`Results`)."""
 
     scenario: str
     scenario_title: str
@@ -177,5 +177,12 @@ class Results(TypedDict):
     value_of_information_total: dict[str, Any]
     calibration: CalibrationSummary
     registry_today: dict[str, Any] | None
+
+
+class Results(ResultsCore, total=False):
+    """The whole results document (``results.json``), :func:`run_model`'s return value.
+    (``NotRequired`` under ``from __future__ import annotations`` is not seen at run time
+    on Python 3.11, so the optional key lives in this ``total=False`` class.)"""
+
     #: the walk-forward backtest (:mod:`cachecost.model.backtest`), added by the report's runner
-    backtest: NotRequired[dict[str, Any]]
+    backtest: dict[str, Any]
