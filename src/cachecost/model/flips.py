@@ -55,7 +55,7 @@ from cachecost.rules import TIE_FLOOR_USD, TIE_SHARE
 FLIP_SAMPLES = 4096
 #: Samples of the run used to scan for a sign change before refining (the refinement
 #: re-evaluates the bracket's ends on :data:`FLIP_SAMPLES`).
-SCAN_SAMPLES = 256
+SCAN_SAMPLES = 1024
 #: Points of the scan besides 0, geometric from 1/20 to 20 times today's value.
 SCAN_POINTS = 16
 #: Samples of the run re-simulated for a tornado end (its shift from the run's means:
