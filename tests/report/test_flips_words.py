@@ -78,6 +78,11 @@ def test_back_to_todays_strategy_says_why_not_the_runner_up():
                  saving_vs_baseline_usd_per_month=13.0)
     assert "would save only $0.40 a month against dind-inline-cache, less than the $1.00" \
         in recommendation_flip_sentences(r)[0]
+    # 13.001 - 13.000: a tenth of a cent, said as the same cost, not "$0.00"
+    r = _results(runner_up="buildkit-registry-cache-max", saving_usd_per_month=13.001,
+                 saving_vs_baseline_usd_per_month=13.0)
+    assert "(the runner-up, buildkit-registry-cache-max, costs the same as dind-inline-cache " \
+        "in expectation, so the margin" in recommendation_flip_sentences(r)[0]
 
 
 def test_two_challengers_crossing_is_the_flip_when_both_clear_the_margin():

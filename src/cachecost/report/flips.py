@@ -134,7 +134,9 @@ def _runner_up_note(rec: dict[str, Any], base: str, margin: float) -> str:
     if runner_up in (None, base, winner) or saving is None or vs_base is None:
         return ""
     more = saving - vs_base          # runner-up minus today's, expected USD/month
-    if more >= 0:
+    if format_usd(abs(more)) == format_usd(0.0):
+        than = f"costs the same as {base} in expectation"
+    elif more >= 0:
         than = f"costs {format_usd(more)} a month more than {base} in expectation"
     else:
         than = (f"would save only {format_usd(-more)} a month against {base}, less than "
