@@ -4,8 +4,8 @@
 bigger one from :func:`cachecost.dataset.sample.generate_sample`) into the objects
 GitLab's REST API returns for one project: pipelines (list and detail), jobs,
 registry repositories and tags, and the project with its statistics (the job
-logs: :mod:`cachecost.standin.buildlog`). Field names and shapes follow GitLab's API docs (``api/pipelines``,
-``api/jobs``, ``api/container_registry``, ``api/projects``).
+logs: :mod:`cachecost.standin.buildlog`). Field names and shapes follow GitLab's API
+docs (``api/pipelines``, ``api/jobs``, ``api/container_registry``, ``api/projects``).
 
 A *clock* (:attr:`StandinData.now`) makes it a live project: pipelines created
 after ``now`` do not exist yet, jobs that start or finish after it are
