@@ -11,7 +11,7 @@ import pandas as pd
 from cachecost.cli import main
 from cachecost.dataset.io import load_dataset
 from cachecost.standin import StandinServer
-from cachecost.standin.data import builder_for_image
+from cachecost.standin.buildlog import builder_for_image
 
 from .fetchkit import TOKEN, WALK_SLACK, by_id, fetch_cli
 

@@ -19,14 +19,10 @@ import pytest
 from model_test_helpers import FIXED_SCENARIO, evaluate, make_calibration, write_scenario
 
 from cachecost.errors import CachecostError
+from cachecost.model.cleanup import NEVER_MONTHS, CleanupPolicy, stale_cap_months
 from cachecost.model.registry import months_to_reach
 from cachecost.model.scenario import load_scenario
-from cachecost.model.strategies import (
-    NEVER_MONTHS,
-    STRATEGIES,
-    CleanupPolicy,
-    stale_cap_months,
-)
+from cachecost.model.strategies import STRATEGIES
 
 TTL_EXTRA = 2 / (1 - math.exp(-1)) - 2      # kaniko renewals beyond changes, tau = 0.5 month
 D14 = 14 / 30.4375                          # 14 days in months: 0.459959

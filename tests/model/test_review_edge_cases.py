@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 from cachecost.model.chunks import merge_chunks
+from cachecost.model.cleanup import NEVER_MONTHS, CleanupPolicy, stale_cap_months
 from cachecost.model.decide import sort_tornado
+from cachecost.model.drivers import DAYS_PER_MONTH
 from cachecost.model.registry import (
     months_to_reach,
     peak_and_growth,
@@ -24,13 +26,7 @@ from cachecost.model.registry import (
 from cachecost.model.results import draw_inputs
 from cachecost.model.scenario import load_scenario
 from cachecost.model.simulate import make_static, simulate, uncertain_inputs
-from cachecost.model.strategies import (
-    DAYS_PER_MONTH,
-    NEVER_MONTHS,
-    STRATEGIES,
-    CleanupPolicy,
-    stale_cap_months,
-)
+from cachecost.model.strategies import STRATEGIES
 from cachecost.model.uncertainty import build_bank
 from cachecost.model.voi import _block_sums
 from cachecost.model.wait import BLOCK_ROWS, expected_max_wait

@@ -4,6 +4,8 @@
 * :mod:`.distributions`  the uncertain inputs' distributions
 * :mod:`.calibrate`      dataset → per-image inputs
 * :mod:`.uncertainty`    calibration uncertainty: bootstrap and Gamma-Poisson replicates
+* :mod:`.drivers`        what the strategies' formulas read, as arrays, and their units
+* :mod:`.cleanup`        a registry cleanup policy and when it caps stale tags
 * :mod:`.strategies`     each strategy's cost mechanics and the cleanup it needs
 * :mod:`.wait`           a fork pipeline's expected slowest container job
 * :mod:`.money`          the kinds of money: project cash, shadow, fork owners' cash

@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cachecost.model.strategies import Arr
+from cachecost.model.drivers import Arr
 
 #: GitLab's discounts by kind (ee/lib/gitlab/ci/minutes/cost_factor.rb:
 #: PUBLIC_OPEN_SOURCE_PLAN, OPEN_SOURCE_CONTRIBUTION; gitlab-org/gitlab issues 351933 and

@@ -2,7 +2,7 @@
 
 Per image: ``steady_i`` GiB that do not grow (images plus current cache sets) and
 ``stale_i`` GiB each change leaves tagged (kaniko cache sets, old hash tags),
-kept up to a cleanup policy's cap (:func:`cachecost.model.strategies.stale_cap_months`)::
+kept up to a cleanup policy's cap (:func:`cachecost.model.cleanup.stale_cap_months`)::
 
     G(m)     = sum_i steady_i + stale_i * c_i * min(m, cap_i)
     G_steady = sum_i steady_i + stale_i * c_i * cap_i          (every cap finite)
@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from cachecost.model.cleanup import NEVER_MONTHS
+from cachecost.model.drivers import Arr, image_dot
 from cachecost.model.money import PACK_MONTHS
-from cachecost.model.strategies import NEVER_MONTHS, Arr, image_dot
 
 
 def registry_series(steady: np.ndarray, stale_rate: Arr | None, caps: np.ndarray | None,

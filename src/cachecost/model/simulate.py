@@ -41,7 +41,9 @@ import numpy as np
 
 from cachecost.model.calibrate import Calibration
 from cachecost.model.chunks import merge_chunks
+from cachecost.model.cleanup import CleanupPolicy
 from cachecost.model.distributions import Distribution
+from cachecost.model.drivers import HOURS_PER_MONTH, Arr, Drivers
 from cachecost.model.money import (
     billed_cost_factor,
     fork_owner_cost_usd,
@@ -57,15 +59,7 @@ from cachecost.model.registry import (
     stale_growth,
 )
 from cachecost.model.scenario import Scenario
-from cachecost.model.strategies import (
-    ACCOUNTINGS,
-    HOURS_PER_MONTH,
-    STRATEGIES,
-    Arr,
-    CleanupPolicy,
-    Drivers,
-    Strategy,
-)
+from cachecost.model.strategies import ACCOUNTINGS, STRATEGIES, Strategy
 from cachecost.model.uncertainty import CalibrationBank
 from cachecost.model.wait import expected_max_wait
 

@@ -1,7 +1,8 @@
 """Caching strategies: one documented unit each, priced by the same formulas.
 
 A strategy is described by a few answers, each a vectorized function of the
-:class:`Drivers` (arrays of shape ``(images, samples)`` or broadcastable):
+:class:`~cachecost.model.drivers.Drivers` (arrays of shape ``(images, samples)`` or
+broadcastable):
 
 * ``hit_minutes``    - a build when nothing relevant changed,
 * ``change_minutes`` - a build right after the image's inputs changed,
@@ -12,7 +13,7 @@ A strategy is described by a few answers, each a vectorized function of the
 * ``extra_gib`` / ``stale_gib_per_change`` / ``tags_per_change`` - what it
   stores besides the images, under either accounting,
 * ``cleanup`` - the registry cleanup policy the strategy needs (None: nothing
-  it stores piles up, so it needs none).
+  it stores piles up, so it needs none; :mod:`cachecost.model.cleanup`).
 
 :meth:`Strategy.upstream_minutes`, :meth:`Strategy.fork_minutes_per_build`
 and :meth:`Strategy.registry_gib` combine them with the formulas written out
@@ -27,145 +28,17 @@ subclass plus ``register(...)``::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
 import numpy as np
 
-#: A value that is a per-sample/per-image array or, when the same everywhere, a float.
-Arr = np.ndarray | float
+from cachecost.model.cleanup import CleanupPolicy, stale_cap_months
+from cachecost.model.drivers import IMAGE_AXIS, Arr, Drivers
 
+#: The two ways of counting registry bytes: every tag's layers again, or each layer once
+#: per root namespace (:meth:`Strategy.registry_gib`).
 ACCOUNTINGS = ("per-tag", "root-namespace-dedup")
-#: Axis of the image dimension in every (images, samples) array.
-IMAGE_AXIS = 0
-HOURS_PER_MONTH = 730.5
-DAYS_PER_MONTH = 30.4375
-
-
-@dataclass
-class Drivers:
-    """Everything a strategy's formulas read, as numpy arrays.
-
-    Shapes: per-image values ``(I, 1)`` or ``(I, K)``; per-sample values ``(1, K)``,
-    or a plain float when the input is the same for every sample.
-    Images run down axis 0 (:data:`IMAGE_AXIS`) so that sums over images add
-    whole contiguous rows of samples, which numpy does fast.
-    Minutes are minutes of runner time per build; sizes are GiB (2**30 bytes).
-    """
-
-    builds_per_month: Arr               # B: successful upstream builds of each image per month
-    changes_per_month: Arr              # c: rebuild-triggering changes per month (<= B)
-    input_changes_per_month: Arr        # c minus base-image refreshes (rebuild-on-change)
-    failed_min_per_month: Arr           # measured minutes of failed/canceled jobs per month
-    hit_min: Arr                        # t_hit: build with every layer cached (mean)
-    change_min: Arr                     # t_change: build after a change (mean)
-    miss_min: Arr                       # t_miss: full build from scratch (mean)
-    image_gib: Arr                      # S: compressed size of the image (latest tag)
-    per_tag_gib: Arr                    # sum of the image's tag sizes (shared layers again)
-    dedup_gib: Arr                      # the image's bytes counted once per root namespace
-    tags_kept: Arr                      # T: tags of the image kept (latest, stable branches)
-    run_steps: Arr                      # RUN steps in its Dockerfile (kaniko cache tags/set)
-    is_multi_stage: Arr                 # 1 for a multi-stage Dockerfile, else 0
-    kaniko_hit_min: Arr                 # kaniko all-hit build: t_hit + pull/extract of layers
-    fork_builds_per_month: Arr          # F: fork builds of each image per month
-    fork_change_share: Arr              # d: share of fork builds that change an image
-    fork_reads_upstream: Arr            # R: 1 a fork's job can read upstream's registry, 0 not
-    fork_pipelines_per_change: Arr      # n: fork pipelines carrying one image change
-    fork_owners: Arr                    # O: fork owners (namespaces)
-    refresh_per_month: Arr              # R: scheduled forced rebuilds (rebuild-on-change)
-    check_min: Arr                      # rebuild-on-change: check-the-tag job minutes
-    changed_bytes_share: Arr            # u: share of image bytes a change rewrites
-    kaniko_cache_bytes_share: Arr       # r: RUN-layer share of the image bytes
-    kaniko_ttl_months: Arr              # tau: kaniko --cache-ttl in months
-    kaniko_full_change_share: Arr       # phi: changes that rewrite the first cached layer
-    kaniko_digest_shared: Arr           # 1 shared, 0 not (a draw), or a probability
-    buildkit_max_extra_share: Arr       # x: intermediate-stage bytes per cache ref / S
-    buildkit_max_change_saving: Arr
-    #: :meth:`Strategy.part`'s results for these drivers, by formula, and
-    #: :meth:`image_sum`'s and :meth:`image_dot`'s, by array
-    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    def image_sum(self, x: Arr) -> np.ndarray:
-        """``sum_i x_i`` over images (axis 0), once per array: the failed minutes and
-        the miss minutes are summed for every strategy."""
-        key = ("image_sum", id(x))
-        if key not in self.memo:
-            self.memo[key] = (x, np.sum(x, axis=IMAGE_AXIS))    # x kept: its id stays its
-        return cast(np.ndarray, self.memo[key][1])
-
-    def image_dot(self, a: Arr, b: Arr) -> np.ndarray:
-        """:func:`image_dot` once per pair of arrays: strategies sharing a formula
-        (dind's builds x t_hit, changes x t_hit) share the sum."""
-        key = ("image_dot", id(a), id(b))
-        if key not in self.memo:
-            self.memo[key] = (a, b, image_dot(a, b))              # a, b kept: ids stay theirs
-        return cast(np.ndarray, self.memo[key][2])
-
-
-@dataclass(frozen=True)
-class CleanupPolicy:
-    """A registry cleanup policy: a tag is deleted when it is NOT among the ``keep_n``
-    most recent AND is older than ``older_than_days`` (GitLab's rule; None = no limit
-    on that side). Current tags (latest, stable branches) are assumed protected.
-    """
-
-    keep_n: float | None = None
-    older_than_days: float | None = None
-
-    def to_json(self) -> dict[str, float | None]:
-        """``{"keep_n": N, "older_than_days": D}``."""
-        return {"keep_n": self.keep_n, "older_than_days": self.older_than_days}
-
-
-def image_dot(a: Arr, b: Arr) -> np.ndarray:
-    """Return ``sum_i a_i * b_i`` over images (axis 0) for broadcastable (I, 1)/(I, K)
-    arrays, shape (K,) (or () for two columns): a per-image column times a matrix is
-    one BLAS product, two (I, K) matrices one einsum pass, neither with a temporary."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.ndim == 2 and b.ndim == 2:
-        if a.shape[1] == 1:
-            return np.asarray(a[:, 0] @ b)
-        if b.shape[1] == 1:
-            return np.asarray(b[:, 0] @ a)
-        if a.shape == b.shape:      # one pass, no (I, K) temporary; the same sum order
-            return cast(np.ndarray, np.einsum("ik,ik->k", a, b))
-    return np.asarray(np.sum(a * b, axis=IMAGE_AXIS))
-
-
-NEVER_MONTHS = 1e12   # "never" in months, finite so that the piecewise-linear solvers stay finite
-
-
-def stale_cap_months(changes: Arr, policy: CleanupPolicy | None,
-                     current_tags: Arr, tags_per_change: Arr) -> np.ndarray:
-    """Return, per image, the month after which stale tags stop accumulating.
-
-    Stale sets kept at month m are ``min(c*m, cap)``: a cleanup policy keeps sets
-    younger than D days (``c*D``) or among the keep_n most recent tags
-    (``keep_n / tags_per_change - current sets``), whichever is more. The
-    breakpoint ``cap / c`` is returned (``NEVER_MONTHS`` when nothing is ever deleted).
-
-    Example: c = 2/month, D = 14 days, keep_n = 1, 5 tags per set, T = 2: keep_n
-    keeps max(0, 1/5 - 2) = 0 sets, the age rule c*D = 0.92 sets: the cap is
-    max(14/30.4375, 0/2) = 0.46 months. An image with no change (c = 0) never
-    reaches its cap. A cap the same for every image and sample is a read-only
-    broadcast, shape as ``changes`` and ``current_tags`` broadcast.
-    """
-    shape = np.broadcast(np.asarray(changes), np.asarray(current_tags)).shape
-    if policy is None or (policy.keep_n is None and policy.older_than_days is None):
-        return np.broadcast_to(NEVER_MONTHS, shape)
-    age_months = (policy.older_than_days / DAYS_PER_MONTH if policy.older_than_days is not None
-                  else NEVER_MONTHS)
-    keep_sets: Arr = (np.maximum(0.0, policy.keep_n / np.asarray(tags_per_change)
-                                 - np.asarray(current_tags))
-                      if policy.keep_n is not None else 0.0)
-    if policy.older_than_days is not None and not np.any(np.asarray(keep_sets) > 0):
-        return np.broadcast_to(age_months, shape)   # keep_n keeps no old set: the age rule
-    # keep/c; with c = 0 that is inf or NaN (0/0), and fmin turns both into "never"
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        cap = np.asarray(np.divide(keep_sets, np.asarray(changes, dtype=float)))  # 0-d too
-    if policy.older_than_days is not None:
-        np.maximum(cap, age_months, out=cap)        # NaN stays NaN
-    return cast(np.ndarray, np.fmin(cap, NEVER_MONTHS, out=cap))
 
 
 @dataclass(frozen=True)

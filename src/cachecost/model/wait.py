@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cachecost.model.strategies import Arr
+from cachecost.model.drivers import Arr
 
 
 def _rows_view(x: Arr, n_images: int, k: int) -> np.ndarray:

@@ -49,7 +49,7 @@ def label(text: Any) -> str:
                        else str(text), quote=True)
 
 
-def strategy_color(name: str, results: dict | None = None) -> str:
+def strategy_color(name: str, results: dict[str, Any] | None = None) -> str:
     """The fixed colour of a strategy; unknown names get a fallback colour by their rank."""
     if name in STRATEGY_COLORS:
         return STRATEGY_COLORS[name]
@@ -96,12 +96,12 @@ def style_figure(fig: go.Figure, title: str, x_title: str, y_title: str, *,
     return fig
 
 
-def strategy_label(name: str, results: dict) -> str:
+def strategy_label(name: str, results: dict[str, Any]) -> str:
     """A strategy's name for tables (escaped later) and charts, ``(*)`` on the baseline."""
     return f"{name} {summary.BASELINE_MARK}" if name == results.get("baseline") else name
 
 
-def chart_strategy_label(name: str, results: dict) -> str:
+def chart_strategy_label(name: str, results: dict[str, Any]) -> str:
     """:func:`strategy_label`, escaped for a chart."""
     return label(strategy_label(name, results))
 

@@ -30,7 +30,7 @@ from cachecost.report.names import format_amount, reader_name
 from cachecost.report.summary import read_quantile
 
 
-def plot_cost_by_component(results: dict) -> go.Figure:
+def plot_cost_by_component(results: dict[str, Any]) -> go.Figure:
     """Stacked bars per strategy: median monthly cost by component (USD/month)."""
     names = summary.order_strategies(results)
     x = [chart_strategy_label(n, results) for n in names]
@@ -49,8 +49,8 @@ def plot_cost_by_component(results: dict) -> go.Figure:
 STORAGE_COLUMNS = 2
 
 
-def _storage_panel(fig: go.Figure, months: list, series: dict, color: str, name: str,
-                   row: int, col: int) -> None:
+def _storage_panel(fig: go.Figure, months: list[int], series: dict[str, list[float]],
+                   color: str, name: str, row: int, col: int) -> None:
     """One strategy's registry GiB: p10–p90 band and median line."""
     fig.add_scatter(x=months, y=series["p90"], mode="lines", line={"width": 0},
                     showlegend=False, hoverinfo="skip", row=row, col=col)
@@ -62,7 +62,7 @@ def _storage_panel(fig: go.Figure, months: list, series: dict, color: str, name:
                     hovertemplate="month %{x}: %{y:,.1f} GiB<extra>" + name + "</extra>")
 
 
-def plot_registry_storage(results: dict) -> go.Figure:
+def plot_registry_storage(results: dict[str, Any]) -> go.Figure:
     """Registry GiB month by month, one small panel per strategy (same scales): the median
     line, the p10–p90 band and the quota as a dotted line. The cleanup what-if is its own
     chart (:func:`plot_registry_storage_cleanup`)."""
@@ -96,13 +96,14 @@ def plot_registry_storage(results: dict) -> go.Figure:
     return fig
 
 
-def plot_registry_storage_cleanup(results: dict) -> go.Figure | HTML:
+def plot_registry_storage_cleanup(results: dict[str, Any]) -> go.Figure | HTML:
     """Registry GiB per strategy under the scenario's what-if cleanup policy (medians; one
     line each, baseline marked) with the quota; a sentence when the scenario has none."""
     soh = results["storage_over_horizon"]
     what_if = soh.get("cleanup_what_if") or {}
     if not what_if:
-        return HTML("<p>This scenario models no cleanup policy what-if.</p>")
+        return HTML(  # type: ignore[no-untyped-call]
+            "<p>This scenario models no cleanup policy what-if.</p>")
     months = list(soh["months"])
     series = {n: list(what_if[n]["p50"]) for n in summary.order_strategies(results)
               if n in what_if}
@@ -156,7 +157,7 @@ def group_equal_lines(series: dict[str, list[float]], tolerance: float) -> list[
     return groups
 
 
-def plot_fork_minutes(results: dict) -> go.Figure:
+def plot_fork_minutes(results: dict[str, Any]) -> go.Figure:
     """Fork contributors' container-build minutes a month and their share of a free quota."""
     names = summary.order_strategies(results)
     x = [chart_strategy_label(n, results) for n in names]
@@ -187,7 +188,7 @@ TORNADO_LABEL_CHARS = 30
 TORNADO_OTHER_BARS = 5
 
 
-def tornado_order(results: dict) -> list[str]:
+def tornado_order(results: dict[str, Any]) -> list[str]:
     """The tornado's strategies, the recommended comparison first: the winner (or, when the
     baseline wins, the runner-up), then the runner-up, then the rest as the model listed them."""
     rec = results.get("recommendation") or {}
@@ -197,11 +198,11 @@ def tornado_order(results: dict) -> list[str]:
     return sorted(names, key=lambda n: (n != first, n != rec.get("runner_up"), names.index(n)))
 
 
-def _tornado_bars(results: dict, strategy: str, max_bars: int) -> list[dict]:
+def _tornado_bars(results: dict[str, Any], strategy: str, max_bars: int) -> list[dict[str, Any]]:
     """One strategy's bars, largest swing first; those under TORNADO_MIN_SHARE of its
     largest swing left out (they would be slivers)."""
-    def swing(b: dict) -> float:
-        return abs(b["delta_high_usd_per_month"] - b["delta_low_usd_per_month"])
+    def swing(b: dict[str, Any]) -> float:
+        return abs(float(b["delta_high_usd_per_month"]) - float(b["delta_low_usd_per_month"]))
 
     mine = sorted((b for b in results.get("tornado") or [] if b["strategy"] == strategy),
                   key=swing, reverse=True)
@@ -209,7 +210,7 @@ def _tornado_bars(results: dict, strategy: str, max_bars: int) -> list[dict]:
     return [b for b in mine if swing(b) > TORNADO_MIN_SHARE * largest][:max_bars]
 
 
-def plot_tornado(results: dict, *, max_bars: int = TORNADO_BARS,
+def plot_tornado(results: dict[str, Any], *, max_bars: int = TORNADO_BARS,
                  other_bars: int = TORNADO_OTHER_BARS) -> go.Figure:
     """Tornado: how each challenger's Δ vs baseline (USD/month) moves as each input goes
     from its low (p10) to its high (p90) value; one panel per challenger, each on its own
@@ -247,7 +248,7 @@ def plot_tornado(results: dict, *, max_bars: int = TORNADO_BARS,
     return fig
 
 
-def _tornado_label(bar: dict) -> str:
+def _tornado_label(bar: dict[str, Any]) -> str:
     """A bar's label: the input's reader name wrapped to TORNADO_LABEL_CHARS, its range below."""
     name = "<br>".join(label(line) for line in
                        textwrap.wrap(reader_name(str(bar["input"])), TORNADO_LABEL_CHARS))
@@ -255,7 +256,8 @@ def _tornado_label(bar: dict) -> str:
             f"{label(format_amount(bar['high'], bar.get('unit'), 3))})")
 
 
-def _add_tornado_panel(fig: go.Figure, results: dict, bars: list[dict], row: int) -> None:
+def _add_tornado_panel(fig: go.Figure, results: dict[str, Any], bars: list[dict[str, Any]],
+                       row: int) -> None:
     rows, lows, highs, bases = [], [], [], []
     for b in bars:
         center = b.get("delta_at_p50_usd_per_month")
@@ -274,7 +276,7 @@ def _add_tornado_panel(fig: go.Figure, results: dict, bars: list[dict], row: int
                                   "<extra></extra>")
 
 
-def plot_break_even(results: dict) -> go.Figure:
+def plot_break_even(results: dict[str, Any]) -> go.Figure:
     """Break-even: the value an input must reach before the cheaper of two strategies
     changes, as a multiple of today's value (log axis; 1 = today).
 
@@ -321,7 +323,8 @@ def scenario_paragraph(scenario: Any) -> HTML:
     body = "".join(f"<p>{html.escape(' '.join(p.split()))}</p>" for p in paragraphs)
     title = html.escape(str(getattr(scenario, "title", "") or getattr(scenario, "name", "")))
     name = html.escape(str(getattr(scenario, "name", "")))
-    return HTML(f'<div class="cachecost-scenario"><p><strong>{title}</strong> '
-                f"(<code>{name}</code>)</p>{body}</div>")
+    return HTML(  # type: ignore[no-untyped-call]
+        f'<div class="cachecost-scenario"><p><strong>{title}</strong> '
+        f"(<code>{name}</code>)</p>{body}</div>")
 
 

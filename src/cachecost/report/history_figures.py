@@ -190,8 +190,9 @@ HOW_TO_MEASURE = ("To get it: <code>cachecost fetch</code> measures it on a real
 def _not_measured(title: str, message: str) -> HTML:
     """A short escaped note in place of a chart whose data the dataset does not hold,
     saying how to get it (:data:`HOW_TO_MEASURE`)."""
-    return HTML(f'<p class="cachecost-not-measured"><strong>{html.escape(title)}</strong>: '
-                f"{html.escape(message)}. {HOW_TO_MEASURE}.</p>")
+    return HTML(  # type: ignore[no-untyped-call]
+        f'<p class="cachecost-not-measured"><strong>{html.escape(title)}</strong>: '
+        f"{html.escape(message)}. {HOW_TO_MEASURE}.</p>")
 
 
 def plot_image_changes(df: pd.DataFrame) -> go.Figure | HTML:
@@ -219,7 +220,8 @@ def plot_image_changes(df: pd.DataFrame) -> go.Figure | HTML:
                         height=max(350, 24 * len(images) + 150))
 
 
-def plot_fork_activity(df: pd.DataFrame, figures: dict | None) -> go.Figure | HTML:
+def plot_fork_activity(df: pd.DataFrame, figures: dict[str, float | int | str] | None
+                       ) -> go.Figure | HTML:
     """Stacked bars: pipelines per sampled fork, those that changed an image apart.
 
     Takes :func:`history.summarize_fork_activity` and :func:`history.fork_activity_figures`;

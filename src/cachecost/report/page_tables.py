@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -66,19 +67,20 @@ def render_table(df: pd.DataFrame, *, name: str, numeric_columns: tuple[str, ...
                      "overflow-wrap: anywhere; }")
     table = df.to_html(index=False, escape=not is_html, border=0, classes=css_class,
                        na_rep="-")
-    return HTML("<style>\n" + "\n".join(rules) + "\n</style>\n" + table)
+    return HTML(  # type: ignore[no-untyped-call]
+        "<style>\n" + "\n".join(rules) + "\n</style>\n" + table)
 
 
-def _range_cell(p50: Any, p10: Any, p90: Any, fmt) -> str:
+def _range_cell(p50: Any, p10: Any, p90: Any, fmt: Callable[[Any], str]) -> str:
     return f"{fmt(p50)} ({fmt(p10)} – {fmt(p90)})"
 
 
-def format_headline_frame(results: dict) -> pd.DataFrame:
+def format_headline_frame(results: dict[str, Any]) -> pd.DataFrame:
     """The headline table as display strings: one row per strategy, baseline first."""
     t = summary.tabulate_headline(results)
     num0 = summary.format_number
 
-    def num1(x):
+    def num1(x: Any) -> str:
         return summary.format_number(x, 1)
 
     rows = []
@@ -104,13 +106,13 @@ def format_headline_frame(results: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _two_line(p50: Any, p10: Any, p90: Any, fmt: Any) -> str:
+def _two_line(p50: Any, p10: Any, p90: Any, fmt: Callable[[Any], str]) -> str:
     """Escaped HTML: the median, and the p10–p90 range small below it."""
     return (f"{html.escape(fmt(p50))}<br><small class=\"cachecost-range\">"
             f"{html.escape(fmt(p10))} – {html.escape(fmt(p90))}</small>")
 
 
-def headline_table(results: dict) -> HTML:
+def headline_table(results: dict[str, Any]) -> HTML:
     """Per strategy (baseline first, then by cost): median minutes, registry GiB, cost and
     Δ vs the baseline, each with its p10 – p90 below; the strategy's title under its
     name. Five columns, so it fits an 800 px window."""
@@ -147,7 +149,7 @@ def headline_table(results: dict) -> HTML:
     # size), as the summaries say it: escaped, names come from the data
     notes = "".join(f'<p class="cachecost-data-notes">{html.escape(n)}</p>'
                     for n in summary.data_notes(results))
-    return HTML(table.data + notes) if notes else table
+    return HTML(table.data + notes) if notes else table  # type: ignore[no-untyped-call]
 
 
 #: The number each source has on the decision page (its place in the sources list).
@@ -156,22 +158,22 @@ _source_links = format_source_links
 _link_refs = link_source_marks
 
 
-def recommendation_paragraph(results: dict) -> HTML:
+def recommendation_paragraph(results: dict[str, Any]) -> HTML:
     """The generated recommendation (:func:`summary.format_recommendation`), escaped, its
     caveats' sources linked to the page's sources list."""
     text = _link_refs(html.escape(summary.format_recommendation(results, SOURCE_NUMBERS)))
-    return HTML(f'<p class="cachecost-recommendation"><strong>Recommendation.</strong> '
-                f"{text}</p>")
+    return HTML(  # type: ignore[no-untyped-call]
+        f'<p class="cachecost-recommendation"><strong>Recommendation.</strong> {text}</p>')
 
 
-def claims_table(results: dict) -> HTML:
+def claims_table(results: dict[str, Any]) -> HTML:
     """The thread's claims, checked: the claim, the verdict (in bold, with its sentence),
     the figures, what it hinges on and links to the sources its words name; one escaped
     sentence when the results predate the claim checks."""
     rows = answers.claim_rows(results)
     if not rows:
-        return HTML(f'<p class="cachecost-claims cachecost-missing">'
-                    f"{html.escape(answers.NO_CLAIMS)}</p>")
+        return HTML(  # type: ignore[no-untyped-call]
+            f'<p class="cachecost-claims cachecost-missing">{html.escape(answers.NO_CLAIMS)}</p>')
     shown = []
     for r in rows:
         sentence = r["sentence"]
@@ -188,24 +190,27 @@ def claims_table(results: dict) -> HTML:
     frame = pd.DataFrame(shown)
     table = render_table(frame, name="claims", is_html=True,
                          wide_columns=tuple(frame.columns))
-    return HTML(f'<div class="cachecost-claims">{table.data}</div>')
+    return HTML(  # type: ignore[no-untyped-call]
+        f'<div class="cachecost-claims">{table.data}</div>')
 
 
 #: Rows of the what-to-measure table when few inputs are worth measuring.
 MEASURE_NEXT_ROWS = 5
 
 
-def measure_next_table(results: dict) -> HTML:
+def measure_next_table(results: dict[str, Any]) -> HTML:
     """What to measure next: what knowing every input would be worth (EVPI), then each
     input's expected value of perfect information (USD a month, largest first) and how
     to measure it; a sentence when the results lack it."""
     if "value_of_information" not in results:
-        return HTML(f'<p class="cachecost-missing">{html.escape(answers.NO_VOI)}</p>')
+        return HTML(  # type: ignore[no-untyped-call]
+            f'<p class="cachecost-missing">{html.escape(answers.NO_VOI)}</p>')
     overall = answers.overall_value_sentence(results)
     head = f"<p>{html.escape(overall)}</p>" if overall else ""
     rows = answers.measure_next_rows(results)
     if not rows:
-        return HTML(head + "<p>No input is worth measuring for this decision.</p>")
+        return HTML(  # type: ignore[no-untyped-call]
+            head + "<p>No input is worth measuring for this decision.</p>")
     worth = sum(1 for r in rows if r["worth_usd"] and
                 float(r["worth_usd"]) >= answers.VOI_NEGLIGIBLE_USD)
     shown, rest = rows[:max(worth, MEASURE_NEXT_ROWS)], rows[max(worth, MEASURE_NEXT_ROWS):]
@@ -217,10 +222,10 @@ def measure_next_table(results: dict) -> HTML:
                          wide_columns=("input", "how to measure it"))
     tail = (f"<p>{len(rest)} more inputs, each worth under "
             f"${answers.VOI_NEGLIGIBLE_USD:g} a month to know exactly.</p>" if rest else "")
-    return HTML(head + table.data + tail)
+    return HTML(head + table.data + tail)  # type: ignore[no-untyped-call]
 
 
-def page_source_ids(results: dict) -> set[str]:
+def page_source_ids(results: dict[str, Any]) -> set[str]:
     """The ids of the sources the decision page cites: in the recommendation, the claims
     table and the assumptions table (the same text those builders render)."""
     text = summary.format_recommendation(results, SOURCE_NUMBERS)
@@ -234,7 +239,7 @@ def page_source_ids(results: dict) -> set[str]:
     return ids
 
 
-def sources_list(results: dict | None = None) -> HTML:
+def sources_list(results: dict[str, Any] | None = None) -> HTML:
     """The sources the page cites, numbered as every page numbers them, with their addresses.
 
     With ``results``, only the sources :func:`page_source_ids` finds (a source listed
@@ -248,9 +253,10 @@ def sources_list(results: dict | None = None) -> HTML:
         f'<a href="{html.escape(s.url)}">{html.escape(s.url)}</a></li>'
         for s in SOURCES.values() if s.id in wanted)
     if not items:
-        return HTML('<p class="cachecost-sources">No public source is cited on this page.</p>')
-    return HTML('<ol class="cachecost-sources" style="overflow-wrap: anywhere;">'
-                f"{items}</ol>")
+        return HTML(  # type: ignore[no-untyped-call]
+            '<p class="cachecost-sources">No public source is cited on this page.</p>')
+    return HTML(  # type: ignore[no-untyped-call]
+        f'<ol class="cachecost-sources" style="overflow-wrap: anywhere;">{items}</ol>')
 
 
 #: Inputs named ``<PER_IMAGE_PREFIX><image>.<measure>`` are per-image calibrations.
@@ -268,7 +274,7 @@ def _split_per_image(name: str) -> tuple[str, str] | None:
 _SOURCE_WORDS = {"data": "measured", "scenario": "scenario file", "default": "default"}
 
 
-def format_assumptions_frame(results: dict) -> pd.DataFrame:
+def format_assumptions_frame(results: dict[str, Any]) -> pd.DataFrame:
     """Every model input except the per-image calibrations, as display strings: what a
     reader calls it (its key below), value (its distribution when uncertain) with unit,
     where it comes from, and the citation with any path outside the project removed."""
@@ -306,7 +312,7 @@ def per_image_header(measure: str, unit: str | None) -> str:
     return f"{words} ({unit})" if unit and unit not in words else words
 
 
-def format_per_image_frame(results: dict) -> pd.DataFrame:
+def format_per_image_frame(results: dict[str, Any]) -> pd.DataFrame:
     """The per-image inputs calibrated from the data: one row per image, one column per
     measure (its unit in the header)."""
     cells: dict[str, dict[str, str]] = {}
@@ -335,7 +341,7 @@ def _assumption_cell(row: pd.Series) -> tuple[str, str]:
     return name + meaning, source + _source_links(list(row["source_ids"]))
 
 
-def assumptions_table(results: dict) -> HTML:
+def assumptions_table(results: dict[str, Any]) -> HTML:
     """The assumptions table: every input with where it comes from (data, scenario or
     default) and its citation linked to the sources list, then the per-image figures
     calibrated from the data."""
@@ -350,8 +356,9 @@ def assumptions_table(results: dict) -> HTML:
         return styled
     images = render_table(per_image, name="per-image",
                           numeric_columns=tuple(per_image.columns[1:]), nowrap_columns=("image",))
-    return HTML(styled.data + "<p>Per image, calibrated from the CI history (source: data; "
-                "the method is in <code>cachecost.model.calibrate</code>):</p>"
-                '<div style="overflow-x: auto;">' + images.data + "</div>")
+    return HTML(  # type: ignore[no-untyped-call]
+        styled.data + "<p>Per image, calibrated from the CI history (source: data; "
+        "the method is in <code>cachecost.model.calibrate</code>):</p>"
+        '<div style="overflow-x: auto;">' + images.data + "</div>")
 
 

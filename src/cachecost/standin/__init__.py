@@ -2,7 +2,8 @@
 
 Tests and demos drive python-gitlab over real HTTP against it, so the whole
 fetch path (pagination, rate limits, retries, faults) runs without a token or
-the internet. Data: :mod:`cachecost.standin.data`; server and fault switches:
+the internet. Data: :mod:`cachecost.standin.data`; job logs:
+:mod:`cachecost.standin.buildlog`; server and fault switches:
 :mod:`cachecost.standin.server`; command line: ``python -m cachecost.standin``;
 the newcomer's demo: ``python -m cachecost.standin.demo``.
 

@@ -35,6 +35,7 @@ import pandas as pd
 
 from cachecost.collect.gitlab.client import SYNTHETIC_HEADER
 from cachecost.standin import actions
+from cachecost.standin.buildlog import render_trace
 from cachecost.standin.data import StandinData
 from cachecost.standin.extra import ExtraData
 
@@ -343,7 +344,10 @@ class _Handler(BaseHTTPRequestHandler):
         raise _Reply(201 if verb == "retry" else 200, job)
 
     def _trace(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
-        return _found(self.server.data.job_trace(int(rest[1])), "404 Not found"), {}
+        data = self.server.data
+        job = data.job_record(int(rest[1]))
+        trace = None if job is None else render_trace(job, data.project_path)
+        return _found(trace, "404 Not found"), {}
 
     def _repositories(self, rest: list[str], q: dict[str, str]) -> tuple[object, dict]:
         self._check_registry()
