@@ -42,9 +42,11 @@ def test_drift_warning_comes_before_the_recommendation(results, provenance):
     warn = flat.index("Warning: the history drifted: changes_per_month moved by a factor "
                       "of 3.44 from 2025-06 on")
     line = flat.index("Backtest: over the last 9 months the 80 % interval held")
-    assert warn < line < flat.index("Switch from dind-inline-cache to rebuild-on-change")
+    # the warning before the answer; the track record right after the answer's paragraphs
+    answer = flat.index("Switch from dind-inline-cache to rebuild-on-change")
+    assert warn < answer < line < flat.index("The thread's claims, checked")
     md = format_summary_markdown(results, provenance, None)
-    assert md.index("Warning: the history drifted") < md.index("**Recommendation.**")
+    assert md.index("Warning: the history drifted") < md.index("Switch from dind-inline-cache")
 
 
 def test_results_without_a_backtest_say_nothing_of_it(results, provenance):

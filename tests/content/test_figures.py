@@ -172,7 +172,7 @@ def test_citations_link_to_the_sources_list_and_no_outside_path(results):
     page = figures.assumptions_table(results).data
     n = figures.SOURCE_NUMBERS["gitlab-compute-minutes"]
     assert f'<a href="#src-gitlab-compute-minutes" class="cachecost-cite">[{n}]</a>' in page
-    assert html.escape("GitLab's cost factor for fork jobs") in page
+    assert html.escape("GitLab's discount factor for fork jobs") in page
     assert "shared/" not in page and "domain-facts" not in page
     listing = figures.sources_list(results).data
     assert (f'<li id="src-gitlab-compute-minutes" value="{n}">' in listing and

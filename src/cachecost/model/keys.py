@@ -296,8 +296,9 @@ KEYS: dict[str, dict[str, Key]] = {
             "runner minutes of a fork pipeline's other (non-container) jobs, which draw on "
             "the fork owner's quota first; null: upstream's measured other CI minutes per "
             "pipeline (a fork runs the same .gitlab-ci.yml)",
-            "measured upstream pipelines (the dataset); QEMU forks run pipelines when "
-            "QEMU_CI is set (.gitlab-ci.d/base.yml, shared/reference/domain-facts.md §5)",
+            "measured upstream pipelines (the dataset); QEMU forks run the same jobs when "
+            "QEMU_CI is set (container-template.yml rules, 2025; shared/reference/"
+            "domain-facts.md §5)",
             name="a fork pipeline's other CI minutes",
             measure="sum the non-container job durations of fork pipelines (cachecost fetch "
                     "with forks)",
