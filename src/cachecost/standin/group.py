@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from typing import cast
 from urllib.parse import quote, urlencode
 
+import pandas as pd
+
 from cachecost.dataset.io import Dataset
 from cachecost.dataset.sample import SampleSettings, generate_sample
 from cachecost.standin.data import REGISTRY_HOST, StandinData
@@ -377,6 +379,13 @@ class _AnyProject:
         """The picked project's path ("" before one is picked)."""
         data = self.server.data
         return "" if data is cast(StandinData, self) else data.project_path
+
+    def clock(self) -> pd.Timestamp:
+        """The group's time before a project is picked (the server's ``Date`` header):
+        the latest of its projects' clocks (each project's :meth:`StandinData.clock`)."""
+        clocks = [p.data.clock() for p in self.group.building_projects()
+                  if p.data is not None]
+        return max(clocks) if clocks else pd.Timestamp.now(tz="UTC")
 
     def repository(self, repo_id: int, *, tags: bool, size: bool) -> dict | None:
         for p in self.group.building_projects():
