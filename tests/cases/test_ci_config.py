@@ -296,3 +296,19 @@ def test_lint_merged_yaml_is_read_with_its_local_files() -> None:
     assert merged_ci_config(refused, 7, "main") is None  # type: ignore[arg-type]
     invalid = _LintAnswers({"valid": False, "errors": ["jobs config should contain"]})
     assert merged_ci_config(invalid, 7, "main") is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("dockerfile", "want"), [
+    ("ci/Dockerfile.builder", "builder"),          # Dockerfile.<name>: the name
+    ("ci/Containerfile.fedora", "fedora"),
+    ("tests/docker/dockerfiles/alpine.docker", "alpine"),
+    ("ci/fedora.Dockerfile", "fedora"),
+    ("images/base/Dockerfile", "base"),             # plain Dockerfile: its directory
+])
+def test_an_image_without_a_pushed_name_is_named_by_its_dockerfile(dockerfile, want) -> None:
+    """A build whose ``-t`` expands to nothing (a variable set outside the YAML) is named
+    by its Dockerfile: ``Dockerfile.builder`` builds ``builder`` (the name after the dot),
+    not ``Dockerfile`` (before: the extension was cut first, leaving ``Dockerfile``)."""
+    config, origin = merge_ci_files({".gitlab-ci.yml": {"build-image": {
+        "stage": "build", "script": [f'docker build -t "$TAG" -f {dockerfile} .']}}}, None)
+    assert image_inputs_of(container_builds(config, origin)) == {want: [dockerfile]}

@@ -29,6 +29,19 @@ def test_kaniko_without_cache_flag_is_no_cache():
     assert detect_builder(ci) == ("kaniko", "no-cache")
 
 
+@pytest.mark.parametrize(("flags", "strategy"), [
+    ("--cache=false", "no-cache"), ("--cache-dir=/cache", "no-cache"),
+    ("--cache-copy-layers", "no-cache"), ("--cache", "kaniko-cache-repo"),
+    ("--cache=true", "kaniko-cache-repo"), ("--cache=TRUE --cache-dir=/c", "kaniko-cache-repo")])
+def test_kaniko_cache_flag_read_as_kaniko_parses_it(flags, strategy):
+    """kaniko's ``--cache`` is a boolean flag (cmd/executor/cmd/root.go ``BoolVarP``):
+    ``--cache`` or ``--cache=true`` turn the cache on; ``--cache=false``, and other flags
+    that only start with ``--cache`` (``--cache-dir``, ``--cache-copy-layers``), do not."""
+    ci = ("build:\n  image: gcr.io/kaniko-project/executor:debug\n  script:\n"
+          f"    - /kaniko/executor --context . --destination x {flags}\n")
+    assert detect_builder(ci) == ("kaniko", strategy)
+
+
 def test_group_fetch_finds_builders_skips_403_and_counts_requests(fetched_group,
                                                                  standin_group):
     out, result, counts = fetched_group

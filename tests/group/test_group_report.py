@@ -87,3 +87,33 @@ def test_report_group_on_a_folder_that_is_no_group(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a fetched group" in err
     assert not out.exists()
+
+
+def test_report_group_without_its_catalog_or_a_project_is_one_line(fetched_group, tmp_path,
+                                                                   capsys):
+    """A group folder whose catalog.parquet is gone, or whose catalog names a fetched
+    project with no dataset folder: one line naming the file, exit 2, nothing written,
+    before any project is built (before: a pyarrow FileNotFoundError traceback, exit 1;
+    a missing project failed only after the other projects were built)."""
+    import shutil
+
+    from cachecost.cli import main
+
+    g = tmp_path / "g"
+    shutil.copytree(fetched_group[0], g)
+    (g / "catalog.parquet").unlink()
+    out = tmp_path / "site"
+    assert main(["report", "--group", str(g), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "catalog.parquet" in err and "Traceback" not in err
+    assert not out.exists()
+
+    shutil.rmtree(g)
+    shutil.copytree(fetched_group[0], g)
+    done = pd.read_parquet(g / "catalog.parquet").query("status == 'done'")
+    gone = g / f"project={done['project'].iloc[0]}"
+    shutil.rmtree(gone)
+    assert main(["report", "--group", str(g), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and gone.name in err, err
+    assert not out.exists()

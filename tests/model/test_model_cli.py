@@ -169,3 +169,22 @@ def test_inputs_that_move_nothing_are_not_listed_as_moving(sample, sample_calibr
     text = "\n".join(recommendation_lines(results))
     assert "  build times: $1.00 -> $3.00/month" in text
     assert "the number of fork owners:" not in text
+
+
+def test_a_discount_of_zero_prices_reproducible_at_nothing(capsys, tmp_path):
+    """GitLab's discount may be 0 (``compute.cost_factor: 0`` passes validation): the
+    billed factor is then min(size, 0) = 0 on every runner, so a larger runner for
+    ``--reproducible`` costs 0 more (0 x any ratio), not 0/0. Before: the text renderer
+    raised TypeError on the NaN price's None quantiles (exit 1, a traceback)."""
+    body = (SCENARIOS_DIR / "gitlab-hosted-oss.yaml").read_text()
+    assert "  cost_factor: 0.5" in body
+    path = tmp_path / "zero-discount.yaml"
+    path.write_text(body.replace("  cost_factor: 0.5", "  cost_factor: 0", 1))
+    assert cli.main(["model", "--scenario", str(path), "--samples", "300",
+                     "--format", "json"]) == 0
+    claims = json.loads(capsys.readouterr().out)["claims"]
+    repro = next(c for c in claims if c["id"] == "kaniko-reproducible-memory")
+    assert repro["details"]["extra_cost"]["p90"] == 0.0
+    assert cli.main(["model", "--scenario", str(path), "--samples", "300",
+                     "--format", "text"]) == 0
+    assert "Traceback" not in capsys.readouterr().err

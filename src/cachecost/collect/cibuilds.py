@@ -128,8 +128,10 @@ def _image_of_dockerfile(path: str | None) -> str | None:
     head, base = posixpath.split(path)
     if base.lower() in ("dockerfile", "containerfile"):
         return posixpath.basename(head) or None
-    stem = base.rsplit(".", 1)[0] if "." in base else base
-    return stem.removeprefix("Dockerfile.").removeprefix("Containerfile.") or None
+    for prefix in ("Dockerfile.", "Containerfile."):   # Dockerfile.<name>: the name
+        if base.startswith(prefix):
+            return base.removeprefix(prefix) or None
+    return (base.rsplit(".", 1)[0] if "." in base else base) or None
 
 
 def _strip_wrappers(words: list[str]) -> list[str]:

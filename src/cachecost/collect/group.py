@@ -103,8 +103,10 @@ def detect_builder(ci_text: str) -> tuple[str | None, str | None]:
     if builder == "ci-templates":
         return builder, "rebuild-on-change"
     if builder == "kaniko":
-        return builder, "kaniko-cache-repo" if re.search(r"--cache(?:=true)?\b", ci_text) \
-            else "no-cache"
+        # --cache is a boolean flag (kaniko cmd/executor/cmd/root.go): --cache, --cache=true
+        # (any strconv.ParseBool truth); not --cache=false, --cache-dir, --cache-repo...
+        return builder, "kaniko-cache-repo" if re.search(
+            r"--cache(?:=(?i:true|t|1))?(?![\w=-])", ci_text) else "no-cache"
     if builder == "buildah":
         return builder, "kaniko-cache-repo" if "--cache-to" in ci_text else "no-cache"
     if "type=registry" in ci_text:

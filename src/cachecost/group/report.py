@@ -266,6 +266,17 @@ def _write(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def _read_catalog(group_dir: Path) -> pd.DataFrame:
+    """``catalog.parquet`` of a fetched group; one-line error when missing or unreadable."""
+    path = group_dir / CATALOG_FILE
+    if not path.is_file():
+        raise CachecostError(f"{path}: missing; run cachecost fetch --group again")
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise CachecostError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
 def build_group_report(group_dir: str | Path, out: str | Path, *,
                        scenario_path: str | Path | None = None, samples: int = GROUP_SAMPLES,
                        pages: bool = True, force: bool = False, jobs: int | None = None
@@ -281,11 +292,15 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
     group_dir, out = Path(group_dir), Path(out)
     meta = read_group_meta(group_dir)
     scenario = load_scenario(scenario_path)
-    catalog = pd.read_parquet(group_dir / CATALOG_FILE)
+    catalog = _read_catalog(group_dir)
     done = catalog[catalog["status"] == "done"]
     if done.empty:
         raise CachecostError(f"{group_dir}: no project fetched yet; run cachecost fetch "
                              "--group again")
+    for key in done["project"]:                 # every dataset there before any is built
+        if not (group_dir / f"project={key}" / "metadata.json").is_file():
+            raise CachecostError(f"{group_dir / f'project={key}'}: the catalog says fetched, "
+                                 "but no dataset is there; run cachecost fetch --group again")
     fp = _fingerprint(group_dir, scenario, pages)
     old = out / "results.json"
     if not force and old.is_file():

@@ -112,7 +112,10 @@ def reproducible_memory_claim(inp: ClaimInputs) -> Claim:
     # pays 0.5 on a large runner as on a small one, so a larger runner costs it nothing
     billed_need = billed_cost_factor(need_factor, discount)
     billed_now = billed_cost_factor(now_factor, discount)
-    price = quantiles(cost_now * np.maximum(billed_need / billed_now - 1.0, 0.0), "USD/month")
+    # a billed factor of 0 (a discount of 0) bills nothing on any runner: no extra cost
+    ratio = np.divide(billed_need, billed_now, out=np.ones_like(billed_need, dtype=float),
+                      where=billed_now > 0)
+    price = quantiles(cost_now * np.maximum(ratio - 1.0, 0.0), "USD/month")
     verdict = _memory_verdict(inp.reproducible_peak_gb, ram)
     names = [r[0] for r in RUNNER_SIZES] + ["none (beyond 2xlarge)"]
     need = names[int(np.median(idx))]
