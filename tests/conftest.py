@@ -6,6 +6,11 @@ from dataclasses import replace
 
 import pytest
 
+# One headless Chromium for the whole session, shared by every directory's browser tests:
+# two session fixtures would start two sync Playwrights in one thread, and the second
+# refuses ("Sync API inside the asyncio loop").
+from report.sitekit import browser_context  # noqa: F401  (pytest finds fixtures by name)
+
 from cachecost.dataset.io import Dataset, load_dataset
 
 

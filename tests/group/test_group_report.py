@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from report.sitekit import browser_context, visit  # noqa: F401 - a fixture
+from report.sitekit import visit
 
 from cachecost.group.report import build_group_report
 

@@ -321,7 +321,7 @@ def _build_scenarios(
                     cwd=page["notebook"].resolve().parent,
                     parameters={"data_dir": data_param,
                                 "scenario_path": str(Path(scenario.path).resolve()), **extra,
-                                **({RESULTS_PARAMETER: str(stage / "results.json")}
+                                **({RESULTS_PARAMETER: str((stage / "results.json").resolve())}
                                    if reads_results else {})},
                     scenario=scenario.name,
                     title=f"{page['title']} \u2014 {scenario.title}",
