@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import cachecost.collect.gitlab.jobwalk as jobwalk
+from cachecost.cli import main
 from cachecost.collect.fetch import FetchOptions, fetch_project_history
 from cachecost.collect.gitlab.client import connect
 from cachecost.dataset.io import Dataset, load_dataset
@@ -137,3 +138,40 @@ def test_faults_lose_and_duplicate_nothing(standin: StandinServer, token_env: st
     injected = {k: n for k, n in standin.counts.items() if k.startswith("fault:")}
     expected = {"every_429": "fault:429", "every_5xx": "fault:5xx", "every_drop": "fault:drop"}
     assert {expected[k] for k in faults if k in expected} == set(injected), injected
+
+
+def _fetch_said(srv: StandinServer, data_dir: Path, capsys) -> str:
+    """``cachecost fetch`` (not quiet) against the stand-in: what it printed."""
+    capsys.readouterr()
+    assert main(["fetch", "--url", srv.url, "--project", PROJECT, "--data", str(data_dir),
+                 ]) == 0
+    return capsys.readouterr().out
+
+
+def test_refetch_counts_only_pipelines_that_changed(standin: StandinServer, token_env: str,
+                                                    tmp_path: Path, capsys) -> None:
+    """The pipelines list is asked from one second before the stored watermark (GitLab's
+    ``updated_after`` is inclusive, and a pipeline updated in the watermark's second may
+    have come after the stored ones), so it lists again the pipelines updated in that
+    second. Those come back as stored: a re-fetch with nothing new says 0 pipelines.
+    Mid-history first (clock 20 h before the end), then the whole history: the count is
+    the pipelines new since, or whose status or ``updated_at`` changed, by the stored
+    tables themselves."""
+    data = standin.data
+    data.now = data.end - pd.Timedelta(hours=20)
+    said = _fetch_said(standin, tmp_path, capsys)
+    first = load_dataset(tmp_path).pipelines.set_index("pipeline_id")
+    assert f"Fetched {len(first):,} new or updated pipelines" in said
+    data.now = None
+    said = _fetch_said(standin, tmp_path, capsys)
+    second = load_dataset(tmp_path).pipelines.set_index("pipeline_id")
+    old = first.reindex(second.index)
+    changed = int((old["status"].isna() | (old["status"] != second["status"])
+                   | (old["updated_at"] != second["updated_at"])).sum())
+    assert 0 < changed < len(second)
+    assert f"Fetched {changed:,} new or updated pipelines" in said, said
+    for _ in range(2):
+        standin.reset_counts()
+        said = _fetch_said(standin, tmp_path, capsys)
+        assert standin.counts["pipelines"] == 2      # the list and its child pipelines
+        assert "Fetched 0 new or updated pipelines" in said, said

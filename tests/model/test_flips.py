@@ -196,3 +196,80 @@ def test_cli_and_summary_state_the_same_flips(dataset):
     for sentence in flips + context:
         words = " ".join(sentence.split())
         assert words in cli and words in summary
+
+
+FACTOR = "workload.upstream_pipelines_factor"
+
+
+@dataclasses.dataclass
+class _Names:
+    """The one part of :class:`cachecost.model.simulate.Static` the synthetic run reads."""
+
+    names: tuple[str, ...]
+
+
+def _quota_edge_costs(st, p, with_horizon=False, replicate=None):
+    """Synthetic totals of :func:`_quota_edge_run` at the draws ``p`` (a stand-in for
+    ``simulate``)."""
+    v = np.asarray(p[FACTOR], dtype=float)
+    a = 10.0 + 30.0 * np.clip((v - 1.0) / 0.02, 0.0, 1.0)
+    totals = {"a": a, "b": a + 1.0, "c": np.full_like(v, 20.0)}
+    return {s: {"total_cost_usd_per_month": totals[s]} for s in st.names}
+
+
+def _quota_edge_run(monkeypatch) -> Run:
+    """A synthetic quota edge in the pipelines factor v (synthetic costs, not GitLab's):
+    today's ``a`` costs 10 USD/month up to v = 1 and climbs 1,500 USD per unit of v to
+    40 at v = 1.02 (every sample past the quota by then); ``b`` shares the edge one
+    dollar above (11 .. 41); ``c`` needs no cache and costs 20 throughout. At v = 1 the
+    order is a 10, b 11, c 20: ``a`` kept, runner-up ``b``, whose lead over ``a`` is
+    always -1 (never the $1 margin): no flip against ``b``. Against ``c`` the lead
+    a - c reaches max($1, 2 % of a): a - 20 = 1 at a = 21 (2 % of 21 is 0.42 < 1), i.e.
+    1,500 (v - 1) = 11, v = 1 + 11/1500 = 1.007333."""
+    monkeypatch.setattr("cachecost.model.flips.simulate", _quota_edge_costs)
+    draws = {FACTOR: np.ones(4)}
+    st = _Names(("a", "b", "c"))
+    return Run(st, {FACTOR: fixed(1.0)}, draws, None,  # type: ignore[arg-type]
+               _quota_edge_costs(st, draws))
+
+
+def test_the_flip_past_a_quota_edge_is_against_the_challenger_that_takes_over(monkeypatch):
+    """The worked edge of :func:`_quota_edge_run`: searched only against the runner-up
+    ``b`` (what the model did), no flip; against every challenger, the first flip is
+    ``c``'s at v = 1.00733; re-deciding the synthetic costs a hair either side of it
+    (:func:`cachecost.model.decide.choose`) keeps ``a`` below and picks ``c`` above."""
+    from cachecost.model.decide import choose
+    from cachecost.model.flips import first_flips
+
+    run = _quota_edge_run(monkeypatch)
+    assert choose(run.sim, ("a", "b", "c"), "a")[::4] == ("a", "b")
+    (only_b,) = break_evens(run, [], [FACTOR], [("a", "b")])
+    assert only_b["value"] is None
+    (flip,) = first_flips(break_evens(run, [], [FACTOR], [("a", "b"), ("a", "c")]))
+    assert flip["strategy_b"] == "c"
+    assert flip["value"] == pytest.approx(1.0 + 11 / 1500, abs=2e-4)
+    for v, want in ((flip["value"] - 5e-4, "a"), (flip["value"] + 5e-4, "c")):
+        at = _quota_edge_costs(run.st, {FACTOR: np.full(4, v)})
+        assert choose(at, ("a", "b", "c"), "a")[0] == want, v
+
+
+def test_gitlab_hosted_oss_flips_at_the_quota_edge_and_a_rerun_agrees(dataset):
+    """gitlab-hosted-oss, upstream pipelines factor 1.0 on the 50,000-minute edge: dind
+    kept ($24.78; runner-up buildkit-registry-cache-max $24.98, which jumps with dind);
+    the flip is to rebuild-on-change ($28.41) near 1.009x. Re-running the model with the
+    factor fixed 0.2 % either side of the stated value keeps dind below and picks
+    rebuild-on-change above."""
+    sc = load_scenario(SCENARIOS_DIR / "gitlab-hosted-oss.yaml")
+    cal = calibrate(dataset, sc.overrides, source=sc.path)
+    r = run_model(dataset, sc, samples=20_000, calibration=cal)
+    assert r["recommendation"]["winner"] == r["baseline"] == "dind-inline-cache"
+    (flip,) = [row for row in r["recommendation_flips"] if row["input"] == FACTOR]
+    assert flip["strategy_b"] == "rebuild-on-change"
+    assert 1.0 < flip["value"] < 1.02
+    for v, want in ((flip["value"] * 0.998, "dind-inline-cache"),
+                    (flip["value"] * 1.002, "rebuild-on-change")):
+        values, sources = dict(sc.values), dict(sc.sources)
+        values[FACTOR], sources[FACTOR] = fixed(v), "scenario"
+        again = run_model(dataset, dataclasses.replace(sc, values=values, sources=sources),
+                          samples=20_000, calibration=cal)
+        assert again["recommendation"]["winner"] == want, (v, again["recommendation"])

@@ -129,3 +129,19 @@ def test_moving_inputs_apply_the_tie_rule():
     assert moving_lines(r) == ["no input at its p10 or p90 moves kaniko-cache-repo vs "
                                "dind-inline-cache by the $1.00 a month the model needs to "
                                "switch"]
+
+
+def test_the_flip_names_the_challenger_that_takes_over_not_the_runner_up():
+    """Today's dind kept; its runner-up is buildkit-registry-cache-max, but the flip row
+    (upstream pipelines factor rising to 1.009x, past the quota edge that moves dind and
+    buildkit alike) is against rebuild-on-change: the sentence names rebuild-on-change."""
+    r = _results(winner="dind-inline-cache", runner_up="buildkit-registry-cache-max",
+                 is_status_quo_kept=False, saving_usd_per_month=0.2)
+    r["recommendation_flips"] = [{
+        "input": "workload.upstream_pipelines_factor", "unit": "x", "current": 1.0,
+        "value": 1.00904, "range_low": 1.0, "range_high": 1.0, "range_is": "fixed",
+        "is_within_range": False, "kind": "recommendation flips",
+        "strategy_a": "dind-inline-cache", "strategy_b": "rebuild-on-change"}]
+    (flip,) = recommendation_flip_sentences(r)
+    assert flip.startswith("The recommendation would change to rebuild-on-change if ")
+    assert "buildkit-registry-cache-max" not in flip

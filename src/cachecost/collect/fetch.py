@@ -62,6 +62,7 @@ from cachecost.collect.fetchopts import (
 )
 from cachecost.collect.gitlab.changed import (
     alive_pipelines,
+    changed_pipelines,
     pipelines_to_reread,
     read_jobs_again,
 )
@@ -257,6 +258,10 @@ class _Fetch:
                 return
             listed = rows_to_frame(buffer, "pipelines")
             stale = pipelines_to_reread(listed, pipes, self._had_jobs, self._fetch_started)
+            # the list starts a second before the watermark (inclusive): count only the
+            # pipelines new or changed against the stored rows, not those listed again
+            self.result.pipelines_fetched += int(listed.loc[changed_pipelines(
+                listed, pipes), "pipeline_id"].nunique())
             pipes = merge_by_id(pipes, listed, "pipeline_id")
             self.store.save("pipelines", pipes)     # data first ...
             st[mark] = _iso(newest)
@@ -271,7 +276,6 @@ class _Fetch:
                 for rows in iter_pipeline_pages(self.client, self.project.project_id, after,
                                                 source=source):
                     buffer.extend(rows)
-                    self.result.pipelines_fetched += len(rows)
                     if rows:
                         top = max(r["updated_at"] for r in rows)
                         newest = top if newest is None else max(newest, top)

@@ -381,6 +381,29 @@ def break_evens(run: Run, pairs: list[tuple[str, str]], inputs: list[str],
     return rows
 
 
+def first_flips(rows: list[BreakEven]) -> list[BreakEven]:
+    """Of ``recommendation flips`` rows of one baseline against several challengers,
+    per input the one nearest today's value (``|ln(value / current)|``; a row with
+    no value only when no challenger has one: the first given). Moving the input
+    from today's value, the recommendation changes at the first challenger's flip,
+    which need not be today's runner-up: strategies sharing a quota edge with
+    today's jump together past it, and the one that does not takes over."""
+    best: dict[str, BreakEven] = {}
+    for row in rows:
+        name, old = row["input"], best.get(row["input"])
+        if old is None or (row["value"] is not None and (
+                old["value"] is None or _distance(row) < _distance(old))):
+            best[name] = row
+    return list(best.values())
+
+
+def _distance(row: BreakEven) -> float:
+    """How far a row's value lies from today's: ``|ln(value / current)|`` (or the
+    plain difference where either is not positive)."""
+    v, c = float(row["value"] or 0.0), row["current"]
+    return abs(float(np.log(v / c))) if v > 0 and c > 0 else abs(v - c)
+
+
 def _means_at(run: Run, name: str, means: Means, x: float, names: tuple[str, ...]
               ) -> dict[str, np.ndarray]:
     """``means`` of ``names`` at ``x`` on the flip samples, remembered per input, value

@@ -34,6 +34,7 @@ from cachecost.model.flips import (
     BreakEven,
     Run,
     break_evens,
+    first_flips,
     tornado,
 )
 from cachecost.model.keys import KEYS
@@ -338,8 +339,14 @@ def _recommendation(run: Run, what_if: dict[str, Any]
     challenger = runner_up if winner == baseline else winner
     rival = _runner_up_clears_margin(run, baseline, winner, runner_up)
     margin_pairs = [(baseline, challenger)] if challenger != baseline and not rival else []
+    if winner == baseline and margin_pairs:
+        # today's strategy kept: the first challenger to reach the margin takes over,
+        # which need not be today's runner-up (it may share today's quota edge)
+        margin_pairs += [(baseline, n) for n in order[1:]
+                         if n not in (challenger, *ties)]
     inputs = [n for n in break_even_inputs(sc) if n in run.dists]
-    rows = break_evens(run, pairs, inputs, margin_pairs)
+    rows = break_evens(run, pairs, inputs, [])
+    rows += first_flips(break_evens(run, [], inputs, margin_pairs))
     if rival:
         rows += [BreakEven(**{**r, "kind": RECOMMENDATION_FLIPS}) for r in rows
                  if (r["strategy_a"], r["strategy_b"]) == (winner, runner_up)]

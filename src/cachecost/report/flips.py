@@ -158,11 +158,16 @@ def recommendation_flip_sentences(results: dict[str, Any]) -> list[str]:
         return []
     conditions = _or([text for _, text in sorted(found)[:MAX_FLIPS]])
     margin = tie_usd(results)
-    if winner == base:
-        other = rec.get("runner_up")
-        return [f"The recommendation would change to {other} {conditions}: there its "
+    if winner == base:      # each row names the challenger that takes over there
+        by: dict[str, list[tuple[float, str]]] = {}
+        for row in rows:
+            if (c := _condition(row)) is not None:
+                by.setdefault(str(row.get("strategy_b") or rec.get("runner_up")), []).append(c)
+        return [f"The recommendation would change to {other} "
+                f"{_or([text for _, text in sorted(conds)[:MAX_FLIPS]])}: there its "
                 f"expected saving against {base}, today's strategy, reaches the "
-                f"{format_usd(margin)} a month the model needs to switch."]
+                f"{format_usd(margin)} a month the model needs to switch."
+                for other, conds in sorted(by.items(), key=lambda kv: min(kv[1]))]
     if any(row.get("strategy_a") == winner for row in rows):     # two challengers cross
         other = next(row.get("strategy_b") for row in rows if row.get("strategy_a") == winner)
         return [f"The recommendation would change to {other} {conditions}: there its "

@@ -59,6 +59,20 @@ ALIVE_STATUSES = frozenset({"created", "waiting_for_resource", "preparing", "pen
 PAGE_SIZE = 100
 
 
+def changed_pipelines(listed: pd.DataFrame, stored: pd.DataFrame) -> pd.Series:
+    """Per row of ``listed`` (``pipelines`` rows: ``pipeline_id``, ``status``,
+    ``updated_at``), True when ``stored`` lacks that pipeline or holds it with another
+    ``status`` or ``updated_at``: new or changed since it was stored (every change GitLab
+    makes to a pipeline moves its ``updated_at``). Boolean Series on ``listed``'s index."""
+    if not len(stored):
+        return pd.Series(True, index=listed.index)
+    old = stored.set_index("pipeline_id")[["status", "updated_at"]]
+    prev = old.reindex(listed["pipeline_id"].astype("int64").to_numpy())
+    return pd.Series((prev["status"].to_numpy() != listed["status"].to_numpy())
+                     | (prev["updated_at"].to_numpy() != listed["updated_at"].to_numpy())
+                     | prev["status"].isna().to_numpy(), index=listed.index)
+
+
 def pipelines_to_reread(listed: pd.DataFrame, stored: pd.DataFrame, had_jobs: Iterable[int],
                         fetch_started: pd.Timestamp | None) -> set[int]:
     """Rules 1 and 2 of the module doc, for one page of the pipelines list.
@@ -69,16 +83,8 @@ def pipelines_to_reread(listed: pd.DataFrame, stored: pd.DataFrame, had_jobs: It
     """
     if listed.empty:
         return set()
-    old = stored.set_index("pipeline_id")[["status", "updated_at"]] if len(stored) else None
     ids = listed["pipeline_id"].astype("int64")
-    if old is None:
-        changed = pd.Series(True, index=listed.index)
-    else:
-        prev = old.reindex(ids.to_numpy())
-        changed = pd.Series((prev["status"].to_numpy() != listed["status"].to_numpy())
-                            | (prev["updated_at"].to_numpy() != listed["updated_at"].to_numpy())
-                            | prev["status"].isna().to_numpy(), index=listed.index)
-    out = set(ids[changed & ids.isin(set(had_jobs))].tolist())
+    out = set(ids[changed_pipelines(listed, stored) & ids.isin(set(had_jobs))].tolist())
     if fetch_started is not None:      # whole seconds: a change before it came before the walk
         out |= set(ids[listed["updated_at"] >= fetch_started].tolist())
     return out
