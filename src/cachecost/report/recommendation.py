@@ -43,9 +43,9 @@ def join_sentences(parts: list[str]) -> str:
 def _same_to_the_cent(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Two strategies' total-cost quantiles agree to the cent (a tie however rounded)."""
     qa, qb = a["total_cost_usd_per_month"], b["total_cost_usd_per_month"]
-    return all(read_quantile(qa, k) is not None and read_quantile(qb, k) is not None
-               and round(read_quantile(qa, k), 2) == round(read_quantile(qb, k), 2)
-               for k in ("p10", "p50", "p90"))
+    pairs = [(read_quantile(qa, k), read_quantile(qb, k)) for k in ("p10", "p50", "p90")]
+    return all(x is not None and y is not None and round(x, 2) == round(y, 2)
+               for x, y in pairs)
 
 
 def _keep_baseline_sentences(results: dict[str, Any], winner: str, runner_up: str | None) -> list[str]:
@@ -59,19 +59,19 @@ def _keep_baseline_sentences(results: dict[str, Any], winner: str, runner_up: st
     tied = [n for n in order_strategies(results) if n not in (winner, runner_up)
             and (n in ties or _same_to_the_cent(strategies[n], strategies[winner]))]
     median = {n: read_quantile(s["total_cost_usd_per_month"]) for n, s in strategies.items()}
-    cost = format_usd(median[winner])
+    win = median[winner]
+    cost = format_usd(win)
     tie_text = (f", tied with {' and '.join(tied)} (the same cost to the cent)"
                 if tied else "")
-    lower = [n for n in strategies if n != winner and n not in tied
-             and median[n] is not None and median[winner] is not None
-             and median[n] < median[winner]]
+    lower = {n: win - m for n, m in median.items() if n != winner and n not in tied
+             and m is not None and win is not None and m < win}
     if not lower:
         parts = [f"Keep {winner}, today's strategy: at a median {cost} a month it "
                  f"is the cheapest of the {len(strategies)} strategies modelled{tie_text}."]
     elif runner_up in lower:
         parts = [f"Keep {winner}, today's strategy, at a median {cost} a month{tie_text} "
                  f"({runner_up}'s median is "
-                 f"{format_usd(median[winner] - median[runner_up])} lower, "
+                 f"{format_usd(lower[runner_up])} lower, "
                  f"not enough for the model to prefer it)."]
     else:
         parts = [f"Keep {winner}, today's strategy, at a median {cost} a month{tie_text}."]
