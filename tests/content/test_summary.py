@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cachecost.model.claims_base import PATCH_CACHE_REPO
+from cachecost.report.recommendation import opening_sentences
 from cachecost.report.summary import (
     format_recommendation,
     format_summary_markdown,
@@ -13,7 +14,7 @@ from cachecost.report.summary import (
     is_url_line,
 )
 
-from .handmade import make_claims, make_provenance, make_value_of_information
+from .handmade import make_claims, make_provenance, make_value_of_information, q
 
 BASE = "https://qemu-project.gitlab.io/cachecost"
 # name -> (CI minutes, registry GiB, $/month, delta text) from handmade.make_results
@@ -286,10 +287,43 @@ def test_recommendation_when_the_baseline_wins(results):
 
 
 def test_recommendation_does_not_call_a_dearer_winner_the_cheapest(results):
+    """Kept dind at a median $400; the runner-up rebuild-on-change's median is $300,
+    $400 - $300 = $100 lower. Three other strategies have lower medians too ($320, $330,
+    $350): only the runner-up is named, so one runner-up is named throughout."""
     results["recommendation"].update(winner="dind-inline-cache", runner_up="rebuild-on-change")
     text = format_recommendation(results)
     assert "cheapest" not in text
-    assert "(rebuild-on-change has the lowest median, $300, but not by enough" in text
+    opening = " ".join(opening_sentences(results))
+    assert ("(rebuild-on-change's median is $100 lower, not enough for the model to "
+            "prefer it)") in opening
+    assert "buildkit" not in opening and "kaniko" not in opening
+
+
+def test_a_strategy_costing_what_the_kept_baseline_costs_is_a_tie(results):
+    """gitlab-hosted-oss: BuildKit mode=min costs exactly what dind costs (the same total
+    in every simulation: ``recommendation.ties``), mode=max $0.20 more (the runner-up,
+    80% interval $0.03-$0.37, inside the $1.00 margin). Before, the opening said
+    "(buildkit-registry-cache-min has the lowest median, $400, but not by enough ...)"
+    (false: it ties) and then named buildkit-registry-cache-max the runner-up."""
+    s = results["strategies"]
+    base = s["dind-inline-cache"]
+    s["buildkit-registry-cache-min"]["total_cost_usd_per_month"] = dict(
+        base["total_cost_usd_per_month"])
+    s["buildkit-registry-cache-min"]["delta_vs_baseline_usd_per_month"] = q(0.0, 0.0)
+    s["buildkit-registry-cache-max"]["total_cost_usd_per_month"] = q(400.2)
+    s["buildkit-registry-cache-max"]["delta_vs_baseline_usd_per_month"] = {
+        "p10": 0.03, "p50": 0.2, "p90": 0.37, "mean": 0.2}
+    for name in ("kaniko-cache-repo", "rebuild-on-change"):
+        s[name]["total_cost_usd_per_month"] = q(500.0)
+    results["recommendation"].update(
+        winner="dind-inline-cache", runner_up="buildkit-registry-cache-max",
+        ties=["buildkit-registry-cache-min"], status_quo_margin_usd_per_month=1.0)
+    opening = " ".join(opening_sentences(results))
+    assert opening == (
+        "Keep dind-inline-cache, today's strategy: at a median $400 a month it is the "
+        "cheapest of the 6 strategies modelled, tied with buildkit-registry-cache-min (the "
+        "same cost to the cent). The runner-up, buildkit-registry-cache-max, costs the same "
+        "to within $1.00 a month: on cost alone the two tie.")
 
 
 def test_recommendation_mentions_caveats_and_quota(results):

@@ -435,36 +435,47 @@ def test_reproducible_memory_decided_by_a_measured_peak(peak_gb, verdict):
 
 
 def test_reproducible_memory_private_runners_cannot_tell():
+    """Private runners: their RAM and a larger one's price are not in the data, so the
+    figure names the least RAM a build needs (3 GiB x 2 x 1.0737 = 6.4 GB) and prices
+    nothing; before, it said the estimate "fits the small runner (8 GB), no larger than
+    a small hosted runner", a runner these builds do not run on."""
     sim = {KANIKO: metrics()}
     c = reproducible_memory_claim(inputs(sim, uncompressed_ratio=np.full(K, 2.0)))
     assert c["verdict"] == "these data cannot tell"
-    assert "small" in words(c)["figure"]
+    assert c["details"]["against"] == "not_priced" and c["details"]["extra_cost"]["p50"] is None
+    figure = words(c)["figure"]
+    assert "peak at least 6.4 GB" in figure and "only a lower bound" in figure
+    assert "at least that much RAM free" in figure and "no runner is priced" in figure
+    assert "hosted runner (" not in figure and "fits" not in figure and "month more" not in figure
     c = reproducible_memory_claim(inputs(sim, image_compressed_gib={"a": float("nan")}))
     assert c["verdict"] == "these data cannot tell"
 
 
-@pytest.mark.parametrize("mode", ["private-runners", "gitlab-hosted"])
-def test_reproducible_memory_cites_the_issue_the_thread_cites(mode):
+def test_reproducible_memory_cites_the_issue_the_thread_cites():
     """The patch left --reproducible off citing kaniko issue 862 (the whole image held in
     memory): the claim's hinge names it, so the summary's sources list it; issue 909 (a
-    build without --reproducible) alone is not the mechanism. The extra price says what it
-    is against: private runners -> a small hosted runner; hosted -> today's runner; none
-    when the image fits that runner (3 GiB x 2 x 1.0737 = 6.4 GB <= 8 GB: no extra price
-    to state; x 2.5 = 8.05 GB > 8 GB: the medium runner, $10/month more)."""
+    build without --reproducible) alone is not the mechanism. From a lower bound a runner
+    can be ruled out, never shown to fit: 3 GiB x 2 x 1.0737 = 6.4 GB <= 8 GB needs at
+    least the small runner, today's (8 GB) is not ruled out, no price; x 2.5 = 8.05 GB
+    > 8 GB needs at least the medium runner, at least $10/month more (1000 min x
+    $10/1000 x (2 - 1))."""
     from cachecost.report.sources import resolve_citation
 
     sim = {KANIKO: metrics(quota_minutes_used_per_month=1000.0)}
     draws = {"compute.runner_size_factor": np.ones(K),
              "compute.usd_per_1000_minutes": np.full(K, 10.0)}
-    against = "a small hosted runner" if mode == "private-runners" else "today's runner"
-    c = reproducible_memory_claim(inputs(sim, mode=mode, draws=draws,
+    c = reproducible_memory_claim(inputs(sim, mode="gitlab-hosted", draws=draws,
                                          uncompressed_ratio=np.full(K, 2.0)))
     assert "kaniko-issue-862" in resolve_citation(words(c)["hinges_on"])[1]
-    assert words(c)["figure"].endswith(f"(8 GB), no larger than {against}."), words(c)["figure"]
-    assert "month more" not in words(c)["figure"]
-    c = reproducible_memory_claim(inputs(sim, mode=mode, draws=draws,
+    figure = words(c)["figure"]
+    assert "it would need at least the small runner (8 GB); today's runner (8 GB) is not " \
+        "ruled out, and only a measured peak shows whether the build fits it." in figure
+    assert "month more" not in figure and "fits the" not in figure
+    c = reproducible_memory_claim(inputs(sim, mode="gitlab-hosted", draws=draws,
                                          uncompressed_ratio=np.full(K, 2.5)))
-    assert words(c)["figure"].endswith(f"$10/month more than on {against}."), words(c)["figure"]
+    assert words(c)["figure"].endswith(
+        "at least the medium runner (16 GB); running kaniko's container jobs there costs at "
+        "least $10/month more than on today's runner (8 GB)."), words(c)["figure"]
 
 
 # --------------------------------------------------------------------------- run_model

@@ -217,7 +217,8 @@ def test_kaniko_digest_sharing_is_a_probability(tmp_path, one_image):
 
 
 def test_money_kinds_apart_and_steady_state_storage(one_image, fixed_scenario):
-    """Shadow at 1 USD per GiB-month on the steady-state GiB; no storage cash (the
+    """Shadow at 1 USD per GiB-month on the priced GiB, G(12) (here the steady state:
+    kaniko's 14-day cap is reached within the year); no storage cash (the
     registry is not billed); the total adds project cash, shadow and fork owners' cash."""
     r = evaluate(one_image, fixed_scenario)
     dind, kaniko = r["dind-inline-cache"], r["kaniko-cache-repo"]

@@ -31,6 +31,17 @@ def test_shipped_scenarios_load_and_explain_themselves(path):
     assert sc.description.split()[0] in path.read_text().splitlines()[0]
 
 
+@pytest.mark.parametrize("path", DEFAULT_SCENARIOS, ids=lambda p: p.stem)
+def test_scenario_texts_price_the_registry_as_the_model_does(path):
+    """Since issue 21 the registry is priced along the cleanup's path over the pack year
+    (``registry.priced_path``: G(12)), the steady state reported beside it; a scenario
+    (its comment block is its ``description``) that says a strategy "is priced at its
+    steady state" describes the retired rule."""
+    text = " ".join(load_scenario(path).description.split()).lower()
+    assert "priced at its steady state" not in text
+    assert "steady state" not in text or "priced along" in text
+
+
 def test_at_least_three_default_scenarios():
     assert {"qemu-private-runners", "gitlab-hosted-oss", "registry-quota-enforced"} <= {
         p.stem for p in DEFAULT_SCENARIOS}

@@ -21,8 +21,12 @@ Method (``docs/model.md`` has the long form)
   rebuilds tens of minutes long sits well apart from a few-minute cached
   cluster. Where build logs were read (``jobs.cache_outcome``), they take
   precedence: the threshold is raised above every logged ``hit`` and lowered
-  below every logged ``miss``/``partial``. No gap and no logged rebuild means
-  the image was never rebuilt in the window.
+  below every logged ``miss``. A logged ``partial`` is evidence of neither
+  (a BuildKit build with a changed ``COPY`` reruns every later step; a kaniko
+  build always runs its ``COPY``/``WORKDIR``, so one whose ``RUN`` layers all
+  hit is a cached build in time, and the dataset's step counts do not say
+  which kind of step ran): its duration alone places it. No gap and no logged
+  rebuild means the image was never rebuilt in the window.
 * ``cached_build_min``: mean of logged hits when there are at least 3, else
   the mean of the cached class (minutes are summed, so the typical build is a
   mean, not a median).
@@ -30,7 +34,7 @@ Method (``docs/model.md`` has the long form)
   the upper half of the rebuild class (partial rebuilds fill its lower half);
   NaN when the image was never rebuilt (the model then uses the scenario's
   ``uncached_to_cached_ratio``).
-* ``change_build_min``: mean of the rebuild class (misses and partials): the
+* ``change_build_min``: mean of the rebuild class (full and partial rebuilds): the
   expected cost of a build after a change.
 * ``changes_per_month``: measured change commits of the image's inputs / months where
   the dataset has them (:mod:`cachecost.model.measured`), else pipelines with a rebuild
@@ -129,6 +133,9 @@ def split_durations(duration_min: np.ndarray, outcomes: np.ndarray | None = None
 
     ``duration_min`` are successful build durations of one image; ``outcomes``
     the logged cache outcome per build (None/NaN where the log was not read).
+    A logged ``hit`` is a cached build and a logged ``miss`` a rebuild; a logged
+    ``partial`` (or ``unknown``) moves nothing: the duration split places it, as
+    it places a build whose log was not read.
     """
     d = np.asarray(duration_min, dtype=float)
     if d.size == 0:
@@ -144,7 +151,7 @@ def split_durations(duration_min: np.ndarray, outcomes: np.ndarray | None = None
     if outcomes is not None:
         out = pd.Series(outcomes, dtype=object)
         hits = logs[(out == "hit").to_numpy()]
-        rebuilds = logs[out.isin(["miss", "partial"]).to_numpy()]
+        rebuilds = logs[(out == "miss").to_numpy()]
         if len(hits) and threshold <= hits.max():
             above = order[order > hits.max()]
             threshold = 0.5 * (hits.max() + above.min()) if len(above) else np.inf

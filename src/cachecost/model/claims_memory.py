@@ -73,12 +73,13 @@ def reproducible_memory_claim(inp: ClaimInputs) -> Claim:
     :data:`REPRODUCIBLE_MEASURE`) against the runner's RAM (GitLab-hosted: the runner
     of the drawn ``compute.runner_size_factor``; private runners: not in the data)
     decides (:func:`_memory_verdict`); otherwise "these data cannot tell", naming the
-    measurement. The details name the runner size that holds the estimate and its
-    price (``against``: ``todays_runner`` or ``small_hosted_runner``): container-build
-    cost x (factor of the
-    runner needed / factor of today's - 1); hosted at the list price of the quota
-    minutes (``quota_minutes_used x usd_per_1000 / 1000``), private relative to a
-    small runner.
+    measurement. The details name the smallest hosted runner size that holds the
+    estimate (so the least a build would need) and its price (``against``:
+    ``todays_runner``, ``small_hosted_runner`` when the hosted runner's size is not
+    drawn, ``not_priced`` on private runners, whose RAM and price per size the data do
+    not hold: ``extra_cost`` is then None): container-build cost x (factor of the
+    runner needed / factor of today's - 1), at the list price of the quota minutes
+    (``quota_minutes_used x usd_per_1000 / 1000``); a lower bound, as the peak is.
     """
     cid = "kaniko-reproducible-memory"
     sizes = {n: float(v) for n, v in inp.image_compressed_gib.items() if np.isfinite(v)}
@@ -105,9 +106,13 @@ def reproducible_memory_claim(inp: ClaimInputs) -> Claim:
             np.searchsorted([r[1] for r in RUNNER_SIZES], ram_k)]
         per_min = (np.asarray(inp.draws.get("compute.usd_per_1000_minutes", 10.0)) / 1000.0)
         cost_now = np.asarray(kan["quota_minutes_used_per_month"]) * per_min
-    else:
+    elif inp.compute_mode == "gitlab-hosted":
         ram, now_factor = None, np.ones(k)
         cost_now = np.asarray(kan["compute_cost_usd_per_month"], dtype=float)
+    else:
+        # private runners: their RAM and what a larger one costs are not in the data
+        against, ram, now_factor = "not_priced", None, np.ones(k)
+        cost_now = np.full(k, np.nan)
     # GitLab bills min(size, discount) (money.billed_cost_factor): an OSS-program project
     # pays 0.5 on a large runner as on a small one, so a larger runner costs it nothing
     billed_need = billed_cost_factor(need_factor, discount)

@@ -28,8 +28,9 @@ packs), shadow (storage at a trade-off rate), fork owners' cash. The total is th
 sum of the kinds the scenario's ``decision.weighs`` lists.
 
 **Registry** (:mod:`.registry`): ``G(m) = sum_i steady_i + stale_i*c_i*min(m, cap_i)``
-with each strategy's cleanup policy; priced at its steady state (the pack year's
-peak where nothing caps it, reported as growth).
+with each strategy's cleanup policy; priced along that path at the pack year's end,
+``G(12)`` (:func:`.registry.priced_path`), the steady state and the months to reach
+it reported beside it, and growth no cleanup caps reported as a risk.
 """
 
 from __future__ import annotations

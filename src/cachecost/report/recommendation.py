@@ -40,19 +40,41 @@ def join_sentences(parts: list[str]) -> str:
     return " ".join(p.strip() for p in parts if p and p.strip())
 
 
+def _same_to_the_cent(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two strategies' total-cost quantiles agree to the cent (a tie however rounded)."""
+    qa, qb = a["total_cost_usd_per_month"], b["total_cost_usd_per_month"]
+    pairs = [(read_quantile(qa, k), read_quantile(qb, k)) for k in ("p10", "p50", "p90")]
+    return all(x is not None and y is not None and round(x, 2) == round(y, 2)
+               for x, y in pairs)
+
+
 def _keep_baseline_sentences(results: dict[str, Any], winner: str, runner_up: str | None) -> list[str]:
-    """The opening when today's strategy stays: its cost and the runner-up's margin."""
+    """The opening when today's strategy stays: its cost and the runner-up's margin.
+
+    A strategy costing what the winner costs (``recommendation.ties``: the same total in
+    every simulation, or the same quantiles to the cent) is said to tie with it, never
+    to be cheaper; the only other strategy named is ``recommendation.runner_up``."""
     strategies = results["strategies"]
-    cost = format_usd(read_quantile(strategies[winner]["total_cost_usd_per_month"]))
-    cheapest = order_strategies({**results, "baseline": ""})[0]
-    if cheapest == winner:
+    ties = set((results.get("recommendation") or {}).get("ties") or [])
+    tied = [n for n in order_strategies(results) if n not in (winner, runner_up)
+            and (n in ties or _same_to_the_cent(strategies[n], strategies[winner]))]
+    median = {n: read_quantile(s["total_cost_usd_per_month"]) for n, s in strategies.items()}
+    win = median[winner]
+    cost = format_usd(win)
+    tie_text = (f", tied with {' and '.join(tied)} (the same cost to the cent)"
+                if tied else "")
+    lower = {n: win - m for n, m in median.items() if n != winner and n not in tied
+             and m is not None and win is not None and m < win}
+    if not lower:
         parts = [f"Keep {winner}, today's strategy: at a median {cost} a month it "
-                 f"is the cheapest of the {len(strategies)} strategies modelled."]
+                 f"is the cheapest of the {len(strategies)} strategies modelled{tie_text}."]
+    elif runner_up in lower:
+        parts = [f"Keep {winner}, today's strategy, at a median {cost} a month{tie_text} "
+                 f"({runner_up}'s median is "
+                 f"{format_usd(lower[runner_up])} lower, "
+                 f"not enough for the model to prefer it)."]
     else:
-        other = format_usd(read_quantile(strategies[cheapest]["total_cost_usd_per_month"]))
-        parts = [f"Keep {winner}, today's strategy, at a median {cost} a month "
-                 f"({cheapest} has the lowest median, {other}, but not by enough "
-                 f"for the model to prefer it)."]
+        parts = [f"Keep {winner}, today's strategy, at a median {cost} a month{tie_text}."]
     if runner_up not in strategies:
         return parts
     d = strategies[runner_up]["delta_vs_baseline_usd_per_month"]

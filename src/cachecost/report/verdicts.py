@@ -385,22 +385,43 @@ REPRODUCIBLE_HINGE = (
     "--reproducible) and the memory limit of the runner that builds the image.")
 
 
+def _reproducible_runner_words(d: Mapping[str, Any]) -> str:
+    """Which runner the lower-bound peak needs at least, and its price where the data
+    have one: from a lower bound, a runner can be ruled out, never shown to fit."""
+    private = d.get("against") == "not_priced"
+    if str(d["runner_needed"]).startswith("none"):
+        need = (f"it would need more RAM than the largest hosted runner "
+                f"({d['runner_needed_ram_gb']:g} GB)")
+    elif private:
+        need = "a runner would need at least that much RAM free for the build"
+    else:
+        need = (f"it would need at least the {d['runner_needed']} runner "
+                f"({d['runner_needed_ram_gb']:g} GB)")
+    if private:
+        return (need + "; builds run on private runners, whose RAM is not in the data: "
+                "whether they have it is unknown, and no runner is priced.")
+    price = d["extra_cost"]
+    against = (f"today's runner ({d['runner_ram_gb']:g} GB)"
+               if d["against"] == "todays_runner" and d.get("runner_ram_gb")
+               else "a small hosted runner (8 GB)")
+    if price["p90"] is not None and price["p90"] > 0:
+        return (need + f"; running kaniko's container jobs there costs at least "
+                f"{format_usd(price['p50'])}/month more than on {against}.")
+    return (need + f"; {against} is not ruled out, and only a measured peak shows "
+            "whether the build fits it.")
+
+
 def reproducible_words(c: Mapping[str, Any]) -> Words:
     """``kaniko-reproducible-memory``: cannot tell without a measured peak; names the
     measurement and what --reproducible does to kaniko's cache."""
     d = c.get("details") or {}
     if c.get("reason"):
         return _cannot(c, REPRODUCIBLE_HINGE)
-    largest, peak, price = d["largest_image"], c["interval"], d["extra_cost"]
-    against = {"todays_runner": "today's runner",
-               "small_hosted_runner": "a small hosted runner"}[d["against"]]
-    figure = (f"--reproducible peak ≥ {span_text(peak, '{:,.1f}', ' GB')} (the uncompressed "
-              f"image, an estimate and a lower bound) for the largest image, {largest} "
-              f"({d['largest_compressed_gib']:.2f} GiB compressed); it fits the "
-              f"{d['runner_needed']} runner ({d['runner_needed_ram_gb']:g} GB)" + (
-                  f"; running kaniko's container jobs there costs "
-                  f"{format_usd(price['p50'])}/month more than on {against}."
-                  if price["p90"] > 0 else f", no larger than {against}."))
+    largest, peak = d["largest_image"], c["interval"]
+    figure = (f"--reproducible peak at least {span_text(peak, '{:,.1f}', ' GB')} for the "
+              f"largest image, {largest} ({d['largest_compressed_gib']:.2f} GiB compressed): "
+              f"its uncompressed size, an estimate and only a lower bound (kaniko's own working "
+              f"set comes on top); {_reproducible_runner_words(d)}")
     if c["verdict"] == "these data cannot tell":
         sentence = (f"These data cannot tell: the thread saw --reproducible builds run out "
                     f"of memory, and {largest}'s size alone (about "
