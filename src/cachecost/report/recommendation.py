@@ -95,11 +95,15 @@ def _switch_sentences(results: dict[str, Any], winner: str) -> list[str]:
     w = results["strategies"][winner]
     d = w["delta_vs_baseline_usd_per_month"]
     # a saving is minus the delta, so its p10 comes from the delta's p90
-    saving = [-v if v is not None else None
-              for v in (read_quantile(d, "p90"), read_quantile(d), read_quantile(d, "p10"))]
-    share = _format_share_less(read_quantile(w["delta_vs_baseline_pct"]))
-    parts = [f"Switch from {results['baseline']} to {winner}: it saves a median "
-             f"{format_usd(saving[1])} a month ({share}) against today's strategy, "
+    # the expected (mean) saving: the figure the decision is made on, the index's too
+    saving = [-v if v is not None else None for v in
+              (read_quantile(d, "p90"), read_quantile(d, "mean"), read_quantile(d, "p10"))]
+    base = read_quantile(results["strategies"][results["baseline"]]
+                         ["total_cost_usd_per_month"], "mean")
+    share = _format_share_less(-100.0 * saving[1] / base if saving[1] is not None and base
+                               else None)
+    parts = [f"Switch from {results['baseline']} to {winner}: it saves "
+             f"{format_usd(saving[1])} a month on average ({share}) against today's strategy, "
              f"{format_usd(saving[0])} to {format_usd(saving[2])} in 80% of the simulations."]
     if saving[0] is not None and saving[0] < 0:
         parts.append("That interval includes a loss, so the saving is not certain.")
