@@ -153,15 +153,18 @@ def test_the_group_default_scenario_is_project_neutral(fetched_group, tmp_path):
 
 def test_a_modelled_strategy_is_said_on_the_page_and_in_the_summary(tmp_path):
     """A buildah project (its --cache-to modelled as kaniko-cache-repo): the scenario copy
-    its pages are built from opens its description with the note, and the group summary
+    its pages are built from says so in its title (every page's banner) and opens its
+    description (the decision page's scenario section) with the note; the group summary
     repeats it under the table."""
     note = strategy_note("buildah", "kaniko-cache-repo")
     target = scenario_in_use(GROUP_SCENARIO_PATH, "kaniko-cache-repo",
-                             tmp_path / "s.scenario.yaml", "fdo/graphics/buildah-app", note)
+                             tmp_path / "s.scenario.yaml", "fdo/graphics/buildah-app", note,
+                             "buildah")
     copy = load_scenario(target)
     assert copy.baseline == "kaniko-cache-repo"
-    assert copy.title == ("fdo/graphics/buildah-app: GitLab-hosted runners, Open Source "
-                          "program (GitLab's published prices)")
+    assert copy.title == ("fdo/graphics/buildah-app (buildah, modelled as kaniko-cache-repo):"
+                          " GitLab-hosted runners, Open Source program (GitLab's published "
+                          "prices)")
     first = copy.description.split("\n\n")[0]
     assert "buildah --layers with --cache-to/--cache-from" in first
     assert "modelled as kaniko-cache-repo" in first

@@ -89,20 +89,24 @@ def _q(d: dict | None) -> dict[str, float | None]:
 
 
 def scenario_in_use(scenario_path: Path, in_use: str, target: Path,
-                    project_path: str | None = None, note: str | None = None) -> Path:
+                    project_path: str | None = None, note: str | None = None,
+                    builder: str | None = None) -> Path:
     """Write the scenario with ``baseline: <in_use>`` to ``target`` (unchanged: kept as is).
 
     The baseline is the status quo the model compares against, so the deltas and the
     recommendation are about changing from the strategy the project's CI runs. With
-    ``project_path``, the title becomes ``"<project_path>: <scenario's title>"`` and the
-    description (shown on the decision page) opens with the project, its strategy in use
-    and ``note`` (:func:`cachecost.collect.group.strategy_note`: what a builder the model
+    ``project_path``, the title becomes ``"<project_path>: <scenario's title>"`` (with a
+    ``note`` and ``builder``: ``"<project_path> (<builder>, modelled as <in_use>): ..."``,
+    so the banner on every page says it) and the description (shown on the decision
+    page) opens with the project, its strategy in use and ``note`` (:func:`cachecost.collect.group.strategy_note`: what a builder the model
     does not name is modelled as), so every page names the project and the scenario.
     """
     doc = yaml.safe_load(scenario_path.read_text(encoding="utf-8"))
     doc["baseline"] = in_use
     if project_path:
-        doc["title"] = f"{project_path}: {doc.get('title') or doc.get('name')}"
+        who = f"{project_path} ({builder}, modelled as {in_use})" if note and builder \
+            else project_path
+        doc["title"] = f"{who}: {doc.get('title') or doc.get('name')}"
         opening = f"Project {project_path}: the strategy its CI uses, {in_use}, is the baseline."
         if note:
             opening += f" Note: {note}."
@@ -395,7 +399,7 @@ def project_task(task: tuple[Path, dict[str, Any], Path, Path, bool, int]) -> di
         path = scenario_in_use(scenario.path, str(in_use),
                                site / f"{scenario.name}.scenario.yaml",
                                str(scan.get("project_path") or "") or None,
-                               _note(scan))
+                               _note(scan), scan.get("builder") or None)
         if not pages:
             from cachecost.model.results import run_model
 
