@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent
 BUNDLED = (
     ("notebooks", "notebooks", "*.ipynb"),
     ("scenarios", "scenarios", "*.yaml"),
+    ("scenarios/group", "scenarios/group", "*.yaml"),
     ("data/sample", "data/sample", "*"),
 )
 

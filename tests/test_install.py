@@ -27,7 +27,8 @@ import pytest
 
 from cachecost.config import PROJ_ROOT
 
-BUNDLED = {"notebooks": "*.ipynb", "scenarios": "*.yaml", "data/sample": "*"}
+BUNDLED = {"notebooks": "*.ipynb", "scenarios": "*.yaml", "scenarios/group": "*.yaml",
+           "data/sample": "*"}
 
 
 def _run(args: list[str], **kw) -> subprocess.CompletedProcess:

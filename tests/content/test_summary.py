@@ -435,3 +435,28 @@ def test_text_and_markdown_lead_with_the_answer_stated_once(results, provenance)
         assert head.count("What would flip it:") == 1 and body.count("What would flip it:") == 1
         assert body.count("Switch from dind-inline-cache") == 1
         assert body.index("More on the recommendation: Next best is") > body.index(claims)
+
+
+@pytest.mark.parametrize("baseline", ["dind-inline-cache", "kaniko-cache-repo", "no-cache"])
+def test_thread_terms_name_dind_and_kaniko_whatever_the_baseline(results, baseline):
+    """The registry sentence compares the winner (rebuild-on-change, 40.0 GiB per-tag in
+    handmade.make_results) with both of the thread's options, dind (40.0 GiB: 40/40 = 1×)
+    and kaniko (120.0 GiB: 40/120 = 0.33×), whichever strategy is the baseline; a baseline
+    that is neither (no-cache, 20.0 GiB) is not one of the thread's terms."""
+    from cachecost.report.lead import registry_sentence
+
+    results["baseline"] = baseline
+    text = registry_sentence(results)
+    assert "1× dind-inline-cache's 40.0 GiB" in text
+    assert "0.33× kaniko-cache-repo's 120.0 GiB" in text
+    assert "no-cache" not in text
+
+
+def test_thread_terms_leave_out_only_the_winner_itself(results):
+    """Winner kaniko (120.0 GiB): compared with dind alone (120/40 = 3×), never itself."""
+    from cachecost.report.lead import registry_sentence
+
+    results["recommendation"]["winner"] = "kaniko-cache-repo"
+    text = registry_sentence(results)
+    assert "3× dind-inline-cache's 40.0 GiB" in text
+    assert "kaniko-cache-repo's" not in text

@@ -10,7 +10,12 @@ import pytest
 from cachecost.cli import main
 from cachecost.collect.fetch import FetchOptions
 from cachecost.collect.gitlab.client import connect
-from cachecost.collect.group import DETECT_REQUESTS_MAX, detect_builder, fetch_group
+from cachecost.collect.group import (
+    DETECT_REQUESTS_MAX,
+    detect_builder,
+    fetch_group,
+    strategy_note,
+)
 from cachecost.standin.group import CI_TEMPLATES, StandinGroup, listing_keys, start_group_standin
 
 from .conftest import TOKEN
@@ -42,6 +47,33 @@ def test_kaniko_cache_flag_read_as_kaniko_parses_it(flags, strategy):
     assert detect_builder(ci) == ("kaniko", strategy)
 
 
+@pytest.mark.parametrize(("flags", "strategy"), [
+    ("--layers --cache-to $CI_REGISTRY_IMAGE/cache --cache-from $CI_REGISTRY_IMAGE/cache",
+     "kaniko-cache-repo"),
+    ("--layers --cache-from $CI_REGISTRY_IMAGE/cache", "kaniko-cache-repo"),
+    ("--layers", "no-cache"), ("", "no-cache")])
+def test_buildah_cache_repository_is_modelled_as_kaniko_cache_repo_and_says_so(flags,
+                                                                                strategy):
+    """buildah --cache-to/--cache-from REPO pushes and pulls one cache image per step in a
+    registry repository (buildah build(1)), kaniko's --cache-repo mechanics: modelled as
+    kaniko-cache-repo, and the note says so (and that kaniko's archival is not buildah's).
+    --layers alone keeps the layers on the runner, which a fresh CI runner loses: no-cache."""
+    ci = f"build:\n  script:\n    - buildah bud {flags} -t $TAG .\n"
+    builder, found = detect_builder(ci)
+    assert (builder, found) == ("buildah", strategy)
+    note = strategy_note(builder, found) or ""
+    assert f"modelled as {strategy}" in note and "buildah" in note
+    if strategy == "kaniko-cache-repo":
+        assert "archival are not this project's" in note
+
+
+def test_a_builders_own_strategy_has_no_note():
+    """dind, kaniko and BuildKit run the strategy the model names: nothing to explain."""
+    for builder in ("dind", "kaniko"):
+        assert strategy_note(*detect_builder(CI_TEMPLATES[builder])) is None
+    assert strategy_note("ci-templates", "rebuild-on-change") is not None
+
+
 def test_group_fetch_finds_builders_skips_403_and_counts_requests(fetched_group,
                                                                  standin_group):
     out, result, counts = fetched_group
@@ -63,6 +95,8 @@ def test_group_fetch_finds_builders_skips_403_and_counts_requests(fetched_group,
     assert set(catalog["status"]) == {"done", "skipped", "failed"}
     done = catalog[catalog["status"] == "done"]
     assert (done["images"] > 0).all() and (done["pipelines"] > 0).all()
+    # dind and kaniko run the strategies the model names: the catalog's note is empty
+    assert done["strategy_note"].isna().all() and set(done["builder"]) == {"dind", "kaniko"}
     meta = json.loads((out / "group.json").read_text())
     assert meta["namespace_container_registry_size_bytes"] == \
         standin_group.namespace_registry_size_bytes()

@@ -8,7 +8,14 @@ import pandas as pd
 import pytest
 from report.sitekit import visit
 
-from cachecost.group.report import build_group_report
+from cachecost.collect.group import strategy_note
+from cachecost.group.report import (
+    GROUP_SCENARIO_PATH,
+    build_group_report,
+    scenario_in_use,
+    summary_text,
+)
+from cachecost.model.scenario import load_scenario
 
 GIB = 2.0**30
 
@@ -117,3 +124,55 @@ def test_report_group_without_its_catalog_or_a_project_is_one_line(fetched_group
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and gone.name in err, err
     assert not out.exists()
+
+
+def test_the_group_default_scenario_is_project_neutral(fetched_group, tmp_path):
+    """Without --scenario the group is priced on GitLab-hosted runners at GitLab's
+    published prices (scenarios/group/gitlab-hosted-group.yaml), not on QEMU's private
+    runners: every project's results name the project and that scenario, its baseline
+    is the strategy its CI uses, and only that strategy's title says "today's"."""
+    out, _, _ = fetched_group
+    site = tmp_path / "site"
+    build = build_group_report(out, site, pages=False, samples=400, jobs=1)
+    group = json.loads((site / "results.json").read_text())
+    assert group["scenario"] == "gitlab-hosted-group"
+    for row in build.rows:
+        res = json.loads((site / row["project"] / "results.json").read_text())
+        assert res["scenario"] == "gitlab-hosted-group"
+        assert res["scenario_title"].startswith(f"{row['project_path']}: GitLab-hosted")
+        assert "QEMU" not in res["scenario_title"]
+        assert res["baseline"] == row["strategy_detected"]
+        today = [n for n, s in res["strategies"].items() if "today" in s["title"]]
+        assert today == [res["baseline"]]
+        assert res["strategies"][res["baseline"]]["title"].endswith("(today's strategy)")
+        assert not any("QEMU" in s["title"] for s in res["strategies"].values())
+        copy = load_scenario(site / row["project"] / "gitlab-hosted-group.scenario.yaml")
+        assert copy.description.startswith(f"Project {row['project_path']}: the strategy "
+                                           f"its CI uses, {res['baseline']}, is the baseline.")
+
+
+def test_a_modelled_strategy_is_said_on_the_page_and_in_the_summary(tmp_path):
+    """A buildah project (its --cache-to modelled as kaniko-cache-repo): the scenario copy
+    its pages are built from says so in its title (every page's banner) and opens its
+    description (the decision page's scenario section) with the note; the group summary
+    repeats it under the table."""
+    note = strategy_note("buildah", "kaniko-cache-repo")
+    target = scenario_in_use(GROUP_SCENARIO_PATH, "kaniko-cache-repo",
+                             tmp_path / "s.scenario.yaml", "fdo/graphics/buildah-app", note,
+                             "buildah")
+    copy = load_scenario(target)
+    assert copy.baseline == "kaniko-cache-repo"
+    assert copy.title == ("fdo/graphics/buildah-app (buildah, modelled as kaniko-cache-repo):"
+                          " GitLab-hosted runners, Open Source program (GitLab's published "
+                          "prices)")
+    first = copy.description.split("\n\n")[0]
+    assert "buildah --layers with --cache-to/--cache-from" in first
+    assert "modelled as kaniko-cache-repo" in first
+    row = {"project_path": "fdo/graphics/buildah-app", "strategy_in_use": "kaniko-cache-repo",
+           "cheapest_strategy": "kaniko-cache-repo", "strategy_note": note,
+           "cost_usd_per_month": {"mean": 10.0},
+           "saving_usd_per_month": {"mean": 0.0, "p10": 0.0, "p90": 0.0}}
+    ns = {"namespace": "fdo", "namespace_registry_gib": 1.0, "projects_registry_gib": 1.0,
+          "months_to_quota_p50": None}
+    text = summary_text({"group": "fdo"}, [row], ns, "")
+    assert "modelled as kaniko-cache-repo" in " ".join(text.split())

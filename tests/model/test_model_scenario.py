@@ -23,7 +23,9 @@ def test_default_scenario_loads_with_contract_fields():
     assert sc.baseline == "dind-inline-cache"
 
 
-@pytest.mark.parametrize("path", DEFAULT_SCENARIOS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [*DEFAULT_SCENARIOS,
+                                  *sorted((SCENARIOS_DIR / "group").glob("*.yaml"))],
+                         ids=lambda p: p.stem)
 def test_shipped_scenarios_load_and_explain_themselves(path):
     sc = load_scenario(path)
     assert sc.name == path.stem

@@ -21,7 +21,8 @@
    :func:`cachecost.collect.gitlab.graphql.namespace_registry_usage`).
 
 The group folder holds ``catalog.parquet`` (one row per project: builder and strategy
-detected, images, pipelines, jobs, registry bytes, fetched-at, error) and
+detected, the note saying what the strategy is modelled as when the builder is not one the
+model names (:func:`strategy_note`), images, pipelines, jobs, registry bytes, fetched-at, error) and
 ``group.json`` (the group, the instance, the namespace's registry bytes, the round).
 ``group_state.json`` makes it resumable: a run that stops (Ctrl-C, a crash) continues
 with the projects not yet done in the same round; a project that fails (403, a
@@ -90,9 +91,13 @@ def detect_builder(ci_text: str) -> tuple[str | None, str | None]:
 
     Builders: ``ci-templates`` (freedesktop's templates: buildah underneath, rebuilt
     only when ``FDO_DISTRIBUTION_TAG`` changes, so strategy ``rebuild-on-change``),
-    ``kaniko`` (``--cache=true``: ``kaniko-cache-repo``), ``buildah`` (``--layers`` with a
-    ``--cache-to`` repository: per-step layers in a registry repository, as kaniko's cache
-    repo, so ``kaniko-cache-repo``), ``buildkit`` (``--cache-to type=registry``, ``mode=max``
+    ``kaniko`` (``--cache=true``: ``kaniko-cache-repo``), ``buildah`` (``--layers`` with
+    ``--cache-to``/``--cache-from REPO``: one cache image per step, tagged by a key of the
+    step and those before it, pushed to and pulled from a registry repository (buildah
+    build(1); containers/buildah discussion 6657), the mechanics of kaniko's
+    ``--cache-repo``, so modelled as ``kaniko-cache-repo``; without them the layers stay on
+    the runner, which a fresh CI runner does not keep: ``no-cache``; see
+    :func:`strategy_note`), ``buildkit`` (``--cache-to type=registry``, ``mode=max``
     or min), ``dind`` (``--cache-from``: ``dind-inline-cache``). A builder without its
     cache flags: ``no-cache``. The strategy names are the model's
     (:data:`cachecost.model.strategies.STRATEGY_NAMES`).
@@ -108,11 +113,35 @@ def detect_builder(ci_text: str) -> tuple[str | None, str | None]:
         return builder, "kaniko-cache-repo" if re.search(
             r"--cache(?:=(?i:true|t|1))?(?![\w=-])", ci_text) else "no-cache"
     if builder == "buildah":
-        return builder, "kaniko-cache-repo" if "--cache-to" in ci_text else "no-cache"
+        return builder, ("kaniko-cache-repo" if re.search(r"--cache-(?:to|from)\b", ci_text)
+                         else "no-cache")
     if "type=registry" in ci_text:
         return builder, ("buildkit-registry-cache-max" if "mode=max" in ci_text
                          else "buildkit-registry-cache-min")
     return builder, "dind-inline-cache" if "--cache-from" in ci_text else "no-cache"
+
+
+#: (builder, strategy) -> how the model stands in for a builder it does not model itself
+_MODELLED_AS = {
+    ("buildah", "kaniko-cache-repo"):
+        "buildah --layers with --cache-to/--cache-from: one cache image per build step in a "
+        "registry repository, modelled as kaniko-cache-repo (the same mechanics; kaniko's "
+        "own flags and its upstream archival are not this project's)",
+    ("buildah", "no-cache"):
+        "buildah without --cache-to/--cache-from: its layers stay on the runner, which a "
+        "fresh CI runner does not keep, modelled as no-cache",
+    ("ci-templates", "rebuild-on-change"):
+        "freedesktop ci-templates (buildah underneath) rebuild an image only when "
+        "FDO_DISTRIBUTION_TAG changes, modelled as rebuild-on-change",
+}
+
+
+def strategy_note(builder: str | None, strategy: str | None) -> str | None:
+    """One sentence when the strategy detected stands in for a builder the model does not
+    model by name (buildah as kaniko-cache-repo or no-cache, ci-templates as
+    rebuild-on-change), saying it is modelled as that; None when the strategy is the
+    builder's own (dind, kaniko, BuildKit) or nothing was detected."""
+    return _MODELLED_AS.get((builder or "", strategy or ""))
 
 
 @dataclass
@@ -126,6 +155,7 @@ class ProjectScan:
     registry_has_repositories: bool = False
     builder: str | None = None
     strategy: str | None = None
+    strategy_note: str | None = None     # :func:`strategy_note`
     detect_requests: int = 0
     status: str = "pending"          # pending, done, failed, skipped (builds none)
     error: str | None = None
@@ -193,6 +223,7 @@ def scan_project(client: GitlabClient, item: dict) -> ProjectScan:
             texts.append(read_file(client, pid, local.group(1), scan.default_branch) or "")
     ci = "\n".join(texts)
     scan.builder, scan.strategy = detect_builder(ci)
+    scan.strategy_note = strategy_note(scan.builder, scan.strategy)
     scan.builds_images = scan.registry_has_repositories or _shows_build(ci)
     if not scan.builds_images:
         scan.status = "skipped"

@@ -34,7 +34,9 @@ HELP = "build the HTML report site, summaries and results for every scenario"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``cachecost report``."""
     parser.add_argument("--scenario", metavar="FILE", action="append", type=Path,
-                        help="scenario YAML (repeatable; default: every scenarios/*.yaml)")
+                        help="scenario YAML (repeatable; default: every scenarios/*.yaml; with "
+                             "--group, one: the group's, default "
+                             "scenarios/group/gitlab-hosted-group.yaml)")
     parser.add_argument("--data", metavar="DIR", help="dataset directory (default: the sample)")
     parser.add_argument("--out", metavar="DIR", type=Path,
                         help=f"site directory (default: {REPORTS_DIR} for the sample, "

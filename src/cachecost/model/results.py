@@ -58,7 +58,7 @@ from cachecost.model.simulate import (
     simulate,
     uncertain_inputs,
 )
-from cachecost.model.strategies import ACCOUNTINGS, STRATEGIES
+from cachecost.model.strategies import ACCOUNTINGS, STRATEGIES, strategy_title
 from cachecost.model.uncertainty import build_bank, draw_replicates
 
 DEFAULT_SAMPLES = 20_000
@@ -249,7 +249,7 @@ def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: s
     q = {key: summarize(s[key]) for key in _SUMMARIZED if key in s}
     growth = q["registry_growth_gib_per_month"]
     return cast(StrategyResult, {
-        "title": strat.title, "description": strat.description,
+        "title": strategy_title(name, baseline), "description": strat.description,
         **q,
         "registry_gib": {acc: summarize(s[f"registry_gib:{acc}"]) for acc in ACCOUNTINGS},
         "months_to_quota": (summarize(s["months_to_quota"]) if "months_to_quota" in s

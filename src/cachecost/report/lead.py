@@ -39,6 +39,8 @@ from cachecost.textfmt import format_number, format_significant
 THREAD_SOURCE = "qemu-kaniko-thread-2024"
 #: The option the thread is about (Camilla Conte's May-2024 patch), compared in its terms.
 THREAD_OPTION = "kaniko-cache-repo"
+#: The thread's two options, in its terms: what QEMU ran (dind) and the patch (kaniko).
+THREAD_OPTIONS = ("dind-inline-cache", THREAD_OPTION)
 #: Dated facts that decide an option, by strategy: (sentence, source id). Shown wherever
 #: the option is compared (source: the kaniko repository's README at its archive commit).
 OPTION_FACTS: dict[str, tuple[str, str]] = {
@@ -73,16 +75,15 @@ def _marks(ids: list[str], refs: dict[str, int] | None) -> str:
 
 
 def registry_sentence(results: dict[str, Any], refs: dict[str, int] | None = None) -> str:
-    """The winner's registry against today's strategy's and the thread's option's (kaniko),
-    with that option's deciding facts: ``"In the thread's terms: with rebuild-on-change the
+    """The winner's registry against the thread's two options' (dind and kaniko, whatever
+    the baseline, leaving out only the winner itself), with kaniko's deciding facts: ``"In the thread's terms: with rebuild-on-change the
     registry holds 52.7 GiB after 12 months (medians, ...), 2.4× dind-inline-cache's 22.4 GiB
     and 1.9× kaniko-cache-repo's 28.0 GiB (keep 1 tag, ...); kaniko was archived ..."``
     (ratios of the medians, the scenario's accounting); ``""`` when the sizes are unknown."""
     rec = results["recommendation"]
     winner, strategies = rec["winner"], results["strategies"]
     own = _gib(results, winner)
-    others = [n for n in dict.fromkeys((results["baseline"], THREAD_OPTION))
-              if n != winner and n in strategies and _gib(results, n)]
+    others = [n for n in THREAD_OPTIONS if n != winner and n in strategies and _gib(results, n)]
     if own is None or not others:
         return ""
     compared = []
