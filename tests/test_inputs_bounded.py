@@ -68,6 +68,26 @@ def test_a_symlink_loop_as_data_is_one_line(command, loop, tmp_path, capsys):
     assert not (tmp_path / "site").exists()
 
 
+@pytest.mark.parametrize(("target", "words"), [("loop", "is a symlink loop"),
+                                               ("dangling", "is a symlink to a missing path")])
+def test_an_output_folder_that_is_a_broken_symlink_is_refused_before_work(target, words,
+                                                                          loop, tmp_path):
+    """``fetch --data LOOP`` fetched every pipeline, then died at its first write with a
+    FileExistsError traceback: ``Path.exists()`` is False for a symlink loop (and a
+    dangling symlink), so the output check walked up to the writable parent and passed,
+    while ``mkdir`` fails on the link. The check now names the link, before any request."""
+    from cachecost.config import check_output_dir
+
+    path = loop
+    if target == "dangling":
+        path = tmp_path / "dangling"
+        path.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(CachecostError) as err:
+        check_output_dir(path, "--data")
+    assert str(err.value) == f"--data {path}: cannot write there ({path} {words}" + (
+        ")" if target == "loop" else " (No such file or directory))")
+
+
 def test_a_long_build_log_is_cut_and_said(tmp_path, capsys):
     """A 1,000-byte log read with a 100-byte bound: the first 100 bytes, and a note."""
     log = tmp_path / "job.log"
