@@ -30,7 +30,7 @@ class UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_yaml_unique_keys(text: str) -> Any:
+def load_yaml_unique_keys(text: str | bytes) -> Any:
     """``yaml.safe_load(text)``, but a repeated key in any mapping is an error.
 
     Raises:
