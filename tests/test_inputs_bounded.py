@@ -68,6 +68,26 @@ def test_a_symlink_loop_as_data_is_one_line(command, loop, tmp_path, capsys):
     assert not (tmp_path / "site").exists()
 
 
+@pytest.mark.parametrize(("target", "words"), [("loop", "is a symlink loop"),
+                                               ("dangling", "is a symlink to a missing path")])
+def test_an_output_folder_that_is_a_broken_symlink_is_refused_before_work(target, words,
+                                                                          loop, tmp_path):
+    """``fetch --data LOOP`` fetched every pipeline, then died at its first write with a
+    FileExistsError traceback: ``Path.exists()`` is False for a symlink loop (and a
+    dangling symlink), so the output check walked up to the writable parent and passed,
+    while ``mkdir`` fails on the link. The check now names the link, before any request."""
+    from cachecost.config import check_output_dir
+
+    path = loop
+    if target == "dangling":
+        path = tmp_path / "dangling"
+        path.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(CachecostError) as err:
+        check_output_dir(path, "--data")
+    assert str(err.value) == f"--data {path}: cannot write there ({path} {words}" + (
+        ")" if target == "loop" else " (No such file or directory))")
+
+
 def test_a_long_build_log_is_cut_and_said(tmp_path, capsys):
     """A 1,000-byte log read with a 100-byte bound: the first 100 bytes, and a note."""
     log = tmp_path / "job.log"
@@ -100,6 +120,28 @@ def test_a_key_given_twice_is_an_error(tmp_path, extra, key, capsys):
     assert main(["model", "--scenario", str(path)]) == 2
     line = one_error(capsys)
     assert f"key {key} given twice" in line and f"line {line_no}," in line
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("1e308", "1e+308 USD/year is outside the plausible range 0 to 1e+07 USD/year"),
+    ("1.0e308", "1e+308 USD/year is outside the plausible range"),
+    ("3e7", "3e+07 USD/year is outside the plausible range"),
+])
+def test_a_price_in_exponent_form_is_a_number_checked_against_its_range(
+        tmp_path, value, words, capsys):
+    """Issue 23's ``node_cost_usd_per_year: 1e308``: PyYAML (YAML 1.1) read ``1e308`` as
+    the string '1e308', so the error said "expected a number", not that the price is out
+    of range, and a correct ``3e3`` ($3,000) was refused too. By hand: 1e308 and 3e7 are
+    above the 1e7 USD/year bound; 3e3 = 3,000 is inside it and runs."""
+    text = (SCENARIOS_DIR / "qemu-private-runners.yaml").read_text(encoding="utf-8")
+    node = "  node_cost_usd_per_year: {triangular: {low: 2250, mode: 2625, high: 3000}}"
+    assert node in text
+    path = tmp_path / "s.yaml"
+    path.write_text(text.replace(node, f"  node_cost_usd_per_year: {value}"), encoding="utf-8")
+    assert main(["model", "--scenario", str(path), "--samples", "200"]) == 2
+    assert words in one_error(capsys)
+    path.write_text(text.replace(node, "  node_cost_usd_per_year: 3e3"), encoding="utf-8")
+    assert main(["model", "--scenario", str(path), "--samples", "200", "--format", "json"]) == 0
 
 
 # ------------------------------------------------------------------ tokens

@@ -18,6 +18,7 @@ Two layouts:
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -111,12 +112,20 @@ def check_output_dir(path: str | os.PathLike[str], option: str) -> Path:
         CachecostError: ``"<option> <path>: cannot write there (<reason>)"``.
     """
     target = Path(path).expanduser().absolute()
-    probe = target
-    while not probe.exists() and probe.parent != probe:
-        probe = probe.parent
 
     def fail(reason: str) -> CachecostError:
         return CachecostError(f"{option} {path}: cannot write there ({reason})")
+
+    probe = target
+    while not probe.exists() and probe.parent != probe:
+        if os.path.lexists(probe):     # a symlink that resolves to nothing: mkdir would fail
+            try:
+                os.stat(probe)
+            except OSError as exc:
+                what = "a symlink loop" if exc.errno == errno.ELOOP else \
+                    f"a symlink to a missing path ({exc.strerror})"
+                raise fail(f"{probe} is {what}") from None
+        probe = probe.parent
 
     if not probe.is_dir():
         raise fail(f"{probe} is a file, not a directory")

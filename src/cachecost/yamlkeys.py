@@ -5,10 +5,15 @@
 PyYAML keeps the last of two equal keys without a word (YAML 1.2 says keys are
 unique), so a scenario that sets ``name`` twice would silently use the second.
 The error carries the line and column of the second key (``problem_mark``).
+
+Numbers in exponent form without a dot or an exponent sign (``1e308``, ``3e3``) are
+floats here, as in YAML 1.2; PyYAML's YAML 1.1 rules read them as strings, so a
+scenario's ``1e308`` was refused as "not a number" instead of as out of range.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -30,7 +35,14 @@ class UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_yaml_unique_keys(text: str) -> Any:
+# YAML 1.2 core schema floats that YAML 1.1 misses: 1e3, 1.5e3, -2E-4 (no dot or no sign)
+UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+
+def load_yaml_unique_keys(text: str | bytes) -> Any:
     """``yaml.safe_load(text)``, but a repeated key in any mapping is an error.
 
     Raises:

@@ -78,6 +78,9 @@ def test_mapping_file_rules_win_and_unmapped_jobs_are_kept(tmp_path: Path) -> No
     ("patterns:\n  - match: '(('\n    image: x\n", "not a valid regex"),
     ("a: [\n", "not valid YAML"),
     ("jobs:\n  x: y\n  bad: [1, 2\n", r"line 4, column 1: not valid YAML"),   # where, too
+    # a job mapped twice: PyYAML kept the second image without a word (issue 23)
+    ("jobs:\n  build-a: image-a\n  build-a: image-b\n",
+     r"line 3, column 3: not valid YAML \(key 'build-a' given twice"),
 ])
 def test_bad_mapping_file_is_one_line(tmp_path: Path, text: str, needle: str) -> None:
     f = tmp_path / "m.yml"

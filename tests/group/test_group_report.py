@@ -176,3 +176,27 @@ def test_a_modelled_strategy_is_said_on_the_page_and_in_the_summary(tmp_path):
           "months_to_quota_p50": None}
     text = summary_text({"group": "fdo"}, [row], ns, "")
     assert "modelled as kaniko-cache-repo" in " ".join(text.split())
+
+
+def test_the_group_summary_says_keep_and_wraps_its_prose_for_a_mailing_list():
+    """A project whose cheapest strategy is the one in use reads "keep <strategy>" (the
+    index's legend promised "keep" but showed the bare name, as if it were a change),
+    and the summary's prose lines (not the fixed-width table) are at most 72 characters,
+    like every scenario's summary.txt. By hand: "keep dind-inline-cache" for the tied row,
+    "rebuild-on-change" for the row where a change saves $5."""
+    def row(path, in_use, cheapest, saving):
+        return {"project_path": path, "strategy_in_use": in_use, "cheapest_strategy": cheapest,
+                "is_status_quo_kept": False, "cost_usd_per_month": {"mean": 10.0},
+                "saving_usd_per_month": {"mean": saving, "p10": saving, "p90": saving}}
+    rows = [row("fdo/a", "kaniko-cache-repo", "rebuild-on-change", 5.0),
+            row("fdo/dind-app", "dind-inline-cache", "dind-inline-cache", 0.0)]
+    ns = {"namespace": "fdo", "namespace_registry_gib": 79.3, "projects_registry_gib": 76.3,
+          "months_to_quota_p50": None}
+    skipped = "; ".join(f"fdo/graphics/tool{i} (builds no image)" for i in range(6))
+    text = summary_text({"group": "fdo-with-a-long-name"}, rows, ns, skipped)
+    table = [line for line in text.splitlines() if line.startswith(("fdo/", "project", "---"))]
+    assert "keep dind-inline-cache" in next(t for t in table if t.startswith("fdo/dind-app"))
+    assert " rebuild-on-change " in next(t for t in table if t.startswith("fdo/a "))
+    prose = [line for line in text.splitlines() if line not in table]
+    assert prose and max(len(line) for line in prose) <= 72
+    assert "tool5 (builds no image)." in " ".join(text.split())

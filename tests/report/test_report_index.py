@@ -88,3 +88,27 @@ def test_index_says_when_the_totals_are_cash_only_and_when_the_baseline_is_kept(
             "(p10–p90: -$5.00 to $40)") in text
     assert "cheaper in 60% of 20,000" in text
     assert "no shadow price is included" in text
+
+
+def test_index_shows_an_exact_tie_with_the_baseline_as_a_zero_difference() -> None:
+    """A challenger whose mean cost equals the baseline's to the cent (delta 0.0, as
+    BuildKit mode=min against dind in the sample) shows "$0.00 vs baseline", not a blank
+    cell that reads as a missing figure; a strategy without a delta stays blank.
+
+    By hand: baseline $25.00, tied challenger $25.00 -> delta 0.00 -> "$0.00 vs baseline".
+    """
+    from cachecost.report.site import summarize_scenario_for_index
+
+    def q(x: float) -> dict[str, float]:
+        return {"mean": x, "p10": x, "p50": x, "p90": x}
+
+    results = {"baseline": "dind", "recommendation": {"winner": "dind"}, "strategies": {
+        "dind": {"total_cost_usd_per_month": q(25.0), "is_baseline": True,
+                 "delta_vs_baseline_usd_per_month": q(0.0)},
+        "tied": {"total_cost_usd_per_month": q(25.0),
+                 "delta_vs_baseline_usd_per_month": q(0.0)},
+        "unknown": {"total_cost_usd_per_month": q(30.0)},
+    }}
+    cells = summarize_scenario_for_index(results)["cells"]
+    assert cells["tied"]["delta"] == "$0.00 vs baseline"
+    assert cells["unknown"]["delta"] == ""

@@ -50,6 +50,7 @@ import yaml
 from cachecost.collect.buildlog import classify_build_log
 from cachecost.dataset.catalog import QEMU_DOCKERFILE
 from cachecost.errors import CachecostError, read_user_file
+from cachecost.yamlkeys import load_yaml_unique_keys
 
 _PARALLEL_INDEX = re.compile(r" \d+/\d+$")
 _DOCKERFILE = re.compile(QEMU_DOCKERFILE)
@@ -206,7 +207,7 @@ def load_mapping(path: str | Path | None, learned: dict[str, str] | None = None,
     p = Path(path)
     data = read_user_file(p, "mapping file")
     try:
-        doc = yaml.safe_load(data) or {}
+        doc = load_yaml_unique_keys(data) or {}   # a job mapped twice is an error
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -232,7 +232,7 @@ model's tie resolution.
 <th class="n">Share of namespace</th></tr></thead><tbody>
 {% for r in rows %}<tr><td><a href="{{ r.project }}/index.html">{{ r.project_path }}</a></td>
 <td>{{ r.builder or "-" }}</td><td>{{ r.strategy_in_use }}{% if r.strategy_note %}<br><small>{{ r.strategy_note }}</small>{% endif %}</td>
-<td class="n">{{ r.cost }}</td><td>{% if r.is_status_quo_kept %}keep {{ r.strategy_in_use }}{% else %}{{ r.cheapest_strategy }}{% endif %}</td>
+<td class="n">{{ r.cost }}</td><td>{% if r.is_status_quo_kept or r.cheapest_strategy == r.strategy_in_use %}keep {{ r.strategy_in_use }}{% else %}{{ r.cheapest_strategy }}{% endif %}</td>
 <td class="n">{{ r.saving }}{% if r.may_lose %} *{% endif %}</td><td class="n">{{ r.registry }}</td>
 <td class="n">{{ r.share }}</td></tr>
 {% endfor %}</tbody></table>
@@ -265,20 +265,27 @@ def summary_text(meta: dict, rows: list[dict], ns: dict, skipped: str) -> str:
     lines = []
     if meta.get("is_synthetic"):
         lines.append("SYNTHETIC DATA - served by the cachecost stand-in, not measured.")
-    lines += [f"Group {meta.get('group')}: root namespace {ns['namespace']} holds "
-              f"{_gib(ns['namespace_registry_gib'])} of registry; the {len(rows)} projects "
-              f"fetched hold {_gib(ns['projects_registry_gib'])}.", ""]
+    lines += [*textwrap.wrap(f"Group {meta.get('group')}: root namespace {ns['namespace']} "
+                             f"holds {_gib(ns['namespace_registry_gib'])} of registry; the "
+                             f"{len(rows)} projects fetched hold "
+                             f"{_gib(ns['projects_registry_gib'])}.", 72), ""]
     if ns["months_to_quota_p50"] is not None:
-        lines += [f"Quota {ns['quota_gib']} GiB: about {ns['months_to_quota_p50']:.1f} months "
-                  f"to it at {ns['growth_gib_per_month_p50']:.2f} GiB/month (p50).", ""]
-    w = max(len(n) for r in rows for n in (r["strategy_in_use"], r["cheapest_strategy"]))
+        lines += [*textwrap.wrap(f"Quota {ns['quota_gib']} GiB: about "
+                                 f"{ns['months_to_quota_p50']:.1f} months to it at "
+                                 f"{ns['growth_gib_per_month_p50']:.2f} GiB/month (p50).", 72),
+                  ""]
+    # "keep X" where no change saves more than the tie resolution, as the index says
+    cheapest = {id(r): f"keep {r['strategy_in_use']}"
+                if r.get("is_status_quo_kept") or r["cheapest_strategy"] == r["strategy_in_use"]
+                else r["cheapest_strategy"] for r in rows}
+    w = max(len(n) for r in rows for n in (r["strategy_in_use"], cheapest[id(r)]))
     head = (f"{'project':32} {'in use':{w}} {'cost/month':>11} {'cheapest':{w}} "
             "saving/month: mean (p10 to p90)")
     lines += [head, "-" * len(head)]
     for r in rows:
         c, s = r["cost_usd_per_month"], r["saving_usd_per_month"]
         lines.append(f"{r['project_path'][:32]:32} {r['strategy_in_use']:{w}} "
-                     f"{format_usd(c['mean']):>11} {r['cheapest_strategy']:{w}} "
+                     f"{format_usd(c['mean']):>11} {cheapest[id(r)]:{w}} "
                      f"{_saving(s):>11}"
                      + (" *" if (s["p10"] or 0.0) < 0 else ""))
     if any((r["saving_usd_per_month"]["p10"] or 0.0) < 0 for r in rows):
@@ -288,7 +295,7 @@ def summary_text(meta: dict, rows: list[dict], ns: dict, skipped: str) -> str:
         if r.get("strategy_note"):
             lines += ["", *textwrap.wrap(f"{r['project_path']}: {r['strategy_note']}.", 72)]
     if skipped:
-        lines += ["", f"Not in the table: {skipped}."]
+        lines += ["", *textwrap.wrap(f"Not in the table: {skipped}.", 72)]
     return "\n".join(lines) + "\n"
 
 

@@ -104,7 +104,8 @@ def summarize_scenario_for_index(results: dict[str, Any]) -> dict[str, Any]:
             "total_usd": read_quantile(total, "mean"),
             "range": f"p10 {format_usd(read_quantile(total, 'p10'))} "
                      f"\u2013 p90 {format_usd(read_quantile(total, 'p90'))}",
-            "delta": f"{format_signed_usd(delta)} vs baseline" if delta else "",
+            # 0.0 (an exact tie, e.g. BuildKit mode=min against dind) is a figure too
+            "delta": f"{format_signed_usd(delta)} vs baseline" if delta is not None else "",
             "is_baseline": bool(s.get("is_baseline")),
             "is_winner": name == winner,
             "title": s.get("title", name),
