@@ -464,3 +464,16 @@ def test_thread_terms_leave_out_only_the_winner_itself(results):
     text = registry_sentence(results)
     assert "3× dind-inline-cache's 40.0 GiB" in text
     assert "kaniko-cache-repo's" not in text
+
+
+def test_the_method_note_and_the_tables_say_expected_mean(results, provenance):
+    """Issue 23: the method note said "Figures are medians" under tables that now show
+    means. Both summaries name the figure: expected (mean), with the 10th to 90th
+    percentile as the range; no table is introduced as medians."""
+    for text in (format_summary_text(results, provenance, BASE),
+                 format_summary_markdown(results, provenance, BASE)):
+        flat = " ".join(text.split())
+        assert "are expected (mean) values, the figures the recommendation is decided on; " \
+               "ranges are the 10th to 90th percentiles." in flat
+        assert "Figures are medians" not in flat and "medians of" not in flat
+        assert "Per month, expected (mean) values" in flat

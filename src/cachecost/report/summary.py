@@ -174,9 +174,9 @@ def format_method(results: dict[str, Any]) -> str:
         f"history and the scenario (image sizes are fixed at what the registry reports), "
         f"and prices each strategy's "
         f"container-build minutes and registry storage per month over "
-        f"{results['horizon_months']} months. Money figures are expected (mean) values, the "
-        f"figures the recommendation is decided on, as are the tables' minutes and GiB; "
-        f"ranges are the 10th to 90th percentiles. Registry sizes use {registry_accounting(results)} "
+        f"{results['horizon_months']} months. The costs in the answer and the tables, and the "
+        f"tables' minutes and GiB, are expected (mean) values, the figures the "
+        f"recommendation is decided on; ranges are the 10th to 90th percentiles. Registry sizes use {registry_accounting(results)} "
         f"accounting."
     )
 
