@@ -14,8 +14,11 @@ from cachecost.dataset.io import load_dataset
 from cachecost.model.results import run_model
 from cachecost.model.scenario import load_scenario
 from cachecost.report import answers
+from cachecost.report.page_tables import format_headline_frame
 from cachecost.report.provenance import collect_provenance
+from cachecost.report.site import summarize_scenario_for_index
 from cachecost.report.summary import format_summary_text
+from cachecost.textfmt import format_signed_usd, format_usd
 
 SAMPLES = 2000
 #: The first screen of the reply: a mail client shows about this many lines.
@@ -90,3 +93,43 @@ def test_default_reply_leads_with_the_answer(both):
     flips = "What would flip it:" if "What would flip it:" in summary else "Nothing within"
     assert flips in head
     assert summary.index(flips) < summary.index("The thread's claims, checked")
+
+
+@pytest.mark.parametrize("name", [p.stem for p in sorted(SCENARIOS_DIR.glob("*.yaml"))])
+def test_one_saving_figure_for_one_comparison(both, name):
+    """Issue 23: the answer said "saves $3.42 a month on average" while summary.txt's table
+    and the decision page's table said "-$3.35" (the median difference). Now the answer's
+    saving, summary.txt's "vs baseline" cell, the page table's Δ cell and the index's cell
+    are one figure: the expected (mean) difference ``delta_vs_baseline_usd_per_month.mean``
+    of the strategy the answer compares with today's (the winner after a switch, the
+    runner-up when today's strategy is kept)."""
+    _, summary, results = both[name]
+    rec, base = results["recommendation"], results["baseline"]
+    is_kept = rec["winner"] == base
+    other = rec["runner_up"] if is_kept else rec["winner"]
+    if other is None:
+        pytest.skip("today's strategy is the only one")
+    mean = results["strategies"][other]["delta_vs_baseline_usd_per_month"]["mean"]
+    flat = " ".join(summary.split())
+    # the answer
+    if is_kept:
+        said = re.search(rf"The runner-up, {re.escape(other)}, would cost an expected \(mean\) "
+                         r"(\$[\d,.]+) a month more", flat)
+        if said is None:        # a tie within the margin states no figure
+            assert f"The runner-up, {other}, costs the same to within" in flat
+        else:
+            assert said.group(1) == format_usd(mean)
+    else:
+        said = re.search(rf"Switch from {re.escape(base)} to {re.escape(other)}: it saves "
+                         r"(\$[\d,.]+) a month on average", flat)
+        assert said is not None and said.group(1) == format_usd(-mean)
+    # summary.txt's table: the row of `other` with its "vs baseline" cell
+    rows = [line for line in summary.splitlines()
+            if line.split()[:1] == [other] and "%)" in line]
+    assert len(rows) == 1, rows
+    assert rows[0].split()[-2] == format_signed_usd(mean)
+    # the decision page's table and the index
+    frame = format_headline_frame(results).set_index("strategy")
+    assert frame.loc[other, "Δ vs baseline USD / month"].split()[0] == format_signed_usd(mean)
+    index = summarize_scenario_for_index(results)["cells"][other]
+    assert index["delta"] == f"{format_signed_usd(mean)} vs baseline"

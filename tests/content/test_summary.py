@@ -275,26 +275,30 @@ def test_recommendation_when_the_baseline_wins(results):
     results["recommendation"].update(winner="dind-inline-cache", runner_up="rebuild-on-change",
                                      flip=[])
     results["break_even"], results["tornado"] = [], []
-    # make rebuild-on-change cost $30 more than the baseline (p10 -$10: not certain)
+    # make rebuild-on-change cost $30 more than the baseline on average (p10 -$10: not
+    # certain); the medians differ from the means ($25, $400), and the text states means
     results["strategies"]["rebuild-on-change"]["delta_vs_baseline_usd_per_month"] = {
-        "p10": -10.0, "p50": 30.0, "p90": 70.0, "mean": 30.0}
-    results["strategies"]["dind-inline-cache"]["total_cost_usd_per_month"]["p50"] = 250.0
+        "p10": -10.0, "p50": 25.0, "p90": 70.0, "mean": 30.0}
+    results["strategies"]["dind-inline-cache"]["total_cost_usd_per_month"]["mean"] = 250.0
     text = format_recommendation(results)
-    assert text.startswith("Keep dind-inline-cache, today's strategy: at a median $250 a month")
-    assert "would cost a median $30 a month more (80% interval -$10 to +$70)" in text
+    assert text.startswith("Keep dind-inline-cache, today's strategy: at an expected (mean) "
+                           "$250 a month")
+    assert ("would cost an expected (mean) $30 a month more (80% interval -$10 to +$70)"
+            in text)
+    assert "median $" not in text            # money is the mean; minutes say "a median"
     assert "the lead is not certain" in text
     assert "Nothing within the ranges modelled flips it." in text
 
 
 def test_recommendation_does_not_call_a_dearer_winner_the_cheapest(results):
-    """Kept dind at a median $400; the runner-up rebuild-on-change's median is $300,
-    $400 - $300 = $100 lower. Three other strategies have lower medians too ($320, $330,
+    """Kept dind at an expected $400; the runner-up rebuild-on-change's mean is $300,
+    $400 - $300 = $100 lower. Three other strategies have lower means too ($320, $330,
     $350): only the runner-up is named, so one runner-up is named throughout."""
     results["recommendation"].update(winner="dind-inline-cache", runner_up="rebuild-on-change")
     text = format_recommendation(results)
     assert "cheapest" not in text
     opening = " ".join(opening_sentences(results))
-    assert ("(rebuild-on-change's median is $100 lower, not enough for the model to "
+    assert ("(rebuild-on-change's expected cost is $100 lower, not enough for the model to "
             "prefer it)") in opening
     assert "buildkit" not in opening and "kaniko" not in opening
 
@@ -320,7 +324,7 @@ def test_a_strategy_costing_what_the_kept_baseline_costs_is_a_tie(results):
         ties=["buildkit-registry-cache-min"], status_quo_margin_usd_per_month=1.0)
     opening = " ".join(opening_sentences(results))
     assert opening == (
-        "Keep dind-inline-cache, today's strategy: at a median $400 a month it is the "
+        "Keep dind-inline-cache, today's strategy: at an expected (mean) $400 a month it is the "
         "cheapest of the 6 strategies modelled, tied with buildkit-registry-cache-min (the "
         "same cost to the cent). The runner-up, buildkit-registry-cache-max, costs the same "
         "to within $1.00 a month: on cost alone the two tie.")
@@ -407,7 +411,7 @@ def test_the_models_data_notes_reach_both_summaries(results, provenance):
     text = format_summary_text(results, provenance, BASE)
     flat = " ".join(text.split())
     assert f"Data notes: {note}; image changes: measured for 3 image(s)." in flat
-    assert flat.index("Data notes:") < flat.index("Per month, medians")
+    assert flat.index("Data notes:") < flat.index("Per month, expected (mean) values")
     assert _too_wide(text) == []
     md = format_summary_markdown(results, provenance, BASE)
     assert f"Data notes: {note}; image changes: measured for 3 image(s)." in md
@@ -460,3 +464,16 @@ def test_thread_terms_leave_out_only_the_winner_itself(results):
     text = registry_sentence(results)
     assert "3× dind-inline-cache's 40.0 GiB" in text
     assert "kaniko-cache-repo's" not in text
+
+
+def test_the_method_note_and_the_tables_say_expected_mean(results, provenance):
+    """Issue 23: the method note said "Figures are medians" under tables that now show
+    means. Both summaries name the figure: expected (mean), with the 10th to 90th
+    percentile as the range; no table is introduced as medians."""
+    for text in (format_summary_text(results, provenance, BASE),
+                 format_summary_markdown(results, provenance, BASE)):
+        flat = " ".join(text.split())
+        assert "are expected (mean) values, the figures the recommendation is decided on; " \
+               "ranges are the 10th to 90th percentiles." in flat
+        assert "Figures are medians" not in flat and "medians of" not in flat
+        assert "Per month, expected (mean) values" in flat

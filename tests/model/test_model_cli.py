@@ -188,3 +188,28 @@ def test_a_discount_of_zero_prices_reproducible_at_nothing(capsys, tmp_path):
     assert cli.main(["model", "--scenario", str(path), "--samples", "300",
                      "--format", "text"]) == 0
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_table_and_text_state_the_expected_cost(capsys):
+    """Issue 23: the CLI's table showed the median cost and difference ("cost p50") while
+    the answer below it stated the mean saving. Each strategy's row now carries its
+    expected (mean) total and difference, and the text format's "total" line the same;
+    the percentage is the mean difference over the baseline's mean total."""
+    from cachecost.textfmt import format_signed_usd, format_usd
+
+    assert cli.main(["model", "--samples", "500", "--format", "json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    base_mean = results["strategies"][results["baseline"]]["total_cost_usd_per_month"]["mean"]
+    assert cli.main(["model", "--samples", "500", "--format", "table"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert cli.main(["model", "--samples", "500", "--format", "text"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for name, s in results["strategies"].items():
+        total = format_usd(s["total_cost_usd_per_month"]["mean"])
+        delta = s["delta_vs_baseline_usd_per_month"]["mean"]
+        cells = next(line for line in table if line.split()[:1] == [name]).split()
+        assert total in cells
+        assert f"total {total}/month" in text
+        assert f"{format_usd(delta)} vs baseline" in text
+        if not s["is_baseline"]:
+            assert cells[-2:] == [format_signed_usd(delta), f"{100 * delta / base_mean:+.0f}%"]

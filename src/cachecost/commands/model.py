@@ -92,11 +92,14 @@ def recommendation_lines(results: dict[str, Any]) -> list[str]:
 
 
 def format_table(results: dict[str, Any]) -> str:
-    """Render the results as a terminal table (p50 with p10-p90 for money)."""
+    """Render the results as a terminal table: expected (mean) values, the figures the
+    decision is made on, with p10-p90 for money; months to quota is the median."""
+    from cachecost.report.tables import expected_delta_pct
+
     acc = results["accounting"]
     cols = [("strategy", 28, "<"), ("build min", 9, ">"), ("fork min", 8, ">"),
             ("fork wait", 9, ">"), ("GiB", 6, ">"), ("->quota", 7, ">"),
-            ("cost p50", 8, ">"), ("p10-p90", 13, ">"), ("delta", 8, ">"), ("delta%", 6, ">")]
+            ("cost mean", 9, ">"), ("p10-p90", 13, ">"), ("delta", 8, ">"), ("delta%", 6, ">")]
     lines = _header(results) + [""]
     lines.append(" ".join(f"{name:{align}{width}}" for name, width, align in cols))
     lines.append(" ".join("-" * width for _, width, _ in cols))
@@ -104,14 +107,14 @@ def format_table(results: dict[str, Any]) -> str:
         mtq = s["months_to_quota"]
         mtq_s = ("-" if mtq is None else
                  "never" if mtq["p50"] is None else format_number(mtq["p50"], 1))
-        delta = s["delta_vs_baseline_usd_per_month"]["p50"]
-        pct = s["delta_vs_baseline_pct"]["p50"]
+        delta = s["delta_vs_baseline_usd_per_month"]["mean"]
+        pct = expected_delta_pct(results, name)
         label = name + (" *" if s["is_baseline"] else "")
-        cells = [label, format_number(s["compute_minutes_per_month"]["p50"]),
-                 format_number(s["fork_compute_minutes_per_month"]["p50"]),
-                 format_number(s["fork_pipeline_feedback_minutes"]["p50"], 1),
-                 format_number(s["registry_gib"][acc]["p50"], 1), mtq_s,
-                 format_usd(s["total_cost_usd_per_month"]["p50"]),
+        cells = [label, format_number(s["compute_minutes_per_month"]["mean"]),
+                 format_number(s["fork_compute_minutes_per_month"]["mean"]),
+                 format_number(s["fork_pipeline_feedback_minutes"]["mean"], 1),
+                 format_number(s["registry_gib"][acc]["mean"], 1), mtq_s,
+                 format_usd(s["total_cost_usd_per_month"]["mean"]),
                  _spread(s["total_cost_usd_per_month"]),
                  "base" if s["is_baseline"] else
                  format_signed_usd(delta),
@@ -119,12 +122,12 @@ def format_table(results: dict[str, Any]) -> str:
         lines.append(" ".join(f"{c:{align}{width}}" for c, (_, width, align)
                               in zip(cells, cols, strict=True)))
     lines += [
-        "* baseline. Per month: build/fork min = container-build runner minutes upstream and",
-        "  in forks; cost = upstream compute + storage + fork owners' cost (USD), p50 and",
-        "  p10-p90; delta = cost minus the baseline's. fork wait = minutes a fork pipeline's",
-        "  container stage takes. GiB = registry after "
-        f"{results['horizon_months']} months ({acc});",
-        "  ->quota = months until the namespace quota is reached (- = no quota).",
+        "* baseline. Expected (mean) values per month: build/fork min = container-build",
+        "  runner minutes upstream and in forks; cost = upstream compute + storage + fork",
+        "  owners' cost (USD), with p10-p90; delta = expected cost minus the baseline's.",
+        "  fork wait = minutes a fork pipeline's container stage takes. GiB = registry",
+        f"  after {results['horizon_months']} months ({acc}); ->quota = median months until",
+        "  the namespace quota is reached (- = no quota).",
     ]
     return "\n".join(lines + recommendation_lines(results))
 
@@ -136,25 +139,26 @@ def format_text(results: dict[str, Any]) -> str:
 
     acc = results["accounting"]
     lines = _header(results) + recommendation_lines(results)
-    lines += ["", f"Per strategy, a month (medians); totals {weighs_phrase(results)}"]
+    lines += ["", f"Per strategy, a month (expected values, means); totals "
+                  f"{weighs_phrase(results)}"]
     for name, s in results["strategies"].items():
         lines += ["", f"{name}{' (baseline)' if s['is_baseline'] else ''}: {s['title']}"]
-        lines.append(f"  container builds: {format_number(s['compute_minutes_per_month']['p50'])} "
+        lines.append(f"  container builds: {format_number(s['compute_minutes_per_month']['mean'])} "
                      f"runner min/month (p10-p90 "
                      f"{_spread(s['compute_minutes_per_month'], format_number)}), costing "
-                     f"{format_usd(s['compute_cost_usd_per_month']['p50'])}/month")
-        fork_min = format_number(s['fork_compute_minutes_per_month']['p50'])
+                     f"{format_usd(s['compute_cost_usd_per_month']['mean'])}/month")
+        fork_min = format_number(s['fork_compute_minutes_per_month']['mean'])
         lines.append(f"  forks: {fork_min} min/month, "
-                     f"{s['fork_quota_share']['p50']:.1%} of a fork owner's free quota, "
-                     f"{format_number(s['fork_pipeline_feedback_minutes']['p50'], 1)} min wait")
+                     f"{s['fork_quota_share']['mean']:.1%} of a fork owner's free quota, "
+                     f"{format_number(s['fork_pipeline_feedback_minutes']['mean'], 1)} min wait")
         lines.append(f"  registry after {results['horizon_months']} months: "
-                     f"{format_number(s['registry_gib']['per-tag']['p50'], 1)} GiB per-tag, "
-                     f"{format_number(s['registry_gib']['root-namespace-dedup']['p50'], 1)} GiB "
-                     f"dedup; storage {format_usd(s['storage_cost_usd_per_month']['p50'])}/month "
+                     f"{format_number(s['registry_gib']['per-tag']['mean'], 1)} GiB per-tag, "
+                     f"{format_number(s['registry_gib']['root-namespace-dedup']['mean'], 1)} GiB "
+                     f"dedup; storage {format_usd(s['storage_cost_usd_per_month']['mean'])}/month "
                      f"({acc})")
-        lines.append(f"  total {format_usd(s['total_cost_usd_per_month']['p50'])}/month "
+        lines.append(f"  total {format_usd(s['total_cost_usd_per_month']['mean'])}/month "
                      f"(p10-p90 {_spread(s['total_cost_usd_per_month'])}), "
-                     f"{format_usd(s['delta_vs_baseline_usd_per_month']['p50'])} vs baseline")
+                     f"{format_usd(s['delta_vs_baseline_usd_per_month']['mean'])} vs baseline")
     return "\n".join(lines)
 
 

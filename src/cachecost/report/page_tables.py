@@ -71,12 +71,13 @@ def render_table(df: pd.DataFrame, *, name: str, numeric_columns: tuple[str, ...
         "<style>\n" + "\n".join(rules) + "\n</style>\n" + table)
 
 
-def _range_cell(p50: Any, p10: Any, p90: Any, fmt: Callable[[Any], str]) -> str:
-    return f"{fmt(p50)} ({fmt(p10)} – {fmt(p90)})"
+def _range_cell(mean: Any, p10: Any, p90: Any, fmt: Callable[[Any], str]) -> str:
+    return f"{fmt(mean)} ({fmt(p10)} – {fmt(p90)})"
 
 
 def format_headline_frame(results: dict[str, Any]) -> pd.DataFrame:
-    """The headline table as display strings: one row per strategy, baseline first."""
+    """The headline table as display strings: one row per strategy, baseline first; each
+    figure the expected (mean) value with its p10 – p90 in brackets."""
     t = summary.tabulate_headline(results)
     num0 = summary.format_number
 
@@ -86,36 +87,36 @@ def format_headline_frame(results: dict[str, Any]) -> pd.DataFrame:
     rows = []
     for _, r in t.iterrows():
         delta = (f"baseline {summary.BASELINE_MARK}" if r["is_baseline"] else
-                 f"{summary.format_signed_usd(r['delta_usd_p50'])} "
+                 f"{summary.format_signed_usd(r['delta_usd_mean'])} "
                  f"({summary.format_signed_usd(r['delta_usd_p10'])} – "
                  f"{summary.format_signed_usd(r['delta_usd_p90'])})")
         rows.append({
             "strategy": strategy_label(r["strategy"], results),
             "what it is": r["title"],
-            "CI minutes / month": _range_cell(r["compute_minutes_p50"], r["compute_minutes_p10"],
+            "CI minutes / month": _range_cell(r["compute_minutes_mean"], r["compute_minutes_p10"],
                                               r["compute_minutes_p90"], num0),
             f"registry GiB at month {results['horizon_months']}":
-                _range_cell(r["registry_gib_p50"], r["registry_gib_p10"],
+                _range_cell(r["registry_gib_mean"], r["registry_gib_p10"],
                             r["registry_gib_p90"], num1),
-            "total cost USD / month": _range_cell(r["total_cost_usd_p50"],
+            "total cost USD / month": _range_cell(r["total_cost_usd_mean"],
                                                   r["total_cost_usd_p10"],
                                                   r["total_cost_usd_p90"], summary.format_usd),
             "Δ vs baseline USD / month": delta,
-            "Δ %": "" if r["is_baseline"] else summary.format_pct(r["delta_pct_p50"]),
+            "Δ %": "" if r["is_baseline"] else summary.format_pct(r["delta_pct_mean"]),
         })
     return pd.DataFrame(rows)
 
 
-def _two_line(p50: Any, p10: Any, p90: Any, fmt: Callable[[Any], str]) -> str:
-    """Escaped HTML: the median, and the p10–p90 range small below it."""
-    return (f"{html.escape(fmt(p50))}<br><small class=\"cachecost-range\">"
+def _two_line(mean: Any, p10: Any, p90: Any, fmt: Callable[[Any], str]) -> str:
+    """Escaped HTML: the expected (mean) value, and the p10–p90 range small below it."""
+    return (f"{html.escape(fmt(mean))}<br><small class=\"cachecost-range\">"
             f"{html.escape(fmt(p10))} – {html.escape(fmt(p90))}</small>")
 
 
 def headline_table(results: dict[str, Any]) -> HTML:
-    """Per strategy (baseline first, then by cost): median minutes, registry GiB, cost and
-    Δ vs the baseline, each with its p10 – p90 below; the strategy's title under its
-    name. Five columns, so it fits an 800 px window."""
+    """Per strategy (baseline first, then by cost): expected (mean) minutes, registry GiB,
+    cost and Δ vs the baseline, each with its p10 – p90 below; the strategy's title under
+    its name. Five columns, so it fits an 800 px window."""
     t = summary.tabulate_headline(results)
 
     def num1(x: Any) -> str:
@@ -125,20 +126,20 @@ def headline_table(results: dict[str, Any]) -> HTML:
     for _, r in t.iterrows():
         name = html.escape(strategy_label(r["strategy"], results))
         delta = ("baseline" if r["is_baseline"] else
-                 f"{html.escape(summary.format_signed_usd(r['delta_usd_p50']))} "
-                 f"({html.escape(summary.format_pct(r['delta_pct_p50']))})<br>"
+                 f"{html.escape(summary.format_signed_usd(r['delta_usd_mean']))} "
+                 f"({html.escape(summary.format_pct(r['delta_pct_mean']))})<br>"
                  f"<small class=\"cachecost-range\">"
                  f"{html.escape(summary.format_signed_usd(r['delta_usd_p10']))} – "
                  f"{html.escape(summary.format_signed_usd(r['delta_usd_p90']))}</small>")
         rows.append({
             "strategy": f"<strong>{name}</strong><br><small>{html.escape(str(r['title']))}"
                         "</small>",
-            "CI minutes a month": _two_line(r["compute_minutes_p50"], r["compute_minutes_p10"],
+            "CI minutes a month": _two_line(r["compute_minutes_mean"], r["compute_minutes_p10"],
                                             r["compute_minutes_p90"], summary.format_number),
             f"registry GiB, month {results['horizon_months']}":
-                _two_line(r["registry_gib_p50"], r["registry_gib_p10"], r["registry_gib_p90"],
+                _two_line(r["registry_gib_mean"], r["registry_gib_p10"], r["registry_gib_p90"],
                           num1),
-            "total USD a month": _two_line(r["total_cost_usd_p50"], r["total_cost_usd_p10"],
+            "total USD a month": _two_line(r["total_cost_usd_mean"], r["total_cost_usd_p10"],
                                            r["total_cost_usd_p90"], summary.format_usd),
             "vs baseline, USD a month": delta,
         })

@@ -17,7 +17,7 @@ from typing import Any
 from cachecost.report.flips import PLAUSIBLE_FACTOR as PLAUSIBLE_FACTOR  # re-exported
 from cachecost.report.flips import flip_sentences
 from cachecost.report.sources import resolve_citation
-from cachecost.report.tables import order_strategies, read_quantile, tie_usd
+from cachecost.report.tables import expected_delta_pct, order_strategies, read_quantile, tie_usd
 from cachecost.textfmt import (
     format_share,
     format_signed_usd,
@@ -58,32 +58,34 @@ def _keep_baseline_sentences(results: dict[str, Any], winner: str, runner_up: st
     ties = set((results.get("recommendation") or {}).get("ties") or [])
     tied = [n for n in order_strategies(results) if n not in (winner, runner_up)
             and (n in ties or _same_to_the_cent(strategies[n], strategies[winner]))]
-    median = {n: read_quantile(s["total_cost_usd_per_month"]) for n, s in strategies.items()}
-    win = median[winner]
+    mean = {n: read_quantile(s["total_cost_usd_per_month"], "mean")
+            for n, s in strategies.items()}
+    win = mean[winner]
     cost = format_usd(win)
     tie_text = (f", tied with {' and '.join(tied)} (the same cost to the cent)"
                 if tied else "")
-    lower = {n: win - m for n, m in median.items() if n != winner and n not in tied
+    lower = {n: win - m for n, m in mean.items() if n != winner and n not in tied
              and m is not None and win is not None and m < win}
     if not lower:
-        parts = [f"Keep {winner}, today's strategy: at a median {cost} a month it "
+        parts = [f"Keep {winner}, today's strategy: at an expected (mean) {cost} a month it "
                  f"is the cheapest of the {len(strategies)} strategies modelled{tie_text}."]
     elif runner_up in lower:
-        parts = [f"Keep {winner}, today's strategy, at a median {cost} a month{tie_text} "
-                 f"({runner_up}'s median is "
+        parts = [f"Keep {winner}, today's strategy, at an expected (mean) {cost} a month"
+                 f"{tie_text} ({runner_up}'s expected cost is "
                  f"{format_usd(lower[runner_up])} lower, "
                  f"not enough for the model to prefer it)."]
     else:
-        parts = [f"Keep {winner}, today's strategy, at a median {cost} a month{tie_text}."]
+        parts = [f"Keep {winner}, today's strategy, at an expected (mean) {cost} a month"
+                 f"{tie_text}."]
     if runner_up not in strategies:
         return parts
     d = strategies[runner_up]["delta_vs_baseline_usd_per_month"]
-    lo, mid, hi = read_quantile(d, "p10"), read_quantile(d), read_quantile(d, "p90")
+    lo, mid, hi = read_quantile(d, "p10"), read_quantile(d, "mean"), read_quantile(d, "p90")
     if all(v is not None and abs(v) < tie_usd(results) for v in (lo, mid, hi)):
         return parts + [f"The runner-up, {runner_up}, costs the same to within "
                         f"{format_usd(tie_usd(results))} a month: on cost alone the two tie."]
-    parts.append(f"The runner-up, {runner_up}, would cost a median {format_usd(mid)} a "
-                 f"month more (80% interval {format_signed_usd(lo)} to "
+    parts.append(f"The runner-up, {runner_up}, would cost an expected (mean) "
+                 f"{format_usd(mid)} a month more (80% interval {format_signed_usd(lo)} to "
                  f"{format_signed_usd(hi)}).")
     if (lo or 0) < 0:
         parts.append("Part of that interval is a saving, so the lead is not certain.")
@@ -98,10 +100,7 @@ def _switch_sentences(results: dict[str, Any], winner: str) -> list[str]:
     # the expected (mean) saving: the figure the decision is made on, the index's too
     saving = [-v if v is not None else None for v in
               (read_quantile(d, "p90"), read_quantile(d, "mean"), read_quantile(d, "p10"))]
-    base = read_quantile(results["strategies"][results["baseline"]]
-                         ["total_cost_usd_per_month"], "mean")
-    share = _format_share_less(-100.0 * saving[1] / base if saving[1] is not None and base
-                               else None)
+    share = _format_share_less(expected_delta_pct(results, winner))
     parts = [f"Switch from {results['baseline']} to {winner}: it saves "
              f"{format_usd(saving[1])} a month on average ({share}) against today's strategy, "
              f"{format_usd(saving[0])} to {format_usd(saving[2])} in 80% of the simulations."]
@@ -170,7 +169,7 @@ def _cash_sentence(results: dict[str, Any], winner: str) -> list[str]:
 
 def opening_sentences(results: dict[str, Any]) -> list[str]:
     """The recommendation itself: keep or switch, and what it saves against today's
-    strategy (median and 80% interval of the monthly difference), or, when today's strategy
+    strategy (expected (mean) value and 80% interval of the monthly difference), or, when today's strategy
     stays, the runner-up's margin."""
     rec = results["recommendation"]
     winner, runner_up = rec["winner"], rec.get("runner_up")
@@ -209,8 +208,8 @@ def flip_paragraph(results: dict[str, Any]) -> str:
 def format_recommendation(results: dict[str, Any], refs: dict[str, int] | None = None) -> str:
     """The recommendation paragraph, generated from the numbers.
 
-    Names the winner against today's strategy (the baseline) with the median
-    and 80% interval of the monthly difference, the runner-up, the winner's
+    Names the winner against today's strategy (the baseline) with the expected
+    (mean) value and 80% interval of the monthly difference, the runner-up, the winner's
     registry and fork consequences and caveats, and what would flip it
     (:func:`flip_sentences`, from the break-evens and the tornado, inputs by
     the names a reader knows). One paragraph, unwrapped; ``refs`` (source id ->

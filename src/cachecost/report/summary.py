@@ -174,8 +174,9 @@ def format_method(results: dict[str, Any]) -> str:
         f"history and the scenario (image sizes are fixed at what the registry reports), "
         f"and prices each strategy's "
         f"container-build minutes and registry storage per month over "
-        f"{results['horizon_months']} months. Figures are medians; ranges are the 10th "
-        f"to 90th percentiles. Registry sizes use {registry_accounting(results)} "
+        f"{results['horizon_months']} months. The costs in the answer and the tables, and the "
+        f"tables' minutes and GiB, are expected (mean) values, the figures the "
+        f"recommendation is decided on; ranges are the 10th to 90th percentiles. Registry sizes use {registry_accounting(results)} "
         f"accounting."
     )
 
@@ -253,14 +254,14 @@ def _text_sources(sources: list[Source]) -> list[str]:
 
 
 def _text_table_part(results: dict[str, Any]) -> list[str]:
-    lines = _wrap(f"Per month, medians of {results['samples']:,} simulations over "
+    lines = _wrap(f"Per month, expected (mean) values of {results['samples']:,} simulations over "
                   f"{results['horizon_months']} months:")
     lines += ["", *format_headline_lines(results), ""]
     lines += _wrap(f"{BASELINE_MARK} baseline, today's strategy. CI min/mo: upstream "
                    f"container-build runner minutes a month. reg GiB: registry at the end "
                    f"of the horizon ({registry_accounting(results)}). $/month and vs "
                    f"baseline: the total cost a month, {weighs_phrase(results)}")
-    lines += ["", *_wrap("Total cost a month, 10th / 50th / 90th percentile:"), ""]
+    lines += ["", *_wrap("Total cost a month: expected (mean), 10th and 90th percentile:"), ""]
     return lines + format_range_lines(results)
 
 
@@ -373,7 +374,7 @@ def format_summary_markdown(results: dict[str, Any], provenance: dict[str, Any],
     out += ["### What each strategy costs", ""]
     out += [_data_line(provenance) + " " + _version_line(provenance), ""]
     out += [note for n in data_notes(results) for note in (n, "")]
-    out += [f"Per month, medians with the 10th to 90th percentile, of "
+    out += [f"Per month, expected (mean) values with the 10th to 90th percentile, of "
             f"{results['samples']:,} simulations over {results['horizon_months']} months. "
             f"{BASELINE_MARK} marks the baseline, today's strategy.", ""]
     out += format_md_table(results)

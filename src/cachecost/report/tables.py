@@ -4,7 +4,7 @@ Shared by the summaries (:mod:`cachecost.report.summary`), the recommendation's
 words (:mod:`cachecost.report.recommendation`) and the pages
 (:mod:`cachecost.report.figures`), so every place shows the same figures.
 
-    tabulate_headline(results)        # a DataFrame: medians and p10/p90 per strategy
+    tabulate_headline(results)        # a DataFrame: means and p10/p90 per strategy
     format_headline_lines(results)    # the same as fixed-width text lines
 
 ``results`` is :func:`cachecost.model.results.run_model`'s dict.
@@ -50,11 +50,11 @@ def read_quantile(q: dict[str, Any] | None, key: str = "p50") -> float | None:
 
 
 def order_strategies(results: dict[str, Any]) -> list[str]:
-    """Strategy names: the baseline first, then by median total cost, then name."""
+    """Strategy names: the baseline first, then by expected (mean) total cost, then name."""
     base = results["baseline"]
     others = [n for n in results["strategies"] if n != base]
-    others.sort(key=lambda n: (read_quantile(results["strategies"][n]["total_cost_usd_per_month"])
-                               or math.inf, n))
+    others.sort(key=lambda n: (read_quantile(results["strategies"][n]["total_cost_usd_per_month"],
+                                             "mean") or math.inf, n))
     return ([base] if base in results["strategies"] else []) + others
 
 
@@ -63,14 +63,28 @@ def registry_accounting(results: dict[str, Any]) -> str:
     return (results.get("storage_over_horizon") or {}).get("accounting") or "per-tag"
 
 
+def expected_delta_pct(results: dict[str, Any], name: str) -> float | None:
+    """Strategy ``name``'s expected (mean) monthly difference from the baseline as a
+    percentage of the baseline's expected total: ``100 * mean(delta) / mean(base)``.
+
+    The share the answer states with the saving (the mean is linear, so this is the
+    difference of the two totals shown, in percent); None when either is unknown or the
+    baseline's expected cost is zero."""
+    strategies = results["strategies"]
+    delta = read_quantile(strategies[name].get("delta_vs_baseline_usd_per_month"), "mean")
+    base = read_quantile(strategies[results["baseline"]]["total_cost_usd_per_month"], "mean")
+    return 100.0 * delta / base if delta is not None and base else None
+
+
 def tabulate_headline(results: dict[str, Any]) -> pd.DataFrame:
     """One row per strategy (baseline first) with the headline numbers.
 
     Columns: ``strategy``, ``title``, ``is_baseline``, then for each measure its
-    ``_p10``, ``_p50`` and ``_p90``: ``compute_minutes`` (per month),
+    ``_p10``, ``_p50``, ``_p90`` and ``_mean`` (the expected value, the figure the
+    decision is made on and every table shows): ``compute_minutes`` (per month),
     ``registry_gib`` (end of horizon, the scenario's accounting),
     ``total_cost_usd`` (per month), ``delta_usd`` and ``delta_pct`` (vs the
-    baseline, per month).
+    baseline, per month; ``delta_pct_mean`` is :func:`expected_delta_pct`).
     """
     acc = registry_accounting(results)
     measures: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -87,8 +101,9 @@ def tabulate_headline(results: dict[str, Any]) -> pd.DataFrame:
                                "is_baseline": name == results["baseline"]}
         for label, get in measures.items():
             q = get(s)
-            for p in ("p10", "p50", "p90"):
+            for p in ("p10", "p50", "p90", "mean"):
                 row[f"{label}_{p}"] = read_quantile(q, p)
+        row["delta_pct_mean"] = expected_delta_pct(results, name)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -120,29 +135,31 @@ def format_fixed_table(headers: list[str], rows: list[list[str]], align: str) ->
 
 
 def format_delta_cell(row: pd.Series) -> str:
-    """A headline row's difference from the baseline: ``"+$9.99 (+23%)"``, or ``(*)``."""
+    """A headline row's expected (mean) difference from the baseline:
+    ``"+$9.99 (+23%)"``, or ``(*)``."""
     if row["is_baseline"]:
         return BASELINE_MARK
-    return f"{format_signed_usd(row['delta_usd_p50'])} ({format_pct(row['delta_pct_p50'])})"
+    return f"{format_signed_usd(row['delta_usd_mean'])} ({format_pct(row['delta_pct_mean'])})"
 
 
 def format_headline_lines(results: dict[str, Any]) -> list[str]:
-    """The headline table (medians) as fixed-width lines."""
+    """The headline table (expected values, means) as fixed-width lines."""
     table = tabulate_headline(results)
-    rows = [[r["strategy"], format_number(r["compute_minutes_p50"]),
-             format_number(r["registry_gib_p50"], 1), format_usd(r["total_cost_usd_p50"]),
+    rows = [[r["strategy"], format_number(r["compute_minutes_mean"]),
+             format_number(r["registry_gib_mean"], 1), format_usd(r["total_cost_usd_mean"]),
              format_delta_cell(r)] for _, r in table.iterrows()]
     headers = ["strategy", "CI min/mo", "reg GiB", "$/month", "vs baseline"]
     return format_fixed_table(headers, rows, "lrrrr")
 
 
 def format_range_lines(results: dict[str, Any]) -> list[str]:
-    """Monthly total cost p10 / p50 / p90 per strategy as fixed-width lines."""
+    """Monthly total cost per strategy as fixed-width lines: the expected (mean) cost,
+    then its p10 and p90 (the range)."""
     table = tabulate_headline(results)
     rows = [[r["strategy"] + (f" {BASELINE_MARK}" if r["is_baseline"] else ""),
-             format_usd(r["total_cost_usd_p10"]), format_usd(r["total_cost_usd_p50"]),
+             format_usd(r["total_cost_usd_mean"]), format_usd(r["total_cost_usd_p10"]),
              format_usd(r["total_cost_usd_p90"])] for _, r in table.iterrows()]
-    return format_fixed_table(["strategy", "p10", "p50", "p90"], rows, "lrrr")
+    return format_fixed_table(["strategy", "mean", "p10", "p90"], rows, "lrrr")
 
 
 def md_row(cells: list[str]) -> str:
@@ -151,16 +168,16 @@ def md_row(cells: list[str]) -> str:
 
 
 def format_md_table(results: dict[str, Any]) -> list[str]:
-    """The headline table as Markdown rows (medians with p10-p90 cost)."""
+    """The headline table as Markdown rows (expected values, means, with p10-p90 cost)."""
     out = [md_row(["strategy", "CI minutes/month", "registry GiB", "cost/month",
                     "vs baseline"]), "|---|--:|--:|--:|--:|"]
     for _, r in tabulate_headline(results).iterrows():
         name = f"{r['strategy']} {BASELINE_MARK}" if r["is_baseline"] else r["strategy"]
-        cost = (f"{format_usd(r['total_cost_usd_p50'])} "
+        cost = (f"{format_usd(r['total_cost_usd_mean'])} "
                 f"({format_usd(r['total_cost_usd_p10'])}–{format_usd(r['total_cost_usd_p90'])})")
         out.append(md_row([
-            f"`{name}`", format_number(r["compute_minutes_p50"]),
-            format_number(r["registry_gib_p50"], 1), cost,
+            f"`{name}`", format_number(r["compute_minutes_mean"]),
+            format_number(r["registry_gib_mean"], 1), cost,
             "baseline" if r["is_baseline"] else format_delta_cell(r),
         ]))
     return out
