@@ -102,16 +102,17 @@ def _block(shape: tuple[int, ...]) -> np.ndarray:
     numpy asks the kernel for huge pages on every array of 4 MiB or more
     (numpy/_core/src/multiarray/alloc.c, ``indicate_hugepages``); with the kernel's
     default THP ``defrag`` setting (``madvise``) the first write of each 2 MiB page
-    of freshly mapped memory then waits while the kernel compacts memory to find
-    one. Inside ``run_model`` (memory fragmented by the arrays before) filling the
-    42 MiB block of (K,) rows at 100,000 samples so cost 0.07-0.15 s of CPU, against
-    0.03 s of ordinary 4 KiB page faults here (``scripts/bench_model.py``,
-    docs/model.md section 7). The memory is returned when the last array viewing it
-    is freed. Smaller blocks (malloc reuses freed memory, already paged in) and
-    platforms without anonymous ``mmap`` flags: :func:`numpy.empty`."""
+    of freshly mapped memory may then wait while the kernel compacts memory to find
+    one. Filling the 42 MiB block of (K,) rows at 100,000 samples inside repeated
+    ``run_model`` calls so took either 0.01 s (free huge pages at hand) or
+    0.12-0.16 s (compaction), by the state of the machine's memory; here it takes
+    a steady 0.024-0.026 s of ordinary 4 KiB page faults (docs/model.md section 7).
+    The memory is returned when the last array viewing it is freed. Smaller blocks
+    (malloc reuses freed memory, already paged in) and platforms without anonymous
+    ``mmap`` flags: :func:`numpy.empty`."""
     size_bytes = int(np.prod(shape)) * np.dtype(float).itemsize
-    flags = getattr(mmap, "MAP_PRIVATE", None), getattr(mmap, "MAP_ANONYMOUS", None)
-    if size_bytes < FRESH_MAPPING_BYTES or None in flags:
+    private, anonymous = getattr(mmap, "MAP_PRIVATE", 0), getattr(mmap, "MAP_ANONYMOUS", 0)
+    if size_bytes < FRESH_MAPPING_BYTES or not (private and anonymous):
         return np.empty(shape)
-    memory = mmap.mmap(-1, size_bytes, flags=flags[0] | flags[1])
+    memory = mmap.mmap(-1, size_bytes, flags=private | anonymous)
     return np.frombuffer(memory, dtype=float).reshape(shape)
