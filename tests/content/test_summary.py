@@ -460,3 +460,18 @@ def test_thread_terms_leave_out_only_the_winner_itself(results):
     text = registry_sentence(results)
     assert "3× dind-inline-cache's 40.0 GiB" in text
     assert "kaniko-cache-repo's" not in text
+
+
+def test_small_evpi_says_little_money_at_stake_not_that_the_choice_is_fixed():
+    """EVPI $0.30 a month (< $0.5): the words must not say the choice barely depends on
+    what is uncertain (a flip can sit inside the ranges); they say little money is at
+    stake. EVPI $12: that is what choosing now is expected to lose."""
+    from cachecost.report.answers import overall_value_sentence
+
+    small = overall_value_sentence(
+        {"value_of_information_total": {"evpi_usd_per_month": 0.30}})
+    assert "barely depends" not in small and "depends on" not in small
+    assert "under $0.5 a month" in small and "puts little money at stake" in small
+    assert "does not mean the choice cannot change" in small
+    large = overall_value_sentence({"value_of_information_total": {"evpi_usd_per_month": 12.0}})
+    assert "$12 a month" in large and "expected to lose" in large
