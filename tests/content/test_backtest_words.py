@@ -20,7 +20,9 @@ def _bt(**over):
 def test_summary_line_counts_the_months_held():
     assert summary_line(_bt()) == (
         "Backtest: over the last 9 months the 80 % interval held the measured "
-        "container-build minutes in 8 of them (verdict: calibrated).")
+        "container-build minutes in 8 of them (verdict: calibrated, i.e. no evidence "
+        "against calibration, a weak test with 9 months; it checks one month's minutes for "
+        "dind-inline-cache, not the recommendation's expected-cost ranges).")
     short = summary_line(_bt(months=[], coverage_50=None, coverage_80=None,
                              verdict="too-short"))
     assert "too short" in short and "3 months to train on" in short

@@ -48,8 +48,12 @@ def summary_line(bt: dict[str, Any]) -> str:
         return ("Backtest: the history is too short to test the model on months it had "
                 f"not seen (it needs {bt['training_months_min']} months to train on and "
                 "3 more to score).")
+    verdict = bt["verdict"] if bt["verdict"] != "calibrated" else (
+        f"calibrated, i.e. no evidence against calibration, a weak test with {n} months; "
+        f"it checks one month's minutes for {bt['strategy']}, not the recommendation's "
+        "expected-cost ranges")
     return (f"Backtest: over the last {n} months the 80 % interval held the measured "
-            f"container-build minutes in {k} of them (verdict: {bt['verdict']}).")
+            f"container-build minutes in {k} of them (verdict: {verdict}).")
 
 
 def summary_sentences(results: dict[str, Any]) -> list[str]:
