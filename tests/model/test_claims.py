@@ -386,6 +386,8 @@ def test_single_cache_source_leads_with_the_expected_value_not_the_mixture_media
         "probabilities are the scenario's assumption "
         "(forks.reads_upstream_registry_probability), not a measurement.")
     assert "144" not in sentence
+    assert "a median of 144 (p10–p90 100–16,000) runner minutes a month over both " \
+           "hypotheses together" in words(c)["figure"]
 
 
 # --------------------------------------------------------------------------- --reproducible

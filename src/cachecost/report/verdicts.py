@@ -375,8 +375,9 @@ def single_source_words(c: Mapping[str, Any]) -> Words:
               f"cmd/executor/cmd/root.go), the patch's \"{repo}\"; QEMU's dind job passes "
               f"{dind_n} --cache-from.")
     if priced:
-        figure += (f" A second source, the fork's own cache, would save forks "
-                   f"{span_text(fmin)} runner minutes a month{_by_hypothesis(d)}.")
+        figure += (f" A second source, the fork's own cache, would save forks a median "
+                   f"of {span_text(fmin)} runner minutes a month over both hypotheses "
+                   f"together{_by_hypothesis(d)}.")
     if c["verdict"] != "holds":
         sentence = f"Does not hold: this kaniko takes {n} cache sources."
     elif priced and (expected := expected_over_hypotheses(d)) is not None:
