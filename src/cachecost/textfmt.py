@@ -69,11 +69,19 @@ def format_quantity(x: Any) -> str:
 
 
 def format_share(x: Any) -> str:
-    """A share 0..1 as a percentage: ``0.0044 -> '0.4%'``, ``0.25 -> '25%'``."""
+    """A share 0..1 as a percentage: ``0.0044 -> '0.4%'``, ``0.25 -> '25%'``,
+    ``0.997 -> '99.7%'``; never 100 % or 0 % for a share that is not exactly 1 or 0:
+    ``0.99955 -> 'more than 99.9%'``, ``0.0004 -> 'less than 0.1%'``."""
     v = finite(x)
     if v is None:
         return "-"
     pct = 100 * v
+    if 0 < pct < 0.05:
+        return "less than 0.1%"
+    if 99.95 <= pct < 100:
+        return "more than 99.9%"
+    if 99.5 <= pct < 100:
+        return f"{pct:.1f}%"
     return f"{pct:.1f}%" if abs(pct) < 10 and round(pct, 1) != round(pct) else f"{pct:.0f}%"
 
 

@@ -20,7 +20,9 @@ def _bt(**over):
 def test_summary_line_counts_the_months_held():
     assert summary_line(_bt()) == (
         "Backtest: over the last 9 months the 80 % interval held the measured "
-        "container-build minutes in 8 of them (verdict: calibrated).")
+        "container-build minutes in 8 of them (verdict: calibrated, i.e. no evidence "
+        "against calibration, a weak test with 9 months; it checks one month's minutes for "
+        "dind-inline-cache, not the recommendation's expected-cost ranges).")
     short = summary_line(_bt(months=[], coverage_50=None, coverage_80=None,
                              verdict="too-short"))
     assert "too short" in short and "3 months to train on" in short
@@ -58,3 +60,22 @@ def test_page_paragraphs_are_escaped():
     out = backtest_html(bt)
     assert "&lt;b&gt;x&lt;/b&gt;" in out and "<b>x</b>" not in out
     assert out.index('class="warning"') < out.index("Backtest of")
+
+
+def test_calibrated_is_worded_as_a_weak_pass_with_its_scope():
+    """Issue 24's `calibrated` with 9 months: 8 of 9 inside the 80 % interval; Wilson 95 %
+    0.565..0.980 (worked above), so the test cannot tell calibrated from too wide. The
+    words must not promise the recommendation's ranges, which the backtest never checks
+    (it scores one month's minutes for the strategy in use)."""
+    text = " ".join(verdict_sentences(_bt()))
+    assert "face value" not in text
+    assert "calibrated -- no evidence against calibration in 9 months (the test is weak " \
+           "with so few: 8 of 9 inside the 80 % interval fits a true coverage anywhere " \
+           "from 57% to 98%" in text
+    assert "one month's measured container minutes for the strategy in use, " \
+           "dind-inline-cache" in text
+    assert "does not test the recommendation's expected-cost ranges" in text
+    assert "nor the model's prediction for another strategy" in text
+    switched = " ".join(verdict_sentences(_bt(switch={
+        "month": "2025-08", "from": "a", "to": "b", "coverage_80": 1.0})))
+    assert "What this tests" in switched and "another strategy" not in switched

@@ -193,14 +193,18 @@ def test_typed_fork_claims_are_worded_by_the_report(results, provenance):
     one cache source (700 a month), not claim 4's 1,300."""
     results["claims"] = _typed_fork_claims()
     flat = " ".join(format_summary_text(results, provenance, None).split())
-    assert ("These data cannot tell: if a fork's job cannot read upstream's registry (10%), "
-            "every kaniko fork build starts from scratch, and a contributor waits 41.6 min "
-            "(dind: 24.1 min); if it can (90%), a fork that changed an image rebuilds it "
-            "from the changed step on every pipeline, 1,200 fork minutes a month more than "
-            "dind.") in flat
+    assert ("These data cannot tell: if a fork's job cannot read upstream's registry "
+            "(assumed 10%), every kaniko fork build starts from scratch, and a contributor "
+            "waits 41.6 min (dind: 24.1 min); if it can (assumed 90%), a fork that changed "
+            "an image rebuilds it from the changed step on every pipeline, 1,200 fork "
+            "minutes a month more than dind; the probabilities are the scenario's "
+            "assumption (forks.reads_upstream_registry_probability), not a measurement."
+            ) in flat
     assert f'--cache-repo="{PATCH_CACHE_REPO}"' in flat
     assert ("Holds: kaniko reads and writes a single cache repository; a second one would "
-            "save forks 700 runner minutes a month.") in flat
+            "save forks 700 runner minutes a month in expectation (500 where a fork's job "
+            "can read upstream's registry, assumed 90%; 2,500 where it cannot, assumed "
+            "10%)") in flat
     assert "would save forks 1,300" not in flat
 
 
@@ -477,3 +481,18 @@ def test_the_method_note_and_the_tables_say_expected_mean(results, provenance):
                "ranges are the 10th to 90th percentiles." in flat
         assert "Figures are medians" not in flat and "medians of" not in flat
         assert "Per month, expected (mean) values" in flat
+
+
+def test_small_evpi_says_little_money_at_stake_not_that_the_choice_is_fixed():
+    """EVPI $0.30 a month (< $0.5): the words must not say the choice barely depends on
+    what is uncertain (a flip can sit inside the ranges); they say little money is at
+    stake. EVPI $12: that is what choosing now is expected to lose."""
+    from cachecost.report.answers import overall_value_sentence
+
+    small = overall_value_sentence(
+        {"value_of_information_total": {"evpi_usd_per_month": 0.30}})
+    assert "barely depends" not in small and "depends on" not in small
+    assert "under $0.5 a month" in small and "puts little money at stake" in small
+    assert "does not mean the choice cannot change" in small
+    large = overall_value_sentence({"value_of_information_total": {"evpi_usd_per_month": 12.0}})
+    assert "$12 a month" in large and "expected to lose" in large

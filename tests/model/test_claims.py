@@ -307,10 +307,12 @@ def test_forks_verdict_reports_both_hypotheses():
     assert c["verdict"] == "these data cannot tell"
     assert "sentence" not in c and "hinges_on" not in c      # numbers; the report words them
     assert words(c)["sentence"] == (
-        "These data cannot tell: if a fork's job cannot read upstream's registry (50%), "
-        "every kaniko fork build starts from scratch, and a contributor waits 40.0 min "
-        "(dind: 3.0 min); if it can (50%), a fork that changed an image rebuilds it from "
-        "the changed step on every pipeline, 40.0 fork minutes a month more than dind.")
+        "These data cannot tell: if a fork's job cannot read upstream's registry (assumed "
+        "50%), every kaniko fork build starts from scratch, and a contributor waits 40.0 "
+        "min (dind: 3.0 min); if it can (assumed 50%), a fork that changed an image "
+        "rebuilds it from the changed step on every pipeline, 40.0 fork minutes a month "
+        "more than dind; the probabilities are the scenario's assumption "
+        "(forks.reads_upstream_registry_probability), not a measurement.")
     assert "MR 135263" in words(c)["hinges_on"]
     assert f'--cache-repo="{PATCH_CACHE_REPO}"' in words(c)["hinges_on"]
     assert f'--cache-repo="{PATCH_CACHE_REPO}"' in words(c)["figure"]
@@ -320,8 +322,8 @@ def test_forks_verdict_reports_both_hypotheses():
     assert every["verdict"] == "partly"
     # the hypothesis no sample drew keeps its probability (0%) and states no figures
     assert words(every)["sentence"].startswith(
-        "Partly: if a fork's job cannot read upstream's registry (0%), every kaniko fork "
-        "build starts from scratch; if it can (100%)")
+        "Partly: if a fork's job cannot read upstream's registry (assumed 0%), every "
+        "kaniko fork build starts from scratch; if it can (assumed 100%)")
     assert forks_claim(inputs(sim, draws={FORK_READS_INPUT: np.zeros(K)},
                               fork_reads_probability=0.0))["verdict"] == "holds"
 
@@ -352,15 +354,40 @@ def test_single_cache_source_is_priced_by_what_one_source_costs():
     assert c["details"]["fork_minutes_by_hypothesis"] == {"cannot_read": 60.0, "reads": 8.0}
     assert c["details"]["hypothesis_probability"] == {"cannot_read": 0.5, "reads": 0.5}
     w = words(c)
-    assert w["sentence"] == ("Holds: kaniko reads and writes a single cache repository; a "
-                             "second one would save forks 34.0 runner minutes a month.")
+    assert w["sentence"].startswith(
+        "Holds: kaniko reads and writes a single cache repository; a second one would save "
+        "forks 34.0 runner minutes a month in expectation")
     assert PATCH_CACHE_REPO in w["figure"] and PATCH_CACHE_REPO in w["hinges_on"]
-    assert ("(8.0 where a fork's job can read upstream's registry, 50%; 60.0 where it "
-            "cannot, 50%)") in w["figure"]
+    assert ("(8.0 where a fork's job can read upstream's registry, assumed 50%; 60.0 "
+            "where it cannot, assumed 50%)") in w["figure"]
     assert "1,000" not in w["sentence"] + w["figure"]
     two = single_cache_source_claim(inputs(sim, kaniko_cache_sources=2))
     assert two["verdict"] == "does not hold"
     assert words(two)["sentence"] == "Does not hold: this kaniko takes 2 cache sources."
+
+
+def test_single_cache_source_leads_with_the_expected_value_not_the_mixture_median():
+    """The sample's two branches: 131 min/month where a fork reads upstream (assumed
+    90 %), 16,600 where it cannot (10 %). Their mixture's median is 144 (a figure of
+    neither branch); the expected value is 0.9 * 131 + 0.1 * 16,600 = 117.9 + 1,660 =
+    1,777.9, shown as 1,778. Both branches stay in the sentence, and the 90 % is called
+    the scenario's assumption."""
+    c = {"id": "kaniko-single-cache-source", "verdict": "holds", "reason": None,
+         "interval": {"p10": 100.0, "p50": 144.0, "p90": 16_000.0, "unit": "min/month"},
+         "details": {"kaniko_cache_sources": 1, "dind_cache_sources": 2,
+                     "cache_repo": PATCH_CACHE_REPO,
+                     "fork_minutes_by_hypothesis": {"cannot_read": 16_600.0, "reads": 131.0},
+                     "hypothesis_probability": {"cannot_read": 0.1, "reads": 0.9}}}
+    sentence = words(c)["sentence"]
+    assert sentence == (
+        "Holds: kaniko reads and writes a single cache repository; a second one would save "
+        "forks 1,778 runner minutes a month in expectation (131 where a fork's job can read "
+        "upstream's registry, assumed 90%; 16,600 where it cannot, assumed 10%); the "
+        "probabilities are the scenario's assumption "
+        "(forks.reads_upstream_registry_probability), not a measurement.")
+    assert "144" not in sentence
+    assert "a median of 144 (p10–p90 100–16,000) runner minutes a month over both " \
+           "hypotheses together" in words(c)["figure"]
 
 
 # --------------------------------------------------------------------------- --reproducible

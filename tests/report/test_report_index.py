@@ -67,7 +67,8 @@ def test_index_first_screen_says_what_why_how_sure_and_shadow(tmp_path: Path) ->
     assert ("Saves $100/month on average (p10–p90: $80 to $120) over the baseline, "
             "Title of dind-inline-cache") in text
     assert ("cheaper than the next best, Title of buildkit-registry-cache-min, in 87% of "
-            "20,000 simulated months") in text
+            "20,000 simulations of the uncertain rates") in text
+    assert "simulated months" not in page
     assert "shadow price for registry storage ($25/month" in text
     # one saving figure: the table's difference for the winner is the same $100
     assert "-$100 vs baseline" in page
@@ -112,3 +113,41 @@ def test_index_shows_an_exact_tie_with_the_baseline_as_a_zero_difference() -> No
     cells = summarize_scenario_for_index(results)["cells"]
     assert cells["tied"]["delta"] == "$0.00 vs baseline"
     assert cells["unknown"]["delta"] == ""
+
+
+def test_index_answer_names_the_nearest_recommendation_flip(tmp_path: Path) -> None:
+    """The share compares with the runner-up (a near-twin); what takes over is in
+    ``recommendation_flips``. Two rows: the changes a month at 4.5 against 3.0 today
+    (ratio 1.5, log 0.405) and the runner rate at 0.02 against 0.008 (ratio 2.5, log
+    0.916): the index names the nearer, in reader words, with the challenger (the
+    baseline, taken back), as the summary words it. 0.99955 is not "100%"."""
+    from cachecost.report.flips import recommendation_flip_sentences
+
+    results = make_results()
+    near = {"input": "image_change_per_month", "unit": "changes/month", "value": 4.5,
+            "current": 3.0, "strategy_a": "dind-inline-cache",
+            "strategy_b": "rebuild-on-change", "kind": "recommendation flips"}
+    far = {**near, "input": "runner_usd_per_min", "unit": "USD/min", "value": 0.02,
+           "current": 0.008}
+    results["recommendation_flips"] = [far, near]
+    results["recommendation"].update(share_of_samples_winner_cheaper=0.99955)
+    text = _first_screen(_index_of(tmp_path, results))
+    (expected,) = recommendation_flip_sentences({**results, "recommendation_flips": [near]})
+    assert "change back to dind-inline-cache" in expected and "4.5" in expected
+    assert " ".join(expected.replace("'", "&#39;").split()) in text
+    assert "0.02" not in text
+    assert "in more than 99.9% of 20,000 simulations" in text and "100%" not in text
+
+
+def test_index_answer_has_no_flip_sentence_without_one(tmp_path: Path) -> None:
+    text = _first_screen(_index_of(tmp_path, make_results()))
+    assert "would change" not in text
+
+
+def test_a_share_short_of_one_never_prints_as_100_percent() -> None:
+    """By hand: 0.99955 -> 99.955 % (rounds to 100) -> "more than 99.9%"; 0.997 ->
+    "99.7%"; 0.0004 -> 0.04 % -> "less than 0.1%"; 1.0 and 0.87 stay "100%" and "87%"."""
+    from cachecost.textfmt import format_share
+
+    assert [format_share(x) for x in (0.99955, 0.997, 0.0004, 1.0, 0.87)] == [
+        "more than 99.9%", "99.7%", "less than 0.1%", "100%", "87%"]

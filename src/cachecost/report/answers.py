@@ -195,9 +195,12 @@ def overall_value_sentence(results: dict[str, Any]) -> str:
         return ""
     worth = (f"under ${VOI_NEGLIGIBLE_USD:g}" if usd < VOI_NEGLIGIBLE_USD
              else f"${format_significant(usd, 2)}")
+    stake = ("what is still uncertain puts little money at stake. That does not mean the "
+             "choice cannot change: an input may still flip it, but a flip is unlikely or "
+             "costs little where it happens" if usd < 1.0 else
+             "that is what choosing now, before the inputs are known, is expected to lose")
     return (f"Knowing every input exactly would be worth {worth} a month to this decision "
-            f"(expected value of perfect information): the choice of strategy "
-            f"{'barely depends' if usd < 1.0 else 'depends'} on what is still uncertain.")
+            f"(expected value of perfect information): {stake}.")
 
 
 def measure_next_text_lines(results: dict[str, Any], width: int, limit: int = 5) -> list[str]:

@@ -18,8 +18,8 @@ from cachecost.model.backtest import wilson
 
 #: What each verdict means for the recommendation.
 MEANING = {
-    "calibrated": "its intervals held the measured months about as often as they claim, "
-                  "so the recommendation's ranges can be read at face value",
+    # worded with the number of months by calibrated_meaning(): a pass of a weak test
+    "calibrated": "no evidence against calibration",
     "too-narrow": "the measured months fell outside its intervals more often than they "
                   "should: the real spread is wider than the model's, so read the "
                   "recommendation's intervals as too sure of themselves",
@@ -48,8 +48,12 @@ def summary_line(bt: dict[str, Any]) -> str:
         return ("Backtest: the history is too short to test the model on months it had "
                 f"not seen (it needs {bt['training_months_min']} months to train on and "
                 "3 more to score).")
+    verdict = bt["verdict"] if bt["verdict"] != "calibrated" else (
+        f"calibrated, i.e. no evidence against calibration, a weak test with {n} months; "
+        f"it checks one month's minutes for {bt['strategy']}, not the recommendation's "
+        "expected-cost ranges")
     return (f"Backtest: over the last {n} months the 80 % interval held the measured "
-            f"container-build minutes in {k} of them (verdict: {bt['verdict']}).")
+            f"container-build minutes in {k} of them (verdict: {verdict}).")
 
 
 def summary_sentences(results: dict[str, Any]) -> list[str]:
@@ -69,6 +73,28 @@ def _coverage(bt: dict[str, Any], key: str, nominal: int) -> str:
             f"interval {lo:.0%}-{hi:.0%})")
 
 
+def calibrated_meaning(bt: dict[str, Any]) -> str:
+    """What a ``calibrated`` verdict means: no evidence against calibration, with how
+    weak the test is (the Wilson 95 % interval of the 80 % interval's true coverage)."""
+    k, n = _inside(bt, "coverage_80")
+    if n == 0:
+        return MEANING["calibrated"]
+    lo, hi = wilson(k, n)
+    return (f"no evidence against calibration in {n} months (the test is weak with so "
+            f"few: {k} of {n} inside the 80 % interval fits a true coverage anywhere from "
+            f"{lo:.0%} to {hi:.0%}, so it cannot tell calibrated from too wide)")
+
+
+def scope_sentence(bt: dict[str, Any]) -> str:
+    """What the backtest does and does not validate."""
+    other = "" if (bt.get("switch") or {}).get("coverage_80") is not None else \
+        ", nor the model's prediction for another strategy"
+    return (f"What this tests: the model's prediction of one month's measured container "
+            f"minutes for the strategy in use, {bt['strategy']}. It does not test the "
+            "recommendation's expected-cost ranges (averages over the uncertain rates, "
+            f"much narrower than one month's spread){other}.")
+
+
 def drift_sentence(d: dict[str, Any]) -> str:
     """One drifted input in words."""
     return (f"{d['input']} moved by a factor of {d['factor']:.2f} from {d['since']} on "
@@ -83,8 +109,11 @@ def verdict_sentences(bt: dict[str, Any]) -> list[str]:
                    + "; ".join(drift_sentence(d) for d in bt["drift"])
                    + ". The model assumes the future is like the whole measured window; "
                      "recalibrate on the months since, or set the scenario's factors.")
-    out.append(f"Backtest of {bt['strategy']}: {bt['verdict']} -- "
-               f"{MEANING[bt['verdict']]}.")
+    meaning = calibrated_meaning(bt) if bt["verdict"] == "calibrated" else \
+        MEANING[bt["verdict"]]
+    out.append(f"Backtest of {bt['strategy']}: {bt['verdict']} -- {meaning}.")
+    if bt["months"]:
+        out.append(scope_sentence(bt))
     if bt["months"]:
         out.append(f"Walking forward month by month (training on at least "
                    f"{bt['training_months_min']} earlier months), "

@@ -180,6 +180,19 @@ def recommendation_flip_sentences(results: dict[str, Any]) -> list[str]:
             f"{_runner_up_note(rec, str(base), margin)}."]
 
 
+def nearest_recommendation_flip(results: dict[str, Any]) -> str:
+    """The nearest recommendation flip alone (``recommendation_flips``' row closest to
+    today's value, worded by :func:`recommendation_flip_sentences`, so the index and the
+    summary say it alike), or ``""`` when none lies within :data:`PLAUSIBLE_FACTOR`."""
+    rows = [(c[0], i) for i, row in enumerate(results.get("recommendation_flips") or [])
+            if (c := _condition(row)) is not None]
+    if not rows:
+        return ""
+    nearest = results["recommendation_flips"][min(rows)[1]]
+    sentences = recommendation_flip_sentences({**results, "recommendation_flips": [nearest]})
+    return sentences[0] if sentences else ""
+
+
 def break_even_sentences(results: dict[str, Any], winner: str) -> tuple[list[str], list[str]]:
     """Sentences for the winner's break-evens within :data:`PLAUSIBLE_FACTOR` of today's
     value (one per other strategy, its nearest conditions first, at most

@@ -29,9 +29,10 @@ from cachecost.report.export import (
     read_site_css,
     render_banner,
 )
+from cachecost.report.flips import nearest_recommendation_flip
 from cachecost.report.notebook import skip_slow_imports
 from cachecost.report.tables import read_quantile
-from cachecost.textfmt import format_signed_usd, format_usd
+from cachecost.textfmt import format_share, format_signed_usd, format_usd
 
 ASSETS_DIR = "assets"
 
@@ -116,7 +117,8 @@ def summarize_scenario_for_index(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def _pct(share: Any) -> str:
-    return f"{share:.0%}" if isinstance(share, int | float) and math.isfinite(share) else "?"
+    return format_share(share) if isinstance(share, int | float) and math.isfinite(share) \
+        else "?"
 
 
 def summarize_answer(results: dict[str, Any]) -> dict[str, str] | None:
@@ -131,7 +133,8 @@ def summarize_answer(results: dict[str, Any]) -> dict[str, str] | None:
     ``"shadow"`` says whether the totals include the storage shadow price.
 
     Returns:
-        ``{"headline", "saving", "sure", "shadow"}``: plain text (escaped by the template).
+        ``{"headline", "saving", "sure", "flip", "shadow"}``: plain text (escaped by the
+        template); ``"flip"`` is the nearest recommendation flip's sentence or ``""``.
     """
     rec = results.get("recommendation") or {}
     strategies = results.get("strategies", {})
@@ -164,7 +167,8 @@ def summarize_answer(results: dict[str, Any]) -> dict[str, str] | None:
     than = "" if is_kept or runner_up in (baseline, None) else \
         f" than the next best, {title(runner_up)},"
     sure = (f"cheaper{than} in {_pct(rec.get('share_of_samples_winner_cheaper'))} of "
-            f"{results.get('samples', 0):,} simulated months" if runner_up else "")
+            f"{results.get('samples', 0):,} simulations of the uncertain rates"
+            if runner_up else "")
     shadow_usd = read_quantile((strategies[winner]).get("shadow_storage_usd_per_month"), "mean")
     if "shadow" in (rec.get("weighs") or []) and isinstance(shadow_usd, int | float) \
             and shadow_usd > 0:
@@ -175,7 +179,7 @@ def summarize_answer(results: dict[str, Any]) -> dict[str, str] | None:
         shadow = "Totals are money paid: no shadow price is included."
     verb = "Keep" if is_kept else "Switch to"
     return {"headline": f"{verb} {title(winner)}", "saving": saving, "sure": sure,
-            "shadow": shadow}
+            "flip": nearest_recommendation_flip(results), "shadow": shadow}
 
 
 def _mean_cost(row: dict[str, Any]) -> tuple[float, str]:
