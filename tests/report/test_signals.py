@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from cachecost.report.kernel_forkserver import KERNEL_PROCESS_NAME
 from cachecost.report.outdir import find_debris
 
 from .sitekit import write_notebook
@@ -99,10 +100,13 @@ def start_report(notebooks: Path, out: Path, scenario: Path, jobs: int) -> subpr
 
 
 def kernels_running(proc: subprocess.Popen, wanted: int) -> bool:
+    """Whether ``wanted`` kernels run below ``proc``: started by jupyter_client (``python -m
+    ipykernel_launcher``) or forked by a fork server (named ``cachecost-kern``)."""
     kernels = 0
     for pid, _ in descendants(proc.pid):
         try:
-            kernels += b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            kernels += (b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                        or Path(f"/proc/{pid}/comm").read_text().strip() == KERNEL_PROCESS_NAME)
         except OSError:
             pass
     return kernels >= wanted

@@ -208,6 +208,8 @@ def execute_page(task: PageTask) -> dict[str, Any]:
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
+        from cachecost.report.kernels import ForkedKernelManager
+
         ipynb = task.stage_dir / task.notebook.name
         try:
             papermill.execute_notebook(
@@ -221,6 +223,7 @@ def execute_page(task: PageTask) -> dict[str, Any]:
                 log_output=False,
                 request_save_on_cell_execute=False,
                 extra_arguments=KERNEL_ARGUMENTS,
+                kernel_manager_class=ForkedKernelManager,
             )
         except PapermillExecutionError as exc:
             return {"error": describe_execution_error(task.notebook, exc, task.scenario)}

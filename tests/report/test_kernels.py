@@ -1,0 +1,131 @@
+"""Report kernels forked from the warm fork server: fresh, isolated, stopped like any kernel.
+
+Each test runs real kernels (ipykernel over ZeroMQ) through jupyter_client or papermill,
+as the report runner does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from cachecost.report.kernel_forkserver import KERNEL_PROCESS_NAME
+from cachecost.report.kernels import (
+    ForkedKernelManager,
+    ForkedKernelProvisioner,
+    ForkServer,
+    launcher_arguments,
+)
+from cachecost.report.runner import KERNEL_ARGUMENTS, KERNEL_NAME
+
+from .sitekit import write_notebook
+
+
+def test_only_this_interpreters_ipykernel_is_forked():
+    """The kernel spec's command is forked only when it is ``sys.executable -m
+    ipykernel_launcher`` (ipykernel's spec puts ``-Xfrozen_modules=off`` between)."""
+    me = sys.executable
+    assert launcher_arguments([me, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f",
+                               "c.json", "--x=1"]) == ["-f", "c.json", "--x=1"]
+    assert launcher_arguments([me, "-m", "ipykernel_launcher", "-f", "c.json"]) == \
+        ["-f", "c.json"]
+    assert launcher_arguments(["/usr/bin/python3-other", "-m", "ipykernel_launcher"]) is None
+    assert launcher_arguments([me, "-m", "other_kernel", "-f", "c.json"]) is None
+    assert launcher_arguments([me, "-c", "pass"]) is None
+    assert launcher_arguments([]) is None
+
+
+def _run(notebook: Path, out: Path, **parameters) -> nbformat.NotebookNode:
+    papermill.execute_notebook(str(notebook), str(out), parameters=parameters,
+                               kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
+                               cwd=str(notebook.parent), extra_arguments=KERNEL_ARGUMENTS,
+                               kernel_manager_class=ForkedKernelManager)
+    return nbformat.read(str(out), as_version=4)
+
+
+def _text(nb: nbformat.NotebookNode) -> str:
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []) if o.get("output_type") == "stream")
+
+
+def test_each_notebook_gets_a_fresh_forked_kernel(tmp_path, monkeypatch):
+    """Two notebooks in a row: the second sees none of the first's names, counts its cells
+    from 1, runs in a forked kernel (its process name) whose modules were preloaded
+    (pandas is in ``sys.modules`` before any cell imports it), in the working directory and
+    with the environment jupyter_client gives it."""
+    monkeypatch.setenv("CACHECOST_TEST_MARK", "from-the-manager")
+    first = write_notebook(tmp_path / "nbs" / "01-first.ipynb", ["leaked = 42"])
+    second = write_notebook(tmp_path / "nbs" / "02-second.ipynb", [
+        "import os, sys\n"
+        "print('leaked' in globals(), 'pandas' in sys.modules)\n"
+        "print(open('/proc/self/comm').read().strip(), os.getcwd())\n"
+        "print(os.environ.get('CACHECOST_TEST_MARK'), os.getppid() != int(os.environ['JPY_PARENT_PID']))"])
+    _run(first, tmp_path / "first.ipynb")
+    nb = _run(second, tmp_path / "second.ipynb")
+    lines = _text(nb).splitlines()
+    assert lines[0] == "False True"
+    assert lines[1] == f"{KERNEL_PROCESS_NAME} {tmp_path / 'nbs'}"
+    assert lines[2] == "from-the-manager False"
+    counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))
+
+
+def test_a_cell_error_is_reported_as_from_any_kernel(tmp_path):
+    nb = write_notebook(tmp_path / "nbs" / "01-fails.ipynb", ["raise ValueError('boom 7')"])
+    with pytest.raises(papermill.PapermillExecutionError, match="boom 7"):
+        _run(nb, tmp_path / "out.ipynb")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _wait_gone(pid: int, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not _alive(pid)
+
+
+def test_shutdown_and_exit_code_reach_the_manager():
+    """jupyter_client's shutdown ends the forked kernel, and its exit reaches the manager
+    through the fork server (poll: None while it runs, an exit code after)."""
+    async def scenario() -> tuple[int, int | None, int | None, bool]:
+        km = ForkedKernelManager(kernel_name=KERNEL_NAME)
+        await km.start_kernel(extra_arguments=KERNEL_ARGUMENTS)
+        assert isinstance(km.provisioner, ForkedKernelProvisioner)
+        pid = km.provisioner.pid
+        running = await km.provisioner.poll()
+        await km.shutdown_kernel(now=False)
+        return pid, running, km.provisioner.process, await km.is_alive()
+
+    pid, running, process, alive = asyncio.run(scenario())
+    assert running is None
+    assert process is None and not alive
+    assert _wait_gone(pid)
+
+
+def test_kernels_end_with_their_fork_server(tmp_path):
+    """A fork server that ends (its starter died, or closed it) takes its kernels along
+    (``PR_SET_PDEATHSIG``): no kernel outlives the worker that asked for it."""
+    server = ForkServer()
+    pid = server.fork(["-f", str(tmp_path / "kernel.json"), *KERNEL_ARGUMENTS], None, None)
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "kernel.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)            # the kernel writes its connection file once it runs
+    assert _alive(pid)
+    assert server.exit_code(pid) is None
+    server.close()
+    assert _wait_gone(pid)
+    assert server.exit_code(pid) is not None
