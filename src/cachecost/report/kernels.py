@@ -27,6 +27,7 @@ start, with the reason on stderr, as a kernel that cannot start does.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
@@ -65,7 +66,8 @@ class ForkServer:
 
     :meth:`fork` asks it for a kernel and returns its pid; :meth:`exit_code` is None
     while that kernel runs. A thread reads the server's replies. The server ends when
-    this process does (its stdin closes) or by :meth:`close`.
+    this process does (its stdin closes; at a normal exit :meth:`close` also waits for it)
+or by :meth:`close`.
     """
 
     _instance: ForkServer | None = None
@@ -78,6 +80,7 @@ class ForkServer:
             if cls._instance is None or cls._instance.process.poll() is not None \
                     or cls._instance.pid_of_starter != os.getpid():
                 cls._instance = cls()
+                atexit.register(cls._instance.close)
             return cls._instance
 
     def __init__(self) -> None:
@@ -145,9 +148,17 @@ class ForkServer:
         return self.exit_code(pid)
 
     def close(self) -> None:
-        """End the server (its kernels get SIGKILL)."""
-        self._stdin.close()
-        self.process.wait()
+        """End the server (its kernels get SIGKILL) and reap it (at exit too: its CPU time
+        and its kernels' then count in this process's children, as a kernel's did)."""
+        try:
+            self._stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 class ForkedKernel:
