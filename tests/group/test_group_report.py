@@ -174,7 +174,7 @@ def test_a_modelled_strategy_is_said_on_the_page_and_in_the_summary(tmp_path):
            "saving_usd_per_month": {"mean": 0.0, "p10": 0.0, "p90": 0.0}}
     ns = {"namespace": "fdo", "namespace_registry_gib": 1.0, "projects_registry_gib": 1.0,
           "months_to_quota_p50": None}
-    text = summary_text({"group": "fdo"}, [row], ns, "")
+    text = summary_text({"group": "fdo"}, [row], ns, "", load_scenario(GROUP_SCENARIO_PATH))
     assert "modelled as kaniko-cache-repo" in " ".join(text.split())
 
 
@@ -193,8 +193,10 @@ def test_the_group_summary_says_keep_and_wraps_its_prose_for_a_mailing_list():
     ns = {"namespace": "fdo", "namespace_registry_gib": 79.3, "projects_registry_gib": 76.3,
           "months_to_quota_p50": None}
     skipped = "; ".join(f"fdo/graphics/tool{i} (builds no image)" for i in range(6))
-    text = summary_text({"group": "fdo-with-a-long-name"}, rows, ns, skipped)
-    table = [line for line in text.splitlines() if line.startswith(("fdo/", "project", "---"))]
+    text = summary_text({"group": "fdo-with-a-long-name"}, rows, ns, skipped,
+                        load_scenario(GROUP_SCENARIO_PATH))
+    table = [line for line in text.splitlines()
+             if line.startswith(("fdo/", "project", "---", "total"))]
     assert "keep dind-inline-cache" in next(t for t in table if t.startswith("fdo/dind-app"))
     assert " rebuild-on-change " in next(t for t in table if t.startswith("fdo/a "))
     prose = [line for line in text.splitlines() if line not in table]
