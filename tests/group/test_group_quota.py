@@ -111,5 +111,5 @@ def test_the_index_and_summary_say_the_quota_is_shared(fetched_group, tmp_path):
     index = " ".join(html.unescape((site / "index.html").read_text()).split())
     for shown in (text, index):
         assert "The compute quota, 50,000 minutes a month, is the root namespace's" in shown
-        assert f"use {together:,.0f} billed minutes a month of it together" in shown
-        assert f"({100 * together / 50000:.0f}%;" in shown
+        assert (f"use {together:,.0f} billed minutes a month together, "
+                f"{100 * together / 50000:.0f}% of it (measured") in shown

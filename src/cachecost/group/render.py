@@ -89,9 +89,10 @@ def compute_sentence(ns: dict[str, Any], n_projects: int) -> str | None:
     used = float(c["fetched_quota_minutes_per_month"])
     text = (f"The compute quota, {quota:,.0f} minutes a month, is the root namespace's: "
             "GitLab counts every job of every project against its top-level namespace. "
-            f"The {n_projects} projects fetched use {used:,.0f} billed minutes a month of it "
-            f"together ({100 * used / quota:.0f}%; measured, strategies in use; projects "
-            "not fetched are not counted). ")
+            f"The {n_projects} projects fetched use {used:,.0f} billed minutes a month "
+            f"together, {100 * used / quota:.0f}% of it (measured, strategies in use; "
+            "projects not fetched are not counted)"
+            + ("; the minutes beyond it are bought. " if used > quota else ". "))
     if c.get("other_usage_is_measured"):
         return text + ("Each project's model sees what the other fetched projects leave of "
                        "it.")
@@ -118,6 +119,10 @@ def _money(q: dict[str, float | None]) -> str:
 def _saving(q: dict[str, Any]) -> str:
     """The saving's mean (the decision's figure) with its p10 to p90."""
     return f"{format_usd(q['mean'])} ({format_usd(q['p10'])} to {format_usd(q['p90'])})"
+
+
+def _minutes(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f}"
 
 
 def _gib(x: float | None) -> str:
@@ -167,16 +172,17 @@ model's tie resolution.</p>
 <table><thead><tr><th>Project</th><th>Builder</th><th>Strategy in use</th>
 <th class="n">Cost today / month</th><th>Cheapest strategy</th>
 <th class="n">Saving / month</th><th class="n">Registry</th>
-<th class="n">Share of namespace</th></tr></thead><tbody>
+<th class="n">Share of namespace</th><th class="n">Billed minutes / month</th></tr></thead><tbody>
 {% for r in rows %}<tr><td><a href="{{ r.project }}/index.html">{{ r.project_path }}</a></td>
 <td>{{ r.builder or "-" }}</td><td>{{ r.strategy_in_use }}{% if r.strategy_note %}<br><small>{{ r.strategy_note }}</small>{% endif %}</td>
 <td class="n">{{ r.cost }}</td><td>{{ r.cheapest }}</td>
 <td class="n">{{ r.saving }}{% if r.may_lose %} *{% endif %}</td><td class="n">{{ r.registry }}</td>
-<td class="n">{{ r.share }}</td></tr>
+<td class="n">{{ r.share }}</td><td class="n">{{ r.minutes }}</td></tr>
 {% endfor %}</tbody>
 <tfoot><tr><td colspan="5">All {{ rows|length }} projects, each switched to its cheapest
 strategy (sum of the means; the intervals do not add)</td>
-<td class="n" id="total-saving">{{ total }}</td><td colspan="2"></td></tr></tfoot></table>
+<td class="n" id="total-saving">{{ total }}</td><td colspan="2"></td>
+<td class="n">{{ minutes_total }}</td></tr></tfoot></table>
 {% if rows|selectattr("may_lose")|list %}<p>* the interval includes a loss: in at least
 one sample in ten the change would cost more than the strategy in use.</p>{% endif %}
 {% if skipped %}<p>Not in the table: {{ skipped }}.</p>{% endif %}
@@ -192,7 +198,7 @@ def render_index(meta: dict, rows: list[dict], ns: dict, scenario: Scenario,
               "saving": _saving(r["saving_usd_per_month"]), "cheapest": _cheapest(r),
               "registry": _gib(None if r["registry_bytes"] is None else r["registry_bytes"] / GIB),
               "share": "-" if r["namespace_share"] is None else f"{100 * r['namespace_share']:.0f}%",
-              "may_lose": _may_lose(r)}
+              "may_lose": _may_lose(r), "minutes": _minutes(r.get("quota_minutes_per_month"))}
              for r in rows]
     import jinja2  # the no-op rebuild renders nothing: imported when needed
 
@@ -202,7 +208,8 @@ def render_index(meta: dict, rows: list[dict], ns: dict, scenario: Scenario,
         unaccounted=_gib(ns["unaccounted_gib"]), rows=shown, scenario=scenario.name,
         scenario_title=scenario.title, prices=scenario_prices(scenario),
         compute_sentence=compute_sentence(ns, len(rows)), total=format_usd(total_saving(rows)),
-        total_sentence=total_sentence(rows), skipped=skipped)
+        total_sentence=total_sentence(rows), skipped=skipped,
+        minutes_total=_minutes((ns.get("compute") or {}).get("fetched_quota_minutes_per_month")))
 
 
 def _table(rows: list[dict]) -> list[str]:
