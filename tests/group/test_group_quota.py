@@ -113,3 +113,26 @@ def test_the_index_and_summary_say_the_quota_is_shared(fetched_group, tmp_path):
         assert "The compute quota, 50,000 minutes a month, is the root namespace's" in shown
         assert (f"use {together:,.0f} billed minutes a month together, "
                 f"{100 * together / 50000:.0f}% of it (measured") in shown
+
+
+def test_a_scenario_that_sets_the_other_minutes_keeps_them(fetched_group, tmp_path):
+    """A group scenario that sets compute.other_usage_minutes_per_month (1,234) keeps it
+    for every project, as a scenario that sets storage.other_usage_gib does: no row
+    carries measured other minutes, and the summary says the models see the scenario's
+    1,234 minutes, not the measured ones."""
+    out, _, _ = fetched_group
+    doc = yaml.safe_load(GROUP_SCENARIO_PATH.read_text(encoding="utf-8"))
+    doc["compute"]["other_usage_minutes_per_month"] = 1234
+    path = tmp_path / "set.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    site = tmp_path / "site"
+    build = build_group_report(out, site, scenario_path=path, pages=False, samples=200,
+                               jobs=1)
+    assert all(r["other_usage_minutes_per_month"] is None for r in build.rows)
+    for r in build.rows:
+        res = json.loads((site / r["project"] / "results.json").read_text())
+        seen = next(i for i in res["inputs"]
+                    if i["name"] == "compute.other_usage_minutes_per_month")
+        assert seen["value"] == 1234
+    text = " ".join((site / "summary.txt").read_text().split())
+    assert "sees the scenario's 1,234 minutes a month of other usage" in text
