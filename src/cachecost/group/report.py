@@ -16,11 +16,17 @@ pages recommend. The project's own pages are the per-project report built from t
 and the index reads their ``results.json``: the index and the pages show one computation. The rest of the namespace is measured, not guessed: the
 project's fetch read the root namespace's ``containerRegistrySize``, and
 :func:`cachecost.model.measured.with_measured_inputs` turns it into
-``storage.other_usage_gib`` (when the scenario leaves that at its default).
+``storage.other_usage_gib`` (when the scenario leaves that at its default). Likewise the
+compute quota, which is the root namespace's: each project's scenario copy sets
+``compute.other_usage_minutes_per_month`` to the other fetched projects' measured
+billed minutes a month (:mod:`cachecost.group.minutes`; unless the group's scenario
+sets that key), and the rows carry each project's own (``quota_minutes_per_month``).
 
 Writes ``OUT/index.html`` (the table; each project links to its own pages,
 ``OUT/<key>/index.html``, built by :func:`cachecost.report.build.build_report`),
-``OUT/summary.txt`` (plain text for an admins' list), ``OUT/results.json`` (the group)
+``OUT/summary.txt`` (plain text for an admins' list; both rendered by
+:mod:`cachecost.group.render`), ``OUT/results.json`` (the group; its ``namespace``
+carries ``compute``, :func:`cachecost.group.minutes.quota_summary`)
 and ``OUT/<key>/results.json`` (the project's model results under the group's
 scenario). A rebuild whose inputs (catalog, every project's metadata, the scenario,
 cachecost's version) did not change does nothing.
