@@ -160,7 +160,7 @@ cachecost stand-in, not measured from any real project.</p>{% endif %}
 <p class="ns">Root namespace <strong>{{ ns.namespace }}</strong>: {{ ns_gib }} of registry
 as GitLab counts it; the {{ rows|length }} projects fetched hold {{ proj_gib }}
 ({{ unaccounted }} in projects not fetched).
-{% if ns.quota_gib is not none %}Quota {{ ns.quota_gib }} GiB (scenario {{ scenario }}):
+{% if ns.quota_gib is not none %}Registry quota {{ ns.quota_gib }} GiB (scenario {{ scenario }}):
 {% if ns.months_to_quota_p50 is not none %}about {{ "%.1f"|format(ns.months_to_quota_p50) }}
 months to it at {{ "%.2f"|format(ns.growth_gib_per_month_p50) }} GiB/month of growth
 (p50, strategies in use){% else %}the fetched projects' registries do not grow under the
