@@ -91,6 +91,20 @@ def test_the_total_saving_is_the_sum_of_the_rows():
     assert 'id="total-saving">$155<' in raw
 
 
+def test_every_prose_line_fits_a_mail_and_a_loss_is_marked():
+    """Outside the fixed-width table every line is at most 72 characters, the loss
+    footnote too (before: 104), and a row whose p10 is a loss carries its star."""
+    rows = [*ROWS, _row("fdo/loses", 1.0)]           # p10 = -2: the interval has a loss
+    text, _ = _both(rows, load_scenario(GROUP_SCENARIO_PATH))
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("project "))
+    end = next(i for i, line in enumerate(lines) if line.startswith("total "))
+    prose = lines[:start] + lines[end + 1:]
+    assert max(len(line) for line in prose) <= 72
+    assert any(line.startswith("fdo/loses") and line.endswith(" *") for line in lines)
+    assert "* the interval includes a loss" in text
+
+
 def test_real_data_is_not_labelled_synthetic():
     text, index = _both(ROWS, load_scenario(GROUP_SCENARIO_PATH), {"group": "fdo"})
     assert "SYNTHETIC" not in text and "SYNTHETIC" not in index

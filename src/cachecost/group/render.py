@@ -264,8 +264,9 @@ def summary_text(meta: dict, rows: list[dict], ns: dict, skipped: str,
                   ""]
     lines += _table(rows)
     if any(_may_lose(r) for r in rows):
-        lines += ["", "* the interval includes a loss: in at least one sample in ten the "
-                  "change would cost more than the strategy in use."]
+        lines += ["", *textwrap.wrap("* the interval includes a loss: in at least one "
+                                     "sample in ten the change would cost more than the "
+                                     "strategy in use.", WRAP)]
     for r in rows:
         if r.get("strategy_note"):
             lines += ["", *textwrap.wrap(f"{r['project_path']}: {r['strategy_note']}.", WRAP)]
