@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -130,7 +131,10 @@ def test_the_group_default_scenario_is_project_neutral(fetched_group, tmp_path):
     """Without --scenario the group is priced on GitLab-hosted runners at GitLab's
     published prices (scenarios/group/gitlab-hosted-group.yaml), not on QEMU's private
     runners: every project's results name the project and that scenario, its baseline
-    is the strategy its CI uses, and only that strategy's title says "today's"."""
+    is the strategy its CI uses, and only that strategy's title says "today's". No
+    input's citation, the scenario's description, the group index or its summary names
+    QEMU (before: the scheduled refresh, the runner nodes, the sponsor, the fork
+    registry read and the uncached ratio cited QEMU's figures)."""
     out, _, _ = fetched_group
     site = tmp_path / "site"
     build = build_group_report(out, site, pages=False, samples=400, jobs=1)
@@ -149,6 +153,17 @@ def test_the_group_default_scenario_is_project_neutral(fetched_group, tmp_path):
         copy = load_scenario(site / row["project"] / "gitlab-hosted-group.scenario.yaml")
         assert copy.description.startswith(f"Project {row['project_path']}: the strategy "
                                            f"its CI uses, {res['baseline']}, is the baseline.")
+        # no input the group scenario shows cites QEMU's figures (issue 25 review)
+        cited = [(i["name"], i["citation"]) for i in res["inputs"]
+                 if QEMU.search(str(i.get("citation")))]
+        assert cited == [], cited
+        assert not QEMU.search(copy.description)
+    for shown in ("index.html", "summary.txt"):
+        assert not QEMU.search((site / shown).read_text()), shown
+
+
+#: What names QEMU or its people's figures in a citation.
+QEMU = re.compile(r"qemu|bonzini|berrang", re.IGNORECASE)
 
 
 def test_a_modelled_strategy_is_said_on_the_page_and_in_the_summary(tmp_path):
@@ -174,7 +189,7 @@ def test_a_modelled_strategy_is_said_on_the_page_and_in_the_summary(tmp_path):
            "saving_usd_per_month": {"mean": 0.0, "p10": 0.0, "p90": 0.0}}
     ns = {"namespace": "fdo", "namespace_registry_gib": 1.0, "projects_registry_gib": 1.0,
           "months_to_quota_p50": None}
-    text = summary_text({"group": "fdo"}, [row], ns, "")
+    text = summary_text({"group": "fdo"}, [row], ns, "", load_scenario(GROUP_SCENARIO_PATH))
     assert "modelled as kaniko-cache-repo" in " ".join(text.split())
 
 
@@ -193,8 +208,10 @@ def test_the_group_summary_says_keep_and_wraps_its_prose_for_a_mailing_list():
     ns = {"namespace": "fdo", "namespace_registry_gib": 79.3, "projects_registry_gib": 76.3,
           "months_to_quota_p50": None}
     skipped = "; ".join(f"fdo/graphics/tool{i} (builds no image)" for i in range(6))
-    text = summary_text({"group": "fdo-with-a-long-name"}, rows, ns, skipped)
-    table = [line for line in text.splitlines() if line.startswith(("fdo/", "project", "---"))]
+    text = summary_text({"group": "fdo-with-a-long-name"}, rows, ns, skipped,
+                        load_scenario(GROUP_SCENARIO_PATH))
+    table = [line for line in text.splitlines()
+             if line.startswith(("fdo/", "project", "---", "total"))]
     assert "keep dind-inline-cache" in next(t for t in table if t.startswith("fdo/dind-app"))
     assert " rebuild-on-change " in next(t for t in table if t.startswith("fdo/a "))
     prose = [line for line in text.splitlines() if line not in table]

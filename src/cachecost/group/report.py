@@ -16,11 +16,17 @@ pages recommend. The project's own pages are the per-project report built from t
 and the index reads their ``results.json``: the index and the pages show one computation. The rest of the namespace is measured, not guessed: the
 project's fetch read the root namespace's ``containerRegistrySize``, and
 :func:`cachecost.model.measured.with_measured_inputs` turns it into
-``storage.other_usage_gib`` (when the scenario leaves that at its default).
+``storage.other_usage_gib`` (when the scenario leaves that at its default). Likewise the
+compute quota, which is the root namespace's: each project's scenario copy sets
+``compute.other_usage_minutes_per_month`` to the other fetched projects' measured
+billed minutes a month (:mod:`cachecost.group.minutes`; unless the group's scenario
+sets that key), and the rows carry each project's own (``quota_minutes_per_month``).
 
 Writes ``OUT/index.html`` (the table; each project links to its own pages,
 ``OUT/<key>/index.html``, built by :func:`cachecost.report.build.build_report`),
-``OUT/summary.txt`` (plain text for an admins' list), ``OUT/results.json`` (the group)
+``OUT/summary.txt`` (plain text for an admins' list; both rendered by
+:mod:`cachecost.group.render`), ``OUT/results.json`` (the group; its ``namespace``
+carries ``compute``, :func:`cachecost.group.minutes.quota_summary`)
 and ``OUT/<key>/results.json`` (the project's model results under the group's
 scenario). A rebuild whose inputs (catalog, every project's metadata, the scenario,
 cachecost's version) did not change does nothing.
@@ -38,7 +44,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import textwrap
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -53,8 +58,16 @@ from cachecost.collect.group import CATALOG_FILE, read_group_meta
 from cachecost.config import SCENARIOS_DIR
 from cachecost.dataset.io import atomic_path, load_dataset
 from cachecost.errors import CachecostError
+from cachecost.group import minutes as quota_module
+from cachecost.group import render
+from cachecost.group.minutes import (
+    OTHER_MINUTES_KEY,
+    measured_minutes,
+    others_minutes,
+    quota_summary,
+)
+from cachecost.group.render import render_index, summary_text
 from cachecost.model.scenario import Scenario, load_scenario
-from cachecost.textfmt import format_usd
 
 GIB = 2.0**30
 #: The group's default scenario: GitLab-hosted runners at GitLab's published prices, no
@@ -76,7 +89,8 @@ class GroupBuild:
 
 def _fingerprint(group_dir: Path, scenario: Scenario, pages: bool) -> str:
     h = hashlib.sha256(f"{__version__}|{scenario.sha256}|{pages}".encode())
-    h.update(Path(__file__).read_bytes())      # this module renders the index
+    for module in (__file__, render.__file__, quota_module.__file__):   # they shape the site
+        h.update(Path(module).read_bytes())
     h.update((group_dir / CATALOG_FILE).read_bytes())
     for md in sorted(group_dir.glob("project=*/metadata.json")):
         h.update(md.read_bytes())
@@ -90,7 +104,8 @@ def _q(d: dict | None) -> dict[str, float | None]:
 
 def scenario_in_use(scenario_path: Path, in_use: str, target: Path,
                     project_path: str | None = None, note: str | None = None,
-                    builder: str | None = None) -> Path:
+                    builder: str | None = None, other_minutes: float | None = None,
+                    others: int = 0) -> Path:
     """Write the scenario with ``baseline: <in_use>`` to ``target`` (unchanged: kept as is).
 
     The baseline is the status quo the model compares against, so the deltas and the
@@ -100,6 +115,9 @@ def scenario_in_use(scenario_path: Path, in_use: str, target: Path,
     so the banner on every page says it) and the description (shown on the decision
     page) opens with the project, its strategy in use and ``note`` (:func:`cachecost.collect.group.strategy_note`: what a builder the model
     does not name is modelled as), so every page names the project and the scenario.
+    With ``other_minutes`` (the billed minutes a month of the ``others`` other fetched
+    projects, :mod:`cachecost.group.minutes`), ``compute.other_usage_minutes_per_month``
+    is set to it and the description says so: the namespace's compute quota is shared.
     """
     doc = yaml.safe_load(scenario_path.read_text(encoding="utf-8"))
     doc["baseline"] = in_use
@@ -110,7 +128,14 @@ def scenario_in_use(scenario_path: Path, in_use: str, target: Path,
         opening = f"Project {project_path}: the strategy its CI uses, {in_use}, is the baseline."
         if note:
             opening += f" Note: {note}."
+        if other_minutes is not None:
+            opening += (f" The root namespace's compute quota is shared: the {others} other "
+                        f"fetched project(s) use {other_minutes:,.0f} billed minutes a month "
+                        "of it (measured), set as compute.other_usage_minutes_per_month.")
         doc["description"] = f"{opening}\n\n{load_scenario(scenario_path).description}"
+    if other_minutes is not None:
+        doc.setdefault("compute", {})[OTHER_MINUTES_KEY.split(".")[1]] = round(
+            float(other_minutes), 1)
     text = (f"# generated by cachecost report --group: {scenario_path.name} with the "
             "strategy in use as baseline\n" + yaml.safe_dump(doc, sort_keys=False))
     if not target.is_file() or target.read_text(encoding="utf-8") != text:
@@ -124,8 +149,14 @@ def _note(scan: dict[str, Any]) -> str | None:
     return note if isinstance(note, str) and note else None
 
 
-def project_row(scan: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
+def project_row(scan: dict[str, Any], results: dict[str, Any],
+                minutes: dict[str, float] | None = None,
+                other_minutes: float | None = None) -> dict[str, Any]:
     """One project's index row from its model results (baseline: the strategy in use).
+
+    ``minutes``: the project's measured CI minutes a month
+    (:func:`cachecost.group.minutes.measured_minutes`); ``other_minutes``: the rest of the
+    namespace's billed minutes its model saw (None: the scenario's own value).
 
     Cheapest: the model's recommendation (``results["recommendation"]["winner"]``).
     Saving = cost(in use) - cost(cheapest): mean from the recommendation, quantiles the
@@ -153,6 +184,9 @@ def project_row(scan: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]
         "registry_bytes": scan.get("registry_bytes"),
         "growth_gib_per_month": _q(strategies[in_use]["registry_growth_gib_per_month"]),
         "other_usage_gib_measured": today.get("other_projects_gib"),
+        "quota_minutes_per_month": (minutes or {}).get("quota_minutes_per_month"),
+        "runner_minutes_per_month": (minutes or {}).get("runner_minutes_per_month"),
+        "other_usage_minutes_per_month": other_minutes,
         "samples": results.get("samples"),
         "pipelines": scan.get("pipelines"), "images": scan.get("images"),
         "fetched_at": scan.get("fetched_at"),
@@ -185,118 +219,6 @@ def namespace_summary(namespace_bytes: int | None, rows: list[dict[str, Any]],
             "unaccounted_gib": None if ns_gib is None else ns_gib - summed / GIB,
             "quota_gib": quota_gib, "growth_gib_per_month_p50": growth,
             "months_to_quota_p50": months}
-
-
-def _money(q: dict[str, float | None]) -> str:
-    if q.get("mean") is None:
-        return "-"
-    return f"{format_usd(q['mean'])} ({format_usd(q['p10'])} to {format_usd(q['p90'])})"
-
-
-def _saving(q: dict[str, Any]) -> str:
-    """The saving's mean (the decision's figure) with its p10 to p90."""
-    return f"{format_usd(q['mean'])} ({format_usd(q['p10'])} to {format_usd(q['p90'])})"
-
-
-def _gib(x: float | None) -> str:
-    return "-" if x is None else f"{x:,.1f} GiB"
-
-
-_INDEX = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>cachecost: group {{ group }}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:80rem;color:#222}
-table{border-collapse:collapse;width:100%;font-size:.92rem}
-th,td{padding:.35rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-td.n,th.n{text-align:right} td.n{white-space:nowrap} .synthetic{background:#fff3cd;padding:.6rem;
-border:1px solid #e0c060;margin-bottom:1rem} .ns{margin:.8rem 0 1.2rem}
-</style></head><body>
-{% if synthetic %}<p class="synthetic"><strong>SYNTHETIC DATA</strong> - served by the
-cachecost stand-in, not measured from any real project.</p>{% endif %}
-<h1>Group {{ group }}: container-image caching, project by project</h1>
-<p class="ns">Root namespace <strong>{{ ns.namespace }}</strong>: {{ ns_gib }} of registry
-as GitLab counts it; the {{ rows|length }} projects fetched hold {{ proj_gib }}
-({{ unaccounted }} in projects not fetched).
-{% if ns.quota_gib is not none %}Quota {{ ns.quota_gib }} GiB (scenario {{ scenario }}):
-{% if ns.months_to_quota_p50 is not none %}about {{ "%.1f"|format(ns.months_to_quota_p50) }}
-months to it at {{ "%.2f"|format(ns.growth_gib_per_month_p50) }} GiB/month of growth
-(p50, strategies in use){% else %}the fetched projects' registries do not grow under the
-strategies in use (p50), so none reaches it{% endif %}.{% endif %}
-Sorted by what the model's cheapest strategy would save per month against the one in use
-(expected value; p10 to p90 in brackets); "keep" where no change saves more than the
-model's tie resolution.
-</p>
-<table><thead><tr><th>Project</th><th>Builder</th><th>Strategy in use</th>
-<th class="n">Cost today / month</th><th>Cheapest strategy</th>
-<th class="n">Saving / month</th><th class="n">Registry</th>
-<th class="n">Share of namespace</th></tr></thead><tbody>
-{% for r in rows %}<tr><td><a href="{{ r.project }}/index.html">{{ r.project_path }}</a></td>
-<td>{{ r.builder or "-" }}</td><td>{{ r.strategy_in_use }}{% if r.strategy_note %}<br><small>{{ r.strategy_note }}</small>{% endif %}</td>
-<td class="n">{{ r.cost }}</td><td>{% if r.is_status_quo_kept or r.cheapest_strategy == r.strategy_in_use %}keep {{ r.strategy_in_use }}{% else %}{{ r.cheapest_strategy }}{% endif %}</td>
-<td class="n">{{ r.saving }}{% if r.may_lose %} *{% endif %}</td><td class="n">{{ r.registry }}</td>
-<td class="n">{{ r.share }}</td></tr>
-{% endfor %}</tbody></table>
-{% if rows|selectattr("may_lose")|list %}<p>* the interval includes a loss: in at least
-one sample in ten the change would cost more than the strategy in use.</p>{% endif %}
-{% if skipped %}<p>Not in the table: {{ skipped }}.</p>{% endif %}
-<p><a href="summary.txt">summary.txt</a> · <a href="results.json">results.json</a></p>
-</body></html>
-"""
-
-
-def _render(meta: dict, rows: list[dict], ns: dict, scenario: Scenario, skipped: str) -> str:
-    shown = [{**r, "cost": _money(r["cost_usd_per_month"]),
-              "saving": _saving(r["saving_usd_per_month"]),
-              "registry": _gib(None if r["registry_bytes"] is None else r["registry_bytes"] / GIB),
-              "share": "-" if r["namespace_share"] is None else f"{100 * r['namespace_share']:.0f}%",
-              "may_lose": (r["saving_usd_per_month"]["p10"] or 0.0) < 0}
-             for r in rows]
-    import jinja2  # the no-op rebuild renders nothing: imported when needed
-
-    return jinja2.Environment(autoescape=True).from_string(_INDEX).render(group=meta.get("group"), synthetic=meta.get("is_synthetic"), ns=ns,
-                         ns_gib=_gib(ns["namespace_registry_gib"]),
-                         proj_gib=_gib(ns["projects_registry_gib"]),
-                         unaccounted=_gib(ns["unaccounted_gib"]), rows=shown,
-                         scenario=scenario.name, skipped=skipped)
-
-
-def summary_text(meta: dict, rows: list[dict], ns: dict, skipped: str) -> str:
-    """The plain-text group summary (fixed-width table, one project a line)."""
-    lines = []
-    if meta.get("is_synthetic"):
-        lines.append("SYNTHETIC DATA - served by the cachecost stand-in, not measured.")
-    lines += [*textwrap.wrap(f"Group {meta.get('group')}: root namespace {ns['namespace']} "
-                             f"holds {_gib(ns['namespace_registry_gib'])} of registry; the "
-                             f"{len(rows)} projects fetched hold "
-                             f"{_gib(ns['projects_registry_gib'])}.", 72), ""]
-    if ns["months_to_quota_p50"] is not None:
-        lines += [*textwrap.wrap(f"Quota {ns['quota_gib']} GiB: about "
-                                 f"{ns['months_to_quota_p50']:.1f} months to it at "
-                                 f"{ns['growth_gib_per_month_p50']:.2f} GiB/month (p50).", 72),
-                  ""]
-    # "keep X" where no change saves more than the tie resolution, as the index says
-    cheapest = {id(r): f"keep {r['strategy_in_use']}"
-                if r.get("is_status_quo_kept") or r["cheapest_strategy"] == r["strategy_in_use"]
-                else r["cheapest_strategy"] for r in rows}
-    w = max(len(n) for r in rows for n in (r["strategy_in_use"], cheapest[id(r)]))
-    head = (f"{'project':32} {'in use':{w}} {'cost/month':>11} {'cheapest':{w}} "
-            "saving/month: mean (p10 to p90)")
-    lines += [head, "-" * len(head)]
-    for r in rows:
-        c, s = r["cost_usd_per_month"], r["saving_usd_per_month"]
-        lines.append(f"{r['project_path'][:32]:32} {r['strategy_in_use']:{w}} "
-                     f"{format_usd(c['mean']):>11} {cheapest[id(r)]:{w}} "
-                     f"{_saving(s):>11}"
-                     + (" *" if (s["p10"] or 0.0) < 0 else ""))
-    if any((r["saving_usd_per_month"]["p10"] or 0.0) < 0 for r in rows):
-        lines += ["", "* the interval includes a loss: in at least one sample in ten the "
-                  "change would cost more than the strategy in use."]
-    for r in rows:
-        if r.get("strategy_note"):
-            lines += ["", *textwrap.wrap(f"{r['project_path']}: {r['strategy_note']}.", 72)]
-    if skipped:
-        lines += ["", *textwrap.wrap(f"Not in the table: {skipped}.", 72)]
-    return "\n".join(lines) + "\n"
 
 
 def _write(path: Path, text: str) -> None:
@@ -351,31 +273,47 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
             return GroupBuild(out / "index.html", prev.get("projects", []), True,
                               time.monotonic() - t0)
     scans = [{str(k): v for k, v in record.items()} for record in done.to_dict("records")]
-    tasks = [(group_dir / f"project={scan['project']}", scan, scenario.path,
-              out / scan["project"], pages, samples) for scan in scans]
+    dirs = [group_dir / f"project={scan['project']}" for scan in scans]
+    # in this process: a calibration takes tens of milliseconds, a worker seconds to start
+    minutes = [_outcome(scan, minutes_task((d, scenario.path)))["minutes"]
+               for scan, d in zip(scans, dirs, strict=True)]
+    billed = [m["quota_minutes_per_month"] for m in minutes]
+    compute = quota_summary(scenario, billed)
+    others: list[float | None] = (
+        list(others_minutes(billed)) if compute["is_shared"] and
+        compute["other_usage_is_measured"] else [None] * len(scans))
+    tasks = [(d, scan, scenario.path, out / scan["project"], pages, samples,
+              None if other is None else (other, len(scans) - 1))
+             for d, scan, other in zip(dirs, scans, others, strict=True)]
     rows = []
-    for scan, outcome in zip(scans, _run_projects(tasks, jobs), strict=True):
-        if "error" in outcome:
-            raise CachecostError(f"{scan['project_path']}: {outcome['error']}")
-        results = outcome["results"]
-        _write(out / scan["project"] / "results.json",
+    for i, outcome in enumerate(_run_projects(tasks, jobs)):
+        results = _outcome(scans[i], outcome)["results"]
+        _write(out / scans[i]["project"] / "results.json",
                json.dumps(results, indent=1, sort_keys=True) + "\n")
-        rows.append(project_row(scan, results))
+        rows.append(project_row(scans[i], results, minutes[i], others[i]))
     rows.sort(key=lambda r: -r["saving_usd_per_month"]["mean"])
     ns = {"namespace": meta.get("root_namespace"),
           **namespace_summary(meta.get("namespace_container_registry_size_bytes"), rows,
-                              scenario.value("storage.quota_gib"))}
+                              scenario.value("storage.quota_gib")),
+          "compute": compute}
     rest = catalog[catalog["status"] != "done"]
     skipped = "; ".join(
         f"{r['project_path']} ({'builds no image' if r['status'] == 'skipped' else 'not fetched: ' + str(r['error']).split(':', 1)[0]})"
         for r in rest.to_dict("records"))
-    _write(out / "index.html", _render(meta, rows, ns, scenario, skipped))
-    _write(out / "summary.txt", summary_text(meta, rows, ns, skipped))
+    _write(out / "index.html", render_index(meta, rows, ns, scenario, skipped))
+    _write(out / "summary.txt", summary_text(meta, rows, ns, skipped, scenario))
     _write(old, json.dumps({"fingerprint": fp, "group": meta.get("group"),
                             "is_synthetic": bool(meta.get("is_synthetic")),
                             "scenario": scenario.name, "samples": samples,
                             "namespace": ns, "projects": rows}, indent=1) + "\n")
     return GroupBuild(out / "index.html", rows, False, time.monotonic() - t0)
+
+
+def _outcome(scan: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
+    """A worker's outcome, or its error as one line naming the project."""
+    if "error" in outcome:
+        raise CachecostError(f"{scan['project_path']}: {outcome['error']}")
+    return outcome
 
 
 def _run_projects(tasks: list[tuple], jobs: int | None) -> list[dict[str, Any]]:
@@ -388,16 +326,30 @@ def _run_projects(tasks: list[tuple], jobs: int | None) -> list[dict[str, Any]]:
         return list(pool.map(project_task, tasks))
 
 
-def project_task(task: tuple[Path, dict[str, Any], Path, Path, bool, int]) -> dict[str, Any]:
+def minutes_task(task: tuple[Path, Path]) -> dict[str, Any]:
+    """``{"minutes": measured_minutes(...)}`` of one project, or ``{"error": one line}``
+    (:mod:`cachecost.group.minutes`).
+
+    ``task``: (dataset dir, scenario file)."""
+    ds_dir, scenario_path = task
+    try:
+        return {"minutes": measured_minutes(ds_dir, load_scenario(scenario_path))}
+    except CachecostError as exc:
+        return {"error": str(exc)}
+
+
+def project_task(task: tuple[Path, dict[str, Any], Path, Path, bool, int,
+                             tuple[float, int] | None]) -> dict[str, Any]:
     """``{"results": ...}`` of one project, or ``{"error": one line}`` (a worker's task).
 
-    ``task``: (dataset dir, catalog row, scenario file, project site dir, pages, samples).
+    ``task``: (dataset dir, catalog row, scenario file, project site dir, pages, samples,
+    (the other fetched projects' billed minutes a month, how many they are) or None).
     The project's model results under the scenario with its strategy in use as baseline:
     with ``pages``, built by the per-project report into the site (its pages and its
     ``results.json``, so the index shows the numbers the project's pages show); else the
     model alone with ``samples`` samples.
     """
-    ds_dir, scan, scenario_path, site, pages, samples = task
+    ds_dir, scan, scenario_path, site, pages, samples, other = task
     try:
         scenario = load_scenario(scenario_path)
         in_use = scan.get("strategy")
@@ -406,7 +358,9 @@ def project_task(task: tuple[Path, dict[str, Any], Path, Path, bool, int]) -> di
         path = scenario_in_use(scenario.path, str(in_use),
                                site / f"{scenario.name}.scenario.yaml",
                                str(scan.get("project_path") or "") or None,
-                               _note(scan), scan.get("builder") or None)
+                               _note(scan), scan.get("builder") or None,
+                               None if other is None else other[0],
+                               0 if other is None else other[1])
         if not pages:
             from cachecost.model.results import run_model
 

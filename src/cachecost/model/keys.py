@@ -212,6 +212,19 @@ KEYS: dict[str, dict[str, Key]] = {
                     "compute quota)",
             maximum=1e7,
             range_reason=_QUOTA_MIN),
+        "other_usage_minutes_per_month": Key(
+            "number?", 0.0, "minutes/month",
+            "gitlab-hosted: compute minutes the rest of the root namespace (its other "
+            "projects) uses each month against the same quota, billed (job minutes times "
+            "their cost factors, as GitLab counts them); they draw on the quota first, "
+            "this project's minutes see what is left",
+            "GitLab doc ci/pipelines/compute_minutes.md, 2025: each job's minutes are "
+            "'added to the count of used units in the job's top-level namespace'",
+            name="the rest of the namespace's compute minutes",
+            measure="read the namespace's Usage Quotas page (Pipelines tab: compute usage by"
+                    " project) and add up the other projects' minutes of a month",
+            maximum=1e7,
+            range_reason=_QUOTA_MIN),
         "usd_per_1000_minutes": Key(
             "dist", 10.0, "USD/1000 minutes", "gitlab-hosted: price of minutes over the quota",
             "GitLab compute-minutes purchase doc, 2025; gitaly#3109, 2020",

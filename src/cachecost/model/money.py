@@ -17,7 +17,9 @@ Formulas (sources in ``docs/model.md`` §2)::
 
     billed factor     f = min(runner size factor, discount factor)    (no discount: the size)
     private runners   cost = M_up * usd_per_runner_minute
-    gitlab-hosted     q = M_up * f_containers;  q_o = other minutes * f_other
+    gitlab-hosted     q = M_up * f_containers;  q_o = other minutes * f_other + N
+                      (N: the rest of the root namespace's billed minutes; the quota
+                      is the namespace's, compute_minutes.md 2025)
                       cost = (max(0, q + q_o - quota) - max(0, q_o - quota)) * usd_per_1000 / 1000
     forks             q_f = M_fork * f_fork / owners;  q_fo = other fork CI minutes * f_fork / owners
                       cost = owners * (max(0, q_f + q_fo - quota) - max(0, q_fo - quota))

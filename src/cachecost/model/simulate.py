@@ -249,7 +249,10 @@ def _compute_money(st: Static, p: dict[str, np.ndarray], up_min: np.ndarray, k: 
                    ) -> tuple[np.ndarray, np.ndarray]:
     """(project cash for runner time, quota minutes used), per sample. Hosted: each job
     class at its billed factor, the lower of its runner's size factor and the
-    project's discount (:func:`billed_cost_factor`)."""
+    project's discount (:func:`billed_cost_factor`). The quota is the root namespace's
+    (compute_minutes.md 2025): the rest of the namespace's billed minutes
+    (``compute.other_usage_minutes_per_month``) and this project's other CI draw on it
+    before the container builds."""
     sc = st.scenario
     if sc.value("compute.mode") == "private-runners":
         return np.asarray(up_min * usd_per_runner_minute(st, p)), np.zeros(k)
@@ -258,7 +261,8 @@ def _compute_money(st: Static, p: dict[str, np.ndarray], up_min: np.ndarray, k: 
     quota_used = up_min * billed_cost_factor(
         p.get("compute.container_runner_size_factor", other_size), discount)
     q_other = (st.cal.other_minutes_per_month * p["workload.upstream_pipelines_factor"]
-               * billed_cost_factor(other_size, discount))
+               * billed_cost_factor(other_size, discount)
+               + (sc.value("compute.other_usage_minutes_per_month") or 0.0))
     quota = sc.value("compute.quota_minutes_per_month") or 0.0
     return hosted_overage_usd(quota_used, q_other, quota,
                               p["compute.usd_per_1000_minutes"]), np.asarray(quota_used)

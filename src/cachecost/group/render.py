@@ -1,0 +1,275 @@
+"""The group index (HTML) and summary (plain text) from the group's rows and namespace.
+
+Both say the same things from the same figures: the scenario and the prices the
+figures rest on (read from the loaded scenario, :func:`scenario_prices`), the root
+namespace's registry and its shared compute quota, one row per project, and the group's
+total expected saving if every project switched to its cheapest strategy
+(:func:`total_saving`: the sum of the projects' mean savings, which is the mean of the
+summed saving; their p10 to p90 intervals do not add).
+
+    html = render_index(meta, rows, ns, scenario, skipped)
+    text = summary_text(meta, rows, ns, skipped, scenario)
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from cachecost.model.scenario import Scenario
+from cachecost.textfmt import format_usd
+
+GIB = 2.0**30
+#: The summary's project column: a longer path goes on a line of its own, whole.
+PATH_WIDTH = 32
+WRAP = 72
+
+
+def total_saving(rows: list[dict[str, Any]]) -> float:
+    """The group's expected saving a month (USD) if every project switched to its
+    cheapest strategy: the sum of the rows' mean savings (a sum's mean is the sum of the
+    means; each project's saving is against the others' strategies in use)."""
+    return float(sum(float(r["saving_usd_per_month"]["mean"]) for r in rows))
+
+
+def _figure(value: Any) -> str:
+    """A scenario value as text: a number (``50000 -> '50,000'``, ``0.008 -> '0.008'``),
+    or a distribution's median (so said)."""
+    median = float(getattr(value, "median", value))
+    text = f"{median:,.0f}" if median.is_integer() else f"{median:,.4g}"
+    return text if getattr(value, "is_fixed", True) else f"{text} (median)"
+
+
+def _usd(value: Any) -> str:
+    """A price as money (``10 -> '$10'``, ``7.5 -> '$7.50'``), a distribution's median so
+    said."""
+    text = format_usd(float(getattr(value, "median", value)))
+    return text if getattr(value, "is_fixed", True) else f"{text} (median)"
+
+
+def scenario_prices(scenario: Scenario) -> list[tuple[str, str]]:
+    """(what, value) pairs the group's figures rest on, read from ``scenario``: the
+    runners, their discount factor, quota and price beyond it (GitLab-hosted) or the
+    runner price (private), and the registry's price (cash above an allowance, or the
+    shadow price)."""
+    v = scenario.value
+    out: list[tuple[str, str]] = []
+    if v("compute.mode") == "gitlab-hosted":
+        discount = v("compute.cost_factor")
+        quota = v("compute.quota_minutes_per_month")
+        out += [("runners", "GitLab-hosted"),
+                ("discount factor", "none" if discount is None else _figure(discount)),
+                ("compute quota", "none" if not quota else
+                 f"{_figure(quota)} minutes a month, the root namespace's"),
+                ("price beyond the quota",
+                 f"{_usd(v('compute.usd_per_1000_minutes'))} per 1,000 minutes")]
+    else:
+        hour = v("compute.usd_per_runner_hour")
+        out += [("runners", "the projects' own (private)"),
+                ("runner price", f"{_usd(hour)} an hour" if hour is not None else
+                 f"{_usd(v('compute.node_cost_usd_per_year'))} a year of nodes")]
+    billed_above = v("storage.billed_above_gib")
+    if billed_above is not None:
+        out.append(("registry storage", f"{_usd(v('storage.usd_per_10gib_year'))} per "
+                    f"10 GiB a year above {_figure(billed_above)} GiB (billed)"))
+    shadow = v("storage.shadow_usd_per_10gib_year")
+    out.append(("registry shadow price", "none" if shadow is None else
+                f"{_usd(shadow)} per 10 GiB a year (a trade-off rate, not a bill)"))
+    return out
+
+
+def compute_sentence(ns: dict[str, Any], n_projects: int) -> str | None:
+    """What the group shares of the compute quota, or None when it has none (private
+    runners, no quota): the quota is the root namespace's, the fetched projects' billed
+    minutes together and their share of it, and what each project's model sees."""
+    c = ns.get("compute") or {}
+    if not c.get("is_shared"):
+        return None
+    quota = float(c["quota_minutes_per_month"])
+    used = float(c["fetched_quota_minutes_per_month"])
+    text = (f"The compute quota, {quota:,.0f} minutes a month, is the root namespace's: "
+            "GitLab counts every job of every project against its top-level namespace. "
+            f"The {n_projects} projects fetched use {used:,.0f} billed minutes a month "
+            f"together, {100 * used / quota:.0f}% of it (measured, strategies in use; "
+            "projects not fetched are not counted)"
+            + ("; the minutes beyond it are bought. " if used > quota else ". "))
+    if c.get("other_usage_is_measured"):
+        return text + ("Each project's model sees what the other fetched projects leave of "
+                       "it.")
+    other = float(c.get("scenario_other_usage_minutes_per_month") or 0.0)
+    return text + (f"Each project's model sees the scenario's {other:,.0f} minutes a month "
+                   "of other usage, not the measured one.")
+
+
+def total_sentence(rows: list[dict[str, Any]]) -> str:
+    """The group's total expected saving, worded with what it is and what it is not."""
+    return (f"If every project switched to its cheapest strategy, the group would save "
+            f"{format_usd(total_saving(rows))} a month in expectation: the sum of the "
+            "projects' mean savings, which is the mean of the summed saving. The p10 to p90 "
+            "intervals do not add up: the total's interval is not the sum of theirs. Each "
+            "saving assumes the other projects keep the strategies they use.")
+
+
+def _money(q: dict[str, float | None]) -> str:
+    if q.get("mean") is None:
+        return "-"
+    return f"{format_usd(q['mean'])} ({format_usd(q['p10'])} to {format_usd(q['p90'])})"
+
+
+def _saving(q: dict[str, Any]) -> str:
+    """The saving's mean (the decision's figure) with its p10 to p90."""
+    return f"{format_usd(q['mean'])} ({format_usd(q['p10'])} to {format_usd(q['p90'])})"
+
+
+def _minutes(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f}"
+
+
+def _gib(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.1f} GiB"
+
+
+def _cheapest(r: dict[str, Any]) -> str:
+    """"keep X" where no change saves more than the tie resolution, else the strategy."""
+    kept = r.get("is_status_quo_kept") or r["cheapest_strategy"] == r["strategy_in_use"]
+    return f"keep {r['strategy_in_use']}" if kept else str(r["cheapest_strategy"])
+
+
+def _may_lose(r: dict[str, Any]) -> bool:
+    return (r["saving_usd_per_month"]["p10"] or 0.0) < 0
+
+
+_INDEX = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>cachecost: group {{ group }}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:80rem;color:#222}
+table{border-collapse:collapse;width:100%;font-size:.92rem}
+th,td{padding:.35rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+td.n,th.n{text-align:right} td.n{white-space:nowrap} .synthetic{background:#fff3cd;padding:.6rem;
+border:1px solid #e0c060;margin-bottom:1rem} .ns{margin:.8rem 0 1.2rem} tfoot td{font-weight:600}
+dl.prices{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;margin:.4rem 0}
+dl.prices dt{color:#555} dl.prices dd{margin:0}
+</style></head><body>
+{% if synthetic %}<p class="synthetic"><strong>SYNTHETIC DATA</strong> - served by the
+cachecost stand-in, not measured from any real project.</p>{% endif %}
+<h1>Group {{ group }}: container-image caching, project by project</h1>
+<p class="total"><strong>{{ total_sentence }}</strong></p>
+<p>The figures rest on scenario <strong>{{ scenario }}</strong> ({{ scenario_title }}):</p>
+<dl class="prices">{% for what, value in prices %}<dt>{{ what }}</dt><dd>{{ value }}</dd>
+{% endfor %}</dl>
+<p class="ns">Root namespace <strong>{{ ns.namespace }}</strong>: {{ ns_gib }} of registry
+as GitLab counts it; the {{ rows|length }} projects fetched hold {{ proj_gib }}
+({{ unaccounted }} in projects not fetched).
+{% if ns.quota_gib is not none %}Registry quota {{ ns.quota_gib }} GiB (scenario {{ scenario }}):
+{% if ns.months_to_quota_p50 is not none %}about {{ "%.1f"|format(ns.months_to_quota_p50) }}
+months to it at {{ "%.2f"|format(ns.growth_gib_per_month_p50) }} GiB/month of growth
+(p50, strategies in use){% else %}the fetched projects' registries do not grow under the
+strategies in use (p50), so none reaches it{% endif %}.{% endif %}</p>
+{% if compute_sentence %}<p class="compute">{{ compute_sentence }}</p>{% endif %}
+<p>Sorted by what the model's cheapest strategy would save per month against the one in use
+(expected value; p10 to p90 in brackets); "keep" where no change saves more than the
+model's tie resolution.</p>
+<table><thead><tr><th>Project</th><th>Builder</th><th>Strategy in use</th>
+<th class="n">Cost today / month</th><th>Cheapest strategy</th>
+<th class="n">Saving / month</th><th class="n">Registry</th>
+<th class="n">Share of namespace</th><th class="n">Billed minutes / month</th></tr></thead><tbody>
+{% for r in rows %}<tr><td><a href="{{ r.project }}/index.html">{{ r.project_path }}</a></td>
+<td>{{ r.builder or "-" }}</td><td>{{ r.strategy_in_use }}{% if r.strategy_note %}<br><small>{{ r.strategy_note }}</small>{% endif %}</td>
+<td class="n">{{ r.cost }}</td><td>{{ r.cheapest }}</td>
+<td class="n">{{ r.saving }}{% if r.may_lose %} *{% endif %}</td><td class="n">{{ r.registry }}</td>
+<td class="n">{{ r.share }}</td><td class="n">{{ r.minutes }}</td></tr>
+{% endfor %}</tbody>
+<tfoot><tr><td colspan="5">All {{ rows|length }} projects, each switched to its cheapest
+strategy (sum of the means; the intervals do not add)</td>
+<td class="n" id="total-saving">{{ total }}</td><td colspan="2"></td>
+<td class="n">{{ minutes_total }}</td></tr></tfoot></table>
+{% if rows|selectattr("may_lose")|list %}<p>* the interval includes a loss: in at least
+one sample in ten the change would cost more than the strategy in use.</p>{% endif %}
+{% if skipped %}<p>Not in the table: {{ skipped }}.</p>{% endif %}
+<p><a href="summary.txt">summary.txt</a> · <a href="results.json">results.json</a></p>
+</body></html>
+"""
+
+
+def render_index(meta: dict, rows: list[dict], ns: dict, scenario: Scenario,
+                 skipped: str) -> str:
+    """The group's ``index.html`` (every value escaped)."""
+    shown = [{**r, "cost": _money(r["cost_usd_per_month"]),
+              "saving": _saving(r["saving_usd_per_month"]), "cheapest": _cheapest(r),
+              "registry": _gib(None if r["registry_bytes"] is None else r["registry_bytes"] / GIB),
+              "share": "-" if r["namespace_share"] is None else f"{100 * r['namespace_share']:.0f}%",
+              "may_lose": _may_lose(r), "minutes": _minutes(r.get("quota_minutes_per_month"))}
+             for r in rows]
+    import jinja2  # the no-op rebuild renders nothing: imported when needed
+
+    return jinja2.Environment(autoescape=True).from_string(_INDEX).render(
+        group=meta.get("group"), synthetic=meta.get("is_synthetic"), ns=ns,
+        ns_gib=_gib(ns["namespace_registry_gib"]), proj_gib=_gib(ns["projects_registry_gib"]),
+        unaccounted=_gib(ns["unaccounted_gib"]), rows=shown, scenario=scenario.name,
+        scenario_title=scenario.title, prices=scenario_prices(scenario),
+        compute_sentence=compute_sentence(ns, len(rows)), total=format_usd(total_saving(rows)),
+        total_sentence=total_sentence(rows), skipped=skipped,
+        minutes_total=_minutes((ns.get("compute") or {}).get("fetched_quota_minutes_per_month")))
+
+
+def _table(rows: list[dict]) -> list[str]:
+    """The fixed-width table: one project a row; a path longer than the column on a line
+    of its own above its figures (never cut); a total row."""
+    w = max(len(n) for r in rows for n in (r["strategy_in_use"], _cheapest(r)))
+    head = (f"{'project':{PATH_WIDTH}} {'in use':{w}} {'cost/month':>11} {'cheapest':{w}} "
+            "saving/month: mean (p10 to p90)")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        c, s = r["cost_usd_per_month"], r["saving_usd_per_month"]
+        path = r["project_path"]
+        if len(path) > PATH_WIDTH:
+            lines.append(path)
+            path = ""
+        lines.append(f"{path:{PATH_WIDTH}} {r['strategy_in_use']:{w}} "
+                     f"{format_usd(c['mean']):>11} {_cheapest(r):{w}} "
+                     f"{_saving(s):>11}" + (" *" if _may_lose(r) else ""))
+    lines += ["-" * len(head),
+              f"{'total (sum of the means)':{PATH_WIDTH}} {'':{w}} {'':>11} {'':{w}} "
+              f"{format_usd(total_saving(rows))}"]
+    return lines
+
+
+def summary_text(meta: dict, rows: list[dict], ns: dict, skipped: str,
+                 scenario: Scenario) -> str:
+    """The plain-text group summary: prose wrapped at 72 characters, the scenario's
+    prices, the fixed-width table (one project a row) and the group's total."""
+    lines = []
+    if meta.get("is_synthetic"):
+        lines.append("SYNTHETIC DATA - served by the cachecost stand-in, not measured.")
+    lines += [*textwrap.wrap(f"Group {meta.get('group')}: root namespace {ns['namespace']} "
+                             f"holds {_gib(ns['namespace_registry_gib'])} of registry; the "
+                             f"{len(rows)} projects fetched hold "
+                             f"{_gib(ns['projects_registry_gib'])}.", WRAP), ""]
+    lines += [*textwrap.wrap(total_sentence(rows), WRAP), ""]
+    lines += [*textwrap.wrap(f"The figures rest on scenario {scenario.name} "
+                             f"({scenario.title}):", WRAP)]
+    prices = scenario_prices(scenario)
+    width = max(len(what) for what, _ in prices)
+    for what, value in prices:
+        lines += textwrap.wrap(f"  {what:{width}}  {value}", WRAP,
+                               subsequent_indent=" " * (width + 4))
+    lines.append("")
+    sentence = compute_sentence(ns, len(rows))
+    if sentence:
+        lines += [*textwrap.wrap(sentence, WRAP), ""]
+    if ns.get("months_to_quota_p50") is not None:
+        lines += [*textwrap.wrap(f"Registry quota {ns['quota_gib']} GiB: about "
+                                 f"{ns['months_to_quota_p50']:.1f} months to it at "
+                                 f"{ns['growth_gib_per_month_p50']:.2f} GiB/month (p50).", WRAP),
+                  ""]
+    lines += _table(rows)
+    if any(_may_lose(r) for r in rows):
+        lines += ["", *textwrap.wrap("* the interval includes a loss: in at least one "
+                                     "sample in ten the change would cost more than the "
+                                     "strategy in use.", WRAP)]
+    for r in rows:
+        if r.get("strategy_note"):
+            lines += ["", *textwrap.wrap(f"{r['project_path']}: {r['strategy_note']}.", WRAP)]
+    if skipped:
+        lines += ["", *textwrap.wrap(f"Not in the table: {skipped}.", WRAP)]
+    return "\n".join(lines) + "\n"

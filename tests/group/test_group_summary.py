@@ -1,0 +1,110 @@
+"""The group summary.txt (for an admins' list) and index: names whole, the scenario's
+prices as the scenario states them, the group's total expected saving."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import yaml
+
+from cachecost.group.render import render_index, summary_text, total_saving
+from cachecost.group.report import GROUP_SCENARIO_PATH
+from cachecost.model.scenario import load_scenario
+
+LONG = ("fdo/graphics/drivers/a-subgroup-with-a-long-name/and-a-project-whose-path-is-"
+        "longer-than-any-column")
+NS = {"namespace": "fdo", "namespace_registry_gib": 10.0, "projects_registry_gib": 9.0,
+      "unaccounted_gib": 1.0, "quota_gib": None, "months_to_quota_p50": None,
+      "growth_gib_per_month_p50": 0.0}
+
+
+def _row(path: str, saving: float, cost: float = 50.0) -> dict:
+    return {"project": path.replace("/", "~"), "project_path": path, "builder": "kaniko",
+            "strategy_in_use": "kaniko-cache-repo", "cheapest_strategy": "rebuild-on-change",
+            "is_status_quo_kept": False, "strategy_note": None,
+            "cost_usd_per_month": {"mean": cost, "p10": cost - 5, "p90": cost + 5},
+            "saving_usd_per_month": {"mean": saving, "p10": saving - 3, "p90": saving + 3},
+            "registry_bytes": 2**30, "namespace_share": 0.1}
+
+
+ROWS = [_row(LONG, 85.25), _row("fdo/graphics/kaniko-app", 69.5), _row("fdo/b", 0.125)]
+
+
+def _both(rows, scenario, meta=None):
+    """(summary.txt, the index's text without its tags)."""
+    meta = meta or {"group": "fdo", "is_synthetic": True}
+    text = summary_text(meta, rows, NS, "", scenario)
+    index = render_index(meta, rows, NS, scenario, "")
+    return text, html.unescape(re.sub(r"<[^>]+>", " ", index))
+
+
+def test_a_long_project_path_appears_whole():
+    """An 89-character path (before: cut at 32 characters) is one whole line of the
+    summary, its figures on the next line, and whole in the index."""
+    text, index = _both(ROWS, load_scenario(GROUP_SCENARIO_PATH))
+    lines = text.splitlines()
+    assert len(LONG) > 80 and LONG in lines
+    figures = lines[lines.index(LONG) + 1]
+    assert figures.startswith(" " * 32) and "kaniko-cache-repo" in figures and "$85" in figures
+    assert LONG in index
+
+
+def test_the_prices_shown_are_the_scenario_values(tmp_path):
+    """The group scenario's own figures (discount 0.5, quota 50,000 minutes, $10 per
+    1,000, shadow $60 per 10 GiB-year), and a scenario with other figures (0.25,
+    12,345 minutes, $7.50, $33) shows those: read from the scenario, not written in."""
+    group = load_scenario(GROUP_SCENARIO_PATH)
+    doc = yaml.safe_load(GROUP_SCENARIO_PATH.read_text(encoding="utf-8"))
+    doc["name"] = "other-prices"
+    doc["compute"].update(cost_factor=0.25, quota_minutes_per_month=12345,
+                          usd_per_1000_minutes=7.5)
+    doc["storage"]["shadow_usd_per_10gib_year"] = 33
+    (tmp_path / "o.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    other = load_scenario(tmp_path / "o.yaml")
+    for sc, want in ((group, ("0.5", "50,000", "$10 ", "$60 ")),
+                     (other, ("0.25", "12,345", "$7.50 ", "$33 "))):
+        assert sc.value("compute.cost_factor").median == float(want[0])
+        for shown in _both(ROWS, sc):
+            flat = " ".join(shown.split())
+            assert f"scenario {sc.name}" in flat
+            assert f"discount factor {want[0]}" in flat
+            assert f"compute quota {want[1]} minutes a month, the root namespace's" in flat
+            assert f"price beyond the quota {want[2]}per 1,000 minutes" in flat
+            assert f"registry shadow price {want[3]}per 10 GiB a year" in flat
+
+
+def test_the_total_saving_is_the_sum_of_the_rows():
+    """$85.25 + $69.50 + $0.125 = $154.875, shown $155 in the summary's total row, its
+    sentence and the index's total cell; the intervals are said not to add."""
+    assert total_saving(ROWS) == 85.25 + 69.5 + 0.125
+    text, index = _both(ROWS, load_scenario(GROUP_SCENARIO_PATH))
+    total_row = next(line for line in text.splitlines() if line.startswith("total"))
+    assert total_row.split()[-1] == "$155"
+    for shown in (text, index):
+        flat = " ".join(shown.split())
+        assert "the group would save $155 a month in expectation" in flat
+        assert "The p10 to p90 intervals do not add up" in flat
+        assert "SYNTHETIC DATA" in shown
+    assert text.startswith("SYNTHETIC DATA")
+    raw = render_index({"group": "fdo"}, ROWS, NS, load_scenario(GROUP_SCENARIO_PATH), "")
+    assert 'id="total-saving">$155<' in raw
+
+
+def test_every_prose_line_fits_a_mail_and_a_loss_is_marked():
+    """Outside the fixed-width table every line is at most 72 characters, the loss
+    footnote too (before: 104), and a row whose p10 is a loss carries its star."""
+    rows = [*ROWS, _row("fdo/loses", 1.0)]           # p10 = -2: the interval has a loss
+    text, _ = _both(rows, load_scenario(GROUP_SCENARIO_PATH))
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("project "))
+    end = next(i for i, line in enumerate(lines) if line.startswith("total "))
+    prose = lines[:start] + lines[end + 1:]
+    assert max(len(line) for line in prose) <= 72
+    assert any(line.startswith("fdo/loses") and line.endswith(" *") for line in lines)
+    assert "* the interval includes a loss" in text
+
+
+def test_real_data_is_not_labelled_synthetic():
+    text, index = _both(ROWS, load_scenario(GROUP_SCENARIO_PATH), {"group": "fdo"})
+    assert "SYNTHETIC" not in text and "SYNTHETIC" not in index
