@@ -11,8 +11,8 @@
    <= 5 s, <= 2 GB).
 3. **report**: ``build_group_report`` over the demo group's projects copied to 50
    projects, model only (``pages=False``), and the no-op rebuild (targets: 50 projects
-   <= 2 min, no-op <= 3 s); **report-pages**: 10 projects with every project's pages
-   (one per-project report each), not part of the default run.
+   <= 2 min, no-op <= 3 s); **report-pages**: the same 50 projects with every project's
+   pages (one per-project report each, the issue's target), not part of the default run.
 """
 
 from __future__ import annotations
@@ -142,16 +142,24 @@ def bench_report(n: int = 50, pages: bool = False) -> None:
         t0 = time.monotonic()
         noop = build_group_report(grp, Path(tmp) / "site", pages=pages)
         again = time.monotonic() - t0
+        again_cli = float("nan")
+        if pages:   # the no-op as a user runs it (the command builds the pages): start-up too
+            t0 = time.monotonic()
+            subprocess.run([str(Path(sys.executable).with_name("cachecost")), "report",
+                            "--group", str(grp), "--out", str(Path(tmp) / "site")],
+                           check=True, capture_output=True)
+            again_cli = time.monotonic() - t0
     what = "with every project's pages" if pages else "model only (pages=False)"
     print(f"report: {n} projects, {what}: {full:.1f} s; no-op rebuild "
-          f"{again:.2f} s in-process (is_noop={noop.is_noop}); peak RSS "
+          f"{again:.2f} s in-process (is_noop={noop.is_noop}), {again_cli:.2f} s as the "
+          f"command (targets: 50 projects <= 120 s, no-op <= 3 s); peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 def main(argv: list[str]) -> int:
     """Run the benchmarks named in ``argv`` (default: all)."""
     parts = {"fetch": bench_fetch, "sql": bench_sql, "report": bench_report,
-             "report-pages": lambda: bench_report(10, pages=True)}
+             "report-pages": lambda: bench_report(50, pages=True)}
     for name in argv or ["fetch", "sql", "report"]:
         parts[name]()
     return 0

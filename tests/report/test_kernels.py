@@ -7,7 +7,6 @@ as the report runner does.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import nbformat
 import papermill
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
 
 from cachecost.report.kernel_forkserver import KERNEL_PROCESS_NAME
 from cachecost.report.kernels import (
@@ -30,12 +30,14 @@ from .sitekit import write_notebook
 
 def test_only_this_interpreters_ipykernel_is_forked():
     """The kernel spec's command is forked only when it is ``sys.executable -m
-    ipykernel_launcher`` (ipykernel's spec puts ``-Xfrozen_modules=off`` between)."""
+    ipykernel_launcher``; ipykernel's spec puts ``-Xfrozen_modules=off`` between, which
+    becomes the fork server's interpreter option."""
     me = sys.executable
     assert launcher_arguments([me, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f",
-                               "c.json", "--x=1"]) == ["-f", "c.json", "--x=1"]
+                               "c.json", "--x=1"]) == (("-Xfrozen_modules=off",),
+                                                       ["-f", "c.json", "--x=1"])
     assert launcher_arguments([me, "-m", "ipykernel_launcher", "-f", "c.json"]) == \
-        ["-f", "c.json"]
+        ((), ["-f", "c.json"])
     assert launcher_arguments(["/usr/bin/python3-other", "-m", "ipykernel_launcher"]) is None
     assert launcher_arguments([me, "-m", "other_kernel", "-f", "c.json"]) is None
     assert launcher_arguments([me, "-c", "pass"]) is None
@@ -66,13 +68,16 @@ def test_each_notebook_gets_a_fresh_forked_kernel(tmp_path, monkeypatch):
         "import os, sys\n"
         "print('leaked' in globals(), 'pandas' in sys.modules)\n"
         "print(open('/proc/self/comm').read().strip(), os.getcwd())\n"
-        "print(os.environ.get('CACHECOST_TEST_MARK'), os.getppid() != int(os.environ['JPY_PARENT_PID']))"])
+        "print(os.environ.get('CACHECOST_TEST_MARK'), os.getppid() != int(os.environ['JPY_PARENT_PID']))\n"
+        "print(sorted(f'-X{k}' + ('' if v is True else f'={v}') for k, v in sys._xoptions.items()))"])
     _run(first, tmp_path / "first.ipynb")
     nb = _run(second, tmp_path / "second.ipynb")
     lines = _text(nb).splitlines()
     assert lines[0] == "False True"
     assert lines[1] == f"{KERNEL_PROCESS_NAME} {tmp_path / 'nbs'}"
     assert lines[2] == "from-the-manager False"
+    spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv   # its -X options, if any
+    assert lines[3] == str(sorted(a for a in spec[1:spec.index("-m")] if a.startswith("-X")))
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1))
 

@@ -7,6 +7,7 @@ MathJax and mermaid from CDNs) and the provenance banner on top;
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from html.parser import HTMLParser
 from typing import Any
@@ -81,7 +82,10 @@ def check_plotlyjs_not_inlined(html: str) -> None:
         raise CachecostError("plotly.js is inlined in a page that should load the shared copy")
 
 
+@functools.cache
 def _html_exporter() -> Any:
+    """The page exporter, one per process: nbconvert compiles its ~12 templates when an
+    exporter first renders (~0.15 s a page when each page made its own)."""
     from nbconvert import HTMLExporter
 
     return HTMLExporter(  # type: ignore[no-untyped-call]

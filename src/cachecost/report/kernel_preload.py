@@ -17,6 +17,8 @@ from cachecost.report.notebook import skip_slow_imports
 MODULES = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.debugger",     # the kernel resolves its debugger class at start (debugpy)
     "numpy",
     "pandas",
     "plotly.graph_objects",

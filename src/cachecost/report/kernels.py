@@ -46,19 +46,23 @@ LAUNCHER = ("-m", "ipykernel_launcher")
 FORK_TIMEOUT_S = 120.0
 
 
-def launcher_arguments(cmd: list[str]) -> list[str] | None:
-    """The kernel's own arguments when ``cmd`` (a formatted kernel spec command) is this
-    interpreter's ipykernel (``python [-X option ...] -m ipykernel_launcher ARGS``), else None.
+def launcher_arguments(cmd: list[str]) -> tuple[tuple[str, ...], list[str]] | None:
+    """``(interpreter options, kernel arguments)`` when ``cmd`` (a formatted kernel spec
+    command) is this interpreter's ipykernel (``python [-X option ...] -m
+    ipykernel_launcher ARGS``), else None.
 
-    ``-X`` options (ipykernel's spec passes ``-Xfrozen_modules=off``, for debuggers) are
-    the fork server's own, as this interpreter was started.
+    The ``-X`` options (ipykernel's spec passes ``-Xfrozen_modules=off``, for debuggers)
+    are the fork server's, so a forked kernel runs with the interpreter options its spec
+    asks for.
     """
     if not cmd or os.path.abspath(cmd[0]) != os.path.abspath(sys.executable):
         return None
     i = 1
     while i < len(cmd) and cmd[i].startswith("-X") and cmd[i] != "-X":
         i += 1
-    return list(cmd[i + 2:]) if tuple(cmd[i:i + 2]) == LAUNCHER else None
+    if tuple(cmd[i:i + 2]) != LAUNCHER:
+        return None
+    return tuple(cmd[1:i]), list(cmd[i + 2:])
 
 
 class ForkServer:
@@ -70,25 +74,27 @@ class ForkServer:
 or by :meth:`close`.
     """
 
-    _instance: ForkServer | None = None
-    _instance_lock = threading.Lock()
+    _instances: dict[tuple[str, ...], ForkServer] = {}
+    _instances_lock = threading.Lock()
 
     @classmethod
-    def get(cls) -> ForkServer:
-        """This process's fork server, started on first use (again if it has ended)."""
-        with cls._instance_lock:
-            if cls._instance is None or cls._instance.process.poll() is not None \
-                    or cls._instance.pid_of_starter != os.getpid():
-                cls._instance = cls()
-                atexit.register(cls._instance.close)
-            return cls._instance
+    def get(cls, options: tuple[str, ...] = ()) -> ForkServer:
+        """This process's fork server for interpreter ``options``, started on first use
+        (again if it has ended)."""
+        with cls._instances_lock:
+            server = cls._instances.get(options)
+            if server is None or server.process.poll() is not None \
+                    or server.pid_of_starter != os.getpid():
+                server = cls._instances[options] = cls(options)
+                atexit.register(server.close)
+            return server
 
-    def __init__(self) -> None:
+    def __init__(self, options: tuple[str, ...] = ()) -> None:
         self.pid_of_starter = os.getpid()
         reply_r, reply_w = os.pipe()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cachecost.report.kernel_forkserver", str(reply_w),
-             str(os.getpid())],
+            [sys.executable, *options, "-m", "cachecost.report.kernel_forkserver",
+             str(reply_w), str(os.getpid())],
             stdin=subprocess.PIPE, pass_fds=(reply_w,), close_fds=True)
         os.close(reply_w)
         self._stdin: IO[bytes] = self.process.stdin  # type: ignore[assignment]
@@ -202,11 +208,12 @@ class ForkedKernelProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         """Fork the kernel ``cmd`` describes (or launch it the usual way: :func:`launcher_arguments`)."""
-        argv = launcher_arguments(cmd)
-        if argv is None:
+        parts = launcher_arguments(cmd)
+        if parts is None:
             return await super().launch_kernel(cmd, **kwargs)
+        options, argv = parts
         cwd = kwargs.get("cwd")
-        server = ForkServer.get()
+        server = ForkServer.get(options)
         pid = server.fork(argv, None if cwd is None else str(cwd), kwargs.get("env"))
         # ForkedKernel has the parts of Popen that LocalProvisioner uses
         self.process = ForkedKernel(server, pid)  # type: ignore[assignment]
