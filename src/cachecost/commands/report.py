@@ -55,7 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="when another report is being written into --out, stop "
                              "(exit 2) instead of waiting for it")
     parser.add_argument("--jobs", metavar="N", type=int,
-                        help="notebooks run in parallel (default: the number of CPUs)")
+                        help="notebooks run in parallel (default: the number of CPUs); "
+                             "with --group, projects built in parallel (default: CPUs + 1)")
     parser.add_argument("-p", "--parameter", metavar="NAME=VALUE", action="append", default=[],
                         help="extra notebook parameter (YAML value; must be declared "
                              "in every report notebook's parameters cell)")
@@ -205,6 +206,7 @@ def _build_group(args: argparse.Namespace) -> int:
     out = check_output_dir(target, "--out")
     with removed_on_failure(out), out_dir_lock(out, wait=not args.no_wait):
         build = build_group_report(args.group, out, force=args.force, jobs=args.jobs,
+                                   show_progress=sys.stderr.isatty(),
                                    scenario_path=(args.scenario or [None])[0])
     done = "nothing changed (--force rebuilds)" if build.is_noop else \
         f"built the group index over {len(build.rows)} projects"

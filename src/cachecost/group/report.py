@@ -40,12 +40,14 @@ it at the summed registry growth of the projects' strategies in use (p50):
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import contextlib
 import hashlib
+import io
 import json
-import multiprocessing
 import os
+import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -240,11 +242,14 @@ def _read_catalog(group_dir: Path) -> pd.DataFrame:
 
 def build_group_report(group_dir: str | Path, out: str | Path, *,
                        scenario_path: str | Path | None = None, samples: int = GROUP_SAMPLES,
-                       pages: bool = True, force: bool = False, jobs: int | None = None
+                       pages: bool = True, force: bool = False, jobs: int | None = None,
+                       show_progress: bool = False
                        ) -> GroupBuild:
     """Build the group site into ``out`` (see the module doc); return what was done.
 
-    ``jobs``: projects built at once, each in its own process (default: the CPUs).
+    ``jobs``: projects built at once, each in its own process (default:
+    :func:`default_jobs`, one more than the CPUs); ``show_progress``: a bar over projects
+    on stderr (each project's own per-page lines are not shown).
 
     Raises :class:`CachecostError` when ``group_dir`` is not a fetched group or holds no
     fetched project.
@@ -286,7 +291,7 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
               None if other is None else (other, len(scans) - 1))
              for d, scan, other in zip(dirs, scans, others, strict=True)]
     rows = []
-    for i, outcome in enumerate(_run_projects(tasks, jobs)):
+    for i, outcome in enumerate(_run_projects(tasks, jobs, show_progress)):
         results = _outcome(scans[i], outcome)["results"]
         _write(out / scans[i]["project"] / "results.json",
                json.dumps(results, indent=1, sort_keys=True) + "\n")
@@ -316,14 +321,54 @@ def _outcome(scan: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
     return outcome
 
 
-def _run_projects(tasks: list[tuple], jobs: int | None) -> list[dict[str, Any]]:
-    """Run :func:`project_task` for each task, ``jobs`` processes at once (spawned)."""
-    n = min(len(tasks), jobs or os.cpu_count() or 1)
-    if n <= 1:
-        return [project_task(t) for t in tasks]
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        return list(pool.map(project_task, tasks))
+def default_jobs() -> int:
+    """Projects built at once by default: one more than the CPUs.
+
+    A project's build waits about 0.4 s per notebook for its kernel to answer (jupyter_client
+    flushes IOPub for 0.2 s, at least once); a third worker on 2 cores uses that wait.
+    ``scripts/bench_group.py``: 20 projects with pages, 2 workers 32.9 / 33.5 s, 3 workers
+    29.0 / 29.6 s (interleaved, load 0.6-2.2).
+    """
+    return (os.cpu_count() or 1) + 1
+
+
+def _run_projects(tasks: list[tuple], jobs: int | None, show_progress: bool
+                  ) -> list[dict[str, Any]]:
+    """Run :func:`project_task` for each task, ``jobs`` processes at once, one progress bar
+    over projects (``show_progress``); outcomes in the order of ``tasks``.
+
+    The workers are the report's (:func:`cachecost.report.runner.start_pool`): they
+    ignore Ctrl-C and die with this process; a stop or an error tears them down at once.
+    """
+    from tqdm import tqdm
+
+    n = min(len(tasks), jobs or default_jobs())
+    bar = tqdm(total=len(tasks), desc="projects", unit="project", file=sys.stderr,
+               disable=not show_progress, dynamic_ncols=True)
+    outcomes: list[dict[str, Any]] = [{} for _ in tasks]
+    with bar:
+        if n <= 1:
+            for i, task in enumerate(tasks):
+                outcomes[i] = project_task(task)
+                bar.update()
+            return outcomes
+        from cachecost.report.runner import start_pool, tear_down_pool
+        from cachecost.stopping import signals_held
+
+        pool = start_pool(n)
+        try:
+            with signals_held():
+                futures = {pool.submit(project_task, task): i for i, task in enumerate(tasks)}
+            for future in cf.as_completed(futures):
+                outcomes[futures[future]] = future.result()
+                bar.set_postfix_str(str(tasks[futures[future]][1].get("project_path")),
+                                    refresh=False)
+                bar.update()
+        except BaseException:
+            tear_down_pool(pool)
+            raise
+        pool.shutdown(wait=True)
+    return outcomes
 
 
 def minutes_task(task: tuple[Path, Path]) -> dict[str, Any]:
@@ -368,7 +413,8 @@ def project_task(task: tuple[Path, dict[str, Any], Path, Path, bool, int,
                                          samples=samples)}
         from cachecost.report.build import build_report
 
-        build_report([path], ds_dir, site, jobs=1)
+        with contextlib.redirect_stderr(io.StringIO()):   # its per-page lines: the bar says
+            build_report([path], ds_dir, site, jobs=1)
         return {"results": json.loads((site / scenario.name / "results.json")
                                       .read_text(encoding="utf-8"))}
     except CachecostError as exc:
