@@ -41,11 +41,13 @@ def _both(rows, scenario, meta=None):
 
 def test_a_long_project_path_appears_whole():
     """An 89-character path (before: cut at 32 characters) is one whole line of the
-    summary, its figures on the next line, and whole in the index."""
+    summary's table, its figures on the next line, and whole in the index (and in the
+    prose, where it is never broken at a hyphen)."""
     text, index = _both(ROWS, load_scenario(GROUP_SCENARIO_PATH))
     lines = text.splitlines()
-    assert len(LONG) > 80 and LONG in lines
-    figures = lines[lines.index(LONG) + 1]
+    table = lines[next(i for i, line in enumerate(lines) if line.startswith("project ")):]
+    assert len(LONG) > 80 and LONG in table
+    figures = table[table.index(LONG) + 1]
     assert figures.startswith(" " * 32) and "kaniko-cache-repo" in figures and "$85" in figures
     assert LONG in index
 
@@ -83,8 +85,10 @@ def test_the_total_saving_is_the_sum_of_the_rows():
     assert total_row.split()[-1] == "$155"
     for shown in (text, index):
         flat = " ".join(shown.split())
-        assert "the group would save $155 a month in expectation" in flat
-        assert "The p10 to p90 intervals do not add up" in flat
+        assert "Switching 3 of the 3 projects to their cheapest strategy would save $155 " \
+            "a month in expectation" in flat
+        assert "The total, $155, is the sum of the projects' mean savings" in flat
+        assert "their p10 to p90 intervals do not add up" in flat
         assert "SYNTHETIC DATA" in shown
     assert text.startswith("SYNTHETIC DATA")
     raw = render_index({"group": "fdo"}, ROWS, NS, load_scenario(GROUP_SCENARIO_PATH), "")
@@ -93,14 +97,16 @@ def test_the_total_saving_is_the_sum_of_the_rows():
 
 def test_every_prose_line_fits_a_mail_and_a_loss_is_marked():
     """Outside the fixed-width table every line is at most 72 characters, the loss
-    footnote too (before: 104), and a row whose p10 is a loss carries its star."""
+    footnote too (before: 104), but for a single word longer than that (a long project
+    path is never broken); a row whose p10 is a loss carries its star."""
     rows = [*ROWS, _row("fdo/loses", 1.0)]           # p10 = -2: the interval has a loss
     text, _ = _both(rows, load_scenario(GROUP_SCENARIO_PATH))
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("project "))
     end = next(i for i, line in enumerate(lines) if line.startswith("total "))
     prose = lines[:start] + lines[end + 1:]
-    assert max(len(line) for line in prose) <= 72
+    assert max(len(line) for line in prose if " " in line.strip()) <= 72
+    assert all(len(line) <= 72 or LONG in line for line in prose)
     assert any(line.startswith("fdo/loses") and line.endswith(" *") for line in lines)
     assert "* the interval includes a loss" in text
 
@@ -108,3 +114,26 @@ def test_every_prose_line_fits_a_mail_and_a_loss_is_marked():
 def test_real_data_is_not_labelled_synthetic():
     text, index = _both(ROWS, load_scenario(GROUP_SCENARIO_PATH), {"group": "fdo"})
     assert "SYNTHETIC" not in text and "SYNTHETIC" not in index
+
+
+def test_the_answer_comes_first_and_names_the_biggest_change():
+    """The summary's and the index's first sentence: how many projects change, the total,
+    and the project that saves most ($85 in the long-named one); with every project kept,
+    that no change saves more than the tie. The table comes before the namespace and the
+    prices."""
+    scenario = load_scenario(GROUP_SCENARIO_PATH)
+    text, index = _both(ROWS, scenario)
+    flat = " ".join(text.split())
+    assert flat.startswith("SYNTHETIC DATA - served by the cachecost stand-in, not measured. "
+                           "Group fdo, 3 projects that build container images: Switching 3 of "
+                           f"the 3 projects to their cheapest strategy would save $155 a month "
+                           f"in expectation; the most, $85, in {LONG} (kaniko-cache-repo to "
+                           "rebuild-on-change).")
+    for shown in (text.lower(), index.lower()):
+        assert shown.index("kaniko-app") < shown.index("root namespace") \
+            < shown.index("discount factor")
+    kept = [{**r, "cheapest_strategy": r["strategy_in_use"], "is_status_quo_kept": True,
+             "saving_usd_per_month": {"mean": 0.0, "p10": 0.0, "p90": 0.0}} for r in ROWS]
+    text, _ = _both(kept, scenario)
+    assert "No project would save by changing: each of the 3 keeps the strategy it uses" \
+        in " ".join(text.split())

@@ -25,6 +25,12 @@ PATH_WIDTH = 32
 WRAP = 72
 
 
+def _wrap(text: str, width: int = WRAP, **kwargs: Any) -> list[str]:
+    """``textwrap.wrap`` that never breaks a strategy's or a path's hyphenated name."""
+    return textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False,
+                         **kwargs)
+
+
 def total_saving(rows: list[dict[str, Any]]) -> float:
     """The group's expected saving a month (USD) if every project switched to its
     cheapest strategy: the sum of the rows' mean savings (a sum's mean is the sum of the
@@ -101,13 +107,27 @@ def compute_sentence(ns: dict[str, Any], n_projects: int) -> str | None:
                    "of other usage, not the measured one.")
 
 
+def lead_sentence(rows: list[dict[str, Any]]) -> str:
+    """The answer first: how many projects would change, the group's total expected
+    saving (:func:`total_saving`) and the project that saves most, from the rows."""
+    changes = [r for r in rows if not _kept(r)]
+    if not changes:
+        return (f"No project would save by changing: each of the {len(rows)} keeps the "
+                "strategy it uses (no change saves more than the model's tie resolution).")
+    top = max(changes, key=lambda r: float(r["saving_usd_per_month"]["mean"]))
+    return (f"Switching {len(changes)} of the {len(rows)} projects to their cheapest "
+            f"strategy would save {format_usd(total_saving(rows))} a month in expectation; "
+            f"the most, {format_usd(top['saving_usd_per_month']['mean'])}, in "
+            f"{top['project_path']} ({top['strategy_in_use']} to "
+            f"{top['cheapest_strategy']}).")
+
+
 def total_sentence(rows: list[dict[str, Any]]) -> str:
-    """The group's total expected saving, worded with what it is and what it is not."""
-    return (f"If every project switched to its cheapest strategy, the group would save "
-            f"{format_usd(total_saving(rows))} a month in expectation: the sum of the "
-            "projects' mean savings, which is the mean of the summed saving. The p10 to p90 "
-            "intervals do not add up: the total's interval is not the sum of theirs. Each "
-            "saving assumes the other projects keep the strategies they use.")
+    """What the group's total expected saving is and what it is not."""
+    return (f"The total, {format_usd(total_saving(rows))}, is the sum of the projects' mean "
+            "savings, which is the mean of the summed saving; their p10 to p90 intervals do "
+            "not add up to the total's. Each saving assumes the other projects keep the "
+            "strategies they use.")
 
 
 def _money(q: dict[str, float | None]) -> str:
@@ -129,10 +149,14 @@ def _gib(x: float | None) -> str:
     return "-" if x is None else f"{x:,.1f} GiB"
 
 
+def _kept(r: dict[str, Any]) -> bool:
+    """Whether the project keeps its strategy (no change saves more than the tie)."""
+    return bool(r.get("is_status_quo_kept") or r["cheapest_strategy"] == r["strategy_in_use"])
+
+
 def _cheapest(r: dict[str, Any]) -> str:
     """"keep X" where no change saves more than the tie resolution, else the strategy."""
-    kept = r.get("is_status_quo_kept") or r["cheapest_strategy"] == r["strategy_in_use"]
-    return f"keep {r['strategy_in_use']}" if kept else str(r["cheapest_strategy"])
+    return f"keep {r['strategy_in_use']}" if _kept(r) else str(r["cheapest_strategy"])
 
 
 def _may_lose(r: dict[str, Any]) -> bool:
@@ -145,18 +169,40 @@ _INDEX = """<!doctype html>
 body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:80rem;color:#222}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{padding:.35rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-td.n,th.n{text-align:right} td.n{white-space:nowrap} .synthetic{background:#fff3cd;padding:.6rem;
+td.n,th.n{text-align:right} td.n,td.s{white-space:nowrap} .synthetic{background:#fff3cd;padding:.6rem;
 border:1px solid #e0c060;margin-bottom:1rem} .ns{margin:.8rem 0 1.2rem} tfoot td{font-weight:600}
 dl.prices{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;margin:.4rem 0}
-dl.prices dt{color:#555} dl.prices dd{margin:0}
+dl.prices dt{color:#555} dl.prices dd{margin:0} p.note{font-size:.88rem;margin:.3rem 0}
+h2{font-size:1.15rem;margin-top:1.6rem} .scroll{overflow-x:auto}
 </style></head><body>
 {% if synthetic %}<p class="synthetic"><strong>SYNTHETIC DATA</strong> - served by the
 cachecost stand-in, not measured from any real project.</p>{% endif %}
 <h1>Group {{ group }}: container-image caching, project by project</h1>
-<p class="total"><strong>{{ total_sentence }}</strong></p>
-<p>The figures rest on scenario <strong>{{ scenario }}</strong> ({{ scenario_title }}):</p>
-<dl class="prices">{% for what, value in prices %}<dt>{{ what }}</dt><dd>{{ value }}</dd>
-{% endfor %}</dl>
+<p class="lead"><strong>{{ lead_sentence }}</strong> {{ total_sentence }}</p>
+<p>Sorted by what the model's cheapest strategy would save per month against the one in use
+(expected value; p10 to p90 in brackets); "keep" where no change saves more than the
+model's tie resolution. Each project links to its own pages.</p>
+<div class="scroll"><table><thead><tr><th>Project</th><th>Builder</th><th>Strategy in use</th>
+<th class="n">Cost today / month</th><th>Cheapest strategy</th>
+<th class="n">Saving / month</th><th class="n">Registry</th>
+<th class="n">Share of namespace</th><th class="n">Billed minutes / month</th></tr></thead><tbody>
+{% for r in rows %}<tr><td><a href="{{ r.project }}/index.html">{{ r.project_path }}</a></td>
+<td>{{ r.builder or "-" }}</td><td class="s">{{ r.strategy_in_use }}{% if r.note_mark %}<sup><a href="#note-{{ r.note_mark }}">{{ r.note_mark }}</a></sup>{% endif %}</td>
+<td class="n">{{ r.cost }}</td><td class="s">{{ r.cheapest }}</td>
+<td class="n">{{ r.saving }}{% if r.may_lose %} *{% endif %}</td><td class="n">{{ r.registry }}</td>
+<td class="n">{{ r.share }}</td><td class="n">{{ r.minutes }}</td></tr>
+{% endfor %}</tbody>
+<tfoot><tr><td colspan="5">All {{ rows|length }} projects, each switched to its cheapest
+strategy (sum of the means; the intervals do not add)</td>
+<td class="n" id="total-saving">{{ total }}</td><td colspan="2"></td>
+<td class="n">{{ minutes_total }}</td></tr></tfoot></table></div>
+{% if rows|selectattr("may_lose")|list %}<p>* the interval includes a loss: in at least
+one sample in ten the change would cost more than the strategy in use.</p>{% endif %}
+{% for r in rows if r.note_mark %}<p class="note" id="note-{{ r.note_mark }}"><sup>{{ r.note_mark }}</sup>
+{{ r.project_path }}: {{ r.strategy_note }}.</p>
+{% endfor %}
+{% if skipped %}<p>Not in the table: {{ skipped }}.</p>{% endif %}
+<h2>The namespace</h2>
 <p class="ns">Root namespace <strong>{{ ns.namespace }}</strong>: {{ ns_gib }} of registry
 as GitLab counts it; the {{ rows|length }} projects fetched hold {{ proj_gib }}
 ({{ unaccounted }} in projects not fetched).
@@ -166,26 +212,10 @@ months to it at {{ "%.2f"|format(ns.growth_gib_per_month_p50) }} GiB/month of gr
 (p50, strategies in use){% else %}the fetched projects' registries do not grow under the
 strategies in use (p50), so none reaches it{% endif %}.{% endif %}</p>
 {% if compute_sentence %}<p class="compute">{{ compute_sentence }}</p>{% endif %}
-<p>Sorted by what the model's cheapest strategy would save per month against the one in use
-(expected value; p10 to p90 in brackets); "keep" where no change saves more than the
-model's tie resolution.</p>
-<table><thead><tr><th>Project</th><th>Builder</th><th>Strategy in use</th>
-<th class="n">Cost today / month</th><th>Cheapest strategy</th>
-<th class="n">Saving / month</th><th class="n">Registry</th>
-<th class="n">Share of namespace</th><th class="n">Billed minutes / month</th></tr></thead><tbody>
-{% for r in rows %}<tr><td><a href="{{ r.project }}/index.html">{{ r.project_path }}</a></td>
-<td>{{ r.builder or "-" }}</td><td>{{ r.strategy_in_use }}{% if r.strategy_note %}<br><small>{{ r.strategy_note }}</small>{% endif %}</td>
-<td class="n">{{ r.cost }}</td><td>{{ r.cheapest }}</td>
-<td class="n">{{ r.saving }}{% if r.may_lose %} *{% endif %}</td><td class="n">{{ r.registry }}</td>
-<td class="n">{{ r.share }}</td><td class="n">{{ r.minutes }}</td></tr>
-{% endfor %}</tbody>
-<tfoot><tr><td colspan="5">All {{ rows|length }} projects, each switched to its cheapest
-strategy (sum of the means; the intervals do not add)</td>
-<td class="n" id="total-saving">{{ total }}</td><td colspan="2"></td>
-<td class="n">{{ minutes_total }}</td></tr></tfoot></table>
-{% if rows|selectattr("may_lose")|list %}<p>* the interval includes a loss: in at least
-one sample in ten the change would cost more than the strategy in use.</p>{% endif %}
-{% if skipped %}<p>Not in the table: {{ skipped }}.</p>{% endif %}
+<h2>The prices</h2>
+<p>The figures rest on scenario <strong>{{ scenario }}</strong> ({{ scenario_title }}):</p>
+<dl class="prices">{% for what, value in prices %}<dt>{{ what }}</dt><dd>{{ value }}</dd>
+{% endfor %}</dl>
 <p><a href="summary.txt">summary.txt</a> · <a href="results.json">results.json</a></p>
 </body></html>
 """
@@ -194,7 +224,9 @@ one sample in ten the change would cost more than the strategy in use.</p>{% end
 def render_index(meta: dict, rows: list[dict], ns: dict, scenario: Scenario,
                  skipped: str) -> str:
     """The group's ``index.html`` (every value escaped)."""
+    marks = iter(range(1, len(rows) + 1))
     shown = [{**r, "cost": _money(r["cost_usd_per_month"]),
+              "note_mark": next(marks) if r.get("strategy_note") else None,
               "saving": _saving(r["saving_usd_per_month"]), "cheapest": _cheapest(r),
               "registry": _gib(None if r["registry_bytes"] is None else r["registry_bytes"] / GIB),
               "share": "-" if r["namespace_share"] is None else f"{100 * r['namespace_share']:.0f}%",
@@ -208,7 +240,8 @@ def render_index(meta: dict, rows: list[dict], ns: dict, scenario: Scenario,
         unaccounted=_gib(ns["unaccounted_gib"]), rows=shown, scenario=scenario.name,
         scenario_title=scenario.title, prices=scenario_prices(scenario),
         compute_sentence=compute_sentence(ns, len(rows)), total=format_usd(total_saving(rows)),
-        total_sentence=total_sentence(rows), skipped=skipped,
+        lead_sentence=lead_sentence(rows), total_sentence=total_sentence(rows),
+        skipped=skipped,
         minutes_total=_minutes((ns.get("compute") or {}).get("fetched_quota_minutes_per_month")))
 
 
@@ -241,35 +274,36 @@ def summary_text(meta: dict, rows: list[dict], ns: dict, skipped: str,
     lines = []
     if meta.get("is_synthetic"):
         lines.append("SYNTHETIC DATA - served by the cachecost stand-in, not measured.")
-    lines += [*textwrap.wrap(f"Group {meta.get('group')}: root namespace {ns['namespace']} "
-                             f"holds {_gib(ns['namespace_registry_gib'])} of registry; the "
-                             f"{len(rows)} projects fetched hold "
-                             f"{_gib(ns['projects_registry_gib'])}.", WRAP), ""]
-    lines += [*textwrap.wrap(total_sentence(rows), WRAP), ""]
-    lines += [*textwrap.wrap(f"The figures rest on scenario {scenario.name} "
-                             f"({scenario.title}):", WRAP)]
-    prices = scenario_prices(scenario)
-    width = max(len(what) for what, _ in prices)
-    for what, value in prices:
-        lines += textwrap.wrap(f"  {what:{width}}  {value}", WRAP,
-                               subsequent_indent=" " * (width + 4))
-    lines.append("")
-    sentence = compute_sentence(ns, len(rows))
-    if sentence:
-        lines += [*textwrap.wrap(sentence, WRAP), ""]
-    if ns.get("months_to_quota_p50") is not None:
-        lines += [*textwrap.wrap(f"Registry quota {ns['quota_gib']} GiB: about "
-                                 f"{ns['months_to_quota_p50']:.1f} months to it at "
-                                 f"{ns['growth_gib_per_month_p50']:.2f} GiB/month (p50).", WRAP),
-                  ""]
+    lines += [*_wrap(f"Group {meta.get('group')}, {len(rows)} projects that build "
+                             "container images: " + lead_sentence(rows), WRAP), "",
+              *_wrap(total_sentence(rows), WRAP), ""]
     lines += _table(rows)
     if any(_may_lose(r) for r in rows):
-        lines += ["", *textwrap.wrap("* the interval includes a loss: in at least one "
+        lines += ["", *_wrap("* the interval includes a loss: in at least one "
                                      "sample in ten the change would cost more than the "
                                      "strategy in use.", WRAP)]
     for r in rows:
         if r.get("strategy_note"):
-            lines += ["", *textwrap.wrap(f"{r['project_path']}: {r['strategy_note']}.", WRAP)]
+            lines += ["", *_wrap(f"{r['project_path']}: {r['strategy_note']}.", WRAP)]
     if skipped:
-        lines += ["", *textwrap.wrap(f"Not in the table: {skipped}.", WRAP)]
+        lines += ["", *_wrap(f"Not in the table: {skipped}.", WRAP)]
+    lines += ["", *_wrap(f"The namespace: root namespace {ns['namespace']} holds "
+                                 f"{_gib(ns['namespace_registry_gib'])} of registry; the "
+                                 f"{len(rows)} projects fetched hold "
+                                 f"{_gib(ns['projects_registry_gib'])}.", WRAP)]
+    if ns.get("months_to_quota_p50") is not None:
+        lines += ["", *_wrap(f"Registry quota {ns['quota_gib']} GiB: about "
+                                     f"{ns['months_to_quota_p50']:.1f} months to it at "
+                                     f"{ns['growth_gib_per_month_p50']:.2f} GiB/month (p50).",
+                                     WRAP)]
+    sentence = compute_sentence(ns, len(rows))
+    if sentence:
+        lines += ["", *_wrap(sentence, WRAP)]
+    lines += ["", *_wrap(f"The figures rest on scenario {scenario.name} "
+                                 f"({scenario.title}):", WRAP)]
+    prices = scenario_prices(scenario)
+    width = max(len(what) for what, _ in prices)
+    for what, value in prices:
+        lines += _wrap(f"  {what:{width}}  {value}", WRAP,
+                               subsequent_indent=" " * (width + 4))
     return "\n".join(lines) + "\n"
