@@ -7,6 +7,7 @@ as the report runner does.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 import time
 from pathlib import Path
@@ -115,7 +116,9 @@ def test_shutdown_and_exit_code_reach_the_manager():
         await km.shutdown_kernel(now=False)
         return pid, running, km.provisioner.process, await km.is_alive()
 
-    pid, running, process, alive = asyncio.run(scenario())
+    # in a thread of its own: a test before this one may leave this thread's loop running
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pid, running, process, alive = pool.submit(asyncio.run, scenario()).result()
     assert running is None
     assert process is None and not alive
     assert _wait_gone(pid)
