@@ -335,7 +335,8 @@ def default_jobs() -> int:
 def _run_projects(tasks: list[tuple], jobs: int | None, show_progress: bool
                   ) -> list[dict[str, Any]]:
     """Run :func:`project_task` for each task, ``jobs`` processes at once, one progress bar
-    over projects (``show_progress``); outcomes in the order of ``tasks``.
+    over projects (``show_progress``; else a line on stderr as each project is built);
+    outcomes in the order of ``tasks``.
 
     The workers are the report's (:func:`cachecost.report.runner.start_pool`): they
     ignore Ctrl-C and die with this process; a stop or an error tears them down at once.
@@ -346,11 +347,23 @@ def _run_projects(tasks: list[tuple], jobs: int | None, show_progress: bool
     bar = tqdm(total=len(tasks), desc="projects", unit="project", file=sys.stderr,
                disable=not show_progress, dynamic_ncols=True)
     outcomes: list[dict[str, Any]] = [{} for _ in tasks]
+
+    def done(i: int) -> None:
+        """The bar moves on; without one (not a terminal), one line per project."""
+        path = str(tasks[i][1].get("project_path"))
+        if show_progress:
+            bar.set_postfix_str(path, refresh=False)
+            bar.update()
+        else:
+            print(f"cachecost: built {path} ({bar.n + 1} of {len(tasks)})", file=sys.stderr,
+                  flush=True)
+            bar.n += 1
+
     with bar:
         if n <= 1:
             for i, task in enumerate(tasks):
                 outcomes[i] = project_task(task)
-                bar.update()
+                done(i)
             return outcomes
         from cachecost.report.runner import start_pool, tear_down_pool
         from cachecost.stopping import signals_held
@@ -361,9 +374,7 @@ def _run_projects(tasks: list[tuple], jobs: int | None, show_progress: bool
                 futures = {pool.submit(project_task, task): i for i, task in enumerate(tasks)}
             for future in cf.as_completed(futures):
                 outcomes[futures[future]] = future.result()
-                bar.set_postfix_str(str(tasks[futures[future]][1].get("project_path")),
-                                    refresh=False)
-                bar.update()
+                done(futures[future])
         except BaseException:
             tear_down_pool(pool)
             raise
