@@ -72,6 +72,18 @@ def test_unchanged_inputs_rebuild_nothing(group_site):
     assert again.is_noop
 
 
+def test_force_rebuilds_every_project_page(group_site):
+    """``--force`` rebuilds the projects' pages too (before, each project's own build saw
+    its inputs unchanged and kept its pages: only the index was rebuilt)."""
+    out, site, _ = group_site
+    pages = sorted(site.glob("*/*/02-caching-decision.html"))
+    assert pages
+    before = {p: p.stat().st_mtime_ns for p in pages}
+    again = build_group_report(out, site, force=True)
+    assert not again.is_noop
+    assert all(p.stat().st_mtime_ns != before[p] for p in pages)
+
+
 def test_every_project_page_opens_offline(group_site, browser_context):  # noqa: F811
     _, site, build = group_site
     index = visit(browser_context, site / "index.html")

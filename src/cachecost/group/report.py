@@ -288,7 +288,7 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
         list(others_minutes(billed)) if compute["is_shared"] and
         compute["other_usage_is_measured"] else [None] * len(scans))
     tasks = [(d, scan, scenario.path, out / scan["project"], pages, samples,
-              None if other is None else (other, len(scans) - 1))
+              None if other is None else (other, len(scans) - 1), force)
              for d, scan, other in zip(dirs, scans, others, strict=True)]
     rows = []
     for i, outcome in enumerate(_run_projects(tasks, jobs, show_progress)):
@@ -395,17 +395,18 @@ def minutes_task(task: tuple[Path, Path]) -> dict[str, Any]:
 
 
 def project_task(task: tuple[Path, dict[str, Any], Path, Path, bool, int,
-                             tuple[float, int] | None]) -> dict[str, Any]:
+                             tuple[float, int] | None, bool]) -> dict[str, Any]:
     """``{"results": ...}`` of one project, or ``{"error": one line}`` (a worker's task).
 
     ``task``: (dataset dir, catalog row, scenario file, project site dir, pages, samples,
-    (the other fetched projects' billed minutes a month, how many they are) or None).
+    (the other fetched projects' billed minutes a month, how many they are) or None,
+    force: rebuild the project's pages even when their inputs did not change).
     The project's model results under the scenario with its strategy in use as baseline:
     with ``pages``, built by the per-project report into the site (its pages and its
     ``results.json``, so the index shows the numbers the project's pages show); else the
     model alone with ``samples`` samples.
     """
-    ds_dir, scan, scenario_path, site, pages, samples, other = task
+    ds_dir, scan, scenario_path, site, pages, samples, other, force = task
     try:
         scenario = load_scenario(scenario_path)
         in_use = scan.get("strategy")
@@ -425,7 +426,7 @@ def project_task(task: tuple[Path, dict[str, Any], Path, Path, bool, int,
         from cachecost.report.build import build_report
 
         with contextlib.redirect_stderr(io.StringIO()):   # its per-page lines: the bar says
-            build_report([path], ds_dir, site, jobs=1)
+            build_report([path], ds_dir, site, jobs=1, force=force)
         return {"results": json.loads((site / scenario.name / "results.json")
                                       .read_text(encoding="utf-8"))}
     except CachecostError as exc:
