@@ -38,6 +38,12 @@ NO_VOI = ("These results predate the value-of-information estimate (no "
 VOI_NEGLIGIBLE_USD = 0.5
 
 
+def has_thread(results: dict[str, Any]) -> bool:
+    """True when the run checked a thread's claims (``results["thread"]`` not None); results
+    written before the scenario's ``thread`` key were all the qemu-devel thread's."""
+    return results.get("thread", "qemu-devel-2024-05") is not None
+
+
 def _number(x: Any) -> float | None:
     if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
         return None
