@@ -445,7 +445,8 @@ def thread_results(st: Static, draws: dict[str, np.ndarray],
         other_registry_gib=(sc.value("storage.other_usage_gib") or 0.0)
         + st.cal.other_registry_gib, registry_today=registry_today,
         fork_reads_probability=_fixed_probability(sc.value(FORK_READS_INPUT)))
-    rows, total = value_of_information(sim, draws, st.names, seed=seed, weighs=st.weighs)
+    rows, total = value_of_information(sim, draws, st.names, seed=seed, weighs=st.weighs,
+                                       has_thread=sc.thread is not None)
     claims = check_claims(inp) if sc.thread is not None else []    # thread: none
     return {"claims": claims, "value_of_information": rows,
             "value_of_information_total": total}

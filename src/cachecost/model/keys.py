@@ -69,6 +69,9 @@ class Key:
     name: str = ""
     #: How to measure it (or why it is a choice, not a measurement).
     measure: str = ""
+    #: The same for a scenario that answers no thread (``thread: none``), where
+    #: :attr:`measure` names QEMU's project or paths; "" where it names none.
+    neutral_measure: str = ""
     #: Why the plausible range [minimum, maximum] ends where it does.
     range_reason: str = ""
 
@@ -128,6 +131,8 @@ KEYS: dict[str, dict[str, Key]] = {
             "QEMU weekly-container-builds, PULL 2025-11-17",
             name="scheduled full rebuilds per image",
             measure="read the schedules of qemu-project/qemu (Settings > CI/CD > Schedules)",
+            neutral_measure="read the project's pipeline schedules (Settings > CI/CD > "
+                            "Schedules)",
             maximum=744,
             range_reason="744 is an hourly rebuild (24 x 31 days), more often than any "
                          "schedule would run"),
@@ -162,6 +167,7 @@ KEYS: dict[str, dict[str, Key]] = {
             name="the sponsor's yearly credits",
             measure="ask the sponsor (Microsoft's open source programme, via the QEMU "
                     "leadership) for this year's credits",
+            neutral_measure="ask the sponsor for this year's credits",
             maximum=1e7,
             range_reason=_MONEY_YEAR),
         "other_spend_usd_per_year": Key(
@@ -241,6 +247,8 @@ KEYS: dict[str, dict[str, Key]] = {
             name="fork pipelines a month",
             measure="list qemu-project/qemu's forks (GET /projects/:id/forks) and count "
                     "their pipelines that ran the container stage over a month",
+            neutral_measure="list the project's forks (GET /projects/:id/forks) and count "
+                            "their pipelines that ran the container stage over a month",
             maximum=1e6,
             range_reason="a million fork pipelines a month (about 23 a minute) is beyond any"
                          " GitLab project"),
@@ -302,6 +310,9 @@ KEYS: dict[str, dict[str, Key]] = {
             name="fork pipelines that carry one image change",
             measure="in the forks' pipelines, count the pipelines from a commit touching "
                     "tests/docker/dockerfiles until the change is merged or dropped",
+            neutral_measure="in the forks' pipelines, count the pipelines from a commit "
+                            "touching an image's Dockerfile until the change is merged or "
+                            "dropped",
             maximum=1e4,
             range_reason="ten thousand pipelines for one change is beyond any review cycle"),
         "other_ci_minutes_per_pipeline": Key(
