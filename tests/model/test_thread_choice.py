@@ -13,8 +13,8 @@ from cachecost import cli
 from cachecost.commands.model import format_text
 from cachecost.config import SCENARIOS_DIR
 from cachecost.errors import CachecostError
-from cachecost.model.scenario import QEMU_THREAD, load_scenario
 from cachecost.model.results import run_model
+from cachecost.model.scenario import QEMU_THREAD, load_scenario
 from cachecost.report import lead
 from cachecost.report.answers import CLAIM_ORDER
 from cachecost.report.export import NO_THREAD_MARK, select_thread_cells
