@@ -22,7 +22,8 @@ from cachecost.report.summary import format_summary_markdown, format_summary_tex
 
 GROUP_SCENARIO = SCENARIOS_DIR / "group" / "gitlab-hosted-group.yaml"
 #: What names the thread, QEMU or its people (the group pages' words must not).
-THREAD_WORDS = re.compile(r"qemu|thread|berrang|conte\b|camilla|2024 patch", re.IGNORECASE)
+THREAD_WORDS = re.compile(r"qemu|thread|berrang|conte\b|camilla|2024 patch|tests/docker|"
+                          r"lcitool|emsdk|hexagon", re.IGNORECASE)
 PROVENANCE = {"is_synthetic": True, "scenario": "s", "scenario_sha256": "0" * 64}
 
 
@@ -112,3 +113,18 @@ def test_the_page_keeps_the_cells_of_its_thread_choice():
     kept = select_thread_cells(without)["cells"]
     assert [c["metadata"].get("tags") for c in kept] == [None, ["no-thread"], None]
     assert kept[-1]["outputs"] == [] and without["cells"][-1]["outputs"] == [mark]
+
+
+def test_every_how_to_measure_has_words_for_any_project():
+    """What to measure next on a thread-less page: no key's how-to-measure names QEMU's
+    project, paths or images (the thread's pages keep theirs)."""
+    from cachecost.model.keys import KEYS
+    from cachecost.model.voi import how_to_measure
+
+    said = {f"{section}.{key}": how_to_measure(f"{section}.{key}", has_thread=False)
+            for section, keys in KEYS.items() for key in keys}
+    assert {k: v for k, v in said.items() if THREAD_WORDS.search(v)} == {}
+    refresh = "workload.scheduled_refresh_per_month"
+    assert how_to_measure(refresh) == KEYS["workload"]["scheduled_refresh_per_month"].measure
+    assert "qemu-project/qemu" in how_to_measure(refresh)
+    assert how_to_measure(refresh, has_thread=False).startswith("read the project's pipeline")

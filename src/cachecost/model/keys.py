@@ -108,6 +108,9 @@ KEYS: dict[str, dict[str, Key]] = {
             measure="count the changes of each image's inputs over a longer window: git log "
                     "on tests/docker/dockerfiles and tests/lcitool since 2023 (cachecost "
                     "fetch with more months of pipelines)",
+            neutral_measure="count the changes of each image's inputs over a longer window: "
+                            "git log on its Dockerfile and build context (cachecost fetch "
+                            "with more months of pipelines)",
             maximum=100,
             range_reason=_FACTOR),
         "base_image_refresh_share": Key(
@@ -266,6 +269,8 @@ KEYS: dict[str, dict[str, Key]] = {
             name="the share of fork pipelines that change an image",
             measure="in those fork pipelines, count the ones whose commits touch "
                     "tests/docker/dockerfiles or tests/lcitool",
+            neutral_measure="in those fork pipelines, count the ones whose commits touch an "
+                            "image's Dockerfile or build context",
             range_reason=_SHARE),
         "cost_factor": Key(
             "dist?", 0.008, "x",
@@ -479,6 +484,9 @@ KEYS: dict[str, dict[str, Key]] = {
             name="the extra layers BuildKit's mode=max stores",
             measure="build emsdk-wasm32-cross with --cache-to type=registry,mode=max and "
                     "compare the cache manifest's layer sizes with the image's",
+            neutral_measure="build a multi-stage image with --cache-to "
+                            "type=registry,mode=max and compare the cache manifest's layer "
+                            "sizes with the image's",
             maximum=10,
             range_reason="intermediate stages ten times the image's size would be an image "
                          "build of its own"),
