@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -139,14 +140,17 @@ def test_report_group_without_its_catalog_or_a_project_is_one_line(fetched_group
     assert not out.exists()
 
 
-def test_the_group_default_scenario_is_project_neutral(fetched_group, tmp_path):
+def test_the_group_default_scenario_is_project_neutral(fetched_group, group_site, tmp_path):
     """Without --scenario the group is priced on GitLab-hosted runners at GitLab's
     published prices (scenarios/group/gitlab-hosted-group.yaml), not on QEMU's private
     runners: every project's results name the project and that scenario, its baseline
     is the strategy its CI uses, and only that strategy's title says "today's". No
     input's citation, the scenario's description, the group index or its summary names
     QEMU (before: the scheduled refresh, the runner nodes, the sponsor, the fork
-    registry read and the uncached ratio cited QEMU's figures)."""
+    registry read and the uncached ratio cited QEMU's figures). The scenario checks no
+    thread (``thread: none``): a built project's summary.txt, summary.md and decision
+    page name neither QEMU nor the thread (before: "In the thread's terms", the
+    thread's six claims, Camilla Conte's patch, QEMU's --cache-repo path)."""
     out, _, _ = fetched_group
     site = tmp_path / "site"
     build = build_group_report(out, site, pages=False, samples=400, jobs=1)
@@ -172,10 +176,30 @@ def test_the_group_default_scenario_is_project_neutral(fetched_group, tmp_path):
         assert not QEMU.search(copy.description)
     for shown in ("index.html", "summary.txt"):
         assert not QEMU.search((site / shown).read_text()), shown
+    _, built, pages = group_site                    # the projects' pages, built
+    for row in pages.rows:
+        res = json.loads((built / row["project"] / "results.json").read_text())
+        assert res["thread"] is None and res["claims"] == []
+        folder = built / row["project"] / "gitlab-hosted-group"
+        page = (folder / "02-caching-decision.html").read_text()
+        assert not QEMU.search(page)                # no qemu path, link or name anywhere
+        for shown, text in (("summary.txt", (folder / "summary.txt").read_text()),
+                            ("summary.md", (folder / "summary.md").read_text()),
+                            ("the page's words", _words(page))):
+            assert not THREAD.search(text), (shown, THREAD.findall(text))
+        assert "In registry terms: with " in (folder / "summary.txt").read_text()
 
 
 #: What names QEMU or its people's figures in a citation.
 QEMU = re.compile(r"qemu|bonzini|berrang", re.IGNORECASE)
+def _words(page: str) -> str:
+    """A page's text as a reader sees it (no scripts, styles, tags or class names)."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+#: What names QEMU's kaniko thread or its people on a page (the group checks no thread).
+THREAD = re.compile(r"qemu|thread|berrang|camilla|conte\b", re.IGNORECASE)
 
 
 def test_a_modelled_strategy_is_said_on_the_page_and_in_the_summary(tmp_path):

@@ -83,7 +83,7 @@ def recommendation_lines(results: dict[str, Any]) -> list[str]:
         lines += ["", *textwrap.wrap(" ".join(context), LINE_WIDTH, break_long_words=False,
                                      break_on_hyphens=False)]
     verdicts = answers.verdict_lines(results, LINE_WIDTH)
-    if verdicts:
+    if verdicts:                                    # [] without a thread's claims
         lines += ["", "The thread's claims, checked:", *verdicts]
     # swings below the status-quo margin move nothing the decision sees: not listed
     moving = [w for line in flips.moving_lines(results)

@@ -421,7 +421,9 @@ def thread_results(st: Static, draws: dict[str, np.ndarray],
     ``["value_of_information_total"]`` (issue 13) from the run's own draws and
     per-sample outputs (``sim`` from :func:`cachecost.model.simulate.simulate` with
     its horizon metrics: kaniko and dind's registry without any cleanup and on day 0
-    under both accountings come from the same run: nothing here re-simulates)."""
+    under both accountings come from the same run: nothing here re-simulates). A scenario
+    with ``thread: none`` (``scenario.thread`` None) checks no claims: ``"claims"`` is
+    ``[]``; the value of information is computed all the same."""
     sc = st.scenario
     pair = tuple(n for n in (DIND, KANIKO) if n in st.names)
     images = st.cal.images
@@ -443,6 +445,8 @@ def thread_results(st: Static, draws: dict[str, np.ndarray],
         other_registry_gib=(sc.value("storage.other_usage_gib") or 0.0)
         + st.cal.other_registry_gib, registry_today=registry_today,
         fork_reads_probability=_fixed_probability(sc.value(FORK_READS_INPUT)))
-    rows, total = value_of_information(sim, draws, st.names, seed=seed, weighs=st.weighs)
-    return {"claims": check_claims(inp), "value_of_information": rows,
+    rows, total = value_of_information(sim, draws, st.names, seed=seed, weighs=st.weighs,
+                                       has_thread=sc.thread is not None)
+    claims = check_claims(inp) if sc.thread is not None else []    # thread: none
+    return {"claims": claims, "value_of_information": rows,
             "value_of_information_total": total}

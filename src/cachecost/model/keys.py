@@ -69,6 +69,9 @@ class Key:
     name: str = ""
     #: How to measure it (or why it is a choice, not a measurement).
     measure: str = ""
+    #: The same for a scenario that answers no thread (``thread: none``), where
+    #: :attr:`measure` names QEMU's project or paths; "" where it names none.
+    neutral_measure: str = ""
     #: Why the plausible range [minimum, maximum] ends where it does.
     range_reason: str = ""
 
@@ -105,6 +108,9 @@ KEYS: dict[str, dict[str, Key]] = {
             measure="count the changes of each image's inputs over a longer window: git log "
                     "on tests/docker/dockerfiles and tests/lcitool since 2023 (cachecost "
                     "fetch with more months of pipelines)",
+            neutral_measure="count the changes of each image's inputs over a longer window: "
+                            "git log on its Dockerfile and build context (cachecost fetch "
+                            "with more months of pipelines)",
             maximum=100,
             range_reason=_FACTOR),
         "base_image_refresh_share": Key(
@@ -128,6 +134,8 @@ KEYS: dict[str, dict[str, Key]] = {
             "QEMU weekly-container-builds, PULL 2025-11-17",
             name="scheduled full rebuilds per image",
             measure="read the schedules of qemu-project/qemu (Settings > CI/CD > Schedules)",
+            neutral_measure="read the project's pipeline schedules (Settings > CI/CD > "
+                            "Schedules)",
             maximum=744,
             range_reason="744 is an hourly rebuild (24 x 31 days), more often than any "
                          "schedule would run"),
@@ -162,6 +170,7 @@ KEYS: dict[str, dict[str, Key]] = {
             name="the sponsor's yearly credits",
             measure="ask the sponsor (Microsoft's open source programme, via the QEMU "
                     "leadership) for this year's credits",
+            neutral_measure="ask the sponsor for this year's credits",
             maximum=1e7,
             range_reason=_MONEY_YEAR),
         "other_spend_usd_per_year": Key(
@@ -241,6 +250,8 @@ KEYS: dict[str, dict[str, Key]] = {
             name="fork pipelines a month",
             measure="list qemu-project/qemu's forks (GET /projects/:id/forks) and count "
                     "their pipelines that ran the container stage over a month",
+            neutral_measure="list the project's forks (GET /projects/:id/forks) and count "
+                            "their pipelines that ran the container stage over a month",
             maximum=1e6,
             range_reason="a million fork pipelines a month (about 23 a minute) is beyond any"
                          " GitLab project"),
@@ -258,6 +269,8 @@ KEYS: dict[str, dict[str, Key]] = {
             name="the share of fork pipelines that change an image",
             measure="in those fork pipelines, count the ones whose commits touch "
                     "tests/docker/dockerfiles or tests/lcitool",
+            neutral_measure="in those fork pipelines, count the ones whose commits touch an "
+                            "image's Dockerfile or build context",
             range_reason=_SHARE),
         "cost_factor": Key(
             "dist?", 0.008, "x",
@@ -302,6 +315,9 @@ KEYS: dict[str, dict[str, Key]] = {
             name="fork pipelines that carry one image change",
             measure="in the forks' pipelines, count the pipelines from a commit touching "
                     "tests/docker/dockerfiles until the change is merged or dropped",
+            neutral_measure="in the forks' pipelines, count the pipelines from a commit "
+                            "touching an image's Dockerfile until the change is merged or "
+                            "dropped",
             maximum=1e4,
             range_reason="ten thousand pipelines for one change is beyond any review cycle"),
         "other_ci_minutes_per_pipeline": Key(
@@ -468,6 +484,9 @@ KEYS: dict[str, dict[str, Key]] = {
             name="the extra layers BuildKit's mode=max stores",
             measure="build emsdk-wasm32-cross with --cache-to type=registry,mode=max and "
                     "compare the cache manifest's layer sizes with the image's",
+            neutral_measure="build a multi-stage image with --cache-to "
+                            "type=registry,mode=max and compare the cache manifest's layer "
+                            "sizes with the image's",
             maximum=10,
             range_reason="intermediate stages ten times the image's size would be an image "
                          "build of its own"),

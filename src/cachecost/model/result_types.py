@@ -157,6 +157,7 @@ class ResultsCore(TypedDict):
     scenario_description: str
     scenario_sha256: str
     baseline: str
+    thread: str | None                       # the scenario's thread (claims); None: none
     samples: int
     seed: int
     horizon_months: int
@@ -172,7 +173,7 @@ class ResultsCore(TypedDict):
     recommendation_flips: list[BreakEven]    # where the recommendation itself changes
     storage_over_horizon: dict[str, Any]
     recommendation: Recommendation
-    claims: list[Claim]
+    claims: list[Claim]                      # [] when the scenario checks no thread
     value_of_information: list[ValueOfInformation]
     value_of_information_total: dict[str, Any]
     calibration: CalibrationSummary

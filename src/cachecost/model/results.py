@@ -241,7 +241,7 @@ def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: s
                       summarize: _Summaries) -> StrategyResult:
     """One strategy's summary: every figure's p10/p50/p90/mean and the decision shares."""
     s = sim[name]
-    strat = STRATEGIES[name]
+    _, description, notes = STRATEGIES[name].words(st.scenario.thread is not None)
     base_total = sim[baseline]["total_cost_usd_per_month"]
     delta = s["total_cost_usd_per_month"] - base_total
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -249,7 +249,8 @@ def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: s
     q = {key: summarize(s[key]) for key in _SUMMARIZED if key in s}
     growth = q["registry_growth_gib_per_month"]
     return cast(StrategyResult, {
-        "title": strategy_title(name, baseline), "description": strat.description,
+        "title": strategy_title(name, baseline, st.scenario.thread is not None),
+        "description": description,
         **q,
         "registry_gib": {acc: summarize(s[f"registry_gib:{acc}"]) for acc in ACCOUNTINGS},
         "months_to_quota": (summarize(s["months_to_quota"]) if "months_to_quota" in s
@@ -278,7 +279,7 @@ def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: s
         "probability_cheapest": paired[name]["probability_cheapest"],
         "expected_loss_usd_per_month": paired[name]["expected_loss_usd_per_month"],
         "is_baseline": name == baseline,
-        "notes": list(strat.notes),
+        "notes": list(notes),
     })
 
 
@@ -416,6 +417,7 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
         "scenario_description": scenario.description,
         "scenario_sha256": scenario.sha256,
         "baseline": scenario.baseline,
+        "thread": scenario.thread,
         "samples": int(samples),
         "seed": int(seed),
         "horizon_months": int(scenario.horizon_months),

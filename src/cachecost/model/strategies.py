@@ -49,6 +49,20 @@ class Strategy:
     title: ClassVar[str] = ""
     description: ClassVar[str] = ""
     notes: ClassVar[tuple[str, ...]] = ()
+    #: The same words for a scenario that answers no thread (``thread: none``): no QEMU
+    #: path, job or patch; None where :attr:`title`, :attr:`description` or :attr:`notes`
+    #: are neutral already (:meth:`words`).
+    neutral_title: ClassVar[str | None] = None
+    neutral_description: ClassVar[str | None] = None
+    neutral_notes: ClassVar[tuple[str, ...] | None] = None
+
+    def words(self, has_thread: bool) -> tuple[str, str, tuple[str, ...]]:
+        """``(title, description, notes)``: the thread's wording, or without a thread the
+        neutral one where the strategy has it."""
+        if has_thread:
+            return self.title, self.description, self.notes
+        return (self.neutral_title or self.title, self.neutral_description or self.description,
+                self.notes if self.neutral_notes is None else self.neutral_notes)
     #: The cleanup policy the strategy needs (None: nothing it stores piles up).
     cleanup: ClassVar[CleanupPolicy | None] = None
     #: True when the builder takes one cache source only (kaniko's ``--cache-repo``).
@@ -230,11 +244,12 @@ class Strategy:
 STRATEGIES: dict[str, Strategy] = {}
 
 
-def strategy_title(name: str, baseline: str) -> str:
+def strategy_title(name: str, baseline: str, has_thread: bool = True) -> str:
     """The strategy's title, marked ``(today's strategy)`` when it is the scenario's baseline
     (the status quo the model compares against: QEMU's dind in the default scenario, the
-    strategy a project's CI runs in a group report)."""
-    title = STRATEGIES[name].title
+    strategy a project's CI runs in a group report); ``has_thread`` False: the neutral
+    title (:meth:`Strategy.words`)."""
+    title = STRATEGIES[name].words(has_thread)[0]
     return f"{title} (today's strategy)" if name == baseline else title
 
 
@@ -279,6 +294,11 @@ class KanikoCacheRepo(Strategy):
     notes = ("--reproducible loads the whole image into memory (kaniko#862); QEMU left it "
              "off after OOM. Not priced.",
              "kaniko was archived on 2025-06-03; forks: chainguard-dev, osscontainertools.",)
+    neutral_title = "kaniko, separate cache repository"
+    neutral_description = description.replace(
+        "$CI_REGISTRY/qemu-project/qemu/qemu/$NAME-cache", "$CI_REGISTRY_IMAGE/$NAME-cache")
+    neutral_notes = ("--reproducible loads the whole image into memory (kaniko#862). "
+                     "Not priced.", notes[1])
     cleanup = CleanupPolicy(keep_n=1, older_than_days=14)
 
     def hit_minutes(self, d: Drivers) -> Arr:

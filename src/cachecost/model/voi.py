@@ -57,10 +57,13 @@ import numpy as np
 from cachecost.model.keys import key_spec
 
 
-def how_to_measure(name: str) -> str:
+def how_to_measure(name: str, has_thread: bool = True) -> str:
     """How to measure input ``name``: its scenario key's ``measure``
-    (:data:`cachecost.model.keys.KEYS`), else ``"measure <name> directly"``."""
+    (:data:`cachecost.model.keys.KEYS`; without a thread, ``thread: none``, its
+    ``neutral_measure`` where it has one), else ``"measure <name> directly"``."""
     spec = key_spec(name)
+    if spec is not None and not has_thread and spec.neutral_measure:
+        return spec.neutral_measure
     return spec.measure if spec is not None and spec.measure else f"measure {name} directly"
 
 
@@ -230,6 +233,7 @@ def value_of_information(
     draws: Mapping[str, np.ndarray],
     strategies: Sequence[str],
     *, blocks: int | None = None, seed: int = 0, weighs: Sequence[str] = (),
+    has_thread: bool = True,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """EVPPI of every uncertain input and the overall EVPI, in USD a month.
 
@@ -240,7 +244,8 @@ def value_of_information(
     noise_floor_usd_per_month, method, blocks, samples, decisions}``.
     The noise floor is the EVPPI of an independent uniform draw (seeded by
     ``seed``): values near it are indistinguishable from zero. ``weighs`` (the money
-    kinds in the total, ``decision.weighs``) is echoed in ``total``.
+    kinds in the total, ``decision.weighs``) is echoed in ``total``; ``has_thread``
+    False words ``how_to_measure`` for any project (:func:`how_to_measure`).
     """
     names = [s for s in strategies if s in sim]
     costs = _as_cost_matrix(np.column_stack(
@@ -257,7 +262,7 @@ def value_of_information(
         rows.append({
             "input": name,
             "evppi_usd_per_month": _usd(_evppi(costs, least_mean, _input(xv, k), n_blocks)),
-            "how_to_measure": how_to_measure(name),
+            "how_to_measure": how_to_measure(name, has_thread),
         })
     rows.sort(key=lambda r: (-r["evppi_usd_per_month"], r["input"]))
     # its own stream: the scenario's draws come from default_rng(seed), whose first

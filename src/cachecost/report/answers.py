@@ -19,6 +19,7 @@ import math
 import textwrap
 from typing import Any
 
+from cachecost.model.scenario import QEMU_THREAD
 from cachecost.report.names import reader_name
 from cachecost.report.sources import resolve_citation
 from cachecost.report.verdicts import claim_words
@@ -36,6 +37,12 @@ NO_VOI = ("These results predate the value-of-information estimate (no "
           "cachecost to see it.")
 #: Below this (USD a month) knowing an input exactly would not change the decision's value.
 VOI_NEGLIGIBLE_USD = 0.5
+
+
+def has_thread(results: dict[str, Any]) -> bool:
+    """True when the run checked a thread's claims (``results["thread"]`` not None); results
+    written before the scenario's ``thread`` key were all the qemu-devel thread's."""
+    return results.get("thread", QEMU_THREAD) is not None
 
 
 def _number(x: Any) -> float | None:

@@ -110,6 +110,43 @@ def lab_css_asset_name(lab_css: str) -> str:
     return f"jupyterlab-{hashlib.sha256(lab_css.encode()).hexdigest()[:12]}.css"
 
 
+#: A decision-page cell tagged :data:`THREAD_TAG` holds the thread's words (the claims, the
+#: patch's paths), shown when the page's results check a thread; one tagged
+#: :data:`NO_THREAD_TAG` holds neutral words for a scenario with ``thread: none``.
+THREAD_TAG = "thread"
+NO_THREAD_TAG = "no-thread"
+#: The output metadata key by which a cell says its results check no thread
+#: (:func:`cachecost.report.page_tables.claims_table`); that output is not shown.
+NO_THREAD_MARK = "cachecost_no_thread"
+
+
+def _is_no_thread_mark(output: Any) -> bool:
+    return bool((output.get("metadata") or {}).get(NO_THREAD_MARK))
+
+
+def select_thread_cells(nb: Any) -> Any:
+    """The notebook with the cells for its results only: without a thread (an output
+    carries :data:`NO_THREAD_MARK`) those tagged :data:`THREAD_TAG` are left out, else those
+    tagged :data:`NO_THREAD_TAG`; the mark's own output is dropped. A copy: ``nb`` is kept."""
+    import copy
+
+    cells = nb.get("cells", [])
+    has_thread = not any(_is_no_thread_mark(out) for cell in cells
+                         for out in cell.get("outputs", []) or [])
+    drop = NO_THREAD_TAG if has_thread else THREAD_TAG
+    kept = []
+    for cell in cells:
+        if drop in (cell.get("metadata") or {}).get("tags", []):
+            continue
+        if any(_is_no_thread_mark(out) for out in cell.get("outputs", []) or []):
+            cell = copy.copy(cell)
+            cell["outputs"] = [o for o in cell["outputs"] if not _is_no_thread_mark(o)]
+        kept.append(cell)
+    out = copy.copy(nb)
+    out["cells"] = kept
+    return out
+
+
 def export_html(
     nb: Any, *, title: str, banner_html: str, css: str, lab_css_href: str | None = None,
     plotlyjs_href: str | None = None,
@@ -117,9 +154,11 @@ def export_html(
     """Return a notebook as one HTML page: code and prompts hidden, banner on top, no CDN.
 
     With ``lab_css_href`` the page links JupyterLab's style sheet instead of inlining it.
+    Cells for another thread choice are left out (:func:`select_thread_cells`).
     When a cell shows a plotly figure the page's ``<head>`` loads plotly.js once: from
     ``plotlyjs_href`` (the site's shared copy), else inlined (a standalone page).
     """
+    nb = select_thread_cells(nb)        # the thread's words, or the neutral ones
     plotlyjs = None
     if has_plotly_output(nb):
         if plotlyjs_href is not None:

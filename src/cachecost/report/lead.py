@@ -23,6 +23,7 @@ import textwrap
 from typing import Any
 
 from cachecost.model.keys import key_spec
+from cachecost.report.answers import has_thread
 from cachecost.report.flips import flip_sentences
 from cachecost.report.names import format_amount, reader_name
 from cachecost.report.recommendation import (
@@ -79,7 +80,8 @@ def registry_sentence(results: dict[str, Any], refs: dict[str, int] | None = Non
     the baseline, leaving out only the winner itself), with kaniko's deciding facts: ``"In the thread's terms: with rebuild-on-change the
     registry holds 52.7 GiB after 12 months (medians, ...), 2.4× dind-inline-cache's 22.4 GiB
     and 1.9× kaniko-cache-repo's 28.0 GiB (keep 1 tag, ...); kaniko was archived ..."``
-    (ratios of the medians, the scenario's accounting); ``""`` when the sizes are unknown."""
+    (ratios of the medians, the scenario's accounting); ``""`` when the sizes are unknown.
+    Without a thread (``thread: none``) the same sentence opens "In registry terms:"."""
     rec = results["recommendation"]
     winner, strategies = rec["winner"], results["strategies"]
     own = _gib(results, winner)
@@ -94,7 +96,8 @@ def registry_sentence(results: dict[str, Any], refs: dict[str, int] | None = Non
         compared.append(f"{format_significant(own / gib, 2)}× {name}'s "
                         f"{format_number(gib, 1)} GiB{cleanup}")
     facts = option_fact_clause([winner, *others], refs)
-    return (f"In the thread's terms: with {winner} the registry holds "
+    terms = "In the thread's terms" if has_thread(results) else "In registry terms"
+    return (f"{terms}: with {winner} the registry holds "
             f"{format_number(own, 1)} GiB after {results['horizon_months']} months "
             f"(medians, {registry_accounting(results)}), {' and '.join(compared)}"
             f"{facts}.")

@@ -18,6 +18,7 @@ from IPython.display import HTML
 
 from cachecost.report import answers, summary
 from cachecost.report.chartstyle import strategy_label
+from cachecost.report.export import NO_THREAD_MARK
 from cachecost.report.names import reader_name
 from cachecost.report.sources import (
     PAGE_NUMBERS,
@@ -167,10 +168,23 @@ def recommendation_paragraph(results: dict[str, Any]) -> HTML:
         f'<p class="cachecost-recommendation"><strong>Recommendation.</strong> {text}</p>')
 
 
-def claims_table(results: dict[str, Any]) -> HTML:
+class NoThread:
+    """What :func:`claims_table` shows for results that check no thread: nothing, with the
+    output metadata by which the page's export leaves out the thread's cells
+    (:func:`cachecost.report.export.select_thread_cells`)."""
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None
+                          ) -> tuple[dict[str, str], dict[str, bool]]:
+        return {"text/plain": ""}, {NO_THREAD_MARK: True}
+
+
+def claims_table(results: dict[str, Any]) -> HTML | NoThread:
     """The thread's claims, checked: the claim, the verdict (in bold, with its sentence),
     the figures, what it hinges on and links to the sources its words name; one escaped
-    sentence when the results predate the claim checks."""
+    sentence when the results predate the claim checks; :class:`NoThread` when the
+    scenario checks no thread (``thread: none``)."""
+    if not answers.has_thread(results):
+        return NoThread()
     rows = answers.claim_rows(results)
     if not rows:
         return HTML(  # type: ignore[no-untyped-call]

@@ -152,7 +152,7 @@ def key_assumptions(results: dict[str, Any], limit: int = KEY_ASSUMPTIONS,
 def cited_sources(results: dict[str, Any], limit: int = KEY_ASSUMPTIONS) -> list[Source]:
     """The sources the summary cites (the thread, claims, key assumptions, caveats), first
     cited first."""
-    ids: list[str] = [THREAD_SOURCE]
+    ids: list[str] = [THREAD_SOURCE] if answers.has_thread(results) else []
     ids += [s for s in lead.lead_source_ids(results) if s not in ids]
     for row in answers.claim_rows(results):
         ids += [s for s in answers.claim_source_ids(row) if s not in ids]
@@ -208,9 +208,10 @@ def _wrap(text: str, indent: str = "") -> list[str]:
                          break_long_words=False, break_on_hyphens=False)
 
 
-def _synthetic_warning() -> str:
+def _synthetic_warning(results: dict[str, Any]) -> str:
+    whose = "QEMU's costs" if answers.has_thread(results) else "any project's costs"
     return ("SYNTHETIC SAMPLE DATA: generated, not measured from any real project; "
-            "do not quote these numbers as QEMU's costs.")
+            f"do not quote these numbers as {whose}.")
 
 
 def _data_line(provenance: dict[str, Any]) -> str:
@@ -281,7 +282,8 @@ def format_summary_text(results: dict[str, Any], provenance: dict[str, Any], bas
 
     Order: the answer first (:mod:`cachecost.report.lead`: the recommendation and its
     saving, its registry against dind's and kaniko's, what would flip it, the dated
-    prices), then the thread's claims checked, then reference: the table, the rest of
+    prices), then the thread's claims checked (none with ``thread: none``), then
+    reference: the table, the rest of
     the recommendation, what to measure next, the method, key assumptions with
     numbered sources, the sources, where the full report is. Deterministic: the same
     results, provenance and URL give the same bytes (the build time is not used).
@@ -291,7 +293,7 @@ def format_summary_text(results: dict[str, Any], provenance: dict[str, Any], bas
     lines = _wrap(f"CI container-image caching: what each strategy costs ({title})")
     lines.append("")
     if is_synthetic:
-        lines += [*_wrap(_synthetic_warning(), "*** "), ""]
+        lines += [*_wrap(_synthetic_warning(results), "*** "), ""]
     sources = cited_sources(results)
     refs = {src.id: n for n, src in enumerate(sources, 1)}
     lines += [*_heading(_lead_heading(results)), ""]
@@ -301,9 +303,10 @@ def format_summary_text(results: dict[str, Any], provenance: dict[str, Any], bas
     lines += [*lead.lead_text_lines(results, LINE_WIDTH, refs), ""]
     for sentence in track[-1:]:
         lines += [*_wrap(sentence), ""]
-    lines += [*_heading("The thread's claims, checked"), ""]
-    lines += [*_wrap(_thread_intro(refs)), ""]
-    lines += [*answers.claims_text_lines(results, LINE_WIDTH, refs), ""]
+    if answers.has_thread(results):         # thread: none checks no claims
+        lines += [*_heading("The thread's claims, checked"), ""]
+        lines += [*_wrap(_thread_intro(refs)), ""]
+        lines += [*answers.claims_text_lines(results, LINE_WIDTH, refs), ""]
     lines += [*_heading("What each strategy costs"), ""]
     lines += [*_wrap(_data_line(provenance)), *_wrap(_version_line(provenance)), ""]
     for note in data_notes(results):
@@ -361,7 +364,7 @@ def format_summary_markdown(results: dict[str, Any], provenance: dict[str, Any],
     title = provenance.get("scenario_title") or results.get("scenario_title") or ""
     out = [f"## CI container-image caching: what each strategy costs ({title})", ""]
     if is_synthetic:
-        out += [f"> **{_synthetic_warning()}**", ""]
+        out += [f"> **{_synthetic_warning(results)}**", ""]
     sources = cited_sources(results)
     refs = {src.id: n for n, src in enumerate(sources, 1)}
     out += ["### The answer", ""]
@@ -369,8 +372,9 @@ def format_summary_markdown(results: dict[str, Any], provenance: dict[str, Any],
     out += [p for sentence in track[:-1] for p in (sentence, "")]
     out += [p for paragraph in lead.lead_paragraphs(results, refs) for p in (paragraph, "")]
     out += [p for sentence in track[-1:] for p in (sentence, "")]
-    out += ["### The thread's claims, checked", "", _thread_intro(refs), "",
-            *_md_claims(results)]
+    if answers.has_thread(results):         # thread: none checks no claims
+        out += ["### The thread's claims, checked", "", _thread_intro(refs), "",
+                *_md_claims(results)]
     out += ["### What each strategy costs", ""]
     out += [_data_line(provenance) + " " + _version_line(provenance), ""]
     out += [note for n in data_notes(results) for note in (n, "")]
