@@ -248,8 +248,8 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
     """Build the group site into ``out`` (see the module doc); return what was done.
 
     ``jobs``: projects built at once, each in its own process (default:
-    :func:`default_jobs`, one more than the CPUs); ``show_progress``: a bar over projects
-    on stderr (each project's own per-page lines are not shown).
+    :func:`default_jobs`: with pages one more than the CPUs); ``show_progress``: a bar
+    over projects on stderr (each project's own per-page lines are not shown).
 
     Raises :class:`CachecostError` when ``group_dir`` is not a fetched group or holds no
     fetched project.
@@ -321,15 +321,17 @@ def _outcome(scan: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
     return outcome
 
 
-def default_jobs() -> int:
-    """Projects built at once by default: one more than the CPUs.
+def default_jobs(pages: bool) -> int:
+    """Projects built at once by default: with pages, one more than the CPUs; without,
+    the CPUs.
 
-    A project's build waits about 0.4 s per notebook for its kernel to answer (jupyter_client
+    A project's pages wait about 0.4 s per notebook for its kernel to answer (jupyter_client
     flushes IOPub for 0.2 s, at least once); a third worker on 2 cores uses that wait.
     ``scripts/bench_group.py``: 20 projects with pages, 2 workers 32.9 / 33.5 s, 3 workers
-    29.0 / 29.6 s (interleaved, load 0.6-2.2).
+    29.0 / 29.6 s (interleaved, load 0.6-2.2). The model alone never waits: 50 projects
+    without pages, 2 workers 25.0 s, 3 workers 29.8 s (load 3-4).
     """
-    return (os.cpu_count() or 1) + 1
+    return (os.cpu_count() or 1) + (1 if pages else 0)
 
 
 def _run_projects(tasks: list[tuple], jobs: int | None, show_progress: bool
@@ -343,7 +345,7 @@ def _run_projects(tasks: list[tuple], jobs: int | None, show_progress: bool
     """
     from tqdm import tqdm
 
-    n = min(len(tasks), jobs or default_jobs())
+    n = min(len(tasks), jobs or default_jobs(bool(tasks) and bool(tasks[0][4])))
     bar = tqdm(total=len(tasks), desc="projects", unit="project", file=sys.stderr,
                disable=not show_progress, dynamic_ncols=True)
     outcomes: list[dict[str, Any]] = [{} for _ in tasks]
