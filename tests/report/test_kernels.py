@@ -137,3 +137,25 @@ def test_kernels_end_with_their_fork_server(tmp_path):
     server.close()
     assert _wait_gone(pid)
     assert server.exit_code(pid) is not None
+
+
+def test_an_edit_to_the_preloaded_source_starts_a_new_fork_server(tmp_path, monkeypatch):
+    """``build_report(jobs=1)`` runs its kernels from this process's fork server, which
+    outlives the build. After an edit to cachecost's source the fingerprint rebuilds
+    ("changed: package"), so the next kernel must come from a server that imported the
+    edited source, not from the one that preloaded the old: same files -> same server;
+    one file rewritten (new size) -> a new server, and the old one, idle, ends."""
+    source = tmp_path / "pkg"
+    source.mkdir()
+    (source / "mod.py").write_text("MARK = 1\n")
+    monkeypatch.setattr("cachecost.report.kernels.PRELOADED_SOURCE_DIR", source)
+    first = ForkServer.get(("-Xfrozen_modules=off",))
+    assert ForkServer.get(("-Xfrozen_modules=off",)) is first
+    (source / "mod.py").write_text("MARK = 22\n")
+    second = ForkServer.get(("-Xfrozen_modules=off",))
+    try:
+        assert second is not first
+        assert first.process.wait(10) is not None    # the replaced server, no kernel: ended
+        assert ForkServer.get(("-Xfrozen_modules=off",)) is second
+    finally:
+        second.close()
