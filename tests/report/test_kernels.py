@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -159,3 +160,28 @@ def test_an_edit_to_the_preloaded_source_starts_a_new_fork_server(tmp_path, monk
         assert ForkServer.get(("-Xfrozen_modules=off",)) is second
     finally:
         second.close()
+
+
+def test_the_fork_server_outlives_the_thread_that_started_it(tmp_path):
+    """The fork server is shared by every thread of its process: two builds in two
+    threads (``build_report(jobs=1)`` each) fork from one server. It must not end when
+    the thread that happened to start it ends (``PR_SET_PDEATHSIG`` is per thread: the
+    other build's kernel died, DeadKernelError), only when the process does."""
+    box: dict[str, ForkServer] = {}
+
+    def start() -> None:
+        box["server"] = ForkServer()
+        time.sleep(3)              # past the server's start-up, then this thread ends
+
+    thread = threading.Thread(target=start)
+    thread.start()
+    thread.join()
+    server = box["server"]
+    try:
+        time.sleep(1.5)
+        assert server.process.poll() is None
+        pid = server.fork(["-f", str(tmp_path / "kernel.json"), *KERNEL_ARGUMENTS], None, None)
+        assert server.exit_code(pid) is None
+    finally:
+        server.close()
+    assert _wait_gone(pid)
