@@ -253,3 +253,27 @@ def test_the_group_summary_says_keep_and_wraps_its_prose_for_a_mailing_list():
     prose = [line for line in text.splitlines() if line not in table]
     assert prose and max(len(line) for line in prose) <= 72
     assert "tool5 (builds no image)." in " ".join(text.split())
+
+
+@pytest.mark.parametrize("what", ["a file", "group.json a list", "group.json null",
+                                  "group.json a folder"])
+def test_report_group_on_a_file_or_a_group_json_that_is_no_object(tmp_path, capsys, what):
+    """``--group`` naming a file, or a group.json that is JSON but no object (or no file):
+    one line, exit 2, nothing written (before: NotADirectoryError and TypeError
+    tracebacks, exit 1)."""
+    from cachecost.cli import main
+
+    group = tmp_path / "g"
+    if what == "a file":
+        group.write_text("hi\n")
+    else:
+        group.mkdir()
+        if what == "group.json a folder":
+            (group / "group.json").mkdir()
+        else:
+            (group / "group.json").write_text("[1]\n" if "list" in what else "null\n")
+    out = tmp_path / "site"
+    assert main(["report", "--group", str(group), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and str(group) in err, err
+    assert not out.exists()
