@@ -277,3 +277,36 @@ def test_report_group_on_a_file_or_a_group_json_that_is_no_object(tmp_path, caps
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err and str(group) in err, err
     assert not out.exists()
+
+
+def test_report_group_never_writes_into_the_group_folder_or_a_foreign_one(fetched_group,
+                                                                          tmp_path, capsys):
+    """``--out`` inside the group folder (or a project's dataset in it) is refused, as
+    the single report refuses a dataset; an existing folder holding a file no group
+    report wrote is refused unless --force-out. One line, exit 2, nothing written
+    (before: the site was written into the data, index.html and all, and a user's
+    files beside it were left to be overwritten)."""
+    import shutil
+
+    from cachecost.cli import main
+    from cachecost.group.report import check_group_site_dir
+
+    g = tmp_path / "g"
+    shutil.copytree(fetched_group[0], g)
+    before = sorted(p.name for p in g.iterdir())
+    project = next(p for p in g.iterdir() if p.name.startswith("project="))
+    for out in (g, project / "site"):
+        assert main(["report", "--group", str(g), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "dataset" in err and "Traceback" not in err, err
+    assert sorted(p.name for p in g.iterdir()) == before
+    assert not (project / "site").exists()
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine\n")
+    assert main(["report", "--group", str(g), "--out", str(mine)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'notes.txt'" in err and "--force-out" in err, err
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    check_group_site_dir(g, mine, is_forced=True)     # --force-out: allowed

@@ -198,11 +198,14 @@ def _build_group(args: argparse.Namespace) -> int:
     Without ``--out``, the site goes to ``reports/group/<DIR's name>/``, beside (not over)
     the per-scenario site in ``reports/``.
     """
-    from cachecost.group.report import build_group_report
+    from cachecost.collect.group import read_group_meta
+    from cachecost.group.report import build_group_report, check_group_site_dir
 
     if args.fetch or args.data or len(args.scenario or []) > 1:
         raise CachecostError("--group takes no --fetch or --data, and one --scenario at most")
     target = args.out if args.out is not None else REPORTS_DIR / "group" / args.group.name
+    read_group_meta(args.group)      # a folder that is no group is said as such first
+    check_group_site_dir(args.group, target, is_forced=args.force_out)
     out = check_output_dir(target, "--out")
     with removed_on_failure(out), out_dir_lock(out, wait=not args.no_wait):
         build = build_group_report(args.group, out, force=args.force, jobs=args.jobs,

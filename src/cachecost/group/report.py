@@ -229,6 +229,39 @@ def _write(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+#: What a group build writes at the top of its site (beside one folder per project)
+GROUP_SITE_FILES = ("index.html", "summary.txt", "results.json")
+
+
+def check_group_site_dir(group_dir: str | Path, out: str | Path, *, is_forced: bool = False
+                         ) -> None:
+    """Refuse, before any work, an ``out`` a group site must not be written into.
+
+    Never inside the group folder or any dataset (the sites of the projects would land
+    in their data, and change the data's fingerprint at every build), even with
+    ``is_forced``; and, unless ``is_forced`` (``--force-out``), not an existing folder
+    holding anything but a group site's own names (:data:`GROUP_SITE_FILES`, a folder per
+    project of the catalog) and a build's debris: a build replaces those whole.
+
+    Raises:
+        CachecostError: ``"--out DIR: ..."``, naming the folder or a file found there.
+    """
+    from cachecost.report.outdir import check_site_dir, find_debris
+
+    target = check_site_dir(out, group_dir, is_forced=True)
+    if is_forced or not target.is_dir():
+        return
+    own = {*GROUP_SITE_FILES, *(str(k) for k in _read_catalog(Path(group_dir))["project"])}
+    own |= {p.name for p in find_debris(target)}
+    foreign = sorted(set(os.listdir(target)) - own)
+    if foreign:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        raise CachecostError(
+            f"--out {out}: holds files a group report did not write ({foreign[0]!r}{more}); "
+            "a build replaces index.html, summary.txt, results.json and a folder per "
+            "project there, so choose a new or empty folder, or pass --force-out")
+
+
 def _read_catalog(group_dir: Path) -> pd.DataFrame:
     """``catalog.parquet`` of a fetched group; one-line error when missing or unreadable."""
     path = group_dir / CATALOG_FILE
