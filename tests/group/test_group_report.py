@@ -310,3 +310,41 @@ def test_report_group_never_writes_into_the_group_folder_or_a_foreign_one(fetche
     assert err.count("\n") == 1 and "'notes.txt'" in err and "--force-out" in err, err
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
     check_group_site_dir(g, mine, is_forced=True)     # --force-out: allowed
+
+
+# every hyphenated word of the table's project and builder cells, with the number of
+# lines it is drawn on (a word broken after its hyphen is drawn on two)
+_HYPHENATED_WORD_LINES_JS = """() => {
+  const out = [];
+  for (const cell of document.querySelectorAll('tbody tr td:nth-child(-n+2)')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(/[^\\s\\/]*-[^\\s\\/]*/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        out.push([m[0], tops.size]);
+      }
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width_px", [1400, 800])
+def test_index_never_breaks_a_name_at_its_hyphen(group_site, browser_context,  # noqa: F811
+                                                 width_px):
+    """A project path or builder ("fdo/multimedia/buildah-app", "ci-templates") is drawn
+    with each hyphenated part on one line, at 1400 and 800 px wide; a path may wrap at
+    its slashes (before: "buildah-" / "app" and "ci-" / "templates" on two lines)."""
+    _, site, _ = group_site
+    page = browser_context.new_page()
+    try:
+        page.set_viewport_size({"width": width_px, "height": 900})
+        page.goto((site / "index.html").resolve().as_uri(), wait_until="load")
+        words = page.evaluate(_HYPHENATED_WORD_LINES_JS)
+    finally:
+        page.close()
+    assert words, "no hyphenated name in the table"
+    assert [w for w, lines in words if lines != 1] == []
