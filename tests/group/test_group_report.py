@@ -348,3 +348,25 @@ def test_index_never_breaks_a_name_at_its_hyphen(group_site, browser_context,  #
         page.close()
     assert words, "no hyphenated name in the table"
     assert [w for w, lines in words if lines != 1] == []
+
+
+def test_an_edit_to_the_model_rebuilds_the_group(fetched_group, tmp_path, monkeypatch):
+    """The group build is a no-op only when nothing its numbers come from changed: an
+    edit to any of cachecost's source files (the model's money, not only the group's
+    render) changes its fingerprint, as it changes a project's own build (before: only
+    group/report.py, render.py and minutes.py counted; `report --group` said "nothing
+    changed" and kept the old model's numbers)."""
+    import shutil
+
+    from cachecost.config import PACKAGE_DIR
+    from cachecost.group import report as group_report
+
+    package = tmp_path / "cachecost"
+    shutil.copytree(PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr("cachecost.report.fingerprint.PACKAGE_DIR", package)
+    scenario = load_scenario(GROUP_SCENARIO_PATH)
+    before = group_report._fingerprint(fetched_group[0], scenario, True)
+    assert group_report._fingerprint(fetched_group[0], scenario, True) == before
+    money = package / "model" / "money.py"
+    money.write_text(money.read_text() + "\n# an edit\n")
+    assert group_report._fingerprint(fetched_group[0], scenario, True) != before

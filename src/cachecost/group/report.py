@@ -57,11 +57,9 @@ import yaml
 
 from cachecost import __version__
 from cachecost.collect.group import CATALOG_FILE, read_group_meta
-from cachecost.config import SCENARIOS_DIR
+from cachecost.config import NOTEBOOKS_DIR, SCENARIOS_DIR
 from cachecost.dataset.io import atomic_path, load_dataset
 from cachecost.errors import CachecostError
-from cachecost.group import minutes as quota_module
-from cachecost.group import render
 from cachecost.group.minutes import (
     OTHER_MINUTES_KEY,
     measured_minutes,
@@ -90,9 +88,16 @@ class GroupBuild:
 
 
 def _fingerprint(group_dir: Path, scenario: Scenario, pages: bool) -> str:
-    h = hashlib.sha256(f"{__version__}|{scenario.sha256}|{pages}".encode())
-    for module in (__file__, render.__file__, quota_module.__file__):   # they shape the site
-        h.update(Path(module).read_bytes())
+    """The group build's inputs: the scenario, the catalog, every project's metadata, and
+    all of cachecost's source and the report notebooks (the model, the render and the
+    pages: an edit to any of them changes the numbers or the pages, as in a project's
+    own build, :func:`cachecost.report.fingerprint.fingerprint_inputs`)."""
+    from cachecost.report.fingerprint import package_fingerprint
+
+    h = hashlib.sha256(f"{__version__}|{scenario.sha256}|{pages}|{package_fingerprint()}"
+                       .encode())
+    for nb in sorted(NOTEBOOKS_DIR.glob("*.ipynb")) if pages else []:
+        h.update(nb.name.encode() + b"\0" + nb.read_bytes())
     h.update((group_dir / CATALOG_FILE).read_bytes())
     for md in sorted(group_dir.glob("project=*/metadata.json")):
         h.update(md.read_bytes())
