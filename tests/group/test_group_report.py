@@ -370,3 +370,26 @@ def test_an_edit_to_the_model_rebuilds_the_group(fetched_group, tmp_path, monkey
     money = package / "model" / "money.py"
     money.write_text(money.read_text() + "\n# an edit\n")
     assert group_report._fingerprint(fetched_group[0], scenario, True) != before
+
+
+def test_a_group_build_sweeps_what_a_killed_one_left(group_site, tmp_path, capsys):
+    """A group build killed outright (SIGKILL) leaves each project's staging folder in
+    ``OUT/<key>/`` and a temporary file at the top; the next build into that --out
+    removes them, a no-op build too (before: they stayed in the published site, even
+    after --force)."""
+    import shutil
+
+    from cachecost.cli import main
+
+    group, site, build = group_site
+    out = tmp_path / "site"
+    shutil.copytree(site, out)
+    key = build.rows[0]["project"]
+    stage = out / key / ".gitlab-hosted-group.build-k2j_x9ab"
+    stage.mkdir()
+    (stage / "01-ci-history.html").write_text("half\n")
+    (out / ".index.html.a1b2c3d4.tmp").write_text("half\n")
+    assert main(["report", "--group", str(group), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "removed 2 leftover(s)" in err and "nothing changed" in err, err
+    assert not stage.exists() and not (out / ".index.html.a1b2c3d4.tmp").exists()

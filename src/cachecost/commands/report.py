@@ -208,6 +208,7 @@ def _build_group(args: argparse.Namespace) -> int:
     check_group_site_dir(args.group, target, is_forced=args.force_out)
     out = check_output_dir(target, "--out")
     with removed_on_failure(out), out_dir_lock(out, wait=not args.no_wait):
+        _sweep_group_debris(out)
         build = build_group_report(args.group, out, force=args.force, jobs=args.jobs,
                                    show_progress=sys.stderr.isatty(),
                                    scenario_path=(args.scenario or [None])[0])
@@ -216,3 +217,15 @@ def _build_group(args: argparse.Namespace) -> int:
     print(f"cachecost: {done} in {build.elapsed_s:.1f} s", file=sys.stderr)
     print(build.index_path.resolve())
     return 0
+
+
+def _sweep_group_debris(out: Path) -> None:
+    """What group builds killed outright left (under the lock): in ``out`` and in each
+    project's site folder, where its pages are staged."""
+    from cachecost.report.outdir import sweep_debris
+
+    folders = [out, *(p for p in sorted(out.iterdir()) if p.is_dir() and not p.is_symlink())]
+    swept = [path for folder in folders for path in sweep_debris(folder)]
+    if swept:
+        print(f"cachecost: removed {len(swept)} leftover(s) of an interrupted build "
+              f"from {out}", file=sys.stderr)
