@@ -38,6 +38,8 @@ def test_index_rows_are_the_fetched_projects_sorted_by_saving(group_site):
     assert {r["project_path"] for r in res["projects"]} == set(done["project_path"])
     savings = [r["saving_usd_per_month"]["mean"] for r in res["projects"]]
     assert savings == sorted(savings, reverse=True)
+    # the group's sample count is the one its rows rest on (the pages' own, not 4000)
+    assert {r["samples"] for r in res["projects"]} == {res["samples"]}
     for r in res["projects"]:
         page = json.loads((site / r["project"] / res["scenario"] / "results.json").read_text())
         assert page["baseline"] == r["strategy_in_use"]       # the pages' own numbers

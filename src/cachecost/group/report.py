@@ -347,9 +347,17 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
     _write(out / "summary.txt", summary_text(meta, rows, ns, skipped, scenario))
     _write(old, json.dumps({"fingerprint": fp, "group": meta.get("group"),
                             "is_synthetic": bool(meta.get("is_synthetic")),
-                            "scenario": scenario.name, "samples": samples,
+                            "scenario": scenario.name,
+                            # what the rows rest on: with pages, the project reports' own
+                            "samples": samples if not pages else _rows_samples(rows),
                             "namespace": ns, "projects": rows}, indent=1) + "\n")
     return GroupBuild(out / "index.html", rows, False, time.monotonic() - t0)
+
+
+def _rows_samples(rows: list[dict[str, Any]]) -> int | None:
+    """The Monte Carlo samples every row's results used (None if they differ)."""
+    found = {r.get("samples") for r in rows}
+    return found.pop() if len(found) == 1 else None
 
 
 def _outcome(scan: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
