@@ -395,3 +395,29 @@ def test_a_group_build_sweeps_what_a_killed_one_left(group_site, tmp_path, capsy
     err = capsys.readouterr().err
     assert "removed 2 leftover(s)" in err and "nothing changed" in err, err
     assert not stage.exists() and not (out / ".index.html.a1b2c3d4.tmp").exists()
+
+
+def test_a_group_json_without_its_name_or_synthetic_flag(fetched_group, tmp_path, capsys):
+    """group.json ``{}``: before, the site said "Group None" and, with no
+    ``is_synthetic`` there, dropped the synthetic-data label though every project's data
+    is synthetic. Now a group.json naming no group is one line, exit 2; one that names
+    it but lost the flag still gets the label from the projects' own metadata."""
+    import shutil
+
+    from cachecost.cli import main
+
+    g = tmp_path / "g"
+    shutil.copytree(fetched_group[0], g)
+    meta = json.loads((g / "group.json").read_text())
+    (g / "group.json").write_text("{}\n")
+    out = tmp_path / "site"
+    assert main(["report", "--group", str(g), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "names no group" in err, err
+    assert not out.exists()
+
+    (g / "group.json").write_text(json.dumps({"group": meta["group"]}) + "\n")
+    build_group_report(g, out, pages=False)
+    assert (out / "summary.txt").read_text().startswith("SYNTHETIC DATA")
+    assert "SYNTHETIC DATA" in (out / "index.html").read_text()
+    assert json.loads((out / "results.json").read_text())["is_synthetic"] is True

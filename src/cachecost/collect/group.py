@@ -463,6 +463,9 @@ def read_group_meta(group_dir: Path) -> dict[str, Any]:
         raise CachecostError(f"{path}: not valid JSON") from None
     if not isinstance(meta, dict):
         raise CachecostError(f"{path}: not a JSON object (a group folder's group.json is one)")
+    if not isinstance(meta.get("group"), str) or not meta["group"]:
+        raise CachecostError(f"{path}: names no group (its \"group\" key); run cachecost "
+                             "fetch --group again")
     return meta
 
 

@@ -305,6 +305,11 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
         if not (group_dir / f"project={key}" / "metadata.json").is_file():
             raise CachecostError(f"{group_dir / f'project={key}'}: the catalog says fetched, "
                                  "but no dataset is there; run cachecost fetch --group again")
+    # synthetic if the group says so or any project's data is: the label is never lost
+    meta["is_synthetic"] = bool(meta.get("is_synthetic")) or any(
+        bool(json.loads((group_dir / f"project={key}" / "metadata.json")
+                        .read_text(encoding="utf-8")).get("is_synthetic"))
+        for key in done["project"])
     fp = _fingerprint(group_dir, scenario, pages)
     old = out / "results.json"
     if not force and old.is_file():
