@@ -228,3 +228,23 @@ def test_a_fetched_dataset_reports_into_its_own_folder():
     assert default_out_dir(str(RAW_DATA_DIR / "gitlab.com" / "g" / "p")) == \
         REPORTS_DIR / "gitlab.com" / "g" / "p"
     assert default_out_dir("/somewhere/else/qemu") == REPORTS_DIR / "qemu"
+
+
+@pytest.mark.parametrize("site", ["demo", "gitlab.com/g/p", "group/demo-group/fdo~app"])
+def test_the_default_reports_folder_may_hold_the_sites_of_other_datasets(site, tmp_path,
+                                                                        monkeypatch):
+    """README's order on a fresh clone: ``cachecost report --data data/raw/demo`` writes
+    ``reports/demo/``, ``report --group`` writes ``reports/group/<group>/``; then
+    ``cachecost report`` (the sample, into ``reports/``) must not call them foreign
+    (before: "holds files cachecost did not write ('demo')", exit 2). A folder there
+    without a build record is still foreign."""
+    reports = tmp_path / "reports"
+    monkeypatch.setattr("cachecost.report.outdir.REPORTS_DIR", reports)
+    (reports / site).mkdir(parents=True)
+    (reports / "README.md").write_text("x", encoding="utf-8")
+    (reports / site / ".cachecost-build.json").write_text("{}", encoding="utf-8")
+    assert check_site_dir(reports, None) == reports
+    (reports / "mine").mkdir()
+    (reports / "mine" / "notes.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(CachecostError, match="'mine'"):
+        check_site_dir(reports, None)

@@ -38,6 +38,8 @@ def test_index_rows_are_the_fetched_projects_sorted_by_saving(group_site):
     assert {r["project_path"] for r in res["projects"]} == set(done["project_path"])
     savings = [r["saving_usd_per_month"]["mean"] for r in res["projects"]]
     assert savings == sorted(savings, reverse=True)
+    # the group's sample count is the one its rows rest on (the pages' own, not 4000)
+    assert {r["samples"] for r in res["projects"]} == {res["samples"]}
     for r in res["projects"]:
         page = json.loads((site / r["project"] / res["scenario"] / "results.json").read_text())
         assert page["baseline"] == r["strategy_in_use"]       # the pages' own numbers
@@ -253,3 +255,169 @@ def test_the_group_summary_says_keep_and_wraps_its_prose_for_a_mailing_list():
     prose = [line for line in text.splitlines() if line not in table]
     assert prose and max(len(line) for line in prose) <= 72
     assert "tool5 (builds no image)." in " ".join(text.split())
+
+
+@pytest.mark.parametrize("what", ["a file", "group.json a list", "group.json null",
+                                  "group.json a folder"])
+def test_report_group_on_a_file_or_a_group_json_that_is_no_object(tmp_path, capsys, what):
+    """``--group`` naming a file, or a group.json that is JSON but no object (or no file):
+    one line, exit 2, nothing written (before: NotADirectoryError and TypeError
+    tracebacks, exit 1)."""
+    from cachecost.cli import main
+
+    group = tmp_path / "g"
+    if what == "a file":
+        group.write_text("hi\n")
+    else:
+        group.mkdir()
+        if what == "group.json a folder":
+            (group / "group.json").mkdir()
+        else:
+            (group / "group.json").write_text("[1]\n" if "list" in what else "null\n")
+    out = tmp_path / "site"
+    assert main(["report", "--group", str(group), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and str(group) in err, err
+    assert not out.exists()
+
+
+def test_report_group_never_writes_into_the_group_folder_or_a_foreign_one(fetched_group,
+                                                                          tmp_path, capsys):
+    """``--out`` inside the group folder (or a project's dataset in it) is refused, as
+    the single report refuses a dataset; an existing folder holding a file no group
+    report wrote is refused unless --force-out. One line, exit 2, nothing written
+    (before: the site was written into the data, index.html and all, and a user's
+    files beside it were left to be overwritten)."""
+    import shutil
+
+    from cachecost.cli import main
+    from cachecost.group.report import check_group_site_dir
+
+    g = tmp_path / "g"
+    shutil.copytree(fetched_group[0], g)
+    before = sorted(p.name for p in g.iterdir())
+    project = next(p for p in g.iterdir() if p.name.startswith("project="))
+    for out in (g, project / "site"):
+        assert main(["report", "--group", str(g), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "dataset" in err and "Traceback" not in err, err
+    assert sorted(p.name for p in g.iterdir()) == before
+    assert not (project / "site").exists()
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine\n")
+    assert main(["report", "--group", str(g), "--out", str(mine)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'notes.txt'" in err and "--force-out" in err, err
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    check_group_site_dir(g, mine, is_forced=True)     # --force-out: allowed
+
+
+# every hyphenated word of the table's project and builder cells, with the number of
+# lines it is drawn on (a word broken after its hyphen is drawn on two)
+_HYPHENATED_WORD_LINES_JS = """() => {
+  const out = [];
+  for (const cell of document.querySelectorAll('tbody tr td:nth-child(-n+2)')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(/[^\\s\\/]*-[^\\s\\/]*/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        out.push([m[0], tops.size]);
+      }
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width_px", [1400, 800])
+def test_index_never_breaks_a_name_at_its_hyphen(group_site, browser_context,  # noqa: F811
+                                                 width_px):
+    """A project path or builder ("fdo/multimedia/buildah-app", "ci-templates") is drawn
+    with each hyphenated part on one line, at 1400 and 800 px wide; a path may wrap at
+    its slashes (before: "buildah-" / "app" and "ci-" / "templates" on two lines)."""
+    _, site, _ = group_site
+    page = browser_context.new_page()
+    try:
+        page.set_viewport_size({"width": width_px, "height": 900})
+        page.goto((site / "index.html").resolve().as_uri(), wait_until="load")
+        words = page.evaluate(_HYPHENATED_WORD_LINES_JS)
+    finally:
+        page.close()
+    assert words, "no hyphenated name in the table"
+    assert [w for w, lines in words if lines != 1] == []
+
+
+def test_an_edit_to_the_model_rebuilds_the_group(fetched_group, tmp_path, monkeypatch):
+    """The group build is a no-op only when nothing its numbers come from changed: an
+    edit to any of cachecost's source files (the model's money, not only the group's
+    render) changes its fingerprint, as it changes a project's own build (before: only
+    group/report.py, render.py and minutes.py counted; `report --group` said "nothing
+    changed" and kept the old model's numbers)."""
+    import shutil
+
+    from cachecost.config import PACKAGE_DIR
+    from cachecost.group import report as group_report
+
+    package = tmp_path / "cachecost"
+    shutil.copytree(PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr("cachecost.report.fingerprint.PACKAGE_DIR", package)
+    scenario = load_scenario(GROUP_SCENARIO_PATH)
+    before = group_report._fingerprint(fetched_group[0], scenario, True)
+    assert group_report._fingerprint(fetched_group[0], scenario, True) == before
+    money = package / "model" / "money.py"
+    money.write_text(money.read_text() + "\n# an edit\n")
+    assert group_report._fingerprint(fetched_group[0], scenario, True) != before
+
+
+def test_a_group_build_sweeps_what_a_killed_one_left(group_site, tmp_path, capsys):
+    """A group build killed outright (SIGKILL) leaves each project's staging folder in
+    ``OUT/<key>/`` and a temporary file at the top; the next build into that --out
+    removes them, a no-op build too (before: they stayed in the published site, even
+    after --force)."""
+    import shutil
+
+    from cachecost.cli import main
+
+    group, site, build = group_site
+    out = tmp_path / "site"
+    shutil.copytree(site, out)
+    key = build.rows[0]["project"]
+    stage = out / key / ".gitlab-hosted-group.build-k2j_x9ab"
+    stage.mkdir()
+    (stage / "01-ci-history.html").write_text("half\n")
+    (out / ".index.html.a1b2c3d4.tmp").write_text("half\n")
+    assert main(["report", "--group", str(group), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "removed 2 leftover(s)" in err and "nothing changed" in err, err
+    assert not stage.exists() and not (out / ".index.html.a1b2c3d4.tmp").exists()
+
+
+def test_a_group_json_without_its_name_or_synthetic_flag(fetched_group, tmp_path, capsys):
+    """group.json ``{}``: before, the site said "Group None" and, with no
+    ``is_synthetic`` there, dropped the synthetic-data label though every project's data
+    is synthetic. Now a group.json naming no group is one line, exit 2; one that names
+    it but lost the flag still gets the label from the projects' own metadata."""
+    import shutil
+
+    from cachecost.cli import main
+
+    g = tmp_path / "g"
+    shutil.copytree(fetched_group[0], g)
+    meta = json.loads((g / "group.json").read_text())
+    (g / "group.json").write_text("{}\n")
+    out = tmp_path / "site"
+    assert main(["report", "--group", str(g), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "names no group" in err, err
+    assert not out.exists()
+
+    (g / "group.json").write_text(json.dumps({"group": meta["group"]}) + "\n")
+    build_group_report(g, out, pages=False)
+    assert (out / "summary.txt").read_text().startswith("SYNTHETIC DATA")
+    assert "SYNTHETIC DATA" in (out / "index.html").read_text()
+    assert json.loads((out / "results.json").read_text())["is_synthetic"] is True

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -137,3 +138,50 @@ def test_kernels_end_with_their_fork_server(tmp_path):
     server.close()
     assert _wait_gone(pid)
     assert server.exit_code(pid) is not None
+
+
+def test_an_edit_to_the_preloaded_source_starts_a_new_fork_server(tmp_path, monkeypatch):
+    """``build_report(jobs=1)`` runs its kernels from this process's fork server, which
+    outlives the build. After an edit to cachecost's source the fingerprint rebuilds
+    ("changed: package"), so the next kernel must come from a server that imported the
+    edited source, not from the one that preloaded the old: same files -> same server;
+    one file rewritten (new size) -> a new server, and the old one, idle, ends."""
+    source = tmp_path / "pkg"
+    source.mkdir()
+    (source / "mod.py").write_text("MARK = 1\n")
+    monkeypatch.setattr("cachecost.report.kernels.PRELOADED_SOURCE_DIR", source)
+    first = ForkServer.get(("-Xfrozen_modules=off",))
+    assert ForkServer.get(("-Xfrozen_modules=off",)) is first
+    (source / "mod.py").write_text("MARK = 22\n")
+    second = ForkServer.get(("-Xfrozen_modules=off",))
+    try:
+        assert second is not first
+        assert first.process.wait(10) is not None    # the replaced server, no kernel: ended
+        assert ForkServer.get(("-Xfrozen_modules=off",)) is second
+    finally:
+        second.close()
+
+
+def test_the_fork_server_outlives_the_thread_that_started_it(tmp_path):
+    """The fork server is shared by every thread of its process: two builds in two
+    threads (``build_report(jobs=1)`` each) fork from one server. It must not end when
+    the thread that happened to start it ends (``PR_SET_PDEATHSIG`` is per thread: the
+    other build's kernel died, DeadKernelError), only when the process does."""
+    box: dict[str, ForkServer] = {}
+
+    def start() -> None:
+        box["server"] = ForkServer()
+        time.sleep(3)              # past the server's start-up, then this thread ends
+
+    thread = threading.Thread(target=start)
+    thread.start()
+    thread.join()
+    server = box["server"]
+    try:
+        time.sleep(1.5)
+        assert server.process.poll() is None
+        pid = server.fork(["-f", str(tmp_path / "kernel.json"), *KERNEL_ARGUMENTS], None, None)
+        assert server.exit_code(pid) is None
+    finally:
+        server.close()
+    assert _wait_gone(pid)

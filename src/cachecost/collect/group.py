@@ -453,12 +453,20 @@ def read_group_meta(group_dir: Path) -> dict[str, Any]:
     """``group.json`` of a fetched group folder; one-line error when it is not one."""
     path = Path(group_dir) / GROUP_FILE
     try:
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError):   # a file given as the group folder
         raise CachecostError(f"{group_dir}: not a fetched group (no {GROUP_FILE}); run "
                              "cachecost fetch --group first") from None
+    except OSError as exc:
+        raise CachecostError(f"{path}: cannot read it ({exc.strerror})") from None
     except ValueError:
         raise CachecostError(f"{path}: not valid JSON") from None
+    if not isinstance(meta, dict):
+        raise CachecostError(f"{path}: not a JSON object (a group folder's group.json is one)")
+    if not isinstance(meta.get("group"), str) or not meta["group"]:
+        raise CachecostError(f"{path}: names no group (its \"group\" key); run cachecost "
+                             "fetch --group again")
+    return meta
 
 
 

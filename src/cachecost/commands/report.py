@@ -198,13 +198,17 @@ def _build_group(args: argparse.Namespace) -> int:
     Without ``--out``, the site goes to ``reports/group/<DIR's name>/``, beside (not over)
     the per-scenario site in ``reports/``.
     """
-    from cachecost.group.report import build_group_report
+    from cachecost.collect.group import read_group_meta
+    from cachecost.group.report import build_group_report, check_group_site_dir
 
     if args.fetch or args.data or len(args.scenario or []) > 1:
         raise CachecostError("--group takes no --fetch or --data, and one --scenario at most")
     target = args.out if args.out is not None else REPORTS_DIR / "group" / args.group.name
+    read_group_meta(args.group)      # a folder that is no group is said as such first
+    check_group_site_dir(args.group, target, is_forced=args.force_out)
     out = check_output_dir(target, "--out")
     with removed_on_failure(out), out_dir_lock(out, wait=not args.no_wait):
+        _sweep_group_debris(out)
         build = build_group_report(args.group, out, force=args.force, jobs=args.jobs,
                                    show_progress=sys.stderr.isatty(),
                                    scenario_path=(args.scenario or [None])[0])
@@ -213,3 +217,15 @@ def _build_group(args: argparse.Namespace) -> int:
     print(f"cachecost: {done} in {build.elapsed_s:.1f} s", file=sys.stderr)
     print(build.index_path.resolve())
     return 0
+
+
+def _sweep_group_debris(out: Path) -> None:
+    """What group builds killed outright left (under the lock): in ``out`` and in each
+    project's site folder, where its pages are staged."""
+    from cachecost.report.outdir import sweep_debris
+
+    folders = [out, *(p for p in sorted(out.iterdir()) if p.is_dir() and not p.is_symlink())]
+    swept = [path for folder in folders for path in sweep_debris(folder)]
+    if swept:
+        print(f"cachecost: removed {len(swept)} leftover(s) of an interrupted build "
+              f"from {out}", file=sys.stderr)

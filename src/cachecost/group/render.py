@@ -169,7 +169,7 @@ _INDEX = """<!doctype html>
 body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:80rem;color:#222}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{padding:.35rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-td.n,th.n{text-align:right} td.n,td.s{white-space:nowrap} .synthetic{background:#fff3cd;padding:.6rem;
+td.n,th.n{text-align:right} td.n,td.s,.nb{white-space:nowrap} .synthetic{background:#fff3cd;padding:.6rem;
 border:1px solid #e0c060;margin-bottom:1rem} .ns{margin:.8rem 0 1.2rem} tfoot td{font-weight:600}
 dl.prices{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;margin:.4rem 0}
 dl.prices dt{color:#555} dl.prices dd{margin:0} p.note{font-size:.88rem;margin:.3rem 0}
@@ -186,8 +186,8 @@ model's tie resolution. Each project links to its own pages.</p>
 <th class="n">Cost today / month</th><th>Cheapest strategy</th>
 <th class="n">Saving / month</th><th class="n">Registry</th>
 <th class="n">Share of namespace</th><th class="n">Billed minutes / month</th></tr></thead><tbody>
-{% for r in rows %}<tr><td><a href="{{ r.project }}/index.html">{{ r.project_path }}</a></td>
-<td>{{ r.builder or "-" }}</td><td class="s">{{ r.strategy_in_use }}{% if r.note_mark %}<sup><a href="#note-{{ r.note_mark }}">{{ r.note_mark }}</a></sup>{% endif %}</td>
+{% for r in rows %}<tr><td><a href="{{ r.project }}/index.html">{% for part in r.project_path.split("/") %}{% if not loop.first %}/<wbr>{% endif %}<span class="nb">{{ part }}</span>{% endfor %}</a></td>
+<td class="s">{{ r.builder or "-" }}</td><td class="s">{{ r.strategy_in_use }}{% if r.note_mark %}<sup><a href="#note-{{ r.note_mark }}">{{ r.note_mark }}</a></sup>{% endif %}</td>
 <td class="n">{{ r.cost }}</td><td class="s">{{ r.cheapest }}</td>
 <td class="n">{{ r.saving }}{% if r.may_lose %} *{% endif %}</td><td class="n">{{ r.registry }}</td>
 <td class="n">{{ r.share }}</td><td class="n">{{ r.minutes }}</td></tr>

@@ -57,11 +57,9 @@ import yaml
 
 from cachecost import __version__
 from cachecost.collect.group import CATALOG_FILE, read_group_meta
-from cachecost.config import SCENARIOS_DIR
+from cachecost.config import NOTEBOOKS_DIR, SCENARIOS_DIR
 from cachecost.dataset.io import atomic_path, load_dataset
 from cachecost.errors import CachecostError
-from cachecost.group import minutes as quota_module
-from cachecost.group import render
 from cachecost.group.minutes import (
     OTHER_MINUTES_KEY,
     measured_minutes,
@@ -90,9 +88,16 @@ class GroupBuild:
 
 
 def _fingerprint(group_dir: Path, scenario: Scenario, pages: bool) -> str:
-    h = hashlib.sha256(f"{__version__}|{scenario.sha256}|{pages}".encode())
-    for module in (__file__, render.__file__, quota_module.__file__):   # they shape the site
-        h.update(Path(module).read_bytes())
+    """The group build's inputs: the scenario, the catalog, every project's metadata, and
+    all of cachecost's source and the report notebooks (the model, the render and the
+    pages: an edit to any of them changes the numbers or the pages, as in a project's
+    own build, :func:`cachecost.report.fingerprint.fingerprint_inputs`)."""
+    from cachecost.report.fingerprint import package_fingerprint
+
+    h = hashlib.sha256(f"{__version__}|{scenario.sha256}|{pages}|{package_fingerprint()}"
+                       .encode())
+    for nb in sorted(NOTEBOOKS_DIR.glob("*.ipynb")) if pages else []:
+        h.update(nb.name.encode() + b"\0" + nb.read_bytes())
     h.update((group_dir / CATALOG_FILE).read_bytes())
     for md in sorted(group_dir.glob("project=*/metadata.json")):
         h.update(md.read_bytes())
@@ -229,6 +234,39 @@ def _write(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+#: What a group build writes at the top of its site (beside one folder per project)
+GROUP_SITE_FILES = ("index.html", "summary.txt", "results.json")
+
+
+def check_group_site_dir(group_dir: str | Path, out: str | Path, *, is_forced: bool = False
+                         ) -> None:
+    """Refuse, before any work, an ``out`` a group site must not be written into.
+
+    Never inside the group folder or any dataset (the sites of the projects would land
+    in their data, and change the data's fingerprint at every build), even with
+    ``is_forced``; and, unless ``is_forced`` (``--force-out``), not an existing folder
+    holding anything but a group site's own names (:data:`GROUP_SITE_FILES`, a folder per
+    project of the catalog) and a build's debris: a build replaces those whole.
+
+    Raises:
+        CachecostError: ``"--out DIR: ..."``, naming the folder or a file found there.
+    """
+    from cachecost.report.outdir import check_site_dir, find_debris
+
+    target = check_site_dir(out, group_dir, is_forced=True)
+    if is_forced or not target.is_dir():
+        return
+    own = {*GROUP_SITE_FILES, *(str(k) for k in _read_catalog(Path(group_dir))["project"])}
+    own |= {p.name for p in find_debris(target)}
+    foreign = sorted(set(os.listdir(target)) - own)
+    if foreign:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        raise CachecostError(
+            f"--out {out}: holds files a group report did not write ({foreign[0]!r}{more}); "
+            "a build replaces index.html, summary.txt, results.json and a folder per "
+            "project there, so choose a new or empty folder, or pass --force-out")
+
+
 def _read_catalog(group_dir: Path) -> pd.DataFrame:
     """``catalog.parquet`` of a fetched group; one-line error when missing or unreadable."""
     path = group_dir / CATALOG_FILE
@@ -267,6 +305,11 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
         if not (group_dir / f"project={key}" / "metadata.json").is_file():
             raise CachecostError(f"{group_dir / f'project={key}'}: the catalog says fetched, "
                                  "but no dataset is there; run cachecost fetch --group again")
+    # synthetic if the group says so or any project's data is: the label is never lost
+    meta["is_synthetic"] = bool(meta.get("is_synthetic")) or any(
+        bool(json.loads((group_dir / f"project={key}" / "metadata.json")
+                        .read_text(encoding="utf-8")).get("is_synthetic"))
+        for key in done["project"])
     fp = _fingerprint(group_dir, scenario, pages)
     old = out / "results.json"
     if not force and old.is_file():
@@ -309,9 +352,17 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
     _write(out / "summary.txt", summary_text(meta, rows, ns, skipped, scenario))
     _write(old, json.dumps({"fingerprint": fp, "group": meta.get("group"),
                             "is_synthetic": bool(meta.get("is_synthetic")),
-                            "scenario": scenario.name, "samples": samples,
+                            "scenario": scenario.name,
+                            # what the rows rest on: with pages, the project reports' own
+                            "samples": samples if not pages else _rows_samples(rows),
                             "namespace": ns, "projects": rows}, indent=1) + "\n")
     return GroupBuild(out / "index.html", rows, False, time.monotonic() - t0)
+
+
+def _rows_samples(rows: list[dict[str, Any]]) -> int | None:
+    """The Monte Carlo samples every row's results used (None if they differ)."""
+    found = {r.get("samples") for r in rows}
+    return found.pop() if len(found) == 1 else None
 
 
 def _outcome(scan: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:

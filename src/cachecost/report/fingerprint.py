@@ -46,6 +46,13 @@ def _package_versions() -> dict[str, str]:
     return versions
 
 
+def package_fingerprint() -> str:
+    """The sha256 of cachecost's source files (what a rebuild after an edit must see)."""
+    h = hashlib.sha256()
+    _hash_tree(h, PACKAGE_DIR, "package", skip_dirs=frozenset({"__pycache__"}))
+    return h.hexdigest()
+
+
 def fingerprint_inputs(
     data_path: Path, notebooks: list[Path], options: dict[str, Any]
 ) -> dict[str, str]:
@@ -62,9 +69,7 @@ def fingerprint_inputs(
         h.update(f"notebook:{nb.name}\0".encode())
         h.update(hashlib.sha256(nb.read_bytes()).digest())
     parts["notebooks"] = h.hexdigest()
-    h = hashlib.sha256()
-    _hash_tree(h, PACKAGE_DIR, "package", skip_dirs=frozenset({"__pycache__"}))
-    parts["package"] = h.hexdigest()
+    parts["package"] = package_fingerprint()
     parts["options"] = hashlib.sha256(
         json.dumps({**options, "versions": _package_versions()}, sort_keys=True).encode()
     ).hexdigest()

@@ -12,8 +12,11 @@ and for each forks a child that runs ipykernel with ``argv`` (:func:`run_kernel`
 ``{"pid": N}`` on ``REPLY_FD``. It reaps its children and reports each end as
 ``{"exited": N, "code": C}`` (``C`` as :attr:`subprocess.Popen.returncode`: the exit
 status, or minus the signal). It ends when stdin closes (the process that started it
-ended or closed it) or when ``PARENT_PID`` ends (SIGKILL, ``PR_SET_PDEATHSIG``), and
-ignores Ctrl-C (its starter answers it).
+ended or closed it) or, within :data:`PARENT_POLL_S`, when ``PARENT_PID`` ends (SIGKILL
+included, and when a child of that process holds the stdin pipe open), and ignores
+Ctrl-C (its starter answers it). Not ``PR_SET_PDEATHSIG``: that fires when the *thread*
+that started the server ends, and the server is shared by every thread of its starter
+(a build in one thread would kill the kernels of a build in another).
 
 Nothing here runs a cell: the server holds imported modules, no kernel, thread or socket.
 It is its own module, not :mod:`multiprocessing`'s fork server, whose children import the
@@ -35,6 +38,8 @@ from cachecost.stopping import die_with_parent
 #: The kernels' process name (``ps -o comm``, ``top``; their command line is the server's)
 KERNEL_PROCESS_NAME = "cachecost-kern"
 _PR_SET_NAME = 15  # <linux/prctl.h>
+#: Seconds between the server's checks that its starter still runs
+PARENT_POLL_S = 0.5
 
 
 def name_process(name: str) -> None:
@@ -118,7 +123,8 @@ def _reap(reply_fd: int) -> None:
 def serve(reply_fd: int, parent_pid: int) -> None:
     """Preload, then fork a kernel per request line on stdin until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent(parent_pid)
+    if os.getppid() != parent_pid:     # the starter has already gone
+        return
     import cachecost.report.kernel_preload  # noqa: F401  (the point of the server)
 
     wake_r, wake_w = os.pipe()
@@ -129,8 +135,8 @@ def serve(reply_fd: int, parent_pid: int) -> None:
     selector.register(0, selectors.EVENT_READ)
     selector.register(wake_r, selectors.EVENT_READ)
     pending = b""
-    while True:
-        for key, _ in selector.select():
+    while os.getppid() == parent_pid:
+        for key, _ in selector.select(PARENT_POLL_S):
             if key.fd == wake_r:
                 os.read(wake_r, 4096)
                 _reap(reply_fd)

@@ -34,16 +34,37 @@ import subprocess
 import sys
 import threading
 import uuid
+from pathlib import Path
 from typing import IO, Any
 
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
+from cachecost.config import PACKAGE_DIR
+
 #: The kernel spec command this interpreter's ipykernel installs: ``[python, -m, ipykernel_launcher, ...]``
 LAUNCHER = ("-m", "ipykernel_launcher")
 #: Seconds to wait for the fork server's reply to a fork (its first includes its imports)
 FORK_TIMEOUT_S = 120.0
+#: The source the fork server preloads from; an edit to it starts a new server
+PRELOADED_SOURCE_DIR = PACKAGE_DIR
+
+
+def source_stamp(root: Path | None = None) -> tuple[tuple[str, int, int], ...]:
+    """``(path, mtime_ns, size_bytes)`` of every ``.py`` file under ``root`` (default
+    :data:`PRELOADED_SOURCE_DIR`): what the fork server imported is stale once it changes.
+
+    A stat per file (about a millisecond for cachecost's source), no reading.
+    """
+    found = []
+    for path in sorted((root or PRELOADED_SOURCE_DIR).rglob("*.py")):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        found.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(found)
 
 
 def launcher_arguments(cmd: list[str]) -> tuple[tuple[str, ...], list[str]] | None:
@@ -80,12 +101,19 @@ or by :meth:`close`.
     @classmethod
     def get(cls, options: tuple[str, ...] = ()) -> ForkServer:
         """This process's fork server for interpreter ``options``, started on first use
-        (again if it has ended)."""
+        (again if it has ended, or if cachecost's source changed since it preloaded it:
+        a second ``build_report`` in the same process after an edit runs the edited
+        code, as the rebuild its fingerprint asks for must). A replaced server ends once
+        its running kernels have."""
+        stamp = source_stamp()
         with cls._instances_lock:
             server = cls._instances.get(options)
             if server is None or server.process.poll() is not None \
-                    or server.pid_of_starter != os.getpid():
+                    or server.pid_of_starter != os.getpid() or server.stamp != stamp:
+                if server is not None and server.pid_of_starter == os.getpid():
+                    server.retire()
                 server = cls._instances[options] = cls(options)
+                server.stamp = stamp
                 atexit.register(server.close)
             return server
 
@@ -100,8 +128,11 @@ or by :meth:`close`.
         self._stdin: IO[bytes] = self.process.stdin  # type: ignore[assignment]
         self._cond = threading.Condition()
         self._pids: list[int] = []
+        self._forked: set[int] = set()
         self._exits: dict[int, int] = {}
         self._ended = False
+        self._retired = False
+        self.stamp: tuple[tuple[str, int, int], ...] = ()
         self._request_lock = threading.Lock()
         threading.Thread(target=self._read, args=(os.fdopen(reply_r, "rb"),),
                          name="cachecost-forkserver-replies", daemon=True).start()
@@ -113,9 +144,13 @@ or by :meth:`close`.
                 with self._cond:
                     if "pid" in message:
                         self._pids.append(int(message["pid"]))
+                        self._forked.add(int(message["pid"]))
                     else:
                         self._exits[int(message["exited"])] = int(message["code"])
                     self._cond.notify_all()
+                    idle = self._retired and self._running() == 0
+                if idle:
+                    self._stdin.close()   # a replaced server with no kernel left: it ends
         with self._cond:
             self._ended = True
             self._cond.notify_all()
@@ -138,6 +173,18 @@ or by :meth:`close`.
                 raise RuntimeError("the kernel fork server did not fork a kernel "
                                    f"(exit status {self.process.poll()})")
             return self._pids.pop(0)
+
+    def _running(self) -> int:
+        """Kernels forked and not yet ended (call with ``_cond`` held)."""
+        return len(self._forked - set(self._exits))
+
+    def retire(self) -> None:
+        """End the server now if no kernel of its runs, else when the last one ends."""
+        with self._cond:
+            self._retired = True
+            idle = self._running() == 0
+        if idle:
+            self.close()
 
     def exit_code(self, pid: int) -> int | None:
         """The kernel's exit code (minus the signal that ended it), None while it runs.

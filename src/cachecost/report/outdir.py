@@ -60,14 +60,27 @@ def _is_assets_of_a_build(path: Path) -> bool:
         DEBRIS_NAME.match(p.name) or p.suffix in (".js", ".css") for p in path.iterdir())
 
 
+def _holds_a_site(path: Path) -> bool:
+    """A folder with a cachecost build record in it or below (``reports/demo/``,
+    ``reports/gitlab.com/g/p/``, a group site's project folders)."""
+    return path.is_dir() and not path.is_symlink() and \
+        next(path.rglob(BUILD_STATE_FILE), None) is not None
+
+
 def _foreign_entries(out_dir: Path) -> list[str]:
-    """Names in ``out_dir`` no cachecost build wrote (empty when it holds a build record)."""
+    """Names in ``out_dir`` no cachecost build wrote (empty when it holds a build record).
+
+    In the checkout's ``reports/``, the sites other reports write there by default
+    (``reports/<dataset>/``, ``reports/group/<group>/``) are cachecost's too.
+    """
     if (out_dir / BUILD_STATE_FILE).is_file():
         return []
     debris = {p.name for p in find_debris(out_dir)}
     is_default = out_dir.resolve() == REPORTS_DIR.resolve()
     return sorted(name for name in os.listdir(out_dir)
-                  if name not in debris and not (is_default and name == _REPORTS_README)
+                  if name not in debris
+                  and not (is_default and (name == _REPORTS_README
+                                           or _holds_a_site(out_dir / name)))
                   and not _is_assets_of_a_build(out_dir / name))
 
 
