@@ -137,3 +137,22 @@ def test_the_answer_comes_first_and_names_the_biggest_change():
     text, _ = _both(kept, scenario)
     assert "No project would save by changing: each of the 3 keeps the strategy it uses" \
         in " ".join(text.split())
+
+
+def test_a_kept_strategy_saves_zero_not_minus_zero():
+    """The row of a project that keeps its strategy: its paired delta is 0.0 in every
+    sample, so its saving is 0.0, 0.0 to 0.0 (before: -0.0 in results.json)."""
+    import json
+
+    from cachecost.group.report import project_row
+
+    zero = {"mean": 0.0, "p10": 0.0, "p50": 0.0, "p90": 0.0}
+    results = {"baseline": "dind-inline-cache",
+               "recommendation": {"winner": "dind-inline-cache", "is_status_quo_kept": True,
+                                  "saving_vs_baseline_usd_per_month": -0.0},
+               "strategies": {"dind-inline-cache": {
+                   "delta_vs_baseline_usd_per_month": zero,
+                   "total_cost_usd_per_month": {**zero, "mean": 58.0},
+                   "registry_growth_gib_per_month": zero, "probability_cheapest": 0.6}}}
+    row = project_row({"project": "fdo~a", "project_path": "fdo/a"}, results)
+    assert "-0.0" not in json.dumps(row["saving_usd_per_month"])

@@ -174,10 +174,11 @@ def project_row(scan: dict[str, Any], results: dict[str, Any],
     rec = results["recommendation"]
     cheapest = rec["winner"]
     delta = _q(strategies[cheapest]["delta_vs_baseline_usd_per_month"])
-    saving = {"mean": float(rec["saving_vs_baseline_usd_per_month"]),
-              "p10": None if delta["p90"] is None else -delta["p90"],
-              "p50": None if delta["p50"] is None else -delta["p50"],
-              "p90": None if delta["p10"] is None else -delta["p10"]}
+    saving = {"mean": 0.0 + float(rec["saving_vs_baseline_usd_per_month"]),
+              # 0.0 - x: a kept strategy's zero delta is 0.0, not -0.0, in results.json
+              "p10": None if delta["p90"] is None else 0.0 - delta["p90"],
+              "p50": None if delta["p50"] is None else 0.0 - delta["p50"],
+              "p90": None if delta["p10"] is None else 0.0 - delta["p10"]}
     today = results.get("registry_today") or {}
     return {
         "project": scan["project"], "project_path": scan["project_path"],
