@@ -13,12 +13,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 # tests/ is on sys.path (pytest puts a test package's parent there)
-from report.test_signals import descendants, kernels_running, still_alive, wait_until
+from report.test_signals import (
+    check_stop_status,
+    kernels_running,
+    stop_and_check_nothing_left,
+    wait_until,
+)
 
 
 @pytest.mark.parametrize(("signum", "to_group", "status"), [
@@ -37,19 +41,9 @@ def test_a_stopped_group_report_leaves_no_process(fetched_group, tmp_path, signu
         wait_until(lambda: kernels_running(proc, 1) or proc.poll() is not None, 120,
                    "a project's kernel to run")
         assert proc.poll() is None, "the group report ended before a kernel was seen"
-        procs = descendants(proc.pid)
-        (os.killpg if to_group else os.kill)(proc.pid, signum)
-        _, err = proc.communicate(timeout=30)
-        deadline = time.monotonic() + 5
-        while still_alive(procs) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not still_alive(procs), f"alive 5 s after {signum!r}: {still_alive(procs)}"
+        err = stop_and_check_nothing_left(proc, signum, to_group)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert proc.returncode == status
-    if signum != signal.SIGKILL:
-        assert "Traceback" not in err
-        assert err.strip().splitlines()[-1] == (
-            "cachecost: interrupted" if signum == signal.SIGINT else "cachecost: stopped by SIGTERM")
+    check_stop_status(proc, err, signum, status)

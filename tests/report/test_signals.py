@@ -112,6 +112,30 @@ def kernels_running(proc: subprocess.Popen, wanted: int) -> bool:
     return kernels >= wanted
 
 
+def stop_and_check_nothing_left(proc: subprocess.Popen, signum: int, to_group: bool) -> str:
+    """Send ``signum`` to the command (its whole process group with ``to_group``), wait
+    for it, check that every process below it when the signal came is gone within 5 s;
+    return its stderr."""
+    procs = descendants(proc.pid)
+    (os.killpg if to_group else os.kill)(proc.pid, signum)
+    _, err = proc.communicate(timeout=30)
+    deadline = time.monotonic() + 5
+    while still_alive(procs) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not still_alive(procs), f"alive 5 s after {signum!r}: {still_alive(procs)}"
+    return err
+
+
+def check_stop_status(proc: subprocess.Popen, err: str, signum: int, status: int) -> None:
+    """The command's exit status; for a signal it can answer, one last line, no traceback."""
+    assert proc.returncode == status
+    if signum != signal.SIGKILL:
+        assert "Traceback" not in err
+        assert err.strip().splitlines()[-1] == (
+            "cachecost: interrupted" if signum == signal.SIGINT
+            else "cachecost: stopped by SIGTERM")
+
+
 @pytest.mark.parametrize(("signum", "to_group", "status", "jobs"), [
     (signal.SIGINT, True, 130, 2),
     (signal.SIGTERM, False, 143, 2),
@@ -126,23 +150,13 @@ def test_a_stopped_report_leaves_no_process_and_no_debris(
     try:
         wait_until(lambda: kernels_running(proc, jobs), 120, "the kernels to run the notebooks")
         assert find_debris(out), "the build should be staging when the signal comes"
-        procs = descendants(proc.pid)
-        (os.killpg if to_group else os.kill)(proc.pid, signum)
-        _, err = proc.communicate(timeout=30)
-        deadline = time.monotonic() + 5
-        while still_alive(procs) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not still_alive(procs), f"alive 5 s after {signum!r}: {still_alive(procs)}"
+        err = stop_and_check_nothing_left(proc, signum, to_group)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert proc.returncode == status
+    check_stop_status(proc, err, signum, status)
     if signum != signal.SIGKILL:
-        lines = err.strip().splitlines()
-        assert "Traceback" not in err
-        assert lines[-1] == ("cachecost: interrupted" if signum == signal.SIGINT
-                             else "cachecost: stopped by SIGTERM")
         # a first build stopped: nothing of it stays (its --out did not exist before)
         assert not out.exists() or not find_debris(out)
         return
