@@ -23,6 +23,10 @@ MODULES = (
     "pandas",
     "plotly.graph_objects",
     "plotly.io",
+    "nbformat",               # plotly's renderers import it (and jsonschema) on first use
+    "pyarrow.dataset",        # what reading a dataset's Parquet imports on first use
+    "pyarrow.pandas_compat",
+    "cachecost.report.notebook",
     "cachecost.dataset",
     "cachecost.model",
     "cachecost.report.figures",
