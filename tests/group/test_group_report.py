@@ -318,7 +318,7 @@ def test_report_group_never_writes_into_the_group_folder_or_a_foreign_one(fetche
 # lines it is drawn on (a word broken after its hyphen is drawn on two)
 _HYPHENATED_WORD_LINES_JS = """() => {
   const out = [];
-  for (const cell of document.querySelectorAll('tbody tr td:nth-child(-n+2)')) {
+  for (const cell of document.querySelectorAll('tbody tr td:nth-child(-n+2), p.lead strong')) {
     const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       for (const m of node.data.matchAll(/[^\\s\\/]*-[^\\s\\/]*/g)) {
@@ -338,8 +338,9 @@ _HYPHENATED_WORD_LINES_JS = """() => {
 def test_index_never_breaks_a_name_at_its_hyphen(group_site, browser_context,  # noqa: F811
                                                  width_px):
     """A project path or builder ("fdo/multimedia/buildah-app", "ci-templates") is drawn
-    with each hyphenated part on one line, at 1400 and 800 px wide; a path may wrap at
-    its slashes (before: "buildah-" / "app" and "ci-" / "templates" on two lines)."""
+    with each hyphenated part on one line, at 1400 and 800 px wide, in the table and in
+    the bold answer above it; a path may wrap at its slashes (before: "buildah-" / "app"
+    and "ci-" / "templates" on two lines)."""
     _, site, _ = group_site
     page = browser_context.new_page()
     try:
@@ -350,6 +351,38 @@ def test_index_never_breaks_a_name_at_its_hyphen(group_site, browser_context,  #
         page.close()
     assert words, "no hyphenated name in the table"
     assert [w for w, lines in words if lines != 1] == []
+
+
+def test_the_answer_never_breaks_a_name_at_its_hyphen(browser_context, tmp_path):  # noqa: F811
+    """The bold answer above the table names the project that saves most and its two
+    strategies; at every width from 360 to 1000 px (20 px steps) each hyphenated name in
+    it stays on one line (before: "fdo/multimedia/buildah-" / "app" at 1400 px on the
+    demo group)."""
+    from cachecost.group.render import render_index
+
+    row = {"project": "p", "project_path": "fdo/multimedia-and-more/buildah-based-app",
+           "builder": "buildah", "strategy_in_use": "kaniko-cache-repo",
+           "cheapest_strategy": "rebuild-on-change", "is_status_quo_kept": False,
+           "strategy_note": None, "registry_bytes": None, "namespace_share": None,
+           "cost_usd_per_month": {"mean": 148.0, "p10": 132.0, "p90": 168.0},
+           "saving_usd_per_month": {"mean": 85.0, "p10": 72.0, "p90": 101.0}}
+    ns = {"namespace": "fdo", "namespace_registry_gib": None, "projects_registry_gib": 0.0,
+          "unaccounted_gib": None, "quota_gib": None, "months_to_quota_p50": None,
+          "growth_gib_per_month_p50": 0.0}
+    index = tmp_path / "index.html"
+    index.write_text(render_index({"group": "fdo"}, [row], ns,
+                                  load_scenario(GROUP_SCENARIO_PATH), ""), encoding="utf-8")
+    page = browser_context.new_page()
+    broken = []
+    try:
+        page.goto(index.resolve().as_uri(), wait_until="load")
+        for width in range(360, 1001, 20):
+            page.set_viewport_size({"width": width, "height": 900})
+            broken += [(width, w) for w, lines in page.evaluate(_HYPHENATED_WORD_LINES_JS)
+                       if lines != 1]
+    finally:
+        page.close()
+    assert broken == []
 
 
 def test_an_edit_to_the_model_rebuilds_the_group(fetched_group, tmp_path, monkeypatch):

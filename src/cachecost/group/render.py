@@ -122,6 +122,19 @@ def lead_sentence(rows: list[dict[str, Any]]) -> str:
             f"{top['cheapest_strategy']}).")
 
 
+def unbroken_html(text: str) -> Any:
+    """``text`` escaped as HTML, each hyphenated word (a path's part, a strategy's name)
+    in a ``nowrap`` span, so a browser does not break it at its hyphen."""
+    import re
+
+    import markupsafe
+
+    escaped = str(markupsafe.escape(text))
+    return markupsafe.Markup(re.sub(r"[^\s/]*-[^\s/]*",
+                                    lambda m: f'<span class="nb">{m.group(0)}</span>',
+                                    escaped))
+
+
 def total_sentence(rows: list[dict[str, Any]]) -> str:
     """What the group's total expected saving is and what it is not."""
     return (f"The total, {format_usd(total_saving(rows))}, is the sum of the projects' mean "
@@ -240,7 +253,7 @@ def render_index(meta: dict, rows: list[dict], ns: dict, scenario: Scenario,
         unaccounted=_gib(ns["unaccounted_gib"]), rows=shown, scenario=scenario.name,
         scenario_title=scenario.title, prices=scenario_prices(scenario),
         compute_sentence=compute_sentence(ns, len(rows)), total=format_usd(total_saving(rows)),
-        lead_sentence=lead_sentence(rows), total_sentence=total_sentence(rows),
+        lead_sentence=unbroken_html(lead_sentence(rows)), total_sentence=total_sentence(rows),
         skipped=skipped,
         minutes_total=_minutes((ns.get("compute") or {}).get("fetched_quota_minutes_per_month")))
 
