@@ -36,7 +36,8 @@ def _both(rows, scenario, meta=None):
     meta = meta or {"group": "fdo", "is_synthetic": True}
     text = summary_text(meta, rows, NS, "", scenario)
     index = render_index(meta, rows, NS, scenario, "")
-    return text, html.unescape(re.sub(r"<[^>]+>", " ", index))
+    inline = re.sub(r"</?(?:span|wbr|a|strong|sup|small)\b[^>]*>", "", index)  # no gap
+    return text, html.unescape(re.sub(r"<[^>]+>", " ", inline))
 
 
 def test_a_long_project_path_appears_whole():
