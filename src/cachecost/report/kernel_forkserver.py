@@ -1,6 +1,6 @@
 """The report kernels' fork server: imports once, forks a fresh kernel per request.
 
-    python -m cachecost.report.kernel_forkserver REPLY_FD PARENT_PID
+    python -m cachecost.report.kernel_forkserver REPLY_FD PARENT_PID SOCKET_DIR
 
 Started by :class:`cachecost.report.kernels.ForkServer` (one per process that runs report
 notebooks, at its first kernel). It imports :mod:`cachecost.report.kernel_preload`, then
@@ -14,7 +14,8 @@ and for each forks a child that runs ipykernel with ``argv`` (:func:`run_kernel`
 status, or minus the signal). It ends when stdin closes (the process that started it
 ended or closed it) or, within :data:`PARENT_POLL_S`, when ``PARENT_PID`` ends (SIGKILL
 included, and when a child of that process holds the stdin pipe open), and ignores
-Ctrl-C (its starter answers it). Not ``PR_SET_PDEATHSIG``: that fires when the *thread*
+Ctrl-C (its starter answers it). When it ends it removes ``SOCKET_DIR``, the private
+folder of its kernels' connection files and ipc sockets (its kernels end with it). Not ``PR_SET_PDEATHSIG``: that fires when the *thread*
 that started the server ends, and the server is shared by every thread of its starter
 (a build in one thread would kill the kernels of a build in another).
 
@@ -29,6 +30,7 @@ import ctypes
 import json
 import os
 import selectors
+import shutil
 import signal
 import sys
 from typing import Any
@@ -157,4 +159,7 @@ if __name__ == "__main__":
     # shell puts its working directory there, as it does in any kernel)
     if sys.path and (sys.path[0] in ("", os.getcwd())):
         del sys.path[0]
-    serve(int(sys.argv[1]), int(sys.argv[2]))
+    try:
+        serve(int(sys.argv[1]), int(sys.argv[2]))
+    finally:
+        shutil.rmtree(sys.argv[3], ignore_errors=True)
