@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -260,4 +261,26 @@ def test_the_socket_folder_goes_with_a_killed_starter(tmp_path):
     deadline = time.monotonic() + 10
     while folder.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert not folder.exists()
+
+
+def test_a_starter_gone_mid_fork_ends_the_server_quietly(tmp_path):
+    """A report stopped while its worker waits for a kernel (CI, a group report's Ctrl-C)
+    closes the reply pipe before the server has answered: the server's reply breaks. It
+    must end as on any stop, with no traceback on the command's stderr (before:
+    ``BrokenPipeError`` from ``_reply``) and its folder removed; its kernel dies with it."""
+    replies_r, replies_w = os.pipe()
+    folder = tmp_path / "sockets"
+    folder.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cachecost.report.kernel_forkserver", str(replies_w),
+         str(os.getpid()), str(folder)],
+        stdin=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(replies_w,))
+    os.close(replies_w)
+    os.close(replies_r)              # the starter's end of the replies: gone
+    request = {"argv": ["-f", str(folder / "k.json"), *KERNEL_ARGUMENTS], "cwd": None,
+               "env": None}
+    _, err = proc.communicate(json.dumps(request).encode() + b"\n", timeout=120)
+    assert b"Traceback" not in err, err.decode()
+    assert proc.returncode == 0
     assert not folder.exists()
