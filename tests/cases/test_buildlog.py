@@ -224,9 +224,9 @@ def test_buildlog_command_json_one_object_per_file(capsys) -> None:
              str(HERE / "02-kaniko-steps-after-first-miss/kaniko-miss-then-three-runs.log")]
     assert main(["buildlog", *files, "--json"]) == 0
     rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert [(r["file"], r["builder"], r["outcome"], r["cached_steps"], r["executed_steps"])
-            for r in rows] == [(files[0], "buildkit", "partial", 5, 5),
-                               (files[1], "kaniko", "miss", 0, 7)]
+    assert [(r["file"], r["builder"], r["outcome"], r["cached_steps"], r["executed_steps"],
+             r["run_steps"]) for r in rows] == [(files[0], "buildkit", "partial", 5, 5, 5),
+                                                (files[1], "kaniko", "miss", 0, 7, 3)]
 
 
 def test_buildlog_command_text(capsys) -> None:

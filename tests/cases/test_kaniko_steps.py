@@ -214,3 +214,14 @@ def test_without_step_headers_runs_from_lookups_and_running_lines() -> None:
     text = "\n".join(x for x in kaniko_log(DOCKERFILE, 2).splitlines()
                      if any(k in x for k in keep)) + "\n"
     assert _read(text) == ("kaniko", "partial", 2, 3, 5)
+
+
+def test_two_stages_each_looks_up_its_own_cache() -> None:
+    """A multi-stage build: kaniko runs ``optimize`` per stage, so each stage has its own
+    lookups and its own first miss. Stage 0: RUN a, RUN b hit (2 cached). Stage 1: RUN c
+    misses, COPY --from=0 and RUN d run after it (3 executed). Cached 2, executed 3; RUN
+    a, b, c, d = 4; partial."""
+    stage0 = kaniko_log(["RUN a", "RUN b"], 2)
+    stage1 = kaniko_log(["RUN c", "COPY --from=0 /out /out", "RUN d"], 0)
+    text = stage0 + "INFO[0003] Saving file out for later use\nINFO[0003] Deleting filesystem...\n"
+    assert _read(text + stage1) == ("kaniko", "partial", 2, 3, 4)
