@@ -28,7 +28,8 @@ def _read(rel: str) -> str:
     # RUN at 2, 3, 6, 7, 8 (4 WORKDIR, 5 COPY): 5 RUN
     ("01-buildkit-padded-step-numbers/buildkit-12-steps-failed.log",
      "buildkit", "partial", 6, 1, 5),
-    # [ 2/11]..[ 6/11] CACHED (5), [ 7/11]..[11/11] DONE (5); FROM [ 1/11] is no step
+    # [ 2/11]..[ 6/11] CACHED (5), [ 7/11]..[11/11] DONE (5); FROM [ 1/11] is no step;
+    # RUN at 2, 4, 6, 8, 11 (3 WORKDIR, 5/7/9/10 COPY): 5
     ("01-buildkit-padded-step-numbers/buildkit-11-steps-succeeded.log",
      "buildkit", "partial", 5, 5, 5),
     # first miss at RUN addgroup; RUN chown, RUN yarn install run after it (3 RUN, 3
