@@ -29,8 +29,8 @@ _MONEY_YEAR = ("ten million dollars a year is far beyond what any open-source pr
     " on its CI")
 _MINUTES_PRICE = ("GitLab sells 1,000 extra minutes for $10 (2025); a hundred times that is beyond "
     "any price it has published")
-_STORAGE_PRICE = ("GitLab's storage add-on costs $60 per 10 GiB a year (2022); a hundred times that"
-    " is beyond any price it has published")
+_STORAGE_PRICE = ("GitLab's storage add-on costs $60 a year per pack, sold as \"10 GB\" and "
+    "counted as 10 GiB (2022); a hundred times that is beyond any price it has published")
 _GITLAB_FACTOR = ("GitLab's published cost and runner-size factors run from 0.008 (public forks) to"
     " 12 (2xlarge Linux runners), compute_minutes.md 2025")
 _QUOTA_MIN = ("ten million minutes a month is 200 times GitLab's largest plan quota (Ultimate, "
@@ -361,7 +361,9 @@ KEYS: dict[str, dict[str, Key]] = {
             measure="read the namespace's Usage Quotas page: GitLab.com reports the registry"
                     " deduplicated per root namespace"),
         "usd_per_10gib_year": Key(
-            "dist", 60.0, "USD/(10 GiB year)", "price of storage above billed_above_gib",
+            "dist", 60.0, "USD/(10 GiB year)",
+            "price of storage above billed_above_gib: a year of one pack, which GitLab sells "
+            "as \"10 GB\" and counts as 10 GiB (10,240 MiB; docs/model.md)",
             "gitlab-org/gitlab commit 980d1376, 2022",
             name="the storage price",
             measure="read the current storage add-on price on GitLab's pricing page",
