@@ -121,6 +121,19 @@ def _range_note(row: dict[str, Any], value: float, digits: int) -> str:
             f"to {format_amount(high, unit, max(digits, 3))}")
 
 
+def value_digits(row: dict[str, Any], results: dict[str, Any], least: int = 2) -> int:
+    """The significant figures (at least ``least``) that tell a ``break_even`` or
+    ``recommendation_flips`` row's value from today's and from the other kind's value for
+    the same pair and input (:func:`_digits`): what the sentences show, for a chart to
+    show the same figure."""
+    value, current = finite(row.get("value")), finite(row.get("current"))
+    if value is None or current is None:
+        return least
+    others = results.get("recommendation_flips" if row.get("kind") == "costs cross"
+                         else "break_even") or []
+    return max(least, _digits(value, current, row.get("unit"), _apart(row, others)))
+
+
 def _condition(row: dict[str, Any], apart: tuple[float, ...] = ()) -> tuple[float, str] | None:
     """``(distance from today, "if <input> fell to <value> (now ..., inside ...)")`` for a
     break-even row within :data:`PLAUSIBLE_FACTOR` of today's value, else None; its value
