@@ -319,33 +319,25 @@ def _read_yaml(file: Path) -> tuple[bytes, str, dict[str, Any]]:
     return data, text, doc
 
 
-def _parse_thread(file: Path, raw: Any) -> str | None:
-    """``thread:`` one of :data:`THREADS` or ``none`` (None: no thread's claims)."""
-    if raw == NO_THREAD:
+def _parse_choice(file: Path, key: str, raw: Any, choices: tuple[str, ...], none: str
+                  ) -> str | None:
+    """``<key>:`` one of ``choices``, or ``none`` (the word for None): ``thread:`` one of
+    :data:`THREADS` or ``none`` (no thread's claims); ``builder:`` one of
+    :data:`~cachecost.model.strategies.BUILDERS` or ``unknown``."""
+    if raw == none:
         return None
-    if raw not in THREADS:
-        raise _fail(file, "thread", f"expected one of {', '.join((*THREADS, NO_THREAD))}, "
-                                    f"got {raw!r}")
-    return str(raw)
-
-
-def _parse_builder(file: Path, raw: Any) -> str | None:
-    """``builder:`` one of :data:`~cachecost.model.strategies.BUILDERS` or ``unknown``
-    (None)."""
-    if raw == UNKNOWN_BUILDER:
-        return None
-    if raw not in BUILDERS:
-        raise _fail(file, "builder", f"expected one of {', '.join((*BUILDERS, UNKNOWN_BUILDER))}"
-                                     f", got {raw!r}")
+    if raw not in choices:
+        raise _fail(file, key, f"expected one of {', '.join((*choices, none))}, got {raw!r}")
     return str(raw)
 
 
 def _apply_top_level(file: Path, doc: dict[str, Any], scenario: Scenario) -> None:
     """seed, horizon_months, thread, builder, strategies, baseline, overrides."""
     if "thread" in doc:
-        scenario.thread = _parse_thread(file, doc["thread"])
+        scenario.thread = _parse_choice(file, "thread", doc["thread"], THREADS, NO_THREAD)
     if "builder" in doc:
-        scenario.builder = _parse_builder(file, doc["builder"])
+        scenario.builder = _parse_choice(file, "builder", doc["builder"], BUILDERS,
+                                         UNKNOWN_BUILDER)
     if "seed" in doc:
         scenario.seed = _expect_int(file, "seed", doc["seed"], 0, 2**63 - 1)
     if "horizon_months" in doc:
