@@ -68,6 +68,7 @@ from cachecost.group.minutes import (
 )
 from cachecost.group.render import render_index, summary_text
 from cachecost.model.scenario import Scenario, load_scenario
+from cachecost.model.strategies import BUILDERS
 
 GIB = 2.0**30
 #: The group's default scenario: GitLab-hosted runners at GitLab's published prices, no
@@ -122,12 +123,17 @@ def scenario_in_use(scenario_path: Path, in_use: str, target: Path,
     so the banner on every page says it) and the description (shown on the decision
     page) opens with the project, its strategy in use and ``note`` (:func:`cachecost.collect.group.strategy_note`: what a builder the model
     does not name is modelled as), so every page names the project and the scenario.
+    ``builder`` (the catalog's, one of :data:`cachecost.model.strategies.BUILDERS`) is
+    written as the scenario's ``builder:``: the model returns it, and the pages word a
+    strategy named after another tool (kaniko-cache-repo) by what it is.
     With ``other_minutes`` (the billed minutes a month of the ``others`` other fetched
     projects, :mod:`cachecost.group.minutes`), ``compute.other_usage_minutes_per_month``
     is set to it and the description says so: the namespace's compute quota is shared.
     """
     doc = yaml.safe_load(scenario_path.read_text(encoding="utf-8"))
     doc["baseline"] = in_use
+    if isinstance(builder, str) and builder in BUILDERS:
+        doc["builder"] = builder        # words a strategy named after another tool by what it is
     if project_path:
         who = f"{project_path} ({builder}, modelled as {in_use})" if note and builder \
             else project_path
