@@ -160,7 +160,12 @@ def main(argv: list[str]) -> int:
     """Run the benchmarks named in ``argv`` (default: all)."""
     parts = {"fetch": bench_fetch, "sql": bench_sql, "report": bench_report,
              "report-pages": lambda: bench_report(50, pages=True)}
-    for name in argv or ["fetch", "sql", "report", "report-pages"]:
+    unknown = [name for name in argv if name not in parts]
+    if unknown:
+        print(f"bench_group.py: unknown benchmark {unknown[0]!r}; choose from "
+              f"{', '.join(parts)} (none: all)", file=sys.stderr)
+        return 2
+    for name in argv or list(parts):
         parts[name]()
     return 0
 

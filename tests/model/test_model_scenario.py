@@ -88,6 +88,8 @@ BAD = [
      "workload.upstream_pipelines_factor", "outside the plausible range 0 to 100 x ("),
     ("lognormal p90 too far", "workload:\n  image_changes_factor: {lognormal: {p10: 1, "
      "p90: 1000}}\n", "workload.image_changes_factor", "1000 x is outside the plausible"),
+    ("namespace minutes 2e9", "compute:\n  other_usage_minutes_per_month: 2.0e+9\n",
+     "compute.other_usage_minutes_per_month", "outside the plausible range 0 to 1e+09"),
     ("quota 1e300", "storage:\n  quota_gib: 1.0e+300\n", "storage.quota_gib",
      "outside the plausible range 0 to 1.04858e+06 GiB (a pebibyte"),
     ("override too large", "overrides:\n  alpine: {compressed_size_gib: 1.0e+9}\n",

@@ -35,6 +35,9 @@ _GITLAB_FACTOR = ("GitLab's published cost and runner-size factors run from 0.00
     " 12 (2xlarge Linux runners), compute_minutes.md 2025")
 _QUOTA_MIN = ("ten million minutes a month is 200 times GitLab's largest plan quota (Ultimate, "
     "50,000), community_programs.md 2025")
+_NAMESPACE_MIN = ("a billion minutes a month is about 23,000 jobs running day and night (a month"
+    " has 43,830 minutes): beyond any namespace's CI; a group of hundreds of busy projects"
+    " can pass ten million")
 _GIB = "a pebibyte (1,048,576 GiB) is beyond any GitLab namespace's registry"
 
 
@@ -234,8 +237,8 @@ KEYS: dict[str, dict[str, Key]] = {
             name="the rest of the namespace's compute minutes",
             measure="read the namespace's Usage Quotas page (Pipelines tab: compute usage by"
                     " project) and add up the other projects' minutes of a month",
-            maximum=1e7,
-            range_reason=_QUOTA_MIN),
+            maximum=1e9,
+            range_reason=_NAMESPACE_MIN),
         "usd_per_1000_minutes": Key(
             "dist", 10.0, "USD/1000 minutes", "gitlab-hosted: price of minutes over the quota",
             "GitLab compute-minutes purchase doc, 2025; gitaly#3109, 2020",
