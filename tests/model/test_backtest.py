@@ -245,7 +245,11 @@ def test_json_contract_keys(sample):
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert list(out) == ["strategy", "training_months_min", "months", "coverage_50",
-                         "coverage_80", "crps_minutes", "verdict", "drift", "switch"]
+                         "coverage_80", "crps_minutes", "verdict", "drift", "switch",
+                         "verdict_from", "rebuilds"]
+    # the issue-24 contract's keys first; then what the verdict rests on
+    assert out["verdict_from"] in ("minutes", "rebuilds")
+    assert set(out["rebuilds"]) == {"coverage_50", "coverage_80", "months", "verdict"}
     assert set(out["months"][0]) == {"month", "strategy", "observed_minutes", "p10", "p50",
                                      "p90", "mean", "pit"}
     assert out["verdict"] in ("calibrated", "too-narrow", "too-wide", "biased-high",
