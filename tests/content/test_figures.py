@@ -320,3 +320,17 @@ def test_decision_chart_labels_show_markup_as_text(results):
         labels = [y for t in fig.data for y in (t.y or [])]
         assert not [y for y in labels if EVIL in y]
         assert [y for y in labels if html.escape(EVIL) in y]
+
+
+def test_quota_line_names_the_quota_the_text_gives(results):
+    """The sample's page said "quota 250 GiB" in its words and "dotted: quota 244 GiB" on
+    the chart: the line is the room left, 250 - 6.0 GiB of other usage = 244 GiB."""
+    soh = results["storage_over_horizon"]
+    soh.update(quota_gib=244.0, namespace_quota_gib=250.0, other_usage_gib=6.0)
+    title = figures.plot_registry_storage(results).layout.title.text
+    assert "dotted: 250 GiB quota less 6.0 GiB of other usage: 244 GiB" in title
+    cleanup = figures.plot_registry_storage_cleanup(results)
+    assert [a.text for a in cleanup.layout.annotations] == [
+        "250 GiB quota less 6.0 GiB of other usage: 244 GiB"]
+    soh.update(quota_gib=100.0, namespace_quota_gib=100.0, other_usage_gib=0.0)
+    assert "dotted: quota 100 GiB" in figures.plot_registry_storage(results).layout.title.text
