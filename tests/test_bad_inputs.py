@@ -26,6 +26,24 @@ def test_report_data_that_is_a_file(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "site").exists()
 
 
+def test_a_fetch_that_did_not_finish_says_so(tmp_path: Path, capsys) -> None:
+    """A fetch cut off (Ctrl-C) leaves its tables and fetch_state.json but no
+    metadata.json; "metadata.json: missing (not a cachecost dataset directory)" did not
+    say that running the fetch again finishes it."""
+    data = tmp_path / "half"
+    shutil.copytree(SAMPLE_DATA_DIR, data)
+    (data / "metadata.json").unlink()
+    (data / "fetch_state.json").write_text("{}", encoding="utf-8")
+    for cmd in (["data", "--data", str(data)],
+                ["report", "--data", str(data), "--out", str(tmp_path / "site")]):
+        assert main(cmd) == 2
+        assert one_line(capsys) == (
+            f"cachecost: error: {data}: a fetch into this folder has not finished "
+            "(fetch_state.json is there, metadata.json not yet); run the same cachecost "
+            "fetch again to finish it")
+    assert not (tmp_path / "site").exists()
+
+
 def test_report_on_data_that_does_not_load_prints_only_the_error(tmp_path: Path,
                                                                  capsys) -> None:
     """It said "building <scenario>" for every scenario before failing to load the data."""

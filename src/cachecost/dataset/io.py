@@ -38,6 +38,9 @@ from cachecost.errors import DatasetError
 from cachecost.textfmt import format_bytes
 
 METADATA_FILE = "metadata.json"
+#: What a fetch keeps its watermarks in (``cachecost.collect.store``); written before
+#: ``metadata.json``, so a folder with it and without metadata is an unfinished fetch.
+FETCH_STATE_FILE = "fetch_state.json"
 
 _ARROW_TYPES = {
     "int": pa.int64(),
@@ -227,6 +230,11 @@ def read_metadata(data_dir: Path) -> dict[str, Any]:
     """Read and check ``metadata.json``."""
     path = data_dir / METADATA_FILE
     if not path.is_file():
+        if (data_dir / FETCH_STATE_FILE).is_file():
+            raise DatasetError(
+                f"{data_dir}: a fetch into this folder has not finished ({FETCH_STATE_FILE} "
+                f"is there, {METADATA_FILE} not yet); run the same cachecost fetch again "
+                "to finish it")
         raise DatasetError(f"{path}: missing (not a cachecost dataset directory)")
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
