@@ -66,3 +66,19 @@ def test_python_gitlab_config_that_is_a_directory(tmp_path: Path, monkeypatch,
     assert one_line(capsys).endswith(
         f"PYTHON_GITLAB_CFG={tmp_path}: is a directory, not a python-gitlab config file")
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("bad", [1e300, float("inf"), 2_629_747.0])
+def test_a_job_longer_than_gitlab_lets_one_run_is_refused(tmp_path: Path, capsys,
+                                                          bad: float) -> None:
+    """A hand-edited (or corrupt) jobs table with a 1e300 s job made the model print a
+    ninety-digit monthly cost; GitLab's job timeout is at most one month (2,629,746 s)."""
+    import pandas as pd
+
+    data = tmp_path / "long"
+    shutil.copytree(SAMPLE_DATA_DIR, data)
+    jobs = pd.read_parquet(data / "jobs.parquet")
+    jobs.loc[jobs.index[0], "duration_s"] = bad
+    jobs.to_parquet(data / "jobs.parquet")
+    assert main(["model", "--data", str(data)]) == 2
+    assert f"{data / 'jobs.parquet'}: column 'duration_s' holds" in one_line(capsys)
