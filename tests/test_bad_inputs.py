@@ -82,3 +82,17 @@ def test_a_job_longer_than_gitlab_lets_one_run_is_refused(tmp_path: Path, capsys
     jobs.to_parquet(data / "jobs.parquet")
     assert main(["model", "--data", str(data)]) == 2
     assert f"{data / 'jobs.parquet'}: column 'duration_s' holds" in one_line(capsys)
+
+
+def test_a_group_folder_given_as_data_points_to_report_group(tmp_path: Path,
+                                                             capsys) -> None:
+    """`report --data` on a fetched group said "metadata.json: missing (not a cachecost
+    dataset directory)"; the folder is a group, which `report --group` reads."""
+    group = tmp_path / "grp"
+    group.mkdir()
+    (group / "group.json").write_text("{}", encoding="utf-8")
+    assert main(["report", "--data", str(group), "--out", str(tmp_path / "site")]) == 2
+    assert one_line(capsys) == (f"cachecost: error: {group}: a fetched group, not one "
+                                f"project's dataset; report it with cachecost report "
+                                f"--group {group}")
+    assert not (tmp_path / "site").exists()

@@ -41,6 +41,9 @@ METADATA_FILE = "metadata.json"
 #: What a fetch keeps its watermarks in (``cachecost.collect.store``); written before
 #: ``metadata.json``, so a folder with it and without metadata is an unfinished fetch.
 FETCH_STATE_FILE = "fetch_state.json"
+#: What ``cachecost fetch --group`` writes at the top of a group folder
+#: (``cachecost.collect.group``), which holds one dataset per project, not a dataset.
+GROUP_FILE = "group.json"
 
 _ARROW_TYPES = {
     "int": pa.int64(),
@@ -246,6 +249,10 @@ def read_metadata(data_dir: Path) -> dict[str, Any]:
                 f"{data_dir}: a fetch into this folder has not finished ({FETCH_STATE_FILE} "
                 f"is there, {METADATA_FILE} not yet); run the same cachecost fetch again "
                 "to finish it")
+        if (data_dir / GROUP_FILE).is_file():
+            raise DatasetError(
+                f"{data_dir}: a fetched group, not one project's dataset; report it with "
+                f"cachecost report --group {data_dir}")
         raise DatasetError(f"{path}: missing (not a cachecost dataset directory)")
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
