@@ -23,29 +23,35 @@ def _read(rel: str) -> str:
 
 
 # ------------------------------------------------------------------ the cases
-@pytest.mark.parametrize("rel, builder, outcome, cached, executed", [
-    # 12-step Dockerfile: [ 2/12]..[ 7/12] CACHED (6), [ 8/12] ERROR (ran, failed: 1)
+@pytest.mark.parametrize("rel, builder, outcome, cached, executed, runs", [
+    # 12-step Dockerfile: [ 2/12]..[ 7/12] CACHED (6), [ 8/12] ERROR (ran, failed: 1);
+    # RUN at 2, 3, 6, 7, 8 (4 WORKDIR, 5 COPY): 5 RUN
     ("01-buildkit-padded-step-numbers/buildkit-12-steps-failed.log",
-     "buildkit", "partial", 6, 1),
-    # [ 2/11]..[ 6/11] CACHED (5), [ 7/11]..[11/11] DONE (5); FROM [ 1/11] is no step
+     "buildkit", "partial", 6, 1, 5),
+    # [ 2/11]..[ 6/11] CACHED (5), [ 7/11]..[11/11] DONE (5); FROM [ 1/11] is no step;
+    # RUN at 2, 4, 6, 8, 11 (3 WORKDIR, 5/7/9/10 COPY): 5
     ("01-buildkit-padded-step-numbers/buildkit-11-steps-succeeded.log",
-     "buildkit", "partial", 5, 5),
+     "buildkit", "partial", 5, 5, 5),
     # first miss at RUN addgroup; RUN chown, RUN yarn install run after it (3 RUN, 3
-    # pushes), and WORKDIR, COPY package.json, COPY yarn.lock, COPY . ran too: 7 steps
-    # (ENV, EXPOSE, USER, CMD change the config only; the README's 0 / 3 counted RUNs only)
-    ("02-kaniko-steps-after-first-miss/kaniko-miss-then-three-runs.log", "kaniko", "miss", 0, 7),
-    # RUN chmod (missed, ran, pushed) and RUN ./gradlew (ran, failed, never pushed), plus
-    # WORKDIR /app and four COPYs: 7 executed
+    # pushes: the README's "0 / 3" counts these, kaniko's cacheable commands), and WORKDIR,
+    # COPY package.json, COPY yarn.lock, COPY . ran too (kaniko never caches them without
+    # --cache-copy-layers): 7 executed steps, 3 of them RUN. ENV, EXPOSE, USER, CMD change
+    # the config only.
+    ("02-kaniko-steps-after-first-miss/kaniko-miss-then-three-runs.log",
+     "kaniko", "miss", 0, 7, 3),
+    # RUN chmod (missed, ran, pushed) and RUN ./gradlew (ran, failed, never pushed): the
+    # README's "0 / 2"; plus WORKDIR /app and four COPYs: 7 executed, 2 of them RUN
     ("02-kaniko-steps-after-first-miss/kaniko-miss-second-run-failed.log",
-     "kaniko", "miss", 0, 7),
+     "kaniko", "miss", 0, 7, 2),
     # runner timestamps + sections; [builder 2/4], [builder 3/4], [builder 4/4] and
-    # [stage-1 2..8/9] CACHED (3 + 7 = 10); [stage-1 9/9] DONE (1)
-    ("03-child-pipelines/trace_1001.log", "buildkit", "partial", 10, 1),
+    # [stage-1 2..8/9] CACHED (3 + 7 = 10); [stage-1 9/9] DONE (1); RUN at builder 2/4,
+    # 4/4 and stage-1 5/9, 8/9: 4
+    ("03-child-pipelines/trace_1001.log", "buildkit", "partial", 10, 1, 4),
 ])
-def test_case_logs(rel, builder, outcome, cached, executed) -> None:
+def test_case_logs(rel, builder, outcome, cached, executed, runs) -> None:
     r = classify_build_log(_read(rel))
-    assert (r.builder, r.outcome, r.cached_steps, r.executed_steps) == (
-        builder, outcome, cached, executed)
+    assert (r.builder, r.outcome, r.cached_steps, r.executed_steps, r.run_steps) == (
+        builder, outcome, cached, executed, runs)
 
 
 # ------------------------------------------------------------------ kind 1 variants
@@ -219,15 +225,24 @@ def test_buildlog_command_json_one_object_per_file(capsys) -> None:
              str(HERE / "02-kaniko-steps-after-first-miss/kaniko-miss-then-three-runs.log")]
     assert main(["buildlog", *files, "--json"]) == 0
     rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert [(r["file"], r["builder"], r["outcome"], r["cached_steps"], r["executed_steps"])
-            for r in rows] == [(files[0], "buildkit", "partial", 5, 5),
-                               (files[1], "kaniko", "miss", 0, 7)]
+    assert [(r["file"], r["builder"], r["outcome"], r["cached_steps"], r["executed_steps"],
+             r["run_steps"]) for r in rows] == [(files[0], "buildkit", "partial", 5, 5, 5),
+                                                (files[1], "kaniko", "miss", 0, 7, 3)]
 
 
 def test_buildlog_command_text(capsys) -> None:
     f = str(HERE / "01-buildkit-padded-step-numbers/buildkit-12-steps-failed.log")
     assert main(["buildlog", f]) == 0
-    assert capsys.readouterr().out == f"{f}: buildkit, partial, 6 cached / 1 executed steps\n"
+    assert capsys.readouterr().out == (
+        f"{f}: buildkit, partial, 6 cached / 1 executed steps, 5 of them RUN\n")
+
+
+def test_buildlog_command_text_case_02(capsys) -> None:
+    """Case 02's first log: 7 executed steps, the 3 RUNs its README counts among them."""
+    f = str(HERE / "02-kaniko-steps-after-first-miss/kaniko-miss-then-three-runs.log")
+    assert main(["buildlog", f]) == 0
+    assert capsys.readouterr().out == (
+        f"{f}: kaniko, miss, 0 cached / 7 executed steps, 3 of them RUN\n")
 
 
 @pytest.mark.parametrize("make", ["missing", "directory", "binary"])

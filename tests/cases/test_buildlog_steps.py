@@ -35,15 +35,18 @@ def _counts(text: str) -> tuple:
 def test_case_08_kaniko_copy_and_workdir_ran() -> None:
     """RUN pip install came from cache ("Found cached layer"); WORKDIR /usr/src/app,
     COPY requirements.txt ./ and COPY . . ran; CMD, EXPOSE, VOLUME change the config only.
-    1 cached, 3 executed: partial (cachecost read hit, 1 / 0, before)."""
+    1 cached, 3 executed: partial (cachecost read hit, 1 / 0, before). 1 RUN step."""
     assert _counts(CASE_08.read_text(encoding="utf-8")) == ("kaniko", "partial", 1, 3)
+    assert classify_build_log(CASE_08.read_text(encoding="utf-8")).run_steps == 1
 
 
 def test_case_09_kaniko_behind_app_platform_frame() -> None:
     """Every line behind ``Jul 20 11:08:45  │ ``. RUN apk add and RUN npm install cached;
     WORKDIR /frontend, COPY package*.json ./, COPY . . ran, RUN ... npm run build ran and
-    failed: 2 cached, 4 executed (ARG/ENV are no steps). Before: unknown, no builder."""
+    failed: 2 cached, 4 executed (ARG/ENV are no steps). Before: unknown, no builder.
+    RUN steps: apk add, npm install, npm run build = 3 (the README's "2 / >=1" in RUNs)."""
     assert _counts(CASE_09.read_text(encoding="utf-8")) == ("kaniko", "partial", 2, 4)
+    assert classify_build_log(CASE_09.read_text(encoding="utf-8")).run_steps == 3
 
 
 # ------------------------------------------------------------------ one rule, four builders
@@ -110,7 +113,10 @@ RUNS_HIT_CONFIG_CHANGED = {
 
 @pytest.mark.parametrize("builder", sorted(SAME_BUILD))
 def test_one_rule_every_builder(builder) -> None:
-    assert _counts("\n".join(SAME_BUILD[builder]) + "\n") == (builder, "partial", 1, 2)
+    """... and one RUN step (RUN apk add) under every builder."""
+    text = "\n".join(SAME_BUILD[builder]) + "\n"
+    assert _counts(text) == (builder, "partial", 1, 2)
+    assert classify_build_log(text).run_steps == 1
 
 
 @pytest.mark.parametrize("builder", sorted(RUNS_HIT_CONFIG_CHANGED))
@@ -242,9 +248,9 @@ def test_buildlog_command_says_a_log_was_cut(tmp_path, capsys) -> None:
             for r in rows] == [(False, 4194304, 1, 0), (True, None, 1, 2)]
     assert main(["buildlog", str(cut), str(whole)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == (f"{cut}: kaniko, hit, 1 cached / 0 executed steps (log cut at "
-                      "GitLab Runner's 4,194,304-byte limit: counts are lower bounds)")
-    assert out[1] == f"{whole}: kaniko, partial, 1 cached / 2 executed steps"
+    assert out[0] == (f"{cut}: kaniko, hit, 1 cached / 0 executed steps, 1 of them RUN "
+                      "(log cut at GitLab Runner's 4,194,304-byte limit: counts are lower bounds)")
+    assert out[1] == f"{whole}: kaniko, partial, 1 cached / 2 executed steps, 1 of them RUN"
 
 
 # ------------------------------------------------------------------ any prefix (property)

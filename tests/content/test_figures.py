@@ -334,3 +334,18 @@ def test_quota_line_names_the_quota_the_text_gives(results):
         "250 GiB quota less 6.0 GiB of other usage: 244 GiB"]
     soh.update(quota_gib=100.0, namespace_quota_gib=100.0, other_usage_gib=0.0)
     assert "dotted: quota 100 GiB" in figures.plot_registry_storage(results).layout.title.text
+
+
+def test_the_break_even_chart_shows_the_crossing_as_the_sentences_do(results):
+    """The crossing of dind and rebuild-on-change at 1.00709× pipelines beside where the
+    recommendation flips, 1.00904×: the chart's label shows 1.007× (4 figures, as the
+    sentences do: 3 would read 1.01× for both), hand-made rows."""
+    factor = {"input": "workload.upstream_pipelines_factor", "unit": "x", "current": 1.0,
+              "strategy_a": "dind-inline-cache", "strategy_b": "rebuild-on-change"}
+    results["break_even"] = [{**factor, "kind": "costs cross", "value": 1.007089723}]
+    results["recommendation_flips"] = [{**factor, "kind": "recommendation flips",
+                                        "value": 1.009040655}]
+    point = next(t for t in figures.plot_break_even(results).data
+                 if t.name == "break-even value")
+    label = point.y[0].replace("<br>", " ")
+    assert "1.007×" in label and "1.01×" not in label

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cachecost.cli import main
+from cachecost.dataset.catalog import QEMU_IMAGES
 from cachecost.dataset.io import load_dataset
 from cachecost.standin import StandinServer
 from cachecost.standin.buildlog import builder_for_image
@@ -59,6 +60,11 @@ def test_full_fetch_equals_what_was_served(standin: StandinServer, token_env: st
     truth_outcome = truth_jobs.set_index("job_id").loc[sampled["job_id"], "true_outcome"]
     assert sampled["cache_outcome"].tolist() == truth_outcome.tolist()
     assert (sampled["cached_steps"] + sampled["executed_steps"] > 0).all()
+    # the stand-in's builds are FROM + RUNs only: every step read is a RUN, as many as the
+    # catalog's Dockerfile has (other images: 4; standin/buildlog.py)
+    runs = {c.image: c.run_steps for c in QEMU_IMAGES}
+    want_runs = sampled["image"].map(lambda i: runs.get(i, 4))
+    assert sampled["run_steps"].tolist() == want_runs.tolist()
     # and the builder whose markers the log showed (the backtest reads switches from it)
     want_builder = sampled["image"].map(builder_for_image)
     assert sampled["builder"].tolist() == want_builder.tolist()

@@ -457,3 +457,30 @@ def test_a_group_json_without_its_name_or_synthetic_flag(fetched_group, tmp_path
     assert (out / "summary.txt").read_text().startswith("SYNTHETIC DATA")
     assert "SYNTHETIC DATA" in (out / "index.html").read_text()
     assert json.loads((out / "results.json").read_text())["is_synthetic"] is True
+
+
+def test_each_project_model_returns_its_builder_and_words_kaniko_only_for_kaniko(
+        fetched_group, tmp_path):
+    """The catalog's builder reaches each project's scenario copy (``builder:``) and its
+    model results (``results["builder"]``). A project that does not build with kaniko (the
+    test group's dind project; the demo group's buildah one is modelled as
+    kaniko-cache-repo) gets that option titled by what it is, "separate cache repository",
+    with no note of kaniko's archival (before: "kaniko, separate cache repository" and
+    "kaniko was archived on 2025-06-03"); the kaniko project keeps both."""
+    out, _, _ = fetched_group
+    site = tmp_path / "site"
+    build = build_group_report(out, site, pages=False, samples=200, jobs=1)
+    catalog = pd.read_parquet(out / "catalog.parquet").set_index("project")
+    seen = {}
+    for row in build.rows:
+        res = json.loads((site / row["project"] / "results.json").read_text())
+        builder = catalog.loc[row["project"], "builder"]
+        assert res["builder"] == builder
+        assert load_scenario(site / row["project"] / "gitlab-hosted-group.scenario.yaml"
+                             ).builder == builder
+        seen[builder] = res["strategies"]["kaniko-cache-repo"]
+    assert {"dind", "kaniko"} <= set(seen)
+    assert seen["dind"]["title"].startswith("separate cache repository")
+    assert not any("archived" in n for n in seen["dind"]["notes"])
+    assert seen["kaniko"]["title"].startswith("kaniko, separate cache repository")
+    assert any("kaniko was archived" in n for n in seen["kaniko"]["notes"])

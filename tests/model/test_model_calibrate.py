@@ -12,7 +12,13 @@ import pytest
 from cachecost.dataset.catalog import QEMU_IMAGES
 from cachecost.dataset.io import Dataset, empty_table
 from cachecost.errors import CachecostError
-from cachecost.model.calibrate import GIB, calibrate, split_durations
+from cachecost.model.calibrate import (
+    DEFAULT_RUN_STEPS,
+    GIB,
+    calibrate,
+    logged_run_steps,
+    split_durations,
+)
 from cachecost.model.scenario import load_scenario
 from cachecost.model.simulate import make_static, median_params, simulate, uncertain_inputs
 
@@ -214,3 +220,23 @@ def test_overrides_replace_calibrated_values(sample):
     assert (cal.images["tags_kept"] == 1).all()
     assert cal.images.loc["alpine", "uncached_build_min"] == 42
     assert ("alpine", "uncached_build_min") in cal.overridden
+
+
+def test_run_steps_counts_run_instructions_not_every_step() -> None:
+    """The model's ``run_steps`` (kaniko's cache tags per change) is the median of the RUN
+    steps the logs show, not of every step. Three logged builds of one image:
+
+    * kaniko, case 02 shaped: 0 cached / 7 executed, of them 3 RUN -> 3
+    * BuildKit: 5 cached / 1 executed, of them 4 RUN -> 4
+    * read before ``run_steps`` existed: 2 cached + 4 executed, RUN unknown -> 6 (the upper
+      bound every step gives)
+
+    median(3, 4, 6) = 4 (every step's median would be median(7, 6, 6) = 6). A job whose log
+    was not read counts nothing; no logged build at all gives the default 5; a table
+    without the column (an old dataset held in memory) counts every step: median(7, 6) = 6.5.
+    """
+    jobs = pd.DataFrame({"cached_steps": [0, 5, 2, None], "executed_steps": [7, 1, 4, None],
+                         "run_steps": [3, 4, None, None]}).astype("Int64")
+    assert logged_run_steps(jobs) == 4.0
+    assert logged_run_steps(jobs.iloc[3:]) == DEFAULT_RUN_STEPS == 5.0
+    assert logged_run_steps(jobs.iloc[:2].drop(columns="run_steps")) == 6.5

@@ -212,3 +212,20 @@ def test_the_largest_plausible_values_give_finite_results(tmp_path, sample, samp
     text = json.dumps(results, allow_nan=False)
     total = results["strategies"]["no-cache"]["total_cost_usd_per_month"]["p50"]
     assert math.isfinite(total) and total > 1e6 and "Infinity" not in text
+
+
+@pytest.mark.parametrize(("raw", "builder"), [("buildah", "buildah"), ("kaniko", "kaniko"),
+                                              ("unknown", None)])
+def test_the_builder_key_names_a_known_builder_or_unknown(tmp_path, raw, builder):
+    """``builder:`` one of the builders cachecost detects, or ``unknown`` (None, as when
+    the key is absent); anything else is one line naming the file, the key and the
+    choices."""
+    base = (SCENARIOS_DIR / "group" / "gitlab-hosted-group.yaml").read_text()
+    path = tmp_path / "s.yaml"
+    path.write_text(f"{base}\nbuilder: {raw}\n", encoding="utf-8")
+    assert load_scenario(path).builder == builder
+    path.write_text(f"{base}\nbuilder: podman\n", encoding="utf-8")
+    with pytest.raises(CachecostError, match=r"s\.yaml: builder: expected one of dind, "
+                                             r"docker, buildkit, kaniko, buildah, "
+                                             r"ci-templates, unknown, got 'podman'"):
+        load_scenario(path)

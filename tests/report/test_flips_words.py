@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cachecost.report.flips import (
+    break_even_sentences,
     flip_sentences,
     moving_lines,
     recommendation_flip_sentences,
@@ -147,3 +148,29 @@ def test_the_flip_names_the_challenger_that_takes_over_not_the_runner_up():
     (flip,) = recommendation_flip_sentences(r)
     assert flip.startswith("The recommendation would change to rebuild-on-change if ")
     assert "buildkit-registry-cache-max" not in flip
+
+
+def test_the_flip_and_the_crossing_of_one_pair_show_different_figures():
+    """gitlab-hosted-oss (2026-12-07): for dind-inline-cache against rebuild-on-change the
+    upstream-pipelines factor where the recommendation flips is 1.00904 and where their
+    expected costs cross 1.00709. To 3 significant figures both are "1.01" (the
+    report said "1.01×" twice); to 4 they read 1.009 and 1.007, which tells them apart.
+    A third pair's crossing (no-cache, 0.5493) keeps 2 figures, 0.55 (nothing to tell apart)."""
+    factor = {"input": "workload.upstream_pipelines_factor", "unit": "x", "current": 1.0,
+              "strategy_a": "dind-inline-cache"}
+    r = _results(winner="dind-inline-cache", runner_up="rebuild-on-change",
+                 is_status_quo_kept=True)
+    r["recommendation_flips"] = [{**factor, "strategy_b": "rebuild-on-change",
+                                  "kind": "recommendation flips", "value": 1.009040655}]
+    r["break_even"] = [
+        {**factor, "strategy_b": "rebuild-on-change", "kind": "costs cross",
+         "value": 1.007089723},
+        {**factor, "strategy_b": "no-cache", "kind": "costs cross", "value": 0.549332895}]
+    (flip,) = recommendation_flip_sentences(r)
+    assert "rose to 1.009× the measured rate" in flip
+    crossings, _ = break_even_sentences(r, "dind-inline-cache")
+    assert any("rebuild-on-change would cost the same" in c and "rose to 1.007×" in c
+               for c in crossings)
+    assert any("no-cache would cost the same" in c and "fell to 0.55×" in c
+               for c in crossings)
+    assert "1.01×" not in flip + " ".join(crossings)

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
+import os
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -17,6 +21,7 @@ import nbformat
 import papermill
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.provisioning.local_provisioner import LocalPortCache
 
 from cachecost.report.kernel_forkserver import KERNEL_PROCESS_NAME
 from cachecost.report.kernels import (
@@ -185,3 +190,97 @@ def test_the_fork_server_outlives_the_thread_that_started_it(tmp_path):
     finally:
         server.close()
     assert _wait_gone(pid)
+
+
+_WHERE_AM_I = ("import json, os, stat\n"
+               "from ipykernel.kernelapp import IPKernelApp\n"
+               "app = IPKernelApp.instance()\n"
+               "folder = os.path.dirname(app.ip)\n"
+               "print(json.dumps([app.transport, app.ip, app.connection_file,\n"
+               "                  stat.S_IMODE(os.stat(folder).st_mode)]))")
+
+
+def test_forked_kernels_talk_over_ipc_sockets_in_the_servers_private_folder(tmp_path):
+    """A forked kernel binds ZeroMQ ``ipc`` sockets (Unix domain sockets), not tcp ports,
+    and its sockets and connection file are in its fork server's folder, mode 0700 (the
+    connection file holds the session key): ``<folder>/<16 hex>-1`` ... ``-5`` and
+    ``<folder>/<16 hex>.json``. After the notebook, the manager has removed both."""
+    nb = write_notebook(tmp_path / "nbs" / "01-where.ipynb", [_WHERE_AM_I])
+    transport, ip, connection_file, mode = json.loads(_text(_run(nb, tmp_path / "o.ipynb")))
+    folder = Path(ip).parent
+    assert transport == "ipc"
+    assert folder.name.startswith("cachecost-kernels-") and mode & 0o777 == 0o700
+    assert connection_file == f"{ip}.json" and len(Path(ip).name) == 16
+    servers = [s for s in ForkServer._instances.values() if s.process.poll() is None]
+    assert str(folder) in [s.socket_dir for s in servers]
+    assert not Path(connection_file).exists()
+    assert not list(folder.glob(f"{Path(ip).name}-*"))
+
+
+def test_a_port_taken_before_the_kernel_binds_cannot_stop_it(tmp_path, monkeypatch):
+    """The race that failed CI once (``ZMQError: Address already in use`` from a kernel of
+    a two-worker report): over tcp, jupyter_client picks free ports by binding and closing
+    them, and the kernel binds them later; a port taken in between (here: held open by
+    this test, and handed out as every port) kills the kernel. A forked kernel's ipc
+    socket paths are its own, so the same taken port cannot touch it."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    monkeypatch.setattr(LocalPortCache, "find_available_port",
+                        lambda self, ip: taken.getsockname()[1])
+    try:
+        nb = write_notebook(tmp_path / "nbs" / "01-runs.ipynb", ["print(6 * 7)"])
+        assert _text(_run(nb, tmp_path / "o.ipynb")) == "42\n"
+    finally:
+        taken.close()
+
+
+def test_the_socket_folder_goes_with_a_killed_starter(tmp_path):
+    """SIGKILL of the process that runs notebooks (no clean-up of its own can run) still
+    removes its kernels' sockets and connection files: the fork server notices its starter
+    is gone (within :data:`PARENT_POLL_S`), its kernels die with it, and it removes its
+    folder. Before, each kernel left a ``/tmp/tmpXXXXXXXX.json`` connection file."""
+    script = tmp_path / "starter.py"
+    script.write_text(
+        "import sys, time\n"
+        "from cachecost.report.kernels import ForkServer\n"
+        "server = ForkServer()\n"
+        f"server.fork(['-f', server.socket_dir + '/k.json', *{KERNEL_ARGUMENTS!r}], None, None)\n"
+        "print(server.socket_dir, flush=True)\n"
+        "time.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        folder = Path(proc.stdout.readline().strip())
+        deadline = time.monotonic() + 30
+        while not (folder / "k.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)        # the kernel has written its connection file: it runs
+        assert (folder / "k.json").exists()
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not folder.exists()
+
+
+def test_a_starter_gone_mid_fork_ends_the_server_quietly(tmp_path):
+    """A report stopped while its worker waits for a kernel (CI, a group report's Ctrl-C)
+    closes the reply pipe before the server has answered: the server's reply breaks. It
+    must end as on any stop, with no traceback on the command's stderr (before:
+    ``BrokenPipeError`` from ``_reply``) and its folder removed; its kernel dies with it."""
+    replies_r, replies_w = os.pipe()
+    folder = tmp_path / "sockets"
+    folder.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cachecost.report.kernel_forkserver", str(replies_w),
+         str(os.getpid()), str(folder)],
+        stdin=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(replies_w,))
+    os.close(replies_w)
+    os.close(replies_r)              # the starter's end of the replies: gone
+    request = {"argv": ["-f", str(folder / "k.json"), *KERNEL_ARGUMENTS], "cwd": None,
+               "env": None}
+    _, err = proc.communicate(json.dumps(request).encode() + b"\n", timeout=120)
+    assert b"Traceback" not in err, err.decode()
+    assert proc.returncode == 0
+    assert not folder.exists()

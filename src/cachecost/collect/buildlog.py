@@ -23,13 +23,18 @@ Then each builder's step headers and cache markers are read:
   end line (a build cut short) also mean it ran;
 * buildah / podman: ``STEP 2/4: RUN ...``, with a stage prefix ``[1/2] STEP 2/4: ...``;
   older buildah ``STEP 2: RUN ...``; then ``--> Using cache <id>`` when cached;
-* kaniko (``pkg/executor/build.go``): while looking its cache up it prints
-  ``Using caching version of cmd: <cmd>`` per hit and, at the first miss,
-  ``No cached layer found for cmd <cmd>`` -- and then stops looking (``break``). It then
-  logs each instruction as it executes it (``INFO[0008] COPY . .``); a cached one is
-  followed by ``Found cached layer, extracting to filesystem``, any other ran. Without
-  these headers the lookups, ``Running: [...]`` lines and layers pushed (``Pushing layer
-  <key> to cache now``) bound the counts from below.
+* kaniko (``pkg/executor/build.go``): before it executes anything, ``optimize`` looks up
+  the cache for each command whose ``ShouldCacheOutput()`` is true -- ``RUN`` (unless
+  ``--cache-run-layers=false``) and ``COPY`` only under ``--cache-copy-layers``
+  (``pkg/commands/commands.go`` ``GetCommand``; ``ADD``, ``WORKDIR`` and the config-only
+  commands keep ``BaseCommand``'s ``false``) -- printing ``Using caching version of cmd:
+  <cmd>`` per hit and, at the first miss, ``No cached layer found for cmd <cmd>``; then it
+  sets ``stopCache`` and looks nothing up again, so every later cacheable command runs and
+  is pushed (``Pushing layer <key> to cache now``, ``pkg/executor/push.go``) without a
+  line of its own about the cache. It then logs each instruction as it executes it
+  (``INFO[0008] COPY . .``); a cached one is followed by ``Found cached layer, extracting
+  to filesystem``, any other ran. Without these headers the lookups, ``Running: [...]``
+  lines and layers pushed bound the counts from below.
 
 A builder line may sit behind a per-line prefix a log collector adds (timestamps,
 ``[task : step]``, ``Step #0:``, ``kubectl logs --prefix``): each marker is searched in the
@@ -37,11 +42,17 @@ whole line. One step rule for every builder (:data:`STEP_INSTRUCTIONS`): ``RUN``
 ``COPY``, ``ADD`` and ``WORKDIR`` are steps -- executed when they ran, cached when served
 from cache; ``FROM`` and config-only instructions are not. The outcome is ``hit`` (every
 step cached), ``miss`` (none), ``partial`` (some), ``unknown`` (no builder markers at
-all). A log GitLab Runner cut at its size limit is marked (``log_limit_bytes``): its
-counts are lower bounds.
+all). Under kaniko ``WORKDIR``, ``ADD`` and (without ``--cache-copy-layers``) ``COPY`` can
+never come from its cache, so they are executed steps in every kaniko build: a build whose
+every lookup hit reads ``partial`` when such a step ran, as the same build does under
+BuildKit. ``run_steps`` counts the ``RUN`` steps apart (cached or executed): the layers
+kaniko's cache holds per key with its default flags, the unit the model's
+``tags_per_change`` counts in. A log GitLab Runner cut at its size limit is marked
+(``log_limit_bytes``): its counts are lower bounds.
 
     result = classify_build_log(trace_text)
     result.outcome, result.cached_steps, result.executed_steps   # ('partial', 3, 2)
+    result.run_steps                                              # 4 of those 5 were RUN
 """
 
 from __future__ import annotations
@@ -79,7 +90,7 @@ _BUILDAH_CACHED = re.compile(_B + r"--> Using cache\b")
 _KANIKO_INFO = re.compile(_B + r"(?:INFO|WARN|DEBU|ERRO|TRAC)\[[^\]]*\] ?")
 _KANIKO_TEXT = re.compile(_B + r'time="[^"]*" level=\w+ msg="((?:[^"\\]|\\.)*)"')
 _KANIKO_JSON = re.compile(r'"msg":\s*"((?:[^"\\]|\\.)*)"')
-_KANIKO_CACHED = re.compile(r"^Using caching version of cmd:")
+_KANIKO_CACHED = re.compile(r"^Using caching version of cmd:\s*(\w+)?")
 _KANIKO_FOUND = re.compile(r"^Found cached layer, extracting to filesystem")
 _KANIKO_MISSED = re.compile(r"^No cached layer found for cmd")
 _KANIKO_PUSHED = re.compile(r"^Pushing layer (\S+) to cache now")
@@ -123,7 +134,9 @@ class BuildLogResult:
     restored from cache / run; ``builder``: docker, buildkit, kaniko, buildah, or None when
     no builder's markers were found. ``log_limit_bytes``: the runner's output limit the log
     was cut at (GitLab Runner ``output_limit``), None when the log is whole; a cut log's
-    counts are lower bounds (:attr:`is_complete`).
+    counts are lower bounds (:attr:`is_complete`). ``run_steps``: how many of the
+    ``cached_steps + executed_steps`` are ``RUN`` instructions (kaniko's cached layers per
+    cache key with its default flags; the model's ``run_steps``).
     """
 
     outcome: str
@@ -131,6 +144,7 @@ class BuildLogResult:
     executed_steps: int
     builder: str | None
     log_limit_bytes: int | None = None
+    run_steps: int = 0
 
     @property
     def is_complete(self) -> bool:
@@ -176,22 +190,24 @@ def _outcome(cached: int, executed: int) -> str:
 
 
 def _count_sequential(lines: list[str], step: re.Pattern, cached: re.Pattern
-                      ) -> tuple[int, int]:
+                      ) -> tuple[int, int, int]:
     """Count steps headed by ``step`` lines; cached when a ``cached`` line follows.
 
     The instruction is the pattern's last group; only :data:`STEP_INSTRUCTIONS` count. A
     header repeated right after itself (same index and instruction, nothing in between) is
     the same step; a line is empty when nothing follows the width of the header's prefix.
+    Returns (cached, executed, of them ``RUN``).
     """
-    n_cached = n_exec = 0
+    n_cached = n_exec = n_run = 0
     current: tuple | None = None
     is_cached = False
     seen_body = False
     prefix_len = 0
 
     def close() -> None:
-        nonlocal n_cached, n_exec
+        nonlocal n_cached, n_exec, n_run
         if current is not None and current[-1].upper() in STEP_INSTRUCTIONS:
+            n_run += current[-1].upper() == "RUN"
             if is_cached:
                 n_cached += 1
             else:
@@ -213,11 +229,13 @@ def _count_sequential(lines: list[str], step: re.Pattern, cached: re.Pattern
             elif line[prefix_len:].strip():
                 seen_body = True
     close()
-    return n_cached, n_exec
+    return n_cached, n_exec, n_run
 
 
-def _count_buildkit(lines: list[str]) -> tuple[int, int]:
-    """Count BuildKit vertices that are build steps: each ``#N`` once, per build."""
+def _count_buildkit(lines: list[str]) -> tuple[int, int, int]:
+    """Count BuildKit vertices that are build steps: each ``#N`` once, per build.
+
+    Returns (cached, executed, of them ``RUN``)."""
     build = 0
     instr: dict[tuple[int, str], str] = {}
     state: dict[tuple[int, str], str] = {}
@@ -238,7 +256,7 @@ def _count_buildkit(lines: list[str]) -> tuple[int, int]:
         m = _BUILDKIT_OUTPUT.search(line)
         if m:
             state.setdefault((build, m.group(1)), "OUTPUT")
-    n_cached = n_exec = 0
+    n_cached = n_exec = n_run = 0
     for key, word in instr.items():
         if word.upper() not in STEP_INSTRUCTIONS:
             continue
@@ -247,7 +265,10 @@ def _count_buildkit(lines: list[str]) -> tuple[int, int]:
             n_cached += 1
         elif s in ("DONE", "ERROR", "OUTPUT"):
             n_exec += 1
-    return n_cached, n_exec
+        else:
+            continue
+        n_run += word.upper() == "RUN"
+    return n_cached, n_exec, n_run
 
 
 def _kaniko_message(line: str) -> str | None:
@@ -271,6 +292,7 @@ class _KanikoTally:
     """What kaniko's lines say, counted as they come (see :func:`_count_kaniko`)."""
 
     lookups_hit: int = 0        # "Using caching version of cmd"
+    run_lookups_hit: int = 0    # ... of a RUN
     missed: int = 0             # "No cached layer found for cmd"
     running: int = 0            # "Running: [...]"
     old_cmd: int = 0            # old kaniko's "cmd: /bin/sh"
@@ -278,24 +300,27 @@ class _KanikoTally:
     steps_cached: int = 0       # step headers followed by "Found cached layer"
     steps_run: int = 0          # step headers not followed by it
     found: int = 0              # "Found cached layer, extracting to filesystem"
-    open_step: bool = False     # the last header was a step, not yet closed
+    run_headers: int = 0        # step headers of RUN instructions (cached or run)
+    open_step: str = ""         # the last header's step instruction, not yet closed
 
     def header(self, word: str) -> None:
         self.close()
-        self.open_step = word.upper() in STEP_INSTRUCTIONS
+        self.open_step = word.upper() if word.upper() in STEP_INSTRUCTIONS else ""
 
     def close(self, cached: bool = False) -> None:
         if self.open_step:
+            self.run_headers += self.open_step == "RUN"
             if cached:
                 self.steps_cached += 1
             else:
                 self.steps_run += 1
-        self.open_step = False
+        self.open_step = ""
 
 
 def _read_kaniko_message(msg: str, t: _KanikoTally, pushed: set[str]) -> None:
-    if _KANIKO_CACHED.match(msg):
+    if (c := _KANIKO_CACHED.match(msg)) is not None:
         t.lookups_hit += 1
+        t.run_lookups_hit += (c.group(1) or "").upper() == "RUN"
     elif _KANIKO_FOUND.match(msg):
         t.found += 1
         t.close(cached=True)
@@ -314,8 +339,9 @@ def _read_kaniko_message(msg: str, t: _KanikoTally, pushed: set[str]) -> None:
         t.header(h.group(1))
 
 
-def _count_kaniko(lines: list[str]) -> tuple[int, int, bool]:
-    """Count kaniko's cached and executed steps; the flag says whether it is kaniko at all.
+def _count_kaniko(lines: list[str]) -> tuple[int, int, int, bool]:
+    """Count kaniko's cached and executed steps and, of them, ``RUN``; the flag says
+    whether it is kaniko at all.
 
     kaniko (``pkg/executor/build.go`` ``stageBuilder.build``) logs every instruction it
     executes (``logrus.Info(command.String())``); a cached ``RUN`` (or ``COPY`` under
@@ -323,7 +349,9 @@ def _count_kaniko(lines: list[str]) -> tuple[int, int, bool]:
     (``pkg/commands/run.go`` ``CachingRunCommand.ExecuteCommand``, ``copy.go``
     ``CachingCopyCommand.ExecuteCommand``); any other step ran. Without the headers (a log
     cut short, an old kaniko) the cache lookups (``Using caching version of cmd``), the
-    commands seen running and the distinct layers pushed bound the counts from below.
+    commands seen running and the distinct layers pushed bound the counts from below; the
+    ``RUN`` steps then: the ``RUN`` lookups that hit plus the ``Running: [...]`` lines
+    (``pkg/commands/run.go`` prints one per ``RUN`` it executes, none for a cached one).
     """
     t = _KanikoTally()
     pushed: set[str] = set()
@@ -334,8 +362,11 @@ def _count_kaniko(lines: list[str]) -> tuple[int, int, bool]:
     t.close()
     cached = max(t.steps_cached, t.lookups_hit, t.found)
     executed = max(t.steps_run, len(pushed), t.running, t.old_cmd, t.missed)
+    runs = max(t.run_headers, t.run_lookups_hit + t.running)
     is_kaniko = bool(t.lookups_hit or t.missed or pushed or t.markers or t.found)
-    return cached, executed if is_kaniko else 0, is_kaniko
+    if not is_kaniko:
+        return cached, 0, 0, False
+    return cached, executed, runs, True
 
 
 def log_limit_bytes(lines: list[str]) -> int | None:
@@ -354,11 +385,13 @@ def classify_build_log(text: str) -> BuildLogResult:
     counts = {
         "docker": _count_sequential(lines, _DOCKER_STEP, _DOCKER_CACHED),
         "buildkit": _count_buildkit(lines),
-        "kaniko": kaniko[:2],
+        "kaniko": kaniko[:3],
         "buildah": _count_sequential(lines, _BUILDAH_STEP, _BUILDAH_CACHED),
     }
     limit = log_limit_bytes(lines)
-    builder, (cached, executed) = max(counts.items(), key=lambda kv: sum(kv[1]))
+    builder, (cached, executed, runs) = max(counts.items(),
+                                            key=lambda kv: kv[1][0] + kv[1][1])
     if cached + executed == 0:
-        return BuildLogResult("unknown", 0, 0, "kaniko" if kaniko[2] else None, limit)
-    return BuildLogResult(_outcome(cached, executed), cached, executed, builder, limit)
+        return BuildLogResult("unknown", 0, 0, "kaniko" if kaniko[3] else None, limit)
+    return BuildLogResult(_outcome(cached, executed), cached, executed, builder, limit,
+                          min(runs, cached + executed))

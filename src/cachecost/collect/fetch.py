@@ -429,6 +429,7 @@ class _Fetch:
         jobs.loc[idx, "executed_steps"] = ids.map(
             lambda i: results[i].executed_steps).to_numpy()
         jobs.loc[idx, "builder"] = ids.map(lambda i: results[i].builder).to_numpy()
+        jobs.loc[idx, "run_steps"] = ids.map(lambda i: results[i].run_steps).to_numpy()
         self.result.outcomes.update(r.outcome for r in results.values())
         self.result.logs_read = len(results)
         self.jobs = apply_mapping(jobs, self.mapper)    # the logs may have named more images

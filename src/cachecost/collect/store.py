@@ -32,7 +32,7 @@ from cachecost.errors import CachecostError
 STATE_FILE = FETCH_STATE_FILE
 STATE_VERSION = 1
 #: The columns a build-log sample fills; a re-fetched job keeps them.
-LOG_COLUMNS = ("cache_outcome", "cached_steps", "executed_steps", "builder")
+LOG_COLUMNS = ("cache_outcome", "cached_steps", "executed_steps", "builder", "run_steps")
 
 
 def rows_to_frame(rows: list[dict], table: str) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Say what cachecost reads from build logs: the builder, the cache outcome (hit, miss,
-partial or unknown) and how many steps were cached and executed. For a maintainer
-asking why a build counted as a miss.
+partial or unknown), how many steps (``RUN``, ``COPY``, ``ADD``, ``WORKDIR``) were cached
+and executed, and how many of them are ``RUN`` (``run_steps``: kaniko's cached layers per
+cache key). For a maintainer asking why a build counted as a miss.
 
     cachecost buildlog job-1234.log                 # one line per file
     cachecost buildlog logs/*.log --json            # one JSON object per file, per line
@@ -61,6 +62,8 @@ def format_result(path: str, r: BuildLogResult) -> str:
     """One line of text for one file."""
     line = (f"{path}: {r.builder or 'no builder found'}, {r.outcome}, "
             f"{r.cached_steps} cached / {r.executed_steps} executed steps")
+    if r.cached_steps + r.executed_steps:
+        line += f", {r.run_steps} of them RUN"
     if r.log_limit_bytes is not None:
         line += (f" (log cut at GitLab Runner's {r.log_limit_bytes:,}-byte limit: "
                  "counts are lower bounds)")

@@ -69,10 +69,14 @@ JOBS = _cols(
     ("is_container_build", "bool", "the job builds a CI container image"),
     ("image", "str", "the image it builds (e.g. debian-arm64-cross), null if unmapped/none"),
     ("cache_outcome", "str", "hit, partial, miss, unknown from its log; null if not sampled"),
-    ("cached_steps", "int?", "build steps the log shows served from cache; null if not sampled"),
-    ("executed_steps", "int?", "build steps the log shows executed; null if not sampled"),
+    ("cached_steps", "int?", "build steps (RUN, COPY, ADD, WORKDIR) the log shows served "
+     "from cache; null if not sampled"),
+    ("executed_steps", "int?", "build steps (RUN, COPY, ADD, WORKDIR) the log shows executed "
+     "(under kaniko: also the steps its cache never covers); null if not sampled"),
     ("builder", "str", "builder whose markers the log shows (docker, buildkit, kaniko, "
      "buildah); null if not sampled or none found", True),
+    ("run_steps", "int?", "how many of cached_steps + executed_steps are RUN instructions "
+     "(kaniko's cached layers per cache key); null if not sampled", True),
 )
 
 REGISTRY_REPOSITORIES = _cols(

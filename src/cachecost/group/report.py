@@ -48,6 +48,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ from cachecost.group.minutes import (
 )
 from cachecost.group.render import render_index, summary_text
 from cachecost.model.scenario import Scenario, load_scenario
+from cachecost.model.strategies import BUILDERS
 
 GIB = 2.0**30
 #: The group's default scenario: GitLab-hosted runners at GitLab's published prices, no
@@ -122,12 +124,17 @@ def scenario_in_use(scenario_path: Path, in_use: str, target: Path,
     so the banner on every page says it) and the description (shown on the decision
     page) opens with the project, its strategy in use and ``note`` (:func:`cachecost.collect.group.strategy_note`: what a builder the model
     does not name is modelled as), so every page names the project and the scenario.
+    ``builder`` (the catalog's, one of :data:`cachecost.model.strategies.BUILDERS`) is
+    written as the scenario's ``builder:``: the model returns it, and the pages word a
+    strategy named after another tool (kaniko-cache-repo) by what it is.
     With ``other_minutes`` (the billed minutes a month of the ``others`` other fetched
     projects, :mod:`cachecost.group.minutes`), ``compute.other_usage_minutes_per_month``
     is set to it and the description says so: the namespace's compute quota is shared.
     """
     doc = yaml.safe_load(scenario_path.read_text(encoding="utf-8"))
     doc["baseline"] = in_use
+    if isinstance(builder, str) and builder in BUILDERS:
+        doc["builder"] = builder        # words a strategy named after another tool by what it is
     if project_path:
         who = f"{project_path} ({builder}, modelled as {in_use})" if note and builder \
             else project_path
@@ -360,19 +367,23 @@ def build_group_report(group_dir: str | Path, out: str | Path, *,
                               time.monotonic() - t0)
     scans = [{str(k): v for k, v in record.items()} for record in done.to_dict("records")]
     dirs = [group_dir / f"project={scan['project']}" for scan in scans]
-    # in this process: a calibration takes tens of milliseconds, a worker seconds to start
-    minutes = [_outcome(scan, minutes_task((d, scenario.path)))["minutes"]
-               for scan, d in zip(scans, dirs, strict=True)]
-    billed = [m["quota_minutes_per_month"] for m in minutes]
-    compute = quota_summary(scenario, billed)
-    others: list[float | None] = (
-        list(others_minutes(billed)) if compute["is_shared"] and
-        compute["other_usage_is_measured"] else [None] * len(scans))
-    tasks = [(d, scan, scenario.path, out / scan["project"], pages, samples,
-              None if other is None else (other, len(scans) - 1), force)
-             for d, scan, other in zip(dirs, scans, others, strict=True)]
+    with _workers(min(len(scans), jobs or default_jobs(pages))) as pool:
+        # first every project's billed minutes (the shared quota), then each project's
+        # model with the others' minutes: two passes over one set of workers
+        minutes = [_outcome(scan, outcome)["minutes"] for scan, outcome in zip(
+            scans, _run_tasks(pool, minutes_task, [(d, scenario.path) for d in dirs],
+                              scans, "billed minutes", show_progress), strict=True)]
+        billed = [m["quota_minutes_per_month"] for m in minutes]
+        compute = quota_summary(scenario, billed)
+        others: list[float | None] = (
+            list(others_minutes(billed)) if compute["is_shared"] and
+            compute["other_usage_is_measured"] else [None] * len(scans))
+        tasks = [(d, scan, scenario.path, out / scan["project"], pages, samples,
+                  None if other is None else (other, len(scans) - 1), force)
+                 for d, scan, other in zip(dirs, scans, others, strict=True)]
+        outcomes = _run_tasks(pool, project_task, tasks, scans, "projects", show_progress)
     rows = []
-    for i, outcome in enumerate(_run_projects(tasks, jobs, show_progress)):
+    for i, outcome in enumerate(outcomes):
         results = _outcome(scans[i], outcome)["results"]
         _write(out / scans[i]["project"] / "results.json",
                json.dumps(results, indent=1, sort_keys=True) + "\n")
@@ -423,53 +434,63 @@ def default_jobs(pages: bool) -> int:
     return (os.cpu_count() or 1) + (1 if pages else 0)
 
 
-def _run_projects(tasks: list[tuple], jobs: int | None, show_progress: bool
-                  ) -> list[dict[str, Any]]:
-    """Run :func:`project_task` for each task, ``jobs`` processes at once, one progress bar
-    over projects (``show_progress``; else a line on stderr as each project is built);
-    outcomes in the order of ``tasks``.
+@contextlib.contextmanager
+def _workers(n: int) -> Iterator[cf.ProcessPoolExecutor | None]:
+    """``n`` of the report's workers (:func:`cachecost.report.runner.start_pool`: they
+    ignore Ctrl-C and die with this process), or None for ``n`` <= 1 (tasks run here).
+    A stop or an error tears them down at once; else they finish and are joined."""
+    if n <= 1:
+        yield None
+        return
+    from cachecost.report.runner import start_pool, tear_down_pool
 
-    The workers are the report's (:func:`cachecost.report.runner.start_pool`): they
-    ignore Ctrl-C and die with this process; a stop or an error tears them down at once.
+    pool = start_pool(n)
+    try:
+        yield pool
+    except BaseException:
+        tear_down_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _run_tasks(pool: cf.ProcessPoolExecutor | None, fn: Callable[[Any], dict[str, Any]],
+               tasks: list[Any], scans: list[dict[str, Any]], desc: str,
+               show_progress: bool) -> list[dict[str, Any]]:
+    """``fn(task)`` for each task, in ``pool``'s workers (here without one); outcomes in
+    the order of ``tasks``. One progress bar over the projects, named ``desc``
+    (``show_progress``); without a bar (stderr not a terminal) the ``"projects"`` pass
+    says one line per project built, the others nothing.
     """
     from tqdm import tqdm
 
-    n = min(len(tasks), jobs or default_jobs(bool(tasks) and bool(tasks[0][4])))
-    bar = tqdm(total=len(tasks), desc="projects", unit="project", file=sys.stderr,
+    bar = tqdm(total=len(tasks), desc=desc, unit="project", file=sys.stderr,
                disable=not show_progress, dynamic_ncols=True)
     outcomes: list[dict[str, Any]] = [{} for _ in tasks]
 
     def done(i: int) -> None:
-        """The bar moves on; without one (not a terminal), one line per project."""
-        path = str(tasks[i][1].get("project_path"))
+        path = str(scans[i].get("project_path"))
         if show_progress:
             bar.set_postfix_str(path, refresh=False)
             bar.update()
-        else:
-            print(f"cachecost: built {path} ({bar.n + 1} of {len(tasks)})", file=sys.stderr,
+            return
+        bar.n += 1                       # a disabled bar does not count by itself
+        if desc == "projects":
+            print(f"cachecost: built {path} ({bar.n} of {len(tasks)})", file=sys.stderr,
                   flush=True)
-            bar.n += 1
 
     with bar:
-        if n <= 1:
+        if pool is None:
             for i, task in enumerate(tasks):
-                outcomes[i] = project_task(task)
+                outcomes[i] = fn(task)
                 done(i)
             return outcomes
-        from cachecost.report.runner import start_pool, tear_down_pool
         from cachecost.stopping import signals_held
 
-        pool = start_pool(n)
-        try:
-            with signals_held():
-                futures = {pool.submit(project_task, task): i for i, task in enumerate(tasks)}
-            for future in cf.as_completed(futures):
-                outcomes[futures[future]] = future.result()
-                done(futures[future])
-        except BaseException:
-            tear_down_pool(pool)
-            raise
-        pool.shutdown(wait=True)
+        with signals_held():
+            futures = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
+        for future in cf.as_completed(futures):
+            outcomes[futures[future]] = future.result()
+            done(futures[future])
     return outcomes
 
 

@@ -55,7 +55,8 @@ Method (``docs/model.md`` has the long form)
   t_hit); a scenario override gives a measured kaniko all-hit build.
 * CI minutes: ``other_minutes_per_month`` holds every measured CI minute that is
   not a mapped container build, including container jobs mapping to no image.
-* ``run_steps``: median of logged ``cached_steps + executed_steps``, else 5.
+* ``run_steps``: median of logged ``run_steps`` (RUN steps per build), else 5
+  (:func:`logged_run_steps`).
 """
 
 from __future__ import annotations
@@ -196,12 +197,28 @@ def _image_minutes(jobs: pd.DataFrame, months: float
     rebuild_pipelines = ok.loc[is_rebuild, "pipeline_id"].nunique()
     row["change_events"] = float(rebuild_pipelines)
     row["changes_per_month"] = rebuild_pipelines / months
-    steps = (jobs["cached_steps"].astype("Float64") + jobs["executed_steps"].astype("Float64"))
-    steps = steps.dropna()
-    row["run_steps"] = float(steps.median()) if len(steps) else DEFAULT_RUN_STEPS
+    row["run_steps"] = logged_run_steps(jobs)
     return row, ImageSamples(hit=np.asarray(hit_sample, dtype=float),
                              rebuild=np.asarray(rebuilt, dtype=float),
                              miss=np.asarray(logged_misses, dtype=float))
+
+
+def logged_run_steps(jobs: pd.DataFrame) -> float:
+    """RUN steps per build of one image (the model's ``run_steps``, kaniko's cache tags per
+    change): the median over its logged builds of ``jobs.run_steps`` (the RUN instructions
+    the log shows, cached or executed), else :data:`DEFAULT_RUN_STEPS`.
+
+    A build read before that column existed (``run_steps`` null, the step counts known)
+    counts ``cached_steps + executed_steps`` instead: every ``RUN``, ``COPY``, ``ADD`` and
+    ``WORKDIR``, an upper bound on its RUN steps (kaniko pushes one cache layer per ``RUN``
+    it executes, ``pkg/executor/build.go``; ``COPY`` only under ``--cache-copy-layers``).
+    """
+    steps = jobs["cached_steps"].astype("Float64") + jobs["executed_steps"].astype("Float64")
+    if "run_steps" in jobs.columns:
+        runs = jobs["run_steps"].astype("Float64")
+        steps = runs.where(runs.notna(), steps)
+    steps = steps.dropna()
+    return float(steps.median()) if len(steps) else DEFAULT_RUN_STEPS
 
 
 def upper_half(values: np.ndarray) -> np.ndarray:

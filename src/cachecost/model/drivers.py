@@ -45,7 +45,7 @@ class Drivers:
     per_tag_gib: Arr                    # sum of the image's tag sizes (shared layers again)
     dedup_gib: Arr                      # the image's bytes counted once per root namespace
     tags_kept: Arr                      # T: tags of the image kept (latest, stable branches)
-    run_steps: Arr                      # RUN steps in its Dockerfile (kaniko cache tags/set)
+    run_steps: Arr                      # RUN steps per build (kaniko cache tags/set), logged
     is_multi_stage: Arr                 # 1 for a multi-stage Dockerfile, else 0
     kaniko_hit_min: Arr                 # kaniko all-hit build: t_hit + pull/extract of layers
     fork_builds_per_month: Arr          # F: fork builds of each image per month

@@ -23,14 +23,14 @@ _COST_FACTOR_RB = ("GitLab ee/lib/gitlab/ci/minutes/cost_factor.rb apply_discoun
 # Why a key's plausible range ends where it does (Key.range_reason), shared by several keys.
 _SHARE = "a share: 0 to 1 by definition"
 _PROB = "a probability: 0 to 1 by definition"
-_FACTOR = ("a multiplier of what the data measured: 100 times QEMU's measured load is beyond"
-    " any GitLab project's CI, where the model's calibration no longer holds")
-_MONEY_YEAR = ("ten million dollars a year is far beyond any open-source project's CI (QEMU's "
-    "runner nodes cost about $2,625 a year, 2023)")
+_FACTOR = ("a multiplier of what the data measured: 100 times the project's measured load is"
+    " beyond where the model's calibration from that data holds")
+_MONEY_YEAR = ("ten million dollars a year is far beyond what any open-source project spends"
+    " on its CI")
 _MINUTES_PRICE = ("GitLab sells 1,000 extra minutes for $10 (2025); a hundred times that is beyond "
     "any price it has published")
-_STORAGE_PRICE = ("GitLab's storage add-on costs $60 per 10 GiB a year (2022); a hundred times that"
-    " is beyond any price it has published")
+_STORAGE_PRICE = ("GitLab's storage add-on costs $60 a year per pack, sold as \"10 GB\" and "
+    "counted as 10 GiB (2022); a hundred times that is beyond any price it has published")
 _GITLAB_FACTOR = ("GitLab's published cost and runner-size factors run from 0.008 (public forks) to"
     " 12 (2xlarge Linux runners), compute_minutes.md 2025")
 _QUOTA_MIN = ("ten million minutes a month is 200 times GitLab's largest plan quota (Ultimate, "
@@ -70,7 +70,9 @@ class Key:
     #: How to measure it (or why it is a choice, not a measurement).
     measure: str = ""
     #: The same for a scenario that answers no thread (``thread: none``), where
-    #: :attr:`measure` names QEMU's project or paths; "" where it names none.
+    #: :attr:`measure` names QEMU's project or paths; "" where it names none. Every other
+    #: text of a key (``doc``, ``name``, ``range_reason``) is worded for any project: only
+    #: :attr:`citation` names QEMU, where QEMU's figure is the default's source.
     neutral_measure: str = ""
     #: Why the plausible range [minimum, maximum] ends where it does.
     range_reason: str = ""
@@ -359,7 +361,9 @@ KEYS: dict[str, dict[str, Key]] = {
             measure="read the namespace's Usage Quotas page: GitLab.com reports the registry"
                     " deduplicated per root namespace"),
         "usd_per_10gib_year": Key(
-            "dist", 60.0, "USD/(10 GiB year)", "price of storage above billed_above_gib",
+            "dist", 60.0, "USD/(10 GiB year)",
+            "price of storage above billed_above_gib: a year of one pack, which GitLab sells "
+            "as \"10 GB\" and counts as 10 GiB (10,240 MiB; docs/model.md)",
             "gitlab-org/gitlab commit 980d1376, 2022",
             name="the storage price",
             measure="read the current storage add-on price on GitLab's pricing page",
@@ -514,7 +518,7 @@ KEYS: dict[str, dict[str, Key]] = {
                     "with its cached duration",
             maximum=100,
             range_reason="an uncached build a hundred times the cached one is beyond any "
-                         "QEMU image (debian-hexagon-cross: 3x, 2022)"),
+                         "container image (the default's source measured 3x)"),
     },
 }
 

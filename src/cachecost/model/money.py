@@ -63,8 +63,11 @@ def discount_kind(discount_factor: float | None) -> str:
     return next((k for k, v in DISCOUNT_KINDS.items() if v == discount_factor), "custom")
 
 
-#: GitLab sells storage in 10 GiB packs for a year (gitlab commit 980d1376, 2022;
-#: subscriptions/gitlab_com/_index.md 2025: they renew yearly).
+#: GitLab sells storage in packs for a year (gitlab commit 980d1376, 2022;
+#: subscriptions/gitlab_com/_index.md 2025: they renew yearly). It names a pack "10 GB"
+#: but counts in binary units: the purchased size is kept in megabytes and compared, as
+#: ``additional_purchased_storage_size.megabytes`` (x 1,048,576), with the namespace's bytes
+#: (ee/app/models/namespaces/storage/root_size.rb), so a pack is 10 GiB (docs/model.md).
 PACK_GIB = 10.0
 PACK_MONTHS = 12.0
 

@@ -158,6 +158,7 @@ class ResultsCore(TypedDict):
     scenario_sha256: str
     baseline: str
     thread: str | None                       # the scenario's thread (claims); None: none
+    builder: str | None                      # the project's builder (BUILDERS); None: unknown
     samples: int
     seed: int
     horizon_months: int

@@ -241,7 +241,8 @@ def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: s
                       summarize: _Summaries) -> StrategyResult:
     """One strategy's summary: every figure's p10/p50/p90/mean and the decision shares."""
     s = sim[name]
-    _, description, notes = STRATEGIES[name].words(st.scenario.thread is not None)
+    has_thread, builder = st.scenario.thread is not None, st.scenario.builder
+    _, description, notes = STRATEGIES[name].words(has_thread, builder)
     base_total = sim[baseline]["total_cost_usd_per_month"]
     delta = s["total_cost_usd_per_month"] - base_total
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -249,7 +250,7 @@ def _strategy_summary(st: Static, sim: dict[str, dict[str, np.ndarray]], name: s
     q = {key: summarize(s[key]) for key in _SUMMARIZED if key in s}
     growth = q["registry_growth_gib_per_month"]
     return cast(StrategyResult, {
-        "title": strategy_title(name, baseline, st.scenario.thread is not None),
+        "title": strategy_title(name, baseline, has_thread, builder),
         "description": description,
         **q,
         "registry_gib": {acc: summarize(s[f"registry_gib:{acc}"]) for acc in ACCOUNTINGS},
@@ -418,6 +419,7 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
         "scenario_sha256": scenario.sha256,
         "baseline": scenario.baseline,
         "thread": scenario.thread,
+        "builder": scenario.builder,
         "samples": int(samples),
         "seed": int(seed),
         "horizon_months": int(scenario.horizon_months),

@@ -34,7 +34,7 @@ from cachecost.model.distributions import EXPECTED_FORM, Distribution, fixed, pa
 from cachecost.model.keys import KEYS as KEYS  # re-exported: the scenario's keys
 from cachecost.model.keys import MONEY_KINDS, OVERRIDABLE, OVERRIDE_RANGES, Key
 from cachecost.model.keys import key_spec as key_spec
-from cachecost.model.strategies import STRATEGIES, STRATEGY_NAMES
+from cachecost.model.strategies import BUILDERS, STRATEGIES, STRATEGY_NAMES
 from cachecost.yamlkeys import load_yaml_unique_keys
 
 #: GitLab's allowed cleanup-policy values (app/models/container_expiration_policy.rb:
@@ -53,9 +53,11 @@ DEFAULT_SCENARIO_PATH = SCENARIOS_DIR / f"{DEFAULT_SCENARIO_NAME}.yaml"
 QEMU_THREAD = "qemu-devel-2024-05"
 THREADS = (QEMU_THREAD,)
 NO_THREAD = "none"
+#: ``builder: unknown`` (or no ``builder:`` key): the project's builder is not known.
+UNKNOWN_BUILDER = "unknown"
 
 _TOP_KEYS = ("name", "title", "description", "seed", "horizon_months", "baseline",
-             "thread", "strategies", "overrides", *KEYS)
+             "thread", "builder", "strategies", "overrides", *KEYS)
 
 
 @dataclass
@@ -71,6 +73,9 @@ class Scenario:
     horizon_months: int = 12
     baseline: str = "dind-inline-cache"
     thread: str | None = QEMU_THREAD     # whose claims are checked; None: no thread's
+    #: the builder the project's CI uses (:data:`~cachecost.model.strategies.BUILDERS`;
+    #: None: unknown), which words a strategy named after another tool by what it is
+    builder: str | None = None
     strategies: tuple[str, ...] = STRATEGY_NAMES
     values: dict[str, Any] = field(default_factory=dict)    # "section.key" -> parsed value
     sources: dict[str, str] = field(default_factory=dict)   # "section.key" -> scenario|default
@@ -314,20 +319,25 @@ def _read_yaml(file: Path) -> tuple[bytes, str, dict[str, Any]]:
     return data, text, doc
 
 
-def _parse_thread(file: Path, raw: Any) -> str | None:
-    """``thread:`` one of :data:`THREADS` or ``none`` (None: no thread's claims)."""
-    if raw == NO_THREAD:
+def _parse_choice(file: Path, key: str, raw: Any, choices: tuple[str, ...], none: str
+                  ) -> str | None:
+    """``<key>:`` one of ``choices``, or ``none`` (the word for None): ``thread:`` one of
+    :data:`THREADS` or ``none`` (no thread's claims); ``builder:`` one of
+    :data:`~cachecost.model.strategies.BUILDERS` or ``unknown``."""
+    if raw == none:
         return None
-    if raw not in THREADS:
-        raise _fail(file, "thread", f"expected one of {', '.join((*THREADS, NO_THREAD))}, "
-                                    f"got {raw!r}")
+    if raw not in choices:
+        raise _fail(file, key, f"expected one of {', '.join((*choices, none))}, got {raw!r}")
     return str(raw)
 
 
 def _apply_top_level(file: Path, doc: dict[str, Any], scenario: Scenario) -> None:
-    """seed, horizon_months, thread, strategies, baseline, overrides."""
+    """seed, horizon_months, thread, builder, strategies, baseline, overrides."""
     if "thread" in doc:
-        scenario.thread = _parse_thread(file, doc["thread"])
+        scenario.thread = _parse_choice(file, "thread", doc["thread"], THREADS, NO_THREAD)
+    if "builder" in doc:
+        scenario.builder = _parse_choice(file, "builder", doc["builder"], BUILDERS,
+                                         UNKNOWN_BUILDER)
     if "seed" in doc:
         scenario.seed = _expect_int(file, "seed", doc["seed"], 0, 2**63 - 1)
     if "horizon_months" in doc:

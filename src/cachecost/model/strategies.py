@@ -39,6 +39,11 @@ from cachecost.model.drivers import IMAGE_AXIS, Arr, Drivers
 #: The two ways of counting registry bytes: every tag's layers again, or each layer once
 #: per root namespace (:meth:`Strategy.registry_gib`).
 ACCOUNTINGS = ("per-tag", "root-namespace-dedup")
+#: The builders a project's CI may be known to use (a scenario's ``builder:``): the group
+#: catalog's (:func:`cachecost.collect.group.detect_builder`: dind, kaniko, buildah,
+#: buildkit, ci-templates) and the job logs' (``jobs.builder``: docker, buildkit, kaniko,
+#: buildah).
+BUILDERS = ("dind", "docker", "buildkit", "kaniko", "buildah", "ci-templates")
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,21 @@ class Strategy:
     neutral_title: ClassVar[str | None] = None
     neutral_description: ClassVar[str | None] = None
     neutral_notes: ClassVar[tuple[str, ...] | None] = None
+    #: The builder (one of :data:`BUILDERS`) the strategy's words name, None when they name
+    #: none; with another builder known (the scenario's ``builder:``) the words are
+    #: :attr:`other_builder_words` instead: what the strategy is, not that tool.
+    tool: ClassVar[str | None] = None
+    #: ``(title, description, notes)`` for a project whose builder is not :attr:`tool`.
+    other_builder_words: ClassVar[tuple[str, str, tuple[str, ...]] | None] = None
 
-    def words(self, has_thread: bool) -> tuple[str, str, tuple[str, ...]]:
-        """``(title, description, notes)``: the thread's wording, or without a thread the
-        neutral one where the strategy has it."""
+    def words(self, has_thread: bool, builder: str | None = None
+              ) -> tuple[str, str, tuple[str, ...]]:
+        """``(title, description, notes)``: with ``builder`` known and not the strategy's
+        :attr:`tool`, :attr:`other_builder_words`; else the thread's wording, or without a
+        thread the neutral one where the strategy has it."""
+        if builder is not None and self.tool not in (None, builder) \
+                and self.other_builder_words is not None:
+            return self.other_builder_words
         if has_thread:
             return self.title, self.description, self.notes
         return (self.neutral_title or self.title, self.neutral_description or self.description,
@@ -244,12 +260,13 @@ class Strategy:
 STRATEGIES: dict[str, Strategy] = {}
 
 
-def strategy_title(name: str, baseline: str, has_thread: bool = True) -> str:
+def strategy_title(name: str, baseline: str, has_thread: bool = True,
+                   builder: str | None = None) -> str:
     """The strategy's title, marked ``(today's strategy)`` when it is the scenario's baseline
     (the status quo the model compares against: QEMU's dind in the default scenario, the
     strategy a project's CI runs in a group report); ``has_thread`` False: the neutral
-    title (:meth:`Strategy.words`)."""
-    title = STRATEGIES[name].words(has_thread)[0]
+    title; ``builder``: the project's builder (:meth:`Strategy.words`)."""
+    title = STRATEGIES[name].words(has_thread, builder)[0]
     return f"{title} (today's strategy)" if name == baseline else title
 
 
@@ -299,6 +316,20 @@ class KanikoCacheRepo(Strategy):
         "$CI_REGISTRY/qemu-project/qemu/qemu/$NAME-cache", "$CI_REGISTRY_IMAGE/$NAME-cache")
     neutral_notes = ("--reproducible loads the whole image into memory (kaniko#862). "
                      "Not priced.", notes[1])
+    tool = "kaniko"
+    # a project building with another tool the same way (buildah --cache-to/--cache-from,
+    # cachecost.collect.group.strategy_note): the mechanics, not kaniko's flags or fate
+    other_builder_words = (
+        "separate cache repository",
+        "A separate cache repository ($CI_REGISTRY_IMAGE/$NAME-cache, e.g. buildah --layers "
+        "--cache-to/--cache-from): one cache image per build step per cache key; one cache "
+        "source, upstream's, which a fork reads when it may read upstream's registry but "
+        "never writes (a fork that changed an image rebuilds from the changed step on every "
+        "pipeline); a cache hit still pulls and extracts every cached layer. Priced with "
+        "kaniko's mechanics, the ones the model has for this strategy: entries older than "
+        "the cache TTL (336 h by default) are misses but nothing is deleted, so the cache "
+        "repository needs a cleanup policy (keep 1 tag, delete tags older than 14 days).",
+        ())
     cleanup = CleanupPolicy(keep_n=1, older_than_days=14)
 
     def hit_minutes(self, d: Drivers) -> Arr:

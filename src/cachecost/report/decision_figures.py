@@ -26,6 +26,7 @@ from cachecost.report.chartstyle import (
     strategy_color,
     style_figure,
 )
+from cachecost.report.flips import value_digits
 from cachecost.report.names import format_amount, reader_name
 from cachecost.report.summary import read_quantile
 
@@ -309,7 +310,9 @@ def plot_break_even(results: dict[str, Any]) -> go.Figure:
             robust += 1
             continue
         unit = be.get("unit")
-        rows.append(label(f"{reader_name(str(be['input']))}: {format_amount(value, unit, 3)} "
+        digits = value_digits(be, results, 3)      # the figure the sentences show
+        rows.append(label(f"{reader_name(str(be['input']))}: "
+                          f"{format_amount(value, unit, digits)} "
                           f"(now {format_amount(current, unit, 3)})") + "<br>"
                     + label(f"{be['strategy_a']} vs {be['strategy_b']}"))
         ratio.append(value / current)

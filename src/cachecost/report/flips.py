@@ -78,13 +78,35 @@ def _swing(bar: dict[str, Any]) -> float:
     return swing
 
 
-def _digits(value: float, current: float, unit: str | None) -> int:
-    """As few figures as tell ``value`` from today's value."""
+#: The most significant figures a break-even is shown to when telling it apart from
+#: today's value (4) or from the other break-even of the same pair and input (6).
+_MAX_DIGITS_TODAY, _MAX_DIGITS_APART = 4, 6
+
+
+def _digits(value: float, current: float, unit: str | None,
+            apart: tuple[float, ...] = ()) -> int:
+    """As few figures as tell ``value`` from today's value (up to 4) and from ``apart``, the
+    other break-even of the same pair and input (where the recommendation flips beside
+    where the costs cross, up to 6): ``1.00904`` beside ``1.00709`` reads ``1.009`` and
+    ``1.007``, not ``1.01`` twice."""
+    def same(other: float, digits: int) -> bool:
+        return format_amount(value, unit, digits) == format_amount(other, unit, digits)
+
     digits = 2
-    while digits < 4 and format_amount(value, unit, digits) == format_amount(current, unit,
-                                                                             digits):
+    while digits < _MAX_DIGITS_TODAY and same(current, digits):
+        digits += 1
+    while digits < _MAX_DIGITS_APART and any(same(o, digits) for o in apart if o != value):
         digits += 1
     return digits
+
+
+def _apart(row: dict[str, Any], others: list[dict[str, Any]]) -> tuple[float, ...]:
+    """The values of ``others`` (the other kind of break-even row) for the same input and
+    the same pair of strategies as ``row``: the figures its wording must tell apart."""
+    pair = {row.get("strategy_a"), row.get("strategy_b")}
+    return tuple(v for o in others if o.get("input") == row.get("input")
+                 and {o.get("strategy_a"), o.get("strategy_b")} == pair
+                 and (v := finite(o.get("value"))) is not None)
 
 
 def _range_note(row: dict[str, Any], value: float, digits: int) -> str:
@@ -102,9 +124,23 @@ def _range_note(row: dict[str, Any], value: float, digits: int) -> str:
             f"to {format_amount(high, unit, max(digits, 3))}")
 
 
-def _condition(row: dict[str, Any]) -> tuple[float, str] | None:
+def value_digits(row: dict[str, Any], results: dict[str, Any], least: int = 2) -> int:
+    """The significant figures (at least ``least``) that tell a ``break_even`` or
+    ``recommendation_flips`` row's value from today's and from the other kind's value for
+    the same pair and input (:func:`_digits`): what the sentences show, for a chart to
+    show the same figure."""
+    value, current = finite(row.get("value")), finite(row.get("current"))
+    if value is None or current is None:
+        return least
+    others = results.get("recommendation_flips" if row.get("kind") == "costs cross"
+                         else "break_even") or []
+    return max(least, _digits(value, current, row.get("unit"), _apart(row, others)))
+
+
+def _condition(row: dict[str, Any], apart: tuple[float, ...] = ()) -> tuple[float, str] | None:
     """``(distance from today, "if <input> fell to <value> (now ..., inside ...)")`` for a
-    break-even row within :data:`PLAUSIBLE_FACTOR` of today's value, else None."""
+    break-even row within :data:`PLAUSIBLE_FACTOR` of today's value, else None; its value
+    shown to enough figures to differ from ``apart`` (:func:`_digits`)."""
     value, current = finite(row.get("value")), finite(row.get("current"))
     if value is None or current is None or value <= 0 or current <= 0:
         return None
@@ -113,7 +149,7 @@ def _condition(row: dict[str, Any]) -> tuple[float, str] | None:
         return None
     unit = row.get("unit")
     moved = "rose to" if value > current else "fell to"
-    digits = _digits(value, current, unit)
+    digits = _digits(value, current, unit, apart)
     if "is_within_range" in row:        # enough figures to place it against the range
         digits = max(digits, 3)
     now = format_amount(current, unit, max(digits, 3 if unit == "x" else 4))
@@ -156,7 +192,8 @@ def recommendation_flip_sentences(results: dict[str, Any]) -> list[str]:
     rec = results.get("recommendation") or {}
     winner, base = rec.get("winner"), results.get("baseline")
     rows = results.get("recommendation_flips") or []
-    found = [c for row in rows if (c := _condition(row)) is not None]
+    crossings = results.get("break_even") or []     # told apart from where costs cross
+    found = [c for row in rows if (c := _condition(row, _apart(row, crossings))) is not None]
     if not found or not winner:
         return []
     conditions = _or([text for _, text in sorted(found)[:MAX_FLIPS]])
@@ -164,7 +201,7 @@ def recommendation_flip_sentences(results: dict[str, Any]) -> list[str]:
     if winner == base:      # each row names the challenger that takes over there
         by: dict[str, list[tuple[float, str]]] = {}
         for row in rows:
-            if (c := _condition(row)) is not None:
+            if (c := _condition(row, _apart(row, crossings))) is not None:
                 by.setdefault(str(row.get("strategy_b") or rec.get("runner_up")), []).append(c)
         return [f"The recommendation would change to {other} "
                 f"{_or([text for _, text in sorted(conds)[:MAX_FLIPS]])}: there its "
@@ -223,7 +260,7 @@ def break_even_sentences(results: dict[str, Any], winner: str) -> tuple[list[str
         if name not in inputs and any(swings.get((s, name), 0.0) > tie_usd(results)
                                       for s in (a, b)):
             inputs.append(name)
-        found = _condition(row)
+        found = _condition(row, _apart(row, results.get("recommendation_flips") or []))
         if found is None:
             continue
         near_inputs.add(name)

@@ -1,6 +1,6 @@
 """The report kernels' fork server: imports once, forks a fresh kernel per request.
 
-    python -m cachecost.report.kernel_forkserver REPLY_FD PARENT_PID
+    python -m cachecost.report.kernel_forkserver REPLY_FD PARENT_PID SOCKET_DIR
 
 Started by :class:`cachecost.report.kernels.ForkServer` (one per process that runs report
 notebooks, at its first kernel). It imports :mod:`cachecost.report.kernel_preload`, then
@@ -14,7 +14,9 @@ and for each forks a child that runs ipykernel with ``argv`` (:func:`run_kernel`
 status, or minus the signal). It ends when stdin closes (the process that started it
 ended or closed it) or, within :data:`PARENT_POLL_S`, when ``PARENT_PID`` ends (SIGKILL
 included, and when a child of that process holds the stdin pipe open), and ignores
-Ctrl-C (its starter answers it). Not ``PR_SET_PDEATHSIG``: that fires when the *thread*
+Ctrl-C (its starter answers it). A reply it cannot send (its starter stopped
+mid-fork: the pipe is broken) ends it quietly too. When it ends it removes ``SOCKET_DIR``, the private
+folder of its kernels' connection files and ipc sockets (its kernels end with it). Not ``PR_SET_PDEATHSIG``: that fires when the *thread*
 that started the server ends, and the server is shared by every thread of its starter
 (a build in one thread would kill the kernels of a build in another).
 
@@ -29,6 +31,7 @@ import ctypes
 import json
 import os
 import selectors
+import shutil
 import signal
 import sys
 from typing import Any
@@ -40,6 +43,8 @@ KERNEL_PROCESS_NAME = "cachecost-kern"
 _PR_SET_NAME = 15  # <linux/prctl.h>
 #: Seconds between the server's checks that its starter still runs
 PARENT_POLL_S = 0.5
+#: The kernels this server forked that have not ended (pids)
+_KERNELS: set[int] = set()
 
 
 def name_process(name: str) -> None:
@@ -81,6 +86,7 @@ def _fork(request: dict[str, Any], keep_out: list[int]) -> int:
     """Fork a kernel for ``request``; in the child this never returns."""
     pid = os.fork()
     if pid:
+        _KERNELS.add(pid)
         return pid
     code = 0
     try:
@@ -117,6 +123,7 @@ def _reap(reply_fd: int) -> None:
             return
         if pid == 0:
             return
+        _KERNELS.discard(pid)
         _reply(reply_fd, {"exited": pid, "code": os.waitstatus_to_exitcode(status)})
 
 
@@ -152,9 +159,34 @@ def serve(reply_fd: int, parent_pid: int) -> None:
         _reap(reply_fd)
 
 
+def end_kernels() -> None:
+    """SIGKILL every kernel still running and reap it: the server is ending, so its
+    kernels would get SIGKILL anyway, and none may write into its folder once that is
+    removed."""
+    for pid in sorted(_KERNELS):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+    _KERNELS.clear()
+
+
+def main(argv: list[str]) -> None:
+    """``REPLY_FD PARENT_PID SOCKET_DIR``: :func:`serve`, then end the kernels left and
+    remove ``SOCKET_DIR``."""
+    try:
+        serve(int(argv[0]), int(argv[1]))
+    except BrokenPipeError:
+        pass    # its starter has gone (stopped mid-fork)
+    finally:
+        end_kernels()
+        shutil.rmtree(argv[2], ignore_errors=True)
+
+
 if __name__ == "__main__":
     # as ipykernel_launcher does: the starter's folder is not on the kernels' path (their
     # shell puts its working directory there, as it does in any kernel)
     if sys.path and (sys.path[0] in ("", os.getcwd())):
         del sys.path[0]
-    serve(int(sys.argv[1]), int(sys.argv[2]))
+    main(sys.argv[1:])

@@ -30,8 +30,10 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -49,6 +51,9 @@ LAUNCHER = ("-m", "ipykernel_launcher")
 FORK_TIMEOUT_S = 120.0
 #: The source the fork server preloads from; an edit to it starts a new server
 PRELOADED_SOURCE_DIR = PACKAGE_DIR
+#: Longest ipc socket path a forked kernel binds (``sun_path`` holds 108 bytes on Linux,
+#: less elsewhere); a longer temporary folder keeps jupyter_client's tcp ports
+MAX_SOCKET_PATH_BYTES = 100
 
 
 def source_stamp(root: Path | None = None) -> tuple[tuple[str, int, int], ...]:
@@ -119,10 +124,11 @@ or by :meth:`close`.
 
     def __init__(self, options: tuple[str, ...] = ()) -> None:
         self.pid_of_starter = os.getpid()
+        self.socket_dir = tempfile.mkdtemp(prefix="cachecost-kernels-")
         reply_r, reply_w = os.pipe()
         self.process = subprocess.Popen(
             [sys.executable, *options, "-m", "cachecost.report.kernel_forkserver",
-             str(reply_w), str(os.getpid())],
+             str(reply_w), str(os.getpid()), self.socket_dir],
             stdin=subprocess.PIPE, pass_fds=(reply_w,), close_fds=True)
         os.close(reply_w)
         self._stdin: IO[bytes] = self.process.stdin  # type: ignore[assignment]
@@ -212,6 +218,7 @@ or by :meth:`close`.
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
 
 
 class ForkedKernel:
@@ -245,13 +252,48 @@ class ForkedKernel:
         self.send_signal(9)
 
 
+def socket_paths(server: ForkServer, kernel_id: str) -> tuple[str, str] | None:
+    """``(connection file, ipc socket prefix)`` for a kernel of ``server``, in its
+    :attr:`~ForkServer.socket_dir`; None when the sockets' paths would be too long
+    (:data:`MAX_SOCKET_PATH_BYTES`)."""
+    prefix = os.path.join(server.socket_dir, kernel_id.replace("-", "")[:16])
+    if len(os.fsencode(prefix)) + len("-99") > MAX_SOCKET_PATH_BYTES:
+        return None
+    return prefix + ".json", prefix
+
+
 class ForkedKernelProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, the kernel forked from the warm fork server.
 
-    Everything but the launch is :class:`LocalProvisioner`'s: the connection file, the
-    ports, the command, and signals (to the kernel's process group, which is the kernel's
-    own session once it runs, else to the kernel).
+    A forked kernel talks over ZeroMQ ``ipc`` sockets (Unix domain sockets) in its fork
+    server's private folder, not over tcp ports on 127.0.0.1. With tcp, jupyter_client
+    picks five free ports by binding and closing them and the kernel binds them later;
+    in between, any process on the machine may take one (another worker's connections
+    to its own kernel are given such ports as their local end), and the kernel dies with
+    "Address already in use" (jupyter_client retries only under a restarter, which
+    papermill does not run). A socket path no other process uses cannot be taken. The
+    connection file goes to the same folder, which the fork server removes when it ends.
+
+    Everything else is :class:`LocalProvisioner`'s: the connection file's content, the
+    command, and signals (to the kernel's process group, which is the kernel's own
+    session once it runs, else to the kernel).
     """
+
+    server: ForkServer | None = None
+
+    async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
+        """Pick the fork server, and the ipc sockets in its folder, before jupyter_client
+        writes the connection file (a kernel spec that is not forked keeps tcp)."""
+        km = self.parent
+        parts = launcher_arguments(list(self.kernel_spec.argv)) if self.kernel_spec else None
+        if km is not None and parts is not None:
+            self.server = ForkServer.get(parts[0])
+            paths = socket_paths(self.server, self.kernel_id)
+            if paths is not None and not km.connection_file:
+                km.transport, km.cache_ports = "ipc", False
+                km.connection_file, km.ip = paths
+        result: dict[str, Any] = await super().pre_launch(**kwargs)
+        return result
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         """Fork the kernel ``cmd`` describes (or launch it the usual way: :func:`launcher_arguments`)."""
@@ -260,7 +302,9 @@ class ForkedKernelProvisioner(LocalProvisioner):
             return await super().launch_kernel(cmd, **kwargs)
         options, argv = parts
         cwd = kwargs.get("cwd")
-        server = ForkServer.get(options)
+        server = self.server
+        if server is None or server.process.poll() is not None:
+            server = ForkServer.get(options)
         pid = server.fork(argv, None if cwd is None else str(cwd), kwargs.get("env"))
         # ForkedKernel has the parts of Popen that LocalProvisioner uses
         self.process = ForkedKernel(server, pid)  # type: ignore[assignment]

@@ -42,13 +42,37 @@ THREAD_SOURCE = "qemu-kaniko-thread-2024"
 THREAD_OPTION = "kaniko-cache-repo"
 #: The thread's two options, in its terms: what QEMU ran (dind) and the patch (kaniko).
 THREAD_OPTIONS = ("dind-inline-cache", THREAD_OPTION)
-#: Dated facts that decide an option, by strategy: (sentence, source id). Shown wherever
-#: the option is compared (source: the kaniko repository's README at its archive commit).
-OPTION_FACTS: dict[str, tuple[str, str]] = {
+#: Dated facts that decide an option named after a tool, by strategy: (the tool, what is
+#: true of it, source id, what the option is without that tool). Shown wherever the option
+#: is compared, when the project's builder is that tool or unknown (:func:`option_fact`;
+#: source: the kaniko repository's README at its archive commit).
+OPTION_FACTS: dict[str, tuple[str, str, str, str]] = {
     "kaniko-cache-repo": (
-        "kaniko was archived upstream on 2025-06-03 and is no longer developed",
-        "kaniko-archived"),
+        "kaniko", "was archived upstream on 2025-06-03 and is no longer developed",
+        "kaniko-archived", "a separate cache repository"),
 }
+
+
+def is_other_builder(results: dict[str, Any], name: str) -> bool:
+    """True when the project's builder is known (``results["builder"]``, the scenario's
+    ``builder:``) and is not the tool option ``name`` is named after (:data:`OPTION_FACTS`):
+    a buildah project modelled as kaniko-cache-repo."""
+    builder = results.get("builder")
+    return name in OPTION_FACTS and builder is not None and builder != OPTION_FACTS[name][0]
+
+
+def option_fact(results: dict[str, Any], name: str) -> tuple[str, str] | None:
+    """``(sentence, source id)``: option ``name``'s dated fact, for this project. The
+    builder is the tool, or unknown with the thread (whose option is the tool):
+    ``"kaniko was archived upstream on ..."``; unknown without a thread: about the tool,
+    ``"kaniko, the builder kaniko-cache-repo is named after, was archived ..."``; another
+    builder (:func:`is_other_builder`), or an option with no fact: None."""
+    if name not in OPTION_FACTS or is_other_builder(results, name):
+        return None
+    tool, fact, source, _ = OPTION_FACTS[name]
+    if results.get("builder") is None and not has_thread(results):
+        return f"{tool}, the builder {name} is named after, {fact}", source
+    return f"{tool} {fact}", source
 
 
 def _gib(results: dict[str, Any], name: str) -> float | None:
@@ -91,11 +115,12 @@ def registry_sentence(results: dict[str, Any], refs: dict[str, int] | None = Non
     compared = []
     for name in others:
         gib = _gib(results, name) or 0.0
-        cleanup = (f" ({_cleanup_words(strategies[name].get('cleanup_policy'))})"
+        what = f"{OPTION_FACTS[name][3]}, " if is_other_builder(results, name) else ""
+        cleanup = (f" ({what}{_cleanup_words(strategies[name].get('cleanup_policy'))})"
                    if name == THREAD_OPTION else "")
         compared.append(f"{format_significant(own / gib, 2)}× {name}'s "
                         f"{format_number(gib, 1)} GiB{cleanup}")
-    facts = option_fact_clause([winner, *others], refs)
+    facts = option_fact_clause(results, [winner, *others], refs)
     terms = "In the thread's terms" if has_thread(results) else "In registry terms"
     return (f"{terms}: with {winner} the registry holds "
             f"{format_number(own, 1)} GiB after {results['horizon_months']} months "
@@ -103,20 +128,23 @@ def registry_sentence(results: dict[str, Any], refs: dict[str, int] | None = Non
             f"{facts}.")
 
 
-def _option_facts(names: list[str], refs: dict[str, int] | None) -> list[tuple[str, str]]:
-    return [(n, f"{OPTION_FACTS[n][0]}{_marks([OPTION_FACTS[n][1]], refs)}")
-            for n in dict.fromkeys(names) if n in OPTION_FACTS]
+def _option_facts(results: dict[str, Any], names: list[str], refs: dict[str, int] | None
+                  ) -> list[tuple[str, str]]:
+    return [(n, f"{fact[0]}{_marks([fact[1]], refs)}") for n in dict.fromkeys(names)
+            if (fact := option_fact(results, n)) is not None]
 
 
-def option_fact_sentences(names: list[str], refs: dict[str, int] | None = None) -> list[str]:
-    """The dated facts (:data:`OPTION_FACTS`) of the options named, ``"<option>: <fact>."``
+def option_fact_sentences(results: dict[str, Any], names: list[str],
+                          refs: dict[str, int] | None = None) -> list[str]:
+    """The dated facts (:func:`option_fact`) of the options named, ``"<option>: <fact>."``
     each (``refs``: source id -> its ``[n]``)."""
-    return [f"{name}: {fact}." for name, fact in _option_facts(names, refs)]
+    return [f"{name}: {fact}." for name, fact in _option_facts(results, names, refs)]
 
 
-def option_fact_clause(names: list[str], refs: dict[str, int] | None = None) -> str:
+def option_fact_clause(results: dict[str, Any], names: list[str],
+                       refs: dict[str, int] | None = None) -> str:
     """The same facts as a clause to end a sentence with: ``"; <fact>; <fact>"``, or ``""``."""
-    return "".join(f"; {fact}" for _, fact in _option_facts(names, refs))
+    return "".join(f"; {fact}" for _, fact in _option_facts(results, names, refs))
 
 
 def _price_keys(results: dict[str, Any]) -> dict[str, tuple[float | None, str]]:
@@ -192,9 +220,10 @@ def lead_source_ids(results: dict[str, Any]) -> list[str]:
     rec = results.get("recommendation") or {}
     names = [rec.get("winner"), results.get("baseline"), THREAD_OPTION]
     for name in dict.fromkeys(names):
-        if name in (results.get("strategies") or {}) and name in OPTION_FACTS \
-                and OPTION_FACTS[name][1] in SOURCES:
-            ids.append(OPTION_FACTS[name][1])
+        fact = option_fact(results, str(name)) \
+            if name in (results.get("strategies") or {}) else None
+        if fact is not None and fact[1] in SOURCES:
+            ids.append(fact[1])
     for _, _, price_ids in price_dates(results) if rec else []:
         ids += [i for i in price_ids if i not in ids]
     return ids

@@ -54,8 +54,9 @@ _LIST = [
     Source("gitlab-registry-storage", "GitLab docs: Reduce container registry storage "
            "(deduplication per root namespace)", "2024-25",
            f"{_DOCS}/user/packages/container_registry/reduce_container_registry_storage.html"),
-    Source("gitlab-storage-price", "gitlab-org/gitlab commit 980d1376: $60 per 10 GB of "
-           "storage a year", "2022", "https://gitlab.com/gitlab-org/gitlab/-/commit/980d1376"),
+    Source("gitlab-storage-price", "gitlab-org/gitlab commit 980d1376: $60 a year per "
+           "storage pack sold as \"10 GB\" (GitLab counts a pack as 10 GiB, 10,240 MiB)",
+           "2022", "https://gitlab.com/gitlab-org/gitlab/-/commit/980d1376"),
     Source("gitlab-docker-layer-caching", "GitLab docs: Docker layer caching (Docker 27.0.1 "
            "and cache backends)", "2024", f"{_DOCS}/ci/docker/docker_layer_caching.html"),
     Source("gitlab-issue-457057", "gitlab-org/gitlab issue 457057: kaniko cache layers take "

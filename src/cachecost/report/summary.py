@@ -272,7 +272,7 @@ def _lead_heading(results: dict[str, Any]) -> str:
 
 def _option_fact_lines(results: dict[str, Any], refs: dict[str, int]) -> list[str]:
     """The dated facts of the options in the table, one wrapped sentence each."""
-    facts = lead.option_fact_sentences(list(results["strategies"]), refs)
+    facts = lead.option_fact_sentences(results, list(results["strategies"]), refs)
     return [line for fact in facts for line in _wrap(fact)]
 
 
@@ -385,7 +385,7 @@ def format_summary_markdown(results: dict[str, Any], provenance: dict[str, Any],
             f"{results['samples']:,} simulations over {results['horizon_months']} months. "
             f"{BASELINE_MARK} marks the baseline, today's strategy.", ""]
     out += format_md_table(results)
-    out += [""] + [p for f in lead.option_fact_sentences(list(results["strategies"]), refs)
+    out += [""] + [p for f in lead.option_fact_sentences(results, list(results["strategies"]), refs)
                    for p in (f, "")]
     out += [lead.more_paragraph(results, refs), ""]
     out += ["### What to measure next", "", *_md_measure_next(results)]

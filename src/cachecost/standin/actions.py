@@ -237,6 +237,7 @@ def _clone(data: StandinData, row: dict, t: pd.Timestamp) -> dict:
     new_id = int(jobs["job_id"].max()) + 1
     clone = {**src, "job_id": new_id, "created_at": t.floor("ms"), "is_retried": False,
              "cache_outcome": None, "cached_steps": None, "executed_steps": None,
+             "run_steps": None,
              "is_clone": True}
     # the action's outcome is keyed by the job acted on (the clone's id is not known before)
     clone.update(_run(data, new_id, t, own_s=src["duration_s"], outcome_of=int(row["job_id"])))

@@ -83,7 +83,7 @@ _JOB_FIELDS = {
 }
 #: Columns filled after the fetch (mapping, retry flags, logs), with their starting value.
 _JOB_DERIVED = {"is_container_build": False, "image": None, "cache_outcome": None,
-                "cached_steps": None, "executed_steps": None}
+                "cached_steps": None, "executed_steps": None, "run_steps": None}
 
 
 def fetch_job_page(client: GitlabClient, project_id: int, url: str | None = None
