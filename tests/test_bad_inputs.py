@@ -26,6 +26,24 @@ def test_report_data_that_is_a_file(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "site").exists()
 
 
+def test_a_fetch_that_did_not_finish_says_so(tmp_path: Path, capsys) -> None:
+    """A fetch cut off (Ctrl-C) leaves its tables and fetch_state.json but no
+    metadata.json; "metadata.json: missing (not a cachecost dataset directory)" did not
+    say that running the fetch again finishes it."""
+    data = tmp_path / "half"
+    shutil.copytree(SAMPLE_DATA_DIR, data)
+    (data / "metadata.json").unlink()
+    (data / "fetch_state.json").write_text("{}", encoding="utf-8")
+    for cmd in (["data", "--data", str(data)],
+                ["report", "--data", str(data), "--out", str(tmp_path / "site")]):
+        assert main(cmd) == 2
+        assert one_line(capsys) == (
+            f"cachecost: error: {data}: a fetch into this folder has not finished "
+            "(fetch_state.json is there, metadata.json not yet); run the same cachecost "
+            "fetch again to finish it")
+    assert not (tmp_path / "site").exists()
+
+
 def test_report_on_data_that_does_not_load_prints_only_the_error(tmp_path: Path,
                                                                  capsys) -> None:
     """It said "building <scenario>" for every scenario before failing to load the data."""
@@ -48,3 +66,33 @@ def test_python_gitlab_config_that_is_a_directory(tmp_path: Path, monkeypatch,
     assert one_line(capsys).endswith(
         f"PYTHON_GITLAB_CFG={tmp_path}: is a directory, not a python-gitlab config file")
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("bad", [1e300, float("inf"), 2_629_747.0])
+def test_a_job_longer_than_gitlab_lets_one_run_is_refused(tmp_path: Path, capsys,
+                                                          bad: float) -> None:
+    """A hand-edited (or corrupt) jobs table with a 1e300 s job made the model print a
+    ninety-digit monthly cost; GitLab's job timeout is at most one month (2,629,746 s)."""
+    import pandas as pd
+
+    data = tmp_path / "long"
+    shutil.copytree(SAMPLE_DATA_DIR, data)
+    jobs = pd.read_parquet(data / "jobs.parquet")
+    jobs.loc[jobs.index[0], "duration_s"] = bad
+    jobs.to_parquet(data / "jobs.parquet")
+    assert main(["model", "--data", str(data)]) == 2
+    assert f"{data / 'jobs.parquet'}: column 'duration_s' holds" in one_line(capsys)
+
+
+def test_a_group_folder_given_as_data_points_to_report_group(tmp_path: Path,
+                                                             capsys) -> None:
+    """`report --data` on a fetched group said "metadata.json: missing (not a cachecost
+    dataset directory)"; the folder is a group, which `report --group` reads."""
+    group = tmp_path / "grp"
+    group.mkdir()
+    (group / "group.json").write_text("{}", encoding="utf-8")
+    assert main(["report", "--data", str(group), "--out", str(tmp_path / "site")]) == 2
+    assert one_line(capsys) == (f"cachecost: error: {group}: a fetched group, not one "
+                                f"project's dataset; report it with cachecost report "
+                                f"--group {group}")
+    assert not (tmp_path / "site").exists()

@@ -28,6 +28,22 @@ def test_summary_line_counts_the_months_held():
     assert "too short" in short and "3 months to train on" in short
 
 
+def test_a_verdict_the_rebuilds_set_says_so_with_their_counts():
+    """The demo's case: the minutes' 80 % interval held 6 of 8 months (calibrated), the
+    rebuild counts' 50 % interval held 7 of 8 (P(X >= 7 | 8, 0.5) = 9/256 = 0.035 < 0.05:
+    too wide). "held 6 of them (verdict: too-wide)" alone read as a contradiction."""
+    bt = _bt(months=_bt()["months"][:8], coverage_80=6 / 8, coverage_50=5 / 8,
+             verdict="too-wide", verdict_from="rebuilds",
+             rebuilds={"coverage_50": 7 / 8, "coverage_80": 1.0, "months": 8,
+                       "verdict": "too-wide"})
+    line = summary_line(bt)
+    assert "in 6 of them (verdict: too-wide, from the monthly image rebuilds, not the " \
+        "minutes (the minutes read calibrated; for the rebuilds the 80 % interval held 8 " \
+        "of 8 and the 50 % interval held 7 of 8))." in line
+    assert "from the monthly image rebuilds" in verdict_sentences(bt)[0]
+    assert "rebuilds" not in summary_line(_bt(verdict_from="minutes"))
+
+
 def test_coverage_sentence_carries_the_wilson_interval():
     """8 of 9: Wilson 95 % 0.565 .. 0.980 (centre (0.8889 + 0.2134)/1.4268 = 0.7726,
     half 1.3737 * sqrt(0.010974 + 0.011859) = 0.2076)."""

@@ -322,6 +322,20 @@ def test_decision_chart_labels_show_markup_as_text(results):
         assert [y for y in labels if html.escape(EVIL) in y]
 
 
+def test_quota_line_names_the_quota_the_text_gives(results):
+    """The sample's page said "quota 250 GiB" in its words and "dotted: quota 244 GiB" on
+    the chart: the line is the room left, 250 - 6.0 GiB of other usage = 244 GiB."""
+    soh = results["storage_over_horizon"]
+    soh.update(quota_gib=244.0, namespace_quota_gib=250.0, other_usage_gib=6.0)
+    title = figures.plot_registry_storage(results).layout.title.text
+    assert "dotted: 250 GiB quota less 6.0 GiB of other usage: 244 GiB" in title
+    cleanup = figures.plot_registry_storage_cleanup(results)
+    assert [a.text for a in cleanup.layout.annotations] == [
+        "250 GiB quota less 6.0 GiB of other usage: 244 GiB"]
+    soh.update(quota_gib=100.0, namespace_quota_gib=100.0, other_usage_gib=0.0)
+    assert "dotted: quota 100 GiB" in figures.plot_registry_storage(results).layout.title.text
+
+
 def test_the_break_even_chart_shows_the_crossing_as_the_sentences_do(results):
     """The crossing of dind and rebuild-on-change at 1.00709× pipelines beside where the
     recommendation flips, 1.00904×: the chart's label shows 1.007× (4 figures, as the

@@ -14,6 +14,8 @@ import pytest
 
 from cachecost.config import NOTEBOOKS_DIR
 from cachecost.errors import CachecostError
+from cachecost.report.export import select_thread_cells
+from cachecost.report.provenance import LAB_ONLY_MARK, SYNTHETIC_NOTICE
 
 NOTEBOOKS = {"01-ci-history.ipynb": 9, "02-caching-decision.ipynb": 6}   # name -> charts
 #: charts a package function draws beside the figures.plot_ cells: the decision page's
@@ -89,7 +91,8 @@ def test_executes_without_error_and_draws_plotly(executed, name):
 def test_decision_page_shows_the_answer_then_the_headline_table(executed):
     nb = executed["02-caching-decision.ipynb"]
     html_outputs = [o.data["text/html"] for c in _code_cells(nb) for o in c.outputs
-                    if "text/html" in o.get("data", {})]
+                    if "text/html" in o.get("data", {})
+                    and not o.get("metadata", {}).get(LAB_ONLY_MARK)]
     answer = html_outputs[0]      # the first screen: the recommendation and what flips it
     assert 'class="cachecost-answer"' in answer
     assert ("Switch from dind-inline-cache to" in answer or "Keep dind-inline-cache" in answer)
@@ -109,6 +112,20 @@ def test_decision_page_shows_the_answer_then_the_headline_table(executed):
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     tree = ast.parse(injected[0].source)
     assert {n.targets[0].id for n in tree.body if isinstance(n, ast.Assign)} == PARAMETERS
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_run_alone_on_the_synthetic_sample_it_says_so_first(executed, name):
+    """Run alone (JupyterLab, no runner), a notebook on the synthetic sample showed its
+    figures and the answer with no synthetic label; the built page has the banner, so the
+    notice is marked lab-only and left out of it."""
+    nb = executed[name]
+    shown = [o for c in _code_cells(nb) for o in c.outputs if "text/html" in o.get("data", {})]
+    assert SYNTHETIC_NOTICE.split(" \u2014")[0] in shown[0].data["text/html"]
+    assert shown[0].metadata.get(LAB_ONLY_MARK) is True
+    page = select_thread_cells(nb)
+    assert not [o for c in page.cells if c.cell_type == "code" for o in c.outputs
+                if SYNTHETIC_NOTICE.split(" \u2014")[0] in str(o.get("data", {}))]
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS_DIR.glob("*.ipynb")))

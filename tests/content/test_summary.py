@@ -350,6 +350,15 @@ def test_markdown_summary(results, provenance):
     assert md == format_summary_markdown(results, make_provenance(built_at="x"), BASE)
 
 
+def test_markdown_title_is_text_not_html(results, provenance):
+    """A group project's path or a scenario title reaches summary.md's heading; Markdown
+    passes inline HTML through, so it is escaped there (the text summary keeps it)."""
+    provenance["scenario_title"] = "fdo/<script>alert(1)</script>&x: hosted"
+    md = format_summary_markdown(results, provenance, BASE)
+    assert "<script>" not in md
+    assert "(fdo/&lt;script&gt;alert(1)&lt;/script&gt;&amp;x: hosted)" in md.splitlines()[0]
+
+
 @pytest.mark.parametrize("value,text", [(1234.5, "$1,234"), (-2.345, "-$2.35"),
                                         (-0.001, "$0.00"), (80.0, "$80"), (None, "-"),
                                         (float("inf"), "-")])

@@ -174,3 +174,25 @@ def test_proxy_settings_are_read_once_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("NO_PROXY", "gitlab.example.com")
     client = connect("https://gitlab.example.com", environ={"GITLAB_TOKEN": TOKEN})
     assert "https" not in client.gl.session.proxies
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:notaport", "http://127.0.0.1:99999",
+                                 "http://127.0.0.1:0", "http://:8080"])
+def test_url_with_a_bad_port_or_no_host_is_one_line(url: str, monkeypatch, tmp_path: Path,
+                                                     capsys) -> None:
+    """A port that is not a number in 1-65535, or no host, is refused before any request:
+    requests raised InvalidURL (a traceback, exit 1) at the first request before."""
+    monkeypatch.setenv("GITLAB_TOKEN", TOKEN)
+    out = tmp_path / "data"
+    assert main(["fetch", "--url", url, "--project", PROJECT, "--data", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"cachecost: error: --url {url!r} is not an http(s) URL like https://gitlab.com"
+    assert not out.exists()
+
+
+def test_config_section_with_a_bad_url_is_one_line(monkeypatch, tmp_path: Path) -> None:
+    """The url of a python-gitlab config section is checked like --url."""
+    cfg = write_cfg(tmp_path / "pg.cfg", "http://127.0.0.1:notaport")
+    monkeypatch.setenv("PYTHON_GITLAB_CFG", str(cfg))
+    with pytest.raises(CachecostError, match=r"--gitlab-config standin: url .* is not an"):
+        resolve_credentials(None, "standin", environ={"PYTHON_GITLAB_CFG": str(cfg)})

@@ -185,6 +185,9 @@ def test_the_group_default_scenario_is_project_neutral(fetched_group, group_site
         folder = built / row["project"] / "gitlab-hosted-group"
         page = (folder / "02-caching-decision.html").read_text()
         assert not QEMU.search(page)                # no qemu path, link or name anywhere
+        # the history page's charts name the project's own registry repositories
+        history = (folder / "01-ci-history.html").read_text()
+        assert not QEMU.search(history), sorted(set(QEMU.findall(history)))
         for shown, text in (("summary.txt", (folder / "summary.txt").read_text()),
                             ("summary.md", (folder / "summary.md").read_text()),
                             ("the page's words", _words(page))):

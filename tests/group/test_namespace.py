@@ -7,6 +7,7 @@ import json
 import pytest
 
 from cachecost.dataset.io import load_dataset
+from cachecost.group.render import registry_quota_sentence
 from cachecost.group.report import namespace_summary
 from cachecost.model.results import run_model
 from cachecost.model.scenario import load_scenario
@@ -31,6 +32,38 @@ def test_namespace_summary_worked_by_hand():
     assert namespace_summary(100 * 2**30, rows, None)["months_to_quota_p50"] is None
     flat = [{**r, "growth_gib_per_month": {"p50": 0.0}} for r in rows]
     assert namespace_summary(100 * 2**30, flat, 150.0)["months_to_quota_p50"] is None
+
+
+def test_namespace_path_counts_the_step_to_steady_state():
+    """Namespace 100 GiB; project A measured 30 GiB whose model path (p50, strategy in
+    use) is [30, 60, 60] GiB at months 0..2 (a cache repository filling in month 1),
+    project B 20 GiB flat [20, 20, 20]; 50 GiB not fetched. Summed with them:
+    [100, 130, 130]. No growth after month 2.
+
+    Quota 150: never reached, the registry ends at 130 GiB (87% of it), which the
+    sentence says instead of "do not grow". Quota 120: reached in month 1, at
+    (120 - 100) / (130 - 100) = 0.667 of it. Growth 1 GiB/month after the horizon and
+    quota 150: 2 + (150 - 130) / 1 = 22 months.
+    """
+    def rows(growth_a: float = 0.0) -> list[dict]:
+        return [{"registry_bytes": 30 * 2**30, "growth_gib_per_month": {"p50": growth_a},
+                 "registry_gib_by_month_p50": [30.0, 60.0, 60.0]},
+                {"registry_bytes": 20 * 2**30, "growth_gib_per_month": {"p50": 0.0},
+                 "registry_gib_by_month_p50": [20.0, 20.0, 20.0]}]
+
+    ns = namespace_summary(100 * 2**30, rows(), 150.0)
+    assert ns["horizon_gib_p50"] == pytest.approx(130.0)
+    assert ns["horizon_months"] == 2
+    assert ns["months_to_quota_p50"] is None
+    text = registry_quota_sentence({**ns, "namespace": "g"}, "s")
+    assert "100.0 GiB today to 130.0 GiB at month 2" in text and "87% of the quota" in text
+    assert "do not grow" not in text
+    assert namespace_summary(100 * 2**30, rows(), 120.0)["months_to_quota_p50"] \
+        == pytest.approx(2 / 3)
+    assert namespace_summary(100 * 2**30, rows(1.0), 150.0)["months_to_quota_p50"] \
+        == pytest.approx(22.0)
+    assert "about 22.0 months to it" in registry_quota_sentence(
+        namespace_summary(100 * 2**30, rows(1.0), 150.0), "s")
 
 
 def test_each_project_model_sees_the_rest_of_the_namespace_as_measured(fetched_group,

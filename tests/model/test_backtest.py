@@ -245,7 +245,11 @@ def test_json_contract_keys(sample):
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert list(out) == ["strategy", "training_months_min", "months", "coverage_50",
-                         "coverage_80", "crps_minutes", "verdict", "drift", "switch"]
+                         "coverage_80", "crps_minutes", "verdict", "drift", "switch",
+                         "verdict_from", "rebuilds"]
+    # the issue-24 contract's keys first; then what the verdict rests on
+    assert out["verdict_from"] in ("minutes", "rebuilds")
+    assert set(out["rebuilds"]) == {"coverage_50", "coverage_80", "months", "verdict"}
     assert set(out["months"][0]) == {"month", "strategy", "observed_minutes", "p10", "p50",
                                      "p90", "mean", "pit"}
     assert out["verdict"] in ("calibrated", "too-narrow", "too-wide", "biased-high",
@@ -260,3 +264,28 @@ def test_table_says_synthetic_and_bad_data_is_one_line(tmp_path):
     bad = _cli("--data", str(tmp_path / "nope"))
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_month_strategy_maps_builders_before_counting():
+    """A month whose logs show 12 docker, 10 BuildKit, 18 kaniko and 8 buildah builds
+    (the demo stand-in's 48 logs) ran dind-inline-cache mostly: 22 against 18 (buildah maps
+    to no strategy). Counting builder names first made kaniko the most common and the
+    backtest reported a switch to kaniko that never happened."""
+    import pandas as pd
+
+    from cachecost.dataset.io import Dataset
+    from cachecost.model.monthly import month_strategies
+
+    builders = ["docker"] * 12 + ["buildkit"] * 10 + ["kaniko"] * 18 + ["buildah"] * 8
+    n = len(builders)
+    pipelines = pd.DataFrame({"pipeline_id": range(n),
+                              "created_at": pd.Timestamp("2025-11-10", tz="UTC")})
+    jobs = pd.DataFrame({"job_id": range(n), "pipeline_id": range(n),
+                         "is_container_build": True, "image": "img",
+                         "cache_outcome": "hit", "builder": builders})
+    ds = Dataset(None, {}, pipelines, jobs, pd.DataFrame(), pd.DataFrame())
+    assert month_strategies(ds, ["2025-11"], "no-cache") == {"2025-11": "dind-inline-cache"}
+    only_kaniko = ds.jobs.assign(builder=["kaniko"] * 30 + ["docker"] * 18)
+    ds2 = Dataset(None, {}, pipelines, only_kaniko, pd.DataFrame(), pd.DataFrame())
+    assert month_strategies(ds2, ["2025-11"], "dind-inline-cache") == {
+        "2025-11": "kaniko-cache-repo"}

@@ -122,6 +122,10 @@ def test_registry_url_forms():
         normalize_registry_url("https://user:pw@registry.example.com")
     with pytest.raises(CachecostError, match="without a path"):
         normalize_registry_url("https://registry.example.com/some/repo")
+    # a port that is not 1-65535 was requests' InvalidURL traceback at the first request
+    for bad in ("http://127.0.0.1:99999", "http://127.0.0.1:x", "127.0.0.1:0"):
+        with pytest.raises(CachecostError, match=r"expected http\(s\)://host\[:port\]"):
+            normalize_registry_url(bad)
 
 
 def test_credentials_never_show_their_secret():

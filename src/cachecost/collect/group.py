@@ -55,11 +55,10 @@ from cachecost.collect.gitlab.graphql import GraphqlUnavailable, namespace_regis
 from cachecost.collect.gitlab.repository import read_file
 from cachecost.collect.mapping import shows_no_build
 from cachecost.config import default_data_dir, removed_on_failure
-from cachecost.dataset.io import atomic_path
+from cachecost.dataset.io import GROUP_FILE, atomic_path
 from cachecost.errors import CachecostError
 
 CATALOG_FILE = "catalog.parquet"
-GROUP_FILE = "group.json"
 STATE_FILE = "group_state.json"
 #: the most requests :func:`scan_project` makes for one project
 DETECT_REQUESTS_MAX = 3

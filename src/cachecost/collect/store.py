@@ -20,10 +20,16 @@ from typing import Any
 import pandas as pd
 
 from cachecost.dataset import schema
-from cachecost.dataset.io import atomic_path, empty_table, read_table, write_table
+from cachecost.dataset.io import (
+    FETCH_STATE_FILE,
+    atomic_path,
+    empty_table,
+    read_table,
+    write_table,
+)
 from cachecost.errors import CachecostError
 
-STATE_FILE = "fetch_state.json"
+STATE_FILE = FETCH_STATE_FILE
 STATE_VERSION = 1
 #: The columns a build-log sample fills; a re-fetched job keeps them.
 LOG_COLUMNS = ("cache_outcome", "cached_steps", "executed_steps", "builder", "run_steps")

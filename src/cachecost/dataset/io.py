@@ -38,6 +38,12 @@ from cachecost.errors import DatasetError
 from cachecost.textfmt import format_bytes
 
 METADATA_FILE = "metadata.json"
+#: What a fetch keeps its watermarks in (``cachecost.collect.store``); written before
+#: ``metadata.json``, so a folder with it and without metadata is an unfinished fetch.
+FETCH_STATE_FILE = "fetch_state.json"
+#: What ``cachecost fetch --group`` writes at the top of a group folder
+#: (``cachecost.collect.group``), which holds one dataset per project, not a dataset.
+GROUP_FILE = "group.json"
 
 _ARROW_TYPES = {
     "int": pa.int64(),
@@ -169,6 +175,11 @@ def _kind_matches(kind: str, typ: pa.DataType) -> bool:
 #: steps); queue times are left out: the pipelines' are derived from two clocks' stamps
 _NON_NEGATIVE = ("duration_s", "_bytes", "_steps")
 _MAY_BE_NEGATIVE = ("queued_duration_s",)
+#: The longest a job can run, seconds: a project's job timeout is at most one month
+#: (gitlabhq app/models/project.rb ``MAX_BUILD_TIMEOUT = 1.month``; ActiveSupport's month
+#: is 30.436875 days = 2,629,746 s). A job's ``duration_s`` above it (or not finite) is
+#: not a measurement: it would price months of compute per build.
+MAX_JOB_DURATION_S = 2_629_746
 
 _EXPECTED = {
     "int": "integers",
@@ -220,6 +231,12 @@ def read_table(data_dir: Path, table: str, *, required: bool = True) -> pd.DataF
             if low is not None and low < 0:
                 raise DatasetError(f"{path}: column {col.name!r} holds {low:g}; durations, "
                                    "sizes and step counts cannot be negative")
+        if table == "jobs" and col.name == "duration_s":
+            high = pc.max(arrow.column(col.name)).as_py()
+            if high is not None and not high <= MAX_JOB_DURATION_S:   # NaN and inf too
+                raise DatasetError(
+                    f"{path}: column 'duration_s' holds {high:g} s; no job runs longer than "
+                    f"GitLab's largest job timeout, one month ({MAX_JOB_DURATION_S:,} s)")
     return _to_pandas(arrow.select([c.name for c in schema.ALL_TABLES[table]]), table)
 
 
@@ -227,6 +244,15 @@ def read_metadata(data_dir: Path) -> dict[str, Any]:
     """Read and check ``metadata.json``."""
     path = data_dir / METADATA_FILE
     if not path.is_file():
+        if (data_dir / FETCH_STATE_FILE).is_file():
+            raise DatasetError(
+                f"{data_dir}: a fetch into this folder has not finished ({FETCH_STATE_FILE} "
+                f"is there, {METADATA_FILE} not yet); run the same cachecost fetch again "
+                "to finish it")
+        if (data_dir / GROUP_FILE).is_file():
+            raise DatasetError(
+                f"{data_dir}: a fetched group, not one project's dataset; report it with "
+                f"cachecost report --group {data_dir}")
         raise DatasetError(f"{path}: missing (not a cachecost dataset directory)")
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))

@@ -107,6 +107,33 @@ def compute_sentence(ns: dict[str, Any], n_projects: int) -> str | None:
                    "of other usage, not the measured one.")
 
 
+def registry_quota_sentence(ns: dict[str, Any], scenario: str) -> str | None:
+    """The registry against the scenario's namespace quota (None without a quota): months
+    to it, or where the registry goes under the strategies in use when it never gets there
+    (``horizon_gib_p50``: the projects' p50 paths summed with the GiB not fetched; a cache
+    repository that fills in its first month is a step up, not "no growth")."""
+    quota, months = ns.get("quota_gib"), ns.get("months_to_quota_p50")
+    if quota is None:
+        return None
+    head = f"Registry quota {_figure(quota)} GiB (scenario {scenario}): "
+    horizon, at = ns.get("horizon_gib_p50"), ns.get("horizon_months")
+    if months is not None:
+        how = ("the fetched projects' p50 registries under the strategies in use, summed, "
+               "with the GiB not fetched" if horizon is not None else
+               f"at {ns['growth_gib_per_month_p50']:.2f} GiB/month of growth (p50, "
+               "strategies in use)")
+        return head + f"about {months:.1f} months to it ({how})."
+    ns_gib = ns.get("namespace_registry_gib")
+    if horizon is not None and ns_gib is not None and horizon > ns_gib + 0.05:
+        return head + (f"under the strategies in use the namespace's registry goes from "
+                       f"{_gib(ns_gib)} today to {_gib(horizon)} at month {at} (the fetched "
+                       f"projects' p50 registries summed, with the GiB not fetched), "
+                       f"{100 * horizon / float(quota):.0f}% of the quota, and grows no "
+                       "further, so it stays under it.")
+    return head + ("the fetched projects' registries do not grow under the strategies in "
+                   "use (p50), so none reaches it.")
+
+
 def lead_sentence(rows: list[dict[str, Any]]) -> str:
     """The answer first: how many projects would change, the group's total expected
     saving (:func:`total_saving`) and the project that saves most, from the rows."""
@@ -219,11 +246,7 @@ one sample in ten the change would cost more than the strategy in use.</p>{% end
 <p class="ns">Root namespace <strong>{{ ns.namespace }}</strong>: {{ ns_gib }} of registry
 as GitLab counts it; the {{ rows|length }} projects fetched hold {{ proj_gib }}
 ({{ unaccounted }} in projects not fetched).
-{% if ns.quota_gib is not none %}Registry quota {{ ns.quota_gib }} GiB (scenario {{ scenario }}):
-{% if ns.months_to_quota_p50 is not none %}about {{ "%.1f"|format(ns.months_to_quota_p50) }}
-months to it at {{ "%.2f"|format(ns.growth_gib_per_month_p50) }} GiB/month of growth
-(p50, strategies in use){% else %}the fetched projects' registries do not grow under the
-strategies in use (p50), so none reaches it{% endif %}.{% endif %}</p>
+{% if quota_sentence %}{{ quota_sentence }}{% endif %}</p>
 {% if compute_sentence %}<p class="compute">{{ compute_sentence }}</p>{% endif %}
 <h2>The prices</h2>
 <p>The figures rest on scenario <strong>{{ scenario }}</strong> ({{ scenario_title }}):</p>
@@ -253,6 +276,7 @@ def render_index(meta: dict, rows: list[dict], ns: dict, scenario: Scenario,
         unaccounted=_gib(ns["unaccounted_gib"]), rows=shown, scenario=scenario.name,
         scenario_title=scenario.title, prices=scenario_prices(scenario),
         compute_sentence=compute_sentence(ns, len(rows)), total=format_usd(total_saving(rows)),
+        quota_sentence=registry_quota_sentence(ns, scenario.name),
         lead_sentence=unbroken_html(lead_sentence(rows)), total_sentence=total_sentence(rows),
         skipped=skipped,
         minutes_total=_minutes((ns.get("compute") or {}).get("fetched_quota_minutes_per_month")))
@@ -304,11 +328,9 @@ def summary_text(meta: dict, rows: list[dict], ns: dict, skipped: str,
                                  f"{_gib(ns['namespace_registry_gib'])} of registry; the "
                                  f"{len(rows)} projects fetched hold "
                                  f"{_gib(ns['projects_registry_gib'])}.", WRAP)]
-    if ns.get("months_to_quota_p50") is not None:
-        lines += ["", *_wrap(f"Registry quota {ns['quota_gib']} GiB: about "
-                                     f"{ns['months_to_quota_p50']:.1f} months to it at "
-                                     f"{ns['growth_gib_per_month_p50']:.2f} GiB/month (p50).",
-                                     WRAP)]
+    quota_sentence = registry_quota_sentence(ns, scenario.name)
+    if quota_sentence:
+        lines += ["", *_wrap(quota_sentence, WRAP)]
     sentence = compute_sentence(ns, len(rows))
     if sentence:
         lines += ["", *_wrap(sentence, WRAP)]

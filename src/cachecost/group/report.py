@@ -198,6 +198,7 @@ def project_row(scan: dict[str, Any], results: dict[str, Any],
         "probability_cheapest": strategies[cheapest]["probability_cheapest"],
         "registry_bytes": scan.get("registry_bytes"),
         "growth_gib_per_month": _q(strategies[in_use]["registry_growth_gib_per_month"]),
+        "registry_gib_by_month_p50": _series_p50(results, in_use),
         "other_usage_gib_measured": today.get("other_projects_gib"),
         "quota_minutes_per_month": (minutes or {}).get("quota_minutes_per_month"),
         "runner_minutes_per_month": (minutes or {}).get("runner_minutes_per_month"),
@@ -206,6 +207,26 @@ def project_row(scan: dict[str, Any], results: dict[str, Any],
         "pipelines": scan.get("pipelines"), "images": scan.get("images"),
         "fetched_at": scan.get("fetched_at"),
     }
+
+
+def _series_p50(results: dict[str, Any], strategy: str) -> list[float] | None:
+    """The model's p50 registry GiB at months 0..horizon under ``strategy``, with the
+    cleanup it needs (``storage_over_horizon``; None in results without it)."""
+    series = ((results.get("storage_over_horizon") or {}).get("strategies") or {}).get(strategy)
+    p50 = (series or {}).get("p50")
+    return [float(v) for v in p50] if p50 else None
+
+
+def _months_to(level: list[float], quota_gib: float, growth: float) -> float | None:
+    """First month (linear between month ends, as the model's piecewise-linear G) at which
+    ``level`` (GiB at months 0..H) reaches ``quota_gib``; past the horizon at ``growth``
+    GiB/month; None when it never does. Example: [10, 30, 30], quota 20 -> 0.5."""
+    if level[0] >= quota_gib:
+        return 0.0
+    for m in range(1, len(level)):
+        if level[m] >= quota_gib:
+            return m - 1 + (quota_gib - level[m - 1]) / (level[m] - level[m - 1])
+    return len(level) - 1 + (quota_gib - level[-1]) / growth if growth > 0 else None
 
 
 def namespace_summary(namespace_bytes: int | None, rows: list[dict[str, Any]],
@@ -220,12 +241,26 @@ def namespace_summary(namespace_bytes: int | None, rows: list[dict[str, Any]],
     because GitLab's namespace figure is the sum of its projects' deduplicated
     registries (gitlabhq ``Namespace::RootStorageStatistics``, ``container_registry_size``
     summed over the namespace's projects).
+
+    When every row has ``registry_gib_by_month_p50`` (the model's registry at months
+    0..H under the strategy in use, with the cleanup it needs), the namespace's path is
+    their sum plus the GiB in projects not fetched, so the step a strategy takes to its
+    steady state (a cache repository filling in its first month) counts, not only the
+    growth after it: ``horizon_gib_p50`` is that sum at month H and
+    ``months_to_quota_p50`` the first month it reaches the quota (then, past H, at the
+    summed growth).
     """
     summed = sum(int(r["registry_bytes"] or 0) for r in rows)
     growth = sum(float(r["growth_gib_per_month"]["p50"] or 0.0) for r in rows)
     ns_gib = None if namespace_bytes is None else namespace_bytes / GIB
-    months = None
-    if quota_gib is not None and ns_gib is not None and growth > 0:
+    months = horizon = None
+    paths = [r.get("registry_gib_by_month_p50") for r in rows]
+    if ns_gib is not None and rows and all(paths):
+        level = [ns_gib - summed / GIB + sum(m) for m in zip(*paths, strict=True)]
+        horizon = level[-1]
+        if quota_gib is not None:
+            months = _months_to(level, float(quota_gib), growth)
+    elif quota_gib is not None and ns_gib is not None and growth > 0:
         months = max(0.0, (float(quota_gib) - ns_gib) / growth)
     for r in rows:
         r["namespace_share"] = (None if not namespace_bytes or r["registry_bytes"] is None
@@ -233,6 +268,8 @@ def namespace_summary(namespace_bytes: int | None, rows: list[dict[str, Any]],
     return {"namespace_registry_gib": ns_gib, "projects_registry_gib": summed / GIB,
             "unaccounted_gib": None if ns_gib is None else ns_gib - summed / GIB,
             "quota_gib": quota_gib, "growth_gib_per_month_p50": growth,
+            "horizon_gib_p50": horizon,
+            "horizon_months": len(paths[0]) - 1 if horizon is not None and paths[0] else None,
             "months_to_quota_p50": months}
 
 

@@ -428,7 +428,18 @@ class Backtest:
             "verdict": self.verdict,
             "drift": [d.to_json() for d in self.drift],
             "switch": None if self.switch is None else self.switch.to_json(),
+            # what the verdict rests on: the minutes, or (when the minutes read calibrated
+            # and the rebuild counts do not) the rebuild counts, with their own coverage
+            "verdict_from": ("rebuilds" if self.verdict != self.minutes.verdict
+                             else "minutes"),
+            "rebuilds": {"coverage_50": _share(self.rebuilds.coverage_50),
+                         "coverage_80": _share(self.rebuilds.coverage_80),
+                         "months": self.rebuilds.n, "verdict": self.rebuilds.verdict},
         }
+
+
+def _share(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
 
 
 def _walk(ds: Dataset, scenario: Scenario, table: pd.DataFrame, months: list[str],

@@ -68,6 +68,16 @@ def container_jobs(ds: Dataset) -> pd.DataFrame:
     return c.assign(month=_month_labels(c["pipeline_created"]))
 
 
+def _logged_strategy(builders: pd.Series, default: str) -> str:
+    """The strategy most of a month's logged builds ran: the builders mapped first
+    (docker and BuildKit are both ``dind-inline-cache``), then the most common; builders
+    that map to none are left out; ``default`` when none maps. Example: 12 docker, 10
+    buildkit, 18 kaniko logs -> dind-inline-cache (22 against 18), where the most common
+    builder name, kaniko, read as a switch to kaniko."""
+    mapped = builders.map(lambda b: BUILDER_STRATEGY.get(str(b))).dropna()
+    return str(mapped.mode().iloc[0]) if len(mapped) else default
+
+
 def month_strategies(ds: Dataset, months: list[str], baseline: str) -> dict[str, str]:
     """The strategy each month in ``months`` ran (see the module docstring)."""
     c = container_jobs(ds)
@@ -78,12 +88,12 @@ def month_strategies(ds: Dataset, months: list[str], baseline: str) -> dict[str,
         rows = logged[logged["month"] == m]
         builders = rows["builder"].dropna()
         if len(builders):
-            current = BUILDER_STRATEGY.get(str(builders.mode().iloc[0]), current)
+            current = _logged_strategy(builders, current)
         if len(rows) >= MIN_LOGS_NO_CACHE and (rows["cache_outcome"] == "miss").all():
             current = "no-cache"
         out[m] = current
         if current == "no-cache" and len(builders):    # the next cached month resets it
-            current = BUILDER_STRATEGY.get(str(builders.mode().iloc[0]), baseline)
+            current = _logged_strategy(builders, baseline)
     return out
 
 

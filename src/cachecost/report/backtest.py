@@ -52,8 +52,22 @@ def summary_line(bt: dict[str, Any]) -> str:
         f"calibrated, i.e. no evidence against calibration, a weak test with {n} months; "
         f"it checks one month's minutes for {bt['strategy']}, not the recommendation's "
         "expected-cost ranges")
+    if bt.get("verdict_from") == "rebuilds":
+        verdict += f", from {_rebuilds_clause(bt)}"
     return (f"Backtest: over the last {n} months the 80 % interval held the measured "
             f"container-build minutes in {k} of them (verdict: {verdict}).")
+
+
+def _rebuilds_clause(bt: dict[str, Any]) -> str:
+    """Where a verdict the rebuild counts set comes from: the minutes read calibrated, the
+    rebuilds' own 80 % and 50 % coverage did not (``bt["rebuilds"]``)."""
+    reb = bt.get("rebuilds") or {}
+    n = int(reb.get("months") or 0)
+    held = [f"the {nominal} % interval held {round(reb[key] * n)} of {n}"
+            for nominal, key in ((80, "coverage_80"), (50, "coverage_50"))
+            if reb.get(key) is not None]
+    return ("the monthly image rebuilds, not the minutes (the minutes read calibrated; for "
+            "the rebuilds " + " and ".join(held) + ")")
 
 
 def summary_sentences(results: dict[str, Any]) -> list[str]:
@@ -111,7 +125,8 @@ def verdict_sentences(bt: dict[str, Any]) -> list[str]:
                      "recalibrate on the months since, or set the scenario's factors.")
     meaning = calibrated_meaning(bt) if bt["verdict"] == "calibrated" else \
         MEANING[bt["verdict"]]
-    out.append(f"Backtest of {bt['strategy']}: {bt['verdict']} -- {meaning}.")
+    source = f", from {_rebuilds_clause(bt)}" if bt.get("verdict_from") == "rebuilds" else ""
+    out.append(f"Backtest of {bt['strategy']}: {bt['verdict']}{source} -- {meaning}.")
     if bt["months"]:
         out.append(scope_sentence(bt))
     if bt["months"]:

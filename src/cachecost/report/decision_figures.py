@@ -63,6 +63,22 @@ def _storage_panel(fig: go.Figure, months: list[int], series: dict[str, list[flo
                     hovertemplate="month %{x}: %{y:,.1f} GiB<extra>" + name + "</extra>")
 
 
+def quota_label(soh: dict[str, Any]) -> str:
+    """The dotted line's words: the room the registry has under the namespace quota,
+    named as the quota the scenario and the page's text give ("quota 244 GiB" beside a
+    text saying 250 GiB read as a contradiction). ``soh``: ``storage_over_horizon``.
+    Example: quota_gib 244, namespace 250, other 6.0 -> "250 GiB quota less 6.0 GiB
+    of other usage: 244 GiB"."""
+    room, total = soh.get("quota_gib"), soh.get("namespace_quota_gib")
+    other = soh.get("other_usage_gib") or 0.0
+    if room is None:
+        return ""
+    if total is None or other <= 0.05:
+        return f"quota {room:,.0f} GiB"
+    return (f"{total:,.0f} GiB quota less {other:,.1f} GiB of other usage: "
+            f"{room:,.0f} GiB")
+
+
 def plot_registry_storage(results: dict[str, Any]) -> go.Figure:
     """Registry GiB month by month, one small panel per strategy (same scales): the median
     line, the p10–p90 band and the quota as a dotted line. The cleanup what-if is its own
@@ -85,7 +101,7 @@ def plot_registry_storage(results: dict[str, Any]) -> go.Figure:
     top = max([max(soh["strategies"][n]["p90"]) for n in names] + [quota or 0.0])
     fig.update_yaxes(range=[0, 1.08 * top], rangemode="tozero")
     accounting = soh.get("accounting") or "per-tag"
-    quota_text = f"; dotted: quota {quota:,.0f} GiB" if quota is not None else ""
+    quota_text = f"; dotted: {quota_label(soh)}" if quota is not None else ""
     style_figure(fig, f"Registry storage per strategy, with the cleanup it needs "
                  f"({accounting} accounting; median, band p10–p90{quota_text})", "", "",
                  height=220 * rows + 140)
@@ -124,7 +140,7 @@ def plot_registry_storage_cleanup(results: dict[str, Any]) -> go.Figure | HTML:
     quota = soh.get("quota_gib")
     if quota is not None:
         fig.add_hline(y=quota, line={"color": "black", "dash": "dot"},
-                      annotation_text=f"quota {quota:,.0f} GiB", annotation_position="top left")
+                      annotation_text=quota_label(soh), annotation_position="top left")
     fig.update_yaxes(rangemode="tozero")
     policy = soh.get("cleanup_what_if_policy") or {}
     rule = ", ".join(

@@ -18,6 +18,7 @@ from cachecost.config import (
 )
 from cachecost.errors import CachecostError
 from cachecost.report.provenance import (
+    LAB_ONLY_MARK,
     SYNTHETIC_NOTICE,
 )
 
@@ -124,6 +125,13 @@ def _is_no_thread_mark(output: Any) -> bool:
     return bool((output.get("metadata") or {}).get(NO_THREAD_MARK))
 
 
+def _is_dropped(output: Any) -> bool:
+    """An output the page leaves out: the no-thread mark, or what a notebook shows only
+    when run alone (:data:`~cachecost.report.provenance.LAB_ONLY_MARK`)."""
+    meta = output.get("metadata") or {}
+    return bool(meta.get(NO_THREAD_MARK) or meta.get(LAB_ONLY_MARK))
+
+
 def select_thread_cells(nb: Any) -> Any:
     """The notebook with the cells for its results only: without a thread (an output
     carries :data:`NO_THREAD_MARK`) those tagged :data:`THREAD_TAG` are left out, else those
@@ -138,9 +146,9 @@ def select_thread_cells(nb: Any) -> Any:
     for cell in cells:
         if drop in (cell.get("metadata") or {}).get("tags", []):
             continue
-        if any(_is_no_thread_mark(out) for out in cell.get("outputs", []) or []):
+        if any(_is_dropped(out) for out in cell.get("outputs", []) or []):
             cell = copy.copy(cell)
-            cell["outputs"] = [o for o in cell["outputs"] if not _is_no_thread_mark(o)]
+            cell["outputs"] = [o for o in cell["outputs"] if not _is_dropped(o)]
         kept.append(cell)
     out = copy.copy(nb)
     out["cells"] = kept

@@ -110,14 +110,17 @@ def _apart(row: dict[str, Any], others: list[dict[str, Any]]) -> tuple[float, ..
 
 
 def _range_note(row: dict[str, Any], value: float, digits: int) -> str:
-    """', inside the scenario's range $2,250–$3,000' (or outside), when the row says."""
+    """'; $2,190 a year is outside the scenario's range, $2,250 to $3,000' (or inside),
+    when the row says. It names the break-even value: after "now $2,625 a year" a bare
+    ", outside the scenario's range" read as if today's value were outside it."""
     low, high = finite(row.get("range_low")), finite(row.get("range_high"))
     if low is None or high is None or low == high or "is_within_range" not in row:
         return ""
     unit = row.get("unit")
     where = "inside" if low <= value <= high else "outside"
     what = "p10–p90 range" if row.get("range_is") == "p10-p90" else "range"
-    return (f", {where} the scenario's {what}, {format_amount(low, unit, max(digits, 3))} "
+    return (f"; {format_amount(value, unit, digits)} is {where} the scenario's {what}, "
+            f"{format_amount(low, unit, max(digits, 3))} "
             f"to {format_amount(high, unit, max(digits, 3))}")
 
 

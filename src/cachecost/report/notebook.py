@@ -68,6 +68,25 @@ def setup_notebook() -> None:
     pio.renderers.default = RENDERER_NAME
 
 
+def synthetic_notice(dataset: Any) -> None:
+    """Show the synthetic-data notice above a notebook's figures when ``dataset`` is
+    synthetic, as the built page's banner does (the output carries
+    :data:`~cachecost.report.provenance.LAB_ONLY_MARK`, so the page, which has the banner,
+    leaves it out); nothing for measured data. One notebook cell, after the data load."""
+    if not getattr(dataset, "is_synthetic", False):
+        return
+    import html
+
+    from IPython.display import HTML, display
+
+    from cachecost.report.provenance import LAB_ONLY_MARK, SYNTHETIC_NOTICE
+
+    display(HTML(f'<p class="cachecost-synthetic" style="background:#fff3cd;border:1px '  # type: ignore[no-untyped-call]
+                 f'solid #e0c36a;padding:6px 10px;font-weight:bold">'
+                 f"{html.escape(SYNTHETIC_NOTICE)}</p>"),
+            metadata={LAB_ONLY_MARK: True})
+
+
 def read_or_run_model(results_path: str, dataset: Any, scenario: Any) -> dict[str, Any]:
     """The scenario's results: those the report's runner computed (``results_path``, its
     ``results.json``), or, when the notebook runs alone (``""``, as in JupyterLab),

@@ -24,6 +24,9 @@ from cachecost.config import PROJ_ROOT
 
 SYNTHETIC_SOURCE = "synthetic sample"
 SYNTHETIC_NOTICE = "SYNTHETIC SAMPLE DATA \u2014 not measured from any real project"
+#: Output metadata key of what a notebook shows only when run alone (JupyterLab): the
+#: synthetic notice, which a built page carries in its banner instead; export drops it.
+LAB_ONLY_MARK = "cachecost_lab_only"
 
 
 def format_build_time(now: datetime | None = None) -> str:

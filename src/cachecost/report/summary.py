@@ -362,6 +362,9 @@ def format_summary_markdown(results: dict[str, Any], provenance: dict[str, Any],
     """
     is_synthetic = bool(provenance.get("is_synthetic") or results.get("is_synthetic_data"))
     title = provenance.get("scenario_title") or results.get("scenario_title") or ""
+    # the title is the user's (a scenario's, a group project's path): Markdown passes
+    # inline HTML through, so a "<script>" in it would run where the comment renders
+    title = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     out = [f"## CI container-image caching: what each strategy costs ({title})", ""]
     if is_synthetic:
         out += [f"> **{_synthetic_warning(results)}**", ""]

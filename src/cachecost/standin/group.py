@@ -133,7 +133,10 @@ def _rebased_dataset(ds: Dataset, project_path: str, repo_base: int, scale: floa
     old = dict(zip(repos["repository_id"], range(len(repos)), strict=True))
     repos["repository_id"] = [repo_base + old[r] for r in repos["repository_id"]]
     tags["repository_id"] = [repo_base + old[r] for r in tags["repository_id"]]
-    repos["path"] = [f"{project_path}/{p.split('/', 2)[-1]}" for p in repos["path"]]
+    # the image's own name under the project: the sample's QEMU prefix ("qemu/alpine")
+    # would put QEMU's name on a group project's pages
+    repos["name"] = [p.rsplit("/", 1)[-1] for p in repos["path"]]
+    repos["path"] = [f"{project_path}/{name}" for name in repos["name"]]
     repos["size_bytes"] = (repos["size_bytes"] * scale).round()
     tags["total_size_bytes"] = (tags["total_size_bytes"] * scale).round()
     return Dataset(ds.path, dict(ds.metadata), ds.pipelines, ds.jobs, repos, tags)

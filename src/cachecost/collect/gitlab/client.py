@@ -134,6 +134,7 @@ def _from_config_section(section: str, url: str | None,
                              f"config file ({first})") from None
     if not cfg.url:
         raise CachecostError(f"--gitlab-config {section}: the section has no url")
+    check_url(cfg.url, f"--gitlab-config {section}: url")
     if url and _normalize_url(url) != _normalize_url(cfg.url):
         raise CachecostError(
             f"--gitlab-config {section} is for {cfg.url}, not --url {url}")
@@ -189,6 +190,19 @@ def clean_token(token: str, origin: str) -> str:
     return stripped
 
 
+def check_url(url: str, origin: str) -> None:
+    """Raise a one-line :class:`CachecostError` naming ``origin`` (``--url``, a config
+    section) unless ``url`` is an http(s) URL with a host and, if it has one, a port in
+    1-65535 (requests would otherwise raise InvalidURL at the first request)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port                      # ValueError: not a number, or > 65535
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("http", "https") or not parts.hostname or port in (0, -1):
+        raise CachecostError(f"{origin} {url!r} is not an http(s) URL like https://gitlab.com")
+
+
 def resolve_credentials(url: str | None, config_section: str | None = None,
                         environ: Mapping[str, str] | None = None) -> Credentials:
     """Find the URL and token (see the module docstring); raise a one-line error if none."""
@@ -199,9 +213,7 @@ def resolve_credentials(url: str | None, config_section: str | None = None,
     if not url:
         raise CachecostError(
             "no GitLab URL: pass --url (inside GitLab CI, CI_SERVER_URL is used)")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise CachecostError(f"--url {url!r} is not an http(s) URL like https://gitlab.com")
+    check_url(url, "--url")
     for var in TOKEN_ENV_VARS:
         if env.get(var, "").strip():
             origin = f"environment variable {var}"

@@ -106,7 +106,11 @@ def normalize_registry_url(url: str) -> str:
             f"registry URL {parts.hostname}: credentials in the URL are not accepted; "
             "set CACHECOST_REGISTRY_USER and CACHECOST_REGISTRY_PASSWORD"
         )
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        port = parts.port                 # ValueError: not a number, or above 65535
+    except ValueError:
+        port = 0
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
         raise CachecostError(f"registry URL {url!r}: expected http(s)://host[:port]")
     if parts.path not in ("", "/", "/v2"):
         raise CachecostError(f"registry URL {url!r}: give the registry root, without a path")
