@@ -68,7 +68,12 @@ import numpy as np
 import pandas as pd
 
 from cachecost.dataset.io import Dataset
-from cachecost.model.calibrate import DAYS_PER_MONTH, Calibration, calibrate
+from cachecost.model.calibrate import (
+    DAYS_PER_MONTH,
+    FULL_MONTH_COVERAGE,
+    Calibration,
+    calibrate,
+)
 from cachecost.model.monthly import (
     Drift,
     change_events,
@@ -86,7 +91,7 @@ from cachecost.model.uncertainty import build_bank
 
 TRAINING_MONTHS_MIN = 3
 #: share of a calendar month the data must cover for the month to be scored
-MIN_COVERAGE = 0.9
+MIN_COVERAGE = FULL_MONTH_COVERAGE
 MIN_SCORED_MONTHS = 3
 DRAWS = 2000
 #: bootstrap replicates of the calibration per training window (each draw picks one per

@@ -57,6 +57,13 @@ Method (``docs/model.md`` has the long form)
   not a mapped container build, including container jobs mapping to no image.
 * ``run_steps``: median of logged ``run_steps`` (RUN steps per build), else 5
   (:func:`logged_run_steps`).
+* ``monthly_minutes_cv`` (share): how much a calendar month's CI minutes vary, the
+  coefficient of variation (sample sd / mean) of every job's minutes per full calendar
+  month (UTC, by pipeline creation; a month the pipelines cover at least
+  :data:`FULL_MONTH_COVERAGE` of, its minutes / coverage). GitLab bills each calendar
+  month against the quota (:mod:`cachecost.model.money`). Fewer than
+  :data:`MIN_CV_MONTHS` full months: 0, with the reason in ``notes``
+  (:func:`monthly_minutes_cv`).
 """
 
 from __future__ import annotations
@@ -68,7 +75,7 @@ import pandas as pd
 
 from cachecost.dataset.io import Dataset
 from cachecost.errors import CachecostError
-from cachecost.model.measured import apply_image_changes
+from cachecost.model.measured import MIN_CV_MONTHS, apply_image_changes
 
 DAYS_PER_MONTH = 30.4375
 GIB = 2.0**30
@@ -84,6 +91,9 @@ MULTI_STAGE_IMAGES = ("emsdk-wasm32-cross",)
 #: Compressed size of an image with no registry data: 1.5 GB uncompressed x 0.5
 #: (dockcross sizes, rule of thumb), used only when no other image has a size either.
 DEFAULT_IMAGE_GIB = 0.75e9 / GIB
+#: share of a calendar month the pipelines must cover for it to count as a full month
+#: (the backtest scores the same months)
+FULL_MONTH_COVERAGE = 0.9
 
 #: ``images["size_method"]`` of an image whose sizes are the fallback, not its registry's
 FALLBACK_SIZE_METHOD = "fallback: no registry data"
@@ -121,6 +131,8 @@ class Calibration:
     notes: list[str] = field(default_factory=list)
     samples: dict[str, ImageSamples] = field(default_factory=dict)   # image -> its builds
     other_registry_gib: float = 0.0           # tagged cache repos mapping to no image
+    monthly_minutes_cv: float = 0.0           # share: month-to-month spread of CI minutes
+    monthly_minutes_months: int = 0           # full calendar months it was measured on
     overridden: list[tuple[str, str]] = field(default_factory=list)   # (image, column)
 
     @property
@@ -201,6 +213,46 @@ def _image_minutes(jobs: pd.DataFrame, months: float
     return row, ImageSamples(hit=np.asarray(hit_sample, dtype=float),
                              rebuild=np.asarray(rebuilt, dtype=float),
                              miss=np.asarray(logged_misses, dtype=float))
+
+
+def monthly_minutes(ds: Dataset) -> pd.Series:
+    """Every CI job's minutes per full calendar month (index ``YYYY-MM``, UTC, by the
+    pipeline's ``created_at``), each divided by the share of the month the pipelines
+    cover; months covered less than :data:`FULL_MONTH_COVERAGE` are left out."""
+    created = ds.pipelines.set_index("pipeline_id")["created_at"].dropna()
+    if created.empty:
+        return pd.Series(dtype=float)
+    utc = created.dt.tz_convert("UTC").dt.tz_localize(None)
+    lo, hi = utc.min(), utc.max()
+    month = utc.dt.to_period("M")
+    jobs = ds.jobs[["pipeline_id", "duration_s"]]
+    minutes = (jobs["duration_s"].groupby(jobs["pipeline_id"].map(month)).sum() / 60.0)
+    out: dict[str, float] = {}
+    for p in pd.period_range(lo.to_period("M"), hi.to_period("M"), freq="M"):
+        start, end = p.start_time, (p + 1).start_time
+        coverage = (min(end, hi) - max(start, lo)) / (end - start)
+        if coverage >= FULL_MONTH_COVERAGE:
+            out[p.strftime("%Y-%m")] = float(minutes.get(p, 0.0)) / coverage
+    return pd.Series(out, dtype=float)
+
+
+def monthly_minutes_cv(ds: Dataset) -> tuple[float, int, str]:
+    """(coefficient of variation, full months, a one-line note) of the CI minutes of
+    :func:`monthly_minutes`: sample sd (ddof 1) / mean; 0 with fewer than
+    :data:`MIN_CV_MONTHS` full months or no minutes (the note says why).
+
+    Hand-worked: months of 90, 100 and 110 minutes: mean 100, sd sqrt((100 + 0 + 100)
+    / 2) = 10, cv 0.1."""
+    per_month = monthly_minutes(ds)
+    n = len(per_month)
+    if n < MIN_CV_MONTHS or not per_month.mean() > 0:
+        return 0.0, n, (f"month-to-month spread: {n} full calendar month(s) of CI minutes, "
+                        f"fewer than {MIN_CV_MONTHS}: taken as 0 (every month the mean)")
+    cv = float(per_month.std(ddof=1) / per_month.mean())
+    return cv, n, (f"month-to-month spread: CI minutes of {n} full calendar months "
+                   f"{per_month.index[0]}..{per_month.index[-1]} run "
+                   f"{per_month.min():,.0f}-{per_month.max():,.0f}, coefficient of "
+                   f"variation {cv:.3f}")
 
 
 def logged_run_steps(jobs: pd.DataFrame) -> float:
@@ -327,6 +379,8 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
     # every CI minute that is not a mapped image build: other jobs and container-stage
     # jobs mapping to no image (same runners, same quota)
     other = jobs.loc[~is_image_build, "duration_s"].sum() / 60.0 / months
+    cv, cv_months, cv_note = monthly_minutes_cv(ds)
+    notes.append(cv_note)
     cal = Calibration(
         images=images,
         months_of_data=months,
@@ -337,6 +391,8 @@ def calibrate(ds: Dataset, overrides: dict[str, dict[str, float]] | None = None,
         notes=notes,
         samples={str(k): v[1] for k, v in per_image.items() if k in images.index},
         other_registry_gib=_unmapped_cache_gib(ds),
+        monthly_minutes_cv=cv,
+        monthly_minutes_months=cv_months,
     )
     apply_overrides(cal, overrides or {}, source=source)
     return cal

@@ -144,6 +144,24 @@ KEYS: dict[str, dict[str, Key]] = {
             maximum=744,
             range_reason="744 is an hourly rebuild (24 x 31 days), more often than any "
                          "schedule would run"),
+        "monthly_minutes_cv": Key(
+            "number?", 0.0, "share",
+            "how much a calendar month's compute minutes vary around the mean month "
+            "(coefficient of variation: sd / mean); GitLab bills each month's minutes over "
+            "the quota, so busy months cost more than quiet months save (a lognormal month "
+            "multiplier of mean 1, docs/model.md §2); applies to the namespace's and to fork "
+            "owners' quotas; default: measured from the data's full calendar months (0 with "
+            "fewer than 3: every month the mean, the bill of the mean month)",
+            "GitLab doc ci/pipelines/compute_minutes.md, 2025: usage 'is tracked on a "
+            "monthly basis', reset to 0 on the first of the month; the default is measured",
+            maximum=3.0,
+            range_reason="a coefficient of variation of 3 is a project idle in most months "
+                         "and bursting in a few; CI minutes of a project with steady "
+                         "development vary by a few tens of percent",
+            name="the month-to-month spread of the CI minutes",
+            measure="fetch a longer span of pipelines (12 or more full calendar months) and "
+                    "read the calibration's month-to-month spread; or read the namespace's "
+                    "monthly compute usage on its Usage Quotas page"),
     },
     "compute": {
         "mode": Key("enum", "private-runners", "", "who pays for upstream runner time",

@@ -26,6 +26,9 @@ used when present and the model says which it used:
   projects that counts against the same quota, so it becomes
   ``storage.other_usage_gib`` when the scenario leaves that at its default. The
   figure and the date it was read are reported as "today".
+* **Month-to-month spread** (the calibration's ``monthly_minutes_cv``, measured on at
+  least 3 full calendar months): ``workload.monthly_minutes_cv`` when the scenario leaves
+  it at its default.
 
     apply_image_changes(cal.images, ds, months, cal.notes)   # in calibrate()
     scenario = with_measured_inputs(scenario, ds, cal)       # in run_model()
@@ -157,13 +160,24 @@ def registry_today(ds: Dataset) -> dict[str, Any] | None:
     }
 
 
-def with_measured_inputs(scenario: Any, ds: Dataset, notes: list[str]) -> Any:
-    """A copy of ``scenario`` whose default fork and other-usage inputs are the measured ones.
+CV_KEY = "workload.monthly_minutes_cv"
+#: full calendar months a month-to-month spread needs (fewer: none measured, 0)
+MIN_CV_MONTHS = 3
+
+
+def with_measured_inputs(scenario: Any, ds: Dataset, notes: list[str],
+                         cal: Any = None) -> Any:
+    """A copy of ``scenario`` whose default fork, other-usage and month-spread inputs are
+    the measured ones (the spread from ``cal``, a
+    :class:`~cachecost.model.calibrate.Calibration`, when it measured one).
 
     Inputs the scenario file sets stay as set; the copy's ``sources`` say
     ``measured`` for the replaced ones. ``notes`` gets one line per replacement.
     """
     values, sources = dict(scenario.values), dict(scenario.sources)
+    if cal is not None and cal.monthly_minutes_months >= MIN_CV_MONTHS and \
+            sources.get(CV_KEY) == "default":
+        values[CV_KEY], sources[CV_KEY] = float(cal.monthly_minutes_cv), "measured"
     forks = fork_inputs(ds)
     if forks is not None:
         dists, desc = forks

@@ -20,13 +20,36 @@ Formulas (sources in ``docs/model.md`` §2)::
     gitlab-hosted     q = M_up * f_containers;  q_o = other minutes * f_other + N
                       (N: the rest of the root namespace's billed minutes; the quota
                       is the namespace's, compute_minutes.md 2025)
-                      cost = (max(0, q + q_o - quota) - max(0, q_o - quota)) * usd_per_1000 / 1000
-    forks             q_f = M_fork * f_fork / owners;  q_fo = other fork CI minutes * f_fork / owners
-                      cost = owners * (max(0, q_f + q_fo - quota) - max(0, q_fo - quota))
+                      cost = (E[max(0, (q + q_o) M - quota)] - E[max(0, q_o M - quota)])
                              * usd_per_1000 / 1000
+    forks             q_f = M_fork * f_fork / owners;  q_fo = other fork CI minutes * f_fork / owners
+                      cost = owners * (E[max(0, (q_f + q_fo) M - quota)]
+                                       - E[max(0, q_fo M - quota)]) * usd_per_1000 / 1000
     storage packs     packs = ceil(max(0, P + O - A) / 10) - ceil(max(0, O - A) / 10)
                       cash  = packs * usd_per_10gib_year / 12        (annual packs, not prorated)
     shadow            P * usd_per_10gib_year / 120                   (GiB-month at the rate)
+
+**Months vary; the quota resets each month.** GitLab counts compute minutes per calendar
+month against the namespace's monthly quota (doc/ci/pipelines/compute_minutes.md 2025:
+"Usage is tracked on a monthly basis. On the first day of the month the usage is 0 for
+that month for all namespaces"; a month's minutes over the quota are the bill), so the bill is the *mean over months* of
+``max(0, month's minutes - quota)``, not ``max(0, mean month - quota)``: max(0, .) is
+convex, so busy months cost more than quiet months save (Jensen). Each Monte Carlo
+sample's minutes ``T`` are a mean month; a month is ``T * M`` with ``M`` lognormal of mean
+1 and coefficient of variation ``cv`` (``workload.monthly_minutes_cv``, measured from the
+data's full calendar months, :func:`cachecost.model.calibrate.monthly_minutes_cv`),
+``sigma^2 = ln(1 + cv^2)``. Then (the lognormal call expectation, Black & Scholes 1973,
+with the forward price ``T`` and the strike ``K`` = quota)::
+
+    E[max(0, T M - K)] = T Phi(d1) - K Phi(d2),
+    d1 = (ln(T / K) + sigma^2 / 2) / sigma,   d2 = d1 - sigma
+
+(:func:`expected_monthly_overage`; ``cv = 0`` gives ``max(0, T - K)`` exactly). The same
+``M`` scales the project's and the rest of the namespace's minutes (one month, one
+multiplier: a busy month is busy across the namespace). Fork owners' quotas reset monthly
+too and their months vary at least as much as upstream's (one person's activity is
+burstier than a project's), so their bill takes the same expectation with the same
+measured ``cv``: a lower bound on their spread, where no spread at all would be none.
 """
 
 from __future__ import annotations
@@ -34,6 +57,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from scipy.special import ndtr
 
 from cachecost.model.drivers import Arr
 
@@ -72,28 +96,56 @@ PACK_GIB = 10.0
 PACK_MONTHS = 12.0
 
 
+def expected_monthly_overage(mean_minutes: Arr, quota: float, cv: float) -> np.ndarray:
+    """Expected minutes over a monthly quota when a month's minutes are ``mean_minutes``
+    (shape (k,) or scalar, minutes/month, >= 0) times a lognormal multiplier of mean 1
+    and coefficient of variation ``cv`` (>= 0): ``T Phi(d1) - K Phi(d2)`` (module
+    docstring; Black & Scholes 1973). ``cv = 0`` or no quota (``quota <= 0``): exactly
+    ``max(0, T - K)`` (with no quota every minute is billed, and the mean of ``T M`` is
+    ``T``). Vectorised: one ``ndtr`` call per term, no loop over samples.
+
+    Example: T = K = 1,000, cv = 0.1: sigma = 0.09975, d1 = 0.04988, d2 = -0.04988,
+    1000 * 0.51989 - 1000 * 0.48011 = 39.8 minutes where the mean month bills none."""
+    total = np.maximum(np.asarray(mean_minutes, dtype=float), 0.0)
+    if cv <= 0.0 or quota <= 0.0:
+        return np.asarray(np.maximum(0.0, total - quota))
+    sigma = float(np.sqrt(np.log1p(cv * cv)))
+    with np.errstate(divide="ignore"):              # T = 0: ln 0 = -inf, Phi(-inf) = 0
+        d1 = (np.log(total / quota) + sigma * sigma / 2.0) / sigma
+    over = total * ndtr(d1) - quota * ndtr(d1 - sigma)
+    return np.asarray(np.maximum(over, 0.0))        # >= 0; rounding can dip below
+
+
+def marginal_overage(own: Arr, other: Arr, quota: float, cv: float) -> np.ndarray:
+    """Expected minutes over the quota that ``own`` minutes add to ``other`` minutes
+    drawing on the same monthly quota first (both minutes/month, same shape or scalar):
+    ``E[max(0, (own + other) M - K)] - E[max(0, other M - K)]`` (one month, one ``M``)."""
+    return np.asarray(expected_monthly_overage(np.add(own, other), quota, cv)
+                      - expected_monthly_overage(other, quota, cv))
+
+
 def hosted_overage_usd(quota_used: np.ndarray, other_quota_used: Arr, quota: float,
-                       usd_per_1000: Arr) -> np.ndarray:
+                       usd_per_1000: Arr, monthly_cv: float = 0.0) -> np.ndarray:
     """Marginal bill for container minutes on GitLab-hosted runners: other jobs draw
-    on the quota first. Example: quota 1,000, other jobs 750, containers 500 quota
-    minutes: 250 over, $2.50 at $10 per 1,000."""
-    billed = (np.maximum(0.0, quota_used + other_quota_used - quota)
-              - np.maximum(0.0, np.subtract(other_quota_used, quota)))
+    on the quota first; months vary with coefficient of variation ``monthly_cv``
+    (:func:`marginal_overage`). Example (cv 0): quota 1,000, other jobs 750, containers
+    500 quota minutes: 250 over, $2.50 at $10 per 1,000."""
+    billed = marginal_overage(quota_used, other_quota_used, quota, monthly_cv)
     return np.asarray(billed * np.asarray(usd_per_1000) / 1000.0)
 
 
 def fork_owner_cost_usd(per_owner_quota_minutes: np.ndarray, owners: Arr,
                         fork_quota: float | None, usd_per_1000: Arr,
-                        per_owner_other: Arr = 0.0) -> np.ndarray:
+                        per_owner_other: Arr = 0.0, monthly_cv: float = 0.0) -> np.ndarray:
     """What fork owners pay together for container builds: each owner's minutes over
     their own quota, after their other CI minutes (``per_owner_other`` quota minutes)
-    have drawn on it first (the marginal bill, like :func:`hosted_overage_usd`).
-    Example: 2 owners using 500 container quota minutes each of 400: 2 * 100 * $10/1000
-    = $2; with 300 other quota minutes each, 2 * (400 - 0) * $10/1000 = $8.
+    have drawn on it first (the marginal bill, like :func:`hosted_overage_usd`, with the
+    same month-to-month spread ``monthly_cv``).
+    Example (cv 0): 2 owners using 500 container quota minutes each of 400: 2 * 100 *
+    $10/1000 = $2; with 300 other quota minutes each, 2 * (400 - 0) * $10/1000 = $8.
     No free quota (None or 0): every minute is billed."""
-    fork_quota = fork_quota or 0.0
-    over = (np.maximum(0.0, per_owner_quota_minutes + per_owner_other - fork_quota)
-            - np.maximum(0.0, np.subtract(per_owner_other, fork_quota)))
+    over = marginal_overage(per_owner_quota_minutes, per_owner_other, fork_quota or 0.0,
+                            monthly_cv)
     return np.asarray(np.multiply(owners, over) * np.asarray(usd_per_1000) / 1000.0)
 
 

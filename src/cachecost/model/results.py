@@ -389,7 +389,7 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
     seed = scenario.seed if seed is None else int(seed)
     cal = calibration or calibrate(dataset, scenario.overrides, source=scenario.path)
     measured_notes: list[str] = []      # measured fork inputs and registry "today"
-    scenario = with_measured_inputs(scenario, dataset, measured_notes)
+    scenario = with_measured_inputs(scenario, dataset, measured_notes, cal)
     st = make_static(cal, scenario, build_bank(cal, np.random.default_rng([seed, 2])))
     dists = uncertain_inputs(scenario)
     draws, replicate = draw_inputs(st, dists, samples, seed)

@@ -252,7 +252,8 @@ def _compute_money(st: Static, p: dict[str, np.ndarray], up_min: np.ndarray, k: 
     project's discount (:func:`billed_cost_factor`). The quota is the root namespace's
     (compute_minutes.md 2025): the rest of the namespace's billed minutes
     (``compute.other_usage_minutes_per_month``) and this project's other CI draw on it
-    before the container builds."""
+    before the container builds; each month is the mean month times a multiplier of
+    spread ``workload.monthly_minutes_cv`` (:func:`cachecost.model.money.marginal_overage`)."""
     sc = st.scenario
     if sc.value("compute.mode") == "private-runners":
         return np.asarray(up_min * usd_per_runner_minute(st, p)), np.zeros(k)
@@ -264,8 +265,14 @@ def _compute_money(st: Static, p: dict[str, np.ndarray], up_min: np.ndarray, k: 
                * billed_cost_factor(other_size, discount)
                + (sc.value("compute.other_usage_minutes_per_month") or 0.0))
     quota = sc.value("compute.quota_minutes_per_month") or 0.0
-    return hosted_overage_usd(quota_used, q_other, quota,
-                              p["compute.usd_per_1000_minutes"]), np.asarray(quota_used)
+    return hosted_overage_usd(quota_used, q_other, quota, p["compute.usd_per_1000_minutes"],
+                              monthly_cv(st)), np.asarray(quota_used)
+
+
+def monthly_cv(st: Static) -> float:
+    """The month-to-month spread the quota's bills take (``workload.monthly_minutes_cv``,
+    measured by default: :func:`cachecost.model.measured.with_measured_inputs`)."""
+    return float(st.scenario.value("workload.monthly_minutes_cv") or 0.0)
 
 
 def fork_other_ci_minutes_per_pipeline(st: Static, p: dict[str, np.ndarray]) -> Arr:
@@ -289,7 +296,7 @@ def _fork_money(st: Static, p: dict[str, np.ndarray], fork_min: np.ndarray, k: i
              * factor / owners)
     share = per_owner / fork_quota if fork_quota else np.zeros(k)
     return (fork_owner_cost_usd(per_owner, owners, fork_quota, p["forks.usd_per_1000_minutes"],
-                                other), np.asarray(share))
+                                other, monthly_cv(st)), np.asarray(share))
 
 
 def _storage(st: Static, strat: Strategy, d: Drivers, policy: CleanupPolicy | None, k: int
