@@ -14,6 +14,7 @@ import pytest
 
 from cachecost.config import SCENARIOS_DIR
 from cachecost.model.calibrate import monthly_minutes, monthly_minutes_cv
+from cachecost.model.distributions import fixed
 from cachecost.model.measured import CV_KEY, with_measured_inputs
 from cachecost.model.money import (
     expected_monthly_overage,
@@ -151,15 +152,16 @@ def test_the_measured_spread_is_the_scenario_default_and_a_stated_one_stays(
         per.std(ddof=1) / per.mean(), rel=1e-9)
     sc = load_scenario(SCENARIOS_DIR / "gitlab-hosted-oss.yaml")
     measured = with_measured_inputs(sc, sample, [], sample_calibration)
-    assert measured.value(CV_KEY) == sample_calibration.monthly_minutes_cv
+    assert measured.value(CV_KEY) == fixed(sample_calibration.monthly_minutes_cv)
     assert measured.sources[CV_KEY] == "measured"
     stated = _with_cv(sc, 0.0)
-    assert with_measured_inputs(stated, sample, [], sample_calibration).value(CV_KEY) == 0.0
+    assert with_measured_inputs(stated, sample, [], sample_calibration).value(CV_KEY) == \
+        fixed(0.0)
 
 
 def _with_cv(sc, cv: float):
     values, sources = dict(sc.values), dict(sc.sources)
-    values[CV_KEY], sources[CV_KEY] = cv, "scenario"
+    values[CV_KEY], sources[CV_KEY] = fixed(cv), "scenario"
     return dataclasses.replace(sc, values=values, sources=sources)
 
 
@@ -184,3 +186,20 @@ def test_gitlab_hosted_oss_accounts_for_the_measured_month_spread(sample, sample
     inputs = {i["name"]: i for i in spread["inputs"]}
     assert inputs[CV_KEY]["source"] == "measured"
     assert inputs[CV_KEY]["value"] == pytest.approx(0.066, abs=0.001)
+
+
+def test_the_stated_spread_that_flips_the_answer_back_is_where_a_rerun_agrees(
+        sample, sample_calibration):
+    """The recommendation states the month spread at which dind would be kept again (about
+    0.058, now 0.066): re-running the model with the spread fixed 2 % either side keeps
+    dind below and picks rebuild-on-change above."""
+    sc = load_scenario(SCENARIOS_DIR / "gitlab-hosted-oss.yaml")
+    r = run_model(sample, sc, samples=20_000, calibration=sample_calibration)
+    (flip,) = [row for row in r["recommendation_flips"] if row["input"] == CV_KEY]
+    assert (flip["strategy_a"], flip["strategy_b"]) == ("dind-inline-cache", "rebuild-on-change")
+    assert 0.0 < flip["value"] < flip["current"]
+    for v, want in ((flip["value"] * 0.98, "dind-inline-cache"),
+                    (flip["value"] * 1.02, "rebuild-on-change")):
+        again = run_model(sample, _with_cv(sc, v), samples=20_000,
+                          calibration=sample_calibration)
+        assert again["recommendation"]["winner"] == want, (v, again["recommendation"])

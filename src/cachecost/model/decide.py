@@ -50,12 +50,13 @@ def sort_tornado(rows: list[Row]) -> list[Row]:
 def break_even_inputs(scenario: Scenario) -> list[str]:
     """The inputs whose break-evens the recommendation states: the prices the
     scenario charges (storage packs, runner time or hosted minutes, the shadow rate),
-    the workload factors, fork pipelines and kaniko's digest sharing."""
+    the workload factors (on GitLab-hosted runners the month-to-month spread of the
+    minutes too), fork pipelines and kaniko's digest sharing."""
     names = []
     if scenario.value("storage.billed_above_gib") is not None:
         names.append("storage.usd_per_10gib_year")
     if scenario.value("compute.mode") == "gitlab-hosted":
-        names.append("compute.usd_per_1000_minutes")
+        names += ["compute.usd_per_1000_minutes", "workload.monthly_minutes_cv"]
     elif scenario.value("compute.usd_per_runner_hour") is not None:
         names.append("compute.usd_per_runner_hour")
     else:

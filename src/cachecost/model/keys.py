@@ -145,7 +145,7 @@ KEYS: dict[str, dict[str, Key]] = {
             range_reason="744 is an hourly rebuild (24 x 31 days), more often than any "
                          "schedule would run"),
         "monthly_minutes_cv": Key(
-            "number?", 0.0, "share",
+            "dist", 0.0, "share",
             "how much a calendar month's compute minutes vary around the mean month "
             "(coefficient of variation: sd / mean); GitLab bills each month's minutes over "
             "the quota, so busy months cost more than quiet months save (a lognormal month "

@@ -177,7 +177,7 @@ def with_measured_inputs(scenario: Any, ds: Dataset, notes: list[str],
     values, sources = dict(scenario.values), dict(scenario.sources)
     if cal is not None and cal.monthly_minutes_months >= MIN_CV_MONTHS and \
             sources.get(CV_KEY) == "default":
-        values[CV_KEY], sources[CV_KEY] = float(cal.monthly_minutes_cv), "measured"
+        values[CV_KEY], sources[CV_KEY] = fixed(float(cal.monthly_minutes_cv)), "measured"
     forks = fork_inputs(ds)
     if forks is not None:
         dists, desc = forks

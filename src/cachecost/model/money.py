@@ -96,27 +96,30 @@ PACK_GIB = 10.0
 PACK_MONTHS = 12.0
 
 
-def expected_monthly_overage(mean_minutes: Arr, quota: float, cv: float) -> np.ndarray:
+def expected_monthly_overage(mean_minutes: Arr, quota: float, cv: Arr) -> np.ndarray:
     """Expected minutes over a monthly quota when a month's minutes are ``mean_minutes``
     (shape (k,) or scalar, minutes/month, >= 0) times a lognormal multiplier of mean 1
-    and coefficient of variation ``cv`` (>= 0): ``T Phi(d1) - K Phi(d2)`` (module
-    docstring; Black & Scholes 1973). ``cv = 0`` or no quota (``quota <= 0``): exactly
-    ``max(0, T - K)`` (with no quota every minute is billed, and the mean of ``T M`` is
-    ``T``). Vectorised: one ``ndtr`` call per term, no loop over samples.
+    and coefficient of variation ``cv`` (>= 0, scalar or per sample): ``T Phi(d1) - K
+    Phi(d2)`` (module docstring; Black & Scholes 1973). Where ``cv = 0``, or with no quota
+    (``quota <= 0``): exactly ``max(0, T - K)`` (with no quota every minute is billed, and
+    the mean of ``T M`` is ``T``). Vectorised: one ``ndtr`` call per term, no loop over
+    samples.
 
     Example: T = K = 1,000, cv = 0.1: sigma = 0.09975, d1 = 0.04988, d2 = -0.04988,
     1000 * 0.51989 - 1000 * 0.48011 = 39.8 minutes where the mean month bills none."""
     total = np.maximum(np.asarray(mean_minutes, dtype=float), 0.0)
-    if cv <= 0.0 or quota <= 0.0:
-        return np.asarray(np.maximum(0.0, total - quota))
-    sigma = float(np.sqrt(np.log1p(cv * cv)))
+    flat = np.maximum(0.0, total - quota)
+    cv = np.asarray(cv, dtype=float)
+    if quota <= 0.0 or not np.any(cv > 0.0):
+        return np.asarray(flat)
+    sigma = np.sqrt(np.log1p(np.where(cv > 0.0, cv, 1.0) ** 2))   # 1: a placeholder
     with np.errstate(divide="ignore"):              # T = 0: ln 0 = -inf, Phi(-inf) = 0
         d1 = (np.log(total / quota) + sigma * sigma / 2.0) / sigma
-    over = total * ndtr(d1) - quota * ndtr(d1 - sigma)
-    return np.asarray(np.maximum(over, 0.0))        # >= 0; rounding can dip below
+    over = np.maximum(total * ndtr(d1) - quota * ndtr(d1 - sigma), 0.0)   # rounding
+    return np.asarray(np.where(cv > 0.0, over, flat))
 
 
-def marginal_overage(own: Arr, other: Arr, quota: float, cv: float) -> np.ndarray:
+def marginal_overage(own: Arr, other: Arr, quota: float, cv: Arr) -> np.ndarray:
     """Expected minutes over the quota that ``own`` minutes add to ``other`` minutes
     drawing on the same monthly quota first (both minutes/month, same shape or scalar):
     ``E[max(0, (own + other) M - K)] - E[max(0, other M - K)]`` (one month, one ``M``)."""
@@ -125,7 +128,7 @@ def marginal_overage(own: Arr, other: Arr, quota: float, cv: float) -> np.ndarra
 
 
 def hosted_overage_usd(quota_used: np.ndarray, other_quota_used: Arr, quota: float,
-                       usd_per_1000: Arr, monthly_cv: float = 0.0) -> np.ndarray:
+                       usd_per_1000: Arr, monthly_cv: Arr = 0.0) -> np.ndarray:
     """Marginal bill for container minutes on GitLab-hosted runners: other jobs draw
     on the quota first; months vary with coefficient of variation ``monthly_cv``
     (:func:`marginal_overage`). Example (cv 0): quota 1,000, other jobs 750, containers
@@ -136,7 +139,7 @@ def hosted_overage_usd(quota_used: np.ndarray, other_quota_used: Arr, quota: flo
 
 def fork_owner_cost_usd(per_owner_quota_minutes: np.ndarray, owners: Arr,
                         fork_quota: float | None, usd_per_1000: Arr,
-                        per_owner_other: Arr = 0.0, monthly_cv: float = 0.0) -> np.ndarray:
+                        per_owner_other: Arr = 0.0, monthly_cv: Arr = 0.0) -> np.ndarray:
     """What fork owners pay together for container builds: each owner's minutes over
     their own quota, after their other CI minutes (``per_owner_other`` quota minutes)
     have drawn on it first (the marginal bill, like :func:`hosted_overage_usd`, with the

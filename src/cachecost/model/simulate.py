@@ -266,13 +266,14 @@ def _compute_money(st: Static, p: dict[str, np.ndarray], up_min: np.ndarray, k: 
                + (sc.value("compute.other_usage_minutes_per_month") or 0.0))
     quota = sc.value("compute.quota_minutes_per_month") or 0.0
     return hosted_overage_usd(quota_used, q_other, quota, p["compute.usd_per_1000_minutes"],
-                              monthly_cv(st)), np.asarray(quota_used)
+                              monthly_cv(p)), np.asarray(quota_used)
 
 
-def monthly_cv(st: Static) -> float:
-    """The month-to-month spread the quota's bills take (``workload.monthly_minutes_cv``,
-    measured by default: :func:`cachecost.model.measured.with_measured_inputs`)."""
-    return float(st.scenario.value("workload.monthly_minutes_cv") or 0.0)
+def monthly_cv(p: dict[str, np.ndarray]) -> Arr:
+    """The month-to-month spread the quota's bills take, per sample
+    (``workload.monthly_minutes_cv``, measured by default:
+    :func:`cachecost.model.measured.with_measured_inputs`; 0 when not drawn)."""
+    return p.get("workload.monthly_minutes_cv", 0.0)
 
 
 def fork_other_ci_minutes_per_pipeline(st: Static, p: dict[str, np.ndarray]) -> Arr:
@@ -296,7 +297,7 @@ def _fork_money(st: Static, p: dict[str, np.ndarray], fork_min: np.ndarray, k: i
              * factor / owners)
     share = per_owner / fork_quota if fork_quota else np.zeros(k)
     return (fork_owner_cost_usd(per_owner, owners, fork_quota, p["forks.usd_per_1000_minutes"],
-                                other, monthly_cv(st)), np.asarray(share))
+                                other, monthly_cv(p)), np.asarray(share))
 
 
 def _storage(st: Static, strat: Strategy, d: Drivers, policy: CleanupPolicy | None, k: int
