@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from pathlib import Path
 
@@ -89,3 +90,22 @@ def evaluate(cal: Calibration, scenario, **inputs) -> dict:
         p[name.replace("__", ".")] = np.array([float(value)])
     sim = simulate(st, p)
     return {s: {k: (v[0] if v.ndim == 1 else v[0]) for k, v in m.items()} for s, m in sim.items()}
+
+
+def with_input(sc, key: str, value):
+    """A copy of scenario ``sc`` with ``key`` set to ``value`` as if its file stated it."""
+    values, sources = dict(sc.values), dict(sc.sources)
+    values[key], sources[key] = value, "scenario"
+    return dataclasses.replace(sc, values=values, sources=sources)
+
+
+def assert_rerun_agrees(dataset, sc, cal, flip, below: str, above: str, rel: float) -> None:
+    """Re-run the model with ``flip``'s input fixed ``rel`` either side of its stated
+    value: the recommendation is ``below`` under it and ``above`` over it."""
+    from cachecost.model.distributions import fixed
+    from cachecost.model.results import run_model
+
+    for v, want in ((flip["value"] * (1 - rel), below), (flip["value"] * (1 + rel), above)):
+        again = run_model(dataset, with_input(sc, flip["input"], fixed(v)), samples=20_000,
+                          calibration=cal)
+        assert again["recommendation"]["winner"] == want, (v, again["recommendation"])

@@ -4,13 +4,13 @@ and its effect on the bundled gitlab-hosted-oss decision."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from model_test_helpers import assert_rerun_agrees, with_input
 
 from cachecost.config import SCENARIOS_DIR
 from cachecost.model.calibrate import monthly_minutes, monthly_minutes_cv
@@ -160,9 +160,7 @@ def test_the_measured_spread_is_the_scenario_default_and_a_stated_one_stays(
 
 
 def _with_cv(sc, cv: float):
-    values, sources = dict(sc.values), dict(sc.sources)
-    values[CV_KEY], sources[CV_KEY] = fixed(cv), "scenario"
-    return dataclasses.replace(sc, values=values, sources=sources)
+    return with_input(sc, CV_KEY, fixed(cv))
 
 
 def test_gitlab_hosted_oss_accounts_for_the_measured_month_spread(sample, sample_calibration):
@@ -198,8 +196,5 @@ def test_the_stated_spread_that_flips_the_answer_back_is_where_a_rerun_agrees(
     (flip,) = [row for row in r["recommendation_flips"] if row["input"] == CV_KEY]
     assert (flip["strategy_a"], flip["strategy_b"]) == ("dind-inline-cache", "rebuild-on-change")
     assert 0.0 < flip["value"] < flip["current"]
-    for v, want in ((flip["value"] * 0.98, "dind-inline-cache"),
-                    (flip["value"] * 1.02, "rebuild-on-change")):
-        again = run_model(sample, _with_cv(sc, v), samples=20_000,
-                          calibration=sample_calibration)
-        assert again["recommendation"]["winner"] == want, (v, again["recommendation"])
+    assert_rerun_agrees(sample, sc, sample_calibration, flip, "dind-inline-cache",
+                        "rebuild-on-change", 0.02)
