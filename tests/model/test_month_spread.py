@@ -184,6 +184,8 @@ def test_gitlab_hosted_oss_accounts_for_the_measured_month_spread(sample, sample
     inputs = {i["name"]: i for i in spread["inputs"]}
     assert inputs[CV_KEY]["source"] == "measured"
     assert inputs[CV_KEY]["value"] == pytest.approx(0.066, abs=0.001)
+    assert spread["calibration"]["monthly_minutes_cv"] == inputs[CV_KEY]["value"]
+    assert spread["calibration"]["monthly_minutes_months"] == 12
 
 
 def test_the_stated_spread_that_flips_the_answer_back_is_where_a_rerun_agrees(

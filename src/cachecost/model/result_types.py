@@ -144,6 +144,9 @@ class CalibrationSummary(TypedDict):
     months_of_data: float
     images: int
     measured_container_minutes_per_month: float
+    #: share: month-to-month coefficient of variation of the CI minutes (0: not measured)
+    monthly_minutes_cv: float
+    monthly_minutes_months: int
     dedup_method: str
     bootstrap_replicates: int
     notes: list[str]

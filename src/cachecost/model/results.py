@@ -408,6 +408,8 @@ def run_model(dataset: Dataset, scenario: Scenario, samples: int = DEFAULT_SAMPL
         "months_of_data": cal.months_of_data,
         "images": int(len(cal.images)),
         "measured_container_minutes_per_month": cal.container_minutes_per_month,
+        "monthly_minutes_cv": cal.monthly_minutes_cv,
+        "monthly_minutes_months": cal.monthly_minutes_months,
         "dedup_method": cal.dedup_method,
         "bootstrap_replicates": st.bank.size if st.bank is not None else 0,
         "notes": list(cal.notes) + measured_notes,
