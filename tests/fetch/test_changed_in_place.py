@@ -359,14 +359,19 @@ def test_retry_and_play_answer_as_gitlab_does(srv: StandinServer) -> None:
 
 
 def _add_ghost_job(data_dir: Path) -> tuple[pd.DataFrame, int]:
-    """Store a ``running`` job (id below every other) of pipeline 999, which the stand-in
-    does not have: a pipeline deleted since. Returns the jobs as they were, and its id."""
+    """Store a ``running`` job (id below every other) of pipeline 999, stored ``running``
+    too, which the stand-in does not have: a pipeline deleted since it was fetched.
+    Returns the jobs as they were, and its id."""
     path = data_dir / "jobs.parquet"
     jobs = pd.read_parquet(path)
     ghost = jobs.iloc[[0]].copy()
     ghost_id = int(jobs["job_id"].min()) - 1
     ghost[["job_id", "pipeline_id", "status"]] = [ghost_id, 999, "running"]
     pd.concat([ghost, jobs], ignore_index=True).to_parquet(path)
+    pipes = pd.read_parquet(data_dir / "pipelines.parquet")
+    stored = pipes.iloc[[0]].copy()
+    stored[["pipeline_id", "status"]] = [999, "running"]
+    pd.concat([stored, pipes], ignore_index=True).to_parquet(data_dir / "pipelines.parquet")
     return jobs, ghost_id
 
 
