@@ -432,3 +432,27 @@ def test_pipeline_retry_runs_every_failed_job_and_the_skipped_ones(srv: StandinS
     mine = after[after["pipeline_id"] == pid]
     assert not (mine["status"] == "skipped").any()
     assert_same_as_fresh(srv, tmp_path / "ds", tmp_path)
+
+
+def test_pipelines_the_list_did_not_show_are_read_by_id(srv: StandinServer,
+                                                        tmp_path: Path) -> None:
+    """Jobs stored for a pipeline the pipelines list skipped (offset pages in updated_at
+    order skip one when a pipeline is updated while they are read), and a job of pipeline
+    999, deleted since its jobs were read. Before: the fetch wrote jobs of pipelines the
+    dataset lacks, which then failed to load. Now: one ``GET /pipelines/:id`` each (2);
+    the skipped pipeline is stored as a fresh fetch stores it, the deleted one's job is
+    left out with a warning, and the dataset loads."""
+    fetch(srv, tmp_path / "ds")
+    pipes = pd.read_parquet(tmp_path / "ds" / "pipelines.parquet")
+    skipped = int(pipes["pipeline_id"].iloc[len(pipes) // 2])
+    pipes[pipes["pipeline_id"] != skipped].to_parquet(tmp_path / "ds" / "pipelines.parquet")
+    jobs = pd.read_parquet(tmp_path / "ds" / "jobs.parquet")
+    ghost = jobs.iloc[[0]].copy()
+    ghost[["job_id", "pipeline_id"]] = [int(jobs["job_id"].min()) - 1, 999]
+    pd.concat([ghost, jobs], ignore_index=True).to_parquet(tmp_path / "ds" / "jobs.parquet")
+    srv.reset_counts()
+    result = fetch(srv, tmp_path / "ds")
+    assert srv.counts["pipelines/:id"] == 2
+    assert result.warnings == ["1 job of 1 pipeline deleted during the fetch (first: "
+                               "pipeline 999) left out"]
+    assert_same_as_fresh(srv, tmp_path / "ds", tmp_path)
