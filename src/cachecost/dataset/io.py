@@ -221,26 +221,31 @@ def read_table(data_dir: Path, table: str, *, required: bool = True) -> pd.DataF
     for col in schema.ALL_TABLES[table]:
         if col.name not in arrow.schema.names and col.optional:
             arrow = arrow.append_column(col.name, pa.nulls(len(arrow), _ARROW_TYPES[col.kind]))
-        if col.name not in arrow.schema.names:
-            raise DatasetError(f"{path}: column {col.name!r} missing")
-        typ = arrow.schema.field(col.name).type
-        if not _kind_matches(col.kind, typ):
-            raise DatasetError(
-                f"{path}: column {col.name!r} holds {typ}, expected {_EXPECTED[col.kind]}"
-            )
-        if (col.name.endswith(_NON_NEGATIVE) and col.name not in _MAY_BE_NEGATIVE
-                and col.kind in ("int", "int?", "float")):
-            low = pc.min(arrow.column(col.name)).as_py()
-            if low is not None and low < 0:
-                raise DatasetError(f"{path}: column {col.name!r} holds {low:g}; durations, "
-                                   "sizes and step counts cannot be negative")
-        if table == "jobs" and col.name == "duration_s":
-            high = pc.max(arrow.column(col.name)).as_py()
-            if high is not None and not high <= MAX_JOB_DURATION_S:   # NaN and inf too
-                raise DatasetError(
-                    f"{path}: column 'duration_s' holds {high:g} s; no job runs longer than "
-                    f"GitLab's largest job timeout, one month ({MAX_JOB_DURATION_S:,} s)")
+        _check_column(path, table, col, arrow)
     return _to_pandas(arrow.select([c.name for c in schema.ALL_TABLES[table]]), table)
+
+
+def _check_column(path: Path, table: str, col: schema.Column, arrow: pa.Table) -> None:
+    """One column of ``table`` (read from ``path``): there, of its kind, in range."""
+    if col.name not in arrow.schema.names:
+        raise DatasetError(f"{path}: column {col.name!r} missing")
+    typ = arrow.schema.field(col.name).type
+    if not _kind_matches(col.kind, typ):
+        raise DatasetError(
+            f"{path}: column {col.name!r} holds {typ}, expected {_EXPECTED[col.kind]}"
+        )
+    if (col.name.endswith(_NON_NEGATIVE) and col.name not in _MAY_BE_NEGATIVE
+            and col.kind in ("int", "int?", "float")):
+        low = pc.min(arrow.column(col.name)).as_py()
+        if low is not None and low < 0:
+            raise DatasetError(f"{path}: column {col.name!r} holds {low:g}; durations, "
+                               "sizes and step counts cannot be negative")
+    if table == "jobs" and col.name == "duration_s":
+        high = pc.max(arrow.column(col.name)).as_py()
+        if high is not None and not high <= MAX_JOB_DURATION_S:   # NaN and inf too
+            raise DatasetError(
+                f"{path}: column 'duration_s' holds {high:g} s; no job runs longer than "
+                f"GitLab's largest job timeout, one month ({MAX_JOB_DURATION_S:,} s)")
 
 
 def read_metadata(data_dir: Path) -> dict[str, Any]:

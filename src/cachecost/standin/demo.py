@@ -90,8 +90,8 @@ def run_demo(out: Path = DEMO_DIR, *, latency_ms: float = 0.0, quiet: bool = Fal
     if not quiet:
         print(result.summary())
         cmd = cachecost_command()
-        data = shown_path(out)
-        print(f"Next: {cmd} data --data {data}; {cmd} report --data {data} "
+        shown = shown_path(out)
+        print(f"Next: {cmd} data --data {shown}; {cmd} report --data {shown} "
               "(its site goes to a folder of its own under reports/)")
     return out
 
