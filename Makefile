@@ -10,8 +10,9 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: help install lock report test test-fast lint typecheck format sample-data demo-fetch demo-fetch-group lab publish bench clean
 
 ## Show this help
+# (the name column is as wide as the longest target's name, read in a first pass)
 help:
-	@awk 'BEGIN {FS=":"} /^## / {doc=substr($$0, 4); next} /^[a-zA-Z_-]+:/ && doc {printf "  %-12s %s\n", $$1, doc; doc=""}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS=":"} /^## / {doc=substr($$0, 4); next} /^[a-zA-Z_-]+:/ && doc {n++; name[n]=$$1; text[n]=doc; if (length($$1) > w) w=length($$1); doc=""} END {for (i=1; i<=n; i++) printf "  %-" w "s  %s\n", name[i], text[i]}' $(MAKEFILE_LIST)
 
 # uv syncs .venv to exactly the versions in uv.lock (cachecost editable, with its test
 # extras). uv is the one on PATH if there is one, else it is pip-installed into .venv first

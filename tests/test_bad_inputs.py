@@ -96,3 +96,65 @@ def test_a_group_folder_given_as_data_points_to_report_group(tmp_path: Path,
                                 f"project's dataset; report it with cachecost report "
                                 f"--group {group}")
     assert not (tmp_path / "site").exists()
+
+
+def _sample_with_jobs(tmp_path: Path, edit) -> Path:
+    """A copy of the sample whose jobs table ``edit`` changed (the other tables as they are)."""
+    import pandas as pd
+
+    data = tmp_path / "edited"
+    shutil.copytree(SAMPLE_DATA_DIR, data)
+    jobs = pd.read_parquet(data / "jobs.parquet")
+    edit(jobs).to_parquet(data / "jobs.parquet")
+    return data
+
+
+def test_repeated_job_ids_are_refused(tmp_path: Path, capsys) -> None:
+    """Three jobs written twice (a jobs table joined by hand) loaded, and every sum over
+    them counted those jobs twice. GitLab gives every job its own id: a retry is a new
+    job with a new id, a skipped job run after a retry keeps its one row (case 07)."""
+    import pandas as pd
+
+    first = {}
+
+    def repeat_three(jobs: pd.DataFrame) -> pd.DataFrame:
+        first["id"] = int(jobs["job_id"].iloc[10])
+        return pd.concat([jobs, jobs.iloc[10:13]], ignore_index=True)
+
+    data = _sample_with_jobs(tmp_path, repeat_three)
+    for cmd in (["data", "--data", str(data)],
+                ["report", "--data", str(data), "--out", str(tmp_path / "site")]):
+        assert main(cmd) == 2
+        assert one_line(capsys) == (f"cachecost: error: {data / 'jobs.parquet'}: 3 job ids "
+                                    f"appear more than once (first: {first['id']})")
+    assert not (tmp_path / "site").exists()
+
+
+def test_jobs_of_pipelines_the_dataset_lacks_are_refused(tmp_path: Path, capsys) -> None:
+    """Jobs pointing to no stored pipeline loaded: the pipeline counts and the jobs'
+    minutes then described different histories. Two jobs are moved to pipeline ids the
+    sample does not hold (9e12 and 9e12 + 1): 2 jobs, 2 pipelines."""
+    def move_two(jobs):
+        jobs.loc[jobs.index[5], "pipeline_id"] = 9_000_000_000_000
+        jobs.loc[jobs.index[7], "pipeline_id"] = 9_000_000_000_001
+        return jobs
+
+    data = _sample_with_jobs(tmp_path, move_two)
+    job = int(__import__("pandas").read_parquet(data / "jobs.parquet")["job_id"].iloc[5])
+    assert main(["model", "--data", str(data)]) == 2
+    assert one_line(capsys) == (
+        f"cachecost: error: {data / 'jobs.parquet'}: 2 jobs belong to 2 pipelines not in "
+        f"pipelines.parquet (first: job {job} of pipeline 9000000000000)")
+
+
+def test_a_jobs_table_that_is_a_directory_is_not_called_missing(tmp_path: Path,
+                                                                capsys) -> None:
+    """A jobs.parquet that is a directory (a Spark- or Hive-style partitioned export)
+    was reported as "missing"; it is there, and is not the one file a table is."""
+    data = tmp_path / "dir"
+    shutil.copytree(SAMPLE_DATA_DIR, data)
+    (data / "jobs.parquet").unlink()
+    (data / "jobs.parquet").mkdir()
+    assert main(["data", "--data", str(data)]) == 2
+    assert one_line(capsys) == (f"cachecost: error: {data / 'jobs.parquet'}: is a directory, "
+                                "not a Parquet file (table 'jobs' is one file)")

@@ -83,6 +83,16 @@ def test_make_help_lists_documented_targets():
         assert re.search(rf"^\s+\S*{target}\S*\s+\S", out.stdout, re.M), target
 
 
+def test_make_help_aligns_every_description():
+    """Every target's description starts in one column: `demo-fetch-group` (16 characters)
+    overran the 12-character name column and pushed its description 5 columns right."""
+    out = subprocess.run(["make", "-s", "help"], cwd=PROJ_ROOT, capture_output=True, text=True)
+    lines = out.stdout.splitlines()
+    assert any(line.split()[0] == "demo-fetch-group" for line in lines)
+    starts = {len(line) - len(line.lstrip()[len(line.split()[0]):].lstrip()) for line in lines}
+    assert len(starts) == 1, out.stdout
+
+
 def _locked_closure(lock: dict, roots: list[str]) -> set[str]:
     """Every package uv.lock says ``roots`` need (not their optional extras)."""
     deps = {p["name"]: [d["name"] for d in p.get("dependencies", [])] for p in lock["package"]}

@@ -88,10 +88,25 @@ def test_calibrated_is_worded_as_a_weak_pass_with_its_scope():
     assert "calibrated -- no evidence against calibration in 9 months (the test is weak " \
            "with so few: 8 of 9 inside the 80 % interval fits a true coverage anywhere " \
            "from 57% to 98%" in text
-    assert "one month's measured container minutes for the strategy in use, " \
-           "dind-inline-cache" in text
+    assert "one month's measured container minutes for the strategy of the months " \
+           "scored, dind-inline-cache." in text
     assert "does not test the recommendation's expected-cost ranges" in text
     assert "nor the model's prediction for another strategy" in text
     switched = " ".join(verdict_sentences(_bt(switch={
         "month": "2025-08", "from": "a", "to": "b", "coverage_80": 1.0})))
     assert "What this tests" in switched and "another strategy" not in switched
+
+
+def test_the_words_name_the_strategies_of_the_months_scored():
+    """Months scored under dind-inline-cache, then (after a switch) kaniko-cache-repo: the
+    words name both, in order, not one "strategy in use" (before: the JSON's strategy,
+    the last month's, even when that month was not scored)."""
+    months = _bt()["months"]
+    for m in months[6:]:
+        m["strategy"] = "kaniko-cache-repo"
+    bt = _bt(months=months, strategy="kaniko-cache-repo", strategy_month="2025-11")
+    text = " ".join(verdict_sentences(bt))
+    assert "Backtest of dind-inline-cache then kaniko-cache-repo: calibrated" in text
+    assert "for the strategy of the months scored, dind-inline-cache then " \
+        "kaniko-cache-repo." in text
+    assert "minutes for dind-inline-cache then kaniko-cache-repo, not the" in summary_line(bt)

@@ -359,14 +359,19 @@ def test_retry_and_play_answer_as_gitlab_does(srv: StandinServer) -> None:
 
 
 def _add_ghost_job(data_dir: Path) -> tuple[pd.DataFrame, int]:
-    """Store a ``running`` job (id below every other) of pipeline 999, which the stand-in
-    does not have: a pipeline deleted since. Returns the jobs as they were, and its id."""
+    """Store a ``running`` job (id below every other) of pipeline 999, stored ``running``
+    too, which the stand-in does not have: a pipeline deleted since it was fetched.
+    Returns the jobs as they were, and its id."""
     path = data_dir / "jobs.parquet"
     jobs = pd.read_parquet(path)
     ghost = jobs.iloc[[0]].copy()
     ghost_id = int(jobs["job_id"].min()) - 1
     ghost[["job_id", "pipeline_id", "status"]] = [ghost_id, 999, "running"]
     pd.concat([ghost, jobs], ignore_index=True).to_parquet(path)
+    pipes = pd.read_parquet(data_dir / "pipelines.parquet")
+    stored = pipes.iloc[[0]].copy()
+    stored[["pipeline_id", "status"]] = [999, "running"]
+    pd.concat([stored, pipes], ignore_index=True).to_parquet(data_dir / "pipelines.parquet")
     return jobs, ghost_id
 
 
@@ -426,4 +431,28 @@ def test_pipeline_retry_runs_every_failed_job_and_the_skipped_ones(srv: StandinS
     assert len(after) == len(before) + len(failed)
     mine = after[after["pipeline_id"] == pid]
     assert not (mine["status"] == "skipped").any()
+    assert_same_as_fresh(srv, tmp_path / "ds", tmp_path)
+
+
+def test_pipelines_the_list_did_not_show_are_read_by_id(srv: StandinServer,
+                                                        tmp_path: Path) -> None:
+    """Jobs stored for a pipeline the pipelines list skipped (offset pages in updated_at
+    order skip one when a pipeline is updated while they are read), and a job of pipeline
+    999, deleted since its jobs were read. Before: the fetch wrote jobs of pipelines the
+    dataset lacks, which then failed to load. Now: one ``GET /pipelines/:id`` each (2);
+    the skipped pipeline is stored as a fresh fetch stores it, the deleted one's job is
+    left out with a warning, and the dataset loads."""
+    fetch(srv, tmp_path / "ds")
+    pipes = pd.read_parquet(tmp_path / "ds" / "pipelines.parquet")
+    skipped = int(pipes["pipeline_id"].iloc[len(pipes) // 2])
+    pipes[pipes["pipeline_id"] != skipped].to_parquet(tmp_path / "ds" / "pipelines.parquet")
+    jobs = pd.read_parquet(tmp_path / "ds" / "jobs.parquet")
+    ghost = jobs.iloc[[0]].copy()
+    ghost[["job_id", "pipeline_id"]] = [int(jobs["job_id"].min()) - 1, 999]
+    pd.concat([ghost, jobs], ignore_index=True).to_parquet(tmp_path / "ds" / "jobs.parquet")
+    srv.reset_counts()
+    result = fetch(srv, tmp_path / "ds")
+    assert srv.counts["pipelines/:id"] == 2
+    assert result.warnings == ["1 job of 1 pipeline deleted during the fetch (first: "
+                               "pipeline 999) left out"]
     assert_same_as_fresh(srv, tmp_path / "ds", tmp_path)

@@ -254,7 +254,7 @@ def test_the_group_summary_says_keep_and_wraps_its_prose_for_a_mailing_list():
     table = [line for line in text.splitlines()
              if line.startswith(("fdo/", "project", "---", "total"))]
     assert "keep dind-inline-cache" in next(t for t in table if t.startswith("fdo/dind-app"))
-    assert " rebuild-on-change " in next(t for t in table if t.startswith("fdo/a "))
+    assert next(t for t in table if t.startswith("fdo/a ")).endswith(" -> rebuild-on-change")
     prose = [line for line in text.splitlines() if line not in table]
     assert prose and max(len(line) for line in prose) <= 72
     assert "tool5 (builds no image)." in " ".join(text.split())
@@ -484,3 +484,25 @@ def test_each_project_model_returns_its_builder_and_words_kaniko_only_for_kaniko
     assert not any("archived" in n for n in seen["dind"]["notes"])
     assert seen["kaniko"]["title"].startswith("kaniko, separate cache repository")
     assert any("kaniko was archived" in n for n in seen["kaniko"]["notes"])
+
+
+def test_jobs_beyond_the_projects_start_one_worker_a_project(fetched_group, tmp_path,
+                                                             monkeypatch):
+    """`report --group --jobs 100000` starts as many workers as there are projects to
+    build (2 here), as `report --jobs` starts at most one a notebook to run
+    (``cachecost.report.build``: ``min(jobs, tasks)``). Pins the bound; it held before."""
+    import contextlib
+
+    import cachecost.group.report as group_report
+
+    asked: list[int] = []
+
+    @contextlib.contextmanager
+    def workers(n):
+        asked.append(n)
+        yield None                  # the tasks run here, as with one worker
+
+    monkeypatch.setattr(group_report, "_workers", workers)
+    out, _, _ = fetched_group
+    build = build_group_report(out, tmp_path / "site", pages=False, samples=200, jobs=100_000)
+    assert asked == [len(build.rows)] == [2]

@@ -11,6 +11,7 @@ import yaml
 from cachecost.group.render import render_index, summary_text, total_saving
 from cachecost.group.report import GROUP_SCENARIO_PATH
 from cachecost.model.scenario import load_scenario
+from cachecost.textfmt import format_usd
 
 LONG = ("fdo/graphics/drivers/a-subgroup-with-a-long-name/and-a-project-whose-path-is-"
         "longer-than-any-column")
@@ -42,14 +43,15 @@ def _both(rows, scenario, meta=None):
 
 def test_a_long_project_path_appears_whole():
     """An 89-character path (before: cut at 32 characters) is one whole line of the
-    summary's table, its figures on the next line, and whole in the index (and in the
-    prose, where it is never broken at a hyphen)."""
+    summary's table, its strategies and figures on the next lines, and whole in the index
+    (and in the prose, where it is never broken at a hyphen)."""
     text, index = _both(ROWS, load_scenario(GROUP_SCENARIO_PATH))
     lines = text.splitlines()
     table = lines[next(i for i, line in enumerate(lines) if line.startswith("project ")):]
     assert len(LONG) > 80 and LONG in table
-    figures = table[table.index(LONG) + 1]
-    assert figures.startswith(" " * 32) and "kaniko-cache-repo" in figures and "$85" in figures
+    words, figures = table[table.index(LONG) + 1:table.index(LONG) + 3]
+    assert words == "  kaniko-cache-repo -> rebuild-on-change"
+    assert figures.startswith(" " * 20) and "$85" in figures
     assert LONG in index
 
 
@@ -108,7 +110,8 @@ def test_every_prose_line_fits_a_mail_and_a_loss_is_marked():
     prose = lines[:start] + lines[end + 1:]
     assert max(len(line) for line in prose if " " in line.strip()) <= 72
     assert all(len(line) <= 72 or LONG in line for line in prose)
-    assert any(line.startswith("fdo/loses") and line.endswith(" *") for line in lines)
+    loses = next(i for i, line in enumerate(lines) if line.startswith("fdo/loses"))
+    assert lines[loses + 1].endswith(" *") and not lines[loses + 3].endswith(" *")
     assert "* the interval includes a loss" in text
 
 
@@ -157,3 +160,47 @@ def test_a_kept_strategy_saves_zero_not_minus_zero():
                    "registry_growth_gib_per_month": zero, "probability_cheapest": 0.6}}}
     row = project_row({"project": "fdo~a", "project_path": "fdo/a"}, results)
     assert "-0.0" not in json.dumps(row["saving_usd_per_month"])
+
+
+def test_the_table_fits_a_mail_reply_with_the_same_figures():
+    """Every table line is at most 78 columns (a mail reply wraps at 72-78; before: 122),
+    but a path longer than that, which stays whole on a line of its own. The widest
+    strategies (buildkit-registry-cache-min -> buildkit-registry-cache-max, 58 characters)
+    go on their own line under a path they do not fit beside; the figures are the ones
+    format_usd gives: cost $12,345, saving $12,346 ($10,000 to $15,000), by hand."""
+    wide = {**_row("fdo/graphics/drivers/mesa-ci-images", 0.0),
+            "strategy_in_use": "buildkit-registry-cache-min",
+            "cheapest_strategy": "buildkit-registry-cache-max",
+            "cost_usd_per_month": {"mean": 12345.4, "p10": 1.0, "p90": 2.0},
+            "saving_usd_per_month": {"mean": 12345.6, "p10": -10000.0, "p90": 15000.0}}
+    rows = [*ROWS, wide]
+    text, _ = _both(rows, load_scenario(GROUP_SCENARIO_PATH))
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("project "))
+    end = next(i for i, line in enumerate(lines) if line.startswith("total "))
+    table = lines[start:end + 1]
+    assert max(len(line) for line in table if line != LONG) <= 78
+    at = table.index("fdo/graphics/drivers/mesa-ci-images")
+    assert table[at + 1] == "  buildkit-registry-cache-min -> buildkit-registry-cache-max"
+    assert table[at + 2].split() == ["$12,345", "$12,346", "(-$10,000", "to", "$15,000)", "*"]
+    assert "fdo/graphics/kaniko-app  kaniko-cache-repo -> rebuild-on-change" in table
+    assert table[-1].split()[-1] == format_usd(total_saving(rows))
+
+
+def test_rounded_rows_that_do_not_add_up_to_the_total_are_said_so():
+    """Two projects saving $89.40 each: the rows show $89 and $89 ($178) and the total,
+    the sum of the unrounded means $178.80, shows $179 (before: said nowhere). The lead
+    sentence, the total row and the index's total cell all say $179, and a line under
+    the table says the rows add up to $178. Rows that add up as shown get no such line."""
+    rows = [_row("fdo/a", 89.4), _row("fdo/b", 89.4)]
+    text, index = _both(rows, load_scenario(GROUP_SCENARIO_PATH))
+    lines = text.splitlines()
+    total = next(i for i, line in enumerate(lines) if line.startswith("total "))
+    assert lines[total].split()[-1] == "$179"
+    note = "The rows are rounded: they add up to $178; the total, $179, is the sum of the " \
+        "unrounded means."
+    assert note in " ".join(" ".join(lines[total + 1:]).split())
+    assert "would save $179 a month" in " ".join(text.split())
+    assert note in " ".join(index.split())
+    text, index = _both(ROWS, load_scenario(GROUP_SCENARIO_PATH))
+    assert "The rows are rounded" not in text and "The rows are rounded" not in index

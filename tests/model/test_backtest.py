@@ -216,6 +216,24 @@ def test_switch_to_kaniko_half_way_is_found_and_predicted_for_kaniko(like_past):
         "2025-09", "2025-10", "2025-11"]
 
 
+#: 2024-12-01 + 304 days = 2025-10-01 (HALF_WAY_DAY + 30 + 31 + 31 + 30)
+OCTOBER_DAY = 304
+
+
+def test_the_strategy_is_the_last_scored_months_not_an_unscored_switch(like_past):
+    """A switch to kaniko on 2025-10-01: October and November run kaniko but are not scored
+    (3 months of kaniko to train on are needed), so the last month scored is 2025-09, under
+    dind-inline-cache. Before: ``strategy`` was November's, kaniko-cache-repo, a strategy
+    no scored month ran."""
+    ds = generate_sample(SampleSettings(pipelines_per_day=SMALL, logs_per_image=40,
+                                        switch_to_kaniko_day=OCTOBER_DAY))
+    out = run_backtest(ds, like_past).to_json()
+    assert out["switch"]["month"] == "2025-10" and out["switch"]["to"] == "kaniko-cache-repo"
+    assert out["months"][-1]["month"] == "2025-09"
+    assert {m["strategy"] for m in out["months"]} == {"dind-inline-cache"}
+    assert (out["strategy"], out["strategy_month"]) == ("dind-inline-cache", "2025-09")
+
+
 def test_the_sample_has_no_switch_and_says_so(sample):
     from cachecost.report.backtest import verdict_sentences
 
@@ -246,7 +264,7 @@ def test_json_contract_keys(sample):
     out = json.loads(proc.stdout)
     assert list(out) == ["strategy", "training_months_min", "months", "coverage_50",
                          "coverage_80", "crps_minutes", "verdict", "drift", "switch",
-                         "verdict_from", "rebuilds"]
+                         "verdict_from", "rebuilds", "strategy_month"]
     # the issue-24 contract's keys first; then what the verdict rests on
     assert out["verdict_from"] in ("minutes", "rebuilds")
     assert set(out["rebuilds"]) == {"coverage_50", "coverage_80", "months", "verdict"}

@@ -24,6 +24,10 @@ Phases, each gentle on the API:
 6. **measure**   image changes from the repository, fork activity and the namespace's
    registry usage (:mod:`cachecost.collect.measure`); a refused part is one warning.
 
+Before the pipelines' times, the pipelines of stored jobs that the list did not show are
+read by id (``_Fetch.fetch_unlisted_pipelines``), so every job's pipeline is
+stored, as :func:`cachecost.dataset.io.load_dataset` requires.
+
 Pipelines and registry do not depend on the jobs, so a side thread asks for them
 while the jobs walk and the logs run; each phase keeps at most ``workers``
 requests in flight.
@@ -192,6 +196,7 @@ class _Fetch:
                     self._logs.close()
             beside.result()
         self._project = self.registry.judge(self.project)   # an unmeasured figure: None
+        self._phase("unlisted_pipelines", self.fetch_unlisted_pipelines)
         self._phase("pipeline_times", self.fill_pipeline_times)
         if self.options.measure:
             self._phase("measure", self.measure)
@@ -433,6 +438,37 @@ class _Fetch:
         self.result.outcomes.update(r.outcome for r in results.values())
         self.result.logs_read = len(results)
         self.jobs = apply_mapping(jobs, self.mapper)    # the logs may have named more images
+
+    def fetch_unlisted_pipelines(self) -> None:
+        """The pipelines of stored jobs the pipelines list did not show, one request each.
+
+        The list pages by offset in ``updated_at`` order, so a pipeline updated while it
+        is paged moves past pages already read and one listed after it is skipped; a
+        pipeline created after the list's last page and before the jobs walk read its
+        jobs is not listed either. A pipeline answered 404 was deleted since its jobs were
+        read (GitLab deletes its jobs with it): those jobs are left out, with a warning.
+        So every stored job's pipeline is stored (``cachecost.dataset.io.check_ids``).
+        """
+        pipes = self.store.load("pipelines")
+        missing = sorted(set(self.jobs["pipeline_id"].astype(int))
+                         - set(pipes["pipeline_id"].astype(int)))
+        if not missing:
+            return
+        gone: set[int] = set()
+        rows = fetch_pipeline_details(self.client, self.project.project_id, missing,
+                                      workers=self.options.workers, gone=gone)
+        self.result.pipelines_fetched += len(rows)
+        self.store.save("pipelines", merge_by_id(pipes, rows_to_frame(rows, "pipelines"),
+                                                 "pipeline_id"))
+        if gone:
+            dropped = self.jobs["pipeline_id"].isin(gone)
+            n = int(dropped.sum())
+            self.result.warnings.append(
+                f"{n:,} job{'s' if n != 1 else ''} of {len(gone):,} "
+                f"pipeline{'s' if len(gone) != 1 else ''} deleted during the fetch (first: "
+                f"pipeline {min(gone)}) left out")
+            self.jobs = self.jobs[~dropped].reset_index(drop=True)
+            self._save_jobs()
 
     def fill_pipeline_times(self) -> None:
         pipes = self.pipelines = self.store.load("pipelines")

@@ -206,10 +206,13 @@ def _to_pandas(arrow: pa.Table, table: str) -> pd.DataFrame:
 def read_table(data_dir: Path, table: str, *, required: bool = True) -> pd.DataFrame | None:
     """Read and check one table; raise DatasetError naming the file and column."""
     path = data_dir / f"{table}.parquet"
-    if not path.is_file():
+    if not path.exists():
         if required:
             raise DatasetError(f"{path}: missing (every dataset needs table {table!r})")
         return None
+    if not path.is_file():
+        raise DatasetError(f"{path}: is a {'directory' if path.is_dir() else 'special file'}"
+                           f", not a Parquet file (table {table!r} is one file)")
     try:
         arrow = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
@@ -218,26 +221,31 @@ def read_table(data_dir: Path, table: str, *, required: bool = True) -> pd.DataF
     for col in schema.ALL_TABLES[table]:
         if col.name not in arrow.schema.names and col.optional:
             arrow = arrow.append_column(col.name, pa.nulls(len(arrow), _ARROW_TYPES[col.kind]))
-        if col.name not in arrow.schema.names:
-            raise DatasetError(f"{path}: column {col.name!r} missing")
-        typ = arrow.schema.field(col.name).type
-        if not _kind_matches(col.kind, typ):
-            raise DatasetError(
-                f"{path}: column {col.name!r} holds {typ}, expected {_EXPECTED[col.kind]}"
-            )
-        if (col.name.endswith(_NON_NEGATIVE) and col.name not in _MAY_BE_NEGATIVE
-                and col.kind in ("int", "int?", "float")):
-            low = pc.min(arrow.column(col.name)).as_py()
-            if low is not None and low < 0:
-                raise DatasetError(f"{path}: column {col.name!r} holds {low:g}; durations, "
-                                   "sizes and step counts cannot be negative")
-        if table == "jobs" and col.name == "duration_s":
-            high = pc.max(arrow.column(col.name)).as_py()
-            if high is not None and not high <= MAX_JOB_DURATION_S:   # NaN and inf too
-                raise DatasetError(
-                    f"{path}: column 'duration_s' holds {high:g} s; no job runs longer than "
-                    f"GitLab's largest job timeout, one month ({MAX_JOB_DURATION_S:,} s)")
+        _check_column(path, table, col, arrow)
     return _to_pandas(arrow.select([c.name for c in schema.ALL_TABLES[table]]), table)
+
+
+def _check_column(path: Path, table: str, col: schema.Column, arrow: pa.Table) -> None:
+    """One column of ``table`` (read from ``path``): there, of its kind, in range."""
+    if col.name not in arrow.schema.names:
+        raise DatasetError(f"{path}: column {col.name!r} missing")
+    typ = arrow.schema.field(col.name).type
+    if not _kind_matches(col.kind, typ):
+        raise DatasetError(
+            f"{path}: column {col.name!r} holds {typ}, expected {_EXPECTED[col.kind]}"
+        )
+    if (col.name.endswith(_NON_NEGATIVE) and col.name not in _MAY_BE_NEGATIVE
+            and col.kind in ("int", "int?", "float")):
+        low = pc.min(arrow.column(col.name)).as_py()
+        if low is not None and low < 0:
+            raise DatasetError(f"{path}: column {col.name!r} holds {low:g}; durations, "
+                               "sizes and step counts cannot be negative")
+    if table == "jobs" and col.name == "duration_s":
+        high = pc.max(arrow.column(col.name)).as_py()
+        if high is not None and not high <= MAX_JOB_DURATION_S:   # NaN and inf too
+            raise DatasetError(
+                f"{path}: column 'duration_s' holds {high:g} s; no job runs longer than "
+                f"GitLab's largest job timeout, one month ({MAX_JOB_DURATION_S:,} s)")
 
 
 def read_metadata(data_dir: Path) -> dict[str, Any]:
@@ -289,7 +297,43 @@ def load_dataset(data_dir: str | os.PathLike[str] | None = None) -> Dataset:
     tables: dict[str, Any] = {name: read_table(path, name) for name in schema.TABLES}
     tables.update({name: read_table(path, name, required=False)
                    for name in schema.OPTIONAL_TABLES})
+    check_ids(path, tables["pipelines"], tables["jobs"])
     return Dataset(path=path, metadata=meta, **tables)
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def check_ids(data_dir: Path, pipelines: pd.DataFrame, jobs: pd.DataFrame) -> None:
+    """Each pipeline and job id once, and every job's pipeline in ``pipelines.parquet``.
+
+    GitLab ids are unique per instance (a retried job is a new job with a new id, a job
+    run again in place keeps its one row), and a fetch merges rows by id
+    (:func:`cachecost.collect.store.merge_by_id`), so a repeated id is a file edited or
+    joined by hand: every sum over it would count that job twice. Child pipelines are
+    stored like any other (``cachecost fetch`` asks for ``source=parent_pipeline``), so a
+    job of a child pipeline has its pipeline too.
+
+    Raises:
+        DatasetError: one line naming the file, how many ids are at fault and the first.
+    """
+    for table, df, key, noun in (("pipelines", pipelines, "pipeline_id", "pipeline"),
+                                 ("jobs", jobs, "job_id", "job")):
+        repeated = df.loc[df[key].duplicated(), key]
+        if len(repeated):
+            n = int(repeated.nunique())
+            raise DatasetError(
+                f"{data_dir / f'{table}.parquet'}: {_plural(n, f'{noun} id', f'{noun} ids')} "
+                f"appear{'s' if n == 1 else ''} more than once (first: {repeated.iloc[0]})")
+    orphan = jobs[~jobs["pipeline_id"].isin(pipelines["pipeline_id"])]
+    if len(orphan):
+        first = orphan.iloc[0]
+        raise DatasetError(
+            f"{data_dir / 'jobs.parquet'}: {_plural(len(orphan), 'job belongs', 'jobs belong')}"
+            f" to {_plural(int(orphan['pipeline_id'].nunique()), 'pipeline', 'pipelines')} "
+            f"not in pipelines.parquet (first: job {first['job_id']} of pipeline "
+            f"{first['pipeline_id']})")
 
 
 # --------------------------------------------------------------------------- describing

@@ -20,8 +20,6 @@ from cachecost.model.scenario import Scenario
 from cachecost.textfmt import format_usd
 
 GIB = 2.0**30
-#: The summary's project column: a longer path goes on a line of its own, whole.
-PATH_WIDTH = 32
 WRAP = 72
 
 
@@ -236,6 +234,7 @@ model's tie resolution. Each project links to its own pages.</p>
 strategy (sum of the means; the intervals do not add)</td>
 <td class="n" id="total-saving">{{ total }}</td><td colspan="2"></td>
 <td class="n">{{ minutes_total }}</td></tr></tfoot></table></div>
+{% if rounding_note %}<p class="note">{{ rounding_note }}</p>{% endif %}
 {% if rows|selectattr("may_lose")|list %}<p>* the interval includes a loss: in at least
 one sample in ten the change would cost more than the strategy in use.</p>{% endif %}
 {% for r in rows if r.note_mark %}<p class="note" id="note-{{ r.note_mark }}"><sup>{{ r.note_mark }}</sup>
@@ -278,29 +277,58 @@ def render_index(meta: dict, rows: list[dict], ns: dict, scenario: Scenario,
         compute_sentence=compute_sentence(ns, len(rows)), total=format_usd(total_saving(rows)),
         quota_sentence=registry_quota_sentence(ns, scenario.name),
         lead_sentence=unbroken_html(lead_sentence(rows)), total_sentence=total_sentence(rows),
-        skipped=skipped,
+        skipped=skipped, rounding_note=rounding_note(rows),
         minutes_total=_minutes((ns.get("compute") or {}).get("fetched_quota_minutes_per_month")))
 
 
+#: The summary's table: a line for the project (path whole, then its strategies when they
+#: fit) and a line for its figures, so that no line is wider than a mail reply's 78
+#: columns (the longest strategy pair and the widest figures do not fit on one line).
+TABLE_WIDTH = 78
+#: Where the figures line's cost column ends and its saving column starts.
+COST_END, SAVING_AT = 26, 28
+
+
+def _strategies(r: dict[str, Any]) -> str:
+    """``"keep X"``, or ``"X -> Y"`` from the strategy in use to the cheapest."""
+    return _cheapest(r) if _kept(r) else f"{r['strategy_in_use']} -> {r['cheapest_strategy']}"
+
+
+def _shown_usd(x: float) -> float:
+    """The value :func:`format_usd` shows for ``x`` (``178.8 -> 179.0``)."""
+    return float(format_usd(x).replace("$", "").replace(",", ""))
+
+
+def rounding_note(rows: list[dict[str, Any]]) -> str | None:
+    """When the rows' savings as shown do not add up to the total as shown, say so: the
+    total is the sum of the unrounded means (by hand: $89.40 + $89.40 = $178.80, shown
+    $179, while the rows show $89 + $89 = $178). None when they agree."""
+    total = format_usd(total_saving(rows))
+    shown = format_usd(sum(_shown_usd(float(r["saving_usd_per_month"]["mean"])) for r in rows))
+    if shown == total:
+        return None
+    return (f"The rows are rounded: they add up to {shown}; the total, {total}, is the sum of "
+            "the unrounded means.")
+
+
 def _table(rows: list[dict]) -> list[str]:
-    """The fixed-width table: one project a row; a path longer than the column on a line
-    of its own above its figures (never cut); a total row."""
-    w = max(len(n) for r in rows for n in (r["strategy_in_use"], _cheapest(r)))
-    head = (f"{'project':{PATH_WIDTH}} {'in use':{w}} {'cost/month':>11} {'cheapest':{w}} "
-            "saving/month: mean (p10 to p90)")
-    lines = [head, "-" * len(head)]
+    """The fixed-width table, at most :data:`TABLE_WIDTH` columns but for a path longer
+    than that (never cut): per project its path and strategies (the strategies on a line
+    of their own when the two do not fit), then its cost and saving; a total row."""
+    head = ["project  strategy in use -> cheapest",
+            f"{'cost/month':>{COST_END}}  saving/month: mean (p10 to p90)"]
+    rule = "-" * max(len(line) for line in head)
+    lines = [*head, rule]
     for r in rows:
         c, s = r["cost_usd_per_month"], r["saving_usd_per_month"]
-        path = r["project_path"]
-        if len(path) > PATH_WIDTH:
-            lines.append(path)
-            path = ""
-        lines.append(f"{path:{PATH_WIDTH}} {r['strategy_in_use']:{w}} "
-                     f"{format_usd(c['mean']):>11} {_cheapest(r):{w}} "
-                     f"{_saving(s):>11}" + (" *" if _may_lose(r) else ""))
-    lines += ["-" * len(head),
-              f"{'total (sum of the means)':{PATH_WIDTH}} {'':{w}} {'':>11} {'':{w}} "
-              f"{format_usd(total_saving(rows))}"]
+        path, words = r["project_path"], _strategies(r)
+        if len(path) + 2 + len(words) <= TABLE_WIDTH:
+            lines.append(f"{path}  {words}")
+        else:
+            lines += [path, f"  {words}"]
+        lines.append(f"{format_usd(c['mean']):>{COST_END}}  {_saving(s)}"
+                     + (" *" if _may_lose(r) else ""))
+    lines += [rule, f"{'total (sum of the means)':{SAVING_AT}}{format_usd(total_saving(rows))}"]
     return lines
 
 
@@ -315,6 +343,9 @@ def summary_text(meta: dict, rows: list[dict], ns: dict, skipped: str,
                              "container images: " + lead_sentence(rows), WRAP), "",
               *_wrap(total_sentence(rows), WRAP), ""]
     lines += _table(rows)
+    note = rounding_note(rows)
+    if note:
+        lines += _wrap(note, WRAP)
     if any(_may_lose(r) for r in rows):
         lines += ["", *_wrap("* the interval includes a loss: in at least one "
                                      "sample in ten the change would cost more than the "

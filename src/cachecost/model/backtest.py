@@ -405,7 +405,11 @@ class Switch:
 
 @dataclass
 class Backtest:
-    """The backtest's numbers (:func:`run_backtest`); words are in :mod:`cachecost.report`."""
+    """The backtest's numbers (:func:`run_backtest`); words are in :mod:`cachecost.report`.
+
+    ``strategy`` is the strategy of the last month scored, ``strategy_month`` that month
+    (with no month scored: the last month's strategy and that month, or the scenario's
+    baseline and None for a history without a month)."""
 
     strategy: str
     training_months_min: int
@@ -416,6 +420,7 @@ class Backtest:
     switch: Switch | None = None
     history_months: int = 0
     is_synthetic: bool = False
+    strategy_month: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``cachecost backtest --format json`` contract (issue 24)."""
@@ -440,6 +445,9 @@ class Backtest:
             "rebuilds": {"coverage_50": _share(self.rebuilds.coverage_50),
                          "coverage_80": _share(self.rebuilds.coverage_80),
                          "months": self.rebuilds.n, "verdict": self.rebuilds.verdict},
+            # the month ``strategy`` is from: the last one scored (a later month, too
+            # short to score, may run another strategy)
+            "strategy_month": self.strategy_month,
         }
 
 
@@ -526,6 +534,7 @@ def run_backtest(ds: Dataset, scenario: Scenario, *,
     if verdict == "calibrated" and rebuilds.verdict not in ("calibrated", "too-short"):
         verdict = rebuilds.verdict
     drift = detect_drift(table.loc[full]) if len(full) else []
-    return Backtest(strategy_of[table.index[-1]], training_months_min, minutes, rebuilds,
+    last = max((m.month for m in scored_min), default=str(table.index[-1]))
+    return Backtest(strategy_of[last], training_months_min, minutes, rebuilds,
                     verdict, drift, switch, history_months=len(full),
-                    is_synthetic=ds.is_synthetic)
+                    is_synthetic=ds.is_synthetic, strategy_month=last)

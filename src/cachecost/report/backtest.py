@@ -41,6 +41,14 @@ def _inside(bt: dict[str, Any], key: str) -> tuple[int, int]:
     return (round(share * n) if share is not None else 0), n
 
 
+def scored_strategies(bt: dict[str, Any]) -> str:
+    """The strategies of the months the backtest scored, in order (``"a then b"`` across a
+    switch); with no month scored, ``bt["strategy"]``. Not the strategy in use: the last
+    months, too short to score after a switch, can run another."""
+    names = list(dict.fromkeys(str(m["strategy"]) for m in bt.get("months") or []))
+    return " then ".join(names) if names else str(bt["strategy"])
+
+
 def summary_line(bt: dict[str, Any]) -> str:
     """The summary's one line about the backtest."""
     k, n = _inside(bt, "coverage_80")
@@ -50,7 +58,8 @@ def summary_line(bt: dict[str, Any]) -> str:
                 "3 more to score).")
     verdict = bt["verdict"] if bt["verdict"] != "calibrated" else (
         f"calibrated, i.e. no evidence against calibration, a weak test with {n} months; "
-        f"it checks one month's minutes for {bt['strategy']}, not the recommendation's "
+        f"it checks one month's minutes for {scored_strategies(bt)}, not the "
+        "recommendation's "
         "expected-cost ranges")
     if bt.get("verdict_from") == "rebuilds":
         verdict += f", from {_rebuilds_clause(bt)}"
@@ -104,7 +113,8 @@ def scope_sentence(bt: dict[str, Any]) -> str:
     other = "" if (bt.get("switch") or {}).get("coverage_80") is not None else \
         ", nor the model's prediction for another strategy"
     return (f"What this tests: the model's prediction of one month's measured container "
-            f"minutes for the strategy in use, {bt['strategy']}. It does not test the "
+            f"minutes for the strategy of the months scored, {scored_strategies(bt)}. "
+            "It does not test the "
             "recommendation's expected-cost ranges (averages over the uncertain rates, "
             f"much narrower than one month's spread){other}.")
 
@@ -126,7 +136,7 @@ def verdict_sentences(bt: dict[str, Any]) -> list[str]:
     meaning = calibrated_meaning(bt) if bt["verdict"] == "calibrated" else \
         MEANING[bt["verdict"]]
     source = f", from {_rebuilds_clause(bt)}" if bt.get("verdict_from") == "rebuilds" else ""
-    out.append(f"Backtest of {bt['strategy']}: {bt['verdict']}{source} -- {meaning}.")
+    out.append(f"Backtest of {scored_strategies(bt)}: {bt['verdict']}{source} -- {meaning}.")
     if bt["months"]:
         out.append(scope_sentence(bt))
     if bt["months"]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -32,6 +33,32 @@ from cachecost.standin.data import StandinData
 from cachecost.standin.server import Faults, start_standin
 
 DEMO_DIR = RAW_DATA_DIR / "demo"
+
+
+def cachecost_command(path_env: str | None = None, cwd: Path | None = None) -> str:
+    """How to run ``cachecost`` from this shell: ``cachecost`` when that name on ``PATH``
+    is the one beside this Python, else the path of the one beside it (``.venv/bin/cachecost``
+    in a checkout after ``make``, which puts nothing on ``PATH``: README, "Install"),
+    relative to ``cwd`` when under it. ``path_env``: the ``PATH`` to look in (default:
+    the environment's)."""
+    beside = Path(sys.executable).parent / "cachecost"
+    if not beside.is_file():          # not a venv or install with the script: the module
+        return f"{Path(sys.executable).name} -m cachecost"
+    found = shutil.which("cachecost", path=os.environ.get("PATH", "") if path_env is None
+                         else path_env)
+    if found is not None and Path(found).resolve() == beside.resolve():
+        return "cachecost"
+    return shown_path(beside, cwd)
+
+
+def shown_path(path: Path, cwd: Path | None = None) -> str:
+    """``path`` as the user types it: relative to ``cwd`` (default: the working directory)
+    when under it, else absolute."""
+    here = Path.cwd() if cwd is None else cwd
+    try:
+        return str(path.absolute().relative_to(here.absolute()))
+    except ValueError:
+        return str(path.absolute())
 
 
 def _clear_previous_demo(out: Path) -> None:
@@ -62,7 +89,9 @@ def run_demo(out: Path = DEMO_DIR, *, latency_ms: float = 0.0, quiet: bool = Fal
         client.close()
     if not quiet:
         print(result.summary())
-        print(f"Next: cachecost data --data {out}; cachecost report --data {out} "
+        cmd = cachecost_command()
+        shown = shown_path(out)
+        print(f"Next: {cmd} data --data {shown}; {cmd} report --data {shown} "
               "(its site goes to a folder of its own under reports/)")
     return out
 

@@ -26,6 +26,7 @@ from cachecost.collect.group import STATE_FILE, GroupFetchResult, fetch_group
 from cachecost.config import RAW_DATA_DIR, check_output_dir
 from cachecost.errors import CachecostError
 from cachecost.standin.__main__ import DEMO_TOKEN
+from cachecost.standin.demo import cachecost_command, shown_path
 from cachecost.standin.group import StandinGroup, start_group_standin
 
 DEMO_GROUP_DIR = RAW_DATA_DIR / "demo-group"
@@ -57,11 +58,24 @@ def run_group_demo(out: Path = DEMO_GROUP_DIR, *, non_building: int = 6, buildin
                              group.root, out, include_subgroups=True, options=FetchOptions(),
                              show_progress=not quiet and sys.stderr.isatty())
     if not quiet:
+        forbidden = {p.path_with_namespace for p in group.projects if p.is_forbidden}
         for scan in result.failed():
-            print(f"warning: {scan.project_path}: not fetched ({scan.error})", file=sys.stderr)
+            print(demo_failure(scan.project_path, str(scan.error), forbidden), file=sys.stderr)
         print(result.summary())
-        print(f"Next: cachecost report --group {out}")
+        print(f"Next: {cachecost_command()} report --group {shown_path(out)}")
     return result
+
+
+def demo_failure(project_path: str, error: str, forbidden: set[str]) -> str:
+    """The line for a project the demo did not fetch: the stand-in's 403 project is refused
+    on purpose (the demo shows how a project the token cannot read is reported; the
+    fetch's own advice, to give the token a scope, is about a real GitLab and a token the
+    user set, so it is not repeated); any other failure is a real warning."""
+    if project_path in forbidden:
+        return (f"note: {project_path}: not fetched, as intended: the stand-in answers 403 "
+                "for this project to show how a project your token cannot read is "
+                "reported; nothing to fix (a second run gets the same 403)")
+    return f"warning: {project_path}: not fetched ({error})"
 
 
 def main(argv: list[str] | None = None) -> int:

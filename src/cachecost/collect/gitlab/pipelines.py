@@ -19,6 +19,7 @@ import pandas as pd
 
 from cachecost.collect.gitlab.client import GitlabClient
 from cachecost.collect.gitlab.convert import format_time, parse_time, timing_columns
+from cachecost.errors import ApiError
 
 
 def pipeline_row(item: dict) -> dict:
@@ -58,14 +59,24 @@ def iter_pipeline_pages(client: GitlabClient, project_id: int,
 
 
 def fetch_pipeline_details(client: GitlabClient, project_id: int, pipeline_ids: Iterable[int],
-                           *, workers: int = 4) -> list[dict]:
-    """Fetch each pipeline's details (one request each, ``workers`` at a time)."""
-    def one(pid: int) -> dict:
-        return pipeline_row(client.get_json(f"/projects/{project_id}/pipelines/{pid}",
-                                            what=f"pipeline {pid}"))
+                           *, workers: int = 4, gone: set[int] | None = None) -> list[dict]:
+    """Fetch each pipeline's details (one request each, ``workers`` at a time).
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(one, list(pipeline_ids)))
+    ``gone``: where the ids of pipelines answered 404 (deleted) go; without it a 404
+    raises :class:`~cachecost.errors.ApiError`.
+    """
+    def one(pid: int) -> dict | None:
+        try:
+            return pipeline_row(client.get_json(f"/projects/{project_id}/pipelines/{pid}",
+                                                what=f"pipeline {pid}"))
+        except ApiError as exc:
+            if gone is None or exc.status != 404:
+                raise
+            gone.add(pid)
+            return None
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return [row for row in pool.map(one, list(pipeline_ids)) if row is not None]
 
 
 #: Pipeline statuses with a finish time and a duration (for now: a retry reopens any of them).
