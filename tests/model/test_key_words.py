@@ -63,3 +63,18 @@ def test_explain_for_a_group_scenario_names_qemu_only_in_cited_sources():
             if spec.citation:
                 text = text.replace(spec.citation, "")
     assert not QEMU.search(text), QEMU.findall(text)
+
+
+def test_explain_says_which_defaults_the_data_replaces():
+    """``--explain`` reads no data, so it prints ``workload.monthly_minutes_cv = 0.0``, the
+    default with no data; with the bundled sample the model runs on the measured 0.066
+    (12 full months). The line says so, as do the fork and other-registry lines; a default
+    the data never replaces (``assumptions.changed_bytes_share``) says nothing of it."""
+    text = format_explain(load_scenario(GROUP_SCENARIO_PATH))
+    line = {ln.split(" = ")[0].strip(): ln for ln in text.splitlines() if " = " in ln}
+    assert "replaced by the data's month-to-month spread when it has 3 or more full " \
+           "calendar months" in line["workload.monthly_minutes_cv"]
+    for dotted in ("forks.pipelines_per_month", "forks.owners", "forks.image_change_share",
+                   "storage.other_usage_gib"):
+        assert "replaced by" in line[dotted], line[dotted]
+    assert "replaced by" not in line["assumptions.changed_bytes_share"]

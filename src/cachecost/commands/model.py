@@ -19,6 +19,7 @@ from typing import Any, cast
 from cachecost.dataset.io import load_dataset
 from cachecost.errors import CachecostError
 from cachecost.model.keys import KEYS
+from cachecost.model.measured import MEASURED_WHEN
 from cachecost.model.results import DEFAULT_SAMPLES, run_model
 from cachecost.model.scenario import DEFAULT_SCENARIO_PATH, describe_value, load_scenario
 from cachecost.textfmt import format_number, format_signed_usd, format_usd
@@ -173,6 +174,8 @@ def format_explain(scenario: Any) -> str:
                          if spec.is_number and spec.maximum is not None else "")
             if scenario.source(dotted) == "default":
                 source = spec.citation or "no source: a neutral default"
+                if dotted in MEASURED_WHEN:
+                    source = f"replaced by {MEASURED_WHEN[dotted]}; {source}"
                 defaulted.append(f"  {dotted} = {value} {spec.unit}  [{source}{plausible}]")
             else:
                 given.append(f"  {dotted} = {value} {spec.unit}" +

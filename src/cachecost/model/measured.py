@@ -164,6 +164,17 @@ CV_KEY = "workload.monthly_minutes_cv"
 #: full calendar months a month-to-month spread needs (fewer: none measured, 0)
 MIN_CV_MONTHS = 3
 
+#: The defaults :func:`with_measured_inputs` replaces by a measurement, and when: what
+#: ``cachecost model --explain`` (which reads no data) says beside their default values.
+MEASURED_WHEN = {
+    CV_KEY: f"the data's month-to-month spread when it has {MIN_CV_MONTHS} or more full "
+            "calendar months",
+    **dict.fromkeys(("forks.pipelines_per_month", "forks.owners", "forks.image_change_share"),
+                    "the figures measured from the project's forks when the dataset has them"),
+    "storage.other_usage_gib": "the namespace's other projects' registry when the dataset "
+                               "read the namespace's usage",
+}
+
 
 def with_measured_inputs(scenario: Any, ds: Dataset, notes: list[str],
                          cal: Any = None) -> Any:
