@@ -159,6 +159,21 @@ def test_the_measured_spread_is_the_scenario_default_and_a_stated_one_stays(
         fixed(0.0)
 
 
+def test_a_stated_spread_is_said_to_replace_the_data_s(sample, sample_calibration):
+    """The calibration's note states the data's spread ("coefficient of variation 0.066");
+    a scenario stating 0.2 is priced at 0.2, so the data notes must say the 0.066 is not
+    the one used (before: only the 0.066 showed, beside a bill at 0.2). Left at its
+    default, no such note."""
+    sc = load_scenario(SCENARIOS_DIR / "gitlab-hosted-oss.yaml")
+    notes: list[str] = []
+    with_measured_inputs(_with_cv(sc, 0.2), sample, notes, sample_calibration)
+    assert ("month-to-month spread: the scenario's workload.monthly_minutes_cv 0.2 (its "
+            "file sets it), not the data's") in notes
+    default_notes: list[str] = []
+    with_measured_inputs(sc, sample, default_notes, sample_calibration)
+    assert not any("the scenario's workload.monthly_minutes_cv" in n for n in default_notes)
+
+
 def _with_cv(sc, cv: float):
     return with_input(sc, CV_KEY, fixed(cv))
 

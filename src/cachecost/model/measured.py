@@ -189,6 +189,10 @@ def with_measured_inputs(scenario: Any, ds: Dataset, notes: list[str],
     if cal is not None and cal.monthly_minutes_months >= MIN_CV_MONTHS and \
             sources.get(CV_KEY) == "default":
         values[CV_KEY], sources[CV_KEY] = fixed(float(cal.monthly_minutes_cv)), "measured"
+    elif cal is not None and sources.get(CV_KEY) == "scenario":
+        # the calibration's note states the data's spread: say it is not the one used
+        notes.append(f"month-to-month spread: the scenario's {CV_KEY} "
+                     f"{values[CV_KEY].describe()} (its file sets it), not the data's")
     forks = fork_inputs(ds)
     if forks is not None:
         dists, desc = forks
