@@ -121,6 +121,9 @@ def test_the_spread_of_full_calendar_months():
     cv, n, note = monthly_minutes_cv(ds)
     assert (cv, n) == (pytest.approx(0.1), 3)
     assert "coefficient of variation 0.100" in note
+    # what the spread is for, in the data notes a maintainer reads beside the answer
+    assert note.startswith("month-to-month spread (a quota is billed per calendar month, "
+                           "so busy months cost more than quiet ones save): ")
 
 
 def test_fewer_than_three_full_months_measure_no_spread_and_say_so():

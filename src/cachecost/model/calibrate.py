@@ -249,8 +249,9 @@ def monthly_minutes_cv(ds: Dataset) -> tuple[float, int, str]:
         return 0.0, n, (f"month-to-month spread: {n} full calendar month(s) of CI minutes, "
                         f"fewer than {MIN_CV_MONTHS}: taken as 0 (every month the mean)")
     cv = float(per_month.std(ddof=1) / per_month.mean())
-    return cv, n, (f"month-to-month spread: CI minutes of {n} full calendar months "
-                   f"{per_month.index[0]}..{per_month.index[-1]} run "
+    return cv, n, (f"month-to-month spread (a quota is billed per calendar month, so busy "
+                   f"months cost more than quiet ones save): CI minutes of {n} full "
+                   f"calendar months {per_month.index[0]}..{per_month.index[-1]} run "
                    f"{per_month.min():,.0f}-{per_month.max():,.0f}, coefficient of "
                    f"variation {cv:.3f}")
 
