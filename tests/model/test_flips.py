@@ -40,7 +40,8 @@ def _two_strategy_run() -> Run:
     compute = {"a": np.array([20.0, 30.0]), "b": np.array([10.0, 15.0])}
     sim = {s: {"total_cost_usd_per_month": total[s], "compute_cost_usd_per_month": compute[s]}
            for s in ("a", "b")}
-    st = SimpleNamespace(names=("a", "b"), weighs=("project_cash",))
+    st = SimpleNamespace(names=("a", "b"), weighs=("project_cash",),
+                         scenario=SimpleNamespace(value={"compute.mode": "private-runners"}.get))
     return Run(st, {NODE: Distribution("triangular", (2250.0, 2625.0, 3000.0))},  # type: ignore[arg-type]
                {NODE: np.array([2000.0, 3000.0])}, None, sim)
 
@@ -85,6 +86,24 @@ def test_a_price_swing_is_the_expected_difference_at_its_ends():
     assert row["delta_low_usd_per_month"] == pytest.approx(-15 + 0.005 * 2417.7, abs=1e-3)
     assert row["delta_high_usd_per_month"] == pytest.approx(-15 + 0.005 * 2832.3, abs=1e-3)
     assert row["delta_expected_usd_per_month"] == pytest.approx(-2.5)
+
+
+def test_a_price_the_scenario_does_not_charge_moves_nothing(dataset):
+    """gitlab-hosted-oss bills minutes over the quota: the runner nodes' yearly cost
+    (drawn, triangular(2250, 2625, 3000), but used only on private runners) changes no
+    strategy's cost, so its tornado swing is $0 for every strategy. Before, the closed
+    form scaled the hosted minutes bill by the node cost: no-cache's $359 difference
+    became $331 at p10 (x 2417.7 / 2625) and $388 at p90, a $57 swing that headed the
+    summary's "Key assumptions (largest effect first)". The price that is charged there
+    (the minutes' price) stays closed form."""
+    sc = load_scenario(SCENARIOS_DIR / "gitlab-hosted-oss.yaml")
+    res = run_model(dataset, sc, samples=2000)
+    node = [r for r in res["tornado"] if r["input"] == NODE]
+    assert node and all(r["swing_usd_per_month"] == pytest.approx(0.0, abs=1e-9)
+                        for r in node), [(r["strategy"], r["swing_usd_per_month"]) for r in node]
+    hosted_price = [r for r in res["recommendation_flips"]
+                    if r["input"] == "compute.usd_per_1000_minutes"]
+    assert hosted_price and hosted_price[0]["method"] == CLOSED_FORM
 
 
 def test_regula_falsi_finds_a_crossing_within_a_cent():

@@ -182,11 +182,27 @@ def scenario_range(dist: Distribution) -> tuple[float, float]:
 # --------------------------------------------------------------------------- expected totals
 
 
+def _prices_here(run: Run, name: str) -> bool:
+    """Whether price ``name`` is the one that sets its metric in this scenario: hosted
+    minutes on GitLab-hosted runners, runner time on private ones (the hourly price when
+    set, else the node cost; :func:`cachecost.model.simulate.usd_per_runner_minute`).
+    A price the scenario does not charge moves nothing (before, the node cost scaled a
+    hosted scenario's minutes bill, a $57 tornado swing where the true one is $0)."""
+    mode = run.st.scenario.value("compute.mode")
+    if name == "compute.usd_per_1000_minutes":
+        return bool(mode == "gitlab-hosted")
+    if name == "compute.usd_per_runner_hour":
+        return bool(mode == "private-runners")
+    if name == "compute.node_cost_usd_per_year":
+        return bool(mode == "private-runners" and "compute.usd_per_runner_hour" not in run.draws)
+    return True
+
+
 def _linear_coefficients(run: Run, name: str) -> dict[str, tuple[float, float]] | None:
     """Per strategy ``(intercept, slope)`` of the expected total in price ``name``,
     from the run's own samples; None when the price is not linear here (not a price,
     or a draw of 0 that hides the slope)."""
-    if name not in PRICE_METRICS or name not in run.draws:
+    if name not in PRICE_METRICS or name not in run.draws or not _prices_here(run, name):
         return None
     kind, metric = PRICE_METRICS[name]
     x = np.asarray(run.draws[name], dtype=float)
