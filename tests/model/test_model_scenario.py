@@ -113,6 +113,27 @@ def test_bad_scenario_is_one_line_exit_2(tmp_path, capsys, case, body, key, expe
     assert str(path) in err and key in err and expected in err
 
 
+def test_an_uncertain_month_spread_may_be_a_lognormal(tmp_path):
+    """A coefficient of variation is no share of anything: its plausible maximum (3) is
+    not 1 by definition, so a lognormal (p10 0.03, p90 0.25, both inside 0-3) loads, as a
+    lognormal factor does (before: "values must be <= 3, got lognormal(p10=0.03,
+    p90=0.25)"); its stated p90 past 3 is still refused, and a share (at most 1 by
+    definition) still refuses a lognormal."""
+    head = "name: t\nbaseline: dind-inline-cache\ncompute: {mode: gitlab-hosted}\n"
+    ok = write_scenario(tmp_path, head + "workload:\n  monthly_minutes_cv: {lognormal: {p10: 0.03, "
+                        "p90: 0.25}}\n", name="ok.yaml")
+    cv = load_scenario(ok).value("workload.monthly_minutes_cv")
+    assert cv.kind == "lognormal" and cv.params == (0.03, 0.25)
+    far = write_scenario(tmp_path, head + "workload:\n  monthly_minutes_cv: {lognormal: {p10: 0.1, "
+                         "p90: 5}}\n", name="far.yaml")
+    with pytest.raises(CachecostError, match="5 share is outside the plausible range 0 to 3"):
+        load_scenario(far)
+    share = write_scenario(tmp_path, head + "assumptions:\n  changed_bytes_share: {lognormal: "
+                           "{p10: 0.5, p90: 0.9}}\n", name="share.yaml")
+    with pytest.raises(CachecostError, match="values must be <= 1"):
+        load_scenario(share)
+
+
 @pytest.mark.parametrize("body", [
     "forks:\n  owners: many\n",                                  # not a number
     "forks:\n  owners: {gamma: {k: 1}}\n",                        # unknown kind

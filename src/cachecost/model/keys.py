@@ -87,10 +87,13 @@ class Key:
 
     @property
     def is_hard_maximum(self) -> bool:
-        """True when no value may exceed the maximum (a share, a probability), so a
-        lognormal, whose draws are unbounded, is refused; else the maximum bounds the
-        values a scenario states (a lognormal's p10 and p90)."""
-        return self.unit in ("share", "probability")
+        """True when no value may exceed the maximum by definition (a share or a
+        probability, at most 1), so a lognormal, whose draws are unbounded, is refused;
+        else the maximum bounds the values a scenario states (a lognormal's p10 and p90):
+        a coefficient of variation or extra bytes as a share of the image may pass 1, and
+        their plausible maximum is no definition."""
+        return self.unit in ("share", "probability") and self.maximum is not None \
+            and self.maximum <= 1.0
 
 
 #: Every key a scenario may hold, by section. ``docs/model.md`` documents the same table.
