@@ -204,6 +204,9 @@ def test_gitlab_hosted_oss_accounts_for_the_measured_month_spread(sample, sample
     assert inputs[CV_KEY]["value"] == pytest.approx(0.066, abs=0.001)
     assert spread["calibration"]["monthly_minutes_cv"] == inputs[CV_KEY]["value"]
     assert spread["calibration"]["monthly_minutes_months"] == 12
+    # the inputs table says where the measured spread came from, not only "the dataset"
+    assert inputs[CV_KEY]["citation"] == ("the dataset (fetch): sd / mean of the CI minutes "
+                                          "of its 12 full calendar months")
 
 
 def test_the_stated_spread_that_flips_the_answer_back_is_where_a_rerun_agrees(

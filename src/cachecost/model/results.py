@@ -38,7 +38,7 @@ from cachecost.model.flips import (
     tornado,
 )
 from cachecost.model.keys import KEYS
-from cachecost.model.measured import registry_today, with_measured_inputs
+from cachecost.model.measured import CV_KEY, registry_today, with_measured_inputs
 from cachecost.model.money import billing_classes
 from cachecost.model.quantile import percentiles
 from cachecost.model.result_types import (
@@ -132,7 +132,10 @@ def _inputs_list(scenario: Scenario, cal: Calibration) -> list[InputRow]:
             rows.append({
                 "name": dotted, "value": describe_value(value), "unit": spec.unit,
                 "source": source,
-                "citation": {"default": spec.citation, "measured": "the dataset (fetch)"}.get(
+                "citation": {"default": spec.citation, "measured": (
+                    f"the dataset (fetch): sd / mean of the CI minutes of its "
+                    f"{cal.monthly_minutes_months} full calendar months"
+                    if dotted == CV_KEY else "the dataset (fetch)")}.get(
                     source, scenario.path.name),
                 "distribution": (value.describe() if isinstance(value, Distribution)
                                  and not value.is_fixed else None),
