@@ -121,6 +121,9 @@ def test_the_spread_of_full_calendar_months():
     cv, n, note = monthly_minutes_cv(ds)
     assert (cv, n) == (pytest.approx(0.1), 3)
     assert "coefficient of variation 0.100" in note
+    # its sampling error on 3 months, by hand in cv_interval's docstring: 0.066-0.308
+    assert "(80 % interval about 0.066-0.308 on 3 months; the model takes 0.100 as " \
+           "exact)" in note
     # what the spread is for, in the data notes a maintainer reads beside the answer
     assert note.startswith("month-to-month spread (a quota is billed per calendar month, "
                            "so busy months cost more than quiet ones save): ")
