@@ -15,7 +15,7 @@ from model_test_helpers import assert_rerun_agrees, with_input
 from cachecost.config import SCENARIOS_DIR
 from cachecost.model.calibrate import monthly_minutes, monthly_minutes_cv
 from cachecost.model.distributions import fixed
-from cachecost.model.measured import CV_KEY, with_measured_inputs
+from cachecost.model.measured import CV_KEY, measured_spread, with_measured_inputs
 from cachecost.model.money import (
     expected_monthly_overage,
     fork_owner_cost_usd,
@@ -122,8 +122,8 @@ def test_the_spread_of_full_calendar_months():
     assert (cv, n) == (pytest.approx(0.1), 3)
     assert "coefficient of variation 0.100" in note
     # its sampling error on 3 months, by hand in cv_interval's docstring: 0.066-0.308
-    assert "(80 % interval about 0.066-0.308 on 3 months; the model takes 0.100 as " \
-           "exact)" in note
+    assert "(80 % interval about 0.066-0.308 on 3 months, which the model draws it " \
+           "from)" in note
     # what the spread is for, in the data notes a maintainer reads beside the answer
     assert note.startswith("month-to-month spread (a quota is billed per calendar month, "
                            "so busy months cost more than quiet ones save): ")
@@ -158,7 +158,14 @@ def test_the_measured_spread_is_the_scenario_default_and_a_stated_one_stays(
         per.std(ddof=1) / per.mean(), rel=1e-9)
     sc = load_scenario(SCENARIOS_DIR / "gitlab-hosted-oss.yaml")
     measured = with_measured_inputs(sc, sample, [], sample_calibration)
-    assert measured.value(CV_KEY) == fixed(sample_calibration.monthly_minutes_cv)
+    # drawn from its sampling error on 12 months (df 11): chi-square 0.9 and 0.1
+    # quantiles 17.275 and 5.578 (tables), so p10 = cv sqrt(11 / 17.275) = 0.7980 cv and
+    # p90 = cv sqrt(11 / 5.578) = 1.4043 cv
+    cv = sample_calibration.monthly_minutes_cv
+    assert measured.value(CV_KEY).kind == "lognormal"
+    p10, p90 = measured.value(CV_KEY).params
+    assert (p10, p90) == (pytest.approx(0.7980 * cv, rel=1e-3),
+                          pytest.approx(1.4043 * cv, rel=1e-3))
     assert measured.sources[CV_KEY] == "measured"
     stated = _with_cv(sc, 0.0)
     assert with_measured_inputs(stated, sample, [], sample_calibration).value(CV_KEY) == \
@@ -187,7 +194,8 @@ def _with_cv(sc, cv: float):
 def test_gitlab_hosted_oss_accounts_for_the_measured_month_spread(sample, sample_calibration):
     """gitlab-hosted-oss on the sample sits on the 50,000-minute edge. With every month the
     mean (cv 0, the model before) dind costs $24.78 a month and is kept; with the measured
-    spread (cv 0.066) its months over the quota cost more (convexity): dind rises by what
+    spread (cv 0.066, drawn from its sampling interval 0.053-0.093) its months over the
+    quota cost more (convexity): dind rises by what
     its compute cash rose, above $30, while rebuild-on-change, further below the quota,
     rises less, and becomes the recommendation."""
     sc = load_scenario(SCENARIOS_DIR / "gitlab-hosted-oss.yaml")
@@ -204,8 +212,10 @@ def test_gitlab_hosted_oss_accounts_for_the_measured_month_spread(sample, sample
     assert spread["recommendation"]["winner"] == "rebuild-on-change"
     inputs = {i["name"]: i for i in spread["inputs"]}
     assert inputs[CV_KEY]["source"] == "measured"
-    assert inputs[CV_KEY]["value"] == pytest.approx(0.066, abs=0.001)
-    assert spread["calibration"]["monthly_minutes_cv"] == inputs[CV_KEY]["value"]
+    assert spread["calibration"]["monthly_minutes_cv"] == pytest.approx(0.066, abs=0.001)
+    # the measured 0.066 with its 80 % sampling interval on 12 months (by hand above)
+    assert inputs[CV_KEY]["value"] == {"lognormal": {"p10": pytest.approx(0.0528, abs=1e-3),
+                                                     "p90": pytest.approx(0.0930, abs=1e-3)}}
     assert spread["calibration"]["monthly_minutes_months"] == 12
     # the inputs table says where the measured spread came from, not only "the dataset"
     assert inputs[CV_KEY]["citation"] == ("the dataset (fetch): sd / mean of the CI minutes "
@@ -224,3 +234,15 @@ def test_the_stated_spread_that_flips_the_answer_back_is_where_a_rerun_agrees(
     assert 0.0 < flip["value"] < flip["current"]
     assert_rerun_agrees(sample, sc, sample_calibration, flip, "dind-inline-cache",
                         "rebuild-on-change", 0.02)
+
+
+def test_a_measured_spread_is_drawn_from_its_sampling_interval():
+    """cv 0.1 on 3 months (df 2; chi-square 0.9 and 0.1 quantiles 4.605 and 0.2107, from
+    tables): p10 = 0.1 sqrt(2 / 4.605) = 0.0659, p90 = 0.1 sqrt(2 / 0.2107) = 0.3081, the
+    lognormal through them (median sqrt(0.0659 x 0.3081) = 0.1425). No spread measured
+    (0) stays a certain 0."""
+    spread = measured_spread(0.1, 3)
+    assert spread.kind == "lognormal"
+    assert spread.params == (pytest.approx(0.0659, abs=1e-4), pytest.approx(0.3081, abs=1e-4))
+    assert spread.median == pytest.approx(0.1425, abs=1e-3)
+    assert measured_spread(0.0, 12) == fixed(0.0)

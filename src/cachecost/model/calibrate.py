@@ -68,16 +68,14 @@ Method (``docs/model.md`` has the long form)
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import chdtri
 
 from cachecost.dataset.io import Dataset
 from cachecost.errors import CachecostError
-from cachecost.model.measured import MIN_CV_MONTHS, apply_image_changes
+from cachecost.model.measured import MIN_CV_MONTHS, apply_image_changes, cv_interval
 
 DAYS_PER_MONTH = 30.4375
 GIB = 2.0**30
@@ -257,21 +255,7 @@ def monthly_minutes_cv(ds: Dataset) -> tuple[float, int, str]:
                    f"calendar months {per_month.index[0]}..{per_month.index[-1]} run "
                    f"{per_month.min():,.0f}-{per_month.max():,.0f}, coefficient of "
                    f"variation {cv:.3f} (80 % interval about {low:.3f}-{high:.3f} on {n} "
-                   f"months; the model takes {cv:.3f} as exact)")
-
-
-def cv_interval(cv: float, months: int, level: float = 0.8) -> tuple[float, float]:
-    """About a ``level`` interval of a coefficient of variation measured on ``months``
-    values (>= 2): the sample sd's chi-square interval with ``months - 1`` degrees of
-    freedom (months about normal; the mean taken as known), ``cv * sqrt(df / q)`` at the
-    chi-square quantiles q of ``(1 +- level) / 2``.
-
-    Hand-worked: cv 0.1 on 3 months, df 2: chi-square 0.9 and 0.1 quantiles 4.605 and
-    0.2107 (tables): 0.1 * sqrt(2 / 4.605) = 0.066, 0.1 * sqrt(2 / 0.2107) = 0.308."""
-    df = months - 1
-    tail = (1.0 - level) / 2.0      # chdtri(df, y): the chi-square value with y above it
-    return (cv * math.sqrt(df / float(chdtri(df, tail))),
-            cv * math.sqrt(df / float(chdtri(df, 1.0 - tail))))
+                   f"months, which the model draws it from)")
 
 
 def logged_run_steps(jobs: pd.DataFrame) -> float:

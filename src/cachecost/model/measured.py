@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import chdtri
 
 from cachecost.dataset.io import Dataset
 from cachecost.model.distributions import Distribution, fixed
@@ -176,6 +177,34 @@ MEASURED_WHEN = {
 }
 
 
+def cv_interval(cv: float, months: int, level: float = 0.8) -> tuple[float, float]:
+    """About a ``level`` interval of a coefficient of variation measured on ``months``
+    values (>= 2): the sample sd's chi-square interval with ``months - 1`` degrees of
+    freedom (months about normal; the mean taken as known), ``cv * sqrt(df / q)`` at the
+    chi-square quantiles q of ``(1 +- level) / 2``.
+
+    Hand-worked: cv 0.1 on 3 months, df 2: chi-square 0.9 and 0.1 quantiles 4.605 and
+    0.2107 (tables): 0.1 * sqrt(2 / 4.605) = 0.066, 0.1 * sqrt(2 / 0.2107) = 0.308."""
+    df = months - 1
+    tail = (1.0 - level) / 2.0      # chdtri(df, y): the chi-square value with y above it
+    return (cv * math.sqrt(df / float(chdtri(df, tail))),
+            cv * math.sqrt(df / float(chdtri(df, 1.0 - tail))))
+
+
+def measured_spread(cv: float, months: int) -> Distribution:
+    """The month-to-month spread as measured, with its sampling error: a lognormal whose
+    p10 and p90 are :func:`cv_interval`'s 80 % interval (``months`` >= 2); 0 stays 0.
+
+    Twelve months say little about a spread: 0.066 measured on 12 months is 0.053 to
+    0.093 at 80 %, wide enough to hold a value that changes a recommendation, so the
+    model samples it instead of taking 0.066 as exact (its flips and value of
+    information then count it). Example: cv 0.1 on 3 months: lognormal(p10=0.066,
+    p90=0.308)."""
+    if cv <= 0.0 or months < 2:
+        return fixed(max(cv, 0.0))
+    return Distribution("lognormal", cv_interval(cv, months))
+
+
 def with_measured_inputs(scenario: Any, ds: Dataset, notes: list[str],
                          cal: Any = None) -> Any:
     """A copy of ``scenario`` whose default fork, other-usage and month-spread inputs are
@@ -188,7 +217,9 @@ def with_measured_inputs(scenario: Any, ds: Dataset, notes: list[str],
     values, sources = dict(scenario.values), dict(scenario.sources)
     if cal is not None and cal.monthly_minutes_months >= MIN_CV_MONTHS and \
             sources.get(CV_KEY) == "default":
-        values[CV_KEY], sources[CV_KEY] = fixed(float(cal.monthly_minutes_cv)), "measured"
+        values[CV_KEY] = measured_spread(float(cal.monthly_minutes_cv),
+                                         int(cal.monthly_minutes_months))
+        sources[CV_KEY] = "measured"
     elif cal is not None and sources.get(CV_KEY) == "scenario":
         # the calibration's note states the data's spread: say it is not the one used
         notes.append(f"month-to-month spread: the scenario's {CV_KEY} "
