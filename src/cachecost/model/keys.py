@@ -157,10 +157,11 @@ KEYS: dict[str, dict[str, Key]] = {
             "fewer than 3: every month the mean, the bill of the mean month)",
             "GitLab doc ci/pipelines/compute_minutes.md, 2025: usage 'is tracked on a "
             "monthly basis', reset to 0 on the first of the month; the default is measured",
-            maximum=3.0,
-            range_reason="a coefficient of variation of 3 is a project idle in most months "
-                         "and bursting in a few; CI minutes of a project with steady "
-                         "development vary by a few tens of percent",
+            maximum=10.0,
+            range_reason="the coefficient of variation of n months is at most sqrt(n), all "
+                         "of the CI in one month (3.46 for 12 months, 10 for 100); CI "
+                         "minutes of a project with steady development vary by a few tens "
+                         "of percent",
             name="the month-to-month spread of the CI minutes",
             measure="fetch a longer span of pipelines (12 or more full calendar months) and "
                     "read the calibration's month-to-month spread; or read the namespace's "
