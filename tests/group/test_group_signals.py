@@ -9,7 +9,6 @@ a killed group report left its workers building the other projects' pages.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 from report.test_signals import (
     check_stop_status,
     kernels_running,
+    reaped,
     stop_and_check_nothing_left,
     wait_until,
 )
@@ -33,17 +33,13 @@ from report.test_signals import (
 def test_a_stopped_group_report_leaves_no_process(fetched_group, tmp_path, signum, to_group,
                                                   status):
     group_dir = fetched_group[0]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cachecost", "report", "--group", str(group_dir), "--out",
-         str(tmp_path / "site"), "--jobs", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
+    with reaped(subprocess.Popen(
+            [sys.executable, "-m", "cachecost", "report", "--group", str(group_dir), "--out",
+             str(tmp_path / "site"), "--jobs", "2"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)) as proc:
         wait_until(lambda: kernels_running(proc, 1) or proc.poll() is not None, 120,
                    "a project's kernel to run")
         assert proc.poll() is None, "the group report ended before a kernel was seen"
         err = stop_and_check_nothing_left(proc, signum, to_group)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
     check_stop_status(proc, err, signum, status)

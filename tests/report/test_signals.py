@@ -11,11 +11,13 @@ kernels) kept running after the parent was gone.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -112,6 +114,18 @@ def kernels_running(proc: subprocess.Popen, wanted: int) -> bool:
     return kernels >= wanted
 
 
+@contextlib.contextmanager
+def reaped(proc: subprocess.Popen) -> Iterator[subprocess.Popen]:
+    """``proc`` for the block; if it still runs when the block ends (a failed check), its
+    process group gets SIGKILL and is waited for, so no test leaves a build running."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 def stop_and_check_nothing_left(proc: subprocess.Popen, signum: int, to_group: bool) -> str:
     """Send ``signum`` to the command (its whole process group with ``to_group``), wait
     for it, check that every process below it when the signal came is gone within 5 s;
@@ -146,15 +160,10 @@ def test_a_stopped_report_leaves_no_process_and_no_debris(
         slow_notebooks, one_scenario, tmp_path, signum, to_group, status, jobs):
     notebooks, flag = slow_notebooks
     out = tmp_path / "site"
-    proc = start_report(notebooks, out, one_scenario, jobs)
-    try:
+    with reaped(start_report(notebooks, out, one_scenario, jobs)) as proc:
         wait_until(lambda: kernels_running(proc, jobs), 120, "the kernels to run the notebooks")
         assert find_debris(out), "the build should be staging when the signal comes"
         err = stop_and_check_nothing_left(proc, signum, to_group)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
     check_stop_status(proc, err, signum, status)
     if signum != signal.SIGKILL:
         # a first build stopped: nothing of it stays (its --out did not exist before)
@@ -184,11 +193,8 @@ def test_ctrl_c_at_any_moment_is_one_line_and_130(tmp_path, one_scenario, delay_
     time.sleep(delay_s)
     procs = descendants(proc.pid)
     os.killpg(proc.pid, signal.SIGINT)
-    try:
+    with reaped(proc):
         _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == "cachecost: interrupted"
